@@ -1,0 +1,45 @@
+"""strategist: what to play in a racket-sport rally.
+
+Top-level names are loaded lazily, so ``import strategist.optim`` pulls in nothing else of the package.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    # errors
+    "StrategistError": "strategist.errors",
+    # games
+    "MatrixGame": "strategist.games.matrix_game",
+    "solve_zero_sum": "strategist.games.zero_sum",
+    "ZeroSumSolution": "strategist.games.zero_sum",
+    "solve_zero_sum_batch": "strategist.games.batch",
+    "BatchSolution": "strategist.games.batch",
+    "equilibria": "strategist.games.general_sum",
+    "best_response": "strategist.games.responses",
+    "exploitability": "strategist.games.responses",
+    "safe_exploit": "strategist.games.safe_exploit",
+    "restricted_nash_response": "strategist.games.safe_exploit",
+    "exploitation_frontier": "strategist.games.safe_exploit",
+    # data
+    "load_rallies": "strategist.data.load",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'strategist' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))
+
+
+__all__ = sorted(_EXPORTS)

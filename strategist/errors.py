@@ -1,0 +1,45 @@
+"""Every error strategist raises derives from :class:`StrategistError`.
+
+Messages say what was wrong, where (file, row, column, field) and what was expected.
+"""
+
+from __future__ import annotations
+
+
+class StrategistError(Exception):
+    """Base class of every error raised by strategist."""
+
+
+class InvalidGameError(StrategistError, ValueError):
+    """A payoff matrix, label set or strategy is malformed."""
+
+
+class InvalidStrategyError(InvalidGameError):
+    """A mixed strategy is not a probability vector of the right length."""
+
+
+class SolverError(StrategistError, RuntimeError):
+    """A solver failed, or its certificate did not verify."""
+
+
+class ComputationLimitError(SolverError):
+    """A requested computation would exceed the configured work limit."""
+
+
+class DataFormatError(StrategistError, ValueError):
+    """An input file or table does not have the expected layout or values."""
+
+    def __init__(self, message: str, *, path=None, row=None, field=None):
+        where = []
+        if path is not None:
+            where.append(str(path))
+        if row is not None:
+            where.append(f"row {row}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        self.path, self.row, self.field = path, row, field
+        super().__init__(f"{': '.join([', '.join(where), message]) if where else message}")
+
+
+class ConfigurationError(StrategistError, ValueError):
+    """A sport definition or option is inconsistent."""
