@@ -1,0 +1,5 @@
+import sys
+
+from strategist.cli.main import main
+
+sys.exit(main())
