@@ -43,3 +43,7 @@ class DataFormatError(StrategistError, ValueError):
 
 class ConfigurationError(StrategistError, ValueError):
     """A sport definition or option is inconsistent."""
+
+
+class EstimationError(StrategistError, ValueError):
+    """A payoff estimate cannot be formed: unknown player, no data in the context, an invalid prior."""
