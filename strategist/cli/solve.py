@@ -1,0 +1,100 @@
+"""``strategist solve``: minimax strategies, value and certificate of a payoff matrix in a CSV file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from strategist.errors import InvalidGameError
+from strategist.games import MatrixGame, best_response, safe_exploit, solve_zero_sum
+from strategist.resources import default_game_path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "solve", help="solve a zero-sum payoff matrix (CSV: first row and column are labels)",
+        description="Solve a zero-sum (or win-probability) matrix game exactly. Without PAYOFF, solves the "
+                    "shipped Evert-Navratilova passing-shot example.")
+    p.add_argument("payoff", nargs="?", help="CSV file: first row = column labels, first column = row labels")
+    p.add_argument("--json", action="store_true", help="print a JSON object instead of tables")
+    p.add_argument("--opponent-mix", metavar="MIX",
+                   help="predicted opponent mix for safe exploitation: 'label=p,label=p' or 'p,p,...'")
+    p.add_argument("--margin", type=float, default=None,
+                   help="how far below the game value the safe-exploitation guarantee may fall (payoff units; "
+                        "default 0)")
+    p.set_defaults(handler=run)
+
+
+def parse_mix(text: str, labels: tuple[str, ...]) -> dict[str, float]:
+    """'a=0.3,b=0.7' or '0.3,0.7' (in column order) -> {label: probability}."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts:
+        raise InvalidGameError("--opponent-mix is empty; expected 'label=p,...' or 'p,p,...'")
+    if all("=" in part for part in parts):
+        mix = {}
+        for part in parts:
+            label, _, prob = part.rpartition("=")
+            try:
+                mix[label.strip()] = float(prob)
+            except ValueError:
+                raise InvalidGameError(f"--opponent-mix: {prob!r} for {label!r} is not a number") from None
+        return mix
+    if any("=" in part for part in parts):
+        raise InvalidGameError("--opponent-mix mixes 'label=p' and bare numbers; use one form")
+    try:
+        probs = [float(part) for part in parts]
+    except ValueError:
+        raise InvalidGameError(f"--opponent-mix {text!r}: expected numbers separated by commas") from None
+    if len(probs) != len(labels):
+        raise InvalidGameError(f"--opponent-mix has {len(probs)} numbers; expected {len(labels)}, one per "
+                               f"column action {list(labels)}")
+    return dict(zip(labels, probs))
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) if k == 0 else cell.rjust(w) for k, (cell, w) in
+                               enumerate(zip(r, widths))) for r in rows)
+
+
+def _mix_table(title: str, mix: dict[str, float]) -> str:
+    return _table([[title, "probability"]] + [[label, f"{p:.4f}"] for label, p in mix.items()])
+
+
+def run(args: argparse.Namespace) -> int:
+    path = args.payoff or default_game_path()
+    game = MatrixGame.from_csv(path)
+    solution = solve_zero_sum(game)
+    exploit = None
+    if args.opponent_mix is not None or args.margin is not None:
+        if args.opponent_mix is None:
+            raise InvalidGameError("--margin needs --opponent-mix (the predicted opponent mix to exploit)")
+        mix = parse_mix(args.opponent_mix, game.column_labels)
+        exploit = safe_exploit(game, mix, margin=args.margin or 0.0)
+        response = best_response(game, mix)
+    if args.json:
+        out = solution.to_dict()
+        out["game"] = {"file": str(path), "rows": list(game.row_labels), "columns": list(game.column_labels),
+                       "payoffs": game.payoffs.tolist()}
+        if exploit is not None:
+            out["safe_exploitation"] = exploit.to_dict()
+            out["safe_exploitation"]["best_response"] = list(response.actions)
+        print(json.dumps(out, indent=2))
+        return 0
+    cells = [[""] + list(game.column_labels)]
+    cells += [[r] + [f"{v:.4g}" for v in row] for r, row in zip(game.row_labels, game.payoffs)]
+    print(f"Game: {path} ({game.shape[0]} x {game.shape[1]}; entries are the row player's payoff)\n")
+    print(_table(cells), "\n")
+    print(_mix_table("Row player (you)", solution.row_mix), "\n")
+    print(_mix_table("Column player (opponent)", solution.column_mix), "\n")
+    print(f"Value: {solution.value:.6g}")
+    print(f"Certificate: the row strategy guarantees >= {solution.row_guarantee:.6g}; the column strategy "
+          f"concedes <= {solution.column_guarantee:.6g}; duality gap {solution.duality_gap:.2g}")
+    if exploit is not None:
+        print(f"\nSafe exploitation (margin {exploit.margin:g} below the value {exploit.value:.6g}):\n")
+        print(_mix_table("Row player (you)", exploit.row_mix), "\n")
+        print(f"Expected payoff against the prediction: {exploit.expected_payoff:.6g} "
+              f"(equilibrium play: {exploit.equilibrium_payoff:.6g}; best response "
+              f"{', '.join(response.actions)}: {exploit.best_response_payoff:.6g})")
+        print(f"Guarantee against any opponent: {exploit.guarantee:.6g}")
+    return 0

@@ -1,0 +1,184 @@
+"""Nash equilibria of general-sum bimatrix games through nashpy, with labels and a work limit.
+
+A game is a row payoff matrix A and a column payoff matrix B (default −A: the zero-sum game, which has the
+same equilibria as the constant-sum win-probability game 1 − A). (x, y) is an equilibrium when x is a best
+response to y under A and y a best response to x under B; every returned pair is checked that way with a
+tolerance. nashpy's algorithms are exponential in the game size, so each method's work is estimated first and
+refused above ``max_work`` with a :class:`ComputationLimitError` instead of running for minutes.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from itertools import combinations
+from math import comb
+from typing import Any
+
+import numpy as np
+
+from strategist.errors import ComputationLimitError, InvalidGameError
+from strategist.games.matrix_game import MatrixGame, _numeric_matrix, as_game
+
+METHODS = ("support_enumeration", "vertex_enumeration", "lemke_howson")
+_ALIASES = {"support": "support_enumeration", "vertex": "vertex_enumeration", "lh": "lemke_howson",
+            "lemke-howson": "lemke_howson"}
+
+#: Default limit on estimated work units (support pairs / candidate vertices / pivots).
+MAX_WORK = 20_000
+
+
+class DegenerateGameWarning(UserWarning):
+    """The game is degenerate: equilibria may form continua and nashpy's output may be incomplete."""
+
+
+@dataclass(frozen=True)
+class Equilibrium:
+    """A Nash equilibrium with both players' expected payoffs."""
+
+    game: MatrixGame
+    row_strategy: np.ndarray
+    column_strategy: np.ndarray
+    row_payoff: float
+    column_payoff: float
+
+    @property
+    def row_mix(self) -> dict[str, float]:
+        return self.game.mix(self.row_strategy, "row")
+
+    @property
+    def column_mix(self) -> dict[str, float]:
+        return self.game.mix(self.column_strategy, "column")
+
+
+def estimated_work(m: int, n: int, method: str, non_degenerate: bool = True) -> int:
+    """Work units nashpy's ``method`` needs on an m × n game (support pairs, label sets or pivot paths)."""
+    method = _ALIASES.get(method, method)
+    if method == "support_enumeration":
+        if non_degenerate:
+            return sum(comb(m, k) * comb(n, k) for k in range(1, min(m, n) + 1))
+        return (2 ** m - 1) * (2 ** n - 1)
+    if method == "vertex_enumeration":
+        return comb(m + n, min(m, n))
+    if method == "lemke_howson":
+        return (m + n) * min(m, n)
+    raise InvalidGameError(f"unknown method {method!r}; expected one of {list(METHODS)}")
+
+
+def is_degenerate(row_payoffs: np.ndarray, column_payoffs: np.ndarray, tol: float = 1e-12) -> bool:
+    """Sufficient test: some pure strategy has more than one pure best response."""
+    span = max(np.ptp(row_payoffs), np.ptp(column_payoffs), 1e-300)
+    a_best = row_payoffs.max(axis=0, keepdims=True)
+    b_best = column_payoffs.max(axis=1, keepdims=True)
+    return bool(((row_payoffs >= a_best - tol * span).sum(axis=0) > 1).any() or
+                ((column_payoffs >= b_best - tol * span).sum(axis=1) > 1).any())
+
+
+def _is_nash(a: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray, tol: float) -> bool:
+    span_a, span_b = max(np.ptp(a), 1.0e-300), max(np.ptp(b), 1.0e-300)
+    return bool((a @ y).max() <= x @ a @ y + tol * span_a and (x @ b).max() <= x @ b @ y + tol * span_b)
+
+
+def _indifferent_mix(payoffs: np.ndarray, tol: float) -> np.ndarray | None:
+    """Mix z with payoffs @ z constant across rows and Σz = 1 (least squares if not square); None if none."""
+    k_rows, k_cols = payoffs.shape
+    system = np.zeros((k_rows + 1, k_cols + 1))
+    system[:k_rows, :k_cols] = payoffs
+    system[:k_rows, k_cols] = -1.0
+    system[k_rows, :k_cols] = 1.0
+    rhs = np.zeros(k_rows + 1)
+    rhs[-1] = 1.0
+    sol, *_ = np.linalg.lstsq(system, rhs, rcond=None)
+    if np.abs(system @ sol - rhs).max() > tol * max(1.0, np.abs(payoffs).max()):
+        return None
+    return sol[:k_cols]
+
+
+def _support_enumeration(a: np.ndarray, b: np.ndarray, equal_sizes: bool, tol: float):
+    """Support enumeration with tolerances: for each support pair (I, J) solve the indifference equations.
+
+    nashpy's ``support_enumeration`` tests signs and best responses with exact float comparisons and drops
+    correct equilibria of ordinary random games, so the same equations are solved here with tolerances.
+    """
+    m, n = a.shape
+    for size_i in range(1, m + 1):
+        for rows in combinations(range(m), size_i):
+            for size_j in ([size_i] if equal_sizes else range(1, n + 1)):
+                if size_j > n:
+                    continue
+                for cols in combinations(range(n), size_j):
+                    y_j = _indifferent_mix(a[np.ix_(rows, cols)], tol)
+                    if y_j is None or (y_j < -tol).any():
+                        continue
+                    x_i = _indifferent_mix(b[np.ix_(rows, cols)].T, tol)
+                    if x_i is None or (x_i < -tol).any():
+                        continue
+                    x, y = np.zeros(m), np.zeros(n)
+                    x[list(rows)], y[list(cols)] = x_i, y_j
+                    yield x, y
+
+
+def equilibria(game: Any, column_payoffs: Any = None, *, method: str = "support_enumeration",
+               max_work: int = MAX_WORK, tol: float = 1e-9) -> list[Equilibrium]:
+    """All Nash equilibria nashpy's ``method`` finds, verified and deduplicated.
+
+    ``method``: "support_enumeration" (default; all equilibria of a non-degenerate game),
+    "vertex_enumeration" (all extreme equilibria), or "lemke_howson" (one path per initial label; fast, finds
+    a subset). ``column_payoffs`` defaults to −A (zero-sum). Raises :class:`ComputationLimitError` when the
+    estimated work exceeds ``max_work``; warns with :class:`DegenerateGameWarning` on degenerate games.
+    """
+    import nashpy
+
+    game = as_game(game)
+    a = game.payoffs
+    b = -a if column_payoffs is None else _numeric_matrix(column_payoffs, "column payoffs")
+    if b.shape != a.shape:
+        raise InvalidGameError(f"column payoffs have shape {b.shape}; expected the row payoffs' shape {a.shape}")
+    method = _ALIASES.get(method, method)
+    if method not in METHODS:
+        raise InvalidGameError(f"unknown method {method!r}; expected one of {list(METHODS)}")
+    degenerate = is_degenerate(a, b)
+    m, n = a.shape
+    work = estimated_work(m, n, method, non_degenerate=not degenerate)
+    if work > max_work:
+        raise ComputationLimitError(
+            f"{method} on a {m}x{n} game needs about {work:,} work units, over the limit of {max_work:,}; use "
+            "solve_zero_sum for zero-sum games, method='lemke_howson', or raise max_work")
+    nash = nashpy.Game(a, b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if method == "support_enumeration":
+            found = list(_support_enumeration(a, b, equal_sizes=not degenerate, tol=tol))
+        elif method == "vertex_enumeration":
+            found = list(nash.vertex_enumeration())
+        else:
+            found = []
+            for label in range(m + n):
+                try:
+                    found.append(nash.lemke_howson(initial_dropped_label=label))
+                except Exception:  # nashpy raises assorted errors on degenerate paths; the rest may succeed
+                    continue
+    out: list[Equilibrium] = []
+    for x, y in found:
+        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        if x.shape != (m,) or y.shape != (n,) or not (np.isfinite(x).all() and np.isfinite(y).all()):
+            continue
+        if (x < -tol).any() or (y < -tol).any() or x.sum() <= 0 or y.sum() <= 0:
+            continue
+        x, y = np.clip(x, 0, None), np.clip(y, 0, None)
+        x, y = x / x.sum(), y / y.sum()
+        if not _is_nash(a, b, x, y, tol):
+            continue
+        if any(np.abs(e.row_strategy - x).max() <= 1e-9 and np.abs(e.column_strategy - y).max() <= 1e-9
+               for e in out):
+            continue
+        out.append(Equilibrium(game, x, y, float(x @ a @ y), float(x @ b @ y)))
+    if degenerate:
+        warnings.warn(f"the {m}x{n} game is degenerate (some pure strategy has several best responses): "
+                      f"equilibria may form a continuum and {method} may list only some of them",
+                      DegenerateGameWarning, stacklevel=2)
+    if not out:
+        raise ComputationLimitError(f"{method} found no verified equilibrium on this {m}x{n} game; try "
+                                    "method='support_enumeration' or 'vertex_enumeration'") if method == \
+            "lemke_howson" else InvalidGameError("no equilibrium found: the game data may be ill-conditioned")
+    return out

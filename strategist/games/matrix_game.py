@@ -1,0 +1,233 @@
+"""A two-player matrix game with labelled actions.
+
+Rows are the actions of the player we advise (the hitter), columns those of the opponent. ``payoffs[i, j]``
+is the row player's payoff — for a rally, the hitter's probability of winning it — when row action ``i``
+meets column action ``j``. Win-probability matrices are constant-sum (the opponent receives ``1 - A``);
+every zero-sum routine treats them as the zero-sum game ``A`` versus ``-A``, which has the same equilibria.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import numbers
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from strategist.errors import DataFormatError, InvalidGameError, InvalidStrategyError
+
+
+def _labels(labels: Iterable[Any] | None, size: int, prefix: str, what: str) -> tuple[str, ...]:
+    if labels is None:
+        return tuple(f"{prefix}{i + 1}" for i in range(size))
+    out = tuple(str(label) for label in labels)
+    if len(out) != size:
+        raise InvalidGameError(f"{what}: got {len(out)} labels for {size} actions; expected one label per action")
+    seen: set[str] = set()
+    for label in out:
+        if label in seen:
+            raise InvalidGameError(f"{what}: duplicate label {label!r}; expected unique action labels")
+        seen.add(label)
+    return out
+
+
+def _numeric_matrix(data: Any, what: str = "payoffs") -> np.ndarray:
+    """Convert nested lists / arrays to a finite 2-D float64 array, naming the first bad cell."""
+    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
+        arr = np.array(data, dtype=np.float64)
+    else:
+        rows = data.tolist() if isinstance(data, np.ndarray) else data
+        if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):
+            raise InvalidGameError(f"{what}: expected a 2-D matrix (rows of numbers), got {type(data).__name__}")
+        if len(rows) == 0:
+            raise InvalidGameError(f"{what}: the matrix is empty; expected at least one row and one column")
+        width = None
+        for i, row in enumerate(rows):
+            if isinstance(row, (str, bytes)) or not isinstance(row, (Sequence, np.ndarray)):
+                raise InvalidGameError(f"{what}: row {i} is {row!r}, not a row of numbers; expected a 2-D matrix")
+            if width is None:
+                width = len(row)
+            elif len(row) != width:
+                raise InvalidGameError(
+                    f"{what}: row {i} has {len(row)} entries but row 0 has {width}; expected a rectangular matrix")
+            for j, cell in enumerate(row):
+                if isinstance(cell, bool) or not isinstance(cell, (numbers.Real, np.number)):
+                    raise InvalidGameError(f"{what}: cell ({i}, {j}) is {cell!r}; expected a finite number")
+        arr = np.array(rows, dtype=np.float64)
+    if arr.ndim != 2:
+        raise InvalidGameError(f"{what}: expected a 2-D matrix, got an array with {arr.ndim} dimension(s)")
+    if arr.size == 0:
+        raise InvalidGameError(f"{what}: the matrix is empty (shape {arr.shape}); expected at least one row "
+                               "and one column")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i, j = (int(k) for k in np.argwhere(bad)[0])
+        raise InvalidGameError(f"{what}: cell ({i}, {j}) is {arr[i, j]}; expected a finite number")
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class MatrixGame:
+    """A matrix game: ``payoffs`` (m × n, row player's payoff) with row and column action labels.
+
+    Build it from an array or nested list (labels default to ``r1..rm`` / ``c1..cn``), a pandas DataFrame
+    (:meth:`from_frame`: labels from index and columns) or a CSV file (:meth:`from_csv`).
+    """
+
+    payoffs: np.ndarray
+    row_labels: tuple[str, ...]
+    column_labels: tuple[str, ...]
+
+    def __init__(self, payoffs: Any, row_labels: Iterable[Any] | None = None,
+                 column_labels: Iterable[Any] | None = None):
+        arr = _numeric_matrix(payoffs)
+        arr.setflags(write=False)
+        object.__setattr__(self, "payoffs", arr)
+        object.__setattr__(self, "row_labels", _labels(row_labels, arr.shape[0], "r", "row labels"))
+        object.__setattr__(self, "column_labels", _labels(column_labels, arr.shape[1], "c", "column labels"))
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_frame(cls, frame) -> "MatrixGame":
+        """Labels from the DataFrame's index (rows) and columns; every cell must be a finite number."""
+        for j, column in enumerate(frame.columns):
+            for i, cell in enumerate(frame[column].tolist()):
+                if isinstance(cell, bool) or not isinstance(cell, (numbers.Real, np.number)):
+                    raise InvalidGameError(
+                        f"payoffs: cell at row {frame.index[i]!r}, column {column!r} is {cell!r}; "
+                        "expected a finite number")
+        return cls(frame.to_numpy(dtype=np.float64) if frame.size else [], frame.index, frame.columns)
+
+    @classmethod
+    def from_csv(cls, path: str | Path) -> "MatrixGame":
+        """Read a CSV whose first row holds the column labels and first column the row labels.
+
+        Errors name the file, the line and the column of the first bad cell.
+        """
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise DataFormatError("file not found; expected a CSV payoff matrix", path=path) from None
+        except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
+            raise DataFormatError(f"cannot read as UTF-8 text ({exc.__class__.__name__}); expected a CSV "
+                                  "payoff matrix", path=path) from None
+        lines = [row for row in csv.reader(text.splitlines())]
+        numbered = [(k + 1, row) for k, row in enumerate(lines) if any(cell.strip() for cell in row)]
+        if not numbered:
+            raise DataFormatError("file is empty; expected a header row of column labels and at least one "
+                                  "row of payoffs", path=path)
+        header_line, header = numbered[0]
+        columns = [cell.strip() for cell in header[1:]]
+        if not columns:
+            raise DataFormatError("header has no column labels; expected 'label,col1,col2,...'",
+                                  path=path, row=header_line)
+        for j, label in enumerate(columns):
+            if not label:
+                raise DataFormatError(f"column {j + 2} has an empty label; expected a column label",
+                                      path=path, row=header_line)
+            if columns.index(label) != j:
+                raise DataFormatError(f"duplicate column label {label!r}; expected unique labels",
+                                      path=path, row=header_line)
+        if len(numbered) == 1:
+            raise DataFormatError("no payoff rows after the header; expected at least one row",
+                                  path=path, row=header_line)
+        row_labels: list[str] = []
+        values: list[list[float]] = []
+        for line, row in numbered[1:]:
+            label = row[0].strip()
+            if not label:
+                raise DataFormatError("empty row label; expected a label in the first column", path=path, row=line)
+            if label in row_labels:
+                raise DataFormatError(f"duplicate row label {label!r}; expected unique labels", path=path, row=line)
+            cells = row[1:]
+            if len(cells) != len(columns):
+                raise DataFormatError(f"row {label!r} has {len(cells)} payoffs but the header has "
+                                      f"{len(columns)} columns; expected a rectangular matrix", path=path, row=line)
+            parsed = []
+            for column, cell in zip(columns, cells):
+                try:
+                    value = float(cell)
+                except ValueError:
+                    value = math.nan
+                if not math.isfinite(value):
+                    raise DataFormatError(f"column {column!r} holds {cell.strip()!r}; expected a finite number",
+                                          path=path, row=line)
+                parsed.append(value)
+            row_labels.append(label)
+            values.append(parsed)
+        return cls(values, row_labels, columns)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.payoffs.shape  # type: ignore[return-value]
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.payoffs, index=list(self.row_labels), columns=list(self.column_labels))
+
+    def scale(self) -> tuple[float, float]:
+        """``(low, span)`` with ``(payoffs - low) / span`` in [0, 1]; ``span`` is 1 for a constant matrix."""
+        low, high = float(self.payoffs.min()), float(self.payoffs.max())
+        span = high - low
+        return low, (span if span > 0 else 1.0)
+
+    def mix(self, strategy: np.ndarray, player: str = "row") -> dict[str, float]:
+        """A strategy vector as a mapping from action label to probability."""
+        labels = self.row_labels if player == "row" else self.column_labels
+        return {label: float(p) for label, p in zip(labels, strategy)}
+
+    def __repr__(self) -> str:
+        return f"MatrixGame({self.shape[0]}x{self.shape[1]}, rows={list(self.row_labels)}, " \
+               f"columns={list(self.column_labels)})"
+
+
+def as_game(game: Any) -> MatrixGame:
+    """Coerce a MatrixGame, DataFrame, array or nested list to a :class:`MatrixGame`."""
+    if isinstance(game, MatrixGame):
+        return game
+    if hasattr(game, "to_numpy") and hasattr(game, "columns") and hasattr(game, "index"):
+        return MatrixGame.from_frame(game)
+    if isinstance(game, (str, Path)):
+        return MatrixGame.from_csv(game)
+    return MatrixGame(game)
+
+
+def as_strategy(game: MatrixGame, strategy: Any, player: str, what: str = "strategy",
+                tol: float = 1e-6) -> np.ndarray:
+    """Validate a mixed strategy for ``player`` ('row' or 'column') of ``game``.
+
+    Accepts a vector in action order or a mapping label -> probability (missing labels get 0).
+    Must be finite, non-negative and sum to 1 within ``tol``; it is renormalised exactly.
+    """
+    if player not in ("row", "column"):
+        raise InvalidGameError(f"player must be 'row' or 'column', got {player!r}")
+    labels = game.row_labels if player == "row" else game.column_labels
+    if isinstance(strategy, dict):
+        unknown = [k for k in strategy if str(k) not in labels]
+        if unknown:
+            raise InvalidStrategyError(f"{what}: unknown {player} action(s) {unknown}; expected labels from "
+                                       f"{list(labels)}")
+        lookup = {str(k): v for k, v in strategy.items()}
+        strategy = [lookup.get(label, 0.0) for label in labels]
+    try:
+        vec = np.asarray(strategy, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidStrategyError(f"{what}: {strategy!r} is not a vector of probabilities") from None
+    if vec.shape != (len(labels),):
+        raise InvalidStrategyError(f"{what}: expected {len(labels)} probabilities for the {player} player's "
+                                   f"actions {list(labels)}, got shape {vec.shape}")
+    if not np.isfinite(vec).all():
+        raise InvalidStrategyError(f"{what}: contains a non-finite probability; expected finite numbers")
+    if (vec < -tol).any():
+        raise InvalidStrategyError(f"{what}: negative probability {vec.min():g}; expected probabilities >= 0")
+    total = vec.sum()
+    if abs(total - 1.0) > tol:
+        raise InvalidStrategyError(f"{what}: probabilities sum to {total:.6g}; expected 1")
+    vec = np.clip(vec, 0.0, None)
+    return vec / vec.sum()
