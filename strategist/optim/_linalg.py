@@ -60,11 +60,15 @@ def inverse_root(mat: torch.Tensor, root: float, eps: float = 0.0) -> torch.Tens
 
 @dataclass
 class PreconditionerHealth:
-    """Counts of refresh outcomes, kept per optimizer and saved in ``state_dict``."""
+    """Counts of refresh outcomes, kept per optimizer and saved in ``state_dict``.
+
+    ``skipped_updates`` counts parameter updates skipped because a gradient or a factor was not finite.
+    """
 
     refreshes: int = 0
     failures: int = 0
     consecutive_failures: int = 0
+    skipped_updates: int = 0
 
     def success(self) -> None:
         self.refreshes += 1
@@ -74,6 +78,22 @@ class PreconditionerHealth:
         self.failures += 1
         self.consecutive_failures += 1
 
+    def skipped(self) -> None:
+        self.skipped_updates += 1
+
     def as_dict(self) -> dict[str, int]:
         return {"refreshes": self.refreshes, "failures": self.failures,
-                "consecutive_failures": self.consecutive_failures}
+                "consecutive_failures": self.consecutive_failures,
+                "skipped_updates": self.skipped_updates}
+
+    @classmethod
+    def from_dict(cls, counts: dict[str, int] | None) -> "PreconditionerHealth":
+        """Inverse of :meth:`as_dict`; missing counts start at zero, unknown keys are ignored."""
+        counts = counts or {}
+        return cls(**{name: int(counts[name]) for name in cls.__dataclass_fields__ if name in counts})
+
+
+def all_finite(*tensors: torch.Tensor) -> bool:
+    """True when every entry of every tensor is finite (one device synchronisation for all of them)."""
+    flags = [torch.isfinite(t).all() for t in tensors]
+    return bool(torch.stack(flags).all()) if flags else True

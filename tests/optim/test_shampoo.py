@@ -1,0 +1,288 @@
+"""Shampoo against torch.optim references and an independent float64 computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+
+from strategist.errors import ConfigurationError, StrategistError
+from strategist.optim import _linalg
+from strategist.optim.shampoo import Shampoo, block_slices
+
+
+def make_model(seed: int = 0) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double()
+
+
+def train(model: torch.nn.Module, opt: torch.optim.Optimizer, steps: int, seed: int = 1) -> list[float]:
+    gen = torch.Generator().manual_seed(seed)
+    losses = []
+    for _ in range(steps):
+        x = torch.randn(32, 6, generator=gen, dtype=torch.float64)
+        y = torch.randn(32, 3, generator=gen, dtype=torch.float64)
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def assert_same_params(a: torch.nn.Module, b: torch.nn.Module, rtol: float = 1e-12, atol: float = 1e-14) -> None:
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(pa, pb, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_before_preconditioning_equals_adam(weight_decay):
+    ours, ref = make_model(), make_model()
+    kwargs = dict(lr=3e-2, betas=(0.9, 0.99))
+    opt = Shampoo(ours.parameters(), weight_decay=weight_decay, start_preconditioning_step=1000,
+                  precondition_frequency=2, graft_eps=1e-8, **kwargs)
+    torch_opt = (torch.optim.AdamW(ref.parameters(), weight_decay=weight_decay, eps=1e-8, **kwargs)
+                 if weight_decay else torch.optim.Adam(ref.parameters(), eps=1e-8, **kwargs))
+    train(ours, opt, 12)
+    train(ref, torch_opt, 12)
+    assert_same_params(ours, ref)
+    # The parameters moved, and the factors were accumulated all along (only not used yet).
+    assert not torch.allclose(ours[0].weight, make_model()[0].weight)
+    state = opt.state[ours[0].weight]
+    assert state["step"] == 12 and all(f.abs().max() > 0 for f in state["factors"][0])
+    assert all(r is None for r in state["roots"][0])
+
+
+def test_sum_factors_graft_adagrad():
+    ours, ref = make_model(), make_model()
+    opt = Shampoo(ours.parameters(), lr=0.05, betas=(0.0, 1.0), start_preconditioning_step=1000)
+    train(ours, opt, 10)
+    train(ref, torch.optim.Adagrad(ref.parameters(), lr=0.05, eps=1e-8), 10)
+    assert_same_params(ours, ref)
+
+
+def reference_shampoo(grads, w0, b0, lr, betas, eps, weight_decay, freq, start, graft_eps):
+    """Shampoo on one (m, n) weight and its bias in float64 numpy; roots by scipy's Schur-based power."""
+    beta1, beta2 = betas
+    w, b = w0.copy(), b0.copy()
+    m_w, v_w, m_b, v_b = (np.zeros_like(w), np.zeros_like(w), np.zeros_like(b), np.zeros_like(b))
+    left, right = np.zeros((w.shape[0],) * 2), np.zeros((w.shape[1],) * 2)
+    left_root = right_root = None
+    for t, (gw, gb) in enumerate(grads, start=1):
+        left = beta2 * left + (1 - beta2) * gw @ gw.T
+        right = beta2 * right + (1 - beta2) * gw.T @ gw
+        m_w, v_w = beta1 * m_w + (1 - beta1) * gw, beta2 * v_w + (1 - beta2) * gw**2
+        m_b, v_b = beta1 * m_b + (1 - beta1) * gb, beta2 * v_b + (1 - beta2) * gb**2
+        bc1, bc2 = 1 - beta1**t, 1 - beta2**t
+        adam_w = (m_w / bc1) / (np.sqrt(v_w / bc2) + graft_eps)
+        adam_b = (m_b / bc1) / (np.sqrt(v_b / bc2) + graft_eps)
+        step_w = adam_w
+        if t >= start:
+            if (t - start) % freq == 0:
+                left_root = np.real(scipy.linalg.fractional_matrix_power(left / bc2 + eps * np.eye(len(left)), -0.25))
+                right_root = np.real(scipy.linalg.fractional_matrix_power(right / bc2 + eps * np.eye(len(right)), -0.25))
+            shampoo = left_root @ (m_w / bc1) @ right_root
+            step_w = shampoo * np.linalg.norm(adam_w) / np.linalg.norm(shampoo)
+        w = w * (1 - lr * weight_decay) - lr * step_w
+        b = b * (1 - lr * weight_decay) - lr * adam_b
+    return w, b
+
+
+def test_preconditioned_steps_match_float64_reference():
+    gen = torch.Generator().manual_seed(3)
+    weight = torch.nn.Parameter(torch.randn(5, 4, generator=gen, dtype=torch.float64))
+    bias = torch.nn.Parameter(torch.randn(5, generator=gen, dtype=torch.float64))
+    grads = [(torch.randn(5, 4, generator=gen, dtype=torch.float64),
+              torch.randn(5, generator=gen, dtype=torch.float64)) for _ in range(10)]
+    hyper = dict(lr=0.1, betas=(0.9, 0.95), eps=1e-6, weight_decay=0.05)
+    numpy_grads = [(g.numpy(), h.numpy()) for g, h in grads]
+    w0, b0 = weight.detach().numpy().copy(), bias.detach().numpy().copy()
+    w_ref, b_ref = reference_shampoo(numpy_grads, w0, b0, freq=3, start=2, graft_eps=1e-8, **hyper)
+    opt = Shampoo([weight, bias], precondition_frequency=3, start_preconditioning_step=2, **hyper)
+    for gw, gb in grads:
+        weight.grad, bias.grad = gw.clone(), gb.clone()
+        opt.step()
+    np.testing.assert_allclose(weight.detach().numpy(), w_ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(bias.detach().numpy(), b_ref, rtol=1e-10, atol=1e-12)
+    assert opt.health.refreshes == 2 * 3  # refreshes at steps 2, 5, 8; two factors each
+    # The preconditioned trajectory differs from plain Adam's.
+    w_adam, _ = reference_shampoo(numpy_grads, w0, b0, freq=3, start=10**6, graft_eps=1e-8, **hyper)
+    assert not np.allclose(w_ref, w_adam)
+
+
+def test_block_slices_cover_the_tensor_once():
+    shape, max_dim = (10, 7, 3), 4
+    cover = torch.zeros(shape)
+    for block in block_slices(shape, max_dim):
+        assert all(s.stop - s.start <= max_dim for s in block)
+        cover[block] += 1
+    assert torch.equal(cover, torch.ones(shape))
+    assert len(block_slices(shape, max_dim)) == 3 * 2 * 1
+
+
+def test_long_axes_get_only_block_sized_factors():
+    big = torch.nn.Parameter(torch.zeros(100, 3))
+    cube = torch.nn.Parameter(torch.zeros(5, 9, 3))
+    opt = Shampoo([big, cube], max_preconditioner_dim=4, start_preconditioning_step=1, precondition_frequency=1)
+    big.grad, cube.grad = torch.randn(100, 3), torch.randn(5, 9, 3)
+    opt.step()
+    big_sides = [f.shape for block in opt.state[big]["factors"] for f in block]
+    assert len(opt.state[big]["factors"]) == 25
+    assert all(side == (4, 4) for side in big_sides[0::2]) and all(side == (3, 3) for side in big_sides[1::2])
+    cube_sides = {f.shape[0] for block in opt.state[cube]["factors"] for f in block}
+    assert max(cube_sides) <= 4 and len(opt.state[cube]["factors"]) == 2 * 3 * 1
+    assert torch.isfinite(big).all() and torch.isfinite(cube).all()
+
+
+def test_blocked_parameter_equals_its_blocks_as_separate_parameters():
+    gen = torch.Generator().manual_seed(0)
+    whole = torch.nn.Parameter(torch.randn(10, 7, generator=gen, dtype=torch.float64))
+    blocks = block_slices((10, 7), 4)
+    parts = [torch.nn.Parameter(whole.detach()[b].clone()) for b in blocks]
+    hyper = dict(lr=0.05, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.01, precondition_frequency=2,
+                 start_preconditioning_step=2)
+    opt_whole = Shampoo([whole], max_preconditioner_dim=4, **hyper)
+    opt_parts = Shampoo(parts, max_preconditioner_dim=8192, **hyper)
+    for _ in range(7):
+        grad = torch.randn(10, 7, generator=gen, dtype=torch.float64)
+        whole.grad = grad.clone()
+        for part, b in zip(parts, blocks):
+            part.grad = grad[b].clone()
+        opt_whole.step()
+        opt_parts.step()
+    for part, b in zip(parts, blocks):
+        torch.testing.assert_close(whole.detach()[b], part.detach(), rtol=1e-12, atol=1e-14)
+    assert opt_whole.health.refreshes == opt_parts.health.refreshes > 0
+
+
+def test_eigh_failure_in_float32_is_retried_in_float64(monkeypatch):
+    real = torch.linalg.eigh
+
+    def fails_in_float32(mat):
+        if mat.dtype == torch.float32:
+            raise RuntimeError("linalg.eigh: the algorithm failed to converge")
+        return real(mat)
+
+    monkeypatch.setattr(_linalg, "_eigh", fails_in_float32)
+    weight = torch.nn.Parameter(torch.randn(6, 5))
+    opt = Shampoo([weight], start_preconditioning_step=1, precondition_frequency=1)
+    weight.grad = torch.randn(6, 5)
+    opt.step()
+    roots = opt.state[weight]["roots"][0]
+    assert opt.health.failures == 0 and opt.health.refreshes == 2
+    assert all(r is not None and r.dtype == torch.float32 for r in roots)
+
+
+def test_repeated_eigh_failure_keeps_the_last_good_root(monkeypatch):
+    torch.manual_seed(0)
+    weight = torch.nn.Parameter(torch.randn(6, 5, dtype=torch.float64))
+    opt = Shampoo([weight], lr=0.01, start_preconditioning_step=1, precondition_frequency=1)
+    for _ in range(3):
+        weight.grad = torch.randn(6, 5, dtype=torch.float64)
+        opt.step()
+    good = [r.clone() for r in opt.state[weight]["roots"][0]]
+
+    def always_fails(mat):
+        raise RuntimeError("linalg.eigh: the algorithm failed to converge")
+
+    monkeypatch.setattr(_linalg, "_eigh", always_fails)
+    before = weight.detach().clone()
+    for _ in range(3):
+        weight.grad = torch.randn(6, 5, dtype=torch.float64)
+        opt.step()
+    for kept, root in zip(good, opt.state[weight]["roots"][0]):
+        assert torch.equal(kept, root)
+    assert opt.health.failures == 6 and opt.health.consecutive_failures == 6 and opt.health.refreshes == 6
+    assert torch.isfinite(weight).all() and not torch.equal(weight, before)
+    assert opt.state_dict()["health"]["failures"] == 6
+
+
+def test_failure_before_any_root_falls_back_to_the_grafted_adam_step(monkeypatch):
+    def always_fails(mat):
+        raise RuntimeError("linalg.eigh: the algorithm failed to converge")
+
+    monkeypatch.setattr(_linalg, "_eigh", always_fails)
+    ours, ref = make_model(), make_model()
+    opt = Shampoo(ours.parameters(), lr=0.01, start_preconditioning_step=1, precondition_frequency=1)
+    train(ours, opt, 4)
+    train(ref, torch.optim.Adam(ref.parameters(), lr=0.01, betas=(0.9, 0.999), eps=1e-8), 4)
+    assert_same_params(ours, ref)
+    assert opt.health.failures == 4 * 2 * 2 and opt.health.refreshes == 0
+
+
+def test_zero_and_rank_one_gradients_stay_finite():
+    weight = torch.nn.Parameter(torch.randn(8, 6))
+    start = weight.detach().clone()
+    opt = Shampoo([weight], start_preconditioning_step=1, precondition_frequency=1)
+    for _ in range(3):
+        weight.grad = torch.zeros(8, 6)
+        opt.step()
+    assert torch.equal(weight, start)
+    for _ in range(3):
+        weight.grad = torch.outer(torch.randn(8), torch.randn(6))
+        opt.step()
+    assert torch.isfinite(weight).all() and not torch.equal(weight, start)
+    assert all(torch.isfinite(r).all() for r in opt.state[weight]["roots"][0])
+    assert opt.health.failures == 0
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_gradient_skips_the_update(bad):
+    weight = torch.nn.Parameter(torch.randn(4, 3))
+    opt = Shampoo([weight], start_preconditioning_step=1, precondition_frequency=1)
+    weight.grad = torch.randn(4, 3)
+    opt.step()
+    snapshot = {k: ([[t.clone() for t in b] for b in v] if isinstance(v, list) else
+                    v.clone() if torch.is_tensor(v) else v) for k, v in opt.state[weight].items()}
+    before = weight.detach().clone()
+    weight.grad = torch.randn(4, 3)
+    weight.grad[2, 1] = bad
+    opt.step()
+    assert torch.equal(weight, before)
+    assert opt.health.skipped_updates == 1
+    state = opt.state[weight]
+    assert state["step"] == snapshot["step"] == 1
+    assert torch.equal(state["exp_avg_sq"], snapshot["exp_avg_sq"])
+    assert all(torch.equal(a, b) for a, b in zip(state["factors"][0], snapshot["factors"][0]))
+
+
+def test_factors_stay_float32_for_bfloat16_parameters_through_state_dict():
+    weight = torch.nn.Parameter(torch.randn(4, 3, dtype=torch.bfloat16))
+    opt = Shampoo([weight], start_preconditioning_step=1, precondition_frequency=1)
+    weight.grad = torch.randn(4, 3, dtype=torch.bfloat16)
+    opt.step()
+    clone = torch.nn.Parameter(weight.detach().clone())
+    loaded = Shampoo([clone], start_preconditioning_step=1, precondition_frequency=1)
+    loaded.load_state_dict(opt.state_dict())
+    state = loaded.state[clone]
+    assert state["factors"][0][0].dtype == torch.float32 and state["roots"][0][0].dtype == torch.float32
+    assert state["exp_avg"].dtype == torch.float32
+    assert torch.equal(state["factors"][0][0], opt.state[weight]["factors"][0][0])
+    assert state["factors"][0][0].data_ptr() != opt.state[weight]["factors"][0][0].data_ptr()
+
+
+def test_float64_factor_option():
+    weight = torch.nn.Parameter(torch.randn(4, 3))
+    opt = Shampoo([weight], factor_dtype=torch.float64, start_preconditioning_step=1, precondition_frequency=1)
+    weight.grad = torch.randn(4, 3)
+    opt.step()
+    assert opt.state[weight]["roots"][0][0].dtype == torch.float64 and weight.dtype == torch.float32
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=-1.0), dict(betas=(0.9, 1.5)), dict(eps=-1.0), dict(weight_decay=-0.1),
+                                    dict(precondition_frequency=0), dict(max_preconditioner_dim=0),
+                                    dict(start_preconditioning_step=0), dict(graft_eps=0.0),
+                                    dict(factor_dtype=torch.float16)])
+def test_bad_hyperparameters_raise_configuration_error(kwargs):
+    with pytest.raises(ConfigurationError) as info:
+        Shampoo([torch.nn.Parameter(torch.zeros(2, 2))], **kwargs)
+    assert isinstance(info.value, StrategistError) and next(iter(kwargs)) in str(info.value)
+
+
+def test_defaults_follow_the_reference_recipe():
+    opt = Shampoo([torch.nn.Parameter(torch.zeros(2, 2))])
+    group = opt.param_groups[0]
+    assert group["betas"] == (0.9, 0.999) and group["eps"] == 1e-12 and group["graft_eps"] == 1e-8
+    assert group["precondition_frequency"] == 100 and group["max_preconditioner_dim"] == 8192
+    assert group["start_preconditioning_step"] == 100

@@ -1,0 +1,310 @@
+"""SOAP against torch.optim.AdamW and an independent float64 implementation of the reference algorithm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from strategist.errors import ConfigurationError
+from strategist.optim import _linalg, soap
+from strategist.optim.soap import SOAP
+
+
+def make_model(seed: int = 0) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double()
+
+
+def train(model: torch.nn.Module, opt: torch.optim.Optimizer, steps: int, seed: int = 1) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        x = torch.randn(32, 6, generator=gen, dtype=torch.float64)
+        y = torch.randn(32, 3, generator=gen, dtype=torch.float64)
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+
+
+HYPER = dict(lr=0.02, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1)
+
+
+def test_without_rotated_axes_soap_is_adamw():
+    ours, ref = make_model(), make_model()
+    opt = SOAP(ours.parameters(), max_precond_dim=0, **HYPER)
+    train(ours, opt, 12)
+    train(ref, torch.optim.AdamW(ref.parameters(), **HYPER), 12)
+    for a, b in zip(ours.parameters(), ref.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+    assert all(f is None for f in opt.state[ours[0].weight]["factors"])
+
+
+def test_vectors_take_the_adamw_step_from_the_first_gradient():
+    gen = torch.Generator().manual_seed(0)
+    ours = torch.nn.Parameter(torch.randn(7, generator=gen, dtype=torch.float64))
+    ref = torch.nn.Parameter(ours.detach().clone())
+    opt, torch_opt = SOAP([ours], **HYPER), torch.optim.AdamW([ref], **HYPER)
+    for _ in range(6):
+        ours.grad = torch.randn(7, generator=gen, dtype=torch.float64)
+        ref.grad = ours.grad.clone()
+        opt.step()
+        torch_opt.step()
+    torch.testing.assert_close(ours, ref, rtol=1e-12, atol=1e-14)
+
+
+def orthogonal(n: int, seed: int) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    return torch.linalg.qr(torch.randn(n, n, generator=gen, dtype=torch.float64))[0]
+
+
+@pytest.mark.parametrize("kind", ["identity", "random"])
+def test_fixed_basis_soap_is_adamw_in_the_rotated_coordinates(monkeypatch, kind):
+    """With Q_L, Q_R frozen, SOAP on W is AdamW on W' = Q_L^T W Q_R with gradients Q_L^T G Q_R."""
+    m, n = 5, 4
+    q_left, q_right = ((torch.eye(m, dtype=torch.float64), torch.eye(n, dtype=torch.float64)) if kind == "identity"
+                       else (orthogonal(m, 1), orthogonal(n, 2)))
+    fixed = {m: q_left, n: q_right}
+    monkeypatch.setattr(soap, "initial_basis", lambda factor: fixed[factor.shape[0]].clone())
+    monkeypatch.setattr(soap, "refresh_basis", lambda factor, basis: (basis, torch.arange(basis.shape[0])))
+
+    gen = torch.Generator().manual_seed(3)
+    weight = torch.nn.Parameter(torch.randn(m, n, generator=gen, dtype=torch.float64))
+    rotated = torch.nn.Parameter(q_left.T @ weight.detach() @ q_right)
+    opt = SOAP([weight], precondition_frequency=2, **HYPER)
+    adamw = torch.optim.AdamW([rotated], **HYPER)
+    weight.grad = torch.randn(m, n, generator=gen, dtype=torch.float64)
+    opt.step()  # builds the factors and bases only
+    assert opt.state[weight]["step"] == 0
+    for _ in range(8):
+        grad = torch.randn(m, n, generator=gen, dtype=torch.float64)
+        weight.grad = grad.clone()
+        rotated.grad = q_left.T @ grad @ q_right
+        opt.step()
+        adamw.step()
+    torch.testing.assert_close(weight.detach(), q_left @ rotated.detach() @ q_right.T, rtol=1e-11, atol=1e-13)
+
+
+def reference_soap(grads, w0, lr, betas, eps, weight_decay, freq, rotate_left=True, rotate_right=True):
+    """The reference SOAP loop on one matrix in float64 numpy (m kept in the eigenbasis and carried back and
+    forth every step; v re-indexed with the sorted columns at each QR refresh). Returns the final weight and
+    whether any refresh changed the column order."""
+    beta1, beta2 = betas
+    shampoo_beta = beta2
+    w = w0.copy()
+    m_rows, n_cols = w.shape
+    left, right = np.zeros((m_rows, m_rows)), np.zeros((n_cols, n_cols))
+    q_left = q_right = None
+    exp_avg, exp_avg_sq = np.zeros_like(w), np.zeros_like(w)
+    t, permuted = 0, False
+
+    def refresh(factor, basis):
+        estimate = np.diag(basis.T @ factor @ basis)
+        order = np.argsort(-estimate, kind="stable")
+        return np.linalg.qr(factor @ basis[:, order])[0], order
+
+    def eig_desc(factor):
+        # torch's eigh gives the same (sign-free) eigenvectors; the spectrum here has no repeated values.
+        return np.linalg.eigh(factor)[1][:, ::-1]
+
+    for g in grads:
+        if q_left is None and q_right is None:
+            left = (1 - shampoo_beta) * g @ g.T
+            right = (1 - shampoo_beta) * g.T @ g
+            q_left = eig_desc(left) if rotate_left else np.eye(m_rows)
+            q_right = eig_desc(right) if rotate_right else np.eye(n_cols)
+            continue
+        g_rot = q_left.T @ g @ q_right
+        t += 1
+        exp_avg = beta1 * exp_avg + (1 - beta1) * g_rot
+        exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g_rot**2
+        step_rot = (exp_avg / (1 - beta1**t)) / (np.sqrt(exp_avg_sq / (1 - beta2**t)) + eps)
+        w = w * (1 - lr * weight_decay) - lr * q_left @ step_rot @ q_right.T
+        exp_avg = q_left @ exp_avg @ q_right.T
+        left = shampoo_beta * left + (1 - shampoo_beta) * g @ g.T
+        right = shampoo_beta * right + (1 - shampoo_beta) * g.T @ g
+        if t % freq == 0:
+            if rotate_left:
+                q_left, order = refresh(left, q_left)
+                exp_avg_sq = exp_avg_sq[order, :]
+                permuted |= not np.array_equal(order, np.arange(m_rows))
+            if rotate_right:
+                q_right, order = refresh(right, q_right)
+                exp_avg_sq = exp_avg_sq[:, order]
+                permuted |= not np.array_equal(order, np.arange(n_cols))
+        exp_avg = q_left.T @ exp_avg @ q_right
+    return w, permuted
+
+
+def drifting_gradients(shape, steps, seed):
+    """Gradients whose row and column scales drift, so the order of the factors' eigenvalues changes."""
+    gen = torch.Generator().manual_seed(seed)
+    rows = torch.linspace(0.5, 2.0, shape[0], dtype=torch.float64)
+    cols = torch.linspace(2.0, 0.5, shape[1], dtype=torch.float64)
+    grads = []
+    for t in range(steps):
+        mix = t / (steps - 1)
+        scale = torch.outer(rows * (1 - mix) + rows.flip(0) * mix, cols * (1 - mix) + cols.flip(0) * mix)
+        grads.append(scale * torch.randn(shape, generator=gen, dtype=torch.float64))
+    return grads
+
+
+@pytest.mark.parametrize("shape, max_dim", [((5, 5), 10000), ((4, 6), 5)])
+def test_matches_the_reference_algorithm_with_refreshes(shape, max_dim):
+    grads = drifting_gradients(shape, 25, seed=sum(shape))
+    w0 = torch.randn(shape, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    expected, permuted = reference_soap([g.numpy() for g in grads], w0.numpy(), freq=3,
+                                        rotate_left=shape[0] <= max_dim, rotate_right=shape[1] <= max_dim,
+                                        **HYPER)
+    assert permuted, "the test must exercise a refresh that re-sorts the basis"
+    weight = torch.nn.Parameter(w0.clone())
+    opt = SOAP([weight], precondition_frequency=3, max_precond_dim=max_dim, **HYPER)
+    for g in grads:
+        weight.grad = g.clone()
+        opt.step()
+    np.testing.assert_allclose(weight.detach().numpy(), expected, rtol=1e-9, atol=1e-11)
+    assert opt.health.failures == 0
+
+
+def test_first_step_builds_a_sorted_eigenbasis_and_leaves_the_weight():
+    gen = torch.Generator().manual_seed(0)
+    weight = torch.nn.Parameter(torch.randn(5, 3, generator=gen, dtype=torch.float64))
+    before = weight.detach().clone()
+    opt = SOAP([weight])
+    weight.grad = torch.randn(5, 3, generator=gen, dtype=torch.float64)
+    opt.step()
+    assert torch.equal(weight, before)
+    state = opt.state[weight]
+    assert state["step"] == 0 and not state["exp_avg"].any()
+    for factor, basis in zip(state["factors"], state["bases"]):
+        torch.testing.assert_close(basis.T @ basis, torch.eye(basis.shape[0], dtype=torch.float64))
+        eigenvalues = torch.diag(basis.T @ factor @ basis)
+        assert torch.all(eigenvalues[:-1] >= eigenvalues[1:] - 1e-12)
+        torch.testing.assert_close(basis @ torch.diag(eigenvalues) @ basis.T, factor, rtol=1e-10, atol=1e-12)
+
+
+def test_long_axes_are_not_rotated_and_get_no_factor():
+    weight = torch.nn.Parameter(torch.randn(20, 3))
+    opt = SOAP([weight], max_precond_dim=10, precondition_frequency=1)
+    for _ in range(4):
+        weight.grad = torch.randn(20, 3)
+        opt.step()
+    factors, bases = opt.state[weight]["factors"], opt.state[weight]["bases"]
+    assert factors[0] is None and bases[0] is None and factors[1].shape == (3, 3)
+    assert torch.isfinite(weight).all()
+
+
+def test_eigh_failure_in_float32_is_retried_in_float64(monkeypatch):
+    real = torch.linalg.eigh
+    seen = []
+
+    def fails_in_float32(mat):
+        seen.append(mat.dtype)
+        if mat.dtype == torch.float32:
+            raise RuntimeError("linalg.eigh: the algorithm failed to converge")
+        return real(mat)
+
+    monkeypatch.setattr(_linalg, "_eigh", fails_in_float32)
+    weight = torch.nn.Parameter(torch.randn(4, 4))
+    opt = SOAP([weight])
+    weight.grad = torch.randn(4, 4)
+    opt.step()
+    assert seen == [torch.float32, torch.float64] * 2
+    assert opt.health.failures == 0 and opt.health.refreshes == 2
+    factor, basis = opt.state[weight]["factors"][0], opt.state[weight]["bases"][0]
+    assert basis.dtype == torch.float32
+    off_diagonal = basis.T @ factor @ basis - torch.diag(torch.diag(basis.T @ factor @ basis))
+    assert off_diagonal.abs().max() < 1e-4 * factor.abs().max()
+
+
+def test_eigh_failure_everywhere_keeps_identity_bases_and_counts(monkeypatch):
+    def always_fails(mat):
+        raise RuntimeError("linalg.eigh: the algorithm failed to converge")
+
+    monkeypatch.setattr(_linalg, "_eigh", always_fails)
+    weight = torch.nn.Parameter(torch.randn(4, 3))
+    opt = SOAP([weight], precondition_frequency=100)
+    for _ in range(3):
+        weight.grad = torch.randn(4, 3)
+        opt.step()
+    assert opt.health.failures == 2 and opt.health.consecutive_failures == 2
+    assert all(torch.equal(b, torch.eye(b.shape[0])) for b in opt.state[weight]["bases"])
+    assert torch.isfinite(weight).all() and opt.state[weight]["step"] == 2
+    assert opt.state_dict()["health"]["failures"] == 2
+
+
+def test_non_finite_factor_at_refresh_keeps_the_basis():
+    weight = torch.nn.Parameter(torch.randn(4, 3))
+    opt = SOAP([weight], precondition_frequency=1)
+    weight.grad = torch.randn(4, 3)
+    opt.step()
+    bases = [b.clone() for b in opt.state[weight]["bases"]]
+    opt.state[weight]["factors"][0][0, 0] = float("nan")
+    weight.grad = torch.randn(4, 3)
+    opt.step()
+    assert opt.health.failures == 1
+    assert torch.equal(opt.state[weight]["bases"][0], bases[0])
+    assert not torch.equal(opt.state[weight]["bases"][1], bases[1])
+    assert torch.isfinite(weight).all()
+
+
+def test_zero_and_rank_one_gradients_stay_finite():
+    weight = torch.nn.Parameter(torch.randn(6, 4))
+    start = weight.detach().clone()
+    opt = SOAP([weight], weight_decay=0.0, precondition_frequency=1)
+    for _ in range(4):
+        weight.grad = torch.zeros(6, 4)
+        opt.step()
+    assert torch.equal(weight, start)
+    for _ in range(4):
+        weight.grad = torch.outer(torch.randn(6), torch.randn(4))
+        opt.step()
+    assert torch.isfinite(weight).all() and not torch.equal(weight, start)
+    assert all(torch.isfinite(b).all() for b in opt.state[weight]["bases"])
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("-inf")])
+def test_non_finite_gradient_skips_the_update(bad):
+    weight = torch.nn.Parameter(torch.randn(4, 3))
+    opt = SOAP([weight], precondition_frequency=1)
+    for _ in range(2):
+        weight.grad = torch.randn(4, 3)
+        opt.step()
+    state = opt.state[weight]
+    snapshot = (state["exp_avg"].clone(), state["exp_avg_sq"].clone(), [f.clone() for f in state["factors"]])
+    before = weight.detach().clone()
+    weight.grad = torch.randn(4, 3)
+    weight.grad[0, 0] = bad
+    opt.step()
+    assert torch.equal(weight, before) and opt.health.skipped_updates == 1 and state["step"] == 1
+    assert torch.equal(state["exp_avg"], snapshot[0]) and torch.equal(state["exp_avg_sq"], snapshot[1])
+    assert all(torch.equal(a, b) for a, b in zip(state["factors"], snapshot[2]))
+
+
+def test_float64_factor_option_and_dtypes_survive_state_dict():
+    weight = torch.nn.Parameter(torch.randn(4, 3, dtype=torch.bfloat16))
+    opt = SOAP([weight], factor_dtype=torch.float64)
+    for _ in range(2):
+        weight.grad = torch.randn(4, 3, dtype=torch.bfloat16)
+        opt.step()
+    clone = torch.nn.Parameter(weight.detach().clone())
+    loaded = SOAP([clone], factor_dtype=torch.float64)
+    loaded.load_state_dict(opt.state_dict())
+    state = loaded.state[clone]
+    assert state["factors"][0].dtype == torch.float64 and state["bases"][0].dtype == torch.float64
+    assert state["exp_avg"].dtype == torch.float32
+    assert torch.equal(state["bases"][1], opt.state[weight]["bases"][1])
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=-1.0), dict(betas=(0.9, 1.0)), dict(eps=-1.0), dict(weight_decay=-1.0),
+                                    dict(precondition_frequency=0), dict(max_precond_dim=-1),
+                                    dict(shampoo_beta=1.0), dict(factor_dtype=torch.bfloat16)])
+def test_bad_hyperparameters_raise_configuration_error(kwargs):
+    with pytest.raises(ConfigurationError):
+        SOAP([torch.nn.Parameter(torch.zeros(2, 2))], **kwargs)
+
+
+def test_defaults_follow_the_reference():
+    group = SOAP([torch.nn.Parameter(torch.zeros(2, 2))]).param_groups[0]
+    assert group["lr"] == 3e-3 and group["betas"] == (0.95, 0.95) and group["eps"] == 1e-8
+    assert group["weight_decay"] == 0.01 and group["precondition_frequency"] == 10
+    assert group["max_precond_dim"] == 10000 and group["shampoo_beta"] == 0.95
