@@ -1,0 +1,351 @@
+"""The payoff matrix of a rally decision, estimated from data with an interval for every cell.
+
+Cell (i, j) is the hitter's probability of winning the rally after choosing ``i`` while the receiver chose
+``j``. Each cell's wins ``w`` out of ``n`` decision points get a Beta prior centred on the row, column or
+population rate (:mod:`strategist.estimation.shrinkage`); the matrix of posterior means is the game.
+
+For one player (``hitter=X``), one pairing (``hitter=X, opponent=Y``) or one receiver, the population
+matrix (all players, same context) is estimated first and the player's cells shrink toward it:
+``p̂ᵢⱼ = (wᵢⱼ + s·Pᵢⱼ) / (nᵢⱼ + s)`` with ``P`` the population means and ``s`` chosen by empirical Bayes,
+so a pairing with a few rallies stays close to the population and departs from it as its data grow.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from strategist.errors import EstimationError
+from strategist.estimation.counts import (Context, DecisionPoints, cell_counts, decision_points, ordered_labels,
+                                          split_kind, COLUMN_KINDS, ROW_KINDS)
+from strategist.estimation.shrinkage import TARGETS, PriorSpec, Shrinkage, parse_prior, shrink
+
+SPARSE_RULES = ("shrink", "prior")
+
+
+@dataclass(frozen=True)
+class EstimateSettings:
+    """Everything that turns decision points into a matrix (kept so a bootstrap can redo it)."""
+
+    rows: str = "shot"
+    columns: str = "position"
+    context: Context = field(default_factory=Context)
+    target: str = "row"
+    prior: PriorSpec = field(default_factory=PriorSpec)
+    player_prior: PriorSpec = field(default_factory=PriorSpec)
+    min_count: int = 5
+    sparse: str = "shrink"
+    min_action_count: int = 0
+    level: float = 0.95
+    hitter: str | None = None
+    opponent: str | None = None
+
+    @property
+    def player_specific(self) -> bool:
+        return self.hitter is not None or self.opponent is not None
+
+
+@dataclass(frozen=True)
+class EstimateReport:
+    """What the estimate rests on and what was done to sparse data."""
+
+    points: int
+    rallies: int
+    matches: int
+    population_points: int | None
+    dropped: dict
+    dropped_rows: tuple
+    dropped_columns: tuple
+    min_count: int
+    sparse: str
+    sparse_cells: tuple
+    target: str
+    prior: str
+    strength: float
+    strength_at_bound: bool
+    population_strength: float | None = None
+
+    def lines(self) -> list[str]:
+        """The report as readable lines."""
+        out = [f"decision points: {self.points} in {self.rallies} rallies of {self.matches} matches"
+               + (f" (population: {self.population_points})" if self.population_points is not None else "")]
+        for reason, count in self.dropped.items():
+            out.append(f"left out: {count} strokes ({reason})")
+        if self.dropped_rows or self.dropped_columns:
+            out.append(f"actions with fewer decision points than the minimum left out: rows {list(self.dropped_rows)}"
+                       f", columns {list(self.dropped_columns)}")
+        toward = "the population matrix" if self.population_points is not None else f"the {self.target} rate"
+        bound = " (at its bound: complete pooling)" if self.strength_at_bound and self.strength > 1 else (
+            " (at its bound: no pooling)" if self.strength_at_bound else "")
+        out.append(f"shrinkage toward {toward}, {self.prior}: s = {self.strength:.3g} prior trials{bound}")
+        if self.population_strength is not None:
+            out.append(f"population matrix: shrinkage toward the {self.target} rate, s = {self.population_strength:.3g}")
+        if self.sparse_cells:
+            action = ("kept at their shrunken estimate" if self.sparse == "shrink"
+                      else "set to their prior mean (their data ignored)")
+            cells = ", ".join(f"{r}/{c} (n={n})" for r, c, n in self.sparse_cells[:12])
+            more = f" and {len(self.sparse_cells) - 12} more" if len(self.sparse_cells) > 12 else ""
+            out.append(f"{len(self.sparse_cells)} cells below the minimum count {self.min_count}, {action}: "
+                       f"{cells}{more}")
+        else:
+            out.append(f"every cell has at least {self.min_count} decision points")
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "points": self.points, "rallies": self.rallies, "matches": self.matches,
+            "population_points": self.population_points, "dropped": dict(self.dropped),
+            "dropped_rows": list(self.dropped_rows), "dropped_columns": list(self.dropped_columns),
+            "min_count": self.min_count, "sparse": self.sparse,
+            "sparse_cells": [{"row": r, "column": c, "count": n} for r, c, n in self.sparse_cells],
+            "target": self.target, "prior": self.prior, "strength": self.strength,
+            "strength_at_bound": self.strength_at_bound, "population_strength": self.population_strength,
+        }
+
+
+@dataclass(frozen=True)
+class PayoffEstimate:
+    """An estimated payoff matrix: counts, posterior means and intervals per cell, and its report.
+
+    ``points`` holds the decision points it was built from (``row_index``/``column_index`` into the labels,
+    ``selected`` for the player-specific subset), so :func:`~strategist.estimation.bootstrap.bootstrap_payoff`
+    can resample them.
+    """
+
+    row_labels: tuple
+    column_labels: tuple
+    counts: np.ndarray
+    wins: np.ndarray
+    mean: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    center: np.ndarray
+    strength: float
+    level: float
+    report: EstimateReport
+    settings: EstimateSettings
+    points: pd.DataFrame = field(repr=False)
+    population: "PayoffEstimate | None" = field(default=None, repr=False)
+
+    @property
+    def game(self):
+        """The matrix game of the posterior means (row player = the hitter)."""
+        from strategist.games import MatrixGame
+
+        return MatrixGame(self.mean, row_labels=list(self.row_labels), column_labels=list(self.column_labels))
+
+    def solve(self):
+        """Exact zero-sum solution of :attr:`game`."""
+        from strategist.games import solve_zero_sum
+
+        return solve_zero_sum(self.game)
+
+    def frame(self, what: str = "mean") -> pd.DataFrame:
+        """One of ``mean``, ``lower``, ``upper``, ``counts``, ``wins``, ``center`` as a labelled DataFrame."""
+        return pd.DataFrame(getattr(self, what), index=list(self.row_labels), columns=list(self.column_labels))
+
+    def to_dict(self) -> dict:
+        labels = {"rows": list(self.row_labels), "columns": list(self.column_labels)}
+        return {
+            **labels,
+            "counts": self.counts.astype(int).tolist(), "wins": self.wins.astype(int).tolist(),
+            "mean": self.mean.tolist(), "lower": self.lower.tolist(), "upper": self.upper.tolist(),
+            "level": self.level, "report": self.report.to_dict(),
+            "settings": {"rows": self.settings.rows, "columns": self.settings.columns,
+                         "context": self.settings.context.describe(), "hitter": self.settings.hitter,
+                         "opponent": self.settings.opponent, "target": self.settings.target},
+        }
+
+
+def _check_settings(settings: EstimateSettings) -> None:
+    split_kind(settings.rows, ROW_KINDS, "rows")
+    split_kind(settings.columns, COLUMN_KINDS, "columns")
+    if isinstance(settings.target, str) and settings.target not in TARGETS:
+        raise EstimationError(f"shrinkage target {settings.target!r} is not one of {TARGETS}")
+    if settings.sparse not in SPARSE_RULES:
+        raise EstimationError(f"sparse rule {settings.sparse!r} is not one of {SPARSE_RULES}")
+    for name in ("min_count", "min_action_count"):
+        value = getattr(settings, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise EstimationError(f"{name} must be a whole number >= 0, got {value!r}")
+    if not (isinstance(settings.level, (int, float)) and 0.0 < settings.level < 1.0):
+        raise EstimationError(f"interval level must lie strictly between 0 and 1, got {settings.level!r}")
+    if settings.player_prior.mean is not None:
+        raise EstimationError("player_prior takes a strength or an empirical-Bayes method; its centre is the "
+                              "population matrix")
+
+
+def estimate_cells(settings: EstimateSettings, pop_wins, pop_counts, sel_wins=None, sel_counts=None, *,
+                   intervals: bool = True) -> tuple[Shrinkage, Shrinkage | None]:
+    """Shrunken cells from counts (arrays may carry a leading batch axis).
+
+    Without a selection: the cells shrink toward ``settings.target``. With one (player-specific): the
+    population cells shrink toward the target, then the selection's cells toward the population means.
+    Under the ``"prior"`` sparse rule, cells with fewer than ``min_count`` decision points lose their data.
+    """
+    def sparse(w, c):
+        if settings.sparse == "prior":
+            below = c < settings.min_count
+            return np.where(below, 0.0, w), np.where(below, 0.0, c)
+        return w, c
+
+    if sel_wins is None:
+        w, c = sparse(np.asarray(pop_wins, float), np.asarray(pop_counts, float))
+        return shrink(w, c, target=settings.target, prior=settings.prior, level=settings.level,
+                      intervals=intervals), None
+    population = shrink(pop_wins, pop_counts, target=settings.target, prior=settings.prior, level=settings.level,
+                        intervals=False)
+    w, c = sparse(np.asarray(sel_wins, float), np.asarray(sel_counts, float))
+    final = shrink(w, c, target=population.mean, prior=settings.player_prior, level=settings.level,
+                   intervals=intervals)
+    return final, population
+
+
+def resolve_player(name: str, known, role: str) -> str:
+    """The player in ``known`` called ``name`` (exact, else case-insensitive); a clear error otherwise."""
+    known = sorted(set(map(str, known)))
+    if name in known:
+        return name
+    folded = [k for k in known if k.casefold() == str(name).strip().casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else f"; players: {', '.join(known[:12])}" + (
+        " ..." if len(known) > 12 else "")
+    raise EstimationError(f"unknown {role} {name!r}: no such player in the data{hint}")
+
+
+def _load(table) -> pd.DataFrame:
+    if isinstance(table, pd.DataFrame):
+        return table
+    if isinstance(table, (str, Path)):
+        from strategist.data.load import load_rallies
+
+        loaded = load_rallies(table)
+        return loaded[0] if isinstance(loaded, tuple) else getattr(loaded, "table", loaded)
+    raise EstimationError(f"expected a canonical rally table (DataFrame) or a path, got {type(table).__name__}")
+
+
+def estimate_payoff(table, *, hitter: str | None = None, opponent: str | None = None, rows: str = "shot",
+                    columns: str = "position", context=None, target: str = "row", prior="marginal",
+                    player_prior="marginal", min_count: int = 5, sparse: str = "shrink",
+                    min_action_count: int = 0, level: float = 0.95, sport=None) -> PayoffEstimate:
+    """Estimate the payoff matrix of a rally decision from a canonical rally table (or a data path).
+
+    Args:
+        hitter, opponent: restrict to one hitter and/or one receiver; the cells then shrink toward the
+            population matrix of the same context.
+        rows: hitter's choice: ``"shot"``, ``"group"`` (``"group:track2"``...) or ``"area"`` (landing area).
+        columns: receiver's choice: ``"position"`` (their court area at the stroke) or ``"reply"``.
+        context: e.g. ``"previous=smash,stroke=3+"`` (see :func:`~strategist.estimation.counts.parse_context`).
+        target: shrinkage target of the (population) cells: ``"row"``, ``"column"`` or ``"population"``.
+        prior, player_prior: ``"marginal"``/``"moments"`` (empirical Bayes), a strength, or (mean, strength).
+        min_count: cells with fewer decision points are listed in the report; ``sparse="prior"`` also
+            replaces them by their prior mean (``"shrink"``, the default, keeps their shrunken estimate).
+        min_action_count: rows/columns with fewer decision points in the population are left out (reported).
+        level: credible level of the cell intervals.
+    """
+    settings = EstimateSettings(rows=rows, columns=columns, context=context, target=target,
+                                prior=parse_prior(prior), player_prior=parse_prior(player_prior),
+                                min_count=min_count, sparse=sparse, min_action_count=min_action_count, level=level)
+    _check_settings(settings)
+    table = _load(table)
+    if hitter is not None or opponent is not None:
+        players = pd.concat([table["hitter"], table["opponent"]]).dropna().unique()
+        hitter = None if hitter is None else resolve_player(hitter, players, "player")
+        opponent = None if opponent is None else resolve_player(opponent, players, "opponent")
+        if hitter is not None and hitter == opponent:
+            raise EstimationError(f"player and opponent are both {hitter!r}")
+    dp = decision_points(table, rows=rows, columns=columns, context=context, sport=sport)
+    settings = EstimateSettings(**{**settings.__dict__, "context": dp.context, "hitter": hitter, "opponent": opponent})
+    return estimate_from_points(dp, settings)
+
+
+def estimate_from_points(dp: DecisionPoints, settings: EstimateSettings) -> PayoffEstimate:
+    """:func:`estimate_payoff` on decision points already extracted."""
+    points = dp.frame
+    if points.empty:
+        raise EstimationError(f"no decision points with a known outcome in context '{dp.context.describe()}'")
+    row_kind, row_detail = split_kind(settings.rows, ROW_KINDS, "rows")
+    col_kind, col_detail = split_kind(settings.columns, COLUMN_KINDS, "columns")
+    row_labels = ordered_labels(points["row"], row_kind, row_detail, dp.sport)
+    col_labels = ordered_labels(points["column"], col_kind, col_detail, dp.sport)
+    dropped_rows: list[str] = []
+    dropped_cols: list[str] = []
+    if settings.min_action_count > 0:
+        row_totals = points["row"].value_counts()
+        col_totals = points["column"].value_counts()
+        dropped_rows = [r for r in row_labels if row_totals.get(r, 0) < settings.min_action_count]
+        dropped_cols = [c for c in col_labels if col_totals.get(c, 0) < settings.min_action_count]
+        row_labels = [r for r in row_labels if r not in dropped_rows]
+        col_labels = [c for c in col_labels if c not in dropped_cols]
+        points = points[points["row"].isin(row_labels) & points["column"].isin(col_labels)]
+        if not row_labels or not col_labels or points.empty:
+            raise EstimationError(f"no action has {settings.min_action_count} decision points in context "
+                                  f"'{dp.context.describe()}'; lower min_action_count")
+    points = points.assign(
+        row_index=pd.Categorical(points["row"], categories=row_labels).codes.astype(np.int64),
+        column_index=pd.Categorical(points["column"], categories=col_labels).codes.astype(np.int64),
+    ).reset_index(drop=True)
+    selected = np.ones(len(points), dtype=bool)
+    if settings.hitter is not None:
+        selected &= (points["hitter"] == settings.hitter).to_numpy()
+    if settings.opponent is not None:
+        selected &= (points["opponent"] == settings.opponent).to_numpy()
+    points["selected"] = selected
+    if settings.player_specific and not selected.any():
+        who = " against ".join(x for x in (settings.hitter, settings.opponent) if x is not None)
+        if settings.hitter is None:
+            who = f"receiver {settings.opponent}"
+        raise EstimationError(f"no decision points for {who} in context '{dp.context.describe()}'")
+
+    shape = (len(row_labels), len(col_labels))
+    idx_r, idx_c, won = points["row_index"].to_numpy(), points["column_index"].to_numpy(), points["won"].to_numpy()
+    pop_w, pop_n = cell_counts(idx_r, idx_c, won, shape)
+    if settings.player_specific:
+        sel_w, sel_n = cell_counts(idx_r[selected], idx_c[selected], won[selected], shape)
+        final, population = estimate_cells(settings, pop_w, pop_n, sel_w, sel_n)
+    else:
+        sel_w, sel_n = pop_w, pop_n
+        final, population = estimate_cells(settings, pop_w, pop_n)
+
+    spec = settings.player_prior if settings.player_specific else settings.prior
+    estimate_ = _assemble(row_labels, col_labels, sel_w, sel_n, final, settings, spec, points, selected, dp,
+                          dropped_rows, dropped_cols, population=population)
+    if population is None:
+        return estimate_
+    pop_settings = EstimateSettings(**{**settings.__dict__, "hitter": None, "opponent": None, "sparse": "shrink"})
+    full = shrink(pop_w, pop_n, target=settings.target, prior=settings.prior, level=settings.level)
+    pop_estimate = _assemble(row_labels, col_labels, pop_w, pop_n, full, pop_settings, settings.prior,
+                             points.assign(selected=True), np.ones(len(points), dtype=bool), dp, dropped_rows,
+                             dropped_cols)
+    return PayoffEstimate(**{**estimate_.__dict__, "population": pop_estimate})
+
+
+def _assemble(row_labels, col_labels, wins, counts, shrunk: Shrinkage, settings: EstimateSettings,
+              spec: PriorSpec, points: pd.DataFrame, selected: np.ndarray, dp: DecisionPoints, dropped_rows,
+              dropped_cols, population: Shrinkage | None = None) -> PayoffEstimate:
+    sub = points[selected]
+    sparse_cells = tuple((row_labels[i], col_labels[j], int(counts[i, j]))
+                         for i in range(len(row_labels)) for j in range(len(col_labels))
+                         if counts[i, j] < settings.min_count)
+    report = EstimateReport(
+        points=int(len(sub)), rallies=int(sub["rally_id"].nunique()), matches=int(sub["match_id"].nunique()),
+        population_points=int(len(points)) if population is not None else None,
+        dropped=dict(dp.dropped), dropped_rows=tuple(dropped_rows), dropped_columns=tuple(dropped_cols),
+        min_count=settings.min_count, sparse=settings.sparse, sparse_cells=sparse_cells,
+        target=settings.target, prior=spec.describe(), strength=float(shrunk.strength),
+        strength_at_bound=bool(shrunk.at_bound),
+        population_strength=None if population is None else float(population.strength),
+    )
+    post = shrunk.posterior
+    return PayoffEstimate(
+        row_labels=tuple(row_labels), column_labels=tuple(col_labels), counts=np.rint(counts).astype(np.int64),
+        wins=np.rint(wins).astype(np.int64), mean=post.mean, lower=post.lower, upper=post.upper,
+        center=shrunk.center, strength=float(shrunk.strength), level=settings.level, report=report,
+        settings=settings, points=points,
+    )

@@ -1,0 +1,167 @@
+"""Write simulated matches in ShuttleSet's layout, or straight into the canonical rally table.
+
+ShuttleSet layout (see ``badminton_shuttleset/README.md``): one row per stroke with the upstream columns;
+``player`` is ``A`` for the match winner and ``B`` for the loser; ``roundscore_A/B`` hold the game score
+*after* the rally on every row of it; ``server`` is the stroke role (1 serve, 2 rally stroke, 3 last
+stroke; a one-stroke rally is 1); ``getpoint_player``, ``win_reason`` and ``lose_reason`` are on the last
+stroke. A matches file (upstream ``match.csv`` columns) names the players: ``video`` is the match id.
+Positions are in court-model units (x 25–325, y 150–810, net at y = 480), not camera pixels.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from strategist.simulate.match import Match
+from strategist.simulate.model import AREA_GRID, OUT_AREAS, SHOT_LABELS
+
+STROKE_COLUMNS = [
+    "source", "match_id", "set", "rally", "ball_round", "time", "frame_num", "roundscore_A", "roundscore_B",
+    "player", "server", "type", "aroundhead", "backhand", "hit_height", "hit_area", "hit_x", "hit_y",
+    "landing_height", "landing_area", "landing_x", "landing_y", "lose_reason", "win_reason", "getpoint_player",
+    "flaw", "player_location_area", "player_location_x", "player_location_y", "opponent_location_area",
+    "opponent_location_x", "opponent_location_y", "db",
+]
+MATCH_COLUMNS = ["id", "video", "tournament", "round", "year", "month", "day", "set", "duration", "winner",
+                 "loser", "downcourt", "url"]
+SOURCE = "strategist_demo"
+
+#: ShuttleSet's reasons on the last stroke: ending -> (lose_reason, win_reason).
+REASONS = {
+    "winner": ("對手落地致勝", "落地致勝"),
+    "out": ("出界", "對手出界"),
+    "net": ("掛網", "對手掛網"),
+    "not over": ("未過網", "對手未過網"),
+}
+OVERHEAD = {"clear", "smash", "wrist smash", "drop", "drive", "long service"}
+FPS = 30
+
+
+def _area_point(code: int | None, near: bool, rng: np.random.Generator) -> tuple[float, float]:
+    """Court-model coordinates of a point in area ``code`` of the near (y > 480) or far half."""
+    if code is None:
+        return (np.nan, np.nan)
+    depth_centre = (55.0, 200.0, 300.0)
+    for d, row in enumerate(AREA_GRID):
+        if code in row:
+            x = 75.0 + 100.0 * row.index(code) + rng.uniform(-35, 35)
+            dist = depth_centre[d] + rng.uniform(-25, 25)
+            break
+    else:
+        for d, pair in enumerate(OUT_AREAS):
+            if code in pair:
+                x = 10.0 if code == pair[0] else 340.0
+                dist = depth_centre[d]
+                break
+        else:  # beyond the back line
+            x, dist = 175.0 + rng.uniform(-100, 100), 345.0
+    y = 480.0 + dist if near else 480.0 - dist
+    return (round(x, 1), round(y, 1))
+
+
+def _fmt(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value)
+
+
+def shuttleset_frames(matches: list[Match], *, seed: int = 0, source: str = SOURCE):
+    """(strokes, matches) DataFrames of string cells in ShuttleSet's layout."""
+    rng = np.random.default_rng([seed, 7])
+    rows, meta = [], []
+    for m in matches:
+        label = {m.winner: "A", m.loser: "B"}
+        seconds = 300.0
+        near = {m.players[0]: True, m.players[1]: False}
+        current_game = 1
+        score_after = {p: 0 for p in m.players}
+        for rally in m.rallies:
+            if rally.game != current_game:
+                current_game = rally.game
+                near = {p: not v for p, v in near.items()}
+                seconds += 90.0
+            score_after = dict(rally.score)
+            score_after[rally.winner] += 1
+            last = len(rally.strokes)
+            previous_landing = (np.nan, np.nan)
+            for s in rally.strokes:
+                role = 1 if s.number == 1 else (3 if s.number == last else 2)
+                lose, win = REASONS[s.end] if s.end else ("", "")
+                landing_xy = _area_point(s.landing, not near[s.hitter], rng)
+                hitter_xy = _area_point(s.hitter_area, near[s.hitter], rng)
+                receiver_xy = _area_point(s.position, not near[s.hitter], rng)
+                hit_xy = previous_landing if s.number > 1 else (np.nan, np.nan)
+                rows.append([
+                    source, m.match_id, str(rally.game), str(rally.number), str(s.number),
+                    _clock(seconds), str(int(seconds * FPS)), str(score_after[m.winner]), str(score_after[m.loser]),
+                    label[s.hitter], str(role), SHOT_LABELS[s.shot],
+                    "1" if s.shot in OVERHEAD and rng.random() < 0.1 else "",
+                    "1" if rng.random() < 0.3 else "",
+                    "1" if s.shot in OVERHEAD else "2",
+                    "" if s.number == 1 else str(s.hitter_area), _fmt(hit_xy[0]), _fmt(hit_xy[1]),
+                    "" if s.landing is None else ("2" if s.landing in AREA_GRID[0] else "1"),
+                    _fmt(s.landing), _fmt(landing_xy[0]), _fmt(landing_xy[1]),
+                    lose, win, label[rally.winner] if s.end else "", "",
+                    str(s.hitter_area), _fmt(hitter_xy[0]), _fmt(hitter_xy[1]),
+                    str(s.position), _fmt(receiver_xy[0]), _fmt(receiver_xy[1]), "0",
+                ])
+                previous_landing = landing_xy
+                seconds += 1.0 + rng.uniform(0.0, 0.6)
+            seconds += 15.0 + rng.uniform(0.0, 15.0)
+        meta.append([str(m.number), m.match_id, "Strategist Demo Open", f"Match {m.number}", "2025", "6",
+                     str(1 + (m.number - 1) // 4), str(m.games), str(int((seconds - 300.0) // 60)), m.winner,
+                     m.loser, "1" if near[m.winner] else "0", ""])
+    return (pd.DataFrame(rows, columns=STROKE_COLUMNS, dtype="string"),
+            pd.DataFrame(meta, columns=MATCH_COLUMNS, dtype="string"))
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def write_shuttleset(matches: list[Match], out_dir: str | Path, *, seed: int = 0) -> tuple[Path, Path]:
+    """Write ``strokes.csv.gz`` and ``matches.csv`` into ``out_dir``; byte-identical for equal inputs."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    strokes, meta = shuttleset_frames(matches, seed=seed)
+    strokes_path, matches_path = out_dir / "strokes.csv.gz", out_dir / "matches.csv"
+    text = strokes.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as gz:
+        gz.write(text)
+    strokes_path.write_bytes(buffer.getvalue())
+    matches_path.write_text(meta.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+    return strokes_path, matches_path
+
+
+def canonical_table(matches: list[Match]) -> pd.DataFrame:
+    """The simulated strokes as the canonical rally table (:mod:`strategist.data.schema`)."""
+    from strategist.data.schema import conform
+
+    records = []
+    for m in matches:
+        for rally in m.rallies:
+            rally_id = f"{m.match_id}|{rally.game}|{rally.number}"
+            winner = rally.winner
+            server_score = rally.score[rally.server]
+            for s in rally.strokes:
+                records.append({
+                    "sport": "badminton", "source": "simulated", "match_id": m.match_id, "set": rally.game,
+                    "rally": rally.number, "rally_id": rally_id, "stroke": s.number, "hitter": s.hitter,
+                    "opponent": s.receiver, "shot": s.shot,
+                    "landing_area": None if s.landing is None else str(s.landing),
+                    "hitter_area": str(s.hitter_area), "opponent_area": str(s.position),
+                    "server": rally.server, "serve_number": 1,
+                    "court_side": "right" if server_score % 2 == 0 else "left",
+                    "hitter_score": rally.score[s.hitter], "opponent_score": rally.score[s.receiver],
+                    "winner": winner, "hitter_won": winner == s.hitter,
+                    "error": s.end if s.end not in (None, "winner") else None,
+                    "end": s.end,
+                })
+    return conform(pd.DataFrame.from_records(records), where="simulated matches")
