@@ -1,0 +1,105 @@
+"""Vectorised field checks that either raise (strict) or mark whole rallies to skip (lenient).
+
+A loader parses every column of the raw string table at once, hands each failing mask to
+:meth:`RallyChecks.fail`, and finally drops the rows of every marked rally with :meth:`RallyChecks.keep`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from strategist.data.rejections import Rejection, RejectionReport
+from strategist.errors import DataFormatError
+
+
+class RallyChecks:
+    """Collects failing rows of a raw table whose rows belong to rallies named by ``rally_key``.
+
+    ``raw`` holds the file's cells as strings, a ``_row`` column of file row numbers and optionally a
+    ``_path`` column (rows from several files); ``rally_key`` names each row's rally (rows with an empty
+    key stand alone).
+    """
+
+    def __init__(self, raw: pd.DataFrame, rally_key: pd.Series, *, path, strict: bool, report: RejectionReport):
+        self.raw = raw
+        self.path = str(path)
+        self.strict = strict
+        self.report = report
+        self.key = rally_key.to_numpy(dtype=object)
+        self.rows = raw["_row"].to_numpy()
+        self.paths = raw["_path"].to_numpy(dtype=object) if "_path" in raw else None
+        self.bad = np.zeros(len(raw), dtype=bool)
+        self._rally_bad: set = set()
+        self._lone_rows = 0  # rejected rows outside ``raw`` with no rally key
+        self.copies = np.zeros(len(raw), dtype=bool)  # rows dropped without rejecting their rally
+
+    def fail(self, mask, reason: str, field, expected, *, value=None) -> None:
+        """Rows where ``mask`` is true break ``reason``; in strict mode the first one raises.
+
+        ``field`` and ``expected`` are strings or per-row arrays; ``value`` (array-like, optional) is what to
+        show as the offending value and defaults to ``raw[field]``.
+        """
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        idx = np.flatnonzero(mask)
+        fields = np.full(len(mask), field, dtype=object) if field is None or isinstance(field, str) \
+            else np.asarray(field, dtype=object)
+        expects = np.full(len(mask), expected, dtype=object) if isinstance(expected, str) \
+            else np.asarray(expected, dtype=object)
+        if value is None:
+            values = self.raw[field].to_numpy(dtype=object) if isinstance(field, str) and field in self.raw \
+                else np.full(len(mask), None)
+        else:
+            values = np.asarray(value, dtype=object)
+        first = idx[0]
+        if self.strict:
+            shown = "" if values[first] is None else f"got {values[first]!r}; "
+            raise DataFormatError(f"{reason}: {shown}expected {expects[first]}", path=self._path(first),
+                                  row=int(self.rows[first]), field=fields[first])
+        keys = self.key[idx]
+        rallies = len({k for k in keys if k != ""}) + int(np.sum(keys == ""))
+        examples = [Rejection(reason, self._path(i), int(self.rows[i]), fields[i],
+                              None if values[i] is None else str(values[i]), str(expects[i]),
+                              None if self.key[i] == "" else str(self.key[i]))
+                    for i in idx[: self.report.max_examples]]
+        self.report.add(reason, rallies, examples)
+        self.bad |= mask
+        self._rally_bad.update(k for k in keys if k != "")
+
+    def _path(self, i: int) -> str:
+        return self.path if self.paths is None else str(self.paths[i])
+
+    def fail_rows(self, rows: list[int], keys: list[str], reason: str, expected: str, values=None, *,
+                  path=None) -> None:
+        """Rows that never made it into ``raw`` (e.g. too many fields): reject their rallies by key."""
+        if not rows:
+            return
+        path = self.path if path is None else str(path)
+        if self.strict:
+            raise DataFormatError(f"{reason}: expected {expected}", path=path, row=int(rows[0]))
+        values = values or [None] * len(rows)
+        examples = [Rejection(reason, path, int(r), None, v, expected, k or None)
+                    for r, k, v in list(zip(rows, keys, values))[: self.report.max_examples]]
+        self.report.add(reason, len({k for k in keys if k}) + sum(1 for k in keys if not k), examples)
+        self._rally_bad.update(k for k in keys if k)
+        self._lone_rows += sum(1 for k in keys if not k)
+        self.report.rows_rejected += len(rows)
+        self.report.rows_read += len(rows)
+
+    def rejected(self) -> np.ndarray:
+        """Mask of rows to drop: bad rows and every row of a rally with a bad row."""
+        in_bad_rally = pd.Series(self.key).isin(self._rally_bad).to_numpy() if self._rally_bad else \
+            np.zeros(len(self.key), dtype=bool)
+        return self.bad | in_bad_rally
+
+    def keep(self) -> np.ndarray:
+        """Mask of rows to keep; records the totals in the report."""
+        drop = self.rejected()
+        self.report.rows_read += len(drop)
+        self.report.rows_rejected += int((drop | self.copies).sum())
+        keys = self.key[drop]
+        self.report.rallies_rejected += (len({k for k in keys if k != ""}) + int(np.sum(keys == ""))
+                                         + len(self._rally_bad - set(self.key.tolist())) + self._lone_rows)
+        return ~(drop | self.copies)

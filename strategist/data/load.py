@@ -1,0 +1,60 @@
+"""``load_rallies``: any supported file or folder -> the canonical stroke table and a rejection report.
+
+The layout is detected from the files' columns (or given); the sport follows from the layout. In the
+default mode a bad rally is skipped whole and reported; with ``strict=True`` the first bad value raises
+:class:`DataFormatError` naming file, row and field. A missing file, an unreadable or empty file, an
+unknown layout and a missing required column raise in both modes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from strategist.data import mcp, shuttleset, tennis_pbp
+from strategist.data.detect import LAYOUTS, detect
+from strategist.data.rejections import RejectionReport
+from strategist.data.schema import validate
+from strategist.errors import ConfigurationError
+from strategist.sports import Sport, get_sport
+
+_LOADERS = {
+    shuttleset.LAYOUT: shuttleset.load_strokes,
+    shuttleset.LAYOUT_SETS: shuttleset.load_sets,
+    tennis_pbp.LAYOUT: tennis_pbp.load_points,
+    mcp.LAYOUT: mcp.load_points,
+}
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """A loaded table with its rejection report; unpacks as ``table, rejections = load_rallies(...)``."""
+
+    table: pd.DataFrame
+    rejections: RejectionReport
+    sport: Sport
+    layout: str
+    paths: tuple[Path, ...] = ()
+
+    def __iter__(self):
+        yield self.table
+        yield self.rejections
+
+
+def load_rallies(path, sport: str | Sport | None = None, layout: str | None = None,
+                 strict: bool = False) -> LoadResult:
+    """Load rally data from ``path`` (a file or a folder) into the canonical table.
+
+    ``sport`` (name or :class:`Sport`) checks that the data are of that sport; ``layout`` (one of
+    :data:`strategist.data.detect.LAYOUTS`) skips detection. Returns a :class:`LoadResult`.
+    """
+    wanted = get_sport(sport) if sport is not None else None
+    name, files = detect(path, layout)
+    found = get_sport(LAYOUTS[name].sport)
+    if wanted is not None and wanted.name != found.name:
+        raise ConfigurationError(f"{path}: holds {found.name} data ({name} layout), not {wanted.name}")
+    table, report = _LOADERS[name](files, strict=strict)
+    validate(table, where=str(path))
+    return LoadResult(table=table, rejections=report, sport=found, layout=name, paths=tuple(files))

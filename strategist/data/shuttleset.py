@@ -1,0 +1,354 @@
+"""ShuttleSet badminton strokes -> canonical table.
+
+Two layouts: the combined ``strokes.csv(.gz)`` (columns ``match_id`` and ``set`` in front) and the upstream
+per-set files ``set/<match>/set<k>.csv`` with ``set/match.csv``. Shot labels (Chinese or English) go
+through the badminton definition. Player names come from the match files (``matches_*.csv`` or
+``match.csv`` next to the data: ``video`` = match id, ``winner`` = A, ``loser`` = B) or from ``winner`` /
+``loser`` columns of the strokes file; failing both, ``player A`` / ``player B`` with a note (A is the
+match winner there, so never a feature).
+
+Score before rally r = score after rally r-1 (``roundscore_*`` already include the rally's point); 0-0 for
+rally 1; where rally r-1 is missing from the data, the score after r less the point r's winner won (NA if
+r's winner is unknown). Winner = ``getpoint_player`` (NA when no row records it); server = hitter of the
+rally's first stroke; the server serves from the right court when their score is even.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from strategist.data.cells import blank, to_code, to_flag, to_float, to_int, to_label
+from strategist.data.checks import RallyChecks
+from strategist.data.readcsv import read_strings
+from strategist.data.rejections import RejectionReport
+from strategist.data.schema import conform
+from strategist.errors import DataFormatError
+from strategist.sports import get_sport
+
+LAYOUT = "shuttleset"
+LAYOUT_SETS = "shuttleset-sets"
+
+#: Columns a per-set file must have (the combined file adds ``match_id`` and ``set``).
+REQUIRED = ("rally", "ball_round", "roundscore_A", "roundscore_B", "player", "type", "getpoint_player")
+OPTIONAL = ("lose_reason", "landing_area", "player_location_area", "opponent_location_area",
+            "player_location_x", "player_location_y", "opponent_location_x", "opponent_location_y",
+            "backhand", "aroundhead", "flaw")
+#: Columns read (others are ignored); ``time`` and ``frame_num`` only help tell repeated rows apart.
+READ = ("match_id", "set") + REQUIRED + OPTIONAL + ("winner", "loser", "time", "frame_num")
+_MATCH_FILES = ("matches*.csv", "matches*.csv.gz", "match.csv")
+_SET_FILE = re.compile(r"^set(\d+)\.csv(\.gz)?$")
+
+
+# -- entry points ------------------------------------------------------------------------------------------
+def load_strokes(paths, *, strict: bool = False) -> tuple[pd.DataFrame, RejectionReport]:
+    """Load one or more combined ShuttleSet strokes files (``strokes.csv.gz`` layout)."""
+    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    report = RejectionReport()
+    tables = []
+    for path in paths:
+        raw, too_long = read_strings(path, READ)
+        _require(raw, ("match_id", "set") + REQUIRED, path)
+        names = _names_from_frame(raw) or match_names(_match_files(path.parent))
+        tables.append(strokes_to_table(raw, names, path=path, strict=strict, report=report, source=LAYOUT,
+                                       too_long=[(row, fields, _key_of(fields)) for row, fields in too_long]))
+    return (pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]), report
+
+
+def load_sets(paths, *, strict: bool = False) -> tuple[pd.DataFrame, RejectionReport]:
+    """Load upstream per-set files; each path is a ``set`` folder (with ``match.csv``), a match folder or
+    a ``set<k>.csv`` file."""
+    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    files = [f for p in paths for f in set_files(p)]
+    if not files:
+        raise DataFormatError("no set<k>.csv files found; expected set/<match>/set1.csv ...", path=paths[0])
+    frames, too_long = [], []
+    for file in files:
+        raw, long_rows = read_strings(file, READ)
+        _require(raw, REQUIRED, file)
+        raw.insert(1, "_path", str(file))
+        raw["match_id"] = file.parent.name
+        raw["set"] = _SET_FILE.match(file.name).group(1).lstrip("0") or "0"
+        frames.append(raw)
+        set_no = _SET_FILE.match(file.name).group(1)
+        too_long += [(row, fields, _key_of({**fields, "match_id": file.parent.name, "set": set_no}), file)
+                     for row, fields in long_rows]
+    raw = pd.concat(frames, ignore_index=True)
+    roots = {f.parent.parent for f in files} | {f.parent for f in files}
+    names = _names_from_frame(raw) or match_names([m for root in sorted(roots) for m in _match_files(root)])
+    report = RejectionReport()
+    table = strokes_to_table(raw, names, path=paths[0], strict=strict, report=report, source=LAYOUT_SETS,
+                             too_long=too_long)
+    return table, report
+
+
+def set_files(path: Path) -> list[Path]:
+    """The per-set files under ``path`` (a set file, a match folder, or a folder of match folders)."""
+    if not path.exists():
+        raise DataFormatError("no such file or folder", path=path)
+    if path.is_file():
+        return [path] if _SET_FILE.match(path.name) else []
+    own = sorted(p for p in path.iterdir() if p.is_file() and _SET_FILE.match(p.name))
+    if own:
+        return own
+    return sorted(p for d in sorted(path.iterdir()) if d.is_dir()
+                  for p in d.iterdir() if p.is_file() and _SET_FILE.match(p.name))
+
+
+# -- player names -----------------------------------------------------------------------------------------
+def _match_files(folder: Path) -> list[Path]:
+    return sorted({p for pattern in _MATCH_FILES for p in folder.glob(pattern)})
+
+
+def match_names(files) -> dict[str, tuple[str, str]]:
+    """match id -> (name of A = winner, name of B = loser) from ShuttleSet match files (unreadable ones are
+    skipped; the caller notes matches left without names)."""
+    names: dict[str, tuple[str, str]] = {}
+    for file in files:
+        try:
+            frame, _ = read_strings(file)
+        except DataFormatError:
+            continue
+        if not {"video", "winner", "loser"} <= set(frame.columns):
+            continue
+        for video, winner, loser in zip(frame["video"], frame["winner"], frame["loser"]):
+            if video.strip() and winner.strip() and loser.strip():
+                names.setdefault(video.strip(), (winner.strip(), loser.strip()))
+    return names
+
+
+def _names_from_frame(raw: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    if not {"winner", "loser", "match_id"} <= set(raw.columns):
+        return {}
+    firsts = raw.loc[~blank(raw["winner"]) & ~blank(raw["loser"])].drop_duplicates("match_id")
+    return {m: (w.strip(), l.strip()) for m, w, l in zip(firsts["match_id"], firsts["winner"], firsts["loser"])}
+
+
+# -- conversion -------------------------------------------------------------------------------------------
+def _require(raw: pd.DataFrame, columns, path) -> None:
+    missing = [c for c in columns if c not in raw.columns]
+    if missing:
+        raise DataFormatError(f"missing required column(s) {missing}; a ShuttleSet file needs {list(columns)}",
+                              path=path, field=missing[0])
+
+
+def _key_of(fields: dict[str, str]) -> str:
+    parts = [fields.get(c, "") for c in ("match_id", "set", "rally")]
+    return "|".join(parts) if all(parts) else ""
+
+
+def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, path, strict: bool,
+                     report: RejectionReport, source: str, too_long=()) -> pd.DataFrame:
+    """Canonical table from the raw ShuttleSet string table (with ``match_id`` and ``set`` columns)."""
+    sport = get_sport("badminton")
+    for column in OPTIONAL:
+        if column not in raw:
+            raw[column] = ""
+    has_key = ~(blank(raw["match_id"]) | blank(raw["set"]) | blank(raw["rally"]))
+    key = np.where(has_key, (raw["match_id"] + "|" + raw["set"] + "|" + raw["rally"]).to_numpy(dtype=object), "")
+    checks = RallyChecks(raw, pd.Series(key), path=path, strict=strict, report=report)
+    for item in too_long:
+        row, fields, rally = item[:3]
+        checks.fail_rows([row], [rally], "wrong number of fields", "as many fields as the header has",
+                         [fields["_extra"]],
+                         path=item[3] if len(item) > 3 else None)
+
+    for column in ("match_id", "set", "rally", "ball_round", "player", "type", "roundscore_A", "roundscore_B"):
+        checks.fail(blank(raw[column]), "missing value", column, "a value on every stroke")
+    set_no, bad = to_int(raw["set"], minimum=1)
+    checks.fail(bad, "bad set number", "set", "an integer >= 1")
+    rally, bad = to_int(raw["rally"], minimum=1)
+    checks.fail(bad, "bad rally number", "rally", "an integer >= 1")
+    stroke, bad = to_int(raw["ball_round"], minimum=1)
+    checks.fail(bad, "bad stroke number", "ball_round", "an integer >= 1")
+    is_a = (raw["player"] == "A").to_numpy()
+    checks.fail(~is_a & (raw["player"] != "B").to_numpy() & ~blank(raw["player"]), "bad player label", "player",
+                "A or B")
+    shot, bad = to_label(raw["type"], sport.translate("shuttleset", "shot"))
+    checks.fail(bad, "unknown shot type", "type", "a ShuttleSet or English badminton shot label")
+    score_a, bad_a = to_int(raw["roundscore_A"], minimum=0)
+    checks.fail(bad_a, "bad score", "roundscore_A", "an integer >= 0")
+    score_b, bad_b = to_int(raw["roundscore_B"], minimum=0)
+    checks.fail(bad_b, "bad score", "roundscore_B", "an integer >= 0")
+    point = np.select([(raw["getpoint_player"] == "A").to_numpy(), (raw["getpoint_player"] == "B").to_numpy()],
+                      [1, 0], -1)  # 1 = A won, 0 = B won, -1 = not on this row
+    checks.fail((point < 0) & ~blank(raw["getpoint_player"]), "bad rally-winner label", "getpoint_player",
+                "A, B or blank")
+    end, bad = to_label(raw["lose_reason"], dict(sport.labels["shuttleset"]["end"]))
+    checks.fail(bad, "unknown lose reason", "lose_reason", f"one of {sorted(sport.labels['shuttleset']['end'])}")
+    error = raw["lose_reason"].map(dict(sport.labels["shuttleset"]["error"])).astype("string")
+    areas = {}
+    for column in ("landing_area", "player_location_area", "opponent_location_area"):
+        areas[column], bad = to_code(raw[column], sport.areas)
+        checks.fail(bad, "bad court area", column, "an area code 1-16 or blank")
+    coords = {}
+    for column in ("player_location_x", "player_location_y", "opponent_location_x", "opponent_location_y"):
+        coords[column], bad = to_float(raw[column])
+        checks.fail(bad, "bad coordinate", column, "a number or blank")
+    flags = {}
+    for column in ("backhand", "aroundhead", "flaw"):
+        flags[column], bad = to_flag(raw[column])
+        checks.fail(bad, "bad flag", column, "1, 0 or blank")
+
+    code = pd.factorize(key)[0]
+    valid = has_key & stroke.notna().to_numpy()
+    _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks, report)
+    keep = checks.keep()
+    usable = has_key & set_no.notna().to_numpy() & rally.notna().to_numpy() & ~bad_a & ~bad_b
+    before_a, before_b = _scores_before(code, usable, raw["match_id"], set_no, rally, score_a, score_b, point)
+
+    frame = pd.DataFrame({
+        "match_id": raw["match_id"], "set": set_no, "rally": rally, "stroke": stroke, "code": code, "is_a": is_a,
+        "shot": shot, "point": point, "end": end, "error": error, "before_a": before_a, "before_b": before_b,
+        **areas, **coords, **flags,
+    }).loc[keep]
+    frame = frame.sort_values(["match_id", "set", "rally", "stroke"], kind="stable").reset_index(drop=True)
+    return _assemble(frame, names, sport, report, source)
+
+
+def _group_differs(code: np.ndarray, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Rows (among ``rows``) whose group by ``code`` holds more than one distinct value."""
+    out = np.zeros(len(code), bool)
+    if rows.any():
+        series = pd.Series(values[rows])
+        grouped = series.groupby(code[rows])
+        out[rows] = (grouped.transform("min") != grouped.transform("max")).to_numpy()
+    return out
+
+
+def _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks: RallyChecks,
+                       report: RejectionReport) -> None:
+    """Rows repeating another row of the same stroke in every column read are dropped; conflicting stroke
+    numbers, a score that changes within the rally, or two different recorded winners reject the rally."""
+    pairs = pd.DataFrame({"code": code, "stroke": stroke.fillna(-1).to_numpy()})
+    same_stroke = valid & pairs.duplicated(keep=False).to_numpy()
+    copy = np.zeros(len(raw), bool)
+    if same_stroke.any():
+        content = [c for c in raw.columns if not c.startswith("_")]
+        copy[same_stroke] = raw.loc[same_stroke].duplicated(content).to_numpy()
+    if copy.any():
+        first = int(raw["_row"].to_numpy()[copy][0])
+        if checks.strict:
+            raise DataFormatError("row repeats an earlier row of the same stroke; expected one row per stroke",
+                                  path=checks.path, row=first)
+        checks.copies |= copy  # dropped without rejecting the rally: the original row is kept
+        report.note(f"{int(copy.sum())} row(s) repeating an earlier row of the same stroke were dropped "
+                    f"(first: row {first})")
+    remaining = same_stroke & ~copy
+    conflict = np.zeros(len(raw), bool)
+    conflict[remaining] = pairs.loc[remaining].duplicated(keep=False).to_numpy()
+    checks.fail(conflict, "duplicate stroke number", "ball_round", "each stroke number once per rally")
+    rows = valid & ~copy
+    for values, column in ((score_a, "roundscore_A"), (score_b, "roundscore_B")):
+        checks.fail(_group_differs(code, values.fillna(-1).to_numpy(), rows), "score changes within the rally",
+                    column, "the same set score on every row of the rally")
+    checks.fail(_group_differs(code, point, rows & (point >= 0)), "two different rally winners",
+                "getpoint_player", "one winner per rally")
+
+
+def _scores_before(code, usable, match_id, set_no, rally, score_a, score_b, point):
+    """Per row: A's and B's set score before its rally (see the module docstring)."""
+    n = len(code)
+    out_a = np.full(n, np.nan)
+    out_b = np.full(n, np.nan)
+    if not usable.any():
+        return pd.array(out_a, dtype="Float64").astype("Int64"), pd.array(out_b, dtype="Float64").astype("Int64")
+    rows = np.flatnonzero(usable)
+    first = rows[np.unique(code[rows], return_index=True)[1]]  # first row of each rally
+    won = pd.Series(point[rows]).groupby(code[rows]).max().reindex(code[first]).to_numpy()  # 1/0/-1
+    m = pd.factorize(match_id.to_numpy()[first])[0]
+    s = set_no.to_numpy(dtype=float, na_value=np.nan)[first]
+    r = rally.to_numpy(dtype=float, na_value=np.nan)[first]
+    a = score_a.to_numpy(dtype=float, na_value=np.nan)[first]
+    b = score_b.to_numpy(dtype=float, na_value=np.nan)[first]
+    order = np.lexsort((r, s, m))
+    m, s, r, a, b, won, first = m[order], s[order], r[order], a[order], b[order], won[order], first[order]
+    same_set = np.r_[False, (m[1:] == m[:-1]) & (s[1:] == s[:-1])]
+    consecutive = same_set & (np.r_[np.nan, r[:-1]] == r - 1)
+    prev_a, prev_b = np.r_[np.nan, a[:-1]], np.r_[np.nan, b[:-1]]
+    won_a = np.where(won < 0, np.nan, won)
+    bef_a = np.where(r == 1, 0, np.where(consecutive, prev_a, a - won_a))
+    bef_b = np.where(r == 1, 0, np.where(consecutive, prev_b, b - (1 - won_a)))
+    bad = (bef_a < 0) | (bef_b < 0)
+    bef_a[bad] = np.nan
+    bef_b[bad] = np.nan
+    per_rally_a = np.full(code.max() + 1, np.nan)
+    per_rally_b = np.full(code.max() + 1, np.nan)
+    per_rally_a[code[first]] = bef_a
+    per_rally_b[code[first]] = bef_b
+    out_a[rows] = per_rally_a[code[rows]]
+    out_b[rows] = per_rally_b[code[rows]]
+    return pd.array(out_a, dtype="Float64").astype("Int64"), pd.array(out_b, dtype="Float64").astype("Int64")
+
+
+def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source: str) -> pd.DataFrame:
+    match_codes, match_ids = pd.factorize(frame["match_id"])
+    match_ids = [str(m) for m in match_ids]
+    unnamed = [m for m in match_ids if m not in names]
+    names = dict(names)
+    if unnamed:
+        for m in unnamed:
+            names[m] = ("player A", "player B") if len(match_ids) == 1 else (f"player A [{m}]", f"player B [{m}]")
+        report.note(f"no player names for {len(unnamed)} match(es) (no matches_*.csv / match.csv with "
+                    f"video, winner, loser next to the data): players are named 'player A' / 'player B'; "
+                    f"A is the match winner, so these labels must not be used as features")
+    name_a = np.array([names[m][0] for m in match_ids], dtype=object)[match_codes]
+    name_b = np.array([names[m][1] for m in match_ids], dtype=object)[match_codes]
+    is_a = frame["is_a"].to_numpy()
+
+    code = frame["code"].to_numpy()
+    starts = np.r_[True, code[1:] != code[:-1]]  # rallies are contiguous, strokes ascending
+    rally_of_row = np.cumsum(starts) - 1
+    first_row = np.flatnonzero(starts)
+    server_is_a = is_a[first_row][rally_of_row]
+    point = frame["point"].to_numpy()
+    won = np.full(len(first_row), -1)
+    has = point >= 0
+    np.maximum.at(won, rally_of_row[has], point[has])
+    won = won[rally_of_row]
+    known = won >= 0
+    winner = np.where(known, np.where(won == 1, name_a, name_b), None)
+    hitter_won = pd.array(np.where(known, (won == 1) == is_a, False), dtype="boolean")
+    hitter_won[~known] = pd.NA
+
+    before_a = frame["before_a"].to_numpy(dtype=float, na_value=np.nan)
+    before_b = frame["before_b"].to_numpy(dtype=float, na_value=np.nan)
+    server_score = np.where(server_is_a, before_a, before_b)
+    side = np.where(np.isnan(server_score), None,
+                    np.where(np.nan_to_num(server_score) % 2 == 0, sport.court_sides[0], sport.court_sides[1]))
+
+    end = frame["end"]
+    same_hitter = ~starts & (is_a == np.r_[False, is_a[:-1]])
+    if same_hitter.any():
+        report.note(f"{int(same_hitter.sum())} stroke(s) hit by the same player as the stroke before (kept)")
+    no_winner = int((~known[first_row]).sum())
+    if no_winner:
+        report.note(f"{no_winner} rallies have no recorded winner: kept, winner NA")
+    hitter_should_win = end.map(dict(sport.endings)).eq("hitter").to_numpy(dtype=bool, na_value=False)
+    disagree = end.notna().to_numpy() & known & (hitter_should_win != ((won == 1) == is_a))
+    if disagree.any():
+        report.note(f"{int(disagree.sum())} rallies whose lose_reason disagrees with getpoint_player: "
+                    f"the winner is taken from getpoint_player")
+
+    table = pd.DataFrame({
+        "sport": sport.name, "source": source, "match_id": frame["match_id"], "set": frame["set"],
+        "rally": frame["rally"],
+        "rally_id": frame["match_id"] + "|" + frame["set"].astype("string") + "|" + frame["rally"].astype("string"),
+        "stroke": frame["stroke"], "hitter": np.where(is_a, name_a, name_b),
+        "opponent": np.where(is_a, name_b, name_a), "shot": frame["shot"],
+        "wing": np.where(frame["backhand"].to_numpy(), "backhand", "forehand"),
+        "landing_area": frame["landing_area"], "hitter_area": frame["player_location_area"],
+        "opponent_area": frame["opponent_location_area"],
+        "hitter_x": frame["player_location_x"], "hitter_y": frame["player_location_y"],
+        "opponent_x": frame["opponent_location_x"], "opponent_y": frame["opponent_location_y"],
+        "server": np.where(server_is_a, name_a, name_b), "serve_number": 1, "court_side": side,
+        "hitter_score": np.where(is_a, before_a, before_b), "opponent_score": np.where(is_a, before_b, before_a),
+        "winner": winner, "hitter_won": hitter_won,
+        "error": frame["error"].where(end == "error"), "end": end,
+        "tags": np.where(frame["aroundhead"].to_numpy(), "around head", None),
+        "flagged": frame["flaw"].to_numpy(),
+    })
+    return conform(table, where=str(source))
