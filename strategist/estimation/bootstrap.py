@@ -15,6 +15,8 @@ Resampling schemes (``cluster``):
   matches.
 * ``"rally"``: draw rallies with replacement, ignoring matches (right only if rallies were independent).
 
+For a player-specific estimate the population matrix (and its prior strength) is re-estimated in every
+replicate; the player-level strength, an across-players quantity, is held at its full-data value.
 With fewer than two matches, ``"match"`` cannot vary and falls back to ``"rally"`` (stated in ``note``).
 Equilibrium mixes need not be unique; each replicate reports the solver's choice among optimal mixes.
 """
@@ -145,7 +147,7 @@ def bootstrap_payoff(estimate: PayoffEstimate, replicates: int = 1000, *, seed: 
         if settings.player_specific:
             sw = np.asarray((sel_w.T @ weights.T).T).reshape(shape)
             sn = np.asarray((sel_n.T @ weights.T).T).reshape(shape)
-            final, _ = estimate_cells(settings, pw, pn, sw, sn, intervals=False)
+            final, _ = estimate_cells(settings, pw, pn, sw, sn, player_strength=estimate.strength, intervals=False)
         else:
             final, _ = estimate_cells(settings, pw, pn, intervals=False)
         solution = solve_zero_sum_batch(final.mean)

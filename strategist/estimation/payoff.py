@@ -22,9 +22,11 @@ import pandas as pd
 from strategist.errors import EstimationError
 from strategist.estimation.counts import (Context, DecisionPoints, cell_counts, decision_points, ordered_labels,
                                           split_kind, COLUMN_KINDS, ROW_KINDS)
-from strategist.estimation.shrinkage import TARGETS, PriorSpec, Shrinkage, parse_prior, shrink
+from strategist.estimation.shrinkage import (STRENGTH_BOUNDS, TARGETS, PriorSpec, Shrinkage, fit_strength,
+                                             parse_prior, shrink)
 
 SPARSE_RULES = ("shrink", "prior")
+UNITS = ("rally", "stroke")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class EstimateSettings:
     sparse: str = "shrink"
     min_action_count: int = 0
     level: float = 0.95
+    unit: str = "rally"
     hitter: str | None = None
     opponent: str | None = None
 
@@ -54,6 +57,8 @@ class EstimateReport:
     """What the estimate rests on and what was done to sparse data."""
 
     points: int
+    strokes: int
+    unit: str
     rallies: int
     matches: int
     population_points: int | None
@@ -68,10 +73,13 @@ class EstimateReport:
     strength: float
     strength_at_bound: bool
     population_strength: float | None = None
+    player_groups: int | None = None
 
     def lines(self) -> list[str]:
         """The report as readable lines."""
-        out = [f"decision points: {self.points} in {self.rallies} rallies of {self.matches} matches"
+        merged = (f" from {self.strokes} strokes; a rally counts once per cell and hitter"
+                  if self.unit == "rally" else " (strokes)")
+        out = [f"decision points: {self.points}{merged}; {self.rallies} rallies of {self.matches} matches"
                + (f" (population: {self.population_points})" if self.population_points is not None else "")]
         for reason, count in self.dropped.items():
             out.append(f"left out: {count} strokes ({reason})")
@@ -81,7 +89,9 @@ class EstimateReport:
         toward = "the population matrix" if self.population_points is not None else f"the {self.target} rate"
         bound = " (at its bound: complete pooling)" if self.strength_at_bound and self.strength > 1 else (
             " (at its bound: no pooling)" if self.strength_at_bound else "")
-        out.append(f"shrinkage toward {toward}, {self.prior}: s = {self.strength:.3g} prior trials{bound}")
+        groups = (f", estimated across {self.player_groups} players or pairings"
+                  if self.player_groups is not None and "empirical" in self.prior else "")
+        out.append(f"shrinkage toward {toward}, {self.prior}{groups}: s = {self.strength:.3g} prior trials{bound}")
         if self.population_strength is not None:
             out.append(f"population matrix: shrinkage toward the {self.target} rate, s = {self.population_strength:.3g}")
         if self.sparse_cells:
@@ -97,13 +107,14 @@ class EstimateReport:
 
     def to_dict(self) -> dict:
         return {
-            "points": self.points, "rallies": self.rallies, "matches": self.matches,
+            "points": self.points, "strokes": self.strokes, "unit": self.unit, "rallies": self.rallies, "matches": self.matches,
             "population_points": self.population_points, "dropped": dict(self.dropped),
             "dropped_rows": list(self.dropped_rows), "dropped_columns": list(self.dropped_columns),
             "min_count": self.min_count, "sparse": self.sparse,
             "sparse_cells": [{"row": r, "column": c, "count": n} for r, c, n in self.sparse_cells],
             "target": self.target, "prior": self.prior, "strength": self.strength,
             "strength_at_bound": self.strength_at_bound, "population_strength": self.population_strength,
+            "player_groups": self.player_groups,
         }
 
 
@@ -174,17 +185,20 @@ def _check_settings(settings: EstimateSettings) -> None:
             raise EstimationError(f"{name} must be a whole number >= 0, got {value!r}")
     if not (isinstance(settings.level, (int, float)) and 0.0 < settings.level < 1.0):
         raise EstimationError(f"interval level must lie strictly between 0 and 1, got {settings.level!r}")
+    if settings.unit not in UNITS:
+        raise EstimationError(f"counting unit {settings.unit!r} is not one of {UNITS}")
     if settings.player_prior.mean is not None:
         raise EstimationError("player_prior takes a strength or an empirical-Bayes method; its centre is the "
                               "population matrix")
 
 
 def estimate_cells(settings: EstimateSettings, pop_wins, pop_counts, sel_wins=None, sel_counts=None, *,
-                   intervals: bool = True) -> tuple[Shrinkage, Shrinkage | None]:
+                   player_strength=None, intervals: bool = True) -> tuple[Shrinkage, Shrinkage | None]:
     """Shrunken cells from counts (arrays may carry a leading batch axis).
 
     Without a selection: the cells shrink toward ``settings.target``. With one (player-specific): the
-    population cells shrink toward the target, then the selection's cells toward the population means.
+    population cells shrink toward the target, then the selection's cells toward the population means
+    with strength ``player_strength`` (fitted on the selection alone when not given).
     Under the ``"prior"`` sparse rule, cells with fewer than ``min_count`` decision points lose their data.
     """
     def sparse(w, c):
@@ -200,9 +214,37 @@ def estimate_cells(settings: EstimateSettings, pop_wins, pop_counts, sel_wins=No
     population = shrink(pop_wins, pop_counts, target=settings.target, prior=settings.prior, level=settings.level,
                         intervals=False)
     w, c = sparse(np.asarray(sel_wins, float), np.asarray(sel_counts, float))
-    final = shrink(w, c, target=population.mean, prior=settings.player_prior, level=settings.level,
-                   intervals=intervals)
+    if player_strength is None:
+        final = shrink(w, c, target=population.mean, prior=settings.player_prior, level=settings.level,
+                       intervals=intervals)
+    else:
+        final = shrink(w, c, target=population.mean, prior=float(player_strength), level=settings.level,
+                       intervals=intervals)
     return final, population
+
+
+def player_strength(settings: EstimateSettings, points: pd.DataFrame, population_mean: np.ndarray,
+                    shape: tuple[int, int]) -> tuple[float, bool, int]:
+    """Prior strength of player-specific cells around the population matrix, and whether it hit a bound.
+
+    Empirical Bayes over every group of the same kind (every hitter, every receiver or every pairing):
+    their cells are pooled into one beta-binomial likelihood with centres at the population means, so the
+    strength measures how far players really depart from the population, not how noisy one player is.
+    """
+    if settings.player_prior.method == "given":
+        return float(settings.player_prior.strength), False, 0
+    keys = [k for k, v in (("hitter", settings.hitter), ("opponent", settings.opponent)) if v is not None]
+    group = points.groupby(keys, sort=False).ngroup().to_numpy()
+    groups = int(group.max()) + 1
+    m, n = shape
+    flat = (group * m + points["row_index"].to_numpy()) * n + points["column_index"].to_numpy()
+    size = groups * m * n
+    counts = np.bincount(flat, minlength=size).reshape(groups * m, n).astype(float)
+    wins = np.bincount(flat, weights=points["won"].to_numpy(float), minlength=size).reshape(groups * m, n)
+    center = np.tile(population_mean, (groups, 1))
+    s = float(fit_strength(wins, counts, center, settings.player_prior.method))
+    at_bound = s <= STRENGTH_BOUNDS[0] * 1.5 or s >= STRENGTH_BOUNDS[1] / 1.5
+    return s, at_bound, groups
 
 
 def resolve_player(name: str, known, role: str) -> str:
@@ -213,7 +255,9 @@ def resolve_player(name: str, known, role: str) -> str:
     folded = [k for k in known if k.casefold() == str(name).strip().casefold()]
     if len(folded) == 1:
         return folded[0]
-    close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
+    folded_names = {k.casefold(): k for k in known}
+    close = [folded_names[c] for c in difflib.get_close_matches(str(name).strip().casefold(), list(folded_names),
+                                                                 n=3, cutoff=0.6)]
     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else f"; players: {', '.join(known[:12])}" + (
         " ..." if len(known) > 12 else "")
     raise EstimationError(f"unknown {role} {name!r}: no such player in the data{hint}")
@@ -233,7 +277,8 @@ def _load(table) -> pd.DataFrame:
 def estimate_payoff(table, *, hitter: str | None = None, opponent: str | None = None, rows: str = "shot",
                     columns: str = "position", context=None, target: str = "row", prior="marginal",
                     player_prior="marginal", min_count: int = 5, sparse: str = "shrink",
-                    min_action_count: int = 0, level: float = 0.95, sport=None) -> PayoffEstimate:
+                    min_action_count: int = 0, level: float = 0.95, unit: str = "rally",
+                    sport=None) -> PayoffEstimate:
     """Estimate the payoff matrix of a rally decision from a canonical rally table (or a data path).
 
     Args:
@@ -248,10 +293,13 @@ def estimate_payoff(table, *, hitter: str | None = None, opponent: str | None = 
             replaces them by their prior mean (``"shrink"``, the default, keeps their shrunken estimate).
         min_action_count: rows/columns with fewer decision points in the population are left out (reported).
         level: credible level of the cell intervals.
+        unit: ``"rally"`` (default) counts a rally once per cell and hitter — a player's strokes in one rally
+            share its outcome, so they are not independent trials; ``"stroke"`` counts every stroke.
     """
     settings = EstimateSettings(rows=rows, columns=columns, context=context, target=target,
                                 prior=parse_prior(prior), player_prior=parse_prior(player_prior),
-                                min_count=min_count, sparse=sparse, min_action_count=min_action_count, level=level)
+                                min_count=min_count, sparse=sparse, min_action_count=min_action_count, level=level,
+                                unit=unit)
     _check_settings(settings)
     table = _load(table)
     if hitter is not None or opponent is not None:
@@ -270,6 +318,14 @@ def estimate_from_points(dp: DecisionPoints, settings: EstimateSettings) -> Payo
     points = dp.frame
     if points.empty:
         raise EstimationError(f"no decision points with a known outcome in context '{dp.context.describe()}'")
+    in_selection = np.ones(len(points), dtype=bool)
+    if settings.hitter is not None:
+        in_selection &= (points["hitter"] == settings.hitter).to_numpy()
+    if settings.opponent is not None:
+        in_selection &= (points["opponent"] == settings.opponent).to_numpy()
+    strokes = int(in_selection.sum())
+    if settings.unit == "rally":
+        points = points.drop_duplicates(["rally_id", "hitter", "row", "column"])
     row_kind, row_detail = split_kind(settings.rows, ROW_KINDS, "rows")
     col_kind, col_detail = split_kind(settings.columns, COLUMN_KINDS, "columns")
     row_labels = ordered_labels(points["row"], row_kind, row_detail, dp.sport)
@@ -306,41 +362,48 @@ def estimate_from_points(dp: DecisionPoints, settings: EstimateSettings) -> Payo
     shape = (len(row_labels), len(col_labels))
     idx_r, idx_c, won = points["row_index"].to_numpy(), points["column_index"].to_numpy(), points["won"].to_numpy()
     pop_w, pop_n = cell_counts(idx_r, idx_c, won, shape)
+    groups = None
     if settings.player_specific:
         sel_w, sel_n = cell_counts(idx_r[selected], idx_c[selected], won[selected], shape)
-        final, population = estimate_cells(settings, pop_w, pop_n, sel_w, sel_n)
+        population_mean = shrink(pop_w, pop_n, target=settings.target, prior=settings.prior, intervals=False).mean
+        strength, at_bound, groups = player_strength(settings, points, population_mean, shape)
+        final, population = estimate_cells(settings, pop_w, pop_n, sel_w, sel_n, player_strength=strength)
+        final = Shrinkage(**{**final.__dict__, "method": settings.player_prior.method, "at_bound": at_bound})
     else:
         sel_w, sel_n = pop_w, pop_n
         final, population = estimate_cells(settings, pop_w, pop_n)
 
     spec = settings.player_prior if settings.player_specific else settings.prior
     estimate_ = _assemble(row_labels, col_labels, sel_w, sel_n, final, settings, spec, points, selected, dp,
-                          dropped_rows, dropped_cols, population=population)
+                          dropped_rows, dropped_cols, strokes, population=population, groups=groups)
     if population is None:
         return estimate_
     pop_settings = EstimateSettings(**{**settings.__dict__, "hitter": None, "opponent": None, "sparse": "shrink"})
     full = shrink(pop_w, pop_n, target=settings.target, prior=settings.prior, level=settings.level)
     pop_estimate = _assemble(row_labels, col_labels, pop_w, pop_n, full, pop_settings, settings.prior,
                              points.assign(selected=True), np.ones(len(points), dtype=bool), dp, dropped_rows,
-                             dropped_cols)
+                             dropped_cols, len(dp.frame))
     return PayoffEstimate(**{**estimate_.__dict__, "population": pop_estimate})
 
 
 def _assemble(row_labels, col_labels, wins, counts, shrunk: Shrinkage, settings: EstimateSettings,
               spec: PriorSpec, points: pd.DataFrame, selected: np.ndarray, dp: DecisionPoints, dropped_rows,
-              dropped_cols, population: Shrinkage | None = None) -> PayoffEstimate:
+              dropped_cols, strokes: int, population: Shrinkage | None = None,
+              groups: int | None = None) -> PayoffEstimate:
     sub = points[selected]
     sparse_cells = tuple((row_labels[i], col_labels[j], int(counts[i, j]))
                          for i in range(len(row_labels)) for j in range(len(col_labels))
                          if counts[i, j] < settings.min_count)
     report = EstimateReport(
-        points=int(len(sub)), rallies=int(sub["rally_id"].nunique()), matches=int(sub["match_id"].nunique()),
+        points=int(len(sub)), strokes=int(strokes), unit=settings.unit,
+        rallies=int(sub["rally_id"].nunique()), matches=int(sub["match_id"].nunique()),
         population_points=int(len(points)) if population is not None else None,
         dropped=dict(dp.dropped), dropped_rows=tuple(dropped_rows), dropped_columns=tuple(dropped_cols),
         min_count=settings.min_count, sparse=settings.sparse, sparse_cells=sparse_cells,
         target=settings.target, prior=spec.describe(), strength=float(shrunk.strength),
         strength_at_bound=bool(shrunk.at_bound),
         population_strength=None if population is None else float(population.strength),
+        player_groups=groups,
     )
     post = shrunk.posterior
     return PayoffEstimate(

@@ -67,11 +67,12 @@ def parse_prior(prior) -> PriorSpec:
         if key in METHODS:
             return PriorSpec(method=key)
         try:
-            return parse_prior(float(key))
+            number = float(key)
         except ValueError:
             raise EstimationError(
                 f"prior {prior!r} is not understood; expected 'marginal', 'moments', a strength > 0 "
                 "or (mean, strength)") from None
+        return parse_prior(number)
     elif isinstance(prior, bool):
         raise EstimationError(f"prior {prior!r} is not understood; expected a strength > 0")
     elif isinstance(prior, (int, float, np.integer, np.floating)):
@@ -271,7 +272,7 @@ def shrink(wins, counts, *, target="row", prior="marginal", level: float = 0.95,
         at_bound = np.zeros(wins.shape[:-2], dtype=bool)
     else:
         strength = fit_strength(wins, counts, center, spec.method)
-        at_bound = (strength <= STRENGTH_BOUNDS[0] * 1.001) | (strength >= STRENGTH_BOUNDS[1] / 1.001)
+        at_bound = (strength <= STRENGTH_BOUNDS[0] * 1.5) | (strength >= STRENGTH_BOUNDS[1] / 1.5)
     post = posterior(wins, counts, center, strength, level=level, intervals=intervals)
     if strength.ndim == 0:
         strength, at_bound = float(strength), bool(at_bound)

@@ -38,6 +38,8 @@ REASONS = {
     "net": ("掛網", "對手掛網"),
     "not over": ("未過網", "對手未過網"),
 }
+#: The badminton sport's error kinds of the simulator's endings.
+ERROR_KIND = {"out": "out", "net": "net", "not over": "not over net"}
 OVERHEAD = {"clear", "smash", "wrist smash", "drop", "drive", "long service"}
 FPS = 30
 
@@ -161,7 +163,7 @@ def canonical_table(matches: list[Match]) -> pd.DataFrame:
                     "court_side": "right" if server_score % 2 == 0 else "left",
                     "hitter_score": rally.score[s.hitter], "opponent_score": rally.score[s.receiver],
                     "winner": winner, "hitter_won": winner == s.hitter,
-                    "error": s.end if s.end not in (None, "winner") else None,
-                    "end": s.end,
+                    "error": ERROR_KIND.get(s.end),
+                    "end": None if s.end is None else ("winner" if s.end == "winner" else "error"),
                 })
     return conform(pd.DataFrame.from_records(records), where="simulated matches")

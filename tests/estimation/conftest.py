@@ -63,3 +63,8 @@ def game_table(payoffs, row_mix, column_mix, rallies: int, *, seed: int = 0, mat
         "winner": np.where(won, hitter, opponent), "hitter_won": won,
     })
     return conform(frame)
+
+
+@pytest.fixture(scope="session")
+def shared_data_or_none():
+    return SHARED if SHARED.is_dir() else None
