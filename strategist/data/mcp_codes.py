@@ -121,7 +121,7 @@ def parse_point(first: str, second: str = "") -> Point:
         strokes[start].tags[:0] = tags
     if outcome is None:
         strokes[-1].tags.append("double fault")
-        return Point(strokes, "double fault", _TENNIS.winner_role("double fault"))
+        return _finish(strokes, "double fault")
     return outcome
 
 

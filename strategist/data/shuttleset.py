@@ -233,7 +233,7 @@ def _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks
         first = int(raw["_row"].to_numpy()[copy][0])
         if checks.strict:
             raise DataFormatError("row repeats an earlier row of the same stroke; expected one row per stroke",
-                                  path=checks.path, row=first)
+                                  path=checks.path, row=first, field="ball_round")
         checks.copies |= copy  # dropped without rejecting the rally: the original row is kept
         report.note(f"{int(copy.sum())} row(s) repeating an earlier row of the same stroke were dropped "
                     f"(first: row {first})")

@@ -5,8 +5,9 @@ first serve (stroke 1, direction unknown) and the second serve (stroke 2). ``Ser
 wide/body/T is the serve in play (0 = none went in). First serve in play iff
 ``P1FirstSrvIn + P2FirstSrvIn == 1`` (``ServeIndicator`` tracks the server, not the serve number).
 Court side: the k-th point of a game (k from 0, by ``PointNumber``) is served from deuce when k is even.
-Scores in the source are after the point; the table holds those before it (previous point of the same
-game, 0-0 on a game's first point; games: previous point of the same set). Per-match header rows
+Scores in the source are after the point; the table holds those before it (points: previous point of
+the same game, 0-0 on a game's first point; games: each player's fewest games on any point of the game,
+since the count changes only on the game's last point). Per-match header rows
 (``PointNumber`` 0) are dropped. Names: ``player1`` / ``player2`` of the ``<event>-matches.csv`` file.
 """
 
@@ -132,9 +133,8 @@ def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, path: 
     k = by_game.cumcount().to_numpy()
     p1 = tennis_score.points(frame["p1_after"], tiebreak).groupby(game_key.to_numpy()).shift().fillna(0)
     p2 = tennis_score.points(frame["p2_after"], tiebreak).groupby(game_key.to_numpy()).shift().fillna(0)
-    set_key = (frame["match_id"] + "|" + frame["set"].astype("string")).to_numpy()
-    g1 = frame["g1_after"].groupby(set_key).shift().fillna(0)
-    g2 = frame["g2_after"].groupby(set_key).shift().fillna(0)
+    g1 = frame["g1_after"].groupby(game_key.to_numpy()).transform("min")
+    g2 = frame["g2_after"].groupby(game_key.to_numpy()).transform("min")
     side = tennis_score.court_side(k, sport.court_sides)
     given = frame["serving_to"].map({"d": "deuce", "a": "ad"})
     differs = int((given.notna() & (given != side)).sum())
