@@ -26,3 +26,12 @@ def random_spd(n: int, eigenvalues: torch.Tensor, seed: int = 0) -> tuple[torch.
 @pytest.fixture
 def spd():
     return random_spd
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """The models here are tiny: extra threads only contend for the CPU."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
