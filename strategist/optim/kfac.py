@@ -1,0 +1,443 @@
+"""K-FAC: natural-gradient steps with a Kronecker-factored Fisher per layer.
+
+For each nn.Linear, and for the input and hidden weight stacks of each nn.GRU, the Fisher block of
+[W | b] is approximated by A ⊗ S (A: input second moment, S: output-gradient second moment, see
+:mod:`strategist.optim._kfac_blocks`). With eigendecompositions A = Q_A diag(d_A) Q_Aᵀ and
+S = Q_S diag(d_S) Q_Sᵀ the damped natural-gradient direction is
+
+    V = (A ⊗ S + λI)⁻¹ ∇ = Q_S [(Q_Sᵀ ∇ Q_A) / (d_S d_Aᵀ + λ)] Q_Aᵀ.
+
+With momentum U ← μU + V (U = V when μ = 0), the step W ← W − lr·ν·U is KL-clipped:
+ν = min(1, √(κ / (lr² Σ_blocks Uᵀ(A ⊗ S + λI)U))), which for μ = 0 is the usual
+min(1, √(κ / (lr² Σ ⟨V, ∇⟩))) — the clip bounds the Fisher norm of the step actually taken.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, Callable
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from strategist.errors import ConfigurationError
+from strategist.optim._common import PreconditionedOptimizer, adam_direction, apply_update, update_moments
+from strategist.optim._kfac_blocks import (CaptureContext, GRUCapture, KroneckerBlock, LinearCapture,
+                                           gru_is_supported)
+from strategist.optim._linalg import EighFailure, robust_eigh
+
+LOSS_TYPES = ("cross_entropy", "mse")
+FISHER_ESTIMATORS = ("sampled", "exact", "empirical")
+FALLBACKS = ("adamw", "sgd")
+
+
+def precondition(grad: torch.Tensor, eig_a: tuple[torch.Tensor, torch.Tensor],
+                 eig_s: tuple[torch.Tensor, torch.Tensor], damping: float) -> torch.Tensor:
+    """(A ⊗ S + λI)⁻¹ applied to the (out × in) gradient: Q_S[(Q_Sᵀ ∇ Q_A)/(d_S d_Aᵀ + λ)]Q_Aᵀ."""
+    (d_a, q_a), (d_s, q_s) = eig_a, eig_s
+    rotated = q_s.T @ grad @ q_a
+    return q_s @ (rotated / (d_s.unsqueeze(1) * d_a.unsqueeze(0) + damping)) @ q_a.T
+
+
+def fisher_quadratic(step: torch.Tensor, eig_a: tuple[torch.Tensor, torch.Tensor],
+                     eig_s: tuple[torch.Tensor, torch.Tensor], damping: float) -> torch.Tensor:
+    """Uᵀ(A ⊗ S + λI)U for the (out × in) matrix U: Σ (Q_Sᵀ U Q_A)² ⊙ (d_S d_Aᵀ + λ)."""
+    (d_a, q_a), (d_s, q_s) = eig_a, eig_s
+    rotated = q_s.T @ step @ q_a
+    return (rotated.square() * (d_s.unsqueeze(1) * d_a.unsqueeze(0) + damping)).sum()
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+class KFAC(PreconditionedOptimizer):
+    """K-FAC for the nn.Linear and nn.GRU layers of ``model``; a base optimizer for everything else.
+
+    The output factor S is the model's Fisher: it is computed from a backward pass of targets drawn from
+    the model's own predictive distribution (categorical over the last axis of the outputs for
+    ``loss_type="cross_entropy"``, unit-variance Gaussian for ``"mse"``), not from the gradient of the
+    loss on the true labels (the "empirical Fisher", which shrinks with the residual and stalls).
+    That pass uses its own backward (``torch.autograd.grad``), so parameter ``.grad`` is untouched.
+
+    Training loop::
+
+        opt = KFAC(model, lr=0.1, loss_type="cross_entropy")
+        for x, y in batches:
+            opt.zero_grad()
+            with opt.capture():                  # record layer inputs during this forward
+                logits = model(x)                # (..., classes); every other position is one example
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+            opt.backward(loss, logits)           # Fisher pass on sampled targets, then loss.backward()
+            opt.step()
+
+    Skipping ``capture()`` on a step keeps the current factors (cheaper steps). Scale convention: the
+    Fisher is per example, so for a mean-reduced loss lr = 1 is a full natural-gradient step; for
+    ``"mse"`` the matching loss is ``0.5 * ((f - y)**2).sum(-1).mean()`` (``F.mse_loss`` is 2/d of it).
+
+    Args:
+        model: the module whose layers are hooked (a DDP wrapper works too).
+        lr: learning rate of the preconditioned step (default 0.1).
+        loss_type: ``"cross_entropy"`` (logits) or ``"mse"`` (Gaussian mean).
+        fisher: ``"sampled"`` (``fisher_samples`` Monte-Carlo targets per example, K-FAC's definition),
+            ``"exact"`` (expectation over targets: one backward per class or output coordinate), or
+            ``"empirical"`` (gradients of the true loss; for comparison only — it needs a mean-reduced
+            loss over the examples of ``outputs``).
+        momentum: μ of the momentum on the natural-gradient direction, applied before the KL clip
+            (default 0.5).
+        weight_decay: decoupled weight decay of the preconditioned parameters.
+        damping: λ in (A ⊗ S + λI)⁻¹ (default 1e-3).
+        factor_decay: EMA decay of A and S (default 0.95; 0 keeps only the latest batch). The first
+            batch initialises the factors.
+        inverse_every: eigendecompositions are refreshed every this many steps (default 10).
+        kl_clip: κ of the KL clip; None disables it (default 1e-3).
+        max_factor_dim: layers with a factor larger than this stay on the base optimizer (default 4096).
+        factor_dtype: torch.float32 (default) or torch.float64 for A, S and their eigendecompositions.
+        fallback: base optimizer of every parameter K-FAC does not precondition — ``"adamw"``
+            (default; lr 1e-3, betas (0.9, 0.999), eps 1e-8) or ``"sgd"`` (SGD with ``momentum``;
+            lr defaults to ``lr``), both with decoupled weight decay. It covers parameters outside
+            nn.Linear/nn.GRU (embeddings, norms, convolutions), bidirectional GRUs and GRUs with
+            inter-layer dropout, GRUs fed a PackedSequence (not captured), layers over
+            ``max_factor_dim`` or sharing a weight with another module, modules named in
+            ``skip_modules``, and, for a step, a layer that has no factors yet or no successful
+            eigendecomposition yet.
+        fallback_lr, fallback_betas, fallback_eps, fallback_weight_decay: its hyper-parameters.
+        skip_modules: names of modules (and their children) to leave to the base optimizer.
+
+    Numerics: eigendecompositions go through :func:`strategist.optim._linalg.robust_eigh` (float64 retry);
+    when that fails the last good eigenbasis is kept and the failure counted in ``self.health``; factor
+    statistics or directions that are not finite are skipped and counted (``health.skipped_updates``).
+
+    Distributed: factors are statistics of the local batch; when torch.distributed is initialised their
+    sums and counts are all-reduced, so every rank holds the factors of the global batch (with
+    ``fisher="exact"`` or ``"empirical"`` the result equals one process on the global batch; ``"sampled"``
+    draws different targets per rank). Gradients are assumed already reduced (DDP). The optimizer never
+    initialises a process group.
+    """
+
+    def __init__(self, model: nn.Module, lr: float = 0.1, *, loss_type: str = "cross_entropy",
+                 fisher: str = "sampled", fisher_samples: int = 1, momentum: float = 0.5,
+                 weight_decay: float = 0.0, damping: float = 1e-3, factor_decay: float = 0.95,
+                 inverse_every: int = 10, kl_clip: float | None = 1e-3, max_factor_dim: int = 4096,
+                 factor_dtype: torch.dtype = torch.float32, fallback: str = "adamw",
+                 fallback_lr: float | None = None, fallback_betas: tuple[float, float] = (0.9, 0.999),
+                 fallback_eps: float = 1e-8, fallback_weight_decay: float = 0.0,
+                 skip_modules: Iterable[str] = ()) -> None:
+        _check_options(lr, loss_type, fisher, fisher_samples, momentum, weight_decay, damping, factor_decay,
+                       inverse_every, kl_clip, max_factor_dim, factor_dtype, fallback)
+        self.model = model
+        self.loss_type, self.fisher, self.fisher_samples = loss_type, fisher, int(fisher_samples)
+        self.factor_dtype = factor_dtype
+        self._context = CaptureContext()
+        self._captures = _hook_layers(model, self._context, factor_dtype, max_factor_dim, tuple(skip_modules))
+        self._blocks: list[KroneckerBlock] = [b for c in self._captures for b in c.blocks]
+        self._captured = False
+        preconditioned = [p for b in self._blocks for p in b.params]
+        chosen = {id(p) for p in preconditioned}
+        others = [p for p in model.parameters() if p.requires_grad and id(p) not in chosen]
+        if fallback_lr is None:
+            fallback_lr = 1e-3 if fallback == "adamw" else lr
+        groups = [
+            dict(params=preconditioned, role="kfac", lr=lr, momentum=momentum, weight_decay=weight_decay,
+                 damping=damping, factor_decay=factor_decay, inverse_every=int(inverse_every),
+                 kl_clip=kl_clip, step=0),
+            dict(params=others, role="fallback", algorithm=fallback, lr=fallback_lr, momentum=momentum,
+                 betas=tuple(fallback_betas), eps=fallback_eps, weight_decay=fallback_weight_decay),
+        ]
+        if not preconditioned and not others:
+            raise ConfigurationError("the model has no trainable parameters")
+        super().__init__(groups, {})
+
+    # ----------------------------------------------------------------------------------------------
+    # Capturing the factors
+
+    @property
+    def preconditioned_layers(self) -> list[str]:
+        """Names of the blocks K-FAC preconditions (e.g. ``"encoder.weight_ih_l0"``, ``"head"``)."""
+        return [block.name for block in self._blocks]
+
+    @contextmanager
+    def capture(self, enabled: bool = True) -> Iterator[None]:
+        """Record the inputs of the hooked layers during the forward pass inside the ``with`` block."""
+        for capture in self._captures:
+            capture.reset()
+        self._captured = bool(enabled)
+        self._context.recording = bool(enabled)
+        try:
+            yield
+        finally:
+            self._context.recording = False
+
+    def backward(self, loss: torch.Tensor, outputs: torch.Tensor) -> None:
+        """:meth:`update_factors` from ``outputs`` (when a forward was captured), then ``loss.backward()``."""
+        self.update_factors(outputs, loss)
+        loss.backward()
+
+    def update_factors(self, outputs: torch.Tensor, loss: torch.Tensor | None = None) -> bool:
+        """Fold the captured batch into the EMA factors; True when factors were updated.
+
+        ``outputs``: the model's logits (cross-entropy) or means (mse), classes/coordinates on the last
+        axis. The Fisher pass back-propagates sampled-target gradients (or the exact expectation's square
+        root, or the loss for ``fisher="empirical"``) through the retained graph.
+        """
+        if not self._captured or not self._blocks:
+            return False
+        self._captured = False
+        if not isinstance(outputs, torch.Tensor) or not outputs.requires_grad or outputs.ndim == 0:
+            raise ConfigurationError("update_factors needs the model's output tensor (requiring grad, with "
+                                     "classes or output coordinates on the last axis)")
+        examples = outputs.numel() // outputs.shape[-1]
+        weights = [block.weight for block in self._blocks]
+        passes = 0
+        self._context.fisher_pass = True
+        try:
+            with torch.enable_grad():
+                for cotangent in self._fisher_cotangents(outputs, loss, examples):
+                    root = outputs if self.fisher != "empirical" else loss * examples
+                    torch.autograd.grad(root, weights, cotangent, retain_graph=True, allow_unused=True)
+                    for capture in self._captures:
+                        capture.end_pass()
+                    passes += 1
+        finally:
+            self._context.fisher_pass = False
+        per_pass = passes if self.fisher == "sampled" else 1
+        self._fold_statistics(examples, per_pass)
+        for capture in self._captures:
+            capture.reset()
+        return True
+
+    def _fisher_cotangents(self, outputs: torch.Tensor, loss: torch.Tensor | None,
+                           examples: int) -> Iterator[torch.Tensor | None]:
+        """Gradients w.r.t. ``outputs`` whose outer products average to the output-side Fisher."""
+        if self.fisher == "empirical":
+            if loss is None or loss.ndim != 0:
+                raise ConfigurationError("fisher='empirical' needs the scalar (mean-reduced) loss")
+            yield None
+            return
+        out = outputs.detach()
+        width = out.shape[-1]
+        if self.loss_type == "mse":
+            if self.fisher == "sampled":
+                for _ in range(self.fisher_samples):
+                    yield torch.randn_like(out)
+            else:
+                for j in range(width):
+                    basis = torch.zeros_like(out)
+                    basis[..., j] = 1.0
+                    yield basis
+            return
+        probs = torch.softmax(out.reshape(-1, width).to(torch.promote_types(out.dtype, torch.float32)), dim=-1)
+        if self.fisher == "sampled":
+            for _ in range(self.fisher_samples):
+                drawn = torch.multinomial(probs, 1)
+                yield (probs - torch.zeros_like(probs).scatter_(1, drawn, 1.0)).reshape(out.shape).to(out.dtype)
+        else:
+            for c in range(width):
+                onehot = torch.zeros_like(probs)
+                onehot[:, c] = 1.0
+                cotangent = probs[:, c:c + 1].sqrt() * (probs - onehot)
+                yield cotangent.reshape(out.shape).to(out.dtype)
+
+    def _fold_statistics(self, examples: int, passes: int) -> None:
+        """Normalise the batch sums (all-reduced across ranks when distributed) and update the EMAs."""
+        blocks = self._blocks
+        device = blocks[0].weight.device if blocks else torch.device("cpu")
+        sums, counts = [], []
+        for block in blocks:
+            sums.append(block.a_sum if block.a_sum is not None
+                        else torch.zeros(block.in_dim, block.in_dim, dtype=self.factor_dtype, device=device))
+            sums.append(block.s_sum if block.s_sum is not None
+                        else torch.zeros(block.out_dim, block.out_dim, dtype=self.factor_dtype, device=device))
+            counts += [block.a_rows, block.s_passes]
+        counts_t = torch.tensor(counts + [examples], dtype=torch.float64, device=device)
+        if _distributed() and blocks:
+            flat = torch.cat([s.reshape(-1).to(torch.float64) for s in sums] + [counts_t])
+            dist.all_reduce(flat)
+            offset = 0
+            for i, s in enumerate(sums):
+                sums[i] = flat[offset:offset + s.numel()].reshape(s.shape).to(self.factor_dtype)
+                offset += s.numel()
+            counts_t = flat[offset:]
+        counts_list = counts_t.tolist()
+        total_examples = counts_list[-1]
+        decay = self.param_groups[0]["factor_decay"]
+        updates = []
+        for i, block in enumerate(blocks):
+            rows, hits = counts_list[2 * i], counts_list[2 * i + 1]
+            if rows and hits:
+                updates.append((block, sums[2 * i] / rows, sums[2 * i + 1] / (total_examples * passes)))
+        finite = torch.stack([torch.isfinite(a).all() & torch.isfinite(s).all()
+                              for _, a, s in updates]).tolist() if updates else []
+        for (block, a_new, s_new), ok in zip(updates, finite):
+            if not ok:
+                self.health.skipped()
+                continue
+            state = self.state[block.weight]
+            if "A" not in state:
+                state["A"], state["S"] = a_new, s_new
+            else:
+                state["A"].mul_(decay).add_(a_new, alpha=1.0 - decay)
+                state["S"].mul_(decay).add_(s_new, alpha=1.0 - decay)
+
+    # ----------------------------------------------------------------------------------------------
+    # The step
+
+    def _eigenbases(self, block: KroneckerBlock, refresh: bool):
+        """(eig of A, eig of S) with eigenvalues clamped at 0, refreshed when due; None if none exists."""
+        state = self.state[block.weight]
+        if "A" not in state:
+            return None
+        if refresh or "A_eigvecs" not in state:
+            try:
+                a_vals, a_vecs = robust_eigh(state["A"])
+                s_vals, s_vecs = robust_eigh(state["S"])
+            except EighFailure:
+                self.health.failure()
+                state["refresh_failures"] = state.get("refresh_failures", 0) + 1
+            else:
+                self.health.success()
+                state.update(A_eigvals=a_vals.clamp_min(0), A_eigvecs=a_vecs,
+                             S_eigvals=s_vals.clamp_min(0), S_eigvecs=s_vecs)
+        if "A_eigvecs" not in state:
+            return None
+        return (state["A_eigvals"], state["A_eigvecs"]), (state["S_eigvals"], state["S_eigvecs"])
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One K-FAC step on the preconditioned layers and one base-optimizer step on the rest."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        group, base = self.param_groups
+        group["step"] += 1
+        refresh = (group["step"] - 1) % group["inverse_every"] == 0
+        candidates: list[tuple[KroneckerBlock, Any, torch.Tensor]] = []
+        to_base = [p for p in base["params"] if p.grad is not None]
+        for block in self._blocks:
+            grad = block.gradient_matrix()
+            if grad is None:
+                continue
+            bases = self._eigenbases(block, refresh)
+            if bases is None:
+                to_base += [p for p in block.params if p.grad is not None]
+                continue
+            candidates.append((block, bases, precondition(grad.to(self.factor_dtype), *bases, group["damping"])))
+        finite = torch.stack([torch.isfinite(d).all() for _, _, d in candidates]).tolist() if candidates else []
+        steps: list[tuple[KroneckerBlock, torch.Tensor]] = []
+        quadratics = []
+        for (block, bases, direction), ok in zip(candidates, finite):
+            if not ok:
+                self.health.skipped()
+                continue
+            state = self.state[block.weight]
+            if group["momentum"] > 0:
+                if "kfac_momentum" not in state:
+                    state["kfac_momentum"] = direction.clone()
+                else:
+                    state["kfac_momentum"].mul_(group["momentum"]).add_(direction)
+                direction = state["kfac_momentum"]
+            if group["kl_clip"] is not None:
+                quadratics.append(fisher_quadratic(direction, *bases, group["damping"]).to(torch.float64))
+            steps.append((block, direction))
+        quadratic = float(torch.stack(quadratics).sum()) if quadratics else 0.0
+        scale = 1.0
+        if group["kl_clip"] is not None and quadratic * group["lr"] ** 2 > group["kl_clip"]:
+            scale = math.sqrt(group["kl_clip"] / (quadratic * group["lr"] ** 2))
+        for block, direction in steps:
+            for param, part in zip(block.params, block.split(direction * scale)):
+                apply_update(param, part, group["lr"], group["weight_decay"])
+        for param in to_base:
+            self._base_step(param, base)
+        return loss
+
+    def _sgd_step(self, param: torch.Tensor, grad: torch.Tensor, group: dict) -> None:
+        state = self.state[param]
+        direction = grad
+        if group["momentum"] > 0:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = grad.clone()
+            else:
+                state["momentum_buffer"].mul_(group["momentum"]).add_(grad)
+            direction = state["momentum_buffer"]
+        apply_update(param, direction, group["lr"], group["weight_decay"])
+
+    def _base_step(self, param: torch.Tensor, base: dict) -> None:
+        self._check_dense(param)
+        state = self.state[param]
+        grad = param.grad
+        if base["algorithm"] == "sgd":
+            self._sgd_step(param, grad, base)
+            return
+        if "adam_step" not in state:
+            state["adam_step"] = 0
+            state["exp_avg"] = torch.zeros_like(param)
+            state["exp_avg_sq"] = torch.zeros_like(param)
+        state["adam_step"] += 1
+        update_moments(state["exp_avg"], state["exp_avg_sq"], grad, base["betas"])
+        direction = adam_direction(state["exp_avg"], state["exp_avg_sq"], state["adam_step"], base["betas"],
+                                   base["eps"])
+        apply_update(param, direction, base["lr"], base["weight_decay"])
+
+    def remove_hooks(self) -> None:
+        """Detach the optimizer's hooks from the model (the optimizer then only uses its current factors)."""
+        for capture in self._captures:
+            capture.handle.remove()
+
+
+def _check_options(lr, loss_type, fisher, fisher_samples, momentum, weight_decay, damping, factor_decay,
+                   inverse_every, kl_clip, max_factor_dim, factor_dtype, fallback) -> None:
+    checks = [
+        (lr >= 0, f"lr must be >= 0, got {lr}"),
+        (loss_type in LOSS_TYPES, f"loss_type must be one of {LOSS_TYPES}, got {loss_type!r}"),
+        (fisher in FISHER_ESTIMATORS, f"fisher must be one of {FISHER_ESTIMATORS}, got {fisher!r}"),
+        (int(fisher_samples) == fisher_samples and fisher_samples >= 1,
+         f"fisher_samples must be a positive integer, got {fisher_samples}"),
+        (0 <= momentum < 1, f"momentum must be in [0, 1), got {momentum}"),
+        (weight_decay >= 0, f"weight_decay must be >= 0, got {weight_decay}"),
+        (damping > 0, f"damping must be > 0, got {damping}"),
+        (0 <= factor_decay < 1, f"factor_decay must be in [0, 1), got {factor_decay}"),
+        (int(inverse_every) == inverse_every and inverse_every >= 1,
+         f"inverse_every must be a positive integer, got {inverse_every}"),
+        (kl_clip is None or kl_clip > 0, f"kl_clip must be > 0 or None, got {kl_clip}"),
+        (int(max_factor_dim) == max_factor_dim and max_factor_dim >= 1,
+         f"max_factor_dim must be a positive integer, got {max_factor_dim}"),
+        (factor_dtype in (torch.float32, torch.float64),
+         f"factor_dtype must be torch.float32 or torch.float64, got {factor_dtype}"),
+        (fallback in FALLBACKS, f"fallback must be one of {FALLBACKS}, got {fallback!r}"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigurationError(message)
+
+
+def _hook_layers(model: nn.Module, context: CaptureContext, factor_dtype: torch.dtype, max_dim: int,
+                 skip: tuple[str, ...]) -> list[LinearCapture | GRUCapture]:
+    """Hook every nn.Linear and supported nn.GRU whose weights are trainable, unshared and not too large."""
+    owners: dict[int, int] = {}
+    for module in model.modules():
+        for param in module.parameters(recurse=False):
+            owners[id(param)] = owners.get(id(param), 0) + 1
+    captures: list[LinearCapture | GRUCapture] = []
+    for name, module in model.named_modules():
+        if any(name == s or name.startswith(s + ".") for s in skip):
+            continue
+        if isinstance(module, nn.Linear):
+            weights = [module.weight]
+            dims = [module.in_features + 1, module.out_features]
+            make = LinearCapture
+        elif isinstance(module, nn.GRU) and gru_is_supported(module):
+            weights = [getattr(module, f"weight_{s}_l{k}") for k in range(module.num_layers) for s in ("ih", "hh")]
+            dims = [module.input_size + 1, module.hidden_size + 1, 3 * module.hidden_size]
+            make = GRUCapture
+        else:
+            continue
+        params = list(module.parameters(recurse=False))
+        if (not all(w.requires_grad for w in weights) or max(dims) > max_dim
+                or any(owners[id(p)] > 1 for p in params)):
+            continue
+        captures.append(make(name or type(module).__name__, module, context, factor_dtype))
+    return captures

@@ -1,0 +1,484 @@
+"""K-FAC: exact natural gradients where the factorisation is exact, GRU factors, numerics, fallbacks."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+import strategist.optim._linalg as linalg
+from strategist.errors import ConfigurationError
+from strategist.optim._kfac_blocks import gru_gate_gradients
+from strategist.optim.kfac import KFAC, precondition
+from strategist.optim.layerwise import layerwise_kfac_step
+
+F64 = torch.float64
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small matrices: one thread avoids OpenMP contention on a shared 2-core machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _train_step(opt: KFAC, model: nn.Module, x: torch.Tensor, loss_fn, capture: bool = True) -> float:
+    opt.zero_grad()
+    with opt.capture(enabled=capture):
+        out = model(x)
+    loss = loss_fn(out)
+    opt.backward(loss, out)
+    opt.step()
+    return loss.item()
+
+
+def _half_squared_error(y: torch.Tensor):
+    return lambda out: 0.5 * (out - y).square().sum(-1).mean()
+
+
+def _exact_kfac(model: nn.Module, **options) -> KFAC:
+    settings = dict(lr=1.0, loss_type="mse", fisher="exact", momentum=0.0, kl_clip=None, factor_decay=0.0,
+                    factor_dtype=F64)
+    settings.update(options)
+    return KFAC(model, **settings)
+
+
+def test_linear_least_squares_step_is_the_exact_natural_gradient(float64):
+    # One Linear layer under a unit-variance Gaussian: the Fisher is mean_n J_n^T J_n = A (x) I exactly,
+    # so the K-FAC step must equal -(F + lambda I)^-1 g with F built from per-example Jacobians.
+    torch.manual_seed(0)
+    n, d_in, d_out, damping = 40, 5, 3, 1e-2
+    layer = nn.Linear(d_in, d_out)
+    x = torch.randn(n, d_in) @ torch.randn(d_in, d_in) + 0.3
+    y = torch.randn(n, d_out)
+    theta = torch.cat([layer.weight.detach().reshape(-1), layer.bias.detach()])
+
+    def predict(params, inputs):
+        weight, bias = params[: d_out * d_in].reshape(d_out, d_in), params[d_out * d_in:]
+        return inputs @ weight.T + bias
+
+    jac = torch.autograd.functional.jacobian(lambda p: predict(p, x), theta)  # n x d_out x params
+    fisher = torch.einsum("nop,noq->pq", jac, jac) / n
+    grad = torch.autograd.functional.jacobian(lambda p: 0.5 * (predict(p, x) - y).square().sum(-1).mean(), theta)
+    expected = theta - torch.linalg.solve(fisher + damping * torch.eye(len(theta)), grad)
+
+    opt = _exact_kfac(layer, damping=damping)
+    _train_step(opt, layer, x, _half_squared_error(y))
+    got = torch.cat([layer.weight.detach().reshape(-1), layer.bias.detach()])
+    torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_cross_entropy_factors_and_step_match_explicit_kronecker_algebra(float64):
+    # Logits over a (batch, time) grid: every position is one example. A = mean [x;1][x;1]^T,
+    # S = mean (diag p - p p^T) (the exact categorical Fisher at the logits), step -(S (x) A + lambda)^-1 g.
+    torch.manual_seed(1)
+    batch, steps, d_in, classes, damping = 6, 4, 5, 4, 1e-3
+    layer = nn.Linear(d_in, classes)
+    x = torch.randn(batch, steps, d_in)
+    labels = torch.randint(0, classes, (batch, steps))
+    opt = _exact_kfac(layer, loss_type="cross_entropy", damping=damping)
+
+    before = torch.cat([layer.weight.detach(), layer.bias.detach().unsqueeze(1)], 1)
+    with torch.no_grad():
+        probs = torch.softmax(layer(x), -1).reshape(-1, classes)
+    rows = torch.cat([x.reshape(-1, d_in), torch.ones(batch * steps, 1)], 1)
+    a_factor = rows.T @ rows / len(rows)
+    s_factor = (torch.diag_embed(probs) - probs.unsqueeze(2) * probs.unsqueeze(1)).mean(0)
+    loss_fn = lambda out: F.cross_entropy(out.reshape(-1, classes), labels.reshape(-1))  # noqa: E731
+    grad_w, grad_b = torch.autograd.grad(loss_fn(layer(x)), [layer.weight, layer.bias])
+    grad = torch.cat([grad_w, grad_b.unsqueeze(1)], 1)
+    kron = torch.kron(s_factor, a_factor)  # row-major vec of the (out x in) matrix
+    expected = before - torch.linalg.solve(kron + damping * torch.eye(len(kron)), grad.reshape(-1)).reshape(
+        grad.shape)
+
+    _train_step(opt, layer, x, loss_fn)
+    state = opt.state[layer.weight]
+    torch.testing.assert_close(state["A"], a_factor, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(state["S"], s_factor, rtol=1e-12, atol=1e-14)
+    after = torch.cat([layer.weight.detach(), layer.bias.detach().unsqueeze(1)], 1)
+    torch.testing.assert_close(after, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_two_layer_linear_network_matches_the_stylised_update(float64):
+    # f(x) = F G x: with the exact Gaussian factor, K-FAC's blocks are (Sigma_x, F^T F) for G and
+    # (G Sigma_x G^T, I) for F; with negligible damping this is the stylised update of arXiv 2502.01763.
+    torch.manual_seed(2)
+    n, d_x, k, d_y, lr = 200, 10, 3, 6, 0.5
+    x = torch.randn(n, d_x) * torch.logspace(0, -1, d_x)
+    y = torch.randn(n, d_y)
+    model = nn.Sequential(nn.Linear(d_x, k, bias=False), nn.Linear(k, d_y, bias=False))
+    G0, F0 = model[0].weight.detach().clone(), model[1].weight.detach().clone()
+    F1, G1 = layerwise_kfac_step(F0, G0, x, y, lr=lr, damping=1e-10)
+    opt = _exact_kfac(model, lr=lr, damping=1e-10)
+    _train_step(opt, model, x, _half_squared_error(y))
+    torch.testing.assert_close(model[0].weight.detach(), G1, rtol=1e-6, atol=1e-8)
+    torch.testing.assert_close(model[1].weight.detach(), F1, rtol=1e-6, atol=1e-8)
+    assert not torch.allclose(G1, G0) and not torch.allclose(F1, F0)
+
+
+def test_stylised_update_preconditions_as_documented(float64):
+    torch.manual_seed(3)
+    n, d_x, k, d_y, lam = 50, 6, 2, 4, 0.1
+    x, y = torch.randn(n, d_x), torch.randn(n, d_y)
+    F0, G0 = torch.randn(d_y, k), torch.randn(k, d_x)
+    Fp, Gp = F0.clone().requires_grad_(), G0.clone().requires_grad_()
+    loss = 0.5 * (x @ Gp.T @ Fp.T - y).square().sum(-1).mean()
+    grad_F, grad_G = torch.autograd.grad(loss, [Fp, Gp])
+    cov_x = x.T @ x / n
+    cov_h = G0 @ cov_x @ G0.T
+    expected_G = G0 - 0.3 * torch.linalg.inv(F0.T @ F0 + lam * torch.eye(k)) @ grad_G @ torch.linalg.inv(
+        cov_x + lam * torch.eye(d_x))
+    expected_F = F0 - 0.2 * grad_F @ torch.linalg.inv(cov_h + lam * torch.eye(k))
+    F1, G1 = layerwise_kfac_step(F0, G0, x, y, lr=0.3, lr_F=0.2, damping=lam)
+    torch.testing.assert_close(G1, expected_G)
+    torch.testing.assert_close(F1, expected_F)
+    _, G_right_only = layerwise_kfac_step(F0, G0, x, y, lr=0.3, damping=lam, left_precondition=False)
+    torch.testing.assert_close(G_right_only, G0 - 0.3 * grad_G @ torch.linalg.inv(cov_x + lam * torch.eye(d_x)))
+    with pytest.raises(ConfigurationError):
+        layerwise_kfac_step(F0, G0.T, x, y, lr=0.1)
+
+
+def test_sampled_targets_estimate_the_exact_fisher():
+    torch.manual_seed(4)
+    layer = nn.Linear(3, 4)
+    x = torch.randn(20000, 3)
+    factors = {}
+    for fisher in ("sampled", "exact"):
+        opt = KFAC(layer, loss_type="cross_entropy", fisher=fisher, factor_dtype=F64)
+        opt.zero_grad()
+        with opt.capture():
+            out = layer(x)
+        opt.update_factors(out)
+        factors[fisher] = opt.state[layer.weight]["S"]
+    error = torch.linalg.norm(factors["sampled"] - factors["exact"]) / torch.linalg.norm(factors["exact"])
+    assert error < 0.05
+
+
+def test_empirical_fisher_shrinks_with_the_residual_the_true_fisher_does_not():
+    # At a good fit the loss gradients are the noise: their covariance is sigma^2 I and vanishes as the
+    # fit improves, while the model's Fisher (targets sampled from the model) stays I for a Gaussian.
+    torch.manual_seed(5)
+    d_in, d_out, n = 4, 3, 4000
+    truth = nn.Linear(d_in, d_out)
+    x = torch.randn(n, d_in)
+    traces = {}
+    for sigma in (0.1, 0.01):
+        y = truth(x).detach() + sigma * torch.randn(n, d_out)
+        for fisher in ("sampled", "empirical"):
+            model = copy.deepcopy(truth)
+            opt = KFAC(model, loss_type="mse", fisher=fisher)
+            with opt.capture():
+                out = model(x)
+            loss = _half_squared_error(y)(out)
+            opt.update_factors(out, loss)
+            traces[fisher, sigma] = torch.trace(opt.state[model.weight]["S"]).item() / d_out
+    assert traces["sampled", 0.1] == pytest.approx(1.0, rel=0.1)
+    assert traces["sampled", 0.01] == pytest.approx(1.0, rel=0.1)
+    assert traces["empirical", 0.1] == pytest.approx(0.1**2, rel=0.15)
+    assert traces["empirical", 0.01] == pytest.approx(0.01**2, rel=0.15)
+
+
+@pytest.mark.parametrize("batch_first,batched,with_h0", [(True, True, True), (False, True, False),
+                                                         (True, False, True)])
+def test_gru_gate_gradients_reproduce_torch_weight_gradients(float64, batch_first, batched, with_h0):
+    # The gate pre-activation gradients from the replay must give nn.GRU's own weight gradients:
+    # dL/dW_ih = sum_t g_i,t x_t^T, dL/dW_hh = sum_t g_h,t h_{t-1}^T, bias gradients sum_t g.
+    torch.manual_seed(6)
+    layers, d_in, hidden, batch, steps = 2, 3, 5, 4, 6
+    gru = nn.GRU(d_in, hidden, num_layers=layers, batch_first=batch_first)
+    if batched:
+        x = torch.randn(batch, steps, d_in) if batch_first else torch.randn(steps, batch, d_in)
+        h0 = torch.randn(layers, batch, hidden) if with_h0 else None
+    else:
+        x, h0 = torch.randn(steps, d_in), torch.randn(layers, hidden)
+    out, h_n = gru(x, h0)
+    weight_out, weight_h = torch.randn_like(out), torch.randn_like(h_n)
+    ((out * weight_out).sum() + (h_n * weight_h).sum()).backward()
+    for k, (inputs, previous, grad_i, grad_h) in enumerate(gru_gate_gradients(gru, x, h0, weight_out, weight_h)):
+        torch.testing.assert_close(grad_i.T @ inputs, getattr(gru, f"weight_ih_l{k}").grad)
+        torch.testing.assert_close(grad_h.T @ previous, getattr(gru, f"weight_hh_l{k}").grad)
+        torch.testing.assert_close(grad_i.sum(0), getattr(gru, f"bias_ih_l{k}").grad)
+        torch.testing.assert_close(grad_h.sum(0), getattr(gru, f"bias_hh_l{k}").grad)
+
+
+class _Recurrent(nn.Module):
+    def __init__(self, d_in: int = 3, hidden: int = 16, d_out: int = 2) -> None:
+        super().__init__()
+        self.gru = nn.GRU(d_in, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, d_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.gru(x)
+        return self.head(out[:, -1])
+
+
+def test_gru_input_factors_come_from_the_sequence_and_previous_hidden_states(float64):
+    torch.manual_seed(7)
+    model = _Recurrent(hidden=4)
+    x, y = torch.randn(5, 6, 3), torch.randn(5, 2)
+    opt = _exact_kfac(model)
+    assert opt.preconditioned_layers == ["gru.weight_ih_l0", "gru.weight_hh_l0", "head"]
+    with torch.no_grad():
+        out, _ = model.gru(x)
+    previous = torch.cat([torch.zeros(5, 1, 4), out[:, :-1]], 1).reshape(-1, 4)
+    inputs = x.reshape(-1, 3)
+    ones = torch.ones(30, 1)
+    _train_step(opt, model, x, _half_squared_error(y))
+    a_ih, a_hh = (torch.cat([m, ones], 1) for m in (inputs, previous))
+    torch.testing.assert_close(opt.state[model.gru.weight_ih_l0]["A"], a_ih.T @ a_ih / 30)
+    torch.testing.assert_close(opt.state[model.gru.weight_hh_l0]["A"], a_hh.T @ a_hh / 30)
+    assert opt.state[model.gru.weight_hh_l0]["S"].shape == (12, 12)
+
+
+def test_kfac_trains_a_gru_faster_than_tuned_sgd():
+    torch.manual_seed(8)
+    teacher = _Recurrent(hidden=8)
+    with torch.no_grad():
+        for p in teacher.parameters():
+            p.mul_(2.5)
+    x = torch.randn(256, 8, 3)
+    with torch.no_grad():
+        y = teacher(x)
+    loss_fn = _half_squared_error(y)
+
+    def final_loss(make, kfac: bool, steps: int = 60) -> float:
+        torch.manual_seed(108)
+        model = _Recurrent()
+        opt = make(model)
+        for _ in range(steps):
+            if kfac:
+                loss = _train_step(opt, model, x, loss_fn)
+            else:
+                opt.zero_grad()
+                loss_t = loss_fn(model(x))
+                loss_t.backward()
+                opt.step()
+                loss = loss_t.item()
+        return loss if math.isfinite(loss) else math.inf
+
+    torch.manual_seed(108)
+    with torch.no_grad():
+        start = loss_fn(_Recurrent()(x)).item()
+    sgd = min(final_loss(lambda m, lr=lr: torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9), False)
+              for lr in (0.1, 0.3, 1.0, 3.0))
+    kfac = final_loss(lambda m: KFAC(m, loss_type="mse"), True)  # default hyper-parameters
+    print(f"start {start:.4f}  best SGD {sgd:.4f}  K-FAC {kfac:.4f}")
+    assert kfac < 0.1 * start
+    assert kfac < sgd
+
+
+def _fresh_linear_step(opt, layer, x, y):
+    return _train_step(opt, layer, x, _half_squared_error(y))
+
+
+def test_forced_eigh_failure_keeps_the_last_eigenbasis_and_counts_it(monkeypatch):
+    torch.manual_seed(9)
+    layer = nn.Linear(4, 3)
+    x, y = torch.randn(32, 4), torch.randn(32, 3)
+    opt = KFAC(layer, loss_type="mse", inverse_every=1, kl_clip=None, momentum=0.0, lr=0.1)
+    _fresh_linear_step(opt, layer, x, y)
+    state = opt.state[layer.weight]
+    kept = {key: state[key].clone() for key in ("A_eigvals", "A_eigvecs", "S_eigvals", "S_eigvecs")}
+    assert opt.health.refreshes == 1 and opt.health.failures == 0
+
+    def broken(matrix):
+        raise RuntimeError("forced eigh failure")
+
+    monkeypatch.setattr(linalg, "_eigh", broken)
+    start = torch.cat([layer.weight.detach(), layer.bias.detach().unsqueeze(1)], 1)
+    _fresh_linear_step(opt, layer, x + 1.0, y)
+    assert opt.health.failures == 1 and opt.health.consecutive_failures == 1
+    assert state["refresh_failures"] == 1
+    for key, value in kept.items():
+        assert torch.equal(state[key], value), key
+    # The step was taken with the kept eigenbasis.
+    grad = torch.cat([layer.weight.grad, layer.bias.grad.unsqueeze(1)], 1)
+    expected = start - 0.1 * precondition(grad, (kept["A_eigvals"], kept["A_eigvecs"]),
+                                          (kept["S_eigvals"], kept["S_eigvecs"]), 1e-3)
+    torch.testing.assert_close(torch.cat([layer.weight.detach(), layer.bias.detach().unsqueeze(1)], 1), expected)
+
+
+def test_float32_eigh_failure_is_retried_in_float64(monkeypatch):
+    calls = []
+    real = linalg._eigh
+
+    def float64_only(matrix):
+        calls.append(matrix.dtype)
+        if matrix.dtype != torch.float64:
+            raise RuntimeError("forced float32 failure")
+        return real(matrix)
+
+    monkeypatch.setattr(linalg, "_eigh", float64_only)
+    torch.manual_seed(10)
+    layer = nn.Linear(4, 3)
+    opt = KFAC(layer, loss_type="mse")
+    _fresh_linear_step(opt, layer, torch.randn(16, 4), torch.randn(16, 3))
+    assert opt.health.refreshes == 1 and opt.health.failures == 0
+    assert torch.float32 in calls and torch.float64 in calls
+    assert opt.state[layer.weight]["A_eigvecs"].dtype == torch.float32
+
+
+def test_kl_clip_bounds_the_fisher_norm_of_the_step(float64):
+    torch.manual_seed(11)
+    layer = nn.Linear(5, 3)
+    x, y = torch.randn(64, 5), 10 * torch.randn(64, 3)
+    free, clipped = copy.deepcopy(layer), copy.deepcopy(layer)
+    kl_clip, lr = 1e-4, 0.5
+    _train_step(_exact_kfac(free, lr=lr), free, x, _half_squared_error(y))
+    opt = _exact_kfac(clipped, lr=lr, kl_clip=kl_clip)
+    _train_step(opt, clipped, x, _half_squared_error(y))
+    step_free = torch.cat([(free.weight - layer.weight).detach(), (free.bias - layer.bias).detach().unsqueeze(1)], 1)
+    step_clipped = torch.cat([(clipped.weight - layer.weight).detach(),
+                              (clipped.bias - layer.bias).detach().unsqueeze(1)], 1)
+    state = opt.state[clipped.weight]
+    kron = torch.kron(state["S"], state["A"]) + 1e-3 * torch.eye(step_free.numel())
+    quadratic = lambda s: float(s.reshape(-1) @ kron @ s.reshape(-1))  # noqa: E731
+    assert quadratic(step_free) > kl_clip  # the clip is active ...
+    assert quadratic(step_clipped) == pytest.approx(kl_clip, rel=1e-9)  # ... and binds exactly
+    torch.testing.assert_close(step_clipped, step_free * math.sqrt(kl_clip / quadratic(step_free)))
+
+
+class _Mixed(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(10, 6)
+        self.wide = nn.Linear(6, 40)
+        self.norm = nn.LayerNorm(40)
+        self.bi = nn.GRU(40, 4, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(8, 3)
+        self.unused = nn.Linear(3, 3)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        h = self.norm(self.wide(self.embed(tokens)))
+        out, _ = self.bi(h)
+        return self.head(out)
+
+
+def test_parameters_outside_the_supported_layers_take_the_base_adamw_step(float64):
+    torch.manual_seed(12)
+    model = _Mixed()
+    reference = copy.deepcopy(model)
+    opt = KFAC(model, max_factor_dim=32, fallback_lr=1e-2, fallback_weight_decay=0.1, skip_modules=["unused"])
+    assert opt.preconditioned_layers == ["head"]  # wide: 41 > 32; bidirectional GRU; unused: skipped
+    base = [p for p in reference.parameters() if not any(p is q for q in reference.head.parameters())]
+    adamw = torch.optim.AdamW(base, lr=1e-2, weight_decay=0.1)
+    tokens, labels = torch.randint(0, 10, (4, 5)), torch.randint(0, 3, (4, 5))
+    loss_fn = lambda out: F.cross_entropy(out.reshape(-1, 3), labels.reshape(-1))  # noqa: E731
+    for _ in range(3):
+        adamw.zero_grad()
+        loss_fn(reference(tokens)).backward()
+        adamw.step()
+        _train_step(opt, model, tokens, loss_fn)
+        with torch.no_grad():  # the reference's head follows K-FAC's, so the other gradients agree
+            reference.head.load_state_dict(model.head.state_dict())
+    for (name, p), q in zip(model.named_parameters(), reference.parameters()):
+        torch.testing.assert_close(p, q, msg=name)
+    assert opt.state[model.head.weight]["A"].shape == (9, 9)
+
+
+def test_sgd_fallback_and_layers_without_factors_yet(float64):
+    torch.manual_seed(13)
+    layer = nn.Linear(4, 2)
+    reference = copy.deepcopy(layer)
+    opt = KFAC(layer, lr=0.1, momentum=0.5, fallback="sgd")
+    sgd = torch.optim.SGD(reference.parameters(), lr=0.1, momentum=0.5)
+    x, y = torch.randn(8, 4), torch.randn(8, 2)
+    for _ in range(2):  # no capture: no factors yet, so the base optimizer steps the layer
+        _train_step(opt, layer, x, _half_squared_error(y), capture=False)
+        sgd.zero_grad()
+        _half_squared_error(y)(reference(x)).backward()
+        sgd.step()
+    torch.testing.assert_close(layer.weight, reference.weight)
+    assert "A" not in opt.state[layer.weight]
+
+
+def test_non_finite_gradients_are_skipped_and_counted():
+    torch.manual_seed(14)
+    layer = nn.Linear(3, 2)
+    opt = KFAC(layer, loss_type="mse")
+    x, y = torch.randn(8, 3), torch.randn(8, 2)
+    _fresh_linear_step(opt, layer, x, y)
+    before = layer.weight.detach().clone()
+    opt.zero_grad()
+    out = layer(x)
+    opt.backward(_half_squared_error(y)(out), out)
+    layer.weight.grad[0, 0] = float("nan")
+    opt.step()
+    assert torch.equal(layer.weight.detach(), before)
+    assert opt.health.skipped_updates == 1
+
+
+def test_bad_options_and_missing_outputs_raise_configuration_errors():
+    layer = nn.Linear(2, 2)
+    for options in (dict(loss_type="hinge"), dict(fisher="diagonal"), dict(damping=0.0),
+                    dict(factor_decay=1.0), dict(fallback="lion"), dict(factor_dtype=torch.float16)):
+        with pytest.raises(ConfigurationError):
+            KFAC(layer, **options)
+    opt = KFAC(layer)
+    with opt.capture():
+        out = layer(torch.randn(3, 2))
+    with pytest.raises(ConfigurationError, match="output tensor"):
+        opt.update_factors(out.detach())
+
+
+def test_state_dict_round_trip_continues_like_an_uninterrupted_run(float64):
+    torch.manual_seed(15)
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = nn.Embedding(7, 4)
+            self.gru = nn.GRU(4, 5, batch_first=True)
+            self.head = nn.Linear(5, 7)
+            self.never = nn.Parameter(torch.zeros(3))  # never receives a gradient
+
+        def forward(self, tokens):
+            out, _ = self.gru(self.embed(tokens))
+            return self.head(out)
+
+    tokens = torch.randint(0, 7, (6, 5))
+    loss_fn = lambda out: F.cross_entropy(out.reshape(-1, 7), tokens.roll(1, 1).reshape(-1))  # noqa: E731
+    options = dict(lr=0.3, inverse_every=2, factor_dtype=torch.float32)
+
+    def train(model, opt, steps, seed):
+        torch.manual_seed(seed)  # the sampled targets come from the global generator
+        for _ in range(steps):
+            _train_step(opt, model, tokens, loss_fn)
+
+    model = Net()
+    uninterrupted = copy.deepcopy(model)
+    opt_u = KFAC(uninterrupted, **options)
+    train(uninterrupted, opt_u, 3, seed=1)
+    train(uninterrupted, opt_u, 3, seed=2)
+    first = copy.deepcopy(model)
+    opt_1 = KFAC(first, **options)
+    train(first, opt_1, 3, seed=1)
+    saved = copy.deepcopy(opt_1.state_dict())
+    resumed = copy.deepcopy(first)
+    opt_2 = KFAC(resumed, **options)
+    opt_2.load_state_dict(saved)
+    assert opt_2.state[resumed.head.weight]["A"].dtype == torch.float32  # not cast to the float64 weight
+    train(resumed, opt_2, 3, seed=2)
+    for p, q in zip(resumed.parameters(), uninterrupted.parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    assert opt_2.health.refreshes == opt_u.health.refreshes
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_step_matches_cpu():
+    torch.manual_seed(16)
+    model = _Recurrent(hidden=8)
+    x, y = torch.randn(32, 6, 3), torch.randn(32, 2)
+    cuda_model = copy.deepcopy(model).cuda()
+    for net, inputs, targets in ((model, x, y), (cuda_model, x.cuda(), y.cuda())):
+        opt = _exact_kfac(net, lr=0.5, kl_clip=1e-2, momentum=0.5)
+        for _ in range(3):
+            _train_step(opt, net, inputs, _half_squared_error(targets))
+    for p, q in zip(model.parameters(), cuda_model.parameters()):
+        torch.testing.assert_close(p, q.cpu(), rtol=1e-6, atol=1e-8)

@@ -1,0 +1,312 @@
+"""Muon: Newton–Schulz against the SVD, the step against torch.optim.Muon, and the Muon/AdamW routing."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from strategist.errors import ConfigurationError
+from strategist.optim.muon import Muon, MuonWithAdamW, newton_schulz_dtype, zeropower_via_newtonschulz5
+from strategist.optim.routing import (BIAS_AND_GAIN, EMBEDDING, HEAD, HIDDEN, RECURRENT, build_muon_optimizer,
+                                      muon_param_groups, route_parameters)
+
+A, B, C = 3.4445, -4.7750, 2.0315
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small matrices: one thread avoids OpenMP contention on a shared 2-core machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _matrix_with_spectrum(rows: int, cols: int, singular_values: torch.Tensor, seed: int):
+    gen = torch.Generator().manual_seed(seed)
+    u, _ = torch.linalg.qr(torch.randn(rows, rows, generator=gen, dtype=torch.float64))
+    v, _ = torch.linalg.qr(torch.randn(cols, cols, generator=gen, dtype=torch.float64))
+    r = min(rows, cols)
+    return u[:, :r] @ torch.diag(singular_values) @ v[:, :r].T, u[:, :r], v[:, :r]
+
+
+@pytest.mark.parametrize("shape", [(16, 32), (32, 16), (24, 24), (64, 8)])
+def test_newton_schulz_is_u_s_prime_v_transpose_within_band(shape):
+    rows, cols = shape
+    r = min(shape)
+    sigma = torch.logspace(-1, 1, r, dtype=torch.float64)  # condition number 100
+    matrix, u, v = _matrix_with_spectrum(rows, cols, sigma, seed=rows * cols)
+    ortho = zeropower_via_newtonschulz5(matrix)
+    assert ortho.dtype == torch.float64 and ortho.shape == matrix.shape
+    # Same singular vectors: U^T O V is diagonal.
+    core = u.T @ ortho @ v
+    off_diagonal = core - torch.diag(torch.diagonal(core))
+    assert off_diagonal.abs().max() < 1e-10
+    # Its diagonal is the scalar quintic applied 5 times to sigma / (||M||_F + 1e-7), an independent recursion.
+    x = sigma / (torch.linalg.norm(matrix) + 1e-7)
+    for _ in range(5):
+        x = A * x + B * x**3 + C * x**5
+    torch.testing.assert_close(torch.diagonal(core), x, rtol=1e-9, atol=1e-9)
+    # Singular values in the known band around 1, and close to the SVD's U V^T in spectral norm.
+    assert x.min() > 0.5 and x.max() < 1.5
+    assert torch.linalg.matrix_norm(ortho - u @ v.T, ord=2) < 0.5
+
+
+def test_newton_schulz_dtype_follows_device_and_precision():
+    assert newton_schulz_dtype(torch.zeros(2, 2)) == torch.float32
+    assert newton_schulz_dtype(torch.zeros(2, 2, dtype=torch.float64)) == torch.float64
+    assert newton_schulz_dtype(torch.zeros(2, 2, dtype=torch.bfloat16)) == torch.float32
+    assert zeropower_via_newtonschulz5(torch.randn(3, 5)).dtype == torch.float32
+    assert zeropower_via_newtonschulz5(torch.zeros(3, 5)).abs().max() == 0  # zero stays zero (eps)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_newton_schulz_runs_in_bfloat16_on_cuda():
+    matrix = torch.randn(32, 64, device="cuda")
+    assert newton_schulz_dtype(matrix) == torch.bfloat16
+    ortho = zeropower_via_newtonschulz5(matrix).float()
+    s = torch.linalg.svdvals(ortho)
+    assert s.min() > 0.4 and s.max() < 1.6
+
+
+@pytest.mark.parametrize("shape", [(16, 32), (48, 16)])
+@pytest.mark.parametrize("ns_dtype", [torch.bfloat16, None])
+def test_matches_torch_optim_muon(shape, ns_dtype):
+    # torch.optim.Muon: B <- lerp(B, G, 1 - mu), U = lerp(G, B, mu), NS5 in bfloat16, lr scaled by
+    # sqrt(max(1, rows/cols)) with adjust_lr_fn="original", weight decay with the unscaled lr: the same
+    # conventions as ours. Remaining differences are bfloat16 rounding (torch always iterates in bfloat16;
+    # ours does on CUDA, in float32 on CPU by default), so the agreement is ~1e-2 relative, while a wrong
+    # convention (no sqrt(3) shape scaling, no Nesterov) is off by tens of percent.
+    torch.manual_seed(0)
+    start = torch.randn(*shape)
+    ours, theirs = nn.Parameter(start.clone()), nn.Parameter(start.clone())
+    opt_ours = Muon([ours], lr=0.02, momentum=0.95, weight_decay=0.1, ns_dtype=ns_dtype)
+    opt_theirs = torch.optim.Muon([theirs], lr=0.02, momentum=0.95, weight_decay=0.1, adjust_lr_fn="original")
+    for _ in range(3):
+        grad = torch.randn(*shape)
+        ours.grad, theirs.grad = grad.clone(), grad.clone()
+        opt_ours.step()
+        opt_theirs.step()
+    moved_ours, moved_theirs = ours.detach() - start, theirs.detach() - start
+    assert torch.linalg.norm(moved_ours - moved_theirs) / torch.linalg.norm(moved_theirs) < 0.05
+
+
+def test_match_rms_adamw_convention_is_a_learning_rate_rescaling():
+    # torch's adjust_lr_fn="match_rms_adamw" scales the step by 0.2 sqrt(max(rows, cols)) instead of
+    # sqrt(max(1, rows/cols)); with no weight decay our Muon at the rescaled lr takes the same step.
+    torch.manual_seed(1)
+    rows, cols = 12, 40
+    start = torch.randn(rows, cols)
+    lr = 0.01
+    ours, theirs = nn.Parameter(start.clone()), nn.Parameter(start.clone())
+    ratio = 0.2 * max(rows, cols) ** 0.5 / max(1.0, rows / cols) ** 0.5
+    opt_ours = Muon([ours], lr=lr * ratio, weight_decay=0.0, ns_dtype=torch.bfloat16)
+    opt_theirs = torch.optim.Muon([theirs], lr=lr, weight_decay=0.0, adjust_lr_fn="match_rms_adamw")
+    grad = torch.randn(rows, cols)
+    ours.grad, theirs.grad = grad.clone(), grad.clone()
+    opt_ours.step()
+    opt_theirs.step()
+    moved_ours, moved_theirs = ours.detach() - start, theirs.detach() - start
+    assert torch.linalg.norm(moved_ours - moved_theirs) / torch.linalg.norm(moved_theirs) < 0.05
+
+
+def test_step_is_nesterov_momentum_orthogonalised_and_scaled(float64):
+    torch.manual_seed(2)
+    rows, cols, lr, mu, wd = 30, 10, 0.05, 0.9, 0.1
+    param = nn.Parameter(torch.randn(rows, cols))
+    expected = param.detach().clone()
+    opt = Muon([param], lr=lr, momentum=mu, weight_decay=wd)
+    buffer = torch.zeros(rows, cols)
+    for _ in range(3):
+        grad = torch.randn(rows, cols)
+        param.grad = grad.clone()
+        opt.step()
+        buffer = mu * buffer + (1 - mu) * grad
+        update = grad + mu * (buffer - grad)
+        expected = expected * (1 - lr * wd) - lr * (rows / cols) ** 0.5 * zeropower_via_newtonschulz5(update)
+    torch.testing.assert_close(param.detach(), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_zero_gradient_leaves_only_weight_decay(float64):
+    param = nn.Parameter(torch.randn(6, 4))
+    start = param.detach().clone()
+    opt = Muon([param], lr=0.1, weight_decay=0.5)
+    param.grad = torch.zeros_like(param)
+    opt.step()
+    torch.testing.assert_close(param.detach(), start * (1 - 0.1 * 0.5))
+
+
+def test_convolution_weights_are_flattened(float64):
+    torch.manual_seed(3)
+    conv = nn.Parameter(torch.randn(8, 4, 3, 3))
+    flat = nn.Parameter(conv.detach().reshape(8, 36).clone())
+    grad = torch.randn(8, 4, 3, 3)
+    conv.grad, flat.grad = grad.clone(), grad.reshape(8, 36).clone()
+    Muon([conv]).step()
+    Muon([flat]).step()
+    torch.testing.assert_close(conv.detach().reshape(8, 36), flat.detach())
+
+
+def test_row_blocks_orthogonalise_each_gate_separately(float64):
+    torch.manual_seed(4)
+    hidden, inputs = 5, 7
+    stacked = nn.Parameter(torch.randn(3 * hidden, inputs))
+    gates = [nn.Parameter(block.clone()) for block in stacked.detach().split(hidden)]
+    grad = torch.randn(3 * hidden, inputs)
+    stacked.grad = grad.clone()
+    for gate, g in zip(gates, grad.split(hidden)):
+        gate.grad = g.clone()
+    Muon([stacked], row_blocks=3).step()
+    Muon(gates).step()
+    torch.testing.assert_close(stacked.detach(), torch.cat([g.detach() for g in gates]))
+    whole = nn.Parameter(stacked.detach().clone())
+    with pytest.raises(ConfigurationError):
+        Muon([whole], row_blocks=4)
+
+
+def test_rejects_vectors_and_bad_options():
+    with pytest.raises(ConfigurationError, match="route biases"):
+        Muon([nn.Parameter(torch.zeros(5))])
+    with pytest.raises(ConfigurationError, match="momentum"):
+        Muon([nn.Parameter(torch.zeros(2, 2))], momentum=1.5)
+
+
+class _SequenceModel(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(12, 8)
+        self.gru = nn.GRU(8, 16, num_layers=2, batch_first=True)
+        self.mix = nn.Linear(16, 16)
+        self.norm = nn.LayerNorm(16)
+        self.conv = nn.Conv1d(16, 16, 3, padding=1)
+        self.attn = nn.MultiheadAttention(16, 2, batch_first=True)
+        self.out = nn.Linear(16, 12)
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        h, _ = self.gru(self.embed(tokens))
+        h = self.norm(torch.relu(self.mix(h)))
+        h = self.conv(h.transpose(1, 2)).transpose(1, 2)
+        h = h + self.attn(h, h, h, need_weights=False)[0]
+        return self.scale * self.out(h)
+
+
+def test_routing_gives_every_parameter_one_role():
+    model = _SequenceModel()
+    routes = route_parameters(model)
+    by_name = {r.name: r for r in routes}
+    assert len(by_name) == len(routes) == len(list(model.parameters()))
+    assert {id(r.param) for r in routes} == {id(p) for p in model.parameters()}
+    expected = {
+        "embed.weight": (EMBEDDING, 1),
+        "gru.weight_ih_l0": (RECURRENT, 3), "gru.weight_hh_l0": (RECURRENT, 3),
+        "gru.weight_ih_l1": (RECURRENT, 3), "gru.weight_hh_l1": (RECURRENT, 3),
+        "gru.bias_ih_l0": (BIAS_AND_GAIN, 1), "gru.bias_hh_l1": (BIAS_AND_GAIN, 1),
+        "mix.weight": (HIDDEN, 1), "mix.bias": (BIAS_AND_GAIN, 1),
+        "norm.weight": (BIAS_AND_GAIN, 1), "norm.bias": (BIAS_AND_GAIN, 1),
+        "conv.weight": (HIDDEN, 1), "conv.bias": (BIAS_AND_GAIN, 1),
+        "attn.in_proj_weight": (HIDDEN, 3), "attn.out_proj.weight": (HIDDEN, 1),
+        "out.weight": (HEAD, 1), "out.bias": (BIAS_AND_GAIN, 1), "scale": (BIAS_AND_GAIN, 1),
+    }
+    for name, (role, blocks) in expected.items():
+        assert (by_name[name].role, by_name[name].row_blocks) == (role, blocks), name
+    assert not route_parameters(model, split_stacked=False)[1].row_blocks > 1
+
+
+def test_routing_with_named_head_tied_weights_and_frozen_parameters():
+    model = _SequenceModel()
+    routes = {r.name: r.role for r in route_parameters(model, head=["mix"])}
+    assert routes["mix.weight"] == HEAD and routes["out.weight"] == HIDDEN
+    assert {r.name: r.role for r in route_parameters(model, head=[])}["out.weight"] == HIDDEN
+    with pytest.raises(ConfigurationError, match="decoder"):
+        route_parameters(model, head="decoder")
+    tied = _SequenceModel()
+    tied.out = nn.Linear(16, 12, bias=False)
+    tied.embed = nn.Embedding(12, 16)
+    tied.out.weight = tied.embed.weight
+    tied_routes = route_parameters(tied)
+    assert [r.role for r in tied_routes if r.param is tied.embed.weight] == [EMBEDDING]
+    model.mix.weight.requires_grad_(False)
+    assert "mix.weight" not in {r.name for r in route_parameters(model)}
+
+
+def test_param_groups_cover_the_model_once_with_the_documented_defaults():
+    model = _SequenceModel()
+    groups = muon_param_groups(model)
+    ids = [id(p) for g in groups for p in g["params"]]
+    assert sorted(ids) == sorted(id(p) for p in model.parameters())
+    for group in groups:
+        if group["use_muon"]:
+            assert (group["lr"], group["momentum"], group["ns_steps"]) == (0.02, 0.95, 5)
+        else:
+            assert (group["lr"], group["betas"]) == (3e-4, (0.9, 0.95))
+    assert {g["role"] for g in groups if not g["use_muon"]} == {EMBEDDING, HEAD, BIAS_AND_GAIN}
+    assert sorted(g["row_blocks"] for g in groups if g["use_muon"]) == [1, 3]
+
+
+def test_combined_optimizer_equals_muon_and_torch_adamw(float64):
+    torch.manual_seed(5)
+    model = _SequenceModel()
+    reference = copy.deepcopy(model)
+    opt = build_muon_optimizer(model, weight_decay=0.01, adamw_weight_decay=0.1)
+    ref_groups = muon_param_groups(reference, weight_decay=0.01, adamw_weight_decay=0.1)
+    ref_muon = [Muon(g["params"], lr=g["lr"], momentum=g["momentum"], weight_decay=g["weight_decay"],
+                     row_blocks=g["row_blocks"]) for g in ref_groups if g["use_muon"]]
+    ref_adamw = [torch.optim.AdamW(g["params"], lr=g["lr"], betas=g["betas"], eps=g["eps"],
+                                   weight_decay=g["weight_decay"]) for g in ref_groups if not g["use_muon"]]
+    tokens = torch.randint(0, 12, (4, 6))
+    for _ in range(3):
+        for net, optimizers in ((model, [opt]), (reference, ref_muon + ref_adamw)):
+            for o in optimizers:
+                o.zero_grad()
+            net(tokens).square().mean().backward()
+            for o in optimizers:
+                o.step()
+    for (name, p), q in zip(model.named_parameters(), reference.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-10, atol=1e-12, msg=name)
+
+
+def test_state_dict_round_trip_continues_like_an_uninterrupted_run(float64):
+    torch.manual_seed(6)
+    model = _SequenceModel()
+    model.scale.requires_grad_(True)
+    tokens = torch.randint(0, 12, (4, 6))
+
+    def train(net, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            net(tokens).square().mean().backward()
+            net.scale.grad = None  # a parameter that never gets a gradient
+            opt.step()
+
+    uninterrupted = copy.deepcopy(model)
+    opt_u = build_muon_optimizer(uninterrupted)
+    train(uninterrupted, opt_u, 4)
+    first = copy.deepcopy(model)
+    opt_1 = build_muon_optimizer(first)
+    train(first, opt_1, 2)
+    resumed = copy.deepcopy(first)
+    opt_2 = build_muon_optimizer(resumed)
+    opt_2.load_state_dict(copy.deepcopy(opt_1.state_dict()))
+    train(resumed, opt_2, 2)
+    for p, q in zip(resumed.parameters(), uninterrupted.parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+def test_combined_optimizer_trains_a_sequence_model():
+    torch.manual_seed(7)
+    model = _SequenceModel()
+    opt = build_muon_optimizer(model, adamw_lr=3e-3)
+    tokens = torch.randint(0, 12, (16, 10))
+    targets = torch.roll(tokens, 1, dims=1)
+    losses = []
+    for _ in range(40):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(tokens).reshape(-1, 12), targets.reshape(-1))
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
