@@ -18,7 +18,9 @@ Resampling schemes (``cluster``):
 For a player-specific estimate the population matrix (and its prior strength) is re-estimated in every
 replicate; the player-level strength, an across-players quantity, is held at its full-data value.
 With fewer than two matches, ``"match"`` cannot vary and falls back to ``"rally"`` (stated in ``note``).
-Equilibrium mixes need not be unique; each replicate reports the solver's choice among optimal mixes.
+Equilibrium mixes need not be unique; each replicate reports the solver's choice among optimal mixes. The
+value is a max–min of estimated cells, so it is biased by the noise in them (most where several actions
+are nearly tied); the percentile interval reflects that spread as it is, without a bias correction.
 """
 
 from __future__ import annotations

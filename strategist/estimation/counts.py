@@ -189,7 +189,7 @@ def decision_points(table: pd.DataFrame, *, rows: str = "shot", columns: str = "
     reasons = [
         ("rally winner unknown", won.isna()),
         (f"hitter's {row_kind} unknown", row.isna()),
-        ("no reply (the stroke ended the rally)" if column_kind == "reply" else "receiver's position unknown",
+        ("no reply: the stroke ended the rally" if column_kind == "reply" else "receiver's position unknown",
          column.isna()),
     ]
     bad = pd.Series(False, index=frame.index)

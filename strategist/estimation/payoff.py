@@ -81,8 +81,9 @@ class EstimateReport:
                   if self.unit == "rally" else " (strokes)")
         out = [f"decision points: {self.points}{merged}; {self.rallies} rallies of {self.matches} matches"
                + (f" (population: {self.population_points})" if self.population_points is not None else "")]
+        everyone = " of all players" if self.population_points is not None else ""
         for reason, count in self.dropped.items():
-            out.append(f"left out: {count} strokes ({reason})")
+            out.append(f"left out: {count} strokes{everyone} ({reason})")
         if self.dropped_rows or self.dropped_columns:
             out.append(f"actions with fewer decision points than the minimum left out: rows {list(self.dropped_rows)}"
                        f", columns {list(self.dropped_columns)}")
@@ -317,7 +318,9 @@ def estimate_from_points(dp: DecisionPoints, settings: EstimateSettings) -> Payo
     """:func:`estimate_payoff` on decision points already extracted."""
     points = dp.frame
     if points.empty:
-        raise EstimationError(f"no decision points with a known outcome in context '{dp.context.describe()}'")
+        why = "; ".join(f"{n} strokes with {reason}" for reason, n in dp.dropped.items())
+        raise EstimationError(f"no decision points in context '{dp.context.describe()}' ({why}); the data lack "
+                              f"the {dp.row_kind} or {dp.column_kind} this matrix needs")
     in_selection = np.ones(len(points), dtype=bool)
     if settings.hitter is not None:
         in_selection &= (points["hitter"] == settings.hitter).to_numpy()
@@ -365,8 +368,8 @@ def estimate_from_points(dp: DecisionPoints, settings: EstimateSettings) -> Payo
     groups = None
     if settings.player_specific:
         sel_w, sel_n = cell_counts(idx_r[selected], idx_c[selected], won[selected], shape)
-        population_mean = shrink(pop_w, pop_n, target=settings.target, prior=settings.prior, intervals=False).mean
-        strength, at_bound, groups = player_strength(settings, points, population_mean, shape)
+        full = shrink(pop_w, pop_n, target=settings.target, prior=settings.prior, level=settings.level)
+        strength, at_bound, groups = player_strength(settings, points, full.mean, shape)
         final, population = estimate_cells(settings, pop_w, pop_n, sel_w, sel_n, player_strength=strength)
         final = Shrinkage(**{**final.__dict__, "method": settings.player_prior.method, "at_bound": at_bound})
     else:
@@ -379,7 +382,6 @@ def estimate_from_points(dp: DecisionPoints, settings: EstimateSettings) -> Payo
     if population is None:
         return estimate_
     pop_settings = EstimateSettings(**{**settings.__dict__, "hitter": None, "opponent": None, "sparse": "shrink"})
-    full = shrink(pop_w, pop_n, target=settings.target, prior=settings.prior, level=settings.level)
     pop_estimate = _assemble(row_labels, col_labels, pop_w, pop_n, full, pop_settings, settings.prior,
                              points.assign(selected=True), np.ones(len(points), dtype=bool), dp, dropped_rows,
                              dropped_cols, len(dp.frame))

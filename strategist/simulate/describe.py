@@ -56,7 +56,9 @@ def dataset_readme(params: SimulationParameters, matches: list[Match], *, seed: 
         "",
         f"Rally scoring to {params.points_to_win} (win by two, capped at {params.point_cap}), best of "
         f"{2 * params.games_to_win - 1} games; the rally winner serves next, the game winner serves first in the "
-        f"next game. A rally still going at stroke {params.max_strokes} ends with the hitter's net error.",
+        f"next game. A rally still going at stroke {params.max_strokes} ends with the hitter's net error. The "
+        f"{len(matches)} matches pair the {len(params.players)} players below in a seeded order, every pair once "
+        "before any pair meets again.",
         "",
         "### Players",
         "",

@@ -59,7 +59,7 @@ def test_reply_columns_pair_each_stroke_with_the_next(small_table):
     pairs = set(zip(dp.frame["row"], dp.frame["column"]))
     assert ("short service", "lob") in pairs and ("lob", "smash") in pairs and ("long service", "clear") in pairs
     assert len(dp.frame) == len(small_table) - 4  # the last stroke of every rally has no reply
-    assert dp.dropped == {"no reply (the stroke ended the rally)": 4}
+    assert dp.dropped == {"no reply: the stroke ended the rally": 4}
     grouped = decision_points(small_table, rows="group", columns="reply")
     assert set(grouped.frame["row"]) <= {"attack", "neutral", "defence"}
     assert ("neutral", "defence") in set(zip(grouped.frame["row"], grouped.frame["column"]))  # serve -> lob
