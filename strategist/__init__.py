@@ -26,6 +26,10 @@ _EXPORTS = {
     "exploitation_frontier": "strategist.games.safe_exploit",
     # data
     "load_rallies": "strategist.data.load",
+    # estimation
+    "estimate_payoff": "strategist.estimation",
+    "bootstrap_payoff": "strategist.estimation",
+    "walker_wooders": "strategist.estimation",
 }
 
 
