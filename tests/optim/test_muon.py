@@ -78,8 +78,8 @@ def test_matches_torch_optim_muon(shape, ns_dtype):
     # torch.optim.Muon: B <- lerp(B, G, 1 - mu), U = lerp(G, B, mu), NS5 in bfloat16, lr scaled by
     # sqrt(max(1, rows/cols)) with adjust_lr_fn="original", weight decay with the unscaled lr: the same
     # conventions as ours. Remaining differences are bfloat16 rounding (torch always iterates in bfloat16;
-    # ours does on CUDA, in float32 on CPU by default), so the agreement is ~1e-2 relative, while a wrong
-    # convention (no sqrt(3) shape scaling, no Nesterov) is off by tens of percent.
+    # ours does on CUDA, in float32 on CPU by default): ~1e-2 relative, asserted below 3e-2, while a wrong
+    # convention (no sqrt(3) shape scaling, no Nesterov) is off by 20% or more.
     torch.manual_seed(0)
     start = torch.randn(*shape)
     ours, theirs = nn.Parameter(start.clone()), nn.Parameter(start.clone())
@@ -91,7 +91,7 @@ def test_matches_torch_optim_muon(shape, ns_dtype):
         opt_ours.step()
         opt_theirs.step()
     moved_ours, moved_theirs = ours.detach() - start, theirs.detach() - start
-    assert torch.linalg.norm(moved_ours - moved_theirs) / torch.linalg.norm(moved_theirs) < 0.05
+    assert torch.linalg.norm(moved_ours - moved_theirs) / torch.linalg.norm(moved_theirs) < 0.03
 
 
 def test_match_rms_adamw_convention_is_a_learning_rate_rescaling():
@@ -172,6 +172,13 @@ def test_rejects_vectors_and_bad_options():
         Muon([nn.Parameter(torch.zeros(5))])
     with pytest.raises(ConfigurationError, match="momentum"):
         Muon([nn.Parameter(torch.zeros(2, 2))], momentum=1.5)
+    with pytest.raises(ConfigurationError, match="use_muon"):
+        MuonWithAdamW([{"params": [nn.Parameter(torch.zeros(2, 2))]}])
+    with pytest.raises(ConfigurationError, match="route biases"):
+        MuonWithAdamW([{"params": [nn.Parameter(torch.zeros(3))], "use_muon": True}])
+    bias = nn.Parameter(torch.zeros(3))
+    opt = MuonWithAdamW([{"params": [bias], "use_muon": False}])
+    assert (opt.param_groups[0]["lr"], opt.param_groups[0]["betas"]) == (3e-4, (0.9, 0.95))
 
 
 class _SequenceModel(nn.Module):
