@@ -1,7 +1,8 @@
 """Vectorised field checks that either raise (strict) or mark whole rallies to skip (lenient).
 
 A loader parses every column of the raw string table at once, hands each failing mask to
-:meth:`RallyChecks.fail`, and finally drops the rows of every marked rally with :meth:`RallyChecks.keep`.
+:meth:`RallyChecks.fail`, and finally drops the rows of every marked rally with :meth:`RallyChecks.keep`
+(which, in strict mode, raises the problem found nearest the start of the file instead).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class RallyChecks:
         self._rally_bad: set = set()
         self._lone_rows = 0  # rejected rows outside ``raw`` with no rally key
         self.copies = np.zeros(len(raw), dtype=bool)  # rows dropped without rejecting their rally
+        self._earliest: DataFormatError | None = None  # strict mode: the problem nearest the file's start
 
     def fail(self, mask, reason: str, field, expected, *, value=None) -> None:
         """Rows where ``mask`` is true break ``reason``; in strict mode the first one raises.
@@ -53,11 +55,12 @@ class RallyChecks:
                 else np.full(len(mask), None)
         else:
             values = np.asarray(value, dtype=object)
-        first = idx[0]
+        first = idx[np.argmin(self.rows[idx])]
         if self.strict:
             shown = "" if values[first] is None else f"got {values[first]!r}; "
-            raise DataFormatError(f"{reason}: {shown}expected {expects[first]}", path=self._path(first),
-                                  row=int(self.rows[first]), field=fields[first])
+            self.offer(DataFormatError(f"{reason}: {shown}expected {expects[first]}", path=self._path(first),
+                                       row=int(self.rows[first]), field=fields[first]))
+            return
         keys = self.key[idx]
         rallies = len({k for k in keys if k != ""}) + int(np.sum(keys == ""))
         examples = [Rejection(reason, self._path(i), int(self.rows[i]), fields[i],
@@ -67,6 +70,11 @@ class RallyChecks:
         self.report.add(reason, rallies, examples)
         self.bad |= mask
         self._rally_bad.update(k for k in keys if k != "")
+
+    def offer(self, error: DataFormatError) -> None:
+        """Strict mode: remember ``error`` if it lies earlier in the file than the earliest one so far."""
+        if self._earliest is None or (error.row or 0) < (self._earliest.row or 0):
+            self._earliest = error
 
     def _path(self, i: int) -> str:
         return self.path if self.paths is None else str(self.paths[i])
@@ -78,7 +86,8 @@ class RallyChecks:
             return
         path = self.path if path is None else str(path)
         if self.strict:
-            raise DataFormatError(f"{reason}: expected {expected}", path=path, row=int(rows[0]))
+            self.offer(DataFormatError(f"{reason}: expected {expected}", path=path, row=int(rows[0])))
+            return
         values = values or [None] * len(rows)
         examples = [Rejection(reason, path, int(r), None, v, expected, k or None)
                     for r, k, v in list(zip(rows, keys, values))[: self.report.max_examples]]
@@ -95,7 +104,9 @@ class RallyChecks:
         return self.bad | in_bad_rally
 
     def keep(self) -> np.ndarray:
-        """Mask of rows to keep; records the totals in the report."""
+        """Mask of rows to keep; records the totals in the report. Strict mode raises the earliest problem."""
+        if self._earliest is not None:
+            raise self._earliest
         drop = self.rejected()
         self.report.rows_read += len(drop)
         self.report.rows_rejected += int((drop | self.copies).sum())

@@ -24,7 +24,7 @@ from strategist.data.checks import RallyChecks
 from strategist.data.mcp_codes import ShotCodeError, parse_point
 from strategist.data.readcsv import read_strings
 from strategist.data.rejections import RejectionReport
-from strategist.data.schema import conform
+from strategist.data.schema import conform, empty_table
 from strategist.errors import DataFormatError
 from strategist.sports import get_sport
 
@@ -95,18 +95,24 @@ def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFr
     for column in ("Svr", "PtWinner"):
         bad = ~raw[column].str.strip().isin(["1", "2"]).to_numpy() & ~blank(raw[column])
         checks.fail(bad, f"bad {column}", column, "1 or 2")
-    pts = raw["Pts"].str.strip().str.upper().str.split("-", n=1, expand=True).reindex(columns=[0, 1]).fillna("")
-    bad_pts = ~(tennis_score.is_score(pts[0]) & tennis_score.is_score(pts[1])) & ~blank(raw["Pts"])
-    checks.fail(bad_pts, "bad game score", "Pts", "server's-receiver's score such as 15-30, AD-40 or 3-2")
     game_parts = raw["Gm#"].str.extract(_GAME)
     checks.fail(game_parts[0].isna().to_numpy() & ~blank(raw["Gm#"]), "bad game number", "Gm#",
                 "X or 'X (Y)' with integers")
+    pts = raw["Pts"].str.upper().str.split("-", n=1, expand=True).reindex(columns=[0, 1]).fillna("")
+    game_key = (raw["match_id"] + "|" + game_parts[0].fillna("")).to_numpy(dtype=object)
+    level = (ints["Gm1"] == ints["Gm2"]).to_numpy(dtype=bool, na_value=False)
+    tiebreak = tennis_score.tiebreak_games([pts[0], pts[1]], game_key, level)
+    bad_pts = (tennis_score.bad_scores(pts[0], tiebreak) | tennis_score.bad_scores(pts[1], tiebreak)
+               | ((pts[0] == "") | (pts[1] == "")).to_numpy()) & ~blank(raw["Pts"])
+    checks.fail(bad_pts, "bad game score", "Pts", "server's-receiver's score such as 15-30 or AD-40 "
+                "(in a tiebreak: points won, e.g. 3-2)")
     dup = np.zeros(len(raw), bool)
     has_key = (key != "").to_numpy()
     dup[has_key] = pd.Series(key[has_key]).duplicated(keep=False).to_numpy()
     checks.fail(dup, "duplicate point number", "Pt", "each Pt once per match")
 
-    server_is_1 = (raw["Svr"].str.strip() == "1").to_numpy()
+    server_is_1 = (raw["Svr"] == "1").to_numpy()
+    svr_ok = raw["Svr"].isin(["1", "2"]).to_numpy()
     points, code_bad = [], np.zeros(len(raw), bool)
     code_cell, code_why = np.full(len(raw), "1st", dtype=object), np.full(len(raw), "", dtype=object)
     wrong_winner = np.zeros(len(raw), bool)
@@ -118,7 +124,7 @@ def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFr
             points.append(None)
             continue
         won_by_1 = (point.winner == "server") == server_is_1[i]
-        wrong_winner[i] = winner in ("1", "2") and won_by_1 != (winner == "1")
+        wrong_winner[i] = winner in ("1", "2") and svr_ok[i] and won_by_1 != (winner == "1")
         points.append(point)
     codes = raw["1st"].str.strip() + np.where(raw["2nd"].str.strip() != "", " / " + raw["2nd"].str.strip(), "")
     checks.fail(code_bad, "malformed shot code", code_cell, code_why,
@@ -126,10 +132,13 @@ def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFr
     checks.fail(wrong_winner, "decoded winner differs from PtWinner", "PtWinner",
                 "the winner the shot codes imply", value=codes)
     keep = checks.keep()
-    return _assemble(raw, keep, points, pts, game_parts, ints, sport, report, path)
+    return _assemble(raw, keep, points, pts, game_parts, tiebreak, ints, sport, report, path)
 
 
-def _assemble(raw, keep, points, pts, game_parts, ints, sport, report: RejectionReport, path: Path) -> pd.DataFrame:
+def _assemble(raw, keep, points, pts, game_parts, tiebreak, ints, sport, report: RejectionReport,
+              path: Path) -> pd.DataFrame:
+    if not keep.any():
+        return empty_table()
     names = match_names(path.parent)
     unnamed = sorted(set(raw.loc[keep, "match_id"].str.strip()) - set(names))
     guessed = 0
@@ -147,9 +156,6 @@ def _assemble(raw, keep, points, pts, game_parts, ints, sport, report: Rejection
     order = pd.DataFrame({"m": match_id, "g": game_no, "pt": ints["Pt"]}).sort_values(["m", "pt"], kind="stable")
     counted = order.groupby(["m", "g"], sort=False).cumcount().reindex(order.index).sort_index()
     point_in_game = point_in_game.fillna(counted).to_numpy(dtype=int)
-    game_key = match_id + "|" + game_parts[0].fillna("")
-    tiebreak = tennis_score.tiebreak_games(pd.concat([pts[0], pts[1]], ignore_index=True),
-                                           pd.concat([game_key, game_key], ignore_index=True))[: len(raw)]
     server_pts = tennis_score.points(pts[0], tiebreak)
     receiver_pts = tennis_score.points(pts[1], tiebreak)
     side = tennis_score.court_side(point_in_game, sport.court_sides)

@@ -67,18 +67,17 @@ def header(path: str | Path) -> list[str]:
 def read_strings(path: str | Path, columns=None) -> tuple[pd.DataFrame, list[tuple[int, dict[str, str]]]]:
     """Cells as stripped strings (empty cell = ``""``), plus ``[(row, fields)]`` of rows with too many fields.
 
-    ``columns`` (optional) limits the read to those column names. A bad row's ``fields`` maps each header
+    ``columns`` (optional) keeps only those column names. A bad row's ``fields`` maps each header
     name to the row's stripped field at that position (``""`` past the header's end is dropped: the extra
     fields are under ``"_extra"``, joined by commas).
     """
     path = Path(path)
     sniff(path)
-    usecols = None if columns is None else (lambda name, wanted=frozenset(columns): name.strip() in wanted)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False,
-                                on_bad_lines="warn", encoding="utf-8", encoding_errors="strict", usecols=usecols)
+                                on_bad_lines="warn", encoding="utf-8", encoding_errors="strict")
         except UnicodeDecodeError as exc:
             raise DataFormatError(f"not UTF-8 text ({exc.reason}); expected a UTF-8 CSV file", path=path) from None
         except pd.errors.EmptyDataError:
@@ -88,6 +87,9 @@ def read_strings(path: str | Path, columns=None) -> tuple[pd.DataFrame, list[tup
     bad_lines = sorted(int(m.group(1)) for w in caught for m in _BAD_LINE.finditer(str(w.message))
                        if issubclass(w.category, pd.errors.ParserWarning))
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    if columns is not None:  # (pandas' usecols would hide rows with too many fields)
+        wanted = set(columns)
+        frame = frame[[c for c in frame.columns if c in wanted]]
     # file row of each kept data row: data row i sits on line i + 2, shifted past every skipped line
     rows = np.arange(len(frame), dtype=np.int64) + 2
     for line in bad_lines:

@@ -25,7 +25,7 @@ from strategist.data.cells import blank, to_code, to_flag, to_float, to_int, to_
 from strategist.data.checks import RallyChecks
 from strategist.data.readcsv import read_strings
 from strategist.data.rejections import RejectionReport
-from strategist.data.schema import conform
+from strategist.data.schema import conform, empty_table
 from strategist.errors import DataFormatError
 from strategist.sports import get_sport
 
@@ -232,8 +232,8 @@ def _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks
     if copy.any():
         first = int(raw["_row"].to_numpy()[copy][0])
         if checks.strict:
-            raise DataFormatError("row repeats an earlier row of the same stroke; expected one row per stroke",
-                                  path=checks.path, row=first, field="ball_round")
+            checks.offer(DataFormatError("row repeats an earlier row of the same stroke; expected one row per "
+                                         "stroke", path=checks.path, row=first, field="ball_round"))
         checks.copies |= copy  # dropped without rejecting the rally: the original row is kept
         report.note(f"{int(copy.sum())} row(s) repeating an earlier row of the same stroke were dropped "
                     f"(first: row {first})")
@@ -243,7 +243,8 @@ def _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks
     checks.fail(conflict, "duplicate stroke number", "ball_round", "each stroke number once per rally")
     rows = valid & ~copy
     for values, column in ((score_a, "roundscore_A"), (score_b, "roundscore_B")):
-        checks.fail(_group_differs(code, values.fillna(-1).to_numpy(), rows), "score changes within the rally",
+        checks.fail(_group_differs(code, values.fillna(-1).to_numpy(), rows & values.notna().to_numpy()),
+                    "score changes within the rally",
                     column, "the same set score on every row of the rally")
     checks.fail(_group_differs(code, point, rows & (point >= 0)), "two different rally winners",
                 "getpoint_player", "one winner per rally")
@@ -285,6 +286,8 @@ def _scores_before(code, usable, match_id, set_no, rally, score_a, score_b, poin
 
 
 def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source: str) -> pd.DataFrame:
+    if frame.empty:
+        return empty_table()
     match_codes, match_ids = pd.factorize(frame["match_id"])
     match_ids = [str(m) for m in match_ids]
     unnamed = [m for m in match_ids if m not in names]

@@ -24,7 +24,7 @@ from strategist.data.cells import blank, to_code, to_flag, to_int
 from strategist.data.checks import RallyChecks
 from strategist.data.readcsv import read_strings
 from strategist.data.rejections import RejectionReport
-from strategist.data.schema import conform
+from strategist.data.schema import conform, empty_table
 from strategist.errors import DataFormatError
 from strategist.sports import get_sport
 
@@ -100,9 +100,13 @@ def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFr
     for column in ("P1FirstSrvIn", "P2FirstSrvIn", "P1Ace", "P2Ace", "P1DoubleFault", "P2DoubleFault"):
         flags[column], bad = to_flag(raw[column])
         checks.fail(bad, "bad flag", column, "0 or 1")
+    game_key = (raw["match_id"] + "|" + raw["SetNo"] + "|" + raw["GameNo"]).to_numpy(dtype=object)
+    fewest = [ints[c].groupby(game_key).transform("min") for c in ("P1GamesWon", "P2GamesWon")]
+    level = (fewest[0] == fewest[1]).to_numpy(dtype=bool, na_value=False)
+    tiebreak = tennis_score.tiebreak_games([raw["P1Score"], raw["P2Score"]], game_key, level)
     for column in ("P1Score", "P2Score"):
-        checks.fail(~tennis_score.is_score(raw[column]) & ~blank(raw[column]), "bad game score", column,
-                    "0, 15, 30, 40, AD or a tiebreak count")
+        checks.fail(tennis_score.bad_scores(raw[column], tiebreak), "bad game score", column,
+                    "0, 15, 30, 40 or AD (in a tiebreak: the points won)")
     dup = np.zeros(len(raw), bool)
     ok = (key != "").to_numpy()
     dup[ok] = pd.Series(key[ok]).duplicated(keep=False).to_numpy()
@@ -118,7 +122,7 @@ def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFr
         "first_in": flags["P1FirstSrvIn"].astype(int) + flags["P2FirstSrvIn"].astype(int) == 1,
         "ace": np.where(server_no == 1, flags["P1Ace"], flags["P2Ace"]),
         "double_fault": np.where(server_no == 1, flags["P1DoubleFault"], flags["P2DoubleFault"]),
-        "p1_after": raw["P1Score"], "p2_after": raw["P2Score"],
+        "p1_after": raw["P1Score"], "p2_after": raw["P2Score"], "tiebreak": tiebreak,
         "g1_after": ints["P1GamesWon"], "g2_after": ints["P2GamesWon"],
         "serving_to": raw["ServingTo"].str.strip() if "ServingTo" in raw else "",
     }).loc[keep].sort_values(["match_id", "rally"], kind="stable").reset_index(drop=True)
@@ -126,9 +130,10 @@ def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFr
 
 
 def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, path: Path) -> pd.DataFrame:
+    if frame.empty:
+        return empty_table()
     game_key = frame["match_id"] + "|" + frame["set"].astype("string") + "|" + frame["game"].astype("string")
-    tiebreak = tennis_score.tiebreak_games(pd.concat([frame["p1_after"], frame["p2_after"]]),
-                                           pd.concat([game_key, game_key]))[: len(frame)]
+    tiebreak = frame["tiebreak"].to_numpy()
     by_game = frame.groupby(game_key.to_numpy(), sort=False)
     k = by_game.cumcount().to_numpy()
     p1 = tennis_score.points(frame["p1_after"], tiebreak).groupby(game_key.to_numpy()).shift().fillna(0)

@@ -1,0 +1,77 @@
+"""``strategist data summary``: counts that agree with the loaded table, JSON output, errors as one line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from strategist.cli.main import main
+
+from .builders import HAND_NAMES, hand_match_rows, write_csv, write_match_file
+
+
+@pytest.fixture
+def hand_folder(tmp_path):
+    write_match_file(tmp_path / "matches.csv", HAND_NAMES)
+    write_csv(tmp_path / "strokes.csv", hand_match_rows())
+    return tmp_path
+
+
+def test_json_counts(hand_folder, capsys):
+    assert main(["data", "summary", str(hand_folder), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    # the hand-built match: 6 rallies (2 sets), 17 strokes, 2 players, nothing rejected
+    assert {k: out[k] for k in ("strokes", "rallies", "matches", "players", "rejected")} == \
+        {"strokes": 17, "rallies": 6, "matches": 1, "players": 2, "rejected": 0}
+    assert out["sport"] == "badminton" and out["layout"] == "shuttleset"
+    assert out["rallies_without_winner"] == 2
+    assert sum(out["shots"].values()) == 17 and out["shots"]["short service"] == 6
+    assert out["player_names"] == ["Ann ALPHA", "Bea BRAVO"]
+    assert out["per_player"]["Ann ALPHA"]["strokes"] + out["per_player"]["Bea BRAVO"]["strokes"] == 17
+    assert out["per_player"]["Bea BRAVO"]["rallies_won"] == 3
+
+
+def test_text_report_shows_rejections(tmp_path, capsys):
+    rows = hand_match_rows()
+    rows[4]["type"] = "not a shot"
+    write_match_file(tmp_path / "matches.csv", HAND_NAMES)
+    path = write_csv(tmp_path / "strokes.csv", rows)
+    assert main(["data", "summary", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "matches 1   players 2   rallies 5" in text
+    assert "rejected: 1 rallies (4 of 17 rows)" in text and "unknown shot type" in text
+    assert "row 6, field 'type': got 'not a shot'" in text
+    assert "Ann ALPHA" in text and "short service" in text
+    assert main(["data", "summary", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rejected"] == 1
+
+
+def test_strict_and_missing_files_exit_2_with_one_line(tmp_path, capsys):
+    rows = hand_match_rows()
+    rows[4]["ball_round"] = "x"
+    path = write_csv(tmp_path / "strokes.csv", rows)
+    assert main(["data", "summary", str(path), "--strict"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "row 6" in err and "ball_round" in err
+    assert main(["data", "summary", str(tmp_path / "absent.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["data", "summary", str(path), "--sport", "tennis"]) == 2
+    assert "not tennis" in capsys.readouterr().err
+
+
+def test_default_is_the_shipped_demo(capsys):
+    demo = pytest.importorskip("strategist.data.demo")
+    try:
+        demo.demo_path()
+    except Exception:
+        pytest.skip("the demo dataset is not built")
+    assert main(["data", "summary", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["rejected"] == 0 and out["strokes"] > 0 and out["sport"] == "badminton"
+
+
+def test_real_mcp_sample(mcp_sample_path, capsys):
+    assert main(["data", "summary", str(mcp_sample_path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["rallies"], out["matches"], out["players"], out["rejected"]) == (650, 5, 7, 2)
