@@ -1,7 +1,7 @@
 """Which layout a file or folder holds, told from the column names in the files' header rows.
 
-A file's layout is the one whose signature columns it shares most (at least two; the loader then names
-any required column still missing). A folder's layout is that of the data files directly in it
+A file's layout is the one whose signature columns it shares most (all but two of them, and at least
+three; the loader then names any required column still missing). A folder's layout is that of the data files directly in it
 (metadata files such as match lists match no layout), or of ``set<k>.csv`` files one level down.
 """
 
@@ -52,7 +52,7 @@ def layout_of_file(path: Path) -> str | None:
     columns = set(header(path))
     scores = {name: len(layout.signature & columns) for name, layout in LAYOUTS.items()}
     best = max(scores, key=scores.get)
-    return best if scores[best] >= 2 else None
+    return best if scores[best] >= max(3, len(LAYOUTS[best].signature) - 2) else None
 
 
 def detect(path, layout: str | None = None) -> tuple[str, list[Path]]:

@@ -170,3 +170,10 @@ def test_sample_court_side_agrees_with_the_score(mcp_sample):
     played = (serves["hitter_score"] + serves["opponent_score"]).to_numpy(dtype=int)
     assert ((played % 2 == 0) == (serves["court_side"] == "deuce").to_numpy()).all()
     assert (serves["court_side"] == "ad").sum() > 250
+
+
+def test_sample_folder_is_detected_among_metadata_files(shared_data):
+    from strategist.data.detect import detect
+
+    layout, files = detect(shared_data / "tennis_mcp")
+    assert layout == "mcp" and [f.name for f in files] == ["sample-points-5matches-2015.csv"]
