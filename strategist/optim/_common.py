@@ -76,6 +76,20 @@ def check_hyperparameters(lr: float, betas: tuple[float, float], eps: float, wei
         raise ConfigurationError(f"factor_dtype must be torch.float32 or torch.float64, got {factor_dtype}")
 
 
+def finite_gradients(params: list[torch.Tensor]) -> list[bool]:
+    """For each parameter, whether ||G|| is finite (no NaN or Inf in G), with one synchronisation in all.
+
+    A finite ||G|| also bounds every entry of the factor statistics G_(a) G_(a)^T (|S_ij| <= ||G||^2),
+    so these need no check of their own.
+    """
+    if not params:
+        return []
+    norms = torch._foreach_norm([p.grad for p in params])
+    if len({(n.dtype, n.device) for n in norms}) > 1:
+        norms = [n.to(dtype=torch.float32, device=norms[0].device) for n in norms]
+    return torch.isfinite(torch.stack(norms)).tolist()
+
+
 def compute_dtype(param: torch.Tensor, factor_dtype: torch.dtype = torch.float32) -> torch.dtype:
     """The wider of ``factor_dtype`` and the parameter's dtype: state is never held below float32."""
     return torch.promote_types(param.dtype, factor_dtype)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
-from itertools import chain, product
+from itertools import product
 from typing import Any, Callable
 
 import torch
@@ -25,9 +25,10 @@ from strategist.optim._common import (
     bias_correction,
     check_hyperparameters,
     compute_dtype,
+    finite_gradients,
     update_moments,
 )
-from strategist.optim._linalg import EighFailure, PreconditionerHealth, all_finite, inverse_root
+from strategist.optim._linalg import EighFailure, PreconditionerHealth, inverse_root
 
 __all__ = ["Shampoo", "block_slices"]
 
@@ -42,6 +43,8 @@ def block_slices(shape: tuple[int, ...], max_dim: int) -> tuple[tuple[slice, ...
 
 def axis_statistics(block: torch.Tensor) -> list[torch.Tensor]:
     """G_(a) G_(a)^T for every axis a, G_(a) the mode-a unfolding (G G^T and G^T G for a matrix)."""
+    if block.dim() == 2:
+        return [block @ block.T, block.T @ block]
     axes = range(block.dim())
     return [torch.tensordot(block, block, dims=([b for b in axes if b != a],) * 2) for a in axes]
 
@@ -50,7 +53,7 @@ def update_factors(factors: list[torch.Tensor], statistics: list[torch.Tensor], 
     """L_a <- b2 L_a + (1 - b2) G_(a) G_(a)^T, or L_a <- L_a + G_(a) G_(a)^T when b2 = 1."""
     for factor, stat in zip(factors, statistics):
         if beta2 < 1.0:
-            factor.mul_(beta2).add_(stat, alpha=1.0 - beta2)
+            factor.lerp_(stat, 1.0 - beta2)
         else:
             factor.add_(stat)
 
@@ -71,6 +74,8 @@ def refresh_roots(factors: list[torch.Tensor], roots: list[torch.Tensor | None],
 
 def precondition(block: torch.Tensor, roots: list[torch.Tensor]) -> torch.Tensor:
     """Gbar x_1 R_1 x_2 R_2 ...: each axis multiplied by its symmetric root (L^-1/4 Gbar R^-1/4 for k = 2)."""
+    if block.dim() == 2:
+        return roots[0] @ block @ roots[1]
     for root in roots:
         block = torch.tensordot(block, root, dims=([0], [0]))
     return block
@@ -134,10 +139,14 @@ class Shampoo(PreconditionedOptimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is not None:
-                    self._check_dense(param)
+            params = [p for p in group["params"] if p.grad is not None]
+            for param in params:
+                self._check_dense(param)
+            for param, finite in zip(params, finite_gradients(params)):
+                if finite:
                     self._update(param, group)
+                else:
+                    self.health.skipped()
         return loss
 
     def _blocks(self, param: torch.Tensor, group: dict[str, Any]) -> tuple[tuple[slice, ...], ...]:
@@ -164,12 +173,9 @@ class Shampoo(PreconditionedOptimizer):
         blocks = self._blocks(param, group)
         fdtype = compute_dtype(param, group["factor_dtype"])
         statistics = [axis_statistics(grad[block].to(fdtype)) for block in blocks]
-        if not all_finite(grad, *chain.from_iterable(statistics)):
-            self.health.skipped()
-            return
 
         step = state["step"] = state["step"] + 1
-        beta1, beta2 = group["betas"]
+        beta2 = group["betas"][1]
         for factors, stats in zip(state["factors"], statistics):
             update_factors(factors, stats, beta2)
         update_moments(state["exp_avg"], state["exp_avg_sq"], grad, group["betas"])
@@ -181,10 +187,11 @@ class Shampoo(PreconditionedOptimizer):
             if (step - start) % group["precondition_frequency"] == 0:
                 for factors, roots in zip(state["factors"], state["roots"]):
                     refresh_roots(factors, roots, step, beta2, group["eps"], self.health)
-            momentum = state["exp_avg"] / bias_correction(beta1, step)
+            # The graft fixes the length, so the momentum's bias correction (a scalar) is left out here.
+            momentum = state["exp_avg"]
             for block, roots in zip(blocks, state["roots"]):
                 if all(root is not None for root in roots):
                     preconditioned = precondition(momentum[block].to(fdtype), roots)
-                    direction[block] = graft(preconditioned, direction[block]).to(direction.dtype)
+                    direction[block] = graft(preconditioned, direction[block])
 
         apply_update(param, direction, group["lr"], group["weight_decay"])

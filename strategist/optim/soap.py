@@ -22,19 +22,33 @@ from strategist.optim._common import (
     apply_update,
     check_hyperparameters,
     compute_dtype,
+    finite_gradients,
     update_moments,
 )
-from strategist.optim._linalg import EighFailure, PreconditionerHealth, all_finite, robust_eigh
+from strategist.optim._linalg import EighFailure, PreconditionerHealth, robust_eigh
 
 __all__ = ["SOAP"]
 
 Bases = list[torch.Tensor | None]
 
 
+def _matrix_product(tensor: torch.Tensor, left: torch.Tensor | None, right: torch.Tensor | None) -> torch.Tensor:
+    """left @ T @ right for a matrix T, a missing factor read as the identity, in the factors' dtype."""
+    out = tensor.to((left if left is not None else right).dtype)
+    if left is not None:
+        out = left @ out
+    if right is not None:
+        out = out @ right
+    return out.to(tensor.dtype)
+
+
 def rotate(tensor: torch.Tensor, bases: Bases) -> torch.Tensor:
     """T x_1 Q_1 x_2 Q_2 ... (Q_L^T G Q_R for a matrix); axes without a basis are left as they are."""
     if all(basis is None for basis in bases):
         return tensor
+    if tensor.dim() == 2:
+        left, right = bases
+        return _matrix_product(tensor, None if left is None else left.T, right)
     out = tensor
     for basis in bases:
         if basis is None:
@@ -48,6 +62,9 @@ def rotate_back(tensor: torch.Tensor, bases: Bases) -> torch.Tensor:
     """Inverse of :func:`rotate`: T x_1 Q_1^T x_2 Q_2^T ... (Q_L G' Q_R^T for a matrix)."""
     if all(basis is None for basis in bases):
         return tensor
+    if tensor.dim() == 2:
+        left, right = bases
+        return _matrix_product(tensor, left, None if right is None else right.T)
     out = tensor
     for basis in bases:
         if basis is None:
@@ -64,6 +81,9 @@ def axis_statistics(grad: torch.Tensor, factors: Bases) -> list[torch.Tensor | N
     for axis, factor in zip(axes, factors):
         if factor is None:
             stats.append(None)
+        elif grad.dim() == 2:
+            g = grad.to(factor.dtype)
+            stats.append(g @ g.T if axis == 0 else g.T @ g)
         else:
             g = grad.to(factor.dtype)
             stats.append(torch.tensordot(g, g, dims=([b for b in axes if b != axis],) * 2))
@@ -182,10 +202,14 @@ class SOAP(PreconditionedOptimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is not None:
-                    self._check_dense(param)
+            params = [p for p in group["params"] if p.grad is not None]
+            for param in params:
+                self._check_dense(param)
+            for param, finite in zip(params, finite_gradients(params)):
+                if finite:
                     self._update(param, group)
+                else:
+                    self.health.skipped()
         return loss
 
     def _init_state(self, param: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
@@ -206,9 +230,6 @@ class SOAP(PreconditionedOptimizer):
         state = self.state[param] or self._init_state(param, group)
         grad = param.grad.to(state["exp_avg"].dtype)
         statistics = axis_statistics(grad, state["factors"])
-        if not all_finite(grad, *(s for s in statistics if s is not None)):
-            self.health.skipped()
-            return
 
         if state["bases"] is None:
             update_factors(state["factors"], statistics, group["shampoo_beta"])
