@@ -60,7 +60,6 @@ class RallyChecks:
             shown = "" if values[first] is None else f"got {values[first]!r}; "
             self.offer(DataFormatError(f"{reason}: {shown}expected {expects[first]}", path=self._path(first),
                                        row=int(self.rows[first]), field=fields[first]))
-            return
         keys = self.key[idx]
         rallies = len({k for k in keys if k != ""}) + int(np.sum(keys == ""))
         examples = [Rejection(reason, self._path(i), int(self.rows[i]), fields[i],
@@ -87,7 +86,6 @@ class RallyChecks:
         path = self.path if path is None else str(path)
         if self.strict:
             self.offer(DataFormatError(f"{reason}: expected {expected}", path=path, row=int(rows[0])))
-            return
         values = values or [None] * len(rows)
         examples = [Rejection(reason, path, int(r), None, v, expected, k or None)
                     for r, k, v in list(zip(rows, keys, values))[: self.report.max_examples]]
@@ -96,6 +94,10 @@ class RallyChecks:
         self._lone_rows += sum(1 for k in keys if not k)
         self.report.rows_rejected += len(rows)
         self.report.rows_read += len(rows)
+
+    def unmarked(self) -> np.ndarray:
+        """Mask of rows whose rally has no problem so far (checks across a rally's rows look only at these)."""
+        return ~self.rejected()
 
     def rejected(self) -> np.ndarray:
         """Mask of rows to drop: bad rows and every row of a rally with a bad row."""

@@ -194,7 +194,7 @@ def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, pa
         checks.fail(bad, "bad flag", column, "1, 0 or blank")
 
     code = pd.factorize(key)[0]
-    valid = has_key & stroke.notna().to_numpy()
+    valid = has_key & stroke.notna().to_numpy() & checks.unmarked()
     _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks, report)
     keep = checks.keep()
     usable = has_key & set_no.notna().to_numpy() & rally.notna().to_numpy() & ~bad_a & ~bad_b
@@ -222,7 +222,8 @@ def _group_differs(code: np.ndarray, values: np.ndarray, rows: np.ndarray) -> np
 def _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks: RallyChecks,
                        report: RejectionReport) -> None:
     """Rows repeating another row of the same stroke in every column read are dropped; conflicting stroke
-    numbers, a score that changes within the rally, or two different recorded winners reject the rally."""
+    numbers, a gap in the stroke numbers (a lost row), a score that changes within the rally, or two
+    different recorded winners reject the rally."""
     pairs = pd.DataFrame({"code": code, "stroke": stroke.fillna(-1).to_numpy()})
     same_stroke = valid & pairs.duplicated(keep=False).to_numpy()
     copy = np.zeros(len(raw), bool)
@@ -241,7 +242,14 @@ def _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks
     conflict = np.zeros(len(raw), bool)
     conflict[remaining] = pairs.loc[remaining].duplicated(keep=False).to_numpy()
     checks.fail(conflict, "duplicate stroke number", "ball_round", "each stroke number once per rally")
-    rows = valid & ~copy
+    rows = valid & ~copy & checks.unmarked()
+    if rows.any():
+        numbers = pd.Series(pairs["stroke"].to_numpy()[rows]).groupby(code[rows])
+        runs = ((numbers.transform("min") == 1) & (numbers.transform("max") == numbers.transform("size"))).to_numpy()
+        gap = np.zeros(len(raw), bool)
+        gap[rows] = ~runs
+        checks.fail(gap, "strokes missing from the rally", "ball_round", "stroke numbers 1, 2, 3, ... without gaps")
+    rows = valid & ~copy & checks.unmarked()
     for values, column in ((score_a, "roundscore_A"), (score_b, "roundscore_B")):
         checks.fail(_group_differs(code, values.fillna(-1).to_numpy(), rows & values.notna().to_numpy()),
                     "score changes within the rally",
