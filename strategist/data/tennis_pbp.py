@@ -125,22 +125,28 @@ def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFr
         "p1_after": raw["P1Score"], "p2_after": raw["P2Score"], "tiebreak": tiebreak,
         "g1_after": ints["P1GamesWon"], "g2_after": ints["P2GamesWon"],
         "serving_to": raw["ServingTo"].str.strip() if "ServingTo" in raw else "",
-    }).loc[keep].sort_values(["match_id", "rally"], kind="stable").reset_index(drop=True)
+        "keep": keep,
+    }).sort_values(["match_id", "rally"], kind="stable").reset_index(drop=True)
     return _assemble(frame, match_names(path), sport, report, path)
 
 
 def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, path: Path) -> pd.DataFrame:
-    if frame.empty:
-        return empty_table()
-    game_key = frame["match_id"] + "|" + frame["set"].astype("string") + "|" + frame["game"].astype("string")
+    """Scores before each point and its court side come from every row of the game, rejected ones included
+    (a skipped point was still played); then the rejected rows go."""
+    game_key = (frame["match_id"] + "|" + frame["set"].astype("string") + "|"
+                + frame["game"].astype("string")).to_numpy(dtype=object)
     tiebreak = frame["tiebreak"].to_numpy()
-    by_game = frame.groupby(game_key.to_numpy(), sort=False)
-    k = by_game.cumcount().to_numpy()
-    p1 = tennis_score.points(frame["p1_after"], tiebreak).groupby(game_key.to_numpy()).shift().fillna(0)
-    p2 = tennis_score.points(frame["p2_after"], tiebreak).groupby(game_key.to_numpy()).shift().fillna(0)
-    g1 = frame["g1_after"].groupby(game_key.to_numpy()).transform("min")
-    g2 = frame["g2_after"].groupby(game_key.to_numpy()).transform("min")
+    k = frame.groupby(game_key, sort=False).cumcount().to_numpy()
+    opening = k == 0
+    p1 = tennis_score.points(frame["p1_after"], tiebreak).groupby(game_key).shift().mask(opening, 0)
+    p2 = tennis_score.points(frame["p2_after"], tiebreak).groupby(game_key).shift().mask(opening, 0)
+    g1 = frame["g1_after"].groupby(game_key).transform("min")
+    g2 = frame["g2_after"].groupby(game_key).transform("min")
     side = tennis_score.court_side(k, sport.court_sides)
+    keep = frame["keep"].to_numpy()
+    if not keep.any():
+        return empty_table()
+    frame, p1, p2, g1, g2, side = frame[keep], p1[keep], p2[keep], g1[keep], g2[keep], side[keep]
     given = frame["serving_to"].map({"d": "deuce", "a": "ad"})
     differs = int((given.notna() & (given != side)).sum())
     if differs:

@@ -3,7 +3,8 @@
 Tactical groups (attack / neutral / defence) follow the shot's purpose: attack forces a lift or ends the
 rally (smashes, rushes, pushes, drives, drops from the rear court), defence answers pressure (lobs, blocks
 of a smash, defensive returns), neutral keeps the exchange even (serves, net play, clears, driven flights,
-the passive drop). ``track2`` is the 10-class merge of the CoachAI Track-2 benchmark.
+the passive drop); ``unknown`` belongs to no group (NA). ``track2`` is the 10-class merge of the CoachAI
+Track-2 benchmark (``unknown`` again NA: Track 2 drops such rallies).
 The server serves from the right service court when their own score is even, else from the left.
 """
 

@@ -133,3 +133,14 @@ def test_real_player_names(shared_data, slam_pbp):
     assert (points["hitter"] != points["opponent"]).all()
     first = points[points["match_id"] == "2011-usopen-1101"].iloc[0]
     assert (first["hitter"], first["opponent"], first["landing_area"]) == ("Novak Djokovic", "Conor Niland", "body")
+
+
+def test_a_rejected_point_still_counts_for_the_next_points_score_and_side(tmp_path):
+    lines = POINTS.splitlines()
+    lines[3] = lines[3].replace(",1,0,2,0,0,0,0", ",1,0,9,0,0,0,0")  # point 3: serve direction 9
+    path = tmp_path / "9999-test-points.csv"
+    path.write_text(HEADER + "\n" + "\n".join(lines) + "\n")
+    table, report = load_rallies(path)
+    assert report.counts == {"bad serve direction": 1} and 3 not in set(table["rally"])
+    point4 = table[(table["rally"] == 4) & (table["stroke"] == 2)].iloc[0]
+    assert (point4["hitter_score"], point4["opponent_score"], point4["court_side"]) == (2, 1, "ad")
