@@ -67,6 +67,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow  # about 10 s, most of it two fresh interpreters importing torch and DDP
 def test_two_process_ddp_equals_one_process(tmp_path):
     cases = available_cases()
     assert {"Shampoo", "SOAP"} <= {c.name for c in cases}
