@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from strategist.data.load import load_rallies
 from strategist.data.mcp_codes import ShotCodeError, parse_point
 from strategist.data.schema import validate
 
