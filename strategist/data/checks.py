@@ -37,7 +37,8 @@ class RallyChecks:
         self._earliest: DataFormatError | None = None  # strict mode: the problem nearest the file's start
 
     def fail(self, mask, reason: str, field, expected, *, value=None) -> None:
-        """Rows where ``mask`` is true break ``reason``; in strict mode the first one raises.
+        """Rows where ``mask`` is true break ``reason``: their rallies are marked, and in strict mode the
+        earliest of them becomes the error :meth:`keep` raises (unless an earlier problem is found).
 
         ``field`` and ``expected`` are strings or per-row arrays; ``value`` (array-like, optional) is what to
         show as the offending value and defaults to ``raw[field]``.

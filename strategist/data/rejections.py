@@ -1,7 +1,7 @@
 """What a lenient load left out, and why: rallies skipped per reason, the first examples, and notes.
 
-Counts are rallies (a rally is skipped whole when any of its rows is bad); a row that cannot be tied to a
-rally counts on its own. Row numbers are file rows as a spreadsheet shows them (the header is row 1).
+Counts are rallies (a rally is skipped whole when any of its rows is bad; one with two problems counts
+under both reasons, once in the total); a row that cannot be tied to a rally counts on its own. Row numbers are file rows as a spreadsheet shows them (the header is row 1).
 """
 
 from __future__ import annotations
