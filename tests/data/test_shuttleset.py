@@ -195,3 +195,22 @@ def test_real_folder_detects_the_strokes_file(shuttleset_dir):
 
     layout, files = detect(shuttleset_dir)
     assert layout == "shuttleset" and [f.name for f in files] == ["strokes.csv.gz"]
+
+
+def test_real_matches_rewritten_in_the_upstream_set_layout(tmp_path, shuttleset, shuttleset_raw, shuttleset_dir):
+    """Two real matches split back into set/<match>/set<k>.csv + set/match.csv load to the same table."""
+    chosen = sorted(shuttleset_raw["match_id"].unique())[:2]
+    root = tmp_path / "set"
+    for match_id in chosen:
+        part = shuttleset_raw[shuttleset_raw["match_id"] == match_id]
+        for set_no, rows in part.groupby("set"):
+            folder = root / match_id
+            folder.mkdir(parents=True, exist_ok=True)
+            rows.drop(columns=["source", "match_id", "set"]).to_csv(folder / f"set{set_no}.csv", index=False)
+    matches = pd.read_csv(shuttleset_dir / "matches_shuttleset.csv", dtype=str)
+    matches = pd.concat([matches, pd.read_csv(shuttleset_dir / "matches_shuttleset22.csv", dtype=str)])
+    matches[matches["video"].isin(chosen)].drop_duplicates("video").to_csv(root / "match.csv", index=False)
+    result = load_rallies(root)
+    assert result.layout == "shuttleset-sets" and result.rejections.ok
+    expected = shuttleset.table[shuttleset.table["match_id"].isin(chosen)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(result.table.drop(columns="source"), expected.drop(columns="source"))
