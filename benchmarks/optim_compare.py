@@ -1,0 +1,344 @@
+"""Our Shampoo, SOAP and Muon against heavyball's, pytorch-optimizer's and torch.optim.Muon on T2.
+
+Same problem, models, schedule (warm-up + cosine), lr-grid size and seeds as :mod:`benchmarks.optim_t2`;
+each external optimizer gets the hyper-parameters of ours where its API has them. The Muon variants all
+receive exactly the tensors our routing helper sends to Muon (the rest goes to torch.optim.AdamW with the
+settings of our Muon's AdamW part), so they differ only in the Muon step. Per-step times come from one
+interleaved timing loop per model (ours, theirs and AdamW in rotating order; medians of per-round ratios).
+
+heavyball runs eagerly (``heavyball.utils.compile_mode = None``): its default ``torch.compile`` path is a
+different execution engine, not a different optimizer, and ours runs eagerly too.
+
+    python benchmarks/optim_compare.py              # GRU and transformer; reuses AdamW/ours from optim_t2.json
+    python benchmarks/optim_compare.py --models mlp,gru,transformer
+    python benchmarks/optim_compare.py --rerun-ours
+    python benchmarks/optim_compare.py --quick
+
+Writes benchmarks/results/optim_compare.{json,md,png}. Packages that are not installed are skipped and
+listed in the report.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks import optim_t2 as t2  # noqa: E402
+from benchmarks.optim_t2 import (  # noqa: E402
+    ADAMW_CONFIG, LR_CENTERS, MUON_CONFIG, SHAMPOO_CONFIG, SOAP_CONFIG, Method, OptimizerPair,
+)
+
+FAMILY_OF_OURS = {"shampoo": "Shampoo", "soap": "SOAP", "muon": "Muon"}
+
+
+def muon_split(model):
+    """(tensors our routing helper sends to Muon, the rest), so every Muon variant gets the same tensors."""
+    from strategist.optim.routing import route_parameters
+    routes = route_parameters(model)
+    muon = [r.param for r in routes if r.role in ("hidden", "recurrent")]
+    rest = [r.param for r in routes if r.role not in ("hidden", "recurrent")]
+    return muon, rest
+
+
+def _rest_adamw(params, lr):
+    """AdamW for the parameters Muon does not take, as in our Muon's AdamW part."""
+    if not params:
+        return None
+    return torch.optim.AdamW(params, lr=MUON_CONFIG["adamw_lr_ratio"] * lr, betas=MUON_CONFIG["adamw_betas"],
+                             eps=ADAMW_CONFIG["eps"], weight_decay=MUON_CONFIG["adamw_weight_decay"])
+
+
+def external_methods() -> tuple[list[Method], dict[str, str]]:
+    """The external optimizers that import here, and why the others are missing."""
+    methods: list[Method] = []
+    missing: dict[str, str] = {}
+    b1, b2 = SOAP_CONFIG["betas"]
+
+    def torch_muon(model, lr):
+        muon, rest = muon_split(model)
+        return OptimizerPair(torch.optim.Muon(muon, lr=lr, momentum=MUON_CONFIG["momentum"], nesterov=True,
+                                              weight_decay=MUON_CONFIG["weight_decay"], ns_steps=MUON_CONFIG["ns_steps"],
+                                              adjust_lr_fn="original"), _rest_adamw(rest, lr))
+
+    if hasattr(torch.optim, "Muon"):
+        methods.append(Method("torch.optim.Muon", "muon", "torch", LR_CENTERS["Muon"], torch_muon,
+                              config={"momentum": MUON_CONFIG["momentum"], "nesterov": True, "adjust_lr_fn": "original"},
+                              notes="whole GRU gate stacks orthogonalised at once (ours: per gate)"))
+    else:
+        missing["torch.optim.Muon"] = f"torch {torch.__version__} has no torch.optim.Muon"
+
+    try:
+        import heavyball
+        heavyball.utils.compile_mode = None  # eager, like ours
+        hb_soap_cfg = {"betas": (b1, b2), "shampoo_beta": b2, "eps": SOAP_CONFIG["eps"],
+                       "weight_decay": SOAP_CONFIG["weight_decay"],
+                       "precondition_frequency": SOAP_CONFIG["precondition_frequency"], "use_precond_schedule": False,
+                       "max_precond_dim": 10000, "precondition_1d": False}
+
+        def hb_soap(model, lr, c=hb_soap_cfg):
+            return heavyball.SOAP(list(model.parameters()), lr=lr, **c)
+
+        def hb_muon(model, lr):
+            muon, rest = muon_split(model)
+            return OptimizerPair(heavyball.Muon(muon, lr=lr, betas=(MUON_CONFIG["momentum"], 0.99), nesterov=True,
+                                                weight_decay=MUON_CONFIG["weight_decay"]), _rest_adamw(rest, lr))
+
+        methods.append(Method("heavyball.SOAP", "soap", "heavyball", LR_CENTERS["SOAP"], hb_soap, config=hb_soap_cfg))
+        methods.append(Method("heavyball.Muon", "muon", "heavyball", LR_CENTERS["Muon"], hb_muon,
+                              config={"betas": (MUON_CONFIG["momentum"], 0.99), "nesterov": True},
+                              notes="whole GRU gate stacks orthogonalised at once (ours: per gate)"))
+        missing["heavyball Shampoo"] = ("heavyball has no plain Shampoo (its KLShampoo is a different update, "
+                                        "arXiv 2509.03378)")
+    except Exception as exc:  # noqa: BLE001
+        missing["heavyball"] = f"not importable: {exc!r}"
+
+    try:
+        import pytorch_optimizer as po
+        from pytorch_optimizer.optimizer.utils.graft import LayerWiseGrafting
+        po_soap_cfg = {"betas": (b1, b2), "shampoo_beta": b2, "eps": SOAP_CONFIG["eps"],
+                       "weight_decay": SOAP_CONFIG["weight_decay"],
+                       "precondition_frequency": SOAP_CONFIG["precondition_frequency"], "max_precondition_dim": 10000,
+                       "precondition_1d": False, "correct_bias": True}
+        po_scalable_cfg = {"betas": SHAMPOO_CONFIG["betas"], "moving_average_for_momentum": True, "nesterov": False,
+                           "weight_decay": SHAMPOO_CONFIG["weight_decay"],
+                           "start_preconditioning_step": SHAMPOO_CONFIG["start_preconditioning_step"],
+                           "preconditioning_compute_steps": SHAMPOO_CONFIG["precondition_frequency"],
+                           "block_size": 8192, "graft_type": LayerWiseGrafting.RMSPROP}
+        po_shampoo_cfg = {"momentum": SHAMPOO_CONFIG["betas"][0],
+                          "preconditioning_compute_steps": SHAMPOO_CONFIG["precondition_frequency"]}
+
+        def po_soap(model, lr, c=po_soap_cfg):
+            return po.SOAP(model.parameters(), lr=lr, **c)
+
+        def po_scalable(model, lr, c=po_scalable_cfg):
+            return po.ScalableShampoo(model.parameters(), lr=lr, **c)
+
+        def po_shampoo(model, lr, c=po_shampoo_cfg):
+            return po.Shampoo(model.parameters(), lr=lr, **c)
+
+        def po_muon(model, lr):
+            muon, rest = muon_split(model)
+            return OptimizerPair(po.Muon([{"params": muon, "use_muon": True}], lr=lr, momentum=MUON_CONFIG["momentum"],
+                                         nesterov=True, weight_decay=MUON_CONFIG["weight_decay"],
+                                         ns_steps=MUON_CONFIG["ns_steps"]), _rest_adamw(rest, lr))
+
+        methods.append(Method("pytorch_optimizer.SOAP", "soap", "pytorch-optimizer", LR_CENTERS["SOAP"], po_soap,
+                              config=po_soap_cfg))
+        methods.append(Method("pytorch_optimizer.ScalableShampoo", "shampoo", "pytorch-optimizer",
+                              LR_CENTERS["Shampoo"], po_scalable, config=po_scalable_cfg,
+                              notes="grafting: RMSProp (it has no Adam grafting)"))
+        methods.append(Method("pytorch_optimizer.Shampoo", "shampoo", "pytorch-optimizer", LR_CENTERS["Shampoo"],
+                              po_shampoo, config=po_shampoo_cfg,
+                              notes="original Shampoo: summed factors, no grafting"))
+        methods.append(Method("pytorch_optimizer.Muon", "muon", "pytorch-optimizer", LR_CENTERS["Muon"], po_muon,
+                              config={"momentum": MUON_CONFIG["momentum"], "nesterov": True},
+                              notes="whole GRU gate stacks orthogonalised at once (ours: per gate)"))
+    except Exception as exc:  # noqa: BLE001
+        missing["pytorch_optimizer"] = f"not importable: {exc!r}"
+    return methods, missing
+
+
+def reusable_t2(path: Path, cfg: t2.T2Config, models: list[str], names: list[str]) -> dict:
+    """Finished AdamW/ours results from optim_t2.json when it was run with the same configuration."""
+    if not path.exists():
+        return {}
+    try:
+        prev = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    mine = t2._jsonable(cfg.__dict__)
+    theirs = dict(prev.get("config") or {})
+    if {k: v for k, v in theirs.items() if k != "fixed_lrs"} != {k: v for k, v in mine.items() if k != "fixed_lrs"}:
+        return {}
+    out = {}
+    for model_name in models:
+        methods = prev.get("models", {}).get(model_name, {}).get("methods", {})
+        fixed = cfg.fixed_lrs.get(model_name, {})
+        out[model_name] = {n: _restore(methods[n]) for n in names if n in methods and methods[n].get("runs")
+                           and (n not in fixed or fixed[n] == methods[n].get("best_lr"))
+                           and bool(theirs.get("fixed_lrs")) == bool(fixed)}
+    return out
+
+
+def _restore(md: dict) -> dict:
+    """JSON turns NaN into null; put NaN back where the harness expects floats."""
+    for r in md.get("runs", []):
+        r["final_loss"] = math.nan if r.get("final_loss") is None else r["final_loss"]
+        r["curve_loss"] = [math.nan if v is None else v for v in r.get("curve_loss", [])]
+    return md
+
+
+LOSS_TOL_NATS = 0.002
+
+
+def loss_tolerance(a: dict, b: dict) -> float:
+    """Two median final losses count as equal within half the larger seed range, at least LOSS_TOL_NATS."""
+    return max(LOSS_TOL_NATS, (a["max"] - a["min"]) / 2, (b["max"] - b["min"]) / 2)
+
+
+def family_rows(results: dict) -> tuple[list[str], list[str]]:
+    """Markdown tables (one per model, ours vs theirs per family) and the target verdict lines."""
+    lines, verdicts = [], []
+    for model_name, mres in results["models"].items():
+        timing = mres.get("timing", {})
+        lines += [f"### {model_name}", "",
+                  "| family | implementation | best lr | final loss, median [min, max] | step ms | their step time / ours "
+                  "[q25, q75] | state KiB | ours no slower, loss equal or better? |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for family, ours_name in FAMILY_OF_OURS.items():
+            ours = mres["methods"].get(ours_name)
+            others = [(n, md) for n, md in mres["methods"].items() if md.get("family") == family and n != ours_name]
+            for name, md in [(ours_name, ours)] + others if ours else others:
+                if md is None:
+                    continue
+                if not md.get("runs"):
+                    lines.append(f"| {family} | {name} | — | failed | | | | |")
+                    continue
+                fl, t = md["final_loss"], timing.get(name)
+                ratio, verdict = None, ""
+                if ours and ours.get("runs") and t and ours_name in timing and name != ours_name:
+                    rr = [a / b for a, b in zip(t["step_s"], timing[ours_name]["step_s"])]
+                    q25, q50, q75 = np.quantile(rr, [0.25, 0.5, 0.75])
+                    ratio = (q50, q25, q75)
+                    faster = q50 >= 1.0
+                    tol = loss_tolerance(ours["final_loss"], fl)
+                    loss_ok = ours["final_loss"]["median"] <= fl["median"] + tol
+                    verdict = f"{'yes' if faster and loss_ok else 'no'} (time {'ok' if faster else 'slower'}, loss {'ok' if loss_ok else 'worse'})"
+                    verdicts.append((model_name, family, name, faster, loss_ok, q50,
+                                     ours["final_loss"]["median"], fl["median"]))
+                ratio_s = "—" if ratio is None else f"{ratio[0]:.2f} [{ratio[1]:.2f}, {ratio[2]:.2f}]"
+                edge = "*" if md.get("best_lr_at_grid_edge") else ""
+                lines.append(f"| {family} | {name} | {md['best_lr']:.3g}{edge} | {t2.fmt(fl['median'])} "
+                             f"[{t2.fmt(fl['min'])}, {t2.fmt(fl['max'])}] | "
+                             f"{t2.fmt(t['median_step_s'] * 1e3 if t else None, '.2f')} | {ratio_s} | "
+                             f"{t2.fmt(md['state_bytes'] / 1024 if md.get('state_bytes') is not None else None, '.1f')} | {verdict} |")
+        lines.append("")
+    return lines, verdicts
+
+
+def verdict_lines(verdicts) -> list[str]:
+    out = []
+    ok_all = all(v[3] and v[4] for v in verdicts)
+    out.append(f"- **Ours no slower per step than the heavyball / pytorch-optimizer / torch version of the same method, "
+               f"at equal or better loss**: **{'met' if ok_all and verdicts else 'missed'}** "
+               f"({sum(v[3] and v[4] for v in verdicts)}/{len(verdicts)} comparisons).")
+    for model_name, family, name, faster, loss_ok, ratio, ours_loss, their_loss in verdicts:
+        if not (faster and loss_ok):
+            out.append(f"  - {model_name}, {family} vs {name}: their step time / ours = {ratio:.2f}; final loss ours "
+                       f"{ours_loss:.4f} vs theirs {their_loss:.4f}.")
+    return out
+
+
+def write_report(results: dict, md_path: Path, png_name: str, missing: dict, extra_notes: list[str]):
+    cfg, m = results["config"], results["machine"]
+    table_lines, verdicts = family_rows(results)
+    lines = ["# Our Shampoo, SOAP and Muon against other implementations (T2)", "",
+             f"Machine: {m.get('device_name') or m['platform']}, device `{m['device']}`, torch {m['torch']}, "
+             f"heavyball {m.get('heavyball')}, pytorch-optimizer {m.get('pytorch_optimizer')}, "
+             f"{m['torch_threads']} thread(s). Run time {results['elapsed_s']:.0f} s. Command: `{results['command']}`.", "",
+             "Problem and protocol as in [optim_t2.md](optim_t2.md): next-shot prediction on a known mixture of Markov "
+             f"chains, {cfg['steps']} steps, warm-up + cosine, {len(cfg['lr_multipliers'])}-point lr grid per method "
+             f"(same centre for every implementation of a family) tuned on seed {cfg['seeds'][0]}, "
+             f"{len(cfg['seeds'])} seeds. Step time: all methods interleaved in one process, "
+             f"{cfg['timing_rounds']} rounds of {cfg['timing_block']} steps; 'their step time / ours' > 1 means ours is "
+             "faster. Loss counts as equal when the medians differ by less than half the larger seed range "
+             f"or {LOSS_TOL_NATS} nats, whichever is larger.",
+             "", "## Target", *verdict_lines(verdicts), ""]
+    if missing:
+        lines += ["Not compared: " + "; ".join(f"{k}: {v}" for k, v in missing.items()), ""]
+    lines += ["## Results", *table_lines]
+    if results.get("reused"):
+        lines += [f"AdamW and our optimizers' training runs reused from `{results['reused']}` (same configuration); "
+                  "all methods re-timed together.", ""]
+    if extra_notes:
+        lines += ["## Notes", *[f"- {n}" for n in extra_notes], ""]
+    lines += [f"![loss curves]({png_name})", ""]
+    md_path.write_text("\n".join(lines))
+    return verdicts
+
+
+def plot_families(results: dict, path: Path):
+    """One panel per (family, model): median eval loss − Bayes loss over seeds, range shaded."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    models = list(results["models"])
+    families = list(FAMILY_OF_OURS)
+    bayes = results["source"]["bayes_loss_eval"]
+    fig, axes = plt.subplots(len(families), len(models), figsize=(5 * len(models), 3.6 * len(families)), squeeze=False)
+    for row, family in enumerate(families):
+        for col, model_name in enumerate(models):
+            ax = axes[row][col]
+            for name, md in results["models"][model_name]["methods"].items():
+                if md.get("family") not in (family, "adamw"):
+                    continue
+                runs = [r for r in md.get("runs", []) if r["curve_loss"]]
+                if not runs:
+                    continue
+                n = min(len(r["curve_loss"]) for r in runs)
+                curves = np.array([[v - bayes for v in r["curve_loss"][:n]] for r in runs], dtype=float)
+                style = {"color": "k", "ls": ":"} if name == "AdamW" else {"lw": 2.2} if md["impl"] == "ours" else {}
+                line, = ax.plot(runs[0]["curve_steps"][:n], np.nanmedian(curves, 0), label=name, **style)
+                ax.fill_between(runs[0]["curve_steps"][:n], np.nanmin(curves, 0), np.nanmax(curves, 0),
+                                color=line.get_color(), alpha=0.12)
+            ax.set_yscale("log")
+            ax.set_title(f"{family} on {model_name}")
+            ax.set_xlabel("step")
+            ax.set_ylabel("eval loss − Bayes (nats)")
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = t2.base_parser(__doc__.splitlines()[0])
+    parser.set_defaults(models="gru,transformer")
+    parser.add_argument("--rerun-ours", action="store_true", help="train AdamW and ours again instead of reusing optim_t2.json")
+    parser.add_argument("--t2-json", default=None, help="optim_t2 results to reuse (default: next to --out)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    cfg = t2.config_from_args(args)
+    models = args.models.split(",")
+    ours_all, missing_ours = t2.our_methods()
+    ours = [m for m in ours_all if m.name in ("AdamW", "Shampoo", "SOAP", "Muon")]
+    externals, missing = external_methods()
+    missing.update({k: v for k, v in missing_ours.items() if k != "KFAC"})
+    out = Path(args.out) if args.out else t2.RESULTS / ("optim_compare_quick.json" if args.quick else "optim_compare.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t2_json = Path(args.t2_json) if args.t2_json else out.parent / out.name.replace("optim_compare", "optim_t2")
+    reuse = {} if args.rerun_ours else reusable_t2(t2_json, cfg, models, [m.name for m in ours])
+    print(f"compare: ours {[m.name for m in ours]}, external {[m.name for m in externals]}; "
+          f"reusing {sorted({n for v in reuse.values() for n in v}) or 'nothing'} from {t2_json}; missing {missing or 'none'}",
+          flush=True)
+    results = t2.run_benchmark(ours + externals, models, cfg, log=lambda s: print(s, flush=True), reuse=reuse)
+    results["machine"] = t2.machine_info(cfg.device)
+    results["config"] = t2._jsonable(cfg.__dict__)
+    results["command"] = "python " + " ".join([os.path.relpath(__file__, REPO)] + (argv if argv is not None else sys.argv[1:]))
+    results["missing"] = missing
+    results["reused"] = os.path.relpath(t2_json, REPO) if any(reuse.values()) else None
+    results["lrs_from"] = args.lrs_from
+    out.write_text(json.dumps(t2._jsonable(results), indent=1))
+    png = out.with_suffix(".png")
+    plot_families(results, png)
+    verdicts = write_report(results, out.with_suffix(".md"), png.name, missing, t2.t2_notes(results))
+    for line in family_rows(results)[0]:
+        print(line)
+    print("\n".join(verdict_lines(verdicts)))
+    print(f"\nwrote {out}, {out.with_suffix('.md')}, {png} in {results['elapsed_s']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
