@@ -26,6 +26,8 @@ _EXPORTS = {
     "exploitation_frontier": "strategist.games.safe_exploit",
     # data
     "load_rallies": "strategist.data.load",
+    "LoadResult": "strategist.data.load",
+    "get_sport": "strategist.sports",
     # estimation
     "estimate_payoff": "strategist.estimation",
     "bootstrap_payoff": "strategist.estimation",
