@@ -8,7 +8,7 @@ parameter's precision. Here state tensors keep their saved dtype and only move t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
 
@@ -49,6 +49,31 @@ class PreconditionedOptimizer(torch.optim.Optimizer):
             if saved_id in state_dict["state"]:
                 self.state[param] = _copy_to_device(state_dict["state"][saved_id], param.device)
         self.health = PreconditionerHealth.from_dict(state_dict.get("health"))
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient; returns the closure's loss if given.
+
+        Subclasses implement ``_update(param, group)``; a parameter whose gradient holds NaN or Inf is
+        skipped (and counted in ``health``) so it cannot poison the optimizer state.
+        """
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            for param in params:
+                self._check_dense(param)
+            for param, finite in zip(params, finite_gradients(params)):
+                if finite:
+                    self._update(param, group)
+                else:
+                    self.health.skipped()
+        return loss
+
+    def _update(self, param: torch.Tensor, group: dict[str, Any]) -> None:
+        raise NotImplementedError
 
     @staticmethod
     def _check_dense(param: torch.Tensor) -> None:

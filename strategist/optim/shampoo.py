@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 from itertools import product
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -25,7 +25,6 @@ from strategist.optim._common import (
     bias_correction,
     check_hyperparameters,
     compute_dtype,
-    finite_gradients,
     update_moments,
 )
 from strategist.optim._linalg import EighFailure, PreconditionerHealth, inverse_root
@@ -130,24 +129,6 @@ class Shampoo(PreconditionedOptimizer):
                         max_preconditioner_dim=int(max_preconditioner_dim), graft_eps=graft_eps,
                         factor_dtype=factor_dtype)
         super().__init__(params, defaults)
-
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns the closure's loss if given."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            for param in params:
-                self._check_dense(param)
-            for param, finite in zip(params, finite_gradients(params)):
-                if finite:
-                    self._update(param, group)
-                else:
-                    self.health.skipped()
-        return loss
 
     def _blocks(self, param: torch.Tensor, group: dict[str, Any]) -> tuple[tuple[slice, ...], ...]:
         if param.dim() < 2:

@@ -11,7 +11,7 @@ rotated axis (biases, gains) take the plain AdamW step.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -22,7 +22,6 @@ from strategist.optim._common import (
     apply_update,
     check_hyperparameters,
     compute_dtype,
-    finite_gradients,
     update_moments,
 )
 from strategist.optim._linalg import EighFailure, PreconditionerHealth, robust_eigh
@@ -193,24 +192,6 @@ class SOAP(PreconditionedOptimizer):
                         weight_decay=weight_decay, precondition_frequency=int(precondition_frequency),
                         max_precond_dim=int(max_precond_dim), factor_dtype=factor_dtype)
         super().__init__(params, defaults)
-
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns the closure's loss if given."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            for param in params:
-                self._check_dense(param)
-            for param, finite in zip(params, finite_gradients(params)):
-                if finite:
-                    self._update(param, group)
-                else:
-                    self.health.skipped()
-        return loss
 
     def _init_state(self, param: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = self.state[param]
