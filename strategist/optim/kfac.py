@@ -189,6 +189,12 @@ class KFAC(PreconditionedOptimizer):
         if not isinstance(outputs, torch.Tensor) or not outputs.requires_grad or outputs.ndim == 0:
             raise ConfigurationError("update_factors needs the model's output tensor (requiring grad, with "
                                      "classes or output coordinates on the last axis)")
+        if not torch.isfinite(outputs.detach()).all():
+            # A diverged forward pass: sampling targets from it is meaningless, keep the current factors.
+            for capture in self._captures:
+                capture.reset()
+            self.health.skipped()
+            return False
         examples = outputs.numel() // outputs.shape[-1]
         weights = [block.weight for block in self._blocks]
         passes = 0

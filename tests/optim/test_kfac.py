@@ -482,3 +482,25 @@ def test_cuda_step_matches_cpu():
             _train_step(opt, net, inputs, _half_squared_error(targets))
     for p, q in zip(model.parameters(), cuda_model.parameters()):
         torch.testing.assert_close(p, q.cpu(), rtol=1e-6, atol=1e-8)
+
+
+def test_non_finite_outputs_skip_the_factor_update_instead_of_failing():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    opt = KFAC(model, lr=0.1, loss_type="cross_entropy")
+    x, y = torch.randn(16, 4), torch.randint(0, 3, (16,))
+    opt.zero_grad()
+    with opt.capture():
+        logits = model(x)
+    loss = torch.nn.functional.cross_entropy(logits, y)
+    assert opt.update_factors(logits, loss) is True
+    before = {k: v.clone() for k, v in opt.state[model[0].weight].items() if torch.is_tensor(v)}
+    skipped = opt.health.as_dict().get("skipped_updates", 0)
+    opt.zero_grad()
+    with opt.capture():
+        logits = model(x) * float("nan")
+    assert opt.update_factors(logits) is False
+    assert opt.health.as_dict()["skipped_updates"] == skipped + 1
+    after = opt.state[model[0].weight]
+    for key, value in before.items():
+        assert torch.equal(after[key], value), key
