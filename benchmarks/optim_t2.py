@@ -516,7 +516,7 @@ class T2Config:
     n_shots: int = 12
     n_components: int = 4
     max_len: int = 16
-    timing_rounds: int = 11
+    timing_rounds: int = 21
     timing_block: int = 10
     timing_warmup: int = 20
     device: str = "cpu"
@@ -542,8 +542,10 @@ def train_stream(source: MarkovMixtureSource, cfg: T2Config, seed: int, device) 
     return batches
 
 
-def make_step(method: Method, model: nn.Module, opt) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """One training step (forward, backward, optimizer step); returns the batch loss."""
+def make_step(method: Method, model: nn.Module, opt, opt_timer: list[float] | None = None,
+              device: str = "cpu") -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """One training step (forward, backward, optimizer step); returns the batch loss. With ``opt_timer``,
+    the seconds spent in ``opt.step()`` are added to ``opt_timer[0]``."""
     if method.needs_model_samples:
         return kfac_step(model, opt, method.capture_every)
 
@@ -551,7 +553,14 @@ def make_step(method: Method, model: nn.Module, opt) -> Callable[[torch.Tensor, 
         loss = next_shot_loss(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
+        if opt_timer is None:
+            opt.step()
+        else:
+            sync(device)
+            t0 = time.perf_counter()
+            opt.step()
+            sync(device)
+            opt_timer[0] += time.perf_counter() - t0
         return loss
     return step
 
@@ -663,17 +672,21 @@ def interleaved_step_times(methods: list[Method], lrs: dict[str, float], model_n
                            source: MarkovMixtureSource, cfg: T2Config, batches) -> dict[str, dict]:
     """Per-step seconds of each method, measured in blocks of ``timing_block`` steps with the methods
     interleaved (rotating order) in one process; the median over rounds, and the median over rounds of the
-    per-round ratio to AdamW. Blocks are long enough to include the periodic preconditioner refreshes."""
-    runners = {}
+    per-round ratio to AdamW. Blocks are long enough to include the periodic preconditioner refreshes.
+    ``opt_step_s``: the part spent in ``optimizer.step()`` (not for K-FAC, whose Fisher pass is in backward)."""
+    runners, opt_timers = {}, {}
     for m in methods:
         torch.manual_seed(0)
         model = build_model(model_name, source).to(cfg.device)
         opt = m.build(model, lrs[m.name])
         sched = Schedule(opt, cfg.steps, max(1, int(cfg.warmup_frac * cfg.steps)))
-        runners[m.name] = [make_step(m, model, opt), sched, 0]
+        opt_timers[m.name] = [0.0]
+        runners[m.name] = [make_step(m, model, opt, opt_timers[m.name], cfg.device), sched, 0]
+    opt_per = {m.name: [] for m in methods}
 
     def run_block(name, n):
         step_fn, sched, pos = runners[name]
+        opt_timers[name][0] = 0.0
         sync(cfg.device)
         t0 = time.perf_counter()
         for _ in range(n):
@@ -683,11 +696,13 @@ def interleaved_step_times(methods: list[Method], lrs: dict[str, float], model_n
             pos += 1
         sync(cfg.device)
         runners[name][2] = pos
+        opt_per[name].append(opt_timers[name][0] / n)
         return (time.perf_counter() - t0) / n
 
     names = [m.name for m in methods]
     for name in names:
         run_block(name, cfg.timing_warmup)
+        opt_per[name].clear()
     per = {n: [] for n in names}
     for r in range(cfg.timing_rounds):
         order = names[r % len(names):] + names[:r % len(names)]
@@ -696,6 +711,8 @@ def interleaved_step_times(methods: list[Method], lrs: dict[str, float], model_n
     out = {}
     for name in names:
         out[name] = {"median_step_s": statistics.median(per[name]), "step_s": per[name]}
+        if not any(m.name == name and m.needs_model_samples for m in methods):
+            out[name].update(opt_step_s=opt_per[name], median_opt_step_s=statistics.median(opt_per[name]))
         if "AdamW" in per:
             out[name].update(round_ratio(per[name], per["AdamW"]))
     return out
@@ -1095,27 +1112,45 @@ def _is_optimizer_frame(filename: str) -> bool:
 
 
 def profile_method(method: Method, model_name: str, source, cfg: T2Config, batches, steps: int = 40,
-                   warmup: int = 20, top: int = 8) -> dict:
-    """cProfile of ``steps`` training steps: ms per step overall, in the optimizer (its ``step``, and K-FAC's
-    ``update_factors``), backward passes per step, and the heaviest functions by own time."""
+                   warmup: int = 20, top: int = 8, optimizer_only: bool = False) -> dict:
+    """cProfile of ``steps`` training steps: ms per step overall, in the optimizer (``optimizer.step()``, plus
+    K-FAC's ``update_factors``, its Fisher pass), backward passes per step, and the heaviest functions by own
+    time. ``optimizer_only``: profile only inside ``optimizer.step()`` (not for K-FAC)."""
     import cProfile
     import pstats
     torch.manual_seed(0)
     model = build_model(model_name, source).to(cfg.device)
     opt = method.build(model, lr_center(method, model_name))
-    step_fn = make_step(method, model, opt)
+    opt_timer = [0.0]
+    step_fn = make_step(method, model, opt, opt_timer, cfg.device)
     for i in range(warmup):
         step_fn(*batches[i])
     prof = cProfile.Profile()
+    opt_timer[0] = 0.0
     t0 = time.perf_counter()
-    prof.enable()
-    for i in range(warmup, warmup + steps):
-        step_fn(*batches[i % len(batches)])
-    prof.disable()
+    if optimizer_only and not method.needs_model_samples:
+        for i in range(warmup, warmup + steps):
+            x, y = batches[i % len(batches)]
+            loss = next_shot_loss(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            prof.enable()
+            opt.step()
+            prof.disable()
+    else:
+        prof.enable()
+        for i in range(warmup, warmup + steps):
+            step_fn(*batches[i % len(batches)])
+        prof.disable()
     wall = time.perf_counter() - t0
     stats = pstats.Stats(prof).stats  # (file, line, func) -> (cc, nc, tottime, cumtime, callers)
-    in_opt = sum(ct for (f, _, fn), (_, _, _, ct, _) in stats.items()
-                 if _is_optimizer_frame(f) and fn in ("step", "update_factors"))
+    if method.needs_model_samples:
+        in_opt = sum(ct for (f, _, fn), (_, _, _, ct, _) in stats.items()
+                     if _is_optimizer_frame(f) and fn in ("step", "update_factors"))
+    elif optimizer_only:
+        in_opt = sum(v[2] for v in stats.values())  # every function's own time: all of it is inside step()
+    else:
+        in_opt = opt_timer[0]
     backward_calls = sum(nc for (f, _, fn), (_, nc, _, _, _) in stats.items() if "'run_backward'" in fn)
     rows = sorted(((tt, nc, f, line, fn) for (f, line, fn), (_, nc, tt, _, _) in stats.items()), reverse=True)
     hot = []
@@ -1123,7 +1158,7 @@ def profile_method(method: Method, model_name: str, source, cfg: T2Config, batch
         where = (os.path.relpath(f, REPO) if f.startswith(str(REPO)) else
                  f.split("site-packages/")[-1] if "site-packages" in f else f)
         hot.append({"where": f"{where}:{line}({fn})" if line else fn, "ms_per_step": 1e3 * tt / steps,
-                    "calls_per_step": nc / steps, "share": tt / wall})
+                    "calls_per_step": nc / steps, "share": tt / max(in_opt if optimizer_only else wall, 1e-12)})
     return {"method": method.name, "model": model_name, "ms_per_step": 1e3 * wall / steps,
             "optimizer_ms_per_step": 1e3 * in_opt / steps, "backward_passes_per_step": backward_calls / steps,
             "hot": hot}

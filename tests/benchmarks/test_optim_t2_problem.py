@@ -208,7 +208,7 @@ def test_optimizer_state_bytes_counts_adamw_moments():
     assert t2.optimizer_state_bytes(opt) == moments + steps
 
 
-def test_kfac_step_trains_only_on_rally_positions():
+def test_harness_kfac_loop_lowers_the_loss():
     """The K-FAC loop of the harness runs when strategist.optim provides K-FAC and lowers the loss."""
     methods, missing = t2.our_methods()
     kfac = [m for m in methods if m.name == "KFAC"]
