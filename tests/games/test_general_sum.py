@@ -42,8 +42,6 @@ def as_tuples(found):
     return sorted((tuple(np.round(e.row_strategy, 9)), tuple(np.round(e.column_strategy, 9))) for e in found)
 
 
-
-
 @pytest.mark.parametrize("method", METHODS)
 def test_prisoners_dilemma(method):
     with warnings.catch_warnings():
