@@ -45,9 +45,13 @@ class BatchSolution:
 
 def _as_batch(payoffs: Any) -> np.ndarray:
     try:
-        arr = np.asarray(payoffs, dtype=np.float64)
+        raw = np.asarray(payoffs)
     except (TypeError, ValueError) as exc:
         raise InvalidGameError(f"payoffs: expected a numeric array of shape (B, m, n) ({exc})") from None
+    if raw.dtype.kind not in "biuf":
+        raise InvalidGameError(f"payoffs: expected a numeric array of shape (B, m, n), got an array of {raw.dtype} "
+                               f"(shape {raw.shape}): text and objects are not payoffs")
+    arr = raw.astype(np.float64)
     if arr.ndim != 3:
         raise InvalidGameError(f"payoffs: expected shape (B, m, n), got an array with shape {arr.shape}")
     if 0 in arr.shape[1:]:

@@ -144,20 +144,42 @@ def equilibria(game: Any, column_payoffs: Any = None, *, method: str = "support_
         raise ComputationLimitError(
             f"{method} on a {m}x{n} game needs about {work:,} work units, over the limit of {max_work:,}; use "
             "solve_zero_sum for zero-sum games, method='lemke_howson', or raise max_work")
-    nash = nashpy.Game(a, b)
+    if m == 1 or n == 1:
+        found = _one_action_equilibria(a, b)
+        method = "one-action"
+    nash = nashpy.Game(_positive(a), _positive(b))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if method == "support_enumeration":
+        if method == "one-action":
+            pass
+        elif method == "support_enumeration":
             found = list(_support_enumeration(a, b, equal_sizes=not degenerate, tol=tol))
         elif method == "vertex_enumeration":
-            found = list(nash.vertex_enumeration())
+            try:
+                found = list(nash.vertex_enumeration())
+            except Exception:  # nashpy/Qhull fail on flat polytopes (constant or one-action games)
+                found = []
         else:
-            found = []
-            for label in range(m + n):
-                try:
-                    found.append(nash.lemke_howson(initial_dropped_label=label))
-                except Exception:  # nashpy raises assorted errors on degenerate paths; the rest may succeed
-                    continue
+            found = [pair for label in range(m + n)
+                     if (pair := _lemke_howson(a, b, label, max_pivots=max(50, 4 * (m + n) ** 2))) is not None]
+    out = _verified(game, a, b, found, tol)
+    if not out and method in ("vertex_enumeration", "lemke_howson") and \
+            estimated_work(m, n, "support_enumeration", not degenerate) <= max_work:
+        # nashpy's pivoting and polytope methods can come back empty on degenerate games.
+        out = _verified(game, a, b, _support_enumeration(a, b, equal_sizes=not degenerate, tol=tol), tol)
+    if degenerate:
+        warnings.warn(f"the {m}x{n} game is degenerate (some pure strategy has several best responses): "
+                      f"equilibria may form a continuum and {method} may list only some of them",
+                      DegenerateGameWarning, stacklevel=2)
+    if not out:
+        raise ComputationLimitError(f"{method} found no verified equilibrium on this {m}x{n} game within its "
+                                    "limits; try method='support_enumeration' or raise max_work")
+    return out
+
+
+def _verified(game: MatrixGame, a: np.ndarray, b: np.ndarray, found, tol: float) -> list[Equilibrium]:
+    """Keep the candidate pairs that are equilibria within ``tol``, without duplicates."""
+    m, n = a.shape
     out: list[Equilibrium] = []
     for x, y in found:
         x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
@@ -173,12 +195,45 @@ def equilibria(game: Any, column_payoffs: Any = None, *, method: str = "support_
                for e in out):
             continue
         out.append(Equilibrium(game, x, y, float(x @ a @ y), float(x @ b @ y)))
-    if degenerate:
-        warnings.warn(f"the {m}x{n} game is degenerate (some pure strategy has several best responses): "
-                      f"equilibria may form a continuum and {method} may list only some of them",
-                      DegenerateGameWarning, stacklevel=2)
-    if not out:
-        raise ComputationLimitError(f"{method} found no verified equilibrium on this {m}x{n} game; try "
-                                    "method='support_enumeration' or 'vertex_enumeration'") if method == \
-            "lemke_howson" else InvalidGameError("no equilibrium found: the game data may be ill-conditioned")
     return out
+
+
+def _positive(payoffs: np.ndarray) -> np.ndarray:
+    """Shift to entries >= 1: nashpy's polytopes and tableaux assume positive payoffs (equilibria unchanged)."""
+    return payoffs - payoffs.min() + 1.0
+
+
+def _one_action_equilibria(a: np.ndarray, b: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """A player with one action plays it; the other plays any of its best replies (pure ones listed)."""
+    m, n = a.shape
+    if m == 1:
+        best = np.flatnonzero(b[0] >= b[0].max() - 1e-12 * max(np.ptp(b), 1.0))
+        return [(np.ones(1), np.eye(n)[j]) for j in best]
+    best = np.flatnonzero(a[:, 0] >= a[:, 0].max() - 1e-12 * max(np.ptp(a), 1.0))
+    return [(np.eye(m)[i], np.ones(1)) for i in best]
+
+
+def _lemke_howson(a: np.ndarray, b: np.ndarray, label: int, max_pivots: int):
+    """nashpy's Lemke–Howson path from ``label`` on positive-shifted payoffs, stopped after ``max_pivots``.
+
+    nashpy's own loop has no limit and cycles forever on some games; None when the path does not close.
+    """
+    from itertools import cycle
+
+    from nashpy.linalg import create_col_tableau, create_row_tableau
+
+    try:
+        col_tableau = create_col_tableau(_positive(a), True)
+        row_tableau = create_row_tableau(_positive(b), True)
+        order = (row_tableau, col_tableau) if label in row_tableau.non_basic_variables else \
+            (col_tableau, row_tableau)
+        tableaux = cycle(order)
+        entering = label
+        for _ in range(max_pivots):
+            entering = next(tableaux).pivot_and_drop_label(entering)
+            if col_tableau.non_basic_variables | row_tableau.non_basic_variables == col_tableau.labels:
+                return (row_tableau.to_strategy(col_tableau.non_basic_variables),
+                        col_tableau.to_strategy(row_tableau.non_basic_variables))
+    except Exception:  # nashpy raises assorted errors on degenerate paths; other labels may still succeed
+        return None
+    return None

@@ -93,8 +93,10 @@ class MatrixGame:
     @classmethod
     def from_frame(cls, frame) -> "MatrixGame":
         """Labels from the DataFrame's index (rows) and columns; every cell must be a finite number."""
+        _labels(frame.index, len(frame.index), "r", "row labels")
+        _labels(frame.columns, len(frame.columns), "c", "column labels")
         for j, column in enumerate(frame.columns):
-            for i, cell in enumerate(frame[column].tolist()):
+            for i, cell in enumerate(frame.iloc[:, j].tolist()):
                 if isinstance(cell, bool) or not isinstance(cell, (numbers.Real, np.number)):
                     raise InvalidGameError(
                         f"payoffs: cell at row {frame.index[i]!r}, column {column!r} is {cell!r}; "

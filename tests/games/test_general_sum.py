@@ -186,9 +186,6 @@ CONSTANT_PAYOFFS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="nashpy's vertex_enumeration fails inside scipy (QhullError 'dimension 1 "
-                                       "must be > 1', or TypeError) on games with one row or one column; the "
-                                       "exception escapes equilibria() instead of a StrategistError or a result")
 @pytest.mark.parametrize("a, b, x, y", SINGLE_ACTION, ids=["1x1", "1x3", "3x1"])
 def test_vertex_enumeration_with_a_single_action_answers_or_refuses_cleanly(a, b, x, y):
     try:
@@ -198,9 +195,6 @@ def test_vertex_enumeration_with_a_single_action_answers_or_refuses_cleanly(a, b
     assert any(np.allclose(e.row_strategy, x) and np.allclose(e.column_strategy, y) for e in found)
 
 
-@pytest.mark.xfail(strict=True, reason="nashpy's vertex_enumeration raises TypeError ('NoneType' object is not "
-                                       "subscriptable, polytope.py) when a player's payoff matrix is constant and "
-                                       "not positive; it escapes equilibria() instead of a StrategistError")
 @pytest.mark.parametrize("a, b", CONSTANT_PAYOFFS, ids=["both-zero", "column-constant", "row-constant"])
 def test_vertex_enumeration_with_constant_payoffs_answers_or_refuses_cleanly(a, b):
     with warnings.catch_warnings():
@@ -249,9 +243,6 @@ except strategist.StrategistError as exc:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="nashpy's lemke_howson never returns on some inputs: every game with one "
-                                       "column (1x1, 3x1) and labels 0, 1, 6 of a random 10x10 game; "
-                                       "equilibria() calls it with no time or pivot limit, so it runs forever")
 def test_lemke_howson_always_answers_or_refuses():
     cases = ["1x1", "3x1", "10x10"]
     procs = {case: subprocess.Popen([sys.executable, "-c", LEMKE_HOWSON, case], stdout=subprocess.PIPE,

@@ -182,9 +182,6 @@ def test_from_frame_duplicate_index_labels():
         MatrixGame.from_frame(frame)
 
 
-@pytest.mark.xfail(strict=True, reason="from_frame iterates frame[column], which is a DataFrame when column "
-                                       "labels repeat: AttributeError 'DataFrame' object has no attribute "
-                                       "'tolist' instead of an InvalidGameError")
 def test_from_frame_duplicate_column_labels():
     frame = pd.DataFrame([[1, 2], [3, 4]], index=["a", "b"], columns=["x", "x"])
     with pytest.raises(InvalidGameError, match="duplicate label 'x'"):

@@ -226,9 +226,6 @@ def test_safe_exploitation_interpolates_monotonically_and_concavely(case, fracti
                                                abs=tolerance(a, 1e-7))
 
 
-@pytest.mark.xfail(strict=True, reason="the margin LP maximises xᵀAq only; among strategies tied on xᵀAq it may "
-                                       "return one with a lower guarantee than needed (a dominated point off the "
-                                       "frontier), so the guarantee can rise with the margin")
 @PROPERTY
 @given(games_and_mixes(), st.lists(st.floats(0, 1.5), min_size=2, max_size=2))
 # Against q = column 2 both rows earn 0; row 2 guarantees 0, any mix with row 1 less. At margin 0.5 the LP
