@@ -5,8 +5,10 @@ With L = (1/2n) Σᵢ ‖yᵢ − F G xᵢ‖², Σ̂x = XᵀX/n and hidden feat
     G⁺ = G − η_G (FᵀF + λI)⁻¹ ∇_G L (Σ̂x + λI)⁻¹        (left factor I with ``left_precondition=False``)
     F⁺ = F − η_F ∇_F L (G Σ̂x Gᵀ + λI)⁻¹
 
-Both updates use the same (F, G). It is the K-FAC step of the two-layer linear network under a
-unit-variance Gaussian likelihood with the exact output factor and per-factor damping.
+By default the update alternates, as the paper's scheme does: F's gradient and hidden covariance are taken
+at the new G⁺. With ``alternating=False`` both updates use the same (F, G): that is the K-FAC step of the
+two-layer linear network under a unit-variance Gaussian likelihood with the exact output factor and
+per-factor damping. (Simultaneous steps at η ≈ 1 swap scale between F and G instead of contracting.)
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ def _solve_spd_right(matrix: torch.Tensor, spd: torch.Tensor) -> torch.Tensor:
 
 def layerwise_kfac_step(F: torch.Tensor, G: torch.Tensor, x: torch.Tensor, y: torch.Tensor, *, lr: float,
                         lr_F: float | None = None, damping: float = 1e-3,
-                        left_precondition: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+                        left_precondition: bool = True,
+                        alternating: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """One stylised K-FAC step; returns the new (F, G) and leaves the inputs unchanged.
 
     Shapes: F (d_y × k), G (k × d_x), x (n × d_x), y (n × d_y). ``lr`` is η_G, ``lr_F`` is η_F
-    (default ``lr``), ``damping`` is λ.
+    (default ``lr``), ``damping`` is λ; ``alternating`` takes F's step at the updated G.
     """
     if F.ndim != 2 or G.ndim != 2 or x.ndim != 2 or y.ndim != 2 or F.shape[1] != G.shape[0] \
             or x.shape[1] != G.shape[1] or y.shape[1] != F.shape[0] or x.shape[0] != y.shape[0]:
@@ -50,5 +53,10 @@ def layerwise_kfac_step(F: torch.Tensor, G: torch.Tensor, x: torch.Tensor, y: to
     step_G = _solve_spd_right(grad_G, cov_x)
     if left_precondition:
         step_G = torch.linalg.solve(F.T @ F + damping * eye_k, step_G)
+    new_G = G - lr * step_G
+    if alternating:
+        hidden = x @ new_G.T
+        grad_F = (hidden @ F.T - y).T @ hidden / n
+        cov_h = hidden.T @ hidden / n + damping * eye_k
     step_F = _solve_spd_right(grad_F, cov_h)
-    return F - lr_F * step_F, G - lr * step_G
+    return F - lr_F * step_F, new_G

@@ -114,7 +114,7 @@ def test_two_layer_linear_network_matches_the_stylised_update(float64):
     y = torch.randn(n, d_y)
     model = nn.Sequential(nn.Linear(d_x, k, bias=False), nn.Linear(k, d_y, bias=False))
     G0, F0 = model[0].weight.detach().clone(), model[1].weight.detach().clone()
-    F1, G1 = layerwise_kfac_step(F0, G0, x, y, lr=lr, damping=1e-10)
+    F1, G1 = layerwise_kfac_step(F0, G0, x, y, lr=lr, damping=1e-10, alternating=False)
     opt = _exact_kfac(model, lr=lr, damping=1e-10)
     _train_step(opt, model, x, _half_squared_error(y))
     torch.testing.assert_close(model[0].weight.detach(), G1, rtol=1e-6, atol=1e-8)
@@ -135,9 +135,17 @@ def test_stylised_update_preconditions_as_documented(float64):
     expected_G = G0 - 0.3 * torch.linalg.inv(F0.T @ F0 + lam * torch.eye(k)) @ grad_G @ torch.linalg.inv(
         cov_x + lam * torch.eye(d_x))
     expected_F = F0 - 0.2 * grad_F @ torch.linalg.inv(cov_h + lam * torch.eye(k))
-    F1, G1 = layerwise_kfac_step(F0, G0, x, y, lr=0.3, lr_F=0.2, damping=lam)
+    F1, G1 = layerwise_kfac_step(F0, G0, x, y, lr=0.3, lr_F=0.2, damping=lam, alternating=False)
     torch.testing.assert_close(G1, expected_G)
     torch.testing.assert_close(F1, expected_F)
+    # Alternating (the default): F's gradient and hidden covariance are taken at the updated G.
+    Fa = F0.clone().requires_grad_()
+    loss_at_new_G = 0.5 * (x @ expected_G.T @ Fa.T - y).square().sum(-1).mean()
+    (grad_F_new,) = torch.autograd.grad(loss_at_new_G, [Fa])
+    cov_h_new = expected_G @ cov_x @ expected_G.T
+    F_alt, G_alt = layerwise_kfac_step(F0, G0, x, y, lr=0.3, lr_F=0.2, damping=lam)
+    torch.testing.assert_close(G_alt, expected_G)
+    torch.testing.assert_close(F_alt, F0 - 0.2 * grad_F_new @ torch.linalg.inv(cov_h_new + lam * torch.eye(k)))
     _, G_right_only = layerwise_kfac_step(F0, G0, x, y, lr=0.3, damping=lam, left_precondition=False)
     torch.testing.assert_close(G_right_only, G0 - 0.3 * grad_G @ torch.linalg.inv(cov_x + lam * torch.eye(d_x)))
     with pytest.raises(ConfigurationError):
