@@ -251,8 +251,9 @@ class GRUCapture:
         if h_n.requires_grad:
             h_n.register_hook(lambda g, call=call: self._store(call, "grad_h_n", g))
 
-    def _store(self, call: _GRUCall, key: str, grad: torch.Tensor) -> None:
-        if self.context.fisher_pass:
+    def _store(self, call: _GRUCall, key: str, grad: torch.Tensor | None) -> None:
+        # cuDNN's GRU backward hands the hook None for an output the loss does not use (CPU gives zeros).
+        if self.context.fisher_pass and grad is not None:
             setattr(call, key, grad.detach())
 
     def end_pass(self) -> None:
