@@ -7,16 +7,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip("../shared/data is absent")
-    return SHARED
-
-
 @pytest.fixture(scope="session")
 def shuttleset_dir(shared_data) -> Path:
     return shared_data / "badminton_shuttleset"

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from strategist.data.schema import conform
-
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip("../shared/data is absent")
-    return SHARED
-
 
 @pytest.fixture(scope="session")
 def simulated():
@@ -64,7 +52,3 @@ def game_table(payoffs, row_mix, column_mix, rallies: int, *, seed: int = 0, mat
     })
     return conform(frame)
 
-
-@pytest.fixture(scope="session")
-def shared_data_or_none():
-    return SHARED if SHARED.is_dir() else None
