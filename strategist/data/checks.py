@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from strategist.data.cells import blank
 from strategist.data.rejections import Rejection, RejectionReport
 from strategist.errors import DataFormatError
 
@@ -117,3 +118,35 @@ class RallyChecks:
         self.report.rallies_rejected += (len({k for k in keys if k != ""}) + int(np.sum(keys == ""))
                                          + len(self._rally_bad - set(self.key.tolist())) + self._lone_rows)
         return ~(drop | self.copies)
+
+
+def point_checks(raw: pd.DataFrame, too_long, id_columns: tuple[str, str], required, *, path, what: str,
+                 strict: bool, report: RejectionReport) -> RallyChecks:
+    """Checks for a one-row-per-point file: required columns present, rally key from ``id_columns``.
+
+    A missing required column is an error in both modes (nothing to skip); rows with too many fields
+    (``too_long`` from :func:`~strategist.data.readcsv.read_strings`) reject their point.
+    """
+    missing = [c for c in required if c not in raw.columns]
+    if missing:
+        raise DataFormatError(f"missing required column(s) {missing}; {what} needs {list(required)}",
+                              path=path, field=missing[0])
+    first, second = id_columns
+    key = (raw[first].str.strip() + "|" + raw[second].str.strip()).astype(object)
+    key[blank(raw[first]) | blank(raw[second])] = ""
+    checks = RallyChecks(raw, key, path=path, strict=strict, report=report)
+    for row, fields in too_long:
+        parts = [fields.get(c, "") for c in id_columns]
+        checks.fail_rows([row], ["|".join(parts) if all(parts) else ""], "wrong number of fields",
+                         "as many fields as the header has", [fields["_extra"]])
+    return checks
+
+
+def drop_rows(raw: pd.DataFrame, mask, report: RejectionReport, note: str) -> pd.DataFrame:
+    """Remove rows that carry no point (reported as a note, counted as read)."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return raw
+    report.note(note.format(count=int(mask.sum())))
+    report.rows_read += int(mask.sum())
+    return raw.loc[~mask].reset_index(drop=True)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from strategist.data import tennis_score
 from strategist.data.cells import blank, to_int
-from strategist.data.checks import RallyChecks
+from strategist.data.checks import drop_rows, point_checks
 from strategist.data.mcp_codes import ShotCodeError, parse_point
 from strategist.data.readcsv import read_strings
 from strategist.data.rejections import RejectionReport
@@ -69,22 +69,11 @@ def names_from_id(match_id: str) -> tuple[str, str] | None:
 def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFrame:
     sport = get_sport("tennis")
     raw, too_long = read_strings(path)
-    missing = [c for c in REQUIRED if c not in raw.columns]
-    if missing:
-        raise DataFormatError(f"missing required column(s) {missing}; an MCP points file needs {list(REQUIRED)}",
-                              path=path, field=missing[0])
-    empty = blank(raw["1st"]) & blank(raw["2nd"])
-    if empty.any():
-        report.note(f"{path.name}: {int(empty.sum())} rows with empty 1st and 2nd skipped")
-        report.rows_read += int(empty.sum())
-        raw = raw.loc[~empty].reset_index(drop=True)
-    key = (raw["match_id"].str.strip() + "|" + raw["Pt"].str.strip()).astype(object)
-    key[blank(raw["match_id"]) | blank(raw["Pt"])] = ""
-    checks = RallyChecks(raw, key, path=path, strict=strict, report=report)
-    for row, fields in too_long:
-        parts = [fields.get(c, "") for c in ('match_id', 'Pt')]
-        checks.fail_rows([row], ["|".join(parts) if all(parts) else ""], "wrong number of fields",
-                         "as many fields as the header has", [fields["_extra"]])
+    if "1st" in raw and "2nd" in raw:
+        raw = drop_rows(raw, blank(raw["1st"]) & blank(raw["2nd"]), report,
+                        f"{path.name}: {{count}} rows with empty 1st and 2nd skipped")
+    checks = point_checks(raw, too_long, ("match_id", "Pt"), REQUIRED, path=path, what="an MCP points file",
+                          strict=strict, report=report)
 
     for column in ("match_id", "Pt", "Set1", "Set2", "Gm1", "Gm2", "Svr", "PtWinner", "Pts"):
         checks.fail(blank(raw[column]), "missing value", column, "a value on every point")
@@ -107,8 +96,8 @@ def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFr
     checks.fail(bad_pts, "bad game score", "Pts", "server's-receiver's score such as 15-30 or AD-40 "
                 "(in a tiebreak: points won, e.g. 3-2)")
     dup = np.zeros(len(raw), bool)
-    has_key = (key != "").to_numpy()
-    dup[has_key] = pd.Series(key[has_key]).duplicated(keep=False).to_numpy()
+    has_key = checks.key != ""
+    dup[has_key] = pd.Series(checks.key[has_key]).duplicated(keep=False).to_numpy()
     checks.fail(dup, "duplicate point number", "Pt", "each Pt once per match")
 
     server_is_1 = (raw["Svr"] == "1").to_numpy()

@@ -21,7 +21,7 @@ import pandas as pd
 
 from strategist.data import tennis_score
 from strategist.data.cells import blank, to_code, to_flag, to_int
-from strategist.data.checks import RallyChecks
+from strategist.data.checks import drop_rows, point_checks
 from strategist.data.readcsv import read_strings
 from strategist.data.rejections import RejectionReport
 from strategist.data.schema import conform, empty_table
@@ -67,22 +67,11 @@ def match_names(points_file: Path) -> dict[str, tuple[str, str]]:
 def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFrame:
     sport = get_sport("tennis")
     raw, too_long = read_strings(path)
-    missing = [c for c in REQUIRED if c not in raw.columns]
-    if missing:
-        raise DataFormatError(f"missing required column(s) {missing}; a point-by-point file needs "
-                              f"{list(REQUIRED)}", path=path, field=missing[0])
-    header_rows = (raw["PointNumber"].str.strip() == "0").to_numpy()
-    if header_rows.any():
-        report.note(f"{path.name}: {int(header_rows.sum())} per-match header rows (PointNumber 0) dropped")
-        report.rows_read += int(header_rows.sum())
-        raw = raw.loc[~header_rows].reset_index(drop=True)
-    key = (raw["match_id"].str.strip() + "|" + raw["PointNumber"].str.strip()).astype(object)
-    key[blank(raw["match_id"]) | blank(raw["PointNumber"])] = ""
-    checks = RallyChecks(raw, key, path=path, strict=strict, report=report)
-    for row, fields in too_long:
-        parts = [fields.get(c, "") for c in ('match_id', 'PointNumber')]
-        checks.fail_rows([row], ["|".join(parts) if all(parts) else ""], "wrong number of fields",
-                         "as many fields as the header has", [fields["_extra"]])
+    if "PointNumber" in raw:
+        raw = drop_rows(raw, (raw["PointNumber"].str.strip() == "0").to_numpy(), report,
+                        f"{path.name}: {{count}} per-match header rows (PointNumber 0) dropped")
+    checks = point_checks(raw, too_long, ("match_id", "PointNumber"), REQUIRED, path=path,
+                          what="a point-by-point file", strict=strict, report=report)
 
     for column in REQUIRED:
         checks.fail(blank(raw[column]), "missing value", column, "a value on every point")
@@ -108,8 +97,8 @@ def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFr
         checks.fail(tennis_score.bad_scores(raw[column], tiebreak), "bad game score", column,
                     "0, 15, 30, 40 or AD (in a tiebreak: the points won)")
     dup = np.zeros(len(raw), bool)
-    ok = (key != "").to_numpy()
-    dup[ok] = pd.Series(key[ok]).duplicated(keep=False).to_numpy()
+    ok = checks.key != ""
+    dup[ok] = pd.Series(checks.key[ok]).duplicated(keep=False).to_numpy()
     checks.fail(dup, "duplicate point number", "PointNumber", "each PointNumber once per match")
     keep = checks.keep()
 
