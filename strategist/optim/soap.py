@@ -41,36 +41,33 @@ def _matrix_product(tensor: torch.Tensor, left: torch.Tensor | None, right: torc
     return out.to(tensor.dtype)
 
 
-def rotate(tensor: torch.Tensor, bases: Bases) -> torch.Tensor:
-    """T x_1 Q_1 x_2 Q_2 ... (Q_L^T G Q_R for a matrix); axes without a basis are left as they are."""
+def _change_basis(tensor: torch.Tensor, bases: Bases, inverse: bool) -> torch.Tensor:
+    """Contract every axis that has a basis with Q^T (``inverse=False``) or Q (``inverse=True``)."""
     if all(basis is None for basis in bases):
         return tensor
     if tensor.dim() == 2:
         left, right = bases
+        if inverse:
+            return _matrix_product(tensor, left, None if right is None else right.T)
         return _matrix_product(tensor, None if left is None else left.T, right)
+    contracted = 1 if inverse else 0
     out = tensor
     for basis in bases:
         if basis is None:
             out = out.movedim(0, -1)
         else:
-            out = torch.tensordot(out.to(basis.dtype), basis, dims=([0], [0]))
+            out = torch.tensordot(out.to(basis.dtype), basis, dims=([0], [contracted]))
     return out.to(tensor.dtype)
+
+
+def rotate(tensor: torch.Tensor, bases: Bases) -> torch.Tensor:
+    """T x_1 Q_1 x_2 Q_2 ... (Q_L^T G Q_R for a matrix); axes without a basis are left as they are."""
+    return _change_basis(tensor, bases, inverse=False)
 
 
 def rotate_back(tensor: torch.Tensor, bases: Bases) -> torch.Tensor:
     """Inverse of :func:`rotate`: T x_1 Q_1^T x_2 Q_2^T ... (Q_L G' Q_R^T for a matrix)."""
-    if all(basis is None for basis in bases):
-        return tensor
-    if tensor.dim() == 2:
-        left, right = bases
-        return _matrix_product(tensor, left, None if right is None else right.T)
-    out = tensor
-    for basis in bases:
-        if basis is None:
-            out = out.movedim(0, -1)
-        else:
-            out = torch.tensordot(out.to(basis.dtype), basis, dims=([0], [1]))
-    return out.to(tensor.dtype)
+    return _change_basis(tensor, bases, inverse=True)
 
 
 def axis_statistics(grad: torch.Tensor, factors: Bases) -> list[torch.Tensor | None]:

@@ -308,3 +308,22 @@ def test_defaults_follow_the_reference():
     assert group["lr"] == 3e-3 and group["betas"] == (0.95, 0.95) and group["eps"] == 1e-8
     assert group["weight_decay"] == 0.01 and group["precondition_frequency"] == 10
     assert group["max_precond_dim"] == 10000 and group["shampoo_beta"] == 0.95
+
+
+@pytest.mark.parametrize("shape", [(4, 5), (3, 4, 5)])
+def test_rotation_of_every_axis_matches_an_explicit_einsum_and_inverts(shape):
+    from strategist.optim.soap import rotate, rotate_back
+
+    gen = torch.Generator().manual_seed(11)
+    tensor = torch.randn(*shape, generator=gen, dtype=torch.float64)
+    bases = [torch.linalg.qr(torch.randn(n, n, generator=gen, dtype=torch.float64))[0] for n in shape]
+    bases[-1] = None  # an unrotated axis
+    letters = "abc"[:len(shape)]
+    expected = tensor
+    for axis, basis in enumerate(bases):
+        if basis is not None:  # contract axis with Q: T x_axis Q (= Q^T G for the first axis of a matrix)
+            out = letters.replace(letters[axis], "z")
+            expected = torch.einsum(f"{letters},{letters[axis]}z->{out}", expected, basis)
+    rotated = rotate(tensor, bases)
+    torch.testing.assert_close(rotated, expected, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(rotate_back(rotated, bases), tensor, rtol=1e-12, atol=1e-12)
