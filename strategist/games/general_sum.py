@@ -127,8 +127,6 @@ def equilibria(game: Any, column_payoffs: Any = None, *, method: str = "support_
     a subset). ``column_payoffs`` defaults to −A (zero-sum). Raises :class:`ComputationLimitError` when the
     estimated work exceeds ``max_work``; warns with :class:`DegenerateGameWarning` on degenerate games.
     """
-    import nashpy
-
     game = as_game(game)
     a = game.payoffs
     b = -a if column_payoffs is None else _numeric_matrix(column_payoffs, "column payoffs")
@@ -144,24 +142,7 @@ def equilibria(game: Any, column_payoffs: Any = None, *, method: str = "support_
         raise ComputationLimitError(
             f"{method} on a {m}x{n} game needs about {work:,} work units, over the limit of {max_work:,}; use "
             "solve_zero_sum for zero-sum games, method='lemke_howson', or raise max_work")
-    if m == 1 or n == 1:
-        found = _one_action_equilibria(a, b)
-        method = "one-action"
-    nash = nashpy.Game(_positive(a), _positive(b))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if method == "one-action":
-            pass
-        elif method == "support_enumeration":
-            found = list(_support_enumeration(a, b, equal_sizes=not degenerate, tol=tol))
-        elif method == "vertex_enumeration":
-            try:
-                found = list(nash.vertex_enumeration())
-            except Exception:  # nashpy/Qhull fail on flat polytopes (constant or one-action games)
-                found = []
-        else:
-            found = [pair for label in range(m + n)
-                     if (pair := _lemke_howson(a, b, label, max_pivots=max(50, 4 * (m + n) ** 2))) is not None]
+    found = _candidates(a, b, method, degenerate, tol)
     out = _verified(game, a, b, found, tol)
     if not out and method in ("vertex_enumeration", "lemke_howson") and \
             estimated_work(m, n, "support_enumeration", not degenerate) <= max_work:
@@ -175,6 +156,26 @@ def equilibria(game: Any, column_payoffs: Any = None, *, method: str = "support_
         raise ComputationLimitError(f"{method} found no verified equilibrium on this {m}x{n} game within its "
                                     "limits; try method='support_enumeration' or raise max_work")
     return out
+
+
+def _candidates(a: np.ndarray, b: np.ndarray, method: str, degenerate: bool, tol: float) -> list:
+    """Candidate strategy pairs from ``method`` (not yet verified); one-action games are solved directly."""
+    m, n = a.shape
+    if m == 1 or n == 1:
+        return _one_action_equilibria(a, b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if method == "support_enumeration":
+            return list(_support_enumeration(a, b, equal_sizes=not degenerate, tol=tol))
+        if method == "vertex_enumeration":
+            import nashpy
+
+            try:
+                return list(nashpy.Game(_positive(a), _positive(b)).vertex_enumeration())
+            except Exception:  # nashpy/Qhull fail on flat polytopes (e.g. constant payoffs)
+                return []
+        return [pair for label in range(m + n)
+                if (pair := _lemke_howson(a, b, label, max_pivots=max(50, 4 * (m + n) ** 2))) is not None]
 
 
 def _verified(game: MatrixGame, a: np.ndarray, b: np.ndarray, found, tol: float) -> list[Equilibrium]:
