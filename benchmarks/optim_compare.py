@@ -24,9 +24,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np

@@ -24,7 +24,6 @@ AdamW (interleaved in one process, medians) and optimizer-state bytes. Writes be
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import math
 import os
@@ -1025,7 +1024,7 @@ def t2_targets(results: dict, profile: dict | None = None) -> list[str]:
             lines.append(f"  - Why {n} is slow on the {m} (cProfile): {p['backward_passes_per_step']:.1f} backward "
                          f"passes per step vs {a['backward_passes_per_step']:.0f} for AdamW; optimizer part "
                          f"{p['optimizer_ms_per_step']:.1f} ms/step vs {a['optimizer_ms_per_step']:.1f}"
-                         + (f"; heaviest own code: " + ", ".join(f"`{h['where']}` {h['ms_per_step']:.1f} ms"
+                         + ("; heaviest own code: " + ", ".join(f"`{h['where']}` {h['ms_per_step']:.1f} ms"
                                                                  for h in ours_hot[:3]) if ours_hot else "") + ".")
     return lines
 
