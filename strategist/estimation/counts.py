@@ -1,10 +1,13 @@
 """Decision points of rallies and the win counts of a (hitter's choice × receiver's choice) matrix.
 
-A decision point is one stroke ``t`` of a rally with a known winner. The hitter's choice is the stroke's
-shot, its group under one of the sport's groupings, or its landing area. The receiver's choice is their
-court position when the shot is struck (``opponent_area``) or their reply (the shot or group of stroke
-``t + 1``; strokes that end the rally have no reply and are left out). The outcome is whether the hitter
-won the rally. A context keeps the decision points after a given shot or group, at given stroke numbers.
+A decision point is one stroke ``t`` of a rally with a known winner, in its decision state
+(:mod:`strategist.data.states`: serve, return or rally, and what it faces). The hitter's choice is the
+stroke's shot, its group under one of the sport's groupings, or its landing area. The receiver's choice
+is their court position when the shot is struck (``opponent_area``), their reply (the shot or group of the
+*opponent's* next stroke — never the hitter's own second serve; strokes that end the rally have no reply
+and are left out), or ``none`` (one column: the receiver's answer is not recorded, as in the tennis serve
+game). The outcome is whether the hitter won the rally. A context keeps the decision points of a phase,
+after a given shot or group, at given stroke numbers, courts sides or serves.
 """
 
 from __future__ import annotations
@@ -16,23 +19,37 @@ import numpy as np
 import pandas as pd
 
 from strategist.errors import ConfigurationError, EstimationError
+from strategist.data.states import annotate_states
 from strategist.sports import Sport, get_sport
+from strategist.sports.definition import PHASES
 
 ROW_KINDS = ("shot", "group", "area")
-COLUMN_KINDS = ("position", "reply")
+COLUMN_KINDS = ("position", "reply", "none")
+#: The single column of a ``columns="none"`` matrix.
+ANY_REPLY = "any reply"
 DEFAULT_GROUPING = "tactic"
 
 
 @dataclass(frozen=True)
 class Context:
-    """Which decision points count: after shot (or group) ``previous``; at strokes ``first``..``last``."""
+    """Which decision points count: in ``phase``; after shot (or group) ``previous``; at strokes
+    ``first``..``last``; served from court ``side``; on ``serve`` 1 or 2."""
 
     previous: str | None = None
     first: int | None = None
     last: int | None = None
+    phase: str | None = None
+    side: str | None = None
+    serve: int | None = None
 
     def describe(self) -> str:
         parts = []
+        if self.phase is not None:
+            parts.append(f"phase {self.phase}")
+        if self.side is not None:
+            parts.append(f"{self.side} court")
+        if self.serve is not None:
+            parts.append(f"serve {self.serve}")
         if self.previous is not None:
             parts.append(f"after {self.previous}")
         if self.first is not None or self.last is not None:
@@ -45,13 +62,15 @@ class Context:
         return ", ".join(parts) if parts else "all strokes"
 
 
+CONTEXT_KEYS = ("phase", "previous", "stroke", "side", "serve")
 _STROKES = re.compile(r"^\s*(\d+)\s*(?:(-)\s*(\d+)?|(\+))?\s*$")
 
 
 def parse_context(spec=None) -> Context:
     """Read a context: a :class:`Context`, a mapping, or text like ``"previous=smash, stroke=3-6"``.
 
-    Keys: ``previous`` (a shot or group label of the stroke before), ``stroke`` (``4``, ``2-5``, ``3+``).
+    Keys: ``previous`` (a shot or group label of the stroke before), ``stroke`` (``4``, ``2-5``, ``3+``),
+    ``phase`` (serve, return, rally), ``side`` (the court side served from), ``serve`` (1 or 2).
     """
     if spec is None or isinstance(spec, Context):
         return spec or Context()
@@ -59,15 +78,30 @@ def parse_context(spec=None) -> Context:
         items = {}
         for part in filter(None, (p.strip() for p in re.split(r"[;,]", spec))):
             if "=" not in part:
-                raise EstimationError(f"context item {part!r} is not key=value (keys: previous, stroke)")
+                raise EstimationError(f"context item {part!r} is not key=value (keys: {', '.join(CONTEXT_KEYS)})")
             key, value = (s.strip() for s in part.split("=", 1))
             items[key] = value
         spec = items
     if not isinstance(spec, dict):
         raise EstimationError(f"context {spec!r} is not understood; expected e.g. 'previous=smash,stroke=2-5'")
-    unknown = sorted(set(spec) - {"previous", "stroke"})
+    unknown = sorted(set(spec) - set(CONTEXT_KEYS))
     if unknown:
-        raise EstimationError(f"unknown context keys {unknown}; expected previous, stroke")
+        raise EstimationError(f"unknown context keys {unknown}; expected {', '.join(CONTEXT_KEYS)}")
+    phase = spec.get("phase")
+    if phase is not None:
+        phase = str(phase).strip().lower()
+        if phase not in PHASES:
+            raise EstimationError(f"context phase {spec['phase']!r} is not one of {PHASES}")
+    serve = spec.get("serve")
+    if serve is not None:
+        try:
+            serve = int(str(serve).strip())
+        except ValueError:
+            raise EstimationError(f"context serve {spec['serve']!r} is not a serve number (1 or 2)") from None
+        if serve < 1:
+            raise EstimationError(f"context serve {spec['serve']!r} is not a serve number (1 or 2)")
+    side = spec.get("side")
+    side = None if side in (None, "") else str(side).strip().lower()
     first = last = None
     if spec.get("stroke") is not None:
         stroke = spec["stroke"]
@@ -87,7 +121,8 @@ def parse_context(spec=None) -> Context:
         if first < 1 or (last is not None and last < first):
             raise EstimationError(f"context stroke range {stroke!r} is empty; strokes count from 1")
     previous = spec.get("previous")
-    return Context(previous=None if previous in (None, "") else str(previous).strip(), first=first, last=last)
+    return Context(previous=None if previous in (None, "") else str(previous).strip(), first=first, last=last,
+                   phase=phase, side=side, serve=serve)
 
 
 def split_kind(kind: str, allowed: tuple[str, ...], what: str) -> tuple[str, str | None]:
@@ -127,10 +162,12 @@ def table_sport(table: pd.DataFrame, sport=None) -> Sport:
 
 
 def _choice_labels(table: pd.DataFrame, kind: str, detail: str | None, sport: Sport, offset: int) -> pd.Series:
-    """Labels of a choice at stroke t + ``offset`` (0: the stroke itself, 1: the reply)."""
-    shots = table["shot"] if offset == 0 else table["_next_shot"]
+    """Labels of a choice at the stroke itself (``offset`` 0) or of the opponent's reply (``offset`` 1)."""
+    shots = table["shot"] if offset == 0 else table["reply_shot"]
     shots = shots.astype("string")
     shots = shots.where((shots != "unknown").fillna(False).astype(bool))
+    if kind == "none":
+        return pd.Series(ANY_REPLY, index=table.index, dtype="string")
     if kind == "area":
         return table["landing_area"].astype("string")
     if kind == "position":
@@ -152,11 +189,14 @@ def _needed(table: pd.DataFrame, columns: list[str]) -> None:
 
 def decision_points(table: pd.DataFrame, *, rows: str = "shot", columns: str = "position", context=None,
                     sport=None) -> DecisionPoints:
-    """Decision points of ``table`` (canonical rally table) in ``context``.
+    """Decision points of ``table`` (canonical rally table) in ``context``, with their decision states.
 
     ``rows``: ``"shot"``, ``"group"`` / ``"group:<grouping>"`` or ``"area"`` (landing area).
-    ``columns``: ``"position"`` (receiver's area at the stroke) or ``"reply"`` / ``"reply:<grouping>"`` /
-    ``"reply:shot"`` (the receiver's next stroke). ``dropped`` counts the strokes left out, by reason.
+    ``columns``: ``"position"`` (receiver's area at the stroke), ``"reply"`` / ``"reply:<grouping>"`` /
+    ``"reply:shot"`` (the opponent's next stroke) or ``"none"`` (one column). ``dropped`` counts the
+    strokes left out, by reason. The frame has ``phase``, ``incoming``, ``incoming_shot`` and ``state``
+    (:func:`strategist.data.states.annotate_states`); it may span several states — a payoff matrix takes
+    one (:func:`strategist.estimation.payoff.estimate_payoff`).
     """
     row_kind, row_detail = split_kind(rows, ROW_KINDS, "rows")
     column_kind, column_detail = split_kind(columns, COLUMN_KINDS, "columns")
@@ -164,19 +204,28 @@ def decision_points(table: pd.DataFrame, *, rows: str = "shot", columns: str = "
     _needed(table, ["match_id", "rally_id", "stroke", "hitter", "opponent", "shot", "landing_area",
                     "opponent_area", "hitter_won"])
     sport = table_sport(table, sport)
-    frame = table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True)
-    same_rally_next = frame["rally_id"].shift(-1) == frame["rally_id"]
-    same_rally_prev = frame["rally_id"].shift(1) == frame["rally_id"]
-    frame["_next_shot"] = frame["shot"].shift(-1).where(same_rally_next)
-    frame["_previous_shot"] = frame["shot"].shift(1).where(same_rally_prev)
+    frame = annotate_states(table, sport)
 
     keep = pd.Series(True, index=frame.index)
     if ctx.first is not None:
         keep &= frame["stroke"] >= ctx.first
     if ctx.last is not None:
         keep &= frame["stroke"] <= ctx.last
+    if ctx.phase is not None:
+        keep &= frame["phase"] == ctx.phase
+    if ctx.side is not None:
+        sides = {s.lower(): s for s in sport.court_sides}
+        if ctx.side not in sides:
+            raise EstimationError(f"context side {ctx.side!r} is not a {sport.name} court side; expected one of "
+                                  f"{list(sport.court_sides)}")
+        keep &= frame["court_side"] == sides[ctx.side]
+    if ctx.serve is not None:
+        if ctx.serve > sport.serves_per_point:
+            raise EstimationError(f"context serve {ctx.serve}: {sport.name} has {sport.serves_per_point} "
+                                  f"serve{'s' if sport.serves_per_point > 1 else ''} per point")
+        keep &= (frame["phase"] == "serve") & (frame["serve_attempt"] == ctx.serve)
     if ctx.previous is not None:
-        keep &= _matches_previous(frame["_previous_shot"], ctx.previous, sport)
+        keep &= _matches_previous(frame["incoming_shot"], ctx.previous, sport)
     keep = keep.fillna(False).astype(bool)
     frame = frame[keep.to_numpy()]
     if frame.empty:
@@ -186,11 +235,12 @@ def decision_points(table: pd.DataFrame, *, rows: str = "shot", columns: str = "
     column = _choice_labels(frame, column_kind, column_detail, sport, 1)
     won = frame["hitter_won"].astype("boolean")
     dropped = {}
+    no_column = {"reply": "no reply: the stroke ended the rally", "position": "receiver's position unknown",
+                 "none": "receiver's position unknown"}[column_kind]
     reasons = [
         ("rally winner unknown", won.isna()),
         (f"hitter's {row_kind} unknown", row.isna()),
-        ("no reply: the stroke ended the rally" if column_kind == "reply" else "receiver's position unknown",
-         column.isna()),
+        (no_column, column.isna()),
     ]
     bad = pd.Series(False, index=frame.index)
     for reason, mask in reasons:
@@ -205,6 +255,10 @@ def decision_points(table: pd.DataFrame, *, rows: str = "shot", columns: str = "
         "stroke": frame["stroke"].to_numpy()[good],
         "hitter": frame["hitter"].astype("string").to_numpy()[good],
         "opponent": frame["opponent"].astype("string").to_numpy()[good],
+        "phase": frame["phase"].astype("string").to_numpy()[good],
+        "incoming": frame["incoming"].astype("string").to_numpy()[good],
+        "incoming_shot": frame["incoming_shot"].astype("string").to_numpy()[good],
+        "state": frame["state"].astype("string").to_numpy()[good],
         "row": row.to_numpy()[good],
         "column": column.to_numpy()[good],
         "won": won.to_numpy(dtype=bool, na_value=False)[good],
@@ -233,6 +287,8 @@ def _natural(label: str):
 def ordered_labels(values, kind: str, detail: str | None, sport: Sport) -> list[str]:
     """Labels present in ``values`` in the sport's order (vocabulary, groups or areas), others after."""
     present = set(pd.Series(values).dropna().astype(str))
+    if kind == "none":
+        return [ANY_REPLY]
     if kind in ("area", "position"):
         order = list(sport.areas)
     elif kind == "shot" or detail == "shot":

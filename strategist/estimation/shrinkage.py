@@ -253,12 +253,31 @@ class Shrinkage:
         return self.posterior.mean
 
 
+def center_trials(counts, target: str) -> np.ndarray:
+    """Trials behind each cell's prior centre (+1 for the pseudo-trial of :func:`prior_center`)."""
+    counts = np.asarray(counts, dtype=float)
+    if target == "row":
+        total = counts.sum(-1, keepdims=True)
+    elif target == "column":
+        total = counts.sum(-2, keepdims=True)
+    else:
+        total = counts.sum(axis=(-2, -1), keepdims=True)
+    return np.broadcast_to(total + 1.0, counts.shape)
+
+
 def shrink(wins, counts, *, target="row", prior="marginal", level: float = 0.95,
-           intervals: bool = True) -> Shrinkage:
+           intervals: bool = True, cap=None) -> Shrinkage:
     """Shrink every cell toward ``target`` (``"row"``, ``"column"``, ``"population"`` or a matrix of prior
-    means) with the strength chosen by ``prior`` (see :func:`parse_prior`)."""
+    means) with the strength chosen by ``prior`` (see :func:`parse_prior`).
+
+    An empirical-Bayes strength is capped cell by cell at the trials behind the cell's centre (``cap``;
+    for a row, column or population target, that target's trials): a prior holds no more information than
+    the data its centre came from, so a cell without data keeps the centre's own uncertainty instead of
+    a zero-width interval when the fit pools completely. A ``cap`` passed in applies to any strength.
+    """
     wins, counts = _check_counts(wins, counts)
     spec = parse_prior(prior)
+    explicit_cap = cap is not None
     if spec.mean is not None:
         center = np.full(wins.shape, spec.mean)
     elif isinstance(target, str):
@@ -273,7 +292,12 @@ def shrink(wins, counts, *, target="row", prior="marginal", level: float = 0.95,
     else:
         strength = fit_strength(wins, counts, center, spec.method)
         at_bound = (strength <= STRENGTH_BOUNDS[0] * 1.5) | (strength >= STRENGTH_BOUNDS[1] / 1.5)
-    post = posterior(wins, counts, center, strength, level=level, intervals=intervals)
+        if cap is None and isinstance(target, str):
+            cap = center_trials(counts, target)
+    cell_strength = strength
+    if cap is not None and (explicit_cap or spec.method != "given"):
+        cell_strength = np.minimum(np.asarray(strength, dtype=float)[..., None, None], np.asarray(cap, dtype=float))
+    post = posterior(wins, counts, center, cell_strength, level=level, intervals=intervals)
     if strength.ndim == 0:
         strength, at_bound = float(strength), bool(at_bound)
     return Shrinkage(center=center, strength=strength, method=spec.method, at_bound=at_bound, posterior=post)

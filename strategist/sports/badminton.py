@@ -10,7 +10,7 @@ The server serves from the right service court when their own score is even, els
 
 from __future__ import annotations
 
-from strategist.sports.definition import Sport
+from strategist.sports.definition import DecisionRule, Sport
 
 # English label -> (ShuttleSet label, tactical group, Track-2 class)
 _SHOTS: dict[str, tuple[str, str | None, str | None]] = {
@@ -90,4 +90,12 @@ SPORT = Sport(
         },
     },
     scoring="rally-point scoring: every rally scores a point; a game (set) to 21, best of three",
+    # Serves from either court face the same choices; the return faces the serve's type; a rally stroke
+    # faces the tactical group of the incoming shot.
+    decisions=DecisionRule(
+        serve=(), return_of="shot", rally="group:tactic",
+        zones={"1": "front", "7": "front", "2": "front", "5": "middle", "8": "middle", "6": "middle",
+               "3": "back", "9": "back", "4": "back"},
+        default_payoff={"phase": "rally", "rows": "shot", "columns": "position"},
+    ),
 )

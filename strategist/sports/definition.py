@@ -24,6 +24,37 @@ def _frozen(mapping: Mapping) -> Mapping:
     return MappingProxyType({k: (_frozen(v) if isinstance(v, Mapping) else v) for k, v in mapping.items()})
 
 
+#: What a serve state can be told apart by: the side served from, and which serve of the point it is.
+SERVE_KEYS = ("court_side", "serve")
+PHASES = ("serve", "return", "rally")
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """How a sport's decision states are told apart (see :mod:`strategist.data.states`).
+
+    Attributes:
+        serve: what tells serve states apart: any of ``"court_side"`` and ``"serve"`` (first or second).
+        return_of: what the returner faces: the serve's ``"shot"`` type or the ``"area"`` it was aimed at.
+        rally: what a rally stroke faces: the incoming ``"shot"`` or its group (``"group:<grouping>"``).
+        zones: landing area -> zone (e.g. front / middle / back), for states that also say where the
+            incoming shot landed; areas without a zone count as ``"other"``.
+        default_payoff: the payoff matrix a command shows when none is asked for: ``phase``, ``rows``,
+            ``columns`` (e.g. tennis: the serve game, direction by side and serve).
+    """
+
+    serve: tuple[str, ...] = ()
+    return_of: str = "shot"
+    rally: str = "group:tactic"
+    zones: Mapping[str, str] = field(default_factory=dict)
+    default_payoff: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "serve", tuple(self.serve))
+        object.__setattr__(self, "zones", _frozen(self.zones))
+        object.__setattr__(self, "default_payoff", _frozen(self.default_payoff))
+
+
 @dataclass(frozen=True)
 class Sport:
     """A racket sport as configuration.
@@ -42,6 +73,7 @@ class Sport:
         errors: the kinds of failed stroke (``error`` column).
         labels: source -> field -> source label -> English label (how each source spells the vocabulary).
         scoring: one line on how points, games and sets are counted.
+        decisions: how decision states are told apart (:class:`DecisionRule`).
     """
 
     name: str
@@ -55,12 +87,15 @@ class Sport:
     errors: tuple[str, ...]
     labels: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
     scoring: str = ""
+    decisions: "DecisionRule" = None
 
     def __post_init__(self):
         for name in ("groupings", "areas", "endings", "labels"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         object.__setattr__(self, "shots", tuple(self.shots))
         object.__setattr__(self, "serves", frozenset(self.serves))
+        if self.decisions is None:
+            object.__setattr__(self, "decisions", DecisionRule())
         self.check()
 
     # -- consistency -------------------------------------------------------------------------------------
@@ -82,6 +117,21 @@ class Sport:
                 raise ConfigurationError(f"{where}: ending {end!r} -> {role!r}; expected one of {WINNER_ROLES}")
         if len(self.court_sides) != 2 or self.serves_per_point < 1:
             raise ConfigurationError(f"{where}: needs two court sides and at least one serve per point")
+        rule = self.decisions
+        if not isinstance(rule, DecisionRule):
+            raise ConfigurationError(f"{where}: decisions must be a DecisionRule, got {type(rule).__name__}")
+        for key in rule.serve:
+            if key not in SERVE_KEYS:
+                raise ConfigurationError(f"{where}: serve state key {key!r}; expected one of {SERVE_KEYS}")
+        if rule.return_of not in ("shot", "area"):
+            raise ConfigurationError(f"{where}: return_of {rule.return_of!r}; expected 'shot' or 'area'")
+        base, _, grouping = rule.rally.partition(":")
+        if base not in ("shot", "group") or (base == "group" and grouping not in self.groupings):
+            raise ConfigurationError(f"{where}: rally incoming {rule.rally!r}; expected 'shot' or 'group:<grouping>'"
+                                     f" with a grouping of {sorted(self.groupings)}")
+        unknown = sorted(set(rule.zones) - set(self.areas))
+        if unknown:
+            raise ConfigurationError(f"{where}: zones name unknown areas {unknown}")
 
     # -- vocabulary ------------------------------------------------------------------------------------------
     def group(self, shots: pd.Series | Iterable[str], grouping: str) -> pd.Series:

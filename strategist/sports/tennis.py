@@ -9,7 +9,7 @@ court when an even number of points has been played in the game (tiebreaks inclu
 
 from __future__ import annotations
 
-from strategist.sports.definition import Sport
+from strategist.sports.definition import DecisionRule, Sport
 
 # English label -> (MCP letter, stroke family, tactical group, wing)
 _SHOTS: dict[str, tuple[str | None, str | None, str | None, str | None]] = {
@@ -80,4 +80,10 @@ SPORT = Sport(
         },
     },
     scoring="points 0/15/30/40 (stored as 0-3, advantage 4; tiebreak points as counted); games; sets",
+    # The serve game: direction by court side and serve (first or second). The return faces the serve's
+    # direction; a rally stroke faces the tactical group of the incoming shot.
+    decisions=DecisionRule(
+        serve=("court_side", "serve"), return_of="area", rally="group:tactic",
+        default_payoff={"phase": "serve", "rows": "area", "columns": "none"},
+    ),
 )

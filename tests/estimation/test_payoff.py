@@ -39,19 +39,50 @@ def small_table():
     return conform(pd.DataFrame(rows))
 
 
-def test_counts_and_hand_computed_means(small_table):
-    est = estimate_payoff(small_table, prior=(0.5, 4.0), min_count=1)
+# The decision state of every stroke of small_table, by hand (stroke 2 faces the serve; later strokes face
+# the incoming shot's tactical group: net shot and the serves are neutral, lob defence, push attack).
+SMALL_STATES = {
+    "serve": [("m1|1|1", 1), ("m1|1|2", 1), ("m1|1|3", 1), ("m2|1|1", 1)],
+    "return of short service": [("m1|1|1", 2), ("m1|1|2", 2), ("m2|1|1", 2)],
+    "return of long service": [("m1|1|3", 2)],
+    "rally after neutral": [("m1|1|2", 3)],
+    "rally after defence": [("m1|1|1", 3), ("m1|1|2", 4)],
+    "rally after attack": [("m2|1|1", 3)],
+}
+
+
+def test_counts_and_hand_computed_means_per_state(small_table):
     frame = small_table.assign(won=small_table["hitter_won"].astype(bool))
-    for i, shot in enumerate(est.row_labels):
-        for j, area in enumerate(est.column_labels):
-            cell = frame[(frame["shot"] == shot) & (frame["opponent_area"] == area)]
-            assert est.counts[i, j] == len(cell)
-            assert est.wins[i, j] == cell["won"].sum()
-            assert est.mean[i, j] == pytest.approx((cell["won"].sum() + 2.0) / (len(cell) + 4.0), abs=1e-15)
+    for state, strokes in SMALL_STATES.items():
+        est = estimate_payoff(small_table, state=state, prior=(0.5, 4.0), min_count=1)
+        assert est.state == state
+        cells = frame[[(r, s) in strokes for r, s in zip(frame["rally_id"], frame["stroke"])]]
+        for i, shot in enumerate(est.row_labels):
+            for j, area in enumerate(est.column_labels):
+                cell = cells[(cells["shot"] == shot) & (cells["opponent_area"] == area)]
+                assert est.counts[i, j] == len(cell)
+                assert est.wins[i, j] == cell["won"].sum()
+                assert est.mean[i, j] == pytest.approx((cell["won"].sum() + 2.0) / (len(cell) + 4.0), abs=1e-15)
+        assert set(est.row_labels) == set(cells["shot"]) and est.report.points == len(strokes)
+    serve = estimate_payoff(small_table, state="serve", prior=(0.5, 4.0), min_count=1)
     # rows follow the sport's vocabulary order, columns its area order (front 1 7 2, middle 5 8 6, back 3 9 4)
-    assert est.row_labels == ("short service", "long service", "net shot", "lob", "clear", "smash", "push")
-    assert est.column_labels == ("7", "5", "8")
-    assert est.report.points == len(small_table) and est.report.rallies == 4 and est.report.matches == 2
+    assert serve.row_labels == ("short service", "long service") and serve.column_labels == ("7", "8")
+    assert serve.report.rallies == 4 and serve.report.matches == 2
+
+
+def test_serves_never_share_a_matrix_with_rally_shots(small_table, simulated_table):
+    est = estimate_payoff(small_table, prior=(0.5, 4.0))
+    assert est.state == "serve" and est.row_labels == ("short service", "long service")
+    assert "spans 6 decision states" in est.report.state_note
+    assert dict(est.report.states) == {s: len(v) for s, v in SMALL_STATES.items()}
+    sport_serves = {"short service", "long service"}
+    for state, _ in estimate_payoff(simulated_table).report.states:
+        rows = set(estimate_payoff(simulated_table, state=state).row_labels)
+        assert rows <= sport_serves if state == "serve" else not rows & sport_serves, state
+    after_smash = estimate_payoff(simulated_table, context="previous=smash")
+    assert after_smash.state == "rally after smash" and after_smash.report.state_note is None
+    with pytest.raises(EstimationError, match="no decision points in state 'rally after teapot'"):
+        estimate_payoff(small_table, state="rally after teapot")
 
 
 def test_reply_columns_pair_each_stroke_with_the_next(small_table):
@@ -99,11 +130,14 @@ def test_sparse_cells_are_reported_and_the_prior_rule_replaces_them(small_table)
 
 
 def test_rare_actions_can_be_left_out_and_are_reported(small_table):
-    est = estimate_payoff(small_table, min_action_count=3)
-    assert est.row_labels == ("short service", "smash") and est.column_labels == ("5", "8")
-    assert est.report.dropped_rows == ("long service", "net shot", "lob", "clear", "push")
-    assert est.report.dropped_columns == ("7",)  # the receiver stood at 7 twice
-    assert est.counts.sum() == 5
+    est = estimate_payoff(small_table, state="serve", min_action_count=2)
+    assert est.row_labels == ("short service",) and est.column_labels == ("8",)
+    assert est.report.dropped_rows == ("long service",) and est.report.unobserved_rows == (("long service", 1),)
+    assert est.report.dropped_columns == ("7",)  # the receiver stood at 7 once
+    assert est.counts.sum() == 2 and est.row_counts == (3,) and est.column_counts == (3,)
+    flagged = estimate_payoff(small_table, state="serve", min_action_count=2, include_unobserved=True)
+    assert flagged.row_labels == ("short service", "long service") and flagged.flagged_rows == ("long service",)
+    assert any("kept but flagged" in line for line in flagged.report.lines())
 
 
 def test_player_cells_shrink_toward_the_population_matrix(simulated_table):
@@ -111,14 +145,19 @@ def test_player_cells_shrink_toward_the_population_matrix(simulated_table):
                           player_prior=25.0)
     pop = est.population
     assert pop is not None and pop.row_labels == est.row_labels and pop.column_labels == est.column_labels
-    by_hand = (est.wins + 25.0 * pop.mean) / (est.counts + 25.0)
+    # the given strength, capped by the population cell's own posterior trials
+    strength = np.minimum(25.0, pop.alpha + pop.beta)
+    by_hand = (est.wins + strength * pop.mean) / (est.counts + strength)
     np.testing.assert_allclose(est.mean, by_hand, rtol=1e-12)
-    sub = simulated_table[(simulated_table["hitter"] == "Astrid NORDVIK")
-                          & (simulated_table["opponent"] == "Bao Thanh LE")]
+    from strategist.data.states import annotate_states
+
+    states = annotate_states(simulated_table)
+    sub = states[(states["hitter"] == "Astrid NORDVIK") & (states["opponent"] == "Bao Thanh LE")
+                 & (states["state"] == est.state)]
     assert est.report.strokes == sub["hitter_won"].notna().sum()
     assert est.report.population_points == pop.counts.sum()
     strokes = estimate_payoff(simulated_table, hitter="Astrid NORDVIK", opponent="Bao Thanh LE", rows="group",
-                              unit="stroke")
+                              unit="stroke", state=est.state, include_unobserved=True)
     assert strokes.counts.sum() == sub["hitter_won"].notna().sum()
 
 
@@ -126,12 +165,11 @@ def test_a_rally_counts_once_per_cell_and_hitter(small_table):
     extra = _rally("m3", 1, [("short service", "7", "8"), ("lob", "9", "8"), ("smash", "5", "5"), ("lob", "3", "8"),
                              ("smash", "6", "5")], False)
     table = conform(pd.concat([small_table, pd.DataFrame(extra)], ignore_index=True))
-    by_rally = estimate_payoff(table, prior=(0.5, 4.0), min_count=1)
-    by_stroke = estimate_payoff(table, prior=(0.5, 4.0), min_count=1, unit="stroke")
+    by_rally = estimate_payoff(table, prior=(0.5, 4.0), min_count=1, state="rally after defence")
+    by_stroke = estimate_payoff(table, prior=(0.5, 4.0), min_count=1, unit="stroke", state="rally after defence")
     i, j = by_rally.row_labels.index("smash"), by_rally.column_labels.index("5")
     assert by_stroke.counts[i, j] == by_rally.counts[i, j] + 1  # m3's two smashes against 5 are one rally
-    # and Bea's two lobs against 8
-    assert by_rally.report.strokes == len(table) and by_rally.report.points == len(table) - 2
+    assert by_rally.report.strokes == 4 and by_rally.report.points == 3
 
 
 def test_a_pairing_with_few_rallies_stays_near_the_population(simulated_table):
@@ -209,14 +247,41 @@ def test_mixed_sports_and_missing_columns_are_rejected(small_table):
 
 @pytest.mark.realdata
 def test_shuttleset_all_players_matrix_builds_and_solves(shared_data):
-    load = pytest.importorskip("strategist.data.load")
+    from strategist.data import load
+
     loaded = load.load_rallies(shared_data / "badminton_shuttleset" / "strokes.csv.gz")
     table = loaded[0] if isinstance(loaded, tuple) else getattr(loaded, "table", loaded)
     est = estimate_payoff(table, rows="group", columns="position", context="stroke=2+")
-    assert est.report.strokes > 70_000 and est.report.matches == 94
+    assert est.state == "rally after neutral" and est.report.matches == 94
+    assert 20_000 < est.report.strokes < 40_000
     assert est.solve().duality_gap < 1e-7
     shots = estimate_payoff(table, context="previous=smash")
     assert "return net" in shots.row_labels
     assert 0.0 < shots.solve().value < 1.0
     player = estimate_payoff(table, hitter="Kento MOMOTA", opponent="CHOU Tien Chen", rows="group")
     assert player.report.points > 0 and np.isfinite(player.solve().value)
+
+
+def test_a_cell_without_data_shows_the_prior_interval_never_zero_width():
+    from scipy import stats
+
+    # every cell wins half the time, so empirical Bayes pools completely (strength at its bound); no smash
+    # ever met a receiver standing at "7", so that cell has no data
+    table = game_table(np.full((2, 2), 0.5), [0.5, 0.5], [0.5, 0.5], 4000, seed=1)
+    table = table[~((table["shot"] == "smash") & (table["opponent_area"] == "7"))].reset_index(drop=True)
+    pop = estimate_payoff(table)
+    i, j = pop.row_labels.index("smash"), pop.column_labels.index("7")
+    assert pop.report.strength_at_bound and pop.counts[i, j] == 0 and pop.no_data[i, j]
+    # the prior of the empty cell holds the trials behind its centre (the smash row's rate), no more
+    s, c = pop.counts[i].sum() + 1.0, pop.center[i, j]
+    lo, hi = stats.beta.ppf([0.025, 0.975], s * c, s * (1 - c))
+    assert (pop.lower[i, j], pop.upper[i, j]) == pytest.approx((lo, hi), abs=1e-12)
+    assert pop.upper[i, j] - pop.lower[i, j] > 0.02
+    assert pop.frame("cells").iloc[i, j].endswith(" 0*") and pop.to_dict()["no_data"][i][j] is True
+    # a player's empty cell is never surer than the population cell it shrinks toward
+    ann = estimate_payoff(table, hitter="Ann", include_unobserved=True)
+    s = min(ann.strength, ann.population.alpha[i, j] + ann.population.beta[i, j])
+    c = ann.population.mean[i, j]
+    lo, hi = stats.beta.ppf([0.025, 0.975], s * c, s * (1 - c))
+    assert ann.counts[i, j] == 0 and (ann.lower[i, j], ann.upper[i, j]) == pytest.approx((lo, hi), abs=1e-12)
+    assert ann.upper[i, j] - ann.lower[i, j] >= pop.upper[i, j] - pop.lower[i, j] > 0

@@ -1,0 +1,169 @@
+"""Decision states: the moment of a rally a stroke is chosen in, so that a matrix only holds real options.
+
+A stroke's state is its **phase** and what it **faces**:
+
+* ``serve``: the rally's first stroke (tennis: either serve of the point). Serve states are told apart by
+  the sport's serve keys (tennis: court side and first or second serve; badminton: none).
+* ``return``: the receiver's first stroke. It faces the serve's type (badminton: short or long service)
+  or the serve's direction (tennis: wide, body, T).
+* ``rally``: every later stroke. It faces the incoming shot's group (default ``tactic``: attack, neutral,
+  defence) or the incoming shot itself, and optionally the zone it landed in (front, middle, back).
+
+Serves never share a state with rally shots, and a tennis second serve is its own state, struck by the
+same player after a fault — the **reply** to a stroke is the *opponent's* next stroke, never the
+hitter's own second serve. The rules are configuration of each sport (:class:`~strategist.sports.
+definition.DecisionRule`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from strategist.errors import DataFormatError
+from strategist.sports import Sport, get_sport
+from strategist.sports.definition import PHASES
+
+#: Columns :func:`annotate_states` adds to a canonical table.
+STATE_COLUMNS = ("phase", "incoming", "incoming_shot", "incoming_zone", "serve_attempt", "reply_shot",
+                 "reply_area", "state")
+ORDINAL = {1: "1st", 2: "2nd", 3: "3rd"}
+
+
+@dataclass(frozen=True)
+class StateKey:
+    """One decision state: phase, what the stroke faces, and (optionally) where the incoming shot landed."""
+
+    phase: str
+    incoming: str = ""
+    zone: str = ""
+
+    @property
+    def label(self) -> str:
+        return state_label(self.phase, self.incoming, self.zone)
+
+
+def state_label(phase: str, incoming: str, zone: str = "") -> str:
+    """Readable name of a state: ``serve``, ``serve (deuce, 2nd)``, ``return of short service``,
+    ``rally after attack``, ``rally after smash to back``."""
+    if phase == "serve":
+        text = "serve" + (f" ({incoming})" if incoming else "")
+    elif phase == "return":
+        text = "return" + (f" of {incoming}" if incoming else "")
+    else:
+        text = "rally" + (f" after {incoming}" if incoming else "")
+    return text + (f" to {zone}" if zone else "")
+
+
+def _sport_of(table: pd.DataFrame, sport) -> Sport:
+    if sport is not None:
+        return get_sport(sport)
+    sports = table["sport"].dropna().unique() if "sport" in table else []
+    if len(sports) != 1:
+        raise DataFormatError(f"cannot tell the sport of the table (sports {sorted(map(str, sports))}); pass sport=",
+                              field="sport")
+    return get_sport(str(sports[0]))
+
+
+def _next_by_other(frame: pd.DataFrame, column: str, horizon: int) -> pd.Series:
+    """Value of ``column`` at the next stroke of the same rally hit by the *other* player (NA if none)."""
+    out = pd.Series(pd.NA, index=frame.index, dtype="object")
+    found = pd.Series(False, index=frame.index)
+    for k in range(1, horizon + 1):
+        same_rally = (frame["rally_id"].shift(-k) == frame["rally_id"]).fillna(False).to_numpy(bool)
+        other = (frame["hitter"].shift(-k) != frame["hitter"]).fillna(False).to_numpy(bool)
+        take = same_rally & other & ~found.to_numpy()
+        out[take] = frame[column].shift(-k)[take]
+        found |= take
+    return out
+
+
+def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None,
+                    zones: bool = False) -> pd.DataFrame:
+    """The canonical ``table`` sorted by rally and stroke, with the decision state of every stroke.
+
+    Added columns: ``phase``; ``incoming`` (what the stroke faces at the state's level: serve keys, the
+    serve's type or direction, the incoming shot's group or shot); ``incoming_shot`` (the previous
+    stroke's shot); ``incoming_zone`` (where that shot landed, when ``zones``); ``serve_attempt`` (1, 2
+    for serves, NA otherwise); ``reply_shot`` and ``reply_area`` (the opponent's next stroke); ``state``
+    (the label). ``rally`` overrides the sport's rally rule (``"shot"`` or ``"group:<grouping>"``).
+    """
+    sport = _sport_of(table, sport)
+    rule = sport.decisions
+    rally_rule = rally or rule.rally
+    base, _, grouping = rally_rule.partition(":")
+    if base not in ("shot", "group") or (base == "group" and grouping not in sport.groupings):
+        raise DataFormatError(f"rally states by {rally_rule!r}: expected 'shot' or 'group:<grouping>' with a "
+                              f"grouping of {sorted(sport.groupings)}", field="rally")
+    frame = table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True)
+    same_prev = (frame["rally_id"].shift(1) == frame["rally_id"]).fillna(False).to_numpy(bool)
+    shot = frame["shot"].astype("string")
+    is_serve = shot.isin(sorted(sport.serves)).fillna(False).to_numpy(bool)
+    prev_shot = shot.shift(1).where(same_prev)
+    prev_serve = np.r_[False, is_serve[:-1]] & same_prev
+    prev_other = (frame["hitter"].shift(1) != frame["hitter"]).fillna(True).to_numpy(bool)
+
+    phase = np.where(is_serve, "serve", np.where(prev_serve & prev_other, "return", "rally"))
+    # a serve hit after the same player's serve (a second serve) is a serve; the first stroke of the
+    # other player after a serve is the return
+    attempt = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    if is_serve.any():
+        serves = pd.Series(is_serve.astype(int), index=frame.index)
+        attempt[is_serve] = serves.groupby(frame["rally_id"].to_numpy()).cumsum()[is_serve].astype("Int64")
+
+    incoming = pd.Series("", index=frame.index, dtype="object")
+    serve_rows = phase == "serve"
+    if rule.serve and serve_rows.any():
+        parts = []
+        if "court_side" in rule.serve:
+            parts.append(frame["court_side"].astype("string").fillna("side unknown"))
+        if "serve" in rule.serve:
+            parts.append(attempt.map(lambda a: f"{ORDINAL.get(int(a), a)} serve" if pd.notna(a) else "serve"))
+        joined = parts[0].astype(str)
+        for extra in parts[1:]:
+            joined = joined + ", " + extra.astype(str)
+        incoming[serve_rows] = joined[serve_rows]
+    ret = phase == "return"
+    if ret.any():
+        if rule.return_of == "area":
+            faced = frame["landing_area"].astype("string").shift(1).where(same_prev)
+            faced = faced.fillna("unknown direction").astype(str).map(lambda a: f"{a} serve" if a else a)
+        else:
+            faced = prev_shot.fillna("unknown serve").astype(str)
+        incoming[ret] = faced[ret]
+    rall = phase == "rally"
+    if rall.any():
+        if base == "shot":
+            faced = prev_shot
+        else:
+            faced = sport.group(prev_shot.astype("string"), grouping)
+        incoming[rall] = faced.astype("string").fillna("unknown").astype(str)[rall]
+
+    zone = pd.Series("", index=frame.index, dtype="object")
+    if zones:
+        landed = frame["landing_area"].astype("string").shift(1).where(same_prev)
+        mapped = landed.map(dict(rule.zones)).astype("string")
+        zone[~serve_rows] = mapped.fillna("other").astype(str)[~serve_rows]
+
+    out = frame.copy()
+    out["phase"] = pd.Series(phase, index=frame.index, dtype="string")
+    out["incoming"] = incoming.astype("string")
+    out["incoming_shot"] = prev_shot.astype("string")
+    out["incoming_zone"] = zone.astype("string")
+    out["serve_attempt"] = attempt
+    out["reply_shot"] = _next_by_other(frame, "shot", sport.serves_per_point + 1).astype("string")
+    out["reply_area"] = _next_by_other(frame, "landing_area", sport.serves_per_point + 1).astype("string")
+    labels = [state_label(p, i, z) for p, i, z in zip(phase, incoming.astype(str), zone.astype(str))]
+    out["state"] = pd.Series(labels, index=frame.index, dtype="string")
+    return out
+
+
+def state_counts(annotated: pd.DataFrame, *, by=("state",)) -> pd.DataFrame:
+    """Strokes per state (and per ``by`` columns), most frequent first, with the phase."""
+    by = list(by)
+    counts = annotated.groupby(by + ["phase"], sort=False, observed=True).size().rename("strokes").reset_index()
+    order = {p: k for k, p in enumerate(PHASES)}
+    return (counts.assign(_p=counts["phase"].map(order)).sort_values(["_p", "strokes"], ascending=[True, False])
+            .drop(columns="_p").reset_index(drop=True))
