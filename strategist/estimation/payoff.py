@@ -44,7 +44,7 @@ class EstimateSettings:
     player_prior: PriorSpec = field(default_factory=PriorSpec)
     min_count: int = 5
     sparse: str = "shrink"
-    min_action_count: int = 1
+    min_action_count: int = 5
     action_counts: str = "player"
     include_unobserved: bool = False
     level: float = 0.95
@@ -83,7 +83,7 @@ class EstimateReport:
     state: str = ""
     state_note: str | None = None
     states: tuple = ()
-    min_action_count: int = 1
+    min_action_count: int = 5
     action_counts: str = "player"
     unobserved_rows: tuple = ()
     unobserved_columns: tuple = ()
@@ -92,16 +92,17 @@ class EstimateReport:
     def action_lines(self) -> list[str]:
         """Which actions were left out (or kept, flagged) for lack of the player's own data."""
         out = []
-        whose = {"player": "the player's own", "pairing": "this pairing's",
-                 "population": "all players'"}[self.action_counts]
         for side, items in (("hitter", self.unobserved_rows), ("receiver", self.unobserved_columns)):
             if not items:
                 continue
-            listed = ", ".join(f"{label} (n={n})" for label, n in items[:8])
+            whose = {"player": f"by the {side}", "pairing": "in this pairing",
+                     "population": "by all players"}[self.action_counts]
+            listed = ", ".join(f"{label} ({n})" for label, n in items[:8])
             more = f" and {len(items) - 8} more" if len(items) > 8 else ""
-            verb = "kept but flagged (no recommendation rests on them)" if self.included_unobserved else "left out"
-            out.append(f"{side} actions with fewer than {self.min_action_count} of {whose} decision points in "
-                       f"this state, {verb}: {listed}{more}")
+            verb = ("kept and flagged (advice that uses them has too little data behind it)"
+                    if self.included_unobserved else "left out")
+            out.append(f"{side} actions chosen fewer than {self.min_action_count} times {whose} in this state "
+                       f"(times in brackets), {verb}: {listed}{more}")
         return out
 
     def lines(self) -> list[str]:
@@ -182,6 +183,7 @@ class PayoffEstimate:
     population: "PayoffEstimate | None" = field(default=None, repr=False)
     row_counts: tuple = ()
     column_counts: tuple = ()
+    sport: str = ""
     alpha: np.ndarray | None = field(default=None, repr=False)
     beta: np.ndarray | None = field(default=None, repr=False)
     flagged_rows: tuple = ()
@@ -223,7 +225,7 @@ class PayoffEstimate:
     def to_dict(self) -> dict:
         labels = {"rows": list(self.row_labels), "columns": list(self.column_labels)}
         return {
-            **labels, "state": self.state,
+            **labels, "sport": self.sport, "state": self.state,
             "counts": self.counts.astype(int).tolist(), "wins": self.wins.astype(int).tolist(),
             "mean": self.mean.tolist(), "lower": self.lower.tolist(), "upper": self.upper.tolist(),
             "no_data": self.no_data.tolist(), "level": self.level,
@@ -349,7 +351,7 @@ def _load(table) -> pd.DataFrame:
 def estimate_payoff(table, *, hitter: str | None = None, opponent: str | None = None, rows: str = "shot",
                     columns: str = "position", context=None, state: str | None = None, target: str = "row",
                     prior="marginal", player_prior="marginal", min_count: int = 5, sparse: str = "shrink",
-                    min_action_count: int = 1, action_counts: str = "player", include_unobserved: bool = False,
+                    min_action_count: int = 5, action_counts: str = "player", include_unobserved: bool = False,
                     level: float = 0.95, unit: str = "rally", sport=None) -> PayoffEstimate:
     """Estimate the payoff matrix of one rally decision state from a canonical rally table (or a data path).
 
@@ -371,7 +373,7 @@ def estimate_payoff(table, *, hitter: str | None = None, opponent: str | None = 
         min_count: cells with fewer decision points are listed in the report; ``sparse="prior"`` also
             replaces them by their prior mean (``"shrink"``, the default, keeps their shrunken estimate).
         min_action_count: an action enters the game only if it was chosen at least this often in the state
-            (default 1: never recommend what was never played), counted as ``action_counts`` says:
+            (default 5: no recommendation rests on a handful of strokes), counted as ``action_counts`` says:
             ``"player"`` — the hitter's own choices (rows) and the receiver's own answers (columns);
             ``"pairing"`` — within the pairing only; ``"population"`` — all players.
         include_unobserved: keep the actions below ``min_action_count`` in the matrix, flagged
@@ -564,7 +566,7 @@ def _assemble(row_labels, col_labels, wins, counts, shrunk: Shrinkage, settings:
         wins=np.rint(wins).astype(np.int64), mean=post.mean, lower=post.lower, upper=post.upper,
         center=shrunk.center, strength=float(shrunk.strength), level=settings.level, report=report,
         settings=settings, points=points, row_counts=tuple(row_counts), column_counts=tuple(column_counts),
-        alpha=post.alpha, beta=post.beta,
+        alpha=post.alpha, beta=post.beta, sport=dp.sport.name,
         flagged_rows=tuple(r for r, _ in unobserved_rows if r in row_labels),
         flagged_columns=tuple(c for c, _ in unobserved_cols if c in col_labels),
     )

@@ -96,6 +96,6 @@ SPORT = Sport(
         serve=(), return_of="shot", rally="group:tactic",
         zones={"1": "front", "7": "front", "2": "front", "5": "middle", "8": "middle", "6": "middle",
                "3": "back", "9": "back", "4": "back"},
-        default_payoff={"phase": "rally", "rows": "shot", "columns": "position"},
+        default_payoff={"rows": "shot", "columns": "position", "rally_rows": "shot", "rally_columns": "position"},
     ),
 )

@@ -84,6 +84,7 @@ SPORT = Sport(
     # direction; a rally stroke faces the tactical group of the incoming shot.
     decisions=DecisionRule(
         serve=("court_side", "serve"), return_of="area", rally="group:tactic",
-        default_payoff={"phase": "serve", "rows": "area", "columns": "none"},
+        default_payoff={"phase": "serve", "rows": "area", "columns": "none", "rally_rows": "shot",
+                        "rally_columns": "reply"},
     ),
 )

@@ -54,7 +54,7 @@ SMALL_STATES = {
 def test_counts_and_hand_computed_means_per_state(small_table):
     frame = small_table.assign(won=small_table["hitter_won"].astype(bool))
     for state, strokes in SMALL_STATES.items():
-        est = estimate_payoff(small_table, state=state, prior=(0.5, 4.0), min_count=1)
+        est = estimate_payoff(small_table, min_action_count=1, state=state, prior=(0.5, 4.0), min_count=1)
         assert est.state == state
         cells = frame[[(r, s) in strokes for r, s in zip(frame["rally_id"], frame["stroke"])]]
         for i, shot in enumerate(est.row_labels):
@@ -64,14 +64,14 @@ def test_counts_and_hand_computed_means_per_state(small_table):
                 assert est.wins[i, j] == cell["won"].sum()
                 assert est.mean[i, j] == pytest.approx((cell["won"].sum() + 2.0) / (len(cell) + 4.0), abs=1e-15)
         assert set(est.row_labels) == set(cells["shot"]) and est.report.points == len(strokes)
-    serve = estimate_payoff(small_table, state="serve", prior=(0.5, 4.0), min_count=1)
+    serve = estimate_payoff(small_table, min_action_count=1, state="serve", prior=(0.5, 4.0), min_count=1)
     # rows follow the sport's vocabulary order, columns its area order (front 1 7 2, middle 5 8 6, back 3 9 4)
     assert serve.row_labels == ("short service", "long service") and serve.column_labels == ("7", "8")
     assert serve.report.rallies == 4 and serve.report.matches == 2
 
 
 def test_serves_never_share_a_matrix_with_rally_shots(small_table, simulated_table):
-    est = estimate_payoff(small_table, prior=(0.5, 4.0))
+    est = estimate_payoff(small_table, min_action_count=1, prior=(0.5, 4.0))
     assert est.state == "serve" and est.row_labels == ("short service", "long service")
     assert "spans 6 decision states" in est.report.state_note
     assert dict(est.report.states) == {s: len(v) for s, v in SMALL_STATES.items()}
@@ -118,12 +118,12 @@ def test_unknown_winner_and_positions_are_dropped_and_counted(small_table):
 
 
 def test_sparse_cells_are_reported_and_the_prior_rule_replaces_them(small_table):
-    kept = estimate_payoff(small_table, prior=(0.5, 4.0), min_count=2)
+    kept = estimate_payoff(small_table, min_action_count=1, prior=(0.5, 4.0), min_count=2)
     below = {(r, c) for r, c, _ in kept.report.sparse_cells}
     assert below == {(r, c) for i, r in enumerate(kept.row_labels) for j, c in enumerate(kept.column_labels)
                      if kept.counts[i, j] < 2}
     assert any("below the minimum count 2" in line for line in kept.report.lines())
-    prior_rule = estimate_payoff(small_table, prior=(0.5, 4.0), min_count=2, sparse="prior")
+    prior_rule = estimate_payoff(small_table, min_action_count=1, prior=(0.5, 4.0), min_count=2, sparse="prior")
     sparse_mask = kept.counts < 2
     np.testing.assert_allclose(prior_rule.mean[sparse_mask], 0.5)
     np.testing.assert_allclose(prior_rule.mean[~sparse_mask], kept.mean[~sparse_mask])
@@ -137,7 +137,7 @@ def test_rare_actions_can_be_left_out_and_are_reported(small_table):
     assert est.counts.sum() == 2 and est.row_counts == (3,) and est.column_counts == (3,)
     flagged = estimate_payoff(small_table, state="serve", min_action_count=2, include_unobserved=True)
     assert flagged.row_labels == ("short service", "long service") and flagged.flagged_rows == ("long service",)
-    assert any("kept but flagged" in line for line in flagged.report.lines())
+    assert any("kept and flagged" in line for line in flagged.report.lines())
 
 
 def test_player_cells_shrink_toward_the_population_matrix(simulated_table):
@@ -165,8 +165,8 @@ def test_a_rally_counts_once_per_cell_and_hitter(small_table):
     extra = _rally("m3", 1, [("short service", "7", "8"), ("lob", "9", "8"), ("smash", "5", "5"), ("lob", "3", "8"),
                              ("smash", "6", "5")], False)
     table = conform(pd.concat([small_table, pd.DataFrame(extra)], ignore_index=True))
-    by_rally = estimate_payoff(table, prior=(0.5, 4.0), min_count=1, state="rally after defence")
-    by_stroke = estimate_payoff(table, prior=(0.5, 4.0), min_count=1, unit="stroke", state="rally after defence")
+    by_rally = estimate_payoff(table, min_action_count=1, prior=(0.5, 4.0), min_count=1, state="rally after defence")
+    by_stroke = estimate_payoff(table, min_action_count=1, prior=(0.5, 4.0), min_count=1, unit="stroke", state="rally after defence")
     i, j = by_rally.row_labels.index("smash"), by_rally.column_labels.index("5")
     assert by_stroke.counts[i, j] == by_rally.counts[i, j] + 1  # m3's two smashes against 5 are one rally
     assert by_rally.report.strokes == 4 and by_rally.report.points == 3
@@ -178,7 +178,7 @@ def test_a_pairing_with_few_rallies_stays_near_the_population(simulated_table):
     few = simulated_table[~simulated_table["rally_id"].isin(
         simulated_table.loc[simulated_table["hitter"] == "Carmen ORTIZ", "rally_id"])
         | simulated_table["rally_id"].isin(rallies)]
-    sparse = estimate_payoff(few, hitter="Carmen ORTIZ", rows="group")
+    sparse = estimate_payoff(few, hitter="Carmen ORTIZ", rows="group", min_action_count=1)
     assert sparse.report.points <= 25 and sparse.report.player_groups == 8
     gap_sparse = np.abs(sparse.mean - sparse.population.mean).max()
     gap_full = np.abs(full.mean - full.population.mean).max()

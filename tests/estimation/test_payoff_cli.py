@@ -11,8 +11,6 @@ from strategist.cli.main import main
 from strategist.estimation import estimate_payoff
 from strategist.simulate import canonical_table, simulate_matches, write_shuttleset
 
-pytest.importorskip("strategist.data.load")
-
 
 def _run(capsys, *argv):
     code = main(["payoff", *argv])
@@ -24,8 +22,10 @@ def test_default_runs_on_the_demo_and_prints_matrix_report_and_solution(capsys):
     code, out, err = _run(capsys, "--rows", "group", "--context", "stroke=2+")
     assert code == 0 and err == ""
     assert "(simulated demo)" in out and "context: stroke >= 2" in out
-    assert "attack" in out and "n=" in out and "[" in out
+    assert "== State: rally after attack ==" in out and "spans 5 decision states" in out
+    assert "attack" in out and "[" in out and "front, centre" in out  # court areas by name
     assert "decision points:" in out and "Hitter's minimax mix" in out and "Value" in out
+    assert max(map(len, out.splitlines())) <= 100
 
 
 def test_json_agrees_with_the_python_api(capsys, tmp_path):
@@ -34,7 +34,7 @@ def test_json_agrees_with_the_python_api(capsys, tmp_path):
     code, out, _ = _run(capsys, "--data", str(tmp_path / "strokes.csv.gz"), "--rows", "group", "--json")
     assert code == 0
     doc = json.loads(out)
-    direct = estimate_payoff(canonical_table(matches), rows="group")
+    direct = estimate_payoff(canonical_table(matches), rows="group", columns="position")
     np.testing.assert_allclose(doc["estimate"]["mean"], direct.mean, rtol=1e-12)
     assert doc["estimate"]["counts"] == direct.counts.tolist()
     solution = direct.solve()
@@ -72,3 +72,75 @@ def test_bad_requests_exit_2_with_one_line(capsys, argv, message):
     assert code == 2 and out == ""
     assert err.startswith("strategist: error:") and err.count("\n") == 1
     assert message in err
+
+
+def test_every_recommended_action_shows_its_own_count_and_unobserved_actions_are_flagged(capsys):
+    table = canonical_table(simulate_matches(matches=20, seed=0))
+    code, out, _ = _run(capsys, "--player", "Astrid NORDVIK", "--state", "rally after defence", "--json")
+    doc = json.loads(out)
+    direct = estimate_payoff(table, hitter="Astrid NORDVIK", state="rally after defence")
+    mine = table[(table["hitter"] == "Astrid NORDVIK")]
+    from strategist.data.states import annotate_states
+
+    states = annotate_states(table)
+    own = states[(states["hitter"] == "Astrid NORDVIK") & (states["state"] == "rally after defence")
+                 & states["hitter_won"].notna()].drop_duplicates(["rally_id", "shot", "opponent_area"])
+    counts = own["shot"].value_counts()
+    for item in doc["recommendation"]:
+        assert item["count"] == counts[item["action"]] >= 5 and item["flagged"] is False
+    assert set(doc["estimate"]["rows"]) == {s for s in counts.index if counts[s] >= 5} == set(direct.row_labels)
+    assert len(mine) > 0
+    code, out, _ = _run(capsys, "--player", "Astrid NORDVIK", "--state", "rally after defence",
+                        "--min-action-count", "40", "--include-unobserved", "--json")
+    doc = json.loads(out)
+    flagged = {s for s in counts.index if counts[s] < 40}
+    assert set(doc["estimate"]["flagged_rows"]) == flagged and flagged
+    assert all(item["flagged"] == (item["action"] in flagged) for item in doc["recommendation"])
+    code, text, _ = _run(capsys, "--player", "Astrid NORDVIK", "--state", "rally after defence",
+                         "--min-action-count", "40", "--include-unobserved")
+    assert "kept and flagged" in " ".join(text.split()) and "! chosen < 40 times" in text
+
+
+def test_list_states_and_a_named_state(capsys):
+    code, out, _ = _run(capsys, "--list-states")
+    assert code == 0 and "return of short service" in out and "rally after neutral" in out
+    code, out, _ = _run(capsys, "--state", "return of short service")
+    assert code == 0 and "== State: return of short service ==" in out and "spans" not in out
+    code, out, err = _run(capsys, "--state", "rally after teapot")
+    assert code == 2 and "states here:" in err
+
+
+@pytest.mark.realdata
+def test_tennis_default_is_the_serve_game_on_both_tennis_sets(capsys, shared_data):
+    for path in (shared_data / "tennis_slam_pbp", shared_data / "tennis_mcp" / "sample-points-5matches-2015.csv"):
+        code, out, err = _run(capsys, "--data", str(path))
+        assert code == 0, err
+        assert "== State: serve (deuce, 1st serve) ==" in out and "== State: serve (ad, 2nd serve) ==" in out
+        assert "wide" in out and "chi-squared" in out and max(map(len, out.splitlines())) <= 100
+    code, out, _ = _run(capsys, "--data", str(shared_data / "tennis_slam_pbp"), "--json")
+    doc = json.loads(out)
+    assert [d["estimate"]["state"] for d in doc["states"]] == [
+        "serve (deuce, 1st serve)", "serve (ad, 1st serve)", "serve (deuce, 2nd serve)", "serve (ad, 2nd serve)"]
+    assert all(d["estimate"]["columns"] == ["any reply"] for d in doc["states"])
+
+
+@pytest.mark.realdata
+def test_tennis_replies_are_the_opponents_next_stroke(capsys, shared_data):
+    path = shared_data / "tennis_mcp" / "sample-points-5matches-2015.csv"
+    code, out, err = _run(capsys, "--data", str(path), "--rows", "area", "--columns", "reply", "--context",
+                          "stroke=1", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert "serve" not in doc["estimate"]["columns"]  # a second serve is the server's, never a reply
+
+
+@pytest.mark.realdata
+def test_momota_chou_after_a_smash_recommends_only_what_momota_played(capsys, shared_data):
+    code, out, err = _run(capsys, "--data", str(shared_data / "badminton_shuttleset" / "strokes.csv.gz"),
+                          "--player", "Kento MOMOTA", "--opponent", "CHOU Tien Chen", "--context", "previous=smash",
+                          "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["estimate"]["state"] == "rally after smash"
+    assert "push" not in doc["estimate"]["rows"]  # never played by Momota after a smash
+    assert all(item["count"] >= 5 for item in doc["recommendation"])
