@@ -1,8 +1,9 @@
 """Entry point of the ``strategist`` command.
 
 Each sub-command lives in its own module with ``register(subparsers)``; the registered handler receives
-the parsed arguments and returns an exit code. Any :class:`StrategistError` becomes a one-line message on
-stderr and exit code 2.
+the parsed arguments and returns an exit code. Only the module of the command being run is imported, so
+``strategist --help`` and a light command start fast. Any :class:`StrategistError` becomes a one-line
+message on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -11,32 +12,47 @@ import argparse
 import importlib
 import sys
 
+from strategist import __version__
 from strategist.errors import StrategistError
 
-#: Modules that define sub-commands, in the order they appear in ``--help``.
-COMMAND_MODULES = [
-    "strategist.cli.solve",
-    "strategist.cli.data_cmd",
-    "strategist.cli.payoff_cmd",
-]
+#: Sub-command -> (module, one-line help), in the order they appear in ``--help``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "solve": ("strategist.cli.solve", "solve a zero-sum payoff matrix (CSV: first row and column are labels)"),
+    "data": ("strategist.cli.data_cmd", "inspect rally data files"),
+    "payoff": ("strategist.cli.payoff_cmd",
+               "estimate a rally decision's payoff matrix from data, with intervals, and solve it"),
+}
+#: Modules registered eagerly (each defines its own command name); prefer :data:`COMMANDS`.
+COMMAND_MODULES: list[str] = []
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_of(argv: list[str]) -> str | None:
+    """The sub-command named in ``argv`` (its first word that is not an option)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser, with the full arguments of ``command`` only (the others are named, not imported)."""
     parser = argparse.ArgumentParser(prog="strategist", description="What to play in a racket-sport rally.")
+    parser.add_argument("--version", action="version", version=f"strategist {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(sub)
+    for name, (module_name, summary) in COMMANDS.items():
+        if name == command:
+            importlib.import_module(module_name).register(sub)
+        else:
+            sub.add_parser(name, help=summary, add_help=False)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = _command_of(argv)
+    parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()

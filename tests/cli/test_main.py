@@ -1,0 +1,49 @@
+"""The command line entry: lazy sub-commands, --version, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import strategist
+from strategist.cli.main import COMMANDS, main
+
+
+def _modules_after(*argv: str) -> set[str]:
+    """Modules loaded by a fresh interpreter that runs ``strategist ARGV``."""
+    code = ("import sys, contextlib, io\nfrom strategist.cli.main import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n        main(sys.argv[1:])\n    except SystemExit:\n        pass\n"
+            "print('\\n'.join(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True).stdout
+    return set(out.split())
+
+
+@pytest.mark.parametrize("argv", [("--help",), ("--version",), ()])
+def test_help_and_version_import_no_heavy_module(argv):
+    loaded = _modules_after(*argv)
+    assert not {"pandas", "scipy", "torch", "numpy", "strategist.games", "strategist.estimation"} & loaded
+
+
+def test_a_command_imports_only_its_own_module():
+    loaded = _modules_after("data", "--help")
+    assert "strategist.cli.data_cmd" in loaded
+    assert not {"strategist.cli.solve", "strategist.cli.payoff_cmd", "torch"} & loaded
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.strip() == f"strategist {strategist.__version__}"
+
+
+def test_every_command_is_listed_in_help_and_has_its_own_help(capsys):
+    main([])
+    top = capsys.readouterr().out
+    for name in COMMANDS:
+        assert name in top
+        with pytest.raises(SystemExit) as info:
+            main([name, "--help"])
+        assert info.value.code == 0 and f"usage: strategist {name}" in capsys.readouterr().out
