@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import re
+import stat
 import warnings
 import zlib
 from pathlib import Path
@@ -30,13 +31,36 @@ def _open_bytes(path: Path):
     return open(path, "rb")
 
 
+_SPECIAL = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+            (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def check_path(path: Path) -> bool:
+    """True for a folder, False for a regular file; raises :class:`DataFormatError` for a missing path and
+    for anything else (a FIFO, a device such as ``/dev/null``, a socket), told from ``stat`` alone so that
+    nothing is opened (reading a FIFO would block)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise DataFormatError("no such file or folder", path=path) from None
+    except OSError as exc:
+        raise DataFormatError(f"cannot inspect the path ({exc.strerror or exc})", path=path) from None
+    if stat.S_ISDIR(mode):
+        return True
+    if stat.S_ISREG(mode):
+        return False
+    kind = next((name for test, name in _SPECIAL if test(mode)), "not a regular file")
+    raise DataFormatError(f"is {kind}, not a file or folder; expected a CSV file or a folder of them",
+                          path=path)
+
+
 def sniff(path: str | Path) -> bytes:
     """The first bytes of the (decompressed) file; raises :class:`DataFormatError` if it cannot be read,
     is empty, is binary or is not UTF-8 text."""
     path = Path(path)
     if not path.exists():
         raise DataFormatError("no such file", path=path)
-    if path.is_dir():
+    if check_path(path):
         raise DataFormatError("is a folder; expected a CSV file", path=path)
     try:
         with _open_bytes(path) as handle:

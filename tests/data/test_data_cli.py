@@ -75,3 +75,39 @@ def test_real_mcp_sample(mcp_sample_path, capsys):
     assert main(["data", "summary", str(mcp_sample_path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["rallies"], out["matches"], out["players"], out["rejected"]) == (650, 5, 7, 2)
+
+
+def _one_line_exit_2(argv, capsys) -> str:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("strategist: error:") and err.count("\n") == 0 and "Traceback" not in err
+    return err
+
+
+def test_special_files_and_foreign_folders_exit_2_with_one_line(tmp_path, capsys):
+    import os
+    import threading
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "no data files of a known layout" in _one_line_exit_2(["data", "summary", str(empty)], capsys)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.csv").write_text("a,b\n1,2\n")
+    assert "no data files of a known layout" in _one_line_exit_2(["data", "summary", str(other)], capsys)
+    if os.path.exists("/dev/null"):
+        assert "character device" in _one_line_exit_2(["data", "summary", "/dev/null"], capsys)
+    if hasattr(os, "mkfifo"):
+        fifo = tmp_path / "strokes.csv"
+        os.mkfifo(fifo)
+        result = {}
+        worker = threading.Thread(target=lambda: result.update(rc=main(["data", "summary", str(fifo)])),
+                                  daemon=True)
+        worker.start()
+        worker.join(10)
+        if worker.is_alive():  # unblock the reader so the test run can go on, then fail
+            with open(fifo, "w"):
+                pass
+            pytest.fail("reading a FIFO blocked")
+        assert result["rc"] == 2 and "named pipe" in capsys.readouterr().err
