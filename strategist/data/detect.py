@@ -63,6 +63,8 @@ def detect(path, layout: str | None = None) -> tuple[str, list[Path]]:
     if not check_path(path):  # a regular file (FIFOs, devices and sockets raise here, unopened)
         if layout is None:
             layout = layout_of_file(path)
+        if layout is None and shuttleset.track2_hint([path]):
+            raise DataFormatError(f"unrecognised layout: {shuttleset.track2_hint([path])}", path=path)
         if layout is None:
             raise DataFormatError(f"unrecognised layout (columns {header(path)[:8]}...); expected one of: "
                                   + "; ".join(l.description for l in LAYOUTS.values()), path=path)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from strategist.data.cells import blank, to_code, to_flag, to_float, to_int, to_label
 from strategist.data.checks import RallyChecks
-from strategist.data.readcsv import read_strings
+from strategist.data.readcsv import header, read_strings
 from strategist.data.rejections import RejectionReport
 from strategist.data.schema import conform, empty_table
 from strategist.errors import DataFormatError
@@ -96,6 +96,27 @@ def set_files(path: Path) -> list[Path]:
         return own
     return sorted(p for d in sorted(path.iterdir()) if d.is_dir()
                   for p in d.iterdir() if p.is_file() and _SET_FILE.match(p.name))
+
+
+# -- a look-alike strategist does not read ------------------------------------------------------------------
+#: Columns of the CoachAI Track-2 (stroke forecasting) files that ShuttleSet itself does not have.
+TRACK2_COLUMNS = frozenset({"rally_id", "rally_length"})
+TRACK2_GT_COLUMNS = frozenset({"rally_id", "ball_round", "type", "landing_x", "landing_y"})
+TRACK2_HINT = ("this is the CoachAI Track-2 layout (anonymous integer player ids, shot types merged to 10 "
+               "classes, getpoint_player = the match winner), which strategist does not read; load "
+               "ShuttleSet's strokes.csv.gz instead")
+
+
+def track2_hint(files) -> str | None:
+    """:data:`TRACK2_HINT` when any of ``files`` has the header of a CoachAI Track-2 file, else None."""
+    for file in files:
+        try:
+            columns = set(header(file)) if Path(file).is_file() else set()
+        except DataFormatError:
+            continue
+        if TRACK2_COLUMNS <= columns or (TRACK2_GT_COLUMNS <= columns and "player" not in columns):
+            return TRACK2_HINT
+    return None
 
 
 # -- player names -----------------------------------------------------------------------------------------

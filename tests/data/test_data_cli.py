@@ -111,3 +111,13 @@ def test_special_files_and_foreign_folders_exit_2_with_one_line(tmp_path, capsys
                 pass
             pytest.fail("reading a FIFO blocked")
         assert result["rc"] == 2 and "named pipe" in capsys.readouterr().err
+
+
+def test_real_track2_folder_is_refused(shuttleset_dir, capsys):
+    err = _one_line_exit_2(["data", "summary", str(shuttleset_dir / "coachai_track2")], capsys)
+    assert "no usable rally: all 33,612 of 33,612 rows rejected" in err and "CoachAI Track-2 layout" in err
+
+
+def test_header_only_file_exits_2(tmp_path, capsys):
+    path = write_csv(tmp_path / "strokes.csv", [], list(hand_match_rows()[0]))
+    assert "header row but no data rows" in _one_line_exit_2(["data", "summary", str(path)], capsys)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from strategist.data.load import load_rallies
-from strategist.errors import ConfigurationError, DataFormatError, StrategistError
+from strategist.errors import ConfigurationError, DataFormatError, NoUsableDataError, StrategistError
 
 from .builders import HAND_NAMES, SHUTTLESET_COLUMNS, hand_match_rows, write_csv, write_match_file
 
@@ -107,10 +107,46 @@ def test_missing_required_column_tennis(tmp_path, strict):
         load_rallies(pbp, strict=strict)
 
 
-def test_header_only_file_gives_an_empty_table(tmp_path):
+@pytest.mark.parametrize("strict", [False, True])
+def test_header_only_file_has_no_usable_rally(tmp_path, strict):
     path = write_csv(tmp_path / "s.csv", [], SHUTTLESET_COLUMNS)
-    table, report = load_rallies(path)
-    assert len(table) == 0 and report.ok
+    with pytest.raises(NoUsableDataError, match="no usable rally: the file has a header row but no data rows") \
+            as caught:
+        load_rallies(path, strict=strict)
+    assert caught.value.path == path
+
+
+def test_every_rally_rejected_is_an_error_with_the_counts(tmp_path):
+    rows = [dict(r, type="bogus") if r["rally"] != "6" else dict(r, player="C") for r in hand_match_rows()]
+    path = write_csv(tmp_path / "s.csv", rows)
+    with pytest.raises(NoUsableDataError) as caught:
+        load_rallies(path)
+    message = str(caught.value)
+    assert "no usable rally: all 17 of 17 rows rejected (6 rallies; unknown shot type: 5, bad player label: 1)" \
+        in message and "Track-2" not in message
+    # one good rally is enough to load
+    rows[0:3] = hand_match_rows()[0:3]
+    assert load_rallies(write_csv(tmp_path / "s.csv", rows)).rejections.rallies_rejected == 5
+
+
+TRACK2_HEADER = ("rally,ball_round,time,frame_num,roundscore_A,roundscore_B,player,type,aroundhead,backhand,"
+                 "landing_height,landing_area,landing_x,landing_y,lose_reason,getpoint_player,player_location_area,"
+                 "player_location_x,player_location_y,opponent_location_area,opponent_location_x,"
+                 "opponent_location_y,set,match_id,rally_id,rally_length")
+
+
+def test_coachai_track2_files_are_named_as_such(tmp_path):
+    given = tmp_path / "train.csv"
+    given.write_text(TRACK2_HEADER + "\n"
+                     "1,1,00:06:00,10827,1,0,0,short service,0.0,1,2.0,7,0.77,0.51,,,8,170.8,308.9,8,236.7,675.2,1,1,0,2\n"
+                     "1,2,00:06:01,10849,1,0,1,net shot,0.0,0,2.0,7,0.08,-0.23,out,0.0,8,208.7,594.3,8,176.8,318.4,1,1,0,2\n")
+    with pytest.raises(NoUsableDataError, match=r"all 2 of 2 rows rejected .*bad player label: 1.*CoachAI Track-2 "
+                                                r"layout .* which strategist does not read"):
+        load_rallies(given)
+    gt = tmp_path / "val_gt.csv"
+    gt.write_text("rally_id,ball_round,type,landing_x,landing_y\n0,5,net shot,0.1,0.2\n")
+    with pytest.raises(DataFormatError, match="unrecognised layout: this is the CoachAI Track-2 layout"):
+        load_rallies(gt)
 
 
 def test_wrong_sport_or_layout(good_file, tmp_path):
