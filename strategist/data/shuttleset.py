@@ -172,10 +172,7 @@ def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, pa
     key = np.where(has_key, (raw["match_id"] + "|" + raw["set"] + "|" + raw["rally"]).to_numpy(dtype=object), "")
     checks = RallyChecks(raw, pd.Series(key), path=path, strict=strict, report=report)
     for item in too_long:
-        row, fields, rally = item[:3]
-        checks.fail_rows([row], [rally], "wrong number of fields", "as many fields as the header has",
-                         [fields["_extra"]],
-                         path=item[3] if len(item) > 3 else None)
+        checks.fail_field_counts([item[:3]], path=item[3] if len(item) > 3 else None)
 
     for column in ("match_id", "set", "rally", "ball_round", "player", "type", "roundscore_A", "roundscore_B"):
         checks.fail(blank(raw[column]), "missing value", column, "a value on every stroke")
@@ -240,6 +237,15 @@ def _group_differs(code: np.ndarray, values: np.ndarray, rows: np.ndarray) -> np
     return out
 
 
+def _first_in_group(codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The first true entry of ``mask`` in each run of equal ``codes`` (``codes`` grouped contiguously)."""
+    out = np.zeros(len(mask), bool)
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        out[idx[np.r_[True, codes[idx][1:] != codes[idx][:-1]]]] = True
+    return out
+
+
 def _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks: RallyChecks,
                        report: RejectionReport) -> None:
     """Rows repeating another row of the same stroke in every column read are dropped; conflicting stroke
@@ -255,28 +261,34 @@ def _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks
         first = int(raw["_row"].to_numpy()[copy][0])
         if checks.strict:
             checks.offer(DataFormatError("row repeats an earlier row of the same stroke; expected one row per "
-                                         "stroke", path=checks.path, row=first, field="ball_round"))
+                                         "stroke", path=checks.path, line=first, field="ball_round"), across=True)
         checks.copies |= copy  # dropped without rejecting the rally: the original row is kept
         report.note(f"{int(copy.sum())} row(s) repeating an earlier row of the same stroke were dropped "
-                    f"(first: row {first})")
+                    f"(first: line {first})")
     remaining = same_stroke & ~copy
     conflict = np.zeros(len(raw), bool)
     conflict[remaining] = pairs.loc[remaining].duplicated(keep=False).to_numpy()
-    checks.fail(conflict, "duplicate stroke number", "ball_round", "each stroke number once per rally")
+    checks.fail(conflict, "duplicate stroke number", "ball_round", "each stroke number once per rally", across=True)
     rows = valid & ~copy & checks.unmarked()
-    if rows.any():
-        numbers = pd.Series(pairs["stroke"].to_numpy()[rows]).groupby(code[rows])
-        runs = ((numbers.transform("min") == 1) & (numbers.transform("max") == numbers.transform("size"))).to_numpy()
+    if rows.any():  # the row after a gap: the first whose stroke number is not its rank in the rally
+        index = np.flatnonzero(rows)
+        numbers = pairs["stroke"].to_numpy()[index]
+        order = np.lexsort((numbers, code[index]))
+        index, numbers, codes = index[order], numbers[order], code[index][order]
+        starts = np.r_[True, codes[1:] != codes[:-1]]
+        rank = np.arange(len(index)) - np.maximum.accumulate(np.where(starts, np.arange(len(index)), 0)) + 1
+        first_off = _first_in_group(codes, numbers != rank)
         gap = np.zeros(len(raw), bool)
-        gap[rows] = ~runs
-        checks.fail(gap, "strokes missing from the rally", "ball_round", "stroke numbers 1, 2, 3, ... without gaps")
+        gap[index[first_off]] = True
+        checks.fail(gap, "strokes missing from the rally", "ball_round", "stroke numbers 1, 2, 3, ... without gaps",
+                    across=True)
     rows = valid & ~copy & checks.unmarked()
     for values, column in ((score_a, "roundscore_A"), (score_b, "roundscore_B")):
         checks.fail(_group_differs(code, values.fillna(-1).to_numpy(), rows & values.notna().to_numpy()),
                     "score changes within the rally",
-                    column, "the same set score on every row of the rally")
+                    column, "the same set score on every row of the rally", across=True)
     checks.fail(_group_differs(code, point, rows & (point >= 0)), "two different rally winners",
-                "getpoint_player", "one winner per rally")
+                "getpoint_player", "one winner per rally", across=True)
 
 
 def _scores_before(code, usable, match_id, set_no, rally, score_a, score_b, point):

@@ -41,7 +41,7 @@ def test_text_report_shows_rejections(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "matches 1   players 2   rallies 5" in text
     assert "rejected: 1 rallies (4 of 17 rows)" in text and "unknown shot type" in text
-    assert "row 6, field 'type': got 'not a shot'" in text
+    assert "line 6, field 'type': got 'not a shot'" in text
     assert "Ann ALPHA" in text and "short service" in text
     assert main(["data", "summary", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["rejected"] == 1
@@ -53,7 +53,7 @@ def test_strict_and_missing_files_exit_2_with_one_line(tmp_path, capsys):
     path = write_csv(tmp_path / "strokes.csv", rows)
     assert main(["data", "summary", str(path), "--strict"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "row 6" in err and "ball_round" in err
+    assert err.count("\n") == 0 and "line 6" in err and "ball_round" in err
     assert main(["data", "summary", str(tmp_path / "absent.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
     assert main(["data", "summary", str(path), "--sport", "tennis"]) == 2

@@ -230,8 +230,61 @@ def test_row_numbers_count_blank_lines_and_long_rows(tmp_path, clean):
     assert long_row.row == 7 and long_row.rally == f"{rows[4]['match_id']}|1|2"
     assert report.rallies_rejected == 2
     assert set(table["rally_id"]) == set(clean["rally_id"]) - {long_row.rally, f"{rows[9]['match_id']}|1|5"}
-    with pytest.raises(DataFormatError, match=r"row 7\b.*fields"):
+    with pytest.raises(DataFormatError, match=r"line 7\b.*line 7 has 35 fields, expected 33"):
         load_rallies(path, strict=True)
+
+
+def test_a_bad_set_mid_rally_is_blamed_on_its_own_line_and_field(tmp_path, clean):
+    """Rally 2 of set 1 is data rows 3-6 (lines 5-8); its stroke 3 (line 7) gets a junk ``set``."""
+    rows = _with(hand_match_rows(), 5, set="2x")
+    write_match_file(tmp_path / "matches.csv", HAND_NAMES)
+    path = write_csv(tmp_path / "strokes.csv", rows)
+    table, report = load_rallies(path)
+    assert report.counts == {"bad set number": 1, "strokes missing from the rally": 1}
+    assert (report.examples["bad set number"][0].row, report.examples["bad set number"][0].field) == (7, "set")
+    gap = report.examples["strokes missing from the rally"][0]  # the stroke after the gap, not the serve
+    assert (gap.row, gap.value) == (8, "4.0")
+    with pytest.raises(DataFormatError, match=r"strokes\.csv, line 7, field 'set': bad set number: got '2x'"):
+        load_rallies(path, strict=True)
+    # with the rally's last stroke moved before the bad row, the gap lies earlier in the file than the bad
+    # value; strict mode still names the bad value, the cause
+    moved = rows[:3] + [rows[6]] + rows[3:6] + rows[7:]
+    path = write_csv(tmp_path / "strokes.csv", moved)
+    with pytest.raises(DataFormatError, match=r"line 8, field 'set': bad set number"):
+        load_rallies(path, strict=True)
+
+
+def test_a_short_row_is_a_wrong_number_of_fields_not_a_missing_value(tmp_path, clean):
+    rows = hand_match_rows()
+    write_match_file(tmp_path / "matches.csv", HAND_NAMES)
+    path = write_csv(tmp_path / "strokes.csv", rows)
+    lines = path.read_text().splitlines()
+    lines[4] = ",".join(lines[4].split(",")[:20])  # data row 4 (line 5, rally 2's serve) cut to 20 fields
+    path.write_text("\n".join(lines) + "\n")
+    table, report = load_rallies(path)
+    assert report.counts == {"wrong number of fields": 1} and report.rallies_rejected == 1
+    example = report.examples["wrong number of fields"][0]
+    assert (example.row, example.value, example.rally) == (5, "20 fields", f"{rows[3]['match_id']}|1|2")
+    assert "line 5: got '20 fields', expected 33 fields, as in the header" in str(example)
+    assert set(table["rally_id"]) == set(clean["rally_id"]) - {example.rally}
+    with pytest.raises(DataFormatError, match=r"line 5: wrong number of fields: line 5 has 20 fields, expected 33"):
+        load_rallies(path, strict=True)
+
+
+def test_line_numbers_count_line_breaks_inside_quoted_cells(tmp_path):
+    rows = _with(hand_match_rows(), 2, win_reason="landed\nin")  # data row 2 spans lines 4-5
+    rows = _with(rows, 9, type="bogus")  # data row 9: line 11 without the quoted break, 12 with it
+    write_match_file(tmp_path / "matches.csv", HAND_NAMES)
+    path = write_csv(tmp_path / "strokes.csv", rows)
+    assert path.read_text().count("\n") == len(rows) + 2
+    _, report = load_rallies(path)
+    assert report.examples["unknown shot type"][0].row == 12
+    lines = path.read_text().split("\n")
+    lines[13] += ",surplus"  # data row 11 (line 14) has a field too many
+    path.write_text("\n".join(lines))
+    _, report = load_rallies(path)
+    assert report.examples["wrong number of fields"][0].row == 14
+    assert report.examples["unknown shot type"][0].row == 12
 
 
 def test_mcp_bad_code_and_bad_values(tmp_path):
@@ -247,7 +300,7 @@ def test_mcp_bad_code_and_bad_values(tmp_path):
     assert sorted(table["rally"].unique()) == [1, 3, 5]
     assert report.counts == {"malformed shot code": 1, "bad Svr": 1}
     assert report.examples["malformed shot code"][0].field == "2nd"
-    with pytest.raises(DataFormatError, match=r"points\.csv, row 3, field '2nd'"):
+    with pytest.raises(DataFormatError, match=r"points\.csv, line 3, field '2nd'"):
         load_rallies(path, strict=True)
     # a winner that contradicts the codes
     rows = list(MCP_ROWS)
@@ -329,6 +382,6 @@ def test_report_reads_as_text_and_as_a_dict(tmp_path):
     text = str(report).splitlines()
     assert text[0] == "rejected: 1 rallies (4 of 17 rows)"
     assert text[1].split() == ["1", "unknown", "shot", "type"]
-    assert "row 6, field 'type': got 'bogus', expected" in text[2]
+    assert "line 6, field 'type': got 'bogus', expected" in text[2]
     as_dict = report.to_dict()
     assert as_dict["counts"] == {"unknown shot type": 1} and as_dict["examples"]["unknown shot type"][0]["row"] == 6

@@ -186,7 +186,7 @@ def test_real_labels_and_players(shuttleset, shuttleset_raw, shuttleset_dir):
 
 
 def test_real_strict_mode_names_the_problem(shuttleset_dir):
-    with pytest.raises(DataFormatError, match=r"strokes\.csv\.gz, row \d+, field"):
+    with pytest.raises(DataFormatError, match=r"strokes\.csv\.gz, line \d+, field"):
         load_rallies(shuttleset_dir / "strokes.csv.gz", strict=True)
 
 
