@@ -216,7 +216,9 @@ def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, pa
     _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks, report)
     keep = checks.keep()
     usable = has_key & set_no.notna().to_numpy() & rally.notna().to_numpy() & ~bad_a & ~bad_b
-    before_a, before_b = _scores_before(code, usable, raw["match_id"], set_no, rally, score_a, score_b, point)
+    before_a, before_b, score_notes = _scores_before(code, usable, raw["match_id"], set_no, rally, score_a, score_b,
+                                                     point)
+    _note_score_steps(score_notes, code, keep, raw, point, report)
 
     frame = pd.DataFrame({
         "match_id": raw["match_id"], "set": set_no, "rally": rally, "stroke": stroke, "code": code, "is_a": is_a,
@@ -246,10 +248,26 @@ def _first_in_group(codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def _stray_first_strokes(code: np.ndarray, rows: np.ndarray, stroke: np.ndarray) -> np.ndarray:
+    """Rows (among ``rows``) that repeat stroke 1 as the last row of a rally, after higher stroke numbers:
+    a stray row (ShuttleSet has one). Any other repeated stroke number is left to reject the rally."""
+    out = np.zeros(len(code), bool)
+    index = np.flatnonzero(rows)
+    if not len(index):
+        return out
+    groups = pd.DataFrame({"code": code[index], "stroke": stroke[index]}).groupby("code")["stroke"]
+    ones = groups.transform(lambda s: int((s == 1).sum())).to_numpy()
+    top = groups.transform("max").to_numpy()
+    last = ~pd.Series(code[index]).duplicated(keep="last").to_numpy()  # the rally's last row in the file
+    first_one_before = groups.transform(lambda s: bool((s.to_numpy()[:-1] == 1).any())).to_numpy()
+    out[index] = last & (stroke[index] == 1) & (ones == 2) & (top > 1) & first_one_before
+    return out
+
+
 def _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks: RallyChecks,
                        report: RejectionReport) -> None:
-    """Rows repeating another row of the same stroke in every column read are dropped; conflicting stroke
-    numbers, a gap in the stroke numbers (a lost row), a score that changes within the rally, or two
+    """Rows repeating another row of the same stroke in every column read are dropped, and so is a stray
+    stroke-1 row after the last stroke of a rally (both noted); conflicting stroke numbers, a gap in the stroke numbers (a lost row), a score that changes within the rally, or two
     different recorded winners reject the rally."""
     pairs = pd.DataFrame({"code": code, "stroke": stroke.fillna(-1).to_numpy()})
     same_stroke = valid & pairs.duplicated(keep=False).to_numpy()
@@ -265,6 +283,19 @@ def _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks
         checks.copies |= copy  # dropped without rejecting the rally: the original row is kept
         report.note(f"{int(copy.sum())} row(s) repeating an earlier row of the same stroke were dropped "
                     f"(first: line {first})")
+    stray = _stray_first_strokes(code, valid & ~copy, pairs["stroke"].to_numpy())
+    if stray.any():
+        lines = raw["_row"].to_numpy()[stray]
+        keys = pd.Series(np.asarray(checks.key, dtype=object)[stray])
+        shown = ", ".join(f"line {line} ({key})" for line, key in zip(lines[:3], keys[:3]))
+        if checks.strict:
+            checks.offer(DataFormatError("stray row numbered stroke 1 after the end of its rally; expected one "
+                                         "row per stroke", path=checks.path, line=int(lines[0]),
+                                         field="ball_round"), across=True)
+        checks.copies |= stray  # dropped; the rally keeps its real strokes
+        report.note(f"{int(stray.sum())} stray row(s) numbered stroke 1 after the last stroke of their rally were "
+                    f"dropped, the rally kept: {shown}{', ...' if len(lines) > 3 else ''}")
+    copy = copy | stray
     remaining = same_stroke & ~copy
     conflict = np.zeros(len(raw), bool)
     conflict[remaining] = pairs.loc[remaining].duplicated(keep=False).to_numpy()
@@ -291,13 +322,33 @@ def _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks
                 "getpoint_player", "one winner per rally", across=True)
 
 
+def _note_score_steps(notes: dict, code, keep, raw, point, report: RejectionReport) -> None:
+    """Note kept rallies whose recorded winner is not the player the score change credits with the point,
+    and those whose score does not change by one point from the rally before."""
+    kept = set(code[keep].tolist())
+    keys = pd.Series(raw["match_id"] + "|" + raw["set"] + "|" + raw["rally"]).groupby(code).first()
+    for name, what in (("contradicts", "whose getpoint_player contradicts the change of score from the rally "
+                                       "before (kept; the winner is taken from getpoint_player)"),
+                       ("odd_step", "whose score does not change by exactly one point from the rally before "
+                                    "(kept)")):
+        found = sorted(notes[name] & kept)
+        if not found:
+            continue
+        shown = []
+        for c in found[:3]:
+            winner = {1: "A", 0: "B"}.get(int(point[code == c].max()), "none")
+            shown.append(f"{keys[c]} ({notes['text'].get(c, '?')}, getpoint_player {winner})")
+        report.note(f"{len(found)} rallies {what}: e.g. " + "; ".join(shown) + ("; ..." if len(found) > 3 else ""))
+
+
 def _scores_before(code, usable, match_id, set_no, rally, score_a, score_b, point):
     """Per row: A's and B's set score before its rally (see the module docstring)."""
     n = len(code)
     out_a = np.full(n, np.nan)
     out_b = np.full(n, np.nan)
     if not usable.any():
-        return pd.array(out_a, dtype="Float64").astype("Int64"), pd.array(out_b, dtype="Float64").astype("Int64")
+        return (pd.array(out_a, dtype="Float64").astype("Int64"), pd.array(out_b, dtype="Float64").astype("Int64"),
+                {"contradicts": set(), "odd_step": set(), "text": {}})
     rows = np.flatnonzero(usable)
     first = rows[np.unique(code[rows], return_index=True)[1]]  # first row of each rally
     won = pd.Series(point[rows]).groupby(code[rows]).max().reindex(code[first]).to_numpy()  # 1/0/-1
@@ -314,6 +365,12 @@ def _scores_before(code, usable, match_id, set_no, rally, score_a, score_b, poin
     won_a = np.where(won < 0, np.nan, won)
     bef_a = np.where(r == 1, 0, np.where(consecutive, prev_a, a - won_a))
     bef_b = np.where(r == 1, 0, np.where(consecutive, prev_b, b - (1 - won_a)))
+    # the score change from the rally before says who won; compare it with the recorded winner
+    step_a, step_b = a - np.where(r == 1, 0, prev_a), b - np.where(r == 1, 0, prev_b)
+    checkable = (r == 1) | consecutive
+    one_point = checkable & (((step_a == 1) & (step_b == 0)) | ((step_a == 0) & (step_b == 1)))
+    contradicts = one_point & (won >= 0) & ((step_a == 1) != (won == 1))
+    odd_step = checkable & ~one_point & ~(np.isnan(step_a) | np.isnan(step_b))
     bad = (bef_a < 0) | (bef_b < 0)
     bef_a[bad] = np.nan
     bef_b[bad] = np.nan
@@ -323,7 +380,12 @@ def _scores_before(code, usable, match_id, set_no, rally, score_a, score_b, poin
     per_rally_b[code[first]] = bef_b
     out_a[rows] = per_rally_a[code[rows]]
     out_b[rows] = per_rally_b[code[rows]]
-    return pd.array(out_a, dtype="Float64").astype("Int64"), pd.array(out_b, dtype="Float64").astype("Int64")
+    score_notes = {"contradicts": set(code[first][contradicts].tolist()), "odd_step": set(code[first][odd_step].tolist()),
+                   "text": {int(c): f"{int(pa)}-{int(pb)} -> {int(na)}-{int(nb)}" for c, pa, pb, na, nb in
+                            zip(code[first], np.where(r == 1, 0, prev_a), np.where(r == 1, 0, prev_b), a, b)
+                            if not (np.isnan(pa) or np.isnan(pb) or np.isnan(na) or np.isnan(nb))}}
+    return (pd.array(out_a, dtype="Float64").astype("Int64"), pd.array(out_b, dtype="Float64").astype("Int64"),
+            score_notes)
 
 
 def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source: str) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from strategist.data.load import load_rallies
 from strategist.errors import ConfigurationError, DataFormatError, NoUsableDataError, StrategistError
 
-from .builders import HAND_NAMES, SHUTTLESET_COLUMNS, hand_match_rows, write_csv, write_match_file
+from .builders import HAND_MATCH, HAND_NAMES, SHUTTLESET_COLUMNS, hand_match_rows, write_csv, write_match_file
 
 MCP_HEADER = "match_id,Pt,Set1,Set2,Gm1,Gm2,Pts,Gm#,TbSet,Svr,1st,2nd,Notes,PtWinner"
 MCP_ROWS = [  # Ann serves game 1, Bea game 2; codes and winners consistent
@@ -285,6 +285,61 @@ def test_line_numbers_count_line_breaks_inside_quoted_cells(tmp_path):
     _, report = load_rallies(path)
     assert report.examples["wrong number of fields"][0].row == 14
     assert report.examples["unknown shot type"][0].row == 12
+
+
+def _rally_2_with(tmp_path, extra_at, stroke="1.0"):
+    """The hand match with one more row in rally 2 of set 1 (strokes at data rows 3-6), copied from its serve
+    with another frame and ``ball_round`` = ``stroke``, inserted before data row ``extra_at``."""
+    rows = hand_match_rows()
+    stray = dict(rows[3], ball_round=stroke, frame_num="99999", type="未知球種")
+    rows.insert(extra_at, stray)
+    write_match_file(tmp_path / "matches.csv", HAND_NAMES)
+    return rows, write_csv(tmp_path / "strokes.csv", rows)
+
+
+def test_a_stray_stroke_1_after_the_rally_is_dropped_and_the_rally_kept(tmp_path, clean):
+    rows, path = _rally_2_with(tmp_path, 7)  # after stroke 4, the rally's last: line 9
+    table, report = load_rallies(path)
+    assert report.ok is False and report.rallies_rejected == 0 and report.counts == {}
+    assert report.rows_rejected == 1 and report.rows_read == 18
+    assert len(table) == len(clean) and set(table["rally_id"]) == set(clean["rally_id"])
+    rally = f"{HAND_MATCH}|1|2"
+    assert sorted(table.loc[table["rally_id"] == rally, "stroke"]) == [1, 2, 3, 4]
+    assert table.loc[(table["rally_id"] == rally) & (table["stroke"] == 1), "shot"].tolist() == ["short service"]
+    assert any(note.startswith("1 stray row(s) numbered stroke 1") and f"line 9 ({rally})" in note
+               for note in report.notes)
+
+
+@pytest.mark.parametrize("extra_at, stroke", [
+    (5, "1.0"),  # stroke 1 again in the middle of the rally
+    (4, "1.0"),  # right after the serve
+    (7, "2.0"),  # a repeated stroke 2 at the end
+    (7, "3.0"),  # a repeated stroke 3 at the end
+])
+def test_other_repeated_stroke_numbers_still_reject_the_rally(tmp_path, clean, extra_at, stroke):
+    _, path = _rally_2_with(tmp_path, extra_at, stroke)
+    table, report = load_rallies(path)
+    assert report.counts == {"duplicate stroke number": 1} and report.rallies_rejected == 1
+    assert f"{HAND_MATCH}|1|2" not in set(table["rally_id"])
+    assert not any("stray" in note for note in report.notes)
+
+
+def test_a_winner_that_contradicts_the_score_is_noted(tmp_path, clean):
+    rows = hand_match_rows()  # rally 2 of set 1: 1-0 -> 1-1, so B won it; record A instead (last stroke, row 6)
+    rows = _with(rows, 6, getpoint_player="A", lose_reason="出界")
+    write_match_file(tmp_path / "matches.csv", HAND_NAMES)
+    table, report = load_rallies(write_csv(tmp_path / "strokes.csv", rows))
+    assert report.ok and len(table) == len(clean)
+    notes = [n for n in report.notes if "contradicts the change of score" in n]
+    assert notes == [f"1 rallies whose getpoint_player contradicts the change of score from the rally before (kept; "
+                     f"the winner is taken from getpoint_player): e.g. {HAND_MATCH}|1|2 (1-0 -> 1-1, "
+                     f"getpoint_player A)"]
+    assert not any("contradicts" in n for n in load_rallies(write_csv(tmp_path / "ok.csv", hand_match_rows())).rejections.notes)
+    # a jump of two points is noted apart
+    rows = [dict(r, roundscore_A="3") if r["set"] == "1" and r["rally"] == "3" else r for r in hand_match_rows()]
+    _, report = load_rallies(write_csv(tmp_path / "jump.csv", rows))
+    assert any(n.startswith("1 rallies whose score does not change by exactly one point") and "|1|3 (1-1 -> 3-1" in n
+               for n in report.notes)
 
 
 def test_mcp_bad_code_and_bad_values(tmp_path):
