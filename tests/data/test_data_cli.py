@@ -118,3 +118,19 @@ def test_real_track2_folder_is_refused(shuttleset_dir, capsys):
 def test_header_only_file_exits_2(tmp_path, capsys):
     path = write_csv(tmp_path / "strokes.csv", [], list(hand_match_rows()[0]))
     assert "header row but no data rows" in _one_line_exit_2(["data", "summary", str(path)], capsys)
+
+
+def test_text_summary_fits_100_columns_and_names_areas(tmp_path, capsys):
+    folder = tmp_path / ("a-rather-long-folder-name-" * 4)
+    rows = hand_match_rows()
+    rows[4]["type"] = "not a shot"
+    rows[9]["landing_area"] = "99"
+    write_match_file(folder / "matches.csv", HAND_NAMES)
+    path = write_csv(folder / "strokes.csv", rows)
+    assert main(["data", "summary", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "unknown shot type" in text and "bad court area" in text and "not a shot" in text
+    assert "front, other sideline (2)" in text and "back, one sideline (3)" in text
+    assert main(["data", "summary"]) == 0  # the demo
+    assert max(len(line) for line in capsys.readouterr().out.splitlines()) <= 100
