@@ -29,16 +29,25 @@ class ComputationLimitError(SolverError):
 class DataFormatError(StrategistError, ValueError):
     """An input file or table does not have the expected layout or values."""
 
-    def __init__(self, message: str, *, path=None, row=None, field=None):
+    def __init__(self, message: str, *, path=None, row=None, field=None, line=None):
+        # ``line`` (a line number of the file as an editor shows it, header = line 1) is shown as
+        # "line N" and also kept as ``row``; ``row`` alone is shown as "row N"
         where = []
         if path is not None:
             where.append(str(path))
-        if row is not None:
+        if line is not None:
+            where.append(f"line {line}")
+            row = line
+        elif row is not None:
             where.append(f"row {row}")
         if field is not None:
             where.append(f"field {field!r}")
-        self.path, self.row, self.field = path, row, field
+        self.path, self.row, self.field, self.line = path, row, field, line
         super().__init__(f"{': '.join([', '.join(where), message]) if where else message}")
+
+
+class NoUsableDataError(DataFormatError):
+    """A data file was read but holds no rally that can be used (header only, or every rally rejected)."""
 
 
 class ConfigurationError(StrategistError, ValueError):

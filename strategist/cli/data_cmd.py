@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import textwrap
+from pathlib import Path
 
 import pandas as pd
 
@@ -36,6 +39,10 @@ def _default_path() -> str:
     return str(demo_path())
 
 
+#: Widest line the text summary prints.
+WIDTH = 100
+
+
 def summarise(table: pd.DataFrame) -> dict:
     """Counts of a canonical table: strokes, rallies, matches, players, shot frequencies, per-player totals."""
     rallies = table.drop_duplicates("rally_id")
@@ -48,11 +55,13 @@ def summarise(table: pd.DataFrame) -> dict:
         "rallies_won": rallies.groupby("winner").size(),
     }).fillna(0).astype(int).sort_values(["matches", "strokes"], ascending=False)
     shots = table["shot"].value_counts(dropna=False)
+    areas = table["landing_area"].value_counts(dropna=False)
     return {
         "strokes": int(len(table)), "rallies": int(len(rallies)), "matches": int(table["match_id"].nunique()),
         "players": int(players.nunique()),
         "rallies_without_winner": int(rallies["winner"].isna().sum()),
         "shots": {str(k): int(v) for k, v in shots.items()},
+        "landing_areas": {("none" if pd.isna(k) else str(k)): int(v) for k, v in areas.items()},
         "player_table": {str(name): {k: int(v) for k, v in row.items()} for name, row in per_player.iterrows()},
     }
 
@@ -71,23 +80,50 @@ def run_summary(args: argparse.Namespace) -> int:
                "rejected_rows": report.rows_rejected, "rows_read": report.rows_read,
                "rallies_without_winner": summary["rallies_without_winner"],
                "player_names": sorted(summary["player_table"]), "per_player": summary["player_table"],
-               "shots": summary["shots"], "rejections": report.to_dict()}
+               "shots": summary["shots"], "landing_areas": summary["landing_areas"],
+               "area_names": {code: loaded.sport.areas.get(code, code) for code in summary["landing_areas"]
+                              if code in loaded.sport.areas},
+               "rejections": report.to_dict()}
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
-    print(f"{path}  ({loaded.sport.name}, {loaded.layout} layout)")
-    print(f"matches {summary['matches']}   players {summary['players']}   rallies {summary['rallies']} "
-          f"({summary['rallies_without_winner']} without a recorded winner)   strokes {summary['strokes']}")
-    print()
-    print(_table([["player", "matches", "strokes", "rallies won"]] +
-                 [[name, str(r["matches"]), str(r["strokes"]), str(r["rallies_won"])]
-                  for name, r in summary["player_table"].items()]))
-    print()
+    lines = [f"{path}  ({loaded.sport.name}, {loaded.layout} layout)",
+             f"matches {summary['matches']}   players {summary['players']}   rallies {summary['rallies']} "
+             f"({summary['rallies_without_winner']} without a recorded winner)   strokes {summary['strokes']}",
+             ""]
+    lines += _table([["player", "matches", "strokes", "rallies won"]] +
+                    [[name, str(r["matches"]), str(r["strokes"]), str(r["rallies_won"])]
+                     for name, r in summary["player_table"].items()]).splitlines()
+    lines.append("")
     total = max(summary["strokes"], 1)
-    print(_table([["shot", "strokes", "share"]] +
-                 [[shot, str(n), f"{100 * n / total:.1f}%"] for shot, n in summary["shots"].items()]))
-    print()
-    print(report)
+    lines += _table([["shot", "strokes", "share"]] +
+                    [[shot, str(n), f"{100 * n / total:.1f}%"] for shot, n in summary["shots"].items()]).splitlines()
+    lines.append("")
+    names = loaded.sport.areas
+    lines += _table([["landing area", "strokes", "share"]] +
+                    [[_area_name(code, names), str(n), f"{100 * n / total:.1f}%"]
+                     for code, n in summary["landing_areas"].items()]).splitlines()
+    lines.append("")
+    # examples name files relative to the folder of PATH, which heads the summary
+    folder = Path(path) if Path(path).is_dir() else Path(path).parent
+    lines += str(report).replace(f"{folder}{os.sep}", "").splitlines()
+    print("\n".join(_fit(line) for line in lines))
     return 0
+
+
+def _area_name(code: str, names) -> str:
+    """A court area by name, with its code: ``front, centre (7)``; ``not recorded`` for a blank."""
+    if code == "none":
+        return "not recorded"
+    return f"{names[code]} ({code})" if code in names else code
+
+
+def _fit(line: str, width: int = WIDTH) -> str:
+    """``line`` wrapped to ``width`` columns, continuation lines indented under it."""
+    if len(line) <= width:
+        return line
+    indent = " " * (len(line) - len(line.lstrip()))
+    return "\n".join(textwrap.wrap(line, width, initial_indent="", subsequent_indent=indent + "    ",
+                                    break_on_hyphens=False))
 
 
 def _table(rows: list[list[str]]) -> str:

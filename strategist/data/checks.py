@@ -36,10 +36,15 @@ class RallyChecks:
         self._lone_rows = 0  # rejected rows outside ``raw`` with no rally key
         self.copies = np.zeros(len(raw), dtype=bool)  # rows dropped without rejecting their rally
         self._earliest: DataFormatError | None = None  # strict mode: the problem nearest the file's start
+        self._earliest_across: DataFormatError | None = None  # ... among problems seen across a rally's rows
 
-    def fail(self, mask, reason: str, field, expected, *, value=None) -> None:
+    def fail(self, mask, reason: str, field, expected, *, value=None, across: bool = False) -> None:
         """Rows where ``mask`` is true break ``reason``: their rallies are marked, and in strict mode the
         earliest of them becomes the error :meth:`keep` raises (unless an earlier problem is found).
+
+        ``across=True`` marks a check across a rally's rows (gaps, duplicates, a changing score): in strict
+        mode such a problem is raised only when no single value is bad, since it is often the consequence
+        of one (a row whose bad ``set`` cannot be tied to its rally leaves a gap in that rally).
 
         ``field`` and ``expected`` are strings or per-row arrays; ``value`` (array-like, optional) is what to
         show as the offending value and defaults to ``raw[field]``.
@@ -61,7 +66,7 @@ class RallyChecks:
         if self.strict:
             shown = "" if values[first] is None else f"got {values[first]!r}; "
             self.offer(DataFormatError(f"{reason}: {shown}expected {expects[first]}", path=self._path(first),
-                                       row=int(self.rows[first]), field=fields[first]))
+                                       line=int(self.rows[first]), field=fields[first]), across=across)
         keys = self.key[idx]
         rallies = len({k for k in keys if k != ""}) + int(np.sum(keys == ""))
         examples = [Rejection(reason, self._path(i), int(self.rows[i]), fields[i],
@@ -72,22 +77,31 @@ class RallyChecks:
         self.bad |= mask
         self._rally_bad.update(k for k in keys if k != "")
 
-    def offer(self, error: DataFormatError) -> None:
-        """Strict mode: remember ``error`` if it lies earlier in the file than the earliest one so far."""
-        if self._earliest is None or (error.row or 0) < (self._earliest.row or 0):
-            self._earliest = error
+    def offer(self, error: DataFormatError, *, across: bool = False) -> None:
+        """Strict mode: remember ``error`` if it lies earlier in the file than the earliest one so far (of
+        its kind: single values, or checks ``across`` a rally's rows)."""
+        earliest = self._earliest_across if across else self._earliest
+        if earliest is None or (error.row or 0) < (earliest.row or 0):
+            if across:
+                self._earliest_across = error
+            else:
+                self._earliest = error
 
     def _path(self, i: int) -> str:
         return self.path if self.paths is None else str(self.paths[i])
 
     def fail_rows(self, rows: list[int], keys: list[str], reason: str, expected: str, values=None, *,
-                  path=None) -> None:
-        """Rows that never made it into ``raw`` (e.g. too many fields): reject their rallies by key."""
+                  path=None, messages=None) -> None:
+        """Rows that never made it into ``raw`` (e.g. a wrong number of fields): reject their rallies by key.
+
+        ``messages`` (optional) gives each row's strict-mode message instead of ``reason: expected ...``.
+        """
         if not rows:
             return
         path = self.path if path is None else str(path)
         if self.strict:
-            self.offer(DataFormatError(f"{reason}: expected {expected}", path=path, row=int(rows[0])))
+            text = messages[0] if messages else f"{reason}: expected {expected}"
+            self.offer(DataFormatError(text, path=path, line=int(rows[0])))
         values = values or [None] * len(rows)
         examples = [Rejection(reason, path, int(r), None, v, expected, k or None)
                     for r, k, v in list(zip(rows, keys, values))[: self.report.max_examples]]
@@ -96,6 +110,16 @@ class RallyChecks:
         self._lone_rows += sum(1 for k in keys if not k)
         self.report.rows_rejected += len(rows)
         self.report.rows_read += len(rows)
+
+    def fail_field_counts(self, bad_rows, *, path=None) -> None:
+        """Rows with too many or too few fields: ``[(line, fields, rally key)]`` as
+        :func:`~strategist.data.readcsv.read_strings` describes them (with the key added)."""
+        for line, fields, key in bad_rows:
+            count, expected = fields["_count"], fields["_expected"]
+            self.fail_rows([line], [key], "wrong number of fields", f"{expected} fields, as in the header",
+                           [f"{count} fields"], path=path,
+                           messages=[f"wrong number of fields: line {line} has {count} fields, expected "
+                                     f"{expected} (as many as the header)"])
 
     def unmarked(self) -> np.ndarray:
         """Mask of rows whose rally has no problem so far (checks across a rally's rows look only at these)."""
@@ -111,6 +135,8 @@ class RallyChecks:
         """Mask of rows to keep; records the totals in the report. Strict mode raises the earliest problem."""
         if self._earliest is not None:
             raise self._earliest
+        if self._earliest_across is not None:
+            raise self._earliest_across
         drop = self.rejected()
         self.report.rows_read += len(drop)
         self.report.rows_rejected += int((drop | self.copies).sum())
@@ -125,7 +151,7 @@ def point_checks(raw: pd.DataFrame, too_long, id_columns: tuple[str, str], requi
     """Checks for a one-row-per-point file: required columns present, rally key from ``id_columns``.
 
     A missing required column is an error in both modes (nothing to skip); rows with too many fields
-    (``too_long`` from :func:`~strategist.data.readcsv.read_strings`) reject their point.
+    or too few fields (``too_long`` from :func:`~strategist.data.readcsv.read_strings`) reject their point.
     """
     missing = [c for c in required if c not in raw.columns]
     if missing:
@@ -135,10 +161,8 @@ def point_checks(raw: pd.DataFrame, too_long, id_columns: tuple[str, str], requi
     key = (raw[first].str.strip() + "|" + raw[second].str.strip()).astype(object)
     key[blank(raw[first]) | blank(raw[second])] = ""
     checks = RallyChecks(raw, key, path=path, strict=strict, report=report)
-    for row, fields in too_long:
-        parts = [fields.get(c, "") for c in id_columns]
-        checks.fail_rows([row], ["|".join(parts) if all(parts) else ""], "wrong number of fields",
-                         "as many fields as the header has", [fields["_extra"]])
+    checks.fail_field_counts([(row, fields, "|".join(fields.get(c, "") for c in id_columns)
+                               if all(fields.get(c, "") for c in id_columns) else "") for row, fields in too_long])
     return checks
 
 

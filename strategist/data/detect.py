@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from strategist.data import mcp, shuttleset, tennis_pbp
-from strategist.data.readcsv import header
+from strategist.data.readcsv import check_path, header
 from strategist.errors import DataFormatError
 
 
@@ -60,25 +60,32 @@ def detect(path, layout: str | None = None) -> tuple[str, list[Path]]:
     path = Path(path)
     if layout is not None and layout not in LAYOUTS:
         raise DataFormatError(f"unknown layout {layout!r}; expected one of {sorted(LAYOUTS)}", path=path)
-    if not path.exists():
-        raise DataFormatError("no such file or folder", path=path)
-    if path.is_file():
+    if not check_path(path):  # a regular file (FIFOs, devices and sockets raise here, unopened)
         if layout is None:
             layout = layout_of_file(path)
+        if layout is None and shuttleset.track2_hint([path]):
+            raise DataFormatError(f"unrecognised layout: {shuttleset.track2_hint([path])}", path=path)
         if layout is None:
             raise DataFormatError(f"unrecognised layout (columns {header(path)[:8]}...); expected one of: "
                                   + "; ".join(l.description for l in LAYOUTS.values()), path=path)
         return layout, [path]
     found: dict[str, list[Path]] = {}
-    for file in sorted(p for p in path.iterdir() if _is_data_file(p)):
+    try:
+        entries = sorted(p for p in path.iterdir() if _is_data_file(p))
+    except OSError as exc:
+        raise DataFormatError(f"cannot list the folder ({exc.strerror or exc})", path=path) from None
+    for file in entries:
         try:
             name = layout_of_file(file)
         except DataFormatError:
             continue  # an unreadable file in a folder is not the folder's data
         if name is not None:
             found.setdefault(name, []).append(file)
-    if not found and shuttleset.set_files(path):
-        found[shuttleset.LAYOUT_SETS] = [path]
+    try:
+        if not found and shuttleset.set_files(path):
+            found[shuttleset.LAYOUT_SETS] = [path]
+    except OSError as exc:
+        raise DataFormatError(f"cannot list the folder ({exc.strerror or exc})", path=path) from None
     if layout is not None:
         if layout not in found:
             raise DataFormatError(f"holds no {layout} files ({LAYOUTS[layout].description})", path=path)

@@ -2,8 +2,9 @@
 
 The layout is detected from the files' columns (or given); the sport follows from the layout. In the
 default mode a bad rally is skipped whole and reported; with ``strict=True`` the first bad value raises
-:class:`DataFormatError` naming file, row and field. A missing file, an unreadable or empty file, an
-unknown layout and a missing required column raise in both modes.
+:class:`DataFormatError` naming file, line and field. A missing file, an unreadable or empty file, an
+unknown layout and a missing required column raise in both modes, and so does a load that would keep no
+rally at all (header only, or every rally rejected): :class:`NoUsableDataError`, with the rejection counts.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from strategist.data import mcp, shuttleset, tennis_pbp
 from strategist.data.detect import LAYOUTS, detect
 from strategist.data.rejections import RejectionReport
 from strategist.data.schema import validate
-from strategist.errors import ConfigurationError
+from strategist.errors import ConfigurationError, NoUsableDataError
 from strategist.sports import Sport, get_sport
 
 _LOADERS = {
@@ -56,5 +57,22 @@ def load_rallies(path, sport: str | Sport | None = None, layout: str | None = No
     if wanted is not None and wanted.name != found.name:
         raise ConfigurationError(f"{path}: holds {found.name} data ({name} layout), not {wanted.name}")
     table, report = _LOADERS[name](files, strict=strict)
+    if table.empty:
+        raise NoUsableDataError(_nothing_usable(report, name, files), path=path)
     validate(table, where=str(path))
     return LoadResult(table=table, rejections=report, sport=found, layout=name, paths=tuple(files))
+
+
+def _nothing_usable(report: RejectionReport, layout: str, files) -> str:
+    """Why a load kept no rally: no data rows, or every row rejected (with the commonest reasons)."""
+    if report.rows_read == 0:
+        text = "no usable rally: the file has a header row but no data rows" if len(files) == 1 else \
+            "no usable rally: the files have header rows but no data rows"
+    else:
+        reasons = sorted(report.counts.items(), key=lambda item: (-item[1], item[0]))
+        shown = ", ".join(f"{reason}: {n:,}" for reason, n in reasons[:4]) + (", ..." if len(reasons) > 4 else "")
+        every = "all " if report.rows_rejected == report.rows_read else ""
+        text = (f"no usable rally: {every}{report.rows_rejected:,} of {report.rows_read:,} rows rejected "
+                f"({report.rallies_rejected:,} rallies; {shown})")
+    hint = shuttleset.track2_hint(files) if layout in (shuttleset.LAYOUT, shuttleset.LAYOUT_SETS) else None
+    return f"{text}; {hint}" if hint else text

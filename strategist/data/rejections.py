@@ -1,7 +1,8 @@
 """What a lenient load left out, and why: rallies skipped per reason, the first examples, and notes.
 
 Counts are rallies (a rally is skipped whole when any of its rows is bad; one with two problems counts
-under both reasons, once in the total); a row that cannot be tied to a rally counts on its own. Row numbers are file rows as a spreadsheet shows them (the header is row 1).
+under both reasons, once in the total); a row that cannot be tied to a rally counts on its own. ``row`` is
+the file line a row starts on, as an editor shows it (the header is line 1), and prints as "line N".
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class Rejection:
     def __str__(self) -> str:
         where = [self.path]
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(f"line {self.row}")
         if self.field is not None:
             where.append(f"field {self.field!r}")
         got = "" if self.value is None else f"got {self.value!r}, "

@@ -23,7 +23,7 @@ import pandas as pd
 
 from strategist.data.cells import blank, to_code, to_flag, to_float, to_int, to_label
 from strategist.data.checks import RallyChecks
-from strategist.data.readcsv import read_strings
+from strategist.data.readcsv import header, read_strings
 from strategist.data.rejections import RejectionReport
 from strategist.data.schema import conform, empty_table
 from strategist.errors import DataFormatError
@@ -98,6 +98,27 @@ def set_files(path: Path) -> list[Path]:
                   for p in d.iterdir() if p.is_file() and _SET_FILE.match(p.name))
 
 
+# -- a look-alike strategist does not read ------------------------------------------------------------------
+#: Columns of the CoachAI Track-2 (stroke forecasting) files that ShuttleSet itself does not have.
+TRACK2_COLUMNS = frozenset({"rally_id", "rally_length"})
+TRACK2_GT_COLUMNS = frozenset({"rally_id", "ball_round", "type", "landing_x", "landing_y"})
+TRACK2_HINT = ("this is the CoachAI Track-2 layout (anonymous integer player ids, shot types merged to 10 "
+               "classes, getpoint_player = the match winner), which strategist does not read; load "
+               "ShuttleSet's strokes.csv.gz instead")
+
+
+def track2_hint(files) -> str | None:
+    """:data:`TRACK2_HINT` when any of ``files`` has the header of a CoachAI Track-2 file, else None."""
+    for file in files:
+        try:
+            columns = set(header(file)) if Path(file).is_file() else set()
+        except DataFormatError:
+            continue
+        if TRACK2_COLUMNS <= columns or (TRACK2_GT_COLUMNS <= columns and "player" not in columns):
+            return TRACK2_HINT
+    return None
+
+
 # -- player names -----------------------------------------------------------------------------------------
 def _match_files(folder: Path) -> list[Path]:
     return sorted({p for pattern in _MATCH_FILES for p in folder.glob(pattern)})
@@ -151,10 +172,7 @@ def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, pa
     key = np.where(has_key, (raw["match_id"] + "|" + raw["set"] + "|" + raw["rally"]).to_numpy(dtype=object), "")
     checks = RallyChecks(raw, pd.Series(key), path=path, strict=strict, report=report)
     for item in too_long:
-        row, fields, rally = item[:3]
-        checks.fail_rows([row], [rally], "wrong number of fields", "as many fields as the header has",
-                         [fields["_extra"]],
-                         path=item[3] if len(item) > 3 else None)
+        checks.fail_field_counts([item[:3]], path=item[3] if len(item) > 3 else None)
 
     for column in ("match_id", "set", "rally", "ball_round", "player", "type", "roundscore_A", "roundscore_B"):
         checks.fail(blank(raw[column]), "missing value", column, "a value on every stroke")
@@ -198,7 +216,9 @@ def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, pa
     _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks, report)
     keep = checks.keep()
     usable = has_key & set_no.notna().to_numpy() & rally.notna().to_numpy() & ~bad_a & ~bad_b
-    before_a, before_b = _scores_before(code, usable, raw["match_id"], set_no, rally, score_a, score_b, point)
+    before_a, before_b, score_notes = _scores_before(code, usable, raw["match_id"], set_no, rally, score_a, score_b,
+                                                     point)
+    _note_score_steps(score_notes, code, keep, raw, point, report)
 
     frame = pd.DataFrame({
         "match_id": raw["match_id"], "set": set_no, "rally": rally, "stroke": stroke, "code": code, "is_a": is_a,
@@ -219,10 +239,35 @@ def _group_differs(code: np.ndarray, values: np.ndarray, rows: np.ndarray) -> np
     return out
 
 
+def _first_in_group(codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The first true entry of ``mask`` in each run of equal ``codes`` (``codes`` grouped contiguously)."""
+    out = np.zeros(len(mask), bool)
+    idx = np.flatnonzero(mask)
+    if len(idx):
+        out[idx[np.r_[True, codes[idx][1:] != codes[idx][:-1]]]] = True
+    return out
+
+
+def _stray_first_strokes(code: np.ndarray, rows: np.ndarray, stroke: np.ndarray) -> np.ndarray:
+    """Rows (among ``rows``) that repeat stroke 1 as the last row of a rally, after higher stroke numbers:
+    a stray row (ShuttleSet has one). Any other repeated stroke number is left to reject the rally."""
+    out = np.zeros(len(code), bool)
+    index = np.flatnonzero(rows)
+    if not len(index):
+        return out
+    groups = pd.DataFrame({"code": code[index], "stroke": stroke[index]}).groupby("code")["stroke"]
+    ones = groups.transform(lambda s: int((s == 1).sum())).to_numpy()
+    top = groups.transform("max").to_numpy()
+    last = ~pd.Series(code[index]).duplicated(keep="last").to_numpy()  # the rally's last row in the file
+    first_one_before = groups.transform(lambda s: bool((s.to_numpy()[:-1] == 1).any())).to_numpy()
+    out[index] = last & (stroke[index] == 1) & (ones == 2) & (top > 1) & first_one_before
+    return out
+
+
 def _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks: RallyChecks,
                        report: RejectionReport) -> None:
-    """Rows repeating another row of the same stroke in every column read are dropped; conflicting stroke
-    numbers, a gap in the stroke numbers (a lost row), a score that changes within the rally, or two
+    """Rows repeating another row of the same stroke in every column read are dropped, and so is a stray
+    stroke-1 row after the last stroke of a rally (both noted); conflicting stroke numbers, a gap in the stroke numbers (a lost row), a score that changes within the rally, or two
     different recorded winners reject the rally."""
     pairs = pd.DataFrame({"code": code, "stroke": stroke.fillna(-1).to_numpy()})
     same_stroke = valid & pairs.duplicated(keep=False).to_numpy()
@@ -234,28 +279,66 @@ def _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks
         first = int(raw["_row"].to_numpy()[copy][0])
         if checks.strict:
             checks.offer(DataFormatError("row repeats an earlier row of the same stroke; expected one row per "
-                                         "stroke", path=checks.path, row=first, field="ball_round"))
+                                         "stroke", path=checks.path, line=first, field="ball_round"), across=True)
         checks.copies |= copy  # dropped without rejecting the rally: the original row is kept
         report.note(f"{int(copy.sum())} row(s) repeating an earlier row of the same stroke were dropped "
-                    f"(first: row {first})")
+                    f"(first: line {first})")
+    stray = _stray_first_strokes(code, valid & ~copy, pairs["stroke"].to_numpy())
+    if stray.any():
+        lines = raw["_row"].to_numpy()[stray]
+        keys = pd.Series(np.asarray(checks.key, dtype=object)[stray])
+        shown = ", ".join(f"line {line} ({key})" for line, key in zip(lines[:3], keys[:3]))
+        if checks.strict:
+            checks.offer(DataFormatError("stray row numbered stroke 1 after the end of its rally; expected one "
+                                         "row per stroke", path=checks.path, line=int(lines[0]),
+                                         field="ball_round"), across=True)
+        checks.copies |= stray  # dropped; the rally keeps its real strokes
+        report.note(f"{int(stray.sum())} stray row(s) numbered stroke 1 after the last stroke of their rally were "
+                    f"dropped, the rally kept: {shown}{', ...' if len(lines) > 3 else ''}")
+    copy = copy | stray
     remaining = same_stroke & ~copy
     conflict = np.zeros(len(raw), bool)
     conflict[remaining] = pairs.loc[remaining].duplicated(keep=False).to_numpy()
-    checks.fail(conflict, "duplicate stroke number", "ball_round", "each stroke number once per rally")
+    checks.fail(conflict, "duplicate stroke number", "ball_round", "each stroke number once per rally", across=True)
     rows = valid & ~copy & checks.unmarked()
-    if rows.any():
-        numbers = pd.Series(pairs["stroke"].to_numpy()[rows]).groupby(code[rows])
-        runs = ((numbers.transform("min") == 1) & (numbers.transform("max") == numbers.transform("size"))).to_numpy()
+    if rows.any():  # the row after a gap: the first whose stroke number is not its rank in the rally
+        index = np.flatnonzero(rows)
+        numbers = pairs["stroke"].to_numpy()[index]
+        order = np.lexsort((numbers, code[index]))
+        index, numbers, codes = index[order], numbers[order], code[index][order]
+        starts = np.r_[True, codes[1:] != codes[:-1]]
+        rank = np.arange(len(index)) - np.maximum.accumulate(np.where(starts, np.arange(len(index)), 0)) + 1
+        first_off = _first_in_group(codes, numbers != rank)
         gap = np.zeros(len(raw), bool)
-        gap[rows] = ~runs
-        checks.fail(gap, "strokes missing from the rally", "ball_round", "stroke numbers 1, 2, 3, ... without gaps")
+        gap[index[first_off]] = True
+        checks.fail(gap, "strokes missing from the rally", "ball_round", "stroke numbers 1, 2, 3, ... without gaps",
+                    across=True)
     rows = valid & ~copy & checks.unmarked()
     for values, column in ((score_a, "roundscore_A"), (score_b, "roundscore_B")):
         checks.fail(_group_differs(code, values.fillna(-1).to_numpy(), rows & values.notna().to_numpy()),
                     "score changes within the rally",
-                    column, "the same set score on every row of the rally")
+                    column, "the same set score on every row of the rally", across=True)
     checks.fail(_group_differs(code, point, rows & (point >= 0)), "two different rally winners",
-                "getpoint_player", "one winner per rally")
+                "getpoint_player", "one winner per rally", across=True)
+
+
+def _note_score_steps(notes: dict, code, keep, raw, point, report: RejectionReport) -> None:
+    """Note kept rallies whose recorded winner is not the player the score change credits with the point,
+    and those whose score does not change by one point from the rally before."""
+    kept = set(code[keep].tolist())
+    keys = pd.Series(raw["match_id"] + "|" + raw["set"] + "|" + raw["rally"]).groupby(code).first()
+    for name, what in (("contradicts", "whose getpoint_player contradicts the change of score from the rally "
+                                       "before (kept; the winner is taken from getpoint_player)"),
+                       ("odd_step", "whose score does not change by exactly one point from the rally before "
+                                    "(kept)")):
+        found = sorted(notes[name] & kept)
+        if not found:
+            continue
+        shown = []
+        for c in found[:3]:
+            winner = {1: "A", 0: "B"}.get(int(point[code == c].max()), "none")
+            shown.append(f"{keys[c]} ({notes['text'].get(c, '?')}, getpoint_player {winner})")
+        report.note(f"{len(found)} rallies {what}: e.g. " + "; ".join(shown) + ("; ..." if len(found) > 3 else ""))
 
 
 def _scores_before(code, usable, match_id, set_no, rally, score_a, score_b, point):
@@ -264,7 +347,8 @@ def _scores_before(code, usable, match_id, set_no, rally, score_a, score_b, poin
     out_a = np.full(n, np.nan)
     out_b = np.full(n, np.nan)
     if not usable.any():
-        return pd.array(out_a, dtype="Float64").astype("Int64"), pd.array(out_b, dtype="Float64").astype("Int64")
+        return (pd.array(out_a, dtype="Float64").astype("Int64"), pd.array(out_b, dtype="Float64").astype("Int64"),
+                {"contradicts": set(), "odd_step": set(), "text": {}})
     rows = np.flatnonzero(usable)
     first = rows[np.unique(code[rows], return_index=True)[1]]  # first row of each rally
     won = pd.Series(point[rows]).groupby(code[rows]).max().reindex(code[first]).to_numpy()  # 1/0/-1
@@ -281,6 +365,12 @@ def _scores_before(code, usable, match_id, set_no, rally, score_a, score_b, poin
     won_a = np.where(won < 0, np.nan, won)
     bef_a = np.where(r == 1, 0, np.where(consecutive, prev_a, a - won_a))
     bef_b = np.where(r == 1, 0, np.where(consecutive, prev_b, b - (1 - won_a)))
+    # the score change from the rally before says who won; compare it with the recorded winner
+    step_a, step_b = a - np.where(r == 1, 0, prev_a), b - np.where(r == 1, 0, prev_b)
+    checkable = (r == 1) | consecutive
+    one_point = checkable & (((step_a == 1) & (step_b == 0)) | ((step_a == 0) & (step_b == 1)))
+    contradicts = one_point & (won >= 0) & ((step_a == 1) != (won == 1))
+    odd_step = checkable & ~one_point & ~(np.isnan(step_a) | np.isnan(step_b))
     bad = (bef_a < 0) | (bef_b < 0)
     bef_a[bad] = np.nan
     bef_b[bad] = np.nan
@@ -290,7 +380,12 @@ def _scores_before(code, usable, match_id, set_no, rally, score_a, score_b, poin
     per_rally_b[code[first]] = bef_b
     out_a[rows] = per_rally_a[code[rows]]
     out_b[rows] = per_rally_b[code[rows]]
-    return pd.array(out_a, dtype="Float64").astype("Int64"), pd.array(out_b, dtype="Float64").astype("Int64")
+    score_notes = {"contradicts": set(code[first][contradicts].tolist()), "odd_step": set(code[first][odd_step].tolist()),
+                   "text": {int(c): f"{int(pa)}-{int(pb)} -> {int(na)}-{int(nb)}" for c, pa, pb, na, nb in
+                            zip(code[first], np.where(r == 1, 0, prev_a), np.where(r == 1, 0, prev_b), a, b)
+                            if not (np.isnan(pa) or np.isnan(pb) or np.isnan(na) or np.isnan(nb))}}
+    return (pd.array(out_a, dtype="Float64").astype("Int64"), pd.array(out_b, dtype="Float64").astype("Int64"),
+            score_notes)
 
 
 def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source: str) -> pd.DataFrame:

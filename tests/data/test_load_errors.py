@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from strategist.data.load import load_rallies
-from strategist.errors import ConfigurationError, DataFormatError, StrategistError
+from strategist.errors import ConfigurationError, DataFormatError, NoUsableDataError, StrategistError
 
-from .builders import HAND_NAMES, SHUTTLESET_COLUMNS, hand_match_rows, write_csv, write_match_file
+from .builders import HAND_MATCH, HAND_NAMES, SHUTTLESET_COLUMNS, hand_match_rows, write_csv, write_match_file
 
 MCP_HEADER = "match_id,Pt,Set1,Set2,Gm1,Gm2,Pts,Gm#,TbSet,Svr,1st,2nd,Notes,PtWinner"
 MCP_ROWS = [  # Ann serves game 1, Bea game 2; codes and winners consistent
@@ -107,10 +107,46 @@ def test_missing_required_column_tennis(tmp_path, strict):
         load_rallies(pbp, strict=strict)
 
 
-def test_header_only_file_gives_an_empty_table(tmp_path):
+@pytest.mark.parametrize("strict", [False, True])
+def test_header_only_file_has_no_usable_rally(tmp_path, strict):
     path = write_csv(tmp_path / "s.csv", [], SHUTTLESET_COLUMNS)
-    table, report = load_rallies(path)
-    assert len(table) == 0 and report.ok
+    with pytest.raises(NoUsableDataError, match="no usable rally: the file has a header row but no data rows") \
+            as caught:
+        load_rallies(path, strict=strict)
+    assert caught.value.path == path
+
+
+def test_every_rally_rejected_is_an_error_with_the_counts(tmp_path):
+    rows = [dict(r, type="bogus") if r["rally"] != "6" else dict(r, player="C") for r in hand_match_rows()]
+    path = write_csv(tmp_path / "s.csv", rows)
+    with pytest.raises(NoUsableDataError) as caught:
+        load_rallies(path)
+    message = str(caught.value)
+    assert "no usable rally: all 17 of 17 rows rejected (6 rallies; unknown shot type: 5, bad player label: 1)" \
+        in message and "Track-2" not in message
+    # one good rally is enough to load
+    rows[0:3] = hand_match_rows()[0:3]
+    assert load_rallies(write_csv(tmp_path / "s.csv", rows)).rejections.rallies_rejected == 5
+
+
+TRACK2_HEADER = ("rally,ball_round,time,frame_num,roundscore_A,roundscore_B,player,type,aroundhead,backhand,"
+                 "landing_height,landing_area,landing_x,landing_y,lose_reason,getpoint_player,player_location_area,"
+                 "player_location_x,player_location_y,opponent_location_area,opponent_location_x,"
+                 "opponent_location_y,set,match_id,rally_id,rally_length")
+
+
+def test_coachai_track2_files_are_named_as_such(tmp_path):
+    given = tmp_path / "train.csv"
+    given.write_text(TRACK2_HEADER + "\n"
+                     "1,1,00:06:00,10827,1,0,0,short service,0.0,1,2.0,7,0.77,0.51,,,8,170.8,308.9,8,236.7,675.2,1,1,0,2\n"
+                     "1,2,00:06:01,10849,1,0,1,net shot,0.0,0,2.0,7,0.08,-0.23,out,0.0,8,208.7,594.3,8,176.8,318.4,1,1,0,2\n")
+    with pytest.raises(NoUsableDataError, match=r"all 2 of 2 rows rejected .*bad player label: 1.*CoachAI Track-2 "
+                                                r"layout .* which strategist does not read"):
+        load_rallies(given)
+    gt = tmp_path / "val_gt.csv"
+    gt.write_text("rally_id,ball_round,type,landing_x,landing_y\n0,5,net shot,0.1,0.2\n")
+    with pytest.raises(DataFormatError, match="unrecognised layout: this is the CoachAI Track-2 layout"):
+        load_rallies(gt)
 
 
 def test_wrong_sport_or_layout(good_file, tmp_path):
@@ -194,8 +230,116 @@ def test_row_numbers_count_blank_lines_and_long_rows(tmp_path, clean):
     assert long_row.row == 7 and long_row.rally == f"{rows[4]['match_id']}|1|2"
     assert report.rallies_rejected == 2
     assert set(table["rally_id"]) == set(clean["rally_id"]) - {long_row.rally, f"{rows[9]['match_id']}|1|5"}
-    with pytest.raises(DataFormatError, match=r"row 7\b.*fields"):
+    with pytest.raises(DataFormatError, match=r"line 7\b.*line 7 has 35 fields, expected 33"):
         load_rallies(path, strict=True)
+
+
+def test_a_bad_set_mid_rally_is_blamed_on_its_own_line_and_field(tmp_path, clean):
+    """Rally 2 of set 1 is data rows 3-6 (lines 5-8); its stroke 3 (line 7) gets a junk ``set``."""
+    rows = _with(hand_match_rows(), 5, set="2x")
+    write_match_file(tmp_path / "matches.csv", HAND_NAMES)
+    path = write_csv(tmp_path / "strokes.csv", rows)
+    table, report = load_rallies(path)
+    assert report.counts == {"bad set number": 1, "strokes missing from the rally": 1}
+    assert (report.examples["bad set number"][0].row, report.examples["bad set number"][0].field) == (7, "set")
+    gap = report.examples["strokes missing from the rally"][0]  # the stroke after the gap, not the serve
+    assert (gap.row, gap.value) == (8, "4.0")
+    with pytest.raises(DataFormatError, match=r"strokes\.csv, line 7, field 'set': bad set number: got '2x'"):
+        load_rallies(path, strict=True)
+    # with the rally's last stroke moved before the bad row, the gap lies earlier in the file than the bad
+    # value; strict mode still names the bad value, the cause
+    moved = rows[:3] + [rows[6]] + rows[3:6] + rows[7:]
+    path = write_csv(tmp_path / "strokes.csv", moved)
+    with pytest.raises(DataFormatError, match=r"line 8, field 'set': bad set number"):
+        load_rallies(path, strict=True)
+
+
+def test_a_short_row_is_a_wrong_number_of_fields_not_a_missing_value(tmp_path, clean):
+    rows = hand_match_rows()
+    write_match_file(tmp_path / "matches.csv", HAND_NAMES)
+    path = write_csv(tmp_path / "strokes.csv", rows)
+    lines = path.read_text().splitlines()
+    lines[4] = ",".join(lines[4].split(",")[:20])  # data row 4 (line 5, rally 2's serve) cut to 20 fields
+    path.write_text("\n".join(lines) + "\n")
+    table, report = load_rallies(path)
+    assert report.counts == {"wrong number of fields": 1} and report.rallies_rejected == 1
+    example = report.examples["wrong number of fields"][0]
+    assert (example.row, example.value, example.rally) == (5, "20 fields", f"{rows[3]['match_id']}|1|2")
+    assert "line 5: got '20 fields', expected 33 fields, as in the header" in str(example)
+    assert set(table["rally_id"]) == set(clean["rally_id"]) - {example.rally}
+    with pytest.raises(DataFormatError, match=r"line 5: wrong number of fields: line 5 has 20 fields, expected 33"):
+        load_rallies(path, strict=True)
+
+
+def test_line_numbers_count_line_breaks_inside_quoted_cells(tmp_path):
+    rows = _with(hand_match_rows(), 2, win_reason="landed\nin")  # data row 2 spans lines 4-5
+    rows = _with(rows, 9, type="bogus")  # data row 9: line 11 without the quoted break, 12 with it
+    write_match_file(tmp_path / "matches.csv", HAND_NAMES)
+    path = write_csv(tmp_path / "strokes.csv", rows)
+    assert path.read_text().count("\n") == len(rows) + 2
+    _, report = load_rallies(path)
+    assert report.examples["unknown shot type"][0].row == 12
+    lines = path.read_text().split("\n")
+    lines[13] += ",surplus"  # data row 11 (line 14) has a field too many
+    path.write_text("\n".join(lines))
+    _, report = load_rallies(path)
+    assert report.examples["wrong number of fields"][0].row == 14
+    assert report.examples["unknown shot type"][0].row == 12
+
+
+def _rally_2_with(tmp_path, extra_at, stroke="1.0"):
+    """The hand match with one more row in rally 2 of set 1 (strokes at data rows 3-6), copied from its serve
+    with another frame and ``ball_round`` = ``stroke``, inserted before data row ``extra_at``."""
+    rows = hand_match_rows()
+    stray = dict(rows[3], ball_round=stroke, frame_num="99999", type="未知球種")
+    rows.insert(extra_at, stray)
+    write_match_file(tmp_path / "matches.csv", HAND_NAMES)
+    return rows, write_csv(tmp_path / "strokes.csv", rows)
+
+
+def test_a_stray_stroke_1_after_the_rally_is_dropped_and_the_rally_kept(tmp_path, clean):
+    rows, path = _rally_2_with(tmp_path, 7)  # after stroke 4, the rally's last: line 9
+    table, report = load_rallies(path)
+    assert report.ok is False and report.rallies_rejected == 0 and report.counts == {}
+    assert report.rows_rejected == 1 and report.rows_read == 18
+    assert len(table) == len(clean) and set(table["rally_id"]) == set(clean["rally_id"])
+    rally = f"{HAND_MATCH}|1|2"
+    assert sorted(table.loc[table["rally_id"] == rally, "stroke"]) == [1, 2, 3, 4]
+    assert table.loc[(table["rally_id"] == rally) & (table["stroke"] == 1), "shot"].tolist() == ["short service"]
+    assert any(note.startswith("1 stray row(s) numbered stroke 1") and f"line 9 ({rally})" in note
+               for note in report.notes)
+
+
+@pytest.mark.parametrize("extra_at, stroke", [
+    (5, "1.0"),  # stroke 1 again in the middle of the rally
+    (4, "1.0"),  # right after the serve
+    (7, "2.0"),  # a repeated stroke 2 at the end
+    (7, "3.0"),  # a repeated stroke 3 at the end
+])
+def test_other_repeated_stroke_numbers_still_reject_the_rally(tmp_path, clean, extra_at, stroke):
+    _, path = _rally_2_with(tmp_path, extra_at, stroke)
+    table, report = load_rallies(path)
+    assert report.counts == {"duplicate stroke number": 1} and report.rallies_rejected == 1
+    assert f"{HAND_MATCH}|1|2" not in set(table["rally_id"])
+    assert not any("stray" in note for note in report.notes)
+
+
+def test_a_winner_that_contradicts_the_score_is_noted(tmp_path, clean):
+    rows = hand_match_rows()  # rally 2 of set 1: 1-0 -> 1-1, so B won it; record A instead (last stroke, row 6)
+    rows = _with(rows, 6, getpoint_player="A", lose_reason="出界")
+    write_match_file(tmp_path / "matches.csv", HAND_NAMES)
+    table, report = load_rallies(write_csv(tmp_path / "strokes.csv", rows))
+    assert report.ok and len(table) == len(clean)
+    notes = [n for n in report.notes if "contradicts the change of score" in n]
+    assert notes == [f"1 rallies whose getpoint_player contradicts the change of score from the rally before (kept; "
+                     f"the winner is taken from getpoint_player): e.g. {HAND_MATCH}|1|2 (1-0 -> 1-1, "
+                     f"getpoint_player A)"]
+    assert not any("contradicts" in n for n in load_rallies(write_csv(tmp_path / "ok.csv", hand_match_rows())).rejections.notes)
+    # a jump of two points is noted apart
+    rows = [dict(r, roundscore_A="3") if r["set"] == "1" and r["rally"] == "3" else r for r in hand_match_rows()]
+    _, report = load_rallies(write_csv(tmp_path / "jump.csv", rows))
+    assert any(n.startswith("1 rallies whose score does not change by exactly one point") and "|1|3 (1-1 -> 3-1" in n
+               for n in report.notes)
 
 
 def test_mcp_bad_code_and_bad_values(tmp_path):
@@ -211,7 +355,7 @@ def test_mcp_bad_code_and_bad_values(tmp_path):
     assert sorted(table["rally"].unique()) == [1, 3, 5]
     assert report.counts == {"malformed shot code": 1, "bad Svr": 1}
     assert report.examples["malformed shot code"][0].field == "2nd"
-    with pytest.raises(DataFormatError, match=r"points\.csv, row 3, field '2nd'"):
+    with pytest.raises(DataFormatError, match=r"points\.csv, line 3, field '2nd'"):
         load_rallies(path, strict=True)
     # a winner that contradicts the codes
     rows = list(MCP_ROWS)
@@ -293,6 +437,6 @@ def test_report_reads_as_text_and_as_a_dict(tmp_path):
     text = str(report).splitlines()
     assert text[0] == "rejected: 1 rallies (4 of 17 rows)"
     assert text[1].split() == ["1", "unknown", "shot", "type"]
-    assert "row 6, field 'type': got 'bogus', expected" in text[2]
+    assert "line 6, field 'type': got 'bogus', expected" in text[2]
     as_dict = report.to_dict()
     assert as_dict["counts"] == {"unknown shot type": 1} and as_dict["examples"]["unknown shot type"][0]["row"] == 6

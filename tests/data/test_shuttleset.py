@@ -113,9 +113,19 @@ def test_real_counts_match_the_readme(shuttleset):
     assert table["rally_id"].nunique() + report.rallies_rejected == 7_888
     assert table["match_id"].nunique() == 94
     assert len(set(table["hitter"]) | set(table["opponent"])) == 43
-    # the README's pitfalls: one verbatim repeated row (dropped) and one rally with a stroke number used twice
-    assert report.counts == {"duplicate stroke number": 1} and report.rows_rejected == 16
-    assert any("repeating an earlier row" in note for note in report.notes)
+    # the README's pitfalls: one verbatim repeated row (dropped) and one rally with a stroke number used twice,
+    # a stray "stroke 1" row after its 14 strokes (dropped, the rally kept)
+    assert report.counts == {} and report.rallies_rejected == 0 and report.rows_rejected == 2
+    assert table["rally_id"].nunique() == 7_888
+    assert any("repeating an earlier row" in note and "line 20695" in note for note in report.notes)
+    stray = "Anthony_Sinisuka_Ginting_Rasmus_Gemke_YONEX_Thailand_Open_2021_QuarterFinals|3|25"
+    assert any(note.startswith("1 stray row(s)") and f"line 7800 ({stray})" in note for note in report.notes)
+    assert sorted(table.loc[table["rally_id"] == stray, "stroke"]) == list(range(1, 15))
+    # rallies whose getpoint_player contradicts the score change (measured: 15), and one odd score jump
+    assert any(note.startswith("15 rallies whose getpoint_player contradicts the change of score")
+               and "CHOU_Tien_Chen_Anders_ANTONSEN_Fuzhou_Open_2019_Semi-finals|2|9 (4-4 -> 5-4, getpoint_player B)"
+               in note for note in report.notes)
+    assert any(note.startswith("1 rallies whose score does not change by exactly one point") for note in report.notes)
 
 
 def test_real_rally_winners(shuttleset, shuttleset_raw, shuttleset_dir):
@@ -132,7 +142,8 @@ def test_real_rally_winners(shuttleset, shuttleset_raw, shuttleset_dir):
                 for m, s, r, p in zip(gp["match_id"], gp["set"], gp["rally"], gp["getpoint_player"])}
     rallies = table.drop_duplicates("rally_id").set_index("rally_id")
     known = rallies["winner"].dropna()
-    assert len(known) == 7_621 and rallies["winner"].isna().sum() == 266
+    # the README: 7,621 rallies with one getpoint_player row + 1 with two; 266 with none
+    assert len(known) == 7_622 and rallies["winner"].isna().sum() == 266
     assert all(expected[rid] == winner for rid, winner in known.items())
     # the README: the server wins 50.1 % of the rallies with a known winner
     assert round((known == rallies.loc[known.index, "server"]).mean(), 3) == 0.501
@@ -172,7 +183,9 @@ def test_real_labels_and_players(shuttleset, shuttleset_raw, shuttleset_dir):
     translations = pd.read_csv(shuttleset_dir / "translations.csv")
     to_en = dict(zip(translations["value_zh"], translations["value_en"])) | {"未知球種": "unknown"}
     merged = table.merge(raw, on=["match_id", "set", "rally", "stroke"], how="inner")
-    assert len(merged) == len(table) - 1  # the kept original of the repeated row has no unique partner
+    # without a unique partner: the kept original of the repeated row, and the real stroke 1 of the rally with
+    # the stray stroke-1 row
+    assert len(merged) == len(table) - 2
     assert (merged["shot"] == merged["type"].map(to_en)).all()
     names = pd.concat([pd.read_csv(shuttleset_dir / f) for f in ("matches_shuttleset.csv",
                                                                   "matches_shuttleset22.csv")])
@@ -186,7 +199,7 @@ def test_real_labels_and_players(shuttleset, shuttleset_raw, shuttleset_dir):
 
 
 def test_real_strict_mode_names_the_problem(shuttleset_dir):
-    with pytest.raises(DataFormatError, match=r"strokes\.csv\.gz, row \d+, field"):
+    with pytest.raises(DataFormatError, match=r"strokes\.csv\.gz, line \d+, field"):
         load_rallies(shuttleset_dir / "strokes.csv.gz", strict=True)
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from strategist.data.demo import demo_dir, demo_path
+from strategist.data.load import load_rallies
 from strategist.simulate import (SimulationParameters, canonical_table, error_probability, shuttleset_frames,
                                  simulate_matches, winner_probability, write_shuttleset)
 from strategist.simulate.__main__ import main as simulate_main
@@ -87,9 +88,8 @@ def test_layout_semantics(frames, simulated):
 
 
 def test_loader_reads_the_layout_back_exactly(tmp_path, simulated):
-    load = pytest.importorskip("strategist.data.load")
     write_shuttleset(simulated, tmp_path)
-    result = load.load_rallies(tmp_path / "strokes.csv.gz")
+    result = load_rallies(tmp_path / "strokes.csv.gz")
     assert result.rejections.rallies_rejected == 0 and result.rejections.rows_rejected == 0
     key = ["rally_id", "stroke"]
     loaded = result.table.sort_values(key).reset_index(drop=True)
