@@ -140,7 +140,7 @@ def test_bad_serve_inputs():
 
 @pytest.mark.realdata
 def test_walker_wooders_on_slam_point_by_point(shared_data):
-    load = pytest.importorskip("strategist.data.load")
+    from strategist.data import load
     folder = shared_data / "tennis_slam_pbp"
     table = pd.concat([load.load_rallies(folder / f"2011-{event}-points.csv.gz").table
                        for event in ("wimbledon", "usopen")], ignore_index=True)
