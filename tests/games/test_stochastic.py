@@ -372,3 +372,16 @@ def test_value_iteration_out_of_sweeps_is_a_solver_error():
     rewards, transitions = rally_cycle()
     with pytest.raises(StrategistError, match="did not converge in 10 sweeps"):
         solve_stochastic_game(rewards, transitions, method="value", max_iterations=10)
+
+
+def test_a_sweep_warm_started_on_the_last_supports_equals_a_cold_one():
+    rewards, transitions = random_game(7, 0.9, max_states=6, max_actions=5)
+    game = stochastic._prepare(rewards, transitions, 0.9)
+    v = np.random.default_rng(0).uniform(-1, 1, size=game.size)
+    first = stochastic._sweep(game, v)
+    for w in (v, v + 1e-3 * np.random.default_rng(1).normal(size=game.size)):
+        cold, warm = stochastic._sweep(game, w), stochastic._sweep(game, w, first.kernels)
+        np.testing.assert_allclose(warm.values, cold.values, atol=1e-12)
+        for s in range(game.size):
+            assert_optimal(warm.stage[s], warm.x[s], warm.y[s], cold.values[s])
+        assert (warm.gap <= 1e-9).all()
