@@ -366,6 +366,7 @@ def test_rows_rounding_just_above_one_are_accepted():
     transitions[0][0, 0, :] = [0.0, 0.5 + 5e-10, 0.5]     # sums to 1 + 5e-10: rounding, rescaled to 1
     result = solve_stochastic_game(rewards, transitions, 0.9)
     assert np.isfinite(result.values).all()
+    assert stochastic._prepare(rewards, transitions, 0.9).transitions[0].sum(axis=2).max() <= 1.0
 
 
 def test_value_iteration_out_of_sweeps_is_a_solver_error():
