@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from strategist import evaluate_policies, solve_stochastic_game, solve_zero_sum
+from strategist import StochasticGameSolution, evaluate_policies, solve_stochastic_game, solve_zero_sum
 from strategist.errors import InvalidGameError, StrategistError
 from strategist.games import stochastic
 from strategist.games.stochastic import StrategyIterationWarning, forever_states
@@ -163,6 +163,7 @@ def test_hand_solved_two_state_game(method):
     assert net.value == pytest.approx(0.4, abs=1e-9) and net.column_mix == pytest.approx({"c1": 0.5, "c2": 0.5})
     assert result.to_dict()["states"]["baseline"]["value"] == pytest.approx(0.5, abs=1e-9)
     assert result.method == method and not result.fell_back
+    assert isinstance(result, StochasticGameSolution)
 
 
 def test_discounting_is_applied():
