@@ -56,3 +56,7 @@ class ConfigurationError(StrategistError, ValueError):
 
 class EstimationError(StrategistError, ValueError):
     """A payoff estimate cannot be formed: unknown player, no data in the context, an invalid prior."""
+
+
+class MatchLogError(StrategistError, RuntimeError):
+    """The match log database cannot be used: corrupted, not a match log, of a newer schema, or locked."""

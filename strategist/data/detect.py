@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from strategist.data import mcp, shuttleset, tennis_pbp
+from strategist.data import canonical, mcp, shuttleset, tennis_pbp
 from strategist.data.readcsv import check_path, header
 from strategist.errors import DataFormatError
 
@@ -39,6 +39,8 @@ LAYOUTS: dict[str, Layout] = {
     mcp.LAYOUT: Layout(mcp.LAYOUT, "tennis", frozenset({"1st", "2nd", "PtWinner", "Svr", "Pt"}),
                        "Match Charting Project points files (1st/2nd shot codes)"),
 }
+
+LAYOUTS[canonical.LAYOUT] = canonical.layout_entry(Layout)
 
 _DATA_SUFFIXES = (".csv", ".csv.gz")
 

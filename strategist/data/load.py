@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from strategist.data import mcp, shuttleset, tennis_pbp
+from strategist.data import canonical, mcp, shuttleset, tennis_pbp
 from strategist.data.detect import LAYOUTS, detect
 from strategist.data.rejections import RejectionReport
 from strategist.data.schema import validate
@@ -26,6 +26,7 @@ _LOADERS = {
     shuttleset.LAYOUT_SETS: shuttleset.load_sets,
     tennis_pbp.LAYOUT: tennis_pbp.load_points,
     mcp.LAYOUT: mcp.load_points,
+    canonical.LAYOUT: canonical.load_canonical,
 }
 
 

@@ -1,0 +1,120 @@
+"""The canonical layout as a file: a CSV (plain or gzip) with the columns of :mod:`strategist.data.schema`.
+
+What :class:`strategist.matchlog.MatchLog` exports, and what ``load_rallies`` reads back. Values are the
+canonical ones (English shot labels of the sport's vocabulary, real names, scores before the rally). In
+the default mode a rally with a bad row (a required field empty, a shot outside the vocabulary, a number
+that is not one, a duplicate stroke, a rally_id that is not ``match_id|set|rally``, a winner who is not
+one of the rally's players) is skipped whole and reported; ``strict=True`` raises on the first.
+Registered for badminton (the sport of the live match log); a file of another sport is refused with a
+clear message, since a layout's sport is fixed when it is detected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from strategist.data.readcsv import read_strings
+from strategist.data.rejections import Rejection, RejectionReport
+from strategist.data.schema import COLUMNS, REQUIRED, conform
+from strategist.errors import DataFormatError
+from strategist.sports import get_sport
+
+LAYOUT = "canonical"
+SPORT = "badminton"
+SIGNATURE = frozenset({"sport", "source", "rally_id", "stroke", "hitter", "opponent", "shot", "server",
+                       "hitter_won"})
+DESCRIPTION = "canonical rally table (strategist's own CSV layout, e.g. a match log export)"
+
+
+def layout_entry(layout_class):
+    """The :class:`~strategist.data.detect.Layout` of this layout (built by detect.py's own class)."""
+    return layout_class(LAYOUT, SPORT, SIGNATURE, DESCRIPTION)
+
+
+def _bad(frame: pd.DataFrame, mask: np.ndarray, reason: str, column: str, expected: str, path, strict, rejected,
+         report: RejectionReport) -> None:
+    mask = np.asarray(mask, dtype=bool) & ~rejected
+    if not mask.any():
+        return
+    first = int(np.flatnonzero(mask)[0])
+    line = int(frame["_row"].iat[first])
+    value = str(frame[column].iat[first]) if column in frame else None
+    if strict:
+        raise DataFormatError(f"got {value!r}, expected {expected}", path=path, line=line, field=column)
+    rallies = frame.loc[mask, "rally_id"].unique()
+    examples = [Rejection(reason, str(path), int(frame["_row"].iat[i]), column,
+                          str(frame[column].iat[i]) if column in frame else None, expected,
+                          str(frame["rally_id"].iat[i])) for i in np.flatnonzero(mask)[:3]]
+    report.add(reason, len(rallies), examples)
+    rejected |= frame["rally_id"].isin(rallies).to_numpy()
+
+
+def load_canonical(paths, *, strict: bool = False) -> tuple[pd.DataFrame, RejectionReport]:
+    """Load canonical CSV files; see the module docstring."""
+    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    report = RejectionReport()
+    tables = []
+    for path in paths:
+        raw, misshapen = read_strings(path)
+        missing = [c for c in REQUIRED if c not in raw.columns]
+        if missing:
+            raise DataFormatError(f"missing required canonical columns {missing}", path=path)
+        report.rows_read += len(raw) + len(misshapen)
+        if misshapen:
+            line, fields = misshapen[0]
+            if strict:
+                raise DataFormatError(f"row has {fields['_count']} fields, the header {fields['_expected']}",
+                                      path=path, line=line)
+            report.add("wrong number of fields", len(misshapen),
+                       [Rejection("wrong number of fields", str(path), ln, None, None,
+                                  f"{f['_expected']} fields") for ln, f in misshapen[:3]])
+            report.rows_rejected += len(misshapen)
+        sports = set(raw["sport"].unique()) - {""}
+        if sports - {SPORT}:
+            raise DataFormatError(f"holds {sorted(sports - {SPORT})} rallies; the canonical layout is read for "
+                                  f"{SPORT} only", path=path, field="sport")
+        sport = get_sport(SPORT)
+        rejected = np.zeros(len(raw), dtype=bool)
+        for column in REQUIRED:
+            _bad(raw, (raw[column] == "").to_numpy(), f"{column} missing", column, "a value", path, strict,
+                 rejected, report)
+        _bad(raw, ~raw["shot"].isin(set(sport.shots)).to_numpy(), "shot not in the vocabulary", "shot",
+             f"one of the {SPORT} shots", path, strict, rejected, report)
+        for column, dtype in COLUMNS.items():
+            if column not in raw.columns or dtype not in ("Int64", "float64"):
+                continue
+            number = pd.to_numeric(raw[column].where(raw[column] != ""), errors="coerce")
+            bad = (raw[column] != "").to_numpy() & number.isna().to_numpy()
+            if dtype == "Int64":
+                bad |= number.notna().to_numpy() & (number.fillna(0) % 1 != 0).to_numpy()
+            _bad(raw, bad, f"{column} not a number", column, "a whole number" if dtype == "Int64" else "a number",
+                 path, strict, rejected, report)
+        _bad(raw, raw.duplicated(["rally_id", "stroke"]).to_numpy(), "duplicate stroke", "stroke",
+             "one row per (rally_id, stroke)", path, strict, rejected, report)
+        _bad(raw, (raw["match_id"] + "|" + raw["set"] + "|" + raw["rally"] != raw["rally_id"]).to_numpy(),
+             "rally_id is not match_id|set|rally", "rally_id", "match_id|set|rally", path, strict, rejected, report)
+        if "winner" in raw.columns:
+            known = raw["winner"] != ""
+            _bad(raw, (known & (raw["winner"] != raw["hitter"]) & (raw["winner"] != raw["opponent"])).to_numpy(),
+                 "winner not a player of the rally", "winner", "the hitter or the opponent", path, strict, rejected,
+                 report)
+        report.rows_rejected += int(rejected.sum())
+        report.rallies_rejected += int(raw.loc[rejected, "rally_id"].nunique())
+        kept = raw.loc[~rejected].drop(columns="_row").replace("", pd.NA)
+        for column, dtype in COLUMNS.items():
+            if column in kept and dtype in ("Int64", "float64"):
+                kept[column] = pd.to_numeric(kept[column])
+            elif column in kept and dtype == "boolean":
+                kept[column] = kept[column].map({"True": True, "False": False, "true": True, "false": False,
+                                                 "1": True, "0": False}).astype("boolean")
+        if "winner" in kept:  # hitter_won follows the winner, whatever the file says
+            kept["hitter_won"] = pd.Series(np.where(kept["winner"].isna(), pd.NA, kept["winner"] == kept["hitter"]),
+                                           index=kept.index, dtype="object").astype("boolean")
+        table = conform(kept, where=str(path))
+        table["source"] = pd.Series(LAYOUT, index=table.index, dtype="string")
+        tables.append(table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True))
+    table = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+    return table, report
