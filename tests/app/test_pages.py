@@ -1,0 +1,148 @@
+"""Every page of the app through streamlit's AppTest: the demo loads, a live rally moves the advice, undo,
+a reload shows the same match, a bad upload is one line on the page."""
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+PAGES = "strategist/app/pages/"
+TIMEOUT = 180
+
+
+@pytest.fixture()
+def matchlog(tmp_path, monkeypatch):
+    path = tmp_path / "matches.sqlite"
+    monkeypatch.setenv("STRATEGIST_MATCHLOG", str(path))
+    return path
+
+
+def _app():
+    return AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+
+
+def _clean(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_data_page_loads_the_demo(matchlog):
+    at = _app()
+    _clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Strokes"] == "11,759" and metrics["Sport"] == "badminton"
+    assert any("Nothing skipped" in s.value for s in at.success)
+
+
+def test_match_prep_shows_keys_values_and_tendencies(matchlog):
+    at = _app()
+    at.switch_page(PAGES + "prep.py").run()
+    _clean(at)
+    headers = [h.value for h in at.header]
+    assert "Keys to the match" in headers and "Payoffs of one decision state" in headers
+    text = " ".join(m.value for m in at.markdown)
+    assert "decision points" in text and "played" in text
+    # the rally game has not landed on this branch: the values are labelled as the fallback they are
+    assert any("Fallback" in w.value for w in at.warning) or any("rally-game" in c.value for c in at.caption)
+
+
+def _start_live(at):
+    at.switch_page(PAGES + "live.py").run()
+    _clean(at)
+    at.button(key="new_match").click().run()
+    _clean(at)
+    return at
+
+
+def _sentence(at):
+    return at.success[0].value
+
+
+def test_live_rally_changes_the_advice_and_undo_restores_it(matchlog):
+    at = _start_live(_app())
+    first = _sentence(at)
+    assert "Serve" in first or "serve" in first
+    at.button(key="shot:short service").click().run()
+    _clean(at)
+    after_serve = _sentence(at)
+    assert after_serve != first
+    at.button(key="shot:net shot").click().run()
+    at.button(key="shot:lob").click().run()
+    _clean(at)
+    three = _sentence(at)
+    assert three != after_serve
+    text = " ".join(m.value for m in at.markdown)
+    assert "3. **" in text and "lob" in text
+    at.button(key="undo").click().run()
+    _clean(at)
+    assert any("taken back" in i.value for i in at.info)
+    assert "3. **" not in " ".join(m.value for m in at.markdown)
+    # the margin moves the safe exploitation's recommendation card
+    at.slider(key="margin").set_value(15).run()
+    _clean(at)
+    assert "margin 15 points" in " ".join(m.value for m in at.markdown)
+
+
+def test_rally_result_score_and_reload(matchlog):
+    at = _start_live(_app())
+    at.button(key="shot:short service").click().run()
+    at.button(key="shot:net shot").click().run()
+    at.button(key="won").click().run()
+    _clean(at)
+    metrics = [m.value for m in at.metric]
+    assert metrics[:2] == ["1", "0"]
+    at.button(key="shot:long service").click().run()
+    _clean(at)
+    # a reload (a fresh session) shows the same match from the match log
+    again = _app()
+    again.switch_page(PAGES + "live.py").run()
+    _clean(again)
+    assert [m.value for m in again.metric][:2] == ["1", "0"]
+    assert "1. **" in " ".join(m.value for m in again.markdown) and \
+        "long service" in " ".join(m.value for m in again.markdown)
+    assert again.checkbox(key="risk_won").value is False
+    again.checkbox(key="risk_won").check().run()
+    _clean(again)
+    assert any("margin allowed" in c.value for c in again.caption)
+
+
+def test_practice_and_model_pages(matchlog):
+    at = _app()
+    at.switch_page(PAGES + "practice.py").run()
+    _clean(at)
+    first = at.button[0]
+    first.click().run()
+    _clean(at)
+    assert any(m.label == "Rallies won" for m in at.metric)
+    at.switch_page(PAGES + "model.py").run()
+    _clean(at)
+    assert any(m.label == "Device" for m in at.metric)
+
+
+def test_bad_path_is_one_line_on_the_page(matchlog, tmp_path):
+    bad = tmp_path / "notes.csv"
+    bad.write_text("a,b,c\n1,2,3\n")
+    at = _app()
+    at.radio(key="data_source").set_value("A file or folder on this machine").run()
+    at.text_input(key="data_path").input(str(bad)).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "unrecognised layout" in at.error[0].value
+    # the data in use stay the demo
+    assert {m.label: m.value for m in at.metric}["Strokes"] == "11,759"
+
+
+def test_bad_and_oversized_uploads_are_refused(matchlog):
+    from strategist.app import common
+
+    at = _app()
+    at.radio(key="data_source").set_value("Upload a file").run()
+    uploader = at.file_uploader(key="upload")
+    uploader.upload("junk.csv", b"\x00\x01binary junk").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "junk.csv" in at.error[0].value
+    with pytest.raises(common.PageError, match="more than the 50 MB"):
+        common.save_upload("big.csv", b"x" * (common.MAX_UPLOAD_BYTES + 1))
