@@ -8,7 +8,7 @@ import streamlit as st
 st.set_page_config(page_title="strategist", page_icon="🏸", layout="wide")
 
 PAGES = [
-    st.Page("strategist/app/pages/data.py", title="Data", url_path="data", default=True),
+    st.Page("strategist/app/pages/data.py", title="Data", default=True),
     st.Page("strategist/app/pages/prep.py", title="Match prep", url_path="prep"),
     st.Page("strategist/app/pages/live.py", title="Live rally", url_path="live"),
     st.Page("strategist/app/pages/practice.py", title="Practice", url_path="practice"),

@@ -25,8 +25,12 @@ def sentence(advice) -> str:
     if advice.lead is not None:
         lead = advice.lead
         top = lead["prediction"].idxmax()
-        parts.append(f"{advice.opponent} hits next: {top} {pct(lead['prediction'].max())} of the time "
-                     f"({lead['n']} strokes seen), leading to '{lead['state']}' {pct(lead['mass'])}")
+        state = lead["state"]
+        what = (f"{state[len('rally after '):]} shot" if state.startswith("rally after ") else
+                state[len("return of "):] if state.startswith("return of ") else f"'{state}'")
+        what = ("an " if what[:1] in "aeiou" else "a ") + what
+        parts.append(f"{advice.opponent} hits next ({lead['n']} strokes seen): {what} {pct(lead['mass'])} of the "
+                     f"time, most often {lead['shot']} ({pct(lead['prediction'][lead['shot']])})")
     if advice.safe is None:
         parts.append(f"no advice for '{advice.state}': too little data on {advice.player} there")
         return "; ".join(parts) + "."

@@ -104,6 +104,40 @@ with common.guard():
     rally = state.current
     strokes = rally.strokes if rally is not None else ()
     nxt = state.next_hitter()
+
+    st.sidebar.subheader("Exploitation")
+    margin_pts = st.sidebar.slider("Margin: from safe (0) to exploitative (win-probability points the safe "
+                                   "exploitation may give up)", 0, 15, 3, key="margin")
+    risk_won = st.sidebar.checkbox("Risk only what has been won", key="risk_won",
+                                   help="Exploit beyond the equilibrium only as far as the points won above the "
+                                        "game's value so far pay for it (Ganzfried & Sandholm's safe exploitation).")
+    rallies = [(r.number, [(s.shot, s.hitter) for s in r.strokes], r.finished) for r in state.rallies]
+    gifts = match_gifts(adv, rallies)
+    if risk_won:
+        st.sidebar.caption(f"Won above the value so far: {100 * gifts.total:+.1f} points over {gifts.decisions} "
+                           f"decisions → margin allowed {100 * gifts.allowed:.1f} points.")
+    history = pd.DataFrame({"shot": [s.shot for s in strokes], "hitter": [s.hitter for s in strokes]})
+    server = rally.server if rally is not None else state.next_server()
+    advice = adv.advise(history, {"server": server, "next": nxt}, margin=margin_pts / 100,
+                        gifts=gifts.total if risk_won else None)
+
+    st.success(advice.sentence)
+    if advice.safe is not None:
+        cards = st.columns(3)
+        titles = {"equilibrium": "Safe (equilibrium)", "best response": "Best response to the prediction",
+                  "safe exploitation": f"Safe exploitation (margin {100 * advice.margin:.0f} points)"}
+        for card, rec in zip(cards, (advice.equilibrium, advice.best_response, advice.safe)):
+            with card.container(border=True):
+                st.markdown(f"**{titles[rec.name]}**")
+                st.markdown("  \n".join(f"{a}: {p:.0%} (played {rec.counts.get(a, 0)}×)" for a, p in rec.shots(0.01)))
+                st.markdown(f"wins **{common.pct(rec.expected)}** against the prediction, never less than "
+                            f"**{common.pct(rec.guarantee)}**")
+        st.caption(f"For {advice.player}'s next shot in '{advice.state}': {advice.decision_points} decision points "
+                   f"({'against this opponent' if advice.scope == 'pairing' else 'against everyone'}) · value "
+                   f"{common.pct(advice.value)} · prediction: {advice.model}, {advice.prediction_n} strokes of "
+                   f"{advice.opponent} ({advice.prediction_source}), trusted at {advice.confidence:.0%} "
+                   f"(the rest: the equilibrium's reply mix) · {1000 * advice.seconds:.1f} ms")
+
     left, right = st.columns([3, 2])
     with left:
         st.subheader(f"Rally {rally.number if rally else len(state.rallies) + 1} · {nxt} to hit "
@@ -114,71 +148,37 @@ with common.guard():
                 + (f" → {common.area_name(sport, s.landing_area)}" if s.landing_area else "") for s in strokes))
         else:
             st.caption(f"No stroke yet: {rally.server if rally else state.next_server()} serves.")
+    with right:
         areas = [""] + list(sport.areas)
         area = st.selectbox("Landing area of the next shot (optional)", areas, key="live_area",
                             format_func=lambda a: "not recorded" if a == "" else f"{sport.areas[a]} ({a})")
-        serves = [s for s in sport.shots if s in sport.serves]
-        others = [s for s in sport.shots if s not in sport.serves and s != "unknown"]
-        shots = serves if not strokes else others
-        per_row = 4
-        for start in range(0, len(shots), per_row):
-            cols = st.columns(per_row)
-            for col, shot in zip(cols, shots[start:start + per_row]):
-                col.button(shot, key=f"shot:{shot}", on_click=_record, args=(log, wanted, shot, area),
-                           width="stretch")
-        c = st.columns(4)
-        c[0].button("↶ Undo", key="undo", on_click=_undo, args=(log, wanted), width="stretch")
-        c[1].button(f"Rally won by {state.player}", key="won", on_click=_finish, args=(log, wanted, state.player),
-                    disabled=not strokes, width="stretch")
-        c[2].button(f"Rally lost ({state.opponent} won)", key="lost", on_click=_finish,
-                    args=(log, wanted, state.opponent), disabled=not strokes, width="stretch")
-        c[3].button("Next rally", key="next", on_click=_next, args=(log, wanted), disabled=rally is not None,
-                    width="stretch")
+    serves = [s for s in sport.shots if s in sport.serves]
+    others = [s for s in sport.shots if s not in sport.serves and s != "unknown"]
+    shots = serves if not strokes else others
+    per_row = 5
+    for start in range(0, len(shots), per_row):
+        cols = st.columns(per_row)
+        for col, shot in zip(cols, shots[start:start + per_row]):
+            col.button(shot, key=f"shot:{shot}", on_click=_record, args=(log, wanted, shot, area), width="stretch")
+    c = st.columns(4)
+    c[0].button("↶ Undo", key="undo", on_click=_undo, args=(log, wanted), width="stretch")
+    c[1].button(f"Point to {state.player}", key="won", on_click=_finish, args=(log, wanted, state.player),
+                disabled=not strokes, width="stretch", type="primary")
+    c[2].button(f"Point to {state.opponent}", key="lost", on_click=_finish, args=(log, wanted, state.opponent),
+                disabled=not strokes, width="stretch")
+    c[3].button("Next rally", key="next", on_click=_next, args=(log, wanted), disabled=rally is not None,
+                width="stretch")
 
-    with right:
-        st.subheader("Exploitation")
-        margin_pts = st.slider("Margin: from safe (0) to exploitative (win-probability points given up at most)",
-                               0, 15, 3, key="margin")
-        risk_won = st.checkbox("Risk only what has been won", key="risk_won",
-                               help="Exploit beyond the equilibrium only as far as the points won above the game's "
-                                    "value so far pay for it (Ganzfried & Sandholm's safe exploitation).")
-        rallies = [(r.number, [(s.shot, s.hitter) for s in r.strokes], r.finished) for r in state.rallies]
-        gifts = match_gifts(adv, rallies)
-        if risk_won:
-            st.caption(f"Won above the value so far: {100 * gifts.total:+.1f} points over {gifts.decisions} decisions "
-                       f"→ margin allowed {100 * gifts.allowed:.1f} points.")
-        history = pd.DataFrame({"shot": [s.shot for s in strokes], "hitter": [s.hitter for s in strokes]})
-        server = rally.server if rally is not None else state.next_server()
-        advice = adv.advise(history, {"server": server, "next": nxt}, margin=margin_pts / 100,
-                            gifts=gifts.total if risk_won else None)
-
-    st.subheader("Advice")
-    st.success(advice.sentence)
-    if advice.safe is not None:
-        cards = st.columns(3)
-        titles = {"equilibrium": "Safe (equilibrium)", "best response": "Best response to the prediction",
-                  "safe exploitation": f"Safe exploitation (margin {100 * advice.margin:.0f} points)"}
-        for card, rec in zip(cards, (advice.equilibrium, advice.best_response, advice.safe)):
-            with card.container(border=True):
-                st.markdown(f"**{titles[rec.name]}**")
-                st.markdown("  \n".join(f"{a}: {p:.0%} (played {rec.counts.get(a, 0)}×)" for a, p in rec.shots(0.01)))
-                st.metric("wins against the prediction", common.pct(rec.expected))
-                st.caption(f"never less than {common.pct(rec.guarantee)}")
-        who = advice.lead and advice.opponent
-        st.caption(f"State: {advice.state} · {advice.decision_points} decision points of {advice.player} "
-                   f"({'against this opponent' if advice.scope == 'pairing' else 'against everyone'}) · value "
-                   f"{common.pct(advice.value)} · prediction: {advice.model}, {advice.prediction_n} strokes of "
-                   f"{advice.opponent} ({advice.prediction_source}), trusted at {advice.confidence:.0%} "
-                   f"(the rest: the equilibrium's reply mix) · {1000 * advice.seconds:.1f} ms")
     pred = advice.prediction.sort_values(ascending=False).head(8)
     title = (f"{advice.opponent}'s next shot (predicted)" if advice.lead else
              f"{advice.opponent}'s reply (predicted)")
     frame = pd.DataFrame({"shot": pred.index, "p": pred.to_numpy()})
     chart = alt.Chart(frame).mark_bar(color="#1f77b4").encode(
-        x=alt.X("p:Q", title="probability", axis=alt.Axis(format="%")),
-        y=alt.Y("shot:N", sort=None, title=None), tooltip=["shot", alt.Tooltip("p:Q", format=".0%")]
-    ).properties(title=title, height=30 * len(frame) + 20)
-    st.altair_chart(chart, width="stretch")
+        x=alt.X("p:Q", title="probability", axis=alt.Axis(format="%", tickCount=5)),
+        y=alt.Y("shot:N", sort=None, title=None, axis=alt.Axis(labelLimit=250)),
+        tooltip=["shot", alt.Tooltip("p:Q", format=".0%")]
+    ).properties(title=title)
+    st.altair_chart(chart, width="stretch", height=28 * len(frame) + 60)
     for note in advice.notes:
         st.caption(note)
 

@@ -54,7 +54,7 @@ with common.guard():
                "strokes behind each bar.")
     bars = tend.assign(label=tend["stroke"] + " (n=" + tend["n"].astype(str) + ")")
     chart = alt.Chart(bars).mark_bar().encode(
-        y=alt.Y("label:N", title="stroke of the rally", sort=None),
+        y=alt.Y("label:N", title="stroke of the rally", sort=None, axis=alt.Axis(labelLimit=250)),
         x=alt.X("share:Q", title="share of the opponent's shots", axis=alt.Axis(format="%")),
         color=alt.Color("group:N", title="shot group",
                         scale=alt.Scale(domain=["attack", "neutral", "defence", "other"],
@@ -94,7 +94,7 @@ with common.guard():
     base = alt.Chart(cells).encode(
         x=alt.X("reply:N", title=f"{opponent}'s reply", sort=list(est.column_labels),
                 axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("shot:N", title=f"{player}'s shot", sort=list(est.row_labels)))
+        y=alt.Y("shot:N", title=f"{player}'s shot", sort=list(est.row_labels), axis=alt.Axis(labelLimit=250)))
     heat = base.mark_rect().encode(
         color=alt.Color("win:Q", title="P(win)", scale=alt.Scale(scheme="redblue", domain=[0.3, 0.7])),
         tooltip=["shot", "reply", alt.Tooltip("win:Q", format=".1%"), alt.Tooltip("low:Q", format=".1%"),
@@ -123,7 +123,8 @@ with common.guard():
     st.caption("Exploitability: how much a best-responding opponent takes from the player's habitual mix below the "
                "state's value (win-probability points).")
     chart = alt.Chart(hab.assign(points=100 * hab["exploitability"])).mark_bar(color="#d62728").encode(
-        y=alt.Y("state:N", sort=None, title=None), x=alt.X("points:Q", title="exploitability (points)"),
+        y=alt.Y("state:N", sort=None, title=None, axis=alt.Axis(labelLimit=250)),
+        x=alt.X("points:Q", title="exploitability (points)"),
         tooltip=["state", alt.Tooltip("points:Q", format=".1f"), "decision points", "habitual mix"]
     ).properties(height=30 * len(hab) + 30)
     st.altair_chart(chart, width="stretch")
