@@ -35,6 +35,10 @@ _EXPORTS = {
     "estimate_payoff": "strategist.estimation",
     "bootstrap_payoff": "strategist.estimation",
     "walker_wooders": "strategist.estimation",
+    # advice
+    "Advisor": "strategist.advice.advisor",
+    "Advice": "strategist.advice.advisor",
+    "MatchLog": "strategist.matchlog",
 }
 
 
