@@ -209,10 +209,12 @@ class Advisor:
             model kind for ``strategist.opponent.fit_model`` or a saved model's folder.
         n0: evidence at which the prediction and the equilibrium column mix weigh the same.
         min_action_count: a shot enters a state's game when the player chose it this often there.
+        cache_size: predictions of a given model kept per (rally so far, who hits): a rerun of the same
+            moment (another margin) asks the model once. 0 turns the cache off.
     """
 
     def __init__(self, data=None, player: str | None = None, opponent: str | None = None, model=None, *,
-                 n0: float = DEFAULT_N0, min_action_count: int = 5):
+                 n0: float = DEFAULT_N0, min_action_count: int = 5, cache_size: int = 4096):
         from strategist.data.states import annotate_states
         from strategist.estimation.counts import decision_points
         from strategist.estimation.payoff import resolve_player
@@ -237,11 +239,14 @@ class Advisor:
         if self.player == self.opponent:
             raise EstimationError(f"player and opponent are both {self.player!r}")
         self.n0 = float(n0)
+        self.cache_size = int(cache_size)
+        self._predictions: dict = {}
         self.min_action_count = int(min_action_count)
         self.annotated = annotate_states(table, self.sport)
         self.model, self.model_label, model_note = _resolve_model(model, table, self.sport, self.annotated)
         self.notes = [model_note] if model_note else []
         self._groups = dict(self.sport.groupings[REPLY_GROUPING])
+        self._shot_index = pd.Index(list(self.sport.shots), name="shot")
         self.points = decision_points(table, rows="shot", columns="reply", sport=self.sport)
         self.games: dict[str, StateGame] = {}
         self.skipped: dict[str, str] = {}
@@ -280,20 +285,30 @@ class Advisor:
         if isinstance(model, FrequencyPrediction):
             state = next_state(self.sport, shots, hitters, who, context.get("court_side"))
             return model.predict_state(who, state)
+        ctx_items = tuple((k, context[k]) for k in ("score", "server", "match_id", "court_side")
+                          if context.get(k) is not None)
+        key = (tuple(shots), tuple(hitters), who, repr(ctx_items))
+        hit = self._predictions.get(key)
+        if hit is not None:
+            return hit
         other = self.opponent if who == self.player else self.player
-        history = pd.DataFrame({"shot": pd.Series(shots, dtype="string"),
-                                "hitter": pd.Series(hitters, dtype="string"),
-                                "opponent": pd.Series([other if h == who else who for h in hitters], dtype="string"),
-                                "stroke": pd.Series(np.arange(1, len(shots) + 1), dtype="Int64")})
-        ctx = {"player": who, "opponent": other, "stroke": len(shots) + 1}
-        for key in ("score", "server", "match_id", "court_side"):
-            if context.get(key) is not None:
-                ctx[key] = context[key]
+        history = pd.DataFrame({"shot": shots, "hitter": hitters,
+                                "opponent": [other if h == who else who for h in hitters],
+                                "stroke": list(range(1, len(shots) + 1))})
+        ctx = {"player": who, "opponent": other, "stroke": len(shots) + 1, **dict(ctx_items)}
         series = model.predict_proba(history, ctx)
-        probs = series.reindex(list(self.sport.shots)).fillna(0.0).to_numpy(float)
+        if series.index.equals(self._shot_index):
+            probs = np.asarray(series.to_numpy(), dtype=float)
+        else:
+            probs = series.reindex(self._shot_index).fillna(0.0).to_numpy(float)
         total = probs.sum()
         probs = probs / total if total > 0 else np.full(len(probs), 1.0 / len(probs))
-        return probs, int(series.attrs.get("n", 0) or 0), str(series.attrs.get("source", "player"))
+        out = (probs, int(series.attrs.get("n", 0) or 0), str(series.attrs.get("source", "player")))
+        if self.cache_size > 0:
+            if len(self._predictions) >= self.cache_size:
+                self._predictions.pop(next(iter(self._predictions)))
+            self._predictions[key] = out
+        return out
 
     # -- advice --------------------------------------------------------------------------------------------
     def advise(self, history=None, context=None, margin: float = 0.0, gifts: float | None = None) -> Advice:
@@ -327,7 +342,7 @@ class Advisor:
         lead = None
         if nxt == self.opponent:
             probs, n, source = self._predict(shots, hitters, self.opponent, context)
-            lead_series = pd.Series(probs, index=list(self.sport.shots), name="p")
+            lead_series = pd.Series(probs, index=self._shot_index, name="p", copy=False)
             # the player's next state: the one the opponent's likeliest shots lead to
             by_state: dict[str, list] = {}
             for shot, p in zip(self.sport.shots, probs):
@@ -348,7 +363,7 @@ class Advisor:
             why = self.skipped.get(state, f"{self.player} has no decision points in this state in the data")
             probs = np.full(len(self.sport.shots), 1.0 / len(self.sport.shots))
             notes.append(f"no game for '{state}': {why}")
-            pred = lead["prediction"] if lead else pd.Series(probs, index=list(self.sport.shots), name="p")
+            pred = lead["prediction"] if lead else pd.Series(probs, index=self._shot_index, name="p")
             advice = Advice(self.player, self.opponent, nxt, state, self.model_label, pred,
                             lead["n"] if lead else 0, lead["source"] if lead else "fallback", {}, {}, 0.0, 0.0,
                             None, None, None, None, margin, asked, 0, "none", "", lead, tuple(notes))
@@ -376,7 +391,7 @@ class Advisor:
             sources.append(source)
         n = int(round(n_sum))
         source = "player" if "player" in sources else sources[0]
-        prediction = pd.Series(q_shot, index=list(self.sport.shots), name="p")
+        prediction = pd.Series(q_shot, index=self._shot_index, name="p", copy=False)
         col_index = {c: j for j, c in enumerate(sg.columns)}
         q_raw = np.zeros(len(sg.columns))
         outside = 0.0

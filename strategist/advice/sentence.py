@@ -24,7 +24,6 @@ def sentence(advice) -> str:
     parts = []
     if advice.lead is not None:
         lead = advice.lead
-        top = lead["prediction"].idxmax()
         state = lead["state"]
         what = (f"{state[len('rally after '):]} shot" if state.startswith("rally after ") else
                 state[len("return of "):] if state.startswith("return of ") else f"'{state}'")
@@ -36,14 +35,15 @@ def sentence(advice) -> str:
         return "; ".join(parts) + "."
     pred = advice.lead["reply_prediction"] if advice.lead is not None else advice.prediction
     n = advice.lead["reply_n"] if advice.lead is not None else advice.prediction_n
-    top = pred.idxmax()
+    values = pred.to_numpy()
+    top = pred.index[int(values.argmax())]
     group = max(advice.reply_raw, key=advice.reply_raw.get)
     basis = f"{n} of his strokes" if advice.prediction_source == "player" else \
         "no strokes of his: all players'"
     state = advice.state[0].upper() + advice.state[1:]
     head = "" if advice.lead is None else "then in "
     reply = (f"{head}{state if not head else advice.state}: {advice.opponent} answers with {group} shots "
-             f"{pct(advice.reply_raw[group])} of the time ({top} alone {pct(pred.max())}; {basis})")
+             f"{pct(advice.reply_raw[group])} of the time ({top} alone {pct(values.max())}; {basis})")
     rec = advice.safe
     verb = "wins" if len(rec.shots(0.05)) == 1 else "win"
     advice_text = (f"{_mix_text(rec)} {verb} {pct(rec.expected)} against that and never less than "
