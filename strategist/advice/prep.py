@@ -124,16 +124,22 @@ def keys_to_the_match(advisor, k: int = 3, min_count: int = 10) -> list[dict]:
     return keys
 
 
-def rally_values(advisor) -> dict:
+def rally_game_function():
+    """:func:`strategist.rally.game.rally_game` when this installation has it, else None."""
+    try:
+        from strategist.rally.game import rally_game
+    except ImportError:
+        return None
+    return rally_game
+
+
+def rally_values(advisor, game=None) -> dict:
     """The value of serving and of returning: from the rally game (:mod:`strategist.rally`) when this
     installation has it, otherwise the matrix-game values of the serve and return states, labelled so."""
-    try:
-        from strategist.rally import rally_game  # noqa: F401
-    except ImportError:
-        rally_game = None
+    rally_game = rally_game_function()
     if rally_game is not None:
         try:
-            game = rally_game(advisor.table, advisor.player, advisor.opponent)
+            game = game if game is not None else rally_game(advisor.table, advisor.player, advisor.opponent)
             serve = game.serve_state("player")
             receive = game.serve_state("opponent")
             return {"source": "rally game", "label": "rally-game value (the whole rally as a stochastic game)",
@@ -143,6 +149,11 @@ def rally_values(advisor) -> dict:
             note = f"the rally game could not be built ({exc})"
     else:
         note = "the rally game (strategist.rally) is not in this installation"
+    return rally_values_fallback(advisor, note)
+
+
+def rally_values_fallback(advisor, note: str) -> dict:
+    """The matrix-game values of the serve and return states, labelled as the fallback they are."""
     serve = advisor.games.get("serve")
     returns = [sg for st, sg in advisor.games.items() if st.startswith("return")]
     ret = max(returns, key=lambda sg: sg.points) if returns else None

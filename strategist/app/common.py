@@ -173,3 +173,18 @@ def area_name(sport, area) -> str:
 def pct(p: float) -> str:
     return f"{100 * p:.0f} %"
 
+
+
+@st.cache_resource(show_spinner="Solving the rally game ...", max_entries=8)
+def rally_game(key: tuple, player: str, opponent: str):
+    """(the rally game of the pairing, None) when strategist.rally is installed and it can be built, else
+    (None, why not)."""
+    from strategist.advice.prep import rally_game_function
+
+    build = rally_game_function()
+    if build is None:
+        return None, "the rally game (strategist.rally) is not in this installation"
+    try:
+        return build(load(key).table, player, opponent), None
+    except StrategistError as exc:
+        return None, f"the rally game could not be built ({exc})"

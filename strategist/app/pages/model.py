@@ -1,6 +1,6 @@
 """Model: train or load an opponent model (optimizer, progress, device); the Advisor then uses it."""
 
-import inspect
+import threading
 import time
 
 import streamlit as st
@@ -33,31 +33,45 @@ with common.guard():
         st.warning("Fallback: training and loading opponent models needs strategist.opponent.fit_model / "
                    "load_model, which this installation does not have. The Advisor uses its built-in frequency "
                    "prediction (the opponent's shots in each decision state, shrunk toward all players).")
-    kinds = list(getattr(opponent_pkg, "MODEL_KINDS", ("frequency", "markov", "neural")))
+    kinds = list(getattr(opponent_pkg, "KINDS", None) or ("frequency", "markov", "neural"))
     with st.form("train"):
         st.subheader("Train")
         kind = st.selectbox("Model", kinds, key="model_kind")
         optimizer = st.selectbox("Optimizer (neural model)", OPTIMIZERS, key="model_optimizer")
-        epochs = st.number_input("Epochs (neural model)", 1, 200, 5, key="model_epochs")
+        budget = st.number_input("Time budget in seconds (neural model)", 5, 3600, 60, key="model_budget")
         submitted = st.form_submit_button("Train", disabled=fit is None)
     if submitted and fit is not None:
         bar = st.progress(0.0, text="Training ...")
         kw = {}
-        params = inspect.signature(fit).parameters
-        accepts = lambda name: name in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
         if kind == "neural":
-            if accepts("optimizer"):
-                kw["optimizer"] = optimizer
-            if accepts("epochs"):
-                kw["epochs"] = int(epochs)
-            if accepts("device"):
-                kw["device"] = device_text.split(" ")[0]
-        if accepts("progress"):
-            kw["progress"] = lambda done, total=1.0, *a, **k: bar.progress(min(float(done) / float(total or 1), 1.0))
+            kw = {"optimizer": optimizer.lower(), "time_budget": float(budget),
+                  "device": device_text.split(" ")[0]}
+            kw["log"] = lambda entry: latest.update(entry=entry)
+        latest: dict = {}
+        outcome: dict = {}
+
+        def work():
+            try:
+                outcome["model"] = fit(kind, result.table, **kw)
+            except Exception as exc:  # shown on the page below
+                outcome["error"] = exc
+
         started = time.perf_counter()
-        model = fit(kind, result.table, **kw)
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        while thread.is_alive():
+            elapsed = time.perf_counter() - started
+            share = min(elapsed / float(budget), 0.99) if kind == "neural" else 0.5
+            text = f"Training the {kind} model on {device_text.split(' ')[0]}: {elapsed:.0f} s"
+            if latest.get("entry"):
+                text += f" · {latest['entry']}"[:160]
+            bar.progress(share, text=text)
+            thread.join(0.5)
+        if "error" in outcome:
+            raise outcome["error"]
         bar.progress(1.0, text=f"Trained in {time.perf_counter() - started:.1f} s")
-        model_id = f"{kind}-{optimizer}-{int(epochs)}-{time.time():.0f}"
+        model = outcome["model"]
+        model_id = f"{kind}-{optimizer}-{time.time():.0f}"
         common.MODELS[model_id] = model
         st.session_state["model_key"] = model_id
         st.success(f"The Advisor now uses the {kind} model.")

@@ -1,26 +1,79 @@
-"""Practice: play decisions against the opponent as the data see them, rally by rally."""
+"""Practice: play the player's shots against the modelled opponent, rally by rally.
+
+With the rally game installed (:mod:`strategist.rally.practice`), a session is the rally game's practice mode:
+each of the player's choices is asked on the page; the session is replayed from its seed with the choices made
+so far, so it is the same session on every rerun. Without it, a clearly labelled fallback plays one decision
+per rally in the matrix game of a decision state.
+"""
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from strategist.advice.prep import observed_reply
 from strategist.app import common
+from strategist.errors import StrategistError
 
 st.title("Practice")
-with common.guard():
-    result = common.loaded()
-    player, opponent = common.choose_players(result)
-    adv = common.current_advisor(player, opponent)
+
+
+def _rally_game_practice(game, player, opponent):
+    from strategist.rally.practice import practise
+
+    key = ("rally", common.data_key(), player, opponent)
+    if st.session_state.get("rp_key") != key:
+        st.session_state.update(rp_key=key, rp_choices=[])
+    choices = st.session_state["rp_choices"]
+    pending: dict = {}
+    position = {"k": 0}
+
+    def chooser(state, actions, values):
+        if position["k"] < len(choices):
+            position["k"] += 1
+            return choices[position["k"] - 1]
+        pending.update(state=state, actions=tuple(actions), values=values)
+        return None
+
     try:
-        from strategist.rally import practice as rally_practice  # noqa: F401
-        landed = hasattr(rally_practice, "PracticeSession") or hasattr(rally_practice, "practice")
-    except ImportError:
-        landed = False
-    if not landed:
-        st.warning("Fallback: the rally-game practice mode (strategist.rally.practice) is not in this installation. "
-                   "This practice plays one decision per rally in the matrix game of a decision state: you choose "
-                   f"{player}'s shot, {opponent}'s reply is drawn from the prediction and the rally's winner from "
-                   "the estimated win probability.")
+        report = practise(game, chooser, rallies=100_000, seed=0)
+    except StrategistError as exc:
+        if "before its first rally" not in str(exc):
+            raise
+        report = None
+    st.caption("The rally game's practice mode: you choose every shot of the player; where the opponent hits, "
+               "the player's position follows the equilibrium; the opponent plays as observed; outcomes are drawn "
+               "from the estimated game. A rally pays +1 won / −1 lost, credited back over your choices.")
+    if pending:
+        st.subheader(f"Rally {0 if report is None else report.rallies + 1}: {pending['state']}")
+        cols = st.columns(4)
+        for k, action in enumerate(pending["actions"]):
+            value, tries = pending["values"].get(action, (None, 0))
+            label = action if not tries else f"{action} ({value:+.2f}, {tries}×)"
+            cols[k % 4].button(label, key=f"rp:{k}:{action}", width="stretch",
+                               on_click=lambda i=k: st.session_state["rp_choices"].append(i))
+    if report is not None:
+        last = report.log[-1]
+        (st.success if last["won"] else st.error)(
+            f"Rally {last['rally']} {'won' if last['won'] else 'lost'} after your choices: "
+            + ", ".join(f"{a} in {s}" for s, a in last["choices"]))
+        c = st.columns(4)
+        c[0].metric("Rallies won", f"{report.wins} of {report.rallies}")
+        c[1].metric("Your play's value from the serve", common.pct(report.practised_value))
+        c[2].metric("Equilibrium value", common.pct(report.equilibrium_value))
+        c[3].metric("Distance from the equilibrium", f"{report.mean_distance:.2f}")
+        left, right = st.columns(2)
+        left.markdown("**What worked**")
+        left.dataframe(report.worked(), hide_index=True, width="stretch")
+        right.markdown("**What did not**")
+        right.dataframe(report.did_not(), hide_index=True, width="stretch")
+    st.button("Start over", key="practice_reset", on_click=lambda: st.session_state.update(rp_choices=[]))
+
+
+def _matrix_practice(adv, player, opponent):
+    st.warning("Fallback: the rally-game practice mode (strategist.rally.practice) is not in this installation. "
+               "This practice plays one decision per rally in the matrix game of a decision state: you choose "
+               f"{player}'s shot, {opponent}'s reply is drawn from his observed replies and the rally's winner from "
+               "the estimated win probability.")
     key = (common.data_key(), player, opponent)
     if st.session_state.get("practice_key") != key:
         st.session_state.update(practice_key=key, practice_rng=np.random.default_rng(0), practice_log=[],
@@ -40,9 +93,8 @@ with common.guard():
         q = observed_reply(sg)
         j = int(rng.choice(len(sg.columns), p=q / q.sum()))
         won = bool(rng.random() < sg.payoffs[i, j])
-        expected = float(sg.payoffs[i] @ q)
-        st.session_state["practice_log"].append({"state": state, "shot": shot, "reply": sg.columns[j],
-                                                 "won": won, "expected": expected, "value": sg.value})
+        st.session_state["practice_log"].append({"state": state, "shot": shot, "reply": sg.columns[j], "won": won,
+                                                 "expected": float(sg.payoffs[i] @ q), "value": sg.value})
         st.session_state["practice_state"] = None
 
     cols = st.columns(4)
@@ -55,10 +107,23 @@ with common.guard():
             f"Last rally ({last['state']}): {last['shot']} against {last['reply']} — "
             f"{'won' if last['won'] else 'lost'}. Against {opponent}'s usual replies it wins "
             f"{last['expected']:.0%}; the state's value is {last['value']:.0%}.")
-        won = sum(r["won"] for r in log)
-        edge = sum(r["expected"] - r["value"] for r in log)
         c = st.columns(3)
-        c[0].metric("Rallies won", f"{won} of {len(log)}")
-        c[1].metric("Expected above the value", f"{100 * edge:+.1f} points")
+        c[0].metric("Rallies won", f"{sum(r['won'] for r in log)} of {len(log)}")
+        c[1].metric("Expected above the value", f"{100 * sum(r['expected'] - r['value'] for r in log):+.1f} points")
         c[2].button("Start over", key="practice_reset",
                     on_click=lambda: st.session_state.update(practice_log=[], practice_state=None))
+        st.dataframe(pd.DataFrame(log), hide_index=True, width="stretch")
+
+
+with common.guard():
+    result = common.loaded()
+    player, opponent = common.choose_players(result)
+    try:
+        from strategist.rally.practice import practise  # noqa: F401
+        game, why_not = common.rally_game(common.data_key(), player, opponent)
+    except ImportError:
+        game, why_not = None, "not installed"
+    if game is not None:
+        _rally_game_practice(game, player, opponent)
+    else:
+        _matrix_practice(common.current_advisor(player, opponent), player, opponent)

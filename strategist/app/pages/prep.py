@@ -27,7 +27,8 @@ with common.guard():
         st.markdown(f"**{k}. {key['advice'].capitalize()}: {key['shot']} in {key['state']}.** {key['text']}.")
 
     # -- serve and return ------------------------------------------------------------------------------------
-    values = prep.rally_values(adv)
+    game, why_not = common.rally_game(common.data_key(), player, opponent)
+    values = prep.rally_values(adv, game) if game is not None else prep.rally_values_fallback(adv, why_not)
     st.header("Serving and returning")
     c = st.columns(2)
     if values["source"] == "rally game":
