@@ -5,6 +5,7 @@ import streamlit as st
 
 from strategist.app import common
 from strategist.data.detect import LAYOUTS
+from strategist.errors import StrategistError
 
 st.title("Data")
 st.caption("Which rallies the advice rests on. The built-in demo is used until you choose other data.")
@@ -19,7 +20,10 @@ with common.guard():
                                   type=["csv", "gz"], key="upload")
         if upload is not None:
             key = common.save_upload(upload.name, upload.getvalue())
-            common.load(key)  # a bad file stops here with its message, and the data in use stay as they were
+            try:
+                common.load(key)  # a bad file stops here with its message; the data in use stay as they were
+            except StrategistError as exc:  # name the file as the user knows it, not its temporary copy
+                raise common.PageError(str(exc).replace(key[1], upload.name)) from None
             common.set_data_key(key)
     else:
         path = st.text_input("Path of a data file or folder", key="data_path",
