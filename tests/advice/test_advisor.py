@@ -136,3 +136,11 @@ def test_errors_are_clear(adv):
         adv.advise([], margin=-1)
     with pytest.raises(EstimationError, match="unknown player"):
         Advisor(player="Nobody Atall")
+
+
+def test_ties_against_the_prediction_go_to_the_safer_mix():
+    a = np.array([[0.6, 0.2], [0.6, 0.4], [0.3, 0.5]])
+    q = np.array([1.0, 0.0])
+    x = VertexTable.of(a).solve(a @ q, -1.0)          # no floor: every mix of rows 1-2 earns 0.6
+    assert x == pytest.approx([0.0, 1.0, 0.0])
+    assert strategist.safe_exploit(a, q, 1.0).row_strategy == pytest.approx(x)
