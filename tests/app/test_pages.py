@@ -146,3 +146,15 @@ def test_bad_and_oversized_uploads_are_refused(matchlog):
     assert len(at.error) == 1 and at.error[0].value.startswith("junk.csv: ")
     with pytest.raises(common.PageError, match="more than the 50 MB"):
         common.save_upload("big.csv", b"x" * (common.MAX_UPLOAD_BYTES + 1))
+
+
+def test_a_corrupted_match_log_is_one_line_and_left_alone(tmp_path, monkeypatch):
+    path = tmp_path / "broken.sqlite"
+    path.write_bytes(b"garbage, not a database " * 50)
+    before = path.read_bytes()
+    monkeypatch.setenv("STRATEGIST_MATCHLOG", str(path))
+    at = _app()
+    at.switch_page(PAGES + "live.py").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "not a SQLite database" in at.error[0].value
+    assert path.read_bytes() == before
