@@ -36,7 +36,11 @@ def _labels(labels: Iterable[Any] | None, size: int, prefix: str, what: str) -> 
 
 def _numeric_matrix(data: Any, what: str = "payoffs") -> np.ndarray:
     """Convert nested lists / arrays to a finite 2-D float64 array, naming the first bad cell."""
-    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
+    if isinstance(data, np.ndarray) and data.dtype.kind == "b":
+        # the same rule as a nested list of Python booleans: True/False are not payoffs
+        raise InvalidGameError(f"{what}: got an array of booleans; expected numbers (convert with "
+                               ".astype(float) if 0/1 payoffs are meant)")
+    if isinstance(data, np.ndarray) and data.dtype.kind in "iuf":
         arr = np.array(data, dtype=np.float64)
     else:
         rows = data.tolist() if isinstance(data, np.ndarray) else data
@@ -54,7 +58,7 @@ def _numeric_matrix(data: Any, what: str = "payoffs") -> np.ndarray:
                 raise InvalidGameError(
                     f"{what}: row {i} has {len(row)} entries but row 0 has {width}; expected a rectangular matrix")
             for j, cell in enumerate(row):
-                if isinstance(cell, bool) or not isinstance(cell, (numbers.Real, np.number)):
+                if isinstance(cell, (bool, np.bool_)) or not isinstance(cell, (numbers.Real, np.number)):
                     raise InvalidGameError(f"{what}: cell ({i}, {j}) is {cell!r}; expected a finite number")
         arr = np.array(rows, dtype=np.float64)
     if arr.ndim != 2:
@@ -67,6 +71,57 @@ def _numeric_matrix(data: Any, what: str = "payoffs") -> np.ndarray:
         i, j = (int(k) for k in np.argwhere(bad)[0])
         raise InvalidGameError(f"{what}: cell ({i}, {j}) is {arr[i, j]}; expected a finite number")
     return arr
+
+
+def check_player(player: Any) -> str:
+    """``player`` itself if it is 'row' or 'column'; :class:`InvalidGameError` otherwise."""
+    if not isinstance(player, str) or player not in ("row", "column"):
+        raise InvalidGameError(f"player must be 'row' or 'column', got {player!r}")
+    return player
+
+
+def payoff_range(payoffs: np.ndarray) -> tuple[float, float]:
+    """``(low, span)`` of a finite matrix; ``span`` is 1 for a constant matrix and may be ``inf`` when
+    max − min overflows (payoffs near ±1e308)."""
+    low, high = float(payoffs.min()), float(payoffs.max())
+    with np.errstate(over="ignore"):
+        span = high - low
+    return low, (span if span > 0 else 1.0)
+
+
+@dataclass(frozen=True)
+class UnitScale:
+    """Payoffs rescaled to [0, 1] without overflow: ``unit = (payoffs − low) / span``.
+
+    Every step divides by ``size`` = max|payoffs| first, so matrices with entries near ±1e308 (whose range
+    max − min overflows) are rescaled as exactly as any other; :meth:`to_units` maps back.
+    """
+
+    unit: np.ndarray
+    size: float         # max |payoffs| (1 for the zero matrix)
+    low: float          # min(payoffs) / size
+    span: float         # (max − min) / size, in (0, 2]; 1 for a constant matrix
+    constant: bool
+
+    @classmethod
+    def of(cls, payoffs: np.ndarray) -> "UnitScale":
+        size = float(np.abs(payoffs).max())
+        size = size if size > 0 else 1.0
+        shrunk = payoffs / size
+        low = float(shrunk.min())
+        span = float(shrunk.max()) - low
+        constant = not span > 0
+        span = span if span > 0 else 1.0
+        return cls((shrunk - low) / span, size, low, span, constant)
+
+    def to_units(self, t):
+        """Payoffs in the original units of values ``t`` on the [0, 1] scale (inside [min, max] for t in [0, 1])."""
+        return (self.low + self.span * np.asarray(t, dtype=np.float64)) * self.size
+
+    def width(self, t):
+        """A difference ``t`` on the [0, 1] scale in the original units (may overflow to inf only beyond 1)."""
+        with np.errstate(over="ignore"):
+            return self.span * np.asarray(t, dtype=np.float64) * self.size
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,13 +229,21 @@ class MatrixGame:
         return pd.DataFrame(self.payoffs, index=list(self.row_labels), columns=list(self.column_labels))
 
     def scale(self) -> tuple[float, float]:
-        """``(low, span)`` with ``(payoffs - low) / span`` in [0, 1]; ``span`` is 1 for a constant matrix."""
-        low, high = float(self.payoffs.min()), float(self.payoffs.max())
-        span = high - low
-        return low, (span if span > 0 else 1.0)
+        """``(low, span)`` with ``(payoffs - low) / span`` in [0, 1]; ``span`` is 1 for a constant matrix.
+
+        ``span`` is capped at the largest float (payoffs near ±1e308 have a range that overflows); use
+        :meth:`unit` for the rescaled matrix itself.
+        """
+        low, span = payoff_range(self.payoffs)
+        return low, min(span, float(np.finfo(np.float64).max))
+
+    def unit(self) -> "UnitScale":
+        """The payoffs rescaled to [0, 1] without overflow, and the map back to the payoffs' units."""
+        return UnitScale.of(self.payoffs)
 
     def mix(self, strategy: np.ndarray, player: str = "row") -> dict[str, float]:
         """A strategy vector as a mapping from action label to probability."""
+        check_player(player)
         labels = self.row_labels if player == "row" else self.column_labels
         return {label: float(p) for label, p in zip(labels, strategy)}
 
@@ -207,8 +270,7 @@ def as_strategy(game: MatrixGame, strategy: Any, player: str, what: str = "strat
     Accepts a vector in action order or a mapping label -> probability (missing labels get 0).
     Must be finite, non-negative and sum to 1 within ``tol``; it is renormalised exactly.
     """
-    if player not in ("row", "column"):
-        raise InvalidGameError(f"player must be 'row' or 'column', got {player!r}")
+    check_player(player)
     labels = game.row_labels if player == "row" else game.column_labels
     if isinstance(strategy, dict):
         unknown = [k for k in strategy if str(k) not in labels]
