@@ -293,3 +293,25 @@ def test_bad_strategies_reach_the_public_functions(evert_navratilova):
         strategist.exploitability(evert_navratilova, [1.5, -0.5])
     with pytest.raises(InvalidGameError, match="player must be"):
         as_strategy(evert_navratilova, [1, 0], "umpire")
+
+
+def test_booleans_are_refused_alike_in_lists_and_numpy_arrays():
+    from strategist import solve_zero_sum_batch
+
+    for payoffs in ([[True, False], [False, True]], np.array([[True, False], [False, True]]),
+                    [[np.True_, 0.0], [0.0, 1.0]]):
+        with pytest.raises(InvalidGameError, match="True|boolean"):
+            MatrixGame(payoffs)
+    with pytest.raises(InvalidGameError, match="boolean"):
+        solve_zero_sum_batch(np.ones((2, 2, 2), dtype=bool))
+    # 0/1 numbers are payoffs
+    assert MatrixGame(np.array([[True, False]]).astype(float)).shape == (1, 2)
+
+
+def test_unit_scale_does_not_overflow():
+    game = MatrixGame([[1e308, -1e308], [-1.7e308, 1.5e308]])
+    low, span = game.scale()
+    assert np.isfinite(span) and low == -1.7e308
+    unit = game.unit()
+    assert unit.unit.min() == 0.0 and unit.unit.max() == 1.0 and np.isfinite(unit.unit).all()
+    assert unit.to_units(0.0) == pytest.approx(-1.7e308) and unit.to_units(1.0) == pytest.approx(1.5e308)
