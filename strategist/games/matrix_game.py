@@ -11,6 +11,9 @@ from __future__ import annotations
 import csv
 import math
 import numbers
+import re
+import stat
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -124,6 +127,70 @@ class UnitScale:
             return self.span * np.asarray(t, dtype=np.float64) * self.size
 
 
+class CsvNote(UserWarning):
+    """Something the reader of a CSV file assumed (e.g. no labels): worth telling the user, not an error."""
+
+
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _read_regular_file(path: Path) -> str:
+    """The text of a regular file; anything else (directory, FIFO, device) is refused before it is opened."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise DataFormatError("file not found; expected a CSV payoff matrix", path=path) from None
+    except OSError as exc:
+        raise DataFormatError(f"cannot read ({exc.strerror or exc.__class__.__name__}); expected a CSV payoff "
+                              "matrix", path=path) from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO (named pipe)" if
+                stat.S_ISFIFO(info.st_mode) else "a character device" if stat.S_ISCHR(info.st_mode) else
+                "a socket" if stat.S_ISSOCK(info.st_mode) else "a block device" if stat.S_ISBLK(info.st_mode)
+                else "not a regular file")
+        raise DataFormatError(f"is {kind}; expected a regular CSV file holding a payoff matrix", path=path)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
+        raise DataFormatError(f"cannot read as UTF-8 text ({exc.__class__.__name__}); expected a CSV "
+                              "payoff matrix", path=path) from None
+
+
+def _delimiter(text: str) -> str:
+    """Comma, semicolon or tab: the first that splits every non-blank line into the same number (> 1) of
+    fields; else the one that splits the first line most; comma when nothing splits."""
+    lines = [line for line in text.splitlines() if line.strip()][:200]
+    if not lines:
+        return ","
+    counts = {d: [len(row) for row in csv.reader(lines, delimiter=d)] for d in _DELIMITER_NAMES}
+    for d, widths in counts.items():
+        if min(widths) > 1 and len(set(widths)) == 1:
+            return d
+    best = max(_DELIMITER_NAMES, key=lambda d: counts[d][0])
+    return best if counts[best][0] > 1 else ","
+
+
+def _finite(cell: str) -> float | None:
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _parse_cells(path: Path, line: int, cells: list[str], names: list[str]) -> list[float]:
+    parsed = []
+    for name, cell in zip(names, cells):
+        value = _finite(cell)
+        if value is None:
+            hint = " (decimal commas are not read: write 0.5, not 0,5)" if \
+                re.fullmatch(r"\s*[-+]?\d*,\d+\s*", cell) else ""
+            raise DataFormatError(f"column {name} holds {cell.strip()!r}; expected a finite number{hint}",
+                                  path=path, row=line)
+        parsed.append(value)
+    return parsed
+
+
 @dataclass(frozen=True, eq=False)
 class MatrixGame:
     """A matrix game: ``payoffs`` (m × n, row player's payoff) with row and column action labels.
@@ -162,21 +229,21 @@ class MatrixGame:
     def from_csv(cls, path: str | Path) -> "MatrixGame":
         """Read a CSV whose first row holds the column labels and first column the row labels.
 
-        Errors name the file, the line and the column of the first bad cell.
+        A file whose first row is all numbers is an unlabelled matrix: every row and column is payoffs, the
+        actions are named ``r1..rm`` / ``c1..cn``, and a :class:`CsvNote` warning says so. Commas,
+        semicolons and tabs are recognised as separators. Only regular files are read (a FIFO or device is
+        refused without being opened). Errors name the file, the line and the column of the first bad cell.
         """
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise DataFormatError("file not found; expected a CSV payoff matrix", path=path) from None
-        except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
-            raise DataFormatError(f"cannot read as UTF-8 text ({exc.__class__.__name__}); expected a CSV "
-                                  "payoff matrix", path=path) from None
-        lines = [row for row in csv.reader(text.splitlines())]
+        text = _read_regular_file(path)
+        delimiter = _delimiter(text)
+        lines = [row for row in csv.reader(text.splitlines(), delimiter=delimiter)]
         numbered = [(k + 1, row) for k, row in enumerate(lines) if any(cell.strip() for cell in row)]
         if not numbered:
             raise DataFormatError("file is empty; expected a header row of column labels and at least one "
                                   "row of payoffs", path=path)
+        if all(_finite(cell) is not None for cell in numbered[0][1]):
+            return cls._from_unlabelled(path, numbered, delimiter)
         header_line, header = numbered[0]
         columns = [cell.strip() for cell in header[1:]]
         if not columns:
@@ -204,19 +271,27 @@ class MatrixGame:
             if len(cells) != len(columns):
                 raise DataFormatError(f"row {label!r} has {len(cells)} payoffs but the header has "
                                       f"{len(columns)} columns; expected a rectangular matrix", path=path, row=line)
-            parsed = []
-            for column, cell in zip(columns, cells):
-                try:
-                    value = float(cell)
-                except ValueError:
-                    value = math.nan
-                if not math.isfinite(value):
-                    raise DataFormatError(f"column {column!r} holds {cell.strip()!r}; expected a finite number",
-                                          path=path, row=line)
-                parsed.append(value)
+            values.append(_parse_cells(path, line, cells, [repr(c) for c in columns]))
             row_labels.append(label)
-            values.append(parsed)
         return cls(values, row_labels, columns)
+
+    @classmethod
+    def _from_unlabelled(cls, path: Path, numbered: list, delimiter: str) -> "MatrixGame":
+        width = len(numbered[0][1])
+        names = [str(j + 1) for j in range(width)]
+        values = []
+        for line, row in numbered:
+            if len(row) != width:
+                raise DataFormatError(f"row has {len(row)} payoffs but the first row has {width}; expected a "
+                                      "rectangular matrix (the first row is numbers, so the file is read as an "
+                                      "unlabelled matrix)", path=path, row=line)
+            values.append(_parse_cells(path, line, row, names))
+        game = cls(values)
+        warnings.warn(CsvNote(
+            f"{path.name}: first row is numbers: read as an unlabelled {game.shape[0]}x{game.shape[1]} matrix "
+            f"(rows r1..r{game.shape[0]}, columns c1..c{game.shape[1]})"
+            f"{'' if delimiter == ',' else f', {_DELIMITER_NAMES[delimiter]}-separated'}"), stacklevel=3)
+        return game
 
     # ------------------------------------------------------------------ views
     @property
