@@ -348,11 +348,7 @@ def test_unlabelled_csv_errors_name_the_bad_line_and_column(write_csv):
         MatrixGame.from_csv(write_csv("1,2\n3\n"))
 
 
-def test_only_regular_files_are_read(tmp_path):
-    import os
-
-    fifo = tmp_path / "pipe.csv"
-    os.mkfifo(fifo)
+def test_only_regular_files_are_read(tmp_path, fifo):
     for path, kind in ((fifo, "FIFO"), (tmp_path, "directory"), ("/dev/null", "character device")):
         with pytest.raises(DataFormatError, match=kind) as info:
             MatrixGame.from_csv(path)  # never opened: a FIFO would block

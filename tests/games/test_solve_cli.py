@@ -197,13 +197,8 @@ def test_numbers_only_file_is_solved_as_it_is_with_a_note(capsys, write_csv):
 
 
 @pytest.mark.parametrize("what", ["fifo", "directory", "dev-null"])
-def test_non_regular_files_give_one_line_and_exit_2(capsys, tmp_path, what):
-    import os
-
-    path = {"directory": tmp_path, "dev-null": "/dev/null"}.get(what)
-    if what == "fifo":
-        path = tmp_path / "pipe.csv"
-        os.mkfifo(path)
+def test_non_regular_files_give_one_line_and_exit_2(capsys, tmp_path, fifo, what):
+    path = {"directory": tmp_path, "dev-null": "/dev/null", "fifo": fifo}[what]
     code, out, err = run_cli(capsys, path)
     assert code == 2 and out == ""
     assert err.startswith("strategist: error: ") and err.count("\n") == 1
