@@ -1,6 +1,6 @@
 """Two-player games of a rally decision: the matrix game, exact solvers, responses and safe exploitation.
 
-Names are loaded lazily, so importing one solver does not import the others (nor nashpy, nor pandas).
+Names are loaded lazily, so importing one solver does not import the others (nor nashpy).
 """
 
 from __future__ import annotations
@@ -20,6 +20,11 @@ _EXPORTS = {
     "evaluate_policies": "stochastic", "solve_stochastic_game": "stochastic",
     "ZeroSumSolution": "zero_sum", "solve_zero_sum": "zero_sum",
 }
+
+
+# The module safe_exploit shares its name with its function: importing the module sets the package's
+# attribute to the module, so the function is bound here once, explicitly.
+from strategist.games.safe_exploit import safe_exploit  # noqa: E402
 
 
 def __getattr__(name: str):
