@@ -18,6 +18,9 @@ COMMAND_MODULES = [
     "strategist.cli.solve",
     "strategist.cli.data_cmd",
     "strategist.cli.payoff_cmd",
+    "strategist.cli.rally_cmd",
+    "strategist.cli.simulate_cmd",
+    "strategist.cli.practice_cmd",
 ]
 
 

@@ -113,6 +113,7 @@ class RallyBootstrap:
     level: float
     seed: int | None
     clusters: int
+    scheme: str                # "match", or "rally" when the game's strokes come from one match
     value: np.ndarray          # (B, S)
     observed: np.ndarray       # (B, S)
     switch: np.ndarray         # (B, S) the player's equilibrium mixes against the opponent as observed
@@ -204,7 +205,7 @@ class RallyGame:
                          "states": st.settings.states, "zones": st.settings.zones,
                          "min_action_count": st.settings.min_action_count, "prior": st.settings.prior,
                          "level": st.settings.level},
-            "strokes": st.strokes_used, "rallies": st.rallies, "matches": int(st.pair_matches.sum()),
+            "strokes": st.strokes_used, "rallies": st.rallies, "matches": st.game_matches,
             "dropped": dict(st.dropped),
             "flagged_actions": [{"state": s, "action": a, "count": n} for s, a, n in st.flagged],
             "strength": {"population": float(self.estimate.population_strength[0]),
@@ -213,7 +214,8 @@ class RallyGame:
                       "residual": self.solution.residual},
             "bootstrap": None if self.bootstrap is None else {
                 "replicates": self.bootstrap.replicates, "level": self.bootstrap.level,
-                "clusters": self.bootstrap.clusters, "seed": self.bootstrap.seed, "failed": self.bootstrap.failed},
+                "clusters": self.bootstrap.clusters, "scheme": self.bootstrap.scheme, "seed": self.bootstrap.seed,
+                "failed": self.bootstrap.failed},
             "states": [
                 {**{k: (None if isinstance(v, float) and np.isnan(v) else
                         (v.item() if isinstance(v, np.generic) else v)) for k, v in row.items()},
@@ -268,7 +270,7 @@ def _evaluate(rewards, transitions, xs, ys):
 
 
 def rally_game(table: pd.DataFrame, player: str | None = None, opponent: str | None = None, *,
-               actions: str = "shot", columns: str = "zone", states: str | None = None, zones: bool = True,
+               actions: str = "shot", columns: str = "auto", states: str | None = None, zones: bool = True,
                min_action_count: int = 1, prior="marginal", bootstrap: int = 0, level: float = 0.9,
                seed: int | None = 0, sport=None, equilibrium: bool = True) -> RallyGame:
     """The rally between ``player`` and ``opponent`` as a stochastic game estimated from ``table``.
@@ -276,7 +278,8 @@ def rally_game(table: pd.DataFrame, player: str | None = None, opponent: str | N
     ``player`` alone: the player against everyone they met; neither: the population game (any player
     against any other, all strokes). ``actions``: the hitter's choice, ``"shot"`` or ``"group"``
     (``"group:<grouping>"``); ``columns``: the receiver's, ``"zone"`` (depth of their position),
-    ``"position"`` (court area) or ``"none"``. ``states``: the rally states' rule of
+    ``"position"`` (court area) or ``"none"``; ``"auto"``: the zone where at least half the strokes
+    record the receiver's position, else none. ``states``: the rally states' rule of
     :func:`~strategist.data.states.annotate_states` (``"shot"`` or ``"group:<grouping>"``; default the sport's);
     ``zones``: states also say where the incoming shot landed. ``min_action_count``: an action enters a
     state only when its hitter chose it that often there. ``prior``: the strengths of the shrinkage
@@ -366,5 +369,5 @@ def _bootstrap(structure: GameStructure, lay: Layout, replicates: int, level: fl
                 switch[k] = _evaluate(rewards, transitions, sol.row_strategies, ys)
         except Exception:  # a replicate whose game cannot be solved is counted, not fatal
             failed += 1
-    return RallyBootstrap(replicates, level, seed, int(structure.pair_matches.sum()), values, observed, switch,
-                          failed)
+    return RallyBootstrap(replicates, level, seed, int(structure.pair_matches.sum()), structure.cluster, values,
+                          observed, switch, failed)

@@ -46,7 +46,7 @@ from strategist.sports import get_sport
 
 WHO = ("player", "opponent")
 ACTION_KINDS = ("shot", "group")
-COLUMN_KINDS = ("zone", "position", "none")
+COLUMN_KINDS = ("auto", "zone", "position", "none")
 #: The single receiver's column when positions are not used.
 ANY_POSITION = "any position"
 #: Outcome codes of a stroke, relative to its hitter.
@@ -60,7 +60,7 @@ class RallySettings:
     player: str | None = None
     opponent: str | None = None
     actions: str = "shot"
-    columns: str = "zone"
+    columns: str = "auto"
     states: str | None = None          # annotate_states' rally rule (None: the sport's)
     zones: bool = True
     min_action_count: int = 1
@@ -86,6 +86,7 @@ class Strokes:
     dropped: dict
     sport: object
     rally_rule: str
+    columns: str = "zone"          # the receiver's choice used ("auto" resolved)
 
 
 def strokes(table: pd.DataFrame, settings: RallySettings, sport=None) -> Strokes:
@@ -128,9 +129,14 @@ def strokes(table: pd.DataFrame, settings: RallySettings, sport=None) -> Strokes
     shot = shot.where((shot != "unknown").fillna(False).astype(bool))
     action = shot if kind == "shot" else sport.group(shot, grouping)
     area = ann["opponent_area"].astype("string")
-    if settings.columns == "zone":
+    columns = settings.columns
+    if columns == "auto":
+        # the receiver's zone where most strokes record it, else no receiver's choice
+        zoned = area.map(dict(sport.decisions.zones)).notna().mean() if sport.decisions.zones else 0.0
+        columns = "zone" if zoned >= 0.5 else "none"
+    if columns == "zone":
         column = area.map(dict(sport.decisions.zones)).astype("string")
-    elif settings.columns == "position":
+    elif columns == "position":
         column = area
     else:
         column = pd.Series(ANY_POSITION, index=ann.index, dtype="string")
@@ -139,7 +145,7 @@ def strokes(table: pd.DataFrame, settings: RallySettings, sport=None) -> Strokes
 
     reasons = [
         (f"hitter's {kind} unknown", action.isna().to_numpy()),
-        ("receiver's position unknown" if settings.columns != "none" else "", column.isna().to_numpy()),
+        ("receiver's position unknown", column.isna().to_numpy()),
         ("last stroke of a rally whose winner is unknown", ~nxt & won.isna().to_numpy()),
         ("hitter or receiver unknown", (hitter.isna() | ann["opponent"].isna()).to_numpy()),
     ]
@@ -164,7 +170,7 @@ def strokes(table: pd.DataFrame, settings: RallySettings, sport=None) -> Strokes
         "next_label": next_label[good],
         "next_same": next_same[good],
     })
-    return Strokes(frame, dropped, sport, rule)
+    return Strokes(frame, dropped, sport, rule, columns)
 
 
 # ----------------------------------------------------------------------------------------- the structure
@@ -188,8 +194,8 @@ class GameStructure:
     entry_cell: np.ndarray          # per support entry: its cell and outcome
     entry_outcome: np.ndarray
     entry_kinds: np.ndarray         # number of outcomes in the support of the entry's (label, a)
-    matches: tuple                  # match ids (clusters)
-    pair_matches: np.ndarray        # bool per match: holds pair strokes
+    matches: tuple                  # resampling units: match ids, or rally ids (see ``cluster``)
+    pair_matches: np.ndarray        # bool per unit: holds the game's strokes
     n: sparse.csr_matrix            # (matches × entries) pair counts
     n_ab: sparse.csr_matrix         # (matches × entries) all players' (label, a, b) counts
     n_a: sparse.csr_matrix          # (matches × entries) all players' (label, a) counts
@@ -202,6 +208,8 @@ class GameStructure:
     flagged: tuple = ()             # (state, action, count) left out for lack of the hitter's own strokes
     strokes_used: int = 0
     rallies: int = 0
+    cluster: str = "match"
+    game_matches: int = 0
 
     @property
     def size(self) -> int:
@@ -213,6 +221,9 @@ class GameStructure:
 
 
 def build_structure(st: Strokes, settings: RallySettings) -> GameStructure:
+    from dataclasses import replace
+
+    settings = replace(settings, columns=st.columns)
     f = st.frame
     player, opponent = settings.player, settings.opponent
     population = player is None
@@ -261,7 +272,7 @@ def build_structure(st: Strokes, settings: RallySettings) -> GameStructure:
     for w in sides:
         sel = mine & ((who == w) if not population else True)
         frames.append(pd.DataFrame({"who": w, "label": lab[sel], "action": act[sel], "column": col[sel],
-                                    "match": match[sel]}))
+                                    "stroke": np.flatnonzero(sel)}))
     gs = pd.concat(frames, ignore_index=True)
     min_count = int(settings.min_action_count)
     if min_count < 1:
@@ -344,7 +355,12 @@ def build_structure(st: Strokes, settings: RallySettings) -> GameStructure:
     entry_cell = sup["cell"].to_numpy(np.int64)
     entry_out = sup["out"].to_numpy(np.int64)
 
-    # per-stroke keys -> entries (sparse per-match counts)
+    # per-stroke keys -> entries (sparse per-unit counts; units are matches, or rallies when the game's
+    # strokes come from fewer than two matches: a one-match bootstrap cannot vary)
+    cluster = "match"
+    if len(np.unique(match[mine])) < 2:
+        cluster = "rally"
+        match, match_names = _codes(f["rally"].to_numpy(object))
     n_matches = len(match_names)
     E = len(sup)
 
@@ -387,7 +403,7 @@ def build_structure(st: Strokes, settings: RallySettings) -> GameStructure:
         cpos[g, list(cb)] = col_offsets[g] + np.arange(len(cb))
     gsg = g_index[gs["who"].to_numpy(), gs["label"].to_numpy()]
     ri, ci = rpos[gsg, gs["action"].to_numpy()], cpos[gsg, gs["column"].to_numpy()]
-    gm = gs["match"].to_numpy()
+    gm = match[gs["stroke"].to_numpy()]
     okr, okc = ri >= 0, ci >= 0
     row_counts = sparse.csr_matrix((np.ones(okr.sum()), (gm[okr], ri[okr])), shape=(n_matches, row_offsets[-1]))
     column_counts = sparse.csr_matrix((np.ones(okc.sum()), (gm[okc], ci[okc])), shape=(n_matches, col_offsets[-1]))
@@ -414,7 +430,8 @@ def build_structure(st: Strokes, settings: RallySettings) -> GameStructure:
         matches=tuple(match_names), pair_matches=pair_matches, n=pair_n.tocsr(), n_ab=n_ab.tocsr(),
         n_a=n_a.tocsr(), row_counts=row_counts, column_counts=column_counts, row_offsets=row_offsets,
         column_offsets=col_offsets, population=population, dropped=dropped, flagged=flagged_out,
-        strokes_used=visits_used, rallies=int(pd.Series(f["rally"].to_numpy()[mine]).nunique()))
+        strokes_used=visits_used, rallies=int(pd.Series(f["rally"].to_numpy()[mine]).nunique()),
+        cluster=cluster, game_matches=int(pd.Series(f["match"].to_numpy()[mine]).nunique()))
 
 
 # ---------------------------------------------------------------------------------- Dirichlet shrinkage
