@@ -72,21 +72,18 @@ def state_name(who: int, label: str) -> str:
     return f"{WHO[who]}: {label}"
 
 
-def _codes(values) -> tuple[np.ndarray, np.ndarray]:
-    codes, uniques = pd.factorize(pd.Series(values, dtype="object"), sort=False)
-    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
-
-
 # ----------------------------------------------------------------------------------------------- strokes
 @dataclass(frozen=True)
 class Strokes:
     """One row per usable stroke: match, decision-state label, actions, outcome (relative to the hitter)."""
 
-    frame: pd.DataFrame          # match, rally, hitter, receiver, label, action, column, outcome, next_label, next_same
+    frame: pd.DataFrame          # integer codes (see ``names``): match, rally, hitter, receiver, label, action,
+    #                              column; outcome (WIN, LOSE or -1: goes on), next_label (-1: none), next_same
     dropped: dict
     sport: object
     rally_rule: str
     columns: str = "zone"          # the receiver's choice used ("auto" resolved)
+    names: dict = field(default_factory=dict)   # code -> label of every coded column (label, action, ...)
 
 
 def strokes(table: pd.DataFrame, settings: RallySettings, sport=None) -> Strokes:
@@ -120,11 +117,10 @@ def strokes(table: pd.DataFrame, settings: RallySettings, sport=None) -> Strokes
 
     rally = ann["rally_id"].astype("string")
     nxt = (rally.shift(-1) == rally).fillna(False).to_numpy(bool)
-    label = ann["state"].astype(str).to_numpy(object)
+    label_code, label_names = pd.factorize(ann["state"])
     hitter = ann["hitter"].astype("string")
-    next_label = np.where(nxt, np.roll(label, -1), None)
+    next_label = np.where(nxt, np.roll(label_code, -1), -1)
     next_same = nxt & (hitter.shift(-1) == hitter).fillna(False).to_numpy(bool)
-
     shot = ann["shot"].astype("string")
     shot = shot.where((shot != "unknown").fillna(False).astype(bool))
     action = shot if kind == "shot" else sport.group(shot, grouping)
@@ -157,20 +153,23 @@ def strokes(table: pd.DataFrame, settings: RallySettings, sport=None) -> Strokes
             dropped[reason] = int(mask.sum())
         bad |= mask
     good = ~bad
+    people_code, people = pd.factorize(pd.concat([hitter, ann["opponent"].astype("string")], ignore_index=True))
+    codes = {}
+    names = {"label": np.asarray(label_names, dtype=object), "person": np.asarray(people, dtype=object)}
+    for key, series in (("match", ann["match_id"]), ("rally", rally), ("action", action), ("column", column)):
+        c, u = pd.factorize(series)
+        codes[key] = c
+        names[key] = np.asarray(u, dtype=object)
+    first = pd.Series(np.arange(len(ann))).groupby(label_code).first().to_numpy()
+    phase_names = ann["phase"].astype("string").to_numpy(dtype=object)[first]
     frame = pd.DataFrame({
-        "match": ann["match_id"].astype(str).to_numpy(object)[good],
-        "rally": rally.astype(str).to_numpy(object)[good],
-        "hitter": hitter.astype(str).to_numpy(object)[good],
-        "receiver": ann["opponent"].astype(str).to_numpy(object)[good],
-        "phase": ann["phase"].astype(str).to_numpy(object)[good],
-        "label": label[good],
-        "action": action.astype(str).to_numpy(object)[good],
-        "column": column.astype(str).to_numpy(object)[good],
-        "outcome": outcome[good],
-        "next_label": next_label[good],
-        "next_same": next_same[good],
+        "match": codes["match"][good], "rally": codes["rally"][good],
+        "hitter": people_code[:len(ann)][good], "receiver": people_code[len(ann):][good],
+        "label": label_code[good], "action": codes["action"][good], "column": codes["column"][good],
+        "outcome": outcome[good], "next_label": next_label[good], "next_same": next_same[good],
     })
-    return Strokes(frame, dropped, sport, rule, columns)
+    names["phase"] = np.asarray(phase_names, dtype=object)
+    return Strokes(frame, dropped, sport, rule, columns, names)
 
 
 # ----------------------------------------------------------------------------------------- the structure
@@ -196,11 +195,11 @@ class GameStructure:
     entry_kinds: np.ndarray         # number of outcomes in the support of the entry's (label, a)
     matches: tuple                  # resampling units: match ids, or rally ids (see ``cluster``)
     pair_matches: np.ndarray        # bool per unit: holds the game's strokes
-    n: sparse.csr_matrix            # (matches × entries) pair counts
-    n_ab: sparse.csr_matrix         # (matches × entries) all players' (label, a, b) counts
-    n_a: sparse.csr_matrix          # (matches × entries) all players' (label, a) counts
-    row_counts: sparse.csr_matrix   # (matches × Σ rows) hitter's action counts per state
-    column_counts: sparse.csr_matrix  # (matches × Σ columns) receiver's position counts per state
+    n: sparse.coo_matrix            # (units × entries) the game's counts
+    n_ab: sparse.coo_matrix         # (units × entries) all players' (label, a, b) counts
+    n_a: sparse.coo_matrix          # (units × entries) all players' (label, a) counts
+    row_counts: sparse.coo_matrix   # (units × Σ rows) hitter's action counts per state
+    column_counts: sparse.coo_matrix  # (units × Σ columns) receiver's position counts per state
     row_offsets: np.ndarray
     column_offsets: np.ndarray
     population: bool
@@ -231,21 +230,20 @@ def build_structure(st: Strokes, settings: RallySettings) -> GameStructure:
         raise EstimationError("an opponent needs a player: pass player= as well (or neither for the population game)")
     if player is not None and opponent is not None and player == opponent:
         raise EstimationError(f"player and opponent are both {player!r}; expected two different players")
-    names = set(f["hitter"]) | set(f["receiver"])
+    people = list(st.names["person"])
     for who, name in (("player", player), ("opponent", opponent)):
-        if name is not None and name not in names:
+        if name is not None and name not in people:
             import difflib
-            close = difflib.get_close_matches(name, sorted(names), n=3)
+            close = difflib.get_close_matches(name, sorted(map(str, people)), n=3)
             hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
             raise EstimationError(f"{who} {name!r} hits no usable stroke in the data{hint}")
 
-    label_code, label_names = _codes(pd.concat([f["label"], f["next_label"].dropna()]).to_numpy(object))
-    label_index = {lab: k for k, lab in enumerate(label_names)}
-    lab = label_code[:len(f)]
-    nlab = f["next_label"].map(label_index).fillna(-1).to_numpy(np.int64)
-    act, act_names = _codes(f["action"].to_numpy(object))
-    col, col_names = _codes(f["column"].to_numpy(object))
-    match, match_names = _codes(f["match"].to_numpy(object))
+    label_names = st.names["label"]
+    lab = f["label"].to_numpy(np.int64)
+    nlab = f["next_label"].to_numpy(np.int64)
+    act, act_names = f["action"].to_numpy(np.int64), st.names["action"]
+    col, col_names = f["column"].to_numpy(np.int64), st.names["column"]
+    match, match_names = f["match"].to_numpy(np.int64), st.names["match"]
     outcome = f["outcome"].to_numpy(np.int64)
     same = f["next_same"].to_numpy(bool)
     # relative outcome: 0 win, 1 lose, 2 + 2·label' + same
@@ -256,15 +254,17 @@ def build_structure(st: Strokes, settings: RallySettings) -> GameStructure:
         mine = np.ones(len(f), dtype=bool)
         who = np.zeros(len(f), dtype=np.int64)
     else:
-        h, r = f["hitter"].to_numpy(object), f["receiver"].to_numpy(object)
+        h, r = f["hitter"].to_numpy(), f["receiver"].to_numpy()
+        pc = people.index(player)
         if opponent is None:
-            mine = (h == player) | (r == player)
+            mine = (h == pc) | (r == pc)
         else:
-            mine = ((h == player) & (r == opponent)) | ((h == opponent) & (r == player))
+            oc = people.index(opponent)
+            mine = ((h == pc) & (r == oc)) | ((h == oc) & (r == pc))
         if not mine.any():
             raise EstimationError(f"no usable stroke between {player!r} and "
                                   f"{opponent if opponent else 'any opponent'!r}")
-        who = (h != player).astype(np.int64)
+        who = (h != pc).astype(np.int64)
 
     # game states: (who, label) with strokes of the game (the population game: both sides, same strokes)
     sides = (0, 1)
@@ -285,9 +285,8 @@ def build_structure(st: Strokes, settings: RallySettings) -> GameStructure:
     states = (keep_actions.groupby(["who", "label"])["n"].sum().rename("visits").reset_index()
               .sort_values(["who", "label"]).reset_index(drop=True))
     # order: serve, return, rally; within phase most visited first
-    phase_of = dict(zip(lab, f["phase"].to_numpy(object)))
     phase_rank = {"serve": 0, "return": 1, "rally": 2}
-    states["phase"] = states["label"].map(phase_of)
+    states["phase"] = st.names["phase"][states["label"].to_numpy()]
     states["_p"] = states["phase"].map(phase_rank).fillna(3)
     states = states.sort_values(["_p", "who", "visits"], ascending=[True, True, False]).drop(columns="_p")
     states = states.reset_index(drop=True)
@@ -360,13 +359,13 @@ def build_structure(st: Strokes, settings: RallySettings) -> GameStructure:
     cluster = "match"
     if len(np.unique(match[mine])) < 2:
         cluster = "rally"
-        match, match_names = _codes(f["rally"].to_numpy(object))
+        match, match_names = f["rally"].to_numpy(np.int64), st.names["rally"]
     n_matches = len(match_names)
     E = len(sup)
 
     def to_matrix(stroke_idx, entry_idx):
         data = np.ones(len(stroke_idx))
-        return sparse.csr_matrix((data, (match[stroke_idx], entry_idx)), shape=(n_matches, E))
+        return sparse.coo_matrix((data, (match[stroke_idx], entry_idx)), shape=(n_matches, E))
 
     # pair counts: stroke (g, a, b, out)
     if population:
@@ -405,8 +404,8 @@ def build_structure(st: Strokes, settings: RallySettings) -> GameStructure:
     ri, ci = rpos[gsg, gs["action"].to_numpy()], cpos[gsg, gs["column"].to_numpy()]
     gm = match[gs["stroke"].to_numpy()]
     okr, okc = ri >= 0, ci >= 0
-    row_counts = sparse.csr_matrix((np.ones(okr.sum()), (gm[okr], ri[okr])), shape=(n_matches, row_offsets[-1]))
-    column_counts = sparse.csr_matrix((np.ones(okc.sum()), (gm[okc], ci[okc])), shape=(n_matches, col_offsets[-1]))
+    row_counts = sparse.coo_matrix((np.ones(okr.sum()), (gm[okr], ri[okr])), shape=(n_matches, row_offsets[-1]))
+    column_counts = sparse.coo_matrix((np.ones(okc.sum()), (gm[okc], ci[okc])), shape=(n_matches, col_offsets[-1]))
 
     pair_matches = np.zeros(n_matches, dtype=bool)
     pair_matches[np.unique(match[mine])] = True
@@ -427,11 +426,10 @@ def build_structure(st: Strokes, settings: RallySettings) -> GameStructure:
         cell_state=cell_state, cell_a=np.array([rows[g].index(a) for g, a in zip(cell_state, cell_a)], dtype=np.int64),
         cell_b=np.array([columns[g].index(b) for g, b in zip(cell_state, cell_b)], dtype=np.int64),
         entry_cell=entry_cell, entry_outcome=entry_out, entry_kinds=kinds,
-        matches=tuple(match_names), pair_matches=pair_matches, n=pair_n.tocsr(), n_ab=n_ab.tocsr(),
-        n_a=n_a.tocsr(), row_counts=row_counts, column_counts=column_counts, row_offsets=row_offsets,
+        matches=tuple(match_names), pair_matches=pair_matches, n=pair_n, n_ab=n_ab, n_a=n_a, row_counts=row_counts, column_counts=column_counts, row_offsets=row_offsets,
         column_offsets=col_offsets, population=population, dropped=dropped, flagged=flagged_out,
-        strokes_used=visits_used, rallies=int(pd.Series(f["rally"].to_numpy()[mine]).nunique()),
-        cluster=cluster, game_matches=int(pd.Series(f["match"].to_numpy()[mine]).nunique()))
+        strokes_used=visits_used, rallies=len(np.unique(f["rally"].to_numpy()[mine])),
+        cluster=cluster, game_matches=len(np.unique(f["match"].to_numpy()[mine])))
 
 
 # ---------------------------------------------------------------------------------- Dirichlet shrinkage
