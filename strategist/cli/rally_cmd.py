@@ -49,13 +49,14 @@ def load_table(args):
     return table, path, is_demo
 
 
-def build_game(args, *, bootstrap: int = 0, level: float = 0.9, seed: int = 0):
+def build_game(args, *, bootstrap: int = 0, level: float = 0.9, seed: int = 0, interval: str = "normal"):
     from strategist.rally.game import rally_game
 
     table, path, is_demo = load_table(args)
     game = rally_game(table, args.player, args.opponent, actions=args.actions, columns=args.columns,
                       states=args.states, zones=not args.no_zones, min_action_count=args.min_action_count,
-                      prior=_prior(args.prior), bootstrap=bootstrap, level=level, seed=seed, sport=args.sport)
+                      prior=_prior(args.prior), bootstrap=bootstrap, level=level, seed=seed, sport=args.sport,
+                      interval=interval)
     return game, path, is_demo
 
 
@@ -109,6 +110,8 @@ def register(subparsers) -> None:
     p.add_argument("--bootstrap", type=int, default=100, metavar="N",
                    help="match-bootstrap replicates for intervals (default 100; 0: none)")
     p.add_argument("--level", type=float, default=0.9, help="interval level (default 0.9)")
+    p.add_argument("--interval", default="normal", choices=("normal", "percentile"),
+                   help="bootstrap interval: normal with the small-cluster correction (default) or percentile")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--state", metavar="LABEL", action="append",
                    help="also show the equilibrium and observed mixes of this state (repeatable; 'serve' and "
@@ -122,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.bootstrap < 0:
         raise EstimationError(f"--bootstrap must be >= 0, got {args.bootstrap}")
-    game, path, is_demo = build_game(args, bootstrap=args.bootstrap, level=args.level, seed=args.seed)
+    game, path, is_demo = build_game(args, bootstrap=args.bootstrap, level=args.level, seed=args.seed,
+                                     interval=args.interval)
     shown = _states_to_show(game, args.state or [])
     if args.json:
         out = {"data": path, "demo": is_demo, **game.to_dict()}
@@ -164,7 +168,8 @@ def render(game, path: str, is_demo: bool, shown=()) -> str:
              "gain: what P wins by switching to the equilibrium while O keeps playing as observed."]
     if boot:
         unit = "matches" if boot.scheme == "match" else "rallies (one match only: rallies resampled)"
-        lines.append(f"Intervals: {boot.level:.0%}, bootstrap of {unit}, {boot.replicates} replicates")
+        lines.append(f"Intervals: {boot.level:.0%}, {args_interval(game)} from a bootstrap of {unit}, "
+                     f"{boot.replicates} replicates")
     lines.append("")
     rows = [["state", "n", "equilibrium", "observed", "gain"]]
     for r in game.states.to_dict(orient="records"):
@@ -196,6 +201,10 @@ def render(game, path: str, is_demo: bool, shown=()) -> str:
     for label in shown:
         lines += ["", _mixes(game, label)]
     return "\n".join(_fit(line) for line in lines)
+
+
+def args_interval(game) -> str:
+    return "normal (small-cluster corrected)" if game.interval == "normal" else "percentile"
 
 
 def _fit(line: str) -> str:

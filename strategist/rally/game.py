@@ -11,7 +11,8 @@ Results per state: the equilibrium value and both mixes (:func:`strategist.solve
 of the players' observed frequencies (:func:`strategist.evaluate_policies`), and the gain of the equilibrium
 over observed play. Intervals come from a match-cluster bootstrap: the pair's matches are resampled among
 themselves and the other matches among themselves, and every replicate re-estimates the game (both
-empirical-Bayes strengths included) and solves it again; intervals are percentile intervals.
+empirical-Bayes strengths included) and solves it again; intervals are normal intervals from the replicates'
+standard deviation with the small-cluster correction (:func:`bootstrap_interval`), or percentile intervals.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import pandas as pd
 
 from strategist.errors import EstimationError
 from strategist.games.stochastic import StochasticGameSolution, evaluate_policies, solve_stochastic_game
-from strategist.rally.model import WHO, Estimate, GameStructure, RallySettings, build_structure, estimate, strokes
+from strategist.rally.model import (WHO, Estimate, GameStructure, RallySettings, Strokes, build_structure, estimate,
+                                    strokes)
 
 
 # ------------------------------------------------------------------------------------------- array layout
@@ -143,6 +145,7 @@ class RallyGame:
     bootstrap: RallyBootstrap | None
     player: str | None
     opponent: str | None
+    interval: str = "normal"
 
     # --- lookups
     @property
@@ -214,7 +217,7 @@ class RallyGame:
                       "residual": self.solution.residual},
             "bootstrap": None if self.bootstrap is None else {
                 "replicates": self.bootstrap.replicates, "level": self.bootstrap.level,
-                "clusters": self.bootstrap.clusters, "scheme": self.bootstrap.scheme, "seed": self.bootstrap.seed,
+                "clusters": self.bootstrap.clusters, "scheme": self.bootstrap.scheme, "interval": self.interval, "seed": self.bootstrap.seed,
                 "failed": self.bootstrap.failed},
             "states": [
                 {**{k: (None if isinstance(v, float) and np.isnan(v) else
@@ -269,11 +272,25 @@ def _evaluate(rewards, transitions, xs, ys):
     return evaluate_policies(rewards, transitions, xs, ys)
 
 
+def _chain_values(rewards, transitions, xs, ys):
+    """V = (I − P_xy)⁻¹ r_xy without the checks of :func:`evaluate_policies` (bootstrap replicates of a game
+    already checked; a singular system raises and the replicate is counted as failed)."""
+    r = np.array([x @ rw @ y for x, rw, y in zip(xs, rewards, ys)])
+    p = np.stack([np.einsum("a,abt,b->t", x, t, y) for x, t, y in zip(xs, transitions, ys)])
+    v = np.linalg.solve(np.eye(len(r)) - p, r)
+    if not np.isfinite(v).all() or (v < -1e-9).any() or (v > 1 + 1e-9).any():
+        raise np.linalg.LinAlgError("policy values outside [0, 1]")
+    return v
+
+
 def rally_game(table: pd.DataFrame, player: str | None = None, opponent: str | None = None, *,
                actions: str = "shot", columns: str = "auto", states: str | None = None, zones: bool = True,
                min_action_count: int = 1, prior="marginal", bootstrap: int = 0, level: float = 0.9,
-               seed: int | None = 0, sport=None, equilibrium: bool = True) -> RallyGame:
-    """The rally between ``player`` and ``opponent`` as a stochastic game estimated from ``table``.
+               seed: int | None = 0, sport=None, equilibrium: bool = True,
+               interval: str = "normal") -> RallyGame:
+    """The rally between ``player`` and ``opponent`` as a stochastic game estimated from ``table`` (a canonical
+    rally table, or the :class:`~strategist.rally.model.Strokes` of one, made with the same ``actions``,
+    ``columns``, ``states`` and ``zones``, to estimate several games of one table).
 
     ``player`` alone: the player against everyone they met; neither: the population game (any player
     against any other, all strokes). ``actions``: the hitter's choice, ``"shot"`` or ``"group"``
@@ -286,6 +303,8 @@ def rally_game(table: pd.DataFrame, player: str | None = None, opponent: str | N
     (``"marginal"``, ``"moments"`` is not available for several outcomes, or a number of pseudo-trials).
     ``bootstrap``: replicates of the match-cluster bootstrap (0: no intervals) at ``level``;
     ``equilibrium=False`` bootstraps only the observed play's values (faster: no game is solved per replicate).
+    ``interval``: ``"normal"`` (default: estimate ± z·√(G/(G−1))·bootstrap standard error, G the game's
+    matches) or ``"percentile"`` (see :func:`bootstrap_interval`).
 
     ``gain`` is what the player wins by switching to the equilibrium mixes while the opponent keeps playing
     as observed: value(player's equilibrium, opponent observed) − value(both observed).
@@ -294,11 +313,18 @@ def rally_game(table: pd.DataFrame, player: str | None = None, opponent: str | N
         raise EstimationError(f"level must lie strictly between 0 and 1, got {level!r}")
     if isinstance(bootstrap, bool) or int(bootstrap) != bootstrap or bootstrap < 0:
         raise EstimationError(f"bootstrap must be a number of replicates >= 0, got {bootstrap!r}")
+    if interval not in INTERVALS:
+        raise EstimationError(f"interval {interval!r}: expected one of {list(INTERVALS)}")
     if str(prior).strip().lower() == "moments":
         raise EstimationError("prior 'moments' is for two outcomes; use 'marginal' or a number of pseudo-trials")
     settings = RallySettings(player=player, opponent=opponent, actions=actions, columns=columns, states=states,
                              zones=zones, min_action_count=min_action_count, prior=prior, level=float(level))
-    structure = build_structure(strokes(table, settings, sport), settings)
+    # a table's usable strokes do not depend on the players: kept so several games of one table share them
+    if isinstance(table, Strokes):
+        st = table
+    else:
+        st = strokes(table, settings, sport)
+    structure = build_structure(st, settings)
     lay = layout(structure)
 
     def totals(m):
@@ -320,17 +346,45 @@ def rally_game(table: pd.DataFrame, player: str | None = None, opponent: str | N
     boot = None
     if bootstrap:
         boot = _bootstrap(structure, lay, int(bootstrap), float(level), seed, (xs, ys), equilibrium)
-        tail = (1.0 - level) / 2.0
+        points = {"value": solution.values, "observed": observed, "gain": switch - observed}
         for key, reps in (("value", boot.value), ("observed", boot.observed), ("gain", boot.switch - boot.observed)):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                lo, hi = np.nanquantile(reps, [tail, 1.0 - tail], axis=0)
+            lo, hi = bootstrap_interval(points[key], reps, level, boot.clusters, interval, clip=key != "gain")
             frame[f"{key}_low"], frame[f"{key}_high"] = lo, hi
         cols = ["state", "who", "decision_state", "phase", "visits", "value", "value_low", "value_high",
                 "observed_value", "observed_low", "observed_high", "switch_value", "gain", "gain_low", "gain_high"]
         frame = frame[cols]
     return RallyGame(structure, lay, est, rewards, transitions, solution, xs, ys, observed, frame, boot,
-                     player, opponent)
+                     player, opponent, interval)
+
+
+INTERVALS = ("normal", "percentile")
+
+
+def bootstrap_interval(point, replicates, level: float, clusters: int, kind: str = "normal", clip: bool = True):
+    """Interval of every column of ``replicates`` (B × S) around ``point`` (S,).
+
+    ``"normal"``: point ± z·√(G/(G−1))·sd. Resampling G clusters gives a bootstrap variance biased low by the
+    factor (G − 1)/G (Davison & Hinkley 1997, §3.8); with the few matches of one pair (often 3–10) that matters,
+    and the factor is put back. The normal form is used because the replicate distribution of a value built
+    from few matches is skewed and heavy-tailed while the estimator's own error is close to normal (see
+    docs/rally-game.md: percentile intervals covered the truth less often than their level).
+    ``"percentile"``: the replicates' (1 − level)/2 and (1 + level)/2 quantiles, as they are.
+    ``clip``: keep the ends within [0, 1] (probabilities)."""
+    from scipy import stats
+
+    reps = np.asarray(replicates, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if kind == "percentile":
+            tail = (1.0 - level) / 2.0
+            lo, hi = np.nanquantile(reps, [tail, 1.0 - tail], axis=0)
+        else:
+            g = max(int(clusters), 2)
+            half = stats.norm.ppf(0.5 + level / 2.0) * np.sqrt(g / (g - 1.0)) * np.nanstd(reps, axis=0, ddof=1)
+            lo, hi = np.asarray(point) - half, np.asarray(point) + half
+    if clip:
+        lo, hi = np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
+    return lo, hi
 
 
 def bootstrap_weights(structure: GameStructure, replicates: int, rng: np.random.Generator) -> np.ndarray:
@@ -362,11 +416,11 @@ def _bootstrap(structure: GameStructure, lay: Layout, replicates: int, level: fl
         rewards, transitions = stage_arrays(lay, est.probability[k])
         xs, ys = observed_mixes(structure, rc[k], cc[k], fallback)
         try:
-            observed[k] = _evaluate(rewards, transitions, xs, ys)
+            observed[k] = _chain_values(rewards, transitions, xs, ys)
             if equilibrium:
                 sol = _solve(rewards, transitions, structure.labels, lay)
                 values[k] = sol.values
-                switch[k] = _evaluate(rewards, transitions, sol.row_strategies, ys)
+                switch[k] = _chain_values(rewards, transitions, sol.row_strategies, ys)
         except Exception:  # a replicate whose game cannot be solved is counted, not fatal
             failed += 1
     return RallyBootstrap(replicates, level, seed, int(structure.pair_matches.sum()), structure.cluster, values,

@@ -41,7 +41,7 @@ from scipy import sparse, special
 
 from strategist.data.states import annotate_states
 from strategist.errors import ConfigurationError, EstimationError
-from strategist.estimation.shrinkage import STRENGTH_BOUNDS, parse_prior, shrink
+from strategist.estimation.shrinkage import STRENGTH_BOUNDS, fit_strength, parse_prior, posterior
 from strategist.sports import get_sport
 
 WHO = ("player", "opponent")
@@ -511,7 +511,8 @@ def estimate(structure: GameStructure, n, n_ab, n_a, *, prior=None) -> Estimate:
     All players' laws ``c`` (levels 1–2 of the module docstring) come first. The pair's law of a cell is
     then estimated in three conditional parts, each shrunk toward the same part of ``c``:
 
-    * W = P(the hitter wins at this stroke): Beta–binomial (:func:`strategist.estimation.shrinkage.shrink`)
+    * W = P(the hitter wins at this stroke): Beta–binomial (:mod:`strategist.estimation.shrinkage`:
+      ``fit_strength`` and ``posterior``)
       toward ``c_win`` shifted on the logit scale by δ_W — the hitter side's overall edge over all players
       in winners, fitted by maximum likelihood from all the side's cells (one number per side);
     * L = P(the hitter loses | not a winner): likewise, toward ``c_lose / (1 − c_win)`` shifted by δ_L;
@@ -559,9 +560,18 @@ def estimate(structure: GameStructure, n, n_ab, n_a, *, prior=None) -> Estimate:
         delta = logit_offset(hits, trials, center, side)
         target = special.expit(special.logit(np.clip(center, 1e-9, 1 - 1e-9)) + delta[:, side])
         target = np.clip(target, 1e-9, 1 - 1e-9)
-        fit = shrink(hits[:, None, :], trials[:, None, :], target=target[:, None, :], prior=spec, cap=cap,
-                     intervals=False)
-        return fit.mean[:, 0, :], np.broadcast_to(fit.strength, (B,)).astype(float), delta
+        used = (trials > 0).any(axis=0)        # cells without data add nothing to the likelihood
+        if spec.method == "given":
+            s = np.full(B, spec.strength)
+        elif not used.any():
+            s = np.full(B, STRENGTH_BOUNDS[1])
+        else:
+            s = np.atleast_1d(fit_strength(hits[:, None, used], trials[:, None, used], target[:, None, used],
+                                           spec.method)).astype(float)
+        cell_s = np.minimum(s[:, None], cap[:, 0, :])
+        post = posterior(hits[:, None, :], trials[:, None, :], target[:, None, :], cell_s[:, None, :],
+                         intervals=False)
+        return post.mean[:, 0, :], s, delta
 
     c_win, c_lose = c[:, win_e], c[:, lose_e]
     w_hat, s_w, d_w = part(wins, total, c_win)
@@ -573,7 +583,8 @@ def estimate(structure: GameStructure, n, n_ab, n_a, *, prior=None) -> Estimate:
     if spec.method == "given":
         s_c = np.full(B, spec.strength)
     else:
-        s_c = fit_dirichlet_strength(n_move, c_move, move_cell, n_cells)
+        live = (total > 0).any(axis=0)[move_cell]
+        s_c = fit_dirichlet_strength(n_move[:, live], c_move[:, live], move_cell[live], n_cells)
     move_tot = total - wins - losses
     sc = np.minimum(s_c[:, None], (nab_tot + 1.0)[:, move_cell])
     c_hat = (n_move + sc * c_move) / (move_tot[:, move_cell] + sc)

@@ -129,6 +129,7 @@ def ground_truth_check(*, matches: int = 200, seed: int = 0, replicates: int = 2
     from dataclasses import replace
 
     from strategist.rally.game import rally_game
+    from strategist.rally.model import RallySettings, strokes
     from strategist.simulate import canonical_table, simulate_matches
 
     params = params or SimulationParameters()
@@ -136,9 +137,11 @@ def ground_truth_check(*, matches: int = 200, seed: int = 0, replicates: int = 2
         params = replace(params, players=tuple(params.player(p) for p in players))
     table = canonical_table(simulate_matches(params, matches=matches, seed=seed))
     pairs = sorted({tuple(sorted(p)) for p in zip(table["hitter"].astype(str), table["opponent"].astype(str))})
+    keys = ("actions", "columns", "states", "zones")
+    shared = strokes(table, RallySettings(**{k: v for k, v in game_options.items() if k in keys}))
     out = []
     for player, opponent in pairs:
-        game = rally_game(table, player, opponent, bootstrap=replicates, level=level, seed=seed,
+        game = rally_game(shared, player, opponent, bootstrap=replicates, level=level, seed=seed,
                           equilibrium=False, **game_options)
         rows = coverage(game, true_values(game, params), min_visits=min_visits)
         out.append(rows.reset_index().rename(columns={"index": "state"}).assign(pair=f"{player} v {opponent}"))
