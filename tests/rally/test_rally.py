@@ -128,10 +128,10 @@ def test_truth_maps_states_by_landing_zone(game):
 def test_ground_truth_coverage_at_ci_size():
     """90 % intervals of the observed values cover the exact truth in >= 85 % of the states with >= 50 visits.
 
-    All 28 pairs of the demo's eight players, three simulated matches each (seed 0, fixed in advance), 30
-    bootstrap replicates. States of one pair share its data, so coverage moves pair by pair; many pairs
+    All 28 pairs of the demo's eight players, three simulated matches each (seed 0, fixed in advance), 20
+    bootstrap replicates (the normal interval needs only their standard deviation). States of one pair share its data, so coverage moves pair by pair; many pairs
     keep the figure steady. docs/rally-game.md gives the 200-match figure."""
-    rows = ground_truth_check(matches=84, seed=0, replicates=30)
+    rows = ground_truth_check(matches=84, seed=0, replicates=20)
     assert rows["pair"].nunique() == 28 and len(rows) >= 300
     assert rows["covered"].mean() >= 0.85, rows.groupby("pair")["covered"].mean().to_string()
 
@@ -338,9 +338,7 @@ def test_cli_commands_on_the_demo(cli):
     code, out, _ = cli("simulate", "--rallies", "2000", "--policy", "safe:0.02", "--start", "receive")
     assert code == 0 and "O serve" in out and max(map(len, out.splitlines())) <= 100
     code, out, _ = cli("practice", "--player", P, "--auto", "observed", "--rallies", "5", "--json")
-    assert json.loads(out)["rallies"] == 5
-    code, out, _ = cli("practice", "--player", P, "--auto", "equilibrium", "--rallies", "8")
-    assert code == 0 and "What worked" in out and max(map(len, out.splitlines())) <= 100
+    assert json.loads(out)["rallies"] == 5 and "worked" in json.loads(out)
     code, out, _ = cli("practice", "--player", P, "--rallies", "2", "--start", "serve",
                        stdin="1\nnope\n9\n" + "1\n" * 60)
     assert code == 0 and "Your shot" in out and "expected a number from 1 to" in out
@@ -363,6 +361,6 @@ def test_shuttleset_top_pair(shared_data):
     from strategist.data.load import load_rallies
 
     table = load_rallies(shared_data / "badminton_shuttleset" / "strokes.csv.gz").table
-    g = rally_game(table, "Kento MOMOTA", "CHOU Tien Chen", bootstrap=4)
+    g = rally_game(table, "Kento MOMOTA", "CHOU Tien Chen", bootstrap=2)
     assert g.structure.game_matches >= 5 and 0 < g.value(g.serve_state()) < 1
     assert g.solution.residual < 1e-8 and g.bootstrap.failed == 0
