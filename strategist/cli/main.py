@@ -18,6 +18,8 @@ COMMAND_MODULES = [
     "strategist.cli.solve",
     "strategist.cli.data_cmd",
     "strategist.cli.payoff_cmd",
+    "strategist.cli.train_cmd",
+    "strategist.cli.evaluate_cmd",
 ]
 
 
