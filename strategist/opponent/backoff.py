@@ -48,6 +48,7 @@ class BackoffModel(OpponentModel):
         self._live: dict = {}
         self._live_match: str | None = None
         self._cache: dict = {}
+        self._zero = np.zeros(len(self.vocabulary.shots))
 
     # -- contexts ------------------------------------------------------------------------------------------
     @abstractmethod
@@ -154,22 +155,35 @@ class BackoffModel(OpponentModel):
         hit = self._cache.get(cache_key)
         if hit is not None:
             return hit
-        k = len(self.vocabulary.shots)
-        zero = np.zeros(k)
         known = player is not None and self._known(player)
-        pop_a = np.empty((self.levels + 1, 1, k))
-        pl_a = np.zeros((self.levels + 1, 1, k))
         full = ((),) + keys
-        w = self.adapt_weight
-        for level, key in enumerate(full):
-            pop_a[level, 0] = self._pop.get((level, key), zero)
-            if known:
-                pl_a[level, 0] = (self._pl.get((player, level, key), zero)
-                                  + w * self._live.get((player, level, key), zero))
-        probs = _chain(pop_a, pl_a, self.beta, self.beta_player, self.mix, np.array([known]))[0]
-        pop_n = float(pop_a[-1, 0].sum())
+        pop_get, zero = self._pop.get, self._zero
+        n = pop_get((0, ()), zero)
+        pop = (n + 0.5) / (n.sum() + 0.5 * len(n))
+        pops = [pop]
+        pop_n = 0.0
+        for level in range(1, len(full)):
+            n = pop_get((level, full[level]), zero)
+            pop_n = n.sum()
+            pop = (n + self.beta * pop) / (pop_n + self.beta)
+            pops.append(pop)
         if known:
-            info = {"n": float(pl_a[-1, 0].sum()), "source": "player", "population_n": pop_n}
+            pl_get, live_get, w, bp, mix = self._pl.get, self._live.get, self.adapt_weight, self.beta_player, self.mix
+            pl = None
+            for level, key in enumerate(full):
+                n = pl_get((player, level, key), zero)
+                extra = live_get((player, level, key))
+                if extra is not None:
+                    n = n + w * extra
+                prior = pops[0] if pl is None else mix * pops[level] + (1.0 - mix) * pl
+                pl_n = n.sum()
+                pl = (n + bp * prior) / (pl_n + bp)
+            probs = pl
+        else:
+            probs = pop
+        pop_n = float(pop_n)
+        if known:
+            info = {"n": float(pl_n), "source": "player", "population_n": pop_n}
         else:
             info = {"n": pop_n, "source": "population" if pop_n > 0 else "fallback", "population_n": pop_n}
         info["known_player"] = bool(known)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -108,17 +108,36 @@ class Context:
     match_id: str | None = None
 
 
-@dataclass
 class History:
-    """A rally so far in the form the models use: shot indices, hitters, and the frame when given."""
+    """A rally so far in the form the models use: shot indices (eager); hitters and landing areas (read from
+    the frame when first asked for, or given)."""
 
-    shots: tuple[int, ...]
-    hitters: tuple[str, ...]
-    areas: tuple[str | None, ...] = ()
-    frame: pd.DataFrame | None = field(default=None, repr=False)
+    __slots__ = ("shots", "frame", "_hitters", "_areas")
+
+    def __init__(self, shots, hitters=None, areas=None, frame: pd.DataFrame | None = None):
+        self.shots = tuple(shots)
+        self.frame = frame
+        self._hitters = None if hitters is None else tuple(hitters)
+        self._areas = None if areas is None else tuple(areas)
 
     def __len__(self) -> int:
         return len(self.shots)
+
+    @property
+    def hitters(self) -> tuple:
+        if self._hitters is None:
+            f = self.frame
+            self._hitters = (tuple(_clean(h) for h in f["hitter"].tolist())
+                             if f is not None and "hitter" in f.columns else (None,) * len(self.shots))
+        return self._hitters
+
+    @property
+    def areas(self) -> tuple:
+        if self._areas is None:
+            f = self.frame
+            self._areas = (tuple(None if _clean(a) is None else str(a) for a in f["landing_area"].tolist())
+                           if f is not None and "landing_area" in f.columns else (None,) * len(self.shots))
+        return self._areas
 
 
 def _clean(value):
@@ -138,16 +157,12 @@ def to_history(history, vocabulary: Vocabulary) -> History:
     if not isinstance(history, pd.DataFrame):
         raise OpponentModelError(f"history must be a DataFrame of strokes, got {type(history).__name__}")
     if len(history) == 0:
-        return History((), (), (), history)
+        return History((), (), (), frame=history)
     if "shot" not in history.columns:
         raise OpponentModelError("history needs a 'shot' column")
-    if "stroke" in history.columns and len(history) > 1:
+    if "stroke" in history.columns and len(history) > 1 and not history["stroke"].is_monotonic_increasing:
         history = history.sort_values("stroke", kind="stable")
-    shots = tuple(vocabulary.shot_ids(history["shot"].tolist()))
-    hitters = tuple(_clean(h) for h in history["hitter"].tolist()) if "hitter" in history else (None,) * len(shots)
-    areas = (tuple(None if _clean(a) is None else str(a) for a in history["landing_area"].tolist())
-             if "landing_area" in history else (None,) * len(shots))
-    return History(shots, hitters, areas, history)
+    return History(vocabulary.shot_ids(history["shot"].tolist()), frame=history)
 
 
 def to_context(history: History, context) -> Context:
@@ -167,20 +182,24 @@ def to_context(history: History, context) -> Context:
             ctx.score = tuple(int(x) for x in ctx.score)
     frame = history.frame
     if len(history):
-        last_hitter = history.hitters[-1]
+        if history._hitters is None and frame is not None and "hitter" in frame.columns:
+            last_hitter = _clean(frame["hitter"].iat[-1])
+        else:
+            last_hitter = history.hitters[-1]
         last_receiver = None
-        if frame is not None and "opponent" in frame.columns:
-            last_receiver = _clean(frame["opponent"].iloc[-1])
+        columns = frame.columns if frame is not None else ()
+        if "opponent" in columns and (ctx.player is None or ctx.opponent is None):
+            last_receiver = _clean(frame["opponent"].iat[-1])
         if ctx.player is None:
             ctx.player = last_receiver
         if ctx.opponent is None:
             ctx.opponent = last_hitter if last_hitter != ctx.player else last_receiver
-        if ctx.server is None and frame is not None and "server" in frame.columns:
-            ctx.server = _clean(frame["server"].iloc[-1])
+        if ctx.server is None and "server" in columns:
+            ctx.server = _clean(frame["server"].iat[-1])
         if ctx.server is None:
             ctx.server = history.hitters[0]
-        if ctx.match_id is None and frame is not None and "match_id" in frame.columns:
-            ctx.match_id = _clean(frame["match_id"].iloc[-1])
+        if ctx.match_id is None and "match_id" in columns:
+            ctx.match_id = _clean(frame["match_id"].iat[-1])
     elif ctx.server is None:
         ctx.server = ctx.player
     return ctx
@@ -283,7 +302,7 @@ class OpponentModel(ABC):
         hist = to_history(history, self.vocabulary)
         ctx = to_context(hist, context)
         probs, info = self._predict(hist, ctx)
-        out = pd.Series(probs, index=self._index, name="p", copy=False)
+        out = pd.Series(probs.copy(), index=self._index, name="p", copy=False)
         out.attrs.update(info)
         out.attrs.setdefault("known_player", ctx.player in self.players_)
         out.attrs["player"] = ctx.player

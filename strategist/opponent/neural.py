@@ -42,7 +42,7 @@ class NeuralConfig:
     d_shot: int = 32
     d_area: int = 16
     d_player: int = 16
-    hidden: int = 96
+    hidden: int = 64
     layers: int = 1
     dropout: float = 0.1
     player_dropout: float = 0.1
@@ -308,7 +308,8 @@ class NeuralModel(OpponentModel):
              "wing": torch.from_numpy(wing).to(dev), "num": torch.from_numpy(num).to(dev),
              "player": torch.from_numpy(players).to(dev), "opponent": torch.from_numpy(opponents).to(dev),
              "stroke": torch.from_numpy(stroke).to(dev), "ctx": torch.from_numpy(ctx).to(dev)}
-        self.net.eval()
+        if self.net.training:
+            self.net.eval()
         logits = self.net(b)[0, -1].double().cpu().numpy()
         bias = self._bias.get(context.player) if context.player is not None else None
         if bias is not None:
