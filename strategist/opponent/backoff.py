@@ -221,8 +221,8 @@ class BackoffModel(OpponentModel):
             "pop_counts": np.stack([self._pop[key] for key in pop_keys]) if pop_keys else np.zeros((0, k)),
             "player_counts": np.stack([self._pl[key] for key in pl_keys]) if pl_keys else np.zeros((0, k)),
         }
-        meta = {"config": self.config(), "pop_keys": [[lv, list(key)] for lv, key in pop_keys],
-                "player_keys": [[p, lv, list(key)] for p, lv, key in pl_keys], "players": sorted(self.players_)}
+        meta = {"config": self.config(), "pop_keys": [[lv, _jsonable(key)] for lv, key in pop_keys],
+                "player_keys": [[p, lv, _jsonable(key)] for p, lv, key in pl_keys], "players": sorted(self.players_)}
         return tensors, meta
 
     def _load_state(self, tensors: dict, meta: dict) -> None:
@@ -239,8 +239,14 @@ class BackoffModel(OpponentModel):
         self.fitted_ = True
 
 
+def _jsonable(key):
+    """A context key for JSON: tuples become lists (strings stay strings)."""
+    return [_jsonable(k) for k in key] if isinstance(key, tuple) else key
+
+
 def _tuple(key):
-    return tuple(_tuple(k) if isinstance(k, list) else k for k in key)
+    """Inverse of :func:`_jsonable`."""
+    return tuple(_tuple(k) for k in key) if isinstance(key, list) else key
 
 
 def _chain(pop_a: np.ndarray, pl_a: np.ndarray, beta: float, beta_p: float, mix: float,
