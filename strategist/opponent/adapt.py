@@ -30,6 +30,7 @@ def predict_in_match(model: OpponentModel, table: pd.DataFrame) -> np.ndarray:
                 model.reset()
                 current = match
             rows = rows_of[rally_id]
+            rows = slice(int(rows[0]), int(rows[-1]) + 1)  # a rally's strokes are contiguous in the frame
             rally = frame.iloc[rows]
             out[rows] = model.predict_table(rally)
             model.update(rally)

@@ -246,12 +246,23 @@ def rally_frame(table: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in TRAIN_COLUMNS if c not in table.columns]
     if missing:
         raise OpponentModelError(f"the table lacks columns {missing}; an opponent model needs {list(TRAIN_COLUMNS)}")
+    if len(table) > 1:
+        rid = table["rally_id"].to_numpy(dtype=object)
+        stroke = table["stroke"].to_numpy(dtype=float, na_value=np.nan)
+        if ((rid[1:] > rid[:-1]) | ((rid[1:] == rid[:-1]) & (stroke[1:] > stroke[:-1]))).all():
+            return table.reset_index(drop=True)
     return table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True)
 
 
 def positions_in_rally(frame: pd.DataFrame) -> np.ndarray:
     """0 for the first stroke of each rally of a :func:`rally_frame`, 1 for the next, ..."""
-    return frame.groupby("rally_id", sort=False).cumcount().to_numpy()
+    n = len(frame)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    rid = frame["rally_id"].to_numpy(dtype=object)
+    new = np.r_[True, rid[1:] != rid[:-1]]
+    starts = np.flatnonzero(new)
+    return np.arange(n) - starts[np.cumsum(new) - 1]
 
 
 class OpponentModel(ABC):
@@ -323,7 +334,7 @@ class OpponentModel(ABC):
         if table is None or len(table) == 0:
             raise OpponentModelError("no strokes to learn from: the table is empty")
         if "sport" in table.columns:
-            sports = set(table["sport"].dropna().astype(str).unique())
+            sports = {str(s) for s in table["sport"].unique() if not pd.isna(s)}
             if sports and sports != {self.sport}:
                 raise OpponentModelError(f"a {self.sport} model cannot use {sorted(sports)} data")
         frame = rally_frame(table)

@@ -146,3 +146,36 @@ def test_markov_reproduces_the_readme_reference(shared_data):
     result = evaluate(model, select(table, split.test), only_held_out=False)
     assert result["top1"] == pytest.approx(0.414, abs=0.005)
     assert result["log_loss"] == pytest.approx(1.507, abs=0.01)
+
+
+def test_in_match_predictions_only_know_earlier_rallies(sim_table):
+    from strategist.opponent.adapt import predict_in_match
+
+    model = MarkovModel(order=1, tune=False).fit(sim_table)
+    match = rally_frame(sim_table[sim_table["match_id"] == sim_table["match_id"].iloc[0]])
+    match = match[match["set"] == 1]
+    adapted = predict_in_match(model, match)
+    plain = model.predict_table(match)
+    first = (match["rally"] == match["rally"].min()).to_numpy()
+    np.testing.assert_allclose(adapted[first], plain[first])      # nothing learnt before the first rally
+    assert not np.allclose(adapted[~first], plain[~first])        # later rallies use the earlier ones
+    # changing the last rally does not change any earlier prediction
+    last = (match["rally"] == match["rally"].max()).to_numpy()
+    changed = match.copy()
+    changed.loc[last, "shot"] = "lob"
+    again = predict_in_match(model, changed)
+    np.testing.assert_allclose(again[~last], adapted[~last])
+    # and the model is left as fitted
+    np.testing.assert_allclose(model.predict_table(match), plain)
+
+
+def test_scores_by_hand():
+    from strategist.opponent.evaluate import scores
+
+    probs = np.array([[0.7, 0.2, 0.1, 0.0], [0.1, 0.6, 0.3, 0.0], [0.5, 0.1, 0.1, 0.3]])
+    y = np.array([0, 2, 3])
+    s = scores(probs, y, bins=10)
+    assert s["log_loss"] == pytest.approx(-(np.log(0.7) + np.log(0.3) + np.log(0.3)) / 3)
+    assert s["top1"] == pytest.approx(1 / 3) and s["top3"] == pytest.approx(1.0) and s["n"] == 3
+    # bins: 0.7 (right), 0.6 (wrong), 0.5 (wrong): |1 - .7| + |0 - .6| + |0 - .5|, each weight 1/3
+    assert s["ece"] == pytest.approx((0.3 + 0.6 + 0.5) / 3)
