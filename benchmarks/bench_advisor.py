@@ -5,9 +5,9 @@
 Histories are the first k strokes of demo rallies (k = 0..8), margins 0..0.1, the risk-what-you-won cap on
 every other call. Models: ``builtin`` (the Advisor's frequency prediction), ``torch-mlp`` (a stand-in neural
 opponent model: embeddings of the last three shots and hitters, two hidden layers of 256, a softmax over the
-vocabulary, one CPU thread — the cost of a network forward per prediction, until strategist.opponent's
-neural model is installed), and any kind ``strategist.opponent.fit_model`` offers (e.g. ``neural``), which is
-skipped with a note when absent. Writes ``benchmarks/results/advisor.json`` and ``advisor.md``.
+vocabulary, one CPU thread — the cost of a network forward per prediction), and any kind ``strategist.opponent.fit_model`` offers (e.g. ``neural``), which is
+skipped with a note when absent (the neural model is trained for at most 60 steps / 30 s here: the latency of
+a prediction does not depend on how well it was trained). Writes ``benchmarks/results/advisor.json`` and ``advisor.md``.
 """
 
 from __future__ import annotations
@@ -93,8 +93,14 @@ def measure(advisor, calls: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000)
-    parser.add_argument("--models", default="builtin,torch-mlp,neural")
+    parser.add_argument("--models", default="builtin,frequency,markov,neural,torch-mlp")
     args = parser.parse_args()
+    try:  # small networks answer fastest on one thread, and a shared machine gives no more
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
     from strategist.advice.advisor import Advisor
 
     base = Advisor(player=P, opponent=O, model="builtin")
@@ -108,7 +114,16 @@ def main() -> None:
             adv = Advisor(base.table, player=P, opponent=O, model=TorchMLP(base.sport, players), cache_size=0)
         else:
             try:
-                adv = Advisor(base.table, player=P, opponent=O, model=name, cache_size=0)
+                from strategist.opponent import fit_model
+
+                # a short training: the latency of a prediction does not depend on how well it was trained
+                kw = {"max_steps": 60, "time_budget": 30.0} if name == "neural" else {}
+                model = fit_model(name, base.table, **kw)
+                adv = Advisor(base.table, player=P, opponent=O, model=model, cache_size=0)
+                if name == "neural":
+                    one = Advisor(base.table, player=P, opponent=O, model=model, cache_size=0, reply_predictions=1)
+                    rows["neural, one reply prediction"] = {"model": "neural, reply_predictions=1", "build_s": 0.0,
+                                                            **measure(one, args.calls)}
             except Exception as exc:  # the kind is not installed here
                 rows[name] = {"skipped": str(exc)}
                 print(f"{name}: skipped ({exc})")
@@ -126,8 +141,8 @@ def main() -> None:
     lines = ["# Advisor.advise latency (CPU)", "",
              f"{meta['player']} v {meta['opponent']} on the demo; {args.calls} calls per model over rally "
              f"histories of 0-8 strokes, margins 0-0.1, predictions not cached; {meta['cpus']} CPUs shared, load "
-             f"average {meta['load_average'][0]} at the end. Wall time includes waiting for a core; CPU time is "
-             "the call's own work (thread time).", "",
+             f"average {meta['load_average'][0]} at the end; torch on one thread. Wall time includes waiting for "
+             "a core; CPU time is the call's own work (thread time).", "",
              "| model | p50 ms | p95 ms | p99 ms | max ms | CPU p50 ms | CPU p99 ms | build s |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, r in rows.items():

@@ -211,10 +211,13 @@ class Advisor:
         min_action_count: a shot enters a state's game when the player chose it this often there.
         cache_size: predictions of a given model kept per (rally so far, who hits): a rerun of the same
             moment (another margin) asks the model once. 0 turns the cache off.
+        reply_predictions: at most this many predictions of the reply per call, for the states the player's
+            likeliest shots lead to (their weights carry the rest); 1 asks an expensive model once.
     """
 
     def __init__(self, data=None, player: str | None = None, opponent: str | None = None, model=None, *,
-                 n0: float = DEFAULT_N0, min_action_count: int = 5, cache_size: int = 4096):
+                 n0: float = DEFAULT_N0, min_action_count: int = 5, cache_size: int = 4096,
+                 reply_predictions: int = 3):
         from strategist.data.states import annotate_states
         from strategist.estimation.counts import decision_points
         from strategist.estimation.payoff import resolve_player
@@ -240,6 +243,9 @@ class Advisor:
             raise EstimationError(f"player and opponent are both {self.player!r}")
         self.n0 = float(n0)
         self.cache_size = int(cache_size)
+        if int(reply_predictions) < 1:
+            raise EstimationError(f"reply_predictions must be at least 1, got {reply_predictions!r}")
+        self.reply_predictions = int(reply_predictions)
         self._predictions: dict = {}
         self.min_action_count = int(min_action_count)
         self.annotated = annotate_states(table, self.sport)
@@ -380,6 +386,9 @@ class Advisor:
             weights[st] = weights.get(st, 0.0) + max(count, 1)
             if st not in reps or count > reps[st][1]:
                 reps[st] = (shot, count)
+        if len(weights) > self.reply_predictions:  # the likeliest states carry the others' weight
+            kept = sorted(weights, key=weights.get, reverse=True)[:self.reply_predictions]
+            weights = {st: weights[st] for st in kept}
         total = sum(weights.values())
         q_shot = np.zeros(len(self.sport.shots))
         n_sum = 0.0
