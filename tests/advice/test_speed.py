@@ -52,3 +52,11 @@ def test_a_repeated_moment_asks_the_model_once():
     uncached.advise(h)
     uncached.advise(h)
     assert model.calls == 2 * first
+
+
+def test_reply_predictions_bounds_the_model_calls():
+    base = Advisor(player=P, opponent=O)
+    model = _Counting(base.sport.shots)
+    adv = Advisor(base.table, player=P, opponent=O, model=model, cache_size=0, reply_predictions=1)
+    adv.advise([("short service", P), ("net shot", O)])
+    assert model.calls == 1
