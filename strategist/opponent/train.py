@@ -14,6 +14,9 @@ Resuming: the step count is the only position in the data (the order of an epoch
 from ``seed`` and the epoch), and the random state of step s is seeded from ``seed`` and s, so a run
 resumed from the checkpoint of step s takes exactly the steps s+1, s+2, ... an uninterrupted run takes.
 An interrupt (Ctrl-C) writes a checkpoint of the last completed step before it stops.
+
+Past one machine: ``torchrun --nproc_per_node=N -m strategist train --model neural ...`` runs the same
+training under DDP (gloo on CPU, NCCL on GPUs); ``batch_size`` stays the global batch.
 """
 
 from __future__ import annotations
