@@ -12,6 +12,7 @@ from strategist.games.zero_sum import ZeroSumSolution, solve_zero_sum
 
 __all__ = [
     "BatchSolution", "BestResponse", "DegenerateGameWarning", "Equilibrium", "MatrixGame", "SafeExploitation",
-    "StochasticGameSolution", "StrategyIterationWarning", "ZeroSumSolution", "as_game", "best_response", "equilibria", "evaluate_policies", "exploitability", "exploitation_frontier",
-    "is_equilibrium", "restricted_nash_response", "safe_exploit", "solve_stochastic_game", "solve_zero_sum", "solve_zero_sum_batch",
+    "StochasticGameSolution", "StrategyIterationWarning", "ZeroSumSolution", "as_game", "best_response",
+    "equilibria", "evaluate_policies", "exploitability", "exploitation_frontier", "is_equilibrium",
+    "restricted_nash_response", "safe_exploit", "solve_stochastic_game", "solve_zero_sum", "solve_zero_sum_batch",
 ]

@@ -29,7 +29,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from strategist.errors import InvalidGameError, InvalidStrategyError, SolverError
-from strategist.games.batch import solve_zero_sum_batch
+from strategist.games.batch import _bordered, solve_zero_sum_batch
 from strategist.games.matrix_game import MatrixGame, _labels, _numeric_matrix, as_strategy
 from strategist.games.zero_sum import GAP_TOL, ZeroSumSolution
 
@@ -221,6 +221,7 @@ class _Sweep:
     column_guarantee: np.ndarray
     gap: np.ndarray
     stage: list[np.ndarray]      # Q_s(V)
+    kernels: dict = field(default_factory=dict, repr=False)   # state -> (rows, columns) of its solution's support
 
 
 def _stage_games(game: _Game, v: np.ndarray):
@@ -228,21 +229,75 @@ def _stage_games(game: _Game, v: np.ndarray):
     return [rg + game.discount * (pg @ v) for _, rg, pg in game.groups]
 
 
-def _sweep(game: _Game, v: np.ndarray) -> _Sweep:
-    """Apply the Shapley operator once: every state's matrix game Q_s(V), one batched solve per shape."""
+def _on_kernels(q: np.ndarray, rows: np.ndarray, cols: np.ndarray):
+    """Solve each game q[g] on the square kernel (rows[g], cols[g]) by its bordered systems (as the batch solver
+    does, on payoffs scaled to [1, 2]); return x, y and which candidates the full-matrix certificate accepts."""
+    g, m, n = q.shape
+    k = rows.shape[1]
+    low = q.min(axis=(1, 2))
+    span = q.max(axis=(1, 2)) - low
+    span = np.where(span == 0, 1.0, span)
+    a = (q - low[:, None, None]) / span[:, None, None] + 1.0
+    sub = a[np.arange(g)[:, None, None], rows[:, :, None], cols[:, None, :]]
+    systems = np.concatenate([_bordered(sub.transpose(0, 2, 1)), _bordered(sub)])
+    ok = np.abs(np.linalg.det(systems)) > 1e-12
+    systems[~ok] = np.eye(k + 1)
+    rhs = np.zeros((2 * g, k + 1, 1))
+    rhs[:, k, 0] = 1.0
+    sol = np.linalg.solve(systems, rhs)[..., 0]
+    xs, ys = sol[:g, :k], sol[g:, :k]
+    ok = ok[:g] & ok[g:] & (xs >= -GAP_TOL).all(axis=1) & (ys >= -GAP_TOL).all(axis=1)
+    x, y = np.zeros((g, m)), np.zeros((g, n))
+    np.put_along_axis(x, rows, np.clip(xs, 0.0, None), axis=1)
+    np.put_along_axis(y, cols, np.clip(ys, 0.0, None), axis=1)
+    ok &= (x.sum(axis=1) > 0) & (y.sum(axis=1) > 0)
+    x[~ok], y[~ok] = 1.0 / m, 1.0 / n
+    x /= x.sum(axis=1, keepdims=True)
+    y /= y.sum(axis=1, keepdims=True)
+    gap = np.einsum("gij,gj->gi", a, y).max(axis=1) - np.einsum("gi,gij->gj", x, a).min(axis=1)
+    return x, y, ok & (gap <= GAP_TOL)
+
+
+def _sweep(game: _Game, v: np.ndarray, kernels: dict | None = None) -> _Sweep:
+    """Apply the Shapley operator once: every state's matrix game Q_s(V), one batched solve per shape group.
+
+    ``kernels`` (from the previous sweep) warm-starts it: each state's game is first solved on the support its
+    last solution had, and kept if the certificate on the full matrix closes (supports rarely change from one
+    sweep to the next); only the others go to :func:`solve_zero_sum_batch`.
+    """
+    kernels = kernels or {}
     size = game.size
-    out = np.empty(size)
     x: list = [None] * size
     y: list = [None] * size
     stage: list = [None] * size
-    lo, hi, gap = np.empty(size), np.empty(size), np.empty(size)
     for (idx, _, _), q in zip(game.groups, _stage_games(game, v)):
-        sol = solve_zero_sum_batch(q, tol=GAP_TOL)
-        out[idx] = sol.value
-        lo[idx], hi[idx], gap[idx] = sol.row_guarantee, sol.column_guarantee, sol.duality_gap
+        todo = np.ones(len(idx), dtype=bool)
+        by_size: dict[int, list[int]] = {}
         for k, s in enumerate(idx):
-            x[s], y[s], stage[s] = sol.row_strategy[k], sol.column_strategy[k], q[k]
-    return _Sweep(out, x, y, lo, hi, gap, stage)
+            if s in kernels:
+                by_size.setdefault(len(kernels[s][0]), []).append(k)
+        for members in by_size.values():
+            members = np.array(members)
+            rows = np.array([kernels[idx[k]][0] for k in members])
+            cols = np.array([kernels[idx[k]][1] for k in members])
+            xs, ys, ok = _on_kernels(q[members], rows, cols)
+            for k, xk, yk in zip(members[ok], xs[ok], ys[ok]):
+                x[idx[k]], y[idx[k]] = xk, yk
+            todo[members[ok]] = False
+        if todo.any():
+            sol = solve_zero_sum_batch(q[todo], tol=GAP_TOL)
+            for k, xk, yk in zip(np.flatnonzero(todo), sol.row_strategy, sol.column_strategy):
+                x[idx[k]], y[idx[k]] = xk, yk
+        for k, s in enumerate(idx):
+            stage[s] = q[k]
+    lo = np.array([float((x[s] @ stage[s]).min()) for s in range(size)])
+    hi = np.array([float((stage[s] @ y[s]).max()) for s in range(size)])
+    support = {}
+    for s in range(size):
+        rows, cols = np.flatnonzero(x[s] > 0), np.flatnonzero(y[s] > 0)
+        if len(rows) == len(cols):
+            support[s] = (rows, cols)
+    return _Sweep(0.5 * (lo + hi), x, y, lo, hi, np.maximum(hi - lo, 0.0), stage, support)
 
 
 # ------------------------------------------------------------------------------------------ linear algebra
@@ -349,9 +404,10 @@ def _value_iteration(game: _Game, v: np.ndarray, target: float, budget: int, swe
 
     ``sweep``: T applied to ``v`` already, if at hand (not counted again)."""
     sweeps = 0
+    kernels = sweep.kernels if sweep is not None else {}
     while True:
         if sweep is None:
-            sweep = _sweep(game, v)
+            sweep = _sweep(game, v, kernels)
             sweeps += 1
         residual = float(np.abs(sweep.values - v).max())
         if residual <= target:
@@ -359,7 +415,7 @@ def _value_iteration(game: _Game, v: np.ndarray, target: float, budget: int, swe
         if sweeps >= budget:
             raise SolverError(f"value iteration did not converge in {sweeps} sweeps: ‖V − T(V)‖∞ = {residual:.3g}, "
                               f"expected at most {target:.3g}; raise max_iterations or use method='strategy'")
-        v, sweep = sweep.values, None
+        v, kernels, sweep = sweep.values, sweep.kernels, None
 
 
 def _strategy_iteration(game: _Game, target: float, budget: int):
@@ -384,7 +440,7 @@ def _strategy_iteration(game: _Game, target: float, budget: int):
             return v, sweep, sweeps + more, solves, value_sweeps + more, True
         candidate = _solve_chain(game, *_pair_chain(game, sweep.x, sweep.y))
         solves += 1
-        trial = _sweep(game, candidate)
+        trial = _sweep(game, candidate, sweep.kernels)
         sweeps += 1
         trial_residual = float(np.abs(trial.values - candidate).max())
         if trial_residual <= 0.5 * residual:
@@ -392,7 +448,7 @@ def _strategy_iteration(game: _Game, target: float, budget: int):
             continue
         rejected += 1                      # the step did not pay: take the value-iteration step T(V) instead
         v = sweep.values
-        sweep = _sweep(game, v)
+        sweep = _sweep(game, v, trial.kernels)
         sweeps += 1
         value_sweeps += 1
         residual = float(np.abs(sweep.values - v).max())

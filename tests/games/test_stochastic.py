@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from strategist import evaluate_policies, solve_stochastic_game, solve_zero_sum
+from strategist import StochasticGameSolution, evaluate_policies, solve_stochastic_game, solve_zero_sum
 from strategist.errors import InvalidGameError, StrategistError
 from strategist.games import stochastic
 from strategist.games.stochastic import StrategyIterationWarning, forever_states
@@ -163,6 +163,7 @@ def test_hand_solved_two_state_game(method):
     assert net.value == pytest.approx(0.4, abs=1e-9) and net.column_mix == pytest.approx({"c1": 0.5, "c2": 0.5})
     assert result.to_dict()["states"]["baseline"]["value"] == pytest.approx(0.5, abs=1e-9)
     assert result.method == method and not result.fell_back
+    assert isinstance(result, StochasticGameSolution)
 
 
 def test_discounting_is_applied():
@@ -366,9 +367,23 @@ def test_rows_rounding_just_above_one_are_accepted():
     transitions[0][0, 0, :] = [0.0, 0.5 + 5e-10, 0.5]     # sums to 1 + 5e-10: rounding, rescaled to 1
     result = solve_stochastic_game(rewards, transitions, 0.9)
     assert np.isfinite(result.values).all()
+    assert stochastic._prepare(rewards, transitions, 0.9).transitions[0].sum(axis=2).max() <= 1.0
 
 
 def test_value_iteration_out_of_sweeps_is_a_solver_error():
     rewards, transitions = rally_cycle()
     with pytest.raises(StrategistError, match="did not converge in 10 sweeps"):
         solve_stochastic_game(rewards, transitions, method="value", max_iterations=10)
+
+
+def test_a_sweep_warm_started_on_the_last_supports_equals_a_cold_one():
+    rewards, transitions = random_game(7, 0.9, max_states=6, max_actions=5)
+    game = stochastic._prepare(rewards, transitions, 0.9)
+    v = np.random.default_rng(0).uniform(-1, 1, size=game.size)
+    first = stochastic._sweep(game, v)
+    for w in (v, v + 1e-3 * np.random.default_rng(1).normal(size=game.size)):
+        cold, warm = stochastic._sweep(game, w), stochastic._sweep(game, w, first.kernels)
+        np.testing.assert_allclose(warm.values, cold.values, atol=1e-12)
+        for s in range(game.size):
+            assert_optimal(warm.stage[s], warm.x[s], warm.y[s], cold.values[s])
+        assert (warm.gap <= 1e-9).all()
