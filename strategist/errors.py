@@ -56,3 +56,7 @@ class ConfigurationError(StrategistError, ValueError):
 
 class EstimationError(StrategistError, ValueError):
     """A payoff estimate cannot be formed: unknown player, no data in the context, an invalid prior."""
+
+
+class ReportError(StrategistError, ValueError):
+    """A match report cannot be made: no such match or player, or a table that is not a rally table."""

@@ -1,0 +1,164 @@
+"""Decision review: each of the player's shots against the recommendation, and the win probability given up.
+
+Definition (stated in the report). In a decision state with estimated matrix A (P(player wins the rally)
+for the player's shot i against the opponent's answer j, fitted without this match), let x* and y* be
+the equilibrium mixes of the player and the opponent. The recommendation is x*; it is worth
+v = x*ᵀ A y* against the opponent's equilibrium answer. Playing shot a is worth (A y*)ₐ against the same
+answer, so the decision **gave up** v − (A y*)ₐ ≥ 0 of win probability (zero for every shot in the
+equilibrium's support). Intervals: the cells are drawn from their Beta posteriors (``alpha``/``beta`` of
+the estimate) with x* and y* held fixed, and the 2.5 % and 97.5 % quantiles of the given-up value over the
+draws are reported. A shot outside the matrix (too rare for the player, or not recorded) is not assessed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from strategist.report.match import MatchData
+from strategist.report.payoffs import StateGame, state_games
+
+DRAWS = 400
+LEVEL = 0.95
+#: How many of the costliest decisions the report lists.
+COSTLIEST = 10
+DEFINITION = ("recommendation = the equilibrium mix x* of the state's payoff matrix estimated without this "
+              "match; given up = v - (A y*)[shot] with v = x*'A y* and y* the opponent's equilibrium answer "
+              f"(0 for any shot the equilibrium plays); {int(LEVEL * 100)} % intervals from {DRAWS} draws of "
+              "the matrix cells from their Beta posteriors, mixes held fixed")
+
+
+def mix_text(labels, mix, top: int = 3) -> str:
+    order = np.argsort(-np.asarray(mix))
+    parts = [f"{labels[i]} {mix[i]:.0%}" for i in order[:top] if mix[i] >= 0.005]
+    return ", ".join(parts)
+
+
+def _draws(game: StateGame, rng: np.random.Generator):
+    """Per draw: v and (A y*) for every row (shape (draws,), (draws, m))."""
+    est = game.estimate
+    a = rng.beta(est.alpha[None], est.beta[None], size=(DRAWS,) + est.alpha.shape)
+    ay = a @ game.column_mix
+    return ay @ game.row_mix, ay
+
+
+def rally_context(strokes: pd.DataFrame, index: int, player: str, before: int = 3) -> str:
+    """The strokes of the rally before ``index`` (up to ``before``), e.g. ``opp: clear · you: smash``."""
+    row = strokes.loc[index]
+    rally = strokes[(strokes["rally_id"] == row["rally_id"]) & (strokes["stroke"] < row["stroke"])]
+    parts = [f"{'player' if h == player else 'opponent'}: {s if pd.notna(s) else 'not recorded'}"
+             for h, s in zip(rally["hitter"].tail(before), rally["shot"].tail(before))]
+    lead = "... " if len(rally) > before else ""
+    return lead + " > ".join(parts) if parts else "(first stroke)"
+
+
+def review(md: MatchData, games: dict[str, StateGame] | None = None, *, seed: int = 0) -> dict:
+    """The decision-review section (numbers only), and the state games it used."""
+    games = state_games(md, md.player) if games is None else games
+    rng = np.random.default_rng(seed)
+    s = md.strokes
+    mine = s[s["hitter"] == md.player]
+    cache = {}
+    rows = []
+    tail = (1 - LEVEL) / 2
+    for idx, stroke in mine.iterrows():
+        state = str(stroke["state"])
+        game = games.get(state)
+        shot = stroke["shot"]
+        won = stroke["winner"]
+        rec = {"set": int(stroke["set"]), "rally": int(stroke["rally"]), "stroke": int(stroke["stroke"]),
+               "rally_id": str(stroke["rally_id"]), "state": state,
+               "shot": None if pd.isna(shot) else str(shot),
+               "score": _score(stroke, md.player),
+               "rally_won": None if pd.isna(won) else bool(won == md.player),
+               "context": rally_context(s, idx, md.player)}
+        reason = None
+        if game is None or not game.ok:
+            reason = "no payoff matrix for this state" + (f" ({game.note})" if game is not None and game.note else "")
+        else:
+            label = _row_label(stroke, game, md)
+            labels = list(game.estimate.row_labels)
+            if label is None or label == "unknown":
+                reason = "shot not recorded"
+            elif label not in labels:
+                reason = f"'{label}' is not in the matrix (too rare for the player in this state)"
+        if reason:
+            rows.append({**rec, "assessed": False, "reason": reason})
+            continue
+        a = labels.index(label)
+        if state not in cache:
+            cache[state] = _draws(game, rng)
+        v_d, ay_d = cache[state]
+        ay = game.estimate.mean @ game.column_mix
+        lost = v_d - ay_d[:, a]
+        rows.append({**rec, "assessed": True, "played": label,
+                     "recommended": mix_text(labels, game.row_mix),
+                     "in_support": bool(game.row_mix[a] > 1e-6),
+                     "p_played": float(ay[a]), "p_recommended": float(game.value),
+                     "given_up": float(max(game.value - ay[a], 0.0)),
+                     "lower": float(np.quantile(lost, tail)),
+                     "upper": float(np.quantile(lost, 1 - tail)), "matrix": game.whose})
+    assessed = [r for r in rows if r["assessed"]]
+    reasons = pd.Series([r["reason"].split(" (")[0] for r in rows if not r["assessed"]], dtype=object)
+    notes = []
+    if not rows:
+        notes.append(f"{md.player} hit no stroke in this match: no decision could be reviewed")
+    elif not assessed:
+        notes.append("no decision could be assessed: " + "; ".join(f"{k} ({v})" for k, v in
+                                                                   reasons.value_counts().items()))
+    elif len(assessed) < len(rows):
+        notes.append(f"{len(rows) - len(assessed)} of {len(rows)} decisions not assessed: "
+                     + "; ".join(f"{k} ({v})" for k, v in reasons.value_counts().items()))
+    per_state = []
+    for state, game in games.items():
+        mine_s = [r for r in rows if r["state"] == state]
+        ok = [r for r in mine_s if r["assessed"]]
+        entry = {"state": state, "decisions": len(mine_s), "assessed": len(ok),
+                 "matrix": game.whose if game.ok else None, "note": game.note}
+        if game.ok:
+            est = game.estimate
+            played = pd.Series([r["played"] for r in ok], dtype=object).value_counts()
+            entry.update({
+                "value": game.value, "rows": list(est.row_labels), "columns": list(est.column_labels),
+                "equilibrium": [float(p) for p in game.row_mix],
+                "opponent_equilibrium": [float(p) for p in game.column_mix],
+                "played": [int(played.get(lab, 0)) for lab in est.row_labels],
+                "mean": est.mean.tolist(), "lower": est.lower.tolist(), "upper": est.upper.tolist(),
+                "counts": est.counts.astype(int).tolist(),
+                "given_up_mean": float(np.mean([r["given_up"] for r in ok])) if ok else None,
+                "in_support_share": float(np.mean([r["in_support"] for r in ok])) if ok else None,
+            })
+        per_state.append(entry)
+    per_state.sort(key=lambda e: -e["decisions"])
+    costly = sorted(assessed, key=lambda r: (-r["given_up"], r["set"], r["rally"], r["stroke"]))[:COSTLIEST]
+    total = float(sum(r["given_up"] for r in assessed))
+    return {
+        "status": "assessed" if assessed else "not assessed",
+        "notes": notes, "definition": DEFINITION,
+        "recommendation_source": "equilibrium of the payoff matrix estimated without this match "
+                                 "(fallback: the Advisor is not available)",
+        "decisions": len(rows), "assessed": len(assessed),
+        "given_up_total": total, "given_up_mean": total / len(assessed) if assessed else None,
+        "in_support_share": float(np.mean([r["in_support"] for r in assessed])) if assessed else None,
+        "per_state": per_state, "costliest": costly, "all": rows,
+    }
+
+
+def _row_label(stroke, game: StateGame, md: MatchData):
+    """The label of the stroke in the matrix's rows (its shot, group or area)."""
+    kind, _, detail = game.rows.partition(":")
+    if kind == "shot":
+        value = stroke["shot"]
+    elif kind == "area":
+        value = stroke["landing_area"]
+    else:
+        value = md.sport.group(pd.Series([stroke["shot"]], dtype="string"), detail or "tactic").iloc[0]
+    return None if pd.isna(value) else str(value)
+
+
+def _score(stroke, player: str) -> str:
+    hs, os_ = stroke.get("hitter_score"), stroke.get("opponent_score")
+    if pd.isna(hs) or pd.isna(os_):
+        return ""
+    mine, theirs = (hs, os_) if stroke["hitter"] == player else (os_, hs)
+    return f"{int(mine)}-{int(theirs)}"

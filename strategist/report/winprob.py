@@ -1,0 +1,84 @@
+"""Win probability through each rally: P(the player wins the rally) after every stroke.
+
+Fallback (the rally stochastic game is not available): the empirical probability from the population.
+After stroke t the rally stands in the decision state of stroke t + 1 with its hitter to play; the
+probability is the rate at which the player won rallies from that state in the population — as the hitter
+when the player hits next, as the receiver otherwise — shrunk toward all players' rate in the state
+(Beta posterior with ``PRIOR`` pseudo-rallies at the all-players rate, Jeffreys when there is nothing to
+shrink to), with its 95 % interval. Before the serve it is the state of the serve; after the last stroke
+it is the outcome (1 or 0; missing when the winner is not recorded). Counts are rallies.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from strategist.data.states import annotate_states
+from strategist.report.match import MatchData
+
+PRIOR = 10.0
+SOURCE = ("empirical P(player wins | state, who hits next) from the data without this match (fallback: the "
+          "rally game is not available)")
+
+
+def _rates(md: MatchData) -> dict:
+    pop = md.population
+    pop = annotate_states(pop, md.sport) if "state" not in pop.columns else pop
+    pop = pop[pop["winner"].notna()]
+    f = pop.drop_duplicates(["rally_id", "hitter", "state"])
+    won = (f["winner"] == f["hitter"]).to_numpy(float)
+    frame = pd.DataFrame({"state": f["state"].astype(str).to_numpy(), "won": won,
+                          "as_player": (f["hitter"] == md.player).to_numpy(bool),
+                          "vs_player": (f["opponent"] == md.player).to_numpy(bool)})
+    everyone = frame.groupby("state")["won"].agg(["sum", "size"])
+    hits = frame[frame["as_player"]].groupby("state")["won"].agg(["sum", "size"])
+    recv = frame[frame["vs_player"]].groupby("state")["won"].agg(["sum", "size"])
+    return {"all": everyone, "hits": hits, "receives": recv}
+
+
+def _posterior(rates: dict, state: str, player_hits: bool) -> tuple[float, float, float, int]:
+    """(mean, lower, upper, rallies) of P(player wins) from ``state`` with the player hitting or not."""
+    allr = rates["all"]
+    if state in allr.index:
+        p0 = allr.loc[state, "sum"] / allr.loc[state, "size"]
+        a0, b0 = PRIOR * p0 + 0.5, PRIOR * (1 - p0) + 0.5
+    else:
+        a0 = b0 = 0.5
+    own = rates["hits" if player_hits else "receives"]
+    w, n = (own.loc[state, "sum"], own.loc[state, "size"]) if state in own.index else (0.0, 0.0)
+    a, b = a0 + w, b0 + n - w            # the hitter's win probability
+    if not player_hits:
+        a, b = b, a
+    lo, hi = stats.beta.ppf([0.025, 0.975], a, b)
+    return float(a / (a + b)), float(lo), float(hi), int(n)
+
+
+def trajectories(md: MatchData) -> dict:
+    """The win-probability section: one series per rally."""
+    rates = _rates(md)
+    s = md.strokes
+    cache: dict = {}
+    series = []
+    for rally_id, grp in s.groupby("rally_id", sort=False):
+        points = []
+        states = grp["state"].astype(str).tolist()
+        hitters = grp["hitter"].astype(str).tolist()
+        for t in range(len(grp)):
+            key = (states[t], hitters[t] == md.player)
+            if key not in cache:
+                cache[key] = _posterior(rates, *key)
+            m, lo, hi, n = cache[key]
+            points.append({"after": t, "p": m, "lower": lo, "upper": hi, "rallies": n,
+                           "next_state": states[t], "next_hitter": "player" if key[1] else "opponent"})
+        winner = grp["winner"].dropna()
+        outcome = None if winner.empty else float(winner.iloc[0] == md.player)
+        series.append({"rally_id": str(rally_id), "set": int(grp["set"].iloc[0]), "rally": int(grp["rally"].iloc[0]),
+                       "strokes": int(len(grp)), "shots": grp["shot"].astype("string").fillna("?").tolist(),
+                       "hitters": ["player" if h == md.player else "opponent" for h in hitters],
+                       "points": points, "outcome": outcome})
+    notes = []
+    if md.in_sample:
+        notes.append("estimated from this match itself (no other data)")
+    return {"status": "assessed", "source": SOURCE, "notes": notes, "rallies": series}
