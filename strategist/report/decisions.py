@@ -42,14 +42,20 @@ def _draws(game: StateGame, rng: np.random.Generator):
     return ay @ game.row_mix, ay
 
 
-def rally_context(strokes: pd.DataFrame, index: int, player: str, before: int = 3) -> str:
-    """The strokes of the rally before ``index`` (up to ``before``), e.g. ``opp: clear · you: smash``."""
-    row = strokes.loc[index]
-    rally = strokes[(strokes["rally_id"] == row["rally_id"]) & (strokes["stroke"] < row["stroke"])]
-    parts = [f"{'player' if h == player else 'opponent'}: {s if pd.notna(s) else 'not recorded'}"
-             for h, s in zip(rally["hitter"].tail(before), rally["shot"].tail(before))]
-    lead = "... " if len(rally) > before else ""
-    return lead + " > ".join(parts) if parts else "(first stroke)"
+def rally_contexts(strokes: pd.DataFrame, player: str, before: int = 3) -> list[str]:
+    """For every stroke (in ``strokes``' order, sorted by rally and stroke): the strokes of its rally before
+    it, up to ``before``, e.g. ``... opponent: clear > player: smash``; ``(first stroke)`` for a serve."""
+    rally = strokes["rally_id"].astype(str).tolist()
+    who = ["player" if h == player else "opponent" for h in strokes["hitter"].astype(str)]
+    shot = [str(x) if pd.notna(x) else "not recorded" for x in strokes["shot"]]
+    out = []
+    for k in range(len(rally)):
+        first = k
+        while first > 0 and rally[first - 1] == rally[k]:
+            first -= 1
+        parts = [f"{who[j]}: {shot[j]}" for j in range(max(first, k - before), k)]
+        out.append(("... " if k - first > before else "") + " > ".join(parts) if parts else "(first stroke)")
+    return out
 
 
 def review(md: MatchData, games: dict[str, StateGame] | None = None, *, seed: int = 0) -> dict:
@@ -61,7 +67,8 @@ def review(md: MatchData, games: dict[str, StateGame] | None = None, *, seed: in
     cache = {}
     rows = []
     tail = (1 - LEVEL) / 2
-    for idx, stroke in mine.iterrows():
+    contexts = dict(zip(s.index, rally_contexts(s, md.player)))
+    for idx, stroke in zip(mine.index, mine.to_dict("records")):
         state = str(stroke["state"])
         game = games.get(state)
         shot = stroke["shot"]
@@ -71,7 +78,7 @@ def review(md: MatchData, games: dict[str, StateGame] | None = None, *, seed: in
                "shot": None if pd.isna(shot) else str(shot),
                "score": _score(stroke, md.player),
                "rally_won": None if pd.isna(won) else bool(won == md.player),
-               "context": rally_context(s, idx, md.player)}
+               "context": contexts[idx]}
         reason = None
         if game is None or not game.ok:
             reason = "no payoff matrix for this state" + (f" ({game.note})" if game is not None and game.note else "")
@@ -123,6 +130,8 @@ def review(md: MatchData, games: dict[str, StateGame] | None = None, *, seed: in
                 "equilibrium": [float(p) for p in game.row_mix],
                 "opponent_equilibrium": [float(p) for p in game.column_mix],
                 "played": [int(played.get(lab, 0)) for lab in est.row_labels],
+                "row_names": _names(md, game.rows, est.row_labels),
+                "column_names": _names(md, game.columns, est.column_labels),
                 "mean": est.mean.tolist(), "lower": est.lower.tolist(), "upper": est.upper.tolist(),
                 "counts": est.counts.astype(int).tolist(),
                 "given_up_mean": float(np.mean([r["given_up"] for r in ok])) if ok else None,
@@ -142,6 +151,13 @@ def review(md: MatchData, games: dict[str, StateGame] | None = None, *, seed: in
         "in_support_share": float(np.mean([r["in_support"] for r in assessed])) if assessed else None,
         "per_state": per_state, "costliest": costly, "all": rows,
     }
+
+
+def _names(md: MatchData, kind: str, labels) -> list[str]:
+    """Readable names of a matrix's labels: court areas by their description, other labels as they are."""
+    if kind.split(":")[0] in ("position", "area"):
+        return [str(md.sport.areas.get(str(lab), lab)) for lab in labels]
+    return [str(lab) for lab in labels]
 
 
 def _row_label(stroke, game: StateGame, md: MatchData):
