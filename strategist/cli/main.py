@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("strategist.cli.data_cmd", "inspect rally data files"),
     "payoff": ("strategist.cli.payoff_cmd",
                "estimate a rally decision's payoff matrix from data, with intervals, and solve it"),
+    "report": ("strategist.cli.report_cmd", "write a post-match analysis report (HTML, PDF, JSON) of one match"),
 }
 #: Modules registered eagerly (each defines its own command name); prefer :data:`COMMANDS`.
 COMMAND_MODULES: list[str] = []

@@ -86,7 +86,7 @@ def review(md: MatchData, games: dict[str, StateGame] | None = None, *, seed: in
             label = _row_label(stroke, game, md)
             labels = list(game.estimate.row_labels)
             if label is None or label == "unknown":
-                reason = "shot not recorded"
+                reason = {"area": "direction not recorded"}.get(game.rows.split(":")[0], "shot not recorded")
             elif label not in labels:
                 reason = f"'{label}' is not in the matrix (too rare for the player in this state)"
         if reason:

@@ -8,6 +8,7 @@ use the sport's serve choices (tennis: direction, one column), other states its 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,7 +64,9 @@ def state_games(md: MatchData, hitter: str) -> dict[str, StateGame]:
         if isinstance(dp, EstimationError):
             out[str(state)] = StateGame(str(state), rows, columns, None, note=str(dp))
             continue
-        out[str(state)] = _estimate(dp, str(state), rows, columns, hitter)
+        # one state's decision points only: the estimate never looks at the others
+        one = dataclasses.replace(dp, frame=dp.frame[(dp.frame["state"] == state).to_numpy(dtype=bool)])
+        out[str(state)] = _estimate(one, str(state), rows, columns, hitter)
     return out
 
 
