@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from strategist.report.match import MatchData
-from strategist.report.payoffs import StateGame, state_games
+from strategist.report.payoffs import UNKNOWN_INCOMING, StateGame, choices_of, state_games
 
 DRAWS = 400
 LEVEL = 0.95
@@ -79,15 +79,18 @@ def review(md: MatchData, games: dict[str, StateGame] | None = None, *, seed: in
                "score": _score(stroke, md.player),
                "rally_won": None if pd.isna(won) else bool(won == md.player),
                "context": contexts[idx]}
+        rows_kind = game.rows if game is not None else choices_of(md, str(stroke["phase"]))[0]
+        label = _row_label(stroke, rows_kind, md)
         reason = None
-        if game is None or not game.ok:
+        if label is None or label == "unknown":
+            reason = {"area": "direction not recorded"}.get(rows_kind.split(":")[0], "shot not recorded")
+        elif str(stroke["incoming"]) in UNKNOWN_INCOMING:
+            reason = "the shot it answered was not recorded"
+        elif game is None or not game.ok:
             reason = "no payoff matrix for this state" + (f" ({game.note})" if game is not None and game.note else "")
         else:
-            label = _row_label(stroke, game, md)
             labels = list(game.estimate.row_labels)
-            if label is None or label == "unknown":
-                reason = {"area": "direction not recorded"}.get(game.rows.split(":")[0], "shot not recorded")
-            elif label not in labels:
+            if label not in labels:
                 reason = f"'{label}' is not in the matrix (too rare for the player in this state)"
         if reason:
             rows.append({**rec, "assessed": False, "reason": reason})
@@ -160,9 +163,9 @@ def _names(md: MatchData, kind: str, labels) -> list[str]:
     return [str(lab) for lab in labels]
 
 
-def _row_label(stroke, game: StateGame, md: MatchData):
+def _row_label(stroke, rows: str, md: MatchData):
     """The label of the stroke in the matrix's rows (its shot, group or area)."""
-    kind, _, detail = game.rows.partition(":")
+    kind, _, detail = rows.partition(":")
     if kind == "shot":
         value = stroke["shot"]
     elif kind == "area":

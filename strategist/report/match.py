@@ -92,7 +92,8 @@ def resolve_match_player(strokes: pd.DataFrame, player: str | None) -> tuple[str
     wanted = str(player).strip().casefold()
     found = [p for p in players if p == player or p.casefold() == wanted]
     if not found:
-        raise _unknown(f"player in match {strokes['match_id'].iloc[0]!r}:", str(player), players)
+        raise ReportError(f"unknown player {player!r} in match {strokes['match_id'].iloc[0]!r} (candidates: "
+                          f"{', '.join(players)})")
     chosen = found[0]
     return chosen, next(p for p in players if p != chosen), "as asked"
 

@@ -18,6 +18,9 @@ from strategist.estimation.counts import decision_points
 from strategist.estimation.payoff import EstimateSettings, PayoffEstimate, estimate_from_points
 from strategist.report.match import MatchData
 
+#: What a state faces when the shot before was not recorded.
+UNKNOWN_INCOMING = ("unknown", "unknown serve", "unknown direction")
+
 
 @dataclass(frozen=True)
 class StateGame:
@@ -49,6 +52,8 @@ def choices_of(md: MatchData, phase: str) -> tuple[str, str]:
 def state_games(md: MatchData, hitter: str) -> dict[str, StateGame]:
     """Estimate and solve the matrix of every state ``hitter`` decided in during the match."""
     mine = md.strokes[md.strokes["hitter"] == hitter]
+    # a state that answers an unrecorded shot has no meaning of its own: no matrix
+    mine = mine[~mine["incoming"].astype(str).isin(UNKNOWN_INCOMING).to_numpy(dtype=bool)]
     states = mine.groupby("state", sort=False)["phase"].first()
     cache: dict = {}
     out = {}
