@@ -142,9 +142,11 @@ def mixes(report, states: int = 4):
         ax.set_xlim(0, 1)
         ax.set_title(f"{e['state']} ({e['assessed']} decisions)")
         ax.tick_params(labelsize=6.5)
-    axes.flat[0].legend(frameon=False, fontsize=6.5, loc="lower right")
     fig.suptitle(f"{report.meta['player']}'s shot mix against the equilibrium mix", fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97 - 0.12 / sum(heights) * 4))
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, frameon=False, fontsize=7, ncol=2, loc="upper center",
+               bbox_to_anchor=(0.5, 0.985 - 0.1 / sum(heights) * 4))
     return fig
 
 

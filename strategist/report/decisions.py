@@ -25,7 +25,10 @@ COSTLIEST = 10
 DEFINITION = ("recommendation = the equilibrium mix x* of the state's payoff matrix estimated without this "
               "match; given up = v - (A y*)[shot] with v = x*'A y* and y* the opponent's equilibrium answer "
               f"(0 for any shot the equilibrium plays); {int(LEVEL * 100)} % intervals from {DRAWS} draws of "
-              "the matrix cells from their Beta posteriors, mixes held fixed")
+              "the matrix cells from their Beta posteriors, mixes held fixed. Read it as where the estimated "
+              "game disagrees with the choice, not as points lost: the state says what the stroke answers, not "
+              "where the shuttle was, so a shot that is only playable on some balls (a rush at the net, a smash "
+              "of a high lift) looks available everywhere and the equilibrium may lean on it")
 
 
 def mix_text(labels, mix, top: int = 3) -> str:

@@ -127,13 +127,14 @@ def _decisions(report) -> list:
             out.append(Para(f"{e['state']}: {e['note']}", "note"))
     if d["costliest"]:
         out.append(Table(
-            ["set", "rally", "stroke", "score", "state", "before it", "played", "recommended", "P(win) played",
+            ["set, rally, stroke", "score", "state", "before it", "played", "recommended", "P(win) played",
              "given up [95 %]", "rally"],
-            [[c["set"], c["rally"], c["stroke"], c["score"], c["state"], c["context"], c["played"], c["recommended"],
-              num(c["p_played"], 3), f"{pct(c['given_up'])} [{pct(c['lower'])}, {pct(c['upper'])}]",
+            [[f"{c['set']}, {c['rally']}, {c['stroke']}", c["score"], c["state"], c["context"], c["played"],
+              c["recommended"], num(c["p_played"], 3),
+              f"{pct(c['given_up'])} [{pct(c['lower'])}, {pct(c['upper'])}]",
               {True: "won", False: "lost", None: "?"}[c["rally_won"]]] for c in d["costliest"]],
-            f"The {len(d['costliest'])} costliest decisions (win probability given up, with its interval)",
-            [0, 1, 2, 8]))
+            f"The {len(d['costliest'])} costliest decisions (win probability given up, with its interval; score "
+            f"before the rally, {m['player']} first)", [6]))
     out.append(Chart("mixes", lambda: charts.mixes(report),
                      "Share of each shot in this match (blue) against the equilibrium mix (grey), per state"))
     out.append(Chart("heatmap", lambda: charts.heatmap(report),

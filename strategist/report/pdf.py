@@ -109,11 +109,18 @@ def write_pdf(report, path) -> Path:
 
 
 def _widths(table: Table, total: float) -> list[float]:
-    """Column widths in proportion to the longest text of each column (bounded), summing to ``total``."""
-    longest = []
+    """Column widths (points) summing to ``total``: each column asks for its longest header word (bold) and
+    its longest cell (up to 40 characters); narrow columns keep what they ask, wide ones share the rest."""
+    need = []
     for k, c in enumerate(table.columns):
-        words = max(len(w) for w in str(c).split()) if str(c).split() else 1
-        texts = [len(str(r[k])) for r in table.rows]
-        longest.append(min(max([words] + texts), 40) + 3)
-    s = sum(longest)
-    return [total * n / s for n in longest]
+        words = max((len(w) for w in str(c).split()), default=1) * 4.9
+        cells = min(max((len(str(r[k])) for r in table.rows), default=1), 40) * 3.8
+        need.append(max(words, cells) + 6)
+    if sum(need) <= total:
+        return [total * n / sum(need) for n in need]
+    narrow = [n <= 60 for n in need]
+    fixed = sum(n for n, small in zip(need, narrow) if small)
+    wide = sum(n for n, small in zip(need, narrow) if not small)
+    scale = max(total - fixed, 0.0) / wide if wide else 1.0
+    out = [n if small else n * scale for n, small in zip(need, narrow)]
+    return [total * w / sum(out) for w in out]
