@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import textwrap
+import warnings
 
 import matplotlib
 
@@ -127,8 +128,9 @@ def mixes(report, states: int = 4):
     ncol = 2
     nrow = (len(per) + 1) // 2
     heights = [max(len(e["rows"]) for e in per[i * 2:i * 2 + 2]) for i in range(nrow)]
-    fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, sum(0.22 * h + 0.8 for h in heights)),
-                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    height = sum(0.22 * h + 0.8 for h in heights) + 0.5      # 0.5 in above the panels: title and legend
+    fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, height), gridspec_kw={"height_ratios": heights},
+                             squeeze=False)
     for ax in axes.flat[len(per):]:
         ax.axis("off")
     for ax, e in zip(axes.flat, per):
@@ -143,10 +145,12 @@ def mixes(report, states: int = 4):
         ax.set_title(f"{e['state']} ({e['assessed']} decisions)")
         ax.tick_params(labelsize=6.5)
     fig.suptitle(f"{report.meta['player']}'s shot mix against the equilibrium mix", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.97 - 0.12 / sum(heights) * 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / height))
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, frameon=False, fontsize=7, ncol=2, loc="upper center",
-               bbox_to_anchor=(0.5, 0.985 - 0.1 / sum(heights) * 4))
+               bbox_to_anchor=(0.5, 1 - 0.22 / height))
     return fig
 
 
