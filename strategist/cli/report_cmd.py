@@ -28,6 +28,9 @@ def register(subparsers) -> None:
     p.add_argument("--json", metavar="FILE", default=None,
                    help="JSON file of the numbers (default: beside the HTML, same name, .json)")
     p.add_argument("--list-matches", action="store_true", help="list the match ids of the data and stop")
+    p.add_argument("--recommendation", default="auto", choices=("auto", "advisor", "equilibrium"),
+                   help="what each decision is compared with: the Advisor's advice, the equilibrium of the state's "
+                        "payoff matrix, or auto: the Advisor when installed (default auto)")
     p.add_argument("--seed", type=int, default=0, help="seed of the interval draws (default 0)")
     p.set_defaults(handler=run)
 
@@ -57,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         raise ReportError(f"--out {args.out!r}: folder {str(out.parent)!r} does not exist")
     from strategist.report import build_report, write_html, write_json, write_pdf
 
-    report = build_report(table, args.match, args.player, data_label=label, seed=args.seed)
+    report = build_report(table, args.match, args.player, data_label=label, seed=args.seed,
+                          recommendation=args.recommendation)
     written = [write_html(report, out)]
     written.append(write_json(report, Path(args.json) if args.json else out.with_suffix(".json")))
     if args.pdf:

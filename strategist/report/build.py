@@ -59,9 +59,12 @@ def _plain(value):
 
 
 def build_report(table, match_id: str | None = None, player: str | None = None, *,
-                 population: pd.DataFrame | None = None, data_label: str | None = None, seed: int = 0) -> Report:
+                 population: pd.DataFrame | None = None, data_label: str | None = None, seed: int = 0,
+                 recommendation: str = "auto") -> Report:
     """The report of match ``match_id`` of ``table`` (default: its first match) for ``player`` (default:
-    the match's first server). Estimates use ``population`` (default: ``table``) without this match."""
+    the match's first server). Estimates use ``population`` (default: ``table``) without this match.
+    ``recommendation``: what decisions are compared with — ``"auto"`` (the Advisor when installed, else the
+    equilibrium of each state's matrix), ``"advisor"`` or ``"equilibrium"``."""
     import time
 
     t0 = time.perf_counter()
@@ -76,13 +79,15 @@ def build_report(table, match_id: str | None = None, player: str | None = None, 
 
     sections = {
         "summary": timed("summary", summary.summarize, md),
-        "decisions": timed("decisions", decisions.review, md, seed=seed),
+        "decisions": timed("decisions", decisions.review, md, seed=seed, recommendation=recommendation),
         "opponent": timed("opponent", opponent.profile, md, seed=seed),
         "minimax": timed("minimax", minimax.check, md),
         "win_probability": timed("win_probability", winprob.trajectories, md),
     }
     timings["total"] = time.perf_counter() - t0
-    return Report(meta=_meta(md, data_label), timings=timings, **sections)
+    meta = _meta(md, data_label)
+    meta["components"] = components(sections)
+    return Report(meta=meta, timings=timings, **sections)
 
 
 def _meta(md: MatchData, data_label: str | None) -> dict:
@@ -95,12 +100,17 @@ def _meta(md: MatchData, data_label: str | None) -> dict:
         "strokes": int(len(s)),
         "population": {"matches": pop_matches, "strokes": int(len(md.population)), "in_sample": md.in_sample},
         "notes": list(md.notes),
-        "fallbacks": [
-            {"component": "recommendation (Advisor)", "used": decisions.DEFINITION},
-            {"component": "opponent model", "used": opponent.MODEL_LABEL},
-            {"component": "rally game values", "used": winprob.SOURCE},
-        ],
     }
+
+
+def components(sections: dict) -> list[dict]:
+    """What each model-based part of the report used, and whether it is a stand-in for a missing package."""
+    d, o, w = sections["decisions"], sections["opponent"], sections["win_probability"]
+    return [
+        {"component": "recommendation", "used": d["recommendation_source"], "stand_in": d["recommender"] != "advisor"},
+        {"component": "opponent model", "used": o["model"], "stand_in": o["model_source"] != "package"},
+        {"component": "win probability", "used": w["source"], "stand_in": w["values"] != "rally game"},
+    ]
 
 
 def write_json(report: Report, path) -> Path:

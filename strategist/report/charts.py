@@ -104,8 +104,9 @@ def win_probability(report):
         pts = r["points"]
         x = np.arange(len(pts))
         m = np.array([pt["p"] for pt in pts])
-        a.fill_between(x, [pt["lower"] for pt in pts], [pt["upper"] for pt in pts], color=PLAYER, alpha=0.15,
-                       lw=0)
+        if all(pt["lower"] is not None for pt in pts):
+            a.fill_between(x, [pt["lower"] for pt in pts], [pt["upper"] for pt in pts], color=PLAYER, alpha=0.15,
+                           lw=0)
         a.plot(x, m, color=PLAYER, lw=1)
         colors = [PLAYER if h == "player" else OPPONENT for h in r["hitters"]]
         a.scatter(x, m, c=colors, s=8, zorder=3)

@@ -1,13 +1,13 @@
 """Decision review: each of the player's shots against the recommendation, and the win probability given up.
 
-Definition (stated in the report). In a decision state with estimated matrix A (P(player wins the rally)
-for the player's shot i against the opponent's answer j, fitted without this match), let x* and y* be
-the equilibrium mixes of the player and the opponent. The recommendation is x*; it is worth
-v = x*ᵀ A y* against the opponent's equilibrium answer. Playing shot a is worth (A y*)ₐ against the same
-answer, so the decision **gave up** v − (A y*)ₐ ≥ 0 of win probability (zero for every shot in the
-equilibrium's support). Intervals: the cells are drawn from their Beta posteriors (``alpha``/``beta`` of
-the estimate) with x* and y* held fixed, and the 2.5 % and 97.5 % quantiles of the given-up value over the
-draws are reported. A shot outside the matrix (too rare for the player, or not recorded) is not assessed.
+Definition (stated in the report). In the decision state of the stroke, a recommender
+(:mod:`strategist.report.recommend`: the Advisor, or the equilibrium of the state's payoff matrix when the
+Advisor is not installed) gives the game A (P(player wins the rally) for the player's shot i against the
+opponent's answer j, fitted without this match), a recommended mix x and the opponent's answer y. The
+recommendation is worth xᵀA y; playing shot a is worth (A y)ₐ; the decision **gave up** xᵀA y − (A y)ₐ.
+Intervals: the cells are drawn from their Beta posteriors (``alpha``/``beta`` of the estimate) with x and y
+held fixed, and the 2.5 % and 97.5 % quantiles of the given-up value over the draws are reported. A shot
+outside the matrix (too rare for the player, or not recorded) is not assessed.
 """
 
 from __future__ import annotations
@@ -16,19 +16,22 @@ import numpy as np
 import pandas as pd
 
 from strategist.report.match import MatchData
-from strategist.report.payoffs import UNKNOWN_INCOMING, StateGame, choices_of, state_games
+from strategist.report.payoffs import UNKNOWN_INCOMING, StateGame, choices_of
+from strategist.report.recommend import recommender
 
 DRAWS = 400
 LEVEL = 0.95
 #: How many of the costliest decisions the report lists.
 COSTLIEST = 10
-DEFINITION = ("recommendation = the equilibrium mix x* of the state's payoff matrix estimated without this "
-              "match; given up = v - (A y*)[shot] with v = x*'A y* and y* the opponent's equilibrium answer "
-              f"(0 for any shot the equilibrium plays); {int(LEVEL * 100)} % intervals from {DRAWS} draws of "
-              "the matrix cells from their Beta posteriors, mixes held fixed. Read it as where the estimated "
-              "game disagrees with the choice, not as points lost: the state says what the stroke answers, not "
-              "where the shuttle was, so a shot that is only playable on some balls (a rush at the net, a smash "
-              "of a high lift) looks available everywhere and the equilibrium may lean on it")
+CAVEAT = ("Read it as where the estimated game disagrees with the choice, not as points lost: the state says "
+          "what the stroke answers, not where the shuttle was, so a shot that is only playable on some balls (a "
+          "rush at the net, a smash of a high lift) looks available everywhere and the recommendation may lean "
+          "on it")
+
+
+def definition(rec) -> str:
+    return (f"{rec.definition}; {int(LEVEL * 100)} % intervals from {DRAWS} draws of the matrix cells from their "
+            f"Beta posteriors, mixes held fixed. {CAVEAT}")
 
 
 def mix_text(labels, mix, top: int = 3) -> str:
@@ -37,12 +40,10 @@ def mix_text(labels, mix, top: int = 3) -> str:
     return ", ".join(parts)
 
 
-def _draws(game: StateGame, rng: np.random.Generator):
-    """Per draw: v and (A y*) for every row (shape (draws,), (draws, m))."""
+def _draws(game: StateGame, rng: np.random.Generator) -> np.ndarray:
+    """``DRAWS`` matrices drawn from the cells' Beta posteriors, shape (draws, m, n)."""
     est = game.estimate
-    a = rng.beta(est.alpha[None], est.beta[None], size=(DRAWS,) + est.alpha.shape)
-    ay = a @ game.column_mix
-    return ay @ game.row_mix, ay
+    return rng.beta(est.alpha[None], est.beta[None], size=(DRAWS,) + est.alpha.shape)
 
 
 def rally_contexts(strokes: pd.DataFrame, player: str, before: int = 3) -> list[str]:
@@ -61,9 +62,10 @@ def rally_contexts(strokes: pd.DataFrame, player: str, before: int = 3) -> list[
     return out
 
 
-def review(md: MatchData, games: dict[str, StateGame] | None = None, *, seed: int = 0) -> dict:
-    """The decision-review section (numbers only), and the state games it used."""
-    games = state_games(md, md.player) if games is None else games
+def review(md: MatchData, rec=None, *, seed: int = 0, recommendation: str = "auto") -> dict:
+    """The decision-review section (numbers only)."""
+    rec = recommender(md, recommendation) if rec is None else rec
+    games = rec.games
     rng = np.random.default_rng(seed)
     s = md.strokes
     mine = s[s["hitter"] == md.player]
@@ -73,47 +75,51 @@ def review(md: MatchData, games: dict[str, StateGame] | None = None, *, seed: in
     contexts = dict(zip(s.index, rally_contexts(s, md.player)))
     for idx, stroke in zip(mine.index, mine.to_dict("records")):
         state = str(stroke["state"])
-        game = games.get(state)
         shot = stroke["shot"]
         won = stroke["winner"]
-        rec = {"set": int(stroke["set"]), "rally": int(stroke["rally"]), "stroke": int(stroke["stroke"]),
-               "rally_id": str(stroke["rally_id"]), "state": state,
-               "shot": None if pd.isna(shot) else str(shot),
-               "score": _score(stroke, md.player),
-               "rally_won": None if pd.isna(won) else bool(won == md.player),
-               "context": contexts[idx]}
-        rows_kind = game.rows if game is not None else choices_of(md, str(stroke["phase"]))[0]
+        entry = {"set": int(stroke["set"]), "rally": int(stroke["rally"]), "stroke": int(stroke["stroke"]),
+                 "rally_id": str(stroke["rally_id"]), "state": state,
+                 "shot": None if pd.isna(shot) else str(shot),
+                 "score": _score(stroke, md.player),
+                 "rally_won": None if pd.isna(won) else bool(won == md.player),
+                 "context": contexts[idx]}
+        rows_kind = choices_of(md, str(stroke["phase"]))[0] if rec.kind == "equilibrium" else "shot"
         label = _row_label(stroke, rows_kind, md)
-        reason = None
+        reason = game = None
         if label is None or label == "unknown":
             reason = {"area": "direction not recorded"}.get(rows_kind.split(":")[0], "shot not recorded")
         elif str(stroke["incoming"]) in UNKNOWN_INCOMING:
             reason = "the shot it answered was not recorded"
-        elif game is None or not game.ok:
-            reason = "no payoff matrix for this state" + (f" ({game.note})" if game is not None and game.note else "")
         else:
-            labels = list(game.estimate.row_labels)
-            if label not in labels:
+            def history(st=stroke):
+                return s[(s["rally_id"] == st["rally_id"]).to_numpy(dtype=bool)
+                         & (s["stroke"] < st["stroke"]).to_numpy(dtype=bool)]
+
+            game, x, y, reason = rec.recommend(stroke, history)
+            if game is not None and label not in game.estimate.row_labels:
                 reason = f"'{label}' is not in the matrix (too rare for the player in this state)"
         if reason:
-            rows.append({**rec, "assessed": False, "reason": reason})
+            rows.append({**entry, "assessed": False, "reason": reason})
             continue
+        labels = list(game.estimate.row_labels)
         a = labels.index(label)
-        if state not in cache:
-            cache[state] = _draws(game, rng)
-        v_d, ay_d = cache[state]
-        ay = game.estimate.mean @ game.column_mix
-        lost = v_d - ay_d[:, a]
-        rows.append({**rec, "assessed": True, "played": label,
-                     "recommended": mix_text(labels, game.row_mix),
-                     "in_support": bool(game.row_mix[a] > 1e-6),
-                     "p_played": float(ay[a]), "p_recommended": float(game.value),
-                     "given_up": float(max(game.value - ay[a], 0.0)),
+        if game.state not in cache:
+            cache[game.state] = _draws(game, rng)
+        ay_d = cache[game.state] @ y
+        lost = ay_d @ x - ay_d[:, a]
+        ay = game.estimate.mean @ y
+        value = float(x @ ay)
+        given = value - float(ay[a])
+        rows.append({**entry, "assessed": True, "played": label,
+                     "recommended": mix_text(labels, x),
+                     "in_support": bool(x[a] > 1e-6),
+                     "p_played": float(ay[a]), "p_recommended": value,
+                     "given_up": 0.0 if abs(given) < 1e-12 else given,
                      "lower": float(np.quantile(lost, tail)),
                      "upper": float(np.quantile(lost, 1 - tail)), "matrix": game.whose})
     assessed = [r for r in rows if r["assessed"]]
     reasons = pd.Series([r["reason"].split(" (")[0] for r in rows if not r["assessed"]], dtype=object)
-    notes = []
+    notes = list(rec.notes)
     if not rows:
         notes.append(f"{md.player} hit no stroke in this match: no decision could be reviewed")
     elif not assessed:
@@ -149,9 +155,8 @@ def review(md: MatchData, games: dict[str, StateGame] | None = None, *, seed: in
     total = float(sum(r["given_up"] for r in assessed))
     return {
         "status": "assessed" if assessed else "not assessed",
-        "notes": notes, "definition": DEFINITION,
-        "recommendation_source": "equilibrium of the payoff matrix estimated without this match "
-                                 "(fallback: the Advisor is not available)",
+        "notes": notes, "definition": definition(rec), "recommender": rec.kind,
+        "recommendation_source": rec.source,
         "decisions": len(rows), "assessed": len(assessed),
         "given_up_total": total, "given_up_mean": total / len(assessed) if assessed else None,
         "in_support_share": float(np.mean([r["in_support"] for r in assessed])) if assessed else None,

@@ -69,8 +69,13 @@ def blocks(report) -> list:
                 + (" — except here: no other match was given (in-sample)." if m["population"]["in_sample"] else "."),
                 "small")]
     out += [Para(n, "note") for n in m.get("notes", [])]
-    out += [Para("Stand-ins used (a component not yet available): " + "; ".join(
-        f"{f['component']}: {f['used']}" for f in m["fallbacks"]), "small")]
+    stand_ins = [c for c in m["components"] if c["stand_in"]]
+    if stand_ins:
+        out.append(Para("Stand-ins used (a package not installed): " + "; ".join(
+            f"{c['component']}: {c['used']}" for c in stand_ins) + ".", "note"))
+    used = [c for c in m["components"] if not c["stand_in"]]
+    if used:
+        out.append(Para("Models used: " + "; ".join(f"{c['component']}: {c['used']}" for c in used) + ".", "small"))
     out += _summary(report) + _decisions(report) + _opponent(report) + _minimax(report) + _winprob(report)
     return out
 
@@ -208,9 +213,9 @@ def _minimax(report) -> list:
 def _winprob(report) -> list:
     w = report.win_probability
     out = [Heading(TITLES["win_probability"])] + _notes(w)
-    out.append(Para(f"Source: {w['source']}. After each stroke: P({report.meta['player']} wins the rally) with its "
-                    "95 % band; dots mark who hit (blue the player, red the opponent), the star the outcome.",
-                    "definition"))
+    band = " with its 95 % band" if w.get("values") != "rally game" else ""
+    out.append(Para(f"Source: {w['source']}. After each stroke: P({report.meta['player']} wins the rally){band}; "
+                    "dots mark who hit (blue the player, red the opponent), the star the outcome.", "definition"))
     out.append(Chart("win_probability", lambda: charts.win_probability(report),
                      "All rallies, then the rallies of the costliest decisions and the longest rallies"))
     return out

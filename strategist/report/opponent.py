@@ -1,6 +1,8 @@
 """Opponent profile: how predictable the opponent was, their most exploitable patterns, and how they changed.
 
-Models (fitted on the population: the data without this match). **Baseline**: the population's shot
+Models (fitted on the population: the data without this match). The opponent model is
+``strategist.opponent``'s Markov model (``fit_model("markov")``) when that package is installed, else the
+report's own Markov-1 below, and the report says which. **Baseline**: the population's shot
 frequencies (every stroke of every player), add-½ smoothed over the sport's vocabulary. **Markov-1**: the
 opponent's next shot given the previous shot of the rally (the player's; ``start`` before the serve),
 from the opponent's own strokes, backed off to all players' transitions and those to the baseline:
@@ -30,7 +32,7 @@ START = "start"
 MIN_N, MIN_K = 5, 3
 PATTERNS = 8
 BOOT = 500
-MODEL_LABEL = ("report's own Markov-1 model (the opponent-model package is not available): the opponent's "
+MODEL_LABEL = ("stand-in for strategist.opponent (not installed): the report's own Markov-1 model, the opponent's "
                "next shot given the previous shot, backed off to all players")
 
 
@@ -72,14 +74,38 @@ class Markov1:
         return -np.log(self.baseline[b]), -np.log(self.table[a, b])
 
 
-def _fit(md: MatchData):
-    """The baseline and the Markov model; the opponent package's when it is available (none yet)."""
-    return Markov1(md.population, md.opponent, md.sport.shots), MODEL_LABEL
+PACKAGE_LABEL = ("strategist.opponent Markov model (fit_model('markov')): the opponent's next shot given the "
+                 "rally so far, fitted without this match")
+
+
+def _package_losses(md: MatchData, scorable: np.ndarray):
+    """Per scored stroke: (−log P, top-1 hit) under ``strategist.opponent``'s Markov model, or None when the
+    package is not installed; (None, note) when it fails on these data."""
+    try:
+        from strategist.opponent import fit_model
+        from strategist.opponent.base import rally_frame
+    except ImportError:
+        return None, None
+    from strategist.errors import StrategistError
+
+    try:
+        model = fit_model("markov", md.population, sport=md.sport.name)
+        frame = rally_frame(md.strokes)
+        probs = np.asarray(model.predict_table(frame), float)
+    except StrategistError as exc:
+        return None, f"the opponent package failed on these data ({exc}); the report's own Markov-1 stands in"
+    shots = list(model.vocabulary.shots)
+    row = {(str(r), int(k)): i for i, (r, k) in enumerate(zip(frame["rally_id"], frame["stroke"]))}
+    s = md.strokes[scorable]
+    idx = np.array([row[(str(r), int(k))] for r, k in zip(s["rally_id"], s["stroke"])], int)
+    target = np.array([shots.index(str(x)) for x in s["shot"]], int)
+    p = np.clip(probs[idx, target], 1e-12, 1.0)
+    return (-np.log(p), probs[idx].argmax(1) == target), None
 
 
 def profile(md: MatchData, *, seed: int = 0) -> dict:
     """The opponent-profile section (numbers only)."""
-    model, label = _fit(md)
+    model = Markov1(md.population, md.opponent, md.sport.shots)
     s = md.strokes
     prev = _previous(s)
     theirs = (s["hitter"] == md.opponent).to_numpy(dtype=bool)
@@ -94,21 +120,29 @@ def profile(md: MatchData, *, seed: int = 0) -> dict:
                      "and are not scored")
     if model.opponent_strokes == 0:
         notes.append(f"{md.opponent} has no strokes outside this match: the Markov model is all players'")
-    out = {"status": "not assessed", "notes": notes, "model": label, "opponent": md.opponent,
+    package, failure = _package_losses(md, scorable) if scorable.any() else (None, None)
+    if failure:
+        notes.append(failure)
+    label, source = (PACKAGE_LABEL, "package") if package is not None else (MODEL_LABEL, "own")
+    out = {"status": "not assessed", "notes": notes, "model": label, "model_source": source,
+           "opponent": md.opponent,
            "opponent_strokes_in_population": model.opponent_strokes, "strokes_scored": int(scorable.sum())}
     if scorable.sum() == 0:
         notes.append("no opponent stroke with a recorded shot: predictability could not be assessed")
         return {**out, "predictability": None, "patterns": [], "change": _change(md, None, None, scorable, prev)}
     base, markov = model.log_losses(prev[scorable], s.loc[scorable, "shot"])
+    targets = s.loc[scorable, "shot"].map(model.index).to_numpy(int)
+    if package is not None:
+        markov, hits = package
+    else:
+        hits = model.table[prev[scorable].map(model.prev_index).to_numpy(int)].argmax(1) == targets
     rallies = s.loc[scorable, "rally_id"].to_numpy()
     gain_lo, gain_hi = _boot_gain(base - markov, rallies, seed)
     out["predictability"] = {
         "baseline_log_loss": float(base.mean()), "model_log_loss": float(markov.mean()),
         "gain": float(base.mean() - markov.mean()), "gain_lower": gain_lo, "gain_upper": gain_hi,
-        "model_accuracy": float(np.mean(model.table[prev[scorable].map(model.prev_index).to_numpy(int)].argmax(1)
-                                        == s.loc[scorable, "shot"].map(model.index).to_numpy(int))),
-        "baseline_accuracy": float(np.mean(model.baseline.argmax()
-                                           == s.loc[scorable, "shot"].map(model.index).to_numpy(int))),
+        "model_accuracy": float(np.mean(hits)),
+        "baseline_accuracy": float(np.mean(model.baseline.argmax() == targets)),
         "uniform_log_loss": float(np.log(len(model.shots))),
     }
     out["patterns"] = _patterns(md, model, prev)

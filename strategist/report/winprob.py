@@ -1,6 +1,12 @@
 """Win probability through each rally: P(the player wins the rally) after every stroke.
 
-Fallback (the rally stochastic game is not available): the empirical probability from the population.
+With the rally game installed (:func:`strategist.rally.game.rally_game`): the value of the state the rally
+is in after each stroke when both players play as observed (``observed_value``; the equilibrium value is
+kept beside it), from the game of the player (against this opponent when the data outside the match hold
+the pair, else against everyone) fitted without this match; no interval (the game is solved once). A state
+the game lacks takes the empirical value below, flagged.
+
+Stand-in (the rally game is not installed): the empirical probability from the population.
 After stroke t the rally stands in the decision state of stroke t + 1 with its hitter to play; the
 probability is the rate at which the player won rallies from that state in the population — as the hitter
 when the player hits next, as the receiver otherwise — shrunk toward all players' rate in the state
@@ -19,8 +25,10 @@ from strategist.data.states import annotate_states
 from strategist.report.match import MatchData
 
 PRIOR = 10.0
-SOURCE = ("empirical P(player wins | state, who hits next) from the data without this match (fallback: the "
-          "rally game is not available)")
+SOURCE = ("stand-in for the rally game (not installed): empirical P(player wins | state, who hits next) from "
+          "the data without this match")
+GAME_SOURCE = ("the rally stochastic game (strategist.rally) of {who}, fitted without this match: the value of the "
+               "state after each stroke when both play as observed")
 
 
 def _rates(md: MatchData) -> dict:
@@ -55,30 +63,73 @@ def _posterior(rates: dict, state: str, player_hits: bool) -> tuple[float, float
     return float(a / (a + b)), float(lo), float(hi), int(n)
 
 
+def _game_values(md: MatchData):
+    """(values by (rally_id, stroke) of the state each stroke is hit in, source text, note) from the rally
+    game, or (None, None, note) when the package is absent or cannot fit these data."""
+    try:
+        from strategist.rally.game import rally_game
+    except ImportError:
+        return None, None, None
+    from strategist.errors import StrategistError
+
+    failure = None
+    for who in ((md.player, md.opponent), (md.player, None)):
+        try:
+            game = rally_game(md.population, *who, sport=md.sport.name)
+            break
+        except StrategistError as exc:
+            failure = exc
+    else:
+        return None, None, f"the rally game could not be fitted ({failure}); empirical values stand in"
+    table = game.states.set_index("state")
+    zoned = annotate_states(md.strokes, md.sport, zones=True)
+    values = {}
+    for r, k, h, st in zip(zoned["rally_id"], zoned["stroke"], zoned["hitter"], zoned["state"]):
+        label = f"{'player' if h == md.player else 'opponent'}: {st}"
+        if label in table.index:
+            values[(str(r), int(k))] = (float(table.at[label, "observed_value"]), float(table.at[label, "value"]))
+    name = md.player + (f" against {md.opponent}" if who[1] is not None else " against everyone")
+    return values, GAME_SOURCE.format(who=name), None
+
+
 def trajectories(md: MatchData) -> dict:
     """The win-probability section: one series per rally."""
     rates = _rates(md)
+    game_values, game_source, failure = _game_values(md)
     s = md.strokes
     cache: dict = {}
+    missing = 0
     series = []
     for rally_id, grp in s.groupby("rally_id", sort=False):
         points = []
         states = grp["state"].astype(str).tolist()
         hitters = grp["hitter"].astype(str).tolist()
+        strokes_ = grp["stroke"].astype(int).tolist()
         for t in range(len(grp)):
             key = (states[t], hitters[t] == md.player)
             if key not in cache:
                 cache[key] = _posterior(rates, *key)
             m, lo, hi, n = cache[key]
-            points.append({"after": t, "p": m, "lower": lo, "upper": hi, "rallies": n,
-                           "next_state": states[t], "next_hitter": "player" if key[1] else "opponent"})
+            point = {"after": t, "p": m, "lower": lo, "upper": hi, "rallies": n, "next_state": states[t],
+                     "next_hitter": "player" if key[1] else "opponent", "source": "empirical"}
+            if game_values is not None:
+                found = game_values.get((str(rally_id), int(strokes_[t])))
+                if found is None:
+                    missing += 1
+                else:
+                    point.update(p=found[0], equilibrium=found[1], lower=None, upper=None, source="rally game")
+            points.append(point)
         winner = grp["winner"].dropna()
         outcome = None if winner.empty else float(winner.iloc[0] == md.player)
         series.append({"rally_id": str(rally_id), "set": int(grp["set"].iloc[0]), "rally": int(grp["rally"].iloc[0]),
                        "strokes": int(len(grp)), "shots": grp["shot"].astype("string").fillna("?").tolist(),
                        "hitters": ["player" if h == md.player else "opponent" for h in hitters],
                        "points": points, "outcome": outcome})
-    notes = []
+    notes = [failure] if failure else []
     if md.in_sample:
         notes.append("estimated from this match itself (no other data)")
-    return {"status": "assessed", "source": SOURCE, "notes": notes, "rallies": series}
+    if game_values is not None and missing:
+        notes.append(f"{missing} strokes are in states the rally game lacks: their values are the empirical ones")
+    used = game_values is not None
+    return {"status": "assessed", "source": game_source if used else SOURCE,
+            "values": "rally game" if used else "empirical", "notes": notes, "rallies": series}

@@ -3,6 +3,7 @@ a PDF that renders, a JSON of the same numbers, degraded matches and clear error
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import shutil
@@ -17,6 +18,14 @@ import strategist
 from strategist.errors import ReportError, StrategistError
 from strategist.report import build_report, write_html, write_json, write_pdf
 from strategist.report.build import SECTIONS, TITLES
+
+
+def _installed(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
 
 
 def _match(table, report):
@@ -36,9 +45,12 @@ def test_every_section_is_present_and_assessed(demo_report):
     m = d["meta"]
     assert m["player"] == "Astrid NORDVIK" and m["opponent"] == "Dev MALHOTRA"
     assert m["population"]["matches"] == 19 and not m["population"]["in_sample"]
-    # every stand-in is stated
-    assert {f["component"] for f in m["fallbacks"]} == {"recommendation (Advisor)", "opponent model",
-                                                       "rally game values"}
+    # every model-based part says what it used, and a stand-in is used exactly when its package is missing
+    packages = {"recommendation": "strategist.advice.advisor", "opponent model": "strategist.opponent",
+                "win probability": "strategist.rally.game"}
+    assert [c["component"] for c in m["components"]] == list(packages)
+    for c in m["components"]:
+        assert c["stand_in"] == (not _installed(packages[c["component"]])), c
     assert d["decisions"]["costliest"] and d["opponent"]["patterns"] and d["minimax"]["cells"]
 
 
@@ -90,10 +102,19 @@ def test_minimax_serve_counts_equal_the_raw_serves(demo_table, demo_report):
         assert (n, w) == (counts.loc[choice, "size"], counts.loc[choice, "sum"])
 
 
-def test_decision_review_matches_estimate_payoff_without_the_match(demo_table, demo_report):
-    d = demo_report.decisions
+@pytest.fixture(scope="session")
+def equilibrium_report(demo_table, demo_report):
+    """The demo report with the equilibrium as the recommendation (the default when no Advisor is installed)."""
+    if demo_report.decisions["recommender"] == "equilibrium":
+        return demo_report
+    return build_report(demo_table, recommendation="equilibrium")
+
+
+def test_decision_review_matches_estimate_payoff_without_the_match(demo_table, equilibrium_report):
+    d = equilibrium_report.decisions
+    assert d["recommender"] == "equilibrium" and "stand-in" in d["recommendation_source"]
     entry = d["per_state"][0]
-    est = strategist.estimate_payoff(_without(demo_table, demo_report), hitter="Astrid NORDVIK",
+    est = strategist.estimate_payoff(_without(demo_table, equilibrium_report), hitter="Astrid NORDVIK",
                                      state=entry["state"])
     sol = est.solve()
     assert entry["rows"] == list(est.row_labels)
@@ -108,7 +129,27 @@ def test_decision_review_matches_estimate_payoff_without_the_match(demo_table, d
     ups = [c["given_up"] for c in d["costliest"]]
     assert ups == sorted(ups, reverse=True) and min(r["given_up"] for r in d["all"] if r["assessed"]) >= 0
     assert d["assessed"] == sum(r["assessed"] for r in d["all"]) and d["decisions"] == len(d["all"])
-    assert d["decisions"] == (_match(demo_table, demo_report)["hitter"] == "Astrid NORDVIK").sum()
+    assert d["decisions"] == (_match(demo_table, equilibrium_report)["hitter"] == "Astrid NORDVIK").sum()
+
+
+def test_the_packages_are_used_when_installed(demo_report, demo_table):
+    d, o, w = demo_report.decisions, demo_report.opponent, demo_report.win_probability
+    if _installed("strategist.advice.advisor"):
+        assert d["recommender"] == "advisor" and d["assessed"] > 0.8 * d["decisions"]
+        assert all(np.isfinite(r["given_up"]) for r in d["all"] if r["assessed"])
+    else:
+        with pytest.raises(ReportError, match="advice package .* not installed"):
+            build_report(demo_table, recommendation="advisor")
+    assert o["model_source"] == ("package" if _installed("strategist.opponent") else "own")
+    if _installed("strategist.rally.game"):
+        assert w["values"] == "rally game"
+        points = [pt for r in w["rallies"] for pt in r["points"]]
+        assert sum(pt["source"] == "rally game" for pt in points) > 0.8 * len(points)
+        assert all(0 <= pt["p"] <= 1 for pt in points)
+    else:
+        assert w["values"] == "empirical"
+    with pytest.raises(ReportError, match="recommendation 'best'"):
+        build_report(demo_table, recommendation="best")
 
 
 def test_opponent_baseline_log_loss_by_counting(demo_table, demo_report):
