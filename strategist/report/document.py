@@ -36,6 +36,10 @@ class Chart:
     caption: str = ""
 
 
+#: Whose data a state's matrix rests on.
+MATRIX_NAMES = {"player": "player's", "pairing": "this pairing's", "population": "all players'", None: "none"}
+
+
 def pct(x, digits: int = 1) -> str:
     return "–" if x is None else f"{100 * x:.{digits}f} %"
 
@@ -123,7 +127,7 @@ def _decisions(report) -> list:
     rows = []
     for e in d["per_state"]:
         rows.append([e["state"], e["decisions"], e["assessed"],
-                     {"player": "player's", "population": "all players'", None: "none"}[e.get("matrix")],
+                     MATRIX_NAMES.get(e.get("matrix"), str(e.get("matrix"))),
                      num(e.get("value"), 3), pct(e.get("in_support_share"), 0), pct(e.get("given_up_mean"))])
     out.append(Table(["decision state", "decisions", "assessed", "matrix", "value v", "in equilibrium support",
                       "mean given up"], rows, "Decisions per state", [1, 2, 4, 5, 6]))
