@@ -35,6 +35,8 @@ _EXPORTS = {
     "estimate_payoff": "strategist.estimation",
     "bootstrap_payoff": "strategist.estimation",
     "walker_wooders": "strategist.estimation",
+    # post-match reports
+    "build_report": "strategist.report",
 }
 
 

@@ -17,4 +17,24 @@ def write_pdf(report, path):
     return _write(report, path)
 
 
-__all__ = ["Report", "build_report", "write_html", "write_json", "write_pdf"]
+def render(report, fmt: str = "html") -> bytes:
+    """The report as bytes in ``fmt`` (``html``, ``pdf`` or ``json``): for a download button."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from strategist.errors import ReportError
+
+    if fmt == "html":
+        from strategist.report.html import render as _render
+
+        return _render(report).encode("utf-8")
+    if fmt == "json":
+        return (json.dumps(report.to_dict(), indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    if fmt == "pdf":
+        with tempfile.TemporaryDirectory() as tmp:
+            return Path(write_pdf(report, Path(tmp) / "report.pdf")).read_bytes()
+    raise ReportError(f"report format {fmt!r}: expected 'html', 'pdf' or 'json'")
+
+
+__all__ = ["Report", "build_report", "render", "write_html", "write_json", "write_pdf"]

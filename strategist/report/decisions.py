@@ -130,6 +130,8 @@ def review(md: MatchData, rec=None, *, seed: int = 0, recommendation: str = "aut
                      + "; ".join(f"{k} ({v})" for k, v in reasons.value_counts().items()))
     per_state = []
     for state, game in games.items():
+        if any(f" {u}" in state for u in ("after unknown", "of unknown")):
+            continue                                  # answers an unrecorded shot: not a state of its own
         mine_s = [r for r in rows if r["state"] == state]
         ok = [r for r in mine_s if r["assessed"]]
         entry = {"state": state, "decisions": len(mine_s), "assessed": len(ok),

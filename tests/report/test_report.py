@@ -330,3 +330,27 @@ def test_cli_errors_are_one_line_and_exit_2(small_data, tmp_path, monkeypatch, c
     code = main(["report", "--data", str(small_data), *argv])
     _, err = capsys.readouterr()
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------------------------- real data
+@pytest.mark.realdata
+def test_a_tennis_match_tests_minimax_serving_as_walker_wooders(shared_data, tmp_path):
+    from strategist.report.match import select_match
+    from strategist.report.minimax import walker_wooders_check
+
+    table = strategist.load_rallies(shared_data / "tennis_slam_pbp" / "2011-wimbledon-points.csv.gz").table
+    r = build_report(table)
+    assert r.meta["sport"] == "tennis" and r.minimax["by"] == "serve direction per court side and serve number"
+    ww = walker_wooders_check(select_match(table))
+    expected = {(c.server, f"{c.side}, {'1st' if c.serve == 1 else '2nd'} serve"): c.chi2
+                for c in ww.cells.itertuples()}
+    got = {(c["player"], c["cell"]): c["chi2"] for c in r.minimax["cells"]}
+    assert got.keys() == expected.keys() and got == pytest.approx(expected)
+    for p in r.minimax["players"]:
+        if p["cells"]:
+            row = ww.servers.set_index("server").loc[p["player"]]
+            assert p["chi2"] == pytest.approx(row["chi2"]) and p["p_value"] == pytest.approx(row["p_value"])
+    assert r.decisions["status"] == "assessed"
+    assert {e["state"] for e in r.decisions["per_state"]} <= {"serve (deuce, 1st serve)", "serve (ad, 1st serve)",
+                                                             "serve (deuce, 2nd serve)", "serve (ad, 2nd serve)"}
+    assert "Could not assess" not in write_html(r, tmp_path / "t.html").read_text(encoding="utf-8")
