@@ -19,6 +19,7 @@ from scipy import stats
 from strategist.errors import EstimationError
 from strategist.estimation.serve import pearson_chi2, serve_points, walker_wooders
 from strategist.report.match import MatchData
+from strategist.report.payoffs import UNKNOWN_INCOMING
 
 MIN_COUNT = 5
 ALPHA = 0.05
@@ -29,6 +30,7 @@ def choice_counts(md: MatchData) -> pd.DataFrame:
     s = md.strokes
     ok = s["winner"].notna().to_numpy(dtype=bool) & s["shot"].notna().to_numpy(dtype=bool)
     ok &= (s["shot"] != "unknown").fillna(False).to_numpy(dtype=bool)
+    ok &= ~s["incoming"].astype(str).isin(UNKNOWN_INCOMING).to_numpy(dtype=bool)    # answers an unrecorded shot
     f = s[ok].assign(won=(s.loc[ok, "winner"] == s.loc[ok, "hitter"]).astype(int))
     f = f.drop_duplicates(["rally_id", "hitter", "state", "shot"])
     g = f.groupby(["hitter", "state", "shot"], sort=True)["won"].agg(n="size", won="sum").reset_index()
