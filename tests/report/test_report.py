@@ -110,6 +110,21 @@ def equilibrium_report(demo_table, demo_report):
     return build_report(demo_table, recommendation="equilibrium")
 
 
+def test_minimax_counts_rallies_not_strokes(demo_table, demo_report):
+    # a shot played twice in one rally in the same state is one trial: the rally's outcome is shared
+    from strategist.data.states import annotate_states
+
+    strokes = annotate_states(_match(demo_table, demo_report))
+    cell = next(c for c in demo_report.minimax["cells"]
+                if c["player"] == "Astrid NORDVIK" and c["cell"] == "rally after attack")
+    mine = strokes[(strokes["hitter"] == "Astrid NORDVIK") & (strokes["state"] == "rally after attack")]
+    rallies = mine.groupby("shot")["rally_id"].nunique()
+    won = mine[mine["hitter_won"].astype(bool)].groupby("shot")["rally_id"].nunique()
+    assert cell["played"] == [rallies[c] for c in cell["choices"]]
+    assert cell["won"] == [won.get(c, 0) for c in cell["choices"]]
+    assert sum(cell["played"]) < (mine["shot"].isin(cell["choices"])).sum()   # some shots repeat in a rally
+
+
 def test_decision_review_matches_estimate_payoff_without_the_match(demo_table, equilibrium_report):
     d = equilibrium_report.decisions
     assert d["recommender"] == "equilibrium" and "stand-in" in d["recommendation_source"]
