@@ -37,6 +37,11 @@ _EXPORTS = {
     "estimate_payoff": "strategist.estimation",
     "bootstrap_payoff": "strategist.estimation",
     "walker_wooders": "strategist.estimation",
+    # the rally game
+    "rally_game": "strategist.rally.game",
+    "RallyGame": "strategist.rally.game",
+    "play_out": "strategist.rally.playout",
+    "practise": "strategist.rally.practice",
 }
 
 

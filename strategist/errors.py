@@ -60,3 +60,13 @@ class ReportError(StrategistError, ValueError):
 
 class EstimationError(StrategistError, ValueError):
     """A payoff estimate cannot be formed: unknown player, no data in the context, an invalid prior."""
+
+
+class OpponentModelError(StrategistError, ValueError):
+    """An opponent model cannot be fitted or asked: a shot outside the vocabulary, no training data, a
+    model used before it is fitted."""
+
+
+class CheckpointError(StrategistError, ValueError):
+    """A saved model or training state cannot be loaded: a damaged or missing file, another vocabulary,
+    another kind of model."""

@@ -3,7 +3,7 @@
 Python blocks are doctests (``>>>`` lines and the output they print), run in order in one namespace, from
 the repository root. In ``bash`` blocks every line that starts with ``strategist `` is run; when a
 ``text`` block follows a block of exactly one such line, the command's output must match it (``...``
-stands for any text). A line ending in ``# exit N`` must exit with N; one that names ``../shared/data``
+stands for any text; runs of white space, line breaks included, compare equal). A line ending in ``# exit N`` must exit with N; one that names ``../shared/data``
 is skipped when the shared data are absent. Install lines and ``streamlit run`` are not run here (the app
 has its own tests).
 """
@@ -70,7 +70,7 @@ def test_python_examples_print_what_the_readme_shows(monkeypatch):
 
 def _matches(expected: str, actual: str) -> bool:
     pattern = ".*?".join(re.escape(part) for part in expected.strip().split("..."))
-    squash = lambda s: re.sub(r"[ \t]+", " ", s.strip())  # noqa: E731
+    squash = lambda s: re.sub(r"\s+", " ", s.strip())  # noqa: E731
     return re.fullmatch(squash(pattern).replace(r"\ ", " "), squash(actual), re.S) is not None
 
 

@@ -21,6 +21,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("strategist.cli.data_cmd", "inspect rally data files"),
     "payoff": ("strategist.cli.payoff_cmd",
                "estimate a rally decision's payoff matrix from data, with intervals, and solve it"),
+    "rally": ("strategist.cli.rally_cmd",
+              "the whole rally as a stochastic game: win probability from every state, equilibrium vs observed"),
+    "simulate": ("strategist.cli.simulate_cmd", "play rallies out under the estimated rally game between two policies"),
+    "practice": ("strategist.cli.practice_cmd", "practise rally by rally against a modelled opponent"),
+    "train": ("strategist.cli.train_cmd", "fit an opponent model (frequency, Markov or neural) and save it"),
+    "evaluate": ("strategist.cli.evaluate_cmd", "score a saved opponent model on held-out matches"),
     "report": ("strategist.cli.report_cmd", "write a post-match analysis report (HTML, PDF, JSON) of one match"),
 }
 #: Modules registered eagerly (each defines its own command name); prefer :data:`COMMANDS`.

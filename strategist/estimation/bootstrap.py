@@ -181,15 +181,17 @@ def _rally_weights(rng, b, scheme, n_rallies, n_matches, match_of_rally, rallies
     """(b, rallies) multiplicities of every rally in ``b`` bootstrap samples."""
     if scheme == "rally":
         return rng.multinomial(n_rallies, np.full(n_rallies, 1.0 / n_rallies), size=b).astype(float)
-    match_weights = rng.multinomial(n_matches, np.full(n_matches, 1.0 / n_matches), size=b)
     if scheme == "match":
+        match_weights = rng.multinomial(n_matches, np.full(n_matches, 1.0 / n_matches), size=b)
         return match_weights[:, match_of_rally].astype(float)
     # two-stage: a match drawn c times contributes c independent resamples of its rallies, i.e. one
-    # multinomial draw of c·R rallies over its R rallies.
+    # multinomial draw of c·R rallies over its R rallies. Drawn one replicate after another, so that the
+    # replicates of a seed do not depend on how they are split into chunks.
     weights = np.zeros((b, n_rallies))
-    for k in range(n_matches):
-        size = rallies_per_match[k]
-        members = rally_order[match_start[k]:match_start[k] + size]
-        draws = rng.multinomial(match_weights[:, k] * size, np.full(size, 1.0 / size))
-        weights[:, members] = draws
+    for r in range(b):
+        match_weights = rng.multinomial(n_matches, np.full(n_matches, 1.0 / n_matches))
+        for k in range(n_matches):
+            size = rallies_per_match[k]
+            members = rally_order[match_start[k]:match_start[k] + size]
+            weights[r, members] = rng.multinomial(match_weights[k] * size, np.full(size, 1.0 / size))
     return weights

@@ -112,7 +112,8 @@ class EstimateReport:
             out.append(self.state_note)
         merged = (f" from {self.strokes} strokes; a rally counts once per cell and hitter"
                   if self.unit == "rally" else " (strokes)")
-        out.append(f"decision points: {self.points}{merged}; {self.rallies} rallies of {self.matches} matches"
+        out.append(f"decision points: {self.points}{merged}; {self.rallies} rallies of {self.matches} "
+                   f"match{'es' if self.matches != 1 else ''}"
                    + (f" (population: {self.population_points})" if self.population_points is not None else ""))
         everyone = " of all players" if self.population_points is not None else ""
         for reason, count in self.dropped.items():

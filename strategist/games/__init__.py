@@ -1,18 +1,43 @@
-"""Two-player games of a rally decision: the matrix game, exact solvers, responses and safe exploitation."""
+"""Two-player games of a rally decision: the matrix game, exact solvers, responses and safe exploitation.
 
-from strategist.games.batch import BatchSolution, solve_zero_sum_batch
-from strategist.games.general_sum import DegenerateGameWarning, Equilibrium, equilibria
-from strategist.games.matrix_game import MatrixGame, as_game
-from strategist.games.responses import BestResponse, best_response, exploitability, is_equilibrium
-from strategist.games.safe_exploit import (SafeExploitation, exploitation_frontier, restricted_nash_response,
-                                           safe_exploit)
-from strategist.games.stochastic import (StochasticGameSolution, StrategyIterationWarning, evaluate_policies,
-                                         solve_stochastic_game)
-from strategist.games.zero_sum import ZeroSumSolution, solve_zero_sum
+Names are loaded lazily, so importing one solver does not import the others (nor nashpy).
+"""
 
-__all__ = [
-    "BatchSolution", "BestResponse", "DegenerateGameWarning", "Equilibrium", "MatrixGame", "SafeExploitation",
-    "StochasticGameSolution", "StrategyIterationWarning", "ZeroSumSolution", "as_game", "best_response",
-    "equilibria", "evaluate_policies", "exploitability", "exploitation_frontier", "is_equilibrium",
-    "restricted_nash_response", "safe_exploit", "solve_stochastic_game", "solve_zero_sum", "solve_zero_sum_batch",
-]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "BatchSolution": "batch", "solve_zero_sum_batch": "batch",
+    "DegenerateGameWarning": "general_sum", "Equilibrium": "general_sum", "FallbackWarning": "general_sum",
+    "equilibria": "general_sum",
+    "MatrixGame": "matrix_game", "as_game": "matrix_game",
+    "BestResponse": "responses", "best_response": "responses", "exploitability": "responses",
+    "is_equilibrium": "responses",
+    "SafeExploitation": "safe_exploit", "exploitation_frontier": "safe_exploit",
+    "restricted_nash_response": "safe_exploit", "safe_exploit": "safe_exploit",
+    "StochasticGameSolution": "stochastic", "StrategyIterationWarning": "stochastic",
+    "evaluate_policies": "stochastic", "solve_stochastic_game": "stochastic",
+    "ZeroSumSolution": "zero_sum", "solve_zero_sum": "zero_sum",
+}
+
+
+# The module safe_exploit shares its name with its function: importing the module sets the package's
+# attribute to the module, so the function is bound here once, explicitly.
+from strategist.games.safe_exploit import safe_exploit  # noqa: E402
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'strategist.games' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"strategist.games.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))
+
+
+__all__ = sorted(_EXPORTS)

@@ -48,7 +48,10 @@ def _as_batch(payoffs: Any) -> np.ndarray:
         raw = np.asarray(payoffs)
     except (TypeError, ValueError) as exc:
         raise InvalidGameError(f"payoffs: expected a numeric array of shape (B, m, n) ({exc})") from None
-    if raw.dtype.kind not in "biuf":
+    if raw.dtype.kind == "b":
+        raise InvalidGameError(f"payoffs: got an array of booleans (shape {raw.shape}); expected numbers (convert "
+                               "with .astype(float) if 0/1 payoffs are meant)")
+    if raw.dtype.kind not in "iuf":
         raise InvalidGameError(f"payoffs: expected a numeric array of shape (B, m, n), got an array of {raw.dtype} "
                                f"(shape {raw.shape}): text and objects are not payoffs")
     arr = raw.astype(np.float64)
@@ -142,11 +145,15 @@ def solve_zero_sum_batch(payoffs: Any, *, tol: float = GAP_TOL, chunk: int = CHU
     use_kernels = kernel_count(m, n) <= MAX_KERNELS
     for start in range(0, bsz, max(1, chunk)):
         block = arr[start:start + chunk]
-        low = block.min(axis=(1, 2))
-        span = block.max(axis=(1, 2)) - low
+        # divide by max|A| first: the range of payoffs near ±1e308 overflows
+        size = np.abs(block).max(axis=(1, 2))
+        size = np.where(size > 0, size, 1.0)
+        shrunk = block / size[:, None, None]
+        low = shrunk.min(axis=(1, 2))
+        span = shrunk.max(axis=(1, 2)) - low
         constant = span == 0
         span = np.where(constant, 1.0, span)
-        scaled = (block - low[:, None, None]) / span[:, None, None] + 1.0
+        scaled = (shrunk - low[:, None, None]) / span[:, None, None] + 1.0
         if use_kernels:
             x, y, solved = _solve_chunk(scaled, tol)
         else:
@@ -160,10 +167,14 @@ def solve_zero_sum_batch(payoffs: Any, *, tol: float = GAP_TOL, chunk: int = CHU
         x_all[start:start + chunk], y_all[start:start + chunk] = x, y
         lo_s = np.einsum("bi,bij->bj", x, scaled).min(axis=1)
         hi_s = np.einsum("bij,bj->bi", scaled, y).max(axis=1)
-        value[start:start + chunk] = low + span * (0.5 * (lo_s + hi_s) - 1.0)
+        value[start:start + chunk] = (low + span * (0.5 * (lo_s + hi_s) - 1.0)) * size
         if progress is not None:
             progress(min(start + chunk, bsz), bsz)
-    row_guarantee = np.einsum("bi,bij->bj", x_all, arr).min(axis=1)
-    column_guarantee = np.einsum("bij,bj->bi", arr, y_all).max(axis=1)
-    gap = np.maximum(column_guarantee - row_guarantee, 0.0)
+    size = np.abs(arr).max(axis=(1, 2))
+    size = np.where(size > 0, size, 1.0)
+    shrunk = arr / size[:, None, None]
+    row_guarantee = np.einsum("bi,bij->bj", x_all, shrunk).min(axis=1)
+    column_guarantee = np.einsum("bij,bj->bi", shrunk, y_all).max(axis=1)
+    gap = np.maximum(column_guarantee - row_guarantee, 0.0) * size
+    row_guarantee, column_guarantee = row_guarantee * size, column_guarantee * size
     return BatchSolution(value, x_all, y_all, row_guarantee, column_guarantee, gap, fallbacks)

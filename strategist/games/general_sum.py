@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from strategist.errors import ComputationLimitError, InvalidGameError
-from strategist.games.matrix_game import MatrixGame, _numeric_matrix, as_game
+from strategist.games.matrix_game import MatrixGame, UnitScale, _numeric_matrix, as_game
 
 METHODS = ("support_enumeration", "vertex_enumeration", "lemke_howson")
 _ALIASES = {"support": "support_enumeration", "vertex": "vertex_enumeration", "lh": "lemke_howson",
@@ -32,6 +32,10 @@ class DegenerateGameWarning(UserWarning):
     """The game is degenerate: equilibria may form continua and nashpy's output may be incomplete."""
 
 
+class FallbackWarning(UserWarning):
+    """The requested method found nothing; the equilibria returned come from another method (named in each)."""
+
+
 @dataclass(frozen=True)
 class Equilibrium:
     """A Nash equilibrium with both players' expected payoffs."""
@@ -41,6 +45,7 @@ class Equilibrium:
     column_strategy: np.ndarray
     row_payoff: float
     column_payoff: float
+    method: str = "support_enumeration"   # the method that found this equilibrium
 
     @property
     def row_mix(self) -> dict[str, float]:
@@ -75,8 +80,21 @@ def is_degenerate(row_payoffs: np.ndarray, column_payoffs: np.ndarray, tol: floa
 
 
 def _is_nash(a: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray, tol: float) -> bool:
-    span_a, span_b = max(np.ptp(a), 1.0e-300), max(np.ptp(b), 1.0e-300)
-    return bool((a @ y).max() <= x @ a @ y + tol * span_a and (x @ b).max() <= x @ b @ y + tol * span_b)
+    """No pure deviation gains more than ``tol`` × that player's payoff range, on the payoffs as given.
+
+    Each matrix is divided by its max |entry| first (no overflow near ±1e308); a floor of 64 ulps of that
+    size absorbs the rounding of x·A·y, so the check means the same at any scaling of either player's payoffs.
+    """
+    eps = 64 * np.finfo(np.float64).eps
+    for payoffs, gains in ((a, lambda p: (p @ y, x @ p @ y)), (b.T, lambda p: (p @ x, x @ p.T @ y))):
+        size = float(np.abs(payoffs).max())
+        size = size if size > 0 else 1.0
+        shrunk = payoffs / size
+        span = float(shrunk.max() - shrunk.min())
+        best, now = gains(shrunk)
+        if not best.max() <= now + tol * span + eps:
+            return False
+    return True
 
 
 def _indifferent_mix(payoffs: np.ndarray, tol: float) -> np.ndarray | None:
@@ -135,19 +153,28 @@ def equilibria(game: Any, column_payoffs: Any = None, *, method: str = "support_
     method = _ALIASES.get(method, method)
     if method not in METHODS:
         raise InvalidGameError(f"unknown method {method!r}; expected one of {list(METHODS)}")
-    degenerate = is_degenerate(a, b)
+    # every method runs on each player's payoffs rescaled to [0, 1] (equilibria are unchanged by a positive
+    # affine map of either player's payoffs), so its tolerances and pivots mean the same in any units
+    a_unit, b_unit = UnitScale.of(a).unit, UnitScale.of(b).unit
+    degenerate = is_degenerate(a_unit, b_unit)
     m, n = a.shape
     work = estimated_work(m, n, method, non_degenerate=not degenerate)
     if work > max_work:
         raise ComputationLimitError(
             f"{method} on a {m}x{n} game needs about {work:,} work units, over the limit of {max_work:,}; use "
             "solve_zero_sum for zero-sum games, method='lemke_howson', or raise max_work")
-    found = _candidates(a, b, method, degenerate, tol)
-    out = _verified(game, a, b, found, tol)
+    found = _candidates(a_unit, b_unit, method, degenerate, tol)
+    out = _verified(game, a, b, found, tol, method)
     if not out and method in ("vertex_enumeration", "lemke_howson") and \
             estimated_work(m, n, "support_enumeration", not degenerate) <= max_work:
-        # nashpy's pivoting and polytope methods can come back empty on degenerate games.
-        out = _verified(game, a, b, _support_enumeration(a, b, equal_sizes=not degenerate, tol=tol), tol)
+        # nashpy's pivoting and polytope methods can come back empty on degenerate games: say so, and label
+        # what support enumeration finds as its own
+        out = _verified(game, a, b, _support_enumeration(a_unit, b_unit, equal_sizes=not degenerate, tol=tol), tol,
+                        "support_enumeration")
+        if out:
+            warnings.warn(f"{method} found no verified equilibrium of this {m}x{n} game; the {len(out)} "
+                          "equilibria returned were found by support_enumeration (see Equilibrium.method)",
+                          FallbackWarning, stacklevel=2)
     if degenerate:
         warnings.warn(f"the {m}x{n} game is degenerate (some pure strategy has several best responses): "
                       f"equilibria may form a continuum and {method} may list only some of them",
@@ -174,12 +201,21 @@ def _candidates(a: np.ndarray, b: np.ndarray, method: str, degenerate: bool, tol
                 return list(nashpy.Game(_positive(a), _positive(b)).vertex_enumeration())
             except Exception:  # nashpy/Qhull fail on flat polytopes (e.g. constant payoffs)
                 return []
-        return [pair for label in range(m + n)
-                if (pair := _lemke_howson(a, b, label, max_pivots=max(50, 4 * (m + n) ** 2))) is not None]
+        pivots = max(50, 4 * (m + n) ** 2)
+        if m > n:
+            # nashpy's tableaux end at non-equilibria on games with more rows than columns: follow the same
+            # paths on the transposed game (B^T, A^T), where label k of a row is label k + n of a column, and
+            # swap the strategies back
+            pairs = (_lemke_howson(b.T, a.T, label + n if label < m else label - m, pivots)
+                     for label in range(m + n))
+            return [(y, x) for pair in pairs if pair is not None for x, y in [pair]]
+        return [pair for label in range(m + n) if (pair := _lemke_howson(a, b, label, pivots)) is not None]
 
 
-def _verified(game: MatrixGame, a: np.ndarray, b: np.ndarray, found, tol: float) -> list[Equilibrium]:
-    """Keep the candidate pairs that are equilibria within ``tol``, without duplicates."""
+def _verified(game: MatrixGame, a: np.ndarray, b: np.ndarray, found, tol: float,
+              method: str) -> list[Equilibrium]:
+    """Keep the candidate pairs that are equilibria of (a, b) — the game as given — within ``tol``, without
+    duplicates, labelled with the ``method`` that found them."""
     m, n = a.shape
     out: list[Equilibrium] = []
     for x, y in found:
@@ -195,8 +231,14 @@ def _verified(game: MatrixGame, a: np.ndarray, b: np.ndarray, found, tol: float)
         if any(np.abs(e.row_strategy - x).max() <= 1e-9 and np.abs(e.column_strategy - y).max() <= 1e-9
                for e in out):
             continue
-        out.append(Equilibrium(game, x, y, float(x @ a @ y), float(x @ b @ y)))
+        out.append(Equilibrium(game, x, y, _expected(a, x, y), _expected(b, x, y), method))
     return out
+
+
+def _expected(payoffs: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+    """x·A·y without overflow for entries near ±1e308 (a convex combination of the entries)."""
+    size = float(np.abs(payoffs).max()) or 1.0
+    return float(x @ (payoffs / size) @ y) * size
 
 
 def _positive(payoffs: np.ndarray) -> np.ndarray:

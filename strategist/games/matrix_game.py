@@ -11,6 +11,9 @@ from __future__ import annotations
 import csv
 import math
 import numbers
+import re
+import stat
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -36,7 +39,11 @@ def _labels(labels: Iterable[Any] | None, size: int, prefix: str, what: str) -> 
 
 def _numeric_matrix(data: Any, what: str = "payoffs") -> np.ndarray:
     """Convert nested lists / arrays to a finite 2-D float64 array, naming the first bad cell."""
-    if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
+    if isinstance(data, np.ndarray) and data.dtype.kind == "b":
+        # the same rule as a nested list of Python booleans: True/False are not payoffs
+        raise InvalidGameError(f"{what}: got an array of booleans; expected numbers (convert with "
+                               ".astype(float) if 0/1 payoffs are meant)")
+    if isinstance(data, np.ndarray) and data.dtype.kind in "iuf":
         arr = np.array(data, dtype=np.float64)
     else:
         rows = data.tolist() if isinstance(data, np.ndarray) else data
@@ -54,7 +61,7 @@ def _numeric_matrix(data: Any, what: str = "payoffs") -> np.ndarray:
                 raise InvalidGameError(
                     f"{what}: row {i} has {len(row)} entries but row 0 has {width}; expected a rectangular matrix")
             for j, cell in enumerate(row):
-                if isinstance(cell, bool) or not isinstance(cell, (numbers.Real, np.number)):
+                if isinstance(cell, (bool, np.bool_)) or not isinstance(cell, (numbers.Real, np.number)):
                     raise InvalidGameError(f"{what}: cell ({i}, {j}) is {cell!r}; expected a finite number")
         arr = np.array(rows, dtype=np.float64)
     if arr.ndim != 2:
@@ -67,6 +74,121 @@ def _numeric_matrix(data: Any, what: str = "payoffs") -> np.ndarray:
         i, j = (int(k) for k in np.argwhere(bad)[0])
         raise InvalidGameError(f"{what}: cell ({i}, {j}) is {arr[i, j]}; expected a finite number")
     return arr
+
+
+def check_player(player: Any) -> str:
+    """``player`` itself if it is 'row' or 'column'; :class:`InvalidGameError` otherwise."""
+    if not isinstance(player, str) or player not in ("row", "column"):
+        raise InvalidGameError(f"player must be 'row' or 'column', got {player!r}")
+    return player
+
+
+def payoff_range(payoffs: np.ndarray) -> tuple[float, float]:
+    """``(low, span)`` of a finite matrix; ``span`` is 1 for a constant matrix and may be ``inf`` when
+    max − min overflows (payoffs near ±1e308)."""
+    low, high = float(payoffs.min()), float(payoffs.max())
+    with np.errstate(over="ignore"):
+        span = high - low
+    return low, (span if span > 0 else 1.0)
+
+
+@dataclass(frozen=True)
+class UnitScale:
+    """Payoffs rescaled to [0, 1] without overflow: ``unit = (payoffs − low) / span``.
+
+    Every step divides by ``size`` = max|payoffs| first, so matrices with entries near ±1e308 (whose range
+    max − min overflows) are rescaled as exactly as any other; :meth:`to_units` maps back.
+    """
+
+    unit: np.ndarray
+    size: float         # max |payoffs| (1 for the zero matrix)
+    low: float          # min(payoffs) / size
+    span: float         # (max − min) / size, in (0, 2]; 1 for a constant matrix
+    constant: bool
+
+    @classmethod
+    def of(cls, payoffs: np.ndarray) -> "UnitScale":
+        size = float(np.abs(payoffs).max())
+        size = size if size > 0 else 1.0
+        shrunk = payoffs / size
+        low = float(shrunk.min())
+        span = float(shrunk.max()) - low
+        constant = not span > 0
+        span = span if span > 0 else 1.0
+        return cls((shrunk - low) / span, size, low, span, constant)
+
+    def to_units(self, t):
+        """Payoffs in the original units of values ``t`` on the [0, 1] scale (inside [min, max] for t in [0, 1])."""
+        return (self.low + self.span * np.asarray(t, dtype=np.float64)) * self.size
+
+    def width(self, t):
+        """A difference ``t`` on the [0, 1] scale in the original units (may overflow to inf only beyond 1)."""
+        with np.errstate(over="ignore"):
+            return self.span * np.asarray(t, dtype=np.float64) * self.size
+
+
+class CsvNote(UserWarning):
+    """Something the reader of a CSV file assumed (e.g. no labels): worth telling the user, not an error."""
+
+
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _read_regular_file(path: Path) -> str:
+    """The text of a regular file; anything else (directory, FIFO, device) is refused before it is opened."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise DataFormatError("file not found; expected a CSV payoff matrix", path=path) from None
+    except OSError as exc:
+        raise DataFormatError(f"cannot read ({exc.strerror or exc.__class__.__name__}); expected a CSV payoff "
+                              "matrix", path=path) from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO (named pipe)" if
+                stat.S_ISFIFO(info.st_mode) else "a character device" if stat.S_ISCHR(info.st_mode) else
+                "a socket" if stat.S_ISSOCK(info.st_mode) else "a block device" if stat.S_ISBLK(info.st_mode)
+                else "not a regular file")
+        raise DataFormatError(f"is {kind}; expected a regular CSV file holding a payoff matrix", path=path)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
+        raise DataFormatError(f"cannot read as UTF-8 text ({exc.__class__.__name__}); expected a CSV "
+                              "payoff matrix", path=path) from None
+
+
+def _delimiter(text: str) -> str:
+    """Comma, semicolon or tab: the first that splits every non-blank line into the same number (> 1) of
+    fields; else the one that splits the first line most; comma when nothing splits."""
+    lines = [line for line in text.splitlines() if line.strip()][:200]
+    if not lines:
+        return ","
+    counts = {d: [len(row) for row in csv.reader(lines, delimiter=d)] for d in _DELIMITER_NAMES}
+    for d, widths in counts.items():
+        if min(widths) > 1 and len(set(widths)) == 1:
+            return d
+    best = max(_DELIMITER_NAMES, key=lambda d: counts[d][0])
+    return best if counts[best][0] > 1 else ","
+
+
+def _finite(cell: str) -> float | None:
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _parse_cells(path: Path, line: int, cells: list[str], names: list[str]) -> list[float]:
+    parsed = []
+    for name, cell in zip(names, cells):
+        value = _finite(cell)
+        if value is None:
+            hint = " (decimal commas are not read: write 0.5, not 0,5)" if \
+                re.fullmatch(r"\s*[-+]?\d*,\d+\s*", cell) else ""
+            raise DataFormatError(f"column {name} holds {cell.strip()!r}; expected a finite number{hint}",
+                                  path=path, row=line)
+        parsed.append(value)
+    return parsed
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,21 +229,21 @@ class MatrixGame:
     def from_csv(cls, path: str | Path) -> "MatrixGame":
         """Read a CSV whose first row holds the column labels and first column the row labels.
 
-        Errors name the file, the line and the column of the first bad cell.
+        A file whose first row is all numbers is an unlabelled matrix: every row and column is payoffs, the
+        actions are named ``r1..rm`` / ``c1..cn``, and a :class:`CsvNote` warning says so. Commas,
+        semicolons and tabs are recognised as separators. Only regular files are read (a FIFO or device is
+        refused without being opened). Errors name the file, the line and the column of the first bad cell.
         """
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise DataFormatError("file not found; expected a CSV payoff matrix", path=path) from None
-        except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
-            raise DataFormatError(f"cannot read as UTF-8 text ({exc.__class__.__name__}); expected a CSV "
-                                  "payoff matrix", path=path) from None
-        lines = [row for row in csv.reader(text.splitlines())]
+        text = _read_regular_file(path)
+        delimiter = _delimiter(text)
+        lines = [row for row in csv.reader(text.splitlines(), delimiter=delimiter)]
         numbered = [(k + 1, row) for k, row in enumerate(lines) if any(cell.strip() for cell in row)]
         if not numbered:
             raise DataFormatError("file is empty; expected a header row of column labels and at least one "
                                   "row of payoffs", path=path)
+        if all(_finite(cell) is not None for cell in numbered[0][1]):
+            return cls._from_unlabelled(path, numbered, delimiter)
         header_line, header = numbered[0]
         columns = [cell.strip() for cell in header[1:]]
         if not columns:
@@ -149,19 +271,27 @@ class MatrixGame:
             if len(cells) != len(columns):
                 raise DataFormatError(f"row {label!r} has {len(cells)} payoffs but the header has "
                                       f"{len(columns)} columns; expected a rectangular matrix", path=path, row=line)
-            parsed = []
-            for column, cell in zip(columns, cells):
-                try:
-                    value = float(cell)
-                except ValueError:
-                    value = math.nan
-                if not math.isfinite(value):
-                    raise DataFormatError(f"column {column!r} holds {cell.strip()!r}; expected a finite number",
-                                          path=path, row=line)
-                parsed.append(value)
+            values.append(_parse_cells(path, line, cells, [repr(c) for c in columns]))
             row_labels.append(label)
-            values.append(parsed)
         return cls(values, row_labels, columns)
+
+    @classmethod
+    def _from_unlabelled(cls, path: Path, numbered: list, delimiter: str) -> "MatrixGame":
+        width = len(numbered[0][1])
+        names = [str(j + 1) for j in range(width)]
+        values = []
+        for line, row in numbered:
+            if len(row) != width:
+                raise DataFormatError(f"row has {len(row)} payoffs but the first row has {width}; expected a "
+                                      "rectangular matrix (the first row is numbers, so the file is read as an "
+                                      "unlabelled matrix)", path=path, row=line)
+            values.append(_parse_cells(path, line, row, names))
+        game = cls(values)
+        warnings.warn(CsvNote(
+            f"{path.name}: first row is numbers: read as an unlabelled {game.shape[0]}x{game.shape[1]} matrix "
+            f"(rows r1..r{game.shape[0]}, columns c1..c{game.shape[1]})"
+            f"{'' if delimiter == ',' else f', {_DELIMITER_NAMES[delimiter]}-separated'}"), stacklevel=3)
+        return game
 
     # ------------------------------------------------------------------ views
     @property
@@ -174,13 +304,21 @@ class MatrixGame:
         return pd.DataFrame(self.payoffs, index=list(self.row_labels), columns=list(self.column_labels))
 
     def scale(self) -> tuple[float, float]:
-        """``(low, span)`` with ``(payoffs - low) / span`` in [0, 1]; ``span`` is 1 for a constant matrix."""
-        low, high = float(self.payoffs.min()), float(self.payoffs.max())
-        span = high - low
-        return low, (span if span > 0 else 1.0)
+        """``(low, span)`` with ``(payoffs - low) / span`` in [0, 1]; ``span`` is 1 for a constant matrix.
+
+        ``span`` is capped at the largest float (payoffs near ±1e308 have a range that overflows); use
+        :meth:`unit` for the rescaled matrix itself.
+        """
+        low, span = payoff_range(self.payoffs)
+        return low, min(span, float(np.finfo(np.float64).max))
+
+    def unit(self) -> "UnitScale":
+        """The payoffs rescaled to [0, 1] without overflow, and the map back to the payoffs' units."""
+        return UnitScale.of(self.payoffs)
 
     def mix(self, strategy: np.ndarray, player: str = "row") -> dict[str, float]:
         """A strategy vector as a mapping from action label to probability."""
+        check_player(player)
         labels = self.row_labels if player == "row" else self.column_labels
         return {label: float(p) for label, p in zip(labels, strategy)}
 
@@ -207,8 +345,7 @@ def as_strategy(game: MatrixGame, strategy: Any, player: str, what: str = "strat
     Accepts a vector in action order or a mapping label -> probability (missing labels get 0).
     Must be finite, non-negative and sum to 1 within ``tol``; it is renormalised exactly.
     """
-    if player not in ("row", "column"):
-        raise InvalidGameError(f"player must be 'row' or 'column', got {player!r}")
+    check_player(player)
     labels = game.row_labels if player == "row" else game.column_labels
     if isinstance(strategy, dict):
         unknown = [k for k in strategy if str(k) not in labels]

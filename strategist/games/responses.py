@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from strategist.games.matrix_game import MatrixGame, as_game, as_strategy
+from strategist.games.matrix_game import MatrixGame, as_game, as_strategy, check_player
 from strategist.games.zero_sum import solve_zero_sum
 
 #: Relative tolerance (fraction of the payoff range) below which two payoffs count as tied.
@@ -36,7 +36,7 @@ def best_response(game: Any, opponent_mix: Any, *, player: str = "row", tol: flo
     For the row player: argmaxᵢ (A q)ᵢ; for the column player (who minimises the row payoff): argminⱼ (pᵀA)ⱼ.
     """
     game = as_game(game)
-    other = "column" if player == "row" else "row"
+    other = "column" if check_player(player) == "row" else "row"
     mix = as_strategy(game, opponent_mix, other, what="opponent mix")
     _, span = game.scale()
     if player == "row":
@@ -55,6 +55,7 @@ def best_response(game: Any, opponent_mix: Any, *, player: str = "row", tol: flo
 
 def guarantee(game: MatrixGame, strategy: np.ndarray, player: str = "row") -> float:
     """Worst-case payoff of a strategy: minⱼ (xᵀA)ⱼ for the row player, maxᵢ (A y)ᵢ for the column player."""
+    check_player(player)
     if player == "row":
         return float((strategy @ game.payoffs).min())
     return float((game.payoffs @ strategy).max())
@@ -66,7 +67,7 @@ def exploitability(game: Any, strategy: Any, *, player: str = "row") -> float:
     Row strategy x: v − minⱼ (xᵀA)ⱼ. Column strategy y: maxᵢ (A y)ᵢ − v. In the units of the payoffs.
     """
     game = as_game(game)
-    vec = as_strategy(game, strategy, player)
+    vec = as_strategy(game, strategy, check_player(player))
     value = solve_zero_sum(game).value
     gain = value - guarantee(game, vec, "row") if player == "row" else guarantee(game, vec, "column") - value
     return max(float(gain), 0.0)

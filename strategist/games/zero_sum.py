@@ -108,10 +108,10 @@ def solve_zero_sum(game: Any, *, tol: float = GAP_TOL) -> ZeroSumSolution:
     Raises :class:`SolverError` if HiGHS fails or the certificate does not verify.
     """
     game = as_game(game)
-    low, span = game.scale()
-    a = (game.payoffs - low) / span
+    scale = game.unit()
+    a = scale.unit
     m, n = a.shape
-    if np.ptp(game.payoffs) == 0:
+    if scale.constant:
         x, y = np.full(m, 1.0 / m), np.full(n, 1.0 / n)
     else:
         for options in (None, _HIGHS):
@@ -128,6 +128,10 @@ def solve_zero_sum(game: Any, *, tol: float = GAP_TOL) -> ZeroSumSolution:
     if gap_s > tol:
         raise SolverError(f"zero-sum solution failed its certificate: duality gap {gap_s:.3g} (relative to the "
                           f"payoff range) exceeds {tol:.1g}")
-    row_guarantee, column_guarantee, gap = certificate(game.payoffs, x, y)
-    value = low + span * 0.5 * (lo_s + hi_s)
-    return ZeroSumSolution(game, float(value), x, y, row_guarantee, column_guarantee, max(gap, 0.0))
+    # the certificate in the payoffs' own units, computed on payoffs / max|A| so that entries near ±1e308
+    # cannot overflow the sums
+    row_guarantee, column_guarantee, gap = (scale.size * v for v in
+                                            certificate(game.payoffs / scale.size, x, y))
+    value = scale.to_units(0.5 * (lo_s + hi_s))
+    return ZeroSumSolution(game, float(value), x, y, float(row_guarantee), float(column_guarantee),
+                           max(float(gap), 0.0))

@@ -75,7 +75,8 @@ def test_seeded_replicates_and_batch_solutions_match_single_solves():
     assert not np.array_equal(a.value, c.value)
     assert a.value.shape == (50,) and a.row_strategy.shape == (50, 2) and a.column_strategy.shape == (50, 2)
     np.testing.assert_allclose(a.row_strategy.sum(axis=1), 1.0, atol=1e-9)
-    assert b.value.shape == (50,)
+    np.testing.assert_array_equal(b.value, a.value)
+    np.testing.assert_array_equal(b.row_strategy, a.row_strategy)
     assert a.value_interval == pytest.approx(tuple(np.quantile(a.value, [0.025, 0.975])))
     # each replicate value is the exact value of a game whose entries lie in [0, 1]
     assert ((a.value > 0) & (a.value < 1)).all()
@@ -104,3 +105,14 @@ def test_bad_bootstrap_requests(kwargs):
     args = {"replicates": 10, **kwargs}
     with pytest.raises(EstimationError):
         bootstrap_payoff(est, **args)
+
+
+@pytest.mark.parametrize("cluster", ["rally", "match", "match+rally"])
+def test_chunked_and_unchunked_bootstraps_draw_identical_replicates(cluster):
+    est = estimate_payoff(game_table(GAME, *MIXES, 1_500, seed=4, matches=6), target="population")
+    whole = bootstrap_payoff(est, 40, seed=3, cluster=cluster, chunk=1000)
+    for chunk in (1, 7, 16):
+        part = bootstrap_payoff(est, 40, seed=3, cluster=cluster, chunk=chunk)
+        np.testing.assert_array_equal(part.value, whole.value)
+        np.testing.assert_array_equal(part.row_strategy, whole.row_strategy)
+        np.testing.assert_array_equal(part.column_strategy, whole.column_strategy)

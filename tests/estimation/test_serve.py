@@ -92,6 +92,22 @@ def test_rare_directions_and_degenerate_cells_are_reported():
     assert "every point won" in reasons[("ad", 1)]
 
 
+def test_p_values_match_scipy_and_are_uniform_under_the_null():
+    # the same win rate in every direction: p-values follow the uniform distribution
+    rng = np.random.default_rng(20240601)
+    p_values = []
+    for _ in range(400):
+        serves = rng.integers(40, 120, size=3)
+        won = rng.binomial(serves, 0.6)
+        chi2, df = pearson_chi2(won, serves)
+        ref = stats.chi2_contingency(np.stack([won, serves - won], axis=1), correction=False)
+        assert chi2 == pytest.approx(ref.statistic, rel=1e-12) and df == ref.dof
+        p_values.append(stats.chi2.sf(chi2, df))
+        assert p_values[-1] == pytest.approx(ref.pvalue, rel=1e-10)
+    assert stats.kstest(p_values, "uniform").pvalue > 0.01
+    assert 0.02 <= np.mean(np.array(p_values) < 0.05) <= 0.09
+
+
 def test_pearson_chi2_by_hand():
     chi2, df = pearson_chi2([30, 10], [40, 20])
     # expected won: 40·40/60 = 26.667, 20·40/60 = 13.333; lost: 13.333, 6.667

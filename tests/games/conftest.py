@@ -151,3 +151,25 @@ def write_csv(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def fifo(tmp_path):
+    """A named pipe. A helper thread opens its write end and closes it at once, so that code which wrongly
+    opens the pipe for reading sees an empty file instead of blocking the test run forever."""
+    import os
+    import threading
+
+    path = tmp_path / "pipe.csv"
+    os.mkfifo(path)
+
+    def unblock():
+        with open(path, "w"):
+            pass
+
+    thread = threading.Thread(target=unblock, daemon=True)
+    thread.start()
+    yield path
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # release the helper if nothing opened the pipe
+    thread.join(timeout=5)
+    os.close(fd)

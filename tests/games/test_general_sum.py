@@ -288,3 +288,126 @@ def test_bad_arguments():
 
 def test_top_level_name():
     assert strategist.equilibria is equilibria
+
+
+# ---------------------------------------------------------------------------------------------- units
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("player", ["row", "column"])
+@pytest.mark.parametrize("k", range(-12, 13))
+def test_equilibria_do_not_depend_on_either_players_units(method, player, k):
+    # Equilibria are unchanged when one player's payoffs are multiplied by any positive number.
+    a, b = np.array(BOS_ROW, float), np.array(BOS_COL, float)
+    if player == "row":
+        a = a * 10.0 ** k
+    else:
+        b = b * 10.0 ** k
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = equilibria(a, b, method=method)
+        reference = equilibria(BOS_ROW, BOS_COL, method=method)
+    assert as_tuples(found) == as_tuples(reference)
+    if method != "lemke_howson":
+        assert len(found) == 3
+    for e in found:
+        assert e.method == method
+        assert brute_force_is_nash(a, b, e.row_strategy, e.column_strategy)
+        assert e.row_payoff == pytest.approx(float(e.row_strategy @ a @ e.column_strategy), rel=1e-12)
+
+
+def test_payoffs_near_the_float_limit():
+    a = np.array(BOS_ROW, float) * 1e307
+    b = -np.array(BOS_COL, float) * 1e307 + 1.7e308  # a different affine map per player
+    for method in METHODS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            found = equilibria(a, -(b - 1.7e308), method=method)
+        assert as_tuples(found) == as_tuples(equilibria(BOS_ROW, BOS_COL, method=method))
+        assert all(np.isfinite([e.row_payoff, e.column_payoff]).all() for e in found)
+
+
+# ---------------------------------------------------------------------------------------------- Lemke–Howson
+def test_lemke_howson_reaches_only_the_pure_equilibria_of_the_battle_of_the_sexes():
+    # Every Lemke–Howson path starts at the artificial equilibrium (0, 0). In a non-degenerate 2x2 game
+    # with three equilibria the paths from (0, 0) end at the two pure ones (dropping a label of either
+    # player leads to the pure equilibrium that uses it); the mixed one is linked to the other pure
+    # equilibrium, never to (0, 0). So LH returns exactly the two pure equilibria — support enumeration
+    # would return three.
+    found = equilibria(BOS_ROW, BOS_COL, method="lemke_howson")
+    assert as_tuples(found) == [((0.0, 1.0), (0.0, 1.0)), ((1.0, 0.0), (1.0, 0.0))]
+    assert {e.method for e in found} == {"lemke_howson"}
+
+
+def test_lemke_howson_path_from_each_label():
+    # BoS from a single label, by hand: dropping row label 0 (opera) makes the row player play opera; the
+    # column player's best reply is opera, and (opera, opera) is an equilibrium. Dropping column label 3
+    # (football) likewise ends at (football, football).
+    from strategist.games.general_sum import _lemke_howson
+
+    a, b = np.array(BOS_ROW, float), np.array(BOS_COL, float)
+    ends = {label: _lemke_howson(a, b, label, max_pivots=50) for label in range(4)}
+    x0, y0 = ends[0]
+    np.testing.assert_allclose(x0, [1, 0], atol=1e-12)
+    np.testing.assert_allclose(y0, [1, 0], atol=1e-12)
+    x3, y3 = ends[3]
+    np.testing.assert_allclose(x3, [0, 1], atol=1e-12)
+    np.testing.assert_allclose(y3, [0, 1], atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (6, 3), (6, 4), (3, 6)])
+def test_lemke_howson_on_games_with_more_rows_than_columns(shape):
+    # nashpy's tableaux end at non-equilibria on nearly every game with more rows than columns; every
+    # answer must be a verified equilibrium found by Lemke–Howson itself (no silent substitution).
+    rng = np.random.default_rng(sum(shape))
+    for _ in range(50):
+        a, b = rng.uniform(size=shape), rng.uniform(size=shape)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # neither a fallback nor a degeneracy warning
+            found = equilibria(a, b, method="lemke_howson")
+        assert found
+        for e in found:
+            assert e.method == "lemke_howson"
+            assert brute_force_is_nash(a, b, e.row_strategy, e.column_strategy)
+
+
+def test_lemke_howson_on_a_15x6_game():
+    # support enumeration is over the work limit here; Lemke–Howson is not
+    rng = np.random.default_rng(7)
+    a, b = rng.uniform(size=(15, 6)), rng.uniform(size=(15, 6))
+    with pytest.raises(ComputationLimitError):
+        equilibria(a, b, method="support_enumeration")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = equilibria(a, b, method="lemke_howson")
+    assert found and {e.method for e in found} == {"lemke_howson"}
+    for e in found:
+        assert brute_force_is_nash(a, b, e.row_strategy, e.column_strategy)
+
+
+def test_lemke_howson_on_a_tall_game_with_a_dominated_row():
+    # BoS with a third row that both rows dominate: the equilibria are BoS's, with zero weight on row 3
+    a = [[2, 0], [0, 1], [-1, -1]]
+    b = [[1, 0], [0, 2], [3, 2.5]]
+    found = equilibria(a, b, method="lemke_howson")
+    assert as_tuples(found) == [((0.0, 1.0, 0.0), (0.0, 1.0)), ((1.0, 0.0, 0.0), (1.0, 0.0))]
+    assert {e.method for e in found} == {"lemke_howson"}
+
+
+def test_a_fallback_is_labelled_and_warns(monkeypatch):
+    from strategist.games import FallbackWarning, general_sum
+
+    monkeypatch.setattr(general_sum, "_lemke_howson", lambda *args, **kwargs: None)
+    with pytest.warns(FallbackWarning, match="support_enumeration"):
+        found = equilibria(BOS_ROW, BOS_COL, method="lemke_howson")
+    assert len(found) == 3
+    assert {e.method for e in found} == {"support_enumeration"}
+
+
+def test_non_equilibria_from_a_method_are_dropped(monkeypatch):
+    from strategist.games import general_sum
+
+    # a method that also proposes (opera, football), which is no equilibrium
+    bogus = [(np.array([1.0, 0.0]), np.array([0.0, 1.0])), (np.array([1.0, 0.0]), np.array([1.0, 0.0]))]
+    monkeypatch.setattr(general_sum, "_candidates", lambda *args: bogus)
+    found = equilibria(BOS_ROW, BOS_COL, method="vertex_enumeration")
+    assert as_tuples(found) == [((1.0, 0.0), (1.0, 0.0))]
+    assert found[0].method == "vertex_enumeration"

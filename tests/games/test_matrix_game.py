@@ -293,3 +293,63 @@ def test_bad_strategies_reach_the_public_functions(evert_navratilova):
         strategist.exploitability(evert_navratilova, [1.5, -0.5])
     with pytest.raises(InvalidGameError, match="player must be"):
         as_strategy(evert_navratilova, [1, 0], "umpire")
+
+
+def test_booleans_are_refused_alike_in_lists_and_numpy_arrays():
+    from strategist import solve_zero_sum_batch
+
+    for payoffs in ([[True, False], [False, True]], np.array([[True, False], [False, True]]),
+                    [[np.True_, 0.0], [0.0, 1.0]]):
+        with pytest.raises(InvalidGameError, match="True|boolean"):
+            MatrixGame(payoffs)
+    with pytest.raises(InvalidGameError, match="boolean"):
+        solve_zero_sum_batch(np.ones((2, 2, 2), dtype=bool))
+    # 0/1 numbers are payoffs
+    assert MatrixGame(np.array([[True, False]]).astype(float)).shape == (1, 2)
+
+
+def test_unit_scale_does_not_overflow():
+    game = MatrixGame([[1e308, -1e308], [-1.7e308, 1.5e308]])
+    low, span = game.scale()
+    assert np.isfinite(span) and low == -1.7e308
+    unit = game.unit()
+    assert unit.unit.min() == 0.0 and unit.unit.max() == 1.0 and np.isfinite(unit.unit).all()
+    assert unit.to_units(0.0) == pytest.approx(-1.7e308) and unit.to_units(1.0) == pytest.approx(1.5e308)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("50,80\n90,20\n", [[50, 80], [90, 20]]),
+    ("1,2,3\n4,5,6\n7,8,9\n", [[1, 2, 3], [4, 5, 6], [7, 8, 9]]),
+    ("1;2\n3;4\n", [[1, 2], [3, 4]]),
+    ("0.5\t1\n2\t3\n", [[0.5, 1], [2, 3]]),
+], ids=["2x2", "3x3", "semicolons", "tabs"])
+def test_csv_of_numbers_only_is_an_unlabelled_matrix(write_csv, text, expected):
+    from strategist.games.matrix_game import CsvNote
+
+    with pytest.warns(CsvNote, match="unlabelled"):
+        game = MatrixGame.from_csv(write_csv(text))
+    np.testing.assert_array_equal(game.payoffs, expected)
+    assert game.row_labels == tuple(f"r{i + 1}" for i in range(len(expected)))
+    assert game.column_labels == tuple(f"c{j + 1}" for j in range(len(expected[0])))
+
+
+def test_semicolon_separated_csv_with_labels(write_csv):
+    game = MatrixGame.from_csv(write_csv("x;a;b\nr1;1;2\nr2;3;4.5\n"))
+    assert game.column_labels == ("a", "b") and game.row_labels == ("r1", "r2")
+    np.testing.assert_array_equal(game.payoffs, [[1, 2], [3, 4.5]])
+    with pytest.raises(DataFormatError, match=r"row 3: column 'b' holds '4,5'.*decimal commas"):
+        MatrixGame.from_csv(write_csv("x;a;b\nr1;1;2\nr2;3;4,5\n"))
+
+
+def test_unlabelled_csv_errors_name_the_bad_line_and_column(write_csv):
+    with pytest.raises(DataFormatError, match=r"row 3: column 2 holds 'x'"):
+        MatrixGame.from_csv(write_csv("1,2\n3,4\n5,x\n"))
+    with pytest.raises(DataFormatError, match=r"row 2: row has 1 payoffs but the first row has 2"):
+        MatrixGame.from_csv(write_csv("1,2\n3\n"))
+
+
+def test_only_regular_files_are_read(tmp_path, fifo):
+    for path, kind in ((fifo, "FIFO"), (tmp_path, "directory"), ("/dev/null", "character device")):
+        with pytest.raises(DataFormatError, match=kind) as info:
+            MatrixGame.from_csv(path)  # never opened: a FIFO would block
+        assert "\n" not in str(info.value)

@@ -238,11 +238,33 @@ def test_guarantee_is_non_increasing_in_the_margin(case, fractions):
     assert r1.guarantee >= r2.guarantee - tolerance(a, 1e-8)
 
 
-def test_safe_exploitation_is_not_dominated_when_the_prediction_is_indifferent():
+@PROPERTY
+@given(st.floats(0, 1))
+@example(0.0)
+@example(0.5)
+@example(1.0)
+def test_safe_exploitation_is_not_dominated_when_the_prediction_is_indifferent(margin):
     """A margin that buys nothing against q must not cost any guarantee: x = (0, 1) earns 0 against q and
-    guarantees 0 (the value), so any margin must return a strategy guaranteeing 0."""
+    guarantees 0 (the value), so any margin (over the whole payoff range, 1) must return a strategy
+    guaranteeing 0."""
     a, q = np.array([[0.0, 0.0, -1.0], [0.0, 0.0, 0.0]]), np.array([0.0, 1.0, 0.0])
-    assert safe_exploit(a, q, 0.0).guarantee == pytest.approx(0.0, abs=1e-12)
+    result = safe_exploit(a, q, margin)
+    assert result.guarantee == pytest.approx(0.0, abs=1e-12)
+    assert result.expected_payoff == pytest.approx(0.0, abs=1e-12)
+
+
+@PROPERTY
+@given(games_and_mixes(), st.floats(0, 1))
+def test_any_margin_keeps_its_promise_and_exploits_at_least_as_much_as_margin_zero(case, fraction):
+    a, q = case
+    margin = fraction * span(a)  # margins over the whole payoff range
+    result, at_zero = safe_exploit(a, q, margin), safe_exploit(a, q, 0.0)
+    tol = tolerance(a)
+    assert result.margin == margin
+    assert result.guarantee >= result.value - margin - tol
+    assert row_guarantee(a, result.row_strategy) >= result.value - margin - tol
+    assert result.expected_payoff >= at_zero.expected_payoff - tol
+    assert result.expected_payoff == pytest.approx(float(result.row_strategy @ a @ q), abs=tol)
 
 
 @PROPERTY

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 from strategist.cli.main import main
@@ -186,3 +187,46 @@ def test_console_script(tmp_path):
     data = json.loads(done.stdout)
     assert data["value"] == pytest.approx(62.0, abs=EN_TOL)
     assert data["row_strategy"] == pytest.approx({"down the line": 0.7, "cross-court": 0.3}, abs=1e-9)
+
+
+def test_numbers_only_file_is_solved_as_it_is_with_a_note(capsys, write_csv):
+    code, out, err = run_cli(capsys, write_csv("50,80\n90,20\n", "m.csv"))
+    assert code == 0
+    assert "Value: 62" in out and "(2 x 2;" in out
+    assert err.startswith("strategist: note: ") and "unlabelled" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("what", ["fifo", "directory", "dev-null"])
+def test_non_regular_files_give_one_line_and_exit_2(capsys, tmp_path, fifo, what):
+    path = {"directory": tmp_path, "dev-null": "/dev/null", "fifo": fifo}[what]
+    code, out, err = run_cli(capsys, path)
+    assert code == 2 and out == ""
+    assert err.startswith("strategist: error: ") and err.count("\n") == 1
+
+
+def test_huge_payoffs_are_solved(capsys, write_csv):
+    code, out, err = run_cli(capsys, write_csv("x,a,b\nr1,1e308,-1e308\nr2,-1e308,1e308\n"))
+    assert code == 0 and err == ""
+    assert "Value: 0" in out
+
+
+def test_large_games_are_summarised_to_100_columns(capsys, write_csv):
+    rng = np.random.default_rng(0)
+    a = rng.uniform(size=(60, 60))
+    path = write_csv("\n".join(",".join(f"{v:.6f}" for v in row) for row in a) + "\n", "big.csv")
+    code, out, err = run_cli(capsys, path, "--opponent-mix", ",".join(["1"] + ["0"] * 59))
+    assert code == 0
+    assert max(map(len, out.splitlines())) <= 100
+    assert len(out) < 5000
+    assert "not shown; --full" in out and "more actions" in out
+    code, full, _ = run_cli(capsys, path, "--full")
+    assert code == 0 and len(full) > 20 * len(out) / 2
+    assert all(f"r{i}" in full.split() for i in range(1, 61))
+    code, out, _ = run_cli(capsys, path, "--json")  # --json stays complete
+    data = json.loads(out)
+    assert len(data["row_strategy"]) == 60 and len(data["game"]["payoffs"]) == 60
+
+
+def test_small_games_are_printed_whole(capsys, en_csv):
+    code, out, _ = run_cli(capsys, en_csv)
+    assert "not shown" not in out and max(map(len, out.splitlines())) <= 100

@@ -223,3 +223,37 @@ def test_wrong_lp_answer_fails_the_certificate(monkeypatch):
     monkeypatch.setattr(zero_sum, "linprog", wrong)
     with pytest.raises(SolverError, match="certificate"):
         solve_zero_sum([[1, -1], [-1, 1]])
+
+
+@pytest.mark.parametrize("factor", [1e-9, 1e9, 1e-300, 1e300])
+def test_solution_does_not_depend_on_units(factor):
+    rng = np.random.default_rng(11)
+    a = rng.uniform(-1, 1, size=(5, 4))
+    ref, scaled = solve_zero_sum(a), solve_zero_sum(a * factor)
+    np.testing.assert_allclose(scaled.row_strategy, ref.row_strategy, atol=1e-9)
+    np.testing.assert_allclose(scaled.column_strategy, ref.column_strategy, atol=1e-9)
+    assert scaled.value == pytest.approx(ref.value * factor, rel=1e-9)
+
+
+HUGE = [
+    [[1e308, -1e308], [-1e308, 1e308]],
+    [[-1.7e308, 1.7e308], [1e308, -1e300]],
+    [[1.79e308, -1.79e308, 0.0], [-1.79e308, 1.0e308, 1.79e308]],
+]
+
+
+@pytest.mark.parametrize("payoffs", HUGE, ids=["pennies", "asymmetric", "2x3"])
+def test_payoffs_near_the_float_limit_single_and_batch_agree(payoffs):
+    from strategist import solve_zero_sum_batch
+
+    a = np.array(payoffs)
+    sol = solve_zero_sum(a)
+    batch = solve_zero_sum_batch(a[None])
+    ref = solve_zero_sum(a / 1e300)  # the same game in small units
+    assert np.isfinite([sol.value, sol.row_guarantee, sol.column_guarantee, sol.duality_gap]).all()
+    assert np.isfinite(batch.value).all() and np.isfinite(batch.duality_gap).all()
+    assert sol.value == pytest.approx(ref.value * 1e300, rel=1e-9)
+    assert batch.value[0] == pytest.approx(sol.value, rel=1e-9, abs=1e-9 * 3.6e308)
+    np.testing.assert_allclose(sol.row_strategy, ref.row_strategy, atol=1e-9)
+    np.testing.assert_allclose(batch.row_strategy[0], ref.row_strategy, atol=1e-9)
+    assert sol.duality_gap <= 1e-9 * 3.6e308

@@ -1,0 +1,368 @@
+"""Opponent models on ShuttleSet's held-out matches, and our optimizers on the neural model, in one run.
+
+    PYTHONPATH=. python benchmarks/bench_opponent.py [--data ../shared/data/badminton_shuttleset/strokes.csv.gz]
+        [--steps 600] [--seeds 3] [--quick]
+
+Writes benchmarks/results/opponent.json, opponent.md and opponent_reliability.png.
+
+Protocol (the data README's): whole matches held out by the SHA-1 rank rule (19 of 94 matches); the next
+stroke's type (19 classes) for every stroke that has one before it in its rally. Count models learn from
+the 75 other matches (tuning their smoothing on 15 % of them); the neural model trains on the 75 less its
+validation matches (10 %, same rule), which early stopping and the optimizer comparison use. The test
+matches are used only for the final scores.
+
+Optimizer comparison: the same model, data, batch (64 rallies), schedule (5 % warm-up, cosine to 5 %),
+EMA, clipping and step budget for every optimizer; lr grid of 3 values per optimizer tuned on seed 0 (by
+the best validation loss), then seeds 1 and 2 at that lr. Steps and seconds to AdamW's best validation
+loss (per seed), and each optimizer's best validation loss. Times are training time only (evaluations
+excluded), one torch thread, on a machine shared with other jobs: compare ratios within this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from strategist.data.load import load_rallies  # noqa: E402
+from strategist.opponent import FrequencyModel, MarkovModel, NeuralModel  # noqa: E402
+from strategist.opponent.adapt import predict_in_match  # noqa: E402
+from strategist.opponent.base import History, positions_in_rally, rally_frame  # noqa: E402
+from strategist.opponent.evaluate import evaluate, reliability_plot, scores  # noqa: E402
+from strategist.opponent.split import select, split_matches  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "badminton_shuttleset" / "strokes.csv.gz"
+OUT = ROOT / "benchmarks" / "results"
+LR_GRID = {"adamw": (1e-3, 3e-3, 1e-2), "soap": (1e-3, 3e-3, 1e-2), "shampoo": (1e-3, 3e-3, 1e-2),
+           "muon": (0.01, 0.02, 0.05), "kfac": (0.01, 0.03, 0.1)}
+OURS = ("soap", "shampoo", "muon", "kfac")
+
+
+def p99_us(fn, calls) -> dict:
+    """Wall-clock and CPU time (this thread) per call; the first 10 calls are warm-up. On a shared machine
+    the wall-clock tail holds the waits for a core; the CPU time is the work of the call itself."""
+    wall, cpu = [], []
+    for args in calls:
+        c0, t0 = time.thread_time_ns(), time.perf_counter_ns()
+        fn(*args)
+        wall.append(time.perf_counter_ns() - t0)
+        cpu.append(time.thread_time_ns() - c0)
+    wall, cpu = np.array(wall[10:]) / 1e3, np.array(cpu[10:]) / 1e3
+    return {"p50_us": float(np.percentile(wall, 50)), "p99_us": float(np.percentile(wall, 99)),
+            "cpu_p50_us": float(np.percentile(cpu, 50)), "cpu_p99_us": float(np.percentile(cpu, 99)),
+            "calls": int(len(wall))}
+
+
+def latency(model, test, n: int = 1000) -> dict:
+    """Single-history predictions: DataFrame in (the public API), and the light-weight History form."""
+    frame = rally_frame(test)
+    pos = positions_in_rally(frame)
+    rng = np.random.default_rng(0)
+    rows = rng.choice(np.flatnonzero(pos >= 1), size=n + 10, replace=False)
+    calls, light = [], []
+    for r in rows:
+        start = r - pos[r]
+        hist = frame.iloc[start:r]
+        ctx = {"player": frame["hitter"].iloc[r], "opponent": frame["opponent"].iloc[r], "stroke": int(pos[r]) + 1,
+               "server": frame["server"].iloc[r], "match_id": frame["match_id"].iloc[r],
+               "score": (int(frame["hitter_score"].iloc[r]) if frame["hitter_score"].notna().iloc[r] else 0,
+                         int(frame["opponent_score"].iloc[r]) if frame["opponent_score"].notna().iloc[r] else 0)}
+        calls.append((hist, ctx))
+        light.append((History(tuple(model.vocabulary.shot_ids(hist["shot"].tolist())), tuple(hist["hitter"]),
+                              tuple(hist["landing_area"].astype(object).where(hist["landing_area"].notna(), None)),
+                              hist if model.kind == "neural" else None), ctx))
+    out = {"dataframe": p99_us(model.predict_proba, calls)}
+    if hasattr(model, "_cache"):
+        def cold(h, c):
+            model._cache.clear()
+            return model.predict_proba(h, c)
+        out["history_cold_cache"] = p99_us(cold, light)
+        out["history_warm_cache"] = p99_us(model.predict_proba, light)
+    else:
+        out["history"] = p99_us(model.predict_proba, light)
+    return out
+
+
+def score_protocol(model, test, adapt=False) -> dict:
+    r = evaluate(model, test, adapt=adapt, only_held_out=False)
+    return {k: r[k] for k in ("log_loss", "top1", "top3", "ece", "n")} | {
+        "seen": r["seen"], "unseen": r["unseen"]}, r
+
+
+def run_neural(train, valid, *, optimizer, lr, seed, steps, eval_every, patience, log_curve=True):
+    model = NeuralModel(optimizer=optimizer, lr=lr, seed=seed, max_steps=steps, eval_every=eval_every,
+                        patience=patience)
+    t0 = time.perf_counter()
+    model.fit(train, valid=valid, threads=1)
+    wall = time.perf_counter() - t0
+    m = model.metrics_
+    return model, {"optimizer": optimizer, "lr": lr, "seed": seed, "best_valid_loss": m["valid_loss"],
+                   "best_step": m["best_step"], "steps": m["steps"], "train_seconds": m["train_seconds"],
+                   "wall_seconds": wall, "stopped": m["stopped"],
+                   "curve": [(c["step"], c["seconds"], c["valid_loss"]) for c in m["curve"]]}
+
+
+def reach(curve, target):
+    for step, sec, val in curve:
+        if val <= target + 1e-9:
+            return step, sec
+    return None, None
+
+
+def compare_optimizers(train, valid, steps, seeds, eval_every) -> dict:
+    runs = []
+    best_lr = {}
+    for name, grid in LR_GRID.items():
+        tuned = []
+        for lr in grid:
+            _, rec = run_neural(train, valid, optimizer=name, lr=lr, seed=0, steps=steps, eval_every=eval_every,
+                                patience=10 ** 6)
+            if not np.isfinite(rec["best_valid_loss"]):
+                rec["best_valid_loss"] = float("inf")
+            tuned.append(rec)
+            print(f"  {name} lr {lr:g} seed 0: best valid {rec['best_valid_loss']:.4f} at step {rec['best_step']}, "
+                  f"{rec['train_seconds']:.1f} s", flush=True)
+        best = min(tuned, key=lambda r: r["best_valid_loss"])
+        best_lr[name] = best["lr"]
+        runs += tuned
+        for seed in range(1, seeds):
+            _, rec = run_neural(train, valid, optimizer=name, lr=best["lr"], seed=seed, steps=steps,
+                                eval_every=eval_every, patience=10 ** 6)
+            runs.append(rec)
+            print(f"  {name} lr {best['lr']:g} seed {seed}: best valid {rec['best_valid_loss']:.4f}", flush=True)
+    table = {}
+    adam = {r["seed"]: r for r in runs if r["optimizer"] == "adamw" and r["lr"] == best_lr["adamw"]}
+    for name in LR_GRID:
+        mine = {r["seed"]: r for r in runs if r["optimizer"] == name and r["lr"] == best_lr[name]}
+        steps_to, secs_to, ratios, step_ratios = [], [], [], []
+        for seed, rec in mine.items():
+            target = adam[seed]["best_valid_loss"]
+            a_step, a_sec = reach(adam[seed]["curve"], target)
+            s, sec = reach(rec["curve"], target)
+            steps_to.append(s)
+            secs_to.append(sec)
+            ratios.append(None if sec is None else sec / a_sec)
+            step_ratios.append(None if s is None else s / a_step)
+        bests = [mine[s]["best_valid_loss"] for s in sorted(mine)]
+        ms_per_step = [mine[s]["train_seconds"] / mine[s]["steps"] * 1e3 for s in sorted(mine)]
+        reached = [r for r in ratios if r is not None]
+        table[name] = {
+            "best_lr": best_lr[name], "best_valid_loss": bests, "best_valid_loss_median": statistics.median(bests),
+            "steps_to_adamw_best": steps_to, "seconds_to_adamw_best": secs_to, "time_ratio_to_adamw": ratios,
+            "step_ratio_to_adamw": step_ratios, "seeds_reaching": len(reached),
+            "time_ratio_median": statistics.median(reached) if len(reached) == len(ratios) else None,
+            "ms_per_step_median": statistics.median(ms_per_step),
+            "gap_to_adamw_best_median": statistics.median(
+                [mine[s]["best_valid_loss"] - adam[s]["best_valid_loss"] for s in sorted(mine)]),
+        }
+    winners = [n for n in OURS if table[n]["time_ratio_median"] is not None and table[n]["time_ratio_median"] <= 0.8]
+    default = min(winners, key=lambda n: table[n]["time_ratio_median"]) if winners else "adamw"
+    return {"runs": runs, "table": table, "best_lr": best_lr, "default": default, "steps": steps,
+            "eval_every": eval_every}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=str(DATA))
+    ap.add_argument("--steps", type=int, default=600, help="step budget of each optimizer-comparison run")
+    ap.add_argument("--final-steps", type=int, default=1500, help="step budget of the final neural runs")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--eval-every", type=int, default=50)
+    ap.add_argument("--quick", action="store_true", help="a smoke run: few steps, one seed, one lr each")
+    ap.add_argument("--out", default=str(OUT))
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.steps, args.final_steps, args.seeds, args.eval_every = 40, 60, 1, 20
+        for k in LR_GRID:
+            LR_GRID[k] = LR_GRID[k][1:2]
+    torch.set_num_threads(1)
+    out = Path(args.out)
+    started = time.perf_counter()
+    table = load_rallies(args.data).table
+    split = split_matches(table)
+    used = list(split.train) + list(split.valid)
+    fit_table, train, valid, test = (select(table, used), select(table, split.train), select(table, split.valid),
+                                     select(table, split.test))
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    result = {"data": {"path": str(args.data), "strokes": len(table), "matches": int(table["match_id"].nunique()),
+                       "test_matches": len(split.test), "valid_matches": len(split.valid),
+                       "train_matches": len(split.train)},
+              "machine": {"device": "cpu", "cuda_available": torch.cuda.is_available(), "torch": torch.__version__,
+                          "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                          "platform": platform.platform(), "shared": True,
+                          "note": "2 CPU cores shared with other jobs during the run; times are wall-clock"}}
+
+    # -- count models ---------------------------------------------------------------------------------------
+    counts = {}
+    models = {"markov1_population (README reference)": MarkovModel(order=1, tune=False, beta=5.0, by_player=False),
+              "markov1": MarkovModel(order=1), "markov2": MarkovModel(order=2), "markov3": MarkovModel(order=3),
+              "frequency": FrequencyModel()}
+    fitted = {}
+    for name, model in models.items():
+        t0 = time.perf_counter()
+        model.fit(fit_table)
+        fit_s = time.perf_counter() - t0
+        plain, _ = score_protocol(model, test)
+        adapted, _ = score_protocol(model, test, adapt=True) if name != "markov1_population (README reference)" \
+            else (None, None)
+        counts[name] = {"config": model.config(), "fit_seconds": fit_s, "test": plain, "test_in_match": adapted}
+        fitted[name] = model
+        print(f"{name}: {plain['log_loss']:.4f} nats, top-1 {plain['top1']:.3f}"
+              + (f"; in-match {adapted['log_loss']:.4f} / {adapted['top1']:.3f}" if adapted else ""), flush=True)
+    result["count_models"] = counts
+    best_markov = min((n for n in counts if n.startswith("markov")), key=lambda n: counts[n]["test"]["log_loss"])
+    result["best_markov"] = best_markov
+    result["latency_markov"] = latency(fitted["markov2"], test)
+    print("markov latency", result["latency_markov"], flush=True)
+
+    # -- optimizers on the real task ------------------------------------------------------------------------
+    print("optimizer comparison", flush=True)
+    comparison = compare_optimizers(train, valid, args.steps, args.seeds, args.eval_every)
+    result["optimizers"] = comparison
+    default = comparison["default"]
+    print("default optimizer:", default, flush=True)
+
+    # -- the neural model with the default optimizer --------------------------------------------------------
+    neural = []
+    final_models = []
+    for seed in range(args.seeds):
+        model, rec = run_neural(train, valid, optimizer=default, lr=comparison["best_lr"][default], seed=seed,
+                                steps=args.final_steps, eval_every=args.eval_every, patience=6)
+        plain, full = score_protocol(model, test)
+        adapted, _ = score_protocol(model, test, adapt=True)
+        rec.pop("curve")
+        neural.append({**rec, "test": plain, "test_in_match": adapted})
+        final_models.append((model, full))
+        print(f"neural seed {seed}: {plain['log_loss']:.4f} nats, top-1 {plain['top1']:.3f}, ece {plain['ece']:.3f}; "
+              f"in-match {adapted['log_loss']:.4f}; {rec['train_seconds']:.0f} s", flush=True)
+    result["neural"] = neural
+    result["latency_neural"] = latency(final_models[0][0], test, n=500)
+    print("neural latency", result["latency_neural"], flush=True)
+    reliability_plot(final_models[0][1], out / "opponent_reliability.png",
+                     title=f"neural ({default}, seed 0) on {len(split.test)} held-out matches: "
+                           f"ECE {final_models[0][1]['ece']:.3f}")
+    result["targets"] = targets(result)
+    result["total_seconds"] = time.perf_counter() - started
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "opponent.json").write_text(json.dumps(result, indent=1, default=float))
+    (out / "opponent.md").write_text(report(result))
+    print(report(result))
+    return 0
+
+
+def _med(values):
+    return statistics.median(values)
+
+
+def targets(r) -> dict:
+    best = r["count_models"][r["best_markov"]]["test"]["log_loss"]
+    ll = [n["test"]["log_loss"] for n in r["neural"]]
+    top1 = [n["test"]["top1"] for n in r["neural"]]
+    ece = [n["test"]["ece"] for n in r["neural"]]
+    secs = [n["wall_seconds"] for n in r["neural"]]
+    ref = r["count_models"]["markov1_population (README reference)"]["test"]
+    opt = r["optimizers"]["table"]
+    return {
+        "markov_reference_top1": {"target": "about 0.414", "value": ref["top1"]},
+        "markov_reference_log_loss": {"target": "about 1.507", "value": ref["log_loss"]},
+        "neural_log_loss_ratio": {"target": "<= 0.93", "value": _med(ll) / best, "best_markov": best,
+                                  "met": _med(ll) / best <= 0.93},
+        "neural_top1": {"target": ">= 0.46", "value": _med(top1), "met": _med(top1) >= 0.46},
+        "neural_ece": {"target": "<= 0.03", "value": _med(ece), "met": _med(ece) <= 0.03},
+        "neural_cpu_training_seconds": {"target": "< 600", "value": max(secs), "met": max(secs) < 600},
+        "neural_p99_ms": {"target": "< 2", "value": r["latency_neural"]["dataframe"]["p99_us"] / 1e3,
+                          "cpu_p99_ms": r["latency_neural"]["dataframe"]["cpu_p99_us"] / 1e3,
+                          "met": r["latency_neural"]["dataframe"]["p99_us"] < 2000},
+        "markov_p99_ms": {"target": "< 0.2", "value": r["latency_markov"]["dataframe"]["p99_us"] / 1e3,
+                          "cpu_p99_ms": r["latency_markov"]["dataframe"]["cpu_p99_us"] / 1e3,
+                          "met": r["latency_markov"]["dataframe"]["p99_us"] < 200,
+                          "history_form_cold_p99_ms": r["latency_markov"]["history_cold_cache"]["p99_us"] / 1e3,
+                          "history_form_cold_cpu_p99_ms":
+                              r["latency_markov"]["history_cold_cache"]["cpu_p99_us"] / 1e3},
+        "default_optimizer_time_ratio": {"target": "<= 0.8", "default": r["optimizers"]["default"],
+                                         "ratios": {n: opt[n]["time_ratio_median"] for n in OURS},
+                                         "met": r["optimizers"]["default"] != "adamw"},
+    }
+
+
+def _fmt(x, spec=".4f"):
+    return "—" if x is None else format(x, spec)
+
+
+def report(r) -> str:
+    lines = ["# Opponent models on ShuttleSet (held-out matches)", "",
+             f"Data: {r['data']['strokes']} strokes, {r['data']['matches']} matches; test {r['data']['test_matches']} "
+             f"matches (README rule), validation {r['data']['valid_matches']}, training {r['data']['train_matches']}. "
+             "Next stroke's type (19 classes), every stroke with one before it in its rally. "
+             f"Device: {r['machine']['device']} (CUDA available: {r['machine']['cuda_available']}), torch "
+             f"{r['machine']['torch']}, 1 torch thread; {r['machine']['note']}. Total run "
+             f"{r['total_seconds'] / 60:.1f} min.", "",
+             "## Count models", "",
+             "| model | log-loss | top-1 | top-3 | ECE | seen log-loss | unseen log-loss | in-match log-loss | in-match top-1 |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, c in r["count_models"].items():
+        t, a = c["test"], c["test_in_match"]
+        lines.append(f"| {name} | {t['log_loss']:.4f} | {t['top1']:.3f} | {t['top3']:.3f} | {t['ece']:.3f} | "
+                     f"{t['seen']['log_loss']:.4f} | {t['unseen']['log_loss']:.4f} | "
+                     f"{_fmt(a and a['log_loss'])} | {_fmt(a and a['top1'], '.3f')} |")
+    n = r["neural"]
+    lines += ["", f"n = {r['count_models']['markov1']['test']['n']} scored strokes "
+              f"(seen {r['count_models']['markov1']['test']['seen']['n']}, unseen "
+              f"{r['count_models']['markov1']['test']['unseen']['n']}).", "",
+              f"## Neural model ({r['optimizers']['default']}, {len(n)} seeds)", "",
+              "| seed | log-loss | top-1 | top-3 | ECE | seen | unseen | in-match log-loss | in-match top-1 | steps | train s |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for x in n:
+        t, a = x["test"], x["test_in_match"]
+        lines.append(f"| {x['seed']} | {t['log_loss']:.4f} | {t['top1']:.3f} | {t['top3']:.3f} | {t['ece']:.3f} | "
+                     f"{t['seen']['log_loss']:.4f} | {t['unseen']['log_loss']:.4f} | {a['log_loss']:.4f} | "
+                     f"{a['top1']:.3f} | {x['steps']} | {x['train_seconds']:.0f} |")
+    lines += ["", "## Targets", "", "| target | wanted | measured | met |", "| --- | --- | --- | --- |"]
+    for k, v in r["targets"].items():
+        shown = {kk: vv for kk, vv in v.items() if kk not in ("target", "met")}
+        lines.append(f"| {k} | {v['target']} | {json.dumps(shown, default=lambda x: round(x, 4))} | "
+                     f"{v.get('met', '')} |")
+    lines += ["", "## Latency (one history, CPU, one thread)", "",
+              "Wall-clock includes waiting for a core on the shared machine; CPU time is the call's own work.", "",
+              "| model | input | wall p50 µs | wall p99 µs | CPU p50 µs | CPU p99 µs |",
+              "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for model in ("markov", "neural"):
+        for form, v in r[f"latency_{model}"].items():
+            lines.append(f"| {model} | {form} | {v['p50_us']:.0f} | {v['p99_us']:.0f} | {v['cpu_p50_us']:.0f} | "
+                         f"{v['cpu_p99_us']:.0f} |")
+    lines += ["", optimizer_table(r), ""]
+    return "\n".join(lines)
+
+
+def optimizer_table(r) -> str:
+    o = r["optimizers"]
+    lines = [f"## Optimizers on the real task ({o['steps']} steps, validation every {o['eval_every']}, 3-value lr "
+             "grid tuned on seed 0)", "",
+             "| optimizer | lr grid | best lr | best valid loss, median [min, max] | gap to AdamW's best | steps to "
+             "AdamW's best (per seed) | seconds to AdamW's best (per seed) | time / AdamW's (median) | ms/step |",
+             "| --- | --- | ---: | --- | ---: | --- | --- | ---: | ---: |"]
+    for name, t in o["table"].items():
+        b = t["best_valid_loss"]
+        steps = ", ".join("—" if s is None else str(s) for s in t["steps_to_adamw_best"])
+        secs = ", ".join("—" if s is None else f"{s:.1f}" for s in t["seconds_to_adamw_best"])
+        lines.append(f"| {name} | {', '.join(f'{x:g}' for x in LR_GRID[name])} | {t['best_lr']:g} | "
+                     f"{statistics.median(b):.4f} [{min(b):.4f}, {max(b):.4f}] | {t['gap_to_adamw_best_median']:+.4f} | "
+                     f"{steps} | {secs} | {_fmt(t['time_ratio_median'], '.2f')} | {t['ms_per_step_median']:.1f} |")
+    lines += ["", f"Default optimizer: **{o['default']}** (rule: the one of ours reaching AdamW's best validation loss "
+              "in at most 0.8x AdamW's wall-clock on every seed; if none does, AdamW)."]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""``strategist rally``: the whole rally as a stochastic game estimated from data, solved and compared with
+the players' observed play, state by state."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+WIDTH = 100
+
+
+def add_game_arguments(p) -> None:
+    """Options every rally-game command shares: data, players, granularity, shrinkage."""
+    p.add_argument("--data", metavar="PATH", help="rally data file (default: the shipped demo)")
+    p.add_argument("--sport", help="sport of the data when it cannot be detected")
+    p.add_argument("--player", metavar="X", help="the player (row side); without it, the population game")
+    p.add_argument("--opponent", metavar="Y", help="the opponent (default: everyone the player met)")
+    p.add_argument("--actions", default="shot", metavar="shot|group",
+                   help="the hitter's choice: shot type or shot group (group:GROUPING) (default shot)")
+    p.add_argument("--columns", default="auto", choices=("auto", "zone", "position", "none"),
+                   help="the receiver's choice: depth zone of their position, court area, or none (default "
+                        "auto: the zone where the data record positions)")
+    p.add_argument("--states", default=None, metavar="RULE",
+                   help="rally states by the incoming 'shot' or 'group:GROUPING' (default the sport's)")
+    p.add_argument("--no-zones", action="store_true", help="states do not say where the incoming shot landed")
+    p.add_argument("--min-action-count", type=int, default=1,
+                   help="an action enters a state when its hitter chose it this often there (default 1)")
+    p.add_argument("--prior", default="marginal",
+                   help="shrinkage strength: 'marginal' (empirical Bayes) or a number of prior trials")
+
+
+def data_path(args):
+    if args.data:
+        return args.data, False
+    from strategist.data.demo import demo_path
+
+    return str(demo_path()), True
+
+
+def load_table(args):
+    from strategist.data.load import load_rallies
+
+    path, is_demo = data_path(args)
+    loaded = load_rallies(path, sport=args.sport) if args.sport else load_rallies(path)
+    table = loaded[0] if isinstance(loaded, tuple) else getattr(loaded, "table", loaded)
+    return table, path, is_demo
+
+
+def build_game(args, *, bootstrap: int = 0, level: float = 0.9, seed: int = 0, interval: str = "normal"):
+    from strategist.rally.game import rally_game
+
+    table, path, is_demo = load_table(args)
+    game = rally_game(table, args.player, args.opponent, actions=args.actions, columns=args.columns,
+                      states=args.states, zones=not args.no_zones, min_action_count=args.min_action_count,
+                      prior=_prior(args.prior), bootstrap=bootstrap, level=level, seed=seed, sport=args.sport,
+                      interval=interval)
+    return game, path, is_demo
+
+
+def _prior(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return text
+
+
+def short_state(label: str) -> str:
+    """``player: rally after attack to back`` -> ``P rally after attack to back``."""
+    who, _, rest = label.partition(": ")
+    return ("P " if who == "player" else "O ") + rest
+
+
+def who_line(game) -> str:
+    if game.player is None:
+        return "Game: the population (P = any player, O = any opponent; all strokes)"
+    return f"Game: P = {game.player}, O = {game.describe_who('opponent')}"
+
+
+def table_text(rows: list[list[str]], right_from: int = 1) -> str:
+    widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) if k < right_from else c.rjust(w) for k, (c, w) in
+                               enumerate(zip(r, widths))).rstrip() for r in rows)
+
+
+def _num(x: float, signed: bool = False) -> str:
+    """``0.639`` -> ``.639``; ``-0.012`` -> ``-.012`` (signed: ``+.035``)."""
+    text = f"{x:+.3f}" if signed else f"{x:.3f}"
+    return text.replace("0.", ".", 1)
+
+
+def _cell(value, lo=None, hi=None, signed: bool = False) -> str:
+    text = _num(value, signed)
+    if lo is None or np.isnan(lo):
+        return text
+    return f"{text} [{_num(lo, signed)},{_num(hi, signed)}]"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "rally", help="the whole rally as a stochastic game: win probability from every state, equilibrium vs "
+                      "observed play",
+        description="Estimate the rally between two players as a zero-sum stochastic game (states: who hits, "
+                    "phase, incoming shot group and where it landed; actions: shots against positions), solve "
+                    "it, and evaluate the players' observed frequencies exactly. Values are P(the player wins "
+                    "the rally). Without --data, uses the shipped demo dataset.")
+    add_game_arguments(p)
+    p.add_argument("--bootstrap", type=int, default=100, metavar="N",
+                   help="match-bootstrap replicates for intervals (default 100; 0: none)")
+    p.add_argument("--level", type=float, default=0.9, help="interval level (default 0.9)")
+    p.add_argument("--interval", default="normal", choices=("normal", "percentile"),
+                   help="bootstrap interval: normal with the small-cluster correction (default) or percentile")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--state", metavar="LABEL", action="append",
+                   help="also show the equilibrium and observed mixes of this state (repeatable; 'serve' and "
+                        "'return' show the serve and return states)")
+    p.add_argument("--json", action="store_true", help="print a JSON object instead of tables")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from strategist.errors import EstimationError
+
+    if args.bootstrap < 0:
+        raise EstimationError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    game, path, is_demo = build_game(args, bootstrap=args.bootstrap, level=args.level, seed=args.seed,
+                                     interval=args.interval)
+    shown = _states_to_show(game, args.state or [])
+    if args.json:
+        out = {"data": path, "demo": is_demo, **game.to_dict()}
+        print(json.dumps(out, indent=2, default=_json_default))
+        return 0
+    print(render(game, path, is_demo, shown))
+    return 0
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(type(value).__name__)
+
+
+def _states_to_show(game, wanted) -> list[str]:
+    out = []
+    for w in wanted:
+        if w in ("serve", "return"):
+            out += [s for s, ph in zip(game.states["state"], game.states["phase"]) if ph == w]
+        else:
+            out.append(game.labels[game.index(w if ": " in w else _expand(w))])
+    return out
+
+
+def _expand(label: str) -> str:
+    if label[:2] in ("P ", "O "):
+        return ("player: " if label[0] == "P" else "opponent: ") + label[2:]
+    return label
+
+
+def render(game, path: str, is_demo: bool, shown=()) -> str:
+    st = game.structure
+    boot = game.bootstrap
+    lines = [f"Data: {path}" + (" (simulated demo)" if is_demo else ""), who_line(game),
+             f"Actions: hitter's {st.settings.actions} vs receiver's {st.settings.columns}; "
+             f"{st.strokes_used} strokes, {st.rallies} rallies, {st.game_matches} matches",
+             "Values: P(P wins the rally) from each state, at equilibrium and with both playing as observed;",
+             "gain: what P wins by switching to the equilibrium while O keeps playing as observed."]
+    if boot:
+        unit = "matches" if boot.scheme == "match" else "rallies (one match only: rallies resampled)"
+        lines.append(f"Intervals: {boot.level:.0%}, {args_interval(game)} from a bootstrap of {unit}, "
+                     f"{boot.replicates} replicates")
+    lines.append("")
+    rows = [["state", "n", "equilibrium", "observed", "gain"]]
+    for r in game.states.to_dict(orient="records"):
+        rows.append([short_state(r["state"]), str(r["visits"]),
+                     _cell(r["value"], r.get("value_low"), r.get("value_high")),
+                     _cell(r["observed_value"], r.get("observed_low"), r.get("observed_high")),
+                     _cell(r["gain"], r.get("gain_low"), r.get("gain_high"), signed=True)])
+    lines.append(table_text(rows))
+    lines.append("")
+    serve = game.serve_state("player")
+    receive = game.serve_state("opponent")
+    lines.append(f"P serving wins {game.observed_value(serve):.3f} as observed, {game.value(serve):.3f} at "
+                 f"equilibrium; receiving {game.observed_value(receive):.3f} and {game.value(receive):.3f}")
+    strength = game.estimate
+    if not st.population:
+        lines.append(f"Shrinkage toward all players: s = {strength.win_strength[0]:.3g} (winners), "
+                     f"{strength.lose_strength[0]:.3g} (errors), {strength.move_strength[0]:.3g} (next state)")
+    for reason, count in st.dropped.items():
+        lines.append(f"left out: {count} strokes ({reason})")
+    if st.flagged:
+        listed = ", ".join(f"{a} in {short_state(s)} (n={n})" for s, a, n in st.flagged[:5])
+        lines.append(f"actions below --min-action-count, left out: {listed}"
+                     + (f" and {len(st.flagged) - 5} more" if len(st.flagged) > 5 else ""))
+    if boot is not None and boot.failed:
+        lines.append(f"{boot.failed} bootstrap replicates could not be solved and were left out")
+    sol = game.solution
+    lines.append(f"Solved: {len(game.labels)} states, {sol.method} iteration, {sol.iterations} sweeps, "
+                 f"residual {sol.residual:.1e}")
+    for label in shown:
+        lines += ["", _mixes(game, label)]
+    return "\n".join(_fit(line) for line in lines)
+
+
+def args_interval(game) -> str:
+    return "normal (small-cluster corrected)" if game.interval == "normal" else "percentile"
+
+
+def _fit(line: str) -> str:
+    return "\n".join(part if len(part) <= WIDTH else part[:WIDTH - 1] + "…" for part in line.split("\n"))
+
+
+def _mixes(game, label: str) -> str:
+    eq, ob = game.equilibrium(label), game.observed(label)
+    out = [f"{short_state(label)}: value {eq['value']:.3f} at equilibrium, {ob['value']:.3f} observed"]
+    for side in ("player", "opponent"):
+        rows = [[("P" if side == "player" else "O") + " action", "equilibrium", "observed"]]
+        for action, p in eq[side].items():
+            rows.append([action, f"{p:.3f}", f"{ob[side][action]:.3f}"])
+        out.append(table_text(rows))
+    return "\n".join(out)

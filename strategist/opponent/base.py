@@ -1,0 +1,349 @@
+"""The opponent-model interface, its vocabulary, and the light-weight form of a rally history.
+
+Every model predicts the shot of the **next stroke** of a rally from the strokes already played (and the
+match so far). ``history`` is a DataFrame of the rally's strokes in canonical columns (at least ``shot``
+and ``hitter``; ``opponent``, ``landing_area``, ``hitter_x`` ... where recorded), possibly empty: then the
+next stroke is the serve, and the prediction is the serve distribution of the server. ``context`` is a
+dict with any of ``player`` (who hits next: the opponent being predicted), ``opponent`` (the other
+player), ``stroke`` (number of the next stroke), ``score`` (``(player's points, opponent's points)``
+before the rally), ``server``, ``court_side`` and ``match_id``. Missing entries are read off the history
+where they can be (the next hitter is the receiver of the last stroke).
+
+Fallbacks (documented, flagged, not errors): a player the model never saw is predicted as the population
+(``attrs["source"] == "population"``, ``attrs["known_player"] is False``); a context the population never
+saw backs off to shorter contexts (``"fallback"``). Errors: a shot outside the sport's vocabulary raises
+:class:`~strategist.errors.OpponentModelError` naming the shot; so does a model asked before it is fitted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from strategist.data.states import state_label
+from strategist.errors import OpponentModelError
+from strategist.sports import get_sport
+
+#: Columns a training table must fill.
+TRAIN_COLUMNS = ("match_id", "rally_id", "stroke", "hitter", "opponent", "shot")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What a model predicts over: the sport's shots (in the sport's order) and its court areas."""
+
+    sport: str
+    shots: tuple[str, ...]
+    areas: tuple[str, ...]
+
+    @classmethod
+    def of(cls, sport) -> "Vocabulary":
+        sport = get_sport(sport)
+        return cls(sport.name, tuple(sport.shots), tuple(sport.areas))
+
+    @property
+    def index(self) -> dict[str, int]:
+        return _index_of(self.shots)
+
+    @property
+    def area_index(self) -> dict[str, int]:
+        return _index_of(self.areas)
+
+    def to_json(self) -> dict:
+        return {"sport": self.sport, "shots": list(self.shots), "areas": list(self.areas)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Vocabulary":
+        return cls(str(data["sport"]), tuple(data["shots"]), tuple(data["areas"]))
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()[:16]
+
+    def shot_ids(self, shots, where: str = "history") -> list[int]:
+        """Indices of ``shots``; a label outside the vocabulary raises :class:`OpponentModelError`; a
+        missing value counts as ``"unknown"`` where the vocabulary has it."""
+        index = self.index
+        out = []
+        for shot in shots:
+            if shot is None or shot is pd.NA or (isinstance(shot, float) and shot != shot):
+                if "unknown" in index:
+                    out.append(index["unknown"])
+                    continue
+                raise OpponentModelError(f"{where}: a stroke has no shot, and the {self.sport} vocabulary has no "
+                                         f"'unknown'")
+            try:
+                out.append(index[shot])
+            except KeyError:
+                raise OpponentModelError(f"{where}: shot {shot!r} is not in the {self.sport} vocabulary "
+                                         f"{list(self.shots)}") from None
+        return out
+
+
+_INDEX_CACHE: dict[tuple, dict[str, int]] = {}
+
+
+def _index_of(labels: tuple[str, ...]) -> dict[str, int]:
+    found = _INDEX_CACHE.get(labels)
+    if found is None:
+        found = _INDEX_CACHE[labels] = {s: i for i, s in enumerate(labels)}
+    return found
+
+
+@dataclass
+class Context:
+    """Who hits next and the moment of the match (see the module docstring)."""
+
+    player: str | None = None
+    opponent: str | None = None
+    stroke: int = 1
+    score: tuple[int, int] | None = None
+    server: str | None = None
+    court_side: str | None = None
+    match_id: str | None = None
+
+
+class History:
+    """A rally so far in the form the models use: shot indices (eager); hitters and landing areas (read from
+    the frame when first asked for, or given)."""
+
+    __slots__ = ("shots", "frame", "_hitters", "_areas")
+
+    def __init__(self, shots, hitters=None, areas=None, frame: pd.DataFrame | None = None):
+        self.shots = tuple(shots)
+        self.frame = frame
+        self._hitters = None if hitters is None else tuple(hitters)
+        self._areas = None if areas is None else tuple(areas)
+
+    def __len__(self) -> int:
+        return len(self.shots)
+
+    @property
+    def hitters(self) -> tuple:
+        if self._hitters is None:
+            f = self.frame
+            self._hitters = (tuple(_clean(h) for h in f["hitter"].tolist())
+                             if f is not None and "hitter" in f.columns else (None,) * len(self.shots))
+        return self._hitters
+
+    @property
+    def areas(self) -> tuple:
+        if self._areas is None:
+            f = self.frame
+            self._areas = (tuple(None if _clean(a) is None else str(a) for a in f["landing_area"].tolist())
+                           if f is not None and "landing_area" in f.columns else (None,) * len(self.shots))
+        return self._areas
+
+
+def _clean(value):
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def to_history(history, vocabulary: Vocabulary) -> History:
+    """The light-weight :class:`History` of a DataFrame (or ``None`` / an empty frame: no stroke yet)."""
+    if history is None:
+        return History((), ())
+    if isinstance(history, History):
+        return history
+    if not isinstance(history, pd.DataFrame):
+        raise OpponentModelError(f"history must be a DataFrame of strokes, got {type(history).__name__}")
+    if len(history) == 0:
+        return History((), (), (), frame=history)
+    if "shot" not in history.columns:
+        raise OpponentModelError("history needs a 'shot' column")
+    if "stroke" in history.columns and len(history) > 1 and not history["stroke"].is_monotonic_increasing:
+        history = history.sort_values("stroke", kind="stable")
+    return History(vocabulary.shot_ids(history["shot"].tolist()), frame=history)
+
+
+def to_context(history: History, context) -> Context:
+    """The :class:`Context` of ``context`` (a dict, a Context or None), filled from the history."""
+    if isinstance(context, Context):
+        ctx = Context(**context.__dict__)
+    else:
+        context = dict(context or {})
+        unknown = sorted(set(context) - set(Context.__dataclass_fields__))
+        if unknown:
+            raise OpponentModelError(f"unknown context keys {unknown}; expected some of "
+                                     f"{sorted(Context.__dataclass_fields__)}")
+        ctx = Context(**{k: _clean(v) for k, v in context.items()})
+        if "stroke" not in context or ctx.stroke is None:
+            ctx.stroke = len(history) + 1
+        if ctx.score is not None:
+            ctx.score = tuple(int(x) for x in ctx.score)
+    frame = history.frame
+    if len(history):
+        if history._hitters is None and frame is not None and "hitter" in frame.columns:
+            last_hitter = _clean(frame["hitter"].iat[-1])
+        else:
+            last_hitter = history.hitters[-1]
+        last_receiver = None
+        columns = frame.columns if frame is not None else ()
+        if "opponent" in columns and (ctx.player is None or ctx.opponent is None):
+            last_receiver = _clean(frame["opponent"].iat[-1])
+        if ctx.player is None:
+            ctx.player = last_receiver
+        if ctx.opponent is None:
+            ctx.opponent = last_hitter if last_hitter != ctx.player else last_receiver
+        if ctx.server is None and "server" in columns:
+            ctx.server = _clean(frame["server"].iat[-1])
+        if ctx.server is None:
+            ctx.server = history.hitters[0]
+        if ctx.match_id is None and "match_id" in columns:
+            ctx.match_id = _clean(frame["match_id"].iat[-1])
+    elif ctx.server is None:
+        ctx.server = ctx.player
+    return ctx
+
+
+def next_state(sport, shots: list[str], hitters: list, player, areas=(), court_side=None) -> str:
+    """The decision state of the next stroke as known before it is played.
+
+    The rule of :func:`strategist.data.states.annotate_states`, except that the phase comes from the rally
+    so far (the next stroke's own shot is what is being predicted): no stroke yet -> ``serve``; after a serve
+    by the other player -> ``return``; after a serve by the same player (a fault) -> the next ``serve``;
+    otherwise ``rally`` facing the incoming shot's group (or shot).
+    """
+    sport = get_sport(sport)
+    rule = sport.decisions
+    n_serves = 0
+    for s in shots:
+        if s in sport.serves:
+            n_serves += 1
+        else:
+            break
+    last = shots[-1] if shots else None
+    if last is None or (last in sport.serves and player is not None and player == hitters[-1]
+                        and n_serves == len(shots)):
+        attempt = n_serves + 1
+        parts = []
+        if "court_side" in rule.serve:
+            parts.append(court_side or "side unknown")
+        if "serve" in rule.serve:
+            parts.append({1: "1st", 2: "2nd", 3: "3rd"}.get(attempt, str(attempt)) + " serve")
+        return state_label("serve", ", ".join(parts))
+    if last in sport.serves and n_serves == len(shots):
+        if rule.return_of == "area":
+            area = areas[-1] if len(areas) else None
+            return state_label("return", f"{area} serve" if area else "unknown direction")
+        return state_label("return", last)
+    base, _, grouping = rule.rally.partition(":")
+    incoming = last if base == "shot" else sport.groupings[grouping][last]
+    return state_label("rally", incoming or "unknown")
+
+
+def rally_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` sorted by rally and stroke (the row order of :meth:`OpponentModel.predict_table`)."""
+    missing = [c for c in TRAIN_COLUMNS if c not in table.columns]
+    if missing:
+        raise OpponentModelError(f"the table lacks columns {missing}; an opponent model needs {list(TRAIN_COLUMNS)}")
+    if len(table) > 1:
+        rid = table["rally_id"].to_numpy(dtype=object)
+        stroke = table["stroke"].to_numpy(dtype=float, na_value=np.nan)
+        if ((rid[1:] > rid[:-1]) | ((rid[1:] == rid[:-1]) & (stroke[1:] > stroke[:-1]))).all():
+            return table.reset_index(drop=True)
+    return table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True)
+
+
+def positions_in_rally(frame: pd.DataFrame) -> np.ndarray:
+    """0 for the first stroke of each rally of a :func:`rally_frame`, 1 for the next, ..."""
+    n = len(frame)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    rid = frame["rally_id"].to_numpy(dtype=object)
+    new = np.r_[True, rid[1:] != rid[:-1]]
+    starts = np.flatnonzero(new)
+    return np.arange(n) - starts[np.cumsum(new) - 1]
+
+
+class OpponentModel(ABC):
+    """A distribution over the next stroke's shot given the rally so far; scikit-learn style.
+
+    Subclasses implement ``fit``, ``_predict`` (light-weight history in, probability vector out) and
+    ``predict_table`` (every stroke of a table at once), ``update`` / ``reset`` and their state for
+    :mod:`strategist.opponent.checkpoint`.
+    """
+
+    kind = "base"
+
+    def __init__(self, sport="badminton"):
+        self.sport = get_sport(sport).name
+        self.vocabulary = Vocabulary.of(self.sport)
+        self.players_: set[str] = set()
+        self.fitted_ = False
+        self.metrics_: dict = {}
+        self.split_: dict | None = None
+        self._index = pd.Index(self.vocabulary.shots, name="shot")
+
+    # -- the interface -------------------------------------------------------------------------------------
+    @abstractmethod
+    def fit(self, table: pd.DataFrame) -> "OpponentModel":
+        """Learn from a canonical table (every stroke is a target given the strokes before it)."""
+
+    @abstractmethod
+    def _predict(self, history: History, context: Context) -> tuple[np.ndarray, dict]:
+        """Probability vector over the vocabulary and the evidence info (``n``, ``source``)."""
+
+    @abstractmethod
+    def predict_table(self, table: pd.DataFrame) -> np.ndarray:
+        """(rows, shots) probabilities of every stroke of :func:`rally_frame` ``(table)`` given the strokes
+        before it in its rally (the first stroke given none: the serve)."""
+
+    def update(self, rally_table: pd.DataFrame) -> "OpponentModel":
+        """Learn from completed rallies of the match in progress (in-match adaptation)."""
+        return self
+
+    def reset(self) -> "OpponentModel":
+        """Forget what :meth:`update` learnt (a new match begins)."""
+        return self
+
+    def predict_proba(self, history=None, context=None) -> pd.Series:
+        """P(next shot) as a Series indexed by the sport's shots; ``attrs``: ``n`` (strokes of evidence at the
+        level used), ``source`` (``player``, ``population`` or ``fallback``), ``known_player``, ``model``."""
+        self._check_fitted()
+        hist = to_history(history, self.vocabulary)
+        ctx = to_context(hist, context)
+        probs, info = self._predict(hist, ctx)
+        out = pd.Series(probs.copy(), index=self._index, name="p", copy=False)
+        out.attrs.update(info)
+        out.attrs.setdefault("known_player", ctx.player in self.players_)
+        out.attrs["player"] = ctx.player
+        out.attrs["model"] = self.kind
+        return out
+
+    def save(self, directory) -> None:
+        from strategist.opponent.checkpoint import save_model
+
+        save_model(self, directory)
+
+    # -- helpers -------------------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not self.fitted_:
+            raise OpponentModelError(f"the {self.kind} model is not fitted; call fit(table) or load_model(dir)")
+
+    def _check_table(self, table: pd.DataFrame) -> pd.DataFrame:
+        if table is None or len(table) == 0:
+            raise OpponentModelError("no strokes to learn from: the table is empty")
+        if "sport" in table.columns:
+            sports = {str(s) for s in table["sport"].unique() if not pd.isna(s)}
+            if sports and sports != {self.sport}:
+                raise OpponentModelError(f"a {self.sport} model cannot use {sorted(sports)} data")
+        frame = rally_frame(table)
+        self.vocabulary.shot_ids(frame["shot"].tolist(), where="table")
+        return frame
+
+    # state for checkpoints: (tensors, JSON-able dict); implemented by each model
+    def _state(self) -> tuple[dict, dict]:  # pragma: no cover - abstract in spirit
+        raise NotImplementedError
+
+    def _load_state(self, tensors: dict, meta: dict) -> None:  # pragma: no cover
+        raise NotImplementedError

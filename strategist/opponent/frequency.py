@@ -1,0 +1,45 @@
+"""Frequency model: how often each player chose each shot in each decision state, shrunk to the population.
+
+Levels of context: the phase (serve, return, rally), then the decision state (what the stroke faces, the
+sport's rule in :mod:`strategist.data.states`); per player, shrunk toward the population
+(:mod:`strategist.opponent.backoff`). The state of the next stroke is computed from the rally so far
+(:func:`strategist.opponent.base.next_state`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from strategist.opponent.backoff import BackoffModel
+from strategist.opponent.base import Context, History, next_state
+
+
+class FrequencyModel(BackoffModel):
+    """P(next shot | decision state, player), shrunk toward the population's choices in that state."""
+
+    kind = "frequency"
+    levels = 2
+
+    def _table_keys(self, frame: pd.DataFrame, shots: np.ndarray, pos: np.ndarray) -> list[list]:
+        labels = list(self.vocabulary.shots)
+        names = [labels[s] for s in shots]
+        hitters = frame["hitter"].astype(str).tolist()
+        areas = [None if a is pd.NA or a is None else str(a) for a in frame["landing_area"].tolist()] \
+            if "landing_area" in frame else [None] * len(names)
+        sides = frame["court_side"].tolist() if "court_side" in frame else [None] * len(names)
+        states = []
+        start = 0
+        for row in range(len(names)):
+            if pos[row] == 0:
+                start = row
+            side = sides[start] if sides[start] is not pd.NA else None
+            states.append(next_state(self.sport, names[start:row], hitters[start:row], hitters[row],
+                                     areas[start:row], side))
+        return [[s.split(" ", 1)[0] for s in states], states]
+
+    def _history_keys(self, history: History, context: Context) -> tuple:
+        labels = self.vocabulary.shots
+        state = next_state(self.sport, [labels[s] for s in history.shots], list(history.hitters), context.player,
+                           list(history.areas), context.court_side)
+        return (state.split(" ", 1)[0], state)

@@ -1,0 +1,398 @@
+"""Training the neural opponent model: optimizers of :mod:`strategist.optim`, schedule, EMA, early stopping,
+atomic checkpoints that resume exactly, and DDP under ``torchrun``.
+
+Recipe: every stroke of every training rally is a target (its shot given the strokes before it); one step
+is a batch of ``batch_size`` whole rallies (the global batch: under DDP each of the N processes takes its
+1/N share and the loss is normalised by the global number of strokes, so N processes take the same steps
+as one). The learning rate warms up linearly over ``warmup`` of ``max_steps`` and then follows a cosine
+(or stays flat and decays linearly over the last 20 %: ``schedule="wsd"``) down to ``final_lr_ratio``.
+Gradients are clipped to norm ``clip``. Every ``eval_every`` steps the EMA of the weights is scored on the
+validation matches; training stops after ``patience`` evaluations without improvement, and the best EMA
+weights are the model.
+
+Resuming: the step count is the only position in the data (the order of an epoch is a permutation drawn
+from ``seed`` and the epoch), and the random state of step s is seeded from ``seed`` and s, so a run
+resumed from the checkpoint of step s takes exactly the steps s+1, s+2, ... an uninterrupted run takes.
+An interrupt (Ctrl-C) writes a checkpoint of the last completed step before it stops.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from strategist.errors import CheckpointError, ConfigurationError, OpponentModelError
+from strategist.opponent.checkpoint import (check_vocabulary, flatten_state, read_tensors, save_model,
+                                            unflatten_state, write_tensors)
+from strategist.opponent.neural import Encoder, NeuralModel, batch_of, encode_table, to_tensors
+from strategist.opponent.split import select, split_matches
+
+OPTIMIZERS = ("soap", "shampoo", "muon", "kfac", "adamw")
+#: Default learning rate of each optimizer on this model (the best of the benchmark's grid).
+DEFAULT_LR = {"adamw": 3e-3, "soap": 3e-3, "shampoo": 3e-3, "muon": 0.02, "kfac": 0.03}
+#: The default optimizer: the winner of benchmarks/bench_opponent.py (see benchmarks/OPTIMIZERS.md).
+DEFAULT_OPTIMIZER = "adamw"
+TRAIN_STATE = "train_state"
+
+
+def resolve_device(device: str | None = None) -> torch.device:
+    """``device`` when given, else CUDA when present, else the CPU."""
+    if device:
+        try:
+            dev = torch.device(device)
+        except RuntimeError as exc:
+            raise ConfigurationError(f"unknown device {device!r}: {exc}") from None
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ConfigurationError(f"device {device!r} asked for, but CUDA is not available here")
+        return dev
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def make_optimizer(name: str, net: torch.nn.Module, lr: float | None = None, weight_decay: float = 0.01):
+    """One of :data:`OPTIMIZERS` for ``net``, with the settings of the benchmark."""
+    from strategist import optim
+
+    name = name.lower()
+    if name not in OPTIMIZERS:
+        raise ConfigurationError(f"optimizer {name!r}; expected one of {list(OPTIMIZERS)}")
+    lr = DEFAULT_LR[name] if lr is None else float(lr)
+    if name == "adamw":
+        return torch.optim.AdamW(net.parameters(), lr=lr, betas=(0.9, 0.999), weight_decay=weight_decay)
+    if name == "soap":
+        return optim.SOAP(net.parameters(), lr=lr, betas=(0.95, 0.95), weight_decay=weight_decay,
+                          precondition_frequency=10)
+    if name == "shampoo":
+        return optim.Shampoo(net.parameters(), lr=lr, betas=(0.9, 0.999), weight_decay=weight_decay,
+                             precondition_frequency=10, start_preconditioning_step=10)
+    if name == "muon":
+        return optim.build_muon_optimizer(net, lr=lr, momentum=0.95, adamw_lr=0.15 * lr, adamw_betas=(0.9, 0.999),
+                                          adamw_weight_decay=weight_decay)
+    return optim.KFAC(net, lr=lr, loss_type="cross_entropy", momentum=0.9, damping=1e-2, factor_decay=0.95,
+                      inverse_every=10, kl_clip=None, fallback="adamw", fallback_lr=0.1 * lr,
+                      fallback_weight_decay=weight_decay)
+
+
+def lr_multiplier(step: int, total: int, warmup: float, schedule: str, final: float) -> float:
+    """Factor of the base lr at ``step`` (1-based): linear warm-up, then cosine or warmup-stable-decay."""
+    warm = max(1, int(round(warmup * total)))
+    if step <= warm:
+        return step / warm
+    progress = min(1.0, (step - warm) / max(1, total - warm))
+    if schedule == "cosine":
+        return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * progress))
+    if schedule == "wsd":
+        decay_from = 0.8
+        if progress <= decay_from:
+            return 1.0
+        return 1 - (1 - final) * (progress - decay_from) / (1 - decay_from)
+    raise ConfigurationError(f"schedule {schedule!r}; expected 'cosine' or 'wsd'")
+
+
+class Progress:
+    """A one-line progress bar on stderr: step, loss, validation loss, steps per second."""
+
+    def __init__(self, total: int, enabled: bool = True, stream=None):
+        self.total, self.enabled = total, enabled
+        self.stream = stream or sys.stderr
+        self.start = time.perf_counter()
+        self.last = 0.0
+        self.first_step: int | None = None
+
+    def show(self, step: int, loss: float, val: float | None, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if self.first_step is None:
+            self.first_step = step - 1
+        if not force and now - self.last < 0.5:
+            return
+        self.last = now
+        done = int(30 * step / max(1, self.total))
+        speed = (step - self.first_step) / max(1e-9, now - self.start)
+        val_text = f" val {val:.4f}" if val is not None else ""
+        self.stream.write(f"\r[{'#' * done}{'.' * (30 - done)}] {step}/{self.total} loss {loss:.4f}{val_text} "
+                          f"{speed:.1f} step/s")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _distributed() -> tuple[int, int]:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def init_distributed(device: torch.device) -> bool:
+    """Join the process group ``torchrun`` describes (WORLD_SIZE > 1); False when not launched that way."""
+    import torch.distributed as dist
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
+        return False
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return True
+
+
+def data_fingerprint(train: pd.DataFrame, valid: pd.DataFrame) -> str:
+    text = json.dumps([sorted(map(str, train["match_id"].unique())), len(train),
+                       sorted(map(str, valid["match_id"].unique())), len(valid)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def epoch_batches(lengths: torch.Tensor, batch: int, seed: int, epoch: int, bucket: int = 16) -> list:
+    """The batches of an epoch: a permutation drawn from (seed, epoch), cut into chunks of ``bucket`` batches
+    whose rallies are sorted by length (less padding), the batches then shuffled; the rest is dropped."""
+    gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    order = torch.randperm(len(lengths), generator=gen)
+    usable = (len(order) // batch) * batch if len(order) >= batch else len(order)
+    order = order[:usable]
+    batches = []
+    for s in range(0, usable, batch * bucket):
+        chunk = order[s:s + batch * bucket]
+        chunk = chunk[torch.sort(lengths[chunk], stable=True).indices]
+        batches += list(chunk.split(batch))
+    shuffle = torch.randperm(len(batches), generator=gen)
+    return [batches[i] for i in shuffle]
+
+
+def _loss_sum(net, b, player_dropout: float, training: bool):
+    if training and player_dropout > 0:
+        b = dict(b)
+        keep = torch.rand(b["player"].shape, device=b["player"].device) >= player_dropout
+        b["player"] = b["player"] * keep
+        keep = torch.rand(b["opponent"].shape, device=b["opponent"].device) >= player_dropout
+        b["opponent"] = b["opponent"] * keep
+    logits = net(b)
+    mask = b["target"] >= 0
+    valid = logits[mask]
+    return F.cross_entropy(valid, b["target"][mask], reduction="sum"), valid
+
+
+@torch.inference_mode()
+def evaluate_loss(net, data: dict, batch: int = 256) -> float:
+    """Mean log-loss over every stroke of ``data`` (encoded, on the net's device)."""
+    net.eval()
+    total, count = 0.0, 0
+    n = len(data["lengths"])
+    for s in range(0, n, batch):
+        idx = torch.arange(s, min(s + batch, n), device=data["lengths"].device)
+        loss, valid = _loss_sum(net, batch_of(data, idx), 0.0, False)
+        total += float(loss)
+        count += valid.shape[0]
+    return total / max(1, count)
+
+
+def train(model: NeuralModel, table: pd.DataFrame, *, valid: pd.DataFrame | None = None, out=None,
+          device: str | None = None, progress: bool = False, resume: bool = True, max_steps: int | None = None,
+          time_budget: float | None = None, split: dict | None = None, log=None, threads: int | None = None,
+          _interrupt_at: int | None = None) -> NeuralModel:
+    """Train ``model`` on ``table`` (early stopping on ``valid``; by default the validation matches of
+    ``table`` under the split rule). ``out``: directory of checkpoints (resumed from when ``resume``).
+    ``time_budget``: stop after this many seconds of training. ``log``: a callable receiving each evaluation
+    record. ``threads``: CPU threads of torch (one is fastest on a busy machine). Returns the model with the
+    best EMA weights."""
+    cfg = model.config
+    if threads:
+        torch.set_num_threads(int(threads))
+    if max_steps is not None:
+        cfg.max_steps = int(max_steps)
+    if cfg.optimizer.lower() not in OPTIMIZERS:
+        raise ConfigurationError(f"optimizer {cfg.optimizer!r}; expected one of {list(OPTIMIZERS)}")
+    dev = resolve_device(device)
+    launched = init_distributed(dev)
+    rank, world = _distributed()
+    if dev.type == "cuda" and world > 1:
+        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
+        torch.cuda.set_device(dev)
+    if valid is None:
+        parts = split_matches(table, test_fraction=0.0, valid_fraction=0.1)
+        train_t, valid = select(table, parts.train), select(table, parts.valid)
+    else:
+        train_t = table
+    train_frame = model._check_table(train_t)
+    valid_frame = model._check_table(valid) if len(valid) else None
+    if valid_frame is None:
+        raise OpponentModelError("no validation matches for early stopping (need at least 2 matches)")
+    torch.manual_seed(cfg.seed)
+    model.build(train_frame["hitter"].astype(str).unique(), Encoder.position_norm(train_frame))
+    model.to(dev)
+    net = model.net
+    train_data = to_tensors(encode_table(model._encoder, train_frame), dev)
+    valid_data = to_tensors(encode_table(model._encoder, valid_frame), dev)
+    n_rallies = len(train_data["lengths"])
+    batch = min(cfg.batch_size, n_rallies)
+    if batch % world:
+        raise ConfigurationError(f"batch_size {batch} is not divisible by the {world} processes")
+    per_epoch = max(1, n_rallies // batch)
+    lengths = train_data["lengths"].cpu()
+    epochs: dict[int, list] = {}
+    optimizer = make_optimizer(cfg.optimizer, net, cfg.lr, cfg.weight_decay)
+    kfac = cfg.optimizer.lower() == "kfac"
+    base_lrs = [g["lr"] for g in optimizer.param_groups]
+    wrapped = net
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        wrapped = DistributedDataParallel(net, device_ids=[dev.index] if dev.type == "cuda" else None)
+    ema = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    eval_net = copy.deepcopy(net)
+    fingerprint = data_fingerprint(train_frame, valid_frame)
+    state = {"step": 0, "best": math.inf, "best_step": 0, "since_best": 0, "curve": [], "train_seconds": 0.0,
+             "stopped": None}
+    best_weights = {k: v.clone() for k, v in ema.items()}
+    out = Path(out) if out is not None else None
+    if out is not None and resume and (out / f"{TRAIN_STATE}.json").is_file():
+        state, best_weights = _load_train_state(out, model, optimizer, ema, fingerprint)
+    main = rank == 0
+    bar = Progress(cfg.max_steps, enabled=progress and main)
+    running = None
+    step_timer = time.perf_counter()
+
+    def checkpoint():
+        if out is not None and main:
+            _save_train_state(out, model, optimizer, ema, best_weights, state, fingerprint)
+
+    try:
+        while state["step"] < cfg.max_steps and state["stopped"] is None:
+            step = state["step"] + 1
+            epoch, k = divmod(step - 1, per_epoch)
+            if epoch not in epochs:
+                epochs.clear()
+                epochs[epoch] = epoch_batches(lengths, batch, cfg.seed, epoch)
+            idx = epochs[epoch][k].to(dev)
+            local = idx.chunk(world)[rank]
+            b = batch_of(train_data, idx)
+            n_global = int((b["target"] >= 0).sum())
+            b = batch_of(train_data, local)
+            torch.manual_seed(cfg.seed * 7_919 + step)
+            mult = lr_multiplier(step, cfg.max_steps, cfg.warmup, cfg.schedule, cfg.final_lr_ratio)
+            for group, lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = lr * mult
+            net.train()
+            optimizer.zero_grad(set_to_none=True)
+            if kfac:
+                with optimizer.capture():
+                    loss_sum, valid_logits = _loss_sum(wrapped, b, cfg.player_dropout, True)
+                loss = loss_sum * (world / n_global)
+                optimizer.backward(loss, valid_logits)
+            else:
+                loss_sum, _ = _loss_sum(wrapped, b, cfg.player_dropout, True)
+                loss = loss_sum * (world / n_global)
+                loss.backward()
+            if cfg.clip > 0:
+                torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.clip)
+            optimizer.step()
+            with torch.no_grad():
+                decay = min(cfg.ema, (1 + step) / (10 + step)) if cfg.ema > 0 else 0.0
+                for name, value in net.state_dict().items():
+                    if value.dtype.is_floating_point:
+                        ema[name].mul_(decay).add_(value.detach(), alpha=1 - decay)
+                    else:
+                        ema[name].copy_(value)
+            state["step"] = step
+            value = float(loss.detach()) / world
+            running = value if running is None else 0.95 * running + 0.05 * value
+            now = time.perf_counter()
+            state["train_seconds"] += now - step_timer
+            if not math.isfinite(value):
+                state["stopped"] = "non-finite loss"
+            if step % cfg.eval_every == 0 or step == cfg.max_steps or state["stopped"]:
+                eval_net.load_state_dict(ema)
+                val = evaluate_loss(eval_net, valid_data)
+                record = {"step": step, "seconds": round(state["train_seconds"], 4), "train_loss": running,
+                          "valid_loss": val}
+                state["curve"].append(record)
+                if val < state["best"] - 1e-5:
+                    state.update(best=val, best_step=step, since_best=0)
+                    best_weights = {k: v.clone() for k, v in ema.items()}
+                else:
+                    state["since_best"] += 1
+                    if state["since_best"] > cfg.patience:
+                        state["stopped"] = "early stopping"
+                if log is not None and main:
+                    log(record)
+                bar.show(step, running, val, force=True)
+            else:
+                bar.show(step, running, state["curve"][-1]["valid_loss"] if state["curve"] else None)
+            if time_budget is not None and state["train_seconds"] >= time_budget and not state["stopped"]:
+                state["stopped"] = "time budget"
+            if step % cfg.checkpoint_every == 0 or state["stopped"]:
+                checkpoint()
+            if _interrupt_at is not None and step == _interrupt_at:
+                raise KeyboardInterrupt
+            step_timer = time.perf_counter()
+    except KeyboardInterrupt:
+        checkpoint()
+        bar.close()
+        raise
+    bar.close()
+    if state["stopped"] is None:
+        state["stopped"] = "max steps"
+    checkpoint()
+    net.load_state_dict(best_weights)
+    net.eval()
+    model.fitted_ = True
+    model.metrics_ = {"valid_loss": state["best"], "best_step": state["best_step"], "steps": state["step"],
+                      "train_seconds": round(state["train_seconds"], 3), "stopped": state["stopped"],
+                      "device": str(dev.type), "world_size": world, "curve": state["curve"]}
+    model.split_ = split or {"train": sorted(map(str, train_frame["match_id"].unique())),
+                             "valid": sorted(map(str, valid_frame["match_id"].unique()))}
+    if out is not None and main:
+        save_model(model, out)
+    if launched:
+        import torch.distributed as dist
+
+        dist.barrier()
+        dist.destroy_process_group()
+    return model
+
+
+def _save_train_state(out: Path, model, optimizer, ema, best_weights, state, fingerprint) -> None:
+    skeleton, opt_tensors = flatten_state(optimizer.state_dict(), "opt")
+    tensors = {**{f"net.{k}": v for k, v in model.net.state_dict().items()},
+               **{f"ema.{k}": v for k, v in ema.items()},
+               **{f"best.{k}": v for k, v in best_weights.items()}, **opt_tensors}
+    meta = {"format": "strategist-opponent-train-state", "vocabulary": model.vocabulary.to_json(),
+            "config": model.config.to_json(), "data": fingerprint, "optimizer": skeleton,
+            "state": state, "players": model.players, "norm": model.norm}
+    write_tensors(out, TRAIN_STATE, tensors, meta)
+
+
+def _load_train_state(out: Path, model, optimizer, ema, fingerprint):
+    tensors, meta = read_tensors(out, TRAIN_STATE)
+    check_vocabulary(meta, out / f"{TRAIN_STATE}.json", model.sport)
+    if meta.get("data") != fingerprint:
+        raise CheckpointError(f"{out}: the checkpoint was trained on other data; use another --out or resume=False")
+    saved_cfg = dict(meta.get("config") or {})
+    now_cfg = model.config.to_json()
+    differ = sorted(k for k in now_cfg if k != "max_steps" and saved_cfg.get(k) != now_cfg[k])
+    if differ or meta.get("players") != model.players:
+        raise CheckpointError(f"{out}: the checkpoint was made with another configuration ({differ or 'players'}); "
+                              f"use another --out or resume=False")
+    dev = next(model.net.parameters()).device
+    model.net.load_state_dict({k[4:]: v.to(dev) for k, v in tensors.items() if k.startswith("net.")})
+    for k in ema:
+        ema[k].copy_(tensors[f"ema.{k}"].to(dev))
+    best = {k: tensors[f"best.{k}"].to(dev) for k in ema}
+    opt_state = unflatten_state(meta["optimizer"], {k: v.to(dev) for k, v in tensors.items()})
+    optimizer.load_state_dict(opt_state)
+    state = meta["state"]
+    state["best"] = float(state["best"])
+    state["stopped"] = None if state.get("stopped") in ("time budget", "max steps") else state.get("stopped")
+    return state, best

@@ -1,0 +1,167 @@
+"""Stationary policies of one side of a rally game: one mix per state over that side's actions.
+
+The player's policy is the game's row mixes (shots where the player hits, positions where the opponent
+hits); the opponent's is the column mixes. A policy is named by a spec:
+
+* ``equilibrium``: the side's equilibrium mixes;
+* ``observed``: the side's observed frequencies;
+* ``uniform``: every action of the state alike;
+* ``best-response``: the best response to the other side's policy — the other side's mixes fixed, the rally
+  is a Markov decision process, solved exactly (:func:`strategist.solve_stochastic_game` with the other
+  side's actions averaged out);
+* ``safe:MARGIN`` (e.g. ``safe:0.02``): in every state, the best reply to the other side's policy among
+  the mixes that keep the state's equilibrium guarantee within MARGIN
+  (:func:`strategist.safe_exploit` on the stage game at the equilibrium values);
+* ``mix:LABEL=W,LABEL=W``: a fixed mix, applied in every state where some of its actions exist
+  (renormalised over them); elsewhere the observed frequencies;
+* ``model``: the opponent model of a later release (not available yet).
+
+A sequence of per-state mixes (arrays) is accepted as is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from strategist.errors import EstimationError
+from strategist.games.matrix_game import MatrixGame
+from strategist.games.safe_exploit import safe_exploit
+from strategist.games.stochastic import solve_stochastic_game
+
+SIDES = ("player", "opponent")
+NAMES = ("equilibrium", "observed", "uniform", "best-response", "safe:MARGIN", "mix:LABEL=W,...", "model")
+DEPENDENT = ("best-response", "safe")
+
+
+def _kind(spec) -> str:
+    if not isinstance(spec, str):
+        return "given"
+    key = spec.strip().lower()
+    for name in ("best-response", "safe", "mix"):
+        if key == name or key.startswith(name + ":"):
+            return name
+    if key in ("best", "br"):
+        return "best-response"
+    return key
+
+
+def _labels(game, side):
+    return game.layout.row_labels if side == "player" else game.layout.column_labels
+
+
+def _check_side(side):
+    if side not in SIDES:
+        raise EstimationError(f"side {side!r}: expected 'player' or 'opponent'")
+
+
+def side_policy(game, spec, side: str, other=None) -> list[np.ndarray]:
+    """The mixes of ``side`` named by ``spec``; ``other`` (the other side's mixes) for best-response and safe."""
+    _check_side(side)
+    kind = _kind(spec)
+    labels = _labels(game, side)
+    size = len(labels)
+    if kind == "given":
+        mixes = [np.asarray(x, dtype=float) for x in spec]
+        if len(mixes) != size or any(len(x) != len(lab) for x, lab in zip(mixes, labels)):
+            raise EstimationError(f"{side} policy: expected one mix per state with one weight per action")
+        if any((x < -1e-12).any() or abs(x.sum() - 1.0) > 1e-6 for x in mixes):
+            raise EstimationError(f"{side} policy: every mix must be non-negative and sum to 1")
+        return mixes
+    if kind == "equilibrium":
+        sol = game.solution
+        return [np.asarray(x) for x in (sol.row_strategies if side == "player" else sol.column_strategies)]
+    if kind == "observed":
+        return [np.asarray(x) for x in (game.observed_row if side == "player" else game.observed_column)]
+    if kind == "uniform":
+        return [np.full(len(lab), 1.0 / len(lab)) for lab in labels]
+    if kind == "mix":
+        return _fixed_mix(game, spec, side)
+    if kind == "model":
+        raise EstimationError("policy 'model' (the opponent model) is not available yet; use observed, "
+                              "equilibrium, best-response, safe:MARGIN, uniform or mix:LABEL=W,...")
+    if kind in DEPENDENT:
+        if other is None:
+            raise EstimationError(f"{side} policy {spec!r} needs the other side's policy")
+        if kind == "best-response":
+            return best_response_policy(game, other, side)
+        margin = spec.split(":", 1)[1] if ":" in spec else ""
+        try:
+            margin = float(margin)
+        except ValueError:
+            raise EstimationError(f"policy {spec!r}: expected safe:MARGIN with a margin >= 0, e.g. safe:0.02") from None
+        if not np.isfinite(margin) or margin < 0:
+            raise EstimationError(f"policy {spec!r}: the margin must be a number >= 0")
+        return safe_policy(game, other, side, margin)
+    raise EstimationError(f"policy {spec!r} is not understood; expected one of {', '.join(NAMES)}")
+
+
+def _fixed_mix(game, spec: str, side: str) -> list[np.ndarray]:
+    weights = {}
+    body = spec.split(":", 1)[1] if ":" in spec else ""
+    for part in filter(None, (p.strip() for p in body.split(","))):
+        label, eq, w = part.rpartition("=")
+        try:
+            value = float(w)
+        except ValueError:
+            value = -1.0
+        if not eq or not label.strip() or not np.isfinite(value) or value < 0:
+            raise EstimationError(f"policy {spec!r}: expected mix:LABEL=W,LABEL=W with weights >= 0")
+        weights[label.strip().lower()] = value
+    if not weights or sum(weights.values()) <= 0:
+        raise EstimationError(f"policy {spec!r}: expected at least one positive weight")
+    labels = _labels(game, side)
+    every = {lab.lower() for state in labels for lab in state}
+    unknown = sorted(set(weights) - every)
+    if unknown:
+        raise EstimationError(f"policy {spec!r}: no state has the {side}'s actions {unknown}")
+    observed = side_policy(game, "observed", side)
+    out = []
+    for g, state in enumerate(labels):
+        w = np.array([weights.get(lab.lower(), 0.0) for lab in state])
+        out.append(w / w.sum() if w.sum() > 0 else observed[g])
+    return out
+
+
+def best_response_policy(game, other, side: str) -> list[np.ndarray]:
+    """Exact best response of ``side`` to the other side's stationary mixes ``other`` (pure, per state)."""
+    rewards, moves = [], []
+    for r, t, y in zip(game.rewards, game.transitions, other):
+        y = np.asarray(y, dtype=float)
+        if side == "player":
+            rewards.append((r @ y)[:, None])
+            moves.append(np.einsum("abt,b->at", t, y)[:, None, :])
+        else:
+            rewards.append((y @ r)[None, :])
+            moves.append(np.einsum("a,abt->bt", y, t)[None, :, :])
+    sol = solve_stochastic_game(rewards, moves, state_labels=list(game.labels))
+    return [np.asarray(x) for x in (sol.row_strategies if side == "player" else sol.column_strategies)]
+
+
+def safe_policy(game, other, side: str, margin: float) -> list[np.ndarray]:
+    """Per state: the best reply to ``other`` that keeps the stage game's equilibrium guarantee within
+    ``margin`` (stage games at the equilibrium values)."""
+    out = []
+    for g, q in enumerate(game.solution.stage_games):
+        y = np.asarray(other[g], dtype=float)
+        if side == "player":
+            res = safe_exploit(MatrixGame(q), y, margin)
+        else:
+            res = safe_exploit(MatrixGame(-np.asarray(q).T), y, margin)
+        mix = np.clip(np.asarray(res.row_strategy, dtype=float), 0.0, None)
+        out.append(mix / mix.sum())
+    return out
+
+
+def resolve(game, player_policy="equilibrium", opponent_policy="observed"):
+    """(player's mixes, opponent's mixes) for two specs; a dependent spec (best-response, safe) is resolved
+    after the other side's. Both dependent: refused."""
+    pk, ok = _kind(player_policy), _kind(opponent_policy)
+    pdep = any(pk == d for d in DEPENDENT)
+    odep = any(ok == d for d in DEPENDENT)
+    if pdep and odep:
+        raise EstimationError("both policies depend on the other side's (best-response / safe); fix one side")
+    if pdep:
+        ys = side_policy(game, opponent_policy, "opponent")
+        return side_policy(game, player_policy, "player", ys), ys
+    xs = side_policy(game, player_policy, "player")
+    return xs, side_policy(game, opponent_policy, "opponent", xs)

@@ -1,0 +1,149 @@
+"""Exact values of rally states under the demo simulator's parameters (the ground truth of the rally game).
+
+In :mod:`strategist.simulate` the rally is a Markov chain on (who is to hit, depth the incoming shot landed
+at): the hitter's shot is drawn from the reply menu of that depth (times their style factors), the
+receiver's position from the position model of that depth, the stroke ends in an error with
+σ(err[shot] − skill_h), else in a winner with σ(win[shot] + γ_depth·[other depth] + γ_side·[other side] +
+skill_h − skill_r), else the receiver hits from the depth the shot landed at. A serve is struck from the
+middle depth. So for the player P against the opponent O
+
+    U(h, d) = Σ_shot π_h,d(shot) · [ e·[h = O] + (1 − e) Σ_{L, pos} ℓ(L) q(pos) ( w·[h = P] + (1 − w) U(h', depth L) ) ]
+
+(h' the other player), six linear equations; the serve's value S(h) is the same sum with the serve mix.
+These are the values of the simulator's own policies — what the rally game's *observed* values estimate —
+for every state of the game's abstraction: a state "who: rally after G to Z" has the value U(who, Z)
+whatever the group G (the group refines the chain without changing its law), a return state likewise, a
+serve state S(who). The simulator's cap of 70 strokes is ignored (a rally that long has probability
+below 1e-30 under the demo's parameters).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from strategist.errors import EstimationError
+from strategist.simulate.model import (DEPTHS, SERVES, SimulationParameters, error_probability,
+                                       position_distribution, reply_distribution, sigmoid)
+from strategist.simulate.rally import SERVE_DEPTH
+
+
+def _stroke_terms(params: SimulationParameters, mix: dict, from_depth: int, hitter, receiver):
+    """For a stroke with shot mix ``mix`` from ``from_depth``: (P(hitter errs), P(hitter's winner),
+    P(continue with the shot landing at depth d) for d = 0, 1, 2)."""
+    err = win = 0.0
+    cont = np.zeros(3)
+    pos = position_distribution(params, from_depth, receiver)          # (depth, side)
+    side_l = np.asarray(params.landing_side, dtype=float)
+    for shot, p_shot in mix.items():
+        e = error_probability(params, shot, hitter)
+        depth_l = np.asarray(params.landing_depth[shot], dtype=float)
+        # winner probability for every (landing depth, landing side, position depth, position side)
+        dl = np.arange(3)[:, None, None, None]
+        sl = np.arange(3)[None, :, None, None]
+        dr = np.arange(3)[None, None, :, None]
+        sr = np.arange(3)[None, None, None, :]
+        logit = (params.winner_logit[shot] + params.depth_mismatch * (dl != dr) + params.side_mismatch * (sl != sr)
+                 + hitter.skill - receiver.skill)
+        w = sigmoid(logit)
+        weight = depth_l[:, None, None, None] * side_l[None, :, None, None] * pos[None, None, :, :]
+        win_given_depth = (w * weight).sum(axis=(1, 2, 3))               # P(land at d and winner)
+        err += p_shot * e
+        win += p_shot * (1 - e) * win_given_depth.sum()
+        cont += p_shot * (1 - e) * (depth_l - win_given_depth)
+    return err, win, cont
+
+
+def true_state_values(params: SimulationParameters, player: str, opponent: str) -> dict:
+    """P(player wins the rally) from every (who, phase, depth) of the simulator's chain.
+
+    Keys: ``("player"|"opponent", "serve", None)`` and ``(who, "stroke", depth)`` with depth one of
+    front, middle, back (the value of any return or rally state whose incoming shot landed there)."""
+    try:
+        people = {"player": params.player(player), "opponent": params.player(opponent)}
+    except KeyError as exc:
+        raise EstimationError(f"player {exc.args[0]!r} is not one of the simulator's players") from None
+    other = {"player": "opponent", "opponent": "player"}
+    index = {(w, d): k for k, (w, d) in enumerate((w, d) for w in ("player", "opponent") for d in range(3))}
+    a = np.eye(6)
+    b = np.zeros(6)
+    for (w, d), k in index.items():
+        h, r = people[w], people[other[w]]
+        err, win, cont = _stroke_terms(params, reply_distribution(params, d, h), d, h, r)
+        b[k] = err if w == "opponent" else win
+        for d2 in range(3):
+            a[k, index[(other[w], d2)]] -= cont[d2]
+    u = np.linalg.solve(a, b)
+    out = {(w, "stroke", DEPTHS[d]): float(u[k]) for (w, d), k in index.items()}
+    for w in ("player", "opponent"):
+        h, r = people[w], people[other[w]]
+        mix = {SERVES[1]: h.long_serve, SERVES[0]: 1.0 - h.long_serve}
+        err, win, cont = _stroke_terms(params, mix, SERVE_DEPTH, h, r)
+        value = (err if w == "opponent" else win) + sum(cont[d] * u[index[(other[w], d)]] for d in range(3))
+        out[(w, "serve", None)] = float(value)
+    return out
+
+
+def true_values(game, params: SimulationParameters | None = None) -> pd.Series:
+    """The true value of the observed (simulator's) policies in every state of ``game`` (a
+    :class:`~strategist.rally.game.RallyGame` of two simulated players, built with ``zones=True``);
+    NaN for a state whose landing zone is not a depth (e.g. ``other``)."""
+    if game.player is None or game.opponent is None:
+        raise EstimationError("true values need a game between two named simulated players")
+    if not game.structure.settings.zones:
+        raise EstimationError("true values need a game whose states say where the incoming shot landed (zones=True)")
+    params = params or SimulationParameters()
+    table = true_state_values(params, game.player, game.opponent)
+    values = []
+    for who, phase, label in zip(game.states["who"], game.states["phase"], game.states["decision_state"]):
+        if phase == "serve":
+            values.append(table[(who, "serve", None)])
+            continue
+        zone = label.rsplit(" to ", 1)[-1] if " to " in label else ""
+        values.append(table.get((who, "stroke", zone), np.nan))
+    return pd.Series(values, index=list(game.states["state"]), name="true_value")
+
+
+def coverage(game, truth: pd.Series, *, min_visits: int = 50) -> pd.DataFrame:
+    """Per state with at least ``min_visits`` visits: truth, estimate, interval and whether it covers."""
+    if game.bootstrap is None:
+        raise EstimationError("coverage needs a game estimated with bootstrap replicates")
+    st = game.states.set_index("state")
+    rows = st[(st["visits"] >= min_visits) & truth.reindex(st.index).notna()]
+    out = pd.DataFrame({"visits": rows["visits"], "truth": truth.reindex(rows.index),
+                        "estimate": rows["observed_value"], "low": rows["observed_low"],
+                        "high": rows["observed_high"]})
+    out["covered"] = (out["low"] <= out["truth"]) & (out["truth"] <= out["high"])
+    return out
+
+
+def ground_truth_check(*, matches: int = 200, seed: int = 0, replicates: int = 200, level: float = 0.9,
+                       min_visits: int = 50, players=None, params: SimulationParameters | None = None,
+                       **game_options) -> pd.DataFrame:
+    """Simulate ``matches`` with the demo simulator, estimate the rally game of every pair that met (one
+    orientation per pair) with a ``replicates``-fold match bootstrap, and compare the observed values'
+    ``level`` intervals with the exact truth in every state with at least ``min_visits`` visits.
+
+    ``players``: names of the simulator's players to keep (default all). Returns one row per state checked
+    (``pair``, ``state``, ``visits``, ``truth``, ``estimate``, ``low``, ``high``, ``covered``)."""
+    from dataclasses import replace
+
+    from strategist.rally.game import rally_game
+    from strategist.rally.model import RallySettings, strokes
+    from strategist.simulate import canonical_table, simulate_matches
+
+    params = params or SimulationParameters()
+    if players is not None:
+        params = replace(params, players=tuple(params.player(p) for p in players))
+    table = canonical_table(simulate_matches(params, matches=matches, seed=seed))
+    pairs = sorted({tuple(sorted(p)) for p in zip(table["hitter"].astype(str), table["opponent"].astype(str))})
+    keys = ("actions", "columns", "states", "zones")
+    shared = strokes(table, RallySettings(**{k: v for k, v in game_options.items() if k in keys}))
+    out = []
+    for player, opponent in pairs:
+        game = rally_game(shared, player, opponent, bootstrap=replicates, level=level, seed=seed,
+                          equilibrium=False, **game_options)
+        rows = coverage(game, true_values(game, params), min_visits=min_visits)
+        out.append(rows.reset_index().rename(columns={"index": "state"}).assign(pair=f"{player} v {opponent}"))
+    frame = pd.concat(out, ignore_index=True)
+    return frame[["pair", "state", "visits", "truth", "estimate", "low", "high", "covered"]]

@@ -1,0 +1,181 @@
+"""The common interface: distributions over the vocabulary, fallbacks, errors, consistency of the paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from strategist.data.states import annotate_states
+from strategist.errors import OpponentModelError, StrategistError
+from strategist.opponent import FrequencyModel, MarkovModel, fit_model, next_state, rally_frame
+from strategist.opponent.base import positions_in_rally
+from strategist.sports import get_sport
+
+SHOTS = get_sport("badminton").shots
+
+
+@pytest.fixture(scope="module")
+def frequency(sim_table):
+    return FrequencyModel().fit(sim_table)
+
+
+def _rally(table, k=0):
+    frame = rally_frame(table)
+    rid = frame["rally_id"].unique()[k]
+    return frame[frame["rally_id"] == rid].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("name", ["markov", "frequency"])
+def test_distribution_over_the_vocabulary(request, sim_table, name):
+    model = request.getfixturevalue(name)
+    rally = _rally(sim_table, 3)
+    p = model.predict_proba(rally.iloc[:3], {"player": rally["hitter"].iloc[3], "opponent": rally["hitter"].iloc[2]})
+    assert list(p.index) == list(SHOTS)
+    assert p.sum() == pytest.approx(1.0) and (p > 0).all()
+    assert p.attrs["source"] == "player" and p.attrs["known_player"] and p.attrs["n"] >= 0
+
+
+@pytest.mark.parametrize("name", ["markov", "frequency"])
+def test_empty_history_is_the_servers_serve(request, sim_table, name):
+    model = request.getfixturevalue(name)
+    server = sim_table["server"].iloc[0]
+    p = model.predict_proba(pd.DataFrame(columns=["shot", "hitter"]), {"player": server})
+    assert p[["short service", "long service"]].sum() > 0.9
+    assert model.predict_proba(None, {"player": server}).equals(p)
+
+
+@pytest.mark.parametrize("name", ["markov", "frequency"])
+def test_unknown_player_falls_back_to_the_population(request, sim_table, name):
+    model = request.getfixturevalue(name)
+    rally = _rally(sim_table, 1)
+    p = model.predict_proba(rally.iloc[:2], {"player": "Nobody KNOWN", "opponent": rally["hitter"].iloc[1]})
+    assert p.attrs["source"] == "population" and not p.attrs["known_player"]
+    assert p.sum() == pytest.approx(1.0)
+    known = model.predict_proba(rally.iloc[:2], {"player": rally["hitter"].iloc[2]})
+    assert not np.allclose(p.to_numpy(), known.to_numpy())
+
+
+def test_a_shot_outside_the_vocabulary_is_refused(markov, sim_table):
+    rally = _rally(sim_table).iloc[:2].copy()
+    rally["shot"] = rally["shot"].astype(object)
+    rally.loc[1, "shot"] = "tweener"
+    with pytest.raises(OpponentModelError, match="'tweener' is not in the badminton vocabulary"):
+        markov.predict_proba(rally)
+    assert issubclass(OpponentModelError, StrategistError)
+
+
+def test_unfitted_model_and_empty_table(sim_table):
+    with pytest.raises(OpponentModelError, match="not fitted"):
+        MarkovModel().predict_proba(None, {"player": "x"})
+    with pytest.raises(OpponentModelError, match="empty"):
+        MarkovModel().fit(sim_table.iloc[:0])
+    with pytest.raises(OpponentModelError, match="unknown model kind"):
+        fit_model("oracle", sim_table)
+
+
+@pytest.mark.parametrize("name", ["markov", "frequency"])
+def test_single_predictions_equal_the_table_path(request, sim_table, name):
+    model = request.getfixturevalue(name)
+    frame = rally_frame(sim_table[sim_table["match_id"] == sim_table["match_id"].iloc[0]])
+    table_probs = model.predict_table(frame)
+    pos = positions_in_rally(frame)
+    for row in range(0, 200, 7):
+        hist = frame.iloc[row - pos[row]:row]
+        p = model.predict_proba(hist, {"player": frame["hitter"].iloc[row], "opponent": frame["opponent"].iloc[row],
+                                       "court_side": frame["court_side"].iloc[row]})
+        np.testing.assert_allclose(p.to_numpy(), table_probs[row], rtol=1e-12)
+
+
+def test_next_state_matches_annotate_states(sim_table):
+    frame = annotate_states(rally_frame(sim_table))
+    pos = positions_in_rally(frame)
+    shots, hitters = frame["shot"].tolist(), frame["hitter"].tolist()
+    for row in range(0, len(frame), 5):
+        start = row - pos[row]
+        got = next_state("badminton", shots[start:row], hitters[start:row], hitters[row])
+        assert got == frame["state"].iloc[row]
+
+
+def test_markov_learns_player_tendencies_and_backs_off(markov, sim_table):
+    # a context never seen by the population backs off and says so
+    p = markov.predict_proba(pd.DataFrame({"shot": ["rush", "rush", "rush"], "hitter": ["A", "B", "A"]}),
+                             {"player": "Nobody"})
+    assert p.attrs["source"] in ("fallback", "population")
+    assert p.sum() == pytest.approx(1.0)
+
+
+def test_in_match_updates_move_the_prediction_and_reset(sim_table):
+    model = MarkovModel(order=1, tune=False, beta_player=4.0).fit(sim_table)
+    rally = _rally(sim_table, 0)
+    player = rally["hitter"].iloc[1]
+    hist = rally.iloc[:1]
+    before = model.predict_proba(hist, {"player": player})
+    # a match in which this player always answers the serve with a lob
+    fake = pd.concat([rally.iloc[:2]] * 30, ignore_index=True)
+    fake["rally"] = np.repeat(np.arange(1000, 1030), 2)
+    fake["rally_id"] = fake["match_id"] + "|" + fake["set"].astype(str) + "|" + fake["rally"].astype(str)
+    fake["stroke"] = np.tile([1, 2], 30)
+    fake["shot"] = np.tile([rally["shot"].iloc[0], "lob"], 30)
+    fake["shot"] = fake["shot"].astype("string")
+    model.update(fake)
+    after = model.predict_proba(hist, {"player": player})
+    assert after["lob"] > before["lob"] + 0.2
+    model.reset()
+    np.testing.assert_allclose(model.predict_proba(hist, {"player": player}).to_numpy(), before.to_numpy())
+    # a rally of another match starts afresh
+    model.update(fake)
+    other = _rally(sim_table[sim_table["match_id"] != fake["match_id"].iloc[0]], 0)
+    model.update(other)
+    assert model.predict_proba(hist, {"player": player})["lob"] < after["lob"]
+
+
+@pytest.mark.realdata
+def test_markov_reproduces_the_readme_reference(shared_data):
+    from strategist.data.load import load_rallies
+    from strategist.opponent.evaluate import evaluate
+    from strategist.opponent.split import select, split_matches
+
+    path = shared_data / "badminton_shuttleset" / "strokes.csv.gz"
+    if not path.is_file():
+        pytest.skip("ShuttleSet strokes are absent")
+    table = load_rallies(path).table
+    split = split_matches(table, valid_fraction=0.0)
+    assert len(split.test) == 19
+    model = MarkovModel(order=1, by_player=False, tune=False, beta=5.0).fit(select(table, split.train))
+    result = evaluate(model, select(table, split.test), only_held_out=False)
+    assert result["top1"] == pytest.approx(0.414, abs=0.005)
+    assert result["log_loss"] == pytest.approx(1.507, abs=0.01)
+
+
+def test_in_match_predictions_only_know_earlier_rallies(sim_table):
+    from strategist.opponent.adapt import predict_in_match
+
+    model = MarkovModel(order=1, tune=False).fit(sim_table)
+    match = rally_frame(sim_table[sim_table["match_id"] == sim_table["match_id"].iloc[0]])
+    match = match[match["set"] == 1]
+    adapted = predict_in_match(model, match)
+    plain = model.predict_table(match)
+    first = (match["rally"] == match["rally"].min()).to_numpy()
+    np.testing.assert_allclose(adapted[first], plain[first])      # nothing learnt before the first rally
+    assert not np.allclose(adapted[~first], plain[~first])        # later rallies use the earlier ones
+    # changing the last rally does not change any earlier prediction
+    last = (match["rally"] == match["rally"].max()).to_numpy()
+    changed = match.copy()
+    changed.loc[last, "shot"] = "lob"
+    again = predict_in_match(model, changed)
+    np.testing.assert_allclose(again[~last], adapted[~last])
+    # and the model is left as fitted
+    np.testing.assert_allclose(model.predict_table(match), plain)
+
+
+def test_scores_by_hand():
+    from strategist.opponent.evaluate import scores
+
+    probs = np.array([[0.7, 0.2, 0.1, 0.0], [0.1, 0.6, 0.3, 0.0], [0.5, 0.1, 0.1, 0.3]])
+    y = np.array([0, 2, 3])
+    s = scores(probs, y, bins=10)
+    assert s["log_loss"] == pytest.approx(-(np.log(0.7) + np.log(0.3) + np.log(0.3)) / 3)
+    assert s["top1"] == pytest.approx(1 / 3) and s["top3"] == pytest.approx(1.0) and s["n"] == 3
+    # bins: 0.7 (right), 0.6 (wrong), 0.5 (wrong): |1 - .7| + |0 - .6| + |0 - .5|, each weight 1/3
+    assert s["ece"] == pytest.approx((0.3 + 0.6 + 0.5) / 3)
