@@ -98,7 +98,7 @@ def win_probability(report):
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("strokes played")
     ax.set_ylabel(f"P({report.meta['player']} wins)")
-    ax.set_title(f"Every rally (blue: won by {report.meta['player']}, red: lost)")
+    ax.set_title("Every rally, to its outcome (blue: won, red: lost); below: single rallies, zoomed")
     for k, r in enumerate(picked):
         a = fig.add_subplot(grid[1 + k // ncol, k % ncol])
         pts = r["points"]
@@ -110,12 +110,13 @@ def win_probability(report):
         a.plot(x, m, color=PLAYER, lw=1)
         colors = [PLAYER if h == "player" else OPPONENT for h in r["hitters"]]
         a.scatter(x, m, c=colors, s=8, zorder=3)
-        if r["outcome"] is not None:
-            a.plot([x[-1], x[-1] + 1], [m[-1], r["outcome"]], color=PLAYER, lw=1, ls="--")
-            a.scatter([x[-1] + 1], [r["outcome"]], marker="*", s=30, color=PLAYER if r["outcome"] else OPPONENT,
-                      zorder=3)
-        a.axhline(0.5, color="k", lw=0.5, ls=":")
-        a.set_ylim(-0.03, 1.03)
+        # zoomed on the rally's own values (the outcome is in the title): small swings stay visible
+        lows = [pt["lower"] if pt["lower"] is not None else pt["p"] for pt in pts]
+        highs = [pt["upper"] if pt["upper"] is not None else pt["p"] for pt in pts]
+        lo, hi = max(min(lows) - 0.03, 0.0), min(max(highs) + 0.03, 1.0)
+        if lo <= 0.5 <= hi:
+            a.axhline(0.5, color="k", lw=0.5, ls=":")
+        a.set_ylim(lo, hi)
         result = "won" if r["outcome"] == 1 else "lost" if r["outcome"] == 0 else "winner unknown"
         a.set_title(f"set {r['set']}, rally {r['rally']}: {result}", fontsize=7)
         a.tick_params(labelsize=6)

@@ -219,7 +219,8 @@ def _winprob(report) -> list:
     out = [Heading(TITLES["win_probability"])] + _notes(w)
     band = " with its 95 % band" if w.get("values") != "rally game" else ""
     out.append(Para(f"Source: {w['source']}. After each stroke: P({report.meta['player']} wins the rally){band}; "
-                    "dots mark who hit (blue the player, red the opponent), the star the outcome.", "definition"))
+                    "dots mark who is to hit next (blue the player, red the opponent); the panels of single rallies are "
+                    "zoomed on their own values.", "definition"))
     out.append(Chart("win_probability", lambda: charts.win_probability(report),
                      "All rallies, then the rallies of the costliest decisions and the longest rallies"))
     return out
