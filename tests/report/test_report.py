@@ -318,7 +318,7 @@ def small_data(tmp_path_factory):
     from strategist.simulate import simulate_matches, write_shuttleset
 
     folder = tmp_path_factory.mktemp("data")
-    return write_shuttleset(simulate_matches(matches=3, seed=5), folder)[0]
+    return write_shuttleset(simulate_matches(matches=2, seed=5), folder)[0]
 
 
 def test_cli_writes_html_json_and_pdf(small_data, tmp_path, capsys):
