@@ -66,7 +66,8 @@ def bench_match(table, match_id, player, runs: int, folder: Path) -> dict:
             "strokes": report.meta["strokes"], "population_strokes": report.meta["population"]["strokes"],
             "wall_s": med, "cpu_s": med_cpu, "report_s": coach, "report_cpu_s": med_cpu["build"] + med_cpu["html"]
             + med_cpu["json"], "with_pdf_s": coach + med["pdf"], "under_target": coach < TARGET_S,
-            "sections": dict(report.timings)}
+            "sections_s": {k: round(v, 3) for k, v in report.timings.items()},
+            "models": {c["component"]: ("stand-in" if c["stand_in"] else "package") for c in report.meta["components"]}}
 
 
 def main(argv=None) -> int:
@@ -104,6 +105,10 @@ def main(argv=None) -> int:
              f"numbers + HTML + JSON (target {TARGET_S:.0f} s); the PDF is timed apart. Data loading is not timed.",
              "", "| data | match | strokes (population) | numbers s | HTML s | JSON s | report s (CPU s) | PDF s |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    models = rows[-1]["models"] if rows else {}
+    lines.insert(3, "Models: " + ", ".join(f"{k}: {v}" for k, v in models.items()) + ". Per-section wall and CPU "
+                 "seconds of the last run are in report.json (`sections_s`).")
+    lines.insert(4, "")
     for r in rows:
         w = r["wall_s"]
         lines.append(f"| {r['data']} | {r['match_id']} | {r['strokes']} ({r['population_strokes']:,}) | "

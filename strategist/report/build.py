@@ -67,14 +67,14 @@ def build_report(table, match_id: str | None = None, player: str | None = None, 
     equilibrium of each state's matrix), ``"advisor"`` or ``"equilibrium"``."""
     import time
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     md = select_match(table, match_id, player, population=population)
-    timings = {"select": time.perf_counter() - t0}
+    timings = {"select": time.perf_counter() - t0, "select_cpu": time.process_time() - c0}
 
     def timed(name, fn, *args, **kw):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = fn(*args, **kw)
-        timings[name] = time.perf_counter() - t
+        timings[name], timings[f"{name}_cpu"] = time.perf_counter() - t, time.process_time() - c
         return out
 
     sections = {
@@ -84,7 +84,7 @@ def build_report(table, match_id: str | None = None, player: str | None = None, 
         "minimax": timed("minimax", minimax.check, md),
         "win_probability": timed("win_probability", winprob.trajectories, md),
     }
-    timings["total"] = time.perf_counter() - t0
+    timings["total"], timings["total_cpu"] = time.perf_counter() - t0, time.process_time() - c0
     meta = _meta(md, data_label)
     meta["components"] = components(sections)
     return Report(meta=meta, timings=timings, **sections)

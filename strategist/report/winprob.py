@@ -94,8 +94,8 @@ def _game_values(md: MatchData):
 
 def trajectories(md: MatchData) -> dict:
     """The win-probability section: one series per rally."""
-    rates = _rates(md)
     game_values, game_source, failure = _game_values(md)
+    rates = None                                     # the empirical rates, fitted only when a point needs them
     s = md.strokes
     cache: dict = {}
     missing = 0
@@ -107,17 +107,18 @@ def trajectories(md: MatchData) -> dict:
         strokes_ = grp["stroke"].astype(int).tolist()
         for t in range(len(grp)):
             key = (states[t], hitters[t] == md.player)
-            if key not in cache:
-                cache[key] = _posterior(rates, *key)
-            m, lo, hi, n = cache[key]
-            point = {"after": t, "p": m, "lower": lo, "upper": hi, "rallies": n, "next_state": states[t],
-                     "next_hitter": "player" if key[1] else "opponent", "source": "empirical"}
-            if game_values is not None:
-                found = game_values.get((str(rally_id), int(strokes_[t])))
-                if found is None:
-                    missing += 1
-                else:
-                    point.update(p=found[0], equilibrium=found[1], lower=None, upper=None, source="rally game")
+            point = {"after": t, "next_state": states[t], "next_hitter": "player" if key[1] else "opponent"}
+            found = None if game_values is None else game_values.get((str(rally_id), int(strokes_[t])))
+            if found is not None:
+                point.update(p=found[0], equilibrium=found[1], lower=None, upper=None, rallies=None,
+                             source="rally game")
+            else:
+                missing += game_values is not None
+                if key not in cache:
+                    rates = _rates(md) if rates is None else rates
+                    cache[key] = _posterior(rates, *key)
+                m, lo, hi, n = cache[key]
+                point.update(p=m, lower=lo, upper=hi, rallies=n, source="empirical")
             points.append(point)
         winner = grp["winner"].dropna()
         outcome = None if winner.empty else float(winner.iloc[0] == md.player)
