@@ -31,6 +31,8 @@ _EXPORTS = {
     "load_rallies": "strategist.data.load",
     "LoadResult": "strategist.data.load",
     "get_sport": "strategist.sports",
+    # post-match reports
+    "build_report": "strategist.report",
     # estimation
     "estimate_payoff": "strategist.estimation",
     "bootstrap_payoff": "strategist.estimation",

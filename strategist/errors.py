@@ -54,6 +54,10 @@ class ConfigurationError(StrategistError, ValueError):
     """A sport definition or option is inconsistent."""
 
 
+class ReportError(StrategistError, ValueError):
+    """A match report cannot be made: no such match or player, or a table that is not a rally table."""
+
+
 class EstimationError(StrategistError, ValueError):
     """A payoff estimate cannot be formed: unknown player, no data in the context, an invalid prior."""
 

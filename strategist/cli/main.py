@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "practice": ("strategist.cli.practice_cmd", "practise rally by rally against a modelled opponent"),
     "train": ("strategist.cli.train_cmd", "fit an opponent model (frequency, Markov or neural) and save it"),
     "evaluate": ("strategist.cli.evaluate_cmd", "score a saved opponent model on held-out matches"),
+    "report": ("strategist.cli.report_cmd", "write a post-match analysis report (HTML, PDF, JSON) of one match"),
 }
 #: Modules registered eagerly (each defines its own command name); prefer :data:`COMMANDS`.
 COMMAND_MODULES: list[str] = []

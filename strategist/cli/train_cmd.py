@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+import os
 
 from strategist.errors import DataFormatError
 
@@ -72,6 +72,8 @@ def run_train(args: argparse.Namespace) -> int:
         model.fit(select(table, used))
         model.split_ = dict(split.to_json(), train=used, valid=[])
         model.save(args.out)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only the first process reports (and saves)
+        return 0
     metrics = {k: v for k, v in model.metrics_.items() if k != "curve"}
     summary = {"model": args.model, "out": str(args.out), "train_matches": len(split.train),
                "valid_matches": len(split.valid), "test_matches": len(split.test), **metrics}

@@ -46,7 +46,7 @@ class NeuralConfig:
     layers: int = 1
     dropout: float = 0.1
     player_dropout: float = 0.1
-    optimizer: str = "adamw"
+    optimizer: str = "muon"          # the benchmark's winner (strategist.opponent.train.DEFAULT_OPTIMIZER)
     lr: float | None = None          # None: the optimizer's default for this model
     weight_decay: float = 0.01
     batch_size: int = 64             # rallies per step (global batch under DDP)

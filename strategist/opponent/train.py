@@ -14,6 +14,9 @@ Resuming: the step count is the only position in the data (the order of an epoch
 from ``seed`` and the epoch), and the random state of step s is seeded from ``seed`` and s, so a run
 resumed from the checkpoint of step s takes exactly the steps s+1, s+2, ... an uninterrupted run takes.
 An interrupt (Ctrl-C) writes a checkpoint of the last completed step before it stops.
+
+Past one machine: ``torchrun --nproc_per_node=N -m strategist train --model neural ...`` runs the same
+training under DDP (gloo on CPU, NCCL on GPUs); ``batch_size`` stays the global batch.
 """
 
 from __future__ import annotations
@@ -39,10 +42,12 @@ from strategist.opponent.neural import Encoder, NeuralModel, batch_of, encode_ta
 from strategist.opponent.split import select, split_matches
 
 OPTIMIZERS = ("soap", "shampoo", "muon", "kfac", "adamw")
-#: Default learning rate of each optimizer on this model (the best of the benchmark's grid).
-DEFAULT_LR = {"adamw": 3e-3, "soap": 3e-3, "shampoo": 3e-3, "muon": 0.02, "kfac": 0.03}
-#: The default optimizer: the winner of benchmarks/bench_opponent.py (see benchmarks/OPTIMIZERS.md).
-DEFAULT_OPTIMIZER = "adamw"
+#: Default learning rate of each optimizer on this model: the best of its 3-value grid in
+#: benchmarks/bench_opponent.py (results/opponent.json).
+DEFAULT_LR = {"adamw": 3e-3, "soap": 1e-2, "shampoo": 3e-3, "muon": 0.01, "kfac": 0.01}
+#: The default optimizer: the winner of benchmarks/bench_opponent.py (reached AdamW's best validation loss on
+#: every seed, median 0.77x AdamW's wall-clock; see benchmarks/OPTIMIZERS.md for how marginal that is).
+DEFAULT_OPTIMIZER = "muon"
 TRAIN_STATE = "train_state"
 
 

@@ -149,7 +149,7 @@ class GRUReplay:
             h0 = (hx if self.batched else hx.unsqueeze(1)).detach().to(dtype)
         self.layer_inputs: list[torch.Tensor] = []
         self.layer_hidden: list[torch.Tensor] = []
-        self.probes: list[torch.Tensor] = []
+        self.probes: list[tuple[torch.Tensor, list[torch.Tensor]]] = []  # per layer: input-side, hidden-side
         finals = []
         with torch.enable_grad():
             layer_in = x
@@ -158,7 +158,9 @@ class GRUReplay:
                 b_ih = getattr(gru, f"bias_ih_l{k}").detach() if gru.bias else None
                 b_hh = getattr(gru, f"bias_hh_l{k}").detach() if gru.bias else None
                 probe_i = x.new_zeros(steps, batch, 3 * hidden, requires_grad=True)
-                probe_h = x.new_zeros(steps, batch, 3 * hidden, requires_grad=True)
+                # One probe per step: slicing a (T, B, 3H) probe would make every step's backward write a
+                # full-size gradient, T² work in all.
+                probe_h = [x.new_zeros(batch, 3 * hidden, requires_grad=True) for _ in range(steps)]
                 pre_i = nn.functional.linear(layer_in, w_ih, b_ih) + probe_i
                 h = h0[k]
                 outputs, previous = [], []
@@ -174,7 +176,7 @@ class GRUReplay:
                     outputs.append(h)
                 self.layer_inputs.append(layer_in.detach().reshape(steps * batch, -1))
                 self.layer_hidden.append(torch.stack(previous).detach().reshape(steps * batch, hidden))
-                self.probes += [probe_i, probe_h]
+                self.probes.append((probe_i, probe_h))
                 layer_in = torch.stack(outputs)
                 finals.append(h)
         self.output = layer_in           # (T, B, H), time-major
@@ -191,11 +193,17 @@ class GRUReplay:
         if grad_h_n is not None:
             roots.append(self.h_n)
             cotangents.append((grad_h_n if self.batched else grad_h_n.unsqueeze(1)).to(self.h_n.dtype))
+        inputs = [p for probe_i, probe_h in self.probes for p in [probe_i, *probe_h]]
         with torch.enable_grad():
-            grads = torch.autograd.grad(roots, self.probes, cotangents, retain_graph=True, allow_unused=True)
-        grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, self.probes)]
-        flat = [g.reshape(-1, g.shape[-1]) for g in grads]
-        return [(flat[2 * k], flat[2 * k + 1]) for k in range(self.gru.num_layers)]
+            grads = torch.autograd.grad(roots, inputs, cotangents, retain_graph=True, allow_unused=True)
+        grads = [torch.zeros_like(p) if g is None else g for g, p in zip(grads, inputs)]
+        out, i = [], 0
+        for probe_i, probe_h in self.probes:
+            grad_i = grads[i].reshape(-1, grads[i].shape[-1])
+            grad_h = torch.cat(grads[i + 1:i + 1 + len(probe_h)])
+            out.append((grad_i, grad_h))
+            i += 1 + len(probe_h)
+        return out
 
 
 def gru_gate_gradients(gru: nn.GRU, inputs: torch.Tensor, hx: torch.Tensor | None,

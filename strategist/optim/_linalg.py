@@ -62,13 +62,16 @@ def inverse_root(mat: torch.Tensor, root: float, eps: float = 0.0) -> torch.Tens
 class PreconditionerHealth:
     """Counts of refresh outcomes, kept per optimizer and saved in ``state_dict``.
 
-    ``skipped_updates`` counts parameter updates skipped because a gradient or a factor was not finite.
+    ``skipped_updates`` counts parameter updates skipped because a gradient or a factor was not finite;
+    ``fallback_updates`` counts updates a preconditioned layer took from the base optimizer instead
+    (K-FAC: a layer without factors or eigenbasis yet).
     """
 
     refreshes: int = 0
     failures: int = 0
     consecutive_failures: int = 0
     skipped_updates: int = 0
+    fallback_updates: int = 0
 
     def success(self) -> None:
         self.refreshes += 1
@@ -81,10 +84,13 @@ class PreconditionerHealth:
     def skipped(self) -> None:
         self.skipped_updates += 1
 
+    def fell_back(self) -> None:
+        self.fallback_updates += 1
+
     def as_dict(self) -> dict[str, int]:
         return {"refreshes": self.refreshes, "failures": self.failures,
                 "consecutive_failures": self.consecutive_failures,
-                "skipped_updates": self.skipped_updates}
+                "skipped_updates": self.skipped_updates, "fallback_updates": self.fallback_updates}
 
     @classmethod
     def from_dict(cls, counts: dict[str, int] | None) -> "PreconditionerHealth":

@@ -15,6 +15,7 @@ min(1, √(κ / (lr² Σ ⟨V, ∇⟩))) — the clip bounds the Fisher norm of 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Callable
@@ -32,22 +33,44 @@ from strategist.optim._linalg import EighFailure, robust_eigh
 LOSS_TYPES = ("cross_entropy", "mse")
 FISHER_ESTIMATORS = ("sampled", "exact", "empirical")
 FALLBACKS = ("adamw", "sgd")
+Eig = tuple[torch.Tensor, torch.Tensor]  # (eigenvalues, eigenvectors) of a factor
+
+LOOP = """K-FAC needs its own training loop (the plain `loss.backward(); opt.step()` never shows it the model's
+Fisher, which needs a backward pass of targets sampled from the model through the forward graph):
+
+    opt = KFAC(model, lr=..., loss_type="cross_entropy")
+    for x, y in batches:
+        opt.zero_grad()
+        with opt.capture():                  # record the hooked layers' inputs
+            outputs = model(x)               # classes (or output coordinates) on the last axis
+        loss = loss_fn(outputs, y)
+        opt.backward(loss, outputs)          # Fisher pass on sampled targets, then loss.backward()
+        opt.step()"""
 
 
-def precondition(grad: torch.Tensor, eig_a: tuple[torch.Tensor, torch.Tensor],
-                 eig_s: tuple[torch.Tensor, torch.Tensor], damping: float) -> torch.Tensor:
+def rotate(matrix: torch.Tensor, eig_a: Eig, eig_s: Eig) -> torch.Tensor:
+    """Q_Sᵀ M Q_A: an (out × in) matrix in the eigenbasis of A ⊗ S."""
+    return eig_s[1].T @ matrix @ eig_a[1]
+
+
+def rotate_back(matrix: torch.Tensor, eig_a: Eig, eig_s: Eig) -> torch.Tensor:
+    """Q_S M Q_Aᵀ: inverse of :func:`rotate`."""
+    return eig_s[1] @ matrix @ eig_a[1].T
+
+
+def eigenvalues(eig_a: Eig, eig_s: Eig, damping: float) -> torch.Tensor:
+    """d_S d_Aᵀ + λ: the eigenvalues of A ⊗ S + λI laid out like the (out × in) matrix."""
+    return eig_s[0].unsqueeze(1) * eig_a[0].unsqueeze(0) + damping
+
+
+def precondition(grad: torch.Tensor, eig_a: Eig, eig_s: Eig, damping: float) -> torch.Tensor:
     """(A ⊗ S + λI)⁻¹ applied to the (out × in) gradient: Q_S[(Q_Sᵀ ∇ Q_A)/(d_S d_Aᵀ + λ)]Q_Aᵀ."""
-    (d_a, q_a), (d_s, q_s) = eig_a, eig_s
-    rotated = q_s.T @ grad @ q_a
-    return q_s @ (rotated / (d_s.unsqueeze(1) * d_a.unsqueeze(0) + damping)) @ q_a.T
+    return rotate_back(rotate(grad, eig_a, eig_s) / eigenvalues(eig_a, eig_s, damping), eig_a, eig_s)
 
 
-def fisher_quadratic(step: torch.Tensor, eig_a: tuple[torch.Tensor, torch.Tensor],
-                     eig_s: tuple[torch.Tensor, torch.Tensor], damping: float) -> torch.Tensor:
+def fisher_quadratic(step: torch.Tensor, eig_a: Eig, eig_s: Eig, damping: float) -> torch.Tensor:
     """Uᵀ(A ⊗ S + λI)U for the (out × in) matrix U: Σ (Q_Sᵀ U Q_A)² ⊙ (d_S d_Aᵀ + λ)."""
-    (d_a, q_a), (d_s, q_s) = eig_a, eig_s
-    rotated = q_s.T @ step @ q_a
-    return (rotated.square() * (d_s.unsqueeze(1) * d_a.unsqueeze(0) + damping)).sum()
+    return (rotate(step, eig_a, eig_s).square() * eigenvalues(eig_a, eig_s, damping)).sum()
 
 
 def _distributed() -> bool:
@@ -74,6 +97,12 @@ class KFAC(PreconditionedOptimizer):
             opt.backward(loss, logits)           # Fisher pass on sampled targets, then loss.backward()
             opt.step()
 
+    The plain ``loss.backward(); opt.step()`` loop is refused on the first ``step()`` with an error that
+    shows this loop: the model's Fisher needs a backward pass of sampled targets through the forward
+    graph, which ``loss.backward()`` frees, and the gradient of the loss alone would only give the
+    empirical Fisher. ``KFAC(model.parameters())``, a cross-entropy loss whose classes are not the last
+    axis of ``outputs`` (e.g. (N, C, T) logits) and ``add_param_group`` raise ``ConfigurationError`` too.
+
     Skipping ``capture()`` on a step keeps the current factors (cheaper steps). Scale convention: the
     Fisher is per example, so for a mean-reduced loss lr = 1 is a full natural-gradient step; for
     ``"mse"`` the matching loss is ``0.5 * ((f - y)**2).sum(-1).mean()`` (``F.mse_loss`` is 2/d of it).
@@ -87,13 +116,20 @@ class KFAC(PreconditionedOptimizer):
             ``"empirical"`` (gradients of the true loss; for comparison only — it needs a mean-reduced
             loss over the examples of ``outputs``).
         momentum: μ of the momentum on the natural-gradient direction, applied before the KL clip
-            (default 0.5).
+            (default 0).
         weight_decay: decoupled weight decay of the preconditioned parameters.
         damping: λ in (A ⊗ S + λI)⁻¹ (default 1e-3).
-        factor_decay: EMA decay of A and S (default 0.95; 0 keeps only the latest batch). The first
-            batch initialises the factors.
-        inverse_every: eigendecompositions are refreshed every this many steps (default 10).
-        kl_clip: κ of the KL clip; None disables it (default 1e-3).
+        factor_decay: EMA decay of A and S (default 0.8; 0 keeps only the latest captured batch). The
+            first batch initialises the factors.
+        inverse_every: eigendecompositions are refreshed every this many steps (default 1).
+        kl_clip: κ of the KL clip; None disables it (default 1e-2).
+
+    Defaults (a short factor EMA, an inverse every step, KL clip 1e-2, no momentum) come from a sweep of
+    factor_decay × inverse_every × kl_clip × momentum on T1 and T2 (benchmarks/results/optim_kfac_defaults.md):
+    with only the lr tuned they never diverged on the grid 0.01–1 and came within 1.5× of the best
+    configuration's steps everywhere but one low-noise T1 setting (11 steps against 5). Long EMAs with stale
+    inverses diverge without the clip; a clip of 1e-3 slows the first steps. Cheaper steps: skip
+    ``capture()`` on some steps, or raise ``inverse_every`` together with ``factor_decay``.
         max_factor_dim: layers with a factor larger than this stay on the base optimizer (default 4096).
         factor_dtype: torch.float32 (default) or torch.float64 for A, S and their eigendecompositions.
         fallback: base optimizer of every parameter K-FAC does not precondition — ``"adamw"``
@@ -103,13 +139,15 @@ class KFAC(PreconditionedOptimizer):
             inter-layer dropout, GRUs fed a PackedSequence (not captured), layers over
             ``max_factor_dim`` or sharing a weight with another module, modules named in
             ``skip_modules``, and, for a step, a layer that has no factors yet or no successful
-            eigendecomposition yet.
+            eigendecomposition yet. Linear/GRU layers left out warn at construction; a K-FAC layer
+            stepped by the fallback warns once and is counted in ``health.fallback_updates``.
         fallback_lr, fallback_betas, fallback_eps, fallback_weight_decay: its hyper-parameters.
         skip_modules: names of modules (and their children) to leave to the base optimizer.
 
     Numerics: eigendecompositions go through :func:`strategist.optim._linalg.robust_eigh` (float64 retry);
     when that fails the last good eigenbasis is kept and the failure counted in ``self.health``; factor
-    statistics or directions that are not finite are skipped and counted (``health.skipped_updates``).
+    statistics, directions or fallback gradients that are not finite are skipped and counted
+    (``health.skipped_updates``).
 
     Distributed: factors are statistics of the local batch; when torch.distributed is initialised their
     sums and counts are all-reduced, so every rank holds the factors of the global batch (with
@@ -119,22 +157,32 @@ class KFAC(PreconditionedOptimizer):
     """
 
     def __init__(self, model: nn.Module, lr: float = 0.1, *, loss_type: str = "cross_entropy",
-                 fisher: str = "sampled", fisher_samples: int = 1, momentum: float = 0.5,
-                 weight_decay: float = 0.0, damping: float = 1e-3, factor_decay: float = 0.95,
-                 inverse_every: int = 10, kl_clip: float | None = 1e-3, max_factor_dim: int = 4096,
+                 fisher: str = "sampled", fisher_samples: int = 1, momentum: float = 0.0,
+                 weight_decay: float = 0.0, damping: float = 1e-3, factor_decay: float = 0.8,
+                 inverse_every: int = 1, kl_clip: float | None = 1e-2, max_factor_dim: int = 4096,
                  factor_dtype: torch.dtype = torch.float32, fallback: str = "adamw",
                  fallback_lr: float | None = None, fallback_betas: tuple[float, float] = (0.9, 0.999),
                  fallback_eps: float = 1e-8, fallback_weight_decay: float = 0.0,
                  skip_modules: Iterable[str] = ()) -> None:
+        if not isinstance(model, nn.Module):
+            raise ConfigurationError(
+                f"KFAC takes the model (an nn.Module, whose layers it hooks), not its parameters: "
+                f"KFAC(model, lr=...); got {type(model).__name__}.\n\n{LOOP}")
         _check_options(lr, loss_type, fisher, fisher_samples, momentum, weight_decay, damping, factor_decay,
                        inverse_every, kl_clip, max_factor_dim, factor_dtype, fallback)
         self.model = model
         self.loss_type, self.fisher, self.fisher_samples = loss_type, fisher, int(fisher_samples)
         self.factor_dtype = factor_dtype
         self._context = CaptureContext()
-        self._captures = _hook_layers(model, self._context, factor_dtype, max_factor_dim, tuple(skip_modules))
+        self._captures, left_out = _hook_layers(model, self._context, factor_dtype, max_factor_dim,
+                                                tuple(skip_modules))
+        if left_out:
+            warnings.warn("K-FAC leaves these layers to the fallback optimizer: " + "; ".join(left_out),
+                          stacklevel=2)
         self._blocks: list[KroneckerBlock] = [b for c in self._captures for b in c.blocks]
-        self._captured = False
+        self._captured = False     # a forward was recorded and its factors not yet updated
+        self._loop_seen = False    # capture() or update_factors() was called at least once
+        self._warned_fallback: set[str] = set()
         preconditioned = [p for b in self._blocks for p in b.params]
         chosen = {id(p) for p in preconditioned}
         others = [p for p in model.parameters() if p.requires_grad and id(p) not in chosen]
@@ -150,6 +198,17 @@ class KFAC(PreconditionedOptimizer):
         if not preconditioned and not others:
             raise ConfigurationError("the model has no trainable parameters")
         super().__init__(groups, {})
+        self._groups_fixed = True
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Refused after construction: KFAC has exactly one K-FAC group and one fallback group."""
+        if getattr(self, "_groups_fixed", False):
+            raise ConfigurationError(
+                "KFAC's parameter groups are fixed when it is built (param_groups[0]: the K-FAC layers, "
+                "param_groups[1]: the fallback optimizer). Build KFAC on the module that holds every "
+                "parameter to train (skip_modules= leaves modules to the fallback), and change "
+                "hyper-parameters in opt.param_groups[i] directly.")
+        super().add_param_group(param_group)
 
     # ----------------------------------------------------------------------------------------------
     # Capturing the factors
@@ -164,6 +223,7 @@ class KFAC(PreconditionedOptimizer):
         """Record the inputs of the hooked layers during the forward pass inside the ``with`` block."""
         for capture in self._captures:
             capture.reset()
+        self._loop_seen = True
         self._captured = bool(enabled)
         self._context.recording = bool(enabled)
         try:
@@ -183,12 +243,15 @@ class KFAC(PreconditionedOptimizer):
         axis. The Fisher pass back-propagates sampled-target gradients (or the exact expectation's square
         root, or the loss for ``fisher="empirical"``) through the retained graph.
         """
+        self._loop_seen = True
         if not self._captured or not self._blocks:
             return False
         self._captured = False
         if not isinstance(outputs, torch.Tensor) or not outputs.requires_grad or outputs.ndim == 0:
             raise ConfigurationError("update_factors needs the model's output tensor (requiring grad, with "
                                      "classes or output coordinates on the last axis)")
+        if loss is not None and self.loss_type == "cross_entropy" and outputs.ndim >= 3:
+            _check_class_axis(outputs, loss)
         if not torch.isfinite(outputs.detach()).all():
             # A diverged forward pass: sampling targets from it is meaningless, keep the current factors.
             for capture in self._captures:
@@ -291,8 +354,11 @@ class KFAC(PreconditionedOptimizer):
     # ----------------------------------------------------------------------------------------------
     # The step
 
-    def _eigenbases(self, block: KroneckerBlock, refresh: bool):
-        """(eig of A, eig of S) with eigenvalues clamped at 0, refreshed when due; None if none exists."""
+    def _eigenbases(self, block: KroneckerBlock, refresh: bool) -> tuple[Eig, Eig] | None:
+        """(eig of A, eig of S) with eigenvalues clamped at 0, refreshed when due; None if none exists.
+
+        A refresh re-expresses the momentum (kept in the eigenbasis) in the new basis.
+        """
         state = self.state[block.weight]
         if "A" not in state:
             return None
@@ -305,15 +371,25 @@ class KFAC(PreconditionedOptimizer):
                 state["refresh_failures"] = state.get("refresh_failures", 0) + 1
             else:
                 self.health.success()
-                state.update(A_eigvals=a_vals.clamp_min(0), A_eigvecs=a_vecs,
-                             S_eigvals=s_vals.clamp_min(0), S_eigvecs=s_vecs)
+                new = (a_vals.clamp_min(0), a_vecs), (s_vals.clamp_min(0), s_vecs)
+                if "kfac_momentum" in state and "A_eigvecs" in state:
+                    old = _stored_bases(state)
+                    state["kfac_momentum"] = rotate(rotate_back(state["kfac_momentum"], *old), *new)
+                state.update(A_eigvals=new[0][0], A_eigvecs=a_vecs, S_eigvals=new[1][0], S_eigvecs=s_vecs)
         if "A_eigvecs" not in state:
             return None
-        return (state["A_eigvals"], state["A_eigvecs"]), (state["S_eigvals"], state["S_eigvecs"])
+        return _stored_bases(state)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One K-FAC step on the preconditioned layers and one base-optimizer step on the rest."""
+        """One K-FAC step on the preconditioned layers and one base-optimizer step on the rest.
+
+        In the eigenbasis of A ⊗ S the direction is V̂ = (Q_Sᵀ ∇ Q_A) / (d_S d_Aᵀ + λ); the momentum
+        Û ← μÛ + V̂ is kept there, so the KL clip's Uᵀ(A ⊗ S + λI)U = Σ Û² ⊙ (d_S d_Aᵀ + λ) costs no
+        extra rotation; the step is −lr·ν·Q_S Û Q_Aᵀ. A gradient with NaN or Inf skips (and counts) its
+        layer or parameter.
+        """
+        self._check_loop()
         loss = None
         if closure is not None:
             with torch.enable_grad():
@@ -321,7 +397,7 @@ class KFAC(PreconditionedOptimizer):
         group, base = self.param_groups
         group["step"] += 1
         refresh = (group["step"] - 1) % group["inverse_every"] == 0
-        candidates: list[tuple[KroneckerBlock, Any, torch.Tensor]] = []
+        candidates: list[tuple[KroneckerBlock, tuple[Eig, Eig], torch.Tensor, torch.Tensor]] = []
         to_base = [p for p in base["params"] if p.grad is not None]
         for block in self._blocks:
             grad = block.gradient_matrix()
@@ -329,13 +405,17 @@ class KFAC(PreconditionedOptimizer):
                 continue
             bases = self._eigenbases(block, refresh)
             if bases is None:
+                self._fall_back(block)
                 to_base += [p for p in block.params if p.grad is not None]
                 continue
-            candidates.append((block, bases, precondition(grad.to(self.factor_dtype), *bases, group["damping"])))
-        finite = torch.stack([torch.isfinite(d).all() for _, _, d in candidates]).tolist() if candidates else []
-        steps: list[tuple[KroneckerBlock, torch.Tensor]] = []
-        quadratics = []
-        for (block, bases, direction), ok in zip(candidates, finite):
+            values = eigenvalues(*bases, group["damping"])
+            candidates.append((block, bases, values, rotate(grad.to(self.factor_dtype), *bases) / values))
+        flags = [torch.isfinite(direction).all() for *_, direction in candidates]
+        flags += [torch.isfinite(torch.linalg.vector_norm(p.grad)) for p in to_base]
+        finite = torch.stack(flags).tolist() if flags else []
+        steps: list[tuple[KroneckerBlock, tuple[Eig, Eig], torch.Tensor]] = []
+        quadratic = 0.0
+        for (block, bases, values, direction), ok in zip(candidates, finite):
             if not ok:
                 self.health.skipped()
                 continue
@@ -347,18 +427,36 @@ class KFAC(PreconditionedOptimizer):
                     state["kfac_momentum"].mul_(group["momentum"]).add_(direction)
                 direction = state["kfac_momentum"]
             if group["kl_clip"] is not None:
-                quadratics.append(fisher_quadratic(direction, *bases, group["damping"]).to(torch.float64))
-            steps.append((block, direction))
-        quadratic = float(torch.stack(quadratics).sum()) if quadratics else 0.0
-        scale = 1.0
-        if group["kl_clip"] is not None and quadratic * group["lr"] ** 2 > group["kl_clip"]:
-            scale = math.sqrt(group["kl_clip"] / (quadratic * group["lr"] ** 2))
-        for block, direction in steps:
-            for param, part in zip(block.params, block.split(direction * scale)):
+                quadratic = quadratic + (direction.square() * values).sum().to(torch.float64)
+            steps.append((block, bases, direction))
+        scale = _kl_scale(float(quadratic), group["lr"], group["kl_clip"])
+        for block, bases, direction in steps:
+            for param, part in zip(block.params, block.split(rotate_back(direction, *bases) * scale)):
                 apply_update(param, part, group["lr"], group["weight_decay"])
-        for param in to_base:
-            self._base_step(param, base)
+        for param, ok in zip(to_base, finite[len(candidates):]):
+            if ok:
+                self._base_step(param, base)
+            else:
+                self.health.skipped()
         return loss
+
+    def _check_loop(self) -> None:
+        """Refuse a step that K-FAC cannot take as K-FAC: the plain loop, or a capture never folded in."""
+        if self._captured:
+            raise ConfigurationError("a forward pass was captured but its factors were never updated: call "
+                                     f"opt.backward(loss, outputs) instead of loss.backward().\n\n{LOOP}")
+        if self._blocks and not self._loop_seen:
+            raise ConfigurationError(f"KFAC.step() was called without opt.capture() ever being used.\n\n{LOOP}")
+
+    def _fall_back(self, block: KroneckerBlock) -> None:
+        """Count (and, once per layer, warn) that a K-FAC layer takes the base optimizer's step."""
+        self.health.fell_back()
+        if block.name not in self._warned_fallback:
+            self._warned_fallback.add(block.name)
+            warnings.warn(f"K-FAC layer {block.name!r} has no factors yet (no captured forward pass, or no "
+                          f"successful eigendecomposition): it takes the "
+                          f"{self.param_groups[1]['algorithm']} fallback step until it has; counted in "
+                          f"health.fallback_updates", stacklevel=3)
 
     def _sgd_step(self, param: torch.Tensor, grad: torch.Tensor, group: dict) -> None:
         state = self.state[param]
@@ -394,6 +492,33 @@ class KFAC(PreconditionedOptimizer):
             capture.handle.remove()
 
 
+def _stored_bases(state: dict[str, Any]) -> tuple[Eig, Eig]:
+    return (state["A_eigvals"], state["A_eigvecs"]), (state["S_eigvals"], state["S_eigvecs"])
+
+
+def _kl_scale(quadratic: float, lr: float, kl_clip: float | None) -> float:
+    """ν = min(1, √(κ / (lr² Uᵀ(A ⊗ S + λI)U))); 1 without a clip."""
+    if kl_clip is None or quadratic * lr**2 <= kl_clip:
+        return 1.0
+    return math.sqrt(kl_clip / (quadratic * lr**2))
+
+
+def _check_class_axis(outputs: torch.Tensor, loss: torch.Tensor) -> None:
+    """Raise when the loss does not treat the last axis of ``outputs`` as the classes.
+
+    A softmax cross-entropy over the last axis has ∂loss/∂logits = w·(p − y) per position, which sums to
+    zero over that axis; logits laid out as (N, C, T) for ``F.cross_entropy`` give sums of order one.
+    """
+    (grad,) = torch.autograd.grad(loss, outputs, retain_graph=True)
+    total = grad.abs().sum()
+    if total > 0 and grad.sum(-1).abs().sum() > 1e-2 * total:
+        raise ConfigurationError(
+            f"the loss does not take the last axis of the outputs {tuple(outputs.shape)} as the classes "
+            "(its gradient does not sum to zero over that axis). K-FAC samples targets over the last axis: "
+            "pass outputs with classes last, e.g. logits.movedim(1, -1) for (N, C, T) logits, and compute the "
+            "loss from that tensor: F.cross_entropy(out.reshape(-1, C), y.reshape(-1)).")
+
+
 def _check_options(lr, loss_type, fisher, fisher_samples, momentum, weight_decay, damping, factor_decay,
                    inverse_every, kl_clip, max_factor_dim, factor_dtype, fallback) -> None:
     checks = [
@@ -421,29 +546,43 @@ def _check_options(lr, loss_type, fisher, fisher_samples, momentum, weight_decay
 
 
 def _hook_layers(model: nn.Module, context: CaptureContext, factor_dtype: torch.dtype, max_dim: int,
-                 skip: tuple[str, ...]) -> list[LinearCapture | GRUCapture]:
-    """Hook every nn.Linear and supported nn.GRU whose weights are trainable, unshared and not too large."""
+                 skip: tuple[str, ...]) -> tuple[list[LinearCapture | GRUCapture], list[str]]:
+    """Hook every nn.Linear and supported nn.GRU whose weights are trainable, unshared and not too large.
+
+    Returns the captures and, for every nn.Linear or nn.GRU left out other than through ``skip``, its name
+    and the reason.
+    """
     owners: dict[int, int] = {}
     for module in model.modules():
         for param in module.parameters(recurse=False):
             owners[id(param)] = owners.get(id(param), 0) + 1
     captures: list[LinearCapture | GRUCapture] = []
+    left_out: list[str] = []
     for name, module in model.named_modules():
         if any(name == s or name.startswith(s + ".") for s in skip):
             continue
+        label = name or type(module).__name__
         if isinstance(module, nn.Linear):
             weights = [module.weight]
             dims = [module.in_features + 1, module.out_features]
             make = LinearCapture
-        elif isinstance(module, nn.GRU) and gru_is_supported(module):
+        elif isinstance(module, nn.GRU):
+            if not gru_is_supported(module):
+                left_out.append(f"{label} (bidirectional, or dropout between layers)")
+                continue
             weights = [getattr(module, f"weight_{s}_l{k}") for k in range(module.num_layers) for s in ("ih", "hh")]
             dims = [module.input_size + 1, module.hidden_size + 1, 3 * module.hidden_size]
             make = GRUCapture
         else:
             continue
         params = list(module.parameters(recurse=False))
-        if (not all(w.requires_grad for w in weights) or max(dims) > max_dim
-                or any(owners[id(p)] > 1 for p in params)):
+        if not all(w.requires_grad for w in weights):
+            continue  # frozen: nothing to precondition
+        if max(dims) > max_dim:
+            left_out.append(f"{label} (a factor of size {max(dims)} > max_factor_dim={max_dim})")
             continue
-        captures.append(make(name or type(module).__name__, module, context, factor_dtype))
-    return captures
+        if any(owners[id(p)] > 1 for p in params):
+            left_out.append(f"{label} (a weight shared with another module)")
+            continue
+        captures.append(make(label, module, context, factor_dtype))
+    return captures, left_out

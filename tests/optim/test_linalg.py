@@ -124,7 +124,8 @@ def test_health_round_trip_and_counts():
     health.success()
     health.failure()
     health.skipped()
-    assert health.as_dict() == {"refreshes": 1, "failures": 3, "consecutive_failures": 1, "skipped_updates": 1}
+    assert health.as_dict() == {"refreshes": 1, "failures": 3, "consecutive_failures": 1, "skipped_updates": 1,
+                                 "fallback_updates": 0}
     assert PreconditionerHealth.from_dict(health.as_dict()) == health
     assert PreconditionerHealth.from_dict({"failures": 2, "other": 9}) == PreconditionerHealth(failures=2)
     assert PreconditionerHealth.from_dict(None) == PreconditionerHealth()

@@ -303,17 +303,24 @@ def test_state_dict_round_trip_continues_like_an_uninterrupted_run(float64):
         torch.testing.assert_close(p, q, rtol=0, atol=0)
 
 
-def test_combined_optimizer_trains_a_sequence_model():
+def test_first_step_on_a_gru_orthogonalises_each_gate_block_at_its_own_scale(float64):
+    """From zero momentum, U = G(1 − β²): each H-row gate block of a GRU weight moves by
+    −lr·√max(1, H/in)·NS5(U_block); the embedding takes AdamW's first step, −lr·sign(G)."""
     torch.manual_seed(7)
     model = _SequenceModel()
-    opt = build_muon_optimizer(model, adamw_lr=3e-3)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    opt = build_muon_optimizer(model, lr=0.05, adamw_lr=3e-3)
     tokens = torch.randint(0, 12, (16, 10))
     targets = torch.roll(tokens, 1, dims=1)
-    losses = []
-    for _ in range(40):
-        opt.zero_grad()
-        loss = nn.functional.cross_entropy(model(tokens).reshape(-1, 12), targets.reshape(-1))
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    assert losses[-1] < 0.5 * losses[0]
+    nn.functional.cross_entropy(model(tokens).reshape(-1, 12), targets.reshape(-1)).backward()
+    grads = {name: p.grad.clone() for name, p in model.named_parameters()}
+    opt.step()
+    after = dict(model.named_parameters())
+    for name, cols in (("gru.weight_ih_l0", 8), ("gru.weight_hh_l0", 16), ("gru.weight_ih_l1", 16)):
+        blocks = (1 - 0.95**2) * grads[name].reshape(3, 16, cols)
+        expected = torch.cat([zeropower_via_newtonschulz5(b, dtype=torch.float64) for b in blocks])
+        scale = max(1.0, 16 / cols) ** 0.5
+        torch.testing.assert_close(after[name] - before[name], -0.05 * scale * expected, rtol=1e-10, atol=1e-12)
+    embed = grads["embed.weight"]
+    expected = -3e-3 * embed / (embed.abs() + 1e-8)
+    torch.testing.assert_close(after["embed.weight"] - before["embed.weight"], expected, rtol=1e-6, atol=1e-12)

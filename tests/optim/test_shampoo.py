@@ -286,3 +286,57 @@ def test_defaults_follow_the_reference_recipe():
     assert group["betas"] == (0.9, 0.999) and group["eps"] == 1e-12 and group["graft_eps"] == 1e-8
     assert group["precondition_frequency"] == 100 and group["max_preconditioner_dim"] == 8192
     assert group["start_preconditioning_step"] == 100
+
+
+def upstream_shampoo(grads, w0, lr, beta1, beta2, graft_beta2, eps, graft_eps, weight_decay, freq):
+    """facebookresearch/optimizers' DistributedShampoo step on one matrix, in float64 numpy and in its own
+    form: a bias-corrected filtered gradient m_hat; factors L, R of the raw gradient, rooted as
+    (L / (1 - b2^t) + eps I)^(-1/4) at steps t with t % freq == 0 (start_preconditioning_step = freq);
+    Adam grafting with its own beta2, m_hat / (sqrt(v_hat) + graft_eps), giving the step's norm; decoupled
+    weight decay W (1 - lr wd) - lr D."""
+    w = w0.copy()
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    left, right = np.zeros((w.shape[0],) * 2), np.zeros((w.shape[1],) * 2)
+    roots = None
+    for t, g in enumerate(grads, start=1):
+        m = beta1 * m + (1 - beta1) * g
+        m_hat = m / (1 - beta1**t)
+        left = beta2 * left + (1 - beta2) * g @ g.T
+        right = beta2 * right + (1 - beta2) * g.T @ g
+        v = graft_beta2 * v + (1 - graft_beta2) * g**2
+        graft = m_hat / (np.sqrt(v / (1 - graft_beta2**t)) + graft_eps)
+        if t % freq == 0:
+            bc2 = 1 - beta2**t
+            roots = [np.real(scipy.linalg.fractional_matrix_power(f / bc2 + eps * np.eye(len(f)), -0.25))
+                     for f in (left, right)]
+        direction = graft
+        if t >= freq:
+            shampoo = roots[0] @ m_hat @ roots[1]
+            direction = shampoo * np.linalg.norm(graft) / np.linalg.norm(shampoo)
+        w = w * (1 - lr * weight_decay) - lr * direction
+    return w
+
+
+def test_upstream_shampoo_conventions_with_the_grafting_beta2_tied_to_the_factors():
+    """Ours ties the graft's beta2 to the factors' (one ``betas[1]``): with equal values it is upstream's step
+    (bias-corrected factors, eps after the bias correction, per-block Adam graft, refreshes at multiples of
+    the frequency); with upstream's separate grafting beta2 it is not."""
+    gen = torch.Generator().manual_seed(5)
+    weight = torch.nn.Parameter(torch.randn(4, 6, generator=gen, dtype=torch.float64))
+    w0 = weight.detach().numpy().copy()
+    grads = [torch.randn(4, 6, generator=gen, dtype=torch.float64) * torch.linspace(0.2, 3, 6, dtype=torch.float64)
+             for _ in range(12)]
+    hyper = dict(lr=0.05, eps=0.3, weight_decay=0.1)  # a large eps: its placement matters
+    opt = Shampoo([weight], betas=(0.9, 0.95), precondition_frequency=4, graft_eps=1e-8, **hyper)
+    for g in grads:
+        weight.grad = g.clone()
+        opt.step()
+    numpy_grads = [g.numpy() for g in grads]
+    expected = upstream_shampoo(numpy_grads, w0, beta1=0.9, beta2=0.95, graft_beta2=0.95, graft_eps=1e-8,
+                                freq=4, **hyper)
+    np.testing.assert_allclose(weight.detach().numpy(), expected, rtol=1e-10, atol=1e-12)
+    separate = upstream_shampoo(numpy_grads, w0, beta1=0.9, beta2=0.95, graft_beta2=0.999, graft_eps=1e-8,
+                                freq=4, **hyper)
+    assert np.abs(separate - expected).max() > 1e-4
+    assert opt.health.refreshes == 2 * 3  # steps 4, 8, 12

@@ -327,3 +327,90 @@ def test_rotation_of_every_axis_matches_an_explicit_einsum_and_inverts(shape):
     rotated = rotate(tensor, bases)
     torch.testing.assert_close(rotated, expected, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(rotate_back(rotated, bases), tensor, rtol=1e-12, atol=1e-12)
+
+
+def upstream_soap(grads, w0, lr, betas, eps, weight_decay, freq, torch_eps=False, decoupled_decay=False):
+    """nikhilvyas/SOAP's step on one matrix, transcribed in float64 numpy in its own form: m kept in the
+    original space and projected every step, eps added to sqrt(v) *before* the bias correction, which
+    multiplies the step size (lr sqrt(1 - b2^t) / (1 - b1^t)), and weight decay applied after the step to the
+    updated weight (p <- p - lr wd p).
+
+    Our two deliberate differences are flags: ``torch_eps`` (eps added to sqrt(v_hat), as torch.optim.AdamW)
+    and ``decoupled_decay`` (W <- W (1 - lr wd) - lr D, as torch.optim.AdamW)."""
+    beta1, beta2 = betas
+    w = w0.copy()
+    left = right = q_left = q_right = None
+    exp_avg, exp_avg_sq = np.zeros_like(w), np.zeros_like(w)
+    step = 0
+
+    def project(t):
+        return q_left.T @ t @ q_right
+
+    def project_back(t):
+        return q_left @ t @ q_right.T
+
+    def update_preconditioner(g):
+        nonlocal left, right, q_left, q_right, exp_avg_sq
+        left = beta2 * left + (1 - beta2) * g @ g.T
+        right = beta2 * right + (1 - beta2) * g.T @ g
+        if q_left is None:
+            q_left, q_right = (np.linalg.eigh(f)[1][:, ::-1] for f in (left, right))
+        elif step > 0 and step % freq == 0:
+            bases = []
+            for axis, (f, q) in enumerate(((left, q_left), (right, q_right))):
+                order = np.argsort(-np.diag(q.T @ f @ q), kind="stable")
+                exp_avg_sq = np.take(exp_avg_sq, order, axis=axis)
+                bases.append(np.linalg.qr(f @ q[:, order])[0])
+            q_left, q_right = bases
+
+    for g in grads:
+        if q_left is None:
+            left, right = np.zeros((g.shape[0],) * 2), np.zeros((g.shape[1],) * 2)
+            update_preconditioner(g)
+            continue
+        g_proj = project(g)
+        step += 1
+        exp_avg = beta1 * exp_avg + (1 - beta1) * g
+        exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g_proj**2
+        bc1, bc2 = 1 - beta1**step, 1 - beta2**step
+        if torch_eps:
+            direction = project_back((project(exp_avg) / bc1) / (np.sqrt(exp_avg_sq / bc2) + eps))
+        else:
+            direction = project_back(project(exp_avg) / (np.sqrt(exp_avg_sq) + eps)) * (np.sqrt(bc2) / bc1)
+        if decoupled_decay:
+            w = w * (1 - lr * weight_decay) - lr * direction
+        else:
+            w = w - lr * direction
+            w = w - lr * weight_decay * w
+        update_preconditioner(g)
+    return w
+
+
+# Square: a non-square gradient's first larger factor is rank-deficient, and its null-space eigenvectors
+# (picked by rounding) differ between numpy and torch.
+@pytest.mark.parametrize("shape", [(5, 5), (3, 3)])
+def test_upstream_soap_differs_only_by_the_two_documented_choices(shape):
+    """Ours = upstream with torch's eps placement and decoupled decay; each choice alone changes the result."""
+    grads = [g.numpy() for g in drifting_gradients(shape, 25, seed=sum(shape))]
+    w0 = torch.randn(shape, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    hyper = dict(lr=0.02, betas=(0.9, 0.95), eps=1e-1, weight_decay=0.5)  # large eps and wd: visible effects
+    weight = torch.nn.Parameter(w0.clone())
+    opt = SOAP([weight], precondition_frequency=3, **hyper)
+    for g in grads:
+        weight.grad = torch.from_numpy(g.copy())
+        opt.step()
+    ours = weight.detach().numpy()
+    same = upstream_soap(grads, w0.numpy(), freq=3, torch_eps=True, decoupled_decay=True, **hyper)
+    np.testing.assert_allclose(ours, same, rtol=1e-9, atol=1e-11)
+    for flags in (dict(torch_eps=False, decoupled_decay=True), dict(torch_eps=True, decoupled_decay=False)):
+        other = upstream_soap(grads, w0.numpy(), freq=3, **flags, **hyper)
+        assert np.abs(other - ours).max() > 1e-4, flags
+    # Without eps and weight decay, upstream's own form and ours coincide.
+    plain = dict(hyper, eps=0.0, weight_decay=0.0)
+    weight = torch.nn.Parameter(w0.clone())
+    opt = SOAP([weight], precondition_frequency=3, **plain)
+    for g in grads:
+        weight.grad = torch.from_numpy(g.copy())
+        opt.step()
+    np.testing.assert_allclose(weight.detach().numpy(), upstream_soap(grads, w0.numpy(), freq=3, **plain),
+                               rtol=1e-9, atol=1e-11)

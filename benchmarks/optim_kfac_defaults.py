@@ -1,0 +1,176 @@
+"""K-FAC's defaults against a sweep of its other settings, on T1 (κ 10, 100, 1000; noise 0.1 and 0.01) and T2.
+
+Every configuration gets the same lr grid, schedule and seeds (harness: benchmarks/optim_harness). For each
+problem the report gives the default configuration's best steps to the target, whether any lr of the grid
+diverged, the best configuration of the sweep, the ratio default / best (target ≤ 1.5), and on T1 the data
+limit: the batches an OLS fit on all samples seen so far needs to reach the same target.
+
+    python benchmarks/optim_kfac_defaults.py              # about 12 minutes on 2 cores
+    python benchmarks/optim_kfac_defaults.py --report     # rewrite the markdown from the JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from optim_harness import Method, best_run, markdown_table, train, write_json  # noqa: E402
+from optim_harness.report import fmt  # noqa: E402
+
+RESULTS = HERE / "results"
+OUT = RESULTS / "optim_kfac_defaults.json"
+LRS = [0.01, 0.0316, 0.1, 0.316, 1.0]
+T1_SETTINGS = [(k, n) for n in (0.1, 0.01) for k in (10.0, 100.0, 1000.0)]
+T1_STEPS, T2_STEPS = 300, 200
+
+
+def _grid(decays, everies, clips, moms) -> dict[str, dict]:
+    return {f"decay {decay:g}, inv/{every}, clip {clip}, mom {mu:g}": dict(
+        factor_decay=decay, inverse_every=every, kl_clip=clip, momentum=mu)
+        for decay, every, clip, mu in itertools.product(decays, everies, clips, moms)}
+
+
+def configs() -> dict[str, dict]:
+    """factor_decay × inverse_every × kl_clip × momentum (damping 1e-3, one sample per example): a first
+    grid, then intermediate decays with an inverse every step (run with ``--extra``)."""
+    return {**_grid((0.0, 0.95), (1, 10), (None, 1e-3, 1e-2), (0.0, 0.5)), **EXTRA}
+
+
+EXTRA = _grid((0.8,), (1,), (None, 1e-2), (0.0,))
+
+
+T2_CONFIGS = ["decay 0, inv/1, clip None, mom 0", "decay 0, inv/1, clip None, mom 0.5",
+              "decay 0, inv/1, clip 0.01, mom 0", "decay 0, inv/1, clip 0.01, mom 0.5",
+              "decay 0.95, inv/10, clip 0.001, mom 0.5", "decay 0.95, inv/10, clip None, mom 0.5",
+              "decay 0.95, inv/1, clip None, mom 0.5", "decay 0, inv/10, clip None, mom 0.5"]
+
+
+def method(name: str, settings: dict) -> Method:
+    def build(model, lr, problem):
+        from strategist.optim import KFAC
+        return KFAC(model, lr=lr, loss_type=problem.loss_type, **settings)
+    return Method(name, build, kfac=True, settings=settings)
+
+
+def problem(key: str):
+    if key == "T2 gru":
+        from optim_harness.t2 import t2_problem
+        return t2_problem("gru")
+    from optim_harness.t1 import t1_problem
+    kappa, noise = (float(v) for v in key.split(":"))
+    return t1_problem(kappa, noise)
+
+
+def job(args):
+    import warnings
+
+    import torch
+    torch.set_num_threads(1)
+    warnings.simplefilter("ignore")
+    key, name, lr, seed, steps = args
+    run = train(problem(key), method(name, configs()[name]), lr, seed, steps)
+    return dict(problem=key, config=name, lr=lr, seed=seed, steps_to_target=run.steps_to_target,
+                final=run.final, diverged=run.diverged, step_ms=run.step_ms)
+
+
+def jobs(seeds: list[int], extra: bool = False) -> list[tuple]:
+    t1 = list(EXTRA) if extra else [n for n in configs() if n not in EXTRA]
+    t2 = list(EXTRA) if extra else T2_CONFIGS
+    out = [(f"{k}:{n}", name, lr, s, T1_STEPS) for k, n in T1_SETTINGS for name in t1 for lr in LRS for s in seeds]
+    out += [("T2 gru", name, lr, s, T2_STEPS) for name in t2 for lr in LRS for s in seeds]
+    return out
+
+
+def summarise(runs: list[dict], default: str) -> tuple[str, list[dict]]:
+    from optim_harness.runner import Run
+    from optim_harness.t1 import ols_steps
+    rows, table = [], []
+    for key in sorted({r["problem"] for r in runs}, key=lambda k: (k.startswith("T2"), k)):
+        by_config = {}
+        for r in runs:
+            if r["problem"] == key:
+                by_config.setdefault(r["config"], []).append(
+                    Run(r["config"], r["lr"], r["seed"], float(r["steps_to_target"]), float(r["final"]),
+                        r["diverged"], r["step_ms"]))
+        best = {name: best_run(rs) for name, rs in by_config.items()}
+        top = min(best, key=lambda n: (best[n]["steps"], best[n]["final"]))
+        d = best[default]
+        ratio = d["steps"] / best[top]["steps"] if math.isfinite(best[top]["steps"]) else math.nan
+        if key.startswith("T2"):
+            label, data = "T2 GRU (excess ≤ 0.15 nats)", "—"
+        else:
+            kappa, noise = (float(v) for v in key.split(":"))
+            label = f"T1 κ={kappa:g}, noise {noise:g}"
+            seeds = sorted({r["seed"] for r in runs if r["problem"] == key})
+            data = fmt(float(sorted(ols_steps(kappa, noise, seeds))[len(seeds) // 2]))
+        entry = dict(problem=label, default_steps=d["steps"], default_lr=d["lr"],
+                     default_diverged_lrs=d["diverged_lrs"], best_config=top, best_steps=best[top]["steps"],
+                     best_lr=best[top]["lr"], ratio=ratio, ols_steps=data,
+                     old_default=best.get("decay 0.95, inv/10, clip 0.001, mom 0.5", {}).get("steps", math.nan),
+                     diverging_configs=sorted(n for n, b in best.items() if b["diverged_lrs"]))
+        table.append(entry)
+        rows.append([label, d["steps"], d["lr"], ", ".join(f"{l:g}" for l in d["diverged_lrs"]) or "none",
+                     top, best[top]["steps"], best[top]["lr"], ratio,
+                     "met" if ratio <= 1.5 and not d["diverged_lrs"] else "missed", entry["old_default"], data])
+    headers = ["problem", "defaults: steps", "lr", "diverged at lr", "best configuration of the sweep", "steps",
+               "lr", "defaults / best", "target (≤ 1.5, no divergence)", "old defaults: steps",
+               "data limit (OLS steps)"]
+    return markdown_table(headers, rows), table
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--seeds", type=int, default=1)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--default", default="decay 0, inv/1, clip None, mom 0.5",
+                   help="the configuration that KFAC's defaults are")
+    p.add_argument("--report", action="store_true")
+    p.add_argument("--extra", action="store_true", help="run the intermediate decays and add them to the JSON")
+    args = p.parse_args(argv)
+    if args.report:
+        payload = json.loads(OUT.read_text())
+        runs = payload["runs"]
+    else:
+        start = time.perf_counter()
+        todo = jobs(list(range(args.seeds)), args.extra)
+        with mp.get_context("spawn").Pool(args.workers) as pool:
+            runs = []
+            for i, r in enumerate(pool.imap_unordered(job, todo, chunksize=4)):
+                runs.append(r)
+                if i % 50 == 0:
+                    print(f"{i + 1}/{len(todo)} runs, {time.perf_counter() - start:.0f} s", file=sys.stderr)
+        payload = dict(command="python benchmarks/optim_kfac_defaults.py " + " ".join(argv or sys.argv[1:]),
+                       runtime_s=time.perf_counter() - start, lrs=LRS, t1_steps=T1_STEPS, t2_steps=T2_STEPS,
+                       seeds=args.seeds, configs=configs(), runs=runs)
+        if args.extra:
+            first = json.loads(OUT.read_text())
+            payload = dict(first, runs=first["runs"] + runs, configs=configs(),
+                           command=first["command"].strip() + "; then with --extra",
+                           runtime_s=first["runtime_s"] + payload["runtime_s"])
+    text, table = summarise(payload["runs"], args.default)
+    payload.update(default=args.default, summary=table, table_markdown=text)
+    write_json(OUT, payload)
+    md = ["# K-FAC: defaults against a sweep of its settings", "",
+          f"Command: `{payload['command']}`; runtime {payload['runtime_s']:.0f} s on CPU; {payload['seeds']} "
+          f"seed(s). Every configuration: lr grid {LRS}, warm-up 2% then cosine to 0, {T1_STEPS} steps on T1 "
+          f"(batch 256), {T2_STEPS} on T2 (GRU, batch 64). Steps = first step at which the metric reaches the "
+          "target (T1: subspace distance 0.05, 0.1 at κ = 1000, evaluated every step; T2: excess loss over "
+          "the Bayes loss, evaluated every 10 steps). Sweep: factor_decay {0, 0.95} × inverse_every {1, 10} × "
+          "kl_clip {None, 1e-3, 1e-2} × momentum {0, 0.5} on T1, the 8 configurations listed in the JSON on "
+          f"T2, then (--extra) factor_decay 0.8 × inverse_every 1 × kl_clip {{None, 1e-2}} × momentum 0 on both; damping 1e-3. Defaults: `{args.default}`.", "", text, ""]
+    (RESULTS / "optim_kfac_defaults.md").write_text("\n".join(md))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""``strategist report``: the post-match report of one match — HTML (self-contained), optionally PDF, and JSON.
+
+Heavy modules (pandas, matplotlib, reportlab) are imported when the command runs, not when the command line
+is built.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "write a post-match analysis report (HTML, PDF, JSON) of one match"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "report", help=HELP,
+        description="Write the post-match report of one match: summary, decision review against the "
+                    "equilibrium recommendation, opponent profile, minimax check and charts. Estimates use "
+                    "the other matches of the data, never the match itself. Without --data, uses the shipped "
+                    "demo dataset; without --match, its first match.")
+    p.add_argument("--data", metavar="PATH", help="rally data file or folder (default: the shipped demo)")
+    p.add_argument("--sport", help="sport of the data when it cannot be detected")
+    p.add_argument("--match", metavar="ID", help="match id (default: the first match of the data)")
+    p.add_argument("--player", metavar="X", help="whose decisions to review (default: the match's first server)")
+    p.add_argument("--out", metavar="FILE", default="report.html", help="HTML file to write (default report.html)")
+    p.add_argument("--pdf", action="store_true", help="also write the PDF beside it (same name, .pdf)")
+    p.add_argument("--json", metavar="FILE", default=None,
+                   help="JSON file of the numbers (default: beside the HTML, same name, .json)")
+    p.add_argument("--list-matches", action="store_true", help="list the match ids of the data and stop")
+    p.add_argument("--recommendation", default="auto", choices=("auto", "advisor", "equilibrium"),
+                   help="what each decision is compared with: the Advisor's advice, the equilibrium of the state's "
+                        "payoff matrix, or auto: the Advisor when installed (default auto)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the interval draws (default 0)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from strategist.data.load import load_rallies
+    from strategist.errors import ReportError
+
+    if args.data:
+        path, label = args.data, args.data
+    else:
+        from strategist.data.demo import demo_path
+
+        path, label = str(demo_path()), "shipped demo"
+    loaded = load_rallies(path, sport=args.sport) if args.sport else load_rallies(path)
+    table = loaded.table
+    if args.list_matches:
+        from strategist.report.match import match_order
+
+        for match_id in match_order(table):
+            print(match_id)
+        return 0
+    out = Path(args.out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise ReportError(f"--out {args.out!r}: expected an .html file")
+    if not out.parent.is_dir():
+        raise ReportError(f"--out {args.out!r}: folder {str(out.parent)!r} does not exist")
+    from strategist.report import build_report, write_html, write_json, write_pdf
+
+    report = build_report(table, args.match, args.player, data_label=label, seed=args.seed,
+                          recommendation=args.recommendation)
+    written = [write_html(report, out)]
+    written.append(write_json(report, Path(args.json) if args.json else out.with_suffix(".json")))
+    if args.pdf:
+        written.append(write_pdf(report, out.with_suffix(".pdf")))
+    m = report.meta
+    print(f"report of {m['match_id']} for {m['player']} (against {m['opponent']}): "
+          + ", ".join(str(p) for p in written))
+    for name in ("summary", "decisions", "opponent", "minimax", "win_probability"):
+        section = report.section(name)
+        if section.get("status") != "assessed":
+            print(f"  {name}: not assessed — {'; '.join(section.get('notes', [])) or 'no data'}")
+    return 0

@@ -1,0 +1,127 @@
+"""The match a report is about: which match, whose decisions, and the population it is measured against.
+
+The population is every stroke of the data *outside* the match (or a table given for it, with the match
+removed), so that the payoff matrices, the opponent model and the win probabilities are never fitted to
+the rallies they judge. A table that holds only the match leaves no population: the report then falls
+back to the match itself and says so (``in_sample``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from strategist.data.states import annotate_states
+from strategist.errors import ReportError
+from strategist.sports import Sport, get_sport
+
+NEEDED = ("sport", "match_id", "set", "rally", "rally_id", "stroke", "hitter", "opponent", "shot", "winner")
+
+
+@dataclass(frozen=True)
+class MatchData:
+    """One match of a canonical table, annotated with decision states, and its population."""
+
+    sport: Sport
+    match_id: str
+    player: str
+    opponent: str
+    strokes: pd.DataFrame            # the match's strokes, sorted, with decision states
+    population: pd.DataFrame         # canonical strokes the estimates are fitted on
+    in_sample: bool                  # the population is the match itself (nothing else was given)
+    player_note: str = ""
+    notes: tuple = field(default_factory=tuple)
+
+    @property
+    def rallies(self) -> pd.DataFrame:
+        """One row per rally (its last stroke), in the order played."""
+        last = self.strokes.groupby("rally_id", sort=False).tail(1)
+        return last.reset_index(drop=True)
+
+
+def _check_table(table) -> pd.DataFrame:
+    if not isinstance(table, pd.DataFrame):
+        raise ReportError(f"expected a canonical rally table (a pandas DataFrame from load_rallies), got "
+                          f"{type(table).__name__}")
+    missing = [c for c in NEEDED if c not in table.columns]
+    if missing:
+        raise ReportError(f"the table lacks columns {missing}; expected a canonical rally table "
+                          "(strategist.data.schema)")
+    if table.empty:
+        raise ReportError("the table has no strokes")
+    return table
+
+
+def match_order(table: pd.DataFrame) -> list[str]:
+    """Match ids in the order they first appear in the table."""
+    return [str(m) for m in pd.unique(table["match_id"].dropna().astype(str))]
+
+
+def _unknown(what: str, name: str, candidates: list[str]) -> ReportError:
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
+    shown = ", ".join(candidates[:10]) + (f" ... ({len(candidates)} in all)" if len(candidates) > 10 else "")
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    return ReportError(f"unknown {what} {name!r}{hint} (candidates: {shown})")
+
+
+def resolve_match(table: pd.DataFrame, match_id: str | None) -> str:
+    """The match called ``match_id`` (exact, else case-insensitive), or the first match."""
+    ids = match_order(table)
+    if match_id is None:
+        return ids[0]
+    if match_id in ids:
+        return match_id
+    folded = [m for m in ids if m.casefold() == str(match_id).strip().casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    raise _unknown("match", str(match_id), ids)
+
+
+def resolve_match_player(strokes: pd.DataFrame, player: str | None) -> tuple[str, str, str]:
+    """(player, opponent, how the player was chosen) of a match's strokes."""
+    order = pd.unique(pd.concat([strokes["server"] if "server" in strokes else strokes["hitter"],
+                                 strokes["hitter"], strokes["opponent"]]).dropna().astype(str))
+    players = [str(p) for p in order]
+    if len(players) != 2:
+        raise ReportError(f"match {strokes['match_id'].iloc[0]!r} has {len(players)} players ({players}); a "
+                          "report needs a singles match of two")
+    if player is None:
+        return players[0], players[1], "the first server of the match (choose another with player=)"
+    wanted = str(player).strip().casefold()
+    found = [p for p in players if p == player or p.casefold() == wanted]
+    if not found:
+        raise ReportError(f"unknown player {player!r} in match {strokes['match_id'].iloc[0]!r} (candidates: "
+                          f"{', '.join(players)})")
+    chosen = found[0]
+    return chosen, next(p for p in players if p != chosen), "as asked"
+
+
+def select_match(table, match_id: str | None = None, player: str | None = None, *,
+                 population: pd.DataFrame | None = None) -> MatchData:
+    """The match ``match_id`` of ``table`` (default: the first), seen from ``player`` (default: its first
+    server), with the population: ``population`` (default ``table``) without this match."""
+    table = _check_table(table)
+    sports = table["sport"].dropna().astype(str).unique()
+    if len(sports) != 1:
+        raise ReportError(f"the table mixes sports {sorted(sports)}; report on one sport at a time")
+    sport = get_sport(str(sports[0]))
+    match_id = resolve_match(table, match_id)
+    strokes = table[(table["match_id"] == match_id).to_numpy(dtype=bool, na_value=False)]
+    player, opponent, how = resolve_match_player(strokes, player)
+    annotated = annotate_states(strokes, sport)
+    annotated = annotated.sort_values(["set", "rally", "stroke"], kind="stable").reset_index(drop=True)
+    source = table if population is None else _check_table(population)
+    if population is not None and set(source["sport"].dropna().astype(str)) != {sport.name}:
+        raise ReportError(f"the population is not {sport.name} data only")
+    others = source[(source["match_id"] != match_id).to_numpy(dtype=bool, na_value=True)]
+    notes = []
+    in_sample = others.empty or others["winner"].notna().sum() == 0
+    if in_sample:
+        others = table[(table["match_id"] == match_id).to_numpy(dtype=bool, na_value=False)]
+        notes.append("no other match with known outcomes was given: payoffs, the opponent model and win "
+                     "probabilities are estimated from this match itself (in-sample; they flatter the fit)")
+    return MatchData(sport=sport, match_id=match_id, player=player, opponent=opponent, strokes=annotated,
+                     population=others.reset_index(drop=True), in_sample=bool(in_sample), player_note=how,
+                     notes=tuple(notes))

@@ -1,0 +1,106 @@
+"""Summary of a match: score per set, rallies, rally lengths, and points won by ending shot and phase.
+
+Every count is over rallies: a rally's length is its number of strokes, its ending shot and phase are those
+of its last stroke, and it is won by ``winner`` (rallies without a recorded winner are counted apart).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from strategist.report.match import MatchData
+
+#: Rally-length bands (strokes), lower bounds; the last is open.
+LENGTH_BANDS = (1, 4, 7, 11, 21)
+
+
+def length_band(n: int) -> str:
+    edges = list(LENGTH_BANDS) + [None]
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        if hi is None or n < hi:
+            return f"{lo}+" if hi is None else f"{lo}-{hi - 1}"
+    raise AssertionError(n)  # pragma: no cover
+
+
+def rally_frame(md: MatchData) -> pd.DataFrame:
+    """One row per rally: set, rally, strokes, last shot and phase, who hit it, winner (NA if unknown)."""
+    s = md.strokes
+    g = s.groupby("rally_id", sort=False)
+    last = g.tail(1).set_index("rally_id")
+    out = pd.DataFrame({
+        "set": last["set"].astype(int),
+        "rally": last["rally"].astype(int),
+        "strokes": g.size(),
+        "last_shot": last["shot"].astype("string").fillna("not recorded"),
+        "last_phase": last["phase"].astype(str),
+        "last_hitter": last["hitter"].astype(str),
+        "server": last["server"].astype(str),
+        "winner": g["winner"].agg(lambda w: w.dropna().iloc[0] if w.notna().any() else pd.NA),
+    })
+    out["player_won"] = (out["winner"] == md.player).astype("boolean").where(out["winner"].notna())
+    return out.reset_index()
+
+
+def summarize(md: MatchData) -> dict:
+    """The summary section (numbers only)."""
+    r = rally_frame(md)
+    known = r[r["winner"].notna()]
+    notes = []
+    if known.empty:
+        notes.append("no rally of this match has a recorded winner: the score and points won could not be "
+                     "assessed")
+    elif len(known) < len(r):
+        notes.append(f"{len(r) - len(known)} of {len(r)} rallies have no recorded winner; they are left out of "
+                     "the score and the points won")
+    if len(r) == 1:
+        notes.append("the match has a single rally: rally-length statistics describe that rally only")
+    sets = []
+    for k, grp in r.groupby("set", sort=True):
+        kn = grp[grp["winner"].notna()]
+        p, o = int((kn["winner"] == md.player).sum()), int((kn["winner"] == md.opponent).sum())
+        sets.append({"set": int(k), "rallies": int(len(grp)), "player_points": p, "opponent_points": o,
+                     "unknown": int(len(grp) - len(kn)),
+                     "set_winner": (md.player if p > o else md.opponent if o > p else None) if len(kn) else None})
+    lengths = r["strokes"].to_numpy(int)
+    by_shot = []
+    for shot, grp in known.groupby("last_shot", sort=True):
+        mine = grp["last_hitter"] == md.player
+        won = grp["winner"] == md.player
+        by_shot.append({"shot": str(shot), "rallies": int(len(grp)),
+                        "player_winners": int((mine & won).sum()), "player_errors": int((mine & ~won).sum()),
+                        "opponent_winners": int((~mine & ~won).sum()), "opponent_errors": int((~mine & won).sum())})
+    by_shot.sort(key=lambda d: (-d["rallies"], d["shot"]))
+    by_phase = []
+    for phase in ("serve", "return", "rally"):
+        grp = known[known["last_phase"] == phase]
+        if len(grp):
+            by_phase.append({"phase": phase, "rallies": int(len(grp)),
+                             "player_won": int((grp["winner"] == md.player).sum()),
+                             "opponent_won": int((grp["winner"] == md.opponent).sum())})
+    bands = known.assign(band=[length_band(int(n)) for n in known["strokes"]])
+    by_length = []
+    for lo in LENGTH_BANDS:
+        label = length_band(lo)
+        grp = bands[bands["band"] == label]
+        if len(grp):
+            by_length.append({"band": label, "rallies": int(len(grp)),
+                              "player_won": int((grp["winner"] == md.player).sum()),
+                              "opponent_won": int((grp["winner"] == md.opponent).sum())})
+    serve = []
+    for who in (md.player, md.opponent):
+        grp = known[known["server"] == who]
+        if len(grp):
+            serve.append({"server": who, "rallies": int(len(grp)), "server_won": int((grp["winner"] == who).sum())})
+    return {
+        "status": "assessed" if not known.empty else "not assessed",
+        "notes": notes,
+        "rallies": int(len(r)), "rallies_with_winner": int(len(known)), "strokes": int(len(md.strokes)),
+        "player_points": int((known["winner"] == md.player).sum()),
+        "opponent_points": int((known["winner"] == md.opponent).sum()),
+        "sets": sets,
+        "rally_length": {"mean": float(lengths.mean()), "median": float(np.median(lengths)),
+                         "max": int(lengths.max()), "min": int(lengths.min()),
+                         "lengths": lengths.tolist()},
+        "by_last_shot": by_shot, "by_phase": by_phase, "by_length": by_length, "by_server": serve,
+    }
