@@ -104,11 +104,14 @@ def _no_traceback(page):
 def test_match_prep(server, page):
     page.goto(server["url"] + "/prep")
     expect(page.get_by_text("Keys to the match")).to_be_visible()
+    expect(page.get_by_text("Serving and returning")).to_be_visible()
     expect(page.get_by_text("Payoffs of one decision state")).to_be_visible()
     _idle(page)
     _no_traceback(page)
     body = page.inner_text("body")
     assert "decision points" in body and "Equilibrium mix" in body
+    page.wait_for_function("() => document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= 3")
+    page.wait_for_timeout(1000)
     page.screenshot(path=str(ARTIFACTS / "match-prep.png"), full_page=False)
     page.get_by_text("Payoffs of one decision state").scroll_into_view_if_needed()
     page.wait_for_timeout(800)

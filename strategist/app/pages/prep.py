@@ -32,10 +32,12 @@ with common.guard():
     st.header("Serving and returning")
     c = st.columns(2)
     if values["source"] == "rally game":
-        c[0].metric(f"{player} serving: wins the rally", common.pct(values["serve"]),
-                    f"{100 * (values['serve'] - values['serve_observed']):+.1f} points over the way they play now")
-        c[1].metric(f"{opponent} serving: {player} wins", common.pct(values["return"]),
-                    f"{100 * (values['return'] - values['return_observed']):+.1f} points over the way they play now")
+        c[0].metric(f"{player} serving: wins the rally (equilibrium)", common.pct(values["serve"]),
+                    f"as both play now: {common.pct(values['serve_observed'])}", delta_color="off",
+                    delta_arrow="off")
+        c[1].metric(f"{opponent} serving: {player} wins (equilibrium)", common.pct(values["return"]),
+                    f"as both play now: {common.pct(values['return_observed'])}", delta_color="off",
+                    delta_arrow="off")
         st.caption(values["label"])
     else:
         if values["serve"] is not None:
