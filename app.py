@@ -1,6 +1,6 @@
 """strategist's app: ``streamlit run app.py`` opens it on the built-in demo data.
 
-Pages: Data, Match prep, Live rally, Practice, Model (:mod:`strategist.app.pages`).
+Pages: Data, Match prep, Live rally, Practice, Model, Post-match report (:mod:`strategist.app.pages`).
 """
 
 import streamlit as st
@@ -13,6 +13,7 @@ PAGES = [
     st.Page("strategist/app/pages/live.py", title="Live rally", url_path="live"),
     st.Page("strategist/app/pages/practice.py", title="Practice", url_path="practice"),
     st.Page("strategist/app/pages/model.py", title="Model", url_path="model"),
+    st.Page("strategist/app/pages/report.py", title="Post-match report", url_path="report"),
 ]
 
 st.navigation(PAGES).run()

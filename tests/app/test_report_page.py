@@ -1,0 +1,27 @@
+"""The post-match page writes the report of a chosen match and offers it as HTML, PDF and JSON."""
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_post_match_page_writes_the_report_of_the_chosen_match(tmp_path, monkeypatch):
+    monkeypatch.setenv("STRATEGIST_MATCHLOG", str(tmp_path / "matches.sqlite"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    at.switch_page("strategist/app/pages/report.py").run()
+    assert not at.exception and not at.error
+    match = at.selectbox(key="report_match")
+    assert len(match.options) == 20
+    match.select(match.options[1]).run()
+    at.button(key="report_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.subheader[0].value == match.options[1].replace("_", " ")
+    text = " ".join(m.value for m in at.markdown)
+    for section in ("Summary", "Decisions", "Opponent", "Minimax", "Win probability"):
+        assert section in text
