@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
+
+from ddp_support import spawn_on_localhost  # noqa: E402 (tests/ is on the path)
 
 from .conftest import TINY, planted_table
 
@@ -38,18 +38,13 @@ def _worker(rank: int, port: int, out_path: str) -> None:
         torch.save({k: v.clone() for k, v in model.net.state_dict().items()}, out_path)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.mark.slow  # two fresh interpreters importing torch
 def test_two_processes_equal_one(tmp_path):
     from strategist.opponent import NeuralModel
 
     out = tmp_path / "ddp.pt"
-    mp.spawn(_worker, args=(_free_port(), str(out)), nprocs=2, join=True)
+    spawn_on_localhost(_worker, (str(out),), nprocs=2)
     assert not dist.is_initialized()
     train, valid = _data()
     single = NeuralModel(**CFG).fit(train, valid=valid)

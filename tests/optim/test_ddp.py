@@ -7,13 +7,13 @@ do anything distributed itself; the test initialises the process group, the opti
 from __future__ import annotations
 
 import importlib
-import socket
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 from torch.nn.parallel import DistributedDataParallel
+
+from ddp_support import spawn_on_localhost  # noqa: E402 (tests/ is on the path)
 
 from ._cases import CASES, batches, make_model, regression_data
 
@@ -61,18 +61,13 @@ def _worker(rank: int, port: int, out_path: str, names: list[str]) -> None:
         dist.destroy_process_group()
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.mark.slow  # about 10 s, most of it two fresh interpreters importing torch and DDP
 def test_two_process_ddp_equals_one_process(tmp_path):
     cases = available_cases()
     assert {"Shampoo", "SOAP"} <= {c.name for c in cases}
     out_path = tmp_path / "ddp.pt"
-    mp.spawn(_worker, args=(free_port(), str(out_path), [c.name for c in cases]), nprocs=WORLD_SIZE, join=True)
+    spawn_on_localhost(_worker, (str(out_path), [c.name for c in cases]), nprocs=WORLD_SIZE)
     distributed = torch.load(out_path)
     assert not dist.is_initialized()
     for case in cases:
