@@ -14,37 +14,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from strategist.data.states import ORDINAL, annotate_states, state_label
+from strategist.data.states import annotate_states, state_before
 from strategist.sports import get_sport
 
 
 def next_state(sport, shots, hitters, next_hitter, court_side=None, areas=()) -> str:
     """Decision state of the stroke ``next_hitter`` plays after ``shots`` (hit by ``hitters``)."""
-    sport = get_sport(sport)
-    rule = sport.decisions
-    shots = list(shots)
-    n_serves = 0
-    for s in shots:
-        if s in sport.serves:
-            n_serves += 1
-        else:
-            break
-    last = shots[-1] if shots else None
-    if last is None or (n_serves == len(shots) and next_hitter == hitters[-1]):
-        parts = []
-        if "court_side" in rule.serve:
-            parts.append(court_side or "side unknown")
-        if "serve" in rule.serve:
-            parts.append(f"{ORDINAL.get(n_serves + 1, n_serves + 1)} serve")
-        return state_label("serve", ", ".join(parts))
-    if n_serves == len(shots):
-        if rule.return_of == "area":
-            area = areas[-1] if len(areas) else None
-            return state_label("return", f"{area} serve" if area else "unknown direction")
-        return state_label("return", last)
-    base, _, grouping = rule.rally.partition(":")
-    incoming = last if base == "shot" else sport.groupings[grouping].get(last)
-    return state_label("rally", incoming or "unknown")
+    return state_before(sport, shots, hitters, next_hitter, areas=areas, court_side=court_side)
 
 
 class FrequencyPrediction:

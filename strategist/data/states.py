@@ -100,7 +100,8 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
     frame = table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True)
     same_prev = (frame["rally_id"].shift(1) == frame["rally_id"]).fillna(False).to_numpy(bool)
     shot = frame["shot"].astype("string")
-    is_serve = shot.isin(sorted(sport.serves)).fillna(False).to_numpy(bool)
+    # the rally's first stroke is its serve whatever the source calls the shot (e.g. an unrecorded type)
+    is_serve = shot.isin(sorted(sport.serves)).fillna(False).to_numpy(bool) | ~same_prev
     prev_shot = shot.shift(1).where(same_prev)
     prev_serve = np.r_[False, is_serve[:-1]] & same_prev
     prev_other = (frame["hitter"].shift(1) != frame["hitter"]).fillna(True).to_numpy(bool)
@@ -158,6 +159,41 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
     labels = [state_label(p, i, z) for p, i, z in zip(phase, incoming.astype(str), zone.astype(str))]
     out["state"] = pd.Series(labels, index=frame.index, dtype="string")
     return out
+
+
+def state_before(sport, shots, hitters, next_hitter, *, areas=(), court_side=None) -> str:
+    """The decision state of the stroke ``next_hitter`` plays after ``shots`` (hit by ``hitters``), as known
+    before it is played.
+
+    The rule of :func:`annotate_states`, except that the phase comes from the rally so far (the next
+    stroke's own shot is unknown): no stroke yet -> ``serve``; only serves so far, and the same player to
+    hit again (a fault) -> the next ``serve``; only serves, the other player to hit -> ``return``;
+    otherwise ``rally`` facing the incoming shot's group (or shot). ``areas``: where the strokes landed.
+    """
+    sport = get_sport(sport)
+    rule = sport.decisions
+    shots = list(shots)
+    n_serves = 0
+    for shot in shots:
+        if shot not in sport.serves:
+            break
+        n_serves += 1
+    last = shots[-1] if shots else None
+    if last is None or (n_serves == len(shots) and next_hitter is not None and next_hitter == list(hitters)[-1]):
+        parts = []
+        if "court_side" in rule.serve:
+            parts.append(court_side or "side unknown")
+        if "serve" in rule.serve:
+            parts.append(f"{ORDINAL.get(n_serves + 1, n_serves + 1)} serve")
+        return state_label("serve", ", ".join(parts))
+    if n_serves == len(shots):
+        if rule.return_of == "area":
+            area = list(areas)[-1] if len(areas) else None
+            return state_label("return", f"{area} serve" if area else "unknown direction")
+        return state_label("return", last)
+    base, _, grouping = rule.rally.partition(":")
+    incoming = last if base == "shot" else sport.groupings[grouping].get(last)
+    return state_label("rally", incoming or "unknown")
 
 
 def state_counts(annotated: pd.DataFrame, *, by=("state",)) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from strategist.data.states import state_label
+from strategist.data.states import state_before
 from strategist.errors import OpponentModelError
 from strategist.sports import get_sport
 
@@ -206,39 +206,9 @@ def to_context(history: History, context) -> Context:
 
 
 def next_state(sport, shots: list[str], hitters: list, player, areas=(), court_side=None) -> str:
-    """The decision state of the next stroke as known before it is played.
-
-    The rule of :func:`strategist.data.states.annotate_states`, except that the phase comes from the rally
-    so far (the next stroke's own shot is what is being predicted): no stroke yet -> ``serve``; after a serve
-    by the other player -> ``return``; after a serve by the same player (a fault) -> the next ``serve``;
-    otherwise ``rally`` facing the incoming shot's group (or shot).
-    """
-    sport = get_sport(sport)
-    rule = sport.decisions
-    n_serves = 0
-    for s in shots:
-        if s in sport.serves:
-            n_serves += 1
-        else:
-            break
-    last = shots[-1] if shots else None
-    if last is None or (last in sport.serves and player is not None and player == hitters[-1]
-                        and n_serves == len(shots)):
-        attempt = n_serves + 1
-        parts = []
-        if "court_side" in rule.serve:
-            parts.append(court_side or "side unknown")
-        if "serve" in rule.serve:
-            parts.append({1: "1st", 2: "2nd", 3: "3rd"}.get(attempt, str(attempt)) + " serve")
-        return state_label("serve", ", ".join(parts))
-    if last in sport.serves and n_serves == len(shots):
-        if rule.return_of == "area":
-            area = areas[-1] if len(areas) else None
-            return state_label("return", f"{area} serve" if area else "unknown direction")
-        return state_label("return", last)
-    base, _, grouping = rule.rally.partition(":")
-    incoming = last if base == "shot" else sport.groupings[grouping][last]
-    return state_label("rally", incoming or "unknown")
+    """The decision state of the next stroke as known before it is played
+    (:func:`strategist.data.states.state_before`)."""
+    return state_before(sport, shots, hitters, player, areas=areas, court_side=court_side)
 
 
 def rally_frame(table: pd.DataFrame) -> pd.DataFrame:
