@@ -71,21 +71,6 @@ def register(subparsers) -> None:
     p.set_defaults(handler=run)
 
 
-def _data_path(args):
-    if args.data:
-        return args.data, False
-    from strategist.data.demo import demo_path
-
-    return str(demo_path()), True
-
-
-def _load(path: str, sport):
-    from strategist.data.load import load_rallies
-
-    loaded = load_rallies(path, sport=sport) if sport else load_rallies(path)
-    return loaded[0] if isinstance(loaded, tuple) else getattr(loaded, "table", loaded)
-
-
 def _requests(args, table) -> list[dict]:
     """The estimates to make: one state, or (the tennis default) every serve state of the serve game."""
     from strategist.estimation.counts import parse_context, table_sport
@@ -118,8 +103,9 @@ def run(args: argparse.Namespace) -> int:
     from strategist.estimation.bootstrap import bootstrap_payoff
     from strategist.estimation.payoff import estimate_payoff
 
-    path, is_demo = _data_path(args)
-    table = _load(path, args.sport)
+    from strategist.cli.data_source import load_table
+
+    table, path, is_demo = load_table(args)
     if args.list_states:
         return _list_states(args, table, path)
     estimates = []

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 import numpy as np
+
+from strategist.cli.data_source import load_table
 
 WIDTH = 100
 
@@ -32,21 +33,6 @@ def add_game_arguments(p) -> None:
                    help="shrinkage strength: 'marginal' (empirical Bayes) or a number of prior trials")
 
 
-def data_path(args):
-    if args.data:
-        return args.data, False
-    from strategist.data.demo import demo_path
-
-    return str(demo_path()), True
-
-
-def load_table(args):
-    from strategist.data.load import load_rallies
-
-    path, is_demo = data_path(args)
-    loaded = load_rallies(path, sport=args.sport) if args.sport else load_rallies(path)
-    table = loaded[0] if isinstance(loaded, tuple) else getattr(loaded, "table", loaded)
-    return table, path, is_demo
 
 
 def build_game(args, *, bootstrap: int = 0, level: float = 0.9, seed: int = 0, interval: str = "normal"):
