@@ -106,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
     from strategist.cli.data_source import load_table
 
     table, path, is_demo = load_table(args)
+    from strategist.data.states import annotate_states
+
+    table = annotate_states(table, args.sport)  # once: every estimate below reuses it
     if args.list_states:
         return _list_states(args, table, path)
     estimates = []

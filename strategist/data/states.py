@@ -89,6 +89,8 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
     stroke's shot); ``incoming_zone`` (where that shot landed, when ``zones``); ``serve_attempt`` (1, 2
     for serves, NA otherwise); ``reply_shot`` and ``reply_area`` (the opponent's next stroke); ``state``
     (the label). ``rally`` overrides the sport's rally rule (``"shot"`` or ``"group:<grouping>"``).
+    A table this function returned is returned as it is when asked again with the same rule (its
+    ``attrs`` record the rule and row count), so callers can annotate once and pass the result on.
     """
     sport = _sport_of(table, sport)
     rule = sport.decisions
@@ -97,6 +99,9 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
     if base not in ("shot", "group") or (base == "group" and grouping not in sport.groupings):
         raise DataFormatError(f"rally states by {rally_rule!r}: expected 'shot' or 'group:<grouping>' with a "
                               f"grouping of {sorted(sport.groupings)}", field="rally")
+    key = (sport.name, rally_rule, bool(zones), len(table))
+    if table.attrs.get("decision_states") == key and all(c in table.columns for c in STATE_COLUMNS):
+        return table  # this very table was annotated by the same rule: nothing to redo
     frame = table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True)
     same_prev = (frame["rally_id"].shift(1) == frame["rally_id"]).fillna(False).to_numpy(bool)
     shot = frame["shot"].astype("string")
@@ -158,6 +163,7 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
     out["reply_area"] = _next_by_other(frame, "landing_area", sport.serves_per_point + 1).astype("string")
     labels = [state_label(p, i, z) for p, i, z in zip(phase, incoming.astype(str), zone.astype(str))]
     out["state"] = pd.Series(labels, index=frame.index, dtype="string")
+    out.attrs["decision_states"] = key
     return out
 
 

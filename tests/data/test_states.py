@@ -54,3 +54,14 @@ def test_tennis_second_serves_and_replies(shared_data):
                                                                                    for a in areas[:k]],
                                court_side=None if pd.isna(side) else side)
             assert got == rally["state"].iat[k], (rally_id, k)
+
+
+def test_an_annotated_table_is_not_annotated_again_unless_it_changed():
+    table = load_rallies(demo_path()).table
+    once = annotate_states(table)
+    assert annotate_states(once) is once                      # same rule, same rows: reused
+    assert annotate_states(once, zones=True) is not once      # another rule: recomputed
+    fewer = once[once["match_id"] != once["match_id"].iat[0]]
+    again = annotate_states(fewer)
+    assert again is not fewer and len(again) == len(fewer)    # rows changed: recomputed
+    pd.testing.assert_series_equal(again["state"].reset_index(drop=True), fewer["state"].reset_index(drop=True))
