@@ -178,7 +178,18 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke run); results not written")
     parser.add_argument("--skip-truth", action="store_true", help="leave out the ground-truth check")
     parser.add_argument("--data", default=str(SHUTTLESET), help="ShuttleSet strokes file")
+    parser.add_argument("--truth-seed", type=int, default=None, metavar="S",
+                        help="only the ground-truth check on a fresh simulation with seed S; writes "
+                             "results/rally_truth_seedS.{json,md}")
     args = parser.parse_args(argv)
+    if args.truth_seed is not None:
+        res = {"truth": truth(200, 200, args.truth_seed)}
+        text = markdown({"machine": platform.machine(), "quick": False, **res})
+        print(text)
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / f"rally_truth_seed{args.truth_seed}.json").write_text(json.dumps(res, indent=2) + "\n")
+        (RESULTS / f"rally_truth_seed{args.truth_seed}.md").write_text(text + "\n")
+        return 0
     from strategist.data.load import load_rallies
     from strategist.rally.game import rally_game
 
