@@ -83,22 +83,23 @@ class BackoffModel(OpponentModel):
         return shots, [str(h) for h in frame["hitter"].tolist()], keys
 
     def _count(self, frame: pd.DataFrame) -> tuple[dict, dict]:
+        """Counts of the next shot per (level, key) in the population and per (player, level, key)."""
         k = len(self.vocabulary.shots)
         shots, hitters, keys = self._encoded(frame)
+        n = len(shots)
+        players, player_codes = _codes(hitters)
         pop: dict = {}
         pl: dict = {}
-        for row, y in enumerate(shots):
-            player = hitters[row]
-            for level in range(self.levels + 1):
-                key = () if level == 0 else keys[level - 1][row]
-                vec = pop.get((level, key))
-                if vec is None:
-                    vec = pop[(level, key)] = np.zeros(k)
-                vec[y] += 1.0
-                vec = pl.get((player, level, key))
-                if vec is None:
-                    vec = pl[(player, level, key)] = np.zeros(k)
-                vec[y] += 1.0
+        for level in range(self.levels + 1):
+            labels, codes = ([()], np.zeros(n, dtype=np.int64)) if level == 0 else _codes(keys[level - 1])
+            u = len(labels)
+            counts = np.bincount(codes * k + shots, minlength=u * k).reshape(u, k).astype(float)
+            for i, key in enumerate(labels):
+                pop[(level, key)] = counts[i]
+            pairs, inverse = np.unique(player_codes * u + codes, return_inverse=True)
+            counts = np.bincount(inverse * k + shots, minlength=len(pairs) * k).reshape(-1, k).astype(float)
+            for i, pair in enumerate(pairs.tolist()):
+                pl[(players[pair // u], level, labels[pair % u])] = counts[i]
         return pop, pl
 
     def _tune(self, frame: pd.DataFrame) -> None:
@@ -129,13 +130,20 @@ class BackoffModel(OpponentModel):
         zero = np.zeros(k)
         pop_a = np.zeros((self.levels + 1, n, k))
         pl_a = np.zeros((self.levels + 1, n, k))
+        if n == 0:
+            return pop_a, pl_a
         w = self.adapt_weight
-        for row in range(n):
-            player = hitters[row]
-            for level in range(self.levels + 1):
-                key = () if level == 0 else keys[level - 1][row]
-                pop_a[level, row] = pop.get((level, key), zero)
-                pl_a[level, row] = pl.get((player, level, key), zero) + w * live.get((player, level, key), zero)
+        players, player_codes = _codes(hitters)
+        for level in range(self.levels + 1):
+            labels, codes = ([()], np.zeros(n, dtype=np.int64)) if level == 0 else _codes(keys[level - 1])
+            u = len(labels)
+            pop_a[level] = np.stack([pop.get((level, key), zero) for key in labels])[codes]
+            pairs, inverse = np.unique(player_codes * u + codes, return_inverse=True)
+            rows = []
+            for pair in pairs.tolist():
+                key = (players[pair // u], level, labels[pair % u])
+                rows.append(pl.get(key, zero) + w * live.get(key, zero))
+            pl_a[level] = np.stack(rows)[inverse.reshape(-1)]
         return pop_a, pl_a
 
     def predict_table(self, table: pd.DataFrame) -> np.ndarray:
@@ -237,6 +245,13 @@ class BackoffModel(OpponentModel):
         self.players_ = set(meta["players"])
         self._live, self._cache, self._live_match = {}, {}, None
         self.fitted_ = True
+
+
+def _codes(values) -> tuple[list, np.ndarray]:
+    """(distinct values in order of first appearance, each value's index among them)."""
+    index: dict = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values))
+    return list(index), codes
 
 
 def _jsonable(key):

@@ -13,6 +13,7 @@ import pandas as pd
 
 from strategist.opponent.backoff import BackoffModel
 from strategist.opponent.base import Context, History, next_state
+from strategist.sports.registry import get_sport
 
 
 class FrequencyModel(BackoffModel):
@@ -28,14 +29,27 @@ class FrequencyModel(BackoffModel):
         areas = [None if a is pd.NA or a is None else str(a) for a in frame["landing_area"].tolist()] \
             if "landing_area" in frame else [None] * len(names)
         sides = frame["court_side"].tolist() if "court_side" in frame else [None] * len(names)
-        states = []
-        start = 0
+        serves = set(get_sport(self.sport).serves)
+        states, memo = [], {}
+        start, all_serves = 0, True
         for row in range(len(names)):
             if pos[row] == 0:
-                start = row
+                start, all_serves = row, True
+            elif names[row - 1] not in serves:
+                all_serves = False
+            if row == start:
+                key = ((), hitters[row], None)
+            else:
+                # the state depends only on the rally's leading serves, its last stroke and the next hitter
+                # (states.state_before): a rally past its serves is cut to a non-serve and its last stroke
+                shots_so_far = tuple(names[start:row]) if all_serves else (None, names[row - 1])
+                key = (shots_so_far, hitters[row] == hitters[row - 1], areas[row - 1])
             side = sides[start] if sides[start] is not pd.NA else None
-            states.append(next_state(self.sport, names[start:row], hitters[start:row], hitters[row],
-                                     areas[start:row], side))
+            state = memo.get((key, side))
+            if state is None:
+                state = memo[(key, side)] = next_state(self.sport, names[start:row], hitters[start:row],
+                                                       hitters[row], areas[start:row], side)
+            states.append(state)
         return [[s.split(" ", 1)[0] for s in states], states]
 
     def _history_keys(self, history: History, context: Context) -> tuple:

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from strategist.errors import OpponentModelError
-from strategist.opponent.base import Context, History, OpponentModel, positions_in_rally, rally_frame
+from strategist.opponent.base import Context, History, OpponentModel, positions_in_rally
 
 PAD, START = 0, 1          # shot input ids; vocabulary shots start at 2
 MAX_STROKE = 40

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from strategist.errors import CheckpointError
-from strategist.opponent import FrequencyModel, MarkovModel, NeuralModel, load_model
+from strategist.opponent import FrequencyModel, NeuralModel, load_model
 from strategist.opponent.checkpoint import flatten_state, unflatten_state
 
 from .conftest import TINY

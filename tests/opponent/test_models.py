@@ -179,3 +179,77 @@ def test_scores_by_hand():
     assert s["top1"] == pytest.approx(1 / 3) and s["top3"] == pytest.approx(1.0) and s["n"] == 3
     # bins: 0.7 (right), 0.6 (wrong), 0.5 (wrong): |1 - .7| + |0 - .6| + |0 - .5|, each weight 1/3
     assert s["ece"] == pytest.approx((0.3 + 0.6 + 0.5) / 3)
+
+
+def _loop_counts(model, frame):
+    """Reference: the counts by a plain loop over the strokes, one dict update at a time."""
+    k = len(model.vocabulary.shots)
+    shots, hitters, keys = model._encoded(frame)
+    pop, pl = {}, {}
+    for row, y in enumerate(shots):
+        for level in range(model.levels + 1):
+            key = () if level == 0 else keys[level - 1][row]
+            pop.setdefault((level, key), np.zeros(k))[y] += 1
+            pl.setdefault((hitters[row], level, key), np.zeros(k))[y] += 1
+    return pop, pl
+
+
+@pytest.mark.parametrize("cls", [MarkovModel, FrequencyModel])
+def test_counts_equal_a_plain_loop_over_the_strokes(sim_table, cls):
+    model = cls(adapt_weight=0.5).fit(sim_table, tune=False)
+    frame = rally_frame(sim_table)
+    pop, pl = model._count(frame)
+    want_pop, want_pl = _loop_counts(model, frame)
+    assert pop.keys() == want_pop.keys() and pl.keys() == want_pl.keys()
+    for got, want in ((pop, want_pop), (pl, want_pl)):
+        for key in want:
+            np.testing.assert_array_equal(got[key], want[key])
+    # the stacked arrays of the table path: row by row the dict entries (live counts weighted in)
+    live = {key: 2 * vec for key, vec in list(want_pl.items())[::3]}
+    pop_a, pl_a = model._level_arrays(frame, pop, pl, live)
+    shots, hitters, keys = model._encoded(frame)
+    zero = np.zeros(len(model.vocabulary.shots))
+    for row in range(0, len(frame), 11):
+        for level in range(model.levels + 1):
+            key = () if level == 0 else keys[level - 1][row]
+            np.testing.assert_array_equal(pop_a[level, row], pop.get((level, key), zero))
+            full = (hitters[row], level, key)
+            np.testing.assert_array_equal(pl_a[level, row], pl.get(full, zero) + model.adapt_weight
+                                          * live.get(full, zero))
+
+
+def _frequency_keys_by_row(model, frame):
+    """Reference: the state of every stroke from the whole rally so far (no shortcuts)."""
+    labels = list(model.vocabulary.shots)
+    shots, _, _ = model._encoded(frame)
+    names = [labels[s] for s in shots]
+    hitters = frame["hitter"].astype(str).tolist()
+    areas = [None if pd.isna(a) else str(a) for a in frame["landing_area"].tolist()]
+    sides = frame["court_side"].tolist() if "court_side" in frame else [None] * len(frame)
+    pos = positions_in_rally(frame)
+    out = []
+    for row in range(len(frame)):
+        start = row - pos[row]
+        side = None if pd.isna(sides[start]) else sides[start]
+        out.append(next_state(model.sport, names[start:row], hitters[start:row], hitters[row], areas[start:row],
+                              side))
+    return out
+
+
+def test_frequency_states_equal_the_state_of_the_whole_rally_so_far(frequency, sim_table):
+    frame = rally_frame(sim_table)
+    shots, _, keys = frequency._encoded(frame)
+    assert keys[1] == _frequency_keys_by_row(frequency, frame)
+    assert keys[0] == [s.split(" ", 1)[0] for s in keys[1]]
+
+
+def test_frequency_states_equal_the_state_of_the_whole_rally_so_far_in_tennis(shared_data):
+    from strategist.data.load import load_rallies
+
+    table = load_rallies(shared_data / "tennis_mcp" / "sample-points-5matches-2015.csv").table
+    model = FrequencyModel("tennis").fit(table, tune=False)
+    frame = rally_frame(table)
+    _, _, keys = model._encoded(frame)
+    want = _frequency_keys_by_row(model, frame)
+    assert keys[1] == want
+    assert len(set(want)) > 5          # serve, return and rally states of both sides occur
