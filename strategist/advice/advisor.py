@@ -229,7 +229,8 @@ class Advisor:
         if len(sports) != 1:
             raise EstimationError(f"the data mix sports {sorted(map(str, sports))}; advise on one sport")
         self.sport = get_sport(str(sports[0]))
-        players = sorted(set(table["hitter"].dropna().astype(str)) | set(table["opponent"].dropna().astype(str)))
+        players = sorted(set(table["hitter"].dropna().astype(str).unique()) |
+                         set(table["opponent"].dropna().astype(str).unique()))
         if player is None:
             player = str(table["hitter"].value_counts().index[0])
         self.player = resolve_player(player, players, "player")

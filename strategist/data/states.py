@@ -161,7 +161,9 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
     out["serve_attempt"] = attempt
     out["reply_shot"] = _next_by_other(frame, "shot", sport.serves_per_point + 1).astype("string")
     out["reply_area"] = _next_by_other(frame, "landing_area", sport.serves_per_point + 1).astype("string")
-    labels = [state_label(p, i, z) for p, i, z in zip(phase, incoming.astype(str), zone.astype(str))]
+    memo: dict = {}
+    labels = [memo.get(k) or memo.setdefault(k, state_label(*k)) for k in
+              zip(phase.tolist(), incoming.astype(str).to_numpy(dtype=object), zone.astype(str).to_numpy(dtype=object))]
     out["state"] = pd.Series(labels, index=frame.index, dtype="string")
     out.attrs["decision_states"] = key
     return out

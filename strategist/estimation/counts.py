@@ -286,7 +286,7 @@ def _natural(label: str):
 
 def ordered_labels(values, kind: str, detail: str | None, sport: Sport) -> list[str]:
     """Labels present in ``values`` in the sport's order (vocabulary, groups or areas), others after."""
-    present = set(pd.Series(values).dropna().astype(str))
+    present = set(pd.Series(values).dropna().astype(str).unique())
     if kind == "none":
         return [ANY_REPLY]
     if kind in ("area", "position"):

@@ -33,6 +33,28 @@ class MatchData:
     in_sample: bool                  # the population is the match itself (nothing else was given)
     player_note: str = ""
     notes: tuple = field(default_factory=tuple)
+    _shared: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def opponent_model(self):
+        """``strategist.opponent``'s Markov model fitted on the population, fitted once and shared by the
+        sections (the decision review's predicted replies, the opponent profile's predictability); None when
+        that package is not installed. A failure to fit is raised again on every call."""
+        if "opponent_model" not in self._shared:
+            try:
+                from strategist.opponent import fit_model
+            except ImportError:
+                self._shared["opponent_model"] = None
+            else:
+                from strategist.errors import StrategistError
+
+                try:
+                    self._shared["opponent_model"] = fit_model("markov", self.population, sport=self.sport.name)
+                except StrategistError as exc:
+                    self._shared["opponent_model"] = exc
+        model = self._shared["opponent_model"]
+        if isinstance(model, Exception):
+            raise model
+        return model
 
     @property
     def rallies(self) -> pd.DataFrame:
@@ -122,6 +144,8 @@ def select_match(table, match_id: str | None = None, player: str | None = None, 
         others = table[(table["match_id"] == match_id).to_numpy(dtype=bool, na_value=False)]
         notes.append("no other match with known outcomes was given: payoffs, the opponent model and win "
                      "probabilities are estimated from this match itself (in-sample; they flatter the fit)")
+    # annotated once: every section that asks for the population's decision states gets this table back
+    population = annotate_states(others.reset_index(drop=True), sport)
     return MatchData(sport=sport, match_id=match_id, player=player, opponent=opponent, strokes=annotated,
-                     population=others.reset_index(drop=True), in_sample=bool(in_sample), player_note=how,
+                     population=population, in_sample=bool(in_sample), player_note=how,
                      notes=tuple(notes))

@@ -82,14 +82,15 @@ def _package_losses(md: MatchData, scorable: np.ndarray):
     """Per scored stroke: (−log P, top-1 hit) under ``strategist.opponent``'s Markov model, or None when the
     package is not installed; (None, note) when it fails on these data."""
     try:
-        from strategist.opponent import fit_model
         from strategist.opponent.base import rally_frame
     except ImportError:
         return None, None
     from strategist.errors import StrategistError
 
     try:
-        model = fit_model("markov", md.population, sport=md.sport.name)
+        model = md.opponent_model()
+        if model is None:
+            return None, None
         frame = rally_frame(md.strokes)
         probs = np.asarray(model.predict_table(frame), float)
     except StrategistError as exc:

@@ -21,8 +21,8 @@ EQUILIBRIUM_SOURCE = ("stand-in for the Advisor (not installed): the equilibrium
 EQUILIBRIUM_DEFINITION = ("given up = v - (A y*)[shot] with v = x*'A y*: x*, y* the equilibrium mixes of the "
                           "state's matrix A (0 for any shot the equilibrium plays)")
 ADVISOR_SOURCE = ("the Advisor (strategist.advice), built on the data without this match: its equilibrium "
-                  "recommendation against the opponent's predicted reply q (shrunk toward the equilibrium by the "
-                  "evidence), asked once per decision state and incoming shot")
+                  "recommendation against the opponent's predicted reply q (strategist.opponent's Markov model, "
+                  "shrunk toward the equilibrium by the evidence), asked once per decision state and incoming shot")
 ADVISOR_DEFINITION = ("given up = x'A q - (A q)[shot]: x the Advisor's recommended mix, q the predicted reply, A the "
                       "Advisor's matrix of the state (reply columns); negative when the shot played did better "
                       "against the predicted reply than the recommendation")
@@ -54,7 +54,7 @@ class AdvisorRecommender:
 
     def __init__(self, md: MatchData, advisor_class):
         self.md = md
-        self.advisor = advisor_class(md.population, md.player, md.opponent)
+        self.advisor = advisor_class(md.population, md.player, md.opponent, model=md.opponent_model())
         self.games: dict[str, StateGame] = {}
         for state, sg in self.advisor.games.items():
             self.games[state] = StateGame(state, "shot", "reply", sg.estimate, np.asarray(sg.row_strategy, float),
