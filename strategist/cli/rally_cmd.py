@@ -35,7 +35,9 @@ def add_game_arguments(p) -> None:
 
 
 
-def build_game(args, *, bootstrap: int = 0, level: float = 0.9, seed: int = 0, interval: str = "normal"):
+def build_game(args, *, bootstrap: int = 0, level: float = 0.9, seed: int = 0, interval: str = "normal",
+               with_table: bool = False):
+    """``(game, path, is_demo)`` of the command's data and options (and the table, ``with_table``)."""
     from strategist.rally.game import rally_game
 
     table, path, is_demo = load_table(args)
@@ -43,7 +45,7 @@ def build_game(args, *, bootstrap: int = 0, level: float = 0.9, seed: int = 0, i
                       states=args.states, zones=not args.no_zones, min_action_count=args.min_action_count,
                       prior=_prior(args.prior), bootstrap=bootstrap, level=level, seed=seed, sport=args.sport,
                       interval=interval)
-    return game, path, is_demo
+    return (game, path, is_demo, table) if with_table else (game, path, is_demo)
 
 
 def _prior(text):

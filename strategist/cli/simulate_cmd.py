@@ -7,8 +7,8 @@ import json
 
 from strategist.cli.rally_cmd import _fit, add_game_arguments, build_game, short_state, table_text, who_line
 
-POLICY_HELP = ("equilibrium, observed, uniform, best-response, safe:MARGIN (e.g. safe:0.02) or "
-               "mix:LABEL=W,... (e.g. mix:smash=2,clear=1)")
+POLICY_HELP = ("equilibrium, observed, uniform, best-response, safe:MARGIN (e.g. safe:0.02), "
+               "mix:LABEL=W,... (e.g. mix:smash=2,clear=1) or model (the opponent model's predictions, --model)")
 
 
 def register(subparsers) -> None:
@@ -27,22 +27,61 @@ def register(subparsers) -> None:
                    help="where rallies start: the player's serve, the opponent's serve, or a state")
     p.add_argument("--level", type=float, default=0.95, help="level of the win-probability interval (0.95)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--model", default="markov", metavar="KIND|DIR",
+                   help="the opponent model a 'model' policy follows: frequency, markov or neural fitted on the "
+                        "data, or a saved model's folder (default markov)")
     p.add_argument("--json", action="store_true", help="print a JSON object instead of text")
     p.set_defaults(handler=run)
+
+
+def _model_policies(args, game, table) -> dict:
+    """{side: ModelPolicy} for the sides whose policy is 'model' (the model fitted or loaded once)."""
+    from pathlib import Path
+
+    from strategist.errors import EstimationError
+    from strategist.rally.model_policy import model_policy
+
+    sides = [side for side, spec in (("player", args.policy), ("opponent", args.opponent_policy))
+             if spec.strip().lower() == "model"]
+    if not sides:
+        return {}
+    try:
+        from strategist.opponent import KINDS, fit_model, load_model
+    except ImportError:
+        raise EstimationError("a 'model' policy needs strategist.opponent, which this installation does not have") \
+            from None
+    if Path(args.model).is_dir():
+        model = load_model(args.model)
+    elif args.model in KINDS:
+        model = fit_model(args.model, table, sport=game.structure.sport.name)
+    else:
+        raise EstimationError(f"--model {args.model!r}: expected one of {sorted(KINDS)} or a saved model's folder")
+    return {side: model_policy(game, table, model, side) for side in sides}
+
+
+def _model_lines(side: str, policy) -> list[str]:
+    s = policy.summary()
+    who = "P" if side == "player" else "O"
+    return [f"{who} follows {s['policy']}: its predictions in {s['states_from_model']} states "
+            f"({s['strokes']} strokes averaged), observed play in {s['states_observed']}",
+            f"  (where {who} receives, or no stroke reaches); {s['outside_share']:.1%} of its predicted mass "
+            "was off the states' actions"]
 
 
 def run(args: argparse.Namespace) -> int:
     from strategist.rally.playout import play_out
 
-    game, path, is_demo = build_game(args)
+    game, path, is_demo, table = build_game(args, with_table=True)
     start = args.start
     if start not in ("serve", "receive") and ": " not in start and start[:2] in ("P ", "O "):
         start = ("player: " if start[0] == "P" else "opponent: ") + start[2:]
-    result = play_out(game, args.policy, args.opponent_policy, args.rallies, args.seed, start=start,
-                      level=args.level)
+    models = _model_policies(args, game, table)
+    result = play_out(game, models.get("player", args.policy), models.get("opponent", args.opponent_policy),
+                      args.rallies, args.seed, start=start, level=args.level)
     if args.json:
+        extra = {"model_policy": {side: m.summary() for side, m in models.items()}} if models else {}
         print(json.dumps({"data": path, "demo": is_demo, "player": game.player, "opponent": game.opponent,
-                          **result.to_dict()}, indent=2))
+                          **result.to_dict(), **extra}, indent=2))
         return 0
     length = result.length_summary()
     lines = [f"Data: {path}" + (" (simulated demo)" if is_demo else ""), who_line(game),
@@ -53,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
              f"{result.ci_high:.4f}]; exact value of the two policies {result.exact:.4f}",
              f"Rally length (strokes): mean {length['mean']:.2f}, median {length['median']:.0f}, "
              f"90th percentile {length['p90']:.0f}, longest {length['max']}", ""]
+    if models:
+        lines[2:2] = [line for side, m in models.items() for line in _model_lines(side, m)]
     for side in ("player", "opponent"):
         use = result.usage[(result.usage["side"] == side) & (result.usage["kind"] == "shot")
                            & (result.usage["count"] > 0)]

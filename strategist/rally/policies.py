@@ -14,7 +14,9 @@ hits); the opponent's is the column mixes. A policy is named by a spec:
   (:func:`strategist.safe_exploit` on the stage game at the equilibrium values);
 * ``mix:LABEL=W,LABEL=W``: a fixed mix, applied in every state where some of its actions exist
   (renormalised over them); elsewhere the observed frequencies;
-* ``model``: the opponent model of a later release (not available yet).
+* ``model``: an opponent model's predictions: made from the data by
+  :func:`strategist.rally.model_policy.model_policy` (``strategist simulate --opponent-policy model``), whose
+  result is passed as the policy.
 
 A sequence of per-state mixes (arrays) is accepted as is.
 """
@@ -77,8 +79,8 @@ def side_policy(game, spec, side: str, other=None) -> list[np.ndarray]:
     if kind == "mix":
         return _fixed_mix(game, spec, side)
     if kind == "model":
-        raise EstimationError("policy 'model' (the opponent model) is not available yet; use observed, "
-                              "equilibrium, best-response, safe:MARGIN, uniform or mix:LABEL=W,...")
+        raise EstimationError("policy 'model' needs the data and a fitted opponent model: pass "
+                              "strategist.rally.model_policy.model_policy(game, table, model, side) as the policy")
     if kind in DEPENDENT:
         if other is None:
             raise EstimationError(f"{side} policy {spec!r} needs the other side's policy")
