@@ -161,6 +161,24 @@ def test_live_rally_and_reload(server, page):
         shutil.copy(ARTIFACTS / "live-rally-reloaded.png", DOCS / "app-live-rally.png")
 
 
+def test_post_match_report(server, page):
+    page.goto(server["url"] + "/report")
+    expect(page.get_by_role("button", name="Write the report")).to_be_visible()
+    _idle(page)
+    page.get_by_role("button", name="Write the report").click()
+    expect(page.get_by_text("Costliest decisions")).to_be_visible()
+    _idle(page)
+    _no_traceback(page)
+    body = page.inner_text("body")
+    for text in ("Points won", "Given up per decision", "Minimax check", "Download PDF"):
+        assert text in body, text
+    page.screenshot(path=str(ARTIFACTS / "post-match.png"), full_page=False)
+    page.get_by_text("The whole report (as in the HTML file)").click()
+    frame = page.frame_locator("iframe").first
+    expect(frame.get_by_text("Decision review").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "post-match-report.png"), full_page=False)
+
+
 def test_bad_upload_in_the_browser(server, page, tmp_path):
     bad = tmp_path / "notes.csv"
     bad.write_text("a,b,c\n1,2,3\n")

@@ -25,3 +25,20 @@ def test_post_match_page_writes_the_report_of_the_chosen_match(tmp_path, monkeyp
     text = " ".join(m.value for m in at.markdown)
     for section in ("Summary", "Decisions", "Opponent", "Minimax", "Win probability"):
         assert section in text
+    # headline numbers: the score against a count of the match's rally winners
+    from strategist.data.demo import demo_path
+    from strategist.data.load import load_rallies
+
+    table = load_rallies(demo_path()).table
+    strokes = table[table["match_id"] == match.options[1]]
+    player = at.selectbox(key="report_player").value
+    last = strokes.sort_values(["set", "rally", "stroke"]).groupby("rally_id").tail(1)
+    won = last["winner"].dropna()
+    points = f"{int((won == player).sum())} – {int((won != player).sum())}"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Points won"] == points
+    assert {"Given up per decision", "Opponent's log-loss", "Minimax (χ²)"} <= set(metrics)
+    costliest = at.dataframe[0].value
+    assert len(costliest) >= 1 and {"played", "recommended", "given up"} <= set(costliest.columns)
+    frame = at.get("iframe")[0].proto         # the whole report, inline
+    assert "Decision review" in frame.srcdoc and "<svg" in frame.srcdoc
