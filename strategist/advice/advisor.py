@@ -27,7 +27,7 @@ Ganzfried & Sandholm's safe exploitation, which risks only what has been won.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np

@@ -24,7 +24,7 @@ _EXPORTS = {
 
 # The module safe_exploit shares its name with its function: importing the module sets the package's
 # attribute to the module, so the function is bound here once, explicitly.
-from strategist.games.safe_exploit import safe_exploit  # noqa: E402
+safe_exploit = importlib.import_module("strategist.games.safe_exploit").safe_exploit
 
 
 def __getattr__(name: str):

@@ -500,7 +500,6 @@ def solve_stochastic_game(rewards: Any, transitions: Any, discount: float = 1.0,
 # ---------------------------------------------------------------------------------------- policy evaluation
 def _termination_check(game: _Game, p: np.ndarray) -> None:
     """Refuse a pair whose chain γP does not end w.p. 1: a closed set of states, or spectral radius ≈ 1."""
-    size = game.size
     if game.discount < 1.0:
         return
     leaks = p.sum(axis=1) < 1.0 - STOP_TOL

@@ -17,7 +17,6 @@ it is the outcome (1 or 0; missing when the winner is not recorded). Counts are 
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from scipy import stats
 

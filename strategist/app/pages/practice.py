@@ -6,6 +6,8 @@ so far, so it is the same session on every rerun. Without it, a clearly labelled
 per rally in the matrix game of a decision state.
 """
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -119,7 +121,8 @@ with common.guard():
     result = common.loaded()
     player, opponent = common.choose_players(result)
     try:
-        from strategist.rally.practice import practise  # noqa: F401
+        if importlib.util.find_spec("strategist.rally.practice") is None:
+            raise ImportError("strategist.rally.practice")
         game, why_not = common.rally_game(common.data_key(), player, opponent)
     except ImportError:
         game, why_not = None, "not installed"

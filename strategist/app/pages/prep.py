@@ -1,7 +1,6 @@
 """Match prep: the opponent's tendencies, the payoff heat-map, equilibrium and best responses, habits, keys."""
 
 import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 
