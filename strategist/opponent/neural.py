@@ -90,9 +90,20 @@ class RallyNet(nn.Module):
     def forward(self, b: dict) -> torch.Tensor:
         x = torch.cat([self.shot(b["shot"]), self.area(b["area"]), self.wing(b["wing"]), b["num"]], dim=-1)
         h, _ = self.gru(torch.relu(self.inp(x)))
+        return self.head(h, b)
+
+    def head(self, h: torch.Tensor, b: dict) -> torch.Tensor:
+        """Logits from the GRU states ``h`` (…, hidden) and the context of the same positions in ``b``."""
         ctx = torch.cat([self.drop(h), self.player(b["player"]), self.player(b["opponent"]),
                          self.stroke(b["stroke"]), b["ctx"]], dim=-1)
         return self.out(self.drop(torch.relu(self.mid(ctx))))
+
+    def last(self, b: dict) -> torch.Tensor:
+        """Logits of the last position only (one rally so far: the next stroke's prediction); ``b``'s context
+        entries hold that position alone, shape (1,) and (1, N_CTX)."""
+        x = torch.cat([self.shot(b["shot"]), self.area(b["area"]), self.wing(b["wing"]), b["num"]], dim=-1)
+        _, h = self.gru(torch.relu(self.inp(x)))
+        return self.head(h[-1], b)
 
 
 # -- encoding ------------------------------------------------------------------------------------------------
@@ -142,6 +153,36 @@ class Encoder:
         pos = np.where(missing, 0.0, (pos - self.mean) / self.std).astype(np.float32)
         hitters = frame["hitter"].tolist()
         same = np.array([h == nh for h, nh in zip(hitters, next_hitters)], dtype=np.float32)
+        num = np.concatenate([pos, missing.any(1, keepdims=True).astype(np.float32), same[:, None]], axis=1)
+        return {"shot": shot, "area": area, "wing": wing, "num": num}
+
+    def history(self, history: History, next_player) -> dict[str, np.ndarray]:
+        """The per-stroke inputs of one rally so far (:meth:`strokes` for one history, without per-column
+        pandas work: shots, hitters and areas come from the :class:`History`, positions and wings from one
+        read of the frame)."""
+        n = len(history)
+        shot = np.asarray(history.shots, dtype=np.int64) + 2
+        area_ix = self.area_ix
+        area = np.fromiter((0 if a is None else area_ix.get(a, 0) for a in history.areas), np.int64, n)
+        frame = history.frame
+        columns = frame.columns if frame is not None else ()
+        if "wing" in columns:
+            wing = np.fromiter((0 if _na(w) else WINGS.get(w, 0) for w in frame["wing"].tolist()), np.int64, n)
+        else:
+            wing = np.zeros(n, np.int64)
+        pos = np.full((n, len(POSITION_COLUMNS)), np.nan, dtype=np.float32)
+        for j, c in enumerate(POSITION_COLUMNS):
+            if c in columns:
+                column = frame[c]
+                try:
+                    pos[:, j] = column.to_numpy(dtype=np.float32, na_value=np.nan)
+                except (TypeError, ValueError):
+                    pos[:, j] = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
+        missing = ~np.isfinite(pos)
+        pos = np.where(missing, 0.0, (pos - self.mean) / self.std).astype(np.float32)
+        hitters = history.hitters
+        nxt = hitters[1:] + (next_player,)
+        same = np.fromiter((h == nh for h, nh in zip(hitters, nxt)), np.float32, n)
         num = np.concatenate([pos, missing.any(1, keepdims=True).astype(np.float32), same[:, None]], axis=1)
         return {"shot": shot, "area": area, "wing": wing, "num": num}
 
@@ -274,7 +315,6 @@ class NeuralModel(OpponentModel):
     def _predict(self, history: History, context: Context):
         enc = self._encoder
         n = len(history)
-        frame = history.frame
         t = n + 1
         shot = np.zeros((1, t), np.int64)
         shot[0, 0] = START
@@ -282,35 +322,28 @@ class NeuralModel(OpponentModel):
         wing = np.zeros((1, t), np.int64)
         num = np.zeros((1, t, N_NUM), np.float32)
         if n:
-            if frame is None:
-                frame = pd.DataFrame({"shot": [self.vocabulary.shots[s] for s in history.shots],
-                                      "hitter": list(history.hitters)})
-            nxt = list(history.hitters[1:]) + [context.player]
-            s = enc.strokes(frame, nxt)
+            s = enc.history(history, context.player)
             shot[0, 1:] = s["shot"]
             area[0, 1:] = s["area"]
             wing[0, 1:] = s["wing"]
             num[0, 1:] = s["num"]
-        # the head reads the context at the last step only (the GRU is causal), so every step gets the
-        # next stroke's player, opponent, score and server flag
+        # the head reads the next stroke's context (player, opponent, stroke number, score, server flag) at
+        # the last step only: the GRU is causal, so the earlier steps need no context
         player = enc.player(context.player)
         known = player != 0
-        players = np.full((1, t), player, np.int64)
-        opponents = np.full((1, t), enc.player(context.opponent), np.int64)
         score = context.score or (0, 0)
-        ctx = np.zeros((1, t, N_CTX), np.float32)
-        ctx[0, :, 0], ctx[0, :, 1] = score[0] / 21.0, score[1] / 21.0
-        ctx[0, :, 2] = float(context.player is not None and context.player == context.server)
-        stroke = np.minimum(np.arange(1, t + 1), MAX_STROKE)[None]
-        stroke[0, -1] = min(max(int(context.stroke or t), 1), MAX_STROKE)
+        ctx = np.array([[score[0] / 21.0, score[1] / 21.0,
+                         float(context.player is not None and context.player == context.server)]], np.float32)
+        stroke = min(max(int(context.stroke or t), 1), MAX_STROKE)
         dev = self.device
         b = {"shot": torch.from_numpy(shot).to(dev), "area": torch.from_numpy(area).to(dev),
              "wing": torch.from_numpy(wing).to(dev), "num": torch.from_numpy(num).to(dev),
-             "player": torch.from_numpy(players).to(dev), "opponent": torch.from_numpy(opponents).to(dev),
-             "stroke": torch.from_numpy(stroke).to(dev), "ctx": torch.from_numpy(ctx).to(dev)}
+             "player": torch.tensor([player], device=dev), "opponent": torch.tensor([enc.player(context.opponent)],
+                                                                                   device=dev),
+             "stroke": torch.tensor([stroke], device=dev), "ctx": torch.from_numpy(ctx).to(dev)}
         if self.net.training:
             self.net.eval()
-        logits = self.net(b)[0, -1].double().cpu().numpy()
+        logits = self.net.last(b)[0].double().cpu().numpy()
         bias = self._bias.get(context.player) if context.player is not None else None
         if bias is not None:
             logits = logits + bias

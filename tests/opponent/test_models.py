@@ -253,3 +253,37 @@ def test_frequency_states_equal_the_state_of_the_whole_rally_so_far_in_tennis(sh
     want = _frequency_keys_by_row(model, frame)
     assert keys[1] == want
     assert len(set(want)) > 5          # serve, return and rally states of both sides occur
+
+
+def test_neural_single_history_encoding_equals_the_table_path_with_positions_and_wings(sim_table):
+    """Positions, wings, areas and the score reach the network the same way one history at a time (the light
+    encoder) as for a whole table (an untrained network: only the encodings are compared)."""
+    import torch
+
+    from strategist.opponent import NeuralModel
+    from strategist.opponent.neural import Encoder
+
+    rng = np.random.default_rng(5)
+    table = rally_frame(sim_table[sim_table["match_id"] == sim_table["match_id"].iloc[0]]).copy()
+    for c, scale in (("hitter_x", 300), ("hitter_y", 600), ("opponent_x", 300), ("opponent_y", 600)):
+        v = rng.uniform(0, scale, len(table))
+        v[rng.random(len(table)) < 0.1] = np.nan
+        table[c] = v
+    table["wing"] = pd.array(rng.choice(["forehand", "backhand", None], len(table)), dtype="string")
+    torch.manual_seed(0)
+    model = NeuralModel(hidden=16, d_shot=8, d_area=4, d_player=4)
+    model.build(sorted(set(table["hitter"].astype(str))), Encoder.position_norm(table))
+    model.net.eval()
+    model.fitted_ = True
+    probs = model.predict_table(table)
+    pos = positions_in_rally(table)
+    checked = 0
+    for row in range(0, min(len(table), 400), 3):
+        hist = table.iloc[row - pos[row]:row]
+        ctx = {"player": table["hitter"].iloc[row], "opponent": table["opponent"].iloc[row],
+               "stroke": int(pos[row]) + 1, "server": table["server"].iloc[row],
+               "score": (int(table["hitter_score"].iloc[row]), int(table["opponent_score"].iloc[row]))}
+        p = model.predict_proba(hist, ctx)
+        np.testing.assert_allclose(p.to_numpy(), probs[row], rtol=1e-5, atol=1e-7)
+        checked += 1
+    assert checked > 100
