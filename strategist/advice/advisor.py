@@ -196,6 +196,19 @@ def _resolve_model(model, table, sport, annotated):
     return FrequencyPrediction(table, sport, annotated=annotated), FrequencyPrediction.kind, note
 
 
+def _light_history(model, shots: list, hitters: list):
+    """The rally so far as :class:`strategist.opponent.base.History` for the package's own models (no
+    DataFrame to build and parse per prediction); None for any other model, which gets a DataFrame."""
+    vocabulary = getattr(model, "vocabulary", None)
+    try:
+        from strategist.opponent.base import History, OpponentModel
+    except ImportError:
+        return None
+    if not isinstance(model, OpponentModel) or vocabulary is None:
+        return None
+    return History(vocabulary.shot_ids(shots), tuple(hitters), (None,) * len(shots))
+
+
 class Advisor:
     """Advice for ``player`` against ``opponent`` on ``data`` (see the module docstring).
 
@@ -299,9 +312,11 @@ class Advisor:
         if hit is not None:
             return hit
         other = self.opponent if who == self.player else self.player
-        history = pd.DataFrame({"shot": shots, "hitter": hitters,
-                                "opponent": [other if h == who else who for h in hitters],
-                                "stroke": list(range(1, len(shots) + 1))})
+        history = _light_history(model, shots, hitters)
+        if history is None:
+            history = pd.DataFrame({"shot": shots, "hitter": hitters,
+                                    "opponent": [other if h == who else who for h in hitters],
+                                    "stroke": list(range(1, len(shots) + 1))})
         ctx = {"player": who, "opponent": other, "stroke": len(shots) + 1, **dict(ctx_items)}
         series = model.predict_proba(history, ctx)
         if series.index.equals(self._shot_index):

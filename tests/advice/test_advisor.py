@@ -144,3 +144,30 @@ def test_ties_against_the_prediction_go_to_the_safer_mix():
     x = VertexTable.of(a).solve(a @ q, -1.0)          # no floor: every mix of rows 1-2 earns 0.6
     assert x == pytest.approx([0.0, 1.0, 0.0])
     assert strategist.safe_exploit(a, q, 1.0).row_strategy == pytest.approx(x, abs=1e-9)
+
+
+def test_the_package_models_predict_the_same_from_the_light_history_as_from_a_frame(adv):
+    """The Advisor hands strategist.opponent's models a History, not a DataFrame: same probabilities."""
+    import torch
+
+    from strategist.opponent import MarkovModel, NeuralModel
+    from strategist.opponent.neural import Encoder
+
+    table = adv.table
+    torch.manual_seed(0)
+    neural = NeuralModel(hidden=16, d_shot=8, d_area=4, d_player=4)
+    neural.build(sorted(set(table["hitter"].astype(str))), Encoder.position_norm(table))
+    neural.net.eval()
+    neural.fitted_ = True
+    for model in (MarkovModel().fit(table, tune=False), neural):
+        advisor = Advisor(table, player=P, opponent=O, model=model, cache_size=0)
+        for shots in ([], ["short service"], ["short service", "net shot", "lob"]):
+            hitters = [P if k % 2 == 0 else O for k in range(len(shots))]
+            who = O if len(shots) % 2 else P
+            other = P if who == O else O
+            probs, _, _ = advisor._predict(shots, hitters, who, {"server": P})
+            frame = pd.DataFrame({"shot": shots, "hitter": hitters, "opponent": [O if h == P else P for h in hitters],
+                                  "stroke": list(range(1, len(shots) + 1))})
+            want = model.predict_proba(frame, {"player": who, "opponent": other, "stroke": len(shots) + 1,
+                                               "server": P})
+            np.testing.assert_allclose(probs, want.to_numpy(), rtol=1e-6, atol=1e-9)
