@@ -133,6 +133,8 @@ def _gain(t) -> str:
 
 def markdown(res: dict) -> str:
     out = ["# Rally game benchmark", "", f"Machine: {res['machine']}; one thread (OMP_NUM_THREADS=1).", ""]
+    if res.get("speed_rerun"):
+        out += [f"Note: {res['speed_rerun']}.", ""]
     if res.get("speed"):
         s = res["speed"]
         out += ["## Population game of all ShuttleSet rallies", "",
@@ -180,7 +182,25 @@ def main(argv=None) -> int:
     parser.add_argument("--truth-seed", type=int, default=None, metavar="S",
                         help="only the ground-truth check on a fresh simulation with seed S; writes "
                              "results/rally_truth_seedS.{json,md}")
+    parser.add_argument("--speed-only", action="store_true",
+                        help="rerun only the population game's speed and the playout; the other sections of "
+                             "results/rally.json (pairs, ground truth) are kept from the last full run")
     args = parser.parse_args(argv)
+    if args.speed_only:
+        from strategist.data.load import load_rallies
+        from strategist.rally.game import rally_game
+
+        res = json.loads((RESULTS / "rally.json").read_text())
+        table = load_rallies(args.data).table
+        res["machine"] = f"{platform.processor() or platform.machine()}, Python {platform.python_version()}"
+        res["speed"] = speed(table, 5)
+        res["playout"] = playout_speed(rally_game(table), 100_000, 5)
+        res["speed_rerun"] = "speed and playout rerun with --speed-only; pairs and ground truth from the last full run"
+        text = markdown(res)
+        print(text)
+        (RESULTS / "rally.json").write_text(json.dumps(res, indent=2) + "\n")
+        (RESULTS / "rally.md").write_text(text + "\n")
+        return 0
     if args.truth_seed is not None:
         res = {"truth": truth(200, 200, args.truth_seed)}
         text = markdown({"machine": platform.machine(), "quick": False, **res})
