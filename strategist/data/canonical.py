@@ -5,8 +5,8 @@ canonical ones (English shot labels of the sport's vocabulary, real names, score
 the default mode a rally with a bad row (a required field empty, a shot outside the vocabulary, a number
 that is not one, a duplicate stroke, a rally_id that is not ``match_id|set|rally``, a winner who is not
 one of the rally's players) is skipped whole and reported; ``strict=True`` raises on the first.
-Registered for badminton (the sport of the live match log); a file of another sport is refused with a
-clear message, since a layout's sport is fixed when it is detected.
+Any sport strategist knows: the sport is read from the ``sport`` column, one per load (a file, or files
+that mix sports, is refused with a clear message), and the shots are checked against its vocabulary.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import pandas as pd
 from strategist.data.readcsv import read_strings
 from strategist.data.rejections import Rejection, RejectionReport
 from strategist.data.schema import COLUMNS, REQUIRED, conform
-from strategist.errors import DataFormatError
+from strategist.errors import ConfigurationError, DataFormatError
 from strategist.sports import get_sport
 
 LAYOUT = "canonical"
-SPORT = "badminton"
+SPORT = "any"                   # read from the file's sport column (see load_rallies)
 SIGNATURE = frozenset({"sport", "source", "rally_id", "stroke", "hitter", "opponent", "shot", "server",
                        "hitter_won"})
 DESCRIPTION = "canonical rally table (strategist's own CSV layout, e.g. a match log export)"
@@ -57,6 +57,7 @@ def load_canonical(paths, *, strict: bool = False) -> tuple[pd.DataFrame, Reject
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
     report = RejectionReport()
     tables = []
+    seen: set = set()
     for path in paths:
         raw, misshapen = read_strings(path)
         missing = [c for c in REQUIRED if c not in raw.columns]
@@ -73,16 +74,24 @@ def load_canonical(paths, *, strict: bool = False) -> tuple[pd.DataFrame, Reject
                                   f"{f['_expected']} fields") for ln, f in misshapen[:3]])
             report.rows_rejected += len(misshapen)
         sports = set(raw["sport"].unique()) - {""}
-        if sports - {SPORT}:
-            raise DataFormatError(f"holds {sorted(sports - {SPORT})} rallies; the canonical layout is read for "
-                                  f"{SPORT} only", path=path, field="sport")
-        sport = get_sport(SPORT)
+        if seen:
+            sports |= seen
+        if len(sports) > 1:
+            raise DataFormatError(f"holds rallies of {sorted(sports)}; load one sport at a time", path=path,
+                                  field="sport")
+        if not sports:
+            raise DataFormatError("no row names its sport", path=path, field="sport")
+        try:
+            sport = get_sport(next(iter(sports)))
+        except ConfigurationError as exc:
+            raise DataFormatError(str(exc), path=path, field="sport") from None
+        seen.add(sport.name)
         rejected = np.zeros(len(raw), dtype=bool)
         for column in REQUIRED:
             _bad(raw, (raw[column] == "").to_numpy(), f"{column} missing", column, "a value", path, strict,
                  rejected, report)
         _bad(raw, ~raw["shot"].isin(set(sport.shots)).to_numpy(), "shot not in the vocabulary", "shot",
-             f"one of the {SPORT} shots", path, strict, rejected, report)
+             f"one of the {sport.name} shots", path, strict, rejected, report)
         for column, dtype in COLUMNS.items():
             if column not in raw.columns or dtype not in ("Int64", "float64"):
                 continue

@@ -1,8 +1,9 @@
 """``load_rallies``: any supported file or folder -> the canonical stroke table and a rejection report.
 
-The layout is detected from the files' columns (or given); the sport follows from the layout. In the
-default mode a bad rally is skipped whole and reported; with ``strict=True`` the first bad value raises
-:class:`DataFormatError` naming file, line and field. A missing file, an unreadable or empty file, an
+The layout is detected from the files' columns (or given); the sport follows from the layout (the
+canonical layout names it in its ``sport`` column). In the default mode a bad rally is skipped whole and
+reported; with ``strict=True`` the first bad value raises :class:`DataFormatError` naming file, line and
+field. A missing file, an unreadable or empty file, an
 unknown layout and a missing required column raise in both modes, and so does a load that would keep no
 rally at all (header only, or every rally rejected): :class:`NoUsableDataError`, with the rejection counts.
 """
@@ -54,12 +55,17 @@ def load_rallies(path, sport: str | Sport | None = None, layout: str | None = No
     """
     wanted = get_sport(sport) if sport is not None else None
     name, files = detect(path, layout)
-    found = get_sport(LAYOUTS[name].sport)
-    if wanted is not None and wanted.name != found.name:
+    any_sport = LAYOUTS[name].sport == canonical.SPORT          # the canonical layout: the file says
+    found = None if any_sport else get_sport(LAYOUTS[name].sport)
+    if found is not None and wanted is not None and wanted.name != found.name:
         raise ConfigurationError(f"{path}: holds {found.name} data ({name} layout), not {wanted.name}")
     table, report = _LOADERS[name](files, strict=strict)
     if table.empty:
         raise NoUsableDataError(_nothing_usable(report, name, files), path=path)
+    if found is None:
+        found = get_sport(str(table["sport"].iat[0]))
+        if wanted is not None and wanted.name != found.name:
+            raise ConfigurationError(f"{path}: holds {found.name} data ({name} layout), not {wanted.name}")
     validate(table, where=str(path))
     return LoadResult(table=table, rejections=report, sport=found, layout=name, paths=tuple(files))
 

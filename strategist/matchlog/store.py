@@ -15,8 +15,9 @@ The path: ``path=``, else the environment variable ``STRATEGIST_MATCHLOG``, else
 ``$XDG_DATA_HOME/strategist/matches.sqlite`` (``~/.local/share/...``) when that folder can be made, else
 ``./strategist-matches.sqlite``.
 
-Scores: a rally's winner serves the next one (rally-point scoring, as in badminton and in the canonical
-table's convention for ``server``); a set ends when a player has 21 points with a lead of two, or 30.
+Scores and who serves follow the sport (:mod:`strategist.matchlog.scoring`): rally-point scoring in
+badminton (the rally's winner serves next; a set at 21 by two, or 30), points, games, sets and tiebreaks in
+tennis (the server serves a whole game; a faulted first serve is followed by the server's second serve).
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from strategist.errors import MatchLogError
 SCHEMA_VERSION = 1
 ENV = "STRATEGIST_MATCHLOG"
 BUSY_MS = 10_000
-SET_POINTS, SET_CAP = 21, 30
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,6 +51,17 @@ CREATE TABLE IF NOT EXISTS strokes (
     opponent TEXT NOT NULL, shot TEXT NOT NULL, landing_area TEXT, recorded TEXT NOT NULL,
     PRIMARY KEY (match_id, rally, stroke), FOREIGN KEY (match_id, rally) REFERENCES rallies(match_id, rally));
 """
+
+
+def _stored_points(score, tennis: bool) -> tuple:
+    """Points as the canonical table stores them: tennis game points 0-3 and 4 for advantage (deuce 3-3);
+    tiebreak and badminton points as counted."""
+    a, b = score.points
+    if not tennis or score.tiebreak or max(a, b) <= 3:
+        return a, b
+    if a == b:
+        return 3, 3
+    return (4, 3) if a > b else (3, 4)
 
 
 def default_path() -> Path:
@@ -113,47 +124,53 @@ class MatchState:
         """The rally in play (the last one, when not finished)."""
         return self.rallies[-1] if self.rallies and not self.rallies[-1].finished else None
 
+    def scores(self) -> list:
+        """The :class:`~strategist.matchlog.scoring.Score` before every rally and after the last finished one
+        (the sport's scoring: :mod:`strategist.matchlog.scoring`)."""
+        from strategist.matchlog.scoring import replay
+
+        winners = [r.winner for r in self.rallies if r.finished]
+        return replay(self.sport, winners, self.first_server, self.player, self.opponent)
+
     @property
     def set_no(self) -> int:
-        return _set_after(self.rallies, self.player, self.opponent)[0]
+        return self.scores()[-1].set_no
 
     def score(self) -> dict:
-        """Points in the current set and sets won, for the player and the opponent."""
-        set_no, points, sets = _set_after([r for r in self.rallies if r.finished], self.player, self.opponent)
-        return {"set": set_no, "player": points[0], "opponent": points[1], "player_sets": sets[0],
-                "opponent_sets": sets[1], "rallies": sum(r.finished for r in self.rallies)}
+        """The score now: set, points (tennis: in the game), games (tennis), sets won, rallies finished;
+        ``player_call`` / ``opponent_call``: the points as the sport says them (tennis ``"15"``, ``"AD"``)."""
+        from strategist.matchlog.scoring import points_label
 
-    def next_hitter(self) -> str:
+        now = self.scores()[-1]
+        return {"set": now.set_no, "player": now.points[0], "opponent": now.points[1],
+                "player_games": now.games[0], "opponent_games": now.games[1], "game": now.game_no,
+                "tiebreak": now.tiebreak, "player_call": points_label(self.sport, now, 0),
+                "opponent_call": points_label(self.sport, now, 1), "player_sets": now.sets[0],
+                "opponent_sets": now.sets[1], "rallies": sum(r.finished for r in self.rallies)}
+
+    def next_hitter(self, shot: str | None = None) -> str:
+        """Who hits the next stroke: the server first; then the players alternate, except that a serve after
+        the server's own faulted serve (tennis' second serve) is the server's again."""
         rally = self.current
         if rally is None:
             return self.next_server()
         if not rally.strokes:
             return rally.server
         last = rally.strokes[-1].hitter
+        if shot is not None and self._second_serve(rally, shot):
+            return rally.server
         return self.opponent if last == self.player else self.player
 
+    def _second_serve(self, rally: Rally, shot: str) -> bool:
+        from strategist.sports import get_sport
+
+        sport = get_sport(self.sport)
+        serves = [st for st in rally.strokes if st.hitter == rally.server and st.shot in sport.serves]
+        return (shot in sport.serves and len(serves) == len(rally.strokes)
+                and len(rally.strokes) < sport.serves_per_point)
+
     def next_server(self) -> str:
-        finished = [r for r in self.rallies if r.finished]
-        return finished[-1].winner if finished else self.first_server
-
-
-def _set_over(a: int, b: int) -> bool:
-    return (max(a, b) >= SET_POINTS and abs(a - b) >= 2) or max(a, b) >= SET_CAP
-
-
-def _set_after(rallies, player, opponent) -> tuple[int, tuple[int, int], tuple[int, int]]:
-    """(set number, points in it, sets won) after the finished ``rallies``."""
-    set_no, pts, sets = 1, [0, 0], [0, 0]
-    for r in rallies:
-        if r.winner is None:
-            continue
-        if r.set_no != set_no:
-            set_no, pts = r.set_no, [0, 0]
-        pts[0 if r.winner == player else 1] += 1
-        if _set_over(*pts):
-            sets[0 if pts[0] > pts[1] else 1] += 1
-            set_no, pts = set_no + 1, [0, 0]
-    return set_no, tuple(pts), tuple(sets)
+        return self.scores()[-1].server
 
 
 class MatchLog:
@@ -315,7 +332,7 @@ class MatchLog:
             if rally is None:
                 rally = self._open_rally(con, state)
                 state = self._state(con, match_id)
-            nxt = state.next_hitter()
+            nxt = state.next_hitter(shot)
             hitter = hitter or nxt
             if hitter not in (state.player, state.opponent):
                 raise MatchLogError(f"{hitter!r} does not play in match {match_id!r}")
@@ -328,10 +345,9 @@ class MatchLog:
 
     def _open_rally(self, con, state: MatchState) -> Rally:
         number = (state.rallies[-1].number if state.rallies else 0) + 1
-        set_no = state.score()["set"]
-        server = state.next_server()
-        con.execute("INSERT INTO rallies VALUES (?, ?, ?, ?, NULL)", (state.match_id, number, set_no, server))
-        return Rally(number, set_no, server, None, ())
+        now = state.scores()[-1]
+        con.execute("INSERT INTO rallies VALUES (?, ?, ?, ?, NULL)", (state.match_id, number, now.set_no, now.server))
+        return Rally(number, now.set_no, now.server, None, ())
 
     def finish_rally(self, match_id: str, winner: str) -> None:
         """Record who won the rally in play (it must have at least one stroke)."""
@@ -388,26 +404,34 @@ class MatchLog:
 
         state = self.state(match_id)
         sport = get_sport(state.sport)
+        scores = state.scores()
+        tennis = state.sport == "tennis"
         rows = []
         in_set: dict[int, int] = {}
-        points: dict[int, dict] = {}
-        for rally in state.rallies:
-            score = points.setdefault(rally.set_no, {state.player: 0, state.opponent: 0})
+        for k, rally in enumerate(state.rallies):
+            before = scores[min(k, len(scores) - 1)]
             in_set[rally.set_no] = in_set.get(rally.set_no, 0) + 1
             number = in_set[rally.set_no]
-            side = sport.court_side(score[rally.server])
-            for s in rally.strokes:
+            side = sport.court_side(before.count)
+            points = dict(zip((state.player, state.opponent), _stored_points(before, tennis)))
+            games = dict(zip((state.player, state.opponent), before.games))
+            lead = 0
+            while lead < len(rally.strokes) and rally.strokes[lead].hitter == rally.server \
+                    and rally.strokes[lead].shot in sport.serves:
+                lead += 1
+            for i, s in enumerate(rally.strokes):
                 rows.append({
                     "sport": state.sport, "source": "canonical", "match_id": state.match_id, "set": rally.set_no,
+                    "game": before.game_no if tennis else None,
                     "rally": number, "rally_id": f"{state.match_id}|{rally.set_no}|{number}", "stroke": s.number,
                     "hitter": s.hitter, "opponent": s.opponent, "shot": s.shot, "landing_area": s.landing_area,
-                    "server": rally.server, "serve_number": 1, "court_side": side,
-                    "hitter_score": score[s.hitter], "opponent_score": score[s.opponent],
+                    "server": rally.server, "serve_number": 1 if i == 0 or lead < 2 else 2, "court_side": side,
+                    "hitter_score": points[s.hitter], "opponent_score": points[s.opponent],
+                    "hitter_games": games[s.hitter] if tennis else None,
+                    "opponent_games": games[s.opponent] if tennis else None,
                     "winner": rally.winner,
                     "hitter_won": None if rally.winner is None else rally.winner == s.hitter,
                 })
-            if rally.winner is not None:
-                score[rally.winner] += 1
         if not rows:
             return empty_table()
         frame = pd.DataFrame(rows)

@@ -170,3 +170,25 @@ def test_a_corrupted_match_log_is_one_line_and_left_alone(tmp_path, monkeypatch)
     assert not at.exception
     assert len(at.error) == 1 and "not a SQLite database" in at.error[0].value
     assert path.read_bytes() == before
+
+
+def test_a_live_tennis_point_with_a_second_serve(matchlog, shared_data):
+    """Tennis data: the second serve is the server's, the score is said 15-0, the export loads back as tennis."""
+    at = _app()
+    at.radio(key="data_source").set_value("A file or folder on this machine").run()
+    at.text_input(key="data_path").input(str(shared_data / "tennis_mcp" / "sample-points-5matches-2015.csv")).run()
+    _clean(at)
+    at = _start_live(at)
+    at.button(key="shot:serve").click().run()
+    _clean(at)
+    assert at.button(key="shot:serve") is not None and at.button(key="shot:forehand") is not None
+    at.button(key="shot:serve").click().run()                 # the second serve
+    at.button(key="shot:backhand").click().run()              # the return
+    _clean(at)
+    text = " ".join(m.value for m in at.markdown)
+    server = text.split("1. **")[1].split("**")[0]
+    assert text.split("2. **")[1].split("**")[0] == server and text.split("3. **")[1].split("**")[0] != server
+    at.button(key="won").click().run()
+    _clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert list(metrics.values())[:2] == ["15", "0"] and metrics["Set · games"] == "1 · 0–0"

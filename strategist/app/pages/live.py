@@ -95,10 +95,19 @@ with common.guard():
         (st.info if message.startswith("Undone") else st.error)(message)
 
     score = state.score()
+    now = state.scores()[-1]                     # the score before the rally in play (or the next one)
     top = st.columns([1, 1, 1, 2])
-    top[0].metric(state.player, score["player"], help="points in this set")
-    top[1].metric(state.opponent, score["opponent"], help="points in this set")
-    top[2].metric("Set", f"{score['set']} ({score['player_sets']}–{score['opponent_sets']})")
+    if sport.name == "tennis":
+        where = "tiebreak points" if score["tiebreak"] else "points in this game"
+        top[0].metric(state.player, score["player_call"], help=where)
+        top[1].metric(state.opponent, score["opponent_call"], help=where)
+        top[2].metric("Set · games", f"{score['set']} · {score['player_games']}–{score['opponent_games']}"
+                      + (" (tiebreak)" if score["tiebreak"] else ""),
+                      help=f"sets {score['player_sets']}–{score['opponent_sets']}")
+    else:
+        top[0].metric(state.player, score["player"], help="points in this set")
+        top[1].metric(state.opponent, score["opponent"], help="points in this set")
+        top[2].metric("Set", f"{score['set']} ({score['player_sets']}–{score['opponent_sets']})")
     top[3].metric("Rallies played", score["rallies"])
 
     rally = state.current
@@ -118,8 +127,8 @@ with common.guard():
                            f"decisions → margin allowed {100 * gifts.allowed:.1f} points.")
     history = pd.DataFrame({"shot": [s.shot for s in strokes], "hitter": [s.hitter for s in strokes]})
     server = rally.server if rally is not None else state.next_server()
-    advice = adv.advise(history, {"server": server, "next": nxt}, margin=margin_pts / 100,
-                        gifts=gifts.total if risk_won else None)
+    advice = adv.advise(history, {"server": server, "next": nxt, "court_side": sport.court_side(now.count)},
+                        margin=margin_pts / 100, gifts=gifts.total if risk_won else None)
 
     st.success(advice.sentence)
     if advice.safe is not None:
@@ -154,7 +163,10 @@ with common.guard():
                             format_func=lambda a: "not recorded" if a == "" else f"{sport.areas[a]} ({a})")
     serves = [s for s in sport.shots if s in sport.serves]
     others = [s for s in sport.shots if s not in sport.serves and s != "unknown"]
-    shots = serves if not strokes else others
+    second_serve = bool(serves) and bool(strokes) and state.next_hitter(serves[0]) == server \
+        and all(x.hitter == server and x.shot in sport.serves for x in strokes)
+    # after a faulted first serve the server may serve again (tennis), or the receiver return it
+    shots = serves if not strokes else (serves + others if second_serve else others)
     per_row = 5
     for start in range(0, len(shots), per_row):
         cols = st.columns(per_row)
