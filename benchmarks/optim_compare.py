@@ -31,10 +31,14 @@ import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+RESULTS = REPO / "benchmarks" / "results"
+for _p in (str(REPO / "benchmarks"), str(REPO)):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
 
 from benchmarks import optim_t2 as t2  # noqa: E402
+from optim_harness.report import from_json  # noqa: E402
+from optim_t1_report import fmt_steps  # noqa: E402
 from benchmarks.optim_t2 import (  # noqa: E402
     ADAMW_CONFIG, LR_CENTERS, MUON_CONFIG, SHAMPOO_CONFIG, SOAP_CONFIG, Method, OptimizerPair,
 )
@@ -410,7 +414,8 @@ def plot_families(results: dict, path: Path):
 # ----------------------------------------------------------------------------------------------------------
 
 T1_FAMILY_KEYS = {"shampoo": "shampoo", "soap": "soap", "muon": "muon"}  # our methods' keys in optim_t1.METHODS
-T1_EXTERNAL_FAMILY: dict[str, str] = {}  # key of a registered external method -> its family
+T1_EXTERNAL_FAMILY = {"torch_muon": "muon", "hb_soap": "soap", "hb_muon": "muon", "po_soap": "soap",  # key -> family
+                      "po_scalable_shampoo": "shampoo", "po_shampoo": "shampoo", "po_muon": "muon"}
 
 
 def register_t1_externals(t1) -> tuple[list[str], dict[str, str]]:
@@ -421,9 +426,8 @@ def register_t1_externals(t1) -> tuple[list[str], dict[str, str]]:
 
     def add(key, label, family, build, settings):
         ours = t1.METHODS[T1_FAMILY_KEYS[family]]
-        t1.METHODS[key] = t1.Method(key, label, lambda model, lr: t1.TorchStepper(model, build(model, lr)),
-                                    ours.lr_range, settings=settings)
-        T1_EXTERNAL_FAMILY[key] = family
+        t1.METHODS[key] = t1.method(key, label, lambda model, lr, problem: build(model, lr), ours.info["lr_range"],
+                                    settings)
         keys.append(key)
 
     if hasattr(torch.optim, "Muon"):
@@ -462,7 +466,7 @@ def register_t1_externals(t1) -> tuple[list[str], dict[str, str]]:
     return keys, missing
 
 
-def t1_report(payload: dict, t1, md_path: Path, missing: dict) -> list[str]:
+def t1_report(payload: dict, md_path: Path, missing: dict) -> list[str]:
     """Markdown: per κ and family, steps to the subspace target, final distance and step time vs ours."""
     summary, settings = payload["summary"], payload["settings"]
     lines = ["# Our Shampoo, SOAP and Muon against other implementations (T1, through optim_t1.py)", "",
@@ -481,19 +485,19 @@ def t1_report(payload: dict, t1, md_path: Path, missing: dict) -> list[str]:
                   "| family | implementation | best lr | steps to target | final distance | step ms | their step ms / ours |",
                   "|---|---|---|---|---|---|---|"]
         for family, ours_key in T1_FAMILY_KEYS.items():
-            keys = [ours_key] + [k for k, f in T1_EXTERNAL_FAMILY.items() if f == family]
+            keys = [ours_key] + [k for k in payload["methods"] if T1_EXTERNAL_FAMILY.get(k) == family]
             ours_e = summary.get(ours_key, {}).get(str(kappa))
             for k in keys:
                 e = summary.get(k, {}).get(str(kappa))
                 if e is None:
-                    lines.append(f"| {family} | {t1.METHODS[k].label} | — | failed / not run | | | |")
+                    lines.append(f"| {family} | {payload['methods'][k]['label']} | — | failed / not run | | | |")
                     continue
                 ratio = (e["step_ms"]["median"] / ours_e["step_ms"]["median"]) if ours_e and k != ours_key else None
                 if ratio is not None:
-                    verdicts.append((kappa, family, t1.METHODS[k].label, ratio, ours_e["steps"]["median"],
+                    verdicts.append((kappa, family, payload["methods"][k]["label"], ratio, ours_e["steps"]["median"],
                                      e["steps"]["median"], ours_e["final"]["median"], e["final"]["median"]))
-                lines.append(f"| {family} | {t1.METHODS[k].label} | {e['best_lr']:.3g}{'*' if e['best_at_grid_edge'] else ''} "
-                             f"| {t1.fmt_steps(e['steps'], settings['steps'])} | {e['final']['median']:.3g} "
+                lines.append(f"| {family} | {payload['methods'][k]['label']} | {e['best_lr']:.3g}{'*' if e['best_at_grid_edge'] else ''} "
+                             f"| {fmt_steps(e['steps'], settings['steps'])} | {e['final']['median']:.3g} "
                              f"| {e['step_ms']['median']:.2f} | {'—' if ratio is None else f'{ratio:.2f}'} |")
         lines.append("")
     ok = [v for v in verdicts if t1_ok(v)]
@@ -525,27 +529,16 @@ def t1_ok(v) -> bool:
     return d_ours <= 1.1 * d_theirs
 
 
-def _from_t1_json(obj):
-    """optim_t1 writes inf/nan as strings; turn them back into floats."""
-    if isinstance(obj, dict):
-        return {k: _from_t1_json(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_from_t1_json(v) for v in obj]
-    if obj in ("inf", "-inf", "nan"):
-        return float(obj)
-    return obj
-
-
 def main_t1(argv: list[str]) -> None:
     """``--problem t1``: run optim_t1.py's sweep on our Shampoo/SOAP/Muon and the external versions
     (``--report-only``: rebuild the Markdown from the existing JSON)."""
-    from benchmarks import optim_t1 as t1
-    keys, missing = register_t1_externals(t1)
-    out = t2.RESULTS / "optim_compare_t1.json"
+    import optim_t1 as t1
+    out = RESULTS / "optim_compare_t1.json"
     if "--report-only" in argv:
-        payload = _from_t1_json(json.loads(out.read_text()))
-        print("\n".join(t1_report(payload, t1, out.with_suffix(".md"), payload.get("missing_external", missing))))
+        payload = from_json(json.loads(out.read_text()))
+        print("\n".join(t1_report(payload, out.with_suffix(".md"), payload.get("missing_external", {}))))
         return
+    keys, missing = register_t1_externals(t1)
     base = ["--methods", ",".join(list(T1_FAMILY_KEYS.values()) + keys), "--kappas", "100,1000",
             "--out", str(out), "--no-plots"]
     payload = t1.main(base + argv)
@@ -553,7 +546,7 @@ def main_t1(argv: list[str]) -> None:
     data = json.loads(out.read_text())
     data["missing_external"] = missing
     out.write_text(json.dumps(data, indent=1))
-    lines = t1_report(payload, t1, out.with_suffix(".md"), missing)
+    lines = t1_report(payload, out.with_suffix(".md"), missing)
     print("\n".join(lines))
 
 

@@ -130,6 +130,23 @@ def stylised_step_reference(F: torch.Tensor, G: torch.Tensor, x: torch.Tensor, y
     return F - lr * torch.linalg.solve(h.T @ h / n + damping * eye_k, grad_f.T).T, G
 
 
+class LayerwiseUpdate:
+    """An optimizer of :class:`TwoLayerLinear` that applies an update (F, G, x, y, lr) -> (F⁺, G⁺) to its
+    two weights in ``dtype`` (the model is cast to it); the harness calls ``train_step``."""
+
+    def __init__(self, model, lr: float, update, dtype: torch.dtype) -> None:
+        self.model, self.update, self.dtype, self.param_groups = model.to(dtype), update, dtype, [{"lr": lr}]
+
+    @torch.no_grad()
+    def train_step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        x, y = x.to(self.dtype), y.to(self.dtype)
+        F, G = self.update(self.model.F.weight, self.model.G.weight, x, y, self.param_groups[0]["lr"])
+        F, G = F.to(self.dtype), G.to(self.dtype)
+        self.model.F.weight.copy_(F)
+        self.model.G.weight.copy_(G)
+        return mse_loss(x @ G.T @ F.T, y)
+
+
 def ols_oracle_steps(kappa: float, seed: int, target: float | None = None, max_steps: int = 600, batch: int = 256,
                      noise: float = 0.1, d_x: int = 100, k: int = 8, d_y: int = 16) -> dict[str, float]:
     """Steps (batches) until row(rank-k truncation of the OLS fit on all samples so far) is within the target
