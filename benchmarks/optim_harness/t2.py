@@ -270,19 +270,24 @@ def train_stream(source: MarkovMixtureSource, steps: int, batch: int, seed: int,
 
 
 class T2Data:
-    """The source, the evaluation set (``n_eval`` rallies, seed 999) with its Bayes loss, and each seed's
-    training batches (cached), shared by the problems of every model."""
+    """The source, the evaluation set (``n_eval`` rallies drawn with ``eval_seed``) with its Bayes loss, and each
+    seed's training batches (cached), shared by the problems of every model."""
 
     def __init__(self, n_shots: int = 12, n_components: int = 4, max_len: int = 16, source_seed: int = 0,
-                 n_eval: int = 600, batch: int = 64, device: str = "cpu"):
+                 n_eval: int = 600, batch: int = 64, device: str = "cpu", eval_seed: int = 999):
         self.source = MarkovMixtureSource.random(n_shots, n_components, max_len, source_seed)
-        self.eval_set, self.bayes, self.eval_tokens = make_eval_set(self.source, n_eval, 999, device)
-        self.batch, self.device, self._streams = batch, device, {}
+        self.eval_set, self.bayes, self.eval_tokens = make_eval_set(self.source, n_eval, eval_seed, device)
+        self.n_eval, self.batch, self.device, self._streams = n_eval, batch, device, {}
 
     def batches(self, seed: int, steps: int) -> list:
         if (seed, steps) not in self._streams:
             self._streams[seed, steps] = train_stream(self.source, steps, self.batch, seed, self.device)
         return self._streams[seed, steps]
+
+    def padding_fraction(self, seeds, steps: int) -> float:
+        """The share of the training batches' positions that are padding (never scored)."""
+        ys = [y for s in seeds for _, y in self.batches(s, steps)]
+        return 1 - sum(int((y != IGNORE).sum()) for y in ys) / sum(y.numel() for y in ys)
 
 
 def t2_problem(model: str = "gru", data: T2Data | None = None, target_excess: float = 0.15, excess: bool = True,
