@@ -37,9 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 from strategist.data.load import load_rallies  # noqa: E402
 from strategist.opponent import FrequencyModel, MarkovModel, NeuralModel  # noqa: E402
-from strategist.opponent.adapt import predict_in_match  # noqa: E402
 from strategist.opponent.base import History, positions_in_rally, rally_frame  # noqa: E402
-from strategist.opponent.evaluate import evaluate, reliability_plot, scores  # noqa: E402
+from strategist.opponent.evaluate import evaluate, reliability_plot  # noqa: E402
 from strategist.opponent.split import select, split_matches  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "badminton_shuttleset" / "strokes.csv.gz"
@@ -194,7 +193,6 @@ def main(argv=None) -> int:
     used = list(split.train) + list(split.valid)
     fit_table, train, valid, test = (select(table, used), select(table, split.train), select(table, split.valid),
                                      select(table, split.test))
-    device = "cuda" if torch.cuda.is_available() else "cpu"
     result = {"data": {"path": str(args.data), "strokes": len(table), "matches": int(table["match_id"].nunique()),
                        "test_matches": len(split.test), "valid_matches": len(split.valid),
                        "train_matches": len(split.train)},
