@@ -39,7 +39,8 @@ for _p in (str(REPO / "benchmarks"), str(REPO)):
 import optim_t2 as t2  # noqa: E402
 from optim_harness import plots  # noqa: E402
 from optim_harness.report import from_json, jsonable, write_json  # noqa: E402
-from optim_harness.runner import Method, OptimizerPair, profile_steps  # noqa: E402
+from optim_harness.cost import profile_steps  # noqa: E402
+from optim_harness.runner import Method, OptimizerPair  # noqa: E402
 from optim_harness.t2 import t2_problem  # noqa: E402
 from optim_t1_report import fmt_steps  # noqa: E402
 from optim_t2 import ADAMW_CONFIG, LR_CENTERS, MUON_CONFIG, SHAMPOO_CONFIG, SOAP_CONFIG, t2_method  # noqa: E402

@@ -33,8 +33,9 @@ for _p in (str(HERE), str(REPO)):
 
 import optim_t2_report as report  # noqa: E402
 from optim_harness.report import jsonable, machine_info, write_json  # noqa: E402
-from optim_harness.runner import (Method, Progress, Run, best_run, interleaved_step_times, ours,  # noqa: E402
-                                  profile_steps, train_safely, tune_then_confirm, warmup_cosine)
+from optim_harness.cost import interleaved_step_times, profile_steps  # noqa: E402
+from optim_harness.runner import (Method, Progress, Run, best_run, ours, train_safely, tune_then_confirm,  # noqa: E402
+                                  warmup_cosine)
 from optim_harness.t2 import T2Data, build_model, t2_problem  # noqa: E402
 
 RESULTS = HERE / "results"
