@@ -1,6 +1,6 @@
 """Our Shampoo, SOAP and Muon against heavyball's, pytorch-optimizer's and torch.optim.Muon on T2.
 
-Same problem, models, schedule (warm-up + cosine), lr-grid size and seeds as :mod:`benchmarks.optim_t2`;
+Same problem, models, schedule (warm-up + cosine), lr-grid size and seeds as benchmarks/optim_t2.py;
 each external optimizer gets the hyper-parameters of ours where its API has them. The Muon variants all
 receive exactly the tensors our routing helper sends to Muon (the rest goes to torch.optim.AdamW with the
 settings of our Muon's AdamW part), so they differ only in the Muon step. Per-step times come from one
@@ -31,13 +31,20 @@ import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+RESULTS = REPO / "benchmarks" / "results"
+for _p in (str(REPO / "benchmarks"), str(REPO)):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
 
-from benchmarks import optim_t2 as t2  # noqa: E402
-from benchmarks.optim_t2 import (  # noqa: E402
-    ADAMW_CONFIG, LR_CENTERS, MUON_CONFIG, SHAMPOO_CONFIG, SOAP_CONFIG, Method, OptimizerPair,
-)
+import optim_t2 as t2  # noqa: E402
+from optim_harness import plots  # noqa: E402
+from optim_harness.report import from_json, jsonable, write_json  # noqa: E402
+from optim_harness.cost import profile_steps  # noqa: E402
+from optim_harness.runner import Method, OptimizerPair  # noqa: E402
+from optim_harness.t2 import t2_problem  # noqa: E402
+from optim_t1_report import fmt_steps  # noqa: E402
+from optim_t2 import ADAMW_CONFIG, LR_CENTERS, MUON_CONFIG, SHAMPOO_CONFIG, SOAP_CONFIG, t2_method  # noqa: E402
+from optim_t2_report import fmt, t2_notes  # noqa: E402
 
 FAMILY_OF_OURS = {"shampoo": "Shampoo", "soap": "SOAP", "muon": "Muon"}
 DIAGNOSTIC = "heavyball, diagnostic"
@@ -98,7 +105,7 @@ def external_methods() -> tuple[list[Method], dict[str, str]]:
                                               adjust_lr_fn="original"), _rest_adamw(rest, lr))
 
     if hasattr(torch.optim, "Muon"):
-        methods.append(Method("torch.optim.Muon", "muon", "torch", LR_CENTERS["Muon"], torch_muon,
+        methods.append(t2_method("torch.optim.Muon", "muon", "torch", LR_CENTERS["Muon"], torch_muon,
                               config={"momentum": MUON_CONFIG["momentum"], "nesterov": True, "adjust_lr_fn": "original"},
                               notes="whole GRU gate stacks orthogonalised at once (ours: per gate)"))
     else:
@@ -123,11 +130,11 @@ def external_methods() -> tuple[list[Method], dict[str, str]]:
         def hb_muon_reference_nesterov(model, lr):
             return ReferenceNesterov(hb_muon(model, lr), heavyball.utils)
 
-        methods.append(Method("heavyball.SOAP", "soap", "heavyball", LR_CENTERS["SOAP"], hb_soap, config=hb_soap_cfg))
-        methods.append(Method("heavyball.Muon", "muon", "heavyball", LR_CENTERS["Muon"], hb_muon,
+        methods.append(t2_method("heavyball.SOAP", "soap", "heavyball", LR_CENTERS["SOAP"], hb_soap, config=hb_soap_cfg))
+        methods.append(t2_method("heavyball.Muon", "muon", "heavyball", LR_CENTERS["Muon"], hb_muon,
                               config={"betas": (MUON_CONFIG["momentum"], 0.99), "nesterov": True},
                               notes="whole GRU gate stacks orthogonalised at once (ours: per gate)"))
-        methods.append(Method("heavyball.Muon[ref-nesterov]", "muon", DIAGNOSTIC, LR_CENTERS["Muon"],
+        methods.append(t2_method("heavyball.Muon[ref-nesterov]", "muon", DIAGNOSTIC, LR_CENTERS["Muon"],
                               hb_muon_reference_nesterov, config={"betas": (MUON_CONFIG["momentum"], 0.99)},
                               notes="heavyball.Muon with its Nesterov step replaced by the reference one "
                                     "(diagnostic, not a target comparison)"))
@@ -166,15 +173,15 @@ def external_methods() -> tuple[list[Method], dict[str, str]]:
                                          nesterov=True, weight_decay=MUON_CONFIG["weight_decay"],
                                          ns_steps=MUON_CONFIG["ns_steps"]), _rest_adamw(rest, lr))
 
-        methods.append(Method("pytorch_optimizer.SOAP", "soap", "pytorch-optimizer", LR_CENTERS["SOAP"], po_soap,
+        methods.append(t2_method("pytorch_optimizer.SOAP", "soap", "pytorch-optimizer", LR_CENTERS["SOAP"], po_soap,
                               config=po_soap_cfg))
-        methods.append(Method("pytorch_optimizer.ScalableShampoo", "shampoo", "pytorch-optimizer",
+        methods.append(t2_method("pytorch_optimizer.ScalableShampoo", "shampoo", "pytorch-optimizer",
                               LR_CENTERS["Shampoo"], po_scalable, config=po_scalable_cfg,
                               notes="grafting: RMSProp (it has no Adam grafting)"))
-        methods.append(Method("pytorch_optimizer.Shampoo", "shampoo", "pytorch-optimizer", LR_CENTERS["Shampoo"],
+        methods.append(t2_method("pytorch_optimizer.Shampoo", "shampoo", "pytorch-optimizer", LR_CENTERS["Shampoo"],
                               po_shampoo, config=po_shampoo_cfg,
                               notes="original Shampoo: summed factors, no grafting"))
-        methods.append(Method("pytorch_optimizer.Muon", "muon", "pytorch-optimizer", LR_CENTERS["Muon"], po_muon,
+        methods.append(t2_method("pytorch_optimizer.Muon", "muon", "pytorch-optimizer", LR_CENTERS["Muon"], po_muon,
                               config={"momentum": MUON_CONFIG["momentum"], "nesterov": True},
                               notes="whole GRU gate stacks orthogonalised at once (ours: per gate)"))
     except Exception as exc:  # noqa: BLE001
@@ -190,7 +197,7 @@ def reusable_t2(path: Path, cfg: t2.T2Config, models: list[str], names: list[str
         prev = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return {}
-    mine = t2._jsonable(cfg.__dict__)
+    mine = jsonable(cfg.__dict__, None)
     theirs = dict(prev.get("config") or {})
     if {k: v for k, v in theirs.items() if k != "fixed_lrs"} != {k: v for k, v in mine.items() if k != "fixed_lrs"}:
         return {}
@@ -265,12 +272,12 @@ def family_rows(results: dict) -> tuple[list[str], list[str]]:
                     verdicts.append((model_name, family, name, faster, loss_ok, ratio[0],
                                      ours["final_loss"]["median"], fl["median"], opt_ratio[0] if opt_ratio else None))
                 edge = "*" if md.get("best_lr_at_grid_edge") else ""
-                lines.append(f"| {family} | {name} | {md['best_lr']:.3g}{edge} | {t2.fmt(fl['median'])} "
-                             f"[{t2.fmt(fl['min'])}, {t2.fmt(fl['max'])}] | "
-                             f"{t2.fmt(t['median_step_s'] * 1e3 if t else None, '.2f')} | {_fmt_q(ratio)} | "
-                             f"{t2.fmt(t['median_opt_step_s'] * 1e3 if t and t.get('median_opt_step_s') else None, '.2f')} | "
+                lines.append(f"| {family} | {name} | {md['best_lr']:.3g}{edge} | {fmt(fl['median'])} "
+                             f"[{fmt(fl['min'])}, {fmt(fl['max'])}] | "
+                             f"{fmt(t['median_step_s'] * 1e3 if t else None, '.2f')} | {_fmt_q(ratio)} | "
+                             f"{fmt(t['median_opt_step_s'] * 1e3 if t and t.get('median_opt_step_s') else None, '.2f')} | "
                              f"{_fmt_q(opt_ratio)} | "
-                             f"{t2.fmt(md['state_bytes'] / 1024 if md.get('state_bytes') is not None else None, '.1f')} | {verdict} |")
+                             f"{fmt(md['state_bytes'] / 1024 if md.get('state_bytes') is not None else None, '.1f')} | {verdict} |")
         lines.append("")
     return lines, verdicts
 
@@ -324,8 +331,7 @@ def explain_slower(results: dict, methods: list[Method], cfg: t2.T2Config) -> li
     """Where ours spends its optimizer time, for every comparison in which our ``optimizer.step()`` is slower
     than the other implementation's (cProfile of both, heaviest functions by own time)."""
     by_name = {m.name: m for m in methods}
-    source = t2.MarkovMixtureSource.random(cfg.n_shots, cfg.n_components, cfg.max_len, cfg.source_seed)
-    batches = None
+    data = cfg.data()
     notes = []
     for model_name, mres in results["models"].items():
         timing = mres.get("timing", {})
@@ -339,11 +345,9 @@ def explain_slower(results: dict, methods: list[Method], cfg: t2.T2Config) -> li
                 q50 = _quartiles([a / b for a, b in zip(t["opt_step_s"], ours_t["opt_step_s"])])[0]
                 if q50 >= 1.0 - TIME_TOL:
                     continue
-                batches = batches or t2.train_stream(source, cfg, 0, cfg.device)
-                mine = t2.profile_method(by_name[ours_name], model_name, source, cfg, batches, top=6,
-                                         optimizer_only=True)
-                theirs = t2.profile_method(by_name[name], model_name, source, cfg, batches, top=6,
-                                           optimizer_only=True)
+                problem, batches = t2_problem(model_name, data), data.batches(0, cfg.steps)
+                mine, theirs = (profile_steps(problem, by_name[n], t2.lr_center(by_name[n], model_name), batches, top=6,
+                                              optimizer_only=True) for n in (ours_name, name))
 
                 def listing(p):
                     return ", ".join(f"`{h['where']}` {h['ms_per_step']:.2f} ms ({h['calls_per_step']:.0f}×)"
@@ -373,36 +377,22 @@ def diagnostic_notes(results: dict) -> list[str]:
 
 def plot_families(results: dict, path: Path):
     """One panel per (family, model): median eval loss − Bayes loss over seeds, range shaded."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    models = list(results["models"])
-    families = list(FAMILY_OF_OURS)
     bayes = results["source"]["bayes_loss_eval"]
-    fig, axes = plt.subplots(len(families), len(models), figsize=(5 * len(models), 3.6 * len(families)), squeeze=False)
-    for row, family in enumerate(families):
-        for col, model_name in enumerate(models):
-            ax = axes[row][col]
-            for name, md in results["models"][model_name]["methods"].items():
-                if md.get("family") not in (family, "adamw"):
-                    continue
+    panels = []
+    for family in FAMILY_OF_OURS:
+        row = []
+        for model_name, mres in results["models"].items():
+            curves = []
+            for name, md in mres["methods"].items():
                 runs = [r for r in md.get("runs", []) if r["curve_loss"]]
-                if not runs:
-                    continue
-                n = min(len(r["curve_loss"]) for r in runs)
-                curves = np.array([[v - bayes for v in r["curve_loss"][:n]] for r in runs], dtype=float)
-                style = {"color": "k", "ls": ":"} if name == "AdamW" else {"lw": 2.2} if md["impl"] == "ours" else {}
-                line, = ax.plot(runs[0]["curve_steps"][:n], np.nanmedian(curves, 0), label=name, **style)
-                ax.fill_between(runs[0]["curve_steps"][:n], np.nanmin(curves, 0), np.nanmax(curves, 0),
-                                color=line.get_color(), alpha=0.12)
-            ax.set_yscale("log")
-            ax.set_title(f"{family} on {model_name}")
-            ax.set_xlabel("step")
-            ax.set_ylabel("eval loss − Bayes (nats)")
-            ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+                if md.get("family") in (family, "adamw") and runs:
+                    n = min(len(r["curve_loss"]) for r in runs)
+                    style = {"color": "k", "ls": ":"} if name == "AdamW" else {"lw": 2.2} if md["impl"] == "ours" else {}
+                    curves.append((name, runs[0]["curve_steps"][:n], [[v - bayes for v in r["curve_loss"][:n]]
+                                                                     for r in runs], dict(style, alpha=0.12)))
+            row.append((f"{family} on {model_name}", {"curves": curves}))
+        panels.append(row)
+    plots.curve_panels(panels, path, (5, 3.6), 100, "eval loss − Bayes (nats)")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -410,7 +400,8 @@ def plot_families(results: dict, path: Path):
 # ----------------------------------------------------------------------------------------------------------
 
 T1_FAMILY_KEYS = {"shampoo": "shampoo", "soap": "soap", "muon": "muon"}  # our methods' keys in optim_t1.METHODS
-T1_EXTERNAL_FAMILY: dict[str, str] = {}  # key of a registered external method -> its family
+T1_EXTERNAL_FAMILY = {"torch_muon": "muon", "hb_soap": "soap", "hb_muon": "muon", "po_soap": "soap",  # key -> family
+                      "po_scalable_shampoo": "shampoo", "po_shampoo": "shampoo", "po_muon": "muon"}
 
 
 def register_t1_externals(t1) -> tuple[list[str], dict[str, str]]:
@@ -421,9 +412,8 @@ def register_t1_externals(t1) -> tuple[list[str], dict[str, str]]:
 
     def add(key, label, family, build, settings):
         ours = t1.METHODS[T1_FAMILY_KEYS[family]]
-        t1.METHODS[key] = t1.Method(key, label, lambda model, lr: t1.TorchStepper(model, build(model, lr)),
-                                    ours.lr_range, settings=settings)
-        T1_EXTERNAL_FAMILY[key] = family
+        t1.METHODS[key] = t1.method(key, label, lambda model, lr, problem: build(model, lr), ours.info["lr_range"],
+                                    settings)
         keys.append(key)
 
     if hasattr(torch.optim, "Muon"):
@@ -462,7 +452,7 @@ def register_t1_externals(t1) -> tuple[list[str], dict[str, str]]:
     return keys, missing
 
 
-def t1_report(payload: dict, t1, md_path: Path, missing: dict) -> list[str]:
+def t1_report(payload: dict, md_path: Path, missing: dict) -> list[str]:
     """Markdown: per κ and family, steps to the subspace target, final distance and step time vs ours."""
     summary, settings = payload["summary"], payload["settings"]
     lines = ["# Our Shampoo, SOAP and Muon against other implementations (T1, through optim_t1.py)", "",
@@ -481,19 +471,19 @@ def t1_report(payload: dict, t1, md_path: Path, missing: dict) -> list[str]:
                   "| family | implementation | best lr | steps to target | final distance | step ms | their step ms / ours |",
                   "|---|---|---|---|---|---|---|"]
         for family, ours_key in T1_FAMILY_KEYS.items():
-            keys = [ours_key] + [k for k, f in T1_EXTERNAL_FAMILY.items() if f == family]
+            keys = [ours_key] + [k for k in payload["methods"] if T1_EXTERNAL_FAMILY.get(k) == family]
             ours_e = summary.get(ours_key, {}).get(str(kappa))
             for k in keys:
                 e = summary.get(k, {}).get(str(kappa))
                 if e is None:
-                    lines.append(f"| {family} | {t1.METHODS[k].label} | — | failed / not run | | | |")
+                    lines.append(f"| {family} | {payload['methods'][k]['label']} | — | failed / not run | | | |")
                     continue
                 ratio = (e["step_ms"]["median"] / ours_e["step_ms"]["median"]) if ours_e and k != ours_key else None
                 if ratio is not None:
-                    verdicts.append((kappa, family, t1.METHODS[k].label, ratio, ours_e["steps"]["median"],
+                    verdicts.append((kappa, family, payload["methods"][k]["label"], ratio, ours_e["steps"]["median"],
                                      e["steps"]["median"], ours_e["final"]["median"], e["final"]["median"]))
-                lines.append(f"| {family} | {t1.METHODS[k].label} | {e['best_lr']:.3g}{'*' if e['best_at_grid_edge'] else ''} "
-                             f"| {t1.fmt_steps(e['steps'], settings['steps'])} | {e['final']['median']:.3g} "
+                lines.append(f"| {family} | {payload['methods'][k]['label']} | {e['best_lr']:.3g}{'*' if e['best_at_grid_edge'] else ''} "
+                             f"| {fmt_steps(e['steps'], settings['steps'])} | {e['final']['median']:.3g} "
                              f"| {e['step_ms']['median']:.2f} | {'—' if ratio is None else f'{ratio:.2f}'} |")
         lines.append("")
     ok = [v for v in verdicts if t1_ok(v)]
@@ -525,27 +515,16 @@ def t1_ok(v) -> bool:
     return d_ours <= 1.1 * d_theirs
 
 
-def _from_t1_json(obj):
-    """optim_t1 writes inf/nan as strings; turn them back into floats."""
-    if isinstance(obj, dict):
-        return {k: _from_t1_json(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_from_t1_json(v) for v in obj]
-    if obj in ("inf", "-inf", "nan"):
-        return float(obj)
-    return obj
-
-
 def main_t1(argv: list[str]) -> None:
     """``--problem t1``: run optim_t1.py's sweep on our Shampoo/SOAP/Muon and the external versions
     (``--report-only``: rebuild the Markdown from the existing JSON)."""
-    from benchmarks import optim_t1 as t1
-    keys, missing = register_t1_externals(t1)
-    out = t2.RESULTS / "optim_compare_t1.json"
+    import optim_t1 as t1
+    out = RESULTS / "optim_compare_t1.json"
     if "--report-only" in argv:
-        payload = _from_t1_json(json.loads(out.read_text()))
-        print("\n".join(t1_report(payload, t1, out.with_suffix(".md"), payload.get("missing_external", missing))))
+        payload = from_json(json.loads(out.read_text()))
+        print("\n".join(t1_report(payload, out.with_suffix(".md"), payload.get("missing_external", {}))))
         return
+    keys, missing = register_t1_externals(t1)
     base = ["--methods", ",".join(list(T1_FAMILY_KEYS.values()) + keys), "--kappas", "100,1000",
             "--out", str(out), "--no-plots"]
     payload = t1.main(base + argv)
@@ -553,7 +532,7 @@ def main_t1(argv: list[str]) -> None:
     data = json.loads(out.read_text())
     data["missing_external"] = missing
     out.write_text(json.dumps(data, indent=1))
-    lines = t1_report(payload, t1, out.with_suffix(".md"), missing)
+    lines = t1_report(payload, out.with_suffix(".md"), missing)
     print("\n".join(lines))
 
 
@@ -587,18 +566,18 @@ def main(argv=None):
           f"reusing {sorted({n for v in reuse.values() for n in v}) or 'nothing'} from {t2_json}; missing {missing or 'none'}",
           flush=True)
     results = t2.run_benchmark(ours + externals, models, cfg, log=lambda s: print(s, flush=True), reuse=reuse)
-    results["machine"] = t2.machine_info(cfg.device)
-    results["config"] = t2._jsonable(cfg.__dict__)
+    results["machine"] = t2.t2_machine(cfg.device)
+    results["config"] = jsonable(cfg.__dict__, None)
     results["command"] = "python " + " ".join([os.path.relpath(__file__, REPO)] + (argv if argv is not None else sys.argv[1:]))
     results["missing"] = missing
     results["reused"] = os.path.relpath(t2_json, REPO) if any(reuse.values()) else None
     results["lrs_from"] = args.lrs_from
-    out.write_text(json.dumps(t2._jsonable(results), indent=1))
+    write_json(out, results, nonfinite=lambda v: None)
     png = out.with_suffix(".png")
     plot_families(results, png)
     slow_notes = explain_slower(results, ours + externals, cfg)
     verdicts = write_report(results, out.with_suffix(".md"), png.name, missing,
-                            slow_notes + diagnostic_notes(results) + t2.t2_notes(results))
+                            slow_notes + diagnostic_notes(results) + t2_notes(results))
     for line in family_rows(results)[0]:
         print(line)
     print("\n".join(verdict_lines(verdicts)))

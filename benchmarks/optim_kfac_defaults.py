@@ -132,8 +132,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", type=int, default=1)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--default", default="decay 0, inv/1, clip None, mom 0.5",
-                   help="the configuration that KFAC's defaults are")
+    p.add_argument("--default", default=None,
+                   help="the configuration that KFAC's defaults are (default: the one the JSON names; for a first "
+                        "run, 'decay 0, inv/1, clip None, mom 0.5')")
     p.add_argument("--report", action="store_true")
     p.add_argument("--extra", action="store_true", help="run the intermediate decays and add them to the JSON")
     args = p.parse_args(argv)
@@ -157,8 +158,9 @@ def main(argv=None):
             payload = dict(first, runs=first["runs"] + runs, configs=configs(),
                            command=first["command"].strip() + "; then with --extra",
                            runtime_s=first["runtime_s"] + payload["runtime_s"])
-    text, table = summarise(payload["runs"], args.default)
-    payload.update(default=args.default, summary=table, table_markdown=text)
+    default = args.default or payload.get("default") or "decay 0, inv/1, clip None, mom 0.5"
+    text, table = summarise(payload["runs"], default)
+    payload.update(default=default, summary=table, table_markdown=text)
     write_json(OUT, payload)
     md = ["# K-FAC: defaults against a sweep of its settings", "",
           f"Command: `{payload['command']}`; runtime {payload['runtime_s']:.0f} s on CPU; {payload['seeds']} "
@@ -167,7 +169,7 @@ def main(argv=None):
           "target (T1: subspace distance 0.05, 0.1 at κ = 1000, evaluated every step; T2: excess loss over "
           "the Bayes loss, evaluated every 10 steps). Sweep: factor_decay {0, 0.95} × inverse_every {1, 10} × "
           "kl_clip {None, 1e-3, 1e-2} × momentum {0, 0.5} on T1, the 8 configurations listed in the JSON on "
-          f"T2, then (--extra) factor_decay 0.8 × inverse_every 1 × kl_clip {{None, 1e-2}} × momentum 0 on both; damping 1e-3. Defaults: `{args.default}`.", "", text, ""]
+          f"T2, then (--extra) factor_decay 0.8 × inverse_every 1 × kl_clip {{None, 1e-2}} × momentum 0 on both; damping 1e-3. Defaults: `{default}`.", "", text, ""]
     (RESULTS / "optim_kfac_defaults.md").write_text("\n".join(md))
     print(text)
 

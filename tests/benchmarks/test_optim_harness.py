@@ -12,7 +12,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from optim_harness import Method, Problem, Run, best_run, lr_sweep, step_cost, train  # noqa: E402
+from optim_harness import Method, Problem, Run, best_run, lr_sweep, step_cost, train, tune_then_confirm  # noqa: E402
 from optim_harness.runner import warmup_cosine  # noqa: E402
 
 
@@ -76,3 +76,23 @@ def test_step_cost_reports_the_reference_at_ratio_one():
     adamw = Method("AdamW", lambda m, lr, p: torch.optim.AdamW(m.parameters(), lr=lr))
     cost = step_cost(_regression(), [adamw, SGD], {"AdamW": 1e-3, "SGD": 0.1}, rounds=3, block=2, warmup_steps=1)
     assert cost["AdamW"]["ratio"] == 1.0 and cost["SGD"]["ms"] > 0
+
+
+def test_tune_then_confirm_runs_the_grid_on_the_tuning_seeds_then_the_best_lr_on_the_others():
+    problem = _regression()
+    grids = {("toy", "SGD"): [0.01, 0.5, 1e3], ("toy", "none"): [0.1]}
+    seen = []
+
+    def run_jobs(jobs):
+        seen.append(jobs)
+        return [train(problem, SGD, j.lr, j.seed, 40) for j in jobs]
+
+    def select(runs):
+        return None if runs[0].lr == 0.1 else best_run(runs)["lr"]   # the "none" cell picks no lr
+
+    done, best = tune_then_confirm([("toy", "SGD"), ("toy", "none")], grids, [0, 1, 2], 1, run_jobs, select)
+    assert [(j.method, j.lr, j.seed) for j in seen[0]] == [("SGD", 0.01, 0), ("none", 0.1, 0), ("SGD", 0.5, 0),
+                                                           ("SGD", 1e3, 0)]
+    assert best == {("toy", "SGD"): 0.5}
+    assert [(j.lr, j.seed) for j in seen[1]] == [(0.5, 1), (0.5, 2)]
+    assert len(done) == 6 and all(r.lr == j.lr and r.seed == j.seed for j, r in done)

@@ -1,8 +1,8 @@
-"""The T1 benchmark's problem: subspace distance, input covariance, data stream, and the stylised update."""
+"""The T1 benchmark's problem (benchmarks/optim_harness/t1.py): subspace distance, input covariance, data
+stream, and the stylised update; and one run of benchmarks/optim_t1.py as its JSON records it."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import sys
 from pathlib import Path
@@ -12,18 +12,11 @@ import pytest
 import torch
 from scipy.linalg import subspace_angles
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "optim_t1.py"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-
-def _load():
-    spec = importlib.util.spec_from_file_location("optim_t1_under_test", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-t1 = _load()
+import optim_t1  # noqa: E402
+from optim_harness import t1  # noqa: E402
+from optim_harness.runner import Job  # noqa: E402
 
 
 def _scipy_distance(g: np.ndarray, g_star: np.ndarray) -> float:
@@ -132,12 +125,20 @@ def test_stylised_update_on_noisy_batches_reaches_target():
 
 
 def test_run_one_records_hitting_step_and_curve():
-    cfg = t1.RunConfig("eq5_ref", kappa=10, lr=0.3, seed=0, steps=60, warmup=3, d_x=20, k=2, d_y=4,
-                       dense_until=20, eval_every=5)
-    r = t1.run_one(cfg)
+    s = optim_t1.SweepSettings(kappas=[10.0], methods=["eq5_ref"], seeds=[0], steps=60, warmup=3, grid_size=1,
+                               d_x=20, k=2, d_y=4, dense_until=20, eval_every=5)
+    r = optim_t1.run_one((s, Job(10.0, "eq5_ref", 0.3, 0), True))
     assert r["curve_steps"] == [0] + list(range(1, 21)) + list(range(25, 61, 5))
     assert r["final_distance"] == r["curve"][-1]
     hit = r["steps_to_target"]
     assert math.isfinite(hit) and r["curve"][r["curve_steps"].index(hit)] <= 0.05
     assert all(d > 0.05 for s, d in zip(r["curve_steps"], r["curve"]) if s < hit)
     assert r["steps_to_stay"] >= hit
+
+
+def test_a_diverging_run_stops_and_keeps_only_finite_distances():
+    s = optim_t1.SweepSettings(kappas=[1000.0], methods=["sgd"], seeds=[0], steps=60, warmup=1, grid_size=1,
+                               dense_until=60, eval_every=5)
+    r = optim_t1.run_one((s, Job(1000.0, "sgd", 1e4, 0), True))
+    assert r["diverged"] and math.isnan(r["final_distance"]) and r["steps_to_target"] == math.inf
+    assert r["curve_steps"][-1] < 60 and all(math.isfinite(d) for d in r["curve"])

@@ -1,4 +1,5 @@
-"""The T2 benchmark's problem: the mixture-of-Markov-chains source, its Bayes-optimal loss, and the harness.
+"""The T2 benchmark's problem (benchmarks/optim_harness/t2.py): the mixture-of-Markov-chains source, its
+Bayes-optimal loss, the models, and the harness's K-FAC loop on it.
 
 Exact references: every rally of a small source enumerated with its probability, the Bayes predictor
 recomputed by an explicit posterior-vector recursion, and an oracle model that outputs the true predictive.
@@ -6,7 +7,6 @@ recomputed by an explicit posterior-vector recursion, and an oracle model that o
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import math
 import sys
@@ -16,18 +16,12 @@ import numpy as np
 import pytest
 import torch
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "optim_t2.py"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
+import optim_t2  # noqa: E402
+from optim_harness import t2  # noqa: E402
+from optim_harness.runner import optimizer_state_bytes, train  # noqa: E402
 
-def _load():
-    spec = importlib.util.spec_from_file_location("optim_t2_under_test", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-t2 = _load()
 IGNORE = t2.IGNORE
 
 
@@ -205,18 +199,28 @@ def test_optimizer_state_bytes_counts_adamw_moments():
     params = list(model.parameters())
     moments = 2 * sum(p.numel() * p.element_size() for p in params)
     steps = sum(opt.state[p]["step"].numel() * opt.state[p]["step"].element_size() for p in params)
-    assert t2.optimizer_state_bytes(opt) == moments + steps
+    assert optimizer_state_bytes(opt) == moments + steps
 
 
 def test_harness_kfac_loop_lowers_the_loss():
     """The K-FAC loop of the harness runs when strategist.optim provides K-FAC and lowers the loss."""
-    methods, missing = t2.our_methods()
+    methods, missing = optim_t2.our_methods()
     kfac = [m for m in methods if m.name == "KFAC"]
     if not kfac:
         pytest.skip(f"K-FAC not available: {missing.get('KFAC')}")
-    src = t2.MarkovMixtureSource.random()
-    cfg = t2.T2Config(steps=30, batch=32, eval_every=30, n_eval=200, seeds=(0,))
-    chunks, bayes, _ = t2.make_eval_set(src, 200, seed=5, device="cpu")
-    run = t2.train_run(kfac[0], "mlp", 0.01, 0, src, cfg, t2.train_stream(src, cfg, 0, "cpu"), chunks)
-    assert run["curve_loss"][-1] < run["curve_loss"][0] - 0.1
-    assert run["state_bytes"] > 0
+    problem = t2.t2_problem("mlp", t2.T2Data(n_eval=200, batch=32, eval_seed=5), excess=False, eval_every=30)
+    run = train(problem, kfac[0], 0.01, 0, 30, warmup_frac=0.05)
+    assert run.curve_steps == [0, 30] and not run.diverged
+    assert run.curve[-1] < run.curve[0] - 0.1
+    assert run.state_bytes > 0
+
+
+def test_training_batches_are_trimmed_to_their_longest_rally_and_inputs_shift_the_targets():
+    data = t2.T2Data(n_eval=50, batch=16)
+    batches = data.batches(0, 5)
+    assert len(batches) == 5 and batches is data.batches(0, 5)          # one stream per (seed, steps)
+    for x, y in batches:
+        lengths = (y != IGNORE).sum(1)
+        assert y.shape == (16, int(lengths.max())) and bool((y[:, 0] != IGNORE).all())
+        assert torch.equal(x[:, 0], torch.full((16,), data.source.bos))
+        assert torch.equal(x[:, 1:][y[:, :-1] != IGNORE], y[:, :-1][y[:, :-1] != IGNORE])
