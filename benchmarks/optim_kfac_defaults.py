@@ -46,7 +46,7 @@ def configs() -> dict[str, dict]:
     return {**_grid((0.0, 0.95), (1, 10), (None, 1e-3, 1e-2), (0.0, 0.5)), **EXTRA}
 
 
-EXTRA = _grid((0.8,), (1,), (None, 1e-2), (0.0,))
+EXTRA = _grid((0.8,), (1,), (None, 1e-2, 3e-2, 1e-1), (0.0,))
 
 
 T2_CONFIGS = ["decay 0, inv/1, clip None, mom 0", "decay 0, inv/1, clip None, mom 0.5",
@@ -83,9 +83,10 @@ def job(args):
                 final=run.final, diverged=run.diverged, step_ms=run.step_ms)
 
 
-def jobs(seeds: list[int], extra: bool = False) -> list[tuple]:
-    t1 = list(EXTRA) if extra else [n for n in configs() if n not in EXTRA]
-    t2 = list(EXTRA) if extra else T2_CONFIGS
+def jobs(seeds: list[int], extra: bool = False, done: frozenset = frozenset()) -> list[tuple]:
+    """The runs to do: the first grid, or (``extra``) the EXTRA configurations not yet in ``done``."""
+    t1 = [n for n in EXTRA if n not in done] if extra else [n for n in configs() if n not in EXTRA]
+    t2 = t1 if extra else T2_CONFIGS
     out = [(f"{k}:{n}", name, lr, s, T1_STEPS) for k, n in T1_SETTINGS for name in t1 for lr in LRS for s in seeds]
     out += [("T2 gru", name, lr, s, T2_STEPS) for name in t2 for lr in LRS for s in seeds]
     return out
@@ -143,7 +144,8 @@ def main(argv=None):
         runs = payload["runs"]
     else:
         start = time.perf_counter()
-        todo = jobs(list(range(args.seeds)), args.extra)
+        done = frozenset(r["config"] for r in json.loads(OUT.read_text())["runs"]) if args.extra else frozenset()
+        todo = jobs(list(range(args.seeds)), args.extra, done)
         with mp.get_context("spawn").Pool(args.workers) as pool:
             runs = []
             for i, r in enumerate(pool.imap_unordered(job, todo, chunksize=4)):
@@ -169,7 +171,8 @@ def main(argv=None):
           "target (T1: subspace distance 0.05, 0.1 at κ = 1000, evaluated every step; T2: excess loss over "
           "the Bayes loss, evaluated every 10 steps). Sweep: factor_decay {0, 0.95} × inverse_every {1, 10} × "
           "kl_clip {None, 1e-3, 1e-2} × momentum {0, 0.5} on T1, the 8 configurations listed in the JSON on "
-          f"T2, then (--extra) factor_decay 0.8 × inverse_every 1 × kl_clip {{None, 1e-2}} × momentum 0 on both; damping 1e-3. Defaults: `{default}`.", "", text, ""]
+          f"T2, then (--extra) factor_decay 0.8 × inverse_every 1 × kl_clip {{None, 1e-2, 3e-2, 1e-1}} × momentum 0 on "
+          f"both; damping 1e-3. Defaults: `{default}`.", "", text, ""]
     (RESULTS / "optim_kfac_defaults.md").write_text("\n".join(md))
     print(text)
 
