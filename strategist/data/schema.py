@@ -29,6 +29,8 @@ COLUMNS: dict[str, str] = {
     "shot": "string",             # shot type, English label of the sport's vocabulary
     "wing": "string",             # "forehand" / "backhand" where the source says
     "landing_area": "string",     # where the stroke landed / was directed (sport's area codes)
+    "landing_height": "string",   # "high" / "low": the shuttle above / below net height where it landed or
+    #                               was taken (ShuttleSet landing_height 1 / 2); NA where not recorded
     "depth": "string",            # depth of the stroke where coded apart from the area (tennis return)
     "hitter_area": "string",      # hitter's court area at contact
     "opponent_area": "string",    # opponent's court area at contact

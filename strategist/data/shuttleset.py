@@ -34,7 +34,7 @@ LAYOUT_SETS = "shuttleset-sets"
 
 #: Columns a per-set file must have (the combined file adds ``match_id`` and ``set``).
 REQUIRED = ("rally", "ball_round", "roundscore_A", "roundscore_B", "player", "type", "getpoint_player")
-OPTIONAL = ("lose_reason", "landing_area", "player_location_area", "opponent_location_area",
+OPTIONAL = ("lose_reason", "landing_area", "landing_height", "player_location_area", "opponent_location_area",
             "player_location_x", "player_location_y", "opponent_location_x", "opponent_location_y",
             "backhand", "aroundhead", "flaw")
 #: Columns read (others are ignored); ``time`` and ``frame_num`` only help tell repeated rows apart.
@@ -202,6 +202,10 @@ def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, pa
     for column in ("landing_area", "player_location_area", "opponent_location_area"):
         areas[column], bad = to_code(raw[column], sport.areas)
         checks.fail(bad, "bad court area", column, "an area code 1-16 or blank")
+    # landing_height 1 / 2: the shuttle above / below net height where it landed or was taken (the next
+    # strokes say so: after 1 come clears, drops and smashes, after 2 lifts and net shots)
+    height, bad = to_label(raw["landing_height"], {"1": "high", "1.0": "high", "2": "low", "2.0": "low"})
+    checks.fail(bad, "bad landing height", "landing_height", "1, 2 or blank")
     coords = {}
     for column in ("player_location_x", "player_location_y", "opponent_location_x", "opponent_location_y"):
         coords[column], bad = to_float(raw[column])
@@ -223,6 +227,7 @@ def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, pa
     frame = pd.DataFrame({
         "match_id": raw["match_id"], "set": set_no, "rally": rally, "stroke": stroke, "code": code, "is_a": is_a,
         "shot": shot, "point": point, "end": end, "error": error, "before_a": before_a, "before_b": before_b,
+        "landing_height": height,
         **areas, **coords, **flags,
     }).loc[keep]
     frame = frame.sort_values(["match_id", "set", "rally", "stroke"], kind="stable").reset_index(drop=True)
@@ -446,7 +451,8 @@ def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source
         "stroke": frame["stroke"], "hitter": np.where(is_a, name_a, name_b),
         "opponent": np.where(is_a, name_b, name_a), "shot": frame["shot"],
         "wing": np.where(frame["backhand"].to_numpy(), "backhand", "forehand"),
-        "landing_area": frame["landing_area"], "hitter_area": frame["player_location_area"],
+        "landing_area": frame["landing_area"], "landing_height": frame["landing_height"],
+        "hitter_area": frame["player_location_area"],
         "opponent_area": frame["opponent_location_area"],
         "hitter_x": frame["player_location_x"], "hitter_y": frame["player_location_y"],
         "opponent_x": frame["opponent_location_x"], "opponent_y": frame["opponent_location_y"],

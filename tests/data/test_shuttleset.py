@@ -196,6 +196,24 @@ def test_real_labels_and_players(shuttleset, shuttleset_raw, shuttleset_dir):
     # the server is the hitter of the rally's first stroke
     firsts = table[table["stroke"] == table.groupby("rally_id")["stroke"].transform("min")]
     assert (firsts["hitter"] == firsts["server"]).all()
+    # landing heights: 1 (also written 1.0) high, 2 low, blank missing
+    raw_height = merged["landing_height_y"].astype("string").str.replace(".0", "", regex=False)
+    want = raw_height.map({"1": "high", "2": "low"})
+    got = merged["landing_height_x"]
+    assert ((got == want) | (got.isna() & want.isna())).all() and got.notna().sum() > 70_000
+
+
+def test_landing_heights_and_a_bad_one(tmp_path):
+    rows = [dict(r) for r in hand_match_rows()]
+    for k, r in enumerate(rows):
+        r["landing_height"] = ("1.0", "2", "", "1")[k % 4]
+    table, report = load_rallies(write_csv(tmp_path / "s.csv", rows))
+    assert [None if pd.isna(v) else v for v in table["landing_height"].tolist()[:4]] == ["high", "low", None, "high"]
+    rows[5]["landing_height"] = "3"
+    table, report = load_rallies(write_csv(tmp_path / "s.csv", rows))
+    assert report.counts.get("bad landing height") == 1
+    with pytest.raises(DataFormatError, match="landing_height"):
+        load_rallies(write_csv(tmp_path / "s.csv", rows), strict=True)
 
 
 def test_real_strict_mode_names_the_problem(shuttleset_dir):
