@@ -1,7 +1,7 @@
 """Neural opponent model: a GRU over the rally so far, with the players and the moment of the match.
 
 Input at step j of a rally (predicting stroke j + 1): the shot of stroke j (a start mark for j = 0), where
-it landed, the hitter's wing, the hitter's and opponent's positions at contact (standardised; a mask
+it landed and how high (the shuttle above or below net height there), the hitter's wing, the hitter's and opponent's positions at contact (standardised; a mask
 where missing), and whether stroke j's hitter also hits next. The GRU state at step j is joined with the
 next hitter's and the other player's embeddings, the next stroke's number, the score before the rally
 (next hitter's and other's points) and whether the next hitter served, then a two-layer head gives the
@@ -31,6 +31,7 @@ PAD, START = 0, 1          # shot input ids; vocabulary shots start at 2
 MAX_STROKE = 40
 POSITION_COLUMNS = ("hitter_x", "hitter_y", "opponent_x", "opponent_y")
 WINGS = {"forehand": 1, "backhand": 2}
+HEIGHTS = {"high": 1, "low": 2}
 N_NUM = len(POSITION_COLUMNS) + 2  # positions, their mask, same-hitter flag
 N_CTX = 3                           # score (2), server flag
 
@@ -42,6 +43,7 @@ class NeuralConfig:
     d_shot: int = 32
     d_area: int = 16
     d_player: int = 16
+    d_height: int = 4
     hidden: int = 64
     layers: int = 1
     dropout: float = 0.1
@@ -79,18 +81,23 @@ class RallyNet(nn.Module):
         self.shot = nn.Embedding(n_shots + 2, cfg.d_shot, padding_idx=PAD)
         self.area = nn.Embedding(n_areas + 1, cfg.d_area)
         self.wing = nn.Embedding(3, 4)
+        self.height = nn.Embedding(len(HEIGHTS) + 1, cfg.d_height)
         self.player = nn.Embedding(n_players + 1, cfg.d_player)
         self.stroke = nn.Embedding(MAX_STROKE + 1, 8)
-        self.inp = nn.Linear(cfg.d_shot + cfg.d_area + 4 + N_NUM, cfg.hidden)
+        self.inp = nn.Linear(cfg.d_shot + cfg.d_area + 4 + cfg.d_height + N_NUM, cfg.hidden)
         self.gru = nn.GRU(cfg.hidden, cfg.hidden, num_layers=cfg.layers, batch_first=True)
         self.drop = nn.Dropout(cfg.dropout)
         self.mid = nn.Linear(cfg.hidden + 2 * cfg.d_player + 8 + N_CTX, cfg.hidden)
         self.out = nn.Linear(cfg.hidden, n_shots)   # registered last: the head (Muon routing)
 
     def forward(self, b: dict) -> torch.Tensor:
-        x = torch.cat([self.shot(b["shot"]), self.area(b["area"]), self.wing(b["wing"]), b["num"]], dim=-1)
-        h, _ = self.gru(torch.relu(self.inp(x)))
+        h, _ = self.gru(torch.relu(self.inp(self.inputs(b))))
         return self.head(h, b)
+
+    def inputs(self, b: dict) -> torch.Tensor:
+        """The per-step input vector: shot, area, wing and height embeddings with the numeric features."""
+        return torch.cat([self.shot(b["shot"]), self.area(b["area"]), self.wing(b["wing"]),
+                          self.height(b["height"]), b["num"]], dim=-1)
 
     def head(self, h: torch.Tensor, b: dict) -> torch.Tensor:
         """Logits from the GRU states ``h`` (…, hidden) and the context of the same positions in ``b``."""
@@ -101,8 +108,7 @@ class RallyNet(nn.Module):
     def last(self, b: dict) -> torch.Tensor:
         """Logits of the last position only (one rally so far: the next stroke's prediction); ``b``'s context
         entries hold that position alone, shape (1,) and (1, N_CTX)."""
-        x = torch.cat([self.shot(b["shot"]), self.area(b["area"]), self.wing(b["wing"]), b["num"]], dim=-1)
-        _, h = self.gru(torch.relu(self.inp(x)))
+        _, h = self.gru(torch.relu(self.inp(self.inputs(b))))
         return self.head(h[-1], b)
 
 
@@ -143,6 +149,8 @@ class Encoder:
         area = np.array([0 if _na(a) else self.area_ix.get(str(a), 0) for a in _col(frame, "landing_area", n)],
                         dtype=np.int64)
         wing = np.array([0 if _na(w) else WINGS.get(w, 0) for w in _col(frame, "wing", n)], dtype=np.int64)
+        height = np.array([0 if _na(h) else HEIGHTS.get(h, 0) for h in _col(frame, "landing_height", n)],
+                          dtype=np.int64)
         pos = np.zeros((n, len(POSITION_COLUMNS)), dtype=np.float32)
         for j, c in enumerate(POSITION_COLUMNS):
             if c in frame.columns:
@@ -154,7 +162,7 @@ class Encoder:
         hitters = frame["hitter"].tolist()
         same = np.array([h == nh for h, nh in zip(hitters, next_hitters)], dtype=np.float32)
         num = np.concatenate([pos, missing.any(1, keepdims=True).astype(np.float32), same[:, None]], axis=1)
-        return {"shot": shot, "area": area, "wing": wing, "num": num}
+        return {"shot": shot, "area": area, "wing": wing, "height": height, "num": num}
 
     def history(self, history: History, next_player) -> dict[str, np.ndarray]:
         """The per-stroke inputs of one rally so far (:meth:`strokes` for one history, without per-column
@@ -170,6 +178,11 @@ class Encoder:
             wing = np.fromiter((0 if _na(w) else WINGS.get(w, 0) for w in frame["wing"].tolist()), np.int64, n)
         else:
             wing = np.zeros(n, np.int64)
+        if "landing_height" in columns:
+            height = np.fromiter((0 if _na(h) else HEIGHTS.get(h, 0) for h in frame["landing_height"].tolist()),
+                                 np.int64, n)
+        else:
+            height = np.zeros(n, np.int64)
         pos = np.full((n, len(POSITION_COLUMNS)), np.nan, dtype=np.float32)
         for j, c in enumerate(POSITION_COLUMNS):
             if c in columns:
@@ -184,7 +197,7 @@ class Encoder:
         nxt = hitters[1:] + (next_player,)
         same = np.fromiter((h == nh for h, nh in zip(hitters, nxt)), np.float32, n)
         num = np.concatenate([pos, missing.any(1, keepdims=True).astype(np.float32), same[:, None]], axis=1)
-        return {"shot": shot, "area": area, "wing": wing, "num": num}
+        return {"shot": shot, "area": area, "wing": wing, "height": height, "num": num}
 
     def player(self, name) -> int:
         return 0 if name is None else self.player_ix.get(str(name), 0)
@@ -204,7 +217,8 @@ def encode_table(encoder: Encoder, frame: pd.DataFrame) -> dict:
     opponents = frame["opponent"].astype(str).tolist()
     strokes = encoder.strokes(frame, [hitters[i + 1] if i + 1 < len(frame) else None for i in range(len(frame))])
     out = {"shot": np.zeros((r, t), np.int64), "area": np.zeros((r, t), np.int64),
-           "wing": np.zeros((r, t), np.int64), "num": np.zeros((r, t, N_NUM), np.float32),
+           "wing": np.zeros((r, t), np.int64), "height": np.zeros((r, t), np.int64),
+           "num": np.zeros((r, t, N_NUM), np.float32),
            "player": np.zeros((r, t), np.int64), "opponent": np.zeros((r, t), np.int64),
            "stroke": np.zeros((r, t), np.int64), "ctx": np.zeros((r, t, N_CTX), np.float32),
            "target": np.full((r, t), -100, np.int64), "rows": np.full((r, t), -1, np.int64)}
@@ -222,6 +236,7 @@ def encode_table(encoder: Encoder, frame: pd.DataFrame) -> dict:
         out["shot"][k, 1:n] = strokes["shot"][a:b - 1]
         out["area"][k, 1:n] = strokes["area"][a:b - 1]
         out["wing"][k, 1:n] = strokes["wing"][a:b - 1]
+        out["height"][k, 1:n] = strokes["height"][a:b - 1]
         out["num"][k, 1:n] = strokes["num"][a:b - 1]
         out["player"][k, :n] = player[a:b]
         out["opponent"][k, :n] = opponent[a:b]
@@ -320,12 +335,14 @@ class NeuralModel(OpponentModel):
         shot[0, 0] = START
         area = np.zeros((1, t), np.int64)
         wing = np.zeros((1, t), np.int64)
+        height = np.zeros((1, t), np.int64)
         num = np.zeros((1, t, N_NUM), np.float32)
         if n:
             s = enc.history(history, context.player)
             shot[0, 1:] = s["shot"]
             area[0, 1:] = s["area"]
             wing[0, 1:] = s["wing"]
+            height[0, 1:] = s["height"]
             num[0, 1:] = s["num"]
         # the head reads the next stroke's context (player, opponent, stroke number, score, server flag) at
         # the last step only: the GRU is causal, so the earlier steps need no context
@@ -337,8 +354,8 @@ class NeuralModel(OpponentModel):
         stroke = min(max(int(context.stroke or t), 1), MAX_STROKE)
         dev = self.device
         b = {"shot": torch.from_numpy(shot).to(dev), "area": torch.from_numpy(area).to(dev),
-             "wing": torch.from_numpy(wing).to(dev), "num": torch.from_numpy(num).to(dev),
-             "player": torch.tensor([player], device=dev), "opponent": torch.tensor([enc.player(context.opponent)],
+             "wing": torch.from_numpy(wing).to(dev), "height": torch.from_numpy(height).to(dev),
+             "num": torch.from_numpy(num).to(dev), "player": torch.tensor([player], device=dev), "opponent": torch.tensor([enc.player(context.opponent)],
                                                                                    device=dev),
              "stroke": torch.tensor([stroke], device=dev), "ctx": torch.from_numpy(ctx).to(dev)}
         if self.net.training:
