@@ -122,12 +122,12 @@ class KFAC(PreconditionedOptimizer):
         factor_decay: EMA decay of A and S (default 0.8; 0 keeps only the latest captured batch). The
             first batch initialises the factors.
         inverse_every: eigendecompositions are refreshed every this many steps (default 1).
-        kl_clip: κ of the KL clip; None disables it (default 1e-2).
+        kl_clip: κ of the KL clip; None disables it (default 3e-2).
 
-    Defaults (a short factor EMA, an inverse every step, KL clip 1e-2, no momentum) come from a sweep of
+    Defaults (a short factor EMA, an inverse every step, KL clip 3e-2, no momentum) come from a sweep of
     factor_decay × inverse_every × kl_clip × momentum on T1 and T2 (benchmarks/results/optim_kfac_defaults.md):
     with only the lr tuned they never diverged on the grid 0.01–1 and came within 1.5× of the best
-    configuration's steps everywhere but one low-noise T1 setting (11 steps against 5). Long EMAs with stale
+    configuration's steps everywhere but one low-noise T1 setting (9 steps against 5). Long EMAs with stale
     inverses diverge without the clip; a clip of 1e-3 slows the first steps. Cheaper steps: skip
     ``capture()`` on some steps, or raise ``inverse_every`` together with ``factor_decay``.
         max_factor_dim: layers with a factor larger than this stay on the base optimizer (default 4096).
@@ -159,7 +159,7 @@ class KFAC(PreconditionedOptimizer):
     def __init__(self, model: nn.Module, lr: float = 0.1, *, loss_type: str = "cross_entropy",
                  fisher: str = "sampled", fisher_samples: int = 1, momentum: float = 0.0,
                  weight_decay: float = 0.0, damping: float = 1e-3, factor_decay: float = 0.8,
-                 inverse_every: int = 1, kl_clip: float | None = 1e-2, max_factor_dim: int = 4096,
+                 inverse_every: int = 1, kl_clip: float | None = 3e-2, max_factor_dim: int = 4096,
                  factor_dtype: torch.dtype = torch.float32, fallback: str = "adamw",
                  fallback_lr: float | None = None, fallback_betas: tuple[float, float] = (0.9, 0.999),
                  fallback_eps: float = 1e-8, fallback_weight_decay: float = 0.0,
