@@ -44,9 +44,9 @@ class NeuralConfig:
     d_area: int = 16
     d_player: int = 16
     d_height: int = 4
-    hidden: int = 64
+    hidden: int = 128
     layers: int = 1
-    dropout: float = 0.1
+    dropout: float = 0.3
     player_dropout: float = 0.1
     optimizer: str = "muon"          # the benchmark's winner (strategist.opponent.train.DEFAULT_OPTIMIZER)
     lr: float | None = None          # None: the optimizer's default for this model
