@@ -27,8 +27,9 @@ def add_game_arguments(p) -> None:
     p.add_argument("--states", default=None, metavar="RULE",
                    help="rally states by the incoming 'shot' or 'group:GROUPING' (default the sport's)")
     p.add_argument("--no-zones", action="store_true", help="states do not say where the incoming shot landed")
-    p.add_argument("--min-action-count", type=int, default=1,
-                   help="an action enters a state when its hitter chose it this often there (default 1)")
+    p.add_argument("--min-action-count", type=int, default=5,
+                   help="an action is recommended only when its hitter chose it this often in the state; rarer "
+                        "ones stay in observed play (default 5)")
     p.add_argument("--prior", default="marginal",
                    help="shrinkage strength: 'marginal' (empirical Bayes) or a number of prior trials")
 
@@ -179,7 +180,7 @@ def render(game, path: str, is_demo: bool, shown=()) -> str:
         lines.append(f"left out: {count} strokes ({reason})")
     if st.flagged:
         listed = ", ".join(f"{a} in {short_state(s)} (n={n})" for s, a, n in st.flagged[:5])
-        lines.append(f"actions below --min-action-count, left out: {listed}"
+        lines.append(f"played fewer than --min-action-count times (in observed play, never recommended): {listed}"
                      + (f" and {len(st.flagged) - 5} more" if len(st.flagged) > 5 else ""))
     if boot is not None and boot.failed:
         lines.append(f"{boot.failed} bootstrap replicates could not be solved and were left out")

@@ -229,13 +229,53 @@ class RallyGame:
 
 
 # ------------------------------------------------------------------------------------------------ build
-def _solve(rewards, transitions, labels, lay) -> StochasticGameSolution:
+def restrict_to_trusted(structure, rewards, transitions, observed, sides=("player", "opponent")):
+    """Stage games in which a hitter's action chosen too rarely to be recommended (``structure.trusted``) is
+    strictly dominated: a player's row pays 0 and ends the rally, an opponent's column pays 1 and ends it
+    (every real cell's Q = r + P·V lies strictly between 0 and 1). Where a hitter of ``sides`` has no trusted
+    action, the observed mix stands in as that hitter's only action (its first; the others dominated).
+
+    Returns (rewards, transitions, stand_in): ``stand_in[g]`` is True where the observed mix stood in."""
+    xs, ys = observed
+    rewards = [np.array(r, dtype=float) for r in rewards]
+    transitions = [np.array(t, dtype=float) for t in transitions]
+    stand_in = np.zeros(len(rewards), dtype=bool)
+    if not structure.trusted:
+        return rewards, transitions, stand_in
+    who = structure.states["who"].to_numpy()
+    for g, mask in enumerate(structure.trusted):
+        if who[g] not in sides or mask.all():
+            continue
+        r, t = rewards[g], transitions[g]
+        if who[g] == "player":                      # the hitter's actions are the rows
+            if not mask.any():
+                x = np.asarray(xs[g], dtype=float)
+                r[0], t[0] = x @ r, np.einsum("a,abt->bt", x, t)
+                mask = np.zeros_like(mask)
+                mask[0] = True
+                stand_in[g] = True
+            r[~mask], t[~mask] = 0.0, 0.0
+        else:                                       # the opponent hits: the columns
+            if not mask.any():
+                y = np.asarray(ys[g], dtype=float)
+                r[:, 0], t[:, 0] = r @ y, np.einsum("abt,b->at", t, y)
+                mask = np.zeros_like(mask)
+                mask[0] = True
+                stand_in[g] = True
+            r[:, ~mask], t[:, ~mask] = 1.0, 0.0
+    return rewards, transitions, stand_in
+
+
+def _solve(rewards, transitions, labels, lay, structure=None, observed=None) -> StochasticGameSolution:
     """Solve with every state padded to one shape, so each sweep is one batched call of the matrix solver.
 
     A padded row pays 0 and ends the rally (the player loses at once) and a padded column pays 1 (the player
     wins at once). Every real cell has Q = r + P·V strictly between 0 and 1 (each stroke can end the rally
     either way with positive probability), so padded actions are strictly dominated: they take no weight and
     change no value or guarantee. They are removed from the solution."""
+    stand_in = None
+    if structure is not None:
+        rewards, transitions, stand_in = restrict_to_trusted(structure, rewards, transitions, observed)
     size = len(rewards)
     # two shape classes: states with more rows than columns (the player hits: shots × positions) and the rest
     tall = [r.shape[0] >= r.shape[1] for r in rewards]
@@ -256,9 +296,17 @@ def _solve(rewards, transitions, labels, lay) -> StochasticGameSolution:
         warnings.simplefilter("ignore")
         sol = solve_stochastic_game(pr, pt, state_labels=list(labels))
     shapes = [r.shape for r in rewards]
+    xs = [_renorm(x[:m]) for x, (m, _) in zip(sol.row_strategies, shapes)]
+    ys = [_renorm(y[:n]) for y, (_, n) in zip(sol.column_strategies, shapes)]
+    if stand_in is not None:   # the observed mix stood in as the hitter's one action: it is the strategy
+        who = structure.states["who"].to_numpy()
+        for g in np.flatnonzero(stand_in):
+            if who[g] == "player":
+                xs[g] = np.asarray(observed[0][g], dtype=float)
+            else:
+                ys[g] = np.asarray(observed[1][g], dtype=float)
     return dataclasses.replace(
-        sol, row_strategies=[_renorm(x[:m]) for x, (m, _) in zip(sol.row_strategies, shapes)],
-        column_strategies=[_renorm(y[:n]) for y, (_, n) in zip(sol.column_strategies, shapes)],
+        sol, row_strategies=xs, column_strategies=ys,
         stage_games=[q[:m, :n] for q, (m, n) in zip(sol.stage_games, shapes)],
         row_labels=tuple(lay.row_labels), column_labels=tuple(lay.column_labels))
 
@@ -285,7 +333,7 @@ def _chain_values(rewards, transitions, xs, ys):
 
 def rally_game(table: pd.DataFrame, player: str | None = None, opponent: str | None = None, *,
                actions: str = "shot", columns: str = "auto", states: str | None = None, zones: bool = True,
-               min_action_count: int = 1, prior="marginal", bootstrap: int = 0, level: float = 0.9,
+               min_action_count: int = 5, prior="marginal", bootstrap: int = 0, level: float = 0.9,
                seed: int | None = 0, sport=None, equilibrium: bool = True,
                interval: str = "normal") -> RallyGame:
     """The rally between ``player`` and ``opponent`` as a stochastic game estimated from ``table`` (a canonical
@@ -298,8 +346,12 @@ def rally_game(table: pd.DataFrame, player: str | None = None, opponent: str | N
     ``"position"`` (court area) or ``"none"``; ``"auto"``: the zone where at least half the strokes
     record the receiver's position, else none. ``states``: the rally states' rule of
     :func:`~strategist.data.states.annotate_states` (``"shot"`` or ``"group:<grouping>"``; default the sport's);
-    ``zones``: states also say where the incoming shot landed. ``min_action_count``: an action enters a
-    state only when its hitter chose it that often there. ``prior``: the strengths of the shrinkage
+    ``zones``: states also say where the incoming shot landed. ``min_action_count``: the equilibrium (and the
+    best response and safe exploitation of :mod:`strategist.rally.policies`) chooses an action only when its
+    hitter chose it that often in the state (default 5, as in the payoff matrices: a serve recorded once as a
+    smash would otherwise be recommended on its lucky outcome); rarer actions stay in the game, so observed
+    play is evaluated as played, and are listed in ``to_dict()["flagged_actions"]``; where a hitter has no
+    such action, the observed mix is played. ``prior``: the strengths of the shrinkage
     (``"marginal"``, ``"moments"`` is not available for several outcomes, or a number of pseudo-trials).
     ``bootstrap``: replicates of the match-cluster bootstrap (0: no intervals) at ``level``;
     ``equilibrium=False`` bootstraps only the observed play's values (faster: no game is solved per replicate).
@@ -333,8 +385,8 @@ def rally_game(table: pd.DataFrame, player: str | None = None, opponent: str | N
     est = estimate(structure, totals(structure.n), totals(structure.n_ab), totals(structure.n_a))
     rewards, transitions = stage_arrays(lay, est.probability[0])
     labels = structure.labels
-    solution = _solve(rewards, transitions, labels, lay)
     xs, ys = observed_mixes(structure, totals(structure.row_counts), totals(structure.column_counts))
+    solution = _solve(rewards, transitions, labels, lay, structure, (xs, ys))
     observed = _evaluate(rewards, transitions, xs, ys)
 
     frame = structure.states.copy()
@@ -418,7 +470,7 @@ def _bootstrap(structure: GameStructure, lay: Layout, replicates: int, level: fl
         try:
             observed[k] = _chain_values(rewards, transitions, xs, ys)
             if equilibrium:
-                sol = _solve(rewards, transitions, structure.labels, lay)
+                sol = _solve(rewards, transitions, structure.labels, lay, structure, (xs, ys))
                 values[k] = sol.values
                 switch[k] = _chain_values(rewards, transitions, sol.row_strategies, ys)
         except Exception:  # a replicate whose game cannot be solved is counted, not fatal

@@ -8,7 +8,9 @@
 ``"group:<grouping>"``); the receiver's is where they stand when the shot is struck: the zone of
 ``opponent_area`` (``columns="zone"``: front, middle, back), the area itself (``"position"``) or nothing
 recorded (``"none"``: one column). Only actions seen at least ``min_action_count`` times in the state
-(the hitter's own strokes; all players' in the population game) enter it.
+(the hitter's own strokes; all players' in the population game) may be recommended; the rarer ones stay
+in the game, so that observed play is evaluated as it was played, but the equilibrium, the best response and
+the safe exploitation never choose them.
 
 **Outcomes.** After (a, b) the stroke ends the rally (the hitter wins it: a winner; or loses it: an
 error) or the rally goes on to the next stroke's game state. Every stroke of the data is one sample of
@@ -63,7 +65,7 @@ class RallySettings:
     columns: str = "auto"
     states: str | None = None          # annotate_states' rally rule (None: the sport's)
     zones: bool = True
-    min_action_count: int = 1
+    min_action_count: int = 5
     prior: str = "marginal"
     level: float = 0.9
 
@@ -204,7 +206,8 @@ class GameStructure:
     column_offsets: np.ndarray
     population: bool
     dropped: dict = field(default_factory=dict)
-    flagged: tuple = ()             # (state, action, count) left out for lack of the hitter's own strokes
+    flagged: tuple = ()             # (state, action, count) chosen too rarely by the hitter to be recommended
+    trusted: tuple = ()             # per state: the hitter's actions the equilibrium may choose (bool array)
     strokes_used: int = 0
     rallies: int = 0
     cluster: str = "match"
@@ -278,10 +281,12 @@ def build_structure(st: Strokes, settings: RallySettings) -> GameStructure:
     if min_count < 1:
         raise EstimationError(f"min_action_count must be at least 1, got {min_count}")
     acount = gs.groupby(["who", "label", "action"]).size().rename("n").reset_index()
+    # every action stays in the game (observed play is evaluated as it was played); those chosen fewer than
+    # min_count times are never recommended (see ``trusted``)
     flagged = acount[acount["n"] < min_count]
-    keep_actions = acount[acount["n"] >= min_count]
+    keep_actions = acount
     if keep_actions.empty:
-        raise EstimationError(f"no action is played at least {min_count} times in any state")
+        raise EstimationError("no usable stroke in the game")
     states = (keep_actions.groupby(["who", "label"])["n"].sum().rename("visits").reset_index()
               .sort_values(["who", "label"]).reset_index(drop=True))
     # order: serve, return, rally; within phase most visited first
@@ -417,6 +422,10 @@ def build_structure(st: Strokes, settings: RallySettings) -> GameStructure:
     visits_used = int(gs.shape[0] / (2 if population else 1))
     flagged_out = tuple((state_name(int(w), label_names[l]), act_names[a], int(n))
                         for w, l, a, n in zip(flagged["who"], flagged["label"], flagged["action"], flagged["n"]))
+    counts = {(int(w), int(l), int(a)): int(n) for w, l, a, n in
+              zip(acount["who"], acount["label"], acount["action"], acount["n"])}
+    trusted = tuple(np.array([counts.get((int(w), int(l), a), 0) >= min_count for a in ra], dtype=bool)
+                    for w, l, ra in zip(states["who"], states["label"], rows))
     return GameStructure(
         settings=settings, sport=sport,
         states=states[["state", "who", "decision_state", "phase", "visits"]].assign(
@@ -427,7 +436,7 @@ def build_structure(st: Strokes, settings: RallySettings) -> GameStructure:
         cell_b=np.array([columns[g].index(b) for g, b in zip(cell_state, cell_b)], dtype=np.int64),
         entry_cell=entry_cell, entry_outcome=entry_out, entry_kinds=kinds,
         matches=tuple(match_names), pair_matches=pair_matches, n=pair_n, n_ab=n_ab, n_a=n_a, row_counts=row_counts, column_counts=column_counts, row_offsets=row_offsets,
-        column_offsets=col_offsets, population=population, dropped=dropped, flagged=flagged_out,
+        column_offsets=col_offsets, population=population, dropped=dropped, flagged=flagged_out, trusted=trusted,
         strokes_used=visits_used, rallies=len(np.unique(f["rally"].to_numpy()[mine])),
         cluster=cluster, game_matches=len(np.unique(f["match"].to_numpy()[mine])))
 

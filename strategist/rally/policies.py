@@ -124,10 +124,21 @@ def _fixed_mix(game, spec: str, side: str) -> list[np.ndarray]:
     return out
 
 
+def _trusted_arrays(game, side: str):
+    """The game's stage arrays with ``side``'s rarely chosen actions dominated (never recommended; where the
+    side has none it may choose, its observed mix stands in): :func:`strategist.rally.game.restrict_to_trusted`."""
+    from strategist.rally.game import restrict_to_trusted
+
+    return restrict_to_trusted(game.structure, game.rewards, game.transitions,
+                               (game.observed_row, game.observed_column), sides=(side,))
+
+
 def best_response_policy(game, other, side: str) -> list[np.ndarray]:
-    """Exact best response of ``side`` to the other side's stationary mixes ``other`` (pure, per state)."""
+    """Exact best response of ``side`` to the other side's stationary mixes ``other`` (pure, per state), among
+    the actions ``side`` chose often enough to be recommended (``min_action_count`` of the game)."""
+    rewards_t, transitions_t, stand_in = _trusted_arrays(game, side)
     rewards, moves = [], []
-    for r, t, y in zip(game.rewards, game.transitions, other):
+    for r, t, y in zip(rewards_t, transitions_t, other):
         y = np.asarray(y, dtype=float)
         if side == "player":
             rewards.append((r @ y)[:, None])
@@ -136,20 +147,30 @@ def best_response_policy(game, other, side: str) -> list[np.ndarray]:
             rewards.append((y @ r)[None, :])
             moves.append(np.einsum("a,abt->bt", y, t)[None, :, :])
     sol = solve_stochastic_game(rewards, moves, state_labels=list(game.labels))
-    return [np.asarray(x) for x in (sol.row_strategies if side == "player" else sol.column_strategies)]
+    out = [np.asarray(x) for x in (sol.row_strategies if side == "player" else sol.column_strategies)]
+    observed = game.observed_row if side == "player" else game.observed_column
+    return [np.asarray(observed[g], dtype=float) if stand_in[g] else x for g, x in enumerate(out)]
 
 
 def safe_policy(game, other, side: str, margin: float) -> list[np.ndarray]:
     """Per state: the best reply to ``other`` that keeps the stage game's equilibrium guarantee within
     ``margin`` (stage games at the equilibrium values)."""
     out = []
+    trusted = game.structure.trusted
+    hitter = game.structure.states["who"].to_numpy()
+    observed = game.observed_row if side == "player" else game.observed_column
     for g, q in enumerate(game.solution.stage_games):
         y = np.asarray(other[g], dtype=float)
-        if side == "player":
-            res = safe_exploit(MatrixGame(q), y, margin)
-        else:
-            res = safe_exploit(MatrixGame(-np.asarray(q).T), y, margin)
-        mix = np.clip(np.asarray(res.row_strategy, dtype=float), 0.0, None)
+        a = np.asarray(q) if side == "player" else -np.asarray(q).T
+        keep = np.ones(a.shape[0], dtype=bool)
+        if trusted and hitter[g] == side:      # the side hits here: only the actions it may be advised
+            keep = trusted[g]
+            if not keep.any():
+                out.append(np.asarray(observed[g], dtype=float))
+                continue
+        res = safe_exploit(MatrixGame(a[keep]), y, margin)
+        mix = np.zeros(a.shape[0])
+        mix[keep] = np.clip(np.asarray(res.row_strategy, dtype=float), 0.0, None)
         out.append(mix / mix.sum())
     return out
 

@@ -35,7 +35,62 @@ def table():
 
 @pytest.fixture(scope="module")
 def game(table):
+    """Every action the pair played may be chosen (the tests of the solver's mathematics)."""
+    return rally_game(table, P, O, min_action_count=1)
+
+
+@pytest.fixture(scope="module")
+def advised(table):
+    """The default game: actions chosen fewer than 5 times are never recommended."""
     return rally_game(table, P, O)
+
+
+def test_rare_actions_stay_in_observed_play_but_are_never_recommended(game, advised):
+    from strategist.rally.game import restrict_to_trusted
+
+    flagged = advised.to_dict()["flagged_actions"]
+    assert flagged and all(f["count"] < 5 for f in flagged)
+    # the same game, the same observed play: only the equilibrium's choice set differs
+    assert advised.labels == game.labels
+    np.testing.assert_allclose(advised.observed_values, game.observed_values, atol=1e-12)
+    rare = {(f["state"], f["action"]) for f in flagged}
+    xs_br, _ = resolve(advised, "best-response", "observed")
+    xs_safe, _ = resolve(advised, "safe:1", "observed")     # margin 1: the best reply among the advisable
+    for g, label in enumerate(advised.labels):
+        eq = advised.equilibrium(label)
+        mine = eq["player"] if label.startswith("player") else eq["opponent"]
+        for a, w in mine.items():
+            if (label, a) in rare and advised.structure.trusted[g].any():
+                assert w == 0.0, (label, a)
+        if label.startswith("player") and advised.structure.trusted[g].any():
+            assert (xs_br[g][~advised.structure.trusted[g]] == 0).all()
+            assert (xs_safe[g][~advised.structure.trusted[g]] <= 1e-12).all()
+    # certificates hold in the restricted game
+    rewards, transitions, stand_in = restrict_to_trusted(advised.structure, advised.rewards, advised.transitions,
+                                                         (advised.observed_row, advised.observed_column))
+    sol = advised.solution
+    assert stand_in.any() and not stand_in.all()
+    for g in range(len(advised.labels)):
+        x, y = sol.row_strategies[g], sol.column_strategies[g]
+        if stand_in[g]:     # the hitter's observed mix against the best answer to it, in the full stage game
+            q = advised.rewards[g] + advised.transitions[g] @ sol.values
+            best = (x @ q).min() if advised.labels[g].startswith("player") else (q @ y).max()
+            assert best == pytest.approx(sol.values[g], abs=1e-8)
+            continue
+        q = rewards[g] + transitions[g] @ sol.values
+        assert (x @ q).min() == pytest.approx(sol.values[g], abs=1e-8)
+        assert (q @ y).max() == pytest.approx(sol.values[g], abs=1e-8)
+
+
+def test_a_hitter_with_no_trusted_action_plays_the_observed_mix(table):
+    strict = rally_game(table, P, O, min_action_count=10_000)
+    assert not any(m.any() for m in strict.structure.trusted)
+    for g in range(len(strict.labels)):
+        if strict.labels[g].startswith("player"):
+            np.testing.assert_allclose(strict.solution.row_strategies[g], strict.observed_row[g])
+        else:
+            np.testing.assert_allclose(strict.solution.column_strategies[g], strict.observed_column[g])
+    assert strict.to_dict()["flagged_actions"]
 
 
 # ------------------------------------------------------------------------------------------- estimation
@@ -363,3 +418,23 @@ def test_shuttleset_top_pair(shared_data):
     g = rally_game(table, "Kento MOMOTA", "CHOU Tien Chen", bootstrap=2)
     assert g.structure.game_matches >= 5 and 0 < g.value(g.serve_state()) < 1
     assert g.solution.residual < 1e-8 and g.bootstrap.failed == 0
+
+
+def test_best_response_and_safe_exploitation_skip_actions_not_advisable(game):
+    """Mark the action each reply prefers as not advisable: both move to another action of the state."""
+    import dataclasses
+
+    xs_br, _ = resolve(game, "best-response", "observed")
+    xs_safe, _ = resolve(game, "safe:1", "observed")
+    g = next(g for g, lab in enumerate(game.labels) if lab.startswith("player") and len(game.layout.row_labels[g]) > 2)
+    trusted = [np.ones(len(r), dtype=bool) for r in game.layout.row_labels]
+    for k in range(len(trusted)):
+        if game.structure.states["who"].iat[k] != "player":
+            trusted[k] = np.ones(len(game.layout.column_labels[k]), dtype=bool)
+    best, best_safe = int(np.argmax(xs_br[g])), int(np.argmax(xs_safe[g]))
+    trusted[g][[best, best_safe]] = False
+    marked = dataclasses.replace(game, structure=dataclasses.replace(game.structure, trusted=tuple(trusted)))
+    xs_br2, _ = resolve(marked, "best-response", "observed")
+    xs_safe2, _ = resolve(marked, "safe:1", "observed")
+    assert xs_br2[g][best] == 0 and xs_br2[g][best_safe] == 0 and xs_br2[g].sum() == pytest.approx(1)
+    assert xs_safe2[g][best] <= 1e-12 and xs_safe2[g][best_safe] <= 1e-12
