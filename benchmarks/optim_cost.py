@@ -1,7 +1,7 @@
 """Whole-step cost of every optimizer against AdamW: forward + backward + optimizer step, CPU, one thread.
 
 Sizes: the opponent model (embedding of ~20 shot types, dim 32 -> GRU(128) over 32 strokes -> 20 classes,
-batch 256) and a 2-layer MLP of width 512 (batch 256, 128 inputs, 20 classes). Methods are interleaved round
+batch 256, and batch 64 as strategist.opponent trains it) and a 2-layer MLP of width 512 (batch 256, 128 inputs, 20 classes). Methods are interleaved round
 by round in one process (benchmarks/optim_harness/runner.py: step_cost); the table gives the median
 per-step time and the median of the per-round ratios to AdamW. Preconditioners are refreshed inside the
 timed window (Shampoo and SOAP every 10 steps, K-FAC at its defaults), so their cost is amortised, not
@@ -52,6 +52,7 @@ def main(argv=None):
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
     problems = [("opponent model: GRU(128), T=32, batch 256", sequence_classifier()),
+                ("opponent model as trained: GRU(128), T=32, batch 64", sequence_classifier(batch=64)),
                 ("MLP width 512, batch 256", sequence_classifier(width=512))]
     results, rows = {}, []
     for label, problem in problems:
