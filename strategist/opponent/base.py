@@ -160,8 +160,10 @@ def to_history(history, vocabulary: Vocabulary) -> History:
         return History((), (), (), frame=history)
     if "shot" not in history.columns:
         raise OpponentModelError("history needs a 'shot' column")
-    if "stroke" in history.columns and len(history) > 1 and not history["stroke"].is_monotonic_increasing:
-        history = history.sort_values("stroke", kind="stable")
+    if "stroke" in history.columns and len(history) > 1:
+        order = history["stroke"].to_numpy(dtype=float, na_value=np.nan)
+        if not (order[1:] >= order[:-1]).all():
+            history = history.sort_values("stroke", kind="stable")
     return History(vocabulary.shot_ids(history["shot"].tolist()), frame=history)
 
 
@@ -182,10 +184,7 @@ def to_context(history: History, context) -> Context:
             ctx.score = tuple(int(x) for x in ctx.score)
     frame = history.frame
     if len(history):
-        if history._hitters is None and frame is not None and "hitter" in frame.columns:
-            last_hitter = _clean(frame["hitter"].iat[-1])
-        else:
-            last_hitter = history.hitters[-1]
+        last_hitter = history.hitters[-1]    # read once; the models that need every hitter reuse it
         last_receiver = None
         columns = frame.columns if frame is not None else ()
         if "opponent" in columns and (ctx.player is None or ctx.opponent is None):
