@@ -27,7 +27,11 @@ RALLY_PANELS = 8
 def svg(fig) -> str:
     """The figure as an ``<svg>`` element without XML prologue, metadata or external namespace links."""
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    if fig.get_layout_engine() is None:     # labels inside the figure: cheaper than a tight bounding box
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            fig.tight_layout(pad=0.3)
+    fig.savefig(buf, format="svg", metadata={"Date": None})
     plt.close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg"):]
