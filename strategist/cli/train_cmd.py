@@ -21,7 +21,7 @@ def register(subparsers) -> None:
     p.add_argument("--model", required=True, choices=("frequency", "markov", "neural"))
     p.add_argument("--out", required=True, metavar="DIR", help="directory of the saved model and checkpoints")
     p.add_argument("--optimizer", default=DEFAULT_OPTIMIZER, choices=OPTIMIZERS,
-                   help=f"neural: optimizer (default {DEFAULT_OPTIMIZER}, the benchmark's winner)")
+                   help=f"neural: optimizer (default {DEFAULT_OPTIMIZER}, by the rule of benchmarks/bench_opponent.py)")
     p.add_argument("--lr", type=float, help="neural: base learning rate (default: the optimizer's tuned one)")
     p.add_argument("--schedule", default="cosine", choices=("cosine", "wsd"), help="neural: lr schedule")
     p.add_argument("--max-steps", type=int, default=None, help="neural: step budget (default 3000)")

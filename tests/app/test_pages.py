@@ -133,6 +133,9 @@ def test_practice_and_model_pages(matchlog):
     at.switch_page(PAGES + "model.py").run()
     _clean(at)
     assert any(m.label == "Device" for m in at.metric)
+    from strategist.opponent.train import DEFAULT_OPTIMIZER
+
+    assert at.selectbox(key="model_optimizer").value.lower() == DEFAULT_OPTIMIZER   # the benchmark's choice
 
 
 def test_bad_path_is_one_line_on_the_page(matchlog, tmp_path):

@@ -37,7 +37,14 @@ with common.guard():
     with st.form("train"):
         st.subheader("Train")
         kind = st.selectbox("Model", kinds, key="model_kind")
-        optimizer = st.selectbox("Optimizer (neural model)", OPTIMIZERS, key="model_optimizer")
+        try:
+            from strategist.opponent.train import DEFAULT_OPTIMIZER
+        except ImportError:
+            DEFAULT_OPTIMIZER = "adamw"
+        default = [o.lower() for o in OPTIMIZERS].index(DEFAULT_OPTIMIZER) if DEFAULT_OPTIMIZER in \
+            [o.lower() for o in OPTIMIZERS] else 0
+        optimizer = st.selectbox("Optimizer (neural model)", OPTIMIZERS, index=default, key="model_optimizer",
+                                 help="the default follows the opponent-model benchmark (benchmarks/OPTIMIZERS.md)")
         budget = st.number_input("Time budget in seconds (neural model)", 5, 3600, 60, key="model_budget")
         submitted = st.form_submit_button("Train", disabled=fit is None)
     if submitted and fit is not None:
