@@ -127,7 +127,7 @@ class History:
     def hitters(self) -> tuple:
         if self._hitters is None:
             f = self.frame
-            self._hitters = (tuple(_clean(h) for h in f["hitter"].tolist())
+            self._hitters = (tuple(_clean(h) for h in column_values(f, "hitter").tolist())
                              if f is not None and "hitter" in f.columns else (None,) * len(self.shots))
         return self._hitters
 
@@ -135,7 +135,7 @@ class History:
     def areas(self) -> tuple:
         if self._areas is None:
             f = self.frame
-            self._areas = (tuple(None if _clean(a) is None else str(a) for a in f["landing_area"].tolist())
+            self._areas = (tuple(None if _clean(a) is None else str(a) for a in column_values(f, "landing_area").tolist())
                            if f is not None and "landing_area" in f.columns else (None,) * len(self.shots))
         return self._areas
 
@@ -146,6 +146,23 @@ def _clean(value):
     if isinstance(value, float) and value != value:
         return None
     return value
+
+
+def column_values(frame: pd.DataFrame, name: str):
+    """The values of one column as an array (numpy or pandas extension array), without building a Series.
+
+    One rally's frame is read a few columns at a time on every prediction; pandas' own column access through
+    ``frame[name]`` costs tens of microseconds there, its array access a few. Falls back to
+    ``frame[name].array`` where that access is not available (another pandas); a name that is not unique is
+    refused."""
+    loc = frame.columns.get_loc(name)
+    if not isinstance(loc, (int, np.integer)):
+        raise OpponentModelError(f"the strokes have {int(np.sum(frame.columns == name))} columns named {name!r}; "
+                                 "expected one")
+    try:
+        return frame._get_column_array(int(loc))
+    except (AttributeError, TypeError):
+        return frame[name].array
 
 
 def to_history(history, vocabulary: Vocabulary) -> History:
@@ -161,10 +178,10 @@ def to_history(history, vocabulary: Vocabulary) -> History:
     if "shot" not in history.columns:
         raise OpponentModelError("history needs a 'shot' column")
     if "stroke" in history.columns and len(history) > 1:
-        order = history["stroke"].to_numpy(dtype=float, na_value=np.nan)
+        order = np.asarray(pd.array(column_values(history, "stroke")).to_numpy(dtype=float, na_value=np.nan))
         if not (order[1:] >= order[:-1]).all():
             history = history.sort_values("stroke", kind="stable")
-    return History(vocabulary.shot_ids(history["shot"].tolist()), frame=history)
+    return History(vocabulary.shot_ids(column_values(history, "shot").tolist()), frame=history)
 
 
 def to_context(history: History, context) -> Context:
@@ -184,21 +201,23 @@ def to_context(history: History, context) -> Context:
             ctx.score = tuple(int(x) for x in ctx.score)
     frame = history.frame
     if len(history):
-        last_hitter = history.hitters[-1]    # read once; the models that need every hitter reuse it
-        last_receiver = None
+        # the frame's columns are read only for what the context leaves open (each read costs a column
+        # access); the hitters, once read, stay on the history for the models that need them all
         columns = frame.columns if frame is not None else ()
+        last_receiver = None
         if "opponent" in columns and (ctx.player is None or ctx.opponent is None):
-            last_receiver = _clean(frame["opponent"].iat[-1])
+            last_receiver = _clean(column_values(frame, "opponent")[-1])
         if ctx.player is None:
             ctx.player = last_receiver
         if ctx.opponent is None:
+            last_hitter = history.hitters[-1]
             ctx.opponent = last_hitter if last_hitter != ctx.player else last_receiver
         if ctx.server is None and "server" in columns:
-            ctx.server = _clean(frame["server"].iat[-1])
+            ctx.server = _clean(column_values(frame, "server")[-1])
         if ctx.server is None:
             ctx.server = history.hitters[0]
         if ctx.match_id is None and "match_id" in columns:
-            ctx.match_id = _clean(frame["match_id"].iat[-1])
+            ctx.match_id = _clean(column_values(frame, "match_id")[-1])
     elif ctx.server is None:
         ctx.server = ctx.player
     return ctx

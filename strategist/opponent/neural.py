@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from strategist.errors import OpponentModelError
-from strategist.opponent.base import Context, History, OpponentModel, positions_in_rally
+from strategist.opponent.base import Context, History, OpponentModel, column_values, positions_in_rally
 
 PAD, START = 0, 1          # shot input ids; vocabulary shots start at 2
 MAX_STROKE = 40
@@ -175,22 +175,25 @@ class Encoder:
         frame = history.frame
         columns = frame.columns if frame is not None else ()
         if "wing" in columns:
-            wing = np.fromiter((0 if _na(w) else WINGS.get(w, 0) for w in frame["wing"].tolist()), np.int64, n)
+            wing = np.fromiter((0 if _na(w) else WINGS.get(w, 0) for w in column_values(frame, "wing").tolist()),
+                               np.int64, n)
         else:
             wing = np.zeros(n, np.int64)
         if "landing_height" in columns:
-            height = np.fromiter((0 if _na(h) else HEIGHTS.get(h, 0) for h in frame["landing_height"].tolist()),
+            height = np.fromiter((0 if _na(h) else HEIGHTS.get(h, 0)
+                                  for h in column_values(frame, "landing_height").tolist()),
                                  np.int64, n)
         else:
             height = np.zeros(n, np.int64)
         pos = np.full((n, len(POSITION_COLUMNS)), np.nan, dtype=np.float32)
         for j, c in enumerate(POSITION_COLUMNS):
             if c in columns:
-                column = frame[c]
+                column = column_values(frame, c)
                 try:
-                    pos[:, j] = column.to_numpy(dtype=np.float32, na_value=np.nan)
+                    pos[:, j] = pd.array(column).to_numpy(dtype=np.float32, na_value=np.nan)
                 except (TypeError, ValueError):
-                    pos[:, j] = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
+                    pos[:, j] = pd.to_numeric(pd.Series(column), errors="coerce").to_numpy(dtype=np.float32,
+                                                                                          na_value=np.nan)
         missing = ~np.isfinite(pos)
         pos = np.where(missing, 0.0, (pos - self.mean) / self.std).astype(np.float32)
         hitters = history.hitters

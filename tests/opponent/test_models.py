@@ -288,3 +288,14 @@ def test_neural_single_history_encoding_equals_the_table_path_with_positions_win
         np.testing.assert_allclose(p.to_numpy(), probs[row], rtol=1e-5, atol=1e-7)
         checked += 1
     assert checked > 100
+
+
+def test_column_values_equal_the_column_and_fall_back_on_a_repeated_name(sim_table):
+    from strategist.opponent.base import column_values
+
+    frame = rally_frame(sim_table).iloc[7:19]
+    for name in ("shot", "hitter", "stroke", "landing_area"):
+        assert list(column_values(frame, name)) == list(frame[name].array)
+    twice = pd.concat([frame[["shot"]], frame[["shot"]]], axis=1)
+    with pytest.raises(OpponentModelError, match="2 columns named 'shot'"):
+        column_values(twice, "shot")
