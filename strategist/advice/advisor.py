@@ -196,17 +196,17 @@ def _resolve_model(model, table, sport, annotated):
     return FrequencyPrediction(table, sport, annotated=annotated), FrequencyPrediction.kind, note
 
 
-def _light_history(model, shots: list, hitters: list):
-    """The rally so far as :class:`strategist.opponent.base.History` for the package's own models (no
-    DataFrame to build and parse per prediction); None for any other model, which gets a DataFrame."""
-    vocabulary = getattr(model, "vocabulary", None)
+def _light_history_maker(model):
+    """For the package's own models, a function (shots, hitters) -> :class:`strategist.opponent.base.History`
+    (no DataFrame to build and parse per prediction); None for any other model, which gets a DataFrame."""
     try:
         from strategist.opponent.base import History, OpponentModel
     except ImportError:
         return None
+    vocabulary = getattr(model, "vocabulary", None)
     if not isinstance(model, OpponentModel) or vocabulary is None:
         return None
-    return History(vocabulary.shot_ids(shots), tuple(hitters), (None,) * len(shots))
+    return lambda shots, hitters: History(vocabulary.shot_ids(shots), tuple(hitters), (None,) * len(shots))
 
 
 class Advisor:
@@ -265,6 +265,7 @@ class Advisor:
         self.annotated = annotate_states(table, self.sport)
         self.model, self.model_label, model_note = _resolve_model(model, table, self.sport, self.annotated)
         self.notes = [model_note] if model_note else []
+        self._light_history = _light_history_maker(self.model)
         self._groups = dict(self.sport.groupings[REPLY_GROUPING])
         self._shot_index = pd.Index(list(self.sport.shots), name="shot")
         self.points = decision_points(table, rows="shot", columns="reply", sport=self.sport)
@@ -312,8 +313,9 @@ class Advisor:
         if hit is not None:
             return hit
         other = self.opponent if who == self.player else self.player
-        history = _light_history(model, shots, hitters)
-        if history is None:
+        if self._light_history is not None:
+            history = self._light_history(shots, hitters)
+        else:
             history = pd.DataFrame({"shot": shots, "hitter": hitters,
                                     "opponent": [other if h == who else who for h in hitters],
                                     "stroke": list(range(1, len(shots) + 1))})

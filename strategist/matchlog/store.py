@@ -28,6 +28,7 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -126,7 +127,11 @@ class MatchState:
 
     def scores(self) -> list:
         """The :class:`~strategist.matchlog.scoring.Score` before every rally and after the last finished one
-        (the sport's scoring: :mod:`strategist.matchlog.scoring`)."""
+        (the sport's scoring: :mod:`strategist.matchlog.scoring`), replayed once per state."""
+        return self._scores
+
+    @cached_property
+    def _scores(self) -> list:
         from strategist.matchlog.scoring import replay
 
         winners = [r.winner for r in self.rallies if r.finished]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,16 +16,13 @@ from strategist.rally.game import rally_game
 from strategist.rally.model_policy import model_policy
 from strategist.rally.playout import play_out
 from strategist.rally.policies import resolve, side_policy
-from strategist.simulate import SimulationParameters, canonical_table, simulate_matches
 
-P, O = "Astrid NORDVIK", "Hiro TAKEDA"
-PARAMS = SimulationParameters()
-PAIR = replace(PARAMS, players=(PARAMS.player(P), PARAMS.player(O)))
+from .pair import O, P, pair_table
 
 
 @pytest.fixture(scope="module")
 def table():
-    return canonical_table(simulate_matches(PAIR, matches=6, seed=11))
+    return pair_table(6, 11)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,18 +18,17 @@ from strategist.rally.playout import play_out, wilson
 from strategist.rally.policies import resolve, side_policy
 from strategist.rally.practice import policy_chooser, practise
 from strategist.rally.truth import ground_truth_check, true_state_values, true_values
-from strategist.simulate import SimulationParameters, canonical_table, simulate_matches, simulate_rally
+from strategist.simulate import simulate_rally
+
+from .pair import O, P, PAIR, PARAMS, pair_table
 
 ROOT = Path(__file__).resolve().parents[2]
-P, O = "Astrid NORDVIK", "Hiro TAKEDA"
-PARAMS = SimulationParameters()
-PAIR = replace(PARAMS, players=(PARAMS.player(P), PARAMS.player(O)))
 
 
 @pytest.fixture(scope="module")
 def table():
     """Twelve simulated matches of one pair (about 900 rallies)."""
-    return canonical_table(simulate_matches(PAIR, matches=12, seed=3))
+    return pair_table(12, 3)
 
 
 @pytest.fixture(scope="module")
