@@ -148,59 +148,43 @@ class Encoder:
         shot = np.array([self.shot_ix[s] for s in frame["shot"].tolist()], dtype=np.int64)
         area = np.array([0 if _na(a) else self.area_ix.get(str(a), 0) for a in _col(frame, "landing_area", n)],
                         dtype=np.int64)
-        wing = np.array([0 if _na(w) else WINGS.get(w, 0) for w in _col(frame, "wing", n)], dtype=np.int64)
-        height = np.array([0 if _na(h) else HEIGHTS.get(h, 0) for h in _col(frame, "landing_height", n)],
-                          dtype=np.int64)
-        pos = np.zeros((n, len(POSITION_COLUMNS)), dtype=np.float32)
-        for j, c in enumerate(POSITION_COLUMNS):
-            if c in frame.columns:
-                pos[:, j] = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float32, na_value=np.nan)
-            else:
-                pos[:, j] = np.nan
-        missing = ~np.isfinite(pos)
-        pos = np.where(missing, 0.0, (pos - self.mean) / self.std).astype(np.float32)
-        hitters = frame["hitter"].tolist()
-        same = np.array([h == nh for h, nh in zip(hitters, next_hitters)], dtype=np.float32)
-        num = np.concatenate([pos, missing.any(1, keepdims=True).astype(np.float32), same[:, None]], axis=1)
-        return {"shot": shot, "area": area, "wing": wing, "height": height, "num": num}
+        return {"shot": shot, "area": area, **self._frame_inputs(frame, n, frame["hitter"].tolist(), next_hitters)}
 
     def history(self, history: History, next_player) -> dict[str, np.ndarray]:
-        """The per-stroke inputs of one rally so far (:meth:`strokes` for one history, without per-column
-        pandas work: shots, hitters and areas come from the :class:`History`, positions and wings from one
-        read of the frame)."""
+        """The per-stroke inputs of one rally so far (:meth:`strokes` for one history: shots, hitters and areas
+        come from the :class:`History`, the rest from one array read per column of its frame)."""
         n = len(history)
         shot = np.asarray(history.shots, dtype=np.int64) + 2
         area_ix = self.area_ix
         area = np.fromiter((0 if a is None else area_ix.get(a, 0) for a in history.areas), np.int64, n)
-        frame = history.frame
+        hitters = history.hitters
+        return {"shot": shot, "area": area,
+                **self._frame_inputs(history.frame, n, hitters, hitters[1:] + (next_player,))}
+
+    def _frame_inputs(self, frame, n: int, hitters, next_hitters) -> dict[str, np.ndarray]:
+        """Wing, landing height and the numeric inputs (standardised positions, their mask, same hitter next)."""
         columns = frame.columns if frame is not None else ()
-        if "wing" in columns:
-            wing = np.fromiter((0 if _na(w) else WINGS.get(w, 0) for w in column_values(frame, "wing").tolist()),
+
+        def codes(name, table):
+            if name not in columns:
+                return np.zeros(n, np.int64)
+            return np.fromiter((0 if _na(v) else table.get(v, 0) for v in column_values(frame, name).tolist()),
                                np.int64, n)
-        else:
-            wing = np.zeros(n, np.int64)
-        if "landing_height" in columns:
-            height = np.fromiter((0 if _na(h) else HEIGHTS.get(h, 0)
-                                  for h in column_values(frame, "landing_height").tolist()),
-                                 np.int64, n)
-        else:
-            height = np.zeros(n, np.int64)
+
         pos = np.full((n, len(POSITION_COLUMNS)), np.nan, dtype=np.float32)
         for j, c in enumerate(POSITION_COLUMNS):
             if c in columns:
-                column = column_values(frame, c)
-                try:
-                    pos[:, j] = pd.array(column).to_numpy(dtype=np.float32, na_value=np.nan)
+                values = column_values(frame, c)
+                try:                     # numbers already (the canonical float columns): no parsing
+                    pos[:, j] = pd.array(values).to_numpy(dtype=np.float32, na_value=np.nan)
                 except (TypeError, ValueError):
-                    pos[:, j] = pd.to_numeric(pd.Series(column), errors="coerce").to_numpy(dtype=np.float32,
-                                                                                          na_value=np.nan)
+                    pos[:, j] = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float32,
+                                                                                        na_value=np.nan)
         missing = ~np.isfinite(pos)
         pos = np.where(missing, 0.0, (pos - self.mean) / self.std).astype(np.float32)
-        hitters = history.hitters
-        nxt = hitters[1:] + (next_player,)
-        same = np.fromiter((h == nh for h, nh in zip(hitters, nxt)), np.float32, n)
+        same = np.fromiter((h == nh for h, nh in zip(hitters, next_hitters)), np.float32, n)
         num = np.concatenate([pos, missing.any(1, keepdims=True).astype(np.float32), same[:, None]], axis=1)
-        return {"shot": shot, "area": area, "wing": wing, "height": height, "num": num}
+        return {"wing": codes("wing", WINGS), "height": codes("landing_height", HEIGHTS), "num": num}
 
     def player(self, name) -> int:
         return 0 if name is None else self.player_ix.get(str(name), 0)

@@ -299,3 +299,19 @@ def test_column_values_equal_the_column_and_fall_back_on_a_repeated_name(sim_tab
     twice = pd.concat([frame[["shot"]], frame[["shot"]]], axis=1)
     with pytest.raises(OpponentModelError, match="2 columns named 'shot'"):
         column_values(twice, "shot")
+
+
+def test_the_encoder_codes_wings_heights_and_positions_by_hand():
+    from strategist.opponent.neural import Encoder
+
+    frame = pd.DataFrame({"shot": ["short service", "lob", "smash"], "hitter": ["A", "B", "A"],
+                          "landing_area": ["1", None, "9"],
+                          "wing": pd.array(["forehand", None, "backhand"], dtype="string"),
+                          "landing_height": pd.array(["low", "high", None], dtype="string"),
+                          "hitter_x": [10.0, np.nan, 30.0], "hitter_y": [1.0, 2.0, 3.0],
+                          "opponent_x": [0.0, 0.0, 0.0], "opponent_y": [5.0, 5.0, 5.0]})
+    enc = Encoder(SHOTS, [str(a) for a in range(1, 17)], ["A", "B"],
+                  {"mean": [20.0, 2.0, 0.0, 5.0], "std": [10.0, 1.0, 1.0, 1.0]})
+    got = enc.strokes(frame, ["B", "A", "A"])
+    assert got["wing"].tolist() == [1, 0, 2] and got["height"].tolist() == [2, 1, 0]
+    np.testing.assert_allclose(got["num"], [[-1, -1, 0, 0, 0, 0], [0, 0, 0, 0, 1, 0], [1, 1, 0, 0, 0, 1]])
