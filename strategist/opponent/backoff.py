@@ -53,7 +53,8 @@ class BackoffModel(OpponentModel):
     # -- contexts ------------------------------------------------------------------------------------------
     @abstractmethod
     def _table_keys(self, frame: pd.DataFrame, shots: np.ndarray, pos: np.ndarray) -> list[list]:
-        """For every stroke of a rally frame: its context key at each level 1..L (lists of hashables)."""
+        """For every stroke of a rally frame: its context key at each level 1..L (a list of hashables per
+        level, or an (n, width) integer array whose rows are the keys as tuples of ints)."""
 
     @abstractmethod
     def _history_keys(self, history: History, context: Context) -> tuple:
@@ -77,10 +78,10 @@ class BackoffModel(OpponentModel):
         return self
 
     def _encoded(self, frame: pd.DataFrame):
-        shots = np.asarray(self.vocabulary.shot_ids(frame["shot"].tolist(), where="table"), dtype=np.int64)
+        shots = self.vocabulary.shot_codes(frame["shot"], where="table")
         pos = positions_in_rally(frame)
         keys = self._table_keys(frame, shots, pos)
-        return shots, [str(h) for h in frame["hitter"].tolist()], keys
+        return shots, frame["hitter"].astype(str).to_numpy(dtype=object), keys
 
     def _count(self, frame: pd.DataFrame) -> tuple[dict, dict]:
         """Counts of the next shot per (level, key) in the population and per (player, level, key)."""
@@ -110,14 +111,19 @@ class BackoffModel(OpponentModel):
         pop, pl = self._count(inner)
         known = set(inner["hitter"].astype(str).unique())
         arrays = self._level_arrays(held, pop, pl, {})
-        shots = np.asarray(self.vocabulary.shot_ids(held["shot"].tolist()), dtype=np.int64)
+        shots = self.vocabulary.shot_codes(held["shot"])
         is_known = np.array([self.by_player and str(h) in known for h in held["hitter"].tolist()])
+        pop_a, pl_a = arrays
+        pop_totals, pl_totals = _totals(pop_a), _totals(pl_a)
+        rows = np.arange(len(shots))
         best = None
-        for beta, beta_p, mix in itertools.product(*TUNE_GRID.values()):
-            probs = _chain(*arrays, beta, beta_p, mix, is_known)
-            loss = -np.mean(np.log(probs[np.arange(len(shots)), shots]))
-            if best is None or loss < best[0]:
-                best = (loss, beta, beta_p, mix)
+        for beta in TUNE_GRID["beta"]:
+            pops = _population_chain(pop_a, pop_totals, beta)       # shared by every (β_p, m) below
+            for beta_p, mix in itertools.product(TUNE_GRID["beta_player"], TUNE_GRID["mix"]):
+                probs = _player_chain(pops, pl_a, pl_totals, beta_p, mix, is_known)
+                loss = -np.mean(np.log(probs[rows, shots]))
+                if best is None or loss < best[0]:
+                    best = (loss, beta, beta_p, mix)
         _, self.beta, self.beta_player, self.mix = best
         self.metrics_["tuning_valid_log_loss"] = float(best[0])
 
@@ -248,7 +254,25 @@ class BackoffModel(OpponentModel):
 
 
 def _codes(values) -> tuple[list, np.ndarray]:
-    """(distinct values in order of first appearance, each value's index among them)."""
+    """(distinct values, each value's index among them). A 2-D integer array is read row by row (its
+    distinct rows as tuples of ints, sorted); a 1-D array in order of first appearance (``pd.factorize``);
+    any other sequence of hashables likewise, through a dict."""
+    if isinstance(values, np.ndarray) and values.ndim == 2:
+        n, width = values.shape
+        if n == 0:
+            return [], np.zeros(0, dtype=np.int64)
+        low = int(values.min())
+        base = int(values.max()) - low + 1
+        if base ** width < 2 ** 62:                # one integer per row: a 1-D unique instead of a row sort
+            flat = ((values - low) * base ** np.arange(width - 1, -1, -1)).sum(axis=1)
+            uniq, codes = np.unique(flat, return_inverse=True)
+            digits = (uniq[:, None] // base ** np.arange(width - 1, -1, -1)) % base + low
+            return [tuple(r) for r in digits.tolist()], codes.reshape(-1).astype(np.int64)
+        rows, codes = np.unique(values, axis=0, return_inverse=True)
+        return [tuple(r) for r in rows.tolist()], codes.reshape(-1).astype(np.int64)
+    if isinstance(values, np.ndarray):
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        return list(uniques), codes.astype(np.int64)
     index: dict = {}
     codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values))
     return list(index), codes
@@ -267,19 +291,31 @@ def _tuple(key):
 def _chain(pop_a: np.ndarray, pl_a: np.ndarray, beta: float, beta_p: float, mix: float,
            known: np.ndarray) -> np.ndarray:
     """The interpolated estimates of the module docstring for (levels, rows, K) count arrays."""
+    pops = _population_chain(pop_a, _totals(pop_a), beta)
+    return _player_chain(pops, pl_a, _totals(pl_a), beta_p, mix, known)
+
+
+def _totals(counts: np.ndarray) -> np.ndarray:
+    """Counts summed over the shots: (levels, rows, 1)."""
+    return counts.sum(-1, keepdims=True)
+
+
+def _population_chain(pop_a: np.ndarray, totals: np.ndarray, beta: float) -> list[np.ndarray]:
+    """pop_0 .. pop_L of the module docstring, one (rows, K) array per level."""
     k = pop_a.shape[-1]
-    n0 = pop_a[0]
-    pop = (n0 + 0.5) / (n0.sum(-1, keepdims=True) + 0.5 * k)
+    pop = (pop_a[0] + 0.5) / (totals[0] + 0.5 * k)
     pops = [pop]
     for level in range(1, pop_a.shape[0]):
-        n = pop_a[level]
-        pop = (n + beta * pop) / (n.sum(-1, keepdims=True) + beta)
+        pop = (pop_a[level] + beta * pop) / (totals[level] + beta)
         pops.append(pop)
-    n = pl_a[0]
-    pl = (n + beta_p * pops[0]) / (n.sum(-1, keepdims=True) + beta_p)
-    for level in range(1, pl_a.shape[0]):
-        n = pl_a[level]
-        prior = mix * pops[level] + (1.0 - mix) * pl
-        pl = (n + beta_p * prior) / (n.sum(-1, keepdims=True) + beta_p)
-    return np.where(np.asarray(known)[:, None], pl, pop)
+    return pops
 
+
+def _player_chain(pops: list[np.ndarray], pl_a: np.ndarray, totals: np.ndarray, beta_p: float, mix: float,
+                  known: np.ndarray) -> np.ndarray:
+    """pl_L where the row's player is known, else pop_L."""
+    pl = (pl_a[0] + beta_p * pops[0]) / (totals[0] + beta_p)
+    for level in range(1, pl_a.shape[0]):
+        prior = mix * pops[level] + (1.0 - mix) * pl
+        pl = (pl_a[level] + beta_p * prior) / (totals[level] + beta_p)
+    return np.where(np.asarray(known)[:, None], pl, pops[-1])

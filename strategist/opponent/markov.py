@@ -35,7 +35,7 @@ class MarkovModel(BackoffModel):
     def config(self) -> dict:
         return {**super().config(), "order": self.order}
 
-    def _table_keys(self, frame: pd.DataFrame, shots: np.ndarray, pos: np.ndarray) -> list[list]:
+    def _table_keys(self, frame: pd.DataFrame, shots: np.ndarray, pos: np.ndarray) -> list[np.ndarray]:
         n = len(shots)
         prev = []
         for j in range(1, self.order + 1):
@@ -43,12 +43,9 @@ class MarkovModel(BackoffModel):
             if n > j:
                 shifted[j:] = shots[:-j]
             shifted[pos < j] = START
-            prev.append(shifted.tolist())
-        keys = []
-        for k in range(1, self.order + 1):
-            cols = [prev[j - 1] for j in range(k, 0, -1)]  # oldest first
-            keys.append(list(zip(*cols)))
-        return keys
+            prev.append(shifted)
+        # level k: the last k shots, oldest first, one row per stroke
+        return [np.column_stack([prev[j - 1] for j in range(k, 0, -1)]) for k in range(1, self.order + 1)]
 
     def _history_keys(self, history: History, context: Context) -> tuple:
         padded = (START,) * self.order + tuple(history.shots)

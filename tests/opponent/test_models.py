@@ -65,6 +65,20 @@ def test_a_shot_outside_the_vocabulary_is_refused(markov, sim_table):
     assert issubclass(OpponentModelError, StrategistError)
 
 
+def test_shot_codes_of_a_column_equal_the_ids_one_shot_at_a_time():
+    from strategist.opponent.base import Vocabulary
+
+    vocab = Vocabulary.of("badminton")
+    shots = ["lob", None, "smash", float("nan"), "clear", "lob"]
+    for column in (pd.Series(shots, dtype="string"), pd.Series(shots, dtype=object), np.array(shots, dtype=object)):
+        np.testing.assert_array_equal(vocab.shot_codes(column), vocab.shot_ids(shots))
+    with pytest.raises(OpponentModelError, match="table: shot 'tweener' is not in the badminton vocabulary"):
+        vocab.shot_codes(pd.Series(["lob", "tweener", None]))
+    no_unknown = Vocabulary("badminton", ("lob", "smash"), ())
+    with pytest.raises(OpponentModelError, match="a stroke has no shot"):
+        no_unknown.shot_codes(pd.Series(["lob", None]))
+
+
 def test_unfitted_model_and_empty_table(sim_table):
     with pytest.raises(OpponentModelError, match="not fitted"):
         MarkovModel().predict_proba(None, {"player": "x"})
@@ -189,6 +203,7 @@ def _loop_counts(model, frame):
     for row, y in enumerate(shots):
         for level in range(model.levels + 1):
             key = () if level == 0 else keys[level - 1][row]
+            key = tuple(key.tolist()) if isinstance(key, np.ndarray) else key    # an integer row: its tuple
             pop.setdefault((level, key), np.zeros(k))[y] += 1
             pl.setdefault((hitters[row], level, key), np.zeros(k))[y] += 1
     return pop, pl
@@ -212,6 +227,7 @@ def test_counts_equal_a_plain_loop_over_the_strokes(sim_table, cls):
     for row in range(0, len(frame), 11):
         for level in range(model.levels + 1):
             key = () if level == 0 else keys[level - 1][row]
+            key = tuple(key.tolist()) if isinstance(key, np.ndarray) else key    # an integer row: its tuple
             np.testing.assert_array_equal(pop_a[level, row], pop.get((level, key), zero))
             full = (hitters[row], level, key)
             np.testing.assert_array_equal(pl_a[level, row], pl.get(full, zero) + model.adapt_weight
