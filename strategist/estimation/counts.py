@@ -144,6 +144,27 @@ class DecisionPoints:
     context: Context
     sport: Sport
     dropped: dict = field(default_factory=dict)
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def selection(self, hitter=None, opponent=None) -> np.ndarray:
+        """Mask of the points hit by ``hitter`` and received by ``opponent`` (None: anyone); kept per pair."""
+        key = ("selection", hitter, opponent)
+        if key not in self._memo:
+            mask = np.ones(len(self.frame), dtype=bool)
+            if hitter is not None:
+                mask &= (self.frame["hitter"] == hitter).to_numpy(dtype=bool, na_value=False)
+            if opponent is not None:
+                mask &= (self.frame["opponent"] == opponent).to_numpy(dtype=bool, na_value=False)
+            mask.flags.writeable = False
+            self._memo[key] = mask
+        return self._memo[key]
+
+    def state_codes(self) -> tuple[np.ndarray, list[str]]:
+        """(code of every point's state, -1 where missing; the state labels), computed once."""
+        if "states" not in self._memo:
+            codes, labels = pd.factorize(self.frame["state"].astype("string"))
+            self._memo["states"] = (np.asarray(codes, dtype=np.int64), [str(x) for x in labels])
+        return self._memo["states"]
 
 
 def table_sport(table: pd.DataFrame, sport=None) -> Sport:

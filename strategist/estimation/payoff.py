@@ -421,15 +421,14 @@ def select_state(dp: DecisionPoints, settings: EstimateSettings) -> tuple[pd.Dat
     if dp.context.previous is not None:
         key = pd.Series([state_label(p, dp.context.previous) for p in points["phase"]], index=points.index,
                         dtype="string")
+        codes, labels = pd.factorize(key)
+        labels = [str(x) for x in labels]
     else:
-        key = points["state"].astype("string")
-    selected = _selection(points, settings.hitter, settings.opponent)
-    counted = key[selected] if selected.any() else key
-    counts = counted.value_counts(sort=False)
-    for label in key.unique():
-        if label not in counts.index:
-            counts[label] = 0
-    available = tuple(sorted(((str(k), int(v)) for k, v in counts.items()), key=lambda kv: (-kv[1], kv[0])))
+        codes, labels = dp.state_codes()
+    selected = dp.selection(settings.hitter, settings.opponent)
+    counted = codes[selected] if selected.any() else codes
+    counts = np.bincount(counted[counted >= 0], minlength=len(labels))
+    available = tuple(sorted(((label, int(n)) for label, n in zip(labels, counts)), key=lambda kv: (-kv[1], kv[0])))
     if settings.state is not None:
         wanted = settings.state.strip().casefold()
         matches = [label for label, _ in available if label.casefold() == wanted]
@@ -446,7 +445,7 @@ def select_state(dp: DecisionPoints, settings: EstimateSettings) -> tuple[pd.Dat
             note = (f"the context spans {len(available)} decision states; this matrix is the most frequent, "
                     f"'{chosen}' ({available[0][1]} decision points); {others} other state"
                     f"{'s' if others > 1 else ''} not shown: choose one with state=")
-    keep = (key == chosen).to_numpy(dtype=bool)
+    keep = codes == labels.index(chosen)
     return points[keep], chosen, note, available
 
 

@@ -178,6 +178,10 @@ def fit_strength(wins, counts, center, method: str = "marginal") -> np.ndarray:
     if method != "marginal":
         raise EstimationError(f"empirical-Bayes method {method!r} is not one of {METHODS}")
     batch = wins.shape[:-2]
+    # cells without a trial add nothing to the likelihood: keep only those with one somewhere in the batch
+    used = (counts.reshape(-1, counts.shape[-2] * counts.shape[-1]) > 0).any(axis=0)
+    if not used.all():
+        wins, counts, center = (a.reshape(batch + (1, -1))[..., used] for a in (wins, counts, center))
     grid = np.linspace(lo, hi, 41)  # steps of about 0.4 in log s
     ll = _loglik(np.broadcast_to(grid, batch + grid.shape), wins, counts, center)
     best = ll.argmax(axis=-1)
