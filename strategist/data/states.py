@@ -100,10 +100,13 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
         raise DataFormatError(f"rally states by {rally_rule!r}: expected 'shot' or 'group:<grouping>' with a "
                               f"grouping of {sorted(sport.groupings)}", field="rally")
     key = (sport.name, rally_rule, bool(zones), len(table))
-    if table.attrs.get("decision_states") == key and all(c in table.columns for c in STATE_COLUMNS):
-        return table  # this very table was annotated by the same rule: nothing to redo
+    if all(c in table.columns for c in STATE_COLUMNS):
+        if table.attrs.get("decision_states") == key:
+            return table  # this very table was annotated by the same rule: nothing to redo
+        if table.attrs.get("decision_states") == key[:2] + (not zones,) + key[3:]:
+            return _rezoned(table, rule, bool(zones), key)    # same rule, zones the other way: relabel only
     frame = table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True)
-    same_prev = (frame["rally_id"].shift(1) == frame["rally_id"]).fillna(False).to_numpy(bool)
+    same_prev = _same_rally_as_previous(frame)
     shot = frame["shot"].astype("string")
     # the rally's first stroke is its serve whatever the source calls the shot (e.g. an unrecorded type)
     is_serve = shot.isin(sorted(sport.serves)).fillna(False).to_numpy(bool) | ~same_prev
@@ -147,11 +150,7 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
             faced = sport.group(prev_shot.astype("string"), grouping)
         incoming[rall] = faced.astype("string").fillna("unknown").astype(str)[rall]
 
-    zone = pd.Series("", index=frame.index, dtype="object")
-    if zones:
-        landed = frame["landing_area"].astype("string").shift(1).where(same_prev)
-        mapped = landed.map(dict(rule.zones)).astype("string")
-        zone[~serve_rows] = mapped.fillna("other").astype(str)[~serve_rows]
+    zone = _zones(frame, rule, same_prev, serve_rows) if zones else _no_zones(frame)
 
     out = frame.copy()
     out["phase"] = pd.Series(phase, index=frame.index, dtype="string")
@@ -161,10 +160,49 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
     out["serve_attempt"] = attempt
     out["reply_shot"] = _next_by_other(frame, "shot", sport.serves_per_point + 1).astype("string")
     out["reply_area"] = _next_by_other(frame, "landing_area", sport.serves_per_point + 1).astype("string")
+    out["state"] = _labels(phase, incoming, zone, frame.index)
+    out.attrs["decision_states"] = key
+    return out
+
+
+def _same_rally_as_previous(frame: pd.DataFrame) -> np.ndarray:
+    return (frame["rally_id"].shift(1) == frame["rally_id"]).fillna(False).to_numpy(bool)
+
+
+def _no_zones(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series("", index=frame.index, dtype="object")
+
+
+def _zones(frame: pd.DataFrame, rule, same_prev: np.ndarray, serve_rows: np.ndarray) -> pd.Series:
+    """The zone the incoming shot landed in (the sport's zones of its areas; ``other``), empty for serves."""
+    zone = _no_zones(frame)
+    landed = frame["landing_area"].astype("string").shift(1).where(same_prev)
+    mapped = landed.map(dict(rule.zones)).astype("string")
+    zone[~serve_rows] = mapped.fillna("other").astype(str)[~serve_rows]
+    return zone
+
+
+def _labels(phase, incoming, zone, index) -> pd.Series:
+    """The state label of every stroke (:func:`state_label`, computed once per distinct state)."""
     memo: dict = {}
+    as_list = (lambda v: v.tolist()) if isinstance(phase, np.ndarray) else (lambda v: list(v))
     labels = [memo.get(k) or memo.setdefault(k, state_label(*k)) for k in
-              zip(phase.tolist(), incoming.astype(str).to_numpy(dtype=object), zone.astype(str).to_numpy(dtype=object))]
-    out["state"] = pd.Series(labels, index=frame.index, dtype="string")
+              zip(as_list(np.asarray(phase, dtype=object)), incoming.astype(str).to_numpy(dtype=object),
+                  zone.astype(str).to_numpy(dtype=object))]
+    return pd.Series(labels, index=index, dtype="string")
+
+
+def _rezoned(table: pd.DataFrame, rule, zones: bool, key: tuple) -> pd.DataFrame:
+    """A table :func:`annotate_states` returned, with the zones of its states switched on or off: the same
+    annotation as annotating the raw table again, without redoing the phases, serves and replies."""
+    out = table.copy()
+    phase = out["phase"].astype(str).to_numpy(dtype=object)
+    if zones:
+        zone = _zones(out, rule, _same_rally_as_previous(out), phase == "serve")
+    else:
+        zone = _no_zones(out)
+    out["incoming_zone"] = zone.astype("string")
+    out["state"] = _labels(phase, out["incoming"].astype(str), zone, out.index)
     out.attrs["decision_states"] = key
     return out
 

@@ -65,3 +65,14 @@ def test_an_annotated_table_is_not_annotated_again_unless_it_changed():
     again = annotate_states(fewer)
     assert again is not fewer and len(again) == len(fewer)    # rows changed: recomputed
     pd.testing.assert_series_equal(again["state"].reset_index(drop=True), fewer["state"].reset_index(drop=True))
+
+
+@pytest.mark.parametrize("first, then", [(False, True), (True, False)])
+def test_switching_zones_on_an_annotated_table_equals_annotating_afresh(first, then):
+    table = load_rallies(demo_path()).table
+    switched = annotate_states(annotate_states(table, zones=first), zones=then)
+    fresh = annotate_states(table, zones=then)
+    pd.testing.assert_frame_equal(switched, fresh)
+    assert switched.attrs == fresh.attrs
+    if then:
+        assert switched["state"].str.contains(" to ").any()      # the zones are in the labels
