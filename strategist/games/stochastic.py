@@ -11,8 +11,8 @@ to :func:`strategist.games.batch.solve_zero_sum_batch` in one call (nothing padd
 - ``"value"``: Shapley value iteration V ← T(V).
 - ``"strategy"`` (default): strategy iteration for both players (Pollatschek & Avi-Itzhak 1969, Newton's
   method on V − T(V)): (x, y) optimal in every Q_s(V), then V ← the exact value of (x, y), one linear solve.
-  It can cycle far from the solution, so a step is kept only when it halves ‖V − T(V)‖∞; otherwise a
-  value-iteration sweep is taken instead (counted in ``value_sweeps``). After PATIENCE such replacements the
+  It can cycle far from the solution, so a step is kept only when it cuts ‖V − T(V)‖∞ to at most ACCEPT
+  (0.9) of what it was — accepted steps alone then converge geometrically; otherwise a value-iteration sweep is taken instead (counted in ``value_sweeps``). After PATIENCE such replacements the
   solve is finished by value iteration: the solver warns and ``method`` reads ``"strategy+value"``.
 
 With γ = 1 the game must be *stopping*: every stationary strategy pair ends it with probability one. This is
@@ -39,6 +39,8 @@ PROB_TOL = 1e-9
 STOP_TOL = 1e-9
 #: Strategy-iteration steps replaced by value-iteration sweeps before the rest is value iteration.
 PATIENCE = 10
+#: A strategy-iteration step is kept when it leaves at most this fraction of ‖V − T(V)‖∞.
+ACCEPT = 0.9
 METHODS = ("strategy", "value")
 
 
@@ -422,10 +424,11 @@ def _strategy_iteration(game: _Game, target: float, budget: int):
     """Pollatschek–Avi-Itzhak with a safeguard; returns (V, its sweep, sweeps, linear solves, value sweeps,
     whether value iteration finished the solve).
 
-    Step: (x, y) optimal in every Q_s(V) → V' = value of (x, y) (one linear solve). V' is accepted when it at
-    least halves ‖V − T(V)‖∞; otherwise the step is replaced by a value-iteration sweep V' = T(V). After
-    PATIENCE replaced steps the rest is value iteration. Either every step halves the residual or value
-    iteration (a contraction, in a weighted norm when γ = 1) finishes: the method always converges.
+    Step: (x, y) optimal in every Q_s(V) → V' = value of (x, y) (one linear solve). V' is accepted when it
+    leaves at most ACCEPT of ‖V − T(V)‖∞; otherwise the step is replaced by a value-iteration sweep
+    V' = T(V). After PATIENCE replaced steps the rest is value iteration. Either every step shrinks the
+    residual by ACCEPT or value iteration (a contraction, in a weighted norm when γ = 1) finishes: the
+    method always converges.
     """
     v = np.zeros(game.size)
     sweep = _sweep(game, v)
@@ -443,7 +446,7 @@ def _strategy_iteration(game: _Game, target: float, budget: int):
         trial = _sweep(game, candidate, sweep.kernels)
         sweeps += 1
         trial_residual = float(np.abs(trial.values - candidate).max())
-        if trial_residual <= 0.5 * residual:
+        if trial_residual <= ACCEPT * residual:
             v, sweep, residual = candidate, trial, trial_residual
             continue
         rejected += 1                      # the step did not pay: take the value-iteration step T(V) instead
@@ -484,9 +487,9 @@ def solve_stochastic_game(rewards: Any, transitions: Any, discount: float = 1.0,
         v, sweep, sweeps, solves, value_sweeps, gave_up = _strategy_iteration(game, target, int(max_iterations))
         used = "strategy+value" if gave_up else "strategy"
         if gave_up:
-            warnings.warn(f"strategy iteration fell back to value iteration: {PATIENCE} of its steps did not halve "
-                          f"‖V − T(V)‖∞; value iteration finished the solve ({value_sweeps} of {sweeps} sweeps)",
-                          StrategyIterationWarning, stacklevel=2)
+            warnings.warn(f"strategy iteration fell back to value iteration: {PATIENCE} of its steps did not cut "
+                          f"‖V − T(V)‖∞ to {ACCEPT:g} of what it was; value iteration finished the solve "
+                          f"({value_sweeps} of {sweeps} sweeps)", StrategyIterationWarning, stacklevel=2)
     residual = float(np.abs(sweep.values - v).max())
     return StochasticGameSolution(
         values=v.copy(), row_strategies=list(sweep.x), column_strategies=list(sweep.y),
