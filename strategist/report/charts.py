@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
 import numpy as np  # noqa: E402
 
 PLAYER, OPPONENT, EQUILIBRIUM = "#1f6fb2", "#d1495b", "#8c8c8c"
@@ -94,10 +95,13 @@ def win_probability(report):
     fig = plt.figure(figsize=(7.2, 1.9 * nrow + 0.3))
     grid = fig.add_gridspec(nrow, ncol, hspace=0.75, wspace=0.3)
     ax = fig.add_subplot(grid[0, :])
+    lines, colors = [], []
     for r in series:
         p = [pt["p"] for pt in r["points"]] + ([r["outcome"]] if r["outcome"] is not None else [])
-        color = EQUILIBRIUM if r["outcome"] is None else (PLAYER if r["outcome"] == 1 else OPPONENT)
-        ax.plot(np.arange(len(p)), p, color=color, alpha=0.35, lw=0.8)
+        lines.append(np.column_stack([np.arange(len(p)), p]))
+        colors.append(EQUILIBRIUM if r["outcome"] is None else (PLAYER if r["outcome"] == 1 else OPPONENT))
+    ax.add_collection(LineCollection(lines, colors=colors, alpha=0.35, lw=0.8))   # one artist for all rallies
+    ax.set_xlim(0, max(len(line) for line in lines) - 1 or 1)
     ax.axhline(0.5, color="k", lw=0.5, ls=":")
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("strokes played")
