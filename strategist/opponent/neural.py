@@ -26,6 +26,7 @@ from torch import nn
 
 from strategist.errors import OpponentModelError
 from strategist.opponent.base import Context, History, OpponentModel, column_values, positions_in_rally
+from strategist.opponent.inference import FoldedRallyNet
 
 PAD, START = 0, 1          # shot input ids; vocabulary shots start at 2
 MAX_STROKE = 40
@@ -176,7 +177,10 @@ class Encoder:
             if c in columns:
                 values = column_values(frame, c)
                 try:                     # numbers already (the canonical float columns): no parsing
-                    pos[:, j] = pd.array(values).to_numpy(dtype=np.float32, na_value=np.nan)
+                    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+                        pos[:, j] = values
+                    else:
+                        pos[:, j] = pd.array(values).to_numpy(dtype=np.float32, na_value=np.nan)
                 except (TypeError, ValueError):
                     pos[:, j] = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float32,
                                                                                         na_value=np.nan)
@@ -266,6 +270,7 @@ class NeuralModel(OpponentModel):
         self._live_logits: dict[str, list] = {}
         self._bias: dict[str, np.ndarray] = {}
         self._live_match: str | None = None
+        self._folded: FoldedRallyNet | None = None
 
     # -- construction --------------------------------------------------------------------------------------
     def build(self, players, norm: dict) -> RallyNet:
@@ -313,41 +318,39 @@ class NeuralModel(OpponentModel):
                     logits[i] += b
         return _softmax(logits)
 
-    @torch.inference_mode()
     def _predict(self, history: History, context: Context):
         enc = self._encoder
         n = len(history)
         t = n + 1
-        shot = np.zeros((1, t), np.int64)
-        shot[0, 0] = START
-        area = np.zeros((1, t), np.int64)
-        wing = np.zeros((1, t), np.int64)
-        height = np.zeros((1, t), np.int64)
-        num = np.zeros((1, t, N_NUM), np.float32)
+        shot = np.zeros(t, np.int64)
+        shot[0] = START
+        area = np.zeros(t, np.int64)
+        wing = np.zeros(t, np.int64)
+        height = np.zeros(t, np.int64)
+        num = np.zeros((t, N_NUM), np.float32)
         if n:
             s = enc.history(history, context.player)
-            shot[0, 1:] = s["shot"]
-            area[0, 1:] = s["area"]
-            wing[0, 1:] = s["wing"]
-            height[0, 1:] = s["height"]
-            num[0, 1:] = s["num"]
+            shot[1:] = s["shot"]
+            area[1:] = s["area"]
+            wing[1:] = s["wing"]
+            height[1:] = s["height"]
+            num[1:] = s["num"]
         # the head reads the next stroke's context (player, opponent, stroke number, score, server flag) at
         # the last step only: the GRU is causal, so the earlier steps need no context
         player = enc.player(context.player)
         known = player != 0
+        opponent = enc.player(context.opponent)
         score = context.score or (0, 0)
-        ctx = np.array([[score[0] / 21.0, score[1] / 21.0,
-                         float(context.player is not None and context.player == context.server)]], np.float32)
+        ctx = np.array([score[0] / 21.0, score[1] / 21.0,
+                        float(context.player is not None and context.player == context.server)], np.float32)
         stroke = min(max(int(context.stroke or t), 1), MAX_STROKE)
-        dev = self.device
-        b = {"shot": torch.from_numpy(shot).to(dev), "area": torch.from_numpy(area).to(dev),
-             "wing": torch.from_numpy(wing).to(dev), "height": torch.from_numpy(height).to(dev),
-             "num": torch.from_numpy(num).to(dev), "player": torch.tensor([player], device=dev), "opponent": torch.tensor([enc.player(context.opponent)],
-                                                                                   device=dev),
-             "stroke": torch.tensor([stroke], device=dev), "ctx": torch.from_numpy(ctx).to(dev)}
-        if self.net.training:
-            self.net.eval()
-        logits = self.net.last(b)[0].double().cpu().numpy()
+        if self.device.type == "cpu":        # the folded NumPy forward pass: same logits, no torch overhead
+            folded = self._folded
+            if folded is None or not folded.fresh(self.net):
+                folded = self._folded = FoldedRallyNet(self.net)
+            logits = folded.logits(shot, area, wing, height, num, player, opponent, stroke, ctx).astype(np.float64)
+        else:
+            logits = self._torch_logits(shot, area, wing, height, num, player, opponent, stroke, ctx)
         bias = self._bias.get(context.player) if context.player is not None else None
         if bias is not None:
             logits = logits + bias
@@ -355,6 +358,21 @@ class NeuralModel(OpponentModel):
                 "source": "player" if known else "population", "known_player": bool(known),
                 "adapted": bias is not None}
         return _softmax(logits[None])[0], info
+
+    @torch.inference_mode()
+    def _torch_logits(self, shot, area, wing, height, num, player, opponent, stroke, ctx) -> np.ndarray:
+        """``RallyNet.last`` on one rally's inputs (as for :class:`FoldedRallyNet`), on the model's device."""
+        dev = self.device
+
+        def one(a):
+            return torch.from_numpy(np.ascontiguousarray(a)[None]).to(dev)
+
+        b = {"shot": one(shot), "area": one(area), "wing": one(wing), "height": one(height), "num": one(num),
+             "player": torch.tensor([player], device=dev), "opponent": torch.tensor([opponent], device=dev),
+             "stroke": torch.tensor([stroke], device=dev), "ctx": one(ctx)}
+        if self.net.training:
+            self.net.eval()
+        return self.net.last(b)[0].double().cpu().numpy()
 
     # -- in-match adaptation -------------------------------------------------------------------------------
     def update(self, rally_table: pd.DataFrame) -> "NeuralModel":

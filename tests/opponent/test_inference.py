@@ -1,0 +1,67 @@
+"""The folded NumPy forward pass of one rally equals the network's own (torch) forward pass."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from strategist.opponent.inference import FoldedRallyNet
+from strategist.opponent.neural import HEIGHTS, MAX_STROKE, N_CTX, N_NUM, NeuralConfig, NeuralModel, RallyNet
+
+
+def _random_net(layers: int, seed: int = 0) -> RallyNet:
+    torch.manual_seed(seed)
+    net = RallyNet(n_shots=19, n_areas=10, n_players=5, cfg=NeuralConfig(hidden=24, d_shot=6, d_area=5,
+                                                                          d_player=3, layers=layers))
+    with torch.no_grad():                        # biases away from their initial values, every one of them
+        for p in net.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    return net.eval()
+
+
+def _inputs(rng, t: int) -> dict:
+    return {"shot": rng.integers(0, 21, t), "area": rng.integers(0, 11, t), "wing": rng.integers(0, 3, t),
+            "height": rng.integers(0, len(HEIGHTS) + 1, t), "num": rng.normal(size=(t, N_NUM)).astype(np.float32),
+            "player": int(rng.integers(0, 6)), "opponent": int(rng.integers(0, 6)),
+            "stroke": int(rng.integers(1, MAX_STROKE + 1)), "ctx": rng.random(N_CTX).astype(np.float32)}
+
+
+def _torch_last(net, x: dict) -> np.ndarray:
+    b = {k: torch.as_tensor(np.asarray(x[k]))[None] for k in ("shot", "area", "wing", "height", "num")}
+    b |= {k: torch.tensor([x[k]]) for k in ("player", "opponent", "stroke")}
+    b["ctx"] = torch.as_tensor(x["ctx"])[None]
+    with torch.no_grad():
+        return net.last(b)[0].numpy()
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("steps", [1, 4, 30])
+def test_folded_logits_equal_the_torch_forward_pass(layers, steps):
+    net = _random_net(layers)
+    folded = FoldedRallyNet(net)
+    rng = np.random.default_rng(steps)
+    for _ in range(5):
+        x = _inputs(rng, steps)
+        np.testing.assert_allclose(folded.logits(**x), _torch_last(net, x), rtol=1e-5, atol=1e-5)
+
+
+def test_a_changed_weight_is_folded_again_before_the_next_prediction():
+    model = NeuralModel(hidden=16, d_shot=4, d_area=4, d_player=4)
+    model.build(["Ann", "Bea"], {"mean": [0.0] * 4, "std": [1.0] * 4})
+    model.net.eval()
+    model.fitted_ = True
+    hist = {"player": "Ann", "opponent": "Bea"}
+    before = model.predict_proba(None, hist).to_numpy()
+    folded = model._folded
+    assert folded is not None and folded.fresh(model.net)
+    with torch.no_grad():
+        model.net.out.bias[3] += 2.0                     # an optimizer's in-place step
+    assert not folded.fresh(model.net)
+    after = model.predict_proba(None, hist).to_numpy()
+    assert after[3] > before[3] + 0.1
+    torch_path = NeuralModel._torch_logits(model, np.array([1]), np.zeros(1, np.int64), np.zeros(1, np.int64),
+                                           np.zeros(1, np.int64), np.zeros((1, N_NUM), np.float32), 1, 2, 1,
+                                           np.array([0, 0, 1], np.float32))
+    e = np.exp(torch_path - torch_path.max())
+    np.testing.assert_allclose(after, e / e.sum(), rtol=1e-5)
