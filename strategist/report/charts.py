@@ -101,7 +101,7 @@ def win_probability(report):
         lines.append(np.column_stack([np.arange(len(p)), p]))
         colors.append(EQUILIBRIUM if r["outcome"] is None else (PLAYER if r["outcome"] == 1 else OPPONENT))
     ax.add_collection(LineCollection(lines, colors=colors, alpha=0.35, lw=0.8))   # one artist for all rallies
-    ax.set_xlim(0, max(len(line) for line in lines) - 1 or 1)
+    ax.autoscale_view()
     ax.axhline(0.5, color="k", lw=0.5, ls=":")
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("strokes played")
