@@ -143,7 +143,7 @@ class History:
     def hitters(self) -> tuple:
         if self._hitters is None:
             f = self.frame
-            self._hitters = (tuple(_clean(h) for h in column_values(f, "hitter").tolist())
+            self._hitters = (tuple(_clean(h) for h in column_list(f, "hitter"))
                              if f is not None and "hitter" in f.columns else (None,) * len(self.shots))
         return self._hitters
 
@@ -151,7 +151,7 @@ class History:
     def areas(self) -> tuple:
         if self._areas is None:
             f = self.frame
-            self._areas = (tuple(None if _clean(a) is None else str(a) for a in column_values(f, "landing_area").tolist())
+            self._areas = (tuple(None if _clean(a) is None else str(a) for a in column_list(f, "landing_area"))
                            if f is not None and "landing_area" in f.columns else (None,) * len(self.shots))
         return self._areas
 
@@ -181,6 +181,31 @@ def column_values(frame: pd.DataFrame, name: str):
         return frame[name].array
 
 
+def column_list(frame: pd.DataFrame, name: str) -> list:
+    """One column's values as a Python list (missing values as None where the array is Arrow-backed, as
+    pandas gives them otherwise): Arrow's own list conversion where the column is an Arrow string array
+    (a few times faster than pandas' on a rally's strokes), else ``tolist()``."""
+    values = column_values(frame, name)
+    arrow = getattr(values, "_pa_array", None)
+    if arrow is not None and hasattr(arrow, "to_pylist"):
+        return arrow.to_pylist()
+    return values.tolist()
+
+
+def column_floats(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """One numeric column as a float array, NaN where missing (a masked integer array read directly)."""
+    values = column_values(frame, name)
+    data, mask = getattr(values, "_data", None), getattr(values, "_mask", None)
+    if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray) and data.shape == mask.shape:
+        out = data.astype(float)
+        if mask.any():
+            out[mask] = np.nan
+        return out
+    if isinstance(values, np.ndarray):
+        return values.astype(float)
+    return pd.array(values).to_numpy(dtype=float, na_value=np.nan)
+
+
 def to_history(history, vocabulary: Vocabulary) -> History:
     """The light-weight :class:`History` of a DataFrame (or ``None`` / an empty frame: no stroke yet)."""
     if history is None:
@@ -194,10 +219,10 @@ def to_history(history, vocabulary: Vocabulary) -> History:
     if "shot" not in history.columns:
         raise OpponentModelError("history needs a 'shot' column")
     if "stroke" in history.columns and len(history) > 1:
-        order = np.asarray(pd.array(column_values(history, "stroke")).to_numpy(dtype=float, na_value=np.nan))
+        order = column_floats(history, "stroke")
         if not (order[1:] >= order[:-1]).all():
             history = history.sort_values("stroke", kind="stable")
-    return History(vocabulary.shot_ids(column_values(history, "shot").tolist()), frame=history)
+    return History(vocabulary.shot_ids(column_list(history, "shot")), frame=history)
 
 
 def to_context(history: History, context) -> Context:

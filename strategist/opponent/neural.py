@@ -25,7 +25,8 @@ import torch
 from torch import nn
 
 from strategist.errors import OpponentModelError
-from strategist.opponent.base import Context, History, OpponentModel, column_values, positions_in_rally
+from strategist.opponent.base import (Context, History, OpponentModel, column_list, column_values,
+                                      positions_in_rally)
 from strategist.opponent.inference import FoldedRallyNet
 
 PAD, START = 0, 1          # shot input ids; vocabulary shots start at 2
@@ -169,7 +170,7 @@ class Encoder:
         def codes(name, table):
             if name not in columns:
                 return np.zeros(n, np.int64)
-            return np.fromiter((0 if _na(v) else table.get(v, 0) for v in column_values(frame, name).tolist()),
+            return np.fromiter((0 if _na(v) else table.get(v, 0) for v in column_list(frame, name)),
                                np.int64, n)
 
         pos = np.full((n, len(POSITION_COLUMNS)), np.nan, dtype=np.float32)

@@ -79,6 +79,33 @@ def test_shot_codes_of_a_column_equal_the_ids_one_shot_at_a_time():
         no_unknown.shot_codes(pd.Series(["lob", None]))
 
 
+def test_columns_read_as_lists_and_floats_equal_pandas_own_reads():
+    from strategist.opponent.base import column_floats, column_list
+
+    frame = pd.DataFrame({"arrow": pd.array(["lob", None, "smash"], dtype="string"),
+                          "objects": pd.Series(["lob", None, "smash"], dtype=object),
+                          "ints": pd.array([3, None, 1], dtype="Int64"),
+                          "floats": np.array([1.0, np.nan, 2.5]),
+                          "plain_ints": np.array([1, 2, 3])})
+    for name in ("arrow", "objects"):
+        got = column_list(frame, name)
+        assert got[0] == "lob" and got[2] == "smash" and pd.isna(got[1])
+    assert column_list(frame, "plain_ints") == [1, 2, 3]
+    for name in ("ints", "floats", "plain_ints"):
+        np.testing.assert_array_equal(column_floats(frame, name),
+                                      pd.to_numeric(frame[name]).to_numpy(dtype=float, na_value=np.nan))
+
+
+def test_a_history_out_of_stroke_order_is_put_in_order(markov):
+    rally = pd.DataFrame({"shot": ["lob", "short service", "net shot"], "hitter": ["B", "A", "A"],
+                          "stroke": pd.array([2, 1, 3], dtype="Int64")})
+    from strategist.opponent.base import to_history
+
+    hist = to_history(rally, markov.vocabulary)
+    assert hist.shots == tuple(markov.vocabulary.shot_ids(["short service", "lob", "net shot"]))
+    assert hist.hitters == ("A", "B", "A")
+
+
 def test_unfitted_model_and_empty_table(sim_table):
     with pytest.raises(OpponentModelError, match="not fitted"):
         MarkovModel().predict_proba(None, {"player": "x"})
