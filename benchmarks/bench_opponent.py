@@ -13,7 +13,8 @@ matches are used only for the final scores.
 
 Optimizer comparison: the same model, data, batch (64 rallies), schedule (5 % warm-up, cosine to 5 %),
 EMA, clipping and step budget for every optimizer; lr grid of 3 values per optimizer tuned on seed 0 (by
-the best validation loss), then seeds 1 and 2 at that lr. Steps and seconds to AdamW's best validation
+the best validation loss), then seeds 1 and 2 at that lr, the optimizers' runs interleaved (each grid
+position and each seed runs every optimizer back to back). Steps and seconds to AdamW's best validation
 loss (per seed), and each optimizer's best validation loss. Times are training time only (evaluations
 excluded), one torch thread, on a machine shared with other jobs: compare ratios within this run.
 """
@@ -120,26 +121,32 @@ def reach(curve, target):
 
 
 def compare_optimizers(train, valid, steps, seeds, eval_every) -> dict:
+    """Every optimizer's lr grid on seed 0, then its best lr on the other seeds. The runs are interleaved
+    (each grid position, then each seed, runs every optimizer back to back) so that a slower stretch of a
+    shared machine falls on all optimizers alike instead of on whichever ran then."""
     runs = []
     best_lr = {}
-    for name, grid in LR_GRID.items():
-        tuned = []
-        for lr in grid:
-            _, rec = run_neural(train, valid, optimizer=name, lr=lr, seed=0, steps=steps, eval_every=eval_every,
-                                patience=10 ** 6)
-            if not np.isfinite(rec["best_valid_loss"]):
-                rec["best_valid_loss"] = float("inf")
-            tuned.append(rec)
-            print(f"  {name} lr {lr:g} seed 0: best valid {rec['best_valid_loss']:.4f} at step {rec['best_step']}, "
-                  f"{rec['train_seconds']:.1f} s", flush=True)
-        best = min(tuned, key=lambda r: r["best_valid_loss"])
-        best_lr[name] = best["lr"]
-        runs += tuned
-        for seed in range(1, seeds):
-            _, rec = run_neural(train, valid, optimizer=name, lr=best["lr"], seed=seed, steps=steps,
-                                eval_every=eval_every, patience=10 ** 6)
-            runs.append(rec)
-            print(f"  {name} lr {best['lr']:g} seed {seed}: best valid {rec['best_valid_loss']:.4f}", flush=True)
+
+    def one(name, lr, seed):
+        _, rec = run_neural(train, valid, optimizer=name, lr=lr, seed=seed, steps=steps, eval_every=eval_every,
+                            patience=10 ** 6)
+        if not np.isfinite(rec["best_valid_loss"]):
+            rec["best_valid_loss"] = float("inf")
+        runs.append(rec)
+        print(f"  {name} lr {lr:g} seed {seed}: best valid {rec['best_valid_loss']:.4f} at step {rec['best_step']}, "
+              f"{rec['train_seconds']:.1f} s", flush=True)
+        return rec
+
+    tuned = {name: [] for name in LR_GRID}
+    for i in range(max(len(grid) for grid in LR_GRID.values())):
+        for name, grid in LR_GRID.items():
+            if i < len(grid):
+                tuned[name].append(one(name, grid[i], 0))
+    for name in LR_GRID:
+        best_lr[name] = min(tuned[name], key=lambda r: r["best_valid_loss"])["lr"]
+    for seed in range(1, seeds):
+        for name in LR_GRID:
+            one(name, best_lr[name], seed)
     table = {}
     adam = {r["seed"]: r for r in runs if r["optimizer"] == "adamw" and r["lr"] == best_lr["adamw"]}
     for name in LR_GRID:
