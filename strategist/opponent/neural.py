@@ -50,7 +50,7 @@ class NeuralConfig:
     layers: int = 1
     dropout: float = 0.3
     player_dropout: float = 0.1
-    optimizer: str = "adamw"         # by the benchmark's rule (strategist.opponent.train.DEFAULT_OPTIMIZER)
+    optimizer: str = "shampoo"       # by the benchmark's rule (strategist.opponent.train.DEFAULT_OPTIMIZER)
     lr: float | None = None          # None: the optimizer's default for this model
     weight_decay: float = 0.01
     batch_size: int = 64             # rallies per step (global batch under DDP)

@@ -154,3 +154,15 @@ def test_every_optimizer_takes_finite_steps(planted_split):
     for name in ("shampoo", "muon"):
         model = NeuralModel(**dict(TINY, optimizer=name, max_steps=5)).fit(train, valid=valid)
         assert math.isfinite(model.metrics_["valid_loss"])
+
+
+def test_the_default_optimizer_is_the_one_the_committed_benchmark_chose():
+    import json
+    from pathlib import Path
+
+    from strategist.opponent.neural import NeuralConfig
+    from strategist.opponent.train import DEFAULT_OPTIMIZER, OPTIMIZERS
+
+    results = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "opponent.json"
+    chosen = json.loads(results.read_text())["optimizers"]["default"]
+    assert DEFAULT_OPTIMIZER == chosen and NeuralConfig().optimizer == chosen and chosen in OPTIMIZERS
