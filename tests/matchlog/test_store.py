@@ -140,6 +140,7 @@ def test_a_kill_in_the_middle_of_a_rally_loses_no_committed_stroke(tmp_path):
         acked = int(proc.stdout.readline())
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
+    proc.stdout.close()
     again = MatchLog(log.path)  # integrity check passes
     strokes = again.state(m).current.strokes
     assert len(strokes) >= acked >= 25
