@@ -372,7 +372,8 @@ def test_parameters_outside_the_supported_layers_take_the_base_adamw_step(float6
     torch.manual_seed(12)
     model = _Mixed()
     reference = copy.deepcopy(model)
-    opt = KFAC(model, max_factor_dim=32, fallback_lr=1e-2, fallback_weight_decay=0.1, skip_modules=["unused"])
+    with pytest.warns(UserWarning, match=r"leaves these layers to the fallback optimizer: wide .*max_factor_dim=32.*bi"):
+        opt = KFAC(model, max_factor_dim=32, fallback_lr=1e-2, fallback_weight_decay=0.1, skip_modules=["unused"])
     assert opt.preconditioned_layers == ["head"]  # wide: 41 > 32; bidirectional GRU; unused: skipped
     base = [p for p in reference.parameters() if not any(p is q for q in reference.head.parameters())]
     adamw = torch.optim.AdamW(base, lr=1e-2, weight_decay=0.1)
@@ -397,11 +398,14 @@ def test_sgd_fallback_and_layers_without_factors_yet(float64):
     opt = KFAC(layer, lr=0.1, momentum=0.5, fallback="sgd")
     sgd = torch.optim.SGD(reference.parameters(), lr=0.1, momentum=0.5)
     x, y = torch.randn(8, 4), torch.randn(8, 2)
-    for _ in range(2):  # no capture: no factors yet, so the base optimizer steps the layer
-        _train_step(opt, layer, x, _half_squared_error(y), capture=False)
-        sgd.zero_grad()
-        _half_squared_error(y)(reference(x)).backward()
-        sgd.step()
+    with pytest.warns(UserWarning, match="has no factors yet.*sgd fallback step") as caught:
+        for _ in range(2):  # no capture: no factors yet, so the base optimizer steps the layer
+            _train_step(opt, layer, x, _half_squared_error(y), capture=False)
+            sgd.zero_grad()
+            _half_squared_error(y)(reference(x)).backward()
+            sgd.step()
+    assert sum("no factors yet" in str(w.message) for w in caught) == 1      # warned once, counted every time
+    assert opt.health.fallback_updates == 2
     torch.testing.assert_close(layer.weight, reference.weight)
     assert "A" not in opt.state[layer.weight]
 
