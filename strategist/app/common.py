@@ -37,7 +37,14 @@ def guard():
 
 # -- data --------------------------------------------------------------------------------------------------------
 def data_key() -> tuple:
-    return st.session_state.get("data_key", DEMO)
+    """The data in use: chosen in this session, else named by the page's address (``?data=PATH``, so a reload
+    keeps the data), else the demo."""
+    key = st.session_state.get("data_key")
+    if key is None:
+        key = _key_from_address()
+        st.session_state["data_key"] = key
+    _remember_in_address(key)
+    return key
 
 
 def set_data_key(key: tuple) -> None:
@@ -45,6 +52,26 @@ def set_data_key(key: tuple) -> None:
         st.session_state["data_key"] = key
         for name in ("player", "opponent"):
             st.session_state.pop(name, None)
+    _remember_in_address(key)
+
+
+def _key_from_address() -> tuple:
+    wanted = st.query_params.get("data")
+    if not wanted:
+        return DEMO
+    try:
+        return path_key(wanted)
+    except PageError:
+        st.session_state["data_note"] = f"{wanted} (named in the page's address) is no longer there: the demo is in use"
+        return DEMO
+
+
+def _remember_in_address(key: tuple) -> None:
+    if key == DEMO:
+        if "data" in st.query_params:
+            del st.query_params["data"]
+    elif st.query_params.get("data") != key[1]:
+        st.query_params["data"] = key[1]
 
 
 @st.cache_resource(show_spinner="Loading the rally data ...", max_entries=8)

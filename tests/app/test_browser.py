@@ -193,3 +193,33 @@ def test_bad_upload_in_the_browser(server, page, tmp_path):
     _no_traceback(page)
     assert "unrecognised layout" in page.locator("[data-testid='stAlertContentError']").inner_text()
     page.screenshot(path=str(ARTIFACTS / "bad-upload.png"), full_page=False)
+
+
+def test_the_data_in_use_survive_a_reload(server, page, tmp_path):
+    from strategist.data.demo import demo_path
+
+    copy = tmp_path / "my-rallies"
+    shutil.copytree(Path(demo_path()).parent, copy)     # strokes with their match list (the players' names)
+    page.goto(server["url"] + "/")
+    expect(page.get_by_text("What was skipped, and why")).to_be_visible()
+    _idle(page)
+    page.get_by_text("A file or folder on this machine").click()
+    _idle(page)
+    box = page.get_by_label("Path of a data file or folder")
+    box.fill(str(copy))
+    box.press("Enter")
+    expect(page.get_by_text("In use: my-rallies")).to_be_visible()
+    _idle(page)
+    assert "data=" in page.url
+    page.reload()                                         # a new session: the address still names the file
+    expect(page.get_by_text("In use: my-rallies")).to_be_visible()
+    _idle(page)
+    _no_traceback(page)
+    page.get_by_role("link", name="Match prep").click()  # another page keeps it too
+    expect(page.get_by_text("data: my-rallies", exact=False)).to_be_visible()
+    _idle(page)
+    page.reload()
+    expect(page.get_by_text("data: my-rallies", exact=False)).to_be_visible()
+    _idle(page)
+    _no_traceback(page)
+    page.screenshot(path=str(ARTIFACTS / "data-after-reload.png"), full_page=False)

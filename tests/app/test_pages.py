@@ -196,3 +196,38 @@ def test_a_live_tennis_point_with_a_second_serve(matchlog, shared_data):
     _clean(at)
     metrics = {m.label: m.value for m in at.metric}
     assert list(metrics.values())[:2] == ["15", "0"] and metrics["Set · games"] == "1 · 0–0"
+
+
+def test_the_data_in_use_survive_a_reload_through_the_address(matchlog, tmp_path):
+    import shutil
+
+    from strategist.data.demo import demo_path
+
+    copy = tmp_path / "rallies"
+    shutil.copytree(demo_path().parent, copy)
+    at = _app()
+    at.radio(key="data_source").set_value("A file or folder on this machine").run()
+    at.text_input(key="data_path").input(str(copy)).run()
+    _clean(at)
+    assert at.query_params["data"] == str(copy)
+    # a reload: a new session with the same address
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    again.query_params["data"] = str(copy)
+    again.run()
+    _clean(again)
+    assert any("In use: rallies" in h.value for h in again.subheader)
+    assert again.radio(key="data_source").value == "A file or folder on this machine"
+    again.switch_page(PAGES + "prep.py").run()
+    _clean(again)
+    assert again.query_params["data"] == str(copy)
+    # back to the demo: the address forgets the file
+    again.switch_page("strategist/app/pages/data.py").run()
+    again.radio(key="data_source").set_value("Built-in demo").run()
+    assert "data" not in again.query_params
+    # an address naming a file that is gone: the demo, and a warning that says so
+    gone = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    gone.query_params["data"] = str(tmp_path / "deleted.csv")
+    gone.run()
+    assert not gone.exception
+    assert any("no longer there" in w.value for w in gone.warning)
+    assert any("built-in demo" in h.value for h in gone.subheader)

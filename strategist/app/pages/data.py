@@ -10,8 +10,14 @@ from strategist.errors import StrategistError
 st.title("Data")
 st.caption("Which rallies the advice rests on. The built-in demo is used until you choose other data.")
 
-source = st.radio("Source", ["Built-in demo", "Upload a file", "A file or folder on this machine"], horizontal=True,
-                  key="data_source")
+SOURCES = ["Built-in demo", "Upload a file", "A file or folder on this machine"]
+current = common.data_key()
+if current != common.DEMO and "data_source" not in st.session_state:   # e.g. after a reload: show what is in use
+    st.session_state["data_source"] = SOURCES[2]
+    st.session_state.setdefault("data_path", current[1])
+if "data_note" in st.session_state:
+    st.warning(st.session_state.pop("data_note"))
+source = st.radio("Source", SOURCES, horizontal=True, key="data_source")
 with common.guard():
     if source == "Built-in demo":
         common.set_data_key(common.DEMO)
