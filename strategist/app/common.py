@@ -135,17 +135,20 @@ def opponents_of(result, player: str) -> list[str]:
 def choose_players(result, where=st.sidebar) -> tuple[str, str]:
     """Player and opponent selectboxes (shared by every page through the session)."""
     names = players(result)
-    player = st.session_state.get("player")
+    player = st.session_state.get("player") or st.query_params.get("player")   # the address: kept over a reload
     if player not in names:
         player = names[0]
     player = where.selectbox("Player", names, index=names.index(player), key="player_box")
     st.session_state["player"] = player
     others = opponents_of(result, player)
-    opponent = st.session_state.get("opponent")
+    opponent = st.session_state.get("opponent") or st.query_params.get("opponent")
     if opponent not in others:
         opponent = others[0]
     opponent = where.selectbox("Opponent", others, index=others.index(opponent), key="opponent_box")
     st.session_state["opponent"] = opponent
+    for name, value in (("player", player), ("opponent", opponent)):
+        if st.query_params.get(name) != value:
+            st.query_params[name] = value
     return player, opponent
 
 

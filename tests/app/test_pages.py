@@ -231,3 +231,23 @@ def test_the_data_in_use_survive_a_reload_through_the_address(matchlog, tmp_path
     assert not gone.exception
     assert any("no longer there" in w.value for w in gone.warning)
     assert any("built-in demo" in h.value for h in gone.subheader)
+
+
+def test_the_chosen_players_survive_a_reload_through_the_address(matchlog):
+    at = _app()
+    at.switch_page(PAGES + "prep.py").run()
+    names = at.selectbox(key="player_box").options
+    chosen = names[3]
+    at.selectbox(key="player_box").set_value(chosen).run()
+    _clean(at)
+    opponent = at.selectbox(key="opponent_box").value
+    assert at.query_params["player"] == chosen and at.query_params["opponent"] == opponent
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for name in ("player", "opponent"):
+        again.query_params[name] = at.query_params[name]
+    again.run()
+    again.switch_page(PAGES + "prep.py").run()
+    _clean(again)
+    assert again.selectbox(key="player_box").value == chosen
+    assert again.selectbox(key="opponent_box").value == opponent
+    assert any(chosen in c.value for c in again.caption)
