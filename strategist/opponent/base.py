@@ -193,7 +193,8 @@ def column_list(frame: pd.DataFrame, name: str) -> list:
 
 
 def column_floats(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """One numeric column as a float array, NaN where missing (a masked integer array read directly)."""
+    """One column as a float array, NaN where missing or not a number (a masked integer array and a float
+    array read directly, anything else parsed)."""
     values = column_values(frame, name)
     data, mask = getattr(values, "_data", None), getattr(values, "_mask", None)
     if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray) and data.shape == mask.shape:
@@ -201,9 +202,12 @@ def column_floats(frame: pd.DataFrame, name: str) -> np.ndarray:
         if mask.any():
             out[mask] = np.nan
         return out
-    if isinstance(values, np.ndarray):
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
         return values.astype(float)
-    return pd.array(values).to_numpy(dtype=float, na_value=np.nan)
+    try:
+        return pd.array(values).to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def to_history(history, vocabulary: Vocabulary) -> History:

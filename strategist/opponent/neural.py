@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from strategist.errors import OpponentModelError
-from strategist.opponent.base import (Context, History, OpponentModel, column_list, column_values,
+from strategist.opponent.base import (Context, History, OpponentModel, column_floats, column_list,
                                       positions_in_rally)
 from strategist.opponent.inference import FoldedRallyNet
 
@@ -176,15 +176,7 @@ class Encoder:
         pos = np.full((n, len(POSITION_COLUMNS)), np.nan, dtype=np.float32)
         for j, c in enumerate(POSITION_COLUMNS):
             if c in columns:
-                values = column_values(frame, c)
-                try:                     # numbers already (the canonical float columns): no parsing
-                    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
-                        pos[:, j] = values
-                    else:
-                        pos[:, j] = pd.array(values).to_numpy(dtype=np.float32, na_value=np.nan)
-                except (TypeError, ValueError):
-                    pos[:, j] = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float32,
-                                                                                        na_value=np.nan)
+                pos[:, j] = column_floats(frame, c)
         missing = ~np.isfinite(pos)
         pos = np.where(missing, 0.0, (pos - self.mean) / self.std).astype(np.float32)
         same = np.fromiter((h == nh for h, nh in zip(hitters, next_hitters)), np.float32, n)

@@ -86,14 +86,15 @@ def test_columns_read_as_lists_and_floats_equal_pandas_own_reads():
                           "objects": pd.Series(["lob", None, "smash"], dtype=object),
                           "ints": pd.array([3, None, 1], dtype="Int64"),
                           "floats": np.array([1.0, np.nan, 2.5]),
-                          "plain_ints": np.array([1, 2, 3])})
+                          "plain_ints": np.array([1, 2, 3]),
+                          "texts": pd.Series(["1.5", None, "x"], dtype=object)})
     for name in ("arrow", "objects"):
         got = column_list(frame, name)
         assert got[0] == "lob" and got[2] == "smash" and pd.isna(got[1])
     assert column_list(frame, "plain_ints") == [1, 2, 3]
-    for name in ("ints", "floats", "plain_ints"):
-        np.testing.assert_array_equal(column_floats(frame, name),
-                                      pd.to_numeric(frame[name]).to_numpy(dtype=float, na_value=np.nan))
+    for name in ("ints", "floats", "plain_ints", "texts"):
+        np.testing.assert_array_equal(column_floats(frame, name), pd.to_numeric(frame[name], errors="coerce")
+                                      .to_numpy(dtype=float, na_value=np.nan))
 
 
 def test_a_history_out_of_stroke_order_is_put_in_order(markov):
