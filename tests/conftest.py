@@ -20,3 +20,28 @@ def shared_data() -> Path:
 def shared_data_or_none() -> Path | None:
     """``../shared/data``, or None when it is absent (for tests that check more when it is there)."""
     return SHARED if SHARED.is_dir() else None
+
+
+@pytest.fixture()
+def untrained_neural():
+    """A maker of neural opponent models with seeded random weights (tiny, evaluation mode): for tests of the
+    paths a prediction takes, where what the model learnt does not matter. ``table``: players and position
+    normalisation from a canonical table; else ``players`` and unit normalisation."""
+
+    def make(table=None, players=(), seed: int = 0):
+        import torch
+
+        from strategist.opponent import NeuralModel
+        from strategist.opponent.neural import Encoder
+
+        torch.manual_seed(seed)
+        model = NeuralModel(hidden=16, d_shot=8, d_area=4, d_player=4)
+        if table is not None:
+            model.build(sorted(set(table["hitter"].astype(str))), Encoder.position_norm(table))
+        else:
+            model.build(list(players), {"mean": [0.0] * 4, "std": [1.0] * 4})
+        model.net.eval()
+        model.fitted_ = True
+        return model
+
+    return make

@@ -146,20 +146,12 @@ def test_ties_against_the_prediction_go_to_the_safer_mix():
     assert strategist.safe_exploit(a, q, 1.0).row_strategy == pytest.approx(x, abs=1e-9)
 
 
-def test_the_package_models_predict_the_same_from_the_light_history_as_from_a_frame(adv):
+def test_the_package_models_predict_the_same_from_the_light_history_as_from_a_frame(adv, untrained_neural):
     """The Advisor hands strategist.opponent's models a History, not a DataFrame: same probabilities."""
-    import torch
-
-    from strategist.opponent import MarkovModel, NeuralModel
-    from strategist.opponent.neural import Encoder
+    from strategist.opponent import MarkovModel
 
     table = adv.table
-    torch.manual_seed(0)
-    neural = NeuralModel(hidden=16, d_shot=8, d_area=4, d_player=4)
-    neural.build(sorted(set(table["hitter"].astype(str))), Encoder.position_norm(table))
-    neural.net.eval()
-    neural.fitted_ = True
-    for model in (MarkovModel().fit(table, tune=False), neural):
+    for model in (MarkovModel().fit(table, tune=False), untrained_neural(table)):
         advisor = Advisor(table, player=P, opponent=O, model=model, cache_size=0)
         for shots in ([], ["short service"], ["short service", "net shot", "lob"]):
             hitters = [P if k % 2 == 0 else O for k in range(len(shots))]

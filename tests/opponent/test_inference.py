@@ -46,11 +46,8 @@ def test_folded_logits_equal_the_torch_forward_pass(layers, steps):
         np.testing.assert_allclose(folded.logits(**x), _torch_last(net, x), rtol=1e-5, atol=1e-5)
 
 
-def test_a_changed_weight_is_folded_again_before_the_next_prediction():
-    model = NeuralModel(hidden=16, d_shot=4, d_area=4, d_player=4)
-    model.build(["Ann", "Bea"], {"mean": [0.0] * 4, "std": [1.0] * 4})
-    model.net.eval()
-    model.fitted_ = True
+def test_a_changed_weight_is_folded_again_before_the_next_prediction(untrained_neural):
+    model = untrained_neural(players=["Ann", "Bea"])
     hist = {"player": "Ann", "opponent": "Bea"}
     before = model.predict_proba(None, hist).to_numpy()
     folded = model._folded

@@ -299,14 +299,10 @@ def test_frequency_states_equal_the_state_of_the_whole_rally_so_far_in_tennis(sh
     assert len(set(want)) > 5          # serve, return and rally states of both sides occur
 
 
-def test_neural_single_history_encoding_equals_the_table_path_with_positions_wings_heights(sim_table):
-    """Positions, wings, landing heights, areas and the score reach the network the same way one history at a time (the light
-    encoder) as for a whole table (an untrained network: only the encodings are compared)."""
-    import torch
-
-    from strategist.opponent import NeuralModel
-    from strategist.opponent.neural import Encoder
-
+def test_neural_single_history_encoding_equals_the_table_path_with_positions_wings_heights(sim_table,
+                                                                                           untrained_neural):
+    """Positions, wings, landing heights, areas and the score reach the network the same way one history at a
+    time (the light encoder) as for a whole table (an untrained network: only the encodings are compared)."""
     rng = np.random.default_rng(5)
     table = rally_frame(sim_table[sim_table["match_id"] == sim_table["match_id"].iloc[0]]).copy()
     for c, scale in (("hitter_x", 300), ("hitter_y", 600), ("opponent_x", 300), ("opponent_y", 600)):
@@ -315,11 +311,7 @@ def test_neural_single_history_encoding_equals_the_table_path_with_positions_win
         table[c] = v
     table["wing"] = pd.array(rng.choice(["forehand", "backhand", None], len(table)), dtype="string")
     table["landing_height"] = pd.array(rng.choice(["high", "low", None], len(table)), dtype="string")
-    torch.manual_seed(0)
-    model = NeuralModel(hidden=16, d_shot=8, d_area=4, d_player=4)
-    model.build(sorted(set(table["hitter"].astype(str))), Encoder.position_norm(table))
-    model.net.eval()
-    model.fitted_ = True
+    model = untrained_neural(table)
     probs = model.predict_table(table)
     pos = positions_in_rally(table)
     checked = 0
