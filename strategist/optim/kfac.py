@@ -337,10 +337,10 @@ class KFAC(PreconditionedOptimizer):
         for i, block in enumerate(blocks):
             rows, hits = counts_list[2 * i], counts_list[2 * i + 1]
             if rows and hits:
-                updates.append((block, sums[2 * i] / rows, sums[2 * i + 1] / (total_examples * passes)))
+                updates.append((block, sums[2 * i] / rows, sums[2 * i + 1] / (total_examples * passes), rows))
         finite = torch.stack([torch.isfinite(a).all() & torch.isfinite(s).all()
-                              for _, a, s in updates]).tolist() if updates else []
-        for (block, a_new, s_new), ok in zip(updates, finite):
+                              for _, a, s, _ in updates]).tolist() if updates else []
+        for (block, a_new, s_new, rows), ok in zip(updates, finite):
             if not ok:
                 self.health.skipped()
                 continue
@@ -348,8 +348,13 @@ class KFAC(PreconditionedOptimizer):
             if "A" not in state:
                 state["A"], state["S"] = a_new, s_new
             else:
-                state["A"].mul_(decay).add_(a_new, alpha=1.0 - decay)
-                state["S"].mul_(decay).add_(s_new, alpha=1.0 - decay)
+                self._average_factor(state["A"], a_new, decay, rows)
+                self._average_factor(state["S"], s_new, decay, total_examples * passes)
+
+    def _average_factor(self, factor: torch.Tensor, new: torch.Tensor, decay: float, samples: float) -> None:
+        """factor ← decay·factor + (1 − decay)·new, in place; ``new`` averages ``samples`` outer products (a
+        subclass may weigh the two by it)."""
+        factor.mul_(decay).add_(new, alpha=1.0 - decay)
 
     # ----------------------------------------------------------------------------------------------
     # The step
