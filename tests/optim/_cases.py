@@ -105,3 +105,16 @@ def kfac_train_step(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tenso
     opt.backward(loss, out)
     opt.step()
     return loss.item()
+
+
+class RecurrentHead(nn.Module):
+    """A GRU read by a linear head at the last step: (N, T, d_in) -> (N, d_out)."""
+
+    def __init__(self, d_in: int = 3, hidden: int = 16, d_out: int = 2) -> None:
+        super().__init__()
+        self.gru = nn.GRU(d_in, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, d_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.gru(x)
+        return self.head(out[:, -1])

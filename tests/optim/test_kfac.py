@@ -16,6 +16,8 @@ from strategist.optim._kfac_blocks import gru_gate_gradients
 from strategist.optim.kfac import KFAC, precondition
 from strategist.optim.layerwise import layerwise_kfac_step
 
+from ._cases import RecurrentHead
+
 F64 = torch.float64
 
 
@@ -215,20 +217,9 @@ def test_gru_gate_gradients_reproduce_torch_weight_gradients(float64, batch_firs
         torch.testing.assert_close(grad_h.sum(0), getattr(gru, f"bias_hh_l{k}").grad)
 
 
-class _Recurrent(nn.Module):
-    def __init__(self, d_in: int = 3, hidden: int = 16, d_out: int = 2) -> None:
-        super().__init__()
-        self.gru = nn.GRU(d_in, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, d_out)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.gru(x)
-        return self.head(out[:, -1])
-
-
 def test_gru_input_factors_come_from_the_sequence_and_previous_hidden_states(float64):
     torch.manual_seed(7)
-    model = _Recurrent(hidden=4)
+    model = RecurrentHead(hidden=4)
     x, y = torch.randn(5, 6, 3), torch.randn(5, 2)
     opt = _exact_kfac(model)
     assert opt.preconditioned_layers == ["gru.weight_ih_l0", "gru.weight_hh_l0", "head"]
@@ -246,7 +237,7 @@ def test_gru_input_factors_come_from_the_sequence_and_previous_hidden_states(flo
 
 def test_kfac_trains_a_gru_faster_than_tuned_sgd():
     torch.manual_seed(8)
-    teacher = _Recurrent(hidden=8)
+    teacher = RecurrentHead(hidden=8)
     with torch.no_grad():
         for p in teacher.parameters():
             p.mul_(2.5)
@@ -257,7 +248,7 @@ def test_kfac_trains_a_gru_faster_than_tuned_sgd():
 
     def final_loss(make, kfac: bool, steps: int = 60) -> float:
         torch.manual_seed(108)
-        model = _Recurrent()
+        model = RecurrentHead()
         opt = make(model)
         for _ in range(steps):
             if kfac:
@@ -272,7 +263,7 @@ def test_kfac_trains_a_gru_faster_than_tuned_sgd():
 
     torch.manual_seed(108)
     with torch.no_grad():
-        start = loss_fn(_Recurrent()(x)).item()
+        start = loss_fn(RecurrentHead()(x)).item()
     sgd = min(final_loss(lambda m, lr=lr: torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9), False)
               for lr in (0.1, 0.3, 1.0, 3.0))
     kfac = final_loss(lambda m: KFAC(m, loss_type="mse"), True)  # default hyper-parameters
@@ -486,7 +477,7 @@ def test_state_dict_round_trip_continues_like_an_uninterrupted_run(float64):
 def test_cuda_step_matches_cpu():
     # float64 throughout: cuDNN runs float32 GRUs in TF32, whose rounding K-FAC's steps then amplify.
     torch.manual_seed(16)
-    model = _Recurrent(hidden=8).double()
+    model = RecurrentHead(hidden=8).double()
     x, y = torch.randn(32, 6, 3, dtype=torch.float64), torch.randn(32, 2, dtype=torch.float64)
     cuda_model = copy.deepcopy(model).cuda()
     for net, inputs, targets in ((model, x, y), (cuda_model, x.cuda(), y.cuda())):

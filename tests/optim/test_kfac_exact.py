@@ -11,6 +11,8 @@ from torch.nn import functional as F
 from strategist.optim._kfac_blocks import gru_gate_gradients
 from strategist.optim.kfac import KFAC, precondition
 
+from ._cases import RecurrentHead
+
 F64 = torch.float64
 
 
@@ -153,23 +155,12 @@ def test_kl_clip_on_a_square_block_uses_the_fisher_norm(float64):
     torch.testing.assert_close(_matrix(layer), before - lr * nu * free.reshape(4, 4), rtol=1e-9, atol=1e-12)
 
 
-class _Recurrent(nn.Module):
-    def __init__(self, d_in: int = 3, hidden: int = 4, d_out: int = 2) -> None:
-        super().__init__()
-        self.gru = nn.GRU(d_in, hidden, batch_first=True)
-        self.head = nn.Linear(hidden, d_out)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.gru(x)
-        return self.head(out[:, -1])
-
-
 def test_gru_output_factors_are_the_gate_gradients_of_each_block(float64):
     # Exact Gaussian Fisher: for each output coordinate j the cotangent e_j reaches the GRU's last output as
     # W_head[j]; S_ih = Σ_j Σ_t g_i g_iᵀ / N and S_hh = Σ_j Σ_t g_h g_hᵀ / N with (g_i, g_h) the
     # input-side and hidden-side gate pre-activation gradients.
     torch.manual_seed(7)
-    model = _Recurrent()
+    model = RecurrentHead(hidden=4)
     x, y = torch.randn(5, 6, 3), torch.randn(5, 2)
     opt = KFAC(model, loss_type="mse", fisher="exact", factor_decay=0.0, factor_dtype=F64)
     s_ih = torch.zeros(12, 12)
