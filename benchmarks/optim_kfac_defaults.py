@@ -193,6 +193,33 @@ def summarise(runs: list[dict], default: str) -> tuple[str, list[dict]]:
     return markdown_table(headers, rows), table
 
 
+def plot(table: list[dict], path: Path) -> Path:
+    """One row per problem: each seed's steps of the defaults (at their lr) and of the best configuration (at
+    its lr), divided by the best configuration's median; the line at 1.5 is the target."""
+    from optim_harness.plots import pyplot, save
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(table) + 1.2))
+    rows = list(reversed(table))
+    for i, entry in enumerate(rows):
+        best = entry["best_steps"]
+        if not (math.isfinite(best) and best > 0):
+            continue
+        for key, color, dy, label in (("default_steps_by_seed", "tab:blue", 0.12, "defaults, each seed"),
+                                      ("best_steps_by_seed", "tab:gray", -0.12, "best of the sweep, each seed")):
+            values = [v / best for v in entry[key] if math.isfinite(v)]
+            spread = [i + dy + 0.035 * (j - (len(values) - 1) / 2) for j in range(len(values))]  # seeds apart
+            ax.scatter(values, spread, s=16, color=color, alpha=0.75, label=label if i == 0 else None)
+        ax.scatter([entry["ratio"]], [i + 0.12], marker="|", s=260, color="tab:blue",
+                   label="defaults' median / best's median" if i == 0 else None)
+    ax.axvline(1.5, color="tab:red", lw=1, ls="--", label="target 1.5")
+    ax.axvline(1.0, color="black", lw=0.6)
+    ax.set_yticks(range(len(rows)), [e["problem"] for e in rows])
+    ax.set_xlim(left=0)
+    ax.set_xlabel("steps to target / best configuration's median steps")
+    ax.legend(fontsize=7, loc="lower right")
+    return save(fig, path, dpi=130, title="K-FAC defaults against the best configuration of the sweep")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", type=int, default=1)
@@ -240,6 +267,8 @@ def main(argv=None):
           "`rescaled EMA` (the old factor rescaled to the new batch's trace) and `drift EMA` (the decay cut where "
           "the change exceeds twice the batch's sampling noise; `kfac_class`). Damping 1e-3 unless named. "
           f"Defaults: `{default}`.", "", text, ""]
+    plot(table, RESULTS / "optim_kfac_defaults.png")
+    md += ["![defaults against the best configuration, each seed](optim_kfac_defaults.png)", ""]
     (RESULTS / "optim_kfac_defaults.md").write_text("\n".join(md))
     print(text)
 
