@@ -165,7 +165,10 @@ def summarise(runs: list[dict], default: str) -> tuple[str, list[dict]]:
             runs_at = sorted((r for r in by_config[name] if r.lr == best[name]["lr"]), key=lambda r: r.seed)
             return [r.steps_to_target for r in runs_at]
 
-        top = min(best, key=lambda n: (best[n]["steps"], best[n]["final"]))
+        # the fewest median steps; between equal medians the one whose worst seed is better, then the final value
+        top = min(best, key=lambda n: (best[n]["steps"], max(per_seed(n)), best[n]["final"]))
+
+
         d = best[default]
         ratio = d["steps"] / best[top]["steps"] if math.isfinite(best[top]["steps"]) else math.nan
         if key.startswith("T2"):
@@ -193,9 +196,13 @@ def summarise(runs: list[dict], default: str) -> tuple[str, list[dict]]:
     return markdown_table(headers, rows), table
 
 
+XMAX = 3.0
+
+
 def plot(table: list[dict], path: Path) -> Path:
     """One row per problem: each seed's steps of the defaults (at their lr) and of the best configuration (at
-    its lr), divided by the best configuration's median; the line at 1.5 is the target."""
+    its lr), divided by the best configuration's median; the line at 1.5 is the target. Ratios beyond
+    ``XMAX`` sit at its edge, labelled with their value."""
     from optim_harness.plots import pyplot, save
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(table) + 1.2))
@@ -206,15 +213,19 @@ def plot(table: list[dict], path: Path) -> Path:
             continue
         for key, color, dy, label in (("default_steps_by_seed", "tab:blue", 0.12, "defaults, each seed"),
                                       ("best_steps_by_seed", "tab:gray", -0.12, "best of the sweep, each seed")):
-            values = [v / best for v in entry[key] if math.isfinite(v)]
+            values = [min(v / best, XMAX) for v in entry[key]]
             spread = [i + dy + 0.035 * (j - (len(values) - 1) / 2) for j in range(len(values))]  # seeds apart
             ax.scatter(values, spread, s=16, color=color, alpha=0.75, label=label if i == 0 else None)
+            for v, y in zip(entry[key], spread):
+                if not v / best < XMAX:
+                    ax.annotate(f"{v / best:.3g}" if math.isfinite(v) else "never", (XMAX, y), fontsize=6,
+                                xytext=(-3, 0), textcoords="offset points", ha="right", va="center")
         ax.scatter([entry["ratio"]], [i + 0.12], marker="|", s=260, color="tab:blue",
                    label="defaults' median / best's median" if i == 0 else None)
     ax.axvline(1.5, color="tab:red", lw=1, ls="--", label="target 1.5")
     ax.axvline(1.0, color="black", lw=0.6)
     ax.set_yticks(range(len(rows)), [e["problem"] for e in rows])
-    ax.set_xlim(left=0)
+    ax.set_xlim(0, XMAX * 1.02)
     ax.set_xlabel("steps to target / best configuration's median steps")
     ax.legend(fontsize=7, loc="lower right")
     return save(fig, path, dpi=130, title="K-FAC defaults against the best configuration of the sweep")
@@ -248,7 +259,7 @@ def main(argv=None):
         if args.extra:
             first = json.loads(OUT.read_text())
             payload = dict(first, runs=first["runs"] + runs, configs=configs(),
-                           command=first["command"].strip() + "; then with --extra",
+                           command=first["command"].strip() + "; then with " + " ".join(argv or sys.argv[1:]),
                            runtime_s=first["runtime_s"] + payload["runtime_s"])
     default = args.default or default_config()
     text, table = summarise(payload["runs"], default)
@@ -259,7 +270,9 @@ def main(argv=None):
           f"seed(s). Every configuration: lr grid {LRS}, warm-up 2% then cosine to 0, {T1_STEPS} steps on T1 "
           f"(batch 256), {T2_STEPS} on T2 (GRU, batch 64). Steps = first step at which the metric reaches the "
           "target (T1: subspace distance 0.05, 0.1 at κ = 1000, evaluated every step; T2: excess loss over "
-          "the Bayes loss, evaluated every 10 steps). Sweep: factor_decay {0, 0.95} × inverse_every {1, 10} × "
+          "the Bayes loss, evaluated every 10 steps), the median over the seeds at each lr, each configuration at "
+          "its best lr; an lr diverged when any seed diverged there; the best configuration has the fewest median "
+          "steps, then the better worst seed, then the better final value. Sweep: factor_decay {0, 0.95} × inverse_every {1, 10} × "
           "kl_clip {None, 1e-3, 1e-2} × momentum {0, 0.5} on T1, the 8 configurations listed in the JSON on "
           f"T2, then (--extra, on both) factor_decay 0.8 × inverse_every 1 × kl_clip {{None, 1e-2, 3e-2, 1e-1}} × "
           "momentum 0; factor_decay {0.3, 0.5} × kl_clip {None, 3e-2}; per-batch factors (decay 0, no clip) with "

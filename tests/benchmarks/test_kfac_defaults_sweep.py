@@ -14,10 +14,11 @@ sys.path.insert(0, str(BENCH))
 import optim_kfac_defaults as sweep  # noqa: E402
 
 
-def _runs(config: str, lr: float, steps: list[float], diverged: tuple[bool, ...] = ()) -> list[dict]:
+def _runs(config: str, lr: float, steps: list[float], diverged: tuple[bool, ...] = (), final: float = 0.1
+          ) -> list[dict]:
     diverged = diverged or (False,) * len(steps)
     return [dict(problem="T2 gru", config=config, lr=lr, seed=seed, steps_to_target=s,
-                 final=math.nan if d else 0.1, diverged=d, step_ms=1.0)
+                 final=math.nan if d else final, diverged=d, step_ms=1.0)
             for seed, (s, d) in enumerate(zip(steps, diverged))]
 
 
@@ -43,3 +44,12 @@ def test_summary_takes_medians_over_seeds_keeps_each_seed_and_judges_divergence_
     assert (row["best_config"], row["best_steps"], row["best_steps_by_seed"]) == (other, 6, [5, 7, 6])
     assert row["ratio"] == 1.5 and row["default_diverged_lrs"] == []
     assert row["diverging_configs"] == [other]          # one seed of three diverged at lr 0.1
+
+
+def test_between_equal_medians_the_best_configuration_is_the_one_with_the_better_worst_seed():
+    default, steady, erratic = ("decay 0.8, inv/1, clip 0.03, mom 0", "decay 0, inv/1, clip None, mom 0",
+                                "decay 0, inv/1, clip None, mom 0, damping 0.01")
+    runs = (_runs(default, 0.316, [9, 9, 9]) + _runs(steady, 1.0, [5, 7, 6])
+            + _runs(erratic, 1.0, [52, 6, 6], final=0.01))   # same median, a better final value, one bad seed
+    _, (row,) = sweep.summarise(runs, default)
+    assert (row["best_config"], row["best_steps_by_seed"], row["ratio"]) == (steady, [5, 7, 6], 1.5)
