@@ -127,7 +127,8 @@ class KFAC(PreconditionedOptimizer):
     Defaults (a short factor EMA, an inverse every step, KL clip 3e-2, no momentum) come from a sweep of
     factor_decay × inverse_every × kl_clip × momentum on T1 and T2 (benchmarks/results/optim_kfac_defaults.md):
     with only the lr tuned they never diverged on the grid 0.01–1 and came within 1.5× of the best
-    configuration's steps everywhere but one low-noise T1 setting (9 steps against 5). Long EMAs with stale
+    configuration's median steps over 5 seeds at every setting, at the limit on one low-noise T1 setting (9
+    steps against 6, where per-batch factors solve each batch exactly). Long EMAs with stale
     inverses diverge without the clip; a clip of 1e-3 slows the first steps. Cheaper steps: skip
     ``capture()`` on some steps, or raise ``inverse_every`` together with ``factor_decay``.
         max_factor_dim: layers with a factor larger than this stay on the base optimizer (default 4096).
