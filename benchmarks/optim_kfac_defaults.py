@@ -140,9 +140,14 @@ def job(args):
 
 
 def jobs(seeds: list[int], extra: bool = False, done: frozenset = frozenset()) -> list[tuple]:
-    """The runs to do: the first grid, or (``extra``) the EXTRA configurations not yet in ``done``."""
-    t1 = [n for n in EXTRA if n not in done] if extra else [n for n in configs() if n not in EXTRA]
-    t2 = t1 if extra else T2_CONFIGS
+    """The runs to do: the first grid with KFAC's defaults, or (``extra``) the EXTRA configurations not yet in
+    ``done``."""
+    if extra:
+        t1 = t2 = [n for n in EXTRA if n not in done]
+    else:
+        first = [n for n in configs() if n not in EXTRA]
+        with_defaults = lambda names: names + [default_config()] * (default_config() not in names)  # noqa: E731
+        t1, t2 = with_defaults(first), with_defaults(list(T2_CONFIGS))
     out = [(f"{k}:{n}", name, lr, s, T1_STEPS) for k, n in T1_SETTINGS for name in t1 for lr in LRS for s in seeds]
     out += [("T2 gru", name, lr, s, T2_STEPS) for name in t2 for lr in LRS for s in seeds]
     return out
@@ -167,8 +172,8 @@ def summarise(runs: list[dict], default: str) -> tuple[str, list[dict]]:
 
         # the fewest median steps; between equal medians the one whose worst seed is better, then the final value
         top = min(best, key=lambda n: (best[n]["steps"], max(per_seed(n)), best[n]["final"]))
-
-
+        if default not in best:
+            raise KeyError(f"{key}: no runs of the defaults ({default!r}) in the JSON")
         d = best[default]
         ratio = d["steps"] / best[top]["steps"] if math.isfinite(best[top]["steps"]) else math.nan
         if key.startswith("T2"):
@@ -191,8 +196,8 @@ def summarise(runs: list[dict], default: str) -> tuple[str, list[dict]]:
                      top, best[top]["steps"], seeds_text(entry["best_steps_by_seed"]), best[top]["lr"], ratio,
                      "met" if ratio <= 1.5 and not d["diverged_lrs"] else "missed", entry["old_default"], data])
     headers = ["problem", "defaults: steps (median)", "per seed", "lr", "diverged at lr",
-               "best configuration of the sweep", "steps (median)", "per seed", "lr", "defaults / best", "target (≤ 1.5, no divergence)", "old defaults: steps",
-               "data limit (OLS steps)"]
+               "best configuration of the sweep", "steps (median)", "per seed", "lr", "defaults / best",
+               "target (≤ 1.5, no divergence)", "old defaults: steps", "data limit (OLS steps)"]
     return markdown_table(headers, rows), table
 
 
@@ -272,7 +277,8 @@ def main(argv=None):
           "target (T1: subspace distance 0.05, 0.1 at κ = 1000, evaluated every step; T2: excess loss over "
           "the Bayes loss, evaluated every 10 steps), the median over the seeds at each lr, each configuration at "
           "its best lr; an lr diverged when any seed diverged there; the best configuration has the fewest median "
-          "steps, then the better worst seed, then the better final value. Sweep: factor_decay {0, 0.95} × inverse_every {1, 10} × "
+          "steps, then the better worst seed, then the better final value. Sweep: factor_decay {0, 0.95} × "
+          "inverse_every {1, 10} × "
           "kl_clip {None, 1e-3, 1e-2} × momentum {0, 0.5} on T1, the 8 configurations listed in the JSON on "
           f"T2, then (--extra, on both) factor_decay 0.8 × inverse_every 1 × kl_clip {{None, 1e-2, 3e-2, 1e-1}} × "
           "momentum 0; factor_decay {0.3, 0.5} × kl_clip {None, 3e-2}; per-batch factors (decay 0, no clip) with "

@@ -8,6 +8,8 @@ import math
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
@@ -53,3 +55,19 @@ def test_between_equal_medians_the_best_configuration_is_the_one_with_the_better
             + _runs(erratic, 1.0, [52, 6, 6], final=0.01))   # same median, a better final value, one bad seed
     _, (row,) = sweep.summarise(runs, default)
     assert (row["best_config"], row["best_steps_by_seed"], row["ratio"]) == (steady, [5, 7, 6], 1.5)
+
+
+def test_the_first_grid_runs_the_defaults_and_the_later_run_does_not_repeat_what_is_done():
+    default = sweep.default_config()
+    first = sweep.jobs([0, 1])
+    for problem in [f"{k}:{n}" for k, n in sweep.T1_SETTINGS] + ["T2 gru"]:
+        runs = [j for j in first if j[0] == problem and j[1] == default]
+        assert len(runs) == len(sweep.LRS) * 2, problem
+    later = sweep.jobs([0], extra=True, done=frozenset(name for _, name, *_ in first))
+    assert later and default not in {name for _, name, *_ in later}
+    assert {name for _, name, *_ in later} <= set(sweep.EXTRA)
+
+
+def test_a_summary_without_the_defaults_runs_says_so():
+    with pytest.raises(KeyError, match="no runs of the defaults"):
+        sweep.summarise(_runs("decay 0, inv/1, clip None, mom 0", 1.0, [5, 6]), sweep.default_config())
