@@ -84,22 +84,23 @@ class Vocabulary:
                                          f"{list(self.shots)}") from None
         return out
 
-
     def shot_codes(self, column, where: str = "table") -> np.ndarray:
-        """:meth:`shot_ids` of a whole column (Series or array) at once, as an int64 array; the same errors."""
-        values = column if isinstance(column, (pd.Series, pd.Index)) else pd.Series(np.asarray(column, dtype=object))
+        """:meth:`shot_ids` of a whole column (Series, Index or array) at once, as an int64 array; the same
+        errors."""
+        values = column if isinstance(column, pd.Series) else pd.Series(np.asarray(column, dtype=object))
         codes = pd.Index(self.shots).get_indexer(values).astype(np.int64)
         bad = codes < 0
         if bad.any():
-            missing = pd.isna(values).to_numpy(dtype=bool) if hasattr(values, "to_numpy") else pd.isna(values)
+            missing = values.isna().to_numpy(dtype=bool)
             if "unknown" in self.index:
                 codes[bad & missing] = self.index["unknown"]
             elif (bad & missing).any():
                 self.shot_ids([None], where=where)          # raises: no 'unknown' for a missing shot
             rest = np.flatnonzero(codes < 0)
             if len(rest):
-                self.shot_ids([values.iloc[rest[0]] if hasattr(values, "iloc") else values[rest[0]]], where=where)
+                self.shot_ids([values.iloc[rest[0]]], where=where)      # raises: names the first unknown shot
         return codes
+
 
 _INDEX_CACHE: dict[tuple, dict[str, int]] = {}
 

@@ -70,7 +70,8 @@ def test_shot_codes_of_a_column_equal_the_ids_one_shot_at_a_time():
 
     vocab = Vocabulary.of("badminton")
     shots = ["lob", None, "smash", float("nan"), "clear", "lob"]
-    for column in (pd.Series(shots, dtype="string"), pd.Series(shots, dtype=object), np.array(shots, dtype=object)):
+    for column in (pd.Series(shots, dtype="string"), pd.Series(shots, dtype=object), np.array(shots, dtype=object),
+                   pd.Index(shots, dtype=object), shots):
         np.testing.assert_array_equal(vocab.shot_codes(column), vocab.shot_ids(shots))
     with pytest.raises(OpponentModelError, match="table: shot 'tweener' is not in the badminton vocabulary"):
         vocab.shot_codes(pd.Series(["lob", "tweener", None]))
