@@ -185,9 +185,8 @@ def _zones(frame: pd.DataFrame, rule, same_prev: np.ndarray, serve_rows: np.ndar
 def _labels(phase, incoming, zone, index) -> pd.Series:
     """The state label of every stroke (:func:`state_label`, computed once per distinct state)."""
     memo: dict = {}
-    as_list = (lambda v: v.tolist()) if isinstance(phase, np.ndarray) else (lambda v: list(v))
     labels = [memo.get(k) or memo.setdefault(k, state_label(*k)) for k in
-              zip(as_list(np.asarray(phase, dtype=object)), incoming.astype(str).to_numpy(dtype=object),
+              zip(np.asarray(phase, dtype=object).tolist(), incoming.astype(str).to_numpy(dtype=object),
                   zone.astype(str).to_numpy(dtype=object))]
     return pd.Series(labels, index=index, dtype="string")
 

@@ -12,8 +12,9 @@ to :func:`strategist.games.batch.solve_zero_sum_batch` in one call (nothing padd
 - ``"strategy"`` (default): strategy iteration for both players (Pollatschek & Avi-Itzhak 1969, Newton's
   method on V − T(V)): (x, y) optimal in every Q_s(V), then V ← the exact value of (x, y), one linear solve.
   It can cycle far from the solution, so a step is kept only when it cuts ‖V − T(V)‖∞ to at most ACCEPT
-  (0.9) of what it was — accepted steps alone then converge geometrically; otherwise a value-iteration sweep is taken instead (counted in ``value_sweeps``). After PATIENCE such replacements the
-  solve is finished by value iteration: the solver warns and ``method`` reads ``"strategy+value"``.
+  (0.9) of what it was — accepted steps alone then converge geometrically; otherwise a value-iteration sweep
+  is taken instead (counted in ``value_sweeps``). After PATIENCE such replacements the solve is finished by
+  value iteration: the solver warns and ``method`` reads ``"strategy+value"``.
 
 With γ = 1 the game must be *stopping*: every stationary strategy pair ends it with probability one. This is
 checked up front (:func:`forever_states`) and a game that can go on forever is refused, naming the states.
