@@ -42,6 +42,9 @@ from strategist.opponent.base import History, positions_in_rally, rally_frame  #
 from strategist.opponent.evaluate import evaluate, reliability_plot  # noqa: E402
 from strategist.opponent.split import select, split_matches  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from optim_harness import tune_then_confirm  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data" / "badminton_shuttleset" / "strokes.csv.gz"
 OUT = ROOT / "benchmarks" / "results"
 LR_GRID = {"adamw": (1e-3, 3e-3, 1e-2), "soap": (1e-3, 3e-3, 1e-2), "shampoo": (1e-3, 3e-3, 1e-2),
@@ -124,29 +127,21 @@ def compare_optimizers(train, valid, steps, seeds, eval_every) -> dict:
     """Every optimizer's lr grid on seed 0, then its best lr on the other seeds. The runs are interleaved
     (each grid position, then each seed, runs every optimizer back to back) so that a slower stretch of a
     shared machine falls on all optimizers alike instead of on whichever ran then."""
-    runs = []
-    best_lr = {}
-
-    def one(name, lr, seed):
-        _, rec = run_neural(train, valid, optimizer=name, lr=lr, seed=seed, steps=steps, eval_every=eval_every,
-                            patience=10 ** 6)
+    def one(job):
+        _, rec = run_neural(train, valid, optimizer=job.method, lr=job.lr, seed=job.seed, steps=steps,
+                            eval_every=eval_every, patience=10 ** 6)
         if not np.isfinite(rec["best_valid_loss"]):
             rec["best_valid_loss"] = float("inf")
-        runs.append(rec)
-        print(f"  {name} lr {lr:g} seed {seed}: best valid {rec['best_valid_loss']:.4f} at step {rec['best_step']}, "
-              f"{rec['train_seconds']:.1f} s", flush=True)
+        print(f"  {job.method} lr {job.lr:g} seed {job.seed}: best valid {rec['best_valid_loss']:.4f} at step "
+              f"{rec['best_step']}, {rec['train_seconds']:.1f} s", flush=True)
         return rec
 
-    tuned = {name: [] for name in LR_GRID}
-    for i in range(max(len(grid) for grid in LR_GRID.values())):
-        for name, grid in LR_GRID.items():
-            if i < len(grid):
-                tuned[name].append(one(name, grid[i], 0))
-    for name in LR_GRID:
-        best_lr[name] = min(tuned[name], key=lambda r: r["best_valid_loss"])["lr"]
-    for seed in range(1, seeds):
-        for name in LR_GRID:
-            one(name, best_lr[name], seed)
+    cells = [("opponent", name) for name in LR_GRID]
+    done, best = tune_then_confirm(cells, {cell: LR_GRID[cell[1]] for cell in cells}, list(range(seeds)), 1,
+                                   run_jobs=lambda jobs: [one(job) for job in jobs],
+                                   select=lambda recs: min(recs, key=lambda r: r["best_valid_loss"])["lr"])
+    runs = [rec for _, rec in done]
+    best_lr = {name: best[(setting, name)] for setting, name in cells}
     table = {}
     adam = {r["seed"]: r for r in runs if r["optimizer"] == "adamw" and r["lr"] == best_lr["adamw"]}
     for name in LR_GRID:
