@@ -59,7 +59,8 @@ class FoldedRallyNet:
 
     def fresh(self, net) -> bool:
         """Whether ``net`` is the network folded, its parameters unchanged since (an in-place change, as by an
-        optimizer step or ``load_state_dict``, moves a parameter's version counter)."""
+        optimizer step or ``load_state_dict``, moves a parameter's version counter). A parameter replaced by a new
+        object is not seen, as by a torch optimizer holding the old one: build a new network instead."""
         return net is self.net and self.versions == _versions(self.params)
 
     def logits(self, shot, area, wing, height, num, player: int, opponent: int, stroke: int, ctx) -> np.ndarray:
