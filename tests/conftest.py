@@ -17,6 +17,14 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def shuttleset_strokes() -> Path:
+    """ShuttleSet's strokes file: the copy the package ships (``data/shuttleset``), present on every machine."""
+    from strategist.data.shipped import shuttleset_path
+
+    return shuttleset_path()
+
+
+@pytest.fixture(scope="session")
 def shared_data_or_none() -> Path | None:
     """``../shared/data``, or None when it is absent (for tests that check more when it is there)."""
     return SHARED if SHARED.is_dir() else None
