@@ -7,7 +7,13 @@ A stroke's state is its **phase** and what it **faces**:
 * ``return``: the receiver's first stroke. It faces the serve's type (badminton: short or long service)
   or the serve's direction (tennis: wide, body, T).
 * ``rally``: every later stroke. It faces the incoming shot's group (default ``tactic``: attack, neutral,
-  defence) or the incoming shot itself, and optionally the zone it landed in (front, middle, back).
+  defence) or the incoming shot itself, and optionally the zone it landed in (front, middle, back) and how
+  high it was taken (``landing_height`` of the incoming stroke: high / low, above or below net height).
+
+A **situation** is the finest of these: the incoming shot itself, how high and where it was taken
+(``situation=True``, the sport's :attr:`~strategist.sports.definition.DecisionRule.situation`). It is what
+the hitter physically faces, so that a shot only playable on a loose net shot (a rush) or a high lift (a
+smash) is only a candidate where it can be played; the rally game's decision states are situations.
 
 Serves never share a state with rally shots, and a tennis second serve is its own state, struck by the
 same player after a fault — the **reply** to a stroke is the *opponent's* next stroke, never the
@@ -27,34 +33,59 @@ from strategist.sports import Sport, get_sport
 from strategist.sports.definition import PHASES
 
 #: Columns :func:`annotate_states` adds to a canonical table.
-STATE_COLUMNS = ("phase", "incoming", "incoming_shot", "incoming_zone", "serve_attempt", "reply_shot",
-                 "reply_area", "state")
+STATE_COLUMNS = ("phase", "incoming", "incoming_shot", "incoming_group", "incoming_zone", "incoming_height",
+                 "serve_attempt", "reply_shot", "reply_area", "state")
+#: Heights of the incoming shot at contact (canonical ``landing_height``), as they appear in a label.
+HEIGHTS = ("high", "low")
+UNKNOWN_HEIGHT, UNKNOWN_ZONE = "unknown height", "unknown zone"
 ORDINAL = {1: "1st", 2: "2nd", 3: "3rd"}
 
 
 @dataclass(frozen=True)
 class StateKey:
-    """One decision state: phase, what the stroke faces, and (optionally) where the incoming shot landed."""
+    """One decision state: phase, what the stroke faces, and (optionally) where and how high the incoming
+    shot was taken."""
 
     phase: str
     incoming: str = ""
     zone: str = ""
+    height: str = ""
 
     @property
     def label(self) -> str:
-        return state_label(self.phase, self.incoming, self.zone)
+        return state_label(self.phase, self.incoming, self.zone, self.height)
 
 
-def state_label(phase: str, incoming: str, zone: str = "") -> str:
+def state_label(phase: str, incoming: str, zone: str = "", height: str = "") -> str:
     """Readable name of a state: ``serve``, ``serve (deuce, 2nd)``, ``return of short service``,
-    ``rally after attack``, ``rally after smash to back``."""
+    ``rally after attack``, ``rally after smash to back``; with a height, a situation:
+    ``rally after net shot (low, front)``, ``return of short service (unknown height, front)``."""
     if phase == "serve":
         text = "serve" + (f" ({incoming})" if incoming else "")
     elif phase == "return":
         text = "return" + (f" of {incoming}" if incoming else "")
     else:
         text = "rally" + (f" after {incoming}" if incoming else "")
+    if height:
+        return text + f" ({height}, {zone or UNKNOWN_ZONE})"
     return text + (f" to {zone}" if zone else "")
+
+
+def describe_situation(label: str) -> str:
+    """A state label as a coach reads it: ``rally after net shot (low, front)`` -> ``after a net shot
+    taken low at the front``; labels without a height read as they are."""
+    import re
+
+    m = re.fullmatch(r"(rally after|return of) (.+) \((high|low|unknown height), (front|middle|back|other|"
+                     r"unknown zone)\)", label)
+    if not m:
+        return label
+    kind, shot, height, zone = m.groups()
+    article = "an" if shot[:1] in "aeiou" else "a"
+    lead = f"after {article} {shot}" if kind == "rally after" else f"returning {article} {shot}"
+    how = "" if height == UNKNOWN_HEIGHT else f" taken {height}"
+    where = {"front": " at the front", "middle": " in the middle", "back": " at the back"}.get(zone, "")
+    return lead + how + where
 
 
 def _sport_of(table: pd.DataFrame, sport) -> Sport:
@@ -80,31 +111,28 @@ def _next_by_other(frame: pd.DataFrame, column: str, horizon: int) -> pd.Series:
     return out
 
 
-def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None,
-                    zones: bool = False) -> pd.DataFrame:
+def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None, zones: bool = False,
+                    heights: bool = False, situation: bool = False) -> pd.DataFrame:
     """The canonical ``table`` sorted by rally and stroke, with the decision state of every stroke.
 
     Added columns: ``phase``; ``incoming`` (what the stroke faces at the state's level: serve keys, the
     serve's type or direction, the incoming shot's group or shot); ``incoming_shot`` (the previous
-    stroke's shot); ``incoming_zone`` (where that shot landed, when ``zones``); ``serve_attempt`` (1, 2
-    for serves, NA otherwise); ``reply_shot`` and ``reply_area`` (the opponent's next stroke); ``state``
+    stroke's shot) and ``incoming_group`` (its tactical group); ``incoming_zone`` (where that shot landed,
+    when ``zones``) and ``incoming_height`` (how high it was taken, when ``heights``); ``serve_attempt``
+    (1, 2 for serves, NA otherwise); ``reply_shot`` and ``reply_area`` (the opponent's next stroke); ``state``
     (the label). ``rally`` overrides the sport's rally rule (``"shot"`` or ``"group:<grouping>"``).
-    A table this function returned is returned as it is when asked again with the same rule (its
-    ``attrs`` record the rule and row count), so callers can annotate once and pass the result on.
+    ``situation=True``: the situation the hitter faces (:func:`situation_rule`: the incoming shot, and its
+    zone and height wherever the table records them), whatever ``rally``, ``zones`` and ``heights`` say.
     """
     sport = _sport_of(table, sport)
     rule = sport.decisions
+    if situation:
+        rally, zones, heights = situation_rule(table, sport)
     rally_rule = rally or rule.rally
     base, _, grouping = rally_rule.partition(":")
     if base not in ("shot", "group") or (base == "group" and grouping not in sport.groupings):
         raise DataFormatError(f"rally states by {rally_rule!r}: expected 'shot' or 'group:<grouping>' with a "
                               f"grouping of {sorted(sport.groupings)}", field="rally")
-    key = (sport.name, rally_rule, bool(zones), len(table))
-    if all(c in table.columns for c in STATE_COLUMNS):
-        if table.attrs.get("decision_states") == key:
-            return table  # this very table was annotated by the same rule: nothing to redo
-        if table.attrs.get("decision_states") == key[:2] + (not zones,) + key[3:]:
-            return _rezoned(table, rule, bool(zones), key)    # same rule, zones the other way: relabel only
     frame = table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True)
     same_prev = _same_rally_as_previous(frame)
     shot = frame["shot"].astype("string")
@@ -121,7 +149,44 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
     if is_serve.any():
         serves = pd.Series(is_serve.astype(int), index=frame.index)
         attempt[is_serve] = serves.groupby(frame["rally_id"].to_numpy()).cumsum()[is_serve].astype("Int64")
+    incoming = _incoming(frame, sport, phase, attempt, prev_shot, same_prev, base, grouping)
+    serve_rows = phase == "serve"
+    zone = _zones(frame, rule, same_prev, serve_rows) if zones else _no_zones(frame)
+    height = _heights(frame, same_prev, serve_rows) if heights else _no_zones(frame)
 
+    out = frame.copy()
+    out["phase"] = pd.Series(phase, index=frame.index, dtype="string")
+    out["incoming"] = incoming.astype("string")
+    out["incoming_shot"] = prev_shot.astype("string")
+    group = sport.group(prev_shot.astype("string"), "tactic") if "tactic" in sport.groupings else prev_shot
+    out["incoming_group"] = group.astype("string")
+    out["incoming_zone"] = zone.astype("string")
+    out["incoming_height"] = height.astype("string")
+    out["serve_attempt"] = attempt
+    out["reply_shot"] = _next_by_other(frame, "shot", sport.serves_per_point + 1).astype("string")
+    out["reply_area"] = _next_by_other(frame, "landing_area", sport.serves_per_point + 1).astype("string")
+    out["state"] = _labels(phase, incoming, zone, height, frame.index)
+    return out
+
+
+def situation_rule(table: pd.DataFrame, sport) -> tuple[str, bool, bool]:
+    """(rally rule, zones, heights) of the situation in ``table``: the sport's
+    :attr:`~strategist.sports.definition.DecisionRule.situation`, with zones and heights only where the
+    table records them for at least half of its strokes (a table without heights gets no height part)."""
+    sport = get_sport(sport)
+    rally, zones, heights = sport.decisions.situation
+
+    def recorded(column):
+        return column in table.columns and len(table) > 0 and float(table[column].notna().mean()) >= 0.5
+
+    zones = bool(zones) and bool(sport.decisions.zones) and recorded("landing_area")
+    heights = bool(heights) and recorded("landing_height")
+    return rally, zones, heights
+
+
+def _incoming(frame, sport, phase, attempt, prev_shot, same_prev, base, grouping) -> pd.Series:
+    """What each stroke faces at the state's level (serve keys, the serve, the incoming shot or group)."""
+    rule = sport.decisions
     incoming = pd.Series("", index=frame.index, dtype="object")
     serve_rows = phase == "serve"
     if rule.serve and serve_rows.any():
@@ -144,25 +209,9 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
         incoming[ret] = faced[ret]
     rall = phase == "rally"
     if rall.any():
-        if base == "shot":
-            faced = prev_shot
-        else:
-            faced = sport.group(prev_shot.astype("string"), grouping)
+        faced = prev_shot if base == "shot" else sport.group(prev_shot.astype("string"), grouping)
         incoming[rall] = faced.astype("string").fillna("unknown").astype(str)[rall]
-
-    zone = _zones(frame, rule, same_prev, serve_rows) if zones else _no_zones(frame)
-
-    out = frame.copy()
-    out["phase"] = pd.Series(phase, index=frame.index, dtype="string")
-    out["incoming"] = incoming.astype("string")
-    out["incoming_shot"] = prev_shot.astype("string")
-    out["incoming_zone"] = zone.astype("string")
-    out["serve_attempt"] = attempt
-    out["reply_shot"] = _next_by_other(frame, "shot", sport.serves_per_point + 1).astype("string")
-    out["reply_area"] = _next_by_other(frame, "landing_area", sport.serves_per_point + 1).astype("string")
-    out["state"] = _labels(phase, incoming, zone, frame.index)
-    out.attrs["decision_states"] = key
-    return out
+    return incoming
 
 
 def _same_rally_as_previous(frame: pd.DataFrame) -> np.ndarray:
@@ -174,46 +223,46 @@ def _no_zones(frame: pd.DataFrame) -> pd.Series:
 
 
 def _zones(frame: pd.DataFrame, rule, same_prev: np.ndarray, serve_rows: np.ndarray) -> pd.Series:
-    """The zone the incoming shot landed in (the sport's zones of its areas; ``other``), empty for serves."""
+    """The zone the incoming shot landed in (the sport's zones of its areas; ``other`` for an area outside
+    them, e.g. out of court; ``unknown zone`` where not recorded), empty for serves."""
     zone = _no_zones(frame)
     landed = frame["landing_area"].astype("string").shift(1).where(same_prev)
     mapped = landed.map(dict(rule.zones)).astype("string")
-    zone[~serve_rows] = mapped.fillna("other").astype(str)[~serve_rows]
+    mapped = mapped.where(mapped.notna() | landed.isna(), "other").fillna(UNKNOWN_ZONE)
+    zone[~serve_rows] = mapped.astype(str)[~serve_rows]
     return zone
 
 
-def _labels(phase, incoming, zone, index) -> pd.Series:
+def _heights(frame: pd.DataFrame, same_prev: np.ndarray, serve_rows: np.ndarray) -> pd.Series:
+    """How high the incoming shot was taken (its ``landing_height``: high, low; ``unknown height``), empty for
+    serves."""
+    height = _no_zones(frame)
+    taken = frame["landing_height"].astype("string").shift(1).where(same_prev)
+    taken = taken.where(taken.isin(list(HEIGHTS)).fillna(False).astype(bool))
+    height[~serve_rows] = taken.fillna(UNKNOWN_HEIGHT).astype(str)[~serve_rows]
+    return height
+
+
+def _labels(phase, incoming, zone, height, index) -> pd.Series:
     """The state label of every stroke (:func:`state_label`, computed once per distinct state)."""
     memo: dict = {}
     labels = [memo.get(k) or memo.setdefault(k, state_label(*k)) for k in
               zip(np.asarray(phase, dtype=object).tolist(), incoming.astype(str).to_numpy(dtype=object),
-                  zone.astype(str).to_numpy(dtype=object))]
+                  zone.astype(str).to_numpy(dtype=object), height.astype(str).to_numpy(dtype=object))]
     return pd.Series(labels, index=index, dtype="string")
 
 
-def _rezoned(table: pd.DataFrame, rule, zones: bool, key: tuple) -> pd.DataFrame:
-    """A table :func:`annotate_states` returned, with the zones of its states switched on or off: the same
-    annotation as annotating the raw table again, without redoing the phases, serves and replies."""
-    out = table.copy()
-    phase = out["phase"].astype(str).to_numpy(dtype=object)
-    if zones:
-        zone = _zones(out, rule, _same_rally_as_previous(out), phase == "serve")
-    else:
-        zone = _no_zones(out)
-    out["incoming_zone"] = zone.astype("string")
-    out["state"] = _labels(phase, out["incoming"].astype(str), zone, out.index)
-    out.attrs["decision_states"] = key
-    return out
-
-
-def state_before(sport, shots, hitters, next_hitter, *, areas=(), court_side=None) -> str:
+def state_before(sport, shots, hitters, next_hitter, *, areas=(), court_side=None, heights=(),
+                 rally: str | None = None, zones: bool = False, with_heights: bool = False) -> str:
     """The decision state of the stroke ``next_hitter`` plays after ``shots`` (hit by ``hitters``), as known
     before it is played.
 
     The rule of :func:`annotate_states`, except that the phase comes from the rally so far (the next
     stroke's own shot is unknown): no stroke yet -> ``serve``; only serves so far, and the same player to
     hit again (a fault) -> the next ``serve``; only serves, the other player to hit -> ``return``;
-    otherwise ``rally`` facing the incoming shot's group (or shot). ``areas``: where the strokes landed.
+    otherwise ``rally`` facing the incoming shot's group (or shot). ``areas`` and ``heights``: where the
+    strokes landed and how high (None where unknown); ``rally``, ``zones``, ``with_heights``: the rule, as in
+    :func:`annotate_states` (``zones``/``with_heights`` add where and how high the last stroke was taken).
     """
     sport = get_sport(sport)
     rule = sport.decisions
@@ -231,14 +280,23 @@ def state_before(sport, shots, hitters, next_hitter, *, areas=(), court_side=Non
         if "serve" in rule.serve:
             parts.append(f"{ORDINAL.get(n_serves + 1, n_serves + 1)} serve")
         return state_label("serve", ", ".join(parts))
+    areas, heights = list(areas), list(heights)
+    zone = height = ""
+    if zones:
+        area = areas[-1] if len(areas) == len(shots) else None
+        zone = (UNKNOWN_ZONE if area is None or (isinstance(area, float) and np.isnan(area))
+                else dict(rule.zones).get(str(area), "other"))
+    if with_heights:
+        taken = heights[-1] if len(heights) == len(shots) else None
+        height = taken if taken in HEIGHTS else UNKNOWN_HEIGHT
     if n_serves == len(shots):
         if rule.return_of == "area":
-            area = list(areas)[-1] if len(areas) else None
-            return state_label("return", f"{area} serve" if area else "unknown direction")
-        return state_label("return", last)
-    base, _, grouping = rule.rally.partition(":")
+            area = areas[-1] if areas else None
+            return state_label("return", f"{area} serve" if area else "unknown direction", zone, height)
+        return state_label("return", last, zone, height)
+    base, _, grouping = (rally or rule.rally).partition(":")
     incoming = last if base == "shot" else sport.groupings[grouping].get(last)
-    return state_label("rally", incoming or "unknown")
+    return state_label("rally", incoming or "unknown", zone, height)
 
 
 def state_counts(annotated: pd.DataFrame, *, by=("state",)) -> pd.DataFrame:

@@ -41,6 +41,11 @@ class DecisionRule:
             incoming shot landed; areas without a zone count as ``"other"``.
         default_payoff: the payoff matrix a command shows when none is asked for: ``phase``, ``rows``,
             ``columns`` (e.g. tennis: the serve game, direction by side and serve).
+        situation: what the hitter physically faces, the rally game's decision state: (rally rule, zones,
+            heights) — by default the incoming shot itself, the zone it was taken in and how high
+            (zones and heights only where the data record them).
+        serve_action: what a server chooses in the rally game: the serve's ``"shot"`` type (badminton) or the
+            ``"area"`` it is aimed at (tennis: wide, body, T).
     """
 
     serve: tuple[str, ...] = ()
@@ -48,9 +53,12 @@ class DecisionRule:
     rally: str = "group:tactic"
     zones: Mapping[str, str] = field(default_factory=dict)
     default_payoff: Mapping[str, str] = field(default_factory=dict)
+    situation: tuple = ("shot", True, True)
+    serve_action: str = "shot"
 
     def __post_init__(self):
         object.__setattr__(self, "serve", tuple(self.serve))
+        object.__setattr__(self, "situation", tuple(self.situation))
         object.__setattr__(self, "zones", _frozen(self.zones))
         object.__setattr__(self, "default_payoff", _frozen(self.default_payoff))
 
@@ -129,6 +137,12 @@ class Sport:
         if base not in ("shot", "group") or (base == "group" and grouping not in self.groupings):
             raise ConfigurationError(f"{where}: rally incoming {rule.rally!r}; expected 'shot' or 'group:<grouping>'"
                                      f" with a grouping of {sorted(self.groupings)}")
+        if rule.serve_action not in ("shot", "area"):
+            raise ConfigurationError(f"{where}: serve_action {rule.serve_action!r}; expected 'shot' or 'area'")
+        base, _, grouping = str(rule.situation[0]).partition(":") if rule.situation else ("", "", "")
+        if len(rule.situation) != 3 or base not in ("shot", "group") or (base == "group" and grouping not in
+                                                                          self.groupings):
+            raise ConfigurationError(f"{where}: situation {rule.situation!r}; expected (rally rule, zones, heights)")
         unknown = sorted(set(rule.zones) - set(self.areas))
         if unknown:
             raise ConfigurationError(f"{where}: zones name unknown areas {unknown}")

@@ -86,5 +86,6 @@ SPORT = Sport(
         serve=("court_side", "serve"), return_of="area", rally="group:tactic",
         default_payoff={"phase": "serve", "rows": "area", "columns": "none", "rally_rows": "shot",
                         "rally_columns": "reply"},
+        situation=("shot", False, False), serve_action="area",
     ),
 )

@@ -7,7 +7,7 @@ import pytest
 
 from strategist.data.demo import demo_path
 from strategist.data.load import load_rallies
-from strategist.data.states import annotate_states, state_before
+from strategist.data.states import describe_situation, annotate_states, state_before
 
 
 def _annotated(path):
@@ -56,23 +56,34 @@ def test_tennis_second_serves_and_replies(shared_data):
             assert got == rally["state"].iat[k], (rally_id, k)
 
 
-def test_an_annotated_table_is_not_annotated_again_unless_it_changed():
+def test_annotating_is_a_pure_function_of_the_table():
     table = load_rallies(demo_path()).table
     once = annotate_states(table)
-    assert annotate_states(once) is once                      # same rule, same rows: reused
-    assert annotate_states(once, zones=True) is not once      # another rule: recomputed
-    fewer = once[once["match_id"] != once["match_id"].iat[0]]
-    again = annotate_states(fewer)
-    assert again is not fewer and len(again) == len(fewer)    # rows changed: recomputed
-    pd.testing.assert_series_equal(again["state"].reset_index(drop=True), fewer["state"].reset_index(drop=True))
+    pd.testing.assert_frame_equal(annotate_states(once), once)          # annotating again changes nothing
+    edited = once.copy()
+    first = edited.index[(edited["phase"] == "rally").to_numpy(dtype=bool)][0]
+    edited.loc[first - 1, "shot"] = "smash"                             # an in-place edit of the incoming shot
+    assert annotate_states(edited).loc[first, "state"] == "rally after attack"
 
 
-@pytest.mark.parametrize("first, then", [(False, True), (True, False)])
-def test_switching_zones_on_an_annotated_table_equals_annotating_afresh(first, then):
-    table = load_rallies(demo_path()).table
-    switched = annotate_states(annotate_states(table, zones=first), zones=then)
-    fresh = annotate_states(table, zones=then)
-    pd.testing.assert_frame_equal(switched, fresh)
-    assert switched.attrs == fresh.attrs
-    if then:
-        assert switched["state"].str.contains(" to ").any()      # the zones are in the labels
+def test_situations_by_hand():
+    """The situation is the incoming shot itself, how high it was taken and where (its landing height and
+    zone); unknown parts say so; serves have none."""
+    rows = [("short service", "A", "7", "low"), ("net shot", "B", "1", "high"), ("rush", "A", None, "low"),
+            ("lob", "B", "13", None)]
+    table = pd.DataFrame({"sport": "badminton", "rally_id": "m|1|1", "stroke": range(1, 5),
+                          "shot": [r[0] for r in rows], "hitter": [r[1] for r in rows],
+                          "landing_area": [r[2] for r in rows], "landing_height": [r[3] for r in rows]})
+    got = annotate_states(table, situation=True)["state"].tolist()
+    assert got == ["serve", "return of short service (low, front)", "rally after net shot (high, front)",
+                   "rally after rush (low, unknown zone)"]
+    shots, hitters = [r[0] for r in rows], [r[1] for r in rows]
+    areas, heights = [r[2] for r in rows], [r[3] for r in rows]
+    for k in range(4):
+        assert state_before("badminton", shots[:k], hitters[:k], hitters[k], areas=areas[:k], heights=heights[:k],
+                            rally="shot", zones=True, with_heights=True) == got[k]
+    assert describe_situation(got[2]) == "after a net shot taken high at the front"
+    assert describe_situation(got[3]) == "after a rush taken low"
+    # a table that does not record heights gets situations without them
+    assert annotate_states(table.assign(landing_height=None), situation=True)["state"].iat[2] == \
+        "rally after net shot to front"
