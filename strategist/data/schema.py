@@ -38,6 +38,14 @@ COLUMNS: dict[str, str] = {
     "hitter_y": "float64",
     "opponent_x": "float64",
     "opponent_y": "float64",
+    # positions in metres, each in the frame of the player whose half it lies in (strategist.data.court):
+    # x to that player's right of the centre line as they face the net, y from the net into their half
+    "hitter_x_m": "float64",      # where the hitter stood at contact (the hitter's frame)
+    "hitter_y_m": "float64",
+    "opponent_x_m": "float64",    # where the opponent stood (the opponent's frame)
+    "opponent_y_m": "float64",
+    "landing_x_m": "float64",     # where the stroke landed (the receiver's frame; y < 0: short of the net)
+    "landing_y_m": "float64",
     "server": "string",           # player who served this rally
     "serve_number": "Int64",      # serve that put this rally in play (tennis 1 or 2; 1 in one-serve sports)
     "court_side": "string",       # side the server serves from (badminton right/left, tennis deuce/ad)

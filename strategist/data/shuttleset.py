@@ -10,7 +10,10 @@ match winner there, so never a feature).
 Score before rally r = score after rally r-1 (``roundscore_*`` already include the rally's point); 0-0 for
 rally 1; where rally r-1 is missing from the data, the score after r less the point r's winner won (NA if
 r's winner is unknown). Winner = ``getpoint_player`` (NA when no row records it); server = hitter of the
-rally's first stroke; the server serves from the right court when their score is even.
+rally's first stroke; the server serves from the right court when their score is even. Positions and
+landing points in metres (``*_x_m``, ``*_y_m``) come through the match's homography from the
+``homography*.csv`` files beside the data (:mod:`strategist.data.court`); the demo's rows
+(``source`` strategist_demo) are in court units already; other matches keep them NA.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from strategist.data import court
 from strategist.data.cells import blank, to_code, to_flag, to_float, to_int, to_label
 from strategist.data.checks import RallyChecks
 from strategist.data.readcsv import header, read_strings
@@ -36,9 +40,9 @@ LAYOUT_SETS = "shuttleset-sets"
 REQUIRED = ("rally", "ball_round", "roundscore_A", "roundscore_B", "player", "type", "getpoint_player")
 OPTIONAL = ("lose_reason", "landing_area", "landing_height", "player_location_area", "opponent_location_area",
             "player_location_x", "player_location_y", "opponent_location_x", "opponent_location_y",
-            "backhand", "aroundhead", "flaw")
+            "landing_x", "landing_y", "backhand", "aroundhead", "flaw")
 #: Columns read (others are ignored); ``time`` and ``frame_num`` only help tell repeated rows apart.
-READ = ("match_id", "set") + REQUIRED + OPTIONAL + ("winner", "loser", "time", "frame_num")
+READ = ("match_id", "set") + REQUIRED + OPTIONAL + ("winner", "loser", "time", "frame_num", "source")
 _MATCH_FILES = ("matches*.csv", "matches*.csv.gz", "match.csv")
 _SET_FILE = re.compile(r"^set(\d+)\.csv(\.gz)?$")
 
@@ -54,7 +58,8 @@ def load_strokes(paths, *, strict: bool = False) -> tuple[pd.DataFrame, Rejectio
         _require(raw, ("match_id", "set") + REQUIRED, path)
         names = _names_from_frame(raw) or match_names(_match_files(path.parent))
         tables.append(strokes_to_table(raw, names, path=path, strict=strict, report=report, source=LAYOUT,
-                                       too_long=[(row, fields, _key_of(fields)) for row, fields in too_long]))
+                                       too_long=[(row, fields, _key_of(fields)) for row, fields in too_long],
+                                       mappings=_court_mappings([path.parent], report)))
     return (pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]), report
 
 
@@ -81,7 +86,7 @@ def load_sets(paths, *, strict: bool = False) -> tuple[pd.DataFrame, RejectionRe
     names = _names_from_frame(raw) or match_names([m for root in sorted(roots) for m in _match_files(root)])
     report = RejectionReport()
     table = strokes_to_table(raw, names, path=paths[0], strict=strict, report=report, source=LAYOUT_SETS,
-                             too_long=too_long)
+                             too_long=too_long, mappings=_court_mappings(sorted(roots), report))
     return table, report
 
 
@@ -161,8 +166,20 @@ def _key_of(fields: dict[str, str]) -> str:
     return "|".join(parts) if all(parts) else ""
 
 
+def _court_mappings(folders, report: RejectionReport) -> dict:
+    """Per-match pixel -> metre mappings from the ``homography*.csv`` files in ``folders`` (problems noted)."""
+    mappings: dict = {}
+    for folder in folders:
+        found, problems = court.read_homographies(folder)
+        for problem in problems:
+            report.note(problem)
+        for match_id, mapping in found.items():
+            mappings.setdefault(match_id, mapping)
+    return mappings
+
+
 def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, path, strict: bool,
-                     report: RejectionReport, source: str, too_long=()) -> pd.DataFrame:
+                     report: RejectionReport, source: str, too_long=(), mappings=None) -> pd.DataFrame:
     """Canonical table from the raw ShuttleSet string table (with ``match_id`` and ``set`` columns)."""
     sport = get_sport("badminton")
     for column in OPTIONAL:
@@ -207,7 +224,8 @@ def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, pa
     height, bad = to_label(raw["landing_height"], {"1": "high", "1.0": "high", "2": "low", "2.0": "low"})
     checks.fail(bad, "bad landing height", "landing_height", "1, 2 or blank")
     coords = {}
-    for column in ("player_location_x", "player_location_y", "opponent_location_x", "opponent_location_y"):
+    for column in ("player_location_x", "player_location_y", "opponent_location_x", "opponent_location_y",
+                   "landing_x", "landing_y"):
         coords[column], bad = to_float(raw[column])
         checks.fail(bad, "bad coordinate", column, "a number or blank")
     flags = {}
@@ -227,11 +245,12 @@ def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, pa
     frame = pd.DataFrame({
         "match_id": raw["match_id"], "set": set_no, "rally": rally, "stroke": stroke, "code": code, "is_a": is_a,
         "shot": shot, "point": point, "end": end, "error": error, "before_a": before_a, "before_b": before_b,
-        "landing_height": height,
+        "landing_height": height, "in_units": raw["source"].isin(court.COURT_UNIT_SOURCES).to_numpy()
+        if "source" in raw else False,
         **areas, **coords, **flags,
     }).loc[keep]
     frame = frame.sort_values(["match_id", "set", "rally", "stroke"], kind="stable").reset_index(drop=True)
-    return _assemble(frame, names, sport, report, source)
+    return _assemble(frame, names, sport, report, source, mappings or {})
 
 
 def _group_differs(code: np.ndarray, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -393,7 +412,19 @@ def _scores_before(code, usable, match_id, set_no, rally, score_a, score_b, poin
             score_notes)
 
 
-def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source: str) -> pd.DataFrame:
+def _metres(frame: pd.DataFrame, mappings: dict, is_a: np.ndarray, rally_of_row: np.ndarray) -> dict:
+    """Positions in metres (:mod:`strategist.data.court`): through the match's homography, or the court-unit
+    mapping for sources that record court units; matches with neither stay NaN."""
+    mappings = dict(mappings)
+    for match_id in pd.unique(frame["match_id"].to_numpy()[frame["in_units"].to_numpy()]):
+        mappings.setdefault(match_id, court.court_units_mapping(match_id))
+    return court.side_positions(mappings, frame["match_id"].to_numpy(dtype=object), rally_of_row, is_a, {
+        "hitter": (frame["player_location_x"], frame["player_location_y"]),
+        "opponent": (frame["opponent_location_x"], frame["opponent_location_y"]),
+        "landing": (frame["landing_x"], frame["landing_y"])})
+
+
+def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source: str, mappings) -> pd.DataFrame:
     if frame.empty:
         return empty_table()
     match_codes, match_ids = pd.factorize(frame["match_id"])
@@ -462,5 +493,6 @@ def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source
         "error": frame["error"].where(end == "error"), "end": end,
         "tags": np.where(frame["aroundhead"].to_numpy(), "around head", None),
         "flagged": frame["flaw"].to_numpy(),
+        **_metres(frame, mappings, is_a, rally_of_row),
     })
     return conform(table, where=str(source))

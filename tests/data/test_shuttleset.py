@@ -241,6 +241,8 @@ def test_real_matches_rewritten_in_the_upstream_set_layout(tmp_path, shuttleset,
     matches = pd.read_csv(shuttleset_dir / "matches_shuttleset.csv", dtype=str)
     matches = pd.concat([matches, pd.read_csv(shuttleset_dir / "matches_shuttleset22.csv", dtype=str)])
     matches[matches["video"].isin(chosen)].drop_duplicates("video").to_csv(root / "match.csv", index=False)
+    homographies = pd.concat([pd.read_csv(f, dtype=str) for f in sorted(shuttleset_dir.glob("homography_*.csv"))])
+    homographies[homographies["video"].isin(chosen)].to_csv(root / "homography.csv", index=False)  # as upstream
     result = load_rallies(root)
     assert result.layout == "shuttleset-sets" and result.rejections.ok
     expected = shuttleset.table[shuttleset.table["match_id"].isin(chosen)].reset_index(drop=True)
