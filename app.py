@@ -1,9 +1,13 @@
 """strategist's app: ``streamlit run app.py`` opens it on the built-in demo data.
 
 Pages: Data, Match prep, Live rally, Practice, Model, Post-match report (:mod:`strategist.app.pages`).
+The server listens on 127.0.0.1 (``.streamlit/config.toml``); exposed beyond it, it asks for a login or serves
+nothing (:mod:`strategist.app.access`).
 """
 
 import streamlit as st
+
+from strategist.app import access
 
 st.set_page_config(page_title="strategist", page_icon="🏸", layout="wide")
 
@@ -16,4 +20,5 @@ PAGES = [
     st.Page("strategist/app/pages/report.py", title="Post-match report", url_path="report"),
 ]
 
-st.navigation(PAGES).run()
+if access.gate():
+    st.navigation(PAGES).run()

@@ -1,6 +1,7 @@
 """Every page of the app through streamlit's AppTest: the demo loads, a live rally moves the advice, undo,
 a reload shows the same match, a bad upload is one line on the page."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,17 +13,29 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PAGES = "strategist/app/pages/"
 TIMEOUT = 180
+SHARED = ROOT.parent / "shared" / "data"
+PATH_SOURCE = "A file or folder on this server"
 
 
 @pytest.fixture()
 def matchlog(tmp_path, monkeypatch):
+    """A fresh match log, and tmp_path (with ../shared/data when present) among the data roots."""
     path = tmp_path / "matches.sqlite"
     monkeypatch.setenv("STRATEGIST_MATCHLOG", str(path))
+    monkeypatch.setenv("STRATEGIST_DATA_ROOTS", os.pathsep.join([str(tmp_path), str(SHARED)]))
+    monkeypatch.setenv("STRATEGIST_UPLOAD_DIR", str(tmp_path / "uploads"))
     return path
 
 
 def _app():
     return AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+
+
+def _plain(text: str) -> str:
+    """Markdown source as read: escapes dropped."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 def _clean(at):
@@ -52,7 +65,7 @@ def test_match_prep_shows_keys_values_and_tendencies(matchlog):
     if rally_game_function() is None:
         assert any("Fallback" in w.value for w in at.warning)
     else:
-        assert any("rally-game value" in c.value for c in at.caption)
+        assert any("rally-game value" in _plain(c.value) for c in at.caption)
         assert any("serving: wins the rally" in m.label for m in at.metric)
 
 
@@ -142,10 +155,10 @@ def test_bad_path_is_one_line_on_the_page(matchlog, tmp_path):
     bad = tmp_path / "notes.csv"
     bad.write_text("a,b,c\n1,2,3\n")
     at = _app()
-    at.radio(key="data_source").set_value("A file or folder on this machine").run()
+    at.radio(key="data_source").set_value(PATH_SOURCE).run()
     at.text_input(key="data_path").input(str(bad)).run()
     assert not at.exception
-    assert len(at.error) == 1 and "unrecognised layout" in at.error[0].value
+    assert len(at.error) == 1 and "unrecognised layout" in _plain(at.error[0].value)
     # the data in use stay the demo
     assert {m.label: m.value for m in at.metric}["Strokes"] == "11,759"
 
@@ -154,13 +167,15 @@ def test_bad_and_oversized_uploads_are_refused(matchlog):
     from strategist.app import common
 
     at = _app()
-    at.radio(key="data_source").set_value("Upload a file").run()
-    uploader = at.file_uploader(key="upload")
-    uploader.upload("junk.csv", b"\x00\x01binary junk").run()
+    from strategist.app import uploads
+
+    at.radio(key="data_source").set_value("Upload files").run()
+    at.file_uploader(key="upload").upload("junk.csv", b"\x00\x01binary junk").run()
     assert not at.exception
-    assert len(at.error) == 1 and at.error[0].value.startswith("junk.csv: ")
-    with pytest.raises(common.PageError, match="more than the 50 MB"):
-        common.save_upload("big.csv", b"x" * (common.MAX_UPLOAD_BYTES + 1))
+    assert len(at.error) == 1 and _plain(at.error[0].value).startswith("junk.csv: ")
+    assert [p for p in (Path(os.environ["STRATEGIST_UPLOAD_DIR"])).iterdir()] == []   # the rejected upload is gone
+    with pytest.raises(uploads.UploadError, match="more than the 50 MB"):
+        uploads.save_uploads([("big.csv", b"x" * (common.MAX_UPLOAD_BYTES + 1))])
 
 
 def test_a_corrupted_match_log_is_one_line_and_left_alone(tmp_path, monkeypatch):
@@ -171,14 +186,14 @@ def test_a_corrupted_match_log_is_one_line_and_left_alone(tmp_path, monkeypatch)
     at = _app()
     at.switch_page(PAGES + "live.py").run()
     assert not at.exception
-    assert len(at.error) == 1 and "not a SQLite database" in at.error[0].value
+    assert len(at.error) == 1 and "not a SQLite database" in _plain(at.error[0].value)
     assert path.read_bytes() == before
 
 
 def test_a_live_tennis_point_with_a_second_serve(matchlog, shared_data):
     """Tennis data: the second serve is the server's, the score is said 15-0, the export loads back as tennis."""
     at = _app()
-    at.radio(key="data_source").set_value("A file or folder on this machine").run()
+    at.radio(key="data_source").set_value(PATH_SOURCE).run()
     at.text_input(key="data_path").input(str(shared_data / "tennis_mcp" / "sample-points-5matches-2015.csv")).run()
     _clean(at)
     at = _start_live(at)
@@ -206,20 +221,20 @@ def test_the_data_in_use_survive_a_reload_through_the_address(matchlog, tmp_path
     copy = tmp_path / "rallies"
     shutil.copytree(demo_path().parent, copy)
     at = _app()
-    at.radio(key="data_source").set_value("A file or folder on this machine").run()
+    at.radio(key="data_source").set_value(PATH_SOURCE).run()
     at.text_input(key="data_path").input(str(copy)).run()
     _clean(at)
-    assert at.query_params["data"] == str(copy)
+    assert at.query_params["data"] == str(copy.resolve())
     # a reload: a new session with the same address
     again = AppTest.from_file(APP, default_timeout=TIMEOUT)
     again.query_params["data"] = str(copy)
     again.run()
     _clean(again)
     assert any("In use: rallies" in h.value for h in again.subheader)
-    assert again.radio(key="data_source").value == "A file or folder on this machine"
+    assert again.radio(key="data_source").value == PATH_SOURCE
     again.switch_page(PAGES + "prep.py").run()
     _clean(again)
-    assert again.query_params["data"] == str(copy)
+    assert again.query_params["data"] == str(copy.resolve())
     # back to the demo: the address forgets the file
     again.switch_page("strategist/app/pages/data.py").run()
     again.radio(key="data_source").set_value("Built-in demo").run()
@@ -229,8 +244,8 @@ def test_the_data_in_use_survive_a_reload_through_the_address(matchlog, tmp_path
     gone.query_params["data"] = str(tmp_path / "deleted.csv")
     gone.run()
     assert not gone.exception
-    assert any("no longer there" in w.value for w in gone.warning)
-    assert any("built-in demo" in h.value for h in gone.subheader)
+    assert any("cannot be opened" in w.value for w in gone.warning)
+    assert any("built-in demo" in _plain(h.value) for h in gone.subheader)
 
 
 def test_the_chosen_players_survive_a_reload_through_the_address(matchlog):
@@ -251,3 +266,176 @@ def test_the_chosen_players_survive_a_reload_through_the_address(matchlog):
     assert again.selectbox(key="player_box").value == chosen
     assert again.selectbox(key="opponent_box").value == opponent
     assert any(chosen in c.value for c in again.caption)
+
+
+# -- the live page as a match-day tool -------------------------------------------------------------------------------
+def _in_view(at) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Match in view: "))
+
+
+def test_start_controls_show_when_no_match_runs_and_a_new_match_is_the_one_shown(matchlog):
+    at = _app()
+    at.switch_page(PAGES + "live.py").run()
+    _clean(at)
+    assert any(h.value == "Start a match" for h in at.subheader) and not at.expander   # not hidden in a panel
+    at.button(key="new_match").click().run()
+    first = at.query_params["match"]
+    assert first.endswith("#1") and _in_view(at).endswith("\\#1")
+    at.button(key="shot:short service").click().run()
+    at.button(key="shot:net shot").click().run()
+    at.button(key="won").click().run()
+    assert [m.value for m in at.metric][:2] == ["1", "0"]
+    at.button(key="new_match").click().run()                  # the second match: address, view and score follow
+    _clean(at)
+    assert at.query_params["match"].endswith("#2") and _in_view(at).endswith("\\#2")
+    assert [m.value for m in at.metric][:2] == ["0", "0"] and at.selectbox(key="match_box").value.endswith("#2")
+    at.selectbox(key="match_box").set_value(first).run()      # back to the first: its score
+    _clean(at)
+    assert at.query_params["match"] == first and [m.value for m in at.metric][:2] == ["1", "0"]
+
+
+def test_every_shot_and_point_button_has_a_keyboard_shortcut(matchlog):
+    at = _start_live(_app())
+    at.button(key="shot:short service").click().run()
+    keys = {b.key: b.proto.shortcut for b in at.button if b.key and (b.key.startswith("shot:") or
+                                                                     b.key in ("won", "lost", "undo", "next"))}
+    assert len(keys) >= 10 and all(keys.values()), keys
+    assert len(set(keys.values())) == len(keys)                 # no two buttons share a key
+
+
+def test_a_stale_click_is_refused_and_the_page_refreshed(matchlog):
+    at = _start_live(_app())
+    match = at.query_params["match"]
+    other = AppTest.from_file(APP, default_timeout=TIMEOUT)   # a second window on the same match
+    other.query_params["match"] = match
+    other.run()
+    other.switch_page(PAGES + "live.py").run()
+    at.button(key="shot:short service").click().run()         # the first window serves
+    other.button(key="shot:long service").click().run()       # the second still shows the serve: refused
+    _clean(at)
+    assert any("moved on in another window" in e.value for e in other.error)
+    from strategist.matchlog import MatchLog
+
+    strokes = MatchLog(matchlog).state(match).current.strokes
+    assert [s.shot for s in strokes] == ["short service"]
+    assert "1. **" in " ".join(m.value for m in other.markdown)   # the refreshed page shows the stored serve
+
+
+def _record_on(at, source: str) -> str:
+    at.radio(key="data_source").set_value(source).run()
+    _clean(at)
+    at = _start_live(at)
+    at.button(key=next(b.key for b in at.button if b.key and b.key.startswith("shot:"))).click().run()
+    return at.query_params["match"]
+
+
+def test_a_match_opens_with_the_data_it_was_recorded_on(matchlog):
+    at = _app()
+    match = _record_on(at, "ShuttleSet (94 real matches)")
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT)    # a new session on the demo, with the match's address
+    again.query_params["match"] = match
+    again.run()
+    again.switch_page(PAGES + "live.py").run()
+    _clean(again)
+    assert again.query_params["data"] == "shuttleset"
+    assert any("recorded on: ShuttleSet" in _plain(i.value) for i in again.info)
+    assert _in_view(again).replace("\\", "") == "Match in view: " + match
+
+
+def test_a_match_on_data_that_cannot_be_opened_says_which(matchlog):
+    from strategist.matchlog import MatchLog
+
+    log = MatchLog(matchlog)
+    match = log.new_match("badminton", "Dev MALHOTRA", "Bao Thanh LE", data="/gone/strokes.csv")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["match"] = match
+    at.run()
+    at.switch_page(PAGES + "live.py").run()
+    assert not at.exception and len(at.error) == 1
+    assert "recorded on other data (strokes.csv)" in _plain(at.error[0].value)
+    assert at.button(key="new_match")                          # and a new match can still be started
+
+
+# -- data ----------------------------------------------------------------------------------------------------------
+def test_strokes_and_match_list_uploaded_together_load_like_the_folder(matchlog, shuttleset_strokes):
+    folder = shuttleset_strokes.parent
+    at = _app()
+    at.radio(key="data_source").set_value("Upload files").run()
+    uploader = at.file_uploader(key="upload")
+    files = [(name, (folder / name).read_bytes()) for name in ("strokes.csv.gz", "matches_shuttleset.csv",
+                                                                "matches_shuttleset22.csv")]
+    for name, data in files:
+        uploader.upload(name, data)
+    uploader.run()
+    _clean(at)
+    by_path = _app()
+    by_path.radio(key="data_source").set_value("ShuttleSet (94 real matches)").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {m.label: m.value for m in by_path.metric}
+    names = at.dataframe[-1].value.index
+    assert not any(str(n).startswith("player ") for n in names) and "CHOU Tien Chen" in set(names)
+    assert any("upload: strokes.csv.gz + matches_shuttleset.csv" in h.value.replace("\\", "") for h in at.subheader)
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT)    # a reload: the address names the upload
+    again.query_params["data"] = at.query_params["data"]
+    again.run()
+    _clean(again)
+    assert {m.label: m.value for m in again.metric} == metrics
+
+
+@pytest.mark.parametrize("address", ["/etc/passwd", "../../../../etc/passwd", "/proc/self/environ", "/dev/zero",
+                                     "~/.bashrc", "/no/such/file.csv"])
+def test_a_path_in_the_address_outside_the_roots_is_refused_without_a_word_of_it(matchlog, address):
+    from strategist.app.paths import REFUSAL
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["data"] = address
+    at.run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [REFUSAL + " The built-in demo is in use."]
+    shown = " ".join(str(e.value) for e in list(at.markdown) + list(at.caption) + list(at.subheader) +
+                     list(at.warning) + list(at.error))
+    assert "root:" not in shown and "columns" not in shown
+    assert {m.label: m.value for m in at.metric}["Strokes"] == "11,759"
+
+
+MARKDOWN_NAME = "[Eve](http://evil.example/x) ![x](http://127.0.0.1:9/i.png) <img src=x> **Bold**"
+
+
+@pytest.fixture()
+def markdown_named_data(tmp_path):
+    """The demo with one player renamed to a string of Markdown and HTML (canonical layout)."""
+    from strategist.data.demo import demo_path
+    from strategist.data.load import load_rallies
+
+    table = load_rallies(demo_path()).table.copy()
+    for column in ("hitter", "opponent", "server", "winner"):
+        table[column] = table[column].astype("string").replace("Dev MALHOTRA", MARKDOWN_NAME)
+    table["match_id"] = table["match_id"].astype("string").str.replace("Dev MALHOTRA", MARKDOWN_NAME, regex=False)
+    table["rally_id"] = table["rally_id"].astype("string").str.replace("Dev MALHOTRA", MARKDOWN_NAME, regex=False)
+    path = tmp_path / "named.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+def _markdown_texts(at) -> list[str]:
+    elements = list(at.markdown) + list(at.caption) + list(at.success) + list(at.info) + list(at.error) + \
+        list(at.warning) + list(at.subheader) + list(at.header)
+    return [e.value for e in elements] + [m.label for m in at.metric] + [b.label for b in at.button]
+
+
+def test_a_markdown_name_is_escaped_everywhere_it_is_rendered(matchlog, markdown_named_data):
+    from strategist.app.text import md
+
+    at = _app()
+    at.radio(key="data_source").set_value(PATH_SOURCE).run()
+    at.text_input(key="data_path").input(str(markdown_named_data)).run()
+    _clean(at)
+    at.switch_page(PAGES + "prep.py").run()
+    at.selectbox(key="player_box").set_value(MARKDOWN_NAME).run()
+    _clean(at)
+    seen = _markdown_texts(at)
+    at = _start_live(at)
+    at.button(key="shot:short service").click().run()
+    seen += _markdown_texts(at)
+    assert any(md(MARKDOWN_NAME) in text for text in seen)
+    assert not [text for text in seen if MARKDOWN_NAME in text or "](http" in text or "<img" in text]

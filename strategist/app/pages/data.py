@@ -1,48 +1,91 @@
-"""Data: the demo by default; an upload in any supported layout, or a file or folder on this machine."""
+"""Data: the demo by default, ShuttleSet built in; uploaded files (strokes with their match list, or a zip of a
+folder), or a file or folder inside the data folders this server allows."""
 
 import pandas as pd
 import streamlit as st
 
-from strategist.app import common
+from strategist.app import common, paths, uploads
+from strategist.app.text import md, plural
 from strategist.data.detect import LAYOUTS
 from strategist.errors import StrategistError
 
-st.title("Data")
-st.caption("Which rallies the advice rests on. The built-in demo is used until you choose other data.")
+SOURCES = ["Built-in demo", "ShuttleSet (94 real matches)", "Upload files", "A file or folder on this server"]
+BUILT_IN = {SOURCES[0]: common.DEMO, SOURCES[1]: common.SHUTTLESET}
 
-SOURCES = ["Built-in demo", "Upload a file", "A file or folder on this machine"]
-current = common.data_key()
-if current != common.DEMO and "data_source" not in st.session_state:   # e.g. after a reload: show what is in use
-    st.session_state["data_source"] = SOURCES[2]
-    st.session_state.setdefault("data_path", current[1])
-if "data_note" in st.session_state:
-    st.warning(st.session_state.pop("data_note"))
-source = st.radio("Source", SOURCES, horizontal=True, key="data_source")
-with common.guard():
-    if source == "Built-in demo":
-        common.set_data_key(common.DEMO)
-    elif source == "Upload a file":
-        upload = st.file_uploader(f"A rally data file (CSV or CSV.GZ, at most {common.MAX_UPLOAD_MB} MB)",
-                                  type=["csv", "gz"], key="upload")
-        if upload is not None:
-            key = common.save_upload(upload.name, upload.getvalue())
-            try:
-                common.load(key)  # a bad file stops here with its message; the data in use stay as they were
-            except StrategistError as exc:  # name the file as the user knows it, not its temporary copy
-                raise common.PageError(str(exc).replace(key[1], upload.name)) from None
-            common.set_data_key(key)
-    else:
-        path = st.text_input("Path of a data file or folder", key="data_path",
-                             placeholder="../shared/data/badminton_shuttleset/strokes.csv.gz")
-        if path.strip():
-            key = common.path_key(path.strip())
-            common.load(key)
-            common.set_data_key(key)
 
-with common.guard():
+def _choose_upload() -> None:
+    files = st.file_uploader(
+        f"Rally data: one file, several files together (strokes and their match list, e.g. ShuttleSet's "
+        f"strokes.csv.gz with matches_shuttleset.csv) or a zip of a folder; CSV, CSV.GZ or ZIP, at most "
+        f"{common.MAX_UPLOAD_MB} MB each", type=["csv", "gz", "zip"], accept_multiple_files=True, key="upload")
+    if not files:
+        return
+    named = [(f.name, f.getvalue()) for f in files]
+    folder = uploads.save_uploads(named)
+    stored = [p for p in folder.iterdir() if p.name != uploads.LABEL_FILE]
+    target = stored[0] if len(stored) == 1 and stored[0].is_file() else folder
+    try:
+        key = common.path_key(str(target))
+        common.load(key)  # a bad file stops here with its message; the data in use stay as they were
+    except StrategistError as exc:  # name the files as the visitor knows them, not their stored copies
+        uploads.discard(folder)
+        message = str(exc).replace(str(target), " + ".join(n for n, _ in named)).replace(str(folder), "the upload")
+        raise common.PageError(message) from None
+    common.set_data_key(key)
+
+
+def _choose_path() -> None:
+    text = st.text_input("Path of a data file or folder (inside the data folders below)", key="data_path",
+                         placeholder="/srv/rallies/badminton_shuttleset")
+    if text.strip():
+        key = common.path_key(text.strip())
+        common.load(key)
+        common.set_data_key(key)
+
+
+def _choose() -> None:
+    current = common.data_key()
+    if "data_source" not in st.session_state:   # e.g. after a reload: show what is in use
+        chosen = {v: k for k, v in BUILT_IN.items()}.get(current)
+        st.session_state["data_source"] = chosen or SOURCES[3]
+        if chosen is None and not current[1].startswith(str(paths.upload_root())):
+            st.session_state.setdefault("data_path", current[1])
+    if "data_note" in st.session_state:
+        st.warning(st.session_state.pop("data_note"))
+    source = st.radio("Source", SOURCES, horizontal=True, key="data_source")
+    with common.guard():
+        if source in BUILT_IN:
+            common.set_data_key(BUILT_IN[source])
+        elif source == "Upload files":
+            _choose_upload()
+        else:
+            _choose_path()
+    with st.expander("Data folders"):
+        st.caption("Paths typed here or named in the address (?data=) are opened only inside these folders: the "
+                   "data built in, the upload folder, and those the operator lists in STRATEGIST_DATA_ROOTS or "
+                   "in .streamlit/secrets.toml (data_roots).")
+        st.text("\n".join(str(p) for p in paths.data_roots()))
+
+
+def _skipped(report) -> None:
+    st.subheader("What was skipped, and why")
+    if report.ok and not report.notes:
+        st.success(f"Nothing skipped: every one of {report.rows_read:,} rows was kept.")
+        return
+    st.write(f"{plural(report.rallies_rejected, 'rally', 'rallies')} skipped ({report.rows_rejected:,} of "
+             f"{report.rows_read:,} rows).")
+    if report.counts:
+        rows = [{"reason": reason, "rallies": n, "first example": str((report.examples.get(reason) or [""])[0])}
+                for reason, n in sorted(report.counts.items(), key=lambda kv: -kv[1])]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    for note in report.notes:
+        st.info(md(note))
+
+
+def _in_use() -> None:
     result = common.loaded()
     table = result.table
-    st.subheader(f"In use: {common.data_label(common.data_key())}")
+    st.subheader(f"In use: {md(common.data_label(common.data_key()))}")
     c = st.columns(5)
     c[0].metric("Sport", result.sport.name)
     c[1].metric("Strokes", f"{len(table):,}")
@@ -50,20 +93,18 @@ with common.guard():
     c[3].metric("Matches", f"{table['match_id'].nunique():,}")
     c[4].metric("Players", f"{len(common.players(result))}")
     st.caption(f"Layout: {LAYOUTS[result.layout].description}")
-    report = result.rejections
-    st.subheader("What was skipped, and why")
-    if report.ok and not report.notes:
-        st.success(f"Nothing skipped: every one of {report.rows_read:,} rows was kept.")
-    else:
-        st.write(f"{report.rallies_rejected:,} rallies skipped ({report.rows_rejected:,} of {report.rows_read:,} rows).")
-        if report.counts:
-            rows = []
-            for reason, n in sorted(report.counts.items(), key=lambda kv: -kv[1]):
-                example = report.examples.get(reason, [])
-                rows.append({"reason": reason, "rallies": n, "first example": str(example[0]) if example else ""})
-            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-        for note in report.notes:
-            st.info(note)
-    per = table.groupby("hitter").agg(strokes=("stroke", "size"), matches=("match_id", "nunique"))
+    _skipped(result.rejections)
+    per = table.groupby("hitter", observed=True).agg(strokes=("stroke", "size"), matches=("match_id", "nunique"))
     st.subheader("Players")
     st.dataframe(per.sort_values("strokes", ascending=False), width="stretch")
+
+
+def render() -> None:
+    st.title("Data")
+    st.caption("Which rallies the advice rests on. The built-in demo is used until you choose other data.")
+    _choose()
+    with common.guard():
+        _in_use()
+
+
+render()

@@ -1,35 +1,76 @@
 """Live rally: record every stroke as it is played; the prediction and three recommendations follow each click.
 
-The match lives in the match log (SQLite): the page reads it on every rerun, so a reload, a second window
-or a restart shows the same match. The match in view is kept in the address (``?match=...``).
+The match lives in the match log (SQLite): the page reads it on every rerun, so a reload, a second window or a
+restart shows the same match. The match in view is the one chosen (started, picked, or named by the address
+``?match=``); address, score and strokes always belong to it. A match opens with the data it was recorded on.
+Every shot and point button has a keyboard shortcut; a click carries the stroke number the page showed, and a
+click made on an out-of-date page is refused by the match log and the page refreshed.
 """
 
-import altair as alt
+import inspect
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 from strategist.advice.gifts import match_gifts
-from strategist.app import common
-from strategist.errors import StrategistError
+from strategist.app import common, datasets, paths, tables
+from strategist.app.text import md, pct
+from strategist.errors import MatchLogError, StrategistError
 
-st.title("Live rally")
+#: Keyboard shortcuts of the shot buttons in the order the sport lists its shots (C and R are Streamlit's own).
+SHOT_KEYS = list("1234567890QWETYIOPASDFGHJ")
+POINT_KEYS = {"won": "K", "lost": "L", "undo": "Z", "next": "N"}
+HEIGHTS = ("high", "low")
+STALE = "The match moved on in another window: the page now shows it as stored; your click was not recorded."
 
 
-def _record(log, match_id, shot, area):
+# -- writes: each one transaction of the match log ----------------------------------------------------------------
+def _accepts(method, name: str) -> bool:
+    return name in inspect.signature(method).parameters
+
+
+def _record(log, match_id, shot, expected):
+    """Record a stroke at the number the page showed (``expected``); refused when the match moved on."""
+    extra = {"landing_area": st.session_state.get("live_area") or None}
+    for name, value in (("landing_height", st.session_state.get("live_height")),
+                        ("landing_zone", st.session_state.get("live_zone"))):
+        if value and _accepts(log.add_stroke, name):
+            extra[name] = value
     try:
-        log.add_stroke(match_id, shot, landing_area=area or None)
-        st.session_state["live_message"] = None
+        if _accepts(log.add_stroke, "expected_stroke"):
+            log.add_stroke(match_id, shot, expected_stroke=expected, **extra)
+        else:  # a match log without the stale-write refusal: the page checks just before writing
+            state = log.state(match_id)
+            now = len(state.current.strokes) + 1 if state.current else 1
+            if now != expected:
+                raise MatchLogError(STALE)
+            log.add_stroke(match_id, shot, **extra)
+        st.session_state.update(live_message=None, live_height=None, live_zone=None)
     except StrategistError as exc:
-        st.session_state["live_message"] = str(exc)
+        _refused(exc)
 
 
-def _finish(log, match_id, winner):
+def _refused(exc) -> None:
+    text = str(exc)
+    stale = "stale" in text.lower() or "moved on" in text.lower() or "expected stroke" in text.lower()
+    st.session_state["live_message"] = STALE if stale else text
+    st.session_state["live_refused"] = st.session_state.get("live_refused", 0) + 1
+
+
+def _finish(log, match_id, winner, expected):
     try:
-        log.finish_rally(match_id, winner)
+        if _accepts(log.finish_rally, "expected_stroke"):
+            log.finish_rally(match_id, winner, expected_stroke=expected)
+        else:
+            state = log.state(match_id)
+            if state.current is None or len(state.current.strokes) + 1 != expected:
+                raise MatchLogError(STALE)
+            log.finish_rally(match_id, winner)
         log.next_rally(match_id)
         st.session_state["live_message"] = None
     except StrategistError as exc:
-        st.session_state["live_message"] = str(exc)
+        _refused(exc)
 
 
 def _undo(log, match_id):
@@ -46,76 +87,114 @@ def _next(log, match_id):
         st.session_state["live_message"] = str(exc)
 
 
-def _new_match(log, sport, player, opponent, server, data):
+def _show(match_id: str) -> None:
+    """Put ``match_id`` in view (the selectbox, the session and the address follow)."""
+    st.session_state["live_match"] = match_id
+    st.session_state["match_box"] = match_id
+    st.query_params["match"] = match_id
+
+
+def _new_match(log, sport, player, opponent, data):
     try:
+        server = st.session_state.get("first_server") or player
         match_id = log.new_match(sport, player, opponent, server=server, data=data)
         log.next_rally(match_id)
-        st.query_params["match"] = match_id
+        _show(match_id)
+        st.session_state["live_message"] = None
     except StrategistError as exc:
         st.session_state["live_message"] = str(exc)
 
 
-with common.guard():
-    result = common.loaded()
-    sport = result.sport
-    log = common.matchlog()
-    player, opponent = common.choose_players(result)
-    st.sidebar.caption(f"Match log: {log.path}")
+# -- which match, on which data --------------------------------------------------------------------------------------
+def _match_in_view(log, matches: pd.DataFrame, player: str, opponent: str) -> str | None:
+    ids = set(matches["match_id"])
+    for wanted in (st.session_state.get("live_match"), st.query_params.get("match")):
+        if wanted in ids:
+            return wanted
+    return log.latest(player, opponent)
 
-    matches = log.matches()
-    wanted = st.query_params.get("match")
-    if wanted not in set(matches["match_id"]):
-        wanted = log.latest(player, opponent) or (None if matches.empty else str(matches["match_id"].iloc[0]))
-    with st.expander("Matches" if wanted else "Start a match", expanded=wanted is None):
-        c = st.columns([2, 1])
-        server = c[0].radio("First server", [player, opponent], horizontal=True, key="first_server")
-        c[1].button(f"New match: {player} v {opponent}", key="new_match", on_click=_new_match,
-                    args=(log, sport.name, player, opponent, server, common.data_label(common.data_key())))
-        if not matches.empty:
-            ids = list(matches["match_id"])
-            chosen = st.selectbox("Or continue a recorded match", ids, index=ids.index(wanted) if wanted in ids else 0,
-                                  key="match_box")
-            if chosen != wanted:
-                wanted = chosen
-    if wanted is None:
-        st.info("No match recorded yet: start one above.")
-        st.stop()
-    st.query_params["match"] = wanted
-    state = log.state(wanted)
-    if state.sport != sport.name:
-        st.error(f"This match is {state.sport}; the data in use are {sport.name}. Choose {state.sport} data.")
-        st.stop()
-    if (state.player, state.opponent) != (player, opponent):
-        st.caption(f"Recorded match: {state.player} v {state.opponent} (the players of the match, not those chosen "
-                   "in the sidebar).")
-    adv = common.current_advisor(state.player, state.opponent)
 
-    message = st.session_state.get("live_message")
-    if message:
-        (st.info if message.startswith("Undone") else st.error)(message)
+def _start_controls(log, sport, player, opponent, matches, in_view) -> None:
+    st.radio("First server", [player, opponent], horizontal=True, key="first_server")
+    st.button(f"New match: {md(player)} v {md(opponent)}", key="new_match", on_click=_new_match, type="primary",
+              args=(log, sport.name, player, opponent, datasets.address_of(common.data_key())))
+    if not matches.empty:
+        ids = list(matches["match_id"])
+        if st.session_state.get("match_box") not in ids:
+            st.session_state["match_box"] = in_view if in_view in ids else ids[0]
+        st.selectbox("Or continue a recorded match", ids, key="match_box",
+                     on_change=lambda: _show(st.session_state["match_box"]))
 
+
+def _data_of_match(stored: str | None) -> tuple | None:
+    """The data key a match was recorded on (its address form; older logs kept a label), or None."""
+    if not stored:
+        return None
+    inverse = {label: key for key, label in datasets.LABELS.items()}
+    if stored in inverse:
+        return inverse[stored]
+    try:
+        return datasets.key_of(stored)
+    except paths.PathRefused:
+        return None
+
+
+def _data_name(stored: str) -> str:
+    """How a match's data are named to a visitor: a built-in set by its label, a path by its last part."""
+    key = datasets.BUILT_IN.get(stored)
+    if key is not None:
+        return datasets.LABELS[key]
+    return stored if stored in datasets.LABELS.values() else Path(stored).name
+
+
+def _open_with_its_data(state) -> bool:
+    """Switch to the data the match was recorded on; False (with a plain message) when they cannot be opened."""
+    key = _data_of_match(state.data)
+    current = common.data_key()
+    if key is not None and key != current:
+        common.set_data_key(key)
+        st.session_state["live_note"] = (f"Opened with the data this match was recorded on: "
+                                         f"{common.data_label(key)}.")
+        _show(state.match_id)
+        st.rerun()
+    if key is None and state.data and state.data not in (datasets.address_of(current), common.data_label(current)):
+        st.error(f"This match was recorded on other data ({md(_data_name(state.data))}), which this server cannot "
+                 "open now. "
+                 "Load those data on the Data page, then come back.")
+        return False
+    names = set(common.players(common.loaded()))
+    missing = [p for p in (state.player, state.opponent) if p not in names]
+    if missing:
+        st.error(f"{' and '.join(md(p) for p in missing)} {'is' if len(missing) == 1 else 'are'} not in the data in "
+                 f"use ({md(common.data_label(current))}): this match needs the data it was recorded on"
+                 + (f" ({md(_data_name(state.data))})" if state.data else "") + ". Choose them on the Data page.")
+        return False
+    return True
+
+
+# -- the page --------------------------------------------------------------------------------------------------------
+def _scoreboard(state, sport) -> None:
     score = state.score()
-    now = state.scores()[-1]                     # the score before the rally in play (or the next one)
     top = st.columns([1, 1, 1, 2])
     if sport.name == "tennis":
         where = "tiebreak points" if score["tiebreak"] else "points in this game"
-        top[0].metric(state.player, score["player_call"], help=where)
-        top[1].metric(state.opponent, score["opponent_call"], help=where)
+        top[0].metric(md(state.player), score["player_call"], help=where)
+        top[1].metric(md(state.opponent), score["opponent_call"], help=where)
         top[2].metric("Set · games", f"{score['set']} · {score['player_games']}–{score['opponent_games']}"
                       + (" (tiebreak)" if score["tiebreak"] else ""),
                       help=f"sets {score['player_sets']}–{score['opponent_sets']}")
     else:
-        top[0].metric(state.player, score["player"], help="points in this set")
-        top[1].metric(state.opponent, score["opponent"], help="points in this set")
+        top[0].metric(md(state.player), score["player"], help="points in this set")
+        top[1].metric(md(state.opponent), score["opponent"], help="points in this set")
         top[2].metric("Set", f"{score['set']} ({score['player_sets']}–{score['opponent_sets']})")
     top[3].metric("Rallies played", score["rallies"])
 
+
+def _advice(adv, state, sport):
     rally = state.current
     strokes = rally.strokes if rally is not None else ()
-    nxt = state.next_hitter()
-
     st.sidebar.subheader("Exploitation")
-    margin_pts = st.sidebar.slider("Margin: from safe (0) to exploitative (win-probability points the safe "
+    margin_pts = st.sidebar.slider("Margin: from safe (0) to exploitative (percentage points the safe "
                                    "exploitation may give up)", 0, 15, 3, key="margin")
     risk_won = st.sidebar.checkbox("Risk only what has been won", key="risk_won",
                                    help="Exploit beyond the equilibrium only as far as the points won above the "
@@ -127,40 +206,73 @@ with common.guard():
                            f"decisions → margin allowed {100 * gifts.allowed:.1f} points.")
     history = pd.DataFrame({"shot": [s.shot for s in strokes], "hitter": [s.hitter for s in strokes]})
     server = rally.server if rally is not None else state.next_server()
-    advice = adv.advise(history, {"server": server, "next": nxt, "court_side": sport.court_side(now.count)},
-                        margin=margin_pts / 100, gifts=gifts.total if risk_won else None)
+    now = state.scores()[-1]
+    return adv.advise(history, {"server": server, "next": state.next_hitter(),
+                                "court_side": sport.court_side(now.count)},
+                      margin=margin_pts / 100, gifts=gifts.total if risk_won else None)
 
-    st.success(advice.sentence)
-    if advice.safe is not None:
-        cards = st.columns(3)
-        titles = {"equilibrium": "Safe (equilibrium)", "best response": "Best response to the prediction",
-                  "safe exploitation": f"Safe exploitation (margin {100 * advice.margin:.0f} points)"}
-        for card, rec in zip(cards, (advice.equilibrium, advice.best_response, advice.safe)):
-            with card.container(border=True):
-                st.markdown(f"**{titles[rec.name]}**")
-                st.markdown("  \n".join(f"{a}: {p:.0%} (played {rec.counts.get(a, 0)}×)" for a, p in rec.shots(0.01)))
-                st.markdown(f"wins **{common.pct(rec.expected)}** against the prediction, never less than "
-                            f"**{common.pct(rec.guarantee)}**")
-        st.caption(f"For {advice.player}'s next shot in '{advice.state}': {advice.decision_points} decision points "
-                   f"({'against this opponent' if advice.scope == 'pairing' else 'against everyone'}) · value "
-                   f"{common.pct(advice.value)} · prediction: {advice.model}, {advice.prediction_n} strokes of "
-                   f"{advice.opponent} ({advice.prediction_source}), trusted at {advice.confidence:.0%} "
-                   f"(the rest: the equilibrium's reply mix) · {1000 * advice.seconds:.1f} ms")
 
-    left, right = st.columns([3, 2])
-    with left:
-        st.subheader(f"Rally {rally.number if rally else len(state.rallies) + 1} · {nxt} to hit "
-                     f"(stroke {len(strokes) + 1})")
-        if strokes:
-            st.markdown("  \n".join(
-                f"{s.number}. **{s.hitter}**: {s.shot}"
-                + (f" → {common.area_name(sport, s.landing_area)}" if s.landing_area else "") for s in strokes))
-        else:
-            st.caption(f"No stroke yet: {rally.server if rally else state.next_server()} serves.")
-    with right:
-        areas = [""] + list(sport.areas)
-        area = st.selectbox("Landing area of the next shot (optional)", areas, key="live_area",
-                            format_func=lambda a: "not recorded" if a == "" else f"{sport.areas[a]} ({a})")
+def _recommendations(advice) -> None:
+    st.success(md(advice.sentence))
+    if advice.safe is None:
+        return
+    titles = {"equilibrium": "Safe (equilibrium)", "best response": "Best response to the prediction",
+              "safe exploitation": f"Safe exploitation (margin {100 * advice.margin:.0f} points)"}
+    n = advice.decision_points
+    for card, rec in zip(st.columns(3), (advice.equilibrium, advice.best_response, advice.safe)):
+        with card.container(border=True):
+            st.markdown(f"**{titles[rec.name]}**")
+            st.markdown("  \n".join(f"{md(a)}: {p:.0%} (played {rec.counts.get(a, 0)} of {n} times)"
+                                    for a, p in rec.shots(0.01)))
+            st.markdown(f"wins **{pct(rec.expected)}** against the prediction, never less than "
+                        f"**{pct(rec.guarantee)}**")
+    st.caption(f"For {md(advice.player)}'s next shot in '{md(advice.state)}': {n} decision points "
+               f"({'against this opponent' if advice.scope == 'pairing' else 'against everyone'}) · worth "
+               f"{pct(advice.value)} at equilibrium · prediction: {md(advice.model)}, {advice.prediction_n} strokes "
+               f"of {md(advice.opponent)}, trusted at {advice.confidence:.0%} (the rest: the equilibrium's reply "
+               f"mix) · {1000 * advice.seconds:.1f} ms. 'Wins' is against the predicted reply; 'never less "
+               "than' holds whatever the reply.")
+
+
+def _rally_so_far(state, sport) -> None:
+    rally = state.current
+    strokes = rally.strokes if rally is not None else ()
+    st.subheader(f"Rally {rally.number if rally else len(state.rallies) + 1} · {md(state.next_hitter())} to hit "
+                 f"(stroke {len(strokes) + 1})")
+    if not strokes:
+        st.caption(f"No stroke yet: {md(rally.server if rally else state.next_server())} serves.")
+        return
+    lines = []
+    for s in strokes:
+        where = ", ".join(x for x in (common.area_name(sport, s.landing_area), getattr(s, "landing_height", None),
+                                      getattr(s, "landing_zone", None)) if x)
+        lines.append(f"{s.number}. **{md(s.hitter)}**: {md(s.shot)}" + (f" → {md(where)}" if where else ""))
+    st.markdown("  \n".join(lines))
+
+
+def _zones(sport) -> list[str]:
+    zones = []
+    for value in getattr(getattr(sport, "decision", None), "zones", {}).values():
+        if value not in zones:
+            zones.append(value)
+    return zones
+
+
+def _where_controls(sport) -> None:
+    st.segmented_control("Taken", HEIGHTS, key="live_height", help="How high the shuttle was taken: one click")
+    zones = _zones(sport)
+    if zones:
+        st.segmented_control("Zone", zones, key="live_zone", help="Where it was taken: one click")
+    areas = [""] + list(sport.areas)
+    st.selectbox("Landing area (optional)", areas, key="live_area",
+                 format_func=lambda a: "not recorded" if a == "" else sport.areas[a])
+
+
+def _buttons(log, state, sport) -> None:
+    rally = state.current
+    strokes = rally.strokes if rally is not None else ()
+    expected = len(strokes) + 1
+    server = rally.server if rally is not None else state.next_server()
     serves = [s for s in sport.shots if s in sport.serves]
     others = [s for s in sport.shots if s not in sport.serves and s != "unknown"]
     second_serve = bool(serves) and bool(strokes) and state.next_hitter(serves[0]) == server \
@@ -169,31 +281,91 @@ with common.guard():
     shots = serves if not strokes else (serves + others if second_serve else others)
     per_row = 5
     for start in range(0, len(shots), per_row):
-        cols = st.columns(per_row)
-        for col, shot in zip(cols, shots[start:start + per_row]):
-            col.button(shot, key=f"shot:{shot}", on_click=_record, args=(log, wanted, shot, area), width="stretch")
+        for k, (col, shot) in enumerate(zip(st.columns(per_row), shots[start:start + per_row]), start):
+            col.button(shot, key=f"shot:{shot}", on_click=_record, args=(log, state.match_id, shot, expected),
+                       width="stretch", shortcut=SHOT_KEYS[k] if k < len(SHOT_KEYS) else None)
     c = st.columns(4)
-    c[0].button("↶ Undo", key="undo", on_click=_undo, args=(log, wanted), width="stretch")
-    c[1].button(f"Point to {state.player}", key="won", on_click=_finish, args=(log, wanted, state.player),
-                disabled=not strokes, width="stretch", type="primary")
-    c[2].button(f"Point to {state.opponent}", key="lost", on_click=_finish, args=(log, wanted, state.opponent),
-                disabled=not strokes, width="stretch")
-    c[3].button("Next rally", key="next", on_click=_next, args=(log, wanted), disabled=rally is not None,
-                width="stretch")
+    c[0].button("↶ Undo", key="undo", on_click=_undo, args=(log, state.match_id), width="stretch",
+                shortcut=POINT_KEYS["undo"])
+    c[1].button(f"Point to {md(state.player)}", key="won", on_click=_finish, width="stretch", type="primary",
+                args=(log, state.match_id, state.player, expected), disabled=not strokes, shortcut=POINT_KEYS["won"])
+    c[2].button(f"Point to {md(state.opponent)}", key="lost", on_click=_finish, width="stretch",
+                args=(log, state.match_id, state.opponent, expected), disabled=not strokes,
+                shortcut=POINT_KEYS["lost"])
+    c[3].button("Next rally", key="next", on_click=_next, args=(log, state.match_id), disabled=rally is not None,
+                width="stretch", shortcut=POINT_KEYS["next"])
+    st.caption("Keys: " + ", ".join(f"{SHOT_KEYS[k]} {s}" for k, s in enumerate(shots[:len(SHOT_KEYS)]))
+               + f"; {POINT_KEYS['won']} / {POINT_KEYS['lost']} point to {md(state.player)} / {md(state.opponent)}; "
+               f"{POINT_KEYS['undo']} undo; {POINT_KEYS['next']} next rally.")
 
-    pred = advice.prediction.sort_values(ascending=False).head(8)
-    title = (f"{advice.opponent}'s next shot (predicted)" if advice.lead else
-             f"{advice.opponent}'s reply (predicted)")
+
+def _prediction(advice) -> None:
+    pred = advice.prediction[advice.prediction > 0].sort_values(ascending=False).head(8)
+    if pred.empty:
+        return
+    title = f"{advice.opponent}'s next shot (predicted)" if advice.lead else f"{advice.opponent}'s reply (predicted)"
     frame = pd.DataFrame({"shot": pred.index, "p": pred.to_numpy()})
-    chart = alt.Chart(frame).mark_bar(color="#1f77b4").encode(
-        x=alt.X("p:Q", title="probability", axis=alt.Axis(format="%", tickCount=5)),
-        y=alt.Y("shot:N", sort=None, title=None, axis=alt.Axis(labelLimit=250)),
-        tooltip=["shot", alt.Tooltip("p:Q", format=".0%")]
-    ).properties(title=title)
-    st.altair_chart(chart, width="stretch", height=28 * len(frame) + 60)
+    st.altair_chart(tables.probability_bars(frame, "shot", "p", "probability").properties(title=title),
+                    width="stretch")
     for note in advice.notes:
-        st.caption(note)
+        st.caption(md(note))
 
-    st.download_button("Export the match (CSV, canonical layout)", log.export_csv(wanted),
-                       file_name=f"{wanted.replace(' ', '_').replace('#', 'n')}.csv", mime="text/csv",
-                       key="export")
+
+def _messages() -> None:
+    for name in ("live_note", "live_message"):
+        message = st.session_state.pop(name, None) if name == "live_note" else st.session_state.get(name)
+        if message:
+            (st.info if name == "live_note" or message.startswith("Undone") else st.error)(md(message))
+    st.session_state["live_message"] = None
+
+
+def _match(log, match_id: str, sport) -> None:
+    state = log.state(match_id)
+    if state.sport != sport.name:
+        key = _data_of_match(state.data)
+        if key is None:
+            st.error(f"This match is {md(state.sport)}; the data in use are {sport.name}. Choose {md(state.sport)} "
+                     "data on the Data page" + (f" (it was recorded on {md(_data_name(state.data))})." if state.data else "."))
+            return
+    if not _open_with_its_data(state):
+        return
+    adv = common.current_advisor(state.player, state.opponent)
+    st.caption(f"Match in view: {md(match_id)}")
+    _messages()
+    _scoreboard(state, sport)
+    advice = _advice(adv, state, sport)
+    _recommendations(advice)
+    left, right = st.columns([3, 2])
+    with left:
+        _rally_so_far(state, sport)
+    with right:
+        _where_controls(sport)
+    _buttons(log, state, sport)
+    _prediction(advice)
+    st.download_button("Export the match (CSV, canonical layout)", log.export_csv(match_id),
+                       file_name=f"{match_id.replace(' ', '_').replace('#', 'n')}.csv", mime="text/csv", key="export")
+
+
+def render() -> None:
+    st.title("Live rally")
+    with common.guard():
+        result = common.loaded()
+        sport = result.sport
+        log = common.matchlog()
+        player, opponent = common.choose_players(result)
+        st.sidebar.caption(f"Match log: {md(log.path.name)}")
+        matches = log.matches()
+        in_view = _match_in_view(log, matches, player, opponent)
+        if in_view is None:
+            with st.container(border=True):
+                st.subheader("Start a match")
+                _start_controls(log, sport, player, opponent, matches, in_view)
+            _messages()
+            return
+        _show(in_view)
+        with st.expander("Start another match, or continue a recorded one"):
+            _start_controls(log, sport, player, opponent, matches, in_view)
+        _match(log, in_view, sport)
+
+
+render()

@@ -13,11 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from strategist.advice.prep import observed_reply
-from strategist.app import common
+from strategist.app import common, tables
+from strategist.app.text import md, pct
 from strategist.errors import StrategistError
-
-st.title("Practice")
-
 
 def _rally_game_practice(game, player, opponent):
     from strategist.rally.practice import practise
@@ -46,7 +44,7 @@ def _rally_game_practice(game, player, opponent):
                "the player's position follows the equilibrium; the opponent plays as observed; outcomes are drawn "
                "from the estimated game. A rally pays +1 won / −1 lost, credited back over your choices.")
     if pending:
-        st.subheader(f"Rally {0 if report is None else report.rallies + 1}: {pending['state']}")
+        st.subheader(f"Rally {1 if report is None else report.rallies + 1}: {md(pending['state'])}")
         cols = st.columns(4)
         for k, action in enumerate(pending["actions"]):
             value, tries = pending["values"].get(action, (None, 0))
@@ -57,24 +55,29 @@ def _rally_game_practice(game, player, opponent):
         last = report.log[-1]
         (st.success if last["won"] else st.error)(
             f"Rally {last['rally']} {'won' if last['won'] else 'lost'} after your choices: "
-            + ", ".join(f"{a} in {s}" for s, a in last["choices"]))
+            + md(", ".join(f"{a} in {s}" for s, a in last["choices"])))
         c = st.columns(4)
         c[0].metric("Rallies won", f"{report.wins} of {report.rallies}")
-        c[1].metric("Your play's value from the serve", common.pct(report.practised_value))
-        c[2].metric("Equilibrium value", common.pct(report.equilibrium_value))
-        c[3].metric("Distance from the equilibrium", f"{report.mean_distance:.2f}")
+        c[1].metric("Your play wins from the serve", pct(report.practised_value),
+                    help=f"against {opponent}'s observed play, over {report.rallies} rallies")
+        c[2].metric("At equilibrium it would win", pct(report.equilibrium_value),
+                    help="both players choosing their best mix; the gap to your play is what your choices cost or "
+                         "gained")
+        c[3].metric("Distance from the equilibrium", f"{report.mean_distance:.2f}",
+                    help="how far your choices were from the equilibrium mix (0: the same; 1: nothing in common)")
         left, right = st.columns(2)
-        left.markdown("**What worked**")
-        left.dataframe(report.worked(), hide_index=True, width="stretch")
-        right.markdown("**What did not**")
-        right.dataframe(report.did_not(), hide_index=True, width="stretch")
+        for column, title, frame in ((left, "What worked", report.worked()), (right, "What did not", report.did_not())):
+            if not frame.empty:
+                column.markdown(f"**{title}**")
+                with column:
+                    tables.show(frame)
     st.button("Start over", key="practice_reset", on_click=lambda: st.session_state.update(rp_choices=[]))
 
 
 def _matrix_practice(adv, player, opponent):
     st.warning("Fallback: the rally-game practice mode (strategist.rally.practice) is not in this installation. "
                "This practice plays one decision per rally in the matrix game of a decision state: you choose "
-               f"{player}'s shot, {opponent}'s reply is drawn from his observed replies and the rally's winner from "
+               f"{md(player)}'s shot, {md(opponent)}'s reply is drawn from their observed replies and the rally's winner from "
                "the estimated win probability.")
     key = (common.data_key(), player, opponent)
     if st.session_state.get("practice_key") != key:
@@ -87,8 +90,8 @@ def _matrix_practice(adv, player, opponent):
         st.session_state["practice_state"] = states[int(rng.choice(len(states), p=weights / weights.sum()))]
     state = st.session_state["practice_state"]
     sg = adv.games[state]
-    st.subheader(f"Rally {len(st.session_state['practice_log']) + 1}: {state}")
-    st.caption(f"{sg.points} decision points of {player} in this state · value {common.pct(sg.value)}")
+    st.subheader(f"Rally {len(st.session_state['practice_log']) + 1}: {md(state)}")
+    st.caption(f"{sg.points} decision points of {md(player)} in this state · worth {pct(sg.value)} at equilibrium")
 
     def play(shot):
         i = sg.rows.index(shot)
@@ -106,27 +109,38 @@ def _matrix_practice(adv, player, opponent):
     if log:
         last = log[-1]
         (st.success if last["won"] else st.error)(
-            f"Last rally ({last['state']}): {last['shot']} against {last['reply']} — "
-            f"{'won' if last['won'] else 'lost'}. Against {opponent}'s usual replies it wins "
+            md(f"Last rally ({last['state']}): {last['shot']} against {last['reply']} — ") +
+            f"{'won' if last['won'] else 'lost'}. Against {md(opponent)}'s usual replies it wins "
             f"{last['expected']:.0%}; the state's value is {last['value']:.0%}.")
         c = st.columns(3)
         c[0].metric("Rallies won", f"{sum(r['won'] for r in log)} of {len(log)}")
-        c[1].metric("Expected above the value", f"{100 * sum(r['expected'] - r['value'] for r in log):+.1f} points")
+        c[1].metric("Expected above the state's worth", f"{100 * sum(r['expected'] - r['value'] for r in log):+.1f} points",
+                    help="percentage points of rallies your choices were expected to win above the equilibrium")
         c[2].button("Start over", key="practice_reset",
                     on_click=lambda: st.session_state.update(practice_log=[], practice_state=None))
         st.dataframe(pd.DataFrame(log), hide_index=True, width="stretch")
 
 
-with common.guard():
-    result = common.loaded()
-    player, opponent = common.choose_players(result)
-    try:
-        if importlib.util.find_spec("strategist.rally.practice") is None:
-            raise ImportError("strategist.rally.practice")
-        game, why_not = common.rally_game(common.data_key(), player, opponent)
-    except ImportError:
-        game, why_not = None, "not installed"
-    if game is not None:
-        _rally_game_practice(game, player, opponent)
-    else:
-        _matrix_practice(common.current_advisor(player, opponent), player, opponent)
+def render() -> None:
+    st.title("Practice")
+    with common.guard():
+        result = common.loaded()
+        player, opponent = common.choose_players(result)
+        try:
+            if importlib.util.find_spec("strategist.rally.practice") is None:
+                raise ImportError("strategist.rally.practice")
+            game, why_not = common.rally_game(common.data_key(), player, opponent)
+        except ImportError:
+            game, why_not = None, "not installed"
+        if game is not None:
+            _rally_game_practice(game, player, opponent)
+            return
+        adv = common.current_advisor(player, opponent)
+        if not adv.games:
+            st.info(f"Nothing to practise: no decision state of {md(player)} has enough rallies in these data "
+                    f"({md(why_not or 'no rally game')}). Load shot-by-shot data.")
+            return
+        _matrix_practice(adv, player, opponent)
+
+
+render()

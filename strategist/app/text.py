@@ -1,0 +1,41 @@
+"""Text the pages show: names escaped for Markdown and HTML, and numbers said the way a coach reads them.
+
+Streamlit renders Markdown in ``st.markdown``, captions, alerts, metric and button labels, so a player named
+``[x](http://...)`` or ``![](http://...)`` would become a link or load an outside image: :func:`md` escapes
+every ASCII punctuation character with a backslash (CommonMark's escape; GitHub-style autolinks need an
+unescaped ``://`` or ``www.``, which the escape breaks) and turns ``<``, ``>`` and ``&`` into entities.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+
+_ESCAPED = {c: "\\" + c for c in string.punctuation if c not in "<>&"}
+_ESCAPED.update({"<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " "})
+_TABLE = str.maketrans(_ESCAPED)
+
+
+def md(text) -> str:
+    """``text`` as literal text inside Markdown (no link, image, emphasis, HTML or heading can come of it)."""
+    return str(text).translate(_TABLE)
+
+
+def pct(p, digits: int = 0) -> str:
+    """A probability as a percentage: ``0.523`` -> ``52 %``; nothing known -> ``–``."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    return f"{100 * float(p):.{digits}f} %"
+
+
+def points(p, digits: int = 1, sign: bool = False) -> str:
+    """A difference of probabilities in percentage points: ``0.043`` -> ``4.3 points``."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    value = 100 * float(p)
+    return (f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}") + " points"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 match``, ``2 matches``."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
