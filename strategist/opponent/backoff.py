@@ -9,9 +9,12 @@ the unigram). With counts ``n`` of the next shot at each level (population ``pop
     pl_l  = (n_pl[key_l] + β_p · (m · pop_l + (1 - m) · pl_(l-1))) / (N_pl[key_l] + β_p)
 
 The prediction for a player the model has counts of is ``pl_L``; for any other player ``pop_L`` (the
-population, flagged ``source="population"``). ``β``, ``β_p`` and ``m`` are chosen on validation matches
-(:meth:`BackoffModel.fit` with ``tune=True``). In-match adaptation adds the completed rallies' counts to
-the player's, weighted by ``adapt_weight`` (:meth:`BackoffModel.update`; :meth:`reset` forgets them).
+population, flagged ``source="population"``). ``β``, ``β_p`` and ``m`` are the constructor's, or chosen on
+validation matches by :meth:`BackoffModel.fit` with ``tune=True`` (the values used are ``beta_``,
+``beta_player_`` and ``mix_``; the constructor's are left as given). In-match adaptation adds the completed
+rallies' counts to the player's, weighted by ``adapt_weight`` (:meth:`BackoffModel.update`; :meth:`reset`
+forgets them). A prediction's ``n`` is the count of strokes behind its finest level: the player's (with the
+match's, weighted) in that context, or the population's for a player the model does not know.
 
 Predictions go through plain dicts and small numpy vectors (no pandas), cached per (player, context).
 """
@@ -24,7 +27,7 @@ from abc import abstractmethod
 import numpy as np
 import pandas as pd
 
-from strategist.opponent.base import Context, History, OpponentModel, positions_in_rally
+from strategist.opponent.base import Context, History, OpponentModel, PredictionCache, positions_in_rally
 from strategist.opponent.split import held_out_matches, rank_matches
 
 #: Grid searched by ``fit(tune=True)``.
@@ -43,11 +46,12 @@ class BackoffModel(OpponentModel):
         self.beta, self.beta_player, self.mix = float(beta), float(beta_player), float(mix)
         self.adapt_weight = float(adapt_weight)
         self.tune = bool(tune)
+        self.beta_, self.beta_player_, self.mix_ = self.beta, self.beta_player, self.mix
         self._pop: dict = {}
         self._pl: dict = {}
         self._live: dict = {}
         self._live_match: str | None = None
-        self._cache: dict = {}
+        self._cache = PredictionCache()
         self._zero = np.zeros(len(self.vocabulary.shots))
 
     # -- contexts ------------------------------------------------------------------------------------------
@@ -61,19 +65,27 @@ class BackoffModel(OpponentModel):
         """The context keys (levels 1..L) of the next stroke."""
 
     def config(self) -> dict:
+        """The constructor's parameters."""
         return {"beta": self.beta, "beta_player": self.beta_player, "mix": self.mix,
                 "adapt_weight": self.adapt_weight, "tune": self.tune,
                 "by_player": self.by_player}
+
+    def fitted_params(self) -> dict:
+        """The smoothing the predictions use (tuned by :meth:`fit`, or the constructor's)."""
+        return {"beta": self.beta_, "beta_player": self.beta_player_, "mix": self.mix_}
 
     # -- fitting -------------------------------------------------------------------------------------------
     def fit(self, table: pd.DataFrame, tune: bool | None = None) -> "BackoffModel":
         frame = self._check_table(table)
         tune = self.tune if tune is None else tune
+        self.beta_, self.beta_player_, self.mix_ = self.beta, self.beta_player, self.mix
+        self.metrics_ = {}
         if tune and frame["match_id"].nunique() >= 5:
             self._tune(frame)
         self._pop, self._pl = self._count(frame)
         self.players_ = set(frame["hitter"].astype(str).unique())
-        self._live, self._cache, self._live_match = {}, {}, None
+        self._live, self._live_match = {}, None
+        self._cache.clear()
         self.fitted_ = True
         return self
 
@@ -104,7 +116,8 @@ class BackoffModel(OpponentModel):
         return pop, pl
 
     def _tune(self, frame: pd.DataFrame) -> None:
-        """Choose β, β_p and m by log-loss on the validation matches of ``frame`` (the split rule)."""
+        """Choose β, β_p and m (``beta_``, ``beta_player_``, ``mix_``) by log-loss on the validation matches of
+        ``frame`` (the split rule); every grid point's loss is kept in ``metrics_["tuning_grid"]``."""
         valid = held_out_matches(rank_matches(frame["match_id"].unique()), 0.15)
         inner = frame[~frame["match_id"].isin(valid)].reset_index(drop=True)
         held = frame[frame["match_id"].isin(valid)].reset_index(drop=True)
@@ -117,15 +130,19 @@ class BackoffModel(OpponentModel):
         pop_totals, pl_totals = _totals(pop_a), _totals(pl_a)
         rows = np.arange(len(shots))
         best = None
+        grid = []
         for beta in TUNE_GRID["beta"]:
             pops = _population_chain(pop_a, pop_totals, beta)       # shared by every (β_p, m) below
             for beta_p, mix in itertools.product(TUNE_GRID["beta_player"], TUNE_GRID["mix"]):
                 probs = _player_chain(pops, pl_a, pl_totals, beta_p, mix, is_known)
-                loss = -np.mean(np.log(probs[rows, shots]))
+                loss = float(-np.mean(np.log(probs[rows, shots])))
+                grid.append({"beta": beta, "beta_player": beta_p, "mix": mix, "valid_log_loss": loss})
                 if best is None or loss < best[0]:
                     best = (loss, beta, beta_p, mix)
-        _, self.beta, self.beta_player, self.mix = best
+        _, self.beta_, self.beta_player_, self.mix_ = best
         self.metrics_["tuning_valid_log_loss"] = float(best[0])
+        self.metrics_["tuning_valid_matches"] = sorted(valid)
+        self.metrics_["tuning_grid"] = grid
 
     # -- prediction ----------------------------------------------------------------------------------------
     def _level_arrays(self, frame, pop, pl, live):
@@ -157,7 +174,7 @@ class BackoffModel(OpponentModel):
         frame = self._check_table(table)
         pop_a, pl_a = self._level_arrays(frame, self._pop, self._pl, self._live)
         known = np.array([self._known(str(h)) for h in frame["hitter"].tolist()])
-        return _chain(pop_a, pl_a, self.beta, self.beta_player, self.mix, known)
+        return _chain(pop_a, pl_a, self.beta_, self.beta_player_, self.mix_, known)
 
     def _known(self, player) -> bool:
         return self.by_player and player in self.players_ or (player, 0, ()) in self._live
@@ -176,13 +193,14 @@ class BackoffModel(OpponentModel):
         pop = (n + 0.5) / (n.sum() + 0.5 * len(n))
         pops = [pop]
         pop_n = 0.0
+        beta = self.beta_
         for level in range(1, len(full)):
             n = pop_get((level, full[level]), zero)
             pop_n = n.sum()
-            pop = (n + self.beta * pop) / (pop_n + self.beta)
+            pop = (n + beta * pop) / (pop_n + beta)
             pops.append(pop)
         if known:
-            pl_get, live_get, w, bp, mix = self._pl.get, self._live.get, self.adapt_weight, self.beta_player, self.mix
+            pl_get, live_get, w, bp, mix = self._pl.get, self._live.get, self.adapt_weight, self.beta_player_, self.mix_
             pl = None
             for level, key in enumerate(full):
                 n = pl_get((player, level, key), zero)
@@ -201,8 +219,13 @@ class BackoffModel(OpponentModel):
         else:
             info = {"n": pop_n, "source": "population" if pop_n > 0 else "fallback", "population_n": pop_n}
         info["known_player"] = bool(known)
-        self._cache[cache_key] = (probs, info)
+        info["inputs"] = self._inputs(history, context, known)
+        self._cache.put(cache_key, (probs, info))
         return probs, info
+
+    def _inputs(self, history: History, context: Context, known: bool) -> tuple[str, ...]:
+        """The :data:`~strategist.opponent.base.INPUTS` a prediction of this model rests on."""
+        return ("shot", "player") if known else ("shot",)
 
     # -- in-match adaptation -------------------------------------------------------------------------------
     def update(self, rally_table: pd.DataFrame) -> "BackoffModel":
@@ -219,11 +242,12 @@ class BackoffModel(OpponentModel):
         for key, vec in live.items():
             found = self._live.get(key)
             self._live[key] = vec if found is None else found + vec
-        self._cache = {}
+        self._cache.clear()
         return self
 
     def reset(self) -> "BackoffModel":
-        self._live, self._live_match, self._cache = {}, None, {}
+        self._live, self._live_match = {}, None
+        self._cache.clear()
         return self
 
     # -- checkpoint state ----------------------------------------------------------------------------------
@@ -235,21 +259,24 @@ class BackoffModel(OpponentModel):
             "pop_counts": np.stack([self._pop[key] for key in pop_keys]) if pop_keys else np.zeros((0, k)),
             "player_counts": np.stack([self._pl[key] for key in pl_keys]) if pl_keys else np.zeros((0, k)),
         }
-        meta = {"config": self.config(), "pop_keys": [[lv, _jsonable(key)] for lv, key in pop_keys],
+        meta = {"config": self.config(), "fitted": self.fitted_params(),
+                "pop_keys": [[lv, _jsonable(key)] for lv, key in pop_keys],
                 "player_keys": [[p, lv, _jsonable(key)] for p, lv, key in pl_keys], "players": sorted(self.players_)}
         return tensors, meta
 
     def _load_state(self, tensors: dict, meta: dict) -> None:
-        cfg = meta["config"]
+        cfg, fitted = meta["config"], meta["fitted"]
         self.beta, self.beta_player, self.mix = cfg["beta"], cfg["beta_player"], cfg["mix"]
         self.adapt_weight, self.tune = cfg["adapt_weight"], cfg["tune"]
         self.by_player = cfg.get("by_player", True)
+        self.beta_, self.beta_player_, self.mix_ = fitted["beta"], fitted["beta_player"], fitted["mix"]
         pop_c = np.asarray(tensors["pop_counts"], dtype=np.float64)
         pl_c = np.asarray(tensors["player_counts"], dtype=np.float64)
         self._pop = {(lv, _tuple(key)): pop_c[i] for i, (lv, key) in enumerate(meta["pop_keys"])}
         self._pl = {(p, lv, _tuple(key)): pl_c[i] for i, (p, lv, key) in enumerate(meta["player_keys"])}
         self.players_ = set(meta["players"])
-        self._live, self._cache, self._live_match = {}, {}, None
+        self._live, self._live_match = {}, None
+        self._cache.clear()
         self.fitted_ = True
 
 

@@ -9,9 +9,11 @@ player), ``stroke`` (number of the next stroke), ``score`` (``(player's points, 
 before the rally), ``server``, ``court_side`` and ``match_id``. Missing entries are read off the history
 where they can be (the next hitter is the receiver of the last stroke).
 
+A prediction (:meth:`OpponentModel.predict`) is a :class:`Prediction`: the probabilities, ``n`` (strokes of
+evidence behind them, as each model defines it), ``source`` and the inputs the model used.
 Fallbacks (documented, flagged, not errors): a player the model never saw is predicted as the population
-(``attrs["source"] == "population"``, ``attrs["known_player"] is False``); a context the population never
-saw backs off to shorter contexts (``"fallback"``). Errors: a shot outside the sport's vocabulary raises
+(``source == "population"``, ``known_player is False``); a context the population never saw backs off to
+shorter contexts (``"fallback"``). Errors: a shot outside the sport's vocabulary raises
 :class:`~strategist.errors.OpponentModelError` naming the shot; so does a model asked before it is fitted.
 """
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -123,6 +125,76 @@ class Context:
     server: str | None = None
     court_side: str | None = None
     match_id: str | None = None
+
+
+#: What a prediction can rest on (:attr:`Prediction.inputs` names those a model used).
+INPUTS = ("shot", "hitter", "landing_area", "wing", "landing_height", "positions", "score", "server",
+          "court_side", "player", "opponent")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """P(next shot) over the sport's shots, with what it rests on.
+
+    ``n``: strokes of evidence behind the probabilities (each model's docstring says which strokes);
+    ``source``: ``"player"`` (the player's own record), ``"population"`` (a player the model does not know:
+    everyone's) or ``"fallback"`` (a context nobody was seen in); ``inputs``: the fields of the rally so far
+    and of the context the prediction used (of :data:`INPUTS`).
+    """
+
+    shots: tuple[str, ...]
+    probabilities: np.ndarray
+    n: float
+    source: str
+    inputs: tuple[str, ...]
+    known_player: bool
+    player: str | None = None
+    model: str = ""
+    details: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        probs = np.array(self.probabilities, dtype=float)
+        probs.setflags(write=False)
+        object.__setattr__(self, "probabilities", probs)
+
+    def __getitem__(self, shot: str) -> float:
+        return float(self.probabilities[_index_of(self.shots)[shot]])
+
+    def to_series(self, index: pd.Index | None = None) -> pd.Series:
+        """The probabilities as a Series indexed by shot; ``attrs`` repeat ``n``, ``source``, ``inputs``,
+        ``known_player``, ``player``, ``model`` and the details (the form of :meth:`OpponentModel.predict_proba`)."""
+        index = pd.Index(self.shots, name="shot") if index is None else index
+        out = pd.Series(self.probabilities.copy(), index=index, name="p", copy=False)
+        out.attrs.update(self.details)
+        out.attrs.update(n=self.n, source=self.source, inputs=self.inputs, known_player=self.known_player,
+                         player=self.player, model=self.model)
+        return out
+
+
+class PredictionCache:
+    """Predictions by key, at most ``size`` of them (the oldest goes first); cleared when the model changes."""
+
+    __slots__ = ("size", "_items")
+
+    def __init__(self, size: int = 65536):
+        self.size = int(size)
+        self._items: dict = {}
+
+    def get(self, key):
+        return self._items.get(key)
+
+    def put(self, key, value) -> None:
+        if self.size <= 0:
+            return
+        if len(self._items) >= self.size:
+            self._items.pop(next(iter(self._items)))
+        self._items[key] = value
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class History:
@@ -325,7 +397,8 @@ class OpponentModel(ABC):
 
     @abstractmethod
     def _predict(self, history: History, context: Context) -> tuple[np.ndarray, dict]:
-        """Probability vector over the vocabulary and the evidence info (``n``, ``source``)."""
+        """Probability vector over the vocabulary and the evidence: ``n``, ``source``, ``known_player``,
+        ``inputs`` (a tuple of :data:`INPUTS`) and any model-specific details."""
 
     @abstractmethod
     def predict_table(self, table: pd.DataFrame) -> np.ndarray:
@@ -340,19 +413,22 @@ class OpponentModel(ABC):
         """Forget what :meth:`update` learnt (a new match begins)."""
         return self
 
-    def predict_proba(self, history=None, context=None) -> pd.Series:
-        """P(next shot) as a Series indexed by the sport's shots; ``attrs``: ``n`` (strokes of evidence at the
-        level used), ``source`` (``player``, ``population`` or ``fallback``), ``known_player``, ``model``."""
+    def predict(self, history=None, context=None) -> Prediction:
+        """The :class:`Prediction` of the next stroke's shot after ``history`` in ``context``."""
         self._check_fitted()
         hist = to_history(history, self.vocabulary)
         ctx = to_context(hist, context)
         probs, info = self._predict(hist, ctx)
-        out = pd.Series(probs.copy(), index=self._index, name="p", copy=False)
-        out.attrs.update(info)
-        out.attrs.setdefault("known_player", ctx.player in self.players_)
-        out.attrs["player"] = ctx.player
-        out.attrs["model"] = self.kind
-        return out
+        info = dict(info)
+        known = bool(info.pop("known_player", ctx.player in self.players_))
+        return Prediction(self.vocabulary.shots, probs, n=float(info.pop("n")), source=str(info.pop("source")),
+                          inputs=tuple(info.pop("inputs")), known_player=known, player=ctx.player, model=self.kind,
+                          details=info)
+
+    def predict_proba(self, history=None, context=None) -> pd.Series:
+        """:meth:`predict` as a Series indexed by the sport's shots; its ``attrs`` hold the rest of the
+        prediction (``n``, ``source``, ``inputs``, ``known_player``, ``player``, ``model``)."""
+        return self.predict(history, context).to_series(self._index)
 
     def save(self, directory) -> None:
         from strategist.opponent.checkpoint import save_model

@@ -52,6 +52,17 @@ class FrequencyModel(BackoffModel):
             states.append(state)
         return [[s.split(" ", 1)[0] for s in states], states]
 
+    def _inputs(self, history: History, context: Context, known: bool) -> tuple[str, ...]:
+        """The state rests on the shots and hitters, the incoming shot's landing area where the sport's rule
+        looks at it (and it is recorded), the side served from where serve states are told apart by it."""
+        rule = get_sport(self.sport).decisions
+        used = ["shot", "hitter"]
+        if rule.return_of == "area" and any(a is not None for a in history.areas):
+            used.append("landing_area")
+        if "court_side" in rule.serve and context.court_side is not None:
+            used.append("court_side")
+        return tuple(used) + (("player",) if known else ())
+
     def _history_keys(self, history: History, context: Context) -> tuple:
         labels = self.vocabulary.shots
         state = next_state(self.sport, [labels[s] for s in history.shots], list(history.hitters), context.player,

@@ -9,7 +9,8 @@ dispatch, a dozen small tensors) costs more than the arithmetic. With the weight
     out  = W_out relu(W_h h + P[player] + O[opponent] + K[stroke] + C ctx + b_mid) + b_out
 
 the same logits as ``RallyNet.last`` in evaluation mode (dropout off), in float32. The folded weights are
-rebuilt whenever a parameter changes in place (torch's version counters) or the network is another.
+rebuilt whenever the network's weights change (its ``version``, bumped by ``load_state_dict``, by the
+training loop after each step and by ``RallyNet.weights_changed``) or the network is another.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ class FoldedRallyNet:
 
     def __init__(self, net):
         self.net = net
-        self.params = tuple(net.parameters())
-        self.versions = _versions(self.params)
+        self.version = net.version
         w = _np(net.inp.weight)
         d_shot, d_area = net.shot.embedding_dim, net.area.embedding_dim
         d_wing, d_height = net.wing.embedding_dim, net.height.embedding_dim
@@ -58,10 +58,9 @@ class FoldedRallyNet:
         self.out_bias = _np(net.out.bias)
 
     def fresh(self, net) -> bool:
-        """Whether ``net`` is the network folded, its parameters unchanged since (an in-place change, as by an
-        optimizer step or ``load_state_dict``, moves a parameter's version counter). A parameter replaced by a new
-        object is not seen, as by a torch optimizer holding the old one: build a new network instead."""
-        return net is self.net and self.versions == _versions(self.params)
+        """Whether ``net`` is the network folded, its weights unchanged since (its ``version`` is the one
+        folded; see :class:`~strategist.opponent.neural.RallyNet`)."""
+        return net is self.net and net.version == self.version
 
     def logits(self, shot, area, wing, height, num, player: int, opponent: int, stroke: int, ctx) -> np.ndarray:
         """Logits of the next shot after steps ``shot[0..T-1]`` (1-D index arrays; ``num`` (T, N_NUM))."""
@@ -88,6 +87,3 @@ class FoldedRallyNet:
         np.maximum(m, 0.0, out=m)
         return self.out @ m + self.out_bias
 
-
-def _versions(params) -> tuple:
-    return tuple(p._version for p in params)

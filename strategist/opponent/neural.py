@@ -1,13 +1,29 @@
 """Neural opponent model: a GRU over the rally so far, with the players and the moment of the match.
 
 Input at step j of a rally (predicting stroke j + 1): the shot of stroke j (a start mark for j = 0), where
-it landed and how high (the shuttle above or below net height there), the hitter's wing, the hitter's and opponent's positions at contact (standardised; a mask
-where missing), and whether stroke j's hitter also hits next. The GRU state at step j is joined with the
-next hitter's and the other player's embeddings, the next stroke's number, the score before the rally
-(next hitter's and other's points) and whether the next hitter served, then a two-layer head gives the
-logits of the next shot. Players the model never saw share one "unknown player" embedding, trained by
-replacing a random share of players with it (``player_dropout``): the documented fallback for an unknown
-player is this population embedding.
+it landed and how high (the shuttle above or below net height there), the hitter's wing, the hitter's and
+opponent's positions at contact (standardised; one "missing" indicator per player), and whether stroke j's
+hitter also hits next. The GRU state at step j is joined with the next hitter's and the other player's
+embeddings, the next stroke's number, the score before the rally (next hitter's and other's points, and a
+"missing" indicator) and whether the next hitter served, then a two-layer head gives the logits of the next
+shot. Players the model never saw share one "unknown player" embedding, trained by replacing a random share
+of players with it (``player_dropout``): the documented fallback for an unknown player is this population
+embedding.
+
+Missing inputs: every field but the shot may be absent at prediction time (a live match log records the
+shot, the hitters and where it landed, nothing else). Area, wing and height have a learned "missing"
+embedding (index 0), positions and score an indicator. Training hides fields at random
+(:func:`mask_inputs`: in ``mask_rallies`` of the rallies some fields are hidden from a random stroke on, all
+of them together or each on its own, and any field of any stroke with probability ``mask_strokes``), so the
+network has learnt every pattern of absence it may meet. A prediction reports the inputs it used.
+
+Calibration: the logits are divided by a temperature ``T`` fitted on the validation matches after training
+(:func:`fit_temperature`, the log-loss minimised over T); ``metrics_["calibration"]`` gives the ECE before
+and after.
+
+Evidence (``Prediction.n``): the training strokes of the player to hit (for a player the network does not
+know: of everyone) that followed the same shot as the rally's last one (or that were serves, for an empty
+rally), plus the player's strokes in that context learnt in the match (:meth:`NeuralModel.update`).
 
 In-match adaptation (:meth:`NeuralModel.update`): the network is frozen; for every player of the match a
 logit offset ``b`` is fitted to the completed rallies by a few Newton steps on
@@ -34,8 +50,10 @@ MAX_STROKE = 40
 POSITION_COLUMNS = ("hitter_x", "hitter_y", "opponent_x", "opponent_y")
 WINGS = {"forehand": 1, "backhand": 2}
 HEIGHTS = {"high": 1, "low": 2}
-N_NUM = len(POSITION_COLUMNS) + 2  # positions, their mask, same-hitter flag
-N_CTX = 3                           # score (2), server flag
+N_NUM = len(POSITION_COLUMNS) + 3  # positions, hitter's and opponent's "missing", same-hitter flag
+N_CTX = 4                           # score (2), score "missing", server flag
+#: Inputs training hides at random (:func:`mask_inputs`); the shot and the hitters are always known.
+MASKABLE = ("landing_area", "wing", "landing_height", "hitter_position", "opponent_position", "score")
 
 
 @dataclass
@@ -65,6 +83,9 @@ class NeuralConfig:
     checkpoint_every: int = 100
     seed: int = 0
     adapt_l2: float = 4.0            # λ of the in-match logit offset
+    mask_rallies: float = 0.5        # share of training rallies with inputs hidden from a random stroke on
+    mask_strokes: float = 0.05       # probability that one input of one stroke is hidden
+    calibrate: bool = True           # fit a temperature on the validation matches after training
 
     @classmethod
     def from_json(cls, data: dict) -> "NeuralConfig":
@@ -76,10 +97,16 @@ class NeuralConfig:
 
 
 class RallyNet(nn.Module):
-    """Embeddings -> linear -> GRU -> head (see the module docstring)."""
+    """Embeddings -> linear -> GRU -> head (see the module docstring).
+
+    ``version`` counts changes of the weights: :meth:`weights_changed` bumps it, and so does every
+    ``load_state_dict``; the training loop calls it after each optimizer step. Code that edits the weights in
+    place by other means calls it too, so that the folded copy used for single predictions is rebuilt."""
 
     def __init__(self, n_shots: int, n_areas: int, n_players: int, cfg: NeuralConfig):
         super().__init__()
+        self.version = 0
+        self.register_load_state_dict_post_hook(lambda module, incompatible: module.weights_changed())
         self.shot = nn.Embedding(n_shots + 2, cfg.d_shot, padding_idx=PAD)
         self.area = nn.Embedding(n_areas + 1, cfg.d_area)
         self.wing = nn.Embedding(3, 4)
@@ -91,6 +118,10 @@ class RallyNet(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.mid = nn.Linear(cfg.hidden + 2 * cfg.d_player + 8 + N_CTX, cfg.hidden)
         self.out = nn.Linear(cfg.hidden, n_shots)   # registered last: the head (Muon routing)
+
+    def weights_changed(self) -> None:
+        """Record that the weights changed (see the class docstring)."""
+        self.version += 1
 
     def forward(self, b: dict) -> torch.Tensor:
         h, _ = self.gru(torch.relu(self.inp(self.inputs(b))))
@@ -112,6 +143,17 @@ class RallyNet(nn.Module):
         entries hold that position alone, shape (1,) and (1, N_CTX)."""
         _, h = self.gru(torch.relu(self.inp(self.inputs(b))))
         return self.head(h[-1], b)
+
+
+def parameter_count(n_shots: int, n_areas: int, n_players: int, cfg: NeuralConfig) -> int:
+    """The number of weights of ``RallyNet(n_shots, n_areas, n_players, cfg)``, computed without building it."""
+    h = cfg.hidden
+    embeddings = ((n_shots + 2) * cfg.d_shot + (n_areas + 1) * cfg.d_area + 3 * 4
+                  + (len(HEIGHTS) + 1) * cfg.d_height + (n_players + 1) * cfg.d_player + (MAX_STROKE + 1) * 8)
+    inp = (cfg.d_shot + cfg.d_area + 4 + cfg.d_height + N_NUM + 1) * h
+    gru = 3 * h * (h + h + 2) + (cfg.layers - 1) * 3 * h * (h + h + 2)
+    mid = (h + 2 * cfg.d_player + 8 + N_CTX + 1) * h
+    return embeddings + inp + gru + mid + (h + 1) * n_shots
 
 
 # -- encoding ------------------------------------------------------------------------------------------------
@@ -177,10 +219,11 @@ class Encoder:
         for j, c in enumerate(POSITION_COLUMNS):
             if c in columns:
                 pos[:, j] = column_floats(frame, c)
-        missing = ~np.isfinite(pos)
-        pos = np.where(missing, 0.0, (pos - self.mean) / self.std).astype(np.float32)
+        finite = np.isfinite(pos)
+        missing = np.stack([~finite[:, :2].all(1), ~finite[:, 2:].all(1)], axis=1)     # hitter's, opponent's
+        pos = np.where(np.repeat(missing, 2, axis=1), 0.0, (pos - self.mean) / self.std).astype(np.float32)
         same = np.fromiter((h == nh for h, nh in zip(hitters, next_hitters)), np.float32, n)
-        num = np.concatenate([pos, missing.any(1, keepdims=True).astype(np.float32), same[:, None]], axis=1)
+        num = np.concatenate([pos, missing.astype(np.float32), same[:, None]], axis=1)
         return {"wing": codes("wing", WINGS), "height": codes("landing_height", HEIGHTS), "num": num}
 
     def player(self, name) -> int:
@@ -212,8 +255,11 @@ def encode_table(encoder: Encoder, frame: pd.DataFrame) -> dict:
     servers = frame["server"].astype(str).tolist() if "server" in frame else hitters
     hs = pd.to_numeric(frame.get("hitter_score", pd.Series(np.nan, index=frame.index)), errors="coerce")
     os_ = pd.to_numeric(frame.get("opponent_score", pd.Series(np.nan, index=frame.index)), errors="coerce")
-    hs = hs.to_numpy(dtype=np.float32, na_value=0.0) / 21.0
-    os_ = os_.to_numpy(dtype=np.float32, na_value=0.0) / 21.0
+    hs = hs.to_numpy(dtype=np.float32, na_value=np.nan)
+    os_ = os_.to_numpy(dtype=np.float32, na_value=np.nan)
+    no_score = ~(np.isfinite(hs) & np.isfinite(os_))
+    hs = np.where(no_score, 0.0, hs / 21.0).astype(np.float32)
+    os_ = np.where(no_score, 0.0, os_ / 21.0).astype(np.float32)
     for k, (a, b) in enumerate(zip(starts, ends)):
         n = b - a
         out["shot"][k, 0] = START
@@ -227,10 +273,62 @@ def encode_table(encoder: Encoder, frame: pd.DataFrame) -> dict:
         out["stroke"][k, :n] = np.minimum(np.arange(1, n + 1), MAX_STROKE)
         out["ctx"][k, :n, 0] = hs[a:b]
         out["ctx"][k, :n, 1] = os_[a:b]
-        out["ctx"][k, :n, 2] = [float(h == s) for h, s in zip(hitters[a:b], servers[a:b])]
+        out["ctx"][k, :n, 2] = no_score[a:b]
+        out["ctx"][k, :n, 3] = [float(h == s) for h, s in zip(hitters[a:b], servers[a:b])]
         out["target"][k, :n] = target[a:b]
         out["rows"][k, :n] = np.arange(a, b)
     out["lengths"] = lengths
+    return out
+
+
+def mask_inputs(b: dict[str, torch.Tensor], mask_rallies: float, mask_strokes: float,
+                generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    """A copy of batch ``b`` with inputs hidden as they may be missing at prediction time (module docstring).
+
+    Each rally is masked with probability ``mask_rallies``: from a stroke drawn uniformly in the rally on
+    (from the start included), either every field of :data:`MASKABLE` (half of these rallies: a match log
+    that records only shots) or each field on its own with probability ½ and its own start. On top, every
+    field of every stroke is hidden with probability ``mask_strokes``. Hidden area, wing and height take the
+    "missing" index 0; hidden positions and score are zeroed with their indicator set."""
+    if mask_rallies <= 0 and mask_strokes <= 0:
+        return b
+    target = b["target"]
+    r, t = target.shape
+    dev = target.device
+
+    def rand(*shape):
+        return torch.rand(*shape, generator=generator, device=dev)
+
+    lengths = (target >= 0).sum(1).clamp(min=1)
+    masked = rand(r) < mask_rallies
+    together = rand(r) < 0.5
+    shared_start = (rand(r) * lengths).floor().long()
+    steps = torch.arange(t, device=dev)[None, :]
+    hidden = {}
+    for name in MASKABLE:
+        start = torch.where(together, shared_start, (rand(r) * lengths).floor().long())
+        chosen = masked & (together | (rand(r) < 0.5))
+        hide = (chosen[:, None] & (steps >= start[:, None])) | (rand(r, t) < mask_strokes)
+        # step 0 (the rally's start) has no stroke inputs to hide; the score belongs to every step
+        hidden[name] = hide if name == "score" else hide & (steps >= 1)
+    return _hide(b, hidden)
+
+
+def _hide(b: dict[str, torch.Tensor], hidden: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``b`` with the (rallies, T) masks of :data:`MASKABLE` applied (see :func:`mask_inputs`)."""
+    out = dict(b)
+    out["area"] = b["area"].masked_fill(hidden["landing_area"], 0)
+    out["wing"] = b["wing"].masked_fill(hidden["wing"], 0)
+    out["height"] = b["height"].masked_fill(hidden["landing_height"], 0)
+    num = b["num"].clone()
+    for k, name in enumerate(("hitter_position", "opponent_position")):
+        h = hidden[name]
+        num[..., 2 * k:2 * k + 2] = num[..., 2 * k:2 * k + 2].masked_fill(h[..., None], 0.0)
+        num[..., 4 + k] = num[..., 4 + k].masked_fill(h, 1.0)
+    ctx = b["ctx"].clone()
+    ctx[..., 0:2] = ctx[..., 0:2].masked_fill(hidden["score"][..., None], 0.0)
+    ctx[..., 2] = ctx[..., 2].masked_fill(hidden["score"], 1.0)
+    out["num"], out["ctx"] = num, ctx
     return out
 
 
@@ -246,21 +344,27 @@ def batch_of(data: dict[str, torch.Tensor], idx: torch.Tensor) -> dict[str, torc
 
 # -- the model ---------------------------------------------------------------------------------------------
 class NeuralModel(OpponentModel):
-    """The GRU model behind the common interface; ``fit`` trains it (:func:`strategist.opponent.train.train`)."""
+    """The GRU model behind the common interface; ``fit`` trains it (:func:`strategist.opponent.train.train`).
+
+    Fitted attributes: ``temperature_`` (the logits' divisor, 1 when not calibrated), ``evidence_``
+    ((players + 1, shots + 1) training strokes per player to hit, row 0 everyone's, and per context: column 0
+    a rally's first stroke, column 1 + k the strokes after shot k)."""
 
     kind = "neural"
 
     def __init__(self, sport="badminton", config: NeuralConfig | None = None, **kwargs):
         super().__init__(sport)
-        self.config = config or NeuralConfig(**kwargs)
-        if config is not None and kwargs:
-            self.config = NeuralConfig(**{**config.to_json(), **kwargs})
+        base = config.to_json() if config is not None else {}
+        self.config = NeuralConfig(**{**base, **kwargs})
         self.players: list[str] = []
         self.norm: dict = {"mean": [0.0] * 4, "std": [1.0] * 4}
         self.net: RallyNet | None = None
         self.device = torch.device("cpu")
+        self.temperature_ = 1.0
+        self.evidence_ = np.zeros((1, len(self.vocabulary.shots) + 1))
         self._encoder: Encoder | None = None
         self._live_logits: dict[str, list] = {}
+        self._live_evidence: dict[str, np.ndarray] = {}
         self._bias: dict[str, np.ndarray] = {}
         self._live_match: str | None = None
         self._folded: FoldedRallyNet | None = None
@@ -272,6 +376,8 @@ class NeuralModel(OpponentModel):
         self.norm = norm
         self._encoder = Encoder(self.vocabulary.shots, self.vocabulary.areas, self.players, norm)
         self.net = RallyNet(len(self.vocabulary.shots), len(self.vocabulary.areas), len(self.players), self.config)
+        self.evidence_ = np.zeros((len(self.players) + 1, len(self.vocabulary.shots) + 1))
+        self._folded = None
         return self.net
 
     def fit(self, table: pd.DataFrame, **kwargs) -> "NeuralModel":
@@ -283,10 +389,25 @@ class NeuralModel(OpponentModel):
         frame = self._check_table(table)
         return frame, encode_table(self._encoder, frame)
 
+    def count_evidence(self, frame: pd.DataFrame) -> np.ndarray:
+        """``evidence_`` of a :func:`rally_frame` (see the class docstring)."""
+        players = np.array([self._encoder.player(h) for h in frame["hitter"].astype(str).tolist()], np.int64)
+        return _context_counts(players, self._contexts(frame), len(self.players) + 1,
+                               len(self.vocabulary.shots) + 1)
+
+    def _contexts(self, frame: pd.DataFrame) -> np.ndarray:
+        """Each stroke's evidence context: 0 for a rally's first stroke, 1 + the previous stroke's shot."""
+        shots = self.vocabulary.shot_codes(frame["shot"], where="table")
+        pos = positions_in_rally(frame)
+        prev = np.zeros(len(shots), np.int64)
+        prev[1:] = shots[:-1] + 1
+        prev[pos == 0] = 0
+        return prev
+
     # -- prediction ----------------------------------------------------------------------------------------
     @torch.inference_mode()
     def logits_table(self, table: pd.DataFrame, batch: int = 256) -> tuple[pd.DataFrame, np.ndarray]:
-        """Raw logits of every stroke of ``rally_frame(table)`` (rows in that order)."""
+        """Logits of every stroke of ``rally_frame(table)`` (rows in that order), divided by the temperature."""
         self._check_fitted()
         frame, arrays = self.encode(table)
         data = to_tensors(arrays, self.device)
@@ -299,7 +420,7 @@ class NeuralModel(OpponentModel):
             rows = b["rows"]
             mask = rows >= 0
             out[rows[mask].cpu().numpy()] = logits[mask].double().cpu().numpy()
-        return frame, out
+        return frame, out / self.temperature_
 
     def predict_table(self, table: pd.DataFrame) -> np.ndarray:
         frame, logits = self.logits_table(table)
@@ -333,9 +454,11 @@ class NeuralModel(OpponentModel):
         player = enc.player(context.player)
         known = player != 0
         opponent = enc.player(context.opponent)
-        score = context.score or (0, 0)
-        ctx = np.array([score[0] / 21.0, score[1] / 21.0,
-                        float(context.player is not None and context.player == context.server)], np.float32)
+        score = context.score
+        ctx = np.array([0.0, 0.0, 1.0, float(context.player is not None and context.player == context.server)],
+                       np.float32)
+        if score is not None:
+            ctx[:3] = (score[0] / 21.0, score[1] / 21.0, 0.0)
         stroke = min(max(int(context.stroke or t), 1), MAX_STROKE)
         if self.device.type == "cpu":        # the folded NumPy forward pass: same logits, no torch overhead
             folded = self._folded
@@ -344,12 +467,16 @@ class NeuralModel(OpponentModel):
             logits = folded.logits(shot, area, wing, height, num, player, opponent, stroke, ctx).astype(np.float64)
         else:
             logits = self._torch_logits(shot, area, wing, height, num, player, opponent, stroke, ctx)
+        logits = logits / self.temperature_
         bias = self._bias.get(context.player) if context.player is not None else None
         if bias is not None:
             logits = logits + bias
-        info = {"n": float(len(self._live_logits.get(context.player, ()))),
-                "source": "player" if known else "population", "known_player": bool(known),
-                "adapted": bias is not None}
+        live = self._live_evidence.get(context.player) if context.player is not None else None
+        column = 0 if n == 0 else history.shots[-1] + 1
+        evidence = float(self.evidence_[player, column]) + (float(live[column]) if live is not None else 0.0)
+        info = {"n": evidence, "source": "player" if known or live is not None else "population",
+                "known_player": bool(known), "adapted": bias is not None,
+                "inputs": _inputs_used(n, area, wing, height, num, context, known, opponent != 0)}
         return _softmax(logits[None])[0], info
 
     @torch.inference_mode()
@@ -379,28 +506,36 @@ class NeuralModel(OpponentModel):
             self.reset()
         self._live_match = match
         targets = np.asarray(self.vocabulary.shot_ids(frame["shot"].tolist()))
+        contexts = self._contexts(frame)
         for player, rows in frame.groupby(frame["hitter"].astype(str), sort=False).indices.items():
             self._live_logits.setdefault(player, []).extend(zip(logits[rows], targets[rows]))
+            seen = self._live_evidence.setdefault(player, np.zeros(self.evidence_.shape[1]))
+            np.add.at(seen, contexts[rows], 1.0)
             z = np.stack([r[0] for r in self._live_logits[player]])
             y = np.array([r[1] for r in self._live_logits[player]])
             self._bias[player] = fit_logit_offset(z, y, self.config.adapt_l2, self._bias.get(player))
         return self
 
     def reset(self) -> "NeuralModel":
-        self._live_logits, self._bias, self._live_match = {}, {}, None
+        self._live_logits, self._live_evidence, self._bias, self._live_match = {}, {}, {}, None
         return self
 
     # -- checkpoint state ----------------------------------------------------------------------------------
     def _state(self) -> tuple[dict, dict]:
         tensors = {k: v.detach() for k, v in self.net.state_dict().items()}
-        meta = {"config": self.config.to_json(), "players": self.players, "norm": self.norm}
+        tensors[EVIDENCE] = torch.as_tensor(self.evidence_, dtype=torch.float64)
+        meta = {"config": self.config.to_json(), "players": self.players, "norm": self.norm,
+                "temperature": float(self.temperature_)}
         return tensors, meta
 
     def _load_state(self, tensors: dict, meta: dict) -> None:
         self.config = NeuralConfig.from_json(meta["config"])
         self.build(meta["players"], meta["norm"])
+        self.temperature_ = float(meta["temperature"])
+        self.evidence_ = np.asarray(tensors[EVIDENCE], dtype=np.float64)
+        weights = {k: torch.as_tensor(v) for k, v in tensors.items() if k != EVIDENCE}
         try:
-            self.net.load_state_dict({k: torch.as_tensor(v) for k, v in tensors.items()})
+            self.net.load_state_dict(weights)
         except RuntimeError as exc:
             from strategist.errors import CheckpointError
 
@@ -413,6 +548,57 @@ class NeuralModel(OpponentModel):
         if self.net is not None:
             self.net.to(self.device)
         return self
+
+
+#: The tensor of a saved neural model that holds ``evidence_`` (beside the network's weights).
+EVIDENCE = "evidence_counts"
+
+
+def _context_counts(players: np.ndarray, contexts: np.ndarray, n_players: int, n_contexts: int) -> np.ndarray:
+    """(n_players, n_contexts) strokes per (player, context), row 0 every stroke's."""
+    out = np.zeros((n_players, n_contexts))
+    np.add.at(out, (players, contexts), 1.0)
+    out[0] = np.bincount(contexts, minlength=n_contexts)
+    return out
+
+
+def _inputs_used(n: int, area, wing, height, num, context: Context, known: bool, opponent_known: bool) -> tuple:
+    """The inputs (of :data:`~strategist.opponent.base.INPUTS`) that reached the network for one history."""
+    used = ["shot"]
+    if n:
+        used.append("hitter")
+        for name, codes in (("landing_area", area), ("wing", wing), ("landing_height", height)):
+            if codes[1:].any():
+                used.append(name)
+        if (num[1:, 4:6] == 0).any():
+            used.append("positions")
+    if context.score is not None:
+        used.append("score")
+    if context.server is not None:
+        used.append("server")
+    if known:
+        used.append("player")
+    if opponent_known:
+        used.append("opponent")
+    return tuple(used)
+
+
+def fit_temperature(logits: np.ndarray, targets: np.ndarray, bounds=(0.05, 20.0)) -> float:
+    """argmin_T of the mean log-loss of softmax(logits / T) against ``targets`` (one scalar, bounded)."""
+    from scipy.optimize import minimize_scalar
+
+    z = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(targets)
+    rows = np.arange(len(y))
+
+    def loss(log_t):
+        scaled = z / np.exp(log_t)
+        scaled = scaled - scaled.max(1, keepdims=True)
+        return float(np.mean(np.log(np.exp(scaled).sum(1)) - scaled[rows, y]))
+
+    found = minimize_scalar(loss, bounds=(np.log(bounds[0]), np.log(bounds[1])), method="bounded",
+                            options={"xatol": 1e-4})
+    return float(np.exp(found.x))
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

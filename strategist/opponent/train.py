@@ -28,6 +28,7 @@ import math
 import os
 import sys
 import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -36,8 +37,11 @@ import torch.nn.functional as F
 
 from strategist.errors import CheckpointError, ConfigurationError, OpponentModelError
 from strategist.opponent.checkpoint import (check_vocabulary, flatten_state, read_tensors, save_model,
-                                            unflatten_state, write_tensors)
-from strategist.opponent.neural import Encoder, NeuralModel, batch_of, encode_table, to_tensors
+                                            sport_definition, unflatten_state, write_tensors)
+from strategist.opponent.checkpoint_schema import check, check_tensors, train_meta_spec
+from strategist.opponent.base import positions_in_rally
+from strategist.opponent.neural import (Encoder, NeuralConfig, NeuralModel, _softmax, batch_of, encode_table,
+                                        fit_temperature, mask_inputs, to_tensors)
 from strategist.opponent.split import select, split_matches
 
 OPTIMIZERS = ("soap", "shampoo", "muon", "kfac", "adamw")
@@ -50,6 +54,7 @@ DEFAULT_LR = {"adamw": 3e-3, "soap": 1e-2, "shampoo": 3e-3, "muon": 0.01, "kfac"
 #: (benchmarks/OPTIMIZERS.md). AdamW stays selectable (optimizer="adamw").
 DEFAULT_OPTIMIZER = "shampoo"
 TRAIN_STATE = "train_state"
+TRAIN_FORMAT = "strategist-opponent-train-state"
 
 
 def resolve_device(device: str | None = None) -> torch.device:
@@ -137,7 +142,8 @@ class Progress:
             self.stream.flush()
 
 
-def _distributed() -> tuple[int, int]:
+def _rank_and_world() -> tuple[int, int]:
+    """(this process's rank, the number of processes) under ``torch.distributed``; (0, 1) without it."""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
@@ -177,13 +183,16 @@ def epoch_batches(lengths: torch.Tensor, batch: int, seed: int, epoch: int, buck
     return [batches[i] for i in shuffle]
 
 
-def _loss_sum(net, b, player_dropout: float, training: bool):
-    if training and player_dropout > 0:
-        b = dict(b)
-        keep = torch.rand(b["player"].shape, device=b["player"].device) >= player_dropout
-        b["player"] = b["player"] * keep
-        keep = torch.rand(b["opponent"].shape, device=b["opponent"].device) >= player_dropout
-        b["opponent"] = b["opponent"] * keep
+def _loss_sum(net, b, cfg: NeuralConfig | None = None):
+    """Summed cross-entropy of batch ``b`` and its logits; with ``cfg`` (training) players are dropped to the
+    unknown-player embedding (``player_dropout``) and inputs hidden (:func:`~strategist.opponent.neural.mask_inputs`)."""
+    if cfg is not None:
+        b = mask_inputs(b, cfg.mask_rallies, cfg.mask_strokes)
+        if cfg.player_dropout > 0:
+            keep = torch.rand(b["player"].shape, device=b["player"].device) >= cfg.player_dropout
+            b["player"] = b["player"] * keep
+            keep = torch.rand(b["opponent"].shape, device=b["opponent"].device) >= cfg.player_dropout
+            b["opponent"] = b["opponent"] * keep
     logits = net(b)
     mask = b["target"] >= 0
     valid = logits[mask]
@@ -198,10 +207,33 @@ def evaluate_loss(net, data: dict, batch: int = 256) -> float:
     n = len(data["lengths"])
     for s in range(0, n, batch):
         idx = torch.arange(s, min(s + batch, n), device=data["lengths"].device)
-        loss, valid = _loss_sum(net, batch_of(data, idx), 0.0, False)
+        loss, valid = _loss_sum(net, batch_of(data, idx))
         total += float(loss)
         count += valid.shape[0]
     return total / max(1, count)
+
+
+@dataclass
+class _Run:
+    """What one training run holds: the data, the network and its optimizer, the EMA and the progress."""
+
+    cfg: NeuralConfig
+    dev: torch.device
+    rank: int
+    world: int
+    net: torch.nn.Module
+    wrapped: torch.nn.Module
+    optimizer: object
+    base_lrs: list
+    train_data: dict
+    valid_data: dict
+    ema: dict
+    eval_net: torch.nn.Module
+    best_weights: dict
+    state: dict
+    fingerprint: str
+    epochs: dict = field(default_factory=dict)
+    running: float | None = None
 
 
 def train(model: NeuralModel, table: pd.DataFrame, *, valid: pd.DataFrame | None = None, out=None,
@@ -209,11 +241,12 @@ def train(model: NeuralModel, table: pd.DataFrame, *, valid: pd.DataFrame | None
           time_budget: float | None = None, split: dict | None = None, log=None, threads: int | None = None,
           _interrupt_at: int | None = None) -> NeuralModel:
     """Train ``model`` on ``table`` (early stopping on ``valid``; by default the validation matches of
-    ``table`` under the split rule). ``out``: directory of checkpoints (resumed from when ``resume``).
-    ``time_budget``: stop after this many seconds of training. ``log``: a callable receiving each evaluation
-    record. ``threads``: CPU threads of torch (one is fastest on a busy machine). Returns the model with the
-    best EMA weights."""
-    cfg = model.config
+    ``table`` under the split rule), then fit its temperature on ``valid``. ``out``: directory of checkpoints
+    (resumed from when ``resume``). ``max_steps`` overrides the configuration's for this run (the model's
+    ``config`` is not changed). ``time_budget``: stop after this many seconds of training. ``log``: a callable
+    receiving each evaluation record. ``threads``: CPU threads of torch (one is fastest on a busy machine).
+    Returns the model with the best EMA weights."""
+    cfg = replace(model.config)
     if threads:
         torch.set_num_threads(int(threads))
     if max_steps is not None:
@@ -222,141 +255,41 @@ def train(model: NeuralModel, table: pd.DataFrame, *, valid: pd.DataFrame | None
         raise ConfigurationError(f"optimizer {cfg.optimizer!r}; expected one of {list(OPTIMIZERS)}")
     dev = resolve_device(device)
     launched = init_distributed(dev)
-    rank, world = _distributed()
+    rank, world = _rank_and_world()
     if dev.type == "cuda" and world > 1:
         dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", rank)))
         torch.cuda.set_device(dev)
-    if valid is None:
-        parts = split_matches(table, test_fraction=0.0, valid_fraction=0.1)
-        train_t, valid = select(table, parts.train), select(table, parts.valid)
-    else:
-        train_t = table
-    train_frame = model._check_table(train_t)
-    valid_frame = model._check_table(valid) if len(valid) else None
-    if valid_frame is None:
-        raise OpponentModelError("no validation matches for early stopping (need at least 2 matches)")
-    torch.manual_seed(cfg.seed)
-    model.build(train_frame["hitter"].astype(str).unique(), Encoder.position_norm(train_frame))
-    model.to(dev)
-    net = model.net
-    train_data = to_tensors(encode_table(model._encoder, train_frame), dev)
-    valid_data = to_tensors(encode_table(model._encoder, valid_frame), dev)
-    n_rallies = len(train_data["lengths"])
-    batch = min(cfg.batch_size, n_rallies)
-    if batch % world:
-        raise ConfigurationError(f"batch_size {batch} is not divisible by the {world} processes")
-    per_epoch = max(1, n_rallies // batch)
-    lengths = train_data["lengths"].cpu()
-    epochs: dict[int, list] = {}
-    optimizer = make_optimizer(cfg.optimizer, net, cfg.lr, cfg.weight_decay)
-    kfac = cfg.optimizer.lower() == "kfac"
-    base_lrs = [g["lr"] for g in optimizer.param_groups]
-    wrapped = net
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        wrapped = DistributedDataParallel(net, device_ids=[dev.index] if dev.type == "cuda" else None)
-    ema = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    eval_net = copy.deepcopy(net)
-    fingerprint = data_fingerprint(train_frame, valid_frame)
-    state = {"step": 0, "best": math.inf, "best_step": 0, "since_best": 0, "curve": [], "train_seconds": 0.0,
-             "stopped": None}
-    best_weights = {k: v.clone() for k, v in ema.items()}
+    train_frame, valid_frame = _frames(model, table, valid)
+    run = _start(model, cfg, dev, rank, world, train_frame, valid_frame)
     out = Path(out) if out is not None else None
     if out is not None and resume and (out / f"{TRAIN_STATE}.json").is_file():
-        state, best_weights = _load_train_state(out, model, optimizer, ema, fingerprint)
+        run.state, run.best_weights = _load_train_state(out, model, cfg, run.optimizer, run.ema, run.fingerprint)
     main = rank == 0
     bar = Progress(cfg.max_steps, enabled=progress and main)
-    running = None
-    step_timer = time.perf_counter()
 
     def checkpoint():
         if out is not None and main:
-            _save_train_state(out, model, optimizer, ema, best_weights, state, fingerprint)
+            _save_train_state(out, model, cfg, run.optimizer, run.ema, run.best_weights, run.state, run.fingerprint)
 
     try:
-        while state["step"] < cfg.max_steps and state["stopped"] is None:
-            step = state["step"] + 1
-            epoch, k = divmod(step - 1, per_epoch)
-            if epoch not in epochs:
-                epochs.clear()
-                epochs[epoch] = epoch_batches(lengths, batch, cfg.seed, epoch)
-            idx = epochs[epoch][k].to(dev)
-            local = idx.chunk(world)[rank]
-            b = batch_of(train_data, idx)
-            n_global = int((b["target"] >= 0).sum())
-            b = batch_of(train_data, local)
-            torch.manual_seed(cfg.seed * 7_919 + step)
-            mult = lr_multiplier(step, cfg.max_steps, cfg.warmup, cfg.schedule, cfg.final_lr_ratio)
-            for group, lr in zip(optimizer.param_groups, base_lrs):
-                group["lr"] = lr * mult
-            net.train()
-            optimizer.zero_grad(set_to_none=True)
-            if kfac:
-                with optimizer.capture():
-                    loss_sum, valid_logits = _loss_sum(wrapped, b, cfg.player_dropout, True)
-                loss = loss_sum * (world / n_global)
-                optimizer.backward(loss, valid_logits)
-            else:
-                loss_sum, _ = _loss_sum(wrapped, b, cfg.player_dropout, True)
-                loss = loss_sum * (world / n_global)
-                loss.backward()
-            if cfg.clip > 0:
-                torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.clip)
-            optimizer.step()
-            with torch.no_grad():
-                decay = min(cfg.ema, (1 + step) / (10 + step)) if cfg.ema > 0 else 0.0
-                for name, value in net.state_dict().items():
-                    if value.dtype.is_floating_point:
-                        ema[name].mul_(decay).add_(value.detach(), alpha=1 - decay)
-                    else:
-                        ema[name].copy_(value)
-            state["step"] = step
-            value = float(loss.detach()) / world
-            running = value if running is None else 0.95 * running + 0.05 * value
-            now = time.perf_counter()
-            state["train_seconds"] += now - step_timer
-            if not math.isfinite(value):
-                state["stopped"] = "non-finite loss"
-            if step % cfg.eval_every == 0 or step == cfg.max_steps or state["stopped"]:
-                eval_net.load_state_dict(ema)
-                val = evaluate_loss(eval_net, valid_data)
-                record = {"step": step, "seconds": round(state["train_seconds"], 4), "train_loss": running,
-                          "valid_loss": val}
-                state["curve"].append(record)
-                if val < state["best"] - 1e-5:
-                    state.update(best=val, best_step=step, since_best=0)
-                    best_weights = {k: v.clone() for k, v in ema.items()}
-                else:
-                    state["since_best"] += 1
-                    if state["since_best"] > cfg.patience:
-                        state["stopped"] = "early stopping"
-                if log is not None and main:
-                    log(record)
-                bar.show(step, running, val, force=True)
-            else:
-                bar.show(step, running, state["curve"][-1]["valid_loss"] if state["curve"] else None)
-            if time_budget is not None and state["train_seconds"] >= time_budget and not state["stopped"]:
-                state["stopped"] = "time budget"
-            if step % cfg.checkpoint_every == 0 or state["stopped"]:
-                checkpoint()
-            if _interrupt_at is not None and step == _interrupt_at:
-                raise KeyboardInterrupt
-            step_timer = time.perf_counter()
+        _loop(run, bar, checkpoint, time_budget, log if main else None, _interrupt_at)
     except KeyboardInterrupt:
         checkpoint()
         bar.close()
         raise
     bar.close()
-    if state["stopped"] is None:
-        state["stopped"] = "max steps"
+    if run.state["stopped"] is None:
+        run.state["stopped"] = "max steps"
     checkpoint()
-    net.load_state_dict(best_weights)
-    net.eval()
+    run.net.load_state_dict(run.best_weights)
+    run.net.eval()
     model.fitted_ = True
+    calibration = _calibrate(model, valid_frame) if cfg.calibrate else None
+    state = run.state
     model.metrics_ = {"valid_loss": state["best"], "best_step": state["best_step"], "steps": state["step"],
-                      "train_seconds": round(state["train_seconds"], 3), "stopped": state["stopped"],
-                      "device": str(dev.type), "world_size": world, "curve": state["curve"]}
+                      "max_steps": cfg.max_steps, "train_seconds": round(state["train_seconds"], 3),
+                      "stopped": state["stopped"], "device": str(dev.type), "world_size": world,
+                      "calibration": calibration, "curve": state["curve"]}
     model.split_ = split or {"train": sorted(map(str, train_frame["match_id"].unique())),
                              "valid": sorted(map(str, valid_frame["match_id"].unique()))}
     if out is not None and main:
@@ -369,36 +302,205 @@ def train(model: NeuralModel, table: pd.DataFrame, *, valid: pd.DataFrame | None
     return model
 
 
-def _save_train_state(out: Path, model, optimizer, ema, best_weights, state, fingerprint) -> None:
+def _frames(model: NeuralModel, table: pd.DataFrame, valid: pd.DataFrame | None):
+    """The training and validation rally frames (validation: ``valid``, else the split rule's matches)."""
+    if valid is None:
+        parts = split_matches(table, test_fraction=0.0, valid_fraction=0.1)
+        train_t, valid = select(table, parts.train), select(table, parts.valid)
+    else:
+        train_t = table
+    train_frame = model._check_table(train_t)
+    valid_frame = model._check_table(valid) if len(valid) else None
+    if valid_frame is None:
+        raise OpponentModelError("no validation matches for early stopping (need at least 2 matches)")
+    return train_frame, valid_frame
+
+
+def _start(model, cfg, dev, rank, world, train_frame, valid_frame) -> _Run:
+    """Build the network, its optimizer, the encoded data and a fresh run state."""
+    torch.manual_seed(cfg.seed)
+    model.build(train_frame["hitter"].astype(str).unique(), Encoder.position_norm(train_frame))
+    model.evidence_ = model.count_evidence(train_frame)
+    model.temperature_ = 1.0
+    model.to(dev)
+    net = model.net
+    train_data = to_tensors(encode_table(model._encoder, train_frame), dev)
+    valid_data = to_tensors(encode_table(model._encoder, valid_frame), dev)
+    if min(cfg.batch_size, len(train_data["lengths"])) % world:
+        raise ConfigurationError(f"batch_size {min(cfg.batch_size, len(train_data['lengths']))} is not divisible "
+                                 f"by the {world} processes")
+    optimizer = make_optimizer(cfg.optimizer, net, cfg.lr, cfg.weight_decay)
+    wrapped = net
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        wrapped = DistributedDataParallel(net, device_ids=[dev.index] if dev.type == "cuda" else None)
+    ema = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    state = {"step": 0, "best": math.inf, "best_step": 0, "since_best": 0, "curve": [], "train_seconds": 0.0,
+             "stopped": None}
+    return _Run(cfg=cfg, dev=dev, rank=rank, world=world, net=net, wrapped=wrapped, optimizer=optimizer,
+                base_lrs=[g["lr"] for g in optimizer.param_groups], train_data=train_data, valid_data=valid_data,
+                ema=ema, eval_net=copy.deepcopy(net), best_weights={k: v.clone() for k, v in ema.items()},
+                state=state, fingerprint=data_fingerprint(train_frame, valid_frame))
+
+
+def _loop(run: _Run, bar: Progress, checkpoint, time_budget, log, interrupt_at) -> None:
+    """Steps until the budget, early stopping or a non-finite loss; evaluations and checkpoints on schedule."""
+    cfg, state = run.cfg, run.state
+    step_timer = time.perf_counter()
+    while state["step"] < cfg.max_steps and state["stopped"] is None:
+        step = state["step"] + 1
+        value = _step(run, step)
+        state["step"] = step
+        run.running = value if run.running is None else 0.95 * run.running + 0.05 * value
+        state["train_seconds"] += time.perf_counter() - step_timer
+        if not math.isfinite(value):
+            state["stopped"] = "non-finite loss"
+        if step % cfg.eval_every == 0 or step == cfg.max_steps or state["stopped"]:
+            record = _evaluate(run, step)
+            if log is not None:
+                log(record)
+            bar.show(step, run.running, record["valid_loss"], force=True)
+        else:
+            bar.show(step, run.running, state["curve"][-1]["valid_loss"] if state["curve"] else None)
+        if time_budget is not None and state["train_seconds"] >= time_budget and not state["stopped"]:
+            state["stopped"] = "time budget"
+        if step % cfg.checkpoint_every == 0 or state["stopped"]:
+            checkpoint()
+        if interrupt_at is not None and step == interrupt_at:
+            raise KeyboardInterrupt
+        step_timer = time.perf_counter()
+
+
+def _step(run: _Run, step: int) -> float:
+    """One optimizer step (the batch of ``step`` in its epoch, the schedule's lr, clipping, EMA); its loss."""
+    cfg, world = run.cfg, run.world
+    n_rallies = len(run.train_data["lengths"])
+    batch = min(cfg.batch_size, n_rallies)
+    per_epoch = max(1, n_rallies // batch)
+    epoch, k = divmod(step - 1, per_epoch)
+    if epoch not in run.epochs:
+        run.epochs.clear()
+        run.epochs[epoch] = epoch_batches(run.train_data["lengths"].cpu(), batch, cfg.seed, epoch)
+    idx = run.epochs[epoch][k].to(run.dev)
+    n_global = int((batch_of(run.train_data, idx)["target"] >= 0).sum())
+    b = batch_of(run.train_data, idx.chunk(world)[run.rank])
+    torch.manual_seed(cfg.seed * 7_919 + step)
+    mult = lr_multiplier(step, cfg.max_steps, cfg.warmup, cfg.schedule, cfg.final_lr_ratio)
+    for group, lr in zip(run.optimizer.param_groups, run.base_lrs):
+        group["lr"] = lr * mult
+    net, optimizer = run.net, run.optimizer
+    net.train()
+    optimizer.zero_grad(set_to_none=True)
+    if cfg.optimizer.lower() == "kfac":
+        with optimizer.capture():
+            loss_sum, valid_logits = _loss_sum(run.wrapped, b, cfg)
+        loss = loss_sum * (world / n_global)
+        optimizer.backward(loss, valid_logits)
+    else:
+        loss_sum, _ = _loss_sum(run.wrapped, b, cfg)
+        loss = loss_sum * (world / n_global)
+        loss.backward()
+    if cfg.clip > 0:
+        torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.clip)
+    optimizer.step()
+    net.weights_changed()
+    with torch.no_grad():
+        decay = min(cfg.ema, (1 + step) / (10 + step)) if cfg.ema > 0 else 0.0
+        for name, value in net.state_dict().items():
+            if value.dtype.is_floating_point:
+                run.ema[name].mul_(decay).add_(value.detach(), alpha=1 - decay)
+            else:
+                run.ema[name].copy_(value)
+    return float(loss.detach()) / world
+
+
+def _evaluate(run: _Run, step: int) -> dict:
+    """Score the EMA weights on the validation matches; keep the best; count evaluations without progress."""
+    state = run.state
+    run.eval_net.load_state_dict(run.ema)
+    val = evaluate_loss(run.eval_net, run.valid_data)
+    record = {"step": step, "seconds": round(state["train_seconds"], 4), "train_loss": run.running,
+              "valid_loss": val}
+    state["curve"].append(record)
+    if val < state["best"] - 1e-5:
+        state.update(best=val, best_step=step, since_best=0)
+        run.best_weights = {k: v.clone() for k, v in run.ema.items()}
+    else:
+        state["since_best"] += 1
+        if state["since_best"] > run.cfg.patience:
+            state["stopped"] = "early stopping"
+    return record
+
+
+def _calibrate(model: NeuralModel, valid_frame: pd.DataFrame) -> dict:
+    """Fit ``model.temperature_`` on the validation strokes that have one before them in their rally (the
+    scored strokes of :mod:`strategist.opponent.evaluate`); log-loss and ECE there before and after."""
+    from strategist.opponent.evaluate import scores
+
+    model.temperature_ = 1.0
+    frame, logits = model.logits_table(valid_frame)
+    scored = positions_in_rally(frame) >= 1
+    targets = model.vocabulary.shot_codes(frame["shot"])[scored]
+    logits = logits[scored]
+    if len(targets) == 0:
+        return {"temperature": 1.0, "n": 0}
+    temperature = fit_temperature(logits, targets)
+    before = scores(_softmax(logits), targets)
+    after = scores(_softmax(logits / temperature), targets)
+    model.temperature_ = temperature
+    return {"temperature": temperature, "n": int(len(targets)), "valid_log_loss_before": before["log_loss"],
+            "valid_log_loss_after": after["log_loss"], "valid_ece_before": before["ece"],
+            "valid_ece_after": after["ece"]}
+
+
+def _save_train_state(out: Path, model, cfg, optimizer, ema, best_weights, state, fingerprint) -> None:
     skeleton, opt_tensors = flatten_state(optimizer.state_dict(), "opt")
     tensors = {**{f"net.{k}": v for k, v in model.net.state_dict().items()},
                **{f"ema.{k}": v for k, v in ema.items()},
                **{f"best.{k}": v for k, v in best_weights.items()}, **opt_tensors}
-    meta = {"format": "strategist-opponent-train-state", "vocabulary": model.vocabulary.to_json(),
-            "config": model.config.to_json(), "data": fingerprint, "optimizer": skeleton,
+    meta = {"format": TRAIN_FORMAT, "vocabulary": model.vocabulary.to_json(),
+            "config": cfg.to_json(), "data": fingerprint, "optimizer": skeleton,
             "state": state, "players": model.players, "norm": model.norm}
+    definition = sport_definition(model.sport)
+    if definition is not None:
+        meta["sport_definition"] = definition
     write_tensors(out, TRAIN_STATE, tensors, meta)
 
 
-def _load_train_state(out: Path, model, optimizer, ema, fingerprint):
+def _load_train_state(out: Path, model, cfg, optimizer, ema, fingerprint):
+    """The run state and best weights of ``out``'s training state, loaded into ``model``, ``optimizer`` and
+    ``ema``; its JSON and tensors are checked first (:mod:`strategist.opponent.checkpoint_schema`)."""
     tensors, meta = read_tensors(out, TRAIN_STATE)
-    check_vocabulary(meta, out / f"{TRAIN_STATE}.json", model.sport)
-    if meta.get("data") != fingerprint:
+    where = out / f"{TRAIN_STATE}.json"
+    meta = check(train_meta_spec(TRAIN_FORMAT), meta, where)
+    check_vocabulary(meta, where, model.sport)
+    if meta["data"] != fingerprint:
         raise CheckpointError(f"{out}: the checkpoint was trained on other data; use another --out or resume=False")
-    saved_cfg = dict(meta.get("config") or {})
-    now_cfg = model.config.to_json()
-    differ = sorted(k for k in now_cfg if k != "max_steps" and saved_cfg.get(k) != now_cfg[k])
-    if differ or meta.get("players") != model.players:
+    saved_cfg = meta["config"]
+    now_cfg = cfg.to_json()
+    differ = sorted(k for k in now_cfg if k != "max_steps" and saved_cfg.get(k, now_cfg[k]) != now_cfg[k])
+    if differ or meta["players"] != model.players:
         raise CheckpointError(f"{out}: the checkpoint was made with another configuration ({differ or 'players'}); "
                               f"use another --out or resume=False")
+    weights = {k: (tuple(v.shape), v.dtype) for k, v in model.net.state_dict().items()}
+    expected = {f"{part}.{k}": spec for part in ("net", "ema", "best") for k, spec in weights.items()}
+    expected |= {k: (tuple(v.shape), v.dtype) for k, v in tensors.items() if k.startswith("opt.")}
+    check_tensors(tensors, expected, out / f"{TRAIN_STATE}.safetensors")
     dev = next(model.net.parameters()).device
     model.net.load_state_dict({k[4:]: v.to(dev) for k, v in tensors.items() if k.startswith("net.")})
     for k in ema:
         ema[k].copy_(tensors[f"ema.{k}"].to(dev))
     best = {k: tensors[f"best.{k}"].to(dev) for k in ema}
-    opt_state = unflatten_state(meta["optimizer"], {k: v.to(dev) for k, v in tensors.items()})
-    optimizer.load_state_dict(opt_state)
+    opt_state = unflatten_state(meta["optimizer"], {k: v.to(dev) for k, v in tensors.items()}, where)
+    try:
+        optimizer.load_state_dict(opt_state)
+    except (ValueError, KeyError, TypeError, IndexError, RuntimeError, AttributeError) as exc:
+        raise CheckpointError(f"{where}: field 'optimizer': does not fit the {cfg.optimizer} optimizer of this "
+                              f"model ({str(exc)[:200]})") from None
     state = meta["state"]
-    state["best"] = float(state["best"])
+    if state["best_step"] > state["step"]:
+        raise CheckpointError(f"{where}: field 'state.best_step': {state['best_step']} is after the last step "
+                              f"{state['step']}")
     state["stopped"] = None if state.get("stopped") in ("time budget", "max steps") else state.get("stopped")
     return state, best

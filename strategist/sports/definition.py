@@ -82,6 +82,8 @@ class Sport:
         labels: source -> field -> source label -> English label (how each source spells the vocabulary).
         scoring: one line on how points, games and sets are counted.
         decisions: how decision states are told apart (:class:`DecisionRule`).
+        extends: for a sport defined by a user's file (:mod:`strategist.sports.sportfile`), the built-in
+            sport whose rules of play it takes; None for a built-in sport.
     """
 
     name: str
@@ -96,6 +98,7 @@ class Sport:
     labels: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
     scoring: str = ""
     decisions: "DecisionRule" = None
+    extends: str | None = None
 
     def __post_init__(self):
         for name in ("groupings", "areas", "endings", "labels"):

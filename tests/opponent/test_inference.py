@@ -53,12 +53,14 @@ def test_a_changed_weight_is_folded_again_before_the_next_prediction(untrained_n
     folded = model._folded
     assert folded is not None and folded.fresh(model.net)
     with torch.no_grad():
-        model.net.out.bias[3] += 2.0                     # an optimizer's in-place step
+        model.net.out.bias[3] += 2.0                     # an edit in place ...
+    assert folded.fresh(model.net)                       # ... is not seen until it is announced
+    model.net.weights_changed()
     assert not folded.fresh(model.net)
     after = model.predict_proba(None, hist).to_numpy()
     assert after[3] > before[3] + 0.1
     torch_path = NeuralModel._torch_logits(model, np.array([1]), np.zeros(1, np.int64), np.zeros(1, np.int64),
                                            np.zeros(1, np.int64), np.zeros((1, N_NUM), np.float32), 1, 2, 1,
-                                           np.array([0, 0, 1], np.float32))
+                                           np.array([0, 0, 1, 1], np.float32))   # no score; Ann serves
     e = np.exp(torch_path - torch_path.max())
     np.testing.assert_allclose(after, e / e.sum(), rtol=1e-5)

@@ -346,9 +346,10 @@ def test_the_encoder_codes_wings_heights_and_positions_by_hand():
                           "wing": pd.array(["forehand", None, "backhand"], dtype="string"),
                           "landing_height": pd.array(["low", "high", None], dtype="string"),
                           "hitter_x": [10.0, np.nan, 30.0], "hitter_y": [1.0, 2.0, 3.0],
-                          "opponent_x": [0.0, 0.0, 0.0], "opponent_y": [5.0, 5.0, 5.0]})
+                          "opponent_x": [0.0, 0.0, np.nan], "opponent_y": [5.0, 5.0, 5.0]})
     enc = Encoder(SHOTS, [str(a) for a in range(1, 17)], ["A", "B"],
                   {"mean": [20.0, 2.0, 0.0, 5.0], "std": [10.0, 1.0, 1.0, 1.0]})
     got = enc.strokes(frame, ["B", "A", "A"])
     assert got["wing"].tolist() == [1, 0, 2] and got["height"].tolist() == [2, 1, 0]
-    np.testing.assert_allclose(got["num"], [[-1, -1, 0, 0, 0, 0], [0, 0, 0, 0, 1, 0], [1, 1, 0, 0, 0, 1]])
+    # standardised hitter (x, y), opponent (x, y); hitter's and opponent's "missing"; same hitter next
+    np.testing.assert_allclose(got["num"], [[-1, -1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 1, 0, 0], [1, 1, 0, 0, 0, 1, 1]])
