@@ -279,12 +279,13 @@ def _stray_first_strokes(code: np.ndarray, rows: np.ndarray, stroke: np.ndarray)
     index = np.flatnonzero(rows)
     if not len(index):
         return out
-    groups = pd.DataFrame({"code": code[index], "stroke": stroke[index]}).groupby("code")["stroke"]
-    ones = groups.transform(lambda s: int((s == 1).sum())).to_numpy()
-    top = groups.transform("max").to_numpy()
+    one = stroke[index] == 1
+    frame = pd.DataFrame({"code": code[index], "stroke": stroke[index], "one": one})
+    ones = frame.groupby("code")["one"].transform("sum").to_numpy()
+    top = frame.groupby("code")["stroke"].transform("max").to_numpy()
     last = ~pd.Series(code[index]).duplicated(keep="last").to_numpy()  # the rally's last row in the file
-    first_one_before = groups.transform(lambda s: bool((s.to_numpy()[:-1] == 1).any())).to_numpy()
-    out[index] = last & (stroke[index] == 1) & (ones == 2) & (top > 1) & first_one_before
+    # a last row numbered 1 in a rally with two 1s: the other 1 comes before it
+    out[index] = last & one & (ones == 2) & (top > 1)
     return out
 
 
