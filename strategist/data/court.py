@@ -230,17 +230,16 @@ def side_positions(mappings: dict[str, CourtMapping], match_id: np.ndarray, rall
     go through its mapping (rows of a match without one stay NaN); the hitter's and the landing point's
     frames follow the ends from :func:`player_ends` (the landing point is framed by the receiver's half).
     """
-    n = len(match_id)
-    court = {k: (np.full(n, np.nan), np.full(n, np.nan)) for k in points}
-    match_id = np.asarray(match_id, dtype=object)
-    for mid in pd.unique(match_id):
-        mapping = mappings.get(mid)
-        if mapping is None:
-            continue
-        rows = match_id == mid
-        for key, (u, v) in points.items():
-            x, y = mapping.to_court(np.asarray(u, float)[rows], np.asarray(v, float)[rows])
-            court[key][0][rows], court[key][1][rows] = x, y
+    codes, ids = pd.factorize(np.asarray(match_id, dtype=object))
+    unmapped = np.full((3, 3), np.nan)
+    matrices = np.stack([mappings[m].matrix if m in mappings else unmapped for m in ids] + [unmapped])
+    m = matrices[codes]  # one matrix per row (NaN where the match has no mapping)
+    court = {}
+    for key, (u, v) in points.items():
+        u, v = np.asarray(u, float), np.asarray(v, float)
+        w = m[:, 2, 0] * u + m[:, 2, 1] * v + m[:, 2, 2]
+        court[key] = ((m[:, 0, 0] * u + m[:, 0, 1] * v + m[:, 0, 2]) / w,
+                      (m[:, 1, 0] * u + m[:, 1, 1] * v + m[:, 1, 2]) / w)
     a_end = player_ends(rally, hitter_is_a, court["hitter"][1], court["opponent"][1])
     hitter_end = np.where(hitter_is_a, a_end, -a_end).astype(float)
     hitter_end[hitter_end == 0] = np.nan
