@@ -1,8 +1,18 @@
 """Fixtures shared by every test package."""
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests: ``ci`` (the default) is deterministic with a fixed budget, so a run is reproducible and never
+# flaky; ``long`` (HYPOTHESIS_PROFILE=long, used by benchmarks/fuzz.py) draws fresh random examples, as many as
+# HYPOTHESIS_MAX_EXAMPLES says. A test's own ``@settings(max_examples=...)`` still sets its budget.
+settings.register_profile("ci", derandomize=True, database=None, max_examples=50, deadline=None, print_blob=True)
+settings.register_profile("long", derandomize=False, database=None, deadline=None, print_blob=True,
+                          max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "2000")))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 #: The real data sets beside the repository (read-only; absent on some machines).
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"

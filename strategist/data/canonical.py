@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from strategist.data.cells import MAX_INT, int_range, to_float, to_int
 from strategist.data.readcsv import read_strings
 from strategist.data.rejections import Rejection, RejectionReport
 from strategist.data.schema import COLUMNS, REQUIRED, conform
@@ -27,6 +28,9 @@ SPORT = "any"                   # read from the file's sport column (see load_ra
 SIGNATURE = frozenset({"sport", "source", "rally_id", "stroke", "hitter", "opponent", "shot", "server",
                        "hitter_won"})
 DESCRIPTION = "canonical rally table (strategist's own CSV layout, e.g. a match log export)"
+#: Smallest value of the whole-number columns that have one (all are at most cells.MAX_INT).
+_LOWEST = {"set": 1, "game": 1, "rally": 1, "stroke": 1, "serve_number": 1, "hitter_score": 0, "opponent_score": 0,
+           "hitter_games": 0, "opponent_games": 0}
 
 
 def layout_entry(layout_class):
@@ -92,15 +96,18 @@ def load_canonical(paths, *, strict: bool = False) -> tuple[pd.DataFrame, Reject
                  rejected, report)
         _bad(raw, ~raw["shot"].isin(set(sport.shots)).to_numpy(), "shot not in the vocabulary", "shot",
              f"one of the {sport.name} shots", path, strict, rejected, report)
+        numbers = {}
         for column, dtype in COLUMNS.items():
             if column not in raw.columns or dtype not in ("Int64", "float64"):
                 continue
-            number = pd.to_numeric(raw[column].where(raw[column] != ""), errors="coerce")
-            bad = (raw[column] != "").to_numpy() & number.isna().to_numpy()
             if dtype == "Int64":
-                bad |= number.notna().to_numpy() & (number.fillna(0) % 1 != 0).to_numpy()
-            _bad(raw, bad, f"{column} not a number", column, "a whole number" if dtype == "Int64" else "a number",
-                 path, strict, rejected, report)
+                low = _LOWEST.get(column)
+                numbers[column], bad = to_int(raw[column], minimum=low)
+                expected = int_range(low) if low is not None else f"a whole number of at most {MAX_INT:,}"
+            else:
+                numbers[column], bad = to_float(raw[column])
+                expected = "a finite number"
+            _bad(raw, bad, f"{column} not a number", column, expected, path, strict, rejected, report)
         _bad(raw, raw.duplicated(["rally_id", "stroke"]).to_numpy(), "duplicate stroke", "stroke",
              "one row per (rally_id, stroke)", path, strict, rejected, report)
         _bad(raw, (raw["match_id"] + "|" + raw["set"] + "|" + raw["rally"] != raw["rally_id"]).to_numpy(),
@@ -114,8 +121,8 @@ def load_canonical(paths, *, strict: bool = False) -> tuple[pd.DataFrame, Reject
         report.rallies_rejected += int(raw.loc[rejected, "rally_id"].nunique())
         kept = raw.loc[~rejected].drop(columns="_row").replace("", pd.NA)
         for column, dtype in COLUMNS.items():
-            if column in kept and dtype in ("Int64", "float64"):
-                kept[column] = pd.to_numeric(kept[column])
+            if column in numbers:
+                kept[column] = pd.Series(numbers[column], index=raw.index)[~rejected]
             elif column in kept and dtype == "boolean":
                 kept[column] = kept[column].map({"True": True, "False": False, "true": True, "false": False,
                                                  "1": True, "0": False}).astype("boolean")

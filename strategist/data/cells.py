@@ -46,11 +46,22 @@ def to_float(cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.where(bad, np.nan, values), bad
 
 
-def to_int(cells: pd.Series, *, minimum: int | None = None) -> tuple[pd.Series, np.ndarray]:
-    """Nullable integers; ``"3"`` and ``"3.0"`` both read 3. Bad = non-integral, or below ``minimum``."""
+#: Largest whole number a cell may hold (a set, rally, stroke, score or count beyond it is not a value: a
+#: larger one would not fit the table's 64-bit integers, or would be absurd, e.g. a score of 1e308).
+MAX_INT = 1_000_000_000
+
+
+def int_range(minimum: int, maximum: int = MAX_INT) -> str:
+    """What :func:`to_int` accepts, in words: ``an integer from 1 to 1,000,000,000``."""
+    return f"an integer from {minimum} to {maximum:,}"
+
+
+def to_int(cells: pd.Series, *, minimum: int | None = None, maximum: int = MAX_INT) -> tuple[pd.Series, np.ndarray]:
+    """Nullable integers; ``"3"`` and ``"3.0"`` both read 3. Bad = non-integral, below ``minimum`` or above
+    ``maximum`` (default :data:`MAX_INT`)."""
     floats, bad = to_float(cells)
     with np.errstate(invalid="ignore"):
-        ok = np.isnan(floats) | (np.floor(floats) == floats)
+        ok = np.isnan(floats) | ((np.floor(floats) == floats) & (np.abs(floats) <= maximum))
         if minimum is not None:
             ok &= np.isnan(floats) | (floats >= minimum)
     bad = bad | ~ok

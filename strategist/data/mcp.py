@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from strategist.data import tennis_score
-from strategist.data.cells import blank, to_int
+from strategist.data.cells import blank, int_range, to_int
 from strategist.data.checks import drop_rows, point_checks
 from strategist.data.mcp_codes import ShotCodeError, parse_point
 from strategist.data.readcsv import read_strings
@@ -31,7 +31,7 @@ from strategist.sports import get_sport
 LAYOUT = "mcp"
 
 REQUIRED = ("match_id", "Pt", "Set1", "Set2", "Gm1", "Gm2", "Pts", "Gm#", "Svr", "1st", "2nd", "PtWinner")
-_GAME = re.compile(r"^\s*(\d+)\s*(?:\((\d+)\))?\s*$")
+_GAME = re.compile(r"^\s*(\d{1,6})\s*(?:\((\d{1,6})\))?\s*$")
 
 
 def load_points(paths, *, strict: bool = False) -> tuple[pd.DataFrame, RejectionReport]:
@@ -74,19 +74,22 @@ def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFr
                         f"{path.name}: {{count}} rows with empty 1st and 2nd skipped")
     checks = point_checks(raw, too_long, ("match_id", "Pt"), REQUIRED, path=path, what="an MCP points file",
                           strict=strict, report=report)
+    if raw.empty:  # nothing but rows of the wrong width (or none): they are reported, no point is left
+        checks.keep()
+        return empty_table()
 
     for column in ("match_id", "Pt", "Set1", "Set2", "Gm1", "Gm2", "Svr", "PtWinner", "Pts"):
         checks.fail(blank(raw[column]), "missing value", column, "a value on every point")
     ints = {}
     for column, low in (("Pt", 1), ("Set1", 0), ("Set2", 0), ("Gm1", 0), ("Gm2", 0)):
         ints[column], bad = to_int(raw[column], minimum=low)
-        checks.fail(bad, f"bad {column}", column, f"an integer >= {low}")
+        checks.fail(bad, f"bad {column}", column, int_range(low))
     for column in ("Svr", "PtWinner"):
         bad = ~raw[column].str.strip().isin(["1", "2"]).to_numpy() & ~blank(raw[column])
         checks.fail(bad, f"bad {column}", column, "1 or 2")
     game_parts = raw["Gm#"].str.extract(_GAME)
     checks.fail(game_parts[0].isna().to_numpy() & ~blank(raw["Gm#"]), "bad game number", "Gm#",
-                "X or 'X (Y)' with integers")
+                "X or 'X (Y)' with integers of at most 6 digits")
     pts = raw["Pts"].str.upper().str.split("-", n=1, expand=True).reindex(columns=[0, 1]).fillna("")
     game_key = (raw["match_id"] + "|" + game_parts[0].fillna("")).to_numpy(dtype=object)
     level = (ints["Gm1"] == ints["Gm2"]).to_numpy(dtype=bool, na_value=False)

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from strategist.data import court
-from strategist.data.cells import blank, to_code, to_flag, to_float, to_int, to_label
+from strategist.data.cells import blank, int_range, to_code, to_flag, to_float, to_int, to_label
 from strategist.data.checks import RallyChecks
 from strategist.data.readcsv import header, read_strings
 from strategist.data.rejections import RejectionReport
@@ -194,20 +194,20 @@ def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, pa
     for column in ("match_id", "set", "rally", "ball_round", "player", "type", "roundscore_A", "roundscore_B"):
         checks.fail(blank(raw[column]), "missing value", column, "a value on every stroke")
     set_no, bad = to_int(raw["set"], minimum=1)
-    checks.fail(bad, "bad set number", "set", "an integer >= 1")
+    checks.fail(bad, "bad set number", "set", int_range(1))
     rally, bad = to_int(raw["rally"], minimum=1)
-    checks.fail(bad, "bad rally number", "rally", "an integer >= 1")
+    checks.fail(bad, "bad rally number", "rally", int_range(1))
     stroke, bad = to_int(raw["ball_round"], minimum=1)
-    checks.fail(bad, "bad stroke number", "ball_round", "an integer >= 1")
+    checks.fail(bad, "bad stroke number", "ball_round", int_range(1))
     is_a = (raw["player"] == "A").to_numpy()
     checks.fail(~is_a & (raw["player"] != "B").to_numpy() & ~blank(raw["player"]), "bad player label", "player",
                 "A or B")
     shot, bad = to_label(raw["type"], sport.translate("shuttleset", "shot"))
     checks.fail(bad, "unknown shot type", "type", "a ShuttleSet or English badminton shot label")
     score_a, bad_a = to_int(raw["roundscore_A"], minimum=0)
-    checks.fail(bad_a, "bad score", "roundscore_A", "an integer >= 0")
+    checks.fail(bad_a, "bad score", "roundscore_A", int_range(0))
     score_b, bad_b = to_int(raw["roundscore_B"], minimum=0)
-    checks.fail(bad_b, "bad score", "roundscore_B", "an integer >= 0")
+    checks.fail(bad_b, "bad score", "roundscore_B", int_range(0))
     point = np.select([(raw["getpoint_player"] == "A").to_numpy(), (raw["getpoint_player"] == "B").to_numpy()],
                       [1, 0], -1)  # 1 = A won, 0 = B won, -1 = not on this row
     checks.fail((point < 0) & ~blank(raw["getpoint_player"]), "bad rally-winner label", "getpoint_player",

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from strategist.data import tennis_score
-from strategist.data.cells import blank, to_code, to_flag, to_int
+from strategist.data.cells import blank, int_range, to_code, to_flag, to_int
 from strategist.data.checks import drop_rows, point_checks
 from strategist.data.readcsv import read_strings
 from strategist.data.rejections import RejectionReport
@@ -72,13 +72,16 @@ def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFr
                         f"{path.name}: {{count}} per-match header rows (PointNumber 0) dropped")
     checks = point_checks(raw, too_long, ("match_id", "PointNumber"), REQUIRED, path=path,
                           what="a point-by-point file", strict=strict, report=report)
+    if raw.empty:  # nothing but rows of the wrong width (or none): they are reported, no point is left
+        checks.keep()
+        return empty_table()
 
     for column in REQUIRED:
         checks.fail(blank(raw[column]), "missing value", column, "a value on every point")
     ints = {}
     for column, low in (("SetNo", 1), ("GameNo", 1), ("PointNumber", 1), ("P1GamesWon", 0), ("P2GamesWon", 0)):
         ints[column], bad = to_int(raw[column], minimum=low)
-        checks.fail(bad, f"bad {column}", column, f"an integer >= {low}")
+        checks.fail(bad, f"bad {column}", column, int_range(low))
     for column in ("PointServer", "PointWinner"):
         ints[column], bad = to_int(raw[column], minimum=1)
         bad |= ~blank(raw[column]) & ~raw[column].str.strip().isin(["1", "2"]).to_numpy()
