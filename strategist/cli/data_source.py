@@ -1,6 +1,24 @@
-"""Where a command's rally data come from: ``--data PATH``, else the shipped demo; loaded once."""
+"""Where a command's rally data come from: ``--data PATH``, else the shipped demo; loaded once. The data may be
+tagged with the user's own shot vocabulary: ``--sport-file FILE`` (:func:`add_sport_file_option`)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_sport_file_option(parser) -> None:
+    """Add ``--sport-file FILE`` to a command's parser (read by :func:`sport_from_args` and :func:`load_table`)."""
+    parser.add_argument("--sport-file", metavar="FILE",
+                        help="your own shot vocabulary: a .toml or .json file (labels, groups, serves, areas) "
+                             "extending a built-in sport, for data tagged with it")
+
+
+def sport_from_args(args):
+    """The :class:`~strategist.sports.Sport` of ``--sport-file`` (read and registered under its name), or None."""
+    from strategist.sports import get_sport
+
+    path = getattr(args, "sport_file", None)
+    return get_sport(Path(path)) if path else None
 
 
 def data_path(args) -> tuple[str, bool]:
@@ -13,10 +31,11 @@ def data_path(args) -> tuple[str, bool]:
 
 
 def load_table(args):
-    """``(canonical table, path, is_demo)`` of the command's data (``args.sport`` when the layout needs it)."""
+    """``(canonical table, path, is_demo)`` of the command's data (the sport of ``--sport-file``, else
+    ``args.sport``, when given)."""
     from strategist.data.load import load_rallies
 
     path, is_demo = data_path(args)
-    sport = getattr(args, "sport", None)
+    sport = sport_from_args(args) or getattr(args, "sport", None)
     loaded = load_rallies(path, sport=sport) if sport else load_rallies(path)
     return loaded.table, path, is_demo

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from strategist.cli.data_source import add_sport_file_option, load_table
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -15,6 +17,7 @@ def register(subparsers) -> None:
                     "writes a reliability plot.")
     p.add_argument("--model", required=True, metavar="DIR", help="directory written by `strategist train`")
     p.add_argument("--data", metavar="PATH", help="rally data file or folder (default: the shipped demo)")
+    add_sport_file_option(p)
     p.add_argument("--adapt", action="store_true", help="update the model from each match's completed rallies")
     p.add_argument("--plot", metavar="PNG", help="reliability plot (default: DIR/reliability.png)")
     p.add_argument("--no-plot", action="store_true", help="write no plot")
@@ -23,11 +26,10 @@ def register(subparsers) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from strategist.cli.train_cmd import load_data
     from strategist.opponent import load_model
     from strategist.opponent.evaluate import evaluate, reliability_plot
 
-    table = load_data(args.data)
+    table, _, _ = load_table(args)
     model = load_model(args.model, sport=str(table["sport"].iloc[0]))
     result = evaluate(model, table, adapt=args.adapt)
     if not args.no_plot:

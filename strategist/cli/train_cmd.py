@@ -1,24 +1,31 @@
-"""``strategist train``: fit an opponent model on rally data and save it (checkpoints resume)."""
+"""``strategist train``: fit an opponent model on rally data and save it (checkpoints resume); ``--model auto``
+fits the candidates and keeps the one with the lowest held-out log-loss."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import sys
 
-from strategist.errors import DataFormatError
+from strategist.cli.data_source import add_sport_file_option, load_table, sport_from_args
 
 
 def register(subparsers) -> None:
+    from strategist.opponent.choose import CANDIDATES
     from strategist.opponent.train import DEFAULT_OPTIMIZER, OPTIMIZERS
 
     p = subparsers.add_parser(
-        "train", help="fit an opponent model (frequency, Markov or neural) and save it",
+        "train", help="fit an opponent model (frequency, Markov or neural; or auto) and save it",
         description="Fit an opponent model on the training matches of the data (whole matches held out by the "
                     "SHA-1 rank rule: 20 %% for evaluation, 10 %% of the rest for early stopping and tuning) and "
-                    "save it to --out. A neural run writes checkpoints to --out and resumes from them.")
+                    "save it to --out. A neural run writes checkpoints to --out and resumes from them. --model auto "
+                    f"fits {', '.join(CANDIDATES)} on the training matches, keeps the one with the lowest "
+                    "log-loss on the validation matches and says why.")
     p.add_argument("--data", metavar="PATH", help="rally data file or folder (default: the shipped demo)")
-    p.add_argument("--model", required=True, choices=("frequency", "markov", "neural"))
+    add_sport_file_option(p)
+    p.add_argument("--model", required=True, metavar="KIND",
+                   help="frequency, markov (order from --order), markov1 ... markov3, neural, or auto")
     p.add_argument("--out", required=True, metavar="DIR", help="directory of the saved model and checkpoints")
     p.add_argument("--optimizer", default=DEFAULT_OPTIMIZER, choices=OPTIMIZERS,
                    help=f"neural: optimizer (default {DEFAULT_OPTIMIZER}, by the rule of benchmarks/bench_opponent.py)")
@@ -37,49 +44,69 @@ def register(subparsers) -> None:
     p.set_defaults(handler=run_train)
 
 
-def load_data(path):
-    from strategist.data.load import load_rallies
-
-    if path is None:
-        try:
-            from strategist.data.demo import demo_path
-        except ImportError:
-            raise DataFormatError("no --data given and no shipped demo dataset") from None
-        path = demo_path()
-    return load_rallies(path).table
+def _neural_options(args) -> tuple[dict, dict]:
+    """(configuration, trainer options) of a neural model from the command line."""
+    cfg = {"optimizer": args.optimizer, "seed": args.seed, "schedule": args.schedule}
+    for name in ("lr", "max_steps", "batch_size"):
+        if getattr(args, name) is not None:
+            cfg[name] = getattr(args, name)
+    trainer = {"device": args.device, "progress": not args.no_progress, "time_budget": args.time_budget,
+               "threads": args.threads}
+    return cfg, trainer
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from strategist.opponent import FrequencyModel, MarkovModel, NeuralModel
+    from strategist.errors import OpponentModelError
+    from strategist.opponent import KINDS, choose_model, parse_kind
     from strategist.opponent.split import select, split_matches
 
-    table = load_data(args.data)
-    sport = str(table["sport"].iloc[0])
+    table, _, _ = load_table(args)
+    sport = sport_from_args(args) or str(table["sport"].iloc[0])
     split = split_matches(table)
     used = list(split.train) + list(split.valid)
-    if args.model == "neural":
-        cfg = {"optimizer": args.optimizer, "seed": args.seed, "schedule": args.schedule}
-        for name in ("lr", "max_steps", "batch_size"):
-            if getattr(args, name) is not None:
-                cfg[name] = getattr(args, name)
-        model = NeuralModel(sport, **cfg)
-        model.fit(select(table, split.train), valid=select(table, split.valid), out=args.out, device=args.device,
-                  progress=not args.no_progress,
-                  resume=not args.no_resume, time_budget=args.time_budget, threads=args.threads,
-                  split=split.to_json())
+    kind, options = parse_kind(args.model)
+    if kind not in KINDS and kind != "auto":
+        raise OpponentModelError(f"--model {args.model!r}: expected frequency, markov, markov1 ... markov8, neural "
+                                 "or auto")
+    choice = None
+    if kind == "auto":
+        cfg, trainer = _neural_options(args)
+        choice = choose_model(table, split, sport=sport, neural={**cfg, **trainer, "split": split.to_json()},
+                              progress=None if args.json else lambda line: print(line, file=sys.stderr))
+        model = choice.model
+        if choice.kind == "neural":
+            model.split_ = split.to_json()
+        else:
+            model.split_ = dict(split.to_json(), train=used, valid=[])
+        model.save(args.out)
+    elif kind == "neural":
+        cfg, trainer = _neural_options(args)
+        model = KINDS["neural"](sport, **cfg)
+        model.fit(select(table, split.train), valid=select(table, split.valid), out=args.out,
+                  resume=not args.no_resume, split=split.to_json(), **trainer)
     else:
-        model = (MarkovModel(sport, order=args.order) if args.model == "markov" else FrequencyModel(sport))
+        if kind == "markov":
+            options.setdefault("order", args.order)
+        model = KINDS[kind](sport, **options)
         model.fit(select(table, used))
         model.split_ = dict(split.to_json(), train=used, valid=[])
         model.save(args.out)
     if int(os.environ.get("RANK", "0")) != 0:  # under torchrun only the first process reports (and saves)
         return 0
-    metrics = {k: v for k, v in model.metrics_.items() if k != "curve"}
-    summary = {"model": args.model, "out": str(args.out), "train_matches": len(split.train),
+    metrics = {k: v for k, v in model.metrics_.items() if k not in ("curve", "tuning_grid")}
+    summary = {"model": model.kind, "out": str(args.out), "sport": model.sport, "train_matches": len(split.train),
                "valid_matches": len(split.valid), "test_matches": len(split.test), **metrics}
+    if choice is not None:
+        summary["choice"] = choice.to_json()
     if args.json:
-        print(json.dumps(summary, indent=1))
-    else:
-        print(f"{args.model} model saved to {args.out}: " + ", ".join(f"{k} {v}" for k, v in summary.items()
-                                                                      if k not in ("model", "out")))
+        print(json.dumps(summary, indent=1, default=str))
+        return 0
+    if choice is not None:
+        print(f"chose {choice.reason}")
+    calibration = metrics.pop("calibration", None)
+    print(f"{model.kind} model saved to {args.out}: " + ", ".join(
+        f"{k} {v}" for k, v in summary.items() if k not in ("model", "out", "choice", "calibration")))
+    if calibration and calibration.get("n"):
+        print(f"calibration on the validation matches: temperature {calibration['temperature']:.3f}, ECE "
+              f"{calibration['valid_ece_before']:.3f} before, {calibration['valid_ece_after']:.3f} after")
     return 0

@@ -1,42 +1,57 @@
 """Opponent models: the opponent's next shot from the rally so far and the match so far.
 
-    from strategist.opponent import fit_model, load_model
+    from strategist.opponent import DEFAULT_MODEL, fit_model, load_model
 
-    model = fit_model("markov", table)                     # or "frequency", "neural"
-    p = model.predict_proba(history, {"player": "An Se Young", "opponent": "Tai Tzu Ying"})
-    p.attrs["n"], p.attrs["source"]                        # evidence, "player" / "population" / "fallback"
+    model = fit_model("markov2", table)                    # or "frequency", "markov1", "neural", DEFAULT_MODEL
+    p = model.predict(history, {"player": "An Se Young", "opponent": "Tai Tzu Ying"})
+    p.probabilities, p.n, p.source, p.inputs               # evidence; "player" / "population" / "fallback"
+    model.predict_proba(history, context)                  # the same as a Series (attrs: n, source, inputs, ...)
     model.update(completed_rally)                          # in-match adaptation
     model.save("models/markov"); load_model("models/markov")
 
-See :mod:`strategist.opponent.base` for the history and context a prediction takes and the fallbacks.
+See :mod:`strategist.opponent.base` for the history and context a prediction takes and the fallbacks, and
+:mod:`strategist.opponent.choose` for choosing a model by held-out log-loss.
 """
 
-from strategist.opponent.base import Context, History, OpponentModel, Vocabulary, next_state, rally_frame
+from strategist.opponent.base import (Context, History, OpponentModel, Prediction, Vocabulary, next_state,
+                                      rally_frame)
 from strategist.opponent.checkpoint import load_model, save_model
+from strategist.opponent.choose import Choice, choose_model, parse_kind
 from strategist.opponent.frequency import FrequencyModel
 from strategist.opponent.markov import MarkovModel
 from strategist.opponent.neural import NeuralConfig, NeuralModel
 
 KINDS = {"frequency": FrequencyModel, "markov": MarkovModel, "neural": NeuralModel}
+#: The model the committed benchmark found best where only the shots and the players are known (what the
+#: Advisor's predictions receive): ``default_model`` of benchmarks/results/opponent.json, by the rule of
+#: benchmarks/bench_opponent.py. A name :func:`fit_model` takes.
+DEFAULT_MODEL = "neural"
+#: The options of the neural model's fit (``fit_model``) that go to the trainer rather than the configuration.
+TRAINER_OPTIONS = ("out", "device", "progress", "valid", "max_steps", "time_budget", "resume", "log", "split",
+                   "threads")
 
 
 def fit_model(kind: str, table, sport=None, **kwargs) -> OpponentModel:
-    """Fit a model of ``kind`` (``frequency``, ``markov``, ``neural``) on a canonical table; ``kwargs`` go to
-    the model (e.g. ``order=2``, or a :class:`NeuralConfig`'s fields) and, for ``neural``, to the trainer
-    (``out``, ``device``, ``progress``, ``valid``, ``max_steps``, ``time_budget``)."""
+    """Fit a model of ``kind`` (``frequency``, ``markov``, ``markov1`` ... ``markov8``, ``neural``) on a canonical
+    table; ``sport``: a name, a :class:`~strategist.sports.Sport` or a sport file (default: the table's);
+    ``kwargs`` go to the model (e.g. ``order=2``, or a :class:`NeuralConfig`'s fields) and, for ``neural``, to
+    the trainer (:data:`TRAINER_OPTIONS`)."""
     from strategist.errors import OpponentModelError
 
-    if kind not in KINDS:
-        raise OpponentModelError(f"unknown model kind {kind!r}; expected one of {sorted(KINDS)}")
+    name, options = parse_kind(kind)
+    if name not in KINDS:
+        raise OpponentModelError(f"unknown model kind {kind!r}; expected one of {sorted(KINDS)} or markov1 ... "
+                                 "markov8")
+    kwargs = {**options, **kwargs}
     if sport is None:
         sports = sorted(set(map(str, table["sport"].dropna().unique()))) if "sport" in table else []
         sport = sports[0] if len(sports) == 1 else "badminton"
-    if kind == "neural":
-        trainer = {k: kwargs.pop(k) for k in ("out", "device", "progress", "valid", "max_steps", "time_budget",
-                                               "resume", "log", "split", "threads") if k in kwargs}
+    if name == "neural":
+        trainer = {k: kwargs.pop(k) for k in TRAINER_OPTIONS if k in kwargs}
         return NeuralModel(sport, **kwargs).fit(table, **trainer)
-    return KINDS[kind](sport, **kwargs).fit(table)
+    return KINDS[name](sport, **kwargs).fit(table)
 
 
-__all__ = ["Context", "FrequencyModel", "History", "KINDS", "MarkovModel", "NeuralConfig", "NeuralModel",
-           "OpponentModel", "Vocabulary", "fit_model", "load_model", "next_state", "rally_frame", "save_model"]
+__all__ = ["Choice", "Context", "DEFAULT_MODEL", "FrequencyModel", "History", "KINDS", "MarkovModel", "NeuralConfig",
+           "NeuralModel", "OpponentModel", "Prediction", "Vocabulary", "choose_model", "fit_model", "load_model",
+           "next_state", "parse_kind", "rally_frame", "save_model"]

@@ -55,12 +55,14 @@ class Float:
     open_lo: bool = False
 
     def check(self, v, path):
-        ok = not isinstance(v, bool) and isinstance(v, (int, float)) and not math.isnan(v)
-        ok = ok and (math.isfinite(v) or not self.finite) and self.lo <= v <= self.hi
+        ok = not isinstance(v, bool) and isinstance(v, (int, float))
+        if ok and not self.finite:          # a loss: infinite or NaN as a failed run leaves it
+            return float(v)
+        ok = ok and math.isfinite(v) and self.lo <= v <= self.hi
         ok = ok and not (self.open_lo and v == self.lo)
         if not ok:
             low = "(" if self.open_lo else "["
-            raise Invalid(path, f"a{' finite' if self.finite else ''} number in {low}{self.lo}, {self.hi}]", v)
+            raise Invalid(path, f"a finite number in {low}{self.lo}, {self.hi}]", v)
         return float(v)
 
 
@@ -182,6 +184,7 @@ def neural_config_spec():
         "ema": Float(0.0, 0.999999), "clip": Float(0.0, 1e6), "eval_every": Int(1, 10 ** 8),
         "patience": Int(0, 10 ** 8), "checkpoint_every": Int(1, 10 ** 8), "seed": Int(0, 2 ** 63 - 1),
         "adapt_l2": Float(0.0, 1e6, open_lo=True), "mask_rallies": Float(0.0, 1.0), "mask_strokes": Float(0.0, 1.0),
+        "valid_hidden_weight": Float(0.0, 1.0),
         "calibrate": Bool()})
 
 
@@ -208,8 +211,9 @@ def model_meta_spec(kinds, format_name: str, version: int):
 
 
 def train_meta_spec(format_name: str):
-    record = Obj({"step": Int(0, 10 ** 9), "seconds": Float(0.0, 1e12), "train_loss": Opt(Float(finite=False)),
-                  "valid_loss": Float(finite=False)}, required=("step", "valid_loss"))
+    loss = Opt(Float(finite=False))
+    record = Obj({"step": Int(0, 10 ** 9), "seconds": Float(0.0, 1e12), "train_loss": loss, "valid_loss": loss,
+                  "valid_loss_recorded_inputs": loss, "valid_loss_shots_only": loss}, required=("step", "valid_loss"))
     state = Obj({"step": Int(0, 10 ** 9), "best": Float(finite=False), "best_step": Int(0, 10 ** 9),
                  "since_best": Int(0, 10 ** 9), "curve": List(record, 0, 10 ** 6), "train_seconds": Float(0.0, 1e12),
                  "stopped": Opt(Str(40, ("early stopping", "time budget", "max steps", "non-finite loss")))},

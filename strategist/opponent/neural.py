@@ -85,6 +85,8 @@ class NeuralConfig:
     adapt_l2: float = 4.0            # λ of the in-match logit offset
     mask_rallies: float = 0.5        # share of training rallies with inputs hidden from a random stroke on
     mask_strokes: float = 0.05       # probability that one input of one stroke is hidden
+    valid_hidden_weight: float = 0.5  # weight of the validation loss with every maskable input hidden in the
+    #                                   loss early stopping watches (the rest: with the inputs as recorded)
     calibrate: bool = True           # fit a temperature on the validation matches after training
 
     @classmethod
@@ -285,9 +287,10 @@ def mask_inputs(b: dict[str, torch.Tensor], mask_rallies: float, mask_strokes: f
                 generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
     """A copy of batch ``b`` with inputs hidden as they may be missing at prediction time (module docstring).
 
-    Each rally is masked with probability ``mask_rallies``: from a stroke drawn uniformly in the rally on
-    (from the start included), either every field of :data:`MASKABLE` (half of these rallies: a match log
-    that records only shots) or each field on its own with probability ½ and its own start. On top, every
+    Each rally is masked with probability ``mask_rallies``: either every field of :data:`MASKABLE` (half of
+    these rallies: a match log that records only shots), from the rally's start (half of those) or from a
+    stroke drawn uniformly in the rally on, or each field on its own with probability ½ from its own uniformly
+    drawn stroke on. On top, every
     field of every stroke is hidden with probability ``mask_strokes``. Hidden area, wing and height take the
     "missing" index 0; hidden positions and score are zeroed with their indicator set."""
     if mask_rallies <= 0 and mask_strokes <= 0:
@@ -302,7 +305,7 @@ def mask_inputs(b: dict[str, torch.Tensor], mask_rallies: float, mask_strokes: f
     lengths = (target >= 0).sum(1).clamp(min=1)
     masked = rand(r) < mask_rallies
     together = rand(r) < 0.5
-    shared_start = (rand(r) * lengths).floor().long()
+    shared_start = torch.where(rand(r) < 0.5, 0, (rand(r) * lengths).floor().long())
     steps = torch.arange(t, device=dev)[None, :]
     hidden = {}
     for name in MASKABLE:
@@ -312,6 +315,12 @@ def mask_inputs(b: dict[str, torch.Tensor], mask_rallies: float, mask_strokes: f
         # step 0 (the rally's start) has no stroke inputs to hide; the score belongs to every step
         hidden[name] = hide if name == "score" else hide & (steps >= 1)
     return _hide(b, hidden)
+
+
+def hide_all(b: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``b`` with every field of :data:`MASKABLE` hidden at every step: only shots and hitters known."""
+    steps = torch.arange(b["target"].shape[1], device=b["target"].device)[None, :].expand_as(b["target"])
+    return _hide(b, {name: (steps >= 0) if name == "score" else (steps >= 1) for name in MASKABLE})
 
 
 def _hide(b: dict[str, torch.Tensor], hidden: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

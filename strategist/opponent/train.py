@@ -6,9 +6,12 @@ is a batch of ``batch_size`` whole rallies (the global batch: under DDP each of 
 1/N share and the loss is normalised by the global number of strokes, so N processes take the same steps
 as one). The learning rate warms up linearly over ``warmup`` of ``max_steps`` and then follows a cosine
 (or stays flat and decays linearly over the last 20 %: ``schedule="wsd"``) down to ``final_lr_ratio``.
-Gradients are clipped to norm ``clip``. Every ``eval_every`` steps the EMA of the weights is scored on the
-validation matches; training stops after ``patience`` evaluations without improvement, and the best EMA
-weights are the model.
+Gradients are clipped to norm ``clip``. Inputs are hidden at random (``mask_rallies``, ``mask_strokes``:
+:func:`~strategist.opponent.neural.mask_inputs`). Every ``eval_every`` steps the EMA of the weights is scored
+on the validation matches: the log-loss with the inputs as recorded and with only shots and hitters known,
+weighed ``1 - valid_hidden_weight`` and ``valid_hidden_weight``; training stops after ``patience``
+evaluations without improvement, and the best EMA weights are the model. Its temperature is then fitted on
+the validation matches (inputs as recorded).
 
 Resuming: the step count is the only position in the data (the order of an epoch is a permutation drawn
 from ``seed`` and the epoch), and the random state of step s is seeded from ``seed`` and s, so a run
@@ -41,7 +44,7 @@ from strategist.opponent.checkpoint import (check_vocabulary, flatten_state, rea
 from strategist.opponent.checkpoint_schema import check, check_tensors, train_meta_spec
 from strategist.opponent.base import positions_in_rally
 from strategist.opponent.neural import (Encoder, NeuralConfig, NeuralModel, _softmax, batch_of, encode_table,
-                                        fit_temperature, mask_inputs, to_tensors)
+                                        fit_temperature, hide_all, mask_inputs, to_tensors)
 from strategist.opponent.split import select, split_matches
 
 OPTIMIZERS = ("soap", "shampoo", "muon", "kfac", "adamw")
@@ -227,6 +230,7 @@ class _Run:
     base_lrs: list
     train_data: dict
     valid_data: dict
+    hidden_valid_data: dict
     ema: dict
     eval_net: torch.nn.Module
     best_weights: dict
@@ -340,6 +344,7 @@ def _start(model, cfg, dev, rank, world, train_frame, valid_frame) -> _Run:
              "stopped": None}
     return _Run(cfg=cfg, dev=dev, rank=rank, world=world, net=net, wrapped=wrapped, optimizer=optimizer,
                 base_lrs=[g["lr"] for g in optimizer.param_groups], train_data=train_data, valid_data=valid_data,
+                hidden_valid_data=hide_all(valid_data),
                 ema=ema, eval_net=copy.deepcopy(net), best_weights={k: v.clone() for k, v in ema.items()},
                 state=state, fingerprint=data_fingerprint(train_frame, valid_frame))
 
@@ -419,9 +424,12 @@ def _evaluate(run: _Run, step: int) -> dict:
     """Score the EMA weights on the validation matches; keep the best; count evaluations without progress."""
     state = run.state
     run.eval_net.load_state_dict(run.ema)
-    val = evaluate_loss(run.eval_net, run.valid_data)
+    recorded = evaluate_loss(run.eval_net, run.valid_data)
+    weight = run.cfg.valid_hidden_weight
+    hidden = evaluate_loss(run.eval_net, run.hidden_valid_data) if weight > 0 else None
+    val = recorded if hidden is None else (1 - weight) * recorded + weight * hidden
     record = {"step": step, "seconds": round(state["train_seconds"], 4), "train_loss": run.running,
-              "valid_loss": val}
+              "valid_loss": val, "valid_loss_recorded_inputs": recorded, "valid_loss_shots_only": hidden}
     state["curve"].append(record)
     if val < state["best"] - 1e-5:
         state.update(best=val, best_step=step, since_best=0)

@@ -9,7 +9,8 @@ The rules of play (court sides, serves per point, endings, scoring) come from th
                                      # the whole vocabulary (replaces the built-in one) ...
     add_shots = ["tumble"]           # ... or labels added to it
     serves = ["short service", "long service"]   # default: the built-in serves still in the vocabulary
-    areas = ["1", "2", "3"]          # or a table code -> description; default: the built-in areas
+    areas = ["1", "2", "3"]          # or [code, description] pairs, or a table code -> description;
+                                     # default: the built-in areas
     [merge]                          # labels that stand for several built-in ones (replacing them)
     "push/rush" = ["push", "rush"]
     [groups.tactic]                  # grouping -> group -> shots; a shot of no group has none
@@ -123,7 +124,7 @@ def sport_to_mapping(sport: Sport) -> dict:
             if table[shot] is not None:
                 groups[grouping].setdefault(table[shot], []).append(shot)
     return {"name": sport.name, "extends": sport.extends, "shots": list(sport.shots), "serves": sorted(sport.serves),
-            "areas": dict(sport.areas), "groups": groups}
+            "areas": [[code, text] for code, text in sport.areas.items()], "groups": groups}
 
 
 # -- the fields ------------------------------------------------------------------------------------------------
@@ -212,7 +213,12 @@ def _areas(data: dict, base: Sport, where: str) -> dict[str, str]:
     value = data.get("areas")
     if value is None:
         return dict(base.areas)
-    if isinstance(value, list):
+    if isinstance(value, list) and all(isinstance(a, list) and len(a) == 2 for a in value):
+        if len(value) > MAX_AREAS:
+            raise ConfigurationError(f"{where}: field 'areas': more than {MAX_AREAS} areas")
+        codes = _labels([a[0] for a in value], where, "areas", MAX_AREAS)
+        value = dict(zip(codes, (a[1] for a in value)))
+    elif isinstance(value, list):
         value = {a: a for a in _labels(value, where, "areas", MAX_AREAS)}
     if not isinstance(value, dict) or len(value) > MAX_AREAS:
         raise ConfigurationError(f"{where}: field 'areas': expected a list of area codes or a table code -> "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 
@@ -136,3 +137,139 @@ def test_a_new_sport_is_one_new_module(tmp_path, monkeypatch):
         _registry.cache_clear()
     monkeypatch.undo()
     assert "squash" not in available_sports()
+
+
+# -- a user's own vocabulary file ------------------------------------------------------------------------------
+TRACK2 = {"short service": ["short service"], "long service": ["long service"],
+          "net shot": ["net shot", "cross-court net shot"], "clear": ["clear"], "push/rush": ["push", "rush"],
+          "smash": ["smash", "wrist smash"],
+          "defensive shot": ["return net", "defensive return lob", "defensive return drive"],
+          "drive": ["drive", "driven flight", "back-court drive"], "drop": ["drop", "passive drop"], "lob": ["lob"]}
+
+
+def _toml_list(values) -> str:
+    return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+
+
+def test_a_toml_file_that_replaces_the_vocabulary_by_ten_merged_classes(tmp_path):
+    """The CoachAI Track-2 classes written by hand: each class's tactical group is given, serves and areas come
+    from badminton; the result agrees with badminton's own ``track2`` grouping."""
+    path = tmp_path / "club.toml"
+    path.write_text(textwrap.dedent(f'''
+        name = "club-ten"
+        extends = "badminton"
+        shots = {_toml_list(TRACK2)}
+        [groups.tactic]
+        attack = ["smash", "push/rush"]
+        defence = ["defensive shot", "lob"]
+        neutral = ["short service", "long service", "net shot", "clear", "drive", "drop"]
+    '''))
+    sport = get_sport(path)
+    badminton = get_sport("badminton")
+    assert sport.shots == tuple(TRACK2) and set(sport.shots) == set(badminton.groups("track2"))
+    assert sport.serves == badminton.serves and dict(sport.areas) == dict(badminton.areas)
+    assert sport.groupings["tactic"]["push/rush"] == "attack" and sport.groupings["tactic"]["drop"] == "neutral"
+    assert sport.extends == "badminton" and sport.court_sides == badminton.court_sides
+    assert get_sport("club-ten") is sport and "club-ten" in available_sports()
+    assert get_sport(str(path)).shots == sport.shots            # a path given as text
+
+
+def test_merged_labels_extend_the_builtin_vocabulary_and_keep_shared_groups(tmp_path):
+    path = tmp_path / "merged.json"
+    path.write_text(json.dumps({"name": "badminton-merged", "extends": "badminton",
+                                "merge": {k: v for k, v in TRACK2.items() if len(v) > 1}, "add_shots": ["tumble"]}))
+    sport = get_sport(path)
+    badminton = get_sport("badminton")
+    # every built-in label is either kept or replaced by the class it was merged into, in the built-in order
+    want = []
+    for shot in badminton.shots:
+        label = next((k for k, v in TRACK2.items() if shot in v and len(v) > 1), shot)
+        if label not in want:
+            want.append(label)
+    assert sport.shots == tuple(want + ["tumble"])
+    tactic = badminton.groupings["tactic"]
+    for label, members in TRACK2.items():
+        groups = {tactic[m] for m in members}
+        assert sport.groupings["tactic"][label] == (groups.pop() if len(groups) == 1 else None), label
+    assert sport.groupings["tactic"]["tumble"] is None
+    # a source's labels follow the merge: ShuttleSet's 'rush' and 'push' both read as 'push/rush'
+    zh = {en: z for z, en in badminton.labels["shuttleset"]["shot"].items()}
+    assert sport.translate("shuttleset", "shot")[zh["rush"]] == "push/rush"
+    assert sport.translate("shuttleset", "shot")[zh["push"]] == "push/rush"
+
+
+@pytest.mark.parametrize("text, message", [
+    ('name = "badminton"\nextends = "badminton"', "is a built-in sport"),
+    ('name = "x"', "'extends' is missing"),
+    ('name = "x"\nextends = "curling"', "not a built-in sport"),
+    ('name = "x"\nextends = "badminton"\ncolour = "red"', "unknown fields"),
+    ('name = "x"\nextends = "badminton"\nshots = ["lob", "lob"]', "given twice"),
+    ('name = "x"\nextends = "badminton"\nshots = ["lob", "smash"]', "no shot of the vocabulary starts a rally"),
+    ('name = "x"\nextends = "badminton"\nshots = ["lob"]\nserves = ["serve"]', "not shots of the vocabulary"),
+    ('name = "x"\nextends = "badminton"\nshots = ["lob", 3]', "expected a non-empty text"),
+    ('name = "x"\nextends = "badminton"\n[merge]\n"p/r" = ["push", "hammer"]', "'hammer' is not a badminton shot"),
+    ('name = "x"\nextends = "badminton"\n[merge]\n"a" = ["push"]\n"b" = ["push"]', "merged into both"),
+    ('name = "x"\nextends = "badminton"\n[groups.tactic]\nattack = ["hammer"]', "'hammer' is not a shot"),
+    ('name = "x"\nextends = "badminton"\n[groups.tactic]\na = ["lob"]\nb = ["lob"]', "in both"),
+    ('name = "x/../y"\nextends = "badminton"', "is not a sport name"),
+    ('name = "x"\nextends = "badminton"\nshots = [' + ", ".join(f'"s{i}"' for i in range(201)) + "]", "limit"),
+    ("name = ", "not a valid TOML sport file"),
+])
+def test_a_bad_sport_file_is_one_clear_error_naming_the_file(tmp_path, text, message):
+    path = tmp_path / "mine.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigurationError, match=message) as caught:
+        get_sport(path)
+    assert str(path) in str(caught.value)
+
+
+def test_only_small_regular_files_are_read_as_sport_files(tmp_path, monkeypatch):
+    import os
+    import time
+
+    import strategist.sports.sportfile as sportfile
+
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    started = time.perf_counter()
+    with pytest.raises(ConfigurationError, match="not a regular file \\(a FIFO\\)"):
+        get_sport(fifo)                                   # would block for ever if opened for a plain read
+    assert time.perf_counter() - started < 5
+    link = tmp_path / "zero.json"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(ConfigurationError, match="not a regular file \\(a character device\\)"):
+        get_sport(link)
+    (tmp_path / "folder.toml").mkdir()
+    with pytest.raises(ConfigurationError, match="a folder"):
+        get_sport(tmp_path / "folder.toml")
+    with pytest.raises(ConfigurationError, match="no such file"):
+        get_sport(tmp_path / "absent.toml")
+    big = tmp_path / "big.toml"
+    big.write_text('name = "big"\nextends = "badminton"\n' + "# padding\n" * 100)
+    monkeypatch.setattr(sportfile, "MAX_FILE_BYTES", 200)
+    with pytest.raises(ConfigurationError, match="more than the limit of 200"):
+        get_sport(big)
+
+
+def test_a_sport_file_loads_a_table_tagged_with_its_vocabulary(tmp_path, shuttleset_strokes):
+    """ShuttleSet relabelled to the ten Track-2 classes (rallies with an unknown shot dropped, as Track 2 does)
+    and written as a canonical CSV: refused as badminton, loaded with the sport file."""
+    from strategist.data.load import load_rallies
+    from strategist.errors import DataFormatError
+
+    table = load_rallies(shuttleset_strokes).table
+    table = table[table["match_id"].isin(table["match_id"].unique()[:3])]
+    classes = get_sport("badminton").group(table["shot"], "track2")
+    table = table[~table["rally_id"].isin(table.loc[classes.isna().to_numpy(), "rally_id"])].copy()
+    table["shot"] = get_sport("badminton").group(table["shot"], "track2")
+    sport_file = tmp_path / "ten.json"
+    sport_file.write_text(json.dumps({"name": "badminton-ten", "extends": "badminton", "shots": list(TRACK2)}))
+    csv = tmp_path / "ten.csv"
+    table.assign(sport="badminton").to_csv(csv, index=False)
+    with pytest.raises(DataFormatError, match="field .shot.: got .defensive shot., expected one of the badminton"):
+        load_rallies(csv, strict=True)
+    table.assign(sport="badminton-ten").to_csv(csv, index=False)
+    loaded = load_rallies(csv, sport=sport_file)
+    assert loaded.sport.name == "badminton-ten" and len(loaded.table) == len(table)
+    assert set(loaded.table["shot"]) <= set(TRACK2) and "push/rush" in set(loaded.table["shot"])
+    assert loaded.rejections.rows_rejected == 0
