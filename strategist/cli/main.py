@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("strategist.cli.train_cmd", "fit an opponent model (frequency, Markov or neural) and save it"),
     "evaluate": ("strategist.cli.evaluate_cmd", "score a saved opponent model on held-out matches"),
     "report": ("strategist.cli.report_cmd", "write a post-match analysis report (HTML, PDF, JSON) of one match"),
+    "scout": ("strategist.cli.scout_cmd",
+              "scout an opponent: weaknesses in plain sentences, court maps, serve and return, pressure, trends"),
 }
 #: Modules registered eagerly (each defines its own command name); prefer :data:`COMMANDS`.
 COMMAND_MODULES: list[str] = []

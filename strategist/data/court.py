@@ -11,7 +11,7 @@ homography with the axis-aligned affine map taking the images of the match's rec
 court model's corners: pixels -> metres in the court frame. Where a file's two near-baseline corners
 carry each other's y value (29 ShuttleSet22 matches: the stored matrix maps the near corners as if the
 two y values were exchanged, up to 10 cm apart), the matrix is used as stored and the bottom of the
-court-unit rectangle is the mean of the two images.
+court-unit rectangle is the mean of the two images (14 of those matches are more than 5 cm off as recorded).
 
 Positions in the canonical table are given in the *side frame* of the player whose half they lie in:
 ``x`` metres to that player's right of the centre line as they face the net, ``y`` metres from the net into

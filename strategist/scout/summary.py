@@ -1,0 +1,56 @@
+"""The scouting report as plain text: the sentences first, then one block per section."""
+
+from __future__ import annotations
+
+from strategist.scout.text import percent
+
+
+def _rate(r: dict) -> str:
+    if r["rate"] is None:
+        return "– (n = 0)"
+    return f"{percent(r['rate'])} [{percent(r['low'])}, {percent(r['high'])}] (n = {r['n']:,})"
+
+
+def _years(years: list[int]) -> str:
+    if not years:
+        return ""
+    return f", {years[0]}" if years[0] == years[-1] else f", {years[0]}–{years[-1]}"
+
+
+def summary_text(report) -> str:
+    m = report.meta
+    h2h = m["head_to_head"]
+    lines = [f"Scouting {m['opponent']} for {m['player'] or 'an unnamed player'} ({m['sport']}): "
+             f"{m['opponent_rallies']:,} rallies in {m['opponent_matches']} matches"
+             + _years(m["opponent_years"])
+             + (f"; head to head: {h2h['matches']} match{'es' if h2h['matches'] != 1 else ''}, {m['opponent']} won "
+                f"{_rate(h2h['rallies_won_by_opponent'])} of rallies" if h2h["matches"] else "")]
+    lines += [f"  note: {n}" for n in m["notes"]]
+    for title, items in (("Weaknesses", report.weaknesses), ("Strengths", report.strengths)):
+        lines.append(f"{title}:")
+        lines += [f"  - {s}" for s in items] or ["  (none significant)"]
+    for key, section in report.sections.items():
+        lines.append(f"{section['title']}: {section['status']}")
+        lines += [f"  note: {n}" for n in section.get("notes", [])]
+        lines += _details(key, section)
+    return "\n".join(lines)
+
+
+def _details(key: str, section: dict) -> list[str]:
+    if section["status"] != "assessed":
+        return []
+    if key == "pressure":
+        return [f"  - {r['sentence']} (q = {r['q']:.2f})" for r in section["rows"]]
+    if key == "rally_length":
+        rows = section["by_length"]["rows"]
+        out = [f"  - rallies of {r['band']} strokes: won {_rate(r['opponent'])}, others {percent(r['others']['rate'])}"
+               for r in rows]
+        return out + [f"  - {s}" for s in section["sentences"]]
+    if key == "serve_return":
+        return [f"  - serving {r['serve']}: won {_rate(r['won'])}" for r in section["serve_outcomes"]] + \
+               [f"  - returning {r['serve']}: won {_rate(r['won'])}" for r in section["return_outcomes"]]
+    if key == "court_maps":
+        return [f"  - {m['title']}" for m in section["maps"]]
+    if key == "trends":
+        return [f"  - {s}" for s in section["sentences"]] or ["  (no significant change)"]
+    return []
