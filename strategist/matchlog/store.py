@@ -1,15 +1,21 @@
 """``MatchLog``: a match recorded stroke by stroke in SQLite, so that a reload, a crash or a second window
-loses nothing.
+loses nothing, stores nothing twice and stores nothing impossible.
 
-* **One transaction per stroke.** ``add_stroke`` opens ``BEGIN IMMEDIATE``, numbers the stroke from what is
-  already stored, inserts it and commits before it returns; a stroke is either stored whole or not at all.
-  ``synchronous=FULL`` and the write-ahead log (WAL) make a committed stroke survive a killed process.
-* **Several writers.** Every operation takes its own short connection; ``BEGIN IMMEDIATE`` serialises the
-  writers and ``busy_timeout`` lets one wait for another (two processes may record at once).
-* **Versioned schema.** ``meta.schema_version``; a newer version than this code knows is refused.
-* **Corruption.** Opening an existing file runs ``PRAGMA integrity_check`` (and reads the schema) before
-  anything is written: a damaged file, or a file that is not a match log, raises :class:`MatchLogError`
-  naming the file, and the file is left exactly as it was — never repaired, truncated or replaced.
+* **One transaction per write.** ``add_stroke`` opens ``BEGIN IMMEDIATE``, reads the match, checks the
+  stroke, inserts it and commits before it returns; a stroke is stored whole or not at all. The file,
+  its checks, schema upgrades and how SQLite's failures are said: :mod:`strategist.matchlog.database`.
+* **Stale writes refused.** Every write may carry ``expect=``, the ``(rally, stroke)`` position the caller
+  saw as next (:attr:`MatchState.position <strategist.matchlog.state.MatchState.position>`); when the log
+  has moved on (another window, a double click) the write is refused with
+  :class:`~strategist.matchlog.errors.StaleWriteError` and nothing is written: re-read and show the match.
+  The live page passes it on every click; scripts may leave it out (then the write goes to whatever comes
+  next, as before).
+* **Impossible strokes refused**: the order of play (:mod:`strategist.matchlog.order`), the sport's shots,
+  areas, heights and wings, a rally's length (``max_strokes``); names and ids bounded in length.
+* **Damaged rows** are reported, the rest of the match stays readable and exportable
+  (:mod:`strategist.matchlog.rows`, :mod:`strategist.matchlog.export`).
+* **Several writers.** Every operation takes its own short connection; ``BEGIN IMMEDIATE`` serialises
+  the writers and ``busy_timeout`` lets one wait for another.
 
 The path: ``path=``, else the environment variable ``STRATEGIST_MATCHLOG``, else
 ``$XDG_DATA_HOME/strategist/matches.sqlite`` (``~/.local/share/...``) when that folder can be made, else
@@ -24,45 +30,24 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import sqlite3
-import time
-from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
-from strategist.errors import MatchLogError
+from strategist.errors import ConfigurationError, MatchLogError
+from strategist.matchlog import export, order
+from strategist.matchlog.database import SCHEMA_VERSION, LogFile
+from strategist.matchlog.errors import StaleWriteError
+from strategist.matchlog.rows import TEXT_MAX, read_match
+from strategist.matchlog.state import MatchState, Rally, Stroke
+from strategist.sports import get_sport
 
-SCHEMA_VERSION = 1
+__all__ = ["BUSY_MS", "ENV", "SCHEMA_VERSION", "MatchLog", "MatchState", "Rally", "Stroke", "default_path"]
+
 ENV = "STRATEGIST_MATCHLOG"
 BUSY_MS = 10_000
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS matches (
-    match_id TEXT PRIMARY KEY, sport TEXT NOT NULL, player TEXT NOT NULL, opponent TEXT NOT NULL,
-    first_server TEXT NOT NULL, data TEXT, created TEXT NOT NULL, updated TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS rallies (
-    match_id TEXT NOT NULL REFERENCES matches(match_id), rally INTEGER NOT NULL, set_no INTEGER NOT NULL,
-    server TEXT NOT NULL, winner TEXT, PRIMARY KEY (match_id, rally));
-CREATE TABLE IF NOT EXISTS strokes (
-    match_id TEXT NOT NULL, rally INTEGER NOT NULL, stroke INTEGER NOT NULL, hitter TEXT NOT NULL,
-    opponent TEXT NOT NULL, shot TEXT NOT NULL, landing_area TEXT, recorded TEXT NOT NULL,
-    PRIMARY KEY (match_id, rally, stroke), FOREIGN KEY (match_id, rally) REFERENCES rallies(match_id, rally));
-"""
-
-
-def _stored_points(score, tennis: bool) -> tuple:
-    """Points as the canonical table stores them: tennis game points 0-3 and 4 for advantage (deuce 3-3);
-    tiebreak and badminton points as counted."""
-    a, b = score.points
-    if not tennis or score.tiebreak or max(a, b) <= 3:
-        return a, b
-    if a == b:
-        return 3, 3
-    return (4, 3) if a > b else (3, 4)
+#: The longest data label a match may carry (a path or a data set's name).
+DATA_MAX = 4096
 
 
 def default_path() -> Path:
@@ -84,280 +69,172 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
-@dataclass(frozen=True)
-class Stroke:
-    number: int
-    hitter: str
-    opponent: str
-    shot: str
-    landing_area: str | None
-
-
-@dataclass(frozen=True)
-class Rally:
-    number: int
-    set_no: int
-    server: str
-    winner: str | None
-    strokes: tuple = ()
-
-    @property
-    def finished(self) -> bool:
-        return self.winner is not None
-
-
-@dataclass(frozen=True)
-class MatchState:
-    """A match as stored: its players and every rally with its strokes."""
-
-    match_id: str
-    sport: str
-    player: str
-    opponent: str
-    first_server: str
-    data: str | None
-    rallies: tuple = ()
-    created: str = ""
-    updated: str = ""
-
-    @property
-    def current(self) -> Rally | None:
-        """The rally in play (the last one, when not finished)."""
-        return self.rallies[-1] if self.rallies and not self.rallies[-1].finished else None
-
-    def scores(self) -> list:
-        """The :class:`~strategist.matchlog.scoring.Score` before every rally and after the last finished one
-        (the sport's scoring: :mod:`strategist.matchlog.scoring`), replayed once per state."""
-        return self._scores
-
-    @cached_property
-    def _scores(self) -> list:
-        from strategist.matchlog.scoring import replay
-
-        winners = [r.winner for r in self.rallies if r.finished]
-        return replay(self.sport, winners, self.first_server, self.player, self.opponent)
-
-    @property
-    def set_no(self) -> int:
-        return self.scores()[-1].set_no
-
-    def score(self) -> dict:
-        """The score now: set, points (tennis: in the game), games (tennis), sets won, rallies finished;
-        ``player_call`` / ``opponent_call``: the points as the sport says them (tennis ``"15"``, ``"AD"``)."""
-        from strategist.matchlog.scoring import points_label
-
-        now = self.scores()[-1]
-        return {"set": now.set_no, "player": now.points[0], "opponent": now.points[1],
-                "player_games": now.games[0], "opponent_games": now.games[1], "game": now.game_no,
-                "tiebreak": now.tiebreak, "player_call": points_label(self.sport, now, 0),
-                "opponent_call": points_label(self.sport, now, 1), "player_sets": now.sets[0],
-                "opponent_sets": now.sets[1], "rallies": sum(r.finished for r in self.rallies)}
-
-    def next_hitter(self, shot: str | None = None) -> str:
-        """Who hits the next stroke: the server first; then the players alternate, except that a serve after
-        the server's own faulted serve (tennis' second serve) is the server's again."""
-        rally = self.current
-        if rally is None:
-            return self.next_server()
-        if not rally.strokes:
-            return rally.server
-        last = rally.strokes[-1].hitter
-        if shot is not None and self._second_serve(rally, shot):
-            return rally.server
-        return self.opponent if last == self.player else self.player
-
-    def _second_serve(self, rally: Rally, shot: str) -> bool:
-        from strategist.sports import get_sport
-
-        sport = get_sport(self.sport)
-        serves = [st for st in rally.strokes if st.hitter == rally.server and st.shot in sport.serves]
-        return (shot in sport.serves and len(serves) == len(rally.strokes)
-                and len(rally.strokes) < sport.serves_per_point)
-
-    def next_server(self) -> str:
-        return self.scores()[-1].server
+def _name(value, what: str, limit: int = TEXT_MAX) -> str:
+    """``value`` as a stored name: a text of 1 to ``limit`` characters, no control characters."""
+    if not isinstance(value, str) or not 0 < len(value) <= limit or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        shown = value if not isinstance(value, str) else value[:60]
+        raise MatchLogError(f"{what} {shown!r}: expected a text of 1 to {limit} characters, none a control character")
+    return value
 
 
 class MatchLog:
-    """The match log at ``path`` (see the module docstring)."""
+    """The match log at ``path`` (see the module docstring).
 
-    def __init__(self, path=None, *, timeout_ms: int = BUSY_MS):
+    ``timeout_ms``: how long a write waits for another writer; ``max_bytes``: a size the log may not grow
+    beyond (a write past it raises :class:`~strategist.matchlog.errors.DiskFullError`); ``max_strokes``:
+    the longest rally accepted. ``read_only``: why the log cannot be written (None when it can); a
+    read-only log can be read and exported, every write raises
+    :class:`~strategist.matchlog.errors.ReadOnlyLogError`.
+    """
+
+    def __init__(self, path=None, *, timeout_ms: int = BUSY_MS, max_bytes: int | None = None,
+                 max_strokes: int = order.MAX_STROKES):
         self.path = Path(path).expanduser() if path is not None else default_path()
         self.timeout_ms = int(timeout_ms)
-        if self.path.exists() and self.path.is_dir():
-            raise MatchLogError(f"{self.path}: is a folder; the match log is a file")
-        if self.path.exists() and self.path.stat().st_size > 0:
-            self._check_existing()
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect(create=True) as con:
-                con.execute("PRAGMA journal_mode=WAL")
-                con.executescript(_SCHEMA)
-                con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                con.execute("INSERT OR IGNORE INTO meta VALUES ('application', 'strategist match log')")
+        self.max_strokes = int(max_strokes)
+        self._file = LogFile(self.path, timeout_ms=self.timeout_ms, max_bytes=max_bytes)
 
-    # -- connections ---------------------------------------------------------------------------------------
-    @contextmanager
-    def _connect(self, create: bool = False):
-        mode = "rwc" if create else "rw"
-        try:
-            con = sqlite3.connect(f"file:{self.path}?mode={mode}", uri=True, timeout=self.timeout_ms / 1000,
-                                  isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise MatchLogError(f"{self.path}: cannot open the match log ({exc})") from None
-        try:
-            con.execute(f"PRAGMA busy_timeout={self.timeout_ms}")
-            con.execute("PRAGMA synchronous=FULL")
-            con.execute("PRAGMA foreign_keys=ON")
-            yield con
-        except sqlite3.DatabaseError as exc:
-            raise MatchLogError(f"{self.path}: the match log cannot be used ({exc}); the file was left as it is")\
-                from None
-        finally:
-            con.close()
-
-    @contextmanager
-    def _write(self):
-        """One transaction: BEGIN IMMEDIATE ... COMMIT (ROLLBACK on any error)."""
-        with self._connect() as con:
-            for attempt in range(50):
-                try:
-                    con.execute("BEGIN IMMEDIATE")
-                    break
-                except sqlite3.OperationalError as exc:  # locked beyond busy_timeout: try again briefly
-                    if "locked" not in str(exc) or attempt == 49:
-                        raise
-                    time.sleep(0.05)
-            try:
-                yield con
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-
-    def _check_existing(self) -> None:
-        try:
-            with open(self.path, "rb") as handle:
-                magic = handle.read(16)
-        except OSError as exc:
-            raise MatchLogError(f"{self.path}: cannot read the match log ({exc.strerror or exc})") from None
-        if magic != b"SQLite format 3\x00":
-            raise MatchLogError(f"{self.path}: not a SQLite database (corrupted, or another kind of file); the "
-                                "file was left as it is: move it away or set STRATEGIST_MATCHLOG to another path")
-        try:
-            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.timeout_ms / 1000)
-            try:
-                result = [row[0] for row in con.execute("PRAGMA integrity_check")]
-                tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-                version = None
-                if "meta" in tables:
-                    row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                    version = row[0] if row else None
-            finally:
-                con.close()
-        except sqlite3.DatabaseError as exc:
-            raise MatchLogError(f"{self.path}: the match log is corrupted ({exc}); the file was left as it is: "
-                                "move it away or set STRATEGIST_MATCHLOG to another path") from None
-        if result != ["ok"]:
-            raise MatchLogError(f"{self.path}: the match log is corrupted (integrity check: {'; '.join(result[:3])})"
-                                "; the file was left as it is: move it away or set STRATEGIST_MATCHLOG to another path")
-        if not {"meta", "matches", "rallies", "strokes"} <= tables or version is None:
-            raise MatchLogError(f"{self.path}: a SQLite database but not a strategist match log (tables "
-                                f"{sorted(tables)}); the file was left as it is")
-        if int(version) > SCHEMA_VERSION:
-            raise MatchLogError(f"{self.path}: match log schema {version} is newer than this strategist knows "
-                                f"({SCHEMA_VERSION}); upgrade strategist")
+    @property
+    def read_only(self) -> str | None:
+        return self._file.read_only
 
     # -- matches -------------------------------------------------------------------------------------------
     def new_match(self, sport: str, player: str, opponent: str, server: str | None = None,
                   data: str | None = None, match_id: str | None = None) -> str:
-        """Start a match; returns its id (``live <date> <player> v <opponent> #k`` unless given)."""
+        """Start a match; returns its id (``live <date> <player> v <opponent> #k`` unless given). The new
+        match is the most recent one: :meth:`latest` returns it until another match is written to."""
+        try:
+            get_sport(sport)
+        except ConfigurationError as exc:
+            raise MatchLogError(str(exc)) from None
+        player, opponent = _name(player, "player"), _name(opponent, "opponent")
         server = server or player
         if server not in (player, opponent):
             raise MatchLogError(f"the server {server!r} is neither {player!r} nor {opponent!r}")
         if player == opponent:
             raise MatchLogError(f"player and opponent are both {player!r}")
-        with self._write() as con:
+        if data is not None:
+            _name(data, "data label", DATA_MAX)
+        with self._file.write() as con:
             if match_id is None:
-                day = _dt.date.today().isoformat()
-                stem = f"live {day} {player} v {opponent}"
-                k = con.execute("SELECT COUNT(*) FROM matches WHERE match_id LIKE ?", (stem + " #%",)).fetchone()[0]
-                match_id = f"{stem} #{k + 1}"
+                match_id = self._free_id(con, f"live {_dt.date.today().isoformat()} {player} v {opponent}")
+            _name(match_id, "match id", 2 * TEXT_MAX + 40)
+            if con.execute("SELECT 1 FROM matches WHERE match_id = ?", (match_id,)).fetchone():
+                raise MatchLogError(f"{self.path}: a match {match_id!r} is already recorded")
             now = _now()
-            con.execute("INSERT INTO matches VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            con.execute("INSERT INTO matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                        "(SELECT COALESCE(MAX(seq), 0) + 1 FROM matches))",
                         (match_id, sport, player, opponent, server, data, now, now))
         return match_id
 
+    @staticmethod
+    def _free_id(con, stem: str) -> str:
+        """``stem #k`` with ``k`` one more than the highest number that stem has."""
+        prefix = stem + " #"
+        taken = [row[0][len(prefix):] for row in con.execute(
+            "SELECT match_id FROM matches WHERE substr(match_id, 1, ?) = ?", (len(prefix), prefix))]
+        numbers = [int(t) for t in taken if t.isascii() and t.isdigit()]
+        return f"{prefix}{max(numbers, default=0) + 1}"
+
     def matches(self) -> pd.DataFrame:
-        """Every match, most recently updated first, with strokes and rallies recorded."""
-        with self._connect() as con:
+        """Every match, the most recently written to first (a new match counts as written), with the strokes
+        and finished rallies recorded."""
+        with self._file.read() as con:
             rows = con.execute(
                 "SELECT m.match_id, m.sport, m.player, m.opponent, m.created, m.updated, "
                 "(SELECT COUNT(*) FROM strokes s WHERE s.match_id = m.match_id), "
                 "(SELECT COUNT(*) FROM rallies r WHERE r.match_id = m.match_id AND r.winner IS NOT NULL) "
-                "FROM matches m ORDER BY m.updated DESC, m.match_id").fetchall()
+                f"FROM matches m ORDER BY {self._file.match_order}").fetchall()
         return pd.DataFrame(rows, columns=["match_id", "sport", "player", "opponent", "created", "updated",
                                            "strokes", "rallies"])
 
     def latest(self, player: str | None = None, opponent: str | None = None) -> str | None:
-        """The most recently updated match (of this pairing when given), or None."""
+        """The most recently written match of ``player`` against ``opponent`` (either left out: any), or
+        None. A pairing is ordered: ``latest(a, b)`` is a match started as ``a`` v ``b``."""
         frame = self.matches()
         if player is not None:
-            frame = frame[(frame["player"] == player) & (frame["opponent"] == opponent)]
+            frame = frame[frame["player"] == player]
+        if opponent is not None:
+            frame = frame[frame["opponent"] == opponent]
         return None if frame.empty else str(frame["match_id"].iloc[0])
 
     def state(self, match_id: str) -> MatchState:
-        """The match as stored now."""
-        with self._connect() as con:
+        """The match as stored now (damaged rows reported in ``damaged``, see :mod:`strategist.matchlog.rows`)."""
+        with self._file.read() as con:
             return self._state(con, match_id)
 
     def _state(self, con, match_id: str) -> MatchState:
-        row = con.execute("SELECT match_id, sport, player, opponent, first_server, data, created, updated "
-                          "FROM matches WHERE match_id = ?", (match_id,)).fetchone()
-        if row is None:
-            raise MatchLogError(f"{self.path}: no match {match_id!r}")
-        strokes: dict[int, list] = {}
-        for r, n, hitter, opp, shot, area in con.execute(
-                "SELECT rally, stroke, hitter, opponent, shot, landing_area FROM strokes WHERE match_id = ? "
-                "ORDER BY rally, stroke", (match_id,)):
-            strokes.setdefault(r, []).append(Stroke(n, hitter, opp, shot, area))
-        rallies = tuple(Rally(r, s, server, winner, tuple(strokes.get(r, ())))
-                        for r, s, server, winner in con.execute(
-                            "SELECT rally, set_no, server, winner FROM rallies WHERE match_id = ? ORDER BY rally",
-                            (match_id,)))
-        return MatchState(row[0], row[1], row[2], row[3], row[4], row[5], rallies, row[6], row[7])
+        return read_match(con, match_id, self.path, self._file.stroke_columns)
+
+    @staticmethod
+    def _touch(con, match_id: str) -> None:
+        con.execute("UPDATE matches SET updated = ?, seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM matches) "
+                    "WHERE match_id = ?", (_now(), match_id))
+
+    @staticmethod
+    def _check_expect(state: MatchState, expect, doing: str) -> None:
+        """Refuse a write whose caller saw another next position than the log holds."""
+        if expect is None:
+            return
+        if not (isinstance(expect, (tuple, list)) and len(expect) == 2
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in expect)):
+            raise MatchLogError(f"expect={expect!r}: expected (rally, stroke), as MatchState.position gives")
+        if tuple(expect) != state.position:
+            raise StaleWriteError(
+                f"match {state.match_id!r} moved on: {doing} was for rally {expect[0]}, stroke {expect[1]}, but the "
+                f"log is at rally {state.position[0]}, stroke {state.position[1]} (another window or a second "
+                "click recorded it first); nothing was written: here is the match as it is now",
+                tuple(expect), state.position)
 
     # -- recording: one transaction each -------------------------------------------------------------------
-    def add_stroke(self, match_id: str, shot: str, hitter: str | None = None,
-                   landing_area: str | None = None) -> Stroke:
-        """Record the next stroke of the rally in play (a new rally is opened when none is); committed on return."""
-        with self._write() as con:
+    def add_stroke(self, match_id: str, shot: str, hitter: str | None = None, landing_area: str | None = None, *,
+                   landing_height: str | None = None, hitter_area: str | None = None, wing: str | None = None,
+                   expect: tuple | None = None) -> Stroke:
+        """Record the next stroke of the rally in play (a new rally is opened when none is); committed on
+        return. ``hitter`` None: whoever's turn it is. ``expect``: the ``(rally, stroke)`` the caller saw as
+        next (``state.position``); raises :class:`StaleWriteError` when the log has moved on,
+        :class:`OrderOfPlayError` for a stroke that cannot come next, :class:`MatchLogError` for a value
+        outside the sport's (every raise writes nothing)."""
+        with self._file.write() as con:
             state = self._state(con, match_id)
-            rally = state.current
-            if rally is None:
-                rally = self._open_rally(con, state)
-                state = self._state(con, match_id)
-            nxt = state.next_hitter(shot)
-            hitter = hitter or nxt
-            if hitter not in (state.player, state.opponent):
+            self._check_expect(state, expect, f"{shot!r}")
+            fields = order.check_fields(state.rules, shot, {"landing_area": landing_area, "wing": wing,
+                                                            "landing_height": landing_height,
+                                                            "hitter_area": hitter_area})
+            if hitter is not None and hitter not in (state.player, state.opponent):
                 raise MatchLogError(f"{hitter!r} does not play in match {match_id!r}")
-            opponent = state.opponent if hitter == state.player else state.player
-            number = (rally.strokes[-1].number if rally.strokes else 0) + 1
-            con.execute("INSERT INTO strokes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (match_id, rally.number, number, hitter, opponent, shot, landing_area, _now()))
-            con.execute("UPDATE matches SET updated = ? WHERE match_id = ?", (_now(), match_id))
-        return Stroke(number, hitter, opponent, shot, landing_area)
+            rally = state.current
+            if rally is not None and rally.damaged:
+                raise MatchLogError(f"rally {rally.number} holds damaged rows ({rally.damaged[0]}): no stroke can "
+                                    "be added to it; record its result to go on")
+            fresh = rally is None
+            if fresh:
+                now = state.scores()[-1]
+                rally = Rally(state.position[0], now.set_no, now.server, None)
+            hitter = order.check_stroke(state.rules, rally, shot, hitter, state.other(rally.server),
+                                        max_strokes=self.max_strokes)
+            if fresh:
+                self._insert_rally(con, match_id, rally)
+            stroke = Stroke(state.position[1], hitter, state.other(hitter), shot, fields["landing_area"],
+                            fields["landing_height"], fields["hitter_area"], fields["wing"])
+            con.execute("INSERT INTO strokes (match_id, rally, stroke, hitter, opponent, shot, landing_area, recorded,"
+                        " landing_height, hitter_area, wing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (match_id, rally.number, stroke.number, hitter, stroke.opponent, shot, stroke.landing_area,
+                         _now(), stroke.landing_height, stroke.hitter_area, stroke.wing))
+            self._touch(con, match_id)
+        return stroke
 
-    def _open_rally(self, con, state: MatchState) -> Rally:
-        number = (state.rallies[-1].number if state.rallies else 0) + 1
-        now = state.scores()[-1]
-        con.execute("INSERT INTO rallies VALUES (?, ?, ?, ?, NULL)", (state.match_id, number, now.set_no, now.server))
-        return Rally(number, now.set_no, now.server, None, ())
+    @staticmethod
+    def _insert_rally(con, match_id: str, rally: Rally) -> None:
+        con.execute("INSERT INTO rallies VALUES (?, ?, ?, ?, NULL)",
+                    (match_id, rally.number, rally.set_no, rally.server))
 
-    def finish_rally(self, match_id: str, winner: str) -> None:
-        """Record who won the rally in play (it must have at least one stroke)."""
-        with self._write() as con:
+    def finish_rally(self, match_id: str, winner: str, *, expect: tuple | None = None) -> None:
+        """Record who won the rally in play (it must have at least one stroke). ``expect``: as for
+        :meth:`add_stroke` (a second click on a point button is refused as stale)."""
+        with self._file.write() as con:
             state = self._state(con, match_id)
+            self._check_expect(state, expect, f"the point to {winner}")
             if winner not in (state.player, state.opponent):
                 raise MatchLogError(f"{winner!r} does not play in match {match_id!r}")
             rally = state.current
@@ -365,85 +242,57 @@ class MatchLog:
                 raise MatchLogError("no rally in play: record a stroke first")
             con.execute("UPDATE rallies SET winner = ? WHERE match_id = ? AND rally = ?",
                         (winner, match_id, rally.number))
-            con.execute("UPDATE matches SET updated = ? WHERE match_id = ?", (_now(), match_id))
+            self._touch(con, match_id)
 
     def next_rally(self, match_id: str) -> int:
-        """Open the next rally (the last rally must be finished); returns its number."""
-        with self._write() as con:
+        """Open the next rally (when the last is finished); returns the number of the rally in play."""
+        with self._file.write() as con:
             state = self._state(con, match_id)
             if state.current is not None:
                 return state.current.number
-            return self._open_rally(con, state).number
+            now = state.scores()[-1]
+            rally = Rally(state.position[0], now.set_no, now.server, None)
+            self._insert_rally(con, match_id, rally)
+            return rally.number
 
-    def undo(self, match_id: str) -> str:
-        """Take back the last thing recorded: a stroke, a rally's result or an empty rally. Says what."""
-        with self._write() as con:
+    def undo(self, match_id: str, *, expect: tuple | None = None) -> str:
+        """Take back the last thing recorded: a stroke, a rally's result, or an empty rally together with the
+        result before it. Says what. ``expect``: as for :meth:`add_stroke` (a second click is refused)."""
+        with self._file.write() as con:
             state = self._state(con, match_id)
+            self._check_expect(state, expect, "undo")
             if not state.rallies:
                 return "nothing to undo"
             last = state.rallies[-1]
             if last.finished:
-                con.execute("UPDATE rallies SET winner = NULL WHERE match_id = ? AND rally = ?",
-                            (match_id, last.number))
-                return f"rally {last.number}: result taken back"
+                return self._reopen(con, match_id, last)
             if last.strokes:
                 con.execute("DELETE FROM strokes WHERE match_id = ? AND rally = ? AND stroke = ?",
                             (match_id, last.number, last.strokes[-1].number))
+                self._touch(con, match_id)
                 return f"rally {last.number}: stroke {last.strokes[-1].number} ({last.strokes[-1].shot}) taken back"
+            if last.damaged:
+                raise MatchLogError(f"rally {last.number} holds damaged rows ({last.damaged[0]}): undo stops there")
             con.execute("DELETE FROM rallies WHERE match_id = ? AND rally = ?", (match_id, last.number))
-            return self.undo_after_empty(con, match_id)
+            before = state.rallies[-2] if len(state.rallies) > 1 else None
+            if before is not None and before.finished:
+                return self._reopen(con, match_id, before)
+            self._touch(con, match_id)
+            return "empty rally removed"
 
-    def undo_after_empty(self, con, match_id) -> str:
-        state = self._state(con, match_id)
-        if state.rallies and state.rallies[-1].finished:
-            last = state.rallies[-1]
-            con.execute("UPDATE rallies SET winner = NULL WHERE match_id = ? AND rally = ?", (match_id, last.number))
-            return f"rally {last.number}: result taken back"
-        return "empty rally removed"
+    def _reopen(self, con, match_id: str, rally: Rally) -> str:
+        con.execute("UPDATE rallies SET winner = NULL WHERE match_id = ? AND rally = ?", (match_id, rally.number))
+        self._touch(con, match_id)
+        return f"rally {rally.number}: result taken back"
 
     # -- export --------------------------------------------------------------------------------------------
     def export_table(self, match_id: str) -> pd.DataFrame:
-        """The match in the canonical layout (:mod:`strategist.data.schema`), one row per stroke."""
-        from strategist.data.schema import conform, empty_table
-        from strategist.sports import get_sport
-
-        state = self.state(match_id)
-        sport = get_sport(state.sport)
-        scores = state.scores()
-        tennis = state.sport == "tennis"
-        rows = []
-        in_set: dict[int, int] = {}
-        for k, rally in enumerate(state.rallies):
-            before = scores[min(k, len(scores) - 1)]
-            in_set[rally.set_no] = in_set.get(rally.set_no, 0) + 1
-            number = in_set[rally.set_no]
-            side = sport.court_side(before.count)
-            points = dict(zip((state.player, state.opponent), _stored_points(before, tennis)))
-            games = dict(zip((state.player, state.opponent), before.games))
-            lead = 0
-            while lead < len(rally.strokes) and rally.strokes[lead].hitter == rally.server \
-                    and rally.strokes[lead].shot in sport.serves:
-                lead += 1
-            for i, s in enumerate(rally.strokes):
-                rows.append({
-                    "sport": state.sport, "source": "canonical", "match_id": state.match_id, "set": rally.set_no,
-                    "game": before.game_no if tennis else None,
-                    "rally": number, "rally_id": f"{state.match_id}|{rally.set_no}|{number}", "stroke": s.number,
-                    "hitter": s.hitter, "opponent": s.opponent, "shot": s.shot, "landing_area": s.landing_area,
-                    "server": rally.server, "serve_number": 1 if i == 0 or lead < 2 else 2, "court_side": side,
-                    "hitter_score": points[s.hitter], "opponent_score": points[s.opponent],
-                    "hitter_games": games[s.hitter] if tennis else None,
-                    "opponent_games": games[s.opponent] if tennis else None,
-                    "winner": rally.winner,
-                    "hitter_won": None if rally.winner is None else rally.winner == s.hitter,
-                })
-        if not rows:
-            return empty_table()
-        frame = pd.DataFrame(rows)
-        frame["hitter_won"] = frame["hitter_won"].astype("boolean")
-        return conform(frame, where=f"match {match_id}")
+        """The match in the canonical layout (:mod:`strategist.data.schema`), one row per stroke; rallies with
+        a damaged row left out with a :class:`~strategist.matchlog.errors.DamagedRowWarning`
+        (:mod:`strategist.matchlog.export`)."""
+        return export.export_table(self.state(match_id))
 
     def export_csv(self, match_id: str, target=None) -> str | None:
-        """The canonical table as CSV: written to ``target`` (a path or a file object), or returned as text."""
-        table = self.export_table(match_id)
-        return table.to_csv(target, index=False)
+        """The canonical table as CSV, formula-like text cells neutralised (:func:`export.to_csv`): written to
+        ``target`` (a path or a file object), or returned as text."""
+        return export.to_csv(self.export_table(match_id), target)

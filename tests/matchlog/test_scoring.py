@@ -3,7 +3,7 @@
 import pytest
 
 import strategist
-from strategist.matchlog import MatchLog
+from strategist.matchlog import MatchLog, OrderOfPlayError
 from strategist.matchlog.scoring import points_label, replay
 
 A, B = "Ann", "Bea"
@@ -63,6 +63,8 @@ def test_the_tiebreak_serve_order_and_the_next_set():
     assert points_label("tennis", scores[len(seq) + 9], 0) == "5"    # tiebreak points as counted
     four = _tennis(seq + [A] * 4)[-1]
     assert four.tiebreak and four.points == (4, 0)          # a tiebreak goes to seven, not four
+    six = _tennis(seq + [A] * 6)[-1]
+    assert six.tiebreak and six.points == (6, 0) and six.sets == (0, 0)
     seven = _tennis(seq + [A] * 7)[-1]
     assert seven.sets == (1, 0) and not seven.tiebreak
 
@@ -86,7 +88,9 @@ def test_a_tennis_match_in_the_log_second_serves_scores_and_export(tmp_path):
     log.finish_rally(m, A)
     assert log.add_stroke(m, "serve").hitter == A
     assert log.add_stroke(m, "backhand").hitter == B                           # a return, not a serve
-    assert log.add_stroke(m, "serve").hitter == A                              # a serve mid-rally: no longer first
+    with pytest.raises(OrderOfPlayError, match="a serve only opens a rally"):   # a serve mid-rally
+        log.add_stroke(m, "serve")
+    assert log.add_stroke(m, "forehand").hitter == A
     log.finish_rally(m, B)
     for _ in range(5):                                          # Ann takes the game 4-1, then leads the next 30-0
         log.add_stroke(m, "serve")
@@ -174,3 +178,62 @@ def test_the_canonical_layout_reads_the_sport_from_the_file(tmp_path):
     (tmp_path / "squash.csv").write_text("\n".join([header] + [",".join(r) for r in squash]) + "\n")
     with pytest.raises(DataFormatError, match="sport"):
         strategist.load_rallies(tmp_path / "squash.csv")
+
+
+def _rows(scores, sport):
+    rules = strategist.get_sport(sport)
+    return [(s.points, s.server, rules.court_side(s.count)) for s in scores]
+
+
+def test_badminton_points_serve_and_court_side_worked_by_hand():
+    # Ann serves from the right at 0; the rally's winner serves next, from the right on an even score of theirs
+    scores = replay("badminton", [A, A, B, B, B, A], A, A, B)
+    assert _rows(scores, "badminton") == [
+        ((0, 0), A, "right"), ((1, 0), A, "left"), ((2, 0), A, "right"), ((2, 1), B, "left"),
+        ((2, 2), B, "right"), ((2, 3), B, "left"), ((3, 3), A, "left")]
+
+
+def test_badminton_game_ends_at_21_by_two_and_at_30():
+    to_19 = [A, B] * 19                                       # 19-19
+    assert replay("badminton", to_19 + [A, A], A, A, B)[-1].sets == (1, 0)       # 21-19
+    open_game = replay("badminton", to_19 + [A, B, A], A, A, B)[-1]               # 21-20: not yet
+    assert open_game.points == (21, 20) and open_game.sets == (0, 0)
+    to_28 = [A, B] * 28
+    s = replay("badminton", to_28 + [B], A, A, B)[-1]                             # 28-29
+    assert s.points == (28, 29) and s.sets == (0, 0)
+    s = replay("badminton", to_28 + [B, A], A, A, B)[-1]                          # 29-29
+    assert s.points == (29, 29) and s.sets == (0, 0)
+    s = replay("badminton", to_28 + [B, A, B], A, A, B)[-1]                       # 29-30: the cap, by one
+    assert s.sets == (0, 1) and s.points == (0, 0) and s.set_no == 2 and s.server == B
+    two = replay("badminton", [A] * 21 + [B] * 21, B, A, B)                       # 21-0, 0-21: one set each
+    assert two[-1].sets == (1, 1) and two[-1].set_no == 3 and two[-1].server == B
+    assert [two[k].server for k in (0, 1, 21, 22)] == [B, A, A, B]
+
+
+def test_a_tennis_set_6_4_by_a_break_worked_by_hand():
+    # Ann serves the odd games; everyone holds until Ann breaks Bea in game 10: 6-4
+    games = [A, B, A, B, A, B, A, B, A, A]
+    seq = [w for w in games for _ in range(4)]                # every game to love
+    scores = _tennis(seq)
+    assert [scores[4 * g].server for g in range(10)] == [A, B] * 5
+    assert [scores[4 * g].games for g in (4, 9)] == [(2, 2), (5, 4)]
+    end = scores[-1]
+    assert end.sets == (1, 0) and end.games == (0, 0) and end.set_no == 2 and end.game_no == 1
+    assert end.server == A                                    # the server of the would-be 11th game
+    early = _tennis([w for w in (A, A, A, B, A, B, A, B) for _ in range(4)])[-1]      # an early break: 5-3
+    assert early.games == (5, 3) and early.sets == (0, 0)                            # is not a set yet
+    calls = [(points_label("tennis", s, 0), points_label("tennis", s, 1)) for s in _tennis([A, A, A, B])]
+    assert calls == [("0", "0"), ("15", "0"), ("30", "0"), ("40", "0"), ("40", "15")]
+
+
+def test_a_long_tiebreak_needs_two_clear_points():
+    seq = []
+    for g in range(12):
+        seq += [A if g % 2 == 0 else B] * 4
+    tb = [A, B] * 10                                          # 10-10 in the tiebreak
+    s = _tennis(seq + tb)[-1]
+    assert s.tiebreak and s.points == (10, 10) and s.games == (6, 6)
+    s = _tennis(seq + tb + [B])[-1]
+    assert s.tiebreak and points_label("tennis", s, 1) == "11"
+    s = _tennis(seq + tb + [B, B])[-1]                        # 10-12
+    assert s.sets == (0, 1) and not s.tiebreak and s.server == B    # Ann served the tiebreak's first point

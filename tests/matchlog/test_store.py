@@ -102,16 +102,23 @@ _WRITER = """
 import sys
 from strategist.matchlog import MatchLog
 log = MatchLog(sys.argv[1])
-match, n, tag = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+match, n, tag, length = sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 for k in range(n):
-    log.add_stroke(match, "net shot" if k % 2 else "lob", landing_area=tag)
+    if length and k % length == 0:
+        if k:
+            log.finish_rally(match, log.state(match).player)
+        log.add_stroke(match, "short service", landing_area=tag)
+    else:
+        log.add_stroke(match, "net shot" if k % 2 else "lob", landing_area=tag)
     print(k + 1, flush=True)
 """
 
 
-def _writer(path, match, n, tag):
+def _writer(path, match, n, tag, length=0):
+    """A process recording ``n`` strokes: into the rally in play (``length`` 0), or in rallies of ``length``
+    strokes, each opened by a serve and won by the player."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", _WRITER, str(path), match, str(n), tag], env=env,
+    return subprocess.Popen([sys.executable, "-c", _WRITER, str(path), match, str(n), tag, str(length)], env=env,
                             stdout=subprocess.PIPE, text=True)
 
 
@@ -133,7 +140,7 @@ def test_two_processes_writing_at_once(tmp_path):
 def test_a_kill_in_the_middle_of_a_rally_loses_no_committed_stroke(tmp_path):
     log = _log(tmp_path)
     m = log.new_match("badminton", P, O)
-    proc = _writer(log.path, m, 100_000, "5")
+    proc = _writer(log.path, m, 100_000, "5", length=20)
     acked = 0
     deadline = time.time() + 60
     while acked < 25 and time.time() < deadline:
@@ -142,11 +149,17 @@ def test_a_kill_in_the_middle_of_a_rally_loses_no_committed_stroke(tmp_path):
     proc.wait(30)
     proc.stdout.close()
     again = MatchLog(log.path)  # integrity check passes
-    strokes = again.state(m).current.strokes
-    assert len(strokes) >= acked >= 25
-    assert [s.number for s in strokes] == list(range(1, len(strokes) + 1))
-    again.add_stroke(m, "smash")
-    assert again.state(m).current.strokes[-1].number == len(strokes) + 1
+    state = again.state(m)
+    strokes = [s for r in state.rallies for s in r.strokes]
+    assert len(strokes) >= acked >= 25 and not state.damaged
+    for rally in state.rallies:
+        assert [s.number for s in rally.strokes] == list(range(1, len(rally.strokes) + 1))
+    rally, number = state.position
+    if state.current is None:
+        again.add_stroke(m, "short service", expect=(rally, number))
+    else:
+        again.add_stroke(m, "smash", expect=(rally, number))
+    assert again.state(m).rallies[-1].strokes[-1].number == number
 
 
 def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path):
@@ -161,8 +174,13 @@ def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path):
 def test_a_damaged_database_is_refused_untouched(tmp_path):
     log = _log(tmp_path)
     m = log.new_match("badminton", P, O)
-    for k in range(300):
-        log.add_stroke(m, "lob", landing_area="x" * 50)
+    for k in range(600):
+        if k % 30 == 0:
+            if k:
+                log.finish_rally(m, P)
+            log.add_stroke(m, "short service", landing_area="8")
+        else:
+            log.add_stroke(m, "lob", landing_area="9", landing_height="high", hitter_area="3", wing="backhand")
     with sqlite3.connect(log.path) as con:
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     raw = bytearray(log.path.read_bytes())
