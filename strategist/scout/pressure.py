@@ -74,21 +74,21 @@ def situations(sides: pd.DataFrame, sport: str) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, dtype=bool) for k, v in out.items()}
 
 
-def _mix(view: RallyView, rally_ids: set, rest_ids: set, opponent: str) -> dict:
+def _mix(view: RallyView, rally_ids: np.ndarray, rest_ids: np.ndarray, opponent: str) -> dict:
     """The opponent's mix in the situation's rallies against the rest: tactic groups of their strokes in
     play, or the serve they chose where the data record serves only."""
     if view.complete:
         s = view.strokes[(view.strokes["hitter"] == opponent).to_numpy(dtype=bool, na_value=False)
                          & view.strokes["group"].notna().to_numpy()]
-        labels, rally = s["group"].astype(str), s["rally_id"]
+        labels, rally = s["group"].astype(str), s["rally_code"].to_numpy()
         what = "tactic group of their strokes"
     else:
         r = view.rallies[(view.rallies["server"] == opponent).to_numpy(dtype=bool, na_value=False)
                          & view.rallies["serve"].notna().to_numpy()]
-        labels, rally = r["serve"].astype(str), r["rally_id"]
+        labels, rally = r["serve"].astype(str), r["rally_code"].to_numpy()
         what = "their serve"
-    inside = rally.isin(rally_ids).to_numpy()
-    rest = rally.isin(rest_ids).to_numpy()
+    inside = np.isin(rally, rally_ids)
+    rest = np.isin(rally, rest_ids)
     categories = sorted(labels.unique())
     table = np.array([[int(((labels == c).to_numpy() & m).sum()) for c in categories] for m in (inside, rest)])
     shares = {name: {c: stats.rate(table[i, j], table[i].sum()) for j, c in enumerate(categories)}
@@ -111,8 +111,8 @@ def assess(view: RallyView, opponent: str, name: str, *, alpha: float = stats.AL
         if n_in == 0:
             notes.append(f"no rally of {name} {LEADS.get(label, label)} in the data")
             continue
-        ids_in = set(mine.loc[mask, "rally_id"])
-        ids_out = set(mine.loc[~mask, "rally_id"])
+        ids_in = mine["rally_code"].to_numpy()[mask]
+        ids_out = mine["rally_code"].to_numpy()[~mask]
         rows.append({"situation": label, "in": stats.rate(k_in, n_in), "rest": stats.rate(k_out, n_out),
                      "p": stats.fisher_p(k_in, n_in, k_out, n_out), "mix": _mix(view, ids_in, ids_out, opponent),
                      "few": n_in < MIN_N})

@@ -27,7 +27,7 @@ from strategist.sports import Sport, get_sport
 
 ENDINGS = ("their winner", "their error", "rival's winner", "rival's error")
 COMPLETE_SHARE = 0.5
-_CATEGORIES = ("rally_id", "match_id", "hitter", "receiver", "shot", "wing", "group", "incoming", "landing_area",
+_CATEGORIES = ("match_id", "hitter", "receiver", "shot", "wing", "group", "incoming", "landing_area",
                "zone", "landing_zone", "error", "end", "winner")
 
 
@@ -65,25 +65,30 @@ def rally_view(table: pd.DataFrame) -> RallyView:
     """Build the :class:`RallyView` of a canonical table."""
     sport = _sport_of(table)
     court = court_model(sport.name)
-    t = table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True)
-    serve_no = t["serve_number"].fillna(1).astype(int).to_numpy()
-    rid = t["rally_id"].to_numpy(dtype=object)
-    codes, _ = pd.factorize(rid)
-    in_play = serve_no == pd.Series(serve_no).groupby(codes).transform("max").to_numpy()
-    s = t.loc[in_play].reset_index(drop=True)
+    codes, _ = table["rally_id"].factorize()
+    stroke = table["stroke"].to_numpy(dtype=float, na_value=np.nan)
+    order = np.lexsort((stroke, codes))
+    codes = codes[order]
+    serve_no = table["serve_number"].fillna(1).to_numpy(dtype=int)[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    sizes = np.diff(np.r_[starts, len(codes)])
+    in_play = serve_no == np.repeat(np.maximum.reduceat(serve_no, starts), sizes) if len(codes) else serve_no > 0
+    s = table.take(order[in_play]).reset_index(drop=True)
     codes = codes[in_play]
-    k = s.groupby(codes).cumcount().to_numpy() + 1
-    length = pd.Series(k).groupby(codes).transform("max").to_numpy()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    sizes = np.diff(np.r_[starts, len(codes)])
+    k = np.arange(len(codes)) - np.repeat(starts, sizes) + 1
+    length = np.repeat(sizes, sizes)
     last = k == length
     known = s["winner"].notna().to_numpy()
-    end_last = pd.Series(np.where(last, s["end"].notna().to_numpy(), False)).groupby(codes).transform("max")
-    ended = end_last.to_numpy(dtype=bool) & known
+    ended = np.repeat(s["end"].notna().to_numpy()[last], sizes) & known
     decisive = ended & (k >= length - 1)
     hit_won = known & (s["winner"] == s["hitter"]).to_numpy(dtype=bool, na_value=False)
     prev_shot = s["shot"].shift(1).where(k > 1)
     group = s["shot"].map(dict(sport.groupings["tactic"])) if "tactic" in sport.groupings else pd.NA
     strokes = pd.DataFrame({
-        "rally_id": s["rally_id"], "match_id": s["match_id"], "set": s["set"], "rally": s["rally"], "k": k,
+        "rally_id": s["rally_id"], "rally_code": codes, "match_id": s["match_id"], "set": s["set"],
+        "rally": s["rally"], "k": k,
         "length": length, "last": last, "hitter": s["hitter"], "receiver": s["opponent"], "shot": s["shot"],
         "wing": s["wing"], "group": group, "incoming": prev_shot, "landing_area": s["landing_area"],
         "zone": position_zones(s["hitter_x_m"], s["hitter_y_m"], court),
@@ -95,7 +100,7 @@ def rally_view(table: pd.DataFrame) -> RallyView:
     })
     for column in _CATEGORIES:  # categories: equality tests and row selections cost a fraction of strings
         strokes[column] = strokes[column].astype("category")
-    rallies = _rallies(s, strokes, sport)
+    rallies = _rallies(s, strokes, codes, sport)
     complete = bool(rallies["ended"].mean() >= COMPLETE_SHARE) if len(rallies) else False
     has_positions = bool(strokes["zone"].notna().any())
     return RallyView(strokes, rallies, _sides(rallies), sport, court, complete, has_positions)
@@ -109,15 +114,15 @@ def _serve_label(first: pd.DataFrame, sport: Sport) -> pd.Series:
     return first["landing_area"].astype("string")
 
 
-def _rallies(s: pd.DataFrame, strokes: pd.DataFrame, sport: Sport) -> pd.DataFrame:
-    first = s.loc[strokes["k"].to_numpy() == 1].set_index("rally_id")
-    last = strokes.loc[strokes["last"].to_numpy()]
-    last = last.set_index(s.loc[strokes["last"].to_numpy(), "rally_id"].to_numpy(dtype=object))
-    by_k = {n: strokes.loc[strokes["k"].to_numpy() == n].set_index(s.loc[strokes["k"].to_numpy() == n, "rally_id"]
-                                                                   .to_numpy(dtype=object))["shot"].astype("string")
-            for n in (2, 3)}
+def _rallies(s: pd.DataFrame, strokes: pd.DataFrame, codes: np.ndarray, sport: Sport) -> pd.DataFrame:
+    """One row per rally (``rally_code`` = the strokes' code of it), from its first and last stroke in play."""
+    k = strokes["k"].to_numpy()
+    is_last = strokes["last"].to_numpy()
+    first = s.loc[k == 1].set_axis(codes[k == 1])
+    last = strokes.loc[is_last].set_axis(codes[is_last])
+    by_k = {n: strokes.loc[k == n, "shot"].astype("string").set_axis(codes[k == n]) for n in (2, 3)}
     out = pd.DataFrame({
-        "match_id": first["match_id"], "set": first["set"], "rally": first["rally"], "game": first["game"],
+        "rally_id": first["rally_id"], "match_id": first["match_id"], "set": first["set"], "rally": first["rally"], "game": first["game"],
         "server": first["hitter"], "receiver": first["opponent"],
         "server_score": first["hitter_score"], "receiver_score": first["opponent_score"],
         "server_games": first["hitter_games"], "receiver_games": first["opponent_games"],
@@ -130,7 +135,7 @@ def _rallies(s: pd.DataFrame, strokes: pd.DataFrame, sport: Sport) -> pd.DataFra
         values = last[column].astype("string") if isinstance(last[column].dtype, pd.CategoricalDtype) else last[column]
         out["last_" + column if column in ("hitter", "shot", "zone") else column] = values.reindex(out.index)
     out["ended"] = out["ended"].fillna(False).astype(bool)
-    return out.reset_index()
+    return out.rename_axis("rally_code").reset_index()
 
 
 def _sides(rallies: pd.DataFrame) -> pd.DataFrame:
@@ -144,7 +149,8 @@ def _sides(rallies: pd.DataFrame) -> pd.DataFrame:
         ending = np.select([hit_last & won, hit_last & ~won, ~hit_last & ~won, ~hit_last & won], ENDINGS, "")
         ending = np.where(rallies["ended"].to_numpy() & known, ending, None)
         parts.append(pd.DataFrame({
-            "rally_id": rallies["rally_id"], "match_id": rallies["match_id"], "set": rallies["set"],
+            "rally_id": rallies["rally_id"], "rally_code": rallies["rally_code"], "match_id": rallies["match_id"],
+            "set": rallies["set"],
             "rally": rallies["rally"], "game": rallies["game"], "player": player, "rival": rallies[rival],
             "serving": serving, "won": pd.Series(won, index=rallies.index, dtype="boolean").where(known), "score": rallies[f"{me}_score"], "rival_score": rallies[f"{rival}_score"],
             "games": rallies[f"{me}_games"], "rival_games": rallies[f"{rival}_games"],

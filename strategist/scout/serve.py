@@ -76,8 +76,8 @@ def assess(view: RallyView, opponent: str, name: str) -> dict:
         return {"status": "not available", "notes": [f"no rally of {name}"], "serve_mix": {}}
     notes = []
     own_sides = sides[(sides["player"] == opponent).to_numpy(dtype=bool, na_value=False)]
-    state = pd.Series(score_states(own_sides, view.sport.name), index=own_sides["rally_id"].to_numpy())
-    served = r[serving].set_index("rally_id")
+    state = pd.Series(score_states(own_sides, view.sport.name), index=own_sides["rally_code"].to_numpy())
+    served = r[serving].set_index("rally_code")
     unlabelled = int(served["serve"].isna().sum())
     if unlabelled:
         notes.append(f"{unlabelled} of {name}'s {len(served)} serves have no recorded serve type or direction: "

@@ -14,8 +14,9 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from scipy import special, stats
 
 Z95 = 1.959963984540054
 ALPHA = 0.05
@@ -44,23 +45,46 @@ def fisher_p(k1: int, n1: int, k2: int, n2: int) -> float:
     """Two-sided p of Fisher's exact test that k1/n1 and k2/n2 share one rate (1.0 when a group is empty).
 
     With the margins fixed, X = k1 is hypergeometric; p sums P(X = x) over every x no more likely than the
-    observed k1 (relative tolerance 1e-7, as scipy's ``fisher_exact``), from log-probabilities over the
-    support, so a group of 60,000 costs microseconds rather than scipy's milliseconds.
+    observed k1 (relative tolerance 1e-7, as scipy's ``fisher_exact``). The log-probabilities over the
+    support come from the ratio P(x + 1) / P(x) = (K - x)(n1 - x) / ((x + 1)(N - K - n1 + x + 1)), so a group
+    of 60,000 costs microseconds (scipy's takes milliseconds).
     """
     k1, n1, k2, n2 = int(k1), int(n1), int(k2), int(n2)
     if n1 <= 0 or n2 <= 0:
         return 1.0
     total, hits = n1 + n2, k1 + k2
-    x = np.arange(max(0, n1 + hits - total), min(n1, hits) + 1)
-    log_pmf = (_log_choose(hits, x) + _log_choose(total - hits, n1 - x)) - _log_choose(total, n1)
-    observed = log_pmf[k1 - x[0]]
+    low, high = max(0, n1 + hits - total), min(n1, hits)
+    x = np.arange(low, high, dtype=float)
+    steps = np.log((hits - x) * (n1 - x)) - np.log((x + 1) * (total - hits - n1 + x + 1))
+    log_pmf = np.r_[0.0, np.cumsum(steps)] + _log_hypergeom(low, hits, n1, total)
+    observed = log_pmf[k1 - low]
     p = np.exp(log_pmf[log_pmf <= observed + np.log1p(1e-7)]).sum()
     return float(min(1.0, p))
 
 
-def _log_choose(n, k) -> np.ndarray:
-    return special.gammaln(np.asarray(n, float) + 1) - special.gammaln(np.asarray(k, float) + 1) \
-        - special.gammaln(np.asarray(n, float) - np.asarray(k, float) + 1)
+def _log_choose(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def _log_hypergeom(x: int, hits: int, n1: int, total: int) -> float:
+    return _log_choose(hits, x) + _log_choose(total - hits, n1 - x) - _log_choose(total, n1)
+
+
+def chi2_sf(statistic: float, df: int) -> float:
+    """P(χ²_df >= statistic) for a whole number of degrees of freedom, from the closed forms of the upper
+    regularised gamma function (terms summed in log space): even df, e^(-x/2) Σ_{i<df/2} (x/2)^i / i!; odd df,
+    erfc(√(x/2)) + e^(-x/2) Σ_{i<(df-1)/2} (x/2)^(i+1/2) / Γ(i + 3/2)."""
+    x = float(statistic)
+    if x <= 0:
+        return 1.0
+    half = x / 2
+    if df % 2 == 0:
+        i = np.arange(df // 2)
+        terms = i * math.log(half) - np.array([math.lgamma(j + 1) for j in i]) - half
+        return float(min(1.0, np.exp(terms).sum()))
+    i = np.arange((df - 1) // 2)
+    terms = (i + 0.5) * math.log(half) - np.array([math.lgamma(j + 1.5) for j in i]) - half
+    return float(min(1.0, math.erfc(math.sqrt(half)) + np.exp(terms).sum()))
 
 
 def bh_adjust(p) -> np.ndarray:
@@ -104,7 +128,7 @@ def chi2_test(table) -> dict:
     expected = t.sum(1, keepdims=True) * t.sum(0, keepdims=True) / t.sum()
     stat = float(((t - expected) ** 2 / expected).sum())
     df = (t.shape[0] - 1) * (t.shape[1] - 1)
-    return {"statistic": stat, "df": df, "p": float(stats.chi2.sf(stat, df)), "min_expected": float(expected.min())}
+    return {"statistic": stat, "df": df, "p": chi2_sf(stat, df), "min_expected": float(expected.min())}
 
 
 def cluster_permutation_test(counts, groups, *, permutations: int = 2000, seed: int = 0) -> dict:

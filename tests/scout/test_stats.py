@@ -62,3 +62,9 @@ def test_cluster_permutation_p_is_near_the_exact_enumeration():
     assert result["statistic"] == pytest.approx(observed)
     assert result["p"] == pytest.approx(exact, abs=0.01) and exact == pytest.approx(0.1)
     assert stats.cluster_permutation_test(counts, ["a"] * 6)["p"] is None
+
+
+def test_chi2_survival_equals_scipys():
+    for df in (1, 2, 3, 4, 7, 10, 51, 68):
+        for x in (0.0, 0.01, 0.5, 1.0, 3.84, 10.0, 60.0, 300.0, 5000.0):
+            assert stats.chi2_sf(x, df) == pytest.approx(sp.chi2.sf(x, df), rel=1e-9, abs=1e-300), (x, df)
