@@ -4,7 +4,8 @@ What :class:`strategist.matchlog.MatchLog` exports, and what ``load_rallies`` re
 canonical ones (English shot labels of the sport's vocabulary, real names, scores before the rally). In
 the default mode a rally with a bad row (a required field empty, a shot outside the vocabulary, a number
 that is not one, a duplicate stroke, a rally_id that is not ``match_id|set|rally``, a winner who is not
-one of the rally's players) is skipped whole and reported; ``strict=True`` raises on the first.
+one of the rally's players, a break in the order of play: :mod:`strategist.data.order`) is skipped whole and
+reported; ``strict=True`` raises on the first.
 Any sport strategist knows: the sport is read from the ``sport`` column, one per load (a file, or files
 that mix sports, is refused with a clear message), and the shots are checked against its vocabulary.
 """
@@ -17,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from strategist.data.cells import MAX_INT, int_range, to_float, to_int
-from strategist.data.readcsv import read_strings
+from strategist.data import order
+from strategist.data.readcsv import ReadLimits, read_strings
 from strategist.data.rejections import Rejection, RejectionReport
 from strategist.data.schema import COLUMNS, REQUIRED, conform
 from strategist.errors import ConfigurationError, DataFormatError
@@ -56,14 +58,30 @@ def _bad(frame: pd.DataFrame, mask: np.ndarray, reason: str, column: str, expect
     rejected |= frame["rally_id"].isin(rallies).to_numpy()
 
 
-def load_canonical(paths, *, strict: bool = False) -> tuple[pd.DataFrame, RejectionReport]:
-    """Load canonical CSV files; see the module docstring."""
+def _order_of_play(raw: pd.DataFrame, valid: np.ndarray, stroke: pd.Series, sport, path, strict: bool,
+                   rejected: np.ndarray, report: RejectionReport) -> None:
+    """Reject rallies that break the order of play (:mod:`strategist.data.order`); strict mode raises the
+    offending row nearest the start of the file, naming the rule."""
+    problems = order.order_problems(valid, raw["rally_id"], stroke.fillna(0), raw["hitter"], raw["shot"], sport)
+    if strict and problems:
+        line, reason = min((int(raw["_row"].to_numpy()[mask].min()), reason) for reason, mask in problems)
+        column = order.FIELD[reason]
+        value = raw.loc[raw["_row"] == line, column].iat[0]
+        raise DataFormatError(f"{reason}: got {value!r}, expected {order.expected(reason, sport)}", path=path,
+                              line=line, field=column)
+    for reason, mask in problems:
+        _bad(raw, mask, reason, order.FIELD[reason], order.expected(reason, sport), path, strict, rejected, report)
+
+
+def load_canonical(paths, *, strict: bool = False, limits: ReadLimits | None = None
+                   ) -> tuple[pd.DataFrame, RejectionReport]:
+    """Load canonical CSV files; see the module docstring. ``limits`` caps each file."""
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
     report = RejectionReport()
     tables = []
     seen: set = set()
     for path in paths:
-        raw, misshapen = read_strings(path)
+        raw, misshapen = read_strings(path, limits=limits)
         missing = [c for c in REQUIRED if c not in raw.columns]
         if missing:
             raise DataFormatError(f"missing required canonical columns {missing}", path=path)
@@ -117,6 +135,8 @@ def load_canonical(paths, *, strict: bool = False) -> tuple[pd.DataFrame, Reject
             _bad(raw, (known & (raw["winner"] != raw["hitter"]) & (raw["winner"] != raw["opponent"])).to_numpy(),
                  "winner not a player of the rally", "winner", "the hitter or the opponent", path, strict, rejected,
                  report)
+        valid = ~rejected & ~pd.isna(numbers["stroke"]).to_numpy()
+        _order_of_play(raw, valid, numbers["stroke"], sport, path, strict, rejected, report)
         report.rows_rejected += int(rejected.sum())
         report.rallies_rejected += int(raw.loc[rejected, "rally_id"].nunique())
         kept = raw.loc[~rejected].drop(columns="_row").replace("", pd.NA)

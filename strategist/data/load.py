@@ -6,6 +6,8 @@ reported; with ``strict=True`` the first bad value raises :class:`DataFormatErro
 field. A missing file, an unreadable or empty file, an
 unknown layout and a missing required column raise in both modes, and so does a load that would keep no
 rally at all (header only, or every rally rejected): :class:`NoUsableDataError`, with the rejection counts.
+Each file is capped while it is read (:class:`~strategist.data.readcsv.ReadLimits`: 300 MB decompressed and
+2,000,000 data lines by default), and so is a rally's length (:data:`strategist.data.order.MAX_STROKES`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pandas as pd
 
 from strategist.data import canonical, mcp, shuttleset, tennis_pbp
 from strategist.data.detect import LAYOUTS, detect
+from strategist.data.readcsv import ReadLimits
 from strategist.data.rejections import RejectionReport
 from strategist.data.schema import validate
 from strategist.errors import ConfigurationError, NoUsableDataError
@@ -47,11 +50,13 @@ class LoadResult:
 
 
 def load_rallies(path, sport: str | Sport | None = None, layout: str | None = None,
-                 strict: bool = False) -> LoadResult:
+                 strict: bool = False, *, limits: ReadLimits | None = None) -> LoadResult:
     """Load rally data from ``path`` (a file or a folder) into the canonical table.
 
     ``sport`` (name or :class:`Sport`) checks that the data are of that sport; ``layout`` (one of
-    :data:`strategist.data.detect.LAYOUTS`) skips detection. Returns a :class:`LoadResult`.
+    :data:`strategist.data.detect.LAYOUTS`) skips detection. ``limits`` caps each file while it is read
+    (default: 300 MB decompressed and 2,000,000 data lines, :mod:`strategist.data.readcsv`). Returns a
+    :class:`LoadResult`.
     """
     wanted = get_sport(sport) if sport is not None else None
     name, files = detect(path, layout)
@@ -59,7 +64,7 @@ def load_rallies(path, sport: str | Sport | None = None, layout: str | None = No
     found = None if any_sport else get_sport(LAYOUTS[name].sport)
     if found is not None and wanted is not None and wanted.name != found.name:
         raise ConfigurationError(f"{path}: holds {found.name} data ({name} layout), not {wanted.name}")
-    table, report = _LOADERS[name](files, strict=strict)
+    table, report = _LOADERS[name](files, strict=strict, limits=limits)
     if table.empty:
         raise NoUsableDataError(_nothing_usable(report, name, files), path=path)
     if found is None:

@@ -7,7 +7,9 @@ point's index in its game (``Y`` of ``Gm# = "X (Y)"``, else its position among t
 deuce. Names: ``Player 1`` / ``Player 2`` of a ``charting-*-matches.csv(.gz)`` beside the file, else the
 two last ``-``-separated parts of ``match_id``. A point whose codes are malformed, or whose decoded winner
 differs from ``PtWinner``, is rejected whole. Rows with both code cells empty (the spreadsheet's pre-filled
-next point) are skipped. A point charted only as S/R/P/Q gets one placeholder row (shot ``unknown``).
+next point) are skipped. A point charted only as S/R/P/Q gets one placeholder row (shot ``unknown``). The
+grammar makes the order of play (serves first, then alternating players); a point of more than 1,000 coded
+strokes is rejected (:mod:`strategist.data.order`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from strategist.data import tennis_score
 from strategist.data.cells import blank, int_range, to_int
 from strategist.data.checks import drop_rows, point_checks
 from strategist.data.mcp_codes import ShotCodeError, parse_point
-from strategist.data.readcsv import read_strings
+from strategist.data.order import MAX_STROKES, TOO_LONG, expected
+from strategist.data.readcsv import ReadLimits, read_strings
 from strategist.data.rejections import RejectionReport
 from strategist.data.schema import conform, empty_table
 from strategist.errors import DataFormatError
@@ -34,11 +37,12 @@ REQUIRED = ("match_id", "Pt", "Set1", "Set2", "Gm1", "Gm2", "Pts", "Gm#", "Svr",
 _GAME = re.compile(r"^\s*(\d{1,6})\s*(?:\((\d{1,6})\))?\s*$")
 
 
-def load_points(paths, *, strict: bool = False) -> tuple[pd.DataFrame, RejectionReport]:
-    """Load one or more MCP points files."""
+def load_points(paths, *, strict: bool = False, limits: ReadLimits | None = None
+                ) -> tuple[pd.DataFrame, RejectionReport]:
+    """Load one or more MCP points files; ``limits`` caps each."""
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
     report = RejectionReport()
-    tables = [_load_one(p, strict=strict, report=report) for p in paths]
+    tables = [_load_one(p, strict=strict, report=report, limits=limits) for p in paths]
     return (pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]), report
 
 
@@ -66,9 +70,9 @@ def names_from_id(match_id: str) -> tuple[str, str] | None:
     return parts[4].replace("_", " "), parts[5].replace("_", " ")
 
 
-def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFrame:
+def _load_one(path: Path, *, strict: bool, report: RejectionReport, limits: ReadLimits | None) -> pd.DataFrame:
     sport = get_sport("tennis")
-    raw, too_long = read_strings(path)
+    raw, too_long = read_strings(path, limits=limits)
     if "1st" in raw and "2nd" in raw:
         raw = drop_rows(raw, blank(raw["1st"]) & blank(raw["2nd"]), report,
                         f"{path.name}: {{count}} rows with empty 1st and 2nd skipped")
@@ -123,6 +127,9 @@ def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFr
                 value=np.where(code_cell == "1st", raw["1st"].to_numpy(dtype=object), raw["2nd"].to_numpy(dtype=object)))
     checks.fail(wrong_winner, "decoded winner differs from PtWinner", "PtWinner",
                 "the winner the shot codes imply", value=codes)
+    too_long = np.array([p is not None and len(p.strokes) > MAX_STROKES for p in points], dtype=bool)
+    checks.fail(too_long, TOO_LONG, np.where(raw["2nd"].str.strip() != "", "2nd", "1st"),
+                expected(TOO_LONG, sport), value=codes)
     keep = checks.keep()
     return _assemble(raw, keep, points, pts, game_parts, tiebreak, ints, sport, report, path)
 

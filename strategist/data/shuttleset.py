@@ -13,7 +13,9 @@ r's winner is unknown). Winner = ``getpoint_player`` (NA when no row records it)
 rally's first stroke; the server serves from the right court when their score is even. Positions and
 landing points in metres (``*_x_m``, ``*_y_m``) come through the match's homography from the
 ``homography*.csv`` files beside the data (:mod:`strategist.data.court`); the demo's rows
-(``source`` strategist_demo) are in court units already; other matches keep them NA.
+(``source`` strategist_demo) are in court units already; other matches keep them NA. A rally that breaks
+the order of play (:mod:`strategist.data.order`: a serve after its start, one player hitting twice in a row,
+more than 1,000 strokes) is rejected.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import pandas as pd
 from strategist.data import court
 from strategist.data.cells import blank, int_range, to_code, to_flag, to_float, to_int, to_label
 from strategist.data.checks import RallyChecks
-from strategist.data.readcsv import header, read_strings
+from strategist.data.order import check_order
+from strategist.data.readcsv import ReadLimits, header, read_strings
 from strategist.data.rejections import RejectionReport
 from strategist.data.schema import conform, empty_table
 from strategist.errors import DataFormatError
@@ -48,13 +51,14 @@ _SET_FILE = re.compile(r"^set(\d+)\.csv(\.gz)?$")
 
 
 # -- entry points ------------------------------------------------------------------------------------------
-def load_strokes(paths, *, strict: bool = False) -> tuple[pd.DataFrame, RejectionReport]:
-    """Load one or more combined ShuttleSet strokes files (``strokes.csv.gz`` layout)."""
+def load_strokes(paths, *, strict: bool = False, limits: ReadLimits | None = None
+                 ) -> tuple[pd.DataFrame, RejectionReport]:
+    """Load one or more combined ShuttleSet strokes files (``strokes.csv.gz`` layout); ``limits`` caps each."""
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
     report = RejectionReport()
     tables = []
     for path in paths:
-        raw, too_long = read_strings(path, READ)
+        raw, too_long = read_strings(path, READ, limits=limits)
         _require(raw, ("match_id", "set") + REQUIRED, path)
         names = _names_from_frame(raw) or match_names(_match_files(path.parent))
         tables.append(strokes_to_table(raw, names, path=path, strict=strict, report=report, source=LAYOUT,
@@ -63,7 +67,8 @@ def load_strokes(paths, *, strict: bool = False) -> tuple[pd.DataFrame, Rejectio
     return (pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]), report
 
 
-def load_sets(paths, *, strict: bool = False) -> tuple[pd.DataFrame, RejectionReport]:
+def load_sets(paths, *, strict: bool = False, limits: ReadLimits | None = None
+              ) -> tuple[pd.DataFrame, RejectionReport]:
     """Load upstream per-set files; each path is a ``set`` folder (with ``match.csv``), a match folder or
     a ``set<k>.csv`` file."""
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
@@ -72,7 +77,7 @@ def load_sets(paths, *, strict: bool = False) -> tuple[pd.DataFrame, RejectionRe
         raise DataFormatError("no set<k>.csv files found; expected set/<match>/set1.csv ...", path=paths[0])
     frames, too_long = [], []
     for file in files:
-        raw, long_rows = read_strings(file, READ)
+        raw, long_rows = read_strings(file, READ, limits=limits)
         _require(raw, REQUIRED, file)
         raw.insert(1, "_path", str(file))
         raw["match_id"] = file.parent.name
@@ -236,6 +241,8 @@ def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, pa
     code = pd.factorize(key)[0]
     valid = has_key & stroke.notna().to_numpy() & checks.unmarked()
     _rally_consistency(raw, code, valid, stroke, score_a, score_b, point, checks, report)
+    check_order(checks, valid & ~checks.copies & checks.unmarked(), code, stroke.fillna(0), is_a, shot, sport,
+                fields={"stroke": "ball_round", "hitter": "player", "shot": "type"})
     keep = checks.keep()
     usable = has_key & set_no.notna().to_numpy() & rally.notna().to_numpy() & ~bad_a & ~bad_b
     before_a, before_b, score_notes = _scores_before(code, usable, raw["match_id"], set_no, rally, score_a, score_b,
@@ -464,9 +471,6 @@ def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source
                     np.where(np.nan_to_num(server_score) % 2 == 0, sport.court_sides[0], sport.court_sides[1]))
 
     end = frame["end"]
-    same_hitter = ~starts & (is_a == np.r_[False, is_a[:-1]])
-    if same_hitter.any():
-        report.note(f"{int(same_hitter.sum())} stroke(s) hit by the same player as the stroke before (kept)")
     no_winner = int((~known[first_row]).sum())
     if no_winner:
         report.note(f"{no_winner} rallies have no recorded winner: kept, winner NA")

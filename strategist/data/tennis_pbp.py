@@ -22,7 +22,7 @@ import pandas as pd
 from strategist.data import tennis_score
 from strategist.data.cells import blank, int_range, to_code, to_flag, to_int
 from strategist.data.checks import drop_rows, point_checks
-from strategist.data.readcsv import read_strings
+from strategist.data.readcsv import ReadLimits, read_strings
 from strategist.data.rejections import RejectionReport
 from strategist.data.schema import conform, empty_table
 from strategist.errors import DataFormatError
@@ -36,11 +36,12 @@ REQUIRED = ("match_id", "SetNo", "GameNo", "PointNumber", "PointWinner", "PointS
 _POINTS_FILE = re.compile(r"^(.*)-points\.csv(\.gz)?$")
 
 
-def load_points(paths, *, strict: bool = False) -> tuple[pd.DataFrame, RejectionReport]:
-    """Load one or more ``*-points.csv(.gz)`` files (matches files are found next to them)."""
+def load_points(paths, *, strict: bool = False, limits: ReadLimits | None = None
+                ) -> tuple[pd.DataFrame, RejectionReport]:
+    """Load one or more ``*-points.csv(.gz)`` files (matches files are found next to them); ``limits`` caps each."""
     paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
     report = RejectionReport()
-    tables = [_load_one(p, strict=strict, report=report) for p in paths]
+    tables = [_load_one(p, strict=strict, report=report, limits=limits) for p in paths]
     table = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
     return table, report
 
@@ -64,9 +65,9 @@ def match_names(points_file: Path) -> dict[str, tuple[str, str]]:
     return {}
 
 
-def _load_one(path: Path, *, strict: bool, report: RejectionReport) -> pd.DataFrame:
+def _load_one(path: Path, *, strict: bool, report: RejectionReport, limits: ReadLimits | None) -> pd.DataFrame:
     sport = get_sport("tennis")
-    raw, too_long = read_strings(path)
+    raw, too_long = read_strings(path, limits=limits)
     if "PointNumber" in raw:
         raw = drop_rows(raw, (raw["PointNumber"].str.strip() == "0").to_numpy(), report,
                         f"{path.name}: {{count}} per-match header rows (PointNumber 0) dropped")

@@ -124,3 +124,91 @@ def test_canonical_command_line_summary_of_an_overflowing_score_exits_2(match_fo
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "line 2" in done.stderr and "'hitter_score'" in done.stderr
+
+
+# -- decompression bombs -------------------------------------------------------------------------------------------
+def _bomb(path: Path, line: bytes, total: int) -> Path:
+    """A .csv.gz of a ShuttleSet header and ``line`` repeated to ``total`` decompressed bytes: one 8 MB gzip
+    member written over and over (readers join the members), so the test writes only a few megabytes."""
+    header = (",".join(["match_id", "set", "rally", "ball_round", "roundscore_A", "roundscore_B", "player", "type",
+                        "getpoint_player"]) + "\n").encode()
+    block = line * max(1, (8 << 20) // len(line))
+    member = gzip.compress(block, compresslevel=9, mtime=0)
+    with open(path, "wb") as out:
+        out.write(gzip.compress(header, mtime=0))
+        for _ in range(total // len(block) + 1):
+            out.write(member)
+    return path
+
+
+_PEAK = """
+import json, resource, sys
+from strategist.data.load import load_rallies
+from strategist.errors import StrategistError
+try:
+    load_rallies(sys.argv[1])
+    outcome = "loaded"
+except StrategistError as exc:
+    outcome = str(exc)
+print(json.dumps({"outcome": outcome, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+@pytest.mark.slow
+def test_a_decompression_bomb_is_refused_with_memory_under_500_mb(tmp_path):
+    """1.2 GB of text in a gzip file of a few megabytes: refused at the 300 MB cap, naming it, and the loading
+    process's peak resident memory (``ru_maxrss`` of a fresh interpreter, imports included) stays under 500 MB."""
+    row = b"m," + b"1," * 3 + b"0,0,A," + b"x" * 1000 + b",A\n"  # long rows: the byte cap comes before the row cap
+    path = _bomb(tmp_path / "strokes.csv.gz", row, 1_200_000_000)
+    assert path.stat().st_size < 20_000_000
+    done = subprocess.run([sys.executable, "-c", _PEAK, str(path)], capture_output=True, text=True, timeout=300,
+                          cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert "more than 300 MB" in result["outcome"] and "strokes.csv.gz" in result["outcome"]
+    assert result["peak_kib"] * 1024 < 500e6, result
+
+
+def test_the_row_cap_refuses_a_file_of_too_many_lines_while_reading(tmp_path):
+    path = _bomb(tmp_path / "strokes.csv.gz", b"m,1,1,1,0,0,A,clear,A\n", 50_000_000)
+    with pytest.raises(DataFormatError, match="more than 2,000,000 data lines"):
+        load_rallies(path)
+
+
+def test_the_caps_are_configurable(tmp_path, monkeypatch):
+    from strategist.data import readcsv
+
+    rows = hand_match_rows()
+    write_match_file(tmp_path / "matches.csv", HAND_NAMES)
+    path = write_csv(tmp_path / "strokes.csv", rows)
+    assert len(load_rallies(path).table) == len(rows)
+    with pytest.raises(DataFormatError, match="more than 16 data lines"):
+        load_rallies(path, limits=readcsv.ReadLimits(max_rows=16))
+    assert len(load_rallies(path, limits=readcsv.ReadLimits(max_rows=17)).table) == len(rows)
+    size = len(path.read_bytes())
+    with pytest.raises(DataFormatError, match="more than 0 MB"):
+        load_rallies(path, limits=readcsv.ReadLimits(max_bytes=size - 1))
+    monkeypatch.setattr(readcsv, "MAX_ROWS", 5)  # the module's caps are the defaults
+    with pytest.raises(DataFormatError, match="more than 5 data lines"):
+        load_rallies(path)
+    with pytest.raises(DataFormatError, match="max_rows"):
+        readcsv.ReadLimits(max_rows=0)
+
+
+@pytest.mark.parametrize("name", ["strokes.csv", "strokes.csv.gz"])
+def test_a_file_larger_than_what_is_kept_in_memory_is_read_again_and_loads_the_same(tmp_path, monkeypatch, name):
+    from strategist.data import readcsv
+
+    rows = hand_match_rows()
+    rows[3]["type"] = 'a "quoted", shot'  # quotes: the records are told apart by the csv module
+    write_match_file(tmp_path / "matches.csv", HAND_NAMES)
+    path = write_csv(tmp_path / "plain.csv", rows)
+    if name.endswith(".gz"):
+        path = tmp_path / name
+        path.write_bytes(gzip.compress((tmp_path / "plain.csv").read_bytes()))
+    kept = load_rallies(path)
+    monkeypatch.setattr(readcsv, "KEEP_BYTES", 100)
+    assert readcsv._scan(path, readcsv.ReadLimits()).data is None
+    again = load_rallies(path)
+    pd.testing.assert_frame_equal(again.table, kept.table)
+    assert again.rejections.to_dict() == kept.rejections.to_dict() and kept.rejections.rallies_rejected == 1

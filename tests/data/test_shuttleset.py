@@ -114,9 +114,11 @@ def test_real_counts_match_the_readme(shuttleset):
     assert table["match_id"].nunique() == 94
     assert len(set(table["hitter"]) | set(table["opponent"])) == 43
     # the README's pitfalls: one verbatim repeated row (dropped) and one rally with a stroke number used twice,
-    # a stray "stroke 1" row after its 14 strokes (dropped, the rally kept)
-    assert report.counts == {} and report.rallies_rejected == 0 and report.rows_rejected == 2
-    assert table["rally_id"].nunique() == 7_888
+    # a stray "stroke 1" row after its 14 strokes (dropped, the rally kept); the only rallies rejected are those
+    # that break the order of play (measured: 20 open with a rally shot, 4 have one player hitting twice)
+    assert report.counts == {"rally does not open with a serve": 20, "same player hits twice in a row": 4}
+    assert report.rallies_rejected == 24 and table["rally_id"].nunique() == 7_888 - 24
+    assert report.rows_rejected == 2 + 310
     assert any("repeating an earlier row" in note and "line 20695" in note for note in report.notes)
     stray = "Anthony_Sinisuka_Ginting_Rasmus_Gemke_YONEX_Thailand_Open_2021_QuarterFinals|3|25"
     assert any(note.startswith("1 stray row(s)") and f"line 7800 ({stray})" in note for note in report.notes)
@@ -126,6 +128,23 @@ def test_real_counts_match_the_readme(shuttleset):
                and "CHOU_Tien_Chen_Anders_ANTONSEN_Fuzhou_Open_2019_Semi-finals|2|9 (4-4 -> 5-4, getpoint_player B)"
                in note for note in report.notes)
     assert any(note.startswith("1 rallies whose score does not change by exactly one point") for note in report.notes)
+
+
+def test_real_rallies_that_break_the_order_of_play_are_the_ones_rejected(shuttleset, shuttleset_raw):
+    """Told apart from the raw strings with pandas alone: a rally whose first stroke is a rally shot (not a serve,
+    not 未知球種), or in which one player hits two strokes in a row, is rejected; every other rally is kept."""
+    table, _ = shuttleset
+    raw = shuttleset_raw.assign(stroke=pd.to_numeric(shuttleset_raw["ball_round"]))
+    raw["rally_id"] = raw["match_id"] + "|" + raw["set"] + "|" + raw["rally"]
+    raw = raw.drop_duplicates(["rally_id", "stroke"]).sort_values(["rally_id", "stroke"])  # the repeated and stray rows
+    first = raw.groupby("rally_id").head(1)
+    opens_badly = set(first.loc[~first["type"].isin(["發短球", "發長球", "未知球種"]), "rally_id"])
+    twice = (raw["rally_id"] == raw["rally_id"].shift()) & (raw["player"] == raw["player"].shift())
+    hits_twice = set(raw.loc[twice, "rally_id"])
+    assert (len(opens_badly), len(hits_twice)) == (20, 4)
+    kept = set(table["rally_id"])
+    assert not (opens_badly | hits_twice) & kept
+    assert kept | opens_badly | hits_twice == set(raw["rally_id"])
 
 
 def test_real_rally_winners(shuttleset, shuttleset_raw, shuttleset_dir):
@@ -142,8 +161,12 @@ def test_real_rally_winners(shuttleset, shuttleset_raw, shuttleset_dir):
                 for m, s, r, p in zip(gp["match_id"], gp["set"], gp["rally"], gp["getpoint_player"])}
     rallies = table.drop_duplicates("rally_id").set_index("rally_id")
     known = rallies["winner"].dropna()
-    # the README: 7,621 rallies with one getpoint_player row + 1 with two; 266 with none
-    assert len(known) == 7_622 and rallies["winner"].isna().sum() == 266
+    # the README: 7,621 rallies with one getpoint_player row + 1 with two; 266 with none (the 24 rallies that
+    # break the order of play are rejected: counted here by whether they record a winner)
+    rejected = {f"{m}|{s}|{r}" for m, s, r in zip(raw["match_id"], raw["set"], raw["rally"])} - set(rallies.index)
+    assert len(rejected) == 24
+    assert len(known) + len(rejected & set(expected)) == 7_622
+    assert rallies["winner"].isna().sum() + len(rejected - set(expected)) == 266
     assert all(expected[rid] == winner for rid, winner in known.items())
     # the README: the server wins 50.1 % of the rallies with a known winner
     assert round((known == rallies.loc[known.index, "server"]).mean(), 3) == 0.501
