@@ -161,11 +161,27 @@ def advisor(key: tuple, player: str, opponent: str, model_id: str | None = None)
     def make():
         from strategist.advice.advisor import Advisor
 
-        model = MODELS.get(model_id) if model_id else None
+        model = MODELS.get(model_id) if model_id else default_model(key)
         with st.spinner("Preparing the games of every decision state ..."):
             return Advisor(load(key), player=player, opponent=opponent, model=model)
 
     return derived(key, ("advisor", player, opponent, model_id), make)
+
+
+def default_model(key: tuple):
+    """The opponent model the Advisor uses by default (fitted on the whole data set, so once per data set), or
+    None where this installation has no ``strategist.opponent.fit_model`` (the Advisor then says so)."""
+    import strategist.opponent as opponent_pkg
+
+    fit = getattr(opponent_pkg, "fit_model", None)
+    if fit is None:
+        return None
+
+    def make():
+        with st.spinner("Fitting the opponent model ..."):
+            return fit("frequency", load(key).table)
+
+    return derived(key, ("model", "frequency"), make)
 
 
 def current_advisor(player: str, opponent: str):

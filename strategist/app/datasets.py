@@ -35,8 +35,9 @@ def key_of(text: str) -> tuple:
     if text in BUILT_IN:
         return BUILT_IN[text]
     path = paths.confine(text)
-    info = path.stat()
-    return ("path", str(path), info.st_mtime_ns, info.st_size)
+    files = paths.data_files(path)          # a folder: its data files (its own time changes when it is used)
+    infos = [f.stat() for f in files] or [path.stat()]
+    return ("path", str(path), max(i.st_mtime_ns for i in infos), sum(i.st_size for i in infos))
 
 
 def address_of(key: tuple) -> str:

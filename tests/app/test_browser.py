@@ -1,14 +1,15 @@
-"""The app in a real browser: ``streamlit run app.py`` on a free localhost port, driven by headless Chromium.
+"""The app in a real browser: ``streamlit run app.py`` on a free loopback port, driven by Debian's Chromium.
 
-Match prep, then a live rally: shot buttons change the advice, a reload shows the rally still there (it lives
-in the match log). Screenshots go to ``tests/artifacts/``. Needs Debian's ``chromium`` (/usr/bin/chromium)
-and the ``playwright`` Python package; no browser is ever downloaded.
+A match day on ShuttleSet (uploaded as strokes + match lists) and on the Slam point-by-point data: Match prep,
+a live match recorded with the keyboard, a second match, a reload, a change of data and back, the report —
+with a screenshot of each step under ``docs/match-day/``. Then what a visitor must not be able to do: read a
+file through ``?data=``, lose or duplicate strokes from two tabs, render Markdown through a player's name.
+Needs ``/usr/bin/chromium`` and the ``playwright`` Python package; no browser is ever downloaded.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,8 +21,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("STRATEGIST_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = ROOT / "tests" / "artifacts"
-DOCS = ROOT / "docs"
+SHOTS = ROOT / "docs" / "match-day"
+SHARED = ROOT.parent / "shared" / "data"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage"]
 
 pytestmark = pytest.mark.browser
 
@@ -32,8 +36,8 @@ try:
 except ImportError:
     pytest.skip("the playwright Python package is absent (pip install playwright)", allow_module_level=True)
 
-
-expect.set_options(timeout=120_000)  # the first page builds the games on two shared cores
+expect.set_options(timeout=180_000)  # the first page of a data set builds its games on two shared cores
+ALERT = "[data-testid='stAlertContainer']"
 
 
 def _free_port() -> int:
@@ -44,16 +48,19 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("browser")
+    roots = base / "roots"
+    roots.mkdir()
     port = _free_port()
-    log = tmp_path_factory.mktemp("browser") / "matches.sqlite"
-    env = {**os.environ, "STRATEGIST_MATCHLOG": str(log), "PYTHONPATH": str(ROOT) + os.pathsep +
-           os.environ.get("PYTHONPATH", "")}
-    out = tmp_path_factory.mktemp("browser-log") / "streamlit.log"
+    env = {**os.environ, "STRATEGIST_MATCHLOG": str(base / "matches.sqlite"),
+           "STRATEGIST_DATA_ROOTS": os.pathsep.join([str(roots), str(SHARED)]),
+           "STRATEGIST_UPLOAD_DIR": str(base / "uploads"),
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = base / "streamlit.log"
     handle = open(out, "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless",
-                             "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=handle,
-                            stderr=subprocess.STDOUT)
+                             "true", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while True:
@@ -67,7 +74,7 @@ def server(tmp_path_factory):
             proc.kill()
             pytest.fail(f"streamlit did not start: {out.read_text()[-2000:]}")
         time.sleep(0.5)
-    yield {"url": url, "log": log, "output": out}
+    yield {"url": url, "log": base / "matches.sqlite", "roots": roots, "base": base}
     proc.terminate()
     try:
         proc.wait(10)
@@ -77,149 +84,240 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def browser(tmp_path_factory):
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(120_000)
-        yield page
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM), headless=True,
+            args=ARGS, viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(180_000)
+        yield context
         context.close()
-        browser.close()
+
+
+@pytest.fixture()
+def page(browser):
+    page = browser.new_page()
+    yield page
+    page.close()
 
 
 def _idle(page):
     """Wait until streamlit has finished running the script (no 'Running...' status widget)."""
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(400)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=180_000)
+    page.wait_for_timeout(400)
 
 
 def _no_traceback(page):
     assert page.locator("[data-testid='stException']").count() == 0, page.inner_text("body")[:2000]
 
 
-def test_match_prep(server, page):
-    page.goto(server["url"] + "/prep")
-    expect(page.get_by_text("Keys to the match")).to_be_visible()
-    expect(page.get_by_text("Serving and returning")).to_be_visible()
-    expect(page.get_by_text("Payoffs of one decision state")).to_be_visible()
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(600)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def _nav(page, title: str) -> None:
+    page.get_by_role("link", name=title).click()
+    _idle(page)
+
+
+def _key(page, key: str) -> None:
+    page.locator("h1").first.click()                     # focus on the page, not on a text box
+    page.keyboard.press(key)
+    _idle(page)
+
+
+def _metric(page, label: str) -> str:
+    box = page.locator("[data-testid='stMetric']").filter(has_text=label).first
+    return box.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def _match_in_view(page) -> str:
+    return page.get_by_text("Match in view:").first.inner_text()
+
+
+def _match_day(page, server, sport: str, load, shots_per_rally=2):
+    """The steps common to both sports; ``load`` puts the data in use on the Data page."""
+    page.goto(server["url"] + "/")
+    expect(page.get_by_text("What was skipped, and why")).to_be_visible()
+    _idle(page)
+    load(page)
+    _no_traceback(page)
+    _shot(page, f"{sport}-1-data")
+    data_address = page.url.split("data=")[1].split("&")[0]
+    _nav(page, "Match prep")
+    expect(page.locator("[data-testid='stMetric']").first.or_(page.get_by_text("No decision state"))).to_be_visible()
     _idle(page)
     _no_traceback(page)
-    body = page.inner_text("body")
-    assert "decision points" in body and "Equilibrium mix" in body
-    page.wait_for_function("() => document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= 3")
-    page.wait_for_timeout(1000)
-    page.screenshot(path=str(ARTIFACTS / "match-prep.png"), full_page=False)
-    page.get_by_text("Payoffs of one decision state").scroll_into_view_if_needed()
-    page.wait_for_timeout(800)
-    page.screenshot(path=str(ARTIFACTS / "match-prep-heatmap.png"), full_page=False)
-
-
-def _sentence(page) -> str:
-    return page.locator("[data-testid='stAlertContentSuccess']").first.inner_text()
-
-
-def _click(page, label):
-    before = _sentence(page)
-    page.get_by_role("button", name=label, exact=True).click()
-    page.wait_for_function("(b) => { const e = document.querySelector(\"[data-testid='stAlertContentSuccess']\");"
-                           " return e && e.innerText !== b; }", arg=before, timeout=60_000)
-    _idle(page)
-
-
-def test_live_rally_and_reload(server, page):
-    page.goto(server["url"] + "/live")
+    _shot(page, f"{sport}-2-match-prep")
+    _nav(page, "Live rally")
+    expect(page.get_by_text("Start a match")).to_be_visible()
+    _shot(page, f"{sport}-3-live-start")
     page.get_by_role("button", name="New match", exact=False).click()
-    expect(page.locator("[data-testid='stAlertContentSuccess']")).to_be_visible()
+    expect(page.get_by_text("Match in view:")).to_be_visible()
     _idle(page)
-    first = _sentence(page)
-    _click(page, "short service")
-    _click(page, "net shot")
-    _click(page, "lob")
+    first = _match_in_view(page)
+    for _ in range(2):                                    # two rallies, with the keyboard only
+        for _ in range(shots_per_rally):
+            _key(page, "1")
+        _key(page, "K")
     _no_traceback(page)
-    after = _sentence(page)
-    assert after != first
-    body = page.inner_text("body")
-    assert "Dev MALHOTRA: lob" in body and "Bao Thanh LE: net shot" in body
-    page.set_viewport_size({"width": 1400, "height": 1250})
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(ARTIFACTS / "live-rally.png"))
-    # the rally lives in the match log: a reload shows it again
+    assert _metric(page, "Rallies played") == "2"
+    _shot(page, f"{sport}-4-two-rallies")
+    page.get_by_text("Start another match, or continue a recorded one").click()
+    page.get_by_role("button", name="New match", exact=False).click()
+    _idle(page)
+    second = _match_in_view(page)
+    assert second != first and second.endswith("#2") and "match=" in page.url and "%232" in page.url
+    assert _metric(page, "Rallies played") == "0"
+    _shot(page, f"{sport}-5-second-match")
+    _key(page, "1")
     page.reload()
-    expect(page.locator("[data-testid='stAlertContentSuccess']")).to_be_visible()
+    expect(page.get_by_text("Match in view:")).to_be_visible()
     _idle(page)
-    body = page.inner_text("body")
-    assert "net shot" in body and "lob" in body and "stroke 4" in body
-    assert _sentence(page) == after
-    page.screenshot(path=str(ARTIFACTS / "live-rally-reloaded.png"), full_page=False)
-    DOCS.mkdir(exist_ok=True)
-    if os.environ.get("STRATEGIST_UPDATE_DOCS"):
-        shutil.copy(ARTIFACTS / "match-prep.png", DOCS / "app-match-prep.png")
-        shutil.copy(ARTIFACTS / "live-rally-reloaded.png", DOCS / "app-live-rally.png")
-
-
-def test_post_match_report(server, page):
-    page.goto(server["url"] + "/report")
-    expect(page.get_by_role("button", name="Write the report")).to_be_visible()
+    assert _match_in_view(page) == second and "(stroke 2)" in page.inner_text("body")
+    _shot(page, f"{sport}-6-reloaded")
+    _nav(page, "Data")
+    page.get_by_test_id("stRadioGroup").get_by_text("Built-in demo").click()
     _idle(page)
+    expect(page.get_by_text("In use: built-in demo")).to_be_visible()
+    _shot(page, f"{sport}-7-switched-to-demo")
+    page.goto(server["url"] + f"/live?data={data_address}")
+    expect(page.get_by_text("Match in view:")).to_be_visible()
+    _idle(page)
+    _no_traceback(page)
+    _shot(page, f"{sport}-8-back")
+    _nav(page, "Post-match report")
     page.get_by_role("button", name="Write the report").click()
-    expect(page.get_by_text("Costliest decisions")).to_be_visible()
+    expect(page.get_by_text("Download PDF")).to_be_visible()
     _idle(page)
     _no_traceback(page)
-    body = page.inner_text("body")
-    for text in ("Points won", "Given up per decision", "Minimax check", "Download PDF"):
-        assert text in body, text
-    page.screenshot(path=str(ARTIFACTS / "post-match.png"), full_page=False)
-    page.get_by_text("The whole report (as in the HTML file)").click()
-    frame = page.frame_locator("iframe").first
-    expect(frame.get_by_text("Decision review").first).to_be_visible()
-    page.screenshot(path=str(ARTIFACTS / "post-match-report.png"), full_page=False)
+    _shot(page, f"{sport}-9-report")
 
 
-def test_bad_upload_in_the_browser(server, page, tmp_path):
-    bad = tmp_path / "notes.csv"
-    bad.write_text("a,b,c\n1,2,3\n")
-    page.goto(server["url"] + "/")
-    expect(page.get_by_text("What was skipped, and why")).to_be_visible()
-    _idle(page)
-    page.get_by_text("Upload a file").click()
-    _idle(page)
-    page.locator("input[type='file']").set_input_files(str(bad))
-    expect(page.locator("[data-testid='stAlertContentError']")).to_be_visible()
-    _idle(page)
-    _no_traceback(page)
-    assert "unrecognised layout" in page.locator("[data-testid='stAlertContentError']").inner_text()
-    page.screenshot(path=str(ARTIFACTS / "bad-upload.png"), full_page=False)
+def test_a_match_day_on_shuttleset_uploaded_as_strokes_and_match_lists(server, page):
+    from strategist.data.shipped import shuttleset_dir
+
+    folder = shuttleset_dir()
+
+    def load(page):
+        page.get_by_test_id("stRadioGroup").get_by_text("Upload files").click()
+        _idle(page)
+        page.locator("input[type='file']").set_input_files(      # ShuttleSet's match list comes in two files
+            [str(folder / "strokes.csv.gz"), str(folder / "matches_shuttleset.csv"),
+             str(folder / "matches_shuttleset22.csv")])
+        expect(page.get_by_text("In use: upload: strokes.csv.gz + matches_shuttleset.csv", exact=False)).to_be_visible()
+        _idle(page)
+        assert "player B [" not in page.inner_text("body")     # real names, from the match list
+
+    _match_day(page, server, "badminton", load)
 
 
-def test_the_data_in_use_survive_a_reload(server, page, tmp_path):
+@pytest.mark.realdata
+def test_a_match_day_on_the_slam_point_by_point_data(server, page):
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data is absent")
+
+    def load(page):
+        page.get_by_test_id("stRadioGroup").get_by_text("A file or folder on this server").click()
+        _idle(page)
+        box = page.get_by_label("Path of a data file or folder", exact=False)
+        box.fill(str(SHARED / "tennis_slam_pbp"))
+        box.press("Enter")
+        expect(page.get_by_text("In use: tennis_slam_pbp")).to_be_visible()
+        _idle(page)
+
+    _match_day(page, server, "tennis", load, shots_per_rally=2)
+
+
+def test_paths_in_the_address_get_one_identical_refusal(server, page):
+    outside = server["base"] / "outside.csv"
+    outside.write_text("secret,columns\n1,2\n")
+    fifo = server["roots"] / "pipe.csv"
+    os.mkfifo(fifo)
+    texts = []
+    for address in ("/etc/passwd", str(outside), str(server["roots"]) + "/../outside.csv", str(fifo)):
+        page.goto(server["url"] + "/?data=" + urllib.request.quote(address))
+        expect(page.locator(ALERT).first).to_be_visible()
+        _idle(page)
+        texts.append(page.locator(ALERT).first.inner_text())
+        body = page.inner_text("body")
+        assert "root:" not in body and "secret" not in body
+    assert len(set(texts)) == 1 and "cannot be opened" in texts[0], texts
+    _shot(page, "refused-address")
+
+
+def _refused(page) -> int:
+    found = page.get_by_text("Clicks refused in this window because the match had moved on:")
+    return int(found.first.inner_text().rsplit(":", 1)[1]) if found.count() else 0
+
+
+def test_two_tabs_clicking_on_one_match_lose_and_duplicate_nothing(server, browser):
+    """100 clicks (the first shot button's key), alternating between two tabs 0.25 s apart: every click is
+    either stored or refused as stale in the tab that made it; the stored rally is one a match can have."""
+    from strategist.matchlog import MatchLog
+    from strategist.sports import get_sport
+
+    tabs = [browser.new_page(), browser.new_page()]
+    first, second = tabs
+    first.goto(server["url"] + "/live")
+    expect(first.get_by_text("Start a match").or_(first.get_by_text("Match in view:"))).to_be_visible()
+    _idle(first)
+    if first.get_by_text("Start another match").count():
+        first.get_by_text("Start another match, or continue a recorded one").click()
+    first.get_by_role("button", name="New match", exact=False).click()
+    expect(first.get_by_text("Match in view:")).to_be_visible()
+    _idle(first)
+    match = _match_in_view(first).split("Match in view: ", 1)[1]
+    second.goto(first.url)
+    expect(second.get_by_text("Match in view:")).to_be_visible()
+    _idle(second)
+    assert _match_in_view(second).endswith(match)
+    for tab in tabs:
+        tab.locator("h1").first.click()
+    clicks = 100
+    for k in range(clicks):
+        tabs[k % 2].keyboard.press("1")
+        time.sleep(0.25)
+    for tab in tabs:
+        _idle(tab)
+    refused = sum(_refused(tab) for tab in tabs)
+    strokes = MatchLog(server["log"]).state(match).rallies[-1].strokes
+    sport = get_sport("badminton")
+    numbers = [s.number for s in strokes]
+    hitters = [s.hitter for s in strokes]
+    assert numbers == list(range(1, len(strokes) + 1))                       # no gap, no stroke twice
+    assert all(a != b for a, b in zip(hitters, hitters[1:]))                 # the hitters alternate
+    assert strokes[0].shot in sport.serves and not any(s.shot in sport.serves for s in strokes[1:])
+    lost = clicks - len(strokes) - refused
+    assert lost == 0, (len(strokes), refused)
+    for tab in tabs:
+        tab.close()
+
+
+def test_a_markdown_name_renders_as_text(server, page):
     from strategist.data.demo import demo_path
+    from strategist.data.load import load_rallies
 
-    copy = tmp_path / "my-rallies"
-    shutil.copytree(Path(demo_path()).parent, copy)     # strokes with their match list (the players' names)
-    page.goto(server["url"] + "/")
-    expect(page.get_by_text("What was skipped, and why")).to_be_visible()
+    name = "[Eve](http://evil.example/x) ![x](http://127.0.0.1:9/i.png) <img src=x> **Bold**"
+    table = load_rallies(demo_path()).table.copy()
+    for column in ("hitter", "opponent", "server", "winner"):
+        table[column] = table[column].astype("string").replace("Dev MALHOTRA", name)
+    path = server["roots"] / "named.csv"
+    table.to_csv(path, index=False)
+    page.goto(server["url"] + "/prep?data=" + urllib.request.quote(str(path)) + "&player=" +
+              urllib.request.quote(name))
+    expect(page.get_by_text("Keys to the match")).to_be_visible()
     _idle(page)
-    page.get_by_text("A file or folder on this machine").click()
+    page.goto(server["url"] + "/live?data=" + urllib.request.quote(str(path)) + "&player=" + urllib.request.quote(name))
+    expect(page.get_by_text("Start a match")).to_be_visible()
     _idle(page)
-    box = page.get_by_label("Path of a data file or folder")
-    box.fill(str(copy))
-    box.press("Enter")
-    expect(page.get_by_text("In use: my-rallies")).to_be_visible()
+    page.get_by_role("button", name="New match", exact=False).click()
+    expect(page.get_by_text("Match in view:")).to_be_visible()
     _idle(page)
-    assert "data=" in page.url
-    page.reload()                                         # a new session: the address still names the file
-    expect(page.get_by_text("In use: my-rallies")).to_be_visible()
-    _idle(page)
-    _no_traceback(page)
-    page.get_by_role("link", name="Match prep").click()  # another page keeps it too
-    expect(page.get_by_text("data: my-rallies", exact=False)).to_be_visible()
-    _idle(page)
-    page.reload()
-    expect(page.get_by_text("data: my-rallies", exact=False)).to_be_visible()
-    _idle(page)
-    _no_traceback(page)
-    page.screenshot(path=str(ARTIFACTS / "data-after-reload.png"), full_page=False)
+    assert page.locator("a[href*='evil.example']").count() == 0
+    assert page.locator("img[src*='127.0.0.1:9'], img[src='x']").count() == 0
+    assert name in page.inner_text("body")                  # shown as the text it is
+    _shot(page, "markdown-name")

@@ -151,7 +151,7 @@ def _open_with_its_data(state) -> bool:
     """Switch to the data the match was recorded on; False (with a plain message) when they cannot be opened."""
     key = _data_of_match(state.data)
     current = common.data_key()
-    if key is not None and key != current:
+    if key is not None and datasets.address_of(key) != datasets.address_of(current):
         common.set_data_key(key)
         st.session_state["live_note"] = (f"Opened with the data this match was recorded on: "
                                          f"{common.data_label(key)}.")
@@ -252,17 +252,18 @@ def _rally_so_far(state, sport) -> None:
 
 def _zones(sport) -> list[str]:
     zones = []
-    for value in getattr(getattr(sport, "decision", None), "zones", {}).values():
+    for value in (getattr(getattr(sport, "decisions", None), "zones", None) or {}).values():
         if value not in zones:
             zones.append(value)
     return zones
 
 
 def _where_controls(sport) -> None:
-    st.segmented_control("Taken", HEIGHTS, key="live_height", help="How high the shuttle was taken: one click")
     zones = _zones(sport)
-    if zones:
-        st.segmented_control("Zone", zones, key="live_zone", help="Where it was taken: one click")
+    if zones:                              # sports whose decision states tell where and how high a shot was taken
+        c = st.columns(2)
+        c[0].segmented_control("Taken", HEIGHTS, key="live_height", help="How high it was taken: one click")
+        c[1].segmented_control("Zone", zones, key="live_zone", help="Where it was taken: one click")
     areas = [""] + list(sport.areas)
     st.selectbox("Landing area (optional)", areas, key="live_area",
                  format_func=lambda a: "not recorded" if a == "" else sport.areas[a])
@@ -312,6 +313,9 @@ def _prediction(advice) -> None:
 
 
 def _messages() -> None:
+    refused = st.session_state.get("live_refused", 0)
+    if refused:
+        st.caption(f"Clicks refused in this window because the match had moved on: {refused}")
     for name in ("live_note", "live_message"):
         message = st.session_state.pop(name, None) if name == "live_note" else st.session_state.get(name)
         if message:

@@ -124,6 +124,8 @@ def _one_state(adv, player: str, opponent: str) -> None:
 
 
 def _habits(adv, player: str) -> None:
+    if not adv.games:
+        return
     hab = common.pair_table(adv, "habits", lambda: prep.habits(adv))
     if hab.empty:
         return

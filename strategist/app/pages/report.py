@@ -10,14 +10,19 @@ from strategist.app import common
 from strategist.app.text import md, pct
 
 
-@st.cache_data(show_spinner="Writing the report ...", max_entries=8)
 def _report(key: tuple, match_id: str, player: str) -> dict:
-    from strategist.report import build_report, render
+    """The report of a match (numbers, HTML and JSON), once per data set, match and player; the PDF is drawn
+    when it is downloaded."""
+    def make():
+        from strategist.report import build_report, render
 
-    table = common.load(key).table
-    report = build_report(table, match_id=match_id, player=player, data_label=common.data_label(key))
-    return {"html": render(report, "html"), "pdf": render(report, "pdf"), "json": render(report, "json"),
-            "numbers": report.to_dict()}
+        with st.spinner("Writing the report ..."):
+            report = build_report(common.load(key).table, match_id=match_id, player=player,
+                                  data_label=common.data_label(key))
+            return {"html": render(report, "html"), "json": render(report, "json"), "numbers": report.to_dict(),
+                    "pdf": lambda: render(report, "pdf")}
+
+    return common.derived(key, ("report", match_id, player), make)
 
 
 def _given_up(cols, decisions: dict) -> None:
@@ -60,7 +65,7 @@ def _headline(numbers: dict, meta: dict) -> None:
                 if r.get("p_value") is not None]
     if verdicts:
         cols[3].metric("Mixes like the equilibrium?", "no" if any(
-            r.get("rejected") for r in minimax["players"]) else "cannot tell apart", help="; ".join(verdicts))
+            r.get("rejected") for r in minimax["players"]) else "can't tell", help="; ".join(verdicts))
         st.caption(md(f"Points won: {player} – {other}. Given up: percentage points of rallies a decision gave up "
                       "against the recommendation, averaged over the decisions that could be assessed. Minimax check "
                       "(Walker–Wooders χ² test): ") + md("; ".join(verdicts)) +

@@ -1,0 +1,137 @@
+"""Time the app's pages as a coach meets them, through Streamlit's AppTest (the page scripts as the server runs
+them, without the browser's drawing):
+
+    python benchmarks/bench_app.py              # 3 runs of each step
+    python benchmarks/bench_app.py --runs 5
+
+Steps, on the built-in ShuttleSet (94 matches, 81,939 strokes), after the data are loaded (loading is timed
+apart): Match prep's first render of a pair (target 3 s; each run forgets what was computed for pairs so that
+the run is a first render again), a change of player on Match prep (target 2 s; a pair not seen before),
+Live rally's answer to a click on a shot button (target 0.3 s; median over 10 clicks), and the post-match
+report (target 5 s; the numbers, HTML and JSON a coach opens — the PDF is drawn when downloaded). Medians of
+the runs. Writes benchmarks/results/app.json and app.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+RESULTS = REPO / "benchmarks" / "results"
+PAGES = "strategist/app/pages/"
+TARGETS = {"load ShuttleSet": None, "Match prep: first render": 3.0, "Match prep: change of player": 2.0,
+           "Live rally: a click": 0.3, "Post-match report": 5.0}
+
+
+def _app():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600)
+    at.query_params["data"] = "shuttleset"
+    return at
+
+
+def _timed(step) -> float:
+    started = time.perf_counter()
+    step()
+    return time.perf_counter() - started
+
+
+def _check(at, what: str) -> None:
+    if at.exception or at.error:
+        raise SystemExit(f"{what}: {[e.value for e in list(at.exception) + list(at.error)]}")
+
+
+def _forget_pairs() -> None:
+    from strategist.app import common
+    from strategist.app.datasets import SHUTTLESET
+
+    cache = common.cache()
+    with cache._lock:
+        cache._entries[SHUTTLESET]["derived"].clear()
+
+
+def measure(runs: int) -> dict:
+    times: dict[str, list[float]] = {name: [] for name in TARGETS}
+    at = _app()
+    times["load ShuttleSet"].append(_timed(at.run))
+    _check(at, "data")
+    players = at.selectbox(key="player_box").options if at.selectbox else None
+    for run in range(runs):
+        _forget_pairs()
+        at = _app()
+        at.run()
+        at.switch_page(PAGES + "prep.py")
+        times["Match prep: first render"].append(_timed(at.run))
+        _check(at, "prep")
+        players = at.selectbox(key="player_box").options
+        box = at.selectbox(key="player_box").set_value(players[1 + run])
+        times["Match prep: change of player"].append(_timed(box.run))
+        _check(at, "change of player")
+    at.switch_page(PAGES + "live.py").run()
+    at.button(key="new_match").click().run()
+    for k in range(10):
+        shot = next(b for b in at.button if b.key and b.key.startswith("shot:"))
+        times["Live rally: a click"].append(_timed(shot.click().run))
+        _check(at, "click")
+        if k % 4 == 3:
+            at.button(key="won").click().run()
+    at.switch_page(PAGES + "report.py").run()
+    matches = at.selectbox(key="report_match").options
+    for run in range(runs):
+        at.selectbox(key="report_match").set_value(matches[run]).run()
+        times["Post-match report"].append(_timed(at.button(key="report_go").click().run))
+        _check(at, "report")
+    return times
+
+
+def write(times: dict, runs: int) -> str:
+    rows = []
+    for name, values in times.items():
+        median = statistics.median(values)
+        target = TARGETS[name]
+        rows.append({"step": name, "median_s": round(median, 3), "runs_s": [round(v, 3) for v in values],
+                     "target_s": target, "met": None if target is None else median <= target})
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()[0]
+    meta = {"command": f"python benchmarks/bench_app.py --runs {runs}", "python": platform.python_version(),
+            "cpus": os.cpu_count(), "load_average": round(load, 2)}
+    (RESULTS / "app.json").write_text(json.dumps({"meta": meta, "steps": rows}, indent=2) + "\n")
+    lines = ["# The app's pages: time per step", "",
+             f"`{meta['command']}`: AppTest (the page scripts as the server runs them), built-in ShuttleSet "
+             f"(94 matches), {os.cpu_count()} CPUs shared (load average {load:.1f} at the end). Medians; every run "
+             "in app.json. Match prep's first render forgets the pairs' cached games before each run.", "",
+             "| step | median s | runs s | target s | met |", "| --- | ---: | --- | ---: | --- |"]
+    for r in rows:
+        target = "" if r["target_s"] is None else f"{r['target_s']:g}"
+        met = "" if r["met"] is None else ("yes" if r["met"] else "no")
+        lines.append(f"| {r['step']} | {r['median_s']:.2f} | {', '.join(f'{v:.2f}' for v in r['runs_s'])} | "
+                     f"{target} | {met} |")
+    text = "\n".join(lines) + "\n"
+    (RESULTS / "app.md").write_text(text)
+    return text
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["STRATEGIST_MATCHLOG"] = str(Path(folder) / "matches.sqlite")
+        os.environ["STRATEGIST_UPLOAD_DIR"] = str(Path(folder) / "uploads")
+        print(write(measure(args.runs), args.runs))
+
+
+if __name__ == "__main__":
+    main()

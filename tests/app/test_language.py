@@ -1,0 +1,162 @@
+"""Every page, on each sport's data, walked for the words a coach should never read: nats, a heading 'assessed'
+with nothing under it, raw area codes, 'his'/'her' for a player, 'return of unknown', share axes beyond 100 %.
+Also an AppTest per page per sport: no exception, no error."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+PAGES = "strategist/app/pages/"
+SHARED = ROOT.parent / "shared" / "data"
+
+JARGON = {
+    "nats": re.compile(r"\bnats?\b", re.I),
+    "assessed with nothing under it": re.compile(r"(^|—\s*)assessed\W*$", re.I),
+    "raw area code": re.compile(r"\barea \d+\b", re.I),
+    "his/her for a player": re.compile(r"\b(his|her|him|hers|himself|herself)\b", re.I),
+    "return of unknown": re.compile(r"return of unknown", re.I),
+}
+
+DATA = {
+    "demo": pytest.param("demo", id="badminton-demo"),
+    "shuttleset": pytest.param("shuttleset", id="badminton-shuttleset", marks=pytest.mark.slow),
+    "mcp": pytest.param(str(SHARED / "tennis_mcp" / "sample-points-5matches-2015.csv"), id="tennis-mcp",
+                        marks=[pytest.mark.realdata, pytest.mark.slow]),
+    "slam": pytest.param(str(SHARED / "tennis_slam_pbp"), id="tennis-slam",
+                         marks=[pytest.mark.realdata, pytest.mark.slow]),
+}
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", str(text))
+
+
+def _texts(at) -> list[str]:
+    """Everything a visitor reads on the page (Markdown escapes dropped)."""
+    out = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "success", "info", "warning",
+                 "error"):
+        out += [e.value for e in at.get(kind)]
+    for m in at.metric:
+        out += [m.label, m.value, m.proto.help, m.proto.delta]
+    for b in at.button:
+        out.append(b.label)
+    for box in at.selectbox:
+        out += [box.label] + [str(o) for o in box.options]
+    for frame in at.dataframe:
+        value = frame.value
+        out += [str(c) for c in value.columns] + [str(v) for v in value.astype(str).to_numpy().ravel()]
+    return [_plain(t) for t in out if t]
+
+
+def _percent_axes_beyond_100(at) -> list[str]:
+    bad = []
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        for layer in [spec] + spec.get("layer", []):
+            for channel, enc in (layer.get("encoding") or {}).items():
+                if not isinstance(enc, dict) or "%" not in str((enc.get("axis") or {}).get("format", "")):
+                    continue
+                domain = (enc.get("scale") or {}).get("domain")
+                if not domain or max(domain) > 1:
+                    bad.append(f"{channel} axis in % with domain {domain}")
+    return bad
+
+
+def jargon_in(at) -> list[str]:
+    found = []
+    for text in _texts(at):
+        for name, pattern in JARGON.items():
+            if pattern.search(text):
+                found.append(f"{name}: {text[:160]!r}")
+    return found + _percent_axes_beyond_100(at)
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("STRATEGIST_MATCHLOG", str(tmp_path / "matches.sqlite"))
+    monkeypatch.setenv("STRATEGIST_DATA_ROOTS", str(SHARED))
+    monkeypatch.setenv("STRATEGIST_UPLOAD_DIR", str(tmp_path / "uploads"))
+
+
+def _on(data: str) -> AppTest:
+    if data.startswith(str(SHARED)) and not SHARED.is_dir():
+        pytest.skip("../shared/data is absent")
+    at = AppTest.from_file(APP, default_timeout=600)
+    if data != "demo":
+        at.query_params["data"] = data
+    return at.run()
+
+
+def _clean(at, where):
+    assert not at.exception, (where, [e.value for e in at.exception])
+    assert not at.error, (where, [e.value for e in at.error])
+
+
+def _live(at):
+    at.switch_page(PAGES + "live.py").run()
+    at.button(key="new_match").click().run()
+    for _ in range(2):                                  # two strokes: a serve and a reply
+        shots = [b for b in at.button if b.key and b.key.startswith("shot:")]
+        if shots:
+            shots[0].click().run()
+    return at
+
+
+def _report(at):
+    at.switch_page(PAGES + "report.py").run()
+    at.button(key="report_go").click().run()
+    return at
+
+
+def _page(at, page):
+    at.switch_page(PAGES + page + ".py").run()
+    return at
+
+
+WALK = {"data": lambda at: at, "prep": lambda at: _page(at, "prep"), "live": _live,
+        "practice": lambda at: _page(at, "practice"), "model": lambda at: _page(at, "model"), "report": _report}
+
+#: Texts that come from strategist/advice or strategist/report (not the app's own words), as found on today's
+#: code: test id (data-page) -> the reason. Each is an expected failure that must keep failing until it is fixed there.
+HIS = "strategist/advice/sentence.py: the advice sentence says 'of his strokes'"
+UNKNOWN = "strategist/advice: decision-state labels 'return of unknown ...' (state names and the Advisor's notes)"
+FROM_ELSEWHERE: dict = {
+    "badminton-demo-live": HIS,
+    "badminton-shuttleset-live": HIS,
+    "tennis-mcp-live": HIS,
+    "badminton-shuttleset-prep": UNKNOWN,
+    "tennis-slam-live": UNKNOWN,
+}
+
+
+@pytest.mark.parametrize("page", list(WALK))
+@pytest.mark.parametrize("data", list(DATA.values()))
+def test_every_page_speaks_plainly_and_runs_clean(env, data, page, request):
+    reason = FROM_ELSEWHERE.get(request.node.callspec.id)
+    if reason:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+    at = WALK[page](_on(data))
+    _clean(at, page)
+    assert jargon_in(at) == []
+
+
+def test_the_walk_finds_each_kind_of_jargon():
+    """The checks themselves: each pattern fires on its example and not on plain words."""
+    examples = {"nats": "1.67 nats", "assessed with nothing under it": "Summary — assessed",
+                "raw area code": "left out: area 7", "his/her for a player": "drawn from his observed replies",
+                "return of unknown": "return of unknown"}
+    for name, text in examples.items():
+        assert JARGON[name].search(text), name
+    plain = "they guess the next shot 40 % of the time; the history; natural; assessed 12 of 30 decisions"
+    assert not any(p.search(plain) for p in JARGON.values())
