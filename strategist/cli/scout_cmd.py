@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+import warnings
 
 HELP = "scout an opponent: weaknesses in plain sentences, court maps, serve and return, pressure, trends"
 
@@ -70,8 +71,12 @@ def run(args: argparse.Namespace) -> int:
         raise DataFormatError(f"--maps {args.maps!r}: expected an existing folder")
     path, label = data_choice(args)
     loaded = load_rallies(path, sport=args.sport) if args.sport else load_rallies(path)
-    report = scout(loaded.table, args.player, args.opponent, matches=read_match_info(path), min_n=args.min_n,
-                   seed=args.seed)
+    with warnings.catch_warnings(record=True) as caught:  # the report's notes say the same; one line each
+        warnings.simplefilter("always")
+        report = scout(loaded.table, args.player, args.opponent, matches=read_match_info(path),
+                       min_n=args.min_n, seed=args.seed)
+    for warning in caught:
+        print(f"strategist: note: {warning.message}", file=sys.stderr)
     report.meta["data"] = label
     written = []
     if args.maps:

@@ -11,6 +11,8 @@ from that half's player's side (their left), each share with its Wilson 95 % int
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -83,6 +85,7 @@ def build(view: RallyView, opponent: str, player: str | None, *, name: str) -> d
         who, rows = "the rivals", against
         notes.append(f"{player or 'the player'} has {len(h2h)} rally-winning shots against {name} in the data "
                      f"(fewer than {MIN_HEAD_TO_HEAD}): the map of rallies won against them shows every rival's")
+        warnings.warn(notes[-1], stacklevel=2)
     maps.append(_landing_map("won_against", f"Where {who} win{'s' if who == player else ''} rallies against {name}",
                              rows[rows["landing_x_m"].notna().to_numpy()], court, str(who)))
     return {"status": "assessed", "notes": notes, "maps": maps, "head_to_head": who == player,

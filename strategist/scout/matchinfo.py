@@ -10,6 +10,7 @@ no tournament; :func:`match_info` says how many did.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -76,5 +77,6 @@ def match_info(match_ids, known: pd.DataFrame | None = None) -> tuple[pd.DataFra
         got = sum(1 for y in years if y)
         notes.append(f"{int(missing.sum())} match(es) not in a match list beside the data: year read from the match id "
                      f"for {got}, no tournament")
+        warnings.warn(notes[-1], stacklevel=2)
     frame["year"] = frame["year"].astype("Int64")
     return frame, notes

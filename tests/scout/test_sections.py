@@ -198,3 +198,18 @@ def test_every_rate_of_the_report_carries_its_n_and_interval(case):
 
     walk(report.to_dict())
     assert len(found) > 200
+
+
+def test_fallbacks_say_so_in_the_report_and_warn(demo):
+    from strategist.scout import scout
+    from tests.scout.conftest import DEMO_OPPONENT
+
+    with pytest.warns(UserWarning) as caught:
+        report = scout(demo, None, DEMO_OPPONENT)
+    messages = [str(w.message) for w in caught]
+    assert any("year read from the match id" in m for m in messages)
+    assert any("every rival" in m for m in messages)
+    assert any("year read from the match id" in n for n in report.section("trends")["notes"])
+    maps = report.section("court_maps")
+    assert any("every rival" in n for n in maps["notes"]) and not maps["head_to_head"]
+    assert next(m for m in maps["maps"] if m["key"] == "won_against")["hitter"] == "the rivals"
