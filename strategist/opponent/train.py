@@ -186,20 +186,33 @@ def epoch_batches(lengths: torch.Tensor, batch: int, seed: int, epoch: int, buck
     return [batches[i] for i in shuffle]
 
 
-def _loss_sum(net, b, cfg: NeuralConfig | None = None):
-    """Summed cross-entropy of batch ``b`` and its logits; with ``cfg`` (training) players are dropped to the
-    unknown-player embedding (``player_dropout``) and inputs hidden (:func:`~strategist.opponent.neural.mask_inputs`)."""
-    if cfg is not None:
-        b = mask_inputs(b, cfg.mask_rallies, cfg.mask_strokes)
-        if cfg.player_dropout > 0:
-            keep = torch.rand(b["player"].shape, device=b["player"].device) >= cfg.player_dropout
-            b["player"] = b["player"] * keep
-            keep = torch.rand(b["opponent"].shape, device=b["opponent"].device) >= cfg.player_dropout
-            b["opponent"] = b["opponent"] * keep
+def _loss_sum(net, b):
+    """Summed cross-entropy of batch ``b`` and its logits."""
     logits = net(b)
     mask = b["target"] >= 0
     valid = logits[mask]
     return F.cross_entropy(valid, b["target"][mask], reduction="sum"), valid
+
+
+def _hide_at_random(b: dict, cfg: NeuralConfig) -> dict:
+    """Batch ``b`` with inputs hidden (:func:`~strategist.opponent.neural.mask_inputs`) and players dropped to
+    the unknown-player embedding (``player_dropout``), by the global random state: drawn for the global batch,
+    every process draws the same."""
+    b = mask_inputs(b, cfg.mask_rallies, cfg.mask_strokes)
+    if cfg.player_dropout > 0:
+        b = dict(b)
+        for key in ("player", "opponent"):
+            b[key] = b[key] * (torch.rand(b[key].shape, device=b[key].device) >= cfg.player_dropout)
+    return b
+
+
+def _share(b: dict, world: int, rank: int) -> dict:
+    """This process's rallies of the global batch ``b``, trimmed to the longest of them."""
+    if world == 1:
+        return b
+    rows = torch.arange(len(b["lengths"]), device=b["lengths"].device).chunk(world)[rank]
+    t = int(b["lengths"][rows].max())
+    return {k: (v[rows, :t] if v.dim() > 1 else v[rows]) for k, v in b.items()}
 
 
 @torch.inference_mode()
@@ -388,9 +401,10 @@ def _step(run: _Run, step: int) -> float:
         run.epochs.clear()
         run.epochs[epoch] = epoch_batches(run.train_data["lengths"].cpu(), batch, cfg.seed, epoch)
     idx = run.epochs[epoch][k].to(run.dev)
-    n_global = int((batch_of(run.train_data, idx)["target"] >= 0).sum())
-    b = batch_of(run.train_data, idx.chunk(world)[run.rank])
+    b = batch_of(run.train_data, idx)
+    n_global = int((b["target"] >= 0).sum())
     torch.manual_seed(cfg.seed * 7_919 + step)
+    b = _share(_hide_at_random(b, cfg), world, run.rank)
     mult = lr_multiplier(step, cfg.max_steps, cfg.warmup, cfg.schedule, cfg.final_lr_ratio)
     for group, lr in zip(run.optimizer.param_groups, run.base_lrs):
         group["lr"] = lr * mult
@@ -399,11 +413,11 @@ def _step(run: _Run, step: int) -> float:
     optimizer.zero_grad(set_to_none=True)
     if cfg.optimizer.lower() == "kfac":
         with optimizer.capture():
-            loss_sum, valid_logits = _loss_sum(run.wrapped, b, cfg)
+            loss_sum, valid_logits = _loss_sum(run.wrapped, b)
         loss = loss_sum * (world / n_global)
         optimizer.backward(loss, valid_logits)
     else:
-        loss_sum, _ = _loss_sum(run.wrapped, b, cfg)
+        loss_sum, _ = _loss_sum(run.wrapped, b)
         loss = loss_sum * (world / n_global)
         loss.backward()
     if cfg.clip > 0:

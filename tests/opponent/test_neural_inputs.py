@@ -13,7 +13,6 @@ from strategist.opponent.base import positions_in_rally
 from strategist.opponent.evaluate import evaluate
 from strategist.opponent.neural import (MASKABLE, _softmax, batch_of, encode_table, fit_logit_offset,
                                         fit_temperature, hide_all, mask_inputs, to_tensors)
-from strategist.opponent.split import select, split_matches
 
 from .conftest import TINY
 
@@ -31,16 +30,13 @@ def _without(table: pd.DataFrame, columns, after: int = 0) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def planted_parts(planted):
-    split = split_matches(planted)
-    return select(planted, split.train), select(planted, split.valid), select(planted, split.test)
+def planted_parts(planted_split):
+    return planted_split
 
 
 @pytest.fixture(scope="module")
-def masked_model(planted_parts):
-    train, valid, _ = planted_parts
-    torch.set_num_threads(1)
-    return NeuralModel(max_steps=400, lr=1e-2, optimizer="adamw", **dict(TINY, eval_every=25)).fit(train, valid=valid)
+def masked_model(masked_planted_model):
+    return masked_planted_model
 
 
 def _batch(model, table):
@@ -94,7 +90,8 @@ def test_masking_hides_each_field_from_a_stroke_on_and_sets_its_missing_code(mas
     assert len(MASKABLE) == 6
 
 
-def test_a_model_trained_with_masking_keeps_its_head_when_landing_areas_go_missing(masked_model, planted_parts):
+def test_a_model_trained_with_masking_keeps_its_head_when_landing_areas_go_missing(masked_model, planted_parts,
+                                                                                  planted_model):
     """The planted pattern (the next shot follows the last landing area) is learnt; with the areas gone after
     the second stroke the masked model falls back to what the shots say (the Markov model's level) instead of
     reading the missing area as an area it knows; a model trained without masking does not."""
@@ -103,9 +100,7 @@ def test_a_model_trained_with_masking_keeps_its_head_when_landing_areas_go_missi
     markov = evaluate(MarkovModel(order=2).fit(train), blind, only_held_out=False)
     full = evaluate(masked_model, test, only_held_out=False)
     masked = evaluate(masked_model, blind, only_held_out=False)
-    unmasked_model = NeuralModel(max_steps=400, lr=1e-2, optimizer="adamw", mask_rallies=0.0, mask_strokes=0.0,
-                                 **dict(TINY, eval_every=25)).fit(train, valid=valid)
-    unmasked = evaluate(unmasked_model, blind, only_held_out=False)
+    unmasked = evaluate(planted_model, blind, only_held_out=False)
     assert full["top1"] > 0.9
     assert masked["log_loss"] < markov["log_loss"] + 0.05
     assert unmasked["log_loss"] > masked["log_loss"] + 0.2
