@@ -4,8 +4,9 @@
   (k + z²/2 ± z·√(k(n−k)/n + z²/4)) / (n + z²), z = 1.96.
 * Two rates (the opponent's and the other players') are compared by Fisher's exact test, two-sided.
 * An r x c table (e.g. a shot mix by situation) by Pearson's χ² test of homogeneity (all-zero rows and
-  columns dropped); when units come in clusters (strokes of one match), by a permutation test that
-  shuffles whole clusters between the groups and recomputes the same χ² statistic.
+  columns dropped); when an expected count is below 5, by a permutation test of the same statistic; when
+  units come in clusters (strokes of one match), by a permutation test that shuffles whole clusters between
+  the groups.
 * Multiple comparisons: Benjamini–Hochberg's step-up adjustment, q_(i) = min_{j>=i} p_(j)·m / j. Scouting
   screens many situations for a few leads, so it controls the expected share of false leads among those
   reported (the false discovery rate) rather than the chance of any false lead at all (Holm's family-wise
@@ -119,16 +120,42 @@ def chi2_statistic(table) -> float:
     return float(((t - expected) ** 2 / expected).sum())
 
 
-def chi2_test(table) -> dict:
-    """Pearson's χ² test of homogeneity: ``{"statistic", "df", "p", "min_expected"}`` (p None when the
-    table has fewer than two non-empty rows or columns)."""
+def chi2_test(table, *, permutations: int = 1000, seed: int = 0) -> dict:
+    """Test of homogeneity of an r x c table of counts: ``{"statistic", "df", "p", "min_expected", "method"}``.
+
+    Pearson's χ² with its χ² p; when an expected count is below 5 (the χ² approximation is poor), the p of a
+    permutation test of the same statistic instead: the units' column labels shuffled ``permutations`` times
+    with the margins kept, p = (1 + #{X² >= observed}) / (1 + B). p is None when the table has fewer than two
+    non-empty rows or columns.
+    """
     t = _trim(table)
     if t.shape[0] < 2 or t.shape[1] < 2:
-        return {"statistic": None, "df": 0, "p": None, "min_expected": None}
+        return {"statistic": None, "df": 0, "p": None, "min_expected": None, "method": None}
     expected = t.sum(1, keepdims=True) * t.sum(0, keepdims=True) / t.sum()
     stat = float(((t - expected) ** 2 / expected).sum())
     df = (t.shape[0] - 1) * (t.shape[1] - 1)
-    return {"statistic": stat, "df": df, "p": chi2_sf(stat, df), "min_expected": float(expected.min())}
+    out = {"statistic": stat, "df": df, "p": chi2_sf(stat, df), "min_expected": float(expected.min()),
+           "method": "chi-square"}
+    if expected.min() < 5 and t.sum() <= MAX_PERMUTED_UNITS:
+        out["p"] = _permutation_p(t.astype(int), expected, stat, permutations, seed)
+        out["method"] = f"permutation ({permutations})"
+    return out
+
+
+#: Largest table (in units) whose small-expected-count test is a permutation test; beyond, χ² is kept.
+MAX_PERMUTED_UNITS = 20_000
+
+
+def _permutation_p(t: np.ndarray, expected: np.ndarray, observed: float, permutations: int, seed: int) -> float:
+    rows, cols = t.shape
+    units_row = np.repeat(np.arange(rows), t.sum(1))
+    units_col = np.concatenate([np.repeat(np.arange(cols), t[i]) for i in range(rows)])
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permuted(np.tile(units_col, (permutations, 1)), axis=1)
+    flat = shuffled + (units_row * cols)[None, :] + (np.arange(permutations) * rows * cols)[:, None]
+    tables = np.bincount(flat.ravel(), minlength=permutations * rows * cols).reshape(permutations, rows, cols)
+    null = ((tables - expected) ** 2 / expected).sum((1, 2))
+    return float((1 + int((null >= observed - 1e-9 * max(1.0, observed)).sum())) / (1 + permutations))
 
 
 def cluster_permutation_test(counts, groups, *, permutations: int = 2000, seed: int = 0) -> dict:

@@ -68,3 +68,14 @@ def test_chi2_survival_equals_scipys():
     for df in (1, 2, 3, 4, 7, 10, 51, 68):
         for x in (0.0, 0.01, 0.5, 1.0, 3.84, 10.0, 60.0, 300.0, 5000.0):
             assert stats.chi2_sf(x, df) == pytest.approx(sp.chi2.sf(x, df), rel=1e-9, abs=1e-300), (x, df)
+
+
+def test_a_sparse_table_is_tested_by_permutation_near_fishers_exact_p():
+    """2 x 2 with expected counts below 5: the permutation p of Pearson's statistic approaches the exact
+    p of the same ordering (Fisher's two-sided p orders tables by probability; for 2 x 2 with these margins the
+    two orderings agree)."""
+    table = np.array([[1, 9], [6, 4]])
+    result = stats.chi2_test(table, permutations=20_000, seed=1)
+    assert result["method"] == "permutation (20000)" and result["min_expected"] < 5
+    assert result["p"] == pytest.approx(sp.fisher_exact(table).pvalue, abs=0.01)
+    assert stats.chi2_test(table * 10)["method"] == "chi-square"
