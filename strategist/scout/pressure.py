@@ -23,12 +23,12 @@ from strategist.scout import stats, text
 from strategist.scout.rallies import RallyView
 
 MIN_N = 10
-#: How a sentence opens for each situation.
+#: How a sentence opens for each situation (``{many}``: rallies, or points in tennis).
 LEADS = {"game point for them": "at game point for them", "game point against them": "at game point against them",
          "from 18-all": "from 18-all", "break point against them": "at break point against them",
          "break point for them": "at break point for them", "tiebreak": "in tiebreaks",
-         "after losing two rallies in a row": "after losing two rallies in a row",
-         "after winning two rallies in a row": "after winning two rallies in a row"}
+         "after losing two rallies in a row": "after losing two {many} in a row",
+         "after winning two rallies in a row": "after winning two {many} in a row"}
 
 
 def _int(series: pd.Series) -> np.ndarray:
@@ -104,12 +104,13 @@ def assess(view: RallyView, opponent: str, name: str, *, alpha: float = stats.AL
     if mine.empty:
         return {"status": "not available", "notes": [f"no rally of {name} with a recorded winner"], "rows": []}
     won = mine["won"].to_numpy(dtype=bool)
+    one, many = text.rally_words(view.sport.name)
     rows, notes = [], []
     for label, mask in situations(mine, view.sport.name).items():
         k_in, n_in = int(won[mask].sum()), int(mask.sum())
         k_out, n_out = int(won[~mask].sum()), int((~mask).sum())
         if n_in == 0:
-            notes.append(f"no rally of {name} {LEADS.get(label, label)} in the data")
+            notes.append(f"no {one} of {name} {LEADS.get(label, label).format(many=many)} in the data")
             continue
         ids_in = mine["rally_code"].to_numpy()[mask]
         ids_out = mine["rally_code"].to_numpy()[~mask]
@@ -119,7 +120,8 @@ def assess(view: RallyView, opponent: str, name: str, *, alpha: float = stats.AL
     for row, q in zip(rows, stats.bh_adjust([r["p"] for r in rows])):
         row["q"] = float(q)
         row["significant"] = bool(q < alpha)
-        row["sentence"] = (f"{LEADS.get(row['situation'], row['situation']).capitalize()}, {name} wins "
-                           f"{text.percent(row['in']['rate'])} of rallies (n = {row['in']['n']:,}), against "
-                           f"{text.percent(row['rest']['rate'])} of their other rallies (n = {row['rest']['n']:,}).")
+        lead = LEADS.get(row["situation"], row["situation"]).format(many=many)
+        row["sentence"] = (f"{lead[:1].upper() + lead[1:]}, {name} wins {text.percent(row['in']['rate'])} of {many} "
+                           f"(n = {row['in']['n']:,}), against {text.percent(row['rest']['rate'])} of their other "
+                           f"{many} (n = {row['rest']['n']:,}).")
     return {"status": "assessed", "notes": notes, "rows": rows, "correction": "Benjamini-Hochberg", "alpha": alpha}

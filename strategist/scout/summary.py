@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from strategist.scout.text import percent
+from strategist.scout.text import percent, rally_words
 
 
 def _rate(r: dict) -> str:
@@ -20,30 +20,32 @@ def _years(years: list[int]) -> str:
 def summary_text(report) -> str:
     m = report.meta
     h2h = m["head_to_head"]
+    many = rally_words(m["sport"])[1]
     lines = [f"Scouting {m['opponent']} for {m['player'] or 'an unnamed player'} ({m['sport']}): "
-             f"{m['opponent_rallies']:,} rallies in {m['opponent_matches']} matches"
+             f"{m['opponent_rallies']:,} {many} in {m['opponent_matches']} matches"
              + _years(m["opponent_years"])
              + (f"; head to head: {h2h['matches']} match{'es' if h2h['matches'] != 1 else ''}, {m['opponent']} won "
-                f"{_rate(h2h['rallies_won_by_opponent'])} of rallies" if h2h["matches"] else "")]
+                f"{_rate(h2h['rallies_won_by_opponent'])} of {many}" if h2h["matches"] else "")]
     lines += [f"  note: {n}" for n in m["notes"]]
+    assessed = report.sections["weaknesses"]["status"] == "assessed"
     for title, items in (("Weaknesses", report.weaknesses), ("Strengths", report.strengths)):
         lines.append(f"{title}:")
-        lines += [f"  - {s}" for s in items] or ["  (none significant)"]
+        lines += [f"  - {s}" for s in items] or [f"  ({'none significant' if assessed else 'not available'})"]
     for key, section in report.sections.items():
         lines.append(f"{section['title']}: {section['status']}")
         lines += [f"  note: {n}" for n in section.get("notes", [])]
-        lines += _details(key, section)
+        lines += _details(key, section, many)
     return "\n".join(lines)
 
 
-def _details(key: str, section: dict) -> list[str]:
+def _details(key: str, section: dict, many: str) -> list[str]:
     if section["status"] != "assessed":
         return []
     if key == "pressure":
         return [f"  - {r['sentence']} (q = {r['q']:.2f})" for r in section["rows"]]
     if key == "rally_length":
         rows = section["by_length"]["rows"]
-        out = [f"  - rallies of {r['band']} strokes: won {_rate(r['opponent'])}, others {percent(r['others']['rate'])}"
+        out = [f"  - {many} of {r['band']} strokes: won {_rate(r['opponent'])}, others {percent(r['others']['rate'])}"
                for r in rows]
         return out + [f"  - {s}" for s in section["sentences"]]
     if key == "serve_return":

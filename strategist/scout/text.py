@@ -23,6 +23,15 @@ _ENDINGS = {
 }
 
 
+#: What a sentence calls a rally, by sport: (one, several).
+RALLY_WORDS = {"badminton": ("rally", "rallies"), "tennis": ("point", "points")}
+
+
+def rally_words(sport: str) -> tuple[str, str]:
+    """``("rally", "rallies")``, or ``("point", "points")`` in tennis."""
+    return RALLY_WORDS.get(sport, RALLY_WORDS["badminton"])
+
+
 def percent(value) -> str:
     """``0.314`` -> ``"31 %"`` (``"–"`` when unknown)."""
     return "–" if value is None else f"{100 * value:.0f} %"
@@ -69,16 +78,18 @@ def ending_phrase(kind: str, key: str) -> tuple[str, str]:
     raise ValueError(f"unknown ending kind {kind!r}")
 
 
-def situation_sentence(name: str, row: dict) -> str:
+def situation_sentence(name: str, row: dict, sport: str = "badminton") -> str:
     """One comparison row of :mod:`strategist.scout.weaknesses` as a sentence."""
+    one, many = rally_words(sport)
     mine, others = row["opponent"], row["others"]
-    tail = f"against {percent(others['rate'])} for the other players (n = {mine['n']:,} {row['unit']})"
+    unit = many if row["unit"] == "rallies" else row["unit"]
+    tail = f"against {percent(others['rate'])} for the other players (n = {mine['n']:,} {unit})"
     if row["unit"] == "strokes":
         phrase = situation_phrase(row["kind"], row["key"])
         if row["outcome"] == "lost":
-            return (f"{name} loses the rally on {percent(mine['rate'])} of their {phrase} (their error or the "
+            return (f"{name} loses the {one} on {percent(mine['rate'])} of their {phrase} (their error or the "
                     f"reply's winner), {tail}.")
-        return (f"{name} wins the rally on {percent(mine['rate'])} of their {phrase} (a winner or the reply's "
+        return (f"{name} wins the {one} on {percent(mine['rate'])} of their {phrase} (a winner or the reply's "
                 f"error), {tail}.")
     verb, how = ending_phrase(row["kind"], row["key"])
-    return f"{name} {verb} {percent(mine['rate'])} of their rallies {how}, {tail}."
+    return f"{name} {verb} {percent(mine['rate'])} of their {many} {how}, {tail}."

@@ -125,7 +125,7 @@ def assess(view: RallyView, opponent: str, name: str, *, min_n: int = MIN_N, alp
         row["q"] = float(q_value)
         row["difference"] = row["opponent"]["rate"] - row["others"]["rate"]
         row["significant"] = bool(q_value < alpha)
-        row["sentence"] = text.situation_sentence(name, row)
+        row["sentence"] = text.situation_sentence(name, row, view.sport.name)
     notes = []
     if not view.has_positions:
         notes.append("no positions in metres: situations by court zone are left out")

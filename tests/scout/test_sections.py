@@ -223,3 +223,19 @@ def test_fallbacks_say_so_in_the_report_and_warn(demo):
     maps = report.section("court_maps")
     assert any("every rival" in n for n in maps["notes"]) and not maps["head_to_head"]
     assert next(m for m in maps["maps"] if m["key"] == "won_against")["hitter"] == "the rivals"
+
+
+def test_pressure_and_tempo_sentences_carry_the_tables_numbers(case):
+    import re
+
+    _, report, opponent, _ = case
+    for row in report.section("pressure")["rows"]:
+        numbers = re.findall(r"(\d+) %", row["sentence"])
+        assert numbers == [f"{100 * row['in']['rate']:.0f}", f"{100 * row['rest']['rate']:.0f}"]
+        assert f"(n = {row['in']['n']:,})" in row["sentence"] and f"(n = {row['rest']['n']:,})" in row["sentence"]
+        assert opponent in row["sentence"]
+    section = report.section("rally_length")
+    for sentence, shift in zip(section["sentences"], section["by_phase"]["shifts"]):
+        numbers = re.findall(r"(\d+) %", sentence)
+        assert numbers == [f"{100 * shift['from']['rate']:.0f}", f"{100 * shift['to']['rate']:.0f}"]
+    assert len(section["sentences"]) == len(section["by_phase"]["shifts"]) > 0
