@@ -24,7 +24,8 @@ def register(subparsers) -> None:
                     "maps, serve and return, pressure (game and break points, after two lost rallies), rally "
                     "length and tempo, trends by year and tournament. Without --data: the shipped demo when "
                     "OPPONENT is one of its players, else the shipped ShuttleSet copy (94 real matches).")
-    p.add_argument("--player", metavar="NAME", required=True, help="whom the report prepares (may be absent from the data)")
+    p.add_argument("--player", metavar="NAME", required=True,
+                   help="whom the report prepares (may be absent from the data)")
     p.add_argument("--opponent", metavar="NAME", required=True, help="the player scouted")
     p.add_argument("--data", metavar="PATH", help="rally data file or folder (default: see above)")
     p.add_argument("--sport", help="sport of the data when it cannot be detected")

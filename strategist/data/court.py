@@ -172,8 +172,6 @@ def read_homographies(folder: Path) -> tuple[dict[str, CourtMapping], list[str]]
     ``homography_matrix``, ``upleft_x`` ... ``downright_y``). Returns ``(mappings, problems)``: a row that
     cannot be used (bad matrix or corner) is left out and described in ``problems``; the first file that
     names a match wins."""
-    from strategist.data.readcsv import read_strings
-
     mappings: dict[str, CourtMapping] = {}
     problems: list[str] = []
     court = COURTS["badminton"]

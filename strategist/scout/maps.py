@@ -1,12 +1,13 @@
 """Court maps: where the opponent's shots land, where they hit from, where their errors land, and where
 the player (or, without enough head-to-head rallies, every rival) wins rallies against them.
 
-The shot maps are of the opponent's four commonest shot types (ties by name). Every map is drawn in the *figure frame*: the whole court seen from behind the hitter of the mapped
-strokes, their half at the bottom (y < 0), metres, x to the viewer's right. A landing point in the
-receiver's side frame (x_r, y_r) (:mod:`strategist.data.court`) sits at (-x_r, y_r); a hitter's position
-(x_h, y_h) at (x_h, -y_h). A map holds a 2-D histogram (bins of 0.5 m in badminton, 1 m in tennis, over
-the court and a margin), its n, and the share of its points in each zone of the half it is about, named
-from that half's player's side (their left), each share with its Wilson 95 % interval.
+The shot maps are of the opponent's four commonest shot types (ties by name). Every map is drawn in the
+*figure frame*: the whole court seen from behind the hitter of the mapped strokes, their half at the
+bottom (y < 0), metres, x to the viewer's right. A landing point in the receiver's side frame (x_r, y_r)
+(:mod:`strategist.data.court`) sits at (-x_r, y_r); a hitter's position (x_h, y_h) at (x_h, -y_h). A map
+holds a 2-D histogram (bins of 0.5 m in badminton, 1 m in tennis, over the court and a margin), its n, and
+the share of its points in each zone of the half it is about, named from that half's player's side (their
+left), each share with its Wilson 95 % interval.
 """
 
 from __future__ import annotations

@@ -31,8 +31,9 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame | None:
         return pd.DataFrame({"match_id": frame["video"], "tournament": frame["tournament"], "year": frame["year"],
                              "date": date})
     if {"match_id", "slam", "year"} <= cols:
-        return pd.DataFrame({"match_id": frame["match_id"], "tournament": frame["slam"].str.title() + " " + frame["year"],
-                             "year": frame["year"], "date": frame["year"]})
+        tournament = frame["slam"].str.title() + " " + frame["year"]
+        return pd.DataFrame({"match_id": frame["match_id"], "tournament": tournament, "year": frame["year"],
+                             "date": frame["year"]})
     if {"match_id", "Tournament", "Date"} <= cols:
         date = frame["Date"].str.slice(0, 4) + "-" + frame["Date"].str.slice(4, 6) + "-" + frame["Date"].str.slice(6, 8)
         return pd.DataFrame({"match_id": frame["match_id"], "tournament": frame["Tournament"],

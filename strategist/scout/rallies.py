@@ -122,7 +122,8 @@ def _rallies(s: pd.DataFrame, strokes: pd.DataFrame, codes: np.ndarray, sport: S
     last = strokes.loc[is_last].set_axis(codes[is_last])
     by_k = {n: strokes.loc[k == n, "shot"].astype("string").set_axis(codes[k == n]) for n in (2, 3)}
     out = pd.DataFrame({
-        "rally_id": first["rally_id"], "match_id": first["match_id"], "set": first["set"], "rally": first["rally"], "game": first["game"],
+        "rally_id": first["rally_id"], "match_id": first["match_id"], "set": first["set"], "rally": first["rally"],
+        "game": first["game"],
         "server": first["hitter"], "receiver": first["opponent"],
         "server_score": first["hitter_score"], "receiver_score": first["opponent_score"],
         "server_games": first["hitter_games"], "receiver_games": first["opponent_games"],
@@ -150,9 +151,10 @@ def _sides(rallies: pd.DataFrame) -> pd.DataFrame:
         ending = np.where(rallies["ended"].to_numpy() & known, ending, None)
         parts.append(pd.DataFrame({
             "rally_id": rallies["rally_id"], "rally_code": rallies["rally_code"], "match_id": rallies["match_id"],
-            "set": rallies["set"],
-            "rally": rallies["rally"], "game": rallies["game"], "player": player, "rival": rallies[rival],
-            "serving": serving, "won": pd.Series(won, index=rallies.index, dtype="boolean").where(known), "score": rallies[f"{me}_score"], "rival_score": rallies[f"{rival}_score"],
+            "set": rallies["set"], "rally": rallies["rally"], "game": rallies["game"], "player": player,
+            "rival": rallies[rival], "serving": serving,
+            "won": pd.Series(won, index=rallies.index, dtype="boolean").where(known),
+            "score": rallies[f"{me}_score"], "rival_score": rallies[f"{rival}_score"],
             "games": rallies[f"{me}_games"], "rival_games": rallies[f"{rival}_games"],
             "length": rallies["length"], "ended": rallies["ended"], "ending": ending,
             "error": rallies["error"].where(pd.Series(ending == "their error", index=rallies.index)),

@@ -117,7 +117,8 @@ def _first_three(srv: pd.DataFrame, won: pd.Series) -> list[dict]:
         top = top[top > 0]
         rows.append({"serve": str(serve), "return": str(ret), "won": stats.rate(part["_won"].sum(), len(part)),
                      "within_three": stats.rate(part["_short"].sum(), len(part)),
-                     "third": None if top.empty else {"shot": str(top.index[0]), **stats.rate(top.iloc[0], len(third))}})
+                     "third": None if top.empty else {"shot": str(top.index[0]),
+                                                      **stats.rate(top.iloc[0], len(third))}})
     rows.sort(key=lambda x: -x["won"]["n"])
     return rows
 

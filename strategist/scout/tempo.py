@@ -47,7 +47,8 @@ def _mean(values: np.ndarray) -> dict:
     if n < 2:
         return {"n": n, "mean": float(values.mean()) if n else None, "low": None, "high": None}
     half = stats.Z95 * values.std(ddof=1) / np.sqrt(n)
-    return {"n": n, "mean": float(values.mean()), "low": float(values.mean() - half), "high": float(values.mean() + half)}
+    mean = float(values.mean())
+    return {"n": n, "mean": mean, "low": mean - float(half), "high": mean + float(half)}
 
 
 def by_length(view: RallyView, opponent: str) -> dict:

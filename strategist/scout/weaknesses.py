@@ -95,7 +95,8 @@ def endings(view: RallyView, opponent: str, *, min_n: int = MIN_N) -> list[dict]
     events = [("ending", e, (sides["ending"] == e).to_numpy()) for e in sides["ending"].dropna().unique()]
     own_error = (sides["ending"] == "their error").to_numpy()
     for kind in sides["error"].dropna().unique():
-        events.append(("error kind", str(kind), own_error & (sides["error"] == kind).to_numpy(dtype=bool, na_value=False)))
+        same = (sides["error"] == kind).to_numpy(dtype=bool, na_value=False)
+        events.append(("error kind", str(kind), own_error & same))
     if view.has_positions:
         for zone in sides["last_zone"].dropna().unique():
             events.append(("error zone", str(zone),

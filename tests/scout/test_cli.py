@@ -38,6 +38,7 @@ def test_a_missing_maps_folder_is_refused(capsys, tmp_path):
 def test_building_the_command_line_imports_no_heavy_module():
     code = ("import sys\nfrom strategist.cli.main import build_parser\nbuild_parser('scout')\n"
             "print(' '.join(sorted(sys.modules)))")
-    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
     assert "strategist.cli.scout_cmd" in loaded
     assert not {"pandas", "numpy", "scipy", "matplotlib", "strategist.scout"} & loaded

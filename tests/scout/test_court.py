@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from strategist.data import court
 from strategist.data.court import COURTS, CourtMapping, court_units_mapping, read_homographies, side_positions

@@ -148,7 +148,9 @@ def test_trend_rates_by_year_equal_a_direct_computation(case, shuttleset_strokes
     r = r[(r["player"] == opponent) & r["won"].notna()]
     from strategist.scout.matchinfo import read_match_info
 
-    info = pd.concat([read_match_info(shuttleset_strokes), read_match_info(__import__("strategist.data.demo", fromlist=["x"]).demo_path())])
+    from strategist.data.demo import demo_path
+
+    info = pd.concat([read_match_info(shuttleset_strokes), read_match_info(demo_path())])
     year = r["match_id"].map(info.set_index("match_id")["year"])
     if "year" not in section["groupings"]:
         assert year.nunique() == 1 and any("no change to test by year" in n for n in section["notes"])

@@ -1,6 +1,5 @@
 """Tennis: the Slam point-by-point files (serves only) and the MCP sample (whole rallies)."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -48,7 +47,8 @@ def test_break_points_and_serve_directions_equal_a_direct_computation(slam):
             assert share["k"] == counts.loc[side, direction] and share["n"] == counts.loc[side].sum()
     by_number = report.section("serve_return")["serve_outcomes_by_number"]
     for r in by_number:
-        part = served[(served["serve_number"].astype(str) == r["serve_number"]) & (served["landing_area"] == r["serve"])]
+        part = served[(served["serve_number"].astype(str) == r["serve_number"])
+                      & (served["landing_area"] == r["serve"])]
         assert (r["won"]["k"], r["won"]["n"]) == (int((part["winner"] == opponent).sum()), len(part))
 
 

@@ -39,9 +39,10 @@ def test_every_shot_situation_rate_equals_a_direct_pandas_computation(case):
         for who, mask in (("opponent", mine & inside), ("others", ~mine & inside)):
             assert row[who]["n"] == int(mask.sum()), row
             assert row[who]["k"] == int((flag & mask).sum()), row
-        assert row["p"] == pytest.approx(sp.fisher_exact([[row["opponent"]["k"], row["opponent"]["n"] - row["opponent"]["k"]],
-                                                          [row["others"]["k"], row["others"]["n"] - row["others"]["k"]]]).pvalue,
-                                         rel=1e-6)
+        mine_k, mine_n, other_k, other_n = (row["opponent"]["k"], row["opponent"]["n"], row["others"]["k"],
+                                            row["others"]["n"])
+        expected = sp.fisher_exact([[mine_k, mine_n - mine_k], [other_k, other_n - other_k]]).pvalue
+        assert row["p"] == pytest.approx(expected, rel=1e-6)
 
 
 def test_every_ending_rate_equals_a_direct_pandas_computation(case):
