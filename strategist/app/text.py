@@ -2,8 +2,8 @@
 
 Streamlit renders Markdown in ``st.markdown``, captions, alerts, metric and button labels, so a player named
 ``[x](http://...)`` or ``![](http://...)`` would become a link or load an outside image: :func:`md` escapes
-every ASCII punctuation character with a backslash (CommonMark's escape; GitHub-style autolinks need an
-unescaped ``://`` or ``www.``, which the escape breaks) and turns ``<``, ``>`` and ``&`` into entities.
+every ASCII punctuation character with a backslash (CommonMark's escape), turns ``<``, ``>`` and ``&`` into
+entities, and breaks bare links with an invisible word joiner.
 """
 
 from __future__ import annotations
@@ -14,11 +14,19 @@ import string
 _ESCAPED = {c: "\\" + c for c in string.punctuation if c not in "<>&"}
 _ESCAPED.update({"<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " "})
 _TABLE = str.maketrans(_ESCAPED)
+_JOINER = "\u2060"   # a word joiner: invisible, but it breaks the renderer's bare-link detection
+_BARE_LINKS = (("://", ":" + _JOINER + "//"), ("www.", "www" + _JOINER + "."), ("@", _JOINER + "@"))
 
 
 def md(text) -> str:
-    """``text`` as literal text inside Markdown (no link, image, emphasis, HTML or heading can come of it)."""
-    return str(text).translate(_TABLE)
+    """``text`` as literal text inside Markdown (no link, image, emphasis, HTML or heading can come of it).
+
+    Escapes alone do not stop GitHub-style bare links (``http://...``, ``www....``, ``a@b.c``), which the
+    renderer finds in the text after escapes are read: an invisible word joiner breaks each of them."""
+    text = str(text)
+    for bare, broken in _BARE_LINKS:
+        text = text.replace(bare, broken)
+    return text.translate(_TABLE)
 
 
 def pct(p, digits: int = 0) -> str:

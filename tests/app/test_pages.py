@@ -439,3 +439,110 @@ def test_a_markdown_name_is_escaped_everywhere_it_is_rendered(matchlog, markdown
     seen += _markdown_texts(at)
     assert any(md(MARKDOWN_NAME) in text for text in seen)
     assert not [text for text in seen if MARKDOWN_NAME in text or "](http" in text or "<img" in text]
+
+
+# -- what a visitor can upload or type (issue: safe on a club's server) ---------------------------------------------
+def _upload(at, *files):
+    at.radio(key="data_source").set_value("Upload files").run()
+    uploader = at.file_uploader(key="upload")
+    for name, data in files:
+        uploader.upload(name, data)
+    uploader.run()
+    return at
+
+
+def _uploads_left() -> list:
+    return list(Path(os.environ["STRATEGIST_UPLOAD_DIR"]).iterdir())
+
+
+def test_a_zip_of_a_folder_loads_like_the_folder(matchlog):
+    import io
+    import zipfile
+
+    from strategist.data.demo import demo_dir
+
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as z:
+        for name in ("strokes.csv.gz", "matches.csv", "README.md"):
+            z.write(demo_dir() / name, f"demo/{name}")
+    at = _upload(_app(), ("demo.zip", packed.getvalue()))
+    _clean(at)
+    demo = _app()
+    assert {m.label: m.value for m in at.metric} == {m.label: m.value for m in demo.metric}
+    assert list(at.dataframe[-1].value.index) == list(demo.dataframe[-1].value.index)   # the names, not "player A"
+
+
+def test_a_decompression_bomb_upload_is_refused_in_bounded_memory_and_deleted(matchlog, monkeypatch):
+    import gzip
+    import io
+    import tracemalloc
+
+    monkeypatch.setenv("STRATEGIST_MAX_DECOMPRESSED_MB", "64")
+    monkeypatch.setenv("STRATEGIST_MAX_ROWS", str(10 ** 9))
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9) as handle:
+        handle.write(b"match_id,set,rally,ball_round,player,type\n")
+        row = b"m,1,1,1,A,net shot\n" * (1 << 16)
+        for _ in range((600 << 20) // len(row)):                    # 600 MB once decompressed
+            handle.write(row)
+    bomb = out.getvalue()
+    assert len(bomb) < 5 << 20
+    at = _app()
+    tracemalloc.start()
+    _upload(at, ("bomb.csv.gz", bomb))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert not at.exception and len(at.error) == 1
+    assert "more than 64 MB once decompressed" in _plain(at.error[0].value)
+    assert peak < 500 << 20, f"{peak / 2**20:.0f} MB"
+    assert _uploads_left() == []                                    # the rejected upload is deleted at once
+    assert {m.label: m.value for m in at.metric}["Strokes"] == "11,759"
+
+
+def test_numbers_beyond_64_bits_and_a_bom_only_file_are_one_line(matchlog):
+    import gzip
+
+    from strategist.data.demo import demo_dir
+
+    lines = gzip.decompress((demo_dir() / "strokes.csv.gz").read_bytes()).decode().splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("ball_round")] = str(2 ** 64)
+    big = "\n".join([lines[0], ",".join(row)] + lines[2:400]).encode()
+    for files in ([("bom.csv", b"\xef\xbb\xbf")], [("strokes.csv", big), ("matches.csv",
+                                                                            (demo_dir() / "matches.csv").read_bytes())]):
+        at = _upload(_app(), *files)
+        assert not at.exception, [e.value for e in at.exception]
+        assert len(at.error) <= 1
+        assert {m.label: m.value for m in at.metric}["Strokes"] != ""
+
+
+def test_a_model_folder_holding_a_fifo_or_a_link_to_a_device_is_refused_at_once(matchlog, tmp_path):
+    from strategist.app.paths import REFUSAL
+
+    for name, make in (("fifo", lambda p: os.mkfifo(p)), ("zero", lambda p: p.symlink_to("/dev/zero"))):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "model.json").write_text("{}")
+        make(folder / "model.safetensors")
+        at = _app()
+        at.switch_page(PAGES + "model.py").run()
+        at.text_input(key="model_folder").input(str(folder)).run()
+        at.button(key="model_load").click().run()                  # would block on the FIFO, or read forever
+        assert not at.exception
+        assert [_plain(e.value) for e in at.error] == [REFUSAL]
+    at.text_input(key="model_folder").input("/etc").run()
+    at.button(key="model_load").click().run()
+    assert [_plain(e.value) for e in at.error] == [REFUSAL]
+
+
+def test_the_model_page_names_the_model_in_use_after_training(matchlog):
+    at = _app()
+    at.switch_page(PAGES + "model.py").run()
+    _clean(at)
+    assert any("frequency" in m.value for m in at.markdown if m.value.startswith("In use"))
+    at.selectbox(key="model_kind").set_value("markov")             # inside the form: sent with its button
+    next(b for b in at.button if b.label == "Train").click().run()
+    _clean(at)
+    in_use = [m.value for m in at.markdown if m.value.startswith("In use")]
+    assert in_use and "markov" in in_use[0], in_use

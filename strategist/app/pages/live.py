@@ -115,7 +115,7 @@ def _match_in_view(log, matches: pd.DataFrame, player: str, opponent: str) -> st
 
 
 def _start_controls(log, sport, player, opponent, matches, in_view) -> None:
-    st.radio("First server", [player, opponent], horizontal=True, key="first_server")
+    st.radio("First server", [player, opponent], horizontal=True, key="first_server", format_func=md)
     st.button(f"New match: {md(player)} v {md(opponent)}", key="new_match", on_click=_new_match, type="primary",
               args=(log, sport.name, player, opponent, datasets.address_of(common.data_key())))
     if not matches.empty:
@@ -346,7 +346,7 @@ def _match(log, match_id: str, sport) -> None:
         _where_controls(sport)
     _buttons(log, state, sport)
     _prediction(advice)
-    st.download_button("Export the match (CSV, canonical layout)", log.export_csv(match_id),
+    st.download_button("Export the match (CSV, canonical layout)", lambda: log.export_csv(match_id),
                        file_name=f"{match_id.replace(' ', '_').replace('#', 'n')}.csv", mime="text/csv", key="export")
 
 

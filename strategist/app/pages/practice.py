@@ -42,13 +42,16 @@ def _rally_game_practice(game, player, opponent):
         report = None
     st.caption("The rally game's practice mode: you choose every shot of the player; where the opponent hits, "
                "the player's position follows the equilibrium; the opponent plays as observed; outcomes are drawn "
-               "from the estimated game. A rally pays +1 won / −1 lost, credited back over your choices.")
+               "from the estimated game. A rally pays +1 won / −1 lost, credited back over your choices: a shot's 'per try' is "
+               "what it has earned on average so far.")
     if pending:
-        st.subheader(f"Rally {1 if report is None else report.rallies + 1}: {md(pending['state'])}")
+        where = str(pending["state"]).removeprefix("player: ")
+        st.subheader(f"Rally {1 if report is None else report.rallies + 1} · {md(player)} to play: {md(where)}")
         cols = st.columns(4)
         for k, action in enumerate(pending["actions"]):
             value, tries = pending["values"].get(action, (None, 0))
-            label = action if not tries else f"{action} ({value:+.2f}, {tries}×)"
+            label = action if not tries else \
+                f"{action} · {value:+.2f} per try ({tries} {'try' if tries == 1 else 'tries'})"
             cols[k % 4].button(label, key=f"rp:{k}:{action}", width="stretch",
                                on_click=lambda i=k: st.session_state["rp_choices"].append(i))
     if report is not None:
