@@ -88,6 +88,9 @@ class LogFile:
         self.version = SCHEMA_VERSION
         if path.is_dir():
             raise MatchLogError(f"{path}: is a folder; the match log is a file")
+        if path.exists() and not path.is_file() or path.is_symlink() and not path.resolve().is_file():
+            raise MatchLogError(f"{path}: not a regular file (a device, a pipe or a broken link); the match log is "
+                                "a file: set STRATEGIST_MATCHLOG to another path")
         if path.is_file() and path.stat().st_size > 0:
             self.read_only = _unwritable(path)
             self._check_existing()

@@ -19,7 +19,8 @@ from strategist.errors import MatchLogError
 
 
 class StaleWriteError(MatchLogError):
-    """The match moved on since the caller read it: ``expected`` (rally, stroke) is not ``found``."""
+    """The match moved on since the caller read it: ``expected`` is not ``found`` (both ``(rally, stroke)``;
+    for ``new_match``, ``(latest match id,)``)."""
 
     def __init__(self, message: str, expected: tuple, found: tuple):
         super().__init__(message)

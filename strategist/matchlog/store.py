@@ -48,6 +48,7 @@ ENV = "STRATEGIST_MATCHLOG"
 BUSY_MS = 10_000
 #: The longest data label a match may carry (a path or a data set's name).
 DATA_MAX = 4096
+_UNCHECKED = object()        # new_match(expect_latest=...) left out
 
 
 def default_path() -> Path:
@@ -100,9 +101,12 @@ class MatchLog:
 
     # -- matches -------------------------------------------------------------------------------------------
     def new_match(self, sport: str, player: str, opponent: str, server: str | None = None,
-                  data: str | None = None, match_id: str | None = None) -> str:
+                  data: str | None = None, match_id: str | None = None, *, expect_latest=_UNCHECKED) -> str:
         """Start a match; returns its id (``live <date> <player> v <opponent> #k`` unless given). The new
-        match is the most recent one: :meth:`latest` returns it until another match is written to."""
+        match is the most recent one: :meth:`latest` returns it until another match is written to.
+        ``expect_latest``: what ``latest(player, opponent)`` returned when the caller drew its "New match"
+        button (None: no match yet); when a match of the pair was started or written since (a double click,
+        another window) the call raises :class:`StaleWriteError` and starts nothing. Left out: no check."""
         try:
             get_sport(sport)
         except ConfigurationError as exc:
@@ -116,6 +120,8 @@ class MatchLog:
         if data is not None:
             _name(data, "data label", DATA_MAX)
         with self._file.write() as con:
+            if expect_latest is not _UNCHECKED:
+                self._check_latest(con, player, opponent, expect_latest)
             if match_id is None:
                 match_id = self._free_id(con, f"live {_dt.date.today().isoformat()} {player} v {opponent}")
             _name(match_id, "match id", 2 * TEXT_MAX + 40)
@@ -126,6 +132,15 @@ class MatchLog:
                         "(SELECT COALESCE(MAX(seq), 0) + 1 FROM matches))",
                         (match_id, sport, player, opponent, server, data, now, now))
         return match_id
+
+    def _check_latest(self, con, player: str, opponent: str, expected) -> None:
+        row = con.execute(f"SELECT m.match_id FROM matches m WHERE m.player = ? AND m.opponent = ? "
+                          f"ORDER BY {self._file.match_order} LIMIT 1", (player, opponent)).fetchone()
+        found = None if row is None else row[0]
+        if found != expected:
+            raise StaleWriteError(f"{player} v {opponent}: the latest match is now {found!r}, not {expected!r} (a "
+                                  "second click or another window started or recorded one); no match was started",
+                                  (expected,), (found,))
 
     @staticmethod
     def _free_id(con, stem: str) -> str:

@@ -2,7 +2,9 @@
 half-way through a write; a damaged row leaves the rest of the match readable and exportable; a bad
 schema version or a path through a file is one MatchLogError."""
 
+import os
 import sqlite3
+import threading
 import warnings
 
 import pytest
@@ -207,3 +209,24 @@ def test_a_read_only_log_with_writes_still_in_its_write_ahead_log(shared_dir, re
                 MatchLog(log.path)
     finally:
         holder.close()
+
+
+def test_a_log_path_that_is_a_pipe_or_a_device_is_refused(tmp_path):
+    fifo = tmp_path / "pipe.sqlite"
+    os.mkfifo(fifo)
+    link = tmp_path / "zero.sqlite"
+    link.symlink_to("/dev/zero")
+    for path in (fifo, link):
+        outcome = []
+
+        def open_log(path=path):
+            try:
+                MatchLog(path)
+                outcome.append("opened")
+            except MatchLogError as exc:
+                outcome.append(str(exc))
+
+        opener = threading.Thread(target=open_log, daemon=True)    # reading a pipe would block for ever
+        opener.start()
+        opener.join(20)
+        assert len(outcome) == 1 and "not a regular file" in outcome[0], outcome

@@ -118,3 +118,18 @@ def test_the_newest_match_wins_even_within_one_clock_tick(tmp_path, monkeypatch)
     _rally(log, ids[0], ["short service"])
     assert log.latest(P, O) == ids[0]
     assert list(log.matches()["match_id"])[:2] == [ids[0], ids[-1]]
+
+
+def test_a_double_click_on_new_match_starts_one_match(tmp_path):
+    from strategist.matchlog import StaleWriteError
+
+    log = _log(tmp_path)
+    seen = log.latest(P, O)                             # None: the page shows "Start a match"
+    first = log.new_match("badminton", P, O, expect_latest=seen)
+    with pytest.raises(StaleWriteError, match="the latest match is now .*#1.*no match was started"):
+        log.new_match("badminton", P, O, expect_latest=seen)
+    second = log.new_match("badminton", P, O, expect_latest=log.latest(P, O))    # the refreshed page
+    assert list(log.matches()["match_id"]) == [second, first]
+    log.new_match("badminton", P, X, expect_latest=None)        # another pairing has its own latest
+    with pytest.raises(StaleWriteError):
+        log.new_match("badminton", P, O, expect_latest=first)
