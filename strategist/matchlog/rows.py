@@ -11,14 +11,15 @@ Only a damaged ``matches`` row (unknown sport, bad players) makes the match unre
 from __future__ import annotations
 
 from strategist.errors import ConfigurationError, MatchLogError
-from strategist.matchlog import order
 from strategist.matchlog.state import DamagedRow, MatchState, Rally, Stroke
 from strategist.sports import get_sport
 
 #: The longest text a stored name or field may hold (what the log writes is far shorter).
 TEXT_MAX = 200
 MATCH_COLUMNS = ("match_id", "sport", "player", "opponent", "first_server", "data", "created", "updated")
-STROKE_COLUMNS = ("rally", "stroke", "hitter", "opponent", "shot") + order.OPTIONAL
+#: The strokes' columns as read, the rally's number then the fields of :class:`Stroke` in its order.
+STROKE_COLUMNS = ("rally", "stroke", "hitter", "opponent", "shot", "landing_area", "landing_height", "hitter_area",
+                  "wing")
 
 
 def _whole(value) -> bool:
@@ -54,13 +55,13 @@ def _rally_rows(con, match_id: str, players: tuple, damaged: list) -> tuple[dict
             "SELECT rally, set_no, server, winner FROM rallies WHERE match_id = ? ORDER BY rowid", (match_id,)):
         if _whole(number):
             last = max(last, number)
-        checks = (("rally", number, _whole(number), "a whole number from 1"),
-                  ("set_no", set_no, _whole(set_no), "a whole number from 1"),
-                  ("server", server, server in players, f"one of {list(players)}"),
-                  ("winner", winner, winner is None or winner in players, f"empty or one of {list(players)}"))
-        bad = [DamagedRow("rallies", f"(rally {number!r})", name, value, expected)
-               for name, value, good, expected in checks if not good]
-        if bad:
+        good = (_whole(number), _whole(set_no), server in players, winner is None or winner in players)
+        if not all(good):
+            expected = ("a whole number from 1", "a whole number from 1", f"one of {list(players)}",
+                        f"empty or one of {list(players)}")
+            bad = [DamagedRow("rallies", f"(rally {number!r})", name, value, want) for name, value, ok, want
+                   in zip(("rally", "set_no", "server", "winner"), (number, set_no, server, winner), good, expected)
+                   if not ok]
             damaged.extend(bad)
             dropped.add(number)
             continue
@@ -68,7 +69,7 @@ def _rally_rows(con, match_id: str, players: tuple, damaged: list) -> tuple[dict
     return rallies, last, dropped
 
 
-def _stroke_problem(row: tuple, sport, players: tuple) -> tuple | None:
+def _stroke_problem(row: tuple, sport, shots: frozenset, players: tuple) -> tuple | None:
     """The first (field, value, expected) that makes a strokes row unreadable, or None."""
     rally, number, hitter, opponent, shot, *optional = row
     if not _whole(number):
@@ -77,9 +78,9 @@ def _stroke_problem(row: tuple, sport, players: tuple) -> tuple | None:
         return "hitter", hitter, f"one of {list(players)}"
     if opponent != (players[1] if hitter == players[0] else players[0]):
         return "opponent", opponent, "the other player of the match"
-    if shot not in sport.shots:
+    if shot not in shots:
         return "shot", shot, f"a {sport.name} shot"
-    for name, value in zip(order.OPTIONAL, optional):
+    for name, value in zip(STROKE_COLUMNS[5:], optional):
         if value is not None and not _text(value):
             return name, value, f"empty or a text of at most {TEXT_MAX} characters"
     return None
@@ -90,22 +91,21 @@ def _stroke_rows(con, match_id: str, sport, players: tuple, rallies: dict, dropp
     """Readable strokes by rally number; damaged rows reported in ``damaged`` and by rally."""
     strokes: dict = {}
     flagged: dict = {}
+    shots = frozenset(sport.shots)
     for row in con.execute(f"SELECT {', '.join(columns)} FROM strokes WHERE match_id = ? ORDER BY rowid",
                            (match_id,)):
-        rally, number = row[0], row[1]
+        rally = row[0]
         if rally in dropped:
             continue                           # its rally is left out, reported for its own row
-        key = f"(rally {rally!r}, stroke {number!r})"
-        problem = _stroke_problem(row, sport, players)
+        problem = _stroke_problem(row, sport, shots, players)
         if problem is None and rally not in rallies:
             problem = ("rally", rally, "the number of a rally of the match")
         if problem is not None:
-            item = DamagedRow("strokes", key, *problem)
+            item = DamagedRow("strokes", f"(rally {rally!r}, stroke {row[1]!r})", *problem)
             damaged.append(item)
             flagged.setdefault(rally, []).append(item)
             continue
-        strokes.setdefault(rally, []).append(Stroke(number, row[2], row[3], row[4],
-                                                    **dict(zip(order.OPTIONAL, row[5:]))))
+        strokes.setdefault(rally, []).append(Stroke(*row[1:]))
     for rally in strokes.values():
         rally.sort(key=lambda s: s.number)
     return {"strokes": strokes, "flagged": flagged}
