@@ -45,7 +45,8 @@ def serve_numbers(sport, rally) -> list:
     return [min(i + 1, lead) for i in range(len(rally.strokes))]
 
 
-def _rally_rows(state, rally, number: int, before) -> list:
+def _rows_of_rally(state, rally, number: int, before) -> list:
+    """The canonical rows of ``rally``, the ``number``-th of its set, played at the score ``before``."""
     sport = state.rules
     tennis = state.sport == "tennis"
     players = (state.player, state.opponent)
@@ -71,7 +72,8 @@ def _rally_rows(state, rally, number: int, before) -> list:
 
 def export_table(state) -> pd.DataFrame:
     """The match in ``state`` in the canonical layout, one row per stroke (see the module docstring).
-    ``rally`` counts the rallies of each set from 1, rallies left out included."""
+    ``rally`` counts the rallies of each set from 1 (a rally left out for a damaged stroke row keeps its
+    number; one whose own row is damaged is not in ``state`` and is not counted)."""
     scores = state.scores()
     rows, in_set, finished, left_out = [], {}, 0, []
     for rally in state.rallies:
@@ -81,7 +83,7 @@ def export_table(state) -> pd.DataFrame:
         if rally.damaged:
             left_out.append(rally.number)
             continue
-        rows.extend(_rally_rows(state, rally, in_set[rally.set_no], before))
+        rows.extend(_rows_of_rally(state, rally, in_set[rally.set_no], before))
     if state.damaged:
         warnings.warn(f"match {state.match_id!r}: {len(state.damaged)} damaged row(s) left out with their rallies "
                       f"(rallies {left_out} and those of the damaged rally rows): "

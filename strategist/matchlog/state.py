@@ -137,7 +137,8 @@ class MatchState:
 
     def allowed_shots(self) -> tuple:
         """The shots the next stroke may be, in the sport's order: the serves when a rally is to open, then
-        the serves and the rest while a second serve is allowed, else every shot but the serves."""
+        the serves and the rest while a second serve is allowed, else every shot but the serves
+        (``"unknown"`` included: a page may leave it out of its buttons)."""
         return order.allowed_shots(self.rules, self.current)
 
     def next_server(self) -> str:
