@@ -38,14 +38,13 @@ def order_faults(rally, hitter, shot, sport: Sport) -> dict[str, np.ndarray]:
     shot the source did not name).
     """
     rally = np.asarray(rally)
-    hitter = np.asarray(hitter, dtype=object)
-    shot = pd.Series(np.asarray(shot, dtype=object))
+    hitter = pd.factorize(pd.Series(hitter).reset_index(drop=True))[0]
+    shot = pd.Series(shot).reset_index(drop=True)
     n = len(rally)
     if n == 0:
-        return {OPENING: np.zeros(0, bool), LATE_SERVE: np.zeros(0, bool), SAME_HITTER: np.zeros(0, bool),
-                TOO_LONG: np.zeros(0, bool)}
-    serve = shot.isin(sport.serves).to_numpy()
-    unknown = (shot.isna() | (shot == "unknown")).to_numpy()
+        return {reason: np.zeros(0, bool) for reason in (OPENING, LATE_SERVE, SAME_HITTER, TOO_LONG)}
+    serve = shot.isin(sport.serves).to_numpy(dtype=bool)
+    unknown = (shot.isna() | (shot == "unknown")).to_numpy(dtype=bool, na_value=True)
     starts = np.r_[True, rally[1:] != rally[:-1]]
     position = np.arange(n) - np.maximum.accumulate(np.where(starts, np.arange(n), 0)) + 1  # stroke in the rally
     same = np.r_[False, hitter[1:] == hitter[:-1]] & ~starts
@@ -73,11 +72,11 @@ def order_problems(rows: np.ndarray, rally, stroke, hitter, shot, sport: Sport) 
     index = np.flatnonzero(rows)
     if not len(index):
         return []
-    rally = np.asarray(rally, dtype=object)[index]
-    order = np.lexsort((np.asarray(stroke, dtype=np.int64)[index], pd.factorize(rally)[0]))
+    rally = pd.factorize(pd.Series(rally).reset_index(drop=True))[0][index]
+    order = np.lexsort((np.asarray(stroke, dtype=np.int64)[index], rally))
     index = index[order]
-    faults = order_faults(rally[order], np.asarray(hitter, dtype=object)[index],
-                          np.asarray(shot, dtype=object)[index], sport)
+    faults = order_faults(rally[order], pd.Series(hitter).reset_index(drop=True).take(index),
+                          pd.Series(shot).reset_index(drop=True).take(index), sport)
     found = []
     for reason, mask in faults.items():
         if mask.any():

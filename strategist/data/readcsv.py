@@ -27,6 +27,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+try:  # Arrow's CSV reader reads a plain file several times faster than pandas; pandas reads any other
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+except ImportError:  # pragma: no cover - pandas without pyarrow
+    pa = pcsv = None
+
 from strategist.errors import DataFormatError
 
 _SNIFF_BYTES = 1 << 16
@@ -199,10 +205,10 @@ def _scan(path: Path, limits: ReadLimits) -> _Scan:
                 if lines > limits.max_rows + 1:
                     raise DataFormatError(f"has more than {limits.max_rows:,} data lines, the limit for one data "
                                           "file; split it or raise the row limit", path=path)
-                comma_at = np.cumsum(buf == 44)
+                comma_at = np.flatnonzero(buf == 44)
                 ends.append(breaks + size)
-                commas.append(comma_at[breaks] + comma_total)
-                comma_total += int(comma_at[-1])
+                commas.append(np.searchsorted(comma_at, breaks) + comma_total)
+                comma_total += len(comma_at)
                 quoted = quoted or b'"' in chunk or b"\r" in chunk
                 size += len(chunk)
                 if size > limits.max_bytes:
@@ -257,6 +263,34 @@ def _text(scan: _Scan, path: Path):
     return io.TextIOWrapper(_open_bytes(path), encoding="utf-8", errors="replace", newline="")
 
 
+def _plain_names(scan: _Scan, counts: np.ndarray) -> list[str] | None:
+    """The header's names when Arrow's CSV reader reads the file exactly as pandas does: the file is in memory,
+    has no quotes, carriage returns or NUL bytes, every data line has the header's number of fields (so no
+    blank, short or long line) and the names are distinct and non-empty; otherwise None."""
+    if pcsv is None or scan.data is None or scan.quoted or b"\x00" in scan.data:
+        return None
+    first = scan.data[: int(scan.ends[0])].decode("utf-8", errors="replace").split(",")
+    names = [name.strip().lstrip("\ufeff").strip() for name in first]
+    if len(set(names)) != len(names) or "" in names or not (counts == len(names)).all():
+        return None
+    return first
+
+
+def _parse_arrow(scan: _Scan, columns: list[str]) -> pd.DataFrame | None:
+    """The plain file (see :func:`_plain_names`) read by Arrow, every column as text; None if Arrow refuses it
+    (e.g. text that is not UTF-8), for pandas to read instead."""
+    try:
+        table = pcsv.read_csv(io.BytesIO(scan.data),
+                              read_options=pcsv.ReadOptions(column_names=columns, skip_rows=1, use_threads=False,
+                                                            block_size=max(1 << 20, min(scan.size + 1, 1 << 26))),
+                              convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in columns},
+                                                                  strings_can_be_null=False,
+                                                                  quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return table.to_pandas()
+
+
 def _parse(scan: _Scan, path: Path) -> pd.DataFrame:
     source = io.BytesIO(scan.data) if scan.data is not None else path
     with warnings.catch_warnings(record=True):
@@ -287,10 +321,13 @@ def read_strings(path: str | Path, columns=None, *, limits: ReadLimits | None = 
     path = Path(path)
     sniff(path)
     scan = _scan(path, limits_or_default(limits))
-    frame = _parse(scan, path)
+    lines, counts = _record_layout(scan, path)
+    plain = _plain_names(scan, counts)
+    frame = _parse_arrow(scan, plain) if plain is not None else None
+    if frame is None:
+        frame = _parse(scan, path)
     names = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     frame.columns = names
-    lines, counts = _record_layout(scan, path)
     width = len(names)
     fits = counts <= width  # pandas keeps these records (short ones padded with blanks) and skips the others
     if int(fits.sum()) != len(frame):  # pandas and the csv module disagree on where records start

@@ -358,7 +358,6 @@ def _note_score_steps(notes: dict, code, keep, raw, point, report: RejectionRepo
     """Note kept rallies whose recorded winner is not the player the score change credits with the point,
     and those whose score does not change by one point from the rally before."""
     kept = set(code[keep].tolist())
-    keys = pd.Series(raw["match_id"] + "|" + raw["set"] + "|" + raw["rally"]).groupby(code).first()
     for name, what in (("contradicts", "whose getpoint_player contradicts the change of score from the rally "
                                        "before (kept; the winner is taken from getpoint_player)"),
                        ("odd_step", "whose score does not change by exactly one point from the rally before "
@@ -369,7 +368,9 @@ def _note_score_steps(notes: dict, code, keep, raw, point, report: RejectionRepo
         shown = []
         for c in found[:3]:
             winner = {1: "A", 0: "B"}.get(int(point[code == c].max()), "none")
-            shown.append(f"{keys[c]} ({notes['text'].get(c, '?')}, getpoint_player {winner})")
+            row = int(np.flatnonzero(code == c)[0])
+            key = "|".join(str(raw[column].iat[row]) for column in ("match_id", "set", "rally"))
+            shown.append(f"{key} ({notes['text'].get(c, '?')}, getpoint_player {winner})")
         report.note(f"{len(found)} rallies {what}: e.g. " + "; ".join(shown) + ("; ..." if len(found) > 3 else ""))
 
 
@@ -412,12 +413,13 @@ def _scores_before(code, usable, match_id, set_no, rally, score_a, score_b, poin
     per_rally_b[code[first]] = bef_b
     out_a[rows] = per_rally_a[code[rows]]
     out_b[rows] = per_rally_b[code[rows]]
+    noted = contradicts | odd_step  # the score change, in words, of the rallies a note may show
     score_notes = {"contradicts": set(code[first][contradicts].tolist()), "odd_step": set(code[first][odd_step].tolist()),
                    "text": {int(c): f"{int(pa)}-{int(pb)} -> {int(na)}-{int(nb)}" for c, pa, pb, na, nb in
-                            zip(code[first], np.where(r == 1, 0, prev_a), np.where(r == 1, 0, prev_b), a, b)
+                            zip(code[first][noted], np.where(r == 1, 0, prev_a)[noted],
+                                np.where(r == 1, 0, prev_b)[noted], a[noted], b[noted])
                             if not (np.isnan(pa) or np.isnan(pb) or np.isnan(na) or np.isnan(nb))}}
-    return (pd.array(out_a, dtype="Float64").astype("Int64"), pd.array(out_b, dtype="Float64").astype("Int64"),
-            score_notes)
+    return _whole(out_a), _whole(out_b), score_notes
 
 
 def _metres(frame: pd.DataFrame, mappings: dict, is_a: np.ndarray, rally_of_row: np.ndarray) -> dict:
@@ -430,6 +432,17 @@ def _metres(frame: pd.DataFrame, mappings: dict, is_a: np.ndarray, rally_of_row:
         "hitter": (frame["player_location_x"], frame["player_location_y"]),
         "opponent": (frame["opponent_location_x"], frame["opponent_location_y"]),
         "landing": (frame["landing_x"], frame["landing_y"])})
+
+
+def _labels(labels: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Text column of ``labels[code]`` per row (code -1: missing), taken in Arrow rather than built from objects."""
+    return pd.array(labels, dtype="string").take(codes, allow_fill=True)
+
+
+def _whole(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Whole numbers held as floats (NaN = missing) as a nullable integer array, without a pass through Python."""
+    missing = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
 
 
 def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source: str, mappings) -> pd.DataFrame:
@@ -445,8 +458,9 @@ def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source
         report.note(f"no player names for {len(unnamed)} match(es) (no matches_*.csv / match.csv with "
                     f"video, winner, loser next to the data): players are named 'player A' / 'player B'; "
                     f"A is the match winner, so these labels must not be used as features")
-    name_a = np.array([names[m][0] for m in match_ids], dtype=object)[match_codes]
-    name_b = np.array([names[m][1] for m in match_ids], dtype=object)[match_codes]
+    # players as codes into one list of names (A of each match, then B of each), taken into Arrow text at the end
+    players = pd.array([names[m][0] for m in match_ids] + [names[m][1] for m in match_ids], dtype="string")
+    name_a, name_b = match_codes, match_codes + len(match_ids)
     is_a = frame["is_a"].to_numpy()
 
     code = frame["code"].to_numpy()
@@ -460,21 +474,20 @@ def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source
     np.maximum.at(won, rally_of_row[has], point[has])
     won = won[rally_of_row]
     known = won >= 0
-    winner = np.where(known, np.where(won == 1, name_a, name_b), None)
+    winner = np.where(known, np.where(won == 1, name_a, name_b), -1)
     hitter_won = pd.array(np.where(known, (won == 1) == is_a, False), dtype="boolean")
     hitter_won[~known] = pd.NA
 
     before_a = frame["before_a"].to_numpy(dtype=float, na_value=np.nan)
     before_b = frame["before_b"].to_numpy(dtype=float, na_value=np.nan)
     server_score = np.where(server_is_a, before_a, before_b)
-    side = np.where(np.isnan(server_score), None,
-                    np.where(np.nan_to_num(server_score) % 2 == 0, sport.court_sides[0], sport.court_sides[1]))
+    side = np.where(np.isnan(server_score), -1, np.nan_to_num(server_score) % 2 != 0)
 
     end = frame["end"]
     no_winner = int((~known[first_row]).sum())
     if no_winner:
         report.note(f"{no_winner} rallies have no recorded winner: kept, winner NA")
-    hitter_should_win = end.map(dict(sport.endings)).eq("hitter").to_numpy(dtype=bool, na_value=False)
+    hitter_should_win = end.isin([e for e, who in sport.endings.items() if who == "hitter"]).to_numpy(dtype=bool)
     disagree = end.notna().to_numpy() & known & (hitter_should_win != ((won == 1) == is_a))
     if disagree.any():
         report.note(f"{int(disagree.sum())} rallies whose lose_reason disagrees with getpoint_player: "
@@ -484,20 +497,25 @@ def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source
         "sport": sport.name, "source": source, "match_id": frame["match_id"], "set": frame["set"],
         "rally": frame["rally"],
         "rally_id": frame["match_id"] + "|" + frame["set"].astype("string") + "|" + frame["rally"].astype("string"),
-        "stroke": frame["stroke"], "hitter": np.where(is_a, name_a, name_b),
-        "opponent": np.where(is_a, name_b, name_a), "shot": frame["shot"],
-        "wing": np.where(frame["backhand"].to_numpy(), "backhand", "forehand"),
+        "stroke": frame["stroke"], "hitter": players.take(np.where(is_a, name_a, name_b)),
+        "opponent": players.take(np.where(is_a, name_b, name_a)), "shot": frame["shot"],
+        "wing": _labels(["forehand", "backhand"], frame["backhand"].to_numpy().astype(np.int64)),
         "landing_area": frame["landing_area"], "landing_height": frame["landing_height"],
         "hitter_area": frame["player_location_area"],
         "opponent_area": frame["opponent_location_area"],
         "hitter_x": frame["player_location_x"], "hitter_y": frame["player_location_y"],
         "opponent_x": frame["opponent_location_x"], "opponent_y": frame["opponent_location_y"],
-        "server": np.where(server_is_a, name_a, name_b), "serve_number": 1, "court_side": side,
-        "hitter_score": np.where(is_a, before_a, before_b), "opponent_score": np.where(is_a, before_b, before_a),
-        "winner": winner, "hitter_won": hitter_won,
+        "server": players.take(np.where(server_is_a, name_a, name_b)), "serve_number": 1,
+        "court_side": _labels(list(sport.court_sides), side.astype(np.int64)),
+        "hitter_score": _whole(np.where(is_a, before_a, before_b)),
+        "opponent_score": _whole(np.where(is_a, before_b, before_a)),
+        "winner": players.take(winner, allow_fill=True), "hitter_won": hitter_won,
         "error": frame["error"].where(end == "error"), "end": end,
-        "tags": np.where(frame["aroundhead"].to_numpy(), "around head", None),
+        "tags": _labels(["around head"], np.where(frame["aroundhead"].to_numpy(), 0, -1)),
         "flagged": frame["flaw"].to_numpy(),
         **_metres(frame, mappings, is_a, rally_of_row),
+        # what badminton has not, as missing values of the column's type (conform would fill them row by row)
+        "game": _whole(np.full(len(frame), np.nan)), "depth": _labels([], np.full(len(frame), -1)),
+        "hitter_games": _whole(np.full(len(frame), np.nan)), "opponent_games": _whole(np.full(len(frame), np.nan)),
     })
     return conform(table, where=str(source))
