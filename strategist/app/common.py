@@ -39,10 +39,10 @@ def guard():
 # -- data --------------------------------------------------------------------------------------------------------
 @st.cache_resource
 def cache() -> datasets.DatasetCache:
-    """The server's data sets (one cache for every session); old uploads are cleaned when it is made."""
-    from strategist.app.uploads import clean_uploads
+    """The server's data sets (one cache for every session); old uploads are cleaned from then on, hourly."""
+    from strategist.app.uploads import clean_every
 
-    clean_uploads()
+    clean_every()
     return datasets.DatasetCache()
 
 

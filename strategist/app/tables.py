@@ -60,6 +60,16 @@ def show(frame: pd.DataFrame, index: bool = False) -> None:
     st.dataframe(formatted(frame), hide_index=not index, width="stretch")
 
 
+def draw(chart) -> None:
+    """Show an Altair chart across the page, as tall as its plot plus its axes (Streamlit's own sizing can
+    squeeze a chart of two or three bars to a line)."""
+    height = getattr(chart, "height", None)
+    if isinstance(height, (int, float)):
+        st.altair_chart(chart, width="stretch", height=int(height) + 70)
+    else:
+        st.altair_chart(chart, width="stretch")
+
+
 def share_bars(tend: pd.DataFrame) -> alt.Chart:
     """Stacked bars of shares per stroke (columns stroke, share, n; shot and group when there): the axis stops
     at 100 %, bars of 0 % are dropped."""

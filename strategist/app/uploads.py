@@ -4,7 +4,7 @@ folder of the upload root so that they load exactly as the folder would by path.
 Bounded: each file's size (the page's upload limit), a zip's members (count, and bytes as they are unpacked),
 the data's decompressed size and rows (:func:`strategist.app.paths.check_volume`). A rejected upload's folder
 is deleted at once; the others are deleted once unused for :data:`KEEP_HOURS` (``STRATEGIST_UPLOAD_KEEP_HOURS``),
-checked at every upload and at start.
+checked at every upload and every hour (:func:`clean_every`, started with the server's data cache).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 import time
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -22,6 +23,7 @@ from strategist.errors import StrategistError
 MAX_UPLOAD_MB = 50
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB << 20
 MAX_ZIP_MEMBERS = 200
+MAX_FILES = 10             # uploaded together (each at most MAX_UPLOAD_MB): what one session may hold at once
 KEEP_HOURS = float(os.environ.get("STRATEGIST_UPLOAD_KEEP_HOURS", 24))
 LABEL_FILE = ".names"
 
@@ -137,6 +139,21 @@ def touch(folder: Path) -> None:
         os.utime(folder)
     except OSError:
         pass
+
+
+def clean_every(hours: float = 1.0) -> threading.Thread:
+    """Clean the upload folder now and every ``hours`` in a background thread (one per server)."""
+    def loop():
+        while True:
+            try:
+                clean_uploads()
+            except OSError:
+                pass
+            time.sleep(hours * 3600)
+
+    thread = threading.Thread(target=loop, name="strategist-upload-cleaner", daemon=True)
+    thread.start()
+    return thread
 
 
 def clean_uploads(keep_hours: float | None = None, now: float | None = None) -> int:

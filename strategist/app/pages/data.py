@@ -14,12 +14,16 @@ BUILT_IN = {SOURCES[0]: common.DEMO, SOURCES[1]: common.SHUTTLESET}
 
 
 def _choose_upload() -> None:
+    generation = st.session_state.get("upload_generation", 0)     # a new uploader lets go of the files it held
     files = st.file_uploader(
         f"Rally data: one file, several files together (strokes and their match list, e.g. ShuttleSet's "
         f"strokes.csv.gz with matches_shuttleset.csv) or a zip of a folder; CSV, CSV.GZ or ZIP, at most "
-        f"{common.MAX_UPLOAD_MB} MB each", type=["csv", "gz", "zip"], accept_multiple_files=True, key="upload")
+        f"{common.MAX_UPLOAD_MB} MB each and {uploads.MAX_FILES} files", type=["csv", "gz", "zip"],
+        accept_multiple_files=True, key=f"upload{generation or ''}")
     if not files:
         return
+    if len(files) > uploads.MAX_FILES:
+        raise common.PageError(f"{len(files)} files: at most {uploads.MAX_FILES} may be uploaded together")
     named = [(f.name, f.getvalue()) for f in files]
     folder = uploads.save_uploads(named)
     stored = [p for p in folder.iterdir() if p.name != uploads.LABEL_FILE]
@@ -32,6 +36,8 @@ def _choose_upload() -> None:
         message = str(exc).replace(str(target), " + ".join(n for n, _ in named)).replace(str(folder), "the upload")
         raise common.PageError(message) from None
     common.set_data_key(key)
+    st.session_state["upload_generation"] = generation + 1    # the data are on disk: free the session's copy
+    st.rerun()
 
 
 def _choose_path() -> None:

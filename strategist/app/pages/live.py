@@ -261,9 +261,8 @@ def _zones(sport) -> list[str]:
 def _where_controls(sport) -> None:
     zones = _zones(sport)
     if zones:                              # sports whose decision states tell where and how high a shot was taken
-        c = st.columns(2)
-        c[0].segmented_control("Taken", HEIGHTS, key="live_height", help="How high it was taken: one click")
-        c[1].segmented_control("Zone", zones, key="live_zone", help="Where it was taken: one click")
+        st.segmented_control("Taken", HEIGHTS, key="live_height", help="How high it was taken: one click")
+        st.segmented_control("Zone", zones, key="live_zone", help="Where it was taken: one click")
     areas = [""] + list(sport.areas)
     st.selectbox("Landing area (optional)", areas, key="live_area",
                  format_func=lambda a: "not recorded" if a == "" else sport.areas[a])
@@ -306,8 +305,7 @@ def _prediction(advice) -> None:
         return
     title = f"{advice.opponent}'s next shot (predicted)" if advice.lead else f"{advice.opponent}'s reply (predicted)"
     frame = pd.DataFrame({"shot": pred.index, "p": pred.to_numpy()})
-    st.altair_chart(tables.probability_bars(frame, "shot", "p", "probability").properties(title=title),
-                    width="stretch")
+    tables.draw(tables.probability_bars(frame, "shot", "p", "probability").properties(title=title))
     for note in advice.notes:
         st.caption(md(note))
 

@@ -62,7 +62,7 @@ def _tendencies(adv, player: str, opponent: str) -> None:
         st.caption(f"Share of {md(opponent)}'s shots at each stroke of the rally "
                    f"({md(tend.attrs.get('scope', ''))}); n = strokes behind each bar.")
         if {"stroke", "share", "n"} <= set(tend.columns):
-            st.altair_chart(tables.share_bars(tend), width="stretch")
+            tables.draw(tables.share_bars(tend))
         top = tend.groupby("stroke", sort=False).head(3) if "stroke" in tend.columns else tend
         tables.show(top)
     if not rep.empty:
@@ -103,7 +103,7 @@ def _one_state(adv, player: str, opponent: str) -> None:
                          format_func=lambda s: f"{s} ({adv.games[s].points} decision points)")
     sg = adv.games[state]
     est = sg.estimate
-    st.altair_chart(_state_heatmap(est, player, opponent), width="stretch")
+    tables.draw(_state_heatmap(est, player, opponent))
     st.caption(f"{md(player)}'s probability of winning the rally for each shot against each reply, with its "
                f"{est.level:.0%} interval and the decision points behind it; shrunk toward all players. "
                + ("" if sg.scope == "pairing" else
@@ -133,7 +133,7 @@ def _habits(adv, player: str) -> None:
     st.caption("Exploitability: how many percentage points of rallies a best-responding opponent takes from the "
                "player's habitual mix, below what the state is worth at equilibrium.")
     if {"state", "exploitability"} <= set(hab.columns) and (hab["exploitability"] > 0).any():
-        st.altair_chart(tables.points_bars(hab, "state", "exploitability"), width="stretch")
+        tables.draw(tables.points_bars(hab, "state", "exploitability"))
     tables.show(hab)
     brs = common.pair_table(adv, "best responses", lambda: prep.best_responses(adv))
     if not brs.empty:
