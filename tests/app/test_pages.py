@@ -548,3 +548,21 @@ def test_the_model_page_names_the_model_in_use_after_training(matchlog):
     _clean(at)
     in_use = [m.value for m in at.markdown if m.value.startswith("In use")]
     assert in_use and "markov" in in_use[0], in_use
+
+
+def test_where_the_shot_lands_and_how_high_are_recorded_with_one_click_each(matchlog):
+    from strategist.matchlog import MatchLog
+    from strategist.sports import get_sport
+
+    at = _start_live(_app())
+    zone, height = at.get("button_group")[:2]
+    zone.set_value(["back"] if zone.proto.click_mode == 1 else "back")
+    height.set_value(["low"] if height.proto.click_mode == 1 else "low")
+    at.button(key="shot:long service").click().run()
+    _clean(at)
+    stroke = MatchLog(matchlog).state(at.query_params["match"]).current.strokes[0]
+    badminton = get_sport("badminton")
+    assert badminton.decisions.zones[stroke.landing_area] == "back" and stroke.landing_height == "low"
+    assert "→ back" in _plain(" ".join(m.value for m in at.markdown)) and "taken low" in _plain(
+        " ".join(m.value for m in at.markdown))
+    assert [g.value for g in at.get("button_group")[:2]] in ([None, None], [[], []])   # cleared for the next shot

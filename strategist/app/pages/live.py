@@ -7,7 +7,6 @@ Every shot and point button has a keyboard shortcut; a click carries the stroke 
 click made on an out-of-date page is refused by the match log and the page refreshed.
 """
 
-import inspect
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +15,8 @@ import streamlit as st
 from strategist.advice.gifts import match_gifts
 from strategist.app import common, datasets, paths, tables
 from strategist.app.text import md, pct
-from strategist.errors import MatchLogError, StrategistError
+from strategist.errors import StrategistError
+from strategist.matchlog import StaleWriteError
 
 #: Keyboard shortcuts of the shot buttons in the order the sport lists its shots (C and R are Streamlit's own).
 SHOT_KEYS = list("1234567890QWETYIOPASDFGHJ")
@@ -25,59 +25,50 @@ HEIGHTS = ("high", "low")
 STALE = "The match moved on in another window: the page now shows it as stored; your click was not recorded."
 
 
-# -- writes: each one transaction of the match log ----------------------------------------------------------------
-def _accepts(method, name: str) -> bool:
-    return name in inspect.signature(method).parameters
-
-
-def _record(log, match_id, shot, expected):
-    """Record a stroke at the number the page showed (``expected``); refused when the match moved on."""
-    extra = {"landing_area": st.session_state.get("live_area") or None}
-    for name, value in (("landing_height", st.session_state.get("live_height")),
-                        ("landing_zone", st.session_state.get("live_zone"))):
-        if value and _accepts(log.add_stroke, name):
-            extra[name] = value
+# -- writes: each one transaction of the match log, carrying the position the page showed -------------------------
+def _record(log, match_id, shot, expect):
+    """Record a stroke at the ``(rally, stroke)`` the page showed; the log refuses it when the match moved on."""
     try:
-        if _accepts(log.add_stroke, "expected_stroke"):
-            log.add_stroke(match_id, shot, expected_stroke=expected, **extra)
-        else:  # a match log without the stale-write refusal: the page checks just before writing
-            state = log.state(match_id)
-            now = len(state.current.strokes) + 1 if state.current else 1
-            if now != expected:
-                raise MatchLogError(STALE)
-            log.add_stroke(match_id, shot, **extra)
-        st.session_state.update(live_message=None, live_height=None, live_zone=None)
+        log.add_stroke(match_id, shot, landing_area=_landing_area(log.state(match_id).rules) or None,
+                       landing_height=st.session_state.get("live_height") or None, expect=expect)
+        st.session_state.update(live_message=None, live_height=None, live_zone=None, live_area="")
     except StrategistError as exc:
         _refused(exc)
 
 
+def _landing_area(sport) -> str:
+    """The landing area chosen: the exact area when one is picked, else the centre of the zone clicked."""
+    area = st.session_state.get("live_area") or ""
+    zone = st.session_state.get("live_zone")
+    if area or not zone:
+        return area
+    codes = [code for code, z in (sport.decisions.zones or {}).items() if z == zone]
+    centre = [code for code in codes if "centre" in sport.areas.get(code, "")]
+    return (centre or codes or [""])[0]
+
+
 def _refused(exc) -> None:
-    text = str(exc)
-    stale = "stale" in text.lower() or "moved on" in text.lower() or "expected stroke" in text.lower()
-    st.session_state["live_message"] = STALE if stale else text
-    st.session_state["live_refused"] = st.session_state.get("live_refused", 0) + 1
+    if isinstance(exc, StaleWriteError):
+        st.session_state["live_message"] = STALE
+        st.session_state["live_refused"] = st.session_state.get("live_refused", 0) + 1
+    else:
+        st.session_state["live_message"] = str(exc)
 
 
-def _finish(log, match_id, winner, expected):
+def _finish(log, match_id, winner, expect):
     try:
-        if _accepts(log.finish_rally, "expected_stroke"):
-            log.finish_rally(match_id, winner, expected_stroke=expected)
-        else:
-            state = log.state(match_id)
-            if state.current is None or len(state.current.strokes) + 1 != expected:
-                raise MatchLogError(STALE)
-            log.finish_rally(match_id, winner)
+        log.finish_rally(match_id, winner, expect=expect)
         log.next_rally(match_id)
         st.session_state["live_message"] = None
     except StrategistError as exc:
         _refused(exc)
 
 
-def _undo(log, match_id):
+def _undo(log, match_id, expect):
     try:
-        st.session_state["live_message"] = "Undone: " + log.undo(match_id)
+        st.session_state["live_message"] = "Undone: " + log.undo(match_id, expect=expect)
     except StrategistError as exc:
-        st.session_state["live_message"] = str(exc)
+        _refused(exc)
 
 
 def _next(log, match_id):
@@ -94,10 +85,11 @@ def _show(match_id: str) -> None:
     st.query_params["match"] = match_id
 
 
-def _new_match(log, sport, player, opponent, data):
+def _new_match(log, sport, player, opponent, data, latest):
+    """Start a match (refused when another window started one for the pair since this page was drawn)."""
     try:
         server = st.session_state.get("first_server") or player
-        match_id = log.new_match(sport, player, opponent, server=server, data=data)
+        match_id = log.new_match(sport, player, opponent, server=server, data=data, expect_latest=latest)
         log.next_rally(match_id)
         _show(match_id)
         st.session_state["live_message"] = None
@@ -117,7 +109,8 @@ def _match_in_view(log, matches: pd.DataFrame, player: str, opponent: str) -> st
 def _start_controls(log, sport, player, opponent, matches, in_view) -> None:
     st.radio("First server", [player, opponent], horizontal=True, key="first_server", format_func=md)
     st.button(f"New match: {md(player)} v {md(opponent)}", key="new_match", on_click=_new_match, type="primary",
-              args=(log, sport.name, player, opponent, datasets.address_of(common.data_key())))
+              args=(log, sport.name, player, opponent, datasets.address_of(common.data_key()),
+                    log.latest(player, opponent)))
     if not matches.empty:
         ids = list(matches["match_id"])
         if st.session_state.get("match_box") not in ids:
@@ -244,8 +237,8 @@ def _rally_so_far(state, sport) -> None:
         return
     lines = []
     for s in strokes:
-        where = ", ".join(x for x in (common.area_name(sport, s.landing_area), getattr(s, "landing_height", None),
-                                      getattr(s, "landing_zone", None)) if x)
+        where = ", ".join(x for x in (common.area_name(sport, s.landing_area),
+                                      f"taken {s.landing_height}" if s.landing_height else "") if x)
         lines.append(f"{s.number}. **{md(s.hitter)}**: {md(s.shot)}" + (f" → {md(where)}" if where else ""))
     st.markdown("  \n".join(lines))
 
@@ -261,36 +254,33 @@ def _zones(sport) -> list[str]:
 def _where_controls(sport) -> None:
     zones = _zones(sport)
     if zones:                              # sports whose decision states tell where and how high a shot was taken
-        st.segmented_control("Taken", HEIGHTS, key="live_height", help="How high it was taken: one click")
-        st.segmented_control("Zone", zones, key="live_zone", help="Where it was taken: one click")
+        st.segmented_control("The next shot lands in the", zones, key="live_zone",
+                             help="One click before the shot's button; kept as the centre of that zone unless an "
+                                  "exact area is chosen below")
+        st.segmented_control("and is taken", HEIGHTS, key="live_height",
+                             help="Above (high) or below (low) the height of the net")
     areas = [""] + list(sport.areas)
-    st.selectbox("Landing area (optional)", areas, key="live_area",
+    st.selectbox("Exact landing area (optional)", areas, key="live_area",
                  format_func=lambda a: "not recorded" if a == "" else sport.areas[a])
 
 
 def _buttons(log, state, sport) -> None:
     rally = state.current
     strokes = rally.strokes if rally is not None else ()
-    expected = len(strokes) + 1
-    server = rally.server if rally is not None else state.next_server()
-    serves = [s for s in sport.shots if s in sport.serves]
-    others = [s for s in sport.shots if s not in sport.serves and s != "unknown"]
-    second_serve = bool(serves) and bool(strokes) and state.next_hitter(serves[0]) == server \
-        and all(x.hitter == server and x.shot in sport.serves for x in strokes)
-    # after a faulted first serve the server may serve again (tennis), or the receiver return it
-    shots = serves if not strokes else (serves + others if second_serve else others)
+    expect = state.position
+    shots = [s for s in state.allowed_shots() if s != "unknown"]      # what the order of play lets come next
     per_row = 5
     for start in range(0, len(shots), per_row):
         for k, (col, shot) in enumerate(zip(st.columns(per_row), shots[start:start + per_row]), start):
-            col.button(shot, key=f"shot:{shot}", on_click=_record, args=(log, state.match_id, shot, expected),
+            col.button(shot, key=f"shot:{shot}", on_click=_record, args=(log, state.match_id, shot, expect),
                        width="stretch", shortcut=SHOT_KEYS[k] if k < len(SHOT_KEYS) else None)
     c = st.columns(4)
-    c[0].button("↶ Undo", key="undo", on_click=_undo, args=(log, state.match_id), width="stretch",
+    c[0].button("↶ Undo", key="undo", on_click=_undo, args=(log, state.match_id, expect), width="stretch",
                 shortcut=POINT_KEYS["undo"])
     c[1].button(f"Point to {md(state.player)}", key="won", on_click=_finish, width="stretch", type="primary",
-                args=(log, state.match_id, state.player, expected), disabled=not strokes, shortcut=POINT_KEYS["won"])
+                args=(log, state.match_id, state.player, expect), disabled=not strokes, shortcut=POINT_KEYS["won"])
     c[2].button(f"Point to {md(state.opponent)}", key="lost", on_click=_finish, width="stretch",
-                args=(log, state.match_id, state.opponent, expected), disabled=not strokes,
+                args=(log, state.match_id, state.opponent, expect), disabled=not strokes,
                 shortcut=POINT_KEYS["lost"])
     c[3].button("Next rally", key="next", on_click=_next, args=(log, state.match_id), disabled=rally is not None,
                 width="stretch", shortcut=POINT_KEYS["next"])
