@@ -15,6 +15,13 @@ for every state of the game's abstraction: a state "who: rally after G to Z" has
 whatever the group G (the group refines the chain without changing its law), a return state likewise, a
 serve state S(who). The simulator's cap of 70 strokes is ignored (a rally that long has probability
 below 1e-30 under the demo's parameters).
+
+**Recommendations against the truth** (:func:`evaluate_recommendation`). The simulator's exact game
+(:func:`strategist.simulate.exact.true_game`: states who hits × incoming shot × depth × height) names every
+situation a rally game of simulated data can name, so the policy a rally game recommends maps onto it state
+by state (:func:`recommended_policy`) and is evaluated exactly against the opponent's best response: its
+gap to the true optimum from each serve, the ground-truth check of the decision model (the height mode,
+:data:`strategist.simulate.HEIGHT_PARAMETERS`, is where the coarse states' confusion is real).
 """
 
 from __future__ import annotations
@@ -22,8 +29,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from strategist.data.states import state_before
 from strategist.errors import EstimationError
-from strategist.simulate.model import (DEPTHS, SERVES, SimulationParameters, error_probability,
+from strategist.simulate.exact import TrueGame, policy_value, true_game
+from strategist.simulate.model import (AREA_GRID, DEPTHS, SERVES, SimulationParameters, error_probability,
                                        position_distribution, reply_distribution, sigmoid)
 from strategist.simulate.rally import SERVE_DEPTH
 
@@ -147,3 +156,90 @@ def ground_truth_check(*, matches: int = 200, seed: int = 0, replicates: int = 2
         out.append(rows.reset_index().rename(columns={"index": "state"}).assign(pair=f"{player} v {opponent}"))
     frame = pd.concat(out, ignore_index=True)
     return frame[["pair", "state", "visits", "truth", "estimate", "low", "high", "covered"]]
+
+
+# ------------------------------------------------------------------------- recommendations in the true game
+def recommended_policy(game, truth: TrueGame, strategies=None) -> tuple[list, dict]:
+    """The player's policy that the rally game ``game`` recommends, on every state of the true game.
+
+    A true state (who, incoming shot, depth, height) is named as ``game`` names situations (its rule, zones
+    and heights: :func:`~strategist.data.states.state_before`); the game's recommended row mix there (the
+    player's shots where the player hits, the player's zones where the opponent hits; ``strategies``: other
+    row mixes of the game's states instead, e.g. ``game.solution.row_strategies``) is the policy, with
+    the mass on shots the true state does not offer removed and the rest renormalised. A state the game
+    lacks, or where none of its mass is playable, takes the player's simulator habit.
+
+    Returns (policy, how): ``how`` counts ``mapped`` and ``habit`` states and gives the largest share of a
+    recommended mix that could not be played (``unplayable``)."""
+    st = game.structure
+    rule = st.settings.states or st.sport.decisions.situation[0]
+    index = {label: k for k, label in enumerate(game.labels)}
+    strategies = game.recommendation.row_strategies if strategies is None else strategies
+    policy, mapped, unplayable = [], 0, 0.0
+    for g, (who, shot, depth, height) in enumerate(truth.keys):
+        other = "opponent" if who == "player" else "player"
+        shots = [] if shot is None else [shot]
+        areas = [] if shot is None else [str(AREA_GRID[depth][1])]
+        situation = state_before(st.sport, shots, [other] * len(shots), who, areas=areas,
+                                 heights=[height] * len(shots), rally=rule, zones=bool(st.settings.zones),
+                                 with_heights=bool(st.settings.heights))
+        k = index.get(f"{who}: {situation}")
+        x = None
+        if k is not None:
+            mix = dict(zip(game.layout.row_labels[k], np.asarray(strategies[k], dtype=float)))
+            x = np.array([mix.get(a, 0.0) for a in truth.row_labels[g]])
+            kept = float(x.sum())
+            unplayable = max(unplayable, 1.0 - kept)
+            x = x / kept if kept > 1e-12 else None
+        mapped += x is not None
+        policy.append(np.asarray(truth.row_habits[g], dtype=float) if x is None else x)
+    return policy, {"mapped": mapped, "habit": len(policy) - mapped, "unplayable": unplayable}
+
+
+def _policy_report(game, truth: TrueGame) -> dict:
+    policy, how = recommended_policy(game, truth)
+    guaranteed = policy_value(truth, policy)
+    serves = [truth.index(s) for s in truth.serve_states]
+    s = game.structure.settings
+    return {
+        "model": {"states": s.states or "situation", "zones": bool(s.zones), "heights": bool(s.heights),
+                  "strokes": int(game.structure.strokes_used), "matches": int(game.structure.game_matches)},
+        "value": {truth.labels[g]: float(guaranteed[g]) for g in serves},
+        "gap": {truth.labels[g]: float(truth.values[g] - guaranteed[g]) for g in serves},
+        "max_gap": float(max(truth.values[g] - guaranteed[g] for g in serves)),
+        "states": how,
+    }
+
+
+def evaluate_recommendation(game, params: SimulationParameters, *, coarse=None,
+                            truth: TrueGame | None = None) -> dict:
+    """How good the recommendation of the rally game ``game`` (estimated from matches simulated under
+    ``params``) really is: its policy (:func:`recommended_policy`) evaluated exactly in the true game against
+    the opponent's best response (:func:`~strategist.simulate.exact.policy_value`), from both serve states,
+    against the true optimum. ``coarse``: a second rally game (e.g. the coarse model) reported the same way.
+    ``truth``: the pair's :func:`~strategist.simulate.exact.true_game`, if already built.
+
+    Returns ``player``, ``opponent``, ``optimum`` (the true value of each serve state), ``habit`` (the
+    player's simulator habit: ``guaranteed`` against the best response, ``observed`` against the opponent's
+    habit), ``recommendation`` (``value``, ``gap`` = optimum − value per serve state, ``max_gap``, ``states``:
+    mapped / habit / unplayable, ``model``) and ``coarse`` (the same, or None)."""
+    if game.player is None or game.opponent is None:
+        raise EstimationError("a recommendation is evaluated for a game between two named simulated players")
+    if truth is None:
+        truth = true_game(params, game.player, game.opponent)
+    elif (truth.player, truth.opponent) != (game.player, game.opponent):
+        raise EstimationError(f"the true game is {truth.player} v {truth.opponent}, the rally game "
+                              f"{game.player} v {game.opponent}")
+    if coarse is not None and (coarse.player, coarse.opponent) != (game.player, game.opponent):
+        raise EstimationError("the coarse game must be of the same pair as the game")
+    serves = [truth.index(s) for s in truth.serve_states]
+    habit = policy_value(truth, truth.row_habits)
+    observed = truth.habit_values()
+    return {
+        "player": game.player, "opponent": game.opponent,
+        "optimum": {truth.labels[g]: float(truth.values[g]) for g in serves},
+        "habit": {"guaranteed": {truth.labels[g]: float(habit[g]) for g in serves},
+                  "observed": {truth.labels[g]: float(observed[g]) for g in serves}},
+        "recommendation": _policy_report(game, truth),
+        "coarse": None if coarse is None else _policy_report(coarse, truth),
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from strategist.simulate.match import Match
-from strategist.simulate.model import DEPTHS, SHOT_LABELS, SHOT_STYLE, SimulationParameters, sigmoid
+from strategist.simulate.model import DEPTHS, HEIGHTS, SHOT_LABELS, SHOT_STYLE, SimulationParameters, sigmoid
 
 
 def dataset_readme(params: SimulationParameters, matches: list[Match], *, seed: int, command: str) -> str:
@@ -95,4 +95,29 @@ def dataset_readme(params: SimulationParameters, matches: list[Match], *, seed: 
     lines += ["", f"Receiver's side (one sideline, centre, other): {', '.join(f'{x:g}' for x in params.position_side)}."
               f" Landing side: {', '.join(f'{x:g}' for x in params.landing_side)}. A serve is struck from the "
               "centre of the middle depth (area 8).", ""]
+    if params.heights is not None:
+        lines += height_lines(params)
     return "\n".join(lines)
+
+
+def height_lines(params: SimulationParameters) -> list[str]:
+    """The height mode's laws as Markdown: P(high) by shot and landing depth, the menus and the receiver's
+    depth by (depth, height) and the logit shifts of a shot taken high or low (these replace the reply menus
+    and positions above)."""
+    laws = params.heights
+    lines = ["### Heights", "",
+             "Every stroke that does not err lands high (the receiver takes it above net height) or low; the reply "
+             "is drawn from the menu of the depth and height it is taken at (these menus replace the ones above), "
+             "and its error and winner logits move by the shift of that height. `landing_height` is 1 (high) or "
+             "2 (low) in `strokes.csv.gz`.", "",
+             "| shot | P(high) landing front, middle, back | taken high: error, winner shift | "
+             "taken low: error, winner shift |", "| --- | --- | --- | --- |"]
+    for shot in SHOT_LABELS:
+        hi, lo = (laws.effect.get(h, {}).get(shot, (0.0, 0.0)) for h in HEIGHTS)
+        share = ", ".join(f"{x:g}" for x in laws.high_share[shot])
+        lines.append(f"| {shot} | {share} | {hi[0]:+g}, {hi[1]:+g} | {lo[0]:+g}, {lo[1]:+g} |")
+    lines += ["", "| depth, height taken | reply weights | receiver's depth (front, middle, back) |",
+              "| --- | --- | --- |"]
+    lines += [f"| {d}, {h} | " + ", ".join(f"{s} {w:g}" for s, w in laws.reply_weights[d][h].items())
+              + " | " + ", ".join(f"{x:g}" for x in laws.position_depth[d][h]) + " |" for d in DEPTHS for h in HEIGHTS]
+    return lines + ["", "The receiver's depth here replaces the table above, except for a serve's receiver.", ""]

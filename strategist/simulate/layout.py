@@ -106,7 +106,7 @@ def shuttleset_frames(matches: list[Match], *, seed: int = 0, source: str = SOUR
                     "1" if rng.random() < 0.3 else "",
                     "1" if s.shot in OVERHEAD else "2",
                     "" if s.number == 1 else str(s.hitter_area), _fmt(hit_xy[0]), _fmt(hit_xy[1]),
-                    "" if s.landing is None else ("2" if s.landing in AREA_GRID[0] else "1"),
+                    _landing_height(s, m.heights),
                     _fmt(s.landing), _fmt(landing_xy[0]), _fmt(landing_xy[1]),
                     lose, win, label[rally.winner] if s.end else "", "",
                     str(s.hitter_area), _fmt(hitter_xy[0]), _fmt(hitter_xy[1]),
@@ -120,6 +120,14 @@ def shuttleset_frames(matches: list[Match], *, seed: int = 0, source: str = SOUR
                      m.loser, "1" if near[m.winner] else "0", ""])
     return (pd.DataFrame(rows, columns=STROKE_COLUMNS, dtype="string"),
             pd.DataFrame(meta, columns=MATCH_COLUMNS, dtype="string"))
+
+
+def _landing_height(stroke, heights: bool) -> str:
+    """ShuttleSet's ``landing_height`` (1 high, 2 low): the simulated height in the height mode; otherwise, as
+    the demo always had it, low at the front and high elsewhere."""
+    if heights:
+        return {"high": "1", "low": "2"}.get(stroke.height, "")
+    return "" if stroke.landing is None else ("2" if stroke.landing in AREA_GRID[0] else "1")
 
 
 def _clock(seconds: float) -> str:
@@ -143,7 +151,8 @@ def write_shuttleset(matches: list[Match], out_dir: str | Path, *, seed: int = 0
 
 
 def canonical_table(matches: list[Match]) -> pd.DataFrame:
-    """The simulated strokes as the canonical rally table (:mod:`strategist.data.schema`)."""
+    """The simulated strokes as the canonical rally table (:mod:`strategist.data.schema`); ``landing_height``
+    ("high"/"low") is filled for matches simulated with heights."""
     from strategist.data.schema import conform
 
     records = []
@@ -158,6 +167,7 @@ def canonical_table(matches: list[Match]) -> pd.DataFrame:
                     "rally": rally.number, "rally_id": rally_id, "stroke": s.number, "hitter": s.hitter,
                     "opponent": s.receiver, "shot": s.shot,
                     "landing_area": None if s.landing is None else str(s.landing),
+                    "landing_height": s.height if m.heights else None,
                     "hitter_area": str(s.hitter_area), "opponent_area": str(s.position),
                     "server": rally.server, "serve_number": 1,
                     "court_side": "right" if server_score % 2 == 0 else "left",

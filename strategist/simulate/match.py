@@ -33,13 +33,15 @@ class Rally:
 
 @dataclass(frozen=True)
 class Match:
-    """A simulated match between ``players`` (in draw order); ``winner`` won the most games."""
+    """A simulated match between ``players`` (in draw order); ``winner`` won the most games; ``heights``:
+    simulated in the height mode (every stroke that lands has a height)."""
 
     match_id: str
     number: int
     players: tuple[str, str]
     rallies: list[Rally]
     games_won: dict
+    heights: bool = False
 
     @property
     def winner(self) -> str:
@@ -83,7 +85,7 @@ def simulate_match(params: SimulationParameters, first: Player, second: Player, 
         games_won[game_winner] += 1
         server = game_winner
         game += 1
-    return Match(match_id, number, (first.name, second.name), rallies, games_won)
+    return Match(match_id, number, (first.name, second.name), rallies, games_won, params.heights is not None)
 
 
 def schedule(players: tuple[Player, ...], matches: int, rng: np.random.Generator) -> list[tuple[Player, Player]]:

@@ -19,6 +19,18 @@ A stroke by hitter ``h`` of shot ``s`` lands at ``L`` while the receiver ``o`` s
 The receiver's position when the hitter strikes is drawn from ``position_depth[depth the hitter plays
 from]`` (tilted by the receiver's ``forward`` lean) and ``position_side``. Guessing the depth of the
 next shot is the receiver's choice in the game; the hitter's is the shot, which sets that depth.
+
+**Heights** (``SimulationParameters(heights=HeightLaws())``, :data:`HEIGHT_PARAMETERS`; off by default). Every
+shot that does not err also lands **high** (above net height where the receiver takes it) with
+``P = high_share[shot][depth(L)]``, else **low**. The receiver then takes it at that (depth, height): the
+reply is drawn from ``reply_weights[depth][height]`` (times the style factors), and the reply's error and
+winner logits move by ``effect[height][reply]`` (e.g. a rush or a smash of a low shuttle errs most of the
+time and rarely wins):
+
+    P(error) = σ(err[s] + e_h[s] − skill_h),    P(winner) = σ(win[s] + w_h[s] + γ_depth·… − skill_o)
+
+with (e_h, w_h) = ``effect[height taken][s]`` (0 for a serve). Without heights none of this applies and
+the random stream is the one of earlier versions (the demo is unchanged).
 """
 
 from __future__ import annotations
@@ -110,6 +122,65 @@ POSITION_DEPTH: dict[str, tuple[float, float, float]] = {
 POSITION_SIDE = (0.3, 0.4, 0.3)
 LANDING_SIDE = (0.38, 0.24, 0.38)
 
+#: Heights a shuttle is taken at (ShuttleSet ``landing_height`` 1 / 2; canonical ``landing_height``).
+HEIGHTS = ("high", "low")
+
+#: P(the shot is taken high) by the depth it lands at (front, middle, back): net play mostly tight (low),
+#: sometimes loose; lifts high; smashes and rushes low.
+HIGH_SHARE: dict[str, tuple[float, float, float]] = {
+    "short service": (0.15, 0.15, 0.15),
+    "long service": (0.95, 0.95, 0.95),
+    "net shot": (0.25, 0.25, 0.25),
+    "cross-court net shot": (0.30, 0.30, 0.30),
+    "return net": (0.20, 0.35, 0.35),
+    "lob": (0.85, 0.85, 0.95),
+    "defensive return lob": (0.80, 0.80, 0.90),
+    "clear": (0.90, 0.90, 0.95),
+    "smash": (0.10, 0.10, 0.20),
+    "wrist smash": (0.15, 0.15, 0.20),
+    "drop": (0.20, 0.30, 0.30),
+    "push": (0.40, 0.40, 0.30),
+    "rush": (0.10, 0.10, 0.10),
+    "drive": (0.50, 0.50, 0.40),
+}
+
+#: Reply menus by the depth and height the shuttle is taken at: a rush is a loose net shot's answer, a smash
+#: a high shuttle's; both are sometimes tried from a low one (and fail).
+HEIGHT_REPLY_WEIGHTS: dict[str, dict[str, dict[str, float]]] = {
+    "front": {
+        "high": {"net shot": 0.20, "cross-court net shot": 0.08, "lob": 0.17, "push": 0.15, "rush": 0.40},
+        "low": {"net shot": 0.38, "cross-court net shot": 0.12, "lob": 0.40, "push": 0.06, "rush": 0.04},
+    },
+    "middle": {
+        "high": {"return net": 0.10, "defensive return lob": 0.05, "drive": 0.25, "lob": 0.05, "push": 0.15,
+                 "smash": 0.25, "wrist smash": 0.15},
+        "low": {"return net": 0.32, "defensive return lob": 0.26, "drive": 0.22, "lob": 0.12, "push": 0.05,
+                "smash": 0.02, "wrist smash": 0.01},
+    },
+    "back": {
+        "high": {"clear": 0.22, "smash": 0.33, "wrist smash": 0.10, "drop": 0.28, "drive": 0.05,
+                 "defensive return lob": 0.02},
+        "low": {"clear": 0.40, "smash": 0.05, "wrist smash": 0.02, "drop": 0.28, "drive": 0.10,
+                "defensive return lob": 0.15},
+    },
+}
+
+#: The receiver's depth (front, middle, back) by the depth and height the hitter takes the shuttle at: they
+#: read the threat (a rush of a loose net shot, a smash of a high one) and stand for it.
+HEIGHT_POSITION_DEPTH: dict[str, dict[str, tuple[float, float, float]]] = {
+    "front": {"high": (0.25, 0.60, 0.15), "low": (0.45, 0.40, 0.15)},
+    "middle": {"high": (0.20, 0.60, 0.20), "low": (0.35, 0.45, 0.20)},
+    "back": {"high": (0.25, 0.55, 0.20), "low": (0.35, 0.40, 0.25)},
+}
+
+#: (error, winner) logit shifts of a shot taken at each height; shots not named move by (0, 0).
+HEIGHT_EFFECT: dict[str, dict[str, tuple[float, float]]] = {
+    "high": {"rush": (-0.5, 1.0), "smash": (0.0, 0.6), "wrist smash": (0.0, 0.5), "push": (0.0, 0.6),
+             "drive": (0.0, 0.3)},
+    "low": {"rush": (3.5, -3.0), "smash": (2.5, -2.5), "wrist smash": (2.0, -2.0), "push": (0.8, -0.8),
+            "drive": (0.4, -0.6), "clear": (0.6, 0.0), "drop": (0.5, -0.5)},
+}
+
 
 @dataclass(frozen=True)
 class Player:
@@ -143,8 +214,24 @@ DEFAULT_PLAYERS = (
 
 
 @dataclass(frozen=True)
+class HeightLaws:
+    """The height mode's laws (module docstring): ``high_share[shot]`` = P(taken high) by landing depth,
+    ``reply_weights[depth][height]`` the reply menus, ``effect[height][shot]`` = (error, winner) logit shifts,
+    ``position_depth[depth][height]`` the receiver's depth while the hitter takes the shuttle there (a serve's
+    receiver keeps the model's ``position_depth``)."""
+
+    high_share: dict = field(default_factory=lambda: dict(HIGH_SHARE))
+    reply_weights: dict = field(default_factory=lambda: {d: {h: dict(m) for h, m in v.items()}
+                                                         for d, v in HEIGHT_REPLY_WEIGHTS.items()})
+    effect: dict = field(default_factory=lambda: {h: dict(v) for h, v in HEIGHT_EFFECT.items()})
+    position_depth: dict = field(default_factory=lambda: {d: dict(v) for d, v in HEIGHT_POSITION_DEPTH.items()})
+
+
+@dataclass(frozen=True)
 class SimulationParameters:
-    """Every number of the rally model (see the module docstring for how they are used)."""
+    """Every number of the rally model (see the module docstring for how they are used). ``heights``:
+    :class:`HeightLaws` to give every landing a height that sets the next reply's menu and effect; None
+    (default) for the model of earlier versions."""
 
     players: tuple[Player, ...] = DEFAULT_PLAYERS
     depth_mismatch: float = 2.6          # γ_depth: logit bonus of a winner when the receiver is at another depth
@@ -161,6 +248,7 @@ class SimulationParameters:
     position_depth: dict = field(default_factory=lambda: dict(POSITION_DEPTH))
     position_side: tuple = POSITION_SIDE
     landing_side: tuple = LANDING_SIDE
+    heights: HeightLaws | None = None
 
     def player(self, name: str) -> Player:
         for p in self.players:
@@ -169,7 +257,10 @@ class SimulationParameters:
         raise KeyError(name)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, ensure_ascii=False)
+        data = asdict(self)
+        if self.heights is None:        # the parameters of earlier versions, written as they were
+            del data["heights"]
+        return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 def sigmoid(x):
@@ -188,30 +279,66 @@ def area_cell(code: int) -> tuple[int, int]:
     raise ValueError(f"area {code} is not an in-court area")
 
 
-def error_probability(params: SimulationParameters, shot: str, hitter: Player) -> float:
-    """P(the stroke is an error) = σ(err[shot] − skill_hitter)."""
-    return float(sigmoid(params.error_logit[shot] - hitter.skill))
+def height_effect(params: SimulationParameters, shot: str, taken: str | None) -> tuple[float, float]:
+    """(error, winner) logit shifts of ``shot`` played from a shuttle taken at height ``taken`` (0 without
+    heights, for a serve or where ``taken`` is None)."""
+    if params.heights is None or taken is None:
+        return 0.0, 0.0
+    shift = params.heights.effect.get(taken, {}).get(shot, (0.0, 0.0))
+    return float(shift[0]), float(shift[1])
+
+
+def error_probability(params: SimulationParameters, shot: str, hitter: Player, taken: str | None = None) -> float:
+    """P(the stroke is an error) = σ(err[shot] + e_taken[shot] − skill_hitter)."""
+    return float(sigmoid(params.error_logit[shot] + height_effect(params, shot, taken)[0] - hitter.skill))
 
 
 def winner_probability(params: SimulationParameters, shot: str, landing: int, position: int, hitter: Player,
-                       receiver: Player) -> float:
-    """P(outright winner | no error) for a shot landing at area ``landing`` with the receiver at ``position``."""
+                       receiver: Player, taken: str | None = None) -> float:
+    """P(outright winner | no error) for a shot landing at area ``landing`` with the receiver at ``position``,
+    played from a shuttle taken at height ``taken``."""
     (dl, sl), (dr, sr) = area_cell(landing), area_cell(position)
-    logit = (params.winner_logit[shot] + params.depth_mismatch * (dl != dr) + params.side_mismatch * (sl != sr)
-             + hitter.skill - receiver.skill)
+    logit = (params.winner_logit[shot] + height_effect(params, shot, taken)[1] + params.depth_mismatch * (dl != dr)
+             + params.side_mismatch * (sl != sr) + hitter.skill - receiver.skill)
     return float(sigmoid(logit))
 
 
-def reply_distribution(params: SimulationParameters, depth: int, player: Player) -> dict[str, float]:
-    """P(reply shot) from ``depth`` for ``player``: the menu's weights times the player's style factors."""
-    weights = {s: w * getattr(player, SHOT_STYLE[s]) for s, w in params.reply_weights[DEPTHS[depth]].items()}
+def reply_menu(params: SimulationParameters, depth: int, height: str | None = None) -> dict[str, float]:
+    """The reply menu's weights from ``depth`` (and, with heights, the ``height`` the shuttle is taken at)."""
+    if params.heights is None:
+        return params.reply_weights[DEPTHS[depth]]
+    if height not in HEIGHTS:
+        raise ValueError(f"height {height!r}: the height mode needs one of {HEIGHTS}")
+    return params.heights.reply_weights[DEPTHS[depth]][height]
+
+
+def reply_distribution(params: SimulationParameters, depth: int, player: Player,
+                       height: str | None = None) -> dict[str, float]:
+    """P(reply shot) from ``depth`` (and ``height``) for ``player``: the menu's weights times the player's
+    style factors."""
+    weights = {s: w * getattr(player, SHOT_STYLE[s]) for s, w in reply_menu(params, depth, height).items()}
     total = sum(weights.values())
     return {s: w / total for s, w in weights.items()}
 
 
-def position_distribution(params: SimulationParameters, depth: int, receiver: Player) -> np.ndarray:
-    """P(receiver's area) as a 3×3 (depth, side) array when the hitter plays from ``depth``."""
-    d = np.array(params.position_depth[DEPTHS[depth]], dtype=float)
+def high_probability(params: SimulationParameters, shot: str, depth: int) -> float:
+    """P(``shot`` landing at ``depth`` is taken high) in the height mode."""
+    return float(params.heights.high_share[shot][depth])
+
+
+def position_distribution(params: SimulationParameters, depth: int, receiver: Player,
+                          height: str | None = None) -> np.ndarray:
+    """P(receiver's area) as a 3×3 (depth, side) array when the hitter plays from ``depth`` (taking the
+    shuttle at ``height``: the height mode's law; None: the model's ``position_depth``)."""
+    if params.heights is not None and height is not None:
+        d = np.array(params.heights.position_depth[DEPTHS[depth]][height], dtype=float)
+    else:
+        d = np.array(params.position_depth[DEPTHS[depth]], dtype=float)
     d = d * np.array([receiver.forward, 1.0, 1.0 / receiver.forward])
     d /= d.sum()
     return np.outer(d, np.asarray(params.position_side, dtype=float))
+
+
+#: The demo's players and laws with heights: the shots available and their effect depend on how high the
+#: shuttle is taken.
+HEIGHT_PARAMETERS = SimulationParameters(heights=HeightLaws())
