@@ -215,7 +215,7 @@ def _recommendations(advice) -> None:
     for card, rec in zip(st.columns(3), (advice.equilibrium, advice.best_response, advice.safe)):
         with card.container(border=True):
             st.markdown(f"**{titles[rec.name]}**")
-            st.markdown("  \n".join(f"{md(a)}: {p:.0%} (played {rec.counts.get(a, 0)} of {n} times)"
+            st.markdown("  \n".join(f"{md(a)}: {p:.0%} (played {rec.counts.get(a, 0)} times)"
                                     for a, p in rec.shots(0.01)))
             st.markdown(f"wins **{pct(rec.expected)}** against the prediction, never less than "
                         f"**{pct(rec.guarantee)}**")

@@ -113,7 +113,7 @@ def _one_state(adv, player: str, opponent: str) -> None:
     played = dict(zip(sg.rows, sg.row_counts))
     mix = sorted(zip(sg.rows, sg.row_strategy), key=lambda kv: -kv[1])
     c[1].markdown("**Equilibrium mix**  \n" + "  \n".join(
-        f"{md(a)}: {p:.0%} (played {played[a]} times of {sg.points})" for a, p in mix if p >= 0.005))
+        f"{md(a)}: {p:.0%} (played {played[a]} times)" for a, p in mix if p >= 0.005))
     brs = common.pair_table(adv, "best responses", lambda: prep.best_responses(adv))
     if "state" in brs.columns and state in set(brs["state"]):
         row = brs.set_index("state").loc[state]
