@@ -1,5 +1,6 @@
 """Every page, on each sport's data, walked for the words a coach should never read: nats, a heading 'assessed'
-with nothing under it, raw area codes, 'his'/'her' for a player, 'return of unknown', share axes beyond 100 %.
+with nothing under it, raw area codes, 'his'/'her' for a player, 'return of unknown', share axes beyond 100 %,
+bars drawn at 0 %.
 Also an AppTest per page per sport: no exception, no error."""
 
 from __future__ import annotations
@@ -73,13 +74,30 @@ def _percent_axes_beyond_100(at) -> list[str]:
     return bad
 
 
+def _bars_at_zero(at) -> list[str]:
+    """Bars drawn for a value of 0 (a bar chart's x field), read from the data the chart was sent."""
+    import pyarrow as pa
+
+    bad = []
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        mark = spec.get("mark")
+        if (mark.get("type") if isinstance(mark, dict) else mark) != "bar" or not chart.proto.datasets:
+            continue
+        field = (spec.get("encoding") or {}).get("x", {}).get("field")
+        frame = pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_all().to_pandas()
+        if field in frame.columns and (frame[field] == 0).any():
+            bad.append(f"a bar at 0 in {field}")
+    return bad
+
+
 def jargon_in(at) -> list[str]:
     found = []
     for text in _texts(at):
         for name, pattern in JARGON.items():
             if pattern.search(text):
                 found.append(f"{name}: {text[:160]!r}")
-    return found + _percent_axes_beyond_100(at)
+    return found + _percent_axes_beyond_100(at) + _bars_at_zero(at)
 
 
 @pytest.fixture()
