@@ -18,7 +18,7 @@ _EXPORTS = {
     "restricted_nash_response": "safe_exploit", "safe_exploit": "safe_exploit",
     "StochasticGameSolution": "stochastic", "StrategyIterationWarning": "stochastic",
     "evaluate_policies": "stochastic", "solve_stochastic_game": "stochastic",
-    "ZeroSumSolution": "zero_sum", "solve_zero_sum": "zero_sum",
+    "SolverFallbackWarning": "zero_sum", "ZeroSumSolution": "zero_sum", "solve_zero_sum": "zero_sum",
 }
 
 

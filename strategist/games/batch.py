@@ -6,25 +6,30 @@ We enumerate kernels by size (1×1 saddle points first), solve each kernel's two
 still-unsolved game with one batched ``numpy.linalg.solve``, and accept a game's candidate as soon as its
 certificate (row and column guarantees on the *full* matrix) closes to the tolerance. Games are processed in
 chunks so memory stays flat in the batch size; any game no kernel certifies (or shapes with too many kernels)
-is solved by the LP of :func:`strategist.games.zero_sum.solve_zero_sum`.
+is solved by the LP of :func:`strategist.games.zero_sum.solve_zero_sum`, and so is any game whose certificate,
+in its own units, is wider than the solver accepts (payoffs spanning more than the rescaled solve resolves:
+see :mod:`strategist.games.zero_sum`).
 """
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from itertools import combinations
-from math import comb
 from typing import Any, Callable
 
 import numpy as np
 
-from strategist.errors import InvalidGameError
-from strategist.games.zero_sum import GAP_TOL, solve_zero_sum
+from strategist.errors import ComputationLimitError, InvalidGameError
+from strategist.games.exact import kernel_count
+from strategist.games.zero_sum import GAP_TOL, allowed_gap, check_size, check_tolerance, solve_zero_sum
 
 #: Above this many kernel pairs per game, enumeration is slower than the LP; use the LP loop instead.
 MAX_KERNELS = 5000
 #: Games per chunk: bounds peak memory independently of the batch size.
 CHUNK = 8192
+#: Most payoffs (B × m × n) one batch may hold (160 MB of float64; the solve holds a few copies of a chunk).
+MAX_BATCH_CELLS = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,6 @@ def _as_batch(payoffs: Any) -> np.ndarray:
         b, i, j = (int(k) for k in np.argwhere(bad)[0])
         raise InvalidGameError(f"payoffs: game {b}, cell ({i}, {j}) is {arr[b, i, j]}; expected a finite number")
     return arr
-
-
-def kernel_count(m: int, n: int) -> int:
-    """Number of square kernels (row subset, column subset of equal size) of an m × n matrix."""
-    return sum(comb(m, k) * comb(n, k) for k in range(1, min(m, n) + 1))
 
 
 def _bordered(sub: np.ndarray) -> np.ndarray:
@@ -128,53 +128,96 @@ def _solve_chunk(a: np.ndarray, tol: float):
     return x, y, solved
 
 
+def _solve_block(block: np.ndarray, tol: float, use_kernels: bool):
+    """x, y and values of one chunk of games, and how many went to the LP."""
+    bsz, m, n = block.shape
+    # divide by max|A| first: the range of payoffs near ±1e308 overflows
+    size = np.abs(block).max(axis=(1, 2))
+    size = np.where(size > 0, size, 1.0)
+    shrunk = block / size[:, None, None]
+    low = shrunk.min(axis=(1, 2))
+    span = shrunk.max(axis=(1, 2)) - low
+    constant = span == 0
+    span = np.where(constant, 1.0, span)
+    scaled = (shrunk - low[:, None, None]) / span[:, None, None] + 1.0
+    if use_kernels:
+        x, y, solved = _solve_chunk(scaled, tol)
+    else:
+        x, y, solved = np.zeros((bsz, m)), np.zeros((bsz, n)), np.zeros(bsz, bool)
+    x[constant], y[constant] = 1.0 / m, 1.0 / n
+    solved |= constant
+    todo = np.flatnonzero(~solved)
+    for b in todo:
+        sol = solve_zero_sum(scaled[b], tol=tol)
+        x[b], y[b] = sol.row_strategy, sol.column_strategy
+    lo_s = np.einsum("bi,bij->bj", x, scaled).min(axis=1)
+    hi_s = np.einsum("bij,bj->bi", scaled, y).max(axis=1)
+    return x, y, (low + span * (0.5 * (lo_s + hi_s) - 1.0)) * size, len(todo)
+
+
+def _certificates(arr: np.ndarray, x: np.ndarray, y: np.ndarray):
+    """Per game: row and column guarantees on payoffs / max|A| (nothing overflows), max|A|, and whether the gap
+    is wider than :func:`~strategist.games.zero_sum.allowed_gap` of the payoffs near the value."""
+    size = np.abs(arr).max(axis=(1, 2))
+    size = np.where(size > 0, size, 1.0)
+    shrunk = arr / size[:, None, None]
+    row = np.einsum("bi,bij->bj", x, shrunk).min(axis=1)
+    column = np.einsum("bij,bj->bi", shrunk, y).max(axis=1)
+    lo, hi = shrunk.min(axis=2).max(axis=1), shrunk.max(axis=1).min(axis=1)
+    near = np.maximum(np.maximum(np.abs(lo), np.abs(hi)), np.median(np.abs(shrunk), axis=(1, 2)))
+    return row, column, size, column - row > allowed_gap(near)
+
+
+def _check_arguments(arr: np.ndarray, tol: Any, chunk: Any, progress: Any) -> float:
+    tol = check_tolerance(tol)
+    if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
+        raise InvalidGameError(f"chunk: got {chunk!r}; expected a whole number of games >= 1")
+    if progress is not None and not callable(progress):
+        raise InvalidGameError(f"progress: got {progress!r}; expected a function progress(done, total) or None")
+    if arr.size > MAX_BATCH_CELLS:
+        raise ComputationLimitError(f"a batch of {arr.shape[0]:,} games of {arr.shape[1]} x {arr.shape[2]} has "
+                                    f"{arr.size:,} payoffs, over the limit of {MAX_BATCH_CELLS:,} "
+                                    "(strategist.games.batch.MAX_BATCH_CELLS); solve it in parts")
+    check_size(*arr.shape[1:])
+    return tol
+
+
 def solve_zero_sum_batch(payoffs: Any, *, tol: float = GAP_TOL, chunk: int = CHUNK,
                          progress: Callable[[int, int], None] | None = None) -> BatchSolution:
     """Solve every zero-sum game in ``payoffs`` (shape (B, m, n)) exactly.
 
-    Each game is rescaled to [1, 2] (so ``tol`` is relative to its payoff range, and kernels of a positive
-    matrix have non-zero value); results are reported in the original units. ``progress(done, total)`` is
-    called after each chunk. Agrees with :func:`solve_zero_sum` to ``tol`` in value; where a game has several
-    optimal strategies, any optimal pair may be returned.
+    Each game is rescaled to [1, 2] (so ``tol``, a number in (0, 1), is relative to its payoff range, and
+    kernels of a positive matrix have non-zero value); results are reported in the original units.
+    ``chunk`` (a whole number >= 1) games are solved at a time; ``progress(done, total)`` is called after each
+    chunk. Agrees with :func:`solve_zero_sum` to ``tol`` in value; where a game has several optimal strategies,
+    any optimal pair may be returned. A game whose payoffs span more than the rescaled solve resolves is solved
+    by :func:`solve_zero_sum` on its own payoffs (which may refuse it, naming the game); a batch of more than
+    :data:`MAX_BATCH_CELLS` payoffs, or games over :data:`~strategist.games.zero_sum.MAX_CELLS`, are refused.
     """
     arr = _as_batch(payoffs)
+    tol = _check_arguments(arr, tol, chunk, progress)
     bsz, m, n = arr.shape
+    if bsz == 0:
+        empty = np.empty(0)
+        return BatchSolution(empty, np.empty((0, m)), np.empty((0, n)), empty, empty.copy(), empty.copy(), 0)
     value = np.empty(bsz)
     x_all, y_all = np.empty((bsz, m)), np.empty((bsz, n))
     fallbacks = 0
     use_kernels = kernel_count(m, n) <= MAX_KERNELS
-    for start in range(0, bsz, max(1, chunk)):
-        block = arr[start:start + chunk]
-        # divide by max|A| first: the range of payoffs near ±1e308 overflows
-        size = np.abs(block).max(axis=(1, 2))
-        size = np.where(size > 0, size, 1.0)
-        shrunk = block / size[:, None, None]
-        low = shrunk.min(axis=(1, 2))
-        span = shrunk.max(axis=(1, 2)) - low
-        constant = span == 0
-        span = np.where(constant, 1.0, span)
-        scaled = (shrunk - low[:, None, None]) / span[:, None, None] + 1.0
-        if use_kernels:
-            x, y, solved = _solve_chunk(scaled, tol)
-        else:
-            x, y, solved = np.zeros((len(block), m)), np.zeros((len(block), n)), np.zeros(len(block), bool)
-        x[constant], y[constant] = 1.0 / m, 1.0 / n
-        solved |= constant
-        for b in np.flatnonzero(~solved):
-            sol = solve_zero_sum(scaled[b], tol=tol)
-            x[b], y[b] = sol.row_strategy, sol.column_strategy
-            fallbacks += 1
-        x_all[start:start + chunk], y_all[start:start + chunk] = x, y
-        lo_s = np.einsum("bi,bij->bj", x, scaled).min(axis=1)
-        hi_s = np.einsum("bij,bj->bi", scaled, y).max(axis=1)
-        value[start:start + chunk] = (low + span * (0.5 * (lo_s + hi_s) - 1.0)) * size
+    for start in range(0, bsz, chunk):
+        stop = min(start + chunk, bsz)
+        x_all[start:stop], y_all[start:stop], value[start:stop], lp = _solve_block(arr[start:stop], tol, use_kernels)
+        fallbacks += lp
         if progress is not None:
-            progress(min(start + chunk, bsz), bsz)
-    size = np.abs(arr).max(axis=(1, 2))
-    size = np.where(size > 0, size, 1.0)
-    shrunk = arr / size[:, None, None]
-    row_guarantee = np.einsum("bi,bij->bj", x_all, shrunk).min(axis=1)
-    column_guarantee = np.einsum("bij,bj->bi", shrunk, y_all).max(axis=1)
+            progress(stop, bsz)
+    row_guarantee, column_guarantee, size, unresolved = _certificates(arr, x_all, y_all)
+    for b in np.flatnonzero(unresolved):
+        try:
+            sol = solve_zero_sum(arr[b], tol=tol)
+        except InvalidGameError as exc:
+            raise InvalidGameError(f"game {b}: {exc}") from None
+        x_all[b], y_all[b], value[b] = sol.row_strategy, sol.column_strategy, sol.value
+        row_guarantee[b], column_guarantee[b] = sol.row_guarantee / size[b], sol.column_guarantee / size[b]
+        fallbacks += 1
     gap = np.maximum(column_guarantee - row_guarantee, 0.0) * size
-    row_guarantee, column_guarantee = row_guarantee * size, column_guarantee * size
-    return BatchSolution(value, x_all, y_all, row_guarantee, column_guarantee, gap, fallbacks)
+    return BatchSolution(value, x_all, y_all, row_guarantee * size, column_guarantee * size, gap, fallbacks)

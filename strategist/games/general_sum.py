@@ -9,6 +9,7 @@ refused above ``max_work`` with a :class:`ComputationLimitError` instead of runn
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from dataclasses import dataclass
 from itertools import combinations
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from strategist.errors import ComputationLimitError, InvalidGameError
-from strategist.games.matrix_game import MatrixGame, UnitScale, _numeric_matrix, as_game
+from strategist.games.matrix_game import MatrixGame, UnitScale, _numeric_matrix, as_game, check_tolerance
 
 METHODS = ("support_enumeration", "vertex_enumeration", "lemke_howson")
 _ALIASES = {"support": "support_enumeration", "vertex": "vertex_enumeration", "lh": "lemke_howson",
@@ -145,6 +146,9 @@ def equilibria(game: Any, column_payoffs: Any = None, *, method: str = "support_
     a subset). ``column_payoffs`` defaults to −A (zero-sum). Raises :class:`ComputationLimitError` when the
     estimated work exceeds ``max_work``; warns with :class:`DegenerateGameWarning` on degenerate games.
     """
+    tol = check_tolerance(tol)
+    if isinstance(max_work, bool) or not isinstance(max_work, numbers.Integral) or max_work < 1:
+        raise InvalidGameError(f"max_work: got {max_work!r}; expected a whole number >= 1")
     game = as_game(game)
     a = game.payoffs
     b = -a if column_payoffs is None else _numeric_matrix(column_payoffs, "column payoffs")

@@ -83,6 +83,17 @@ def check_player(player: Any) -> str:
     return player
 
 
+def check_tolerance(tol: Any, name: str = "tol", *, zero: bool = False) -> float:
+    """``tol`` as a float if it is a finite number in (0, 1) (a fraction of the payoff range; 0 too when
+    ``zero``); :class:`InvalidGameError` otherwise (NaN would switch a check off, 1 or more would accept anything)."""
+    low_ok = (lambda t: t >= 0.0) if zero else (lambda t: t > 0.0)
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not (low_ok(float(tol)) and float(tol) < 1.0):
+        interval = "[0, 1)" if zero else "(0, 1)"
+        raise InvalidGameError(f"{name}: got {tol!r}; expected a number in {interval}, a fraction of the payoff "
+                               "range")
+    return float(tol)
+
+
 def payoff_range(payoffs: np.ndarray) -> tuple[float, float]:
     """``(low, span)`` of a finite matrix; ``span`` is 1 for a constant matrix and may be ``inf`` when
     max − min overflows (payoffs near ±1e308)."""

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from strategist.games.matrix_game import MatrixGame, as_game, as_strategy, check_player
-from strategist.games.zero_sum import solve_zero_sum
+from strategist.games.zero_sum import check_tolerance, solve_zero_sum
 
 #: Relative tolerance (fraction of the payoff range) below which two payoffs count as tied.
 TIE_TOL = 1e-9
@@ -35,6 +35,7 @@ def best_response(game: Any, opponent_mix: Any, *, player: str = "row", tol: flo
 
     For the row player: argmaxᵢ (A q)ᵢ; for the column player (who minimises the row payoff): argminⱼ (pᵀA)ⱼ.
     """
+    tol = check_tolerance(tol, zero=True)
     game = as_game(game)
     other = "column" if check_player(player) == "row" else "row"
     mix = as_strategy(game, opponent_mix, other, what="opponent mix")
@@ -78,6 +79,7 @@ def is_equilibrium(game: Any, row_strategy: Any, column_strategy: Any, *, tol: f
 
     Unlike an exact float comparison, this accepts solutions that are correct up to rounding.
     """
+    tol = check_tolerance(tol, zero=True)
     game = as_game(game)
     x = as_strategy(game, row_strategy, "row")
     y = as_strategy(game, column_strategy, "column")

@@ -18,6 +18,8 @@ to :func:`strategist.games.batch.solve_zero_sum_batch` in one call (nothing padd
 
 With γ = 1 the game must be *stopping*: every stationary strategy pair ends it with probability one. This is
 checked up front (:func:`forever_states`) and a game that can go on forever is refused, naming the states.
+A game over :data:`MAX_STATES` states or :data:`MAX_TRANSITIONS` transition probabilities is refused before
+anything is allocated (:class:`~strategist.errors.ComputationLimitError`).
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from strategist.errors import InvalidGameError, InvalidStrategyError, SolverError
+from strategist.errors import ComputationLimitError, InvalidGameError, InvalidStrategyError, SolverError
 from strategist.games.batch import _bordered, solve_zero_sum_batch
 from strategist.games.matrix_game import MatrixGame, _labels, _numeric_matrix, as_strategy
-from strategist.games.zero_sum import GAP_TOL, ZeroSumSolution
+from strategist.games.zero_sum import GAP_TOL, ZeroSumSolution, check_size
 
 #: Transition rows may sum to at most 1 + PROB_TOL (rounding of normalised rows); such rows are rescaled to 1.
 PROB_TOL = 1e-9
@@ -42,6 +44,10 @@ STOP_TOL = 1e-9
 PATIENCE = 10
 #: A strategy-iteration step is kept when it leaves at most this fraction of ‖V − T(V)‖∞.
 ACCEPT = 0.9
+#: Most states a game may have (policy evaluation solves a dense S × S system: 200 MB at 5,000).
+MAX_STATES = 5_000
+#: Most transition probabilities (Σₛ mₛ nₛ S) a game may have (160 MB of float64).
+MAX_TRANSITIONS = 20_000_000
 METHODS = ("strategy", "value")
 
 
@@ -119,6 +125,7 @@ def _prepare(rewards: Any, transitions: Any, discount: Any, state_labels=None, r
     rows = per_state_labels(row_labels, "row labels", 0)
     cols = per_state_labels(column_labels, "column labels", 1)
 
+    _check_work(r_out)
     p_list = _state_list(transitions, "transitions", 3)
     if len(p_list) != size:
         raise InvalidGameError(f"transitions: got {len(p_list)} entries for {size} states; expected one "
@@ -164,6 +171,21 @@ def _prepare(rewards: Any, transitions: Any, discount: Any, state_labels=None, r
     groups = tuple((np.array(idx), np.stack([r_out[s] for s in idx]), np.stack([p_out[s] for s in idx]))
                    for idx in shapes.values())
     return _Game(r_out, tuple(p_out), gamma, states, rows, cols, groups)
+
+
+def _check_work(rewards: tuple[np.ndarray, ...]) -> None:
+    """Refuse, before anything is allocated, a game over :data:`MAX_STATES` states or :data:`MAX_TRANSITIONS`
+    transition probabilities (Σₛ mₛ nₛ S), or a stage game over the matrix solver's limit."""
+    size = len(rewards)
+    if size > MAX_STATES:
+        raise ComputationLimitError(f"the game has {size:,} states, over the limit of {MAX_STATES:,} "
+                                    "(strategist.games.stochastic.MAX_STATES; each sweep solves S x S linear systems)")
+    cells = sum(r.size for r in rewards) * size
+    if cells > MAX_TRANSITIONS:
+        raise ComputationLimitError(f"the game has {cells:,} transition probabilities, over the limit of "
+                                    f"{MAX_TRANSITIONS:,} (strategist.games.stochastic.MAX_TRANSITIONS)")
+    for r in rewards:
+        check_size(*r.shape)
 
 
 # ------------------------------------------------------------------------------------------ stopping analysis
