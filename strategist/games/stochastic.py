@@ -490,14 +490,15 @@ def solve_stochastic_game(rewards: Any, transitions: Any, discount: float = 1.0,
     ``transitions[s]``: (m_s × n_s × S) next-state probabilities, each (a, b) summing to at most 1 (the rest ends
     the game; a list, or one (S, m, n, S) array). ``discount`` γ ∈ (0, 1]; with γ = 1 a game that some
     stationary pair can play forever is refused (:class:`InvalidGameError` naming the states). The solve stops
-    when ‖V − T(V)‖∞ ≤ ``tol`` × max|r| (units do not matter); ``max_iterations`` bounds the Shapley sweeps.
+    when ‖V − T(V)‖∞ ≤ ``tol`` × max|r| (``tol`` in (0, 1); units do not matter); ``max_iterations`` bounds the
+    Shapley sweeps.
     ``method``: ``"strategy"`` (Pollatschek–Avi-Itzhak, safeguarded; default) or ``"value"`` (Shapley). Labels are
     optional: ``state_labels`` (one per state), ``row_labels``/``column_labels`` (one list or None per state).
     """
     if method not in METHODS:
         raise InvalidGameError(f"method: got {method!r}; expected one of {list(METHODS)}")
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol > 0 or not np.isfinite(tol):
-        raise InvalidGameError(f"tol: got {tol!r}; expected a positive number")
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0 < tol < 1:
+        raise InvalidGameError(f"tol: got {tol!r}; expected a number in (0, 1), a fraction of the largest |reward|")
     if isinstance(max_iterations, bool) or not isinstance(max_iterations, numbers.Integral) or max_iterations < 1:
         raise InvalidGameError(f"max_iterations: got {max_iterations!r}; expected a positive integer")
     game = _prepare(rewards, transitions, discount, state_labels, row_labels, column_labels)

@@ -14,13 +14,15 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from strategist.errors import StrategistError
-from strategist.games import (best_response, equilibria, exploitability, is_equilibrium, restricted_nash_response,
-                              safe_exploit, solve_stochastic_game, solve_zero_sum, solve_zero_sum_batch)
+from strategist.games import (best_response, equilibria, evaluate_policies, exploitability, is_equilibrium,
+                              restricted_nash_response, safe_exploit, solve_stochastic_game, solve_zero_sum,
+                              solve_zero_sum_batch)
 from strategist.games.zero_sum import GAP_TOL
 
 from .strategies import matrices, mixes
 
-FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+FUZZ = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                       HealthCheck.function_scoped_fixture])
 #: Numbers handed to numeric arguments (tolerances, chunk sizes, margins, weights).
 NUMBERS = st.one_of(st.floats(), st.integers(-3, 10), st.sampled_from([0, 1, 1e-300, 1e300, True, None, "1e-9"]))
 
@@ -176,3 +178,33 @@ def test_solve_stochastic_game(game, discount, tol, method):
     for s, (x, y) in enumerate(zip(sol.row_strategies, sol.column_strategies)):
         _probabilities(x, rewards[s].shape[0])
         _probabilities(y, rewards[s].shape[1])
+    try:  # the optimal strategies' own value is the game's value
+        values = evaluate_policies(rewards, transitions, sol.row_strategies, sol.column_strategies, discount=discount)
+    except StrategistError:
+        return
+    if isinstance(tol, float) and tol <= 1e-8 and float(discount) <= 0.95:  # V within tol·max|r| / (1 − γ)
+        scale = max(float(np.abs(np.concatenate([r.ravel() for r in rewards])).max()), 1e-300)
+        assert np.abs(values - sol.values).max() <= 10 * tol * scale / (1 - float(discount)) + 1e-9 * scale
+
+
+@FUZZ
+@given(text=st.one_of(st.binary(max_size=300),
+                      st.lists(st.lists(st.sampled_from(["1", "0.5", "-2", "1e308", "nan", "", "x", "a b", "1,5",
+                                                         "5e-324", str(2 ** 64), "\ufeff", '"q"']),
+                                        min_size=1, max_size=4), min_size=1, max_size=4)
+                      .map(lambda rows: "\n".join(",".join(r) for r in rows).encode())),
+       delimiter=st.sampled_from([b",", b";", b"\t"]))
+def test_payoff_csv_files(tmp_path_factory, text, delimiter):
+    """A payoff matrix file of any content: read and solved, or refused with a StrategistError."""
+    from strategist.games import MatrixGame
+
+    path = tmp_path_factory.mktemp("csv") / "payoffs.csv"
+    path.write_bytes(text.replace(b",", delimiter))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            game = MatrixGame.from_csv(path)
+            sol = solve_zero_sum(game)
+        except StrategistError:
+            return
+    _checked(game.payoffs, sol.row_strategy, sol.column_strategy, sol.value)
