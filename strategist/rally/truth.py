@@ -31,6 +31,7 @@ import pandas as pd
 
 from strategist.data.states import state_before
 from strategist.errors import EstimationError
+from strategist.games.stochastic import evaluate_policies
 from strategist.simulate.exact import TrueGame, policy_value, true_game
 from strategist.simulate.model import (AREA_GRID, DEPTHS, SERVES, SimulationParameters, error_probability,
                                        position_distribution, reply_distribution, sigmoid)
@@ -196,9 +197,14 @@ def recommended_policy(game, truth: TrueGame, strategies=None) -> tuple[list, di
     return policy, {"mapped": mapped, "habit": len(policy) - mapped, "unplayable": unplayable}
 
 
-def _policy_report(game, truth: TrueGame) -> dict:
-    policy, how = recommended_policy(game, truth)
+def policy_report(game, truth: TrueGame, strategies=None) -> dict:
+    """One rally game's policy (:func:`recommended_policy`) in the true game, from each serve state: ``value``
+    (guaranteed against the opponent's best response), ``gap`` (optimum − value), ``max_gap``,
+    ``against_optimal_opponent`` (its value against the opponent's optimal strategy, which is at most the
+    optimum: a milder measure), ``states`` (mapped / habit / unplayable) and ``model`` (the game's settings)."""
+    policy, how = recommended_policy(game, truth, strategies)
     guaranteed = policy_value(truth, policy)
+    optimal = evaluate_policies(truth.rewards, truth.transitions, policy, truth.solution.column_strategies)
     serves = [truth.index(s) for s in truth.serve_states]
     s = game.structure.settings
     return {
@@ -207,6 +213,7 @@ def _policy_report(game, truth: TrueGame) -> dict:
         "value": {truth.labels[g]: float(guaranteed[g]) for g in serves},
         "gap": {truth.labels[g]: float(truth.values[g] - guaranteed[g]) for g in serves},
         "max_gap": float(max(truth.values[g] - guaranteed[g] for g in serves)),
+        "against_optimal_opponent": {truth.labels[g]: float(optimal[g]) for g in serves},
         "states": how,
     }
 
@@ -221,8 +228,8 @@ def evaluate_recommendation(game, params: SimulationParameters, *, coarse=None,
 
     Returns ``player``, ``opponent``, ``optimum`` (the true value of each serve state), ``habit`` (the
     player's simulator habit: ``guaranteed`` against the best response, ``observed`` against the opponent's
-    habit), ``recommendation`` (``value``, ``gap`` = optimum − value per serve state, ``max_gap``, ``states``:
-    mapped / habit / unplayable, ``model``) and ``coarse`` (the same, or None)."""
+    habit), ``recommendation`` (:func:`policy_report`: ``value``, ``gap`` = optimum − value per serve state,
+    ``max_gap``, ``against_optimal_opponent``, ``states``, ``model``) and ``coarse`` (the same, or None)."""
     if game.player is None or game.opponent is None:
         raise EstimationError("a recommendation is evaluated for a game between two named simulated players")
     if truth is None:
@@ -240,6 +247,6 @@ def evaluate_recommendation(game, params: SimulationParameters, *, coarse=None,
         "optimum": {truth.labels[g]: float(truth.values[g]) for g in serves},
         "habit": {"guaranteed": {truth.labels[g]: float(habit[g]) for g in serves},
                   "observed": {truth.labels[g]: float(observed[g]) for g in serves}},
-        "recommendation": _policy_report(game, truth),
-        "coarse": None if coarse is None else _policy_report(coarse, truth),
+        "recommendation": policy_report(game, truth),
+        "coarse": None if coarse is None else policy_report(coarse, truth),
     }

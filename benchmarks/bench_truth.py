@@ -1,0 +1,197 @@
+"""Ground truth of the decision model: rally games fitted on the simulator's height mode, their recommended
+policies evaluated exactly in the true game.
+
+For each pair and data size: N matches of the pair alone under ``HEIGHT_PARAMETERS`` (the sizes are prefixes
+of one seeded simulation), the situational rally game (default settings) and the coarse one (``states=
+"group:tactic", zones=False, heights=False``) fitted on them, and each game's policies mapped onto the true
+game (``strategist.rally.truth.recommended_policy``) and evaluated exactly against the opponent's best
+response (``strategist.simulate.exact.policy_value``): the gap to the true optimum from each serve. Policies:
+the recommendation (what the game advises), the point estimate's equilibrium, and the observed mixes (the
+habits as estimated). The states where the recommendation loses most are listed (one-step regret in the true
+game, V*(s) − min_b x·Q*(s)[:, b], weighted by the state's visits in the data).
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_truth.py        # writes benchmarks/results/truth.json, truth.md
+    python benchmarks/bench_truth.py --quick                  # one pair, 20 and 60 matches; nothing written
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results"
+PAIRS = (("Astrid NORDVIK", "Hiro TAKEDA"), ("Carmen ORTIZ", "Bao Thanh LE"))
+SIZES = (200, 1000, 4000)
+TARGET = 0.01
+COARSE = {"states": "group:tactic", "zones": False, "heights": False}
+
+
+def progress(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def regrets(truth, policy, visits: dict, top: int) -> list[dict]:
+    """The player's states where ``policy`` loses most in one step of the true game, weighted by visits."""
+    rows = []
+    for g, label in enumerate(truth.labels):
+        q = truth.rewards[g] + truth.transitions[g] @ truth.values
+        loss = float(truth.values[g] - (policy[g] @ q).min())
+        n = int(visits.get(label, 0))
+        if loss > 1e-6 and n:
+            rows.append({"state": label, "visits": n, "regret": loss, "weighted": loss * n,
+                         "policy": {a: round(float(x), 3) for a, x in zip(truth.row_labels[g], policy[g]) if x > 0.005},
+                         "optimum": {a: round(float(x), 3) for a, x in zip(truth.row_labels[g],
+                                                                           truth.solution.row_strategies[g])
+                                     if x > 0.005}})
+    total = sum(r["weighted"] for r in rows) or 1.0
+    for r in rows:
+        r["share"] = r["weighted"] / total
+    return sorted(rows, key=lambda r: -r["weighted"])[:top]
+
+
+def evaluate(game, truth) -> dict:
+    from strategist.rally.truth import policy_report, recommended_policy
+
+    out = {}
+    serves = truth.serve_states
+    for name, strategies in (("recommendation", None), ("equilibrium", game.solution.row_strategies),
+                             ("observed", game.observed_row)):
+        rep = policy_report(game, truth, strategies)
+        optimal = [float(truth.values[truth.index(s)] - rep["against_optimal_opponent"][s]) for s in serves]
+        out[name] = {"gap_serve": rep["gap"][serves[0]], "gap_receive": rep["gap"][serves[1]],
+                     "max_gap": rep["max_gap"], "max_gap_against_optimal_opponent": max(optimal), **rep["states"]}
+        if name == "recommendation":
+            policy, _ = recommended_policy(game, truth)
+            visits = dict(zip(game.states["state"], game.states["visits"]))
+            out[name]["worst_states"] = regrets(truth, policy, visits, 6)
+    basis = game.states["basis"].value_counts().to_dict()
+    out["habit_states"] = int(basis.get("habit", 0))
+    out["states"] = len(game.labels)
+    return out
+
+
+def run_pair(player: str, opponent: str, sizes, seed: int) -> dict:
+    from strategist.rally.game import rally_game
+    from strategist.simulate import HEIGHT_PARAMETERS, canonical_table, simulate_matches
+    from strategist.simulate.exact import policy_value, true_game
+
+    params = replace(HEIGHT_PARAMETERS, players=(HEIGHT_PARAMETERS.player(player), HEIGHT_PARAMETERS.player(opponent)))
+    truth = true_game(params, player, opponent)
+    serves = [truth.index(s) for s in truth.serve_states]
+    habit, observed = policy_value(truth, truth.row_habits), truth.habit_values()
+    progress(f"{player} v {opponent}: simulating {max(sizes)} matches")
+    t = time.perf_counter()
+    matches = simulate_matches(params, matches=max(sizes), seed=seed)
+    simulate_s = time.perf_counter() - t
+    out = {"player": player, "opponent": opponent, "seed": seed, "simulate_seconds": simulate_s,
+           "optimum": [float(truth.values[g]) for g in serves],
+           "habit_guaranteed": [float(habit[g]) for g in serves],
+           "habit_observed": [float(observed[g]) for g in serves], "sizes": []}
+    for n in sorted(sizes):
+        table = canonical_table(matches[:n])
+        row = {"matches": n, "strokes": int(len(table))}
+        for model, options in (("situational", {}), ("coarse", COARSE)):
+            progress(f"{player} v {opponent}: {n} matches, {len(table):,} strokes, {model} game")
+            t = time.perf_counter()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                game = rally_game(table, player, opponent, **options)
+            fit_s = time.perf_counter() - t
+            row[model] = {**evaluate(game, truth), "fit_seconds": fit_s,
+                          "warnings": sorted({str(w.message)[:120] for w in caught})}
+            r = row[model]["recommendation"]
+            progress(f"  gap {r['gap_serve']:.4f} serving, {r['gap_receive']:.4f} receiving ({fit_s:.1f} s)")
+        out["sizes"].append(row)
+    return out
+
+
+def model_version() -> str:
+    """The commit, and a digest of the rally game's sources when they differ from it (work in progress)."""
+    import hashlib
+    import subprocess
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    sources = ["strategist/rally/game.py", "strategist/rally/model.py"]
+    text = git("rev-parse", "--short", "HEAD")
+    if git("status", "--porcelain", *sources):
+        digest = hashlib.sha1(b"".join((ROOT / f).read_bytes() for f in sources)).hexdigest()[:10]
+        text += f" with uncommitted rally game sources (sha1 of game.py + model.py: {digest})"
+    return text
+
+
+def _f(x: float) -> str:
+    return f"{x:.4f}"
+
+
+def markdown(res: dict) -> str:
+    out = ["# Ground truth: recommendations evaluated in the simulator's exact game", "",
+           f"Machine: {res['machine']}; one thread. Height mode (`HEIGHT_PARAMETERS`); each pair simulated alone "
+           f"(seed {res['seed']}; smaller sizes are the first matches of the largest). Gap = true optimum − exact "
+           "value of the policy against the opponent's best response, from the player's serve / the opponent's "
+           f"serve. Target: recommendation gap <= {TARGET} (issue 18). Command: `{res['command']}`; rally game: "
+           f"{res['model_version']}.", ""]
+    for p in res["pairs"]:
+        out += [f"## {p['player']} v {p['opponent']}", "",
+                f"True optimum {_f(p['optimum'][0])} serving, {_f(p['optimum'][1])} receiving; the player's habits "
+                f"guarantee {_f(p['habit_guaranteed'][0])} / {_f(p['habit_guaranteed'][1])} against a best "
+                f"response (both habits: {_f(p['habit_observed'][0])} / {_f(p['habit_observed'][1])}). "
+                f"Simulation: {p['simulate_seconds']:.0f} s.", "",
+                "| matches | strokes | model | recommendation gap (serve / receive) | max | meets target | "
+                "max gap against the optimal opponent | point equilibrium max gap | observed mixes max gap | "
+                "habit-basis states | fit s |",
+                "| ---: | ---: | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+        for row in p["sizes"]:
+            for model in ("situational", "coarse"):
+                m = row[model]
+                r = m["recommendation"]
+                out.append(f"| {row['matches']} | {row['strokes']:,} | {model} | {_f(r['gap_serve'])} / "
+                           f"{_f(r['gap_receive'])} | {_f(r['max_gap'])} | {'yes' if r['max_gap'] <= TARGET else 'no'} "
+                           f"| {_f(r['max_gap_against_optimal_opponent'])} | {_f(m['equilibrium']['max_gap'])} | {_f(m['observed']['max_gap'])} | "
+                           f"{m['habit_states']} of {m['states']} | {m['fit_seconds']:.1f} |")
+        last = p["sizes"][-1]["situational"]["recommendation"]["worst_states"]
+        out += ["", f"Where the situational recommendation loses most at {p['sizes'][-1]['matches']} matches "
+                "(one-step regret in the true game × the state's visits; share of the total):", "",
+                "| state | visits | regret | share | recommended | optimum |",
+                "| --- | ---: | ---: | ---: | --- | --- |"]
+        out += [f"| {w['state']} | {w['visits']} | {w['regret']:.4f} | {w['share']:.0%} | {w['policy']} | "
+                f"{w['optimum']} |" for w in last]
+        out.append("")
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one pair, 20 and 60 matches; results not written")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="matches per pair")
+    parser.add_argument("--pairs", type=int, default=len(PAIRS), help=f"how many of {PAIRS} (default all)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    sizes, pairs = (([20, 60], PAIRS[:1]) if args.quick else (args.sizes, PAIRS[:args.pairs]))
+    command = "python benchmarks/bench_truth.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    res = {"machine": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}",
+           "seed": args.seed, "target": TARGET, "model_version": model_version(), "command": command.strip(),
+           "pairs": [run_pair(a, b, sizes, args.seed) for a, b in pairs]}
+    text = markdown(res)
+    print(text)
+    if not args.quick:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "truth.json").write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
+        (RESULTS / "truth.md").write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
