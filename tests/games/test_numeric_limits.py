@@ -65,8 +65,7 @@ def test_safe_exploitation_refuses_what_its_lps_cannot_resolve():
 
 @pytest.mark.parametrize("a", [[[0.3, 0.7], [0.5 + 1e-12, 0.5]],                      # a near-saddle point
                                [[1, 0, 0.5 + 1e-13], [0, 1, 0.5 + 1e-13], [0.5, 0.5, 0.5]],
-                               [[0.1 + 0.2, 0.7], [0.3, 0.2]],                          # ties up to rounding
-                               [[1e308, -1e308], [-1e308, 1e308]]])
+                               [[0.1 + 0.2, 0.7], [0.3, 0.2]]])                         # ties up to rounding
 def test_games_at_the_edge_of_the_resolution_are_still_solved(a):
     sol = solve_zero_sum(a)
     assert_optimal(np.array(a), sol.row_strategy, sol.column_strategy, sol.value)
