@@ -158,7 +158,7 @@ def _match_day(page, server, sport: str, load, shots_per_rally=2):
     _shot(page, f"{sport}-1-data")
     data_address = page.url.split("data=")[1].split("&")[0]
     _nav(page, "Match prep")
-    expect(page.locator("[data-testid='stMetric']").first.or_(page.get_by_text("No decision state"))).to_be_visible()
+    expect(page.locator("[data-testid='stMetric']").or_(page.get_by_text("No decision state")).first).to_be_visible()
     _idle(page)
     _no_traceback(page)
     _shot(page, f"{sport}-2-match-prep")
