@@ -119,8 +119,8 @@ def write(times: dict, runs: int) -> str:
     lines = ["# The app's pages: time per step", "",
              f"`{meta['command']}`: AppTest (the page scripts as the server runs them), built-in ShuttleSet "
              f"(94 matches), {os.cpu_count()} CPUs shared (load average {load:.1f} at the end). Medians; every run "
-             "in app.json; CPU s is this process's CPU time (wall time also holds the waits of a shared machine). Match "
-             "prep's first render forgets the pairs' cached games before each run.", "",
+             "in app.json; CPU s is this process's CPU time (wall time also holds the waits of a shared machine). "
+             "Match prep's first render forgets the pairs' cached games before each run.", "",
              "| step | median s | median CPU s | runs s | target s | met |", "| --- | ---: | ---: | --- | ---: | --- |"]
     for r in rows:
         target = "" if r["target_s"] is None else f"{r['target_s']:g}"

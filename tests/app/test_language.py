@@ -6,7 +6,6 @@ Also an AppTest per page per sport: no exception, no error."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 

@@ -511,8 +511,8 @@ def test_numbers_beyond_64_bits_and_a_bom_only_file_are_one_line(matchlog):
     row = lines[1].split(",")
     row[header.index("ball_round")] = str(2 ** 64)
     big = "\n".join([lines[0], ",".join(row)] + lines[2:400]).encode()
-    for files in ([("bom.csv", b"\xef\xbb\xbf")], [("strokes.csv", big), ("matches.csv",
-                                                                            (demo_dir() / "matches.csv").read_bytes())]):
+    names = (demo_dir() / "matches.csv").read_bytes()
+    for files in ([("bom.csv", b"\xef\xbb\xbf")], [("strokes.csv", big), ("matches.csv", names)]):
         at = _upload(_app(), *files)
         assert not at.exception, [e.value for e in at.exception]
         assert len(at.error) <= 1

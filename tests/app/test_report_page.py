@@ -40,7 +40,8 @@ def test_post_match_page_writes_the_report_of_the_chosen_match(tmp_path, monkeyp
     assert metrics["Points won"] == points
     other = next(n for n in at.selectbox(key="report_player").options if n != player)
     assert {"Given up per decision", f"Guessing {other}'s next shot", "Mixes like the equilibrium?"} <= set(metrics)
-    assert metrics["Given up per decision"].endswith(" points") and metrics[f"Guessing {other}'s next shot"].endswith("%")
+    assert metrics["Given up per decision"].endswith(" points")
+    assert metrics[f"Guessing {other}'s next shot"].endswith("%")
     numbers = build_report(table, match_id=match.options[1], player=player).to_dict()
     for section in ("summary", "decisions", "opponent", "minimax", "win_probability"):
         has_notes = bool([n for n in (numbers.get(section) or {}).get("notes") or [] if str(n).strip()])

@@ -317,7 +317,8 @@ def _match(log, match_id: str, sport) -> None:
         key = _data_of_match(state.data)
         if key is None:
             st.error(f"This match is {md(state.sport)}; the data in use are {sport.name}. Choose {md(state.sport)} "
-                     "data on the Data page" + (f" (it was recorded on {md(_data_name(state.data))})." if state.data else "."))
+                     "data on the Data page"
+                     + (f" (it was recorded on {md(_data_name(state.data))})." if state.data else "."))
             return
     if not _open_with_its_data(state):
         return

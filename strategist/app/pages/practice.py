@@ -42,8 +42,8 @@ def _rally_game_practice(game, player, opponent):
         report = None
     st.caption("The rally game's practice mode: you choose every shot of the player; where the opponent hits, "
                "the player's position follows the equilibrium; the opponent plays as observed; outcomes are drawn "
-               "from the estimated game. A rally pays +1 won / −1 lost, credited back over your choices: a shot's 'per try' is "
-               "what it has earned on average so far.")
+               "from the estimated game. A rally pays +1 won / −1 lost, credited back over your choices: a shot's "
+               "'per try' is what it has earned on average so far.")
     if pending:
         where = str(pending["state"]).removeprefix("player: ")
         st.subheader(f"Rally {1 if report is None else report.rallies + 1} · {md(player)} to play: {md(where)}")
@@ -80,7 +80,8 @@ def _rally_game_practice(game, player, opponent):
 def _matrix_practice(adv, player, opponent):
     st.warning("Fallback: the rally-game practice mode (strategist.rally.practice) is not in this installation. "
                "This practice plays one decision per rally in the matrix game of a decision state: you choose "
-               f"{md(player)}'s shot, {md(opponent)}'s reply is drawn from their observed replies and the rally's winner from "
+               f"{md(player)}'s shot, {md(opponent)}'s reply is drawn from their observed replies and the rally's "
+               "winner from "
                "the estimated win probability.")
     key = (common.data_key(), player, opponent)
     if st.session_state.get("practice_key") != key:
@@ -117,7 +118,8 @@ def _matrix_practice(adv, player, opponent):
             f"{last['expected']:.0%}; the state's value is {last['value']:.0%}.")
         c = st.columns(3)
         c[0].metric("Rallies won", f"{sum(r['won'] for r in log)} of {len(log)}")
-        c[1].metric("Expected above the state's worth", f"{100 * sum(r['expected'] - r['value'] for r in log):+.1f} points",
+        above = 100 * sum(r["expected"] - r["value"] for r in log)
+        c[1].metric("Expected above the state's worth", f"{above:+.1f} points",
                     help="percentage points of rallies your choices were expected to win above the equilibrium")
         c[2].button("Start over", key="practice_reset",
                     on_click=lambda: st.session_state.update(practice_log=[], practice_state=None))
