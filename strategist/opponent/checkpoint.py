@@ -6,9 +6,15 @@ keeps ``train_state.safetensors`` / ``train_state.json`` (optimizer state, EMA, 
 Each file is written to a temporary name, flushed to disk and renamed over the old one; the JSON, which
 names the tensor file's hash, is written last, so a crash leaves either the old or the new checkpoint.
 
-Loading checks, in order: the JSON parses and is of this format; the tensor file's hash matches; the
-tensor file parses as safetensors; the recorded vocabulary is the sport's current vocabulary (and the
-expected sport's, when given). Any failure raises :class:`~strategist.errors.CheckpointError`.
+Loading checks, in order: both files are regular files within their size limits (a FIFO, a device or a
+huge file is refused before it is read); the JSON parses and is of this format and version; the tensor
+file's hash matches; the tensor file parses as safetensors; every JSON field meets its bounds
+(:mod:`strategist.opponent.checkpoint_schema`: sizes, types, a network of at most 50 million weights,
+before anything is allocated); the recorded vocabulary is the sport's current vocabulary (and the expected
+sport's, when given; a sport of a user's file is defined from the checkpoint's record of it when this
+process does not know it); the tensors have the names, shapes and dtypes the JSON implies, finite, and
+counts non-negative. Any failure raises :class:`~strategist.errors.CheckpointError` naming the file and
+the field.
 """
 
 from __future__ import annotations

@@ -151,3 +151,21 @@ def test_the_default_optimizer_is_the_one_the_committed_benchmark_chose():
     results = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "opponent.json"
     chosen = json.loads(results.read_text())["optimizers"]["default"]
     assert DEFAULT_OPTIMIZER == chosen and NeuralConfig().optimizer == chosen and chosen in OPTIMIZERS
+
+
+def test_the_default_model_is_the_one_the_committed_benchmark_found_best():
+    """``DEFAULT_MODEL`` names the kind of the committed benchmark's ``default_model``, and that kind is the one
+    its rule picks from the recorded figures (the lowest log-loss with only the shots known)."""
+    import json
+    from pathlib import Path
+
+    from strategist.opponent import DEFAULT_MODEL, KINDS, parse_kind
+
+    results = json.loads((Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "opponent.json")
+                         .read_text())
+    chosen = results["default_model"]
+    assert chosen["kind"] == min(chosen["log_loss"], key=chosen["log_loss"].get)
+    shots_only = {name: c["conditions"]["shots"]["log_loss"] for name, c in results["count_models"].items()
+                  if name in chosen["log_loss"]}
+    assert all(chosen["log_loss"][name] == v for name, v in shots_only.items())
+    assert DEFAULT_MODEL == chosen["kind"] and parse_kind(DEFAULT_MODEL)[0] in KINDS
