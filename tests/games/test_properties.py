@@ -11,12 +11,13 @@ import warnings
 import nashpy
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, event, example, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import linprog
 
 from strategist import restricted_nash_response, safe_exploit, solve_zero_sum
+from strategist.errors import InvalidGameError
 
 from .conftest import (assert_optimal, column_guarantee, optimal_spread, reference_column_lp,
                        reference_value_positive_shift, row_guarantee, span, tolerance)
@@ -167,6 +168,20 @@ def reference_most_exploitative(a: np.ndarray, q: np.ndarray, floor: float) -> f
     return low + width * -res.fun
 
 
+def exploit(a, q, margin):
+    """``safe_exploit(a, q, margin)``, or the example rejected where safe exploitation refuses the game. A refusal
+    must be the documented one: entries the LP's resolution reads as the minimum (within 1e-9 of the range
+    above it, not at it) put the value below what the LP can certify (e.g. [[1e-10, 1], [0, 0]])."""
+    try:
+        return safe_exploit(a, q, margin)
+    except InvalidGameError as exc:
+        assert "can certify" in str(exc)
+        unit = (a - a.min()) / span(a)
+        assert ((unit > 0) & (unit < 1e-9)).any()
+        event("refused: value below the LP's resolution")
+        reject()
+
+
 @st.composite
 def games_and_mixes(draw):
     a = draw(games(max_side=4))
@@ -177,7 +192,7 @@ def games_and_mixes(draw):
 @given(games_and_mixes())
 def test_margin_zero_is_the_most_exploitative_optimal_strategy(case):
     a, q = case
-    result = safe_exploit(a, q, 0.0)
+    result = exploit(a, q, 0.0)
     value = solve_zero_sum(a).value
     tol = tolerance(a)
     assert result.value == pytest.approx(value, abs=tol)
@@ -197,7 +212,7 @@ def test_margin_zero_is_the_most_exploitative_optimal_strategy(case):
 @given(games_and_mixes())
 def test_huge_margin_is_a_best_response(case):
     a, q = case
-    result = safe_exploit(a, q, 10.0 * span(a) + 1.0)
+    result = exploit(a, q, 10.0 * span(a) + 1.0)
     tol = tolerance(a)
     assert result.expected_payoff == pytest.approx(float((a @ q).max()), abs=tol)
     assert result.best_response_payoff == pytest.approx(float((a @ q).max()), abs=tol)
@@ -213,7 +228,7 @@ def test_safe_exploitation_interpolates_monotonically_and_concavely(case, fracti
     a, q = case
     width = span(a)
     d1, d2, d3 = sorted(f * width for f in fractions)
-    r1, r2, r3 = (safe_exploit(a, q, d) for d in (d1, d2, d3))
+    r1, r2, r3 = (exploit(a, q, d) for d in (d1, d2, d3))
     value = r1.value
     tol = tolerance(a)
     for delta, r in ((d1, r1), (d2, r2), (d3, r3)):
@@ -238,7 +253,7 @@ def test_safe_exploitation_interpolates_monotonically_and_concavely(case, fracti
 def test_guarantee_is_non_increasing_in_the_margin(case, fractions):
     a, q = case
     d1, d2 = sorted(f * span(a) for f in fractions)
-    r1, r2 = safe_exploit(a, q, d1), safe_exploit(a, q, d2)
+    r1, r2 = exploit(a, q, d1), exploit(a, q, d2)
     assert r1.guarantee >= r2.guarantee - tolerance(a, 1e-8)
 
 
@@ -252,7 +267,7 @@ def test_safe_exploitation_is_not_dominated_when_the_prediction_is_indifferent(m
     guarantees 0 (the value), so any margin (over the whole payoff range, 1) must return a strategy
     guaranteeing 0."""
     a, q = np.array([[0.0, 0.0, -1.0], [0.0, 0.0, 0.0]]), np.array([0.0, 1.0, 0.0])
-    result = safe_exploit(a, q, margin)
+    result = exploit(a, q, margin)
     assert result.guarantee == pytest.approx(0.0, abs=1e-12)
     assert result.expected_payoff == pytest.approx(0.0, abs=1e-12)
 
@@ -262,7 +277,7 @@ def test_safe_exploitation_is_not_dominated_when_the_prediction_is_indifferent(m
 def test_any_margin_keeps_its_promise_and_exploits_at_least_as_much_as_margin_zero(case, fraction):
     a, q = case
     margin = fraction * span(a)  # margins over the whole payoff range
-    result, at_zero = safe_exploit(a, q, margin), safe_exploit(a, q, 0.0)
+    result, at_zero = exploit(a, q, margin), exploit(a, q, 0.0)
     tol = tolerance(a)
     assert result.margin == margin
     assert result.guarantee >= result.value - margin - tol
@@ -277,7 +292,7 @@ def test_restricted_nash_response_lies_on_the_safe_exploitation_frontier(case, p
     a, q = case
     tol = tolerance(a)
     at_zero = restricted_nash_response(a, q, 0.0)
-    assert at_zero.guarantee == pytest.approx(safe_exploit(a, q, 0.0).guarantee, abs=tol)
+    assert at_zero.guarantee == pytest.approx(exploit(a, q, 0.0).guarantee, abs=tol)
     assert at_zero.guarantee == pytest.approx(at_zero.value, abs=tol)
     at_one = restricted_nash_response(a, q, 1.0)
     assert at_one.expected_payoff == pytest.approx(float((a @ q).max()), abs=tol)
@@ -286,14 +301,14 @@ def test_restricted_nash_response_lies_on_the_safe_exploitation_frontier(case, p
     assert rnr.weight == p
     assert rnr.guarantee == pytest.approx(row_guarantee(a, rnr.row_strategy), abs=tol)
     # the margin that allows exactly this guarantee buys exactly this expected payoff
-    frontier = safe_exploit(a, q, max(rnr.value - rnr.guarantee, 0.0))
+    frontier = exploit(a, q, max(rnr.value - rnr.guarantee, 0.0))
     assert frontier.expected_payoff == pytest.approx(rnr.expected_payoff, abs=tolerance(a, 1e-7))
 
     # the RNR objective p·E + (1 − p)·g is maximal: no other strategy we can name does better
     def objective(r):
         return p * r.expected_payoff + (1 - p) * r.guarantee
 
-    for other in (at_zero, at_one, *(safe_exploit(a, q, f * span(a)) for f in (0.05, 0.2, 0.5))):
+    for other in (at_zero, at_one, *(exploit(a, q, f * span(a)) for f in (0.05, 0.2, 0.5))):
         assert objective(rnr) >= objective(other) - tolerance(a, 1e-8)
     for i in range(a.shape[0]):  # pure strategies
         assert objective(rnr) >= p * float(a[i] @ q) + (1 - p) * float(a[i].min()) - tolerance(a, 1e-8)
