@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from strategist.data.demo import demo_path
 from strategist.data.detect import LAYOUTS
-from strategist.errors import DataFormatError
 
 
 def register(subparsers) -> None:
@@ -32,10 +32,6 @@ def register(subparsers) -> None:
 
 
 def _default_path() -> str:
-    try:
-        from strategist.data.demo import demo_path
-    except ImportError:
-        raise DataFormatError("no PATH given and no shipped demo dataset; pass a data file or folder") from None
     return str(demo_path())
 
 

@@ -33,10 +33,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     model = load_model(args.model, sport=str(table["sport"].iloc[0]))
     result = evaluate(model, table, adapt=args.adapt)
     if not args.no_plot:
-        try:
-            result["plot"] = str(reliability_plot(result, args.plot or Path(args.model) / "reliability.png"))
-        except ImportError:
-            result["plot"] = None
+        result["plot"] = str(reliability_plot(result, args.plot or Path(args.model) / "reliability.png"))
     if args.json:
         print(json.dumps(result, indent=1))
         return 0

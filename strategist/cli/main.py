@@ -31,8 +31,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scout": ("strategist.cli.scout_cmd",
               "scout an opponent: weaknesses in plain sentences, court maps, serve and return, pressure, trends"),
 }
-#: Modules registered eagerly (each defines its own command name); prefer :data:`COMMANDS`.
-COMMAND_MODULES: list[str] = []
 
 
 def _command_of(argv: list[str]) -> str | None:
@@ -53,8 +51,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             importlib.import_module(module_name).register(sub)
         else:
             sub.add_parser(name, help=summary, add_help=False)
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(sub)
     return parser
 
 

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from strategist.errors import ComputationLimitError, InvalidGameError
-from strategist.games.matrix_game import MatrixGame, UnitScale, _numeric_matrix, as_game, check_tolerance
+from strategist.games.matrix_game import (MatrixGame, StrategyMixes, UnitScale, _numeric_matrix, as_game,
+                                         check_tolerance)
 
 METHODS = ("support_enumeration", "vertex_enumeration", "lemke_howson")
 _ALIASES = {"support": "support_enumeration", "vertex": "vertex_enumeration", "lh": "lemke_howson",
@@ -38,7 +39,7 @@ class FallbackWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class Equilibrium:
+class Equilibrium(StrategyMixes):
     """A Nash equilibrium with both players' expected payoffs."""
 
     game: MatrixGame
@@ -47,14 +48,6 @@ class Equilibrium:
     row_payoff: float
     column_payoff: float
     method: str = "support_enumeration"   # the method that found this equilibrium
-
-    @property
-    def row_mix(self) -> dict[str, float]:
-        return self.game.mix(self.row_strategy, "row")
-
-    @property
-    def column_mix(self) -> dict[str, float]:
-        return self.game.mix(self.column_strategy, "column")
 
 
 def estimated_work(m: int, n: int, method: str, non_degenerate: bool = True) -> int:

@@ -338,6 +338,19 @@ class MatrixGame:
                f"columns={list(self.column_labels)})"
 
 
+class StrategyMixes:
+    """``row_mix`` / ``column_mix`` of a solution that holds ``game``, ``row_strategy`` and ``column_strategy``:
+    each strategy as action label -> probability (:meth:`MatrixGame.mix`)."""
+
+    @property
+    def row_mix(self) -> dict[str, float]:
+        return self.game.mix(self.row_strategy, "row")
+
+    @property
+    def column_mix(self) -> dict[str, float]:
+        return self.game.mix(self.column_strategy, "column")
+
+
 def as_game(game: Any) -> MatrixGame:
     """Coerce a MatrixGame, DataFrame, array or nested list to a :class:`MatrixGame`."""
     if isinstance(game, MatrixGame):

@@ -27,7 +27,7 @@ from scipy.optimize import linprog
 
 from strategist.errors import ComputationLimitError, InvalidGameError, SolverError
 from strategist.games.exact import exact_guarantees, solve_exact
-from strategist.games.matrix_game import MatrixGame, as_game, check_tolerance
+from strategist.games.matrix_game import MatrixGame, StrategyMixes, as_game, check_tolerance
 
 #: Tolerance on the certificate's duality gap, relative to the payoff range.
 GAP_TOL = 1e-9
@@ -47,7 +47,7 @@ class SolverFallbackWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class ZeroSumSolution:
+class ZeroSumSolution(StrategyMixes):
     """Optimal mixed strategies, the game value and the certificate that proves them.
 
     ``method`` says how the strategies were found: ``"row LP"`` (x from the LP, y from its duals),
@@ -63,14 +63,6 @@ class ZeroSumSolution:
     column_guarantee: float    # max_i (Ay)_i: the most the row player can earn against the column strategy
     duality_gap: float         # column_guarantee - row_guarantee, >= 0
     method: str = "row LP"
-
-    @property
-    def row_mix(self) -> dict[str, float]:
-        return self.game.mix(self.row_strategy, "row")
-
-    @property
-    def column_mix(self) -> dict[str, float]:
-        return self.game.mix(self.column_strategy, "column")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: value, both strategies as label -> probability, the certificate and the method."""

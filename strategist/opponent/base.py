@@ -238,45 +238,33 @@ def _clean(value):
 
 
 def column_values(frame: pd.DataFrame, name: str):
-    """The values of one column as an array (numpy or pandas extension array), without building a Series.
-
-    One rally's frame is read a few columns at a time on every prediction; pandas' own column access through
-    ``frame[name]`` costs tens of microseconds there, its array access a few. Falls back to
-    ``frame[name].array`` where that access is not available (another pandas); a name that is not unique is
-    refused."""
+    """The values of one column as an array (numpy or pandas extension array: ``frame[name].array``); a name
+    that is not unique is refused."""
     loc = frame.columns.get_loc(name)
     if not isinstance(loc, (int, np.integer)):
         raise OpponentModelError(f"the strokes have {int(np.sum(frame.columns == name))} columns named {name!r}; "
                                  "expected one")
-    try:
-        return frame._get_column_array(int(loc))
-    except (AttributeError, TypeError):
-        return frame[name].array
+    return frame[name].array
 
 
 def column_list(frame: pd.DataFrame, name: str) -> list:
     """One column's values as a Python list (missing values as None where the array is Arrow-backed, as
-    pandas gives them otherwise): Arrow's own list conversion where the column is an Arrow string array
-    (a few times faster than pandas' on a rally's strokes), else ``tolist()``."""
+    pandas gives them otherwise): Arrow's own list conversion where the column is Arrow-backed (a few times
+    faster than pandas' on a rally's strokes), Python scalars from a numpy column, else ``tolist()``."""
     values = column_values(frame, name)
-    arrow = getattr(values, "_pa_array", None)
-    if arrow is not None and hasattr(arrow, "to_pylist"):
-        return arrow.to_pylist()
+    if hasattr(values, "__arrow_array__"):
+        return values.__arrow_array__().to_pylist()
+    if isinstance(values, pd.arrays.NumpyExtensionArray):
+        return values.to_numpy().tolist()
     return values.tolist()
 
 
 def column_floats(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """One column as a float array, NaN where missing or not a number (a masked integer array and a float
-    array read directly, anything else parsed)."""
+    """One column as a float array, NaN where missing or not a number (a numeric column converted directly,
+    anything else parsed)."""
     values = column_values(frame, name)
-    data, mask = getattr(values, "_data", None), getattr(values, "_mask", None)
-    if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray) and data.shape == mask.shape:
-        out = data.astype(float)
-        if mask.any():
-            out[mask] = np.nan
-        return out
-    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
-        return values.astype(float)
+    if values.dtype.kind in "fiub":
+        return values.to_numpy(dtype=float, na_value=np.nan)
     try:
         return pd.array(values).to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):

@@ -29,6 +29,15 @@ def _copy_to_device(value: Any, device: torch.device) -> Any:
     return value
 
 
+def evaluate_closure(closure: Callable[[], Any] | None) -> Any:
+    """The loss ``closure()`` returns, computed with gradients on (a step runs under ``no_grad``); None
+    without a closure."""
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
+
+
 class PreconditionedOptimizer(torch.optim.Optimizer):
     """A ``torch.optim.Optimizer`` with a :class:`PreconditionerHealth` saved alongside its state."""
 
@@ -57,10 +66,7 @@ class PreconditionedOptimizer(torch.optim.Optimizer):
         Subclasses implement ``_update(param, group)``; a parameter whose gradient holds NaN or Inf is
         skipped (and counted in ``health``) so it cannot poison the optimizer state.
         """
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
             params = [p for p in group["params"] if p.grad is not None]
             for param in params:
@@ -118,6 +124,15 @@ def finite_gradients(params: list[torch.Tensor]) -> list[bool]:
 def compute_dtype(param: torch.Tensor, factor_dtype: torch.dtype = torch.float32) -> torch.dtype:
     """The wider of ``factor_dtype`` and the parameter's dtype: state is never held below float32."""
     return torch.promote_types(param.dtype, factor_dtype)
+
+
+def init_moments(state: dict[str, Any], param: torch.Tensor, memory_format: torch.memory_format) -> dict[str, Any]:
+    """``state`` with step 0 and Adam's two moments at zero (in :func:`compute_dtype` of ``param``)."""
+    dtype = compute_dtype(param)
+    state["step"] = 0
+    state["exp_avg"] = torch.zeros_like(param, dtype=dtype, memory_format=memory_format)
+    state["exp_avg_sq"] = torch.zeros_like(param, dtype=dtype, memory_format=memory_format)
+    return state
 
 
 def update_moments(exp_avg: torch.Tensor, exp_avg_sq: torch.Tensor, grad: torch.Tensor,

@@ -25,7 +25,8 @@ import torch.distributed as dist
 from torch import nn
 
 from strategist.errors import ConfigurationError
-from strategist.optim._common import PreconditionedOptimizer, adam_direction, apply_update, update_moments
+from strategist.optim._common import (PreconditionedOptimizer, adam_direction, apply_update, evaluate_closure,
+                                      update_moments)
 from strategist.optim._kfac_blocks import (CaptureContext, GRUCapture, KroneckerBlock, LinearCapture,
                                            gru_is_supported)
 from strategist.optim._linalg import EighFailure, robust_eigh
@@ -396,10 +397,7 @@ class KFAC(PreconditionedOptimizer):
         layer or parameter.
         """
         self._check_loop()
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         group, base = self.param_groups
         group["step"] += 1
         refresh = (group["step"] - 1) % group["inverse_every"] == 0

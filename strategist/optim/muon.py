@@ -17,6 +17,7 @@ from typing import Any, Callable
 import torch
 
 from strategist.errors import ConfigurationError
+from strategist.optim._common import evaluate_closure
 
 NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
 
@@ -156,10 +157,7 @@ class Muon(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
             _muon_step_group(group, self.state)
         return loss
@@ -202,10 +200,7 @@ class MuonWithAdamW(torch.optim.Optimizer):
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = evaluate_closure(closure)
         for group in self.param_groups:
             if group["use_muon"]:
                 _muon_step_group(group, self.state)

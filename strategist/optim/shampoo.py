@@ -25,6 +25,7 @@ from strategist.optim._common import (
     bias_correction,
     check_hyperparameters,
     compute_dtype,
+    init_moments,
     update_moments,
 )
 from strategist.optim._linalg import EighFailure, PreconditionerHealth, inverse_root
@@ -136,12 +137,8 @@ class Shampoo(PreconditionedOptimizer):
         return block_slices(tuple(param.shape), group["max_preconditioner_dim"])
 
     def _init_state(self, param: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = self.state[param]
-        dtype = compute_dtype(param)
+        state = init_moments(self.state[param], param, torch.preserve_format)
         fdtype = compute_dtype(param, group["factor_dtype"])
-        state["step"] = 0
-        state["exp_avg"] = torch.zeros_like(param, dtype=dtype, memory_format=torch.preserve_format)
-        state["exp_avg_sq"] = torch.zeros_like(param, dtype=dtype, memory_format=torch.preserve_format)
         blocks = self._blocks(param, group)
         state["factors"] = [[torch.zeros(s.stop - s.start, s.stop - s.start, dtype=fdtype, device=param.device)
                              for s in block] for block in blocks]

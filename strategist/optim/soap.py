@@ -22,6 +22,7 @@ from strategist.optim._common import (
     apply_update,
     check_hyperparameters,
     compute_dtype,
+    init_moments,
     update_moments,
 )
 from strategist.optim._linalg import EighFailure, PreconditionerHealth, robust_eigh
@@ -191,12 +192,8 @@ class SOAP(PreconditionedOptimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, param: torch.Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = self.state[param]
-        dtype = compute_dtype(param)
+        state = init_moments(self.state[param], param, torch.contiguous_format)
         fdtype = compute_dtype(param, group["factor_dtype"])
-        state["step"] = 0
-        state["exp_avg"] = torch.zeros_like(param, dtype=dtype, memory_format=torch.contiguous_format)
-        state["exp_avg_sq"] = torch.zeros_like(param, dtype=dtype, memory_format=torch.contiguous_format)
         rotated = param.dim() >= 2
         state["factors"] = [torch.zeros(size, size, dtype=fdtype, device=param.device)
                             if rotated and size <= group["max_precond_dim"] else None for size in param.shape]
