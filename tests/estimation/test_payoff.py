@@ -245,11 +245,11 @@ def test_mixed_sports_and_missing_columns_are_rejected(small_table):
         estimate_payoff(small_table.drop(columns=["opponent_area"]))
 
 
-@pytest.mark.realdata
-def test_shuttleset_all_players_matrix_builds_and_solves(shared_data):
+@pytest.mark.slow
+def test_shuttleset_all_players_matrix_builds_and_solves(shuttleset_strokes):
     from strategist.data import load
 
-    loaded = load.load_rallies(shared_data / "badminton_shuttleset" / "strokes.csv.gz")
+    loaded = load.load_rallies(shuttleset_strokes)
     table = loaded[0] if isinstance(loaded, tuple) else getattr(loaded, "table", loaded)
     est = estimate_payoff(table, rows="group", columns="position", context="stroke=2+")
     assert est.state == "rally after neutral" and est.report.matches == 94

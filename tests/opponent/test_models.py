@@ -173,16 +173,12 @@ def test_in_match_updates_move_the_prediction_and_reset(sim_table):
     assert model.predict_proba(hist, {"player": player})["lob"] < after["lob"]
 
 
-@pytest.mark.realdata
-def test_markov_reproduces_the_readme_reference(shared_data):
+def test_markov_reproduces_the_readme_reference(shuttleset_strokes):
     from strategist.data.load import load_rallies
     from strategist.opponent.evaluate import evaluate
     from strategist.opponent.split import select, split_matches
 
-    path = shared_data / "badminton_shuttleset" / "strokes.csv.gz"
-    if not path.is_file():
-        pytest.skip("ShuttleSet strokes are absent")
-    table = load_rallies(path).table
+    table = load_rallies(shuttleset_strokes).table
     split = split_matches(table, valid_fraction=0.0)
     assert len(split.test) == 19
     model = MarkovModel(order=1, by_player=False, tune=False, beta=5.0).fit(select(table, split.train))
@@ -288,6 +284,7 @@ def test_frequency_states_equal_the_state_of_the_whole_rally_so_far(frequency, s
     assert keys[0] == [s.split(" ", 1)[0] for s in keys[1]]
 
 
+@pytest.mark.realdata
 def test_frequency_states_equal_the_state_of_the_whole_rally_so_far_in_tennis(shared_data):
     from strategist.data.load import load_rallies
 
