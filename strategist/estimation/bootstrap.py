@@ -88,6 +88,62 @@ def _cell_matrix(units: np.ndarray, cells: np.ndarray, values: np.ndarray, n_uni
     return sparse.csr_matrix((values, (units, cells)), shape=(n_units, n_cells))
 
 
+@dataclass(frozen=True)
+class _Design:
+    """The points of an estimate as sparse (rally × cell) sums, and which rallies make up which match."""
+
+    shape: tuple            # (m, n)
+    pop_n: sparse.csr_matrix
+    pop_w: sparse.csr_matrix
+    sel_n: sparse.csr_matrix
+    sel_w: sparse.csr_matrix
+    n_rallies: int
+    n_matches: int
+    match_of_rally: np.ndarray
+    rallies_per_match: np.ndarray
+    rally_order: np.ndarray  # rallies sorted by match
+    match_start: np.ndarray  # where each match's rallies begin in rally_order
+
+    @classmethod
+    def of(cls, estimate: PayoffEstimate) -> "_Design":
+        points = estimate.points
+        m, n = len(estimate.row_labels), len(estimate.column_labels)
+        cells = (points["row_index"].to_numpy() * n + points["column_index"].to_numpy()).astype(np.int64)
+        won = points["won"].to_numpy().astype(float)
+        selected = points["selected"].to_numpy()
+        rally_codes, rally_ids = _codes(points["rally_id"].to_numpy())
+        match_codes, match_ids = _codes(points["match_id"].to_numpy())
+        n_rallies, n_matches = len(rally_ids), len(match_ids)
+        match_of_rally = np.empty(n_rallies, dtype=np.int64)
+        match_of_rally[rally_codes] = match_codes
+        one = np.ones(len(points))
+        rallies_per_match = np.bincount(match_of_rally, minlength=n_matches)
+        return cls((m, n), _cell_matrix(rally_codes, cells, one, n_rallies, m * n),
+                   _cell_matrix(rally_codes, cells, won, n_rallies, m * n),
+                   _cell_matrix(rally_codes, cells, one * selected, n_rallies, m * n),
+                   _cell_matrix(rally_codes, cells, won * selected, n_rallies, m * n),
+                   n_rallies, n_matches, match_of_rally, rallies_per_match,
+                   np.argsort(match_of_rally, kind="stable"),
+                   np.concatenate([[0], np.cumsum(rallies_per_match)[:-1]]))
+
+    def weights(self, rng: np.random.Generator, b: int, scheme: str) -> np.ndarray:
+        return _rally_weights(rng, b, scheme, self.n_rallies, self.n_matches, self.match_of_rally,
+                              self.rallies_per_match, self.rally_order, self.match_start)
+
+    def sums(self, matrix: sparse.csr_matrix, weights: np.ndarray) -> np.ndarray:
+        """Each replicate's cell sums of ``matrix`` under its rally ``weights`` (b × m × n)."""
+        return np.asarray((matrix.T @ weights.T).T).reshape((len(weights), *self.shape))
+
+
+def _check_arguments(replicates, cluster: str, level: float) -> None:
+    if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or replicates < 2:
+        raise EstimationError(f"replicates must be a whole number >= 2, got {replicates!r}")
+    if cluster not in SCHEMES:
+        raise EstimationError(f"bootstrap cluster {cluster!r} is not one of {SCHEMES}")
+    if not 0.0 < level < 1.0:
+        raise EstimationError(f"interval level must lie strictly between 0 and 1, got {level!r}")
+
+
 def bootstrap_payoff(estimate: PayoffEstimate, replicates: int = 1000, *, seed: int | None = 0,
                      cluster: str = "match", level: float | None = None, progress=None,
                      chunk: int = 250) -> BootstrapResult:
@@ -98,57 +154,28 @@ def bootstrap_payoff(estimate: PayoffEstimate, replicates: int = 1000, *, seed: 
     """
     from strategist.games import solve_zero_sum_batch
 
-    if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or replicates < 2:
-        raise EstimationError(f"replicates must be a whole number >= 2, got {replicates!r}")
-    if cluster not in SCHEMES:
-        raise EstimationError(f"bootstrap cluster {cluster!r} is not one of {SCHEMES}")
     level = estimate.level if level is None else level
-    if not 0.0 < level < 1.0:
-        raise EstimationError(f"interval level must lie strictly between 0 and 1, got {level!r}")
+    _check_arguments(replicates, cluster, level)
     if progress is None:
         progress = replicates >= 2000
     report = _progress_printer() if progress is True else (progress or None)
-
     settings = estimate.settings
-    points = estimate.points
-    m, n = len(estimate.row_labels), len(estimate.column_labels)
-    cells = (points["row_index"].to_numpy() * n + points["column_index"].to_numpy()).astype(np.int64)
-    won = points["won"].to_numpy().astype(float)
-    selected = points["selected"].to_numpy()
-    rally_codes, rally_ids = _codes(points["rally_id"].to_numpy())
-    match_of_point = points["match_id"].to_numpy()
-    match_codes, match_ids = _codes(match_of_point)
-    n_rallies, n_matches = len(rally_ids), len(match_ids)
-    match_of_rally = np.empty(n_rallies, dtype=np.int64)
-    match_of_rally[rally_codes] = match_codes
-
+    design = _Design.of(estimate)
     note = None
     scheme = cluster
-    if cluster != "rally" and n_matches < 2:
+    if cluster != "rally" and design.n_matches < 2:
         scheme = "rally"
-        note = f"only {n_matches} match in the data: rallies resampled instead of matches"
-    one = np.ones(len(points))
-    pop_n = _cell_matrix(rally_codes, cells, one, n_rallies, m * n)
-    pop_w = _cell_matrix(rally_codes, cells, won, n_rallies, m * n)
-    sel_n = _cell_matrix(rally_codes, cells, one * selected, n_rallies, m * n)
-    sel_w = _cell_matrix(rally_codes, cells, won * selected, n_rallies, m * n)
-    rallies_per_match = np.bincount(match_of_rally, minlength=n_matches)
-    rally_order = np.argsort(match_of_rally, kind="stable")
-    match_start = np.concatenate([[0], np.cumsum(rallies_per_match)[:-1]])
+        note = f"only {design.n_matches} match in the data: rallies resampled instead of matches"
 
     rng = np.random.default_rng(seed)
     values, rows, cols = [], [], []
     done = 0
     while done < replicates:
         b = min(chunk, replicates - done)
-        weights = _rally_weights(rng, b, scheme, n_rallies, n_matches, match_of_rally, rallies_per_match,
-                                 rally_order, match_start)
-        shape = (b, m, n)
-        pw = np.asarray((pop_w.T @ weights.T).T).reshape(shape)
-        pn = np.asarray((pop_n.T @ weights.T).T).reshape(shape)
+        weights = design.weights(rng, b, scheme)
+        pw, pn = design.sums(design.pop_w, weights), design.sums(design.pop_n, weights)
         if settings.player_specific:
-            sw = np.asarray((sel_w.T @ weights.T).T).reshape(shape)
-            sn = np.asarray((sel_n.T @ weights.T).T).reshape(shape)
+            sw, sn = design.sums(design.sel_w, weights), design.sums(design.sel_n, weights)
             final, _ = estimate_cells(settings, pw, pn, sw, sn, player_strength=estimate.strength, intervals=False)
         else:
             final, _ = estimate_cells(settings, pw, pn, intervals=False)
@@ -163,7 +190,7 @@ def bootstrap_payoff(estimate: PayoffEstimate, replicates: int = 1000, *, seed: 
     tails = [(1.0 - level) / 2.0, 1.0 - (1.0 - level) / 2.0]
     v_lo, v_hi = np.quantile(value, tails)
     return BootstrapResult(
-        replicates=int(replicates), scheme=scheme, level=level, seed=seed, clusters=int(n_matches),
+        replicates=int(replicates), scheme=scheme, level=level, seed=seed, clusters=int(design.n_matches),
         value=value, row_strategy=row_strategy, column_strategy=column_strategy,
         value_interval=(float(v_lo), float(v_hi)), row_interval=np.quantile(row_strategy, tails, axis=0).T,
         column_interval=np.quantile(column_strategy, tails, axis=0).T, row_labels=estimate.row_labels,
