@@ -92,6 +92,42 @@ def _state_list(data: Any, what: str, ndim: int) -> list:
     return list(data)
 
 
+def _transitions(raw: Any, shape: tuple[int, int], size: int, where: str) -> np.ndarray:
+    """One state's (m × n × S) transition probabilities, checked (finite, >= 0, each action pair moving on
+    with total probability at most 1 + PROB_TOL) and read-only; a total within PROB_TOL above 1 is scaled
+    to 1."""
+    m, n = shape
+    try:
+        arr = np.asarray(raw)
+    except (TypeError, ValueError) as exc:
+        raise InvalidGameError(f"{where}: not a numeric array ({exc}); expected shape ({m}, {n}, {size})") from None
+    if arr.dtype.kind not in "biuf" or isinstance(raw, (str, bytes)):
+        raise InvalidGameError(f"{where}: expected numbers of shape ({m}, {n}, {size}), got an array of {arr.dtype}")
+    if arr.shape != (m, n, size):
+        raise InvalidGameError(f"{where}: shape {arr.shape}; expected ({m}, {n}, {size}) "
+                               f"(rewards of this state are {m} × {n}, the game has {size} states)")
+    arr = arr.astype(np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        a, b, t = (int(k) for k in np.argwhere(bad)[0])
+        raise InvalidGameError(f"{where}: P(next={t} | row action {a}, column action {b}) "
+                               f"is {arr[a, b, t]}; expected a probability in [0, 1]")
+    if (arr < 0).any():
+        a, b, t = (int(k) for k in np.argwhere(arr < 0)[0])
+        raise InvalidGameError(f"{where}: P(next={t} | row action {a}, column action {b}) "
+                               f"is {arr[a, b, t]:g}; expected a probability >= 0")
+    total = arr.sum(axis=2)
+    if (total > 1.0 + PROB_TOL).any():
+        a, b = (int(k) for k in np.argwhere(total > 1.0 + PROB_TOL)[0])
+        raise InvalidGameError(f"{where}: row action {a}, column action {b} moves on with "
+                               f"total probability {total[a, b]:.12g}; expected at most 1 (the rest ends "
+                               "the game)")
+    over = total > 1.0
+    arr[over] /= total[over][:, None]
+    arr.setflags(write=False)
+    return arr
+
+
 def _prepare(rewards: Any, transitions: Any, discount: Any, state_labels=None, row_labels=None,
              column_labels=None) -> _Game:
     """Validate and normalise a stochastic game; every error names the state (and actions) at fault."""
@@ -130,40 +166,7 @@ def _prepare(rewards: Any, transitions: Any, discount: Any, state_labels=None, r
     if len(p_list) != size:
         raise InvalidGameError(f"transitions: got {len(p_list)} entries for {size} states; expected one "
                                "(m_s × n_s × S) array per state")
-    p_out = []
-    for s, raw in enumerate(p_list):
-        m, n = r_out[s].shape
-        try:
-            arr = np.asarray(raw)
-        except (TypeError, ValueError) as exc:
-            raise InvalidGameError(f"transitions of {name(s)}: not a numeric array ({exc}); expected shape "
-                                   f"({m}, {n}, {size})") from None
-        if arr.dtype.kind not in "biuf" or isinstance(raw, (str, bytes)):
-            raise InvalidGameError(f"transitions of {name(s)}: expected numbers of shape ({m}, {n}, {size}), "
-                                   f"got an array of {arr.dtype}")
-        if arr.shape != (m, n, size):
-            raise InvalidGameError(f"transitions of {name(s)}: shape {arr.shape}; expected ({m}, {n}, {size}) "
-                                   f"(rewards of this state are {m} × {n}, the game has {size} states)")
-        arr = arr.astype(np.float64)
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            a, b, t = (int(k) for k in np.argwhere(bad)[0])
-            raise InvalidGameError(f"transitions of {name(s)}: P(next={t} | row action {a}, column action {b}) "
-                                   f"is {arr[a, b, t]}; expected a probability in [0, 1]")
-        if (arr < 0).any():
-            a, b, t = (int(k) for k in np.argwhere(arr < 0)[0])
-            raise InvalidGameError(f"transitions of {name(s)}: P(next={t} | row action {a}, column action {b}) "
-                                   f"is {arr[a, b, t]:g}; expected a probability >= 0")
-        total = arr.sum(axis=2)
-        if (total > 1.0 + PROB_TOL).any():
-            a, b = (int(k) for k in np.argwhere(total > 1.0 + PROB_TOL)[0])
-            raise InvalidGameError(f"transitions of {name(s)}: row action {a}, column action {b} moves on with "
-                                   f"total probability {total[a, b]:.12g}; expected at most 1 (the rest ends "
-                                   "the game)")
-        over = total > 1.0
-        arr[over] /= total[over][:, None]
-        arr.setflags(write=False)
-        p_out.append(arr)
+    p_out = [_transitions(raw, r_out[s].shape, size, f"transitions of {name(s)}") for s, raw in enumerate(p_list)]
 
     shapes: dict[tuple[int, int], list[int]] = {}
     for s, r in enumerate(r_out):
