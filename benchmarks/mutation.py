@@ -1,0 +1,393 @@
+"""Mutation testing of the core modules with mutmut: does each module's own test area catch small changes?
+
+mutmut copies the package, rewrites every function of the module under test into many mutants (an operator,
+constant, comparison, argument or string changed) and runs, for each mutant, the tests of the module's area
+that call the mutated function. A mutant is *killed* when a test fails, *survives* when all pass. A survivor is
+a change of behaviour no test notices, unless it cannot change behaviour at all (an *equivalent* mutant): those
+are listed with their reason in ``benchmarks/mutation_equivalent.toml`` and left out of the score.
+
+    python benchmarks/mutation.py strategist/games/zero_sum.py      # named modules (paths or dotted names)
+    python benchmarks/mutation.py --changed origin/main             # the modules `git diff --name-only` lists
+    python benchmarks/mutation.py --core                            # every module of the core areas
+    python benchmarks/mutation.py --survivors strategist/games/zero_sum.py   # rerun only last run's survivors
+
+Each module runs in its own copy of the repository under ``build/mutation/<module>/`` (mutmut keeps its
+results there, so ``--survivors`` reruns quickly after new tests), niced, against the test files
+:data:`TESTS` maps it to (its area's folder by default). Results are merged into
+``benchmarks/results/mutation.json`` and ``.md``: per module killed / survived / equivalent and the score
+killed / (mutants - equivalent), with every survivor's change. Timeouts count as killed (the mutant made the
+tests hang); mutants no selected test reaches count as survived.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+EQUIVALENT_FILE = ROOT / "benchmarks" / "mutation_equivalent.toml"
+WORKDIR = ROOT / "build" / "mutation"
+
+#: The areas whose modules ``--core`` mutates (each against ``tests/<area>/`` unless :data:`TESTS` says else).
+CORE_AREAS = ("games", "estimation", "opponent", "matchlog", "optim")
+
+#: Modules mutmut leaves alone: re-export lists and modules of names only.
+SKIP = {"__init__.py", "__main__.py"}
+
+#: module -> the test files or folders it is run against (its area's folder when absent). Narrower lists keep
+#: the run short: mutmut first runs the whole selection once to learn which test calls which function.
+TESTS: dict[str, list[str]] = {
+    "strategist/games/zero_sum.py": ["tests/games/test_zero_sum.py", "tests/games/test_numeric_limits.py",
+                                     "tests/games/test_properties.py", "tests/games/test_matrix_game.py"],
+    "strategist/games/exact.py": ["tests/games/test_zero_sum.py", "tests/games/test_numeric_limits.py"],
+    "strategist/games/batch.py": ["tests/games/test_batch.py", "tests/games/test_numeric_limits.py"],
+    "strategist/games/stochastic.py": ["tests/games/test_stochastic.py", "tests/games/test_numeric_limits.py"],
+    "strategist/games/general_sum.py": ["tests/games/test_general_sum.py"],
+    "strategist/games/safe_exploit.py": ["tests/games/test_safe_exploit.py", "tests/games/test_properties.py"],
+    "strategist/games/matrix_game.py": ["tests/games/test_matrix_game.py", "tests/games/test_zero_sum.py"],
+    "strategist/games/responses.py": ["tests/games/test_matrix_game.py", "tests/games/test_properties.py",
+                                      "tests/games/test_safe_exploit.py"],
+    "strategist/estimation/bootstrap.py": ["tests/estimation/test_bootstrap.py"],
+    "strategist/estimation/shrinkage.py": ["tests/estimation/test_shrinkage.py"],
+    "strategist/estimation/serve.py": ["tests/estimation/test_serve.py"],
+    "strategist/estimation/counts.py": ["tests/estimation/test_payoff.py", "tests/estimation/test_serve.py"],
+    "strategist/estimation/payoff.py": ["tests/estimation/test_payoff.py"],
+    "strategist/opponent/backoff.py": ["tests/opponent/test_backoff_reference.py", "tests/opponent/test_models.py"],
+    "strategist/opponent/markov.py": ["tests/opponent/test_backoff_reference.py", "tests/opponent/test_models.py"],
+    "strategist/opponent/frequency.py": ["tests/opponent/test_models.py"],
+    "strategist/opponent/checkpoint.py": ["tests/opponent/test_checkpoint.py"],
+    "strategist/opponent/checkpoint_schema.py": ["tests/opponent/test_checkpoint.py"],
+    "strategist/opponent/inference.py": ["tests/opponent/test_inference.py"],
+    "strategist/opponent/train.py": ["tests/opponent/test_train.py"],
+    "strategist/optim/_linalg.py": ["tests/optim/test_linalg.py"],
+    "strategist/optim/kfac.py": ["tests/optim/test_kfac.py", "tests/optim/test_kfac_exact.py",
+                                 "tests/optim/test_kfac_loop.py"],
+    "strategist/optim/_kfac_blocks.py": ["tests/optim/test_kfac.py", "tests/optim/test_kfac_exact.py"],
+    "strategist/optim/layerwise.py": ["tests/optim/test_kfac.py", "tests/optim/test_common.py"],
+    "strategist/optim/muon.py": ["tests/optim/test_muon.py"],
+    "strategist/optim/routing.py": ["tests/optim/test_muon.py", "tests/optim/test_common.py"],
+    "strategist/optim/shampoo.py": ["tests/optim/test_shampoo.py"],
+    "strategist/optim/soap.py": ["tests/optim/test_soap.py"],
+}
+
+#: Tests never run under mutation: browsers and multi-process DDP; slow tests only with ``--slow`` (each
+#: surviving mutant runs every selected test that calls its function: one slow test there costs minutes).
+PYTEST_ARGS = ["-p", "no:cacheprovider", "-q", "-x", "--ignore-glob=*test_ddp.py"]
+MARKERS = "not browser and not slow"
+
+#: Statements left unmutated: the texts of raised errors and of warnings (what a message says is checked where
+#: it is a contract, by `match=`; mutating every word of every message would bury the mutants that change
+#: behaviour). The condition that raises, and the error's class, are still mutated where they stand elsewhere.
+DO_NOT_MUTATE = [r"^\s*raise [\w.]+\(", r"^\s*warnings\.warn\("]
+
+# mutmut's exit codes -> our verdicts (mutmut's own table, folded to what the score needs).
+_VERDICT = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
+            36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", -9: "killed",
+            -11: "killed", None: "not checked"}
+
+
+def module_path(name: str) -> str:
+    """``strategist/games/zero_sum.py`` for a path or a dotted name."""
+    if name.endswith(".py"):
+        path = Path(name)
+        return (path.resolve().relative_to(ROOT) if path.is_absolute() else path).as_posix()
+    return name.replace(".", "/") + ".py"
+
+
+def core_modules() -> list[str]:
+    """The modules git tracks in :data:`CORE_AREAS` (work not yet added is not mutated by ``--core``)."""
+    out = subprocess.run(["git", "ls-files", *(f"strategist/{area}/*.py" for area in CORE_AREAS)], cwd=ROOT,
+                         check=True, capture_output=True, text=True).stdout.split()
+    return sorted(p for p in out if Path(p).name not in SKIP and (ROOT / p).is_file())
+
+
+def changed_modules(base: str) -> list[str]:
+    """The core modules ``git diff --name-only base`` lists (working tree against ``base``)."""
+    out = subprocess.run(["git", "diff", "--name-only", base, "--", "strategist"], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.split()
+    core = set(core_modules())
+    return sorted(p for p in out if p in core and (ROOT / p).exists())
+
+
+def tests_for(module: str) -> list[str]:
+    if module in TESTS:
+        return TESTS[module]
+    area = Path(module).parts[1]
+    return [f"tests/{area}"]
+
+
+def _sync(src: Path, dst: Path) -> None:
+    """Make ``dst`` a copy of ``src`` (mtimes kept, so mutmut knows which files are unchanged)."""
+    keep = set()
+    for path in src.rglob("*"):
+        if "__pycache__" in path.parts or path.is_dir():
+            continue
+        rel = path.relative_to(src)
+        keep.add(rel)
+        target = dst / rel
+        stat = path.stat()
+        if target.exists() and target.stat().st_mtime == stat.st_mtime and target.stat().st_size == stat.st_size:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    if dst.exists():
+        for path in list(dst.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.relative_to(dst) not in keep:
+                path.unlink()
+
+
+def prepare(module: str, workdir: Path, slow: bool = False) -> Path:
+    """A copy of the repository for one module, with its mutmut configuration."""
+    scratch = workdir / module.removesuffix(".py").replace("/", ".")
+    scratch.mkdir(parents=True, exist_ok=True)
+    for folder in ("strategist", "tests", "data"):
+        _sync(ROOT / folder, scratch / folder)
+    shipped = scratch / "strategist" / "_shipped"  # the repository's link to data/; mutants/data replaces it
+    if shipped.is_symlink() or shipped.exists():
+        shipped.unlink() if shipped.is_symlink() else shutil.rmtree(shipped)
+    shared = ROOT.parent / "shared"  # tests find ../shared/data beside the copy mutmut runs in
+    if shared.is_dir() and not (scratch / "shared").exists():
+        (scratch / "shared").symlink_to(shared)
+    config = {"source_paths": ["strategist"], "only_mutate": [module], "also_copy": ["data"],
+              "pytest_add_cli_args": [*PYTEST_ARGS, "-m", "not browser" if slow else MARKERS],
+              "pytest_add_cli_args_test_selection": tests_for(module),
+              "do_not_mutate_patterns": DO_NOT_MUTATE}
+    lines = [f"{key} = {json.dumps(value)}" for key, value in config.items()]
+    text = (ROOT / "pyproject.toml").read_text()
+    (scratch / "pyproject.toml").write_text(text + "\n[tool.mutmut]\n" + "\n".join(lines) + "\n")
+    return scratch
+
+
+def _progress(log: Path) -> str:
+    try:
+        tail = log.read_bytes()[-400:].decode("utf-8", "replace")
+    except OSError:
+        return ""
+    found = re.findall(r"(\d+)/(\d+)\s", tail)
+    return f"{found[-1][0]}/{found[-1][1]} mutants" if found else "preparing"
+
+
+def run_mutmut(scratch: Path, jobs: int, names: list[str], label: str) -> int:
+    """``nice mutmut run`` in ``scratch``, printing its progress every 30 s; returns its exit code."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               HYPOTHESIS_PROFILE="ci", PYTHONDONTWRITEBYTECODE="1")
+    log = scratch / "run.log"
+    mutmut = Path(sys.executable).with_name("mutmut")
+    cmd = ["nice", "-n", "10", str(mutmut), "run", "--max-children", str(jobs), *names]
+    start = shown = time.monotonic()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=scratch, stdout=out, stderr=subprocess.STDOUT, env=env)
+        while proc.poll() is None:
+            time.sleep(1)
+            if time.monotonic() - shown >= 30:
+                shown = time.monotonic()
+                print(f"  {label}: {_progress(log)}, {shown - start:.0f} s", flush=True)
+    return proc.returncode
+
+
+def _diffs(scratch: Path, module: str, names: list[str]) -> dict[str, str]:
+    """Each mutant's change as the removed and added lines of mutmut's diff."""
+    script = ("import json, sys\nfrom mutmut.mutation.diff_apply import get_diff_for_mutant\n"
+              "names, path = json.loads(sys.stdin.read())\n"
+              "out = {}\nfor n in names:\n"
+              "    d = get_diff_for_mutant(n, path=path).splitlines()\n"
+              "    out[n] = '\\n'.join(l for l in d if l[:1] in '+-' and l[:3] not in ('+++', '---'))\n"
+              "print(json.dumps(out))\n")
+    res = subprocess.run([sys.executable, "-c", script], cwd=scratch, input=json.dumps([names, module]),
+                         capture_output=True, text=True, check=True)
+    return json.loads(res.stdout)
+
+
+def load_equivalent(path: Path = EQUIVALENT_FILE) -> dict:
+    """``{"mutants": {name: entry}, "rules": [rule]}`` from the equivalence file (see its header)."""
+    data = tomllib.loads(path.read_text()) if path.exists() else {}
+    return {"mutants": {entry["mutant"]: entry for entry in data.get("equivalent", [])},
+            "rules": data.get("rule", [])}
+
+
+def _lines(diff: str, sign: str) -> list[str]:
+    return [line[1:].strip() for line in diff.splitlines() if line.startswith(sign) and not line.startswith(sign * 3)]
+
+
+def _added(diff: str) -> list[str]:
+    return _lines(diff, "+")
+
+
+def rule_for(diff: str, rules: list[dict]) -> dict | None:
+    """The first rule that makes the mutant of ``diff`` equivalent: every removed line matches the rule's
+    ``removed`` pattern and, with ``case_only``, the added lines are the removed ones in another letter case."""
+    removed, added = _lines(diff, "-"), _lines(diff, "+")
+    for rule in rules:
+        if not removed or len(removed) != len(added):
+            continue
+        if not all(re.search(rule["removed"], line) for line in removed):
+            continue
+        if rule.get("case_only") and not all(r != a and r.lower() == a.lower() for r, a in zip(removed, added)):
+            continue
+        return rule
+    return None
+
+
+def collect(module: str, scratch: Path, equivalent: dict[str, dict]) -> dict:
+    """The verdict of every mutant of ``module`` in ``scratch`` and the changes of those that survived."""
+    meta = json.loads((scratch / "mutants" / (module + ".meta")).read_text())
+    verdicts = {name: _VERDICT.get(code, "suspicious") for name, code in meta["exit_code_by_key"].items()}
+    alive = sorted(n for n, v in verdicts.items() if v in ("survived", "no tests", "suspicious"))
+    diffs = _diffs(scratch, module, alive) if alive else {}
+    counts = {k: 0 for k in ("mutants", "killed", "timeout", "survived", "no_tests", "suspicious", "equivalent",
+                             "not_checked")}
+    survivors, equivalents, stale = [], [], []
+    for name, verdict in sorted(verdicts.items()):
+        counts["mutants"] += 1
+        if verdict in ("killed", "timeout"):
+            counts[verdict] += 1
+            continue
+        if verdict == "not checked" or verdict == "skipped":
+            counts["not_checked"] += 1
+            continue
+        entry = equivalent["mutants"].get(name)
+        rule = rule_for(diffs[name], equivalent["rules"])
+        if entry is not None and [s.strip() for s in entry.get("added", [])] == _added(diffs[name]):
+            counts["equivalent"] += 1
+            equivalents.append({"mutant": name, "change": diffs[name], "reason": entry["reason"]})
+            continue
+        if rule is not None:
+            counts["equivalent"] += 1
+            equivalents.append({"mutant": name, "change": diffs[name], "reason": rule["reason"],
+                                "rule": rule["name"]})
+            continue
+        if entry is not None:
+            stale.append(name)  # listed as equivalent, but the mutant with this name now changes other code
+        counts["no_tests" if verdict == "no tests" else verdict] += 1
+        survivors.append({"mutant": name, "verdict": verdict, "change": diffs[name]})
+    judged = counts["mutants"] - counts["equivalent"] - counts["not_checked"]
+    killed = counts["killed"] + counts["timeout"]
+    return {"module": module, "tests": tests_for(module), **counts,
+            "score": round(killed / judged, 4) if judged else None, "survivors": survivors,
+            "equivalent_mutants": equivalents, "stale_equivalent_entries": stale}
+
+
+def previous_survivors(scratch: Path, module: str) -> list[str]:
+    meta = scratch / "mutants" / (module + ".meta")
+    if not meta.exists():
+        return []
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    return sorted(n for n, c in codes.items() if _VERDICT.get(c, "suspicious") not in ("killed", "timeout"))
+
+
+def write_results(results: dict[str, dict], run_info: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "mutation.json"
+    merged = json.loads(path.read_text())["modules"] if path.exists() else {}
+    merged.update(results)
+    (RESULTS / "mutation.json").write_text(json.dumps({"run": run_info, "modules": merged}, indent=1) + "\n")
+    (RESULTS / "mutation.md").write_text(markdown(merged, run_info))
+
+
+def markdown(modules: dict[str, dict], run_info: dict) -> str:
+    def pct(x):
+        return "-" if x is None else f"{100 * x:.1f} %"
+
+    lines = ["# Mutation testing", "",
+             f"mutmut {run_info['mutmut']}, `{run_info['command']}`, last run {run_info['date']}. Each module is "
+             "mutated alone and run against the tests listed (`benchmarks/mutation.py`, `TESTS`). Score: "
+             "killed (timeouts included) / (mutants - equivalent). Equivalent mutants and their reasons: "
+             "`benchmarks/mutation_equivalent.toml`.", "",
+             "| module | mutants | killed | timeout | survived | no test | equivalent | score | run |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for name in sorted(modules):
+        m = modules[name]
+        lines.append(f"| `{name}` | {m['mutants']} | {m['killed']} | {m['timeout']} | {m['survived']} | "
+                     f"{m['no_tests']} | {m['equivalent']} | {pct(m['score'])} | {m.get('date', '')} |")
+    total = {k: sum(m[k] for m in modules.values()) for k in ("mutants", "killed", "timeout", "survived",
+                                                               "no_tests", "equivalent", "not_checked")}
+    judged = total["mutants"] - total["equivalent"] - total["not_checked"]
+    score = (total["killed"] + total["timeout"]) / judged if judged else None
+    lines.append(f"| **all** | {total['mutants']} | {total['killed']} | {total['timeout']} | {total['survived']} "
+                 f"| {total['no_tests']} | {total['equivalent']} | {pct(score)} | |")
+    for name in sorted(modules):
+        m = modules[name]
+        if m["survivors"]:
+            lines += ["", f"## Survivors of `{name}` ({len(m['survivors'])})", ""]
+            for s in m["survivors"]:
+                change = s["change"].replace("\n", " ⏎ ").replace("`", "'")
+                lines.append(f"- `{s['mutant'].rsplit('.', 1)[-1]}` ({s['verdict']}): `{change[:300]}`")
+        if m["stale_equivalent_entries"]:
+            lines += ["", "Entries of mutation_equivalent.toml that no longer match their mutant: "
+                      + ", ".join(f"`{n}`" for n in m["stale_equivalent_entries"])]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="*", help="module paths (strategist/games/zero_sum.py) or dotted names")
+    parser.add_argument("--changed", metavar="BASE", help="the core modules git diff --name-only BASE lists")
+    parser.add_argument("--core", action="store_true", help="every module of " + ", ".join(CORE_AREAS))
+    parser.add_argument("--survivors", action="store_true", help="rerun only the last run's survivors")
+    parser.add_argument("--fresh", action="store_true", help="forget mutmut's cached results first")
+    parser.add_argument("--slow", action="store_true", help="run the tests marked slow too")
+    parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1: shared CPUs)")
+    parser.add_argument("--workdir", type=Path, default=WORKDIR)
+    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    args = parser.parse_args(argv)
+
+    modules = [module_path(m) for m in args.modules]
+    if args.changed:
+        modules += changed_modules(args.changed)
+    if args.core:
+        modules += core_modules()
+    modules = list(dict.fromkeys(modules))
+    if not modules:
+        print("no module to mutate (name modules, or use --changed BASE or --core)")
+        return 0
+    missing = [m for m in modules if not (ROOT / m).is_file()]
+    if missing:
+        parser.error("not a module of the repository: " + ", ".join(missing))
+
+    import importlib.metadata
+
+    equivalent = load_equivalent()
+    results, failed = {}, []
+    for i, module in enumerate(modules, 1):
+        scratch = prepare(module, args.workdir, args.slow)
+        if args.fresh and (scratch / "mutants").exists():
+            shutil.rmtree(scratch / "mutants")
+        names = previous_survivors(scratch, module) if args.survivors else []
+        if args.survivors and not names:
+            print(f"[{i}/{len(modules)}] {module}: no survivor to rerun")
+            continue
+        print(f"[{i}/{len(modules)}] {module} against {' '.join(tests_for(module))}", flush=True)
+        start = time.monotonic()
+        code = run_mutmut(scratch, args.jobs, names, module)
+        if code != 0 or not (scratch / "mutants" / (module + ".meta")).exists():
+            print(f"  mutmut failed (exit {code}); its output: {scratch / 'run.log'}")
+            failed.append(module)
+            continue
+        result = collect(module, scratch, equivalent)
+        result["seconds"] = round(time.monotonic() - start, 1)
+        result["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        results[module] = result
+        print(f"  {result['mutants']} mutants: {result['killed']} killed, {result['timeout']} timeout, "
+              f"{result['survived']} survived, {result['no_tests']} no test, {result['equivalent']} equivalent; "
+              f"score {result['score']}; {result['seconds']:.0f} s", flush=True)
+        if not args.no_write:  # after each module, so that a long run's finished modules are kept
+            info = {"mutmut": importlib.metadata.version("mutmut"), "date": datetime.now(timezone.utc).isoformat(
+                timespec="seconds"), "command": "python benchmarks/mutation.py " + " ".join(argv or sys.argv[1:])}
+            write_results({module: result}, info)
+    if results and not args.no_write:
+        print(f"wrote {RESULTS / 'mutation.md'} and mutation.json")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
