@@ -206,3 +206,45 @@ def test_two_tabs_clicking_a_quarter_second_apart_lose_and_invent_nothing(tmp_pa
     assert sum(r.finished for r in state.rallies) == sum(what == "point" for what, _ in done)
     assert [_impossible(sport, r, (P, O)) for r in state.rallies] == [None] * len(state.rallies)
     assert refused                                                # the stale path was exercised
+
+
+def _rally(server, *strokes):
+    from strategist.matchlog.state import Rally, Stroke
+
+    opponent = O if server == P else P
+    return Rally(number=1, set_no=1, server=server, winner=None, strokes=tuple(
+        Stroke(number=k, hitter=h, opponent=opponent if h == server else server, shot=s, landing_area=None)
+        for k, (h, s) in enumerate(strokes, start=1)))
+
+
+def test_leading_serves_and_a_second_serve_counted_from_the_rally_alone():
+    """The leading-serve count ends at the first stroke that is not a serve *or* not the server's (a stored
+    rally whose first stroke is the server's drive has no leading serve); a second serve needs a first."""
+    from strategist.matchlog.order import allowed_shots, leading_serves, serve_again_allowed
+
+    tennis = strategist.get_sport("tennis")
+    assert leading_serves(tennis, _rally(P)) == 0
+    assert leading_serves(tennis, _rally(P, (P, "serve"), (P, "serve"), (O, "forehand"))) == 2
+    assert leading_serves(tennis, _rally(P, (P, "forehand"), (P, "serve"))) == 0   # the server's, no serve
+    assert leading_serves(tennis, _rally(P, (O, "serve"), (P, "serve"))) == 0      # a serve, not the server's
+    assert serve_again_allowed(tennis, _rally(P)) is False          # nothing to serve *again* after
+    assert serve_again_allowed(tennis, _rally(P, (P, "serve"))) is True
+    assert serve_again_allowed(tennis, _rally(P, (P, "serve"), (P, "serve"))) is False
+    assert serve_again_allowed(tennis, _rally(P, (P, "serve"), (O, "forehand"))) is False
+    assert allowed_shots(tennis, _rally(P, (P, "serve")))[0] == "serve"
+
+
+def test_the_optional_fields_are_stored_as_given(tmp_path):
+    """What check_fields passes on is what the log stores and reads back ("" and None: not recorded)."""
+    from strategist.matchlog.order import check_fields
+
+    badminton = strategist.get_sport("badminton")
+    given = {"landing_area": "7", "landing_height": "low", "hitter_area": "", "wing": "backhand"}
+    assert check_fields(badminton, "lob", given) == {"wing": "backhand", "landing_area": "7",
+                                                     "landing_height": "low", "hitter_area": None}
+    log = _log(tmp_path)
+    m = log.new_match("badminton", P, O)
+    log.add_stroke(m, "short service", landing_area="8", wing="forehand", hitter_area="2")
+    stroke = log.state(m).current.strokes[0]
+    assert (stroke.landing_area, stroke.wing, stroke.hitter_area, stroke.landing_height) == ("8", "forehand", "2",
+                                                                                               None)
