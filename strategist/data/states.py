@@ -38,6 +38,8 @@ STATE_COLUMNS = ("phase", "incoming", "incoming_shot", "incoming_group", "incomi
 #: Heights of the incoming shot at contact (canonical ``landing_height``), as they appear in a label.
 HEIGHTS = ("high", "low")
 UNKNOWN_HEIGHT, UNKNOWN_ZONE = "unknown height", "unknown zone"
+#: A return whose serve's direction is not recorded (where the server's action is the direction).
+UNKNOWN_DIRECTION = "unknown direction"
 ORDINAL = {1: "1st", 2: "2nd", 3: "3rd"}
 
 
@@ -73,13 +75,21 @@ def state_label(phase: str, incoming: str, zone: str = "", height: str = "") -> 
 
 def describe_situation(label: str) -> str:
     """A state label as a coach reads it: ``rally after net shot (low, front)`` -> ``after a net shot
-    taken low at the front``; labels without a height read as they are."""
+    taken low at the front``; ``return of wide serve`` -> ``returning a wide serve``; ``return of unknown
+    direction`` -> ``returning a serve whose direction was not recorded``; other labels read as they are."""
     import re
 
     m = re.fullmatch(r"(rally after|return of) (.+) \((high|low|unknown height), (front|middle|back|other|"
                      r"unknown zone)\)", label)
     if not m:
-        return label
+        bare = re.fullmatch(r"(rally after|return of) (.+)", label)
+        if not bare or bare.group(2).startswith("unknown") and bare.group(2) != UNKNOWN_DIRECTION:
+            return label
+        kind, shot = bare.groups()
+        if shot == UNKNOWN_DIRECTION:
+            return "returning a serve whose direction was not recorded"
+        article = "an" if shot[:1] in "aeiou" else "a"
+        return f"after {article} {shot}" if kind == "rally after" else f"returning {article} {shot}"
     kind, shot, height, zone = m.groups()
     article = "an" if shot[:1] in "aeiou" else "a"
     lead = f"after {article} {shot}" if kind == "rally after" else f"returning {article} {shot}"
@@ -203,7 +213,8 @@ def _incoming(frame, sport, phase, attempt, prev_shot, same_prev, base, grouping
     if ret.any():
         if rule.return_of == "area":
             faced = frame["landing_area"].astype("string").shift(1).where(same_prev)
-            faced = faced.fillna("unknown direction").astype(str).map(lambda a: f"{a} serve" if a else a)
+            faced = faced.map(lambda a: f"{a} serve" if a else a, na_action="ignore").fillna(UNKNOWN_DIRECTION)
+            faced = faced.astype(str)
         else:
             faced = prev_shot.fillna("unknown serve").astype(str)
         incoming[ret] = faced[ret]
@@ -292,7 +303,7 @@ def state_before(sport, shots, hitters, next_hitter, *, areas=(), court_side=Non
     if n_serves == len(shots):
         if rule.return_of == "area":
             area = areas[-1] if areas else None
-            return state_label("return", f"{area} serve" if area else "unknown direction", zone, height)
+            return state_label("return", f"{area} serve" if area else UNKNOWN_DIRECTION, zone, height)
         return state_label("return", last, zone, height)
     base, _, grouping = (rally or rule.rally).partition(":")
     incoming = last if base == "shot" else sport.groupings[grouping].get(last)

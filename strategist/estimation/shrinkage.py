@@ -184,24 +184,30 @@ def fit_strength(wins, counts, center, method: str = "marginal") -> np.ndarray:
         wins, counts, center = (a.reshape(batch + (1, -1))[..., used] for a in (wins, counts, center))
     grid = np.linspace(lo, hi, 41)  # steps of about 0.4 in log s
     ll = _loglik(np.broadcast_to(grid, batch + grid.shape), wins, counts, center)
-    best = ll.argmax(axis=-1)
+    best = refine_grid_maximum(lambda x: _loglik(x[..., None], wins, counts, center)[..., 0], grid, ll, 32)
+    return np.clip(np.exp(best), *STRENGTH_BOUNDS)
+
+
+def refine_grid_maximum(f, grid: np.ndarray, values: np.ndarray, iterations: int) -> np.ndarray:
+    """The maximiser of ``f`` for every element of a batch: the best point of ``grid`` (``values`` = f on the
+    grid, the grid along the last axis), refined by golden-section search inside its two neighbouring cells.
+    ``f`` maps an array of points, one per batch element, to their values."""
+    best = values.argmax(axis=-1)
     left = grid[np.maximum(best - 1, 0)]
     right = grid[np.minimum(best + 1, grid.size - 1)]
-    # golden-section search inside the bracketing grid cells, all matrices at once
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
     x1, x2 = right - ratio * (right - left), left + ratio * (right - left)
-    f1 = _loglik(x1[..., None], wins, counts, center)[..., 0]
-    f2 = _loglik(x2[..., None], wins, counts, center)[..., 0]
-    for _ in range(32):
+    f1, f2 = f(x1), f(x2)
+    for _ in range(iterations):
         move_right = f1 < f2
         left = np.where(move_right, x1, left)
         right = np.where(move_right, right, x2)
         x1n = np.where(move_right, x2, right - ratio * (right - left))
         x2n = np.where(move_right, left + ratio * (right - left), x1)
-        f_new = _loglik(np.where(move_right, x2n, x1n)[..., None], wins, counts, center)[..., 0]
+        f_new = f(np.where(move_right, x2n, x1n))
         f1, f2 = np.where(move_right, f2, f_new), np.where(move_right, f_new, f1)
         x1, x2 = x1n, x2n
-    return np.clip(np.exp((left + right) / 2.0), *STRENGTH_BOUNDS)
+    return (left + right) / 2.0
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,32 @@
-"""The whole rally as one zero-sum stochastic game estimated from data, solved and compared with observed play.
+"""The whole rally as one zero-sum stochastic game estimated from data: its values, what observed play is
+worth, and the pessimistic game recommendations come from.
 
 The row player of the game is always **the player** and the payoff is the probability that the player wins
 the rally. In a state where the player hits, the rows are the player's shots and the columns the opponent's
-positions; where the opponent hits, the game is stored transposed: the rows are the player's positions (the
-cover choice) and the columns the opponent's shots, so the opponent is the minimiser everywhere. The stage
-reward is the probability that the player wins the rally at this stroke (their winner, or the opponent's
-error); the transitions are the probabilities that the rally goes on in each next state.
+positions; where the opponent hits, the game is stored transposed (rows: the player's positions, columns:
+the opponent's shots), so the opponent is the minimiser everywhere. Q(s, a, b) = the stroke's immediate
+end (the player's winner or the opponent's error) plus the value of the situation it leads to.
 
-Results per state: the equilibrium value and both mixes (:func:`strategist.solve_stochastic_game`); the value
-of the players' observed frequencies (:func:`strategist.evaluate_policies`), and the gain of the equilibrium
-over observed play. Intervals come from a match-cluster bootstrap: the pair's matches are resampled among
-themselves and the other matches among themselves, and every replicate re-estimates the game (both
-empirical-Bayes strengths included) and solves it again; intervals are normal intervals from the replicates'
-standard deviation with the small-cluster correction (:func:`bootstrap_interval`), or percentile intervals.
+Three solutions of one estimated game:
+
+* the **point estimate**'s equilibrium (``solution``; ``equilibrium_value``): what the game is worth on the
+  estimates if both could play anything;
+* **observed play** (``observed_values``): both players' habits as stationary strategies, evaluated exactly
+  (one linear solve), with intervals;
+* the **recommendation** (``recommendation``): as in pessimistic minimax value iteration for offline
+  zero-sum Markov games (Zhong et al. 2022, arXiv 2202.07511; VI-LCB-Game: Yan, Li, Chen & Fan 2022, arXiv
+  2206.04044), each side's strategy comes from its own pessimistic game — the player's from the stage games
+  at the player's lower bound Q − z·σ (the hitter's Q at a lower bound where the player hits; the receiver's
+  at an upper one where the opponent hits), the opponent's from Q + z·σ — solved stage by stage with what
+  follows valued on the point estimates of that play (:func:`_recommend`), so that the bounds of a long rally
+  do not pile up. Only candidate shots the hitter has played there enough may be chosen, and where a side's
+  pessimistic equilibrium does not guarantee more than its habit is worth on the point estimate, the habit
+  stands (the departure is not supported by the lower bound).
+
+σ of a cell is the posterior standard deviation of Q from the shrinkage chain (:mod:`strategist.rally.model`):
+each level adds ``D/(n + s + 1)`` with D = Σ p u² − Q² its law's dispersion over the outcomes' values u, and
+passes on its parent's variance weighted by the parent's share squared. Values' intervals propagate the cells'
+variances through V = (I − P_xy)⁻¹ r_xy. With ``bootstrap`` the match-cluster bootstrap gives the intervals.
 """
 
 from __future__ import annotations
@@ -20,20 +34,31 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+from threadpoolctl import threadpool_limits
 
-from strategist.errors import EstimationError
+from strategist.errors import EstimationError, StrategistError
 from strategist.games.stochastic import StochasticGameSolution, evaluate_policies, solve_stochastic_game
 from strategist.rally.model import (WHO, Estimate, GameStructure, RallySettings, Strokes, build_structure, estimate,
-                                    strokes)
+                                    structure_counts, strokes)
+
+#: Pseudo-strokes with which a habit leans on the next level (pairing -> the hitter against anyone -> all).
+HABIT_STRENGTH = 10.0
+#: What a padded or excluded action pays: strictly dominated for payoffs in (-1, 2).
+DOMINATED_ROW, DOMINATED_COLUMN = -1.0, 2.0
+#: Rounds of the recommendation's fixed point at most (value of the play, then the stage games again).
+RECOMMENDATION_ROUNDS = 60
+INTERVALS = ("normal", "percentile")
 
 
 # ------------------------------------------------------------------------------------------- array layout
 @dataclass(frozen=True)
 class Layout:
-    """Where every support entry goes in the per-state reward and transition arrays (game orientation)."""
+    """Where every support entry and every cell goes in the per-state reward and transition arrays."""
 
     shapes: tuple                   # (m_g, n_g) per state
     reward_entry: np.ndarray        # entries that pay the player now ...
@@ -44,6 +69,7 @@ class Layout:
     move_offsets: np.ndarray
     row_labels: tuple
     column_labels: tuple
+    cell_index: np.ndarray          # per cell: flat index into the concatenated rewards
 
 
 def layout(st: GameStructure) -> Layout:
@@ -54,19 +80,19 @@ def layout(st: GameStructure) -> Layout:
     cells = np.array([m * n for m, n in shapes])
     roff = np.r_[0, np.cumsum(cells)]
     moff = np.r_[0, np.cumsum(cells * size)]
-    g = st.cell_state[st.entry_cell]
-    a, b = st.cell_a[st.entry_cell], st.cell_b[st.entry_cell]
-    opp = who[g]
-    i, j = np.where(opp, b, a), np.where(opp, a, b)
-    ncol = np.array([s[1] for s in shapes])[g]
-    local = i * ncol + j
+    ncol = np.array([s[1] for s in shapes])
+    cg, ca, cb = st.cell_state, st.cell_a, st.cell_b
+    ci, cj = np.where(who[cg], cb, ca), np.where(who[cg], ca, cb)
+    cell_local = ci * ncol[cg] + cj
+    g = cg[st.entry_cell]
+    local = cell_local[st.entry_cell]
     out = st.entry_outcome
-    pays = np.where(opp, out == 1, out == 0)
+    pays = np.where(who[g], out == 1, out == 0)
     moves = out >= 2
     rows = tuple(st.columns[k] if who[k] else st.rows[k] for k in range(size))
     cols = tuple(st.rows[k] if who[k] else st.columns[k] for k in range(size))
     return Layout(shapes, np.flatnonzero(pays), (roff[g] + local)[pays], np.flatnonzero(moves),
-                  (moff[g] + local * size + (out - 2))[moves], roff, moff, rows, cols)
+                  (moff[g] + local * size + (out - 2))[moves], roff, moff, rows, cols, roff[cg] + cell_local)
 
 
 def stage_arrays(lay: Layout, probability: np.ndarray):
@@ -79,172 +105,68 @@ def stage_arrays(lay: Layout, probability: np.ndarray):
     return rewards, moves
 
 
-def observed_mixes(st: GameStructure, row_counts: np.ndarray, column_counts: np.ndarray, fallback=None):
-    """Observed frequencies in game orientation: (row mixes, column mixes) per state.
+def per_cell(lay: Layout, flat_cells: np.ndarray, fill: float = 0.0) -> list:
+    """A per-cell array (in the structure's cell order) as per-state matrices in game orientation."""
+    flat = np.full(lay.reward_offsets[-1], fill, dtype=float)
+    flat[lay.cell_index] = flat_cells
+    return [flat[lay.reward_offsets[g]:lay.reward_offsets[g + 1]].reshape(lay.shapes[g])
+            for g in range(len(lay.shapes))]
 
-    A state with no strokes in these counts (a bootstrap replicate) takes the ``fallback`` mixes."""
-    xs, ys = [], []
-    for g in range(st.size):
-        hit = row_counts[st.row_offsets[g]:st.row_offsets[g + 1]]
-        rec = column_counts[st.column_offsets[g]:st.column_offsets[g + 1]]
-        mixes = []
-        for k, c in enumerate((hit, rec)):
-            total = c.sum()
-            if total > 0:
-                mixes.append(c / total)
-            elif fallback is not None:
-                opp = st.states["who"].iat[g] == "opponent"
-                # fallback is in game orientation: hitter's mix is the row mix unless the opponent hits
-                side = (1 - k) if opp else k
-                mixes.append(fallback[side][g])
+
+# ------------------------------------------------------------------------------------------------ habits
+def _shrunk_mixes(counts: dict, offsets: np.ndarray, size: int, levels=("game", "hitter", "all")):
+    """Per state: the game's frequencies shrunk toward the hitter's (against anyone), shrunk toward all
+    players', each with :data:`HABIT_STRENGTH` pseudo-strokes."""
+    out = []
+    for g in range(size):
+        sl = slice(offsets[g], offsets[g + 1])
+        mix = None
+        for key in reversed(levels):
+            c = np.asarray(counts[key][sl], dtype=float)
+            if mix is None:
+                mix = (c + 1e-9) / (c.sum() + 1e-9 * len(c))
             else:
-                mixes.append(np.full(len(c), 1.0 / len(c)))
-        if st.states["who"].iat[g] == "opponent":
-            xs.append(mixes[1])
-            ys.append(mixes[0])
-        else:
-            xs.append(mixes[0])
-            ys.append(mixes[1])
+                mix = (c + HABIT_STRENGTH * mix) / (c.sum() + HABIT_STRENGTH)
+        out.append(mix)
+    return out
+
+
+def observed_mixes(st: GameStructure, row_counts: dict, column_counts: dict):
+    """The players' habits in game orientation: (row mixes, column mixes) per state. ``row_counts`` /
+    ``column_counts``: totals of :attr:`GameStructure.row_counts` (``game``, ``hitter``, ``all``)."""
+    hit = _shrunk_mixes(row_counts, st.row_offsets, st.size)
+    rec = _shrunk_mixes(column_counts, st.column_offsets, st.size, levels=("game", "all"))
+    opp = (st.states["who"] == "opponent").to_numpy()
+    xs = [rec[g] if opp[g] else hit[g] for g in range(st.size)]
+    ys = [hit[g] if opp[g] else rec[g] for g in range(st.size)]
     return xs, ys
 
 
-# ------------------------------------------------------------------------------------------------ result
-@dataclass(frozen=True)
-class RallyBootstrap:
-    replicates: int
-    level: float
-    seed: int | None
-    clusters: int
-    scheme: str                # "match", or "rally" when the game's strokes come from one match
-    value: np.ndarray          # (B, S)
-    observed: np.ndarray       # (B, S)
-    switch: np.ndarray         # (B, S) the player's equilibrium mixes against the opponent as observed
-    failed: int = 0
+def _totals(counts: dict) -> dict:
+    return {k: np.asarray(v.sum(axis=0)).ravel() for k, v in counts.items()}
 
 
-@dataclass(frozen=True)
-class RallyGame:
-    """A rally game estimated from data and solved (see the module docstring).
-
-    ``states``: one row per state: ``state``, ``who`` (who hits), ``decision_state``, ``phase``, ``visits``,
-    ``value`` (equilibrium), ``observed_value`` (the players' observed frequencies), ``switch_value`` (the
-    player's equilibrium mixes against the opponent's observed ones), ``gain`` (switch − observed: what the
-    player wins by changing their own play) and, with a bootstrap, ``*_low``/``*_high`` interval columns.
-    """
-
-    structure: GameStructure
-    layout: Layout
-    estimate: Estimate
-    rewards: list
-    transitions: list
-    solution: StochasticGameSolution
-    observed_row: list
-    observed_column: list
-    observed_values: np.ndarray
-    states: pd.DataFrame
-    bootstrap: RallyBootstrap | None
-    player: str | None
-    opponent: str | None
-    interval: str = "normal"
-
-    # --- lookups
-    @property
-    def labels(self) -> tuple:
-        return self.structure.labels
-
-    def index(self, state) -> int:
-        if isinstance(state, (int, np.integer)) and not isinstance(state, bool):
-            if not 0 <= int(state) < len(self.labels):
-                raise EstimationError(f"state {state} out of range; the game has {len(self.labels)} states")
-            return int(state)
-        if state in self.labels:
-            return self.labels.index(state)
-        import difflib
-        close = difflib.get_close_matches(str(state), self.labels, n=3)
-        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise EstimationError(f"unknown state {state!r}{hint}")
-
-    def value(self, state) -> float:
-        """P(the player wins the rally) from ``state`` when both play the equilibrium."""
-        return float(self.solution.values[self.index(state)])
-
-    def observed_value(self, state) -> float:
-        """P(the player wins the rally) from ``state`` when both play as observed."""
-        return float(self.observed_values[self.index(state)])
-
-    def equilibrium(self, state) -> dict:
-        """The equilibrium of ``state``: value and both players' mixes by label (``player``, ``opponent``)."""
-        g = self.index(state)
-        x, y = self.solution.row_strategies[g], self.solution.column_strategies[g]
-        return {"state": self.labels[g], "value": float(self.solution.values[g]),
-                "player": dict(zip(self.layout.row_labels[g], map(float, x))),
-                "opponent": dict(zip(self.layout.column_labels[g], map(float, y)))}
-
-    def observed(self, state) -> dict:
-        """The observed frequencies in ``state`` by label (``player``, ``opponent``)."""
-        g = self.index(state)
-        return {"state": self.labels[g], "value": float(self.observed_values[g]),
-                "player": dict(zip(self.layout.row_labels[g], map(float, self.observed_row[g]))),
-                "opponent": dict(zip(self.layout.column_labels[g], map(float, self.observed_column[g])))}
-
-    def serve_state(self, who: str = "player") -> str:
-        """Label of the serve state of ``who`` (``player`` or ``opponent``)."""
-        rows = self.states[(self.states["phase"] == "serve") & (self.states["who"] == who)]
-        if rows.empty:
-            raise EstimationError(f"the game has no serve state of the {who}")
-        return str(rows["state"].iat[0])
-
-    def describe_who(self, who: str) -> str:
-        name = self.player if who == "player" else self.opponent
-        if name is None:
-            return "any player" if self.player is None else "the field"
-        return name
-
-    def to_dict(self) -> dict:
-        st = self.structure
-        return {
-            "player": self.player, "opponent": self.opponent,
-            "settings": {"actions": st.settings.actions, "columns": st.settings.columns,
-                         "states": st.settings.states, "zones": st.settings.zones,
-                         "min_action_count": st.settings.min_action_count, "prior": st.settings.prior,
-                         "level": st.settings.level},
-            "strokes": st.strokes_used, "rallies": st.rallies, "matches": st.game_matches,
-            "dropped": dict(st.dropped),
-            "flagged_actions": [{"state": s, "action": a, "count": n} for s, a, n in st.flagged],
-            "strength": {"population": float(self.estimate.population_strength[0]),
-                         "pair": None if st.population else float(self.estimate.pair_strength[0])},
-            "solve": {"method": self.solution.method, "iterations": self.solution.iterations,
-                      "residual": self.solution.residual},
-            "bootstrap": None if self.bootstrap is None else {
-                "replicates": self.bootstrap.replicates, "level": self.bootstrap.level,
-                "clusters": self.bootstrap.clusters, "scheme": self.bootstrap.scheme, "interval": self.interval, "seed": self.bootstrap.seed,
-                "failed": self.bootstrap.failed},
-            "states": [
-                {**{k: (None if isinstance(v, float) and np.isnan(v) else
-                        (v.item() if isinstance(v, np.generic) else v)) for k, v in row.items()},
-                 "equilibrium": {k: v for k, v in self.equilibrium(row["state"]).items() if k in WHO},
-                 "observed_mix": {k: v for k, v in self.observed(row["state"]).items() if k in WHO}}
-                for row in self.states.to_dict(orient="records")],
-        }
-
-
-# ------------------------------------------------------------------------------------------------ build
-def restrict_to_trusted(structure, rewards, transitions, observed, sides=("player", "opponent")):
-    """Stage games in which a hitter's action chosen too rarely to be recommended (``structure.trusted``) is
-    strictly dominated: a player's row pays 0 and ends the rally, an opponent's column pays 1 and ends it
-    (every real cell's Q = r + P·V lies strictly between 0 and 1). Where a hitter of ``sides`` has no trusted
-    action, the observed mix stands in as that hitter's only action (its first; the others dominated).
+# ------------------------------------------------------------------------------------------------ solving
+def restrict_to_trusted(structure, rewards, transitions, observed, sides=("player", "opponent"), habit=()):
+    """Stage games in which a hitter's action that may not be recommended (``structure.trusted``) is
+    strictly dominated: a player's row pays :data:`DOMINATED_ROW` and ends the rally, an opponent's column
+    pays :data:`DOMINATED_COLUMN` and ends it. Where a hitter of ``sides`` has no trusted action, or the
+    state is in ``habit`` (the player's departure is not supported), the observed mix stands in as that
+    hitter's only action (its first; the others dominated).
 
     Returns (rewards, transitions, stand_in): ``stand_in[g]`` is True where the observed mix stood in."""
     xs, ys = observed
     rewards = [np.array(r, dtype=float) for r in rewards]
     transitions = [np.array(t, dtype=float) for t in transitions]
     stand_in = np.zeros(len(rewards), dtype=bool)
-    if not structure.trusted:
-        return rewards, transitions, stand_in
     who = structure.states["who"].to_numpy()
+    habit = set(habit)
     for g, mask in enumerate(structure.trusted):
-        if who[g] not in sides or mask.all():
+        if who[g] not in sides:
+            continue
+        if g in habit:
+            mask = np.zeros_like(mask)
+        if mask.all():
             continue
         r, t = rewards[g], transitions[g]
         if who[g] == "player":                      # the hitter's actions are the rows
@@ -254,7 +176,7 @@ def restrict_to_trusted(structure, rewards, transitions, observed, sides=("playe
                 mask = np.zeros_like(mask)
                 mask[0] = True
                 stand_in[g] = True
-            r[~mask], t[~mask] = 0.0, 0.0
+            r[~mask], t[~mask] = DOMINATED_ROW, 0.0
         else:                                       # the opponent hits: the columns
             if not mask.any():
                 y = np.asarray(ys[g], dtype=float)
@@ -262,22 +184,19 @@ def restrict_to_trusted(structure, rewards, transitions, observed, sides=("playe
                 mask = np.zeros_like(mask)
                 mask[0] = True
                 stand_in[g] = True
-            r[:, ~mask], t[:, ~mask] = 1.0, 0.0
+            r[:, ~mask], t[:, ~mask] = DOMINATED_COLUMN, 0.0
     return rewards, transitions, stand_in
 
 
-def _solve(rewards, transitions, labels, lay, structure=None, observed=None) -> StochasticGameSolution:
-    """Solve with every state padded to one shape, so each sweep is one batched call of the matrix solver.
-
-    A padded row pays 0 and ends the rally (the player loses at once) and a padded column pays 1 (the player
-    wins at once). Every real cell has Q = r + P·V strictly between 0 and 1 (each stroke can end the rally
-    either way with positive probability), so padded actions are strictly dominated: they take no weight and
-    change no value or guarantee. They are removed from the solution."""
+def _solve(rewards, transitions, labels, lay, structure=None, observed=None, habit=()) -> StochasticGameSolution:
+    """Solve with every state padded to one of two shapes, so each sweep is one batched call of the matrix
+    solver. Padded and excluded actions are strictly dominated (:data:`DOMINATED_ROW` /
+    :data:`DOMINATED_COLUMN`): they take no weight and change no value or guarantee, and are removed from
+    the solution. Where the observed mix stood in, it is the strategy."""
     stand_in = None
     if structure is not None:
-        rewards, transitions, stand_in = restrict_to_trusted(structure, rewards, transitions, observed)
+        rewards, transitions, stand_in = restrict_to_trusted(structure, rewards, transitions, observed, habit=habit)
     size = len(rewards)
-    # two shape classes: states with more rows than columns (the player hits: shots × positions) and the rest
     tall = [r.shape[0] >= r.shape[1] for r in rewards]
     shape = {k: (max(r.shape[0] for r, t_ in zip(rewards, tall) if t_ == k),
                  max(r.shape[1] for r, t_ in zip(rewards, tall) if t_ == k)) for k in set(tall)}
@@ -285,10 +204,10 @@ def _solve(rewards, transitions, labels, lay, structure=None, observed=None) -> 
     for g, (r, t) in enumerate(zip(rewards, transitions)):
         m, n = r.shape
         big_m, big_n = shape[tall[g]]
-        rr = np.zeros((big_m, big_n))
+        rr = np.full((big_m, big_n), DOMINATED_ROW)
         tt = np.zeros((big_m, big_n, size))
         rr[:m, :n] = r
-        rr[:m, n:] = 1.0
+        rr[:m, n:] = DOMINATED_COLUMN
         tt[:m, :n] = t
         pr.append(rr)
         pt.append(tt)
@@ -298,7 +217,7 @@ def _solve(rewards, transitions, labels, lay, structure=None, observed=None) -> 
     shapes = [r.shape for r in rewards]
     xs = [_renorm(x[:m]) for x, (m, _) in zip(sol.row_strategies, shapes)]
     ys = [_renorm(y[:n]) for y, (_, n) in zip(sol.column_strategies, shapes)]
-    if stand_in is not None:   # the observed mix stood in as the hitter's one action: it is the strategy
+    if stand_in is not None:
         who = structure.states["who"].to_numpy()
         for g in np.flatnonzero(stand_in):
             if who[g] == "player":
@@ -316,50 +235,479 @@ def _renorm(p):
     return p / p.sum()
 
 
-def _evaluate(rewards, transitions, xs, ys):
-    return evaluate_policies(rewards, transitions, xs, ys)
-
-
 def _chain_values(rewards, transitions, xs, ys):
-    """V = (I − P_xy)⁻¹ r_xy without the checks of :func:`evaluate_policies` (bootstrap replicates of a game
-    already checked; a singular system raises and the replicate is counted as failed)."""
-    r = np.array([x @ rw @ y for x, rw, y in zip(xs, rewards, ys)])
-    p = np.stack([np.einsum("a,abt,b->t", x, t, y) for x, t, y in zip(xs, transitions, ys)])
-    v = np.linalg.solve(np.eye(len(r)) - p, r)
+    """V = (I − P_xy)⁻¹ r_xy without the checks of :func:`evaluate_policies` (a game already checked; a
+    singular system raises and a bootstrap replicate is counted as failed). States of one shape are
+    contracted together."""
+    size = len(rewards)
+    r = np.empty(size)
+    p = np.empty((size, size))
+    groups: dict = {}
+    for g, rw in enumerate(rewards):
+        groups.setdefault(rw.shape, []).append(g)
+    for idx in groups.values():
+        x = np.stack([xs[g] for g in idx])
+        y = np.stack([ys[g] for g in idx])
+        r[idx] = np.einsum("ka,kab,kb->k", x, np.stack([rewards[g] for g in idx]), y)
+        p[idx] = np.einsum("ka,kabt,kb->kt", x, np.stack([transitions[g] for g in idx]), y)
+    v = np.linalg.solve(np.eye(size) - p, r)
     if not np.isfinite(v).all() or (v < -1e-9).any() or (v > 1 + 1e-9).any():
         raise np.linalg.LinAlgError("policy values outside [0, 1]")
     return v
 
 
+# ------------------------------------------------------------------------------------------ uncertainty
+def _entry_values(structure: GameStructure, values: np.ndarray) -> np.ndarray:
+    """The value to the player of every support entry's outcome: a win or loss now, or the next state's V."""
+    out = structure.entry_outcome
+    player_hits = (structure.states["who"] == "player").to_numpy()[structure.cell_state[structure.entry_cell]]
+    u = np.where(out >= 2, values[np.maximum(out - 2, 0)], 0.0)
+    u = np.where(out == 0, np.where(player_hits, 1.0, 0.0), u)
+    return np.where(out == 1, np.where(player_hits, 0.0, 1.0), u)
+
+
+def cell_variance(structure: GameStructure, est: Estimate, values: np.ndarray) -> np.ndarray:
+    """Posterior variance of every cell's Q (the player's win probability after the cell's stroke), the
+    continuation valued at ``values``. Down the shrinkage chain each part's variance is its level's own,
+    W(1 − W)/(n + s + 1) (likewise L; for the continuation the dispersion D = Σ C u² − Ū² of its law over the
+    next states' values, over n + s + 1), plus the parent's weighted by its share squared; then, with
+    Q = W·u_win + (1 − W)(L·u_lose + (1 − L)·Ū), Var Q by the delta method over the three parts."""
+    u = _entry_values(structure, np.asarray(values, dtype=float))
+    cell, out = structure.entry_cell, structure.entry_outcome
+    n_cells = len(structure.cell_state)
+    win = np.zeros(n_cells, dtype=np.int64)
+    lose = np.zeros(n_cells, dtype=np.int64)
+    win[cell[out == 0]] = np.flatnonzero(out == 0)
+    lose[cell[out == 1]] = np.flatnonzero(out == 1)
+    moves = out >= 2
+    var = np.zeros((n_cells, 3))
+    w = lr = u_bar = None
+    for level in est.chain:
+        p = level.law[0]
+        w = p[win]
+        lr = p[lose] / np.maximum(1.0 - w, 1e-12)
+        go = np.maximum(1.0 - w - p[lose], 1e-12)
+        u_bar = np.bincount(cell[moves], weights=p[moves] * u[moves], minlength=n_cells) / go
+        d = np.maximum(np.bincount(cell[moves], weights=p[moves] * u[moves] ** 2, minlength=n_cells) / go
+                       - u_bar ** 2, 0.0)
+        own = np.stack([w * (1 - w), lr * (1 - lr), d], axis=1) / (level.concentration[0] + 1.0)
+        var = own + level.parent_weight[0] ** 2 * var
+    u_win, u_lose = u[win], u[lose]
+    d_w = u_win - (lr * u_lose + (1 - lr) * u_bar)
+    d_l = (1 - w) * (u_lose - u_bar)
+    d_u = (1 - w) * (1 - lr)
+    return d_w ** 2 * var[:, 0] + d_l ** 2 * var[:, 1] + d_u ** 2 * var[:, 2]
+
+
+def value_variance(rewards, transitions, xs, ys, cell_var: list, values: np.ndarray) -> np.ndarray:
+    """Variance of the values of the strategies (xs, ys): the stage's variance Σ x_i² y_j² var_ij, carried
+    through V = (I − P)⁻¹ r (cells taken as independent)."""
+    local = np.array([(np.square(x)[:, None] * np.square(y)[None, :] * v).sum() for x, y, v in zip(xs, ys, cell_var)])
+    p = np.stack([np.einsum("a,abt,b->t", x, t, y) for x, t, y in zip(xs, transitions, ys)])
+    m = np.linalg.inv(np.eye(len(local)) - p)
+    return np.maximum((m * m) @ local, 0.0)
+
+
+def _z(level: float) -> float:
+    return float(stats.norm.ppf(0.5 + level / 2.0))
+
+
+# ------------------------------------------------------------------------------------------------ result
+@dataclass(frozen=True)
+class RallyBootstrap:
+    replicates: int
+    level: float
+    seed: int | None
+    clusters: int
+    scheme: str                # "match", or "rally" when the game's strokes come from one match
+    value: np.ndarray          # (B, S) the recommended play (the point fit's mixes) in each replicate
+    observed: np.ndarray       # (B, S)
+    switch: np.ndarray         # (B, S) the player's recommended mixes against the opponent as observed
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One state's stage game for display: the point estimates of Q with their intervals, the pessimistic
+    Q the recommendation is solved in, counts, evidence and the mixes (game orientation)."""
+
+    state: str
+    rows: tuple
+    columns: tuple
+    mean: np.ndarray           # Q on the point estimates (continuation: both play as recommended)
+    low: np.ndarray
+    high: np.ndarray
+    pessimistic: np.ndarray    # Q_low of the recommendation's game
+    counts: np.ndarray         # the game's strokes per cell
+    evidence: np.ndarray       # (m, n, 3): pairing, hitter, all players
+    value: float               # the state's value, both playing as recommended (point estimates)
+    pessimistic_value: float
+    recommended: np.ndarray    # the recommendation's row mix (the player's)
+    opponent: np.ndarray       # the recommendation's column mix
+    observed_row: np.ndarray
+    observed_column: np.ndarray
+    advisable: np.ndarray      # per hitter action: may be recommended (candidate and played enough)
+    candidate: np.ndarray      # per hitter action: all players play it there at a meaningful rate
+    basis: str
+
+
+@dataclass(frozen=True)
+class RallyGame:
+    """A rally game estimated from data and solved (see the module docstring).
+
+    ``states``: one row per state: ``state``, ``who`` (who hits), ``decision_state``, ``phase``, ``visits``,
+    ``value`` (both playing as recommended, on the point estimates), ``value_low``/``value_high``, ``observed_value`` (both players'
+    habits) with ``observed_low``/``observed_high`` (for a match not yet played: the estimate's uncertainty and
+    the match-to-match variation of a player's results, ``structure.match_sd``), ``pessimistic_value`` (what the recommendation guarantees at the lower bounds), ``equilibrium_value``
+    (the unrestricted equilibrium of the point estimates, for analysis),
+    ``switch_value`` (the player's recommendation against the opponent's habits), ``gain`` (switch −
+    observed: what the player wins by changing their own play), ``basis`` (``pessimistic equilibrium`` or
+    ``habit``) and ``pairing``/``hitter``/``all players`` (the shares of evidence).
+    """
+
+    structure: GameStructure
+    layout: Layout
+    estimate: Estimate
+    rewards: list
+    transitions: list
+    solution: StochasticGameSolution
+    recommendation: Recommendation
+    observed_row: list
+    observed_column: list
+    observed_values: np.ndarray
+    states: pd.DataFrame
+    bootstrap: RallyBootstrap | None
+    player: str | None
+    opponent: str | None
+    cell_sd: np.ndarray                 # per cell: posterior sd of Q (point continuation)
+    habit_states: tuple                 # states where the player's habit stands (departure not supported)
+    interval: str = "normal"
+
+    # --- lookups
+    @property
+    def labels(self) -> tuple:
+        return self.structure.labels
+
+    @property
+    def level(self) -> float:
+        return self.structure.settings.level
+
+    def index(self, state) -> int:
+        if isinstance(state, (int, np.integer)) and not isinstance(state, bool):
+            if not 0 <= int(state) < len(self.labels):
+                raise EstimationError(f"state {state} out of range; the game has {len(self.labels)} states")
+            return int(state)
+        if state in self.labels:
+            return self.labels.index(state)
+        import difflib
+        close = difflib.get_close_matches(str(state), self.labels, n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise EstimationError(f"unknown state {state!r}{hint}")
+
+    def value(self, state) -> float:
+        """P(the player wins the rally) from ``state`` when both play as recommended (point estimates)."""
+        return float(self.recommendation.realized[self.index(state)])
+
+    def pessimistic_value(self, state) -> float:
+        """What the recommendation guarantees from ``state`` at the lower bounds (any position of the receiver
+        at this stroke; recommended play after it)."""
+        return float(self.recommendation.values[self.index(state)])
+
+    def observed_value(self, state) -> float:
+        """P(the player wins the rally) from ``state`` when both play as observed."""
+        return float(self.observed_values[self.index(state)])
+
+    def equilibrium(self, state) -> dict:
+        """The recommendation in ``state`` (the equilibrium at the lower bounds, or a habit the data do not
+        support changing): its value on the point estimates, both mixes by label, and its basis."""
+        g = self.index(state)
+        x, y = self.recommendation.row_strategies[g], self.recommendation.column_strategies[g]
+        return {"state": self.labels[g], "value": float(self.recommendation.realized[g]),
+                "pessimistic_value": float(self.recommendation.values[g]),
+                "player": dict(zip(self.layout.row_labels[g], map(float, x))),
+                "opponent": dict(zip(self.layout.column_labels[g], map(float, y))),
+                "basis": str(self.states["basis"].iat[g])}
+
+    recommended = equilibrium
+
+    def point_equilibrium(self, state) -> dict:
+        """The equilibrium of the point estimates, unrestricted (every candidate, no lower bound): what the
+        recommendation is not — kept for analysis."""
+        g = self.index(state)
+        x, y = self.solution.row_strategies[g], self.solution.column_strategies[g]
+        return {"state": self.labels[g], "value": float(self.solution.values[g]),
+                "player": dict(zip(self.layout.row_labels[g], map(float, x))),
+                "opponent": dict(zip(self.layout.column_labels[g], map(float, y)))}
+
+    def observed(self, state) -> dict:
+        """The observed frequencies (habits) in ``state`` by label (``player``, ``opponent``)."""
+        g = self.index(state)
+        return {"state": self.labels[g], "value": float(self.observed_values[g]),
+                "player": dict(zip(self.layout.row_labels[g], map(float, self.observed_row[g]))),
+                "opponent": dict(zip(self.layout.column_labels[g], map(float, self.observed_column[g])))}
+
+    def serve_state(self, who: str = "player") -> str:
+        """Label of the serve state of ``who`` (``player`` or ``opponent``) visited most in the game."""
+        rows = self.states[(self.states["phase"] == "serve") & (self.states["who"] == who)]
+        if rows.empty:
+            raise EstimationError(f"the game has no serve state of the {who}")
+        return str(rows.sort_values("visits", ascending=False)["state"].iat[0])
+
+    def describe_who(self, who: str) -> str:
+        name = self.player if who == "player" else self.opponent
+        if name is None:
+            return "any player" if self.player is None else "the field"
+        return name
+
+    @cached_property
+    def _stage_cells(self) -> tuple:
+        """Per state: the cells' sd, the pairing's strokes and the evidence shares (computed once)."""
+        st, lay = self.structure, self.layout
+        sd = per_cell(lay, self.cell_sd)
+        counts = per_cell(lay, np.bincount(st.entry_cell, weights=self.estimate.counts[0],
+                                           minlength=len(st.cell_state)))
+        parts = [per_cell(lay, self.estimate.evidence[0, :, k]) for k in range(3)]
+        evidence = [np.stack([parts[k][g] for k in range(3)], axis=-1) for g in range(len(sd))]
+        return sd, counts, evidence
+
+    def stage(self, state) -> Stage:
+        """The stage game of ``state`` (see :class:`Stage`)."""
+        g = self.index(state)
+        st, lay = self.structure, self.layout
+        z = _z(self.level)
+        sds, counts_all, evidence = self._stage_cells
+        sd, counts, ev = sds[g], counts_all[g], evidence[g]
+        mean_q = _point_q(self, g)
+        return Stage(self.labels[g], lay.row_labels[g], lay.column_labels[g], mean_q,
+                     np.clip(mean_q - z * sd, 0, 1), np.clip(mean_q + z * sd, 0, 1),
+                     self.recommendation.stage_games[g], counts.astype(int), ev, self.value(g),
+                     self.pessimistic_value(g), self.recommendation.row_strategies[g],
+                     self.recommendation.column_strategies[g], self.observed_row[g], self.observed_column[g],
+                     st.trusted[g], st.candidate[g], str(self.states["basis"].iat[g]))
+
+    def to_dict(self) -> dict:
+        st = self.structure
+        return {
+            "player": self.player, "opponent": self.opponent,
+            "settings": {"actions": st.settings.actions, "columns": st.settings.columns,
+                         "states": st.settings.states or "situation", "zones": st.settings.zones,
+                         "heights": st.settings.heights, "min_action_count": st.settings.min_action_count,
+                         "min_share": st.settings.min_share, "min_count": st.settings.min_count,
+                         "prior": st.settings.prior, "level": st.settings.level},
+            "strokes": st.strokes_used, "rallies": st.rallies, "matches": st.game_matches,
+            "dropped": dict(st.dropped),
+            "flagged_actions": [{"state": s, "action": a, "count": n, "reason": why} for s, a, n, why in st.flagged],
+            "strength": {k: float(v[0]) for k, v in self.estimate.strengths.items()},
+            "solve": {"method": self.solution.method, "iterations": self.solution.iterations,
+                      "residual": self.solution.residual},
+            "habit_states": list(self.habit_states),
+            "bootstrap": None if self.bootstrap is None else {
+                "replicates": self.bootstrap.replicates, "level": self.bootstrap.level,
+                "clusters": self.bootstrap.clusters, "scheme": self.bootstrap.scheme, "interval": self.interval,
+                "seed": self.bootstrap.seed, "failed": self.bootstrap.failed},
+            "states": [
+                {**{k: (None if isinstance(v, float) and np.isnan(v) else
+                        (v.item() if isinstance(v, np.generic) else v)) for k, v in row.items()},
+                 "equilibrium": {k: v for k, v in self.equilibrium(row["state"]).items() if k in WHO},
+                 "observed_mix": {k: v for k, v in self.observed(row["state"]).items() if k in WHO}}
+                for row in self.states.to_dict(orient="records")],
+        }
+
+
+def _point_q(game: RallyGame, g: int) -> np.ndarray:
+    """Q of state g on the point estimates, both playing as recommended after the stroke."""
+    v = game.recommendation.realized
+    return game.rewards[g] + game.transitions[g] @ v
+
+
+# ------------------------------------------------------------------------------------------------ build
+@dataclass(frozen=True)
+class Recommendation:
+    """The recommendation of every state (game orientation): the mixes, the pessimistic stage games they are
+    solved in, their values there (``values``: the guarantee at the lower bound) and what the recommended
+    pair is worth on the point estimates (``realized``)."""
+
+    values: np.ndarray
+    row_strategies: list
+    column_strategies: list
+    stage_games: list
+    realized: np.ndarray
+    iterations: int
+    converged: bool
+    row_habit: np.ndarray | None = None      # per state: the player's habit stands (rows)
+    column_habit: np.ndarray | None = None   # per state: the opponent's habit stands (columns)
+
+
+def _solve_stages(matrices: list) -> tuple[list, list, np.ndarray]:
+    """Every stage game solved exactly: padded to one shape per orientation (rows >= columns or not) with
+    strictly dominated actions, one batched call each."""
+    from strategist.games.batch import solve_zero_sum_batch
+
+    xs, ys = [None] * len(matrices), [None] * len(matrices)
+    values = np.zeros(len(matrices))
+    groups: dict = {}
+    for g, q in enumerate(matrices):
+        groups.setdefault(q.shape[0] >= q.shape[1], []).append(g)
+    for idx in groups.values():
+        m = max(matrices[g].shape[0] for g in idx)
+        n = max(matrices[g].shape[1] for g in idx)
+        batch = np.full((len(idx), m, n), DOMINATED_ROW)
+        for k, g in enumerate(idx):
+            a, b = matrices[g].shape
+            batch[k, :a, :b] = matrices[g]
+            batch[k, :a, b:] = DOMINATED_COLUMN
+        sol = solve_zero_sum_batch(batch)
+        for k, g in enumerate(idx):
+            a, b = matrices[g].shape
+            xs[g], ys[g] = _renorm(sol.row_strategy[k, :a]), _renorm(sol.column_strategy[k, :b])
+            values[g] = sol.value[k]
+    return xs, ys, values
+
+
+def _restricted(q: np.ndarray, player_hits: bool, trusted: np.ndarray, row_habit, column_habit):
+    """A stage matrix with the hitter's untrusted shots dominated; a side whose habit stands (``row_habit`` /
+    ``column_habit``: its mix, or None) has that mix as its only action (a 1-row or 1-column matrix). A
+    hitter with no trusted shot must be given its habit."""
+    q = np.asarray(q, dtype=float)
+    hitter_habit = row_habit if player_hits else column_habit
+    if hitter_habit is None and not trusted.all():          # the habit is played as it is, rare shots and all
+        q = q.copy()
+        if player_hits:
+            q[~trusted] = DOMINATED_ROW
+        else:
+            q[:, ~trusted] = DOMINATED_COLUMN
+    if row_habit is not None:
+        q = (np.asarray(row_habit) @ q)[None, :]
+    if column_habit is not None:
+        q = (q @ np.asarray(column_habit))[:, None]
+    return q
+
+
+def open_situations(structure: GameStructure) -> np.ndarray:
+    """Per state: whether its situation leaves a part unrecorded (an unknown height, zone, serve direction,
+    court side or incoming shot)."""
+    return structure.states["decision_state"].astype(str).str.contains("unknown").to_numpy(bool)
+
+
+def candidate_habits(structure: GameStructure, xs, ys):
+    """The habits as a recommendation keeps them: each hitter's mix restricted to the candidate shots of the
+    state (a shot all players almost never play there is not advised, even from habit), renormalised; where
+    the hitter's habit has no mass on a candidate it stays as it is."""
+    who = structure.states["who"].to_numpy()
+    rows, cols = [np.asarray(x, dtype=float).copy() for x in xs], [np.asarray(y, dtype=float).copy() for y in ys]
+    for g, candidate in enumerate(structure.candidate):
+        mix = rows[g] if who[g] == "player" else cols[g]
+        kept = np.where(candidate, mix, 0.0)
+        if kept.sum() > 0:
+            mix[:] = kept / kept.sum()
+    return rows, cols
+
+
+def _keep_optimal(xs, ys, last, low, high, observed, rows, cols, tol: float = 1e-9):
+    """The mixes with last round's kept wherever it still guarantees as much in this round's stage game (a
+    stage game with several optimal mixes would otherwise let the rounds flip between them)."""
+    xs, ys = list(xs), list(ys)
+    for g in range(len(xs)):
+        x_old, y_old = last[0][g], last[1][g]
+        if not rows[g] and len(x_old) == len(xs[g]):
+            worth = (lambda x: x @ low[g] @ observed[1][g]) if cols[g] else (lambda x: (x @ low[g]).min())
+            if worth(x_old) >= worth(xs[g]) - tol:
+                xs[g] = x_old
+        if not cols[g] and len(y_old) == len(ys[g]):
+            cost = (lambda y: observed[0][g] @ high[g] @ y) if rows[g] else (lambda y: (high[g] @ y).max())
+            if cost(y_old) <= cost(ys[g]) + tol:
+                ys[g] = y_old
+    return xs, ys
+
+
+def _recommend(structure, lay, rewards, transitions, observed, point, est, level) -> tuple:
+    """The recommendation (module docstring), as pessimistic minimax value iteration does it: each side's
+    strategy comes from its own pessimistic game — the player's (shots where the player hits, positions where
+    the opponent hits) from the stage games at the player's lower bound Q − z·σ, the opponent's from those at
+    the opponent's, Q + z·σ (σ the cell's posterior sd) — with what follows valued on the point estimates of
+    that play, so that the bounds of a long rally do not pile up: V ← value of the recommended play; mixes ←
+    the equilibria of the stage games Q(V) ∓ z·σ. A side keeps its habit at a state where its equilibrium
+    does not guarantee more at its bound than its habit guarantees on the point estimate there (the player:
+    more; the opponent, who minimises: less), and the hitter keeps it in a situation with an unrecorded part
+    (:func:`open_situations`). Started from both habits and repeated until the mixes stop
+    changing; a habit kept in one round is kept after it.
+
+    Returns (Recommendation, states where the hitter's habit stands, cell sd)."""
+    z = _z(level)
+    cell_var = cell_variance(structure, est, point.values)
+    sd_cells = per_cell(lay, np.sqrt(cell_var))
+    player = (structure.states["who"] == "player").to_numpy()
+    trusted = [np.asarray(t, dtype=bool) for t in structure.trusted]
+    size = len(rewards)
+    xo, yo = [np.asarray(x, dtype=float) for x in observed[0]], [np.asarray(y, dtype=float) for y in observed[1]]
+    # a hitter with no trusted shot plays its habit; so does a hitter in a situation the data leave open (how
+    # high, where, or what the incoming shot was is not recorded): there the data cannot tell which shots were
+    # possible (a rush is played only off a loose net shot), and a departure would bet on the unrecorded part.
+    # A receiver's positions are open to it.
+    fixed = open_situations(structure) | np.array([not t.any() for t in trusted])
+    fixed_rows, fixed_cols = player & fixed, ~player & fixed
+    v = _chain_values(rewards, transitions, xo, yo)
+    previous = last = None
+    iterations, converged = 0, False
+    for _ in range(RECOMMENDATION_ROUNDS):
+        iterations += 1
+        q_point = [r + t @ v for r, t in zip(rewards, transitions)]
+        low = [q - np.minimum(z * sd, q) for q, sd in zip(q_point, sd_cells)]          # the player's bound
+        high = [q + np.minimum(z * sd, 1.0 - q) for q, sd in zip(q_point, sd_cells)]   # the opponent's
+        _, _, v_low = _solve_stages([_restricted(q, player[g], trusted[g], None, None) for g, q in enumerate(low)])
+        _, _, v_high = _solve_stages([_restricted(q, player[g], trusted[g], None, None) for g, q in enumerate(high)])
+        # each side keeps its habit where its equilibrium is no better at its bound (once kept, kept)
+        rows = fixed_rows | np.array([v_low[g] <= float((xo[g] @ q_point[g]).min()) + 1e-9 for g in range(size)])
+        cols = fixed_cols | np.array([v_high[g] >= float((q_point[g] @ yo[g]).max()) - 1e-9 for g in range(size)])
+        fixed_rows, fixed_cols = rows, cols
+        x_low, _, values = _solve_stages([_restricted(q, player[g], trusted[g], xo[g] if rows[g] else None,
+                                                      yo[g] if cols[g] else None) for g, q in enumerate(low)])
+        _, y_high, _ = _solve_stages([_restricted(q, player[g], trusted[g], xo[g] if rows[g] else None,
+                                                  yo[g] if cols[g] else None) for g, q in enumerate(high)])
+        xs = [xo[g] if rows[g] else x_low[g] for g in range(size)]
+        ys = [yo[g] if cols[g] else y_high[g] for g in range(size)]
+        if previous is not None:     # keep last round's mix where it is still optimal: no flipping between ties
+            xs, ys = _keep_optimal(xs, ys, last, low, high, (xo, yo), rows, cols)
+        last = (xs, ys)
+        v_new = _chain_values(rewards, transitions, xs, ys)
+        # settled when the values and the habits are (a stage game with several optimal mixes may return
+        # another of them, worth the same)
+        state = (rows.tobytes(), cols.tobytes())
+        if previous == state and np.abs(v_new - v).max() < 1e-9:
+            converged = True
+            v = v_new
+            break
+        previous = state
+        v = v_new
+    habit = tuple(int(g) for g in np.flatnonzero(np.where(player, rows, cols)))
+    rec = Recommendation(values, xs, ys, low, v, iterations, converged, rows, cols)
+    return rec, habit, np.sqrt(cell_var)
+
+
 def rally_game(table: pd.DataFrame, player: str | None = None, opponent: str | None = None, *,
-               actions: str = "shot", columns: str = "auto", states: str | None = None, zones: bool = True,
-               min_action_count: int = 5, prior="marginal", bootstrap: int = 0, level: float = 0.9,
+               actions: str = "shot", columns: str = "auto", states: str | None = None, zones: bool | None = None,
+               heights: bool | None = None, min_action_count: int = 5, min_share: float = 0.02,
+               min_count: int = 10, prior="marginal", bootstrap: int = 0, level: float = 0.9,
                seed: int | None = 0, sport=None, equilibrium: bool = True,
                interval: str = "normal") -> RallyGame:
     """The rally between ``player`` and ``opponent`` as a stochastic game estimated from ``table`` (a canonical
-    rally table, or the :class:`~strategist.rally.model.Strokes` of one, made with the same ``actions``,
-    ``columns``, ``states`` and ``zones``, to estimate several games of one table).
+    rally table, or the :class:`~strategist.rally.model.Strokes` of one made with the same settings, to
+    estimate several games of one table).
 
-    ``player`` alone: the player against everyone they met; neither: the population game (any player
-    against any other, all strokes). ``actions``: the hitter's choice, ``"shot"`` or ``"group"``
-    (``"group:<grouping>"``); ``columns``: the receiver's, ``"zone"`` (depth of their position),
-    ``"position"`` (court area) or ``"none"``; ``"auto"``: the zone where at least half the strokes
-    record the receiver's position, else none. ``states``: the rally states' rule of
-    :func:`~strategist.data.states.annotate_states` (``"shot"`` or ``"group:<grouping>"``; default the sport's);
-    ``zones``: states also say where the incoming shot landed. ``min_action_count``: the equilibrium (and the
-    best response and safe exploitation of :mod:`strategist.rally.policies`) chooses an action only when its
-    hitter chose it that often in the state (default 5, as in the payoff matrices: a serve recorded once as a
-    smash would otherwise be recommended on its lucky outcome); rarer actions stay in the game, so observed
-    play is evaluated as played, and are listed in ``to_dict()["flagged_actions"]``; where a hitter has no
-    such action, the observed mix is played. ``prior``: the strengths of the shrinkage
-    (``"marginal"``, ``"moments"`` is not available for several outcomes, or a number of pseudo-trials).
-    ``bootstrap``: replicates of the match-cluster bootstrap (0: no intervals) at ``level``;
-    ``equilibrium=False`` bootstraps only the observed play's values (faster: no game is solved per replicate).
-    ``interval``: ``"normal"`` (default: estimate ± z·√(G/(G−1))·bootstrap standard error, G the game's
-    matches) or ``"percentile"`` (see :func:`bootstrap_interval`).
+    ``player`` alone: the player against everyone they met; neither: the population game. ``actions``:
+    ``"shot"`` or ``"group"``; ``columns``: the receiver's ``"zone"``, ``"position"``, ``"none"`` or
+    ``"auto"``. ``states``: None for situations (the incoming shot, its zone and height wherever the data
+    record them); ``"group:tactic"`` with ``zones=False, heights=False`` is the coarse model of earlier
+    versions. Candidates: shots all players play there at least ``min_share`` of the time and ``min_count``
+    times; a hitter's shot may be recommended when the hitter also played it there ``min_action_count``
+    times (the rest stay in the game as observed play and are listed in ``to_dict()["flagged_actions"]``).
+    ``level``: of the intervals and of the lower confidence bound the recommendation is solved at.
+    ``bootstrap``: replicates of the match-cluster bootstrap for the intervals (0: the posterior's);
+    ``interval``: ``"normal"`` or ``"percentile"`` (bootstrap only); ``equilibrium=False``: the bootstrap values
+    observed play only (``value``/``gain`` keep the posterior's intervals).
 
-    ``gain`` is what the player wins by switching to the equilibrium mixes while the opponent keeps playing
-    as observed: value(player's equilibrium, opponent observed) − value(both observed).
+    ``gain`` is what the player wins by switching to the recommendation while the opponent keeps playing as
+    observed: value(player's recommendation, opponent observed) − value(both observed).
     """
     if not 0.0 < float(level) < 1.0:
         raise EstimationError(f"level must lie strictly between 0 and 1, got {level!r}")
@@ -370,46 +718,105 @@ def rally_game(table: pd.DataFrame, player: str | None = None, opponent: str | N
     if str(prior).strip().lower() == "moments":
         raise EstimationError("prior 'moments' is for two outcomes; use 'marginal' or a number of pseudo-trials")
     settings = RallySettings(player=player, opponent=opponent, actions=actions, columns=columns, states=states,
-                             zones=zones, min_action_count=min_action_count, prior=prior, level=float(level))
-    # a table's usable strokes do not depend on the players: kept so several games of one table share them
-    if isinstance(table, Strokes):
-        st = table
-    else:
-        st = strokes(table, settings, sport)
+                             zones=zones, heights=heights, min_action_count=min_action_count,
+                             min_share=float(min_share), min_count=int(min_count), prior=prior, level=float(level))
+    st = table if isinstance(table, Strokes) else strokes(table, settings, sport)
     structure = build_structure(st, settings)
+    # Hundreds of small dense solves: one BLAS thread each is 2-10x faster than a pool fighting for the cores.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return build_game(structure, bootstrap=int(bootstrap), seed=seed, equilibrium=equilibrium,
+                          interval=interval)
+
+
+def build_game(structure: GameStructure, *, bootstrap: int = 0, seed=0, equilibrium: bool = True,
+               interval: str = "normal") -> RallyGame:
+    """Estimate and solve the game of ``structure`` (:func:`rally_game` does the rest)."""
     lay = layout(structure)
-
-    def totals(m):
-        return np.asarray(m.sum(axis=0)).ravel()
-
-    est = estimate(structure, totals(structure.n), totals(structure.n_ab), totals(structure.n_a))
-    rewards, transitions = stage_arrays(lay, est.probability[0])
+    est = estimate(structure, structure_counts(structure), keep_chain=True)
     labels = structure.labels
-    xs, ys = observed_mixes(structure, totals(structure.row_counts), totals(structure.column_counts))
-    solution = _solve(rewards, transitions, labels, lay, structure, (xs, ys))
-    observed = _evaluate(rewards, transitions, xs, ys)
+    level = structure.settings.level
+    xs, ys = observed_mixes(structure, _totals(structure.row_counts), _totals(structure.column_counts))
+    est, delta = _set_level(structure, lay, est, xs, ys)
+    rewards, transitions = stage_arrays(lay, est.probability[0])
+    point = _solve(rewards, transitions, labels, lay, structure, (xs, ys))
+    observed = _chain_values(rewards, transitions, xs, ys)
+    rec, habit, sd = _recommend(structure, lay, rewards, transitions, candidate_habits(structure, xs, ys), point, est,
+                                level)
+    if not rec.converged:
+        warnings.warn(f"the recommendation's fixed point did not settle in {rec.iterations} rounds; the last "
+                      "round's mixes are used", RuntimeWarning, stacklevel=2)
 
-    frame = structure.states.copy()
-    frame["value"] = solution.values
+    frame = structure.states.drop(columns="label").copy()
+    z = _z(level)
+    realized = rec.realized
+    var_rec = value_variance(rewards, transitions, rec.row_strategies, rec.column_strategies,
+                             per_cell(lay, cell_variance(structure, est, realized)), realized)
+    frame["value"] = realized
+    frame["value_low"] = np.clip(realized - z * np.sqrt(var_rec), 0, 1)
+    frame["value_high"] = np.clip(realized + z * np.sqrt(var_rec), 0, 1)
     frame["observed_value"] = observed
-    switch = _evaluate(rewards, transitions, solution.row_strategies, ys)
+    sd_obs = np.sqrt(cell_variance(structure, est, observed))
+    var_obs = value_variance(rewards, transitions, xs, ys, per_cell(lay, sd_obs ** 2), observed)
+    tau = structure.match_sd
+    frame["observed_low"] = np.clip(observed - z * np.sqrt(var_obs + tau ** 2), 0, 1)
+    frame["observed_high"] = np.clip(observed + z * np.sqrt(var_obs + tau ** 2), 0, 1)
+    frame["pessimistic_value"] = rec.values
+    frame["equilibrium_value"] = point.values
+    switch = _chain_values(rewards, transitions, rec.row_strategies, ys)
     frame["switch_value"] = switch
     frame["gain"] = switch - observed
+    frame["basis"] = np.where(np.isin(np.arange(structure.size), habit), "habit", "pessimistic equilibrium")
+    frame[["pairing", "hitter", "all players"]] = _state_evidence(structure, est, xs, ys, lay)
     boot = None
     if bootstrap:
-        boot = _bootstrap(structure, lay, int(bootstrap), float(level), seed, (xs, ys), equilibrium)
-        points = {"value": solution.values, "observed": observed, "gain": switch - observed}
-        for key, reps in (("value", boot.value), ("observed", boot.observed), ("gain", boot.switch - boot.observed)):
+        boot = _bootstrap(structure, lay, bootstrap, level, seed, (rec.row_strategies, rec.column_strategies)
+                          if equilibrium else None)
+        points = {"value": realized, "observed": observed, "gain": switch - observed}
+        keys = (("value", boot.value), ("observed", boot.observed), ("gain", boot.switch - boot.observed))
+        for key, reps in keys if equilibrium else keys[1:2]:
             lo, hi = bootstrap_interval(points[key], reps, level, boot.clusters, interval, clip=key != "gain")
             frame[f"{key}_low"], frame[f"{key}_high"] = lo, hi
-        cols = ["state", "who", "decision_state", "phase", "visits", "value", "value_low", "value_high",
-                "observed_value", "observed_low", "observed_high", "switch_value", "gain", "gain_low", "gain_high"]
-        frame = frame[cols]
-    return RallyGame(structure, lay, est, rewards, transitions, solution, xs, ys, observed, frame, boot,
-                     player, opponent, interval)
+    return RallyGame(structure, lay, est, rewards, transitions, point, rec, xs, ys, observed, frame, boot,
+                     structure.settings.player, structure.settings.opponent, sd, habit, interval)
 
 
-INTERVALS = ("normal", "percentile")
+def _set_level(structure, lay, est, xs, ys):
+    """The estimate with the pair's level set to the players' rally records (:mod:`strategist.rally.strength`):
+    the shift Δ with which the game, as both play now, wins the player the rallies the records say (the mean
+    of the two serve states' values). Returns (estimate, Δ); the population game and a player against
+    everyone are left as they are (Δ = 0)."""
+    from strategist.rally.model import shift_laws
+    from strategist.rally.strength import level_shift
+
+    target = structure.record_win
+    serves = structure.states.index[(structure.states["phase"] == "serve").to_numpy()]
+    if target is None or structure.settings.opponent is None or not len(serves):
+        return est, 0.0
+    who = structure.states["who"].to_numpy()
+    player_serves = [g for g in serves if who[g] == "player"]
+    opponent_serves = [g for g in serves if who[g] == "opponent"]
+    visits = structure.states["visits"].to_numpy(float) + 1.0
+
+    def mean_serve_value(delta):
+        rewards, transitions = stage_arrays(lay, shift_laws(structure, est.probability[0], delta))
+        v = _chain_values(rewards, transitions, xs, ys)
+        parts = [np.average(v[idx], weights=visits[idx]) for idx in (player_serves, opponent_serves) if idx]
+        return float(np.mean(parts))
+
+    delta = level_shift(mean_serve_value, target)
+    return dataclasses.replace(est, probability=shift_laws(structure, est.probability, delta),
+                               level_shift=delta), delta
+
+
+def _state_evidence(structure, est, xs, ys, lay) -> np.ndarray:
+    """Per state: the shares of evidence behind its cells (pairing, hitter, all players), weighted by the
+    habits' probability of each cell."""
+    out = np.zeros((structure.size, 3))
+    ev = [per_cell(lay, est.evidence[0, :, k]) for k in range(3)]
+    for g in range(structure.size):
+        w = np.outer(xs[g], ys[g])
+        out[g] = [float((w * ev[k][g]).sum()) for k in range(3)]
+    return out
 
 
 def bootstrap_interval(point, replicates, level: float, clusters: int, kind: str = "normal", clip: bool = True):
@@ -417,13 +824,8 @@ def bootstrap_interval(point, replicates, level: float, clusters: int, kind: str
 
     ``"normal"``: point ± z·√(G/(G−1))·sd. Resampling G clusters gives a bootstrap variance biased low by the
     factor (G − 1)/G (Davison & Hinkley 1997, §3.8); with the few matches of one pair (often 3–10) that matters,
-    and the factor is put back. The normal form is used because the replicate distribution of a value built
-    from few matches is skewed and heavy-tailed while the estimator's own error is close to normal (see
-    docs/rally-game.md: percentile intervals covered the truth less often than their level).
-    ``"percentile"``: the replicates' (1 − level)/2 and (1 + level)/2 quantiles, as they are.
+    and the factor is put back. ``"percentile"``: the replicates' (1 − level)/2 and (1 + level)/2 quantiles.
     ``clip``: keep the ends within [0, 1] (probabilities)."""
-    from scipy import stats
-
     reps = np.asarray(replicates, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -440,7 +842,7 @@ def bootstrap_interval(point, replicates, level: float, clusters: int, kind: str
 
 
 def bootstrap_weights(structure: GameStructure, replicates: int, rng: np.random.Generator) -> np.ndarray:
-    """(B × matches) resampling counts: the pair's matches drawn among themselves, the others among theirs."""
+    """(B × units) resampling counts: the pair's units drawn among themselves, the others among theirs."""
     weights = np.zeros((replicates, len(structure.matches)))
     for group in (structure.pair_matches, ~structure.pair_matches):
         idx = np.flatnonzero(group)
@@ -449,31 +851,28 @@ def bootstrap_weights(structure: GameStructure, replicates: int, rng: np.random.
     return weights
 
 
-def _bootstrap(structure: GameStructure, lay: Layout, replicates: int, level: float, seed, fallback,
-               equilibrium: bool = True):
+def _bootstrap(structure: GameStructure, lay: Layout, replicates: int, level: float, seed, recommended=None):
+    """Match-cluster bootstrap: every replicate re-estimates the game from reweighted strokes and values the
+    observed mixes it reweights, and (``recommended``: the point fit's (row, column) strategies) that fixed
+    recommended play, and the player's recommendation against the opponent's replicate habits."""
     rng = np.random.default_rng(seed)
     w = bootstrap_weights(structure, replicates, rng)
-    n = np.asarray(structure.n.T.dot(w.T).T)
-    n_ab = np.asarray(structure.n_ab.T.dot(w.T).T)
-    n_a = np.asarray(structure.n_a.T.dot(w.T).T)
-    rc = np.asarray(structure.row_counts.T.dot(w.T).T)
-    cc = np.asarray(structure.column_counts.T.dot(w.T).T)
-    est = estimate(structure, n, n_ab, n_a)
+    est = estimate(structure, structure_counts(structure, w))
+    rows = {k: np.asarray((m.T @ w.T).T) for k, m in structure.row_counts.items()}
+    cols = {k: np.asarray((m.T @ w.T).T) for k, m in structure.column_counts.items()}
     size = structure.size
-    values = np.full((replicates, size), np.nan)
-    observed = np.full((replicates, size), np.nan)
-    switch = np.full((replicates, size), np.nan)
+    values, observed, switch = (np.full((replicates, size), np.nan) for _ in range(3))
     failed = 0
     for k in range(replicates):
         rewards, transitions = stage_arrays(lay, est.probability[k])
-        xs, ys = observed_mixes(structure, rc[k], cc[k], fallback)
+        xs, ys = observed_mixes(structure, {key: v[k] for key, v in rows.items()},
+                                {key: v[k] for key, v in cols.items()})
         try:
             observed[k] = _chain_values(rewards, transitions, xs, ys)
-            if equilibrium:
-                sol = _solve(rewards, transitions, structure.labels, lay, structure, (xs, ys))
-                values[k] = sol.values
-                switch[k] = _chain_values(rewards, transitions, sol.row_strategies, ys)
-        except Exception:  # a replicate whose game cannot be solved is counted, not fatal
-            failed += 1
+            if recommended is not None:
+                values[k] = _chain_values(rewards, transitions, *recommended)
+                switch[k] = _chain_values(rewards, transitions, recommended[0], ys)
+        except (np.linalg.LinAlgError, StrategistError, ArithmeticError):
+            failed += 1        # a replicate whose game cannot be solved is counted, not fatal
     return RallyBootstrap(replicates, level, seed, int(structure.pair_matches.sum()), structure.cluster, values,
                           observed, switch, failed)

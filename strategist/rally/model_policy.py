@@ -93,7 +93,8 @@ def model_policy(game, table: pd.DataFrame, model, side: str = "opponent") -> Mo
     model_sport = getattr(model, "sport", sport.name)
     if str(model_sport) != sport.name:
         raise EstimationError(f"the model predicts {model_sport} shots; the game is {sport.name}")
-    ann = annotate_states(table, sport, rally=settings.states or sport.decisions.rally, zones=settings.zones)
+    ann = annotate_states(table, sport, rally=settings.states or sport.decisions.situation[0], zones=bool(settings.zones),
+                          heights=bool(settings.heights))
     mine = _side_rows(ann, game, side)
     if not mine.any():
         raise EstimationError(f"no stroke of the {side} in the table: is it the game's data?")

@@ -3,7 +3,9 @@
 The player's policy is the game's row mixes (shots where the player hits, positions where the opponent
 hits); the opponent's is the column mixes. A policy is named by a spec:
 
-* ``equilibrium``: the side's equilibrium mixes;
+* ``equilibrium``: the side's recommendation (the rally game's equilibrium at the lower bounds; the habit where
+  the data do not support a change; receivers stand where they usually do);
+* ``point-equilibrium``: the unrestricted equilibrium of the point estimates (for analysis);
 * ``observed``: the side's observed frequencies;
 * ``uniform``: every action of the state alike;
 * ``best-response``: the best response to the other side's policy — the other side's mixes fixed, the rally
@@ -31,7 +33,8 @@ from strategist.games.safe_exploit import safe_exploit
 from strategist.games.stochastic import solve_stochastic_game
 
 SIDES = ("player", "opponent")
-NAMES = ("equilibrium", "observed", "uniform", "best-response", "safe:MARGIN", "mix:LABEL=W,...", "model")
+NAMES = ("equilibrium", "point-equilibrium", "observed", "uniform", "best-response", "safe:MARGIN", "mix:LABEL=W,...",
+         "model")
 DEPENDENT = ("best-response", "safe")
 
 
@@ -70,6 +73,9 @@ def side_policy(game, spec, side: str, other=None) -> list[np.ndarray]:
             raise EstimationError(f"{side} policy: every mix must be non-negative and sum to 1")
         return mixes
     if kind == "equilibrium":
+        rec = game.recommendation
+        return [np.asarray(x) for x in (rec.row_strategies if side == "player" else rec.column_strategies)]
+    if kind == "point-equilibrium":
         sol = game.solution
         return [np.asarray(x) for x in (sol.row_strategies if side == "player" else sol.column_strategies)]
     if kind == "observed":
@@ -153,15 +159,21 @@ def best_response_policy(game, other, side: str) -> list[np.ndarray]:
 
 
 def safe_policy(game, other, side: str, margin: float) -> list[np.ndarray]:
-    """Per state: the best reply to ``other`` that keeps the stage game's equilibrium guarantee within
-    ``margin`` (stage games at the equilibrium values)."""
+    """Per state: the best reply to ``other`` that keeps the stage game's guarantee within ``margin`` (the
+    recommendation's pessimistic stage games); where ``side`` hits, kept only if what it wins against
+    ``other`` at the lower bound beats what the side's habit wins on the point estimates (else the
+    recommendation) — a departure only where the lower bound supports it."""
     out = []
     trusted = game.structure.trusted
     hitter = game.structure.states["who"].to_numpy()
     observed = game.observed_row if side == "player" else game.observed_column
-    for g, q in enumerate(game.solution.stage_games):
+    recommended = side_policy(game, "equilibrium", side)
+    v = game.recommendation.realized
+    for g, q in enumerate(game.recommendation.stage_games):
         y = np.asarray(other[g], dtype=float)
         a = np.asarray(q) if side == "player" else -np.asarray(q).T
+        mid = game.rewards[g] + game.transitions[g] @ v
+        mid = mid if side == "player" else -mid.T
         keep = np.ones(a.shape[0], dtype=bool)
         if trusted and hitter[g] == side:      # the side hits here: only the actions it may be advised
             keep = trusted[g]
@@ -171,7 +183,10 @@ def safe_policy(game, other, side: str, margin: float) -> list[np.ndarray]:
         res = safe_exploit(MatrixGame(a[keep]), y, margin)
         mix = np.zeros(a.shape[0])
         mix[keep] = np.clip(np.asarray(res.row_strategy, dtype=float), 0.0, None)
-        out.append(mix / mix.sum())
+        mix = mix / mix.sum()
+        if hitter[g] == side and float(mix @ a @ y) <= float(np.asarray(observed[g]) @ mid @ y):
+            mix = np.asarray(recommended[g], dtype=float)
+        out.append(mix)
     return out
 
 

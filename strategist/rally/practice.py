@@ -52,11 +52,13 @@ class PracticeReport:
     log: list = field(default_factory=list)
 
     def worked(self, k: int = 3, min_tries: int = 2) -> pd.DataFrame:
-        v = self.values[self.values["tries"] >= min_tries]
+        """The ``k`` shots tried at least ``min_tries`` times with the best positive credit."""
+        v = self.values[(self.values["tries"] >= min_tries) & (self.values["value"] > 0)]
         return v.sort_values("value", ascending=False).head(k)
 
     def did_not(self, k: int = 3, min_tries: int = 2) -> pd.DataFrame:
-        v = self.values[self.values["tries"] >= min_tries]
+        """The ``k`` shots tried at least ``min_tries`` times with the worst negative credit."""
+        v = self.values[(self.values["tries"] >= min_tries) & (self.values["value"] < 0)]
         return v.sort_values("value").head(k)
 
     def to_dict(self) -> dict:
@@ -163,7 +165,7 @@ def _report(game, sums, counts, choice_counts, ys, played, wins, start, decay, l
     rows = [{"state": labels[s], "action": game.layout.row_labels[s][i], "tries": int(n),
              "value": sums[(s, i)] / n} for (s, i), n in counts.items()]
     values = pd.DataFrame(rows, columns=["state", "action", "tries", "value"])
-    eq = game.solution.row_strategies
+    eq = game.recommendation.row_strategies
     dist = []
     practised = []
     for s, c in enumerate(choice_counts):
@@ -182,6 +184,6 @@ def _report(game, sums, counts, choice_counts, ys, played, wins, start, decay, l
     v_model = evaluate_policies(game.rewards, game.transitions, practised, ys)[s0]
     br = best_response_policy(game, practised, "opponent")
     v_guarantee = evaluate_policies(game.rewards, game.transitions, practised, br)[s0]
-    v_eq_model = evaluate_policies(game.rewards, game.transitions, game.solution.row_strategies, ys)[s0]
+    v_eq_model = evaluate_policies(game.rewards, game.transitions, game.recommendation.row_strategies, ys)[s0]
     return PracticeReport(played, wins, values, distance, mean_distance, float(v_model), float(v_guarantee),
-                          float(game.solution.values[s0]), float(v_eq_model), start, decay, log)
+                          float(game.recommendation.realized[s0]), float(v_eq_model), start, decay, log)
