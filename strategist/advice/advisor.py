@@ -1,23 +1,21 @@
-"""``Advisor``: what to play next in a rally, against the opponent as predicted, without giving up safety.
+"""``Advisor``: what to play next in a rally, read off the one rally game every view uses.
 
-The game of a decision state (:mod:`strategist.data.states`): rows are the player's shots observed in the
-state, columns the opponent's **reply** (the group of the opponent's next stroke: attack, neutral,
-defence), payoffs the player's probability of winning the rally, estimated from data for the pairing and
-shrunk toward all players (:func:`strategist.estimate_payoff` with ``columns="reply"``). Every state's game,
-its value and equilibrium are computed once, when the Advisor is built.
+:meth:`Advisor.fit` estimates the rally game of the pairing (:func:`strategist.rally.game.rally_game`:
+situations — the incoming shot, how high and where it was taken —, candidate shots only, shrinkage from the
+pairing to the player to all players, and the recommendation solved in the pessimistic game) and fits or
+loads the opponent model. A call of :meth:`Advisor.advise` then
 
-A call of :meth:`Advisor.advise` then
-
-1. names the state of the player's next stroke from the rally so far (when the opponent hits next, the
-   state the opponent's most likely shot leads to, and the prediction of that shot comes with the advice);
-2. predicts the opponent's reply with the opponent model: one prediction per state the player's shots
-   lead to, mixed by how often the player chooses those shots there; the predicted shot distribution is
-   mapped onto the game's columns (the mass on shots outside them is reported) and **shrunk toward the
-   equilibrium column mix by the evidence**: ``q = c·q̂ + (1 − c)·y*`` with ``c = n / (n + n0)``;
-3. returns three mixes with their expected win probability against ``q`` and their guarantee (the least
-   they win against any reply): the equilibrium (the most exploitative among the optimal mixes), the best
-   response to ``q``, and the safe exploitation for ``margin`` (max xᵀAq s.t. minⱼ (xᵀA)ⱼ ≥ v − margin),
-   with the sample sizes behind them and one sentence a coach can read between points.
+1. reads the rally so far (checking the order of play) and names the situation of the player's next stroke;
+   where the history does not say how high or where the last shot was taken, it averages over where such a
+   shot is usually taken (``advice.averaged``) and says so; when the opponent hits next, the situation their
+   likeliest shot leads to, with that prediction (``advice.lead``);
+2. predicts the opponent's next shot after each of the player's likeliest shots (the opponent model,
+   trusted in proportion to its evidence c = n / (n + n0)) and values every candidate shot against that and
+   the opponent's usual positions (:mod:`strategist.advice.decision`): ``advice.options``;
+3. returns three mixes with what they win against the prediction at the lower bound (``expected``) and what
+   they guarantee whatever the opponent does (``guarantee``, in the recommendation's game): the equilibrium
+   (the rally game's recommendation), the best response and the safe exploitation for ``margin``; each
+   departs from the player's habit only where the lower bound supports it.
 
 ``margin`` is in win-probability units (0.05 = five points). With ``gifts`` (what the match has won above
 the game's value so far, :mod:`strategist.advice.gifts`) the margin is capped at ``max(0, gifts)``:
@@ -27,20 +25,25 @@ Ganzfried & Sandholm's safe exploitation, which risks only what has been won.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from strategist.advice.fastlp import VertexTable
-from strategist.advice.predict import FrequencyPrediction, next_state
-from strategist.errors import EstimationError, StrategistError
+from strategist.advice.decision import (StateArrays, combine_options, continuation, default_low, next_states,
+                                        option_columns, safe_mix, state_arrays)
+from strategist.advice.history import RallySoFar, check_order, read_history
+from strategist.data.states import (UNKNOWN_DIRECTION, UNKNOWN_HEIGHT, UNKNOWN_ZONE, describe_situation,
+                                   state_before)
+from strategist.errors import EstimationError, OpponentModelError
+from strategist.games.safe_exploit import check_margin
 from strategist.sports import get_sport
 
-#: Evidence (opponent's strokes) at which the prediction and the equilibrium count equally.
+#: Evidence (opponent's strokes) at which the prediction and the game's own opponent weigh the same.
 DEFAULT_N0 = 20.0
-REPLY_GROUPING = "tactic"
+#: Below this share of evidence from the pairing, advice is said to be against everyone.
+PAIRING_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,12 @@ class Recommendation:
 
     name: str
     mix: dict
-    expected: float            # xᵀAq: against the predicted reply
-    guarantee: float           # minⱼ (xᵀA)ⱼ: against any reply
-    counts: dict               # how often the player chose each shot of the mix in this state
+    expected: float            # against the predicted opponent, at the lower bound
+    guarantee: float           # against any position of the opponent, in the recommendation's game
+    counts: dict               # how often the player chose each shot of the mix in this situation
+    basis: str = ""            # what the mix is: the pessimistic equilibrium, the habit, ...
+    estimate: float = float("nan")   # point estimate of what it wins against the prediction
+    evidence: dict = field(default_factory=dict)   # shares resting on the pairing, the player, all players
 
     @property
     def main(self) -> str:
@@ -62,40 +68,9 @@ class Recommendation:
         return sorted(((a, p) for a, p in self.mix.items() if p >= threshold), key=lambda kv: -kv[1])
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "mix": dict(self.mix), "expected": self.expected,
-                "guarantee": self.guarantee, "counts": dict(self.counts)}
-
-
-@dataclass(frozen=True)
-class StateGame:
-    """One decision state's game for the player, prepared when the Advisor is built."""
-
-    state: str
-    estimate: object                 # PayoffEstimate
-    payoffs: np.ndarray
-    rows: tuple
-    columns: tuple
-    value: float
-    row_strategy: np.ndarray
-    column_strategy: np.ndarray
-    vertices: VertexTable | None
-    row_counts: tuple
-    points: int                      # the player's decision points in the state (pairing or player)
-    scope: str                       # "pairing" or "player" (the pairing had too little data)
-
-    @property
-    def game(self):
-        return self.estimate.game
-
-    def safe(self, c: np.ndarray, floor: float) -> np.ndarray:
-        if self.vertices is not None:
-            return self.vertices.solve(c, floor)
-        from strategist.games import safe_exploit  # pragma: no cover - games too big to enumerate
-
-        margin = max(self.value - floor, 0.0)
-        q = np.linalg.lstsq(self.payoffs, c, rcond=None)[0]
-        return safe_exploit(self.game, np.clip(q, 0, None) / max(np.clip(q, 0, None).sum(), 1e-12),
-                            margin).row_strategy
+        return {"name": self.name, "mix": dict(self.mix), "expected": self.expected, "guarantee": self.guarantee,
+                "counts": dict(self.counts), "basis": self.basis, "estimate": self.estimate,
+                "evidence": dict(self.evidence)}
 
 
 @dataclass(frozen=True)
@@ -110,22 +85,28 @@ class Advice:
     prediction: pd.Series                 # the opponent's predicted next shot (over the sport's shots)
     prediction_n: int                     # strokes of evidence behind it
     prediction_source: str                # "player", "population" or "fallback"
-    reply: dict                           # the predicted reply over the game's columns, as used (shrunk)
-    reply_raw: dict                       # ... before shrinkage toward the equilibrium
-    outside: float                        # predicted mass on replies outside the game's columns
+    reply: dict                           # the opponent's predicted position at contact, as used
+    reply_raw: dict                       # ... their habitual positions (the pairing's counts)
+    outside: float                        # predicted mass on shots the next situations do not have
     confidence: float                     # c = n / (n + n0)
-    value: float | None
+    value: float | None                   # the recommendation's value at the lower bound
     equilibrium: Recommendation | None
     best_response: Recommendation | None
     safe: Recommendation | None
     margin: float
     margin_asked: float
-    decision_points: int
-    scope: str
+    decision_points: int                  # the player's strokes in the situation (against anyone)
+    scope: str                            # "pairing", or "player": the pairing's evidence is small
     sentence: str
     lead: dict | None = None              # when the opponent hits first: their predicted shot
     notes: tuple = ()
     seconds: float = 0.0
+    options: pd.DataFrame | None = None   # one row per shot of the situation (see decision.options_frame)
+    value_estimate: float | None = None   # the point estimate of the situation's equilibrium value ...
+    value_interval: tuple | None = None   # ... and its interval
+    evidence: dict = field(default_factory=dict)
+    averaged: tuple = ()                  # (situation, weight) the advice averaged over, when the history
+    #                                       does not say how high or where the last shot was taken
 
     @property
     def recommendations(self) -> tuple:
@@ -138,11 +119,16 @@ class Advice:
             "prediction": {k: float(v) for k, v in self.prediction.items()},
             "prediction_n": self.prediction_n, "prediction_source": self.prediction_source,
             "reply": self.reply, "reply_raw": self.reply_raw, "outside": self.outside,
-            "confidence": self.confidence, "value": self.value, "margin": self.margin,
-            "margin_asked": self.margin_asked,
+            "confidence": self.confidence, "value": self.value, "value_estimate": self.value_estimate,
+            "value_interval": None if self.value_interval is None else list(self.value_interval),
+            "margin": self.margin, "margin_asked": self.margin_asked,
             "recommendations": {r.name: r.to_dict() for r in self.recommendations},
-            "decision_points": self.decision_points, "scope": self.scope, "sentence": self.sentence,
-            "lead": self.lead, "notes": list(self.notes),
+            "options": None if self.options is None else self.options.reset_index().to_dict(orient="records"),
+            "decision_points": self.decision_points, "scope": self.scope, "evidence": self.evidence,
+            "averaged": [list(a) for a in self.averaged], "sentence": self.sentence,
+            "lead": None if self.lead is None else {k: (v.to_dict() if isinstance(v, pd.Series) else v)
+                                                    for k, v in self.lead.items()},
+            "notes": list(self.notes),
         }
 
 
@@ -153,8 +139,7 @@ def _load_table(data):
     if data is None:
         from strategist.data.demo import demo_path
 
-        path = demo_path()
-        return load_rallies(path).table, "demo"
+        return load_rallies(demo_path()).table, "demo"
     if isinstance(data, LoadResult):
         return data.table, str(data.paths[0]) if data.paths else data.layout
     if isinstance(data, pd.DataFrame):
@@ -165,48 +150,33 @@ def _load_table(data):
                           f"{type(data).__name__}")
 
 
-def _resolve_model(model, table, sport, annotated):
-    """(model, label, note) of the ``model`` argument; see :class:`Advisor`."""
-    if model is not None and not isinstance(model, (str, Path)) and hasattr(model, "predict_proba"):
-        return model, getattr(model, "kind", type(model).__name__), None
-    try:
-        import strategist.opponent as opponent_pkg
-    except ImportError:
-        opponent_pkg = None
-    fit = getattr(opponent_pkg, "fit_model", None)
-    load = getattr(opponent_pkg, "load_model", None)
+def resolve_model(model, table):
+    """(model, label, note) of the ``model`` argument: an object with ``predict``, a saved model's folder, a
+    kind for :func:`strategist.opponent.fit_model`, or None: :data:`strategist.opponent.DEFAULT_MODEL` (the
+    best of the committed opponent benchmark), fitted once per data set and kept
+    (:func:`strategist.opponent.cache.cached_model`)."""
+    from strategist.opponent import DEFAULT_MODEL, fit_model, load_model
+    from strategist.opponent.cache import cached_model
+
+    if model is not None and not isinstance(model, (str, Path)) and hasattr(model, "predict"):
+        return model, model_name(model, type(model).__name__), None
     if isinstance(model, Path) or (isinstance(model, str) and Path(model).is_dir()):
-        if load is None:
-            raise EstimationError("loading a saved opponent model needs strategist.opponent.load_model, which this "
-                                  "installation does not have")
-        m = load(model)
-        return m, getattr(m, "kind", "loaded model"), None
-    if isinstance(model, str) and model not in ("builtin", "frequency (built-in)"):
-        if fit is None:
-            raise EstimationError(f"opponent model {model!r} needs strategist.opponent.fit_model, which this "
-                                  "installation does not have; model=None uses the built-in frequency prediction")
-        m = fit(model, table)
-        return m, getattr(m, "kind", model), None
-    if model is None and fit is not None:
-        m = fit("frequency", table)
-        return m, getattr(m, "kind", "frequency"), None
-    note = None if model is not None else (
-        "opponent model: the Advisor's built-in frequency prediction (strategist.opponent has no fit_model "
-        "in this installation)")
-    return FrequencyPrediction(table, sport, annotated=annotated), FrequencyPrediction.kind, note
+        loaded = load_model(model)
+        return loaded, model_name(loaded, "loaded model"), None
+    if model is None:
+        fitted, note = cached_model(DEFAULT_MODEL, table)
+        return fitted, model_name(fitted, DEFAULT_MODEL), note
+    fitted = fit_model(str(model), table)
+    return fitted, model_name(fitted, str(model)), None
 
 
-def _light_history_maker(model):
-    """For the package's own models, a function (shots, hitters) -> :class:`strategist.opponent.base.History`
-    (no DataFrame to build and parse per prediction); None for any other model, which gets a DataFrame."""
-    try:
-        from strategist.opponent.base import History, OpponentModel
-    except ImportError:
-        return None
-    vocabulary = getattr(model, "vocabulary", None)
-    if not isinstance(model, OpponentModel) or vocabulary is None:
-        return None
-    return lambda shots, hitters: History(vocabulary.shot_ids(shots), tuple(hitters), (None,) * len(shots))
+def model_name(model, default: str) -> str:
+    """A model's name as the package spells its kinds: ``markov2`` for a Markov model of order 2."""
+    kind = getattr(model, "kind", None)
+    if kind is None:
+        return default
+    order = getattr(model, "order", None)
+    return f"{kind}{order}" if kind == "markov" and order is not None else str(kind)
 
 
 class Advisor:
@@ -217,294 +187,481 @@ class Advisor:
             canonical rally table.
         player, opponent: names (case-insensitive); default: the player with the most strokes and their most
             frequent opponent.
-        model: the opponent model: None (``strategist.opponent``'s frequency model when installed, else the
-            built-in frequency prediction, and the result says which), an object with ``predict_proba``, a
-            model kind for ``strategist.opponent.fit_model`` or a saved model's folder.
-        n0: evidence at which the prediction and the equilibrium column mix weigh the same.
-        min_action_count: a shot enters a state's game when the player chose it this often there.
-        cache_size: predictions of a given model kept per (rally so far, who hits): a rerun of the same
-            moment (another margin) asks the model once. 0 turns the cache off.
-        reply_predictions: at most this many predictions of the reply per call, for the states the player's
-            likeliest shots lead to (their weights carry the rest); 1 asks an expensive model once.
+        model: the opponent model: None (:data:`strategist.opponent.DEFAULT_MODEL`, the best of the committed
+            opponent benchmark), an object with ``predict``, a model kind for ``strategist.opponent.fit_model``
+            or a saved model's folder.
+        n0: evidence at which the prediction and the game's own opponent weigh the same.
+        min_action_count: a shot may be recommended where the player played it this often there.
+        min_share, min_count: a shot is a candidate where all players play it at least this share of the
+            time and this often.
+        level: of the intervals and of the lower bound the recommendations are solved at.
+        cache_size: predictions kept per (rally so far, who hits); 0 turns the cache off.
+        reply_predictions: at most this many predictions of the opponent's next shot per call, after the
+            player's likeliest shots (the rest keep the game's own opponent).
+        states, zones, heights: the situation rule (:func:`strategist.rally.game.rally_game`).
+        strokes: the usable strokes of ``data`` made once (:func:`prepare`), for many Advisors of one table.
+        fit: estimate at once (else call :meth:`fit`).
     """
 
     def __init__(self, data=None, player: str | None = None, opponent: str | None = None, model=None, *,
-                 n0: float = DEFAULT_N0, min_action_count: int = 5, cache_size: int = 4096,
-                 reply_predictions: int = 3):
-        from strategist.data.states import annotate_states
-        from strategist.estimation.counts import decision_points
+                 n0: float = DEFAULT_N0, min_action_count: int = 5, min_share: float = 0.02, min_count: int = 10,
+                 level: float = 0.9, cache_size: int = 4096, reply_predictions: int = 3, states: str | None = None,
+                 zones: bool | None = None, heights: bool | None = None, strokes=None, fit: bool = True):
+        if int(reply_predictions) < 1:
+            raise EstimationError(f"reply_predictions must be at least 1, got {reply_predictions!r}")
+        self.data, self.player_asked, self.opponent_asked, self.model_asked = data, player, opponent, model
+        self.n0, self.min_action_count = float(n0), int(min_action_count)
+        self.min_share, self.min_count, self.level = float(min_share), int(min_count), float(level)
+        self.cache_size, self.reply_predictions = int(cache_size), int(reply_predictions)
+        self.situation = {"states": states, "zones": zones, "heights": heights}
+        self.strokes = strokes
+        self.fitted = False
+        if fit:
+            self.fit()
+
+    # -- fitting -----------------------------------------------------------------------------------------
+    def fit(self, data=None) -> "Advisor":
+        """Load the data, name the players, estimate the rally game and fit (or load) the opponent model."""
         from strategist.estimation.payoff import resolve_player
+        from strategist.rally.game import rally_game
 
         started = time.perf_counter()
-        table, self.data_label = _load_table(data)
+        table, self.data_label = _load_table(self.data if data is None else data)
         self.table = table
         sports = table["sport"].dropna().unique()
         if len(sports) != 1:
             raise EstimationError(f"the data mix sports {sorted(map(str, sports))}; advise on one sport")
         self.sport = get_sport(str(sports[0]))
-        players = sorted(set(table["hitter"].dropna().astype(str).unique()) |
-                         set(table["opponent"].dropna().astype(str).unique()))
-        if player is None:
-            player = str(table["hitter"].value_counts().index[0])
-        self.player = resolve_player(player, players, "player")
+        people = sorted(set(table["hitter"].dropna().astype(str)) | set(table["opponent"].dropna().astype(str)))
+        player = self.player_asked or str(table["hitter"].value_counts().index[0])
+        self.player = resolve_player(player, people, "player")
+        opponent = self.opponent_asked
         if opponent is None:
             against = table.loc[table["hitter"] == self.player, "opponent"].value_counts()
             if against.empty:
                 raise EstimationError(f"{self.player} hits no stroke in the data")
             opponent = str(against.index[0])
-        self.opponent = resolve_player(opponent, players, "opponent")
+        self.notes: list[str] = []
+        self.opponent = _opponent_name(opponent, people, self.notes)
         if self.player == self.opponent:
             raise EstimationError(f"player and opponent are both {self.player!r}")
-        self.n0 = float(n0)
-        self.cache_size = int(cache_size)
-        if int(reply_predictions) < 1:
-            raise EstimationError(f"reply_predictions must be at least 1, got {reply_predictions!r}")
-        self.reply_predictions = int(reply_predictions)
-        self._predictions: dict = {}
-        self.min_action_count = int(min_action_count)
-        self.annotated = annotate_states(table, self.sport)
-        self.model, self.model_label, model_note = _resolve_model(model, table, self.sport, self.annotated)
-        self.notes = [model_note] if model_note else []
-        self._light_history = _light_history_maker(self.model)
-        self._groups = dict(self.sport.groupings[REPLY_GROUPING])
-        self._shot_index = pd.Index(list(self.sport.shots), name="shot")
-        self.points = decision_points(table, rows="shot", columns="reply", sport=self.sport)
-        self.games: dict[str, StateGame] = {}
-        self.skipped: dict[str, str] = {}
-        mine = self.points.frame[self.points.frame["hitter"] == self.player]
-        for state in mine["state"].astype(str).value_counts().index:
-            try:
-                self.games[state] = self._state_game(state)
-            except StrategistError as exc:
-                self.skipped[state] = str(exc)
-        self.build_seconds = time.perf_counter() - started
-
-    # -- building --------------------------------------------------------------------------------------------
-    def _state_game(self, state: str) -> StateGame:
-        from strategist.estimation.payoff import EstimateSettings, estimate_from_points
-
-        base = dict(rows="shot", columns="reply", context=self.points.context, state=state,
-                    min_action_count=self.min_action_count)
-        scope = "pairing"
+        self.game = rally_game(table if self.strokes is None else self.strokes, self.player, self.opponent,
+                               min_action_count=self.min_action_count,
+                               min_share=self.min_share, min_count=self.min_count, level=self.level,
+                               **self.situation)
         try:
-            est = estimate_from_points(self.points, EstimateSettings(**base, hitter=self.player,
-                                                                      opponent=self.opponent))
-        except EstimationError:
-            # too few decision points against this opponent: the player's game against everyone
-            est = estimate_from_points(self.points, EstimateSettings(**base, hitter=self.player))
-            scope = "player"
-        sol = est.solve()
-        return StateGame(state=state, estimate=est, payoffs=np.asarray(est.mean, float), rows=est.row_labels,
-                         columns=est.column_labels, value=float(sol.value), row_strategy=sol.row_strategy,
-                         column_strategy=sol.column_strategy, vertices=VertexTable.of(est.mean),
-                         row_counts=tuple(int(c) for c in est.row_counts), points=int(est.report.points),
-                         scope=scope)
+            self.model, self.model_label, note = resolve_model(self.model_asked, table)
+        except OpponentModelError as exc:
+            raise EstimationError(f"the opponent model cannot be used: {exc}") from None
+        if note:
+            self.notes.append(note)
+        self._prepare()
+        self.fitted = True
+        self.build_seconds = time.perf_counter() - started
+        return self
+
+    def _prepare(self) -> None:
+        game = self.game
+        settings = game.structure.settings
+        self.zones, self.heights = bool(settings.zones), bool(settings.heights)
+        self.rally_rule = settings.states or self.sport.decisions.situation[0]
+        self._shots = tuple(self.sport.shots)
+        self._shot_index = pd.Index(list(self._shots), name="shot")
+        self._state_of = {label: g for g, label in enumerate(game.labels)}
+        self._arrays: dict[int, StateArrays] = {}
+        self._z = _z(self.level)
+        self._next = next_states(game, self._shots, self._z)
+        self._v_obs = np.asarray(game.observed_values, dtype=float)
+        self._v_rec = np.asarray(game.recommendation.realized, dtype=float)
+        self._value_columns = {c: game.states[c].to_numpy(float) for c in ("value", "value_low", "value_high")}
+        self._u_low = default_low(self._next, self._v_rec)
+        self._predictions: dict = {}
+        # where each shot is usually taken: P(situation | the incoming shot), all players
+        self._situations_after = _situations_after(game)
+
+    @property
+    def games(self) -> dict:
+        """The player's situations with a recommendation: label -> the rally game's :class:`Stage`."""
+        who = self.game.states["who"].to_numpy()
+        return {self.game.states["decision_state"].iat[g]: self.game.stage(g) for g in np.flatnonzero(who == "player")}
+
+    def _arrays_of(self, g: int) -> StateArrays:
+        if g not in self._arrays:
+            self._arrays[g] = state_arrays(self.game, g)
+        return self._arrays[g]
 
     # -- predictions ---------------------------------------------------------------------------------------
-    def _predict(self, shots: list, hitters: list, who: str, context: dict) -> tuple[np.ndarray, int, str]:
-        model = self.model
-        if isinstance(model, FrequencyPrediction):
-            state = next_state(self.sport, shots, hitters, who, context.get("court_side"))
-            return model.predict_state(who, state)
+    def _predict(self, rally: RallySoFar, who: str, context: dict) -> tuple[np.ndarray, float, str]:
         ctx_items = tuple((k, context[k]) for k in ("score", "server", "match_id", "court_side")
                           if context.get(k) is not None)
-        key = (tuple(shots), tuple(hitters), who, repr(ctx_items))
+        key = (rally.shots, rally.hitters, rally.areas, rally.heights, who, repr(ctx_items))
         hit = self._predictions.get(key)
         if hit is not None:
             return hit
         other = self.opponent if who == self.player else self.player
-        if self._light_history is not None:
-            history = self._light_history(shots, hitters)
+        pred = self.model.predict(self._history(rally, who, other), {"player": who, "opponent": other,
+                                                                      "stroke": len(rally) + 1, **dict(ctx_items)})
+        if tuple(pred.shots) == self._shots:
+            probs = np.array(pred.probabilities, dtype=float)
         else:
-            history = pd.DataFrame({"shot": shots, "hitter": hitters,
-                                    "opponent": [other if h == who else who for h in hitters],
-                                    "stroke": list(range(1, len(shots) + 1))})
-        ctx = {"player": who, "opponent": other, "stroke": len(shots) + 1, **dict(ctx_items)}
-        series = model.predict_proba(history, ctx)
-        if series.index.equals(self._shot_index):
-            probs = np.asarray(series.to_numpy(), dtype=float)
-        else:
-            probs = series.reindex(self._shot_index).fillna(0.0).to_numpy(float)
+            probs = pd.Series(np.asarray(pred.probabilities, float), index=list(pred.shots)).reindex(
+                self._shot_index).fillna(0.0).to_numpy(float)
         total = probs.sum()
         probs = probs / total if total > 0 else np.full(len(probs), 1.0 / len(probs))
-        out = (probs, int(series.attrs.get("n", 0) or 0), str(series.attrs.get("source", "player")))
+        out = (probs, float(pred.n), str(pred.source))
         if self.cache_size > 0:
             if len(self._predictions) >= self.cache_size:
                 self._predictions.pop(next(iter(self._predictions)))
             self._predictions[key] = out
         return out
 
+    def _played(self, rally: RallySoFar, action: str) -> RallySoFar:
+        """The rally after the player's ``action``: a shot, or where the sport's server chooses a direction
+        (tennis: ``"wide serve"``), the serve with that landing area."""
+        if self.sport.decisions.serve_action == "area" and action not in self.sport.shots and action.endswith(" serve"):
+            serve = sorted(self.sport.serves)[0]
+            return rally.plus(serve, self.player, action[: -len(" serve")])
+        return rally.plus(action, self.player)
+
+    def _history(self, rally: RallySoFar, who: str, other: str):
+        """The rally as the model takes it: the package's own models a light :class:`History` (shots, hitters,
+        landing areas; no frame to build), any other model a DataFrame with every recorded column."""
+        vocabulary = getattr(self.model, "vocabulary", None)
+        if vocabulary is not None:
+            from strategist.opponent.base import History
+
+            return History(vocabulary.shot_ids(rally.shots), rally.hitters, rally.areas)
+        return pd.DataFrame({"shot": list(rally.shots), "hitter": list(rally.hitters),
+                             "opponent": [other if h == who else who for h in rally.hitters],
+                             "landing_area": list(rally.areas), "landing_height": list(rally.heights),
+                             "stroke": list(range(1, len(rally) + 1))})
+
+    # -- the situation -------------------------------------------------------------------------------------
+    def _situation(self, rally: RallySoFar, hitter: str, court_side) -> tuple[list, list, str]:
+        """(states, weights, label) of ``hitter``'s next stroke: one state where the history says how high and
+        where the last shot was taken; otherwise the situations such a shot is usually taken in."""
+        label = state_before(self.sport, rally.shots, rally.hitters, hitter, areas=rally.areas,
+                             heights=rally.heights, court_side=court_side, rally=self.rally_rule, zones=self.zones,
+                             with_heights=self.heights)
+        who = "player" if hitter == self.player else "opponent"
+        states, weights = self.states_of(label, who)
+        return states, weights, label
+
+    def states_of(self, label: str, who: str = "player") -> tuple[list, list]:
+        """(game states, weights) of a situation ``label`` with ``who`` to hit: the state itself where its
+        height, zone and direction are known and the game has it; otherwise the states it may be (its known
+        parts agreeing), weighted by all players' strokes there; ([], []) when the game has none."""
+        name = f"{who}: {label}"
+        missing = ((UNKNOWN_HEIGHT in label and self.heights) or (UNKNOWN_ZONE in label and self.zones)
+                   or UNKNOWN_DIRECTION in label)
+        if not missing and name in self._state_of:
+            return [self._state_of[name]], [1.0]
+        if UNKNOWN_DIRECTION in label:       # a return of a serve whose direction was not said
+            head, tail = label.split(UNKNOWN_DIRECTION, 1)
+            options = [(g, w) for (side, _, _), found in self._situations_after.items() if side == who
+                       for g, w in found if _is_direction(self.game.labels[g].split(": ", 1)[1], head, tail)]
+        else:
+            prefix = _prefix(label)
+            options = self._situations_after.get((who, _incoming(prefix), prefix), [])
+        known = [(g, w) for g, w in options if _agrees(self.game.labels[g], label)]
+        total = sum(w for _, w in known)
+        if known and total > 0:
+            return [g for g, _ in known], [w / total for _, w in known]
+        if name in self._state_of:
+            return [self._state_of[name]], [1.0]
+        return [], []
+
     # -- advice --------------------------------------------------------------------------------------------
     def advise(self, history=None, context=None, margin: float = 0.0, gifts: float | None = None) -> Advice:
         """Advice for the player's next stroke after ``history`` (see the module docstring).
 
-        ``history``: the rally's strokes so far (a DataFrame with ``shot`` and ``hitter``, or a list of
-        ``(shot, hitter)`` pairs or of dicts), possibly empty. ``context``: ``next`` (who hits next; also
-        read from ``player`` as in :mod:`strategist.opponent`), ``server``, ``score``, ``court_side``,
-        ``match_id``. ``margin``: win probability the safe exploitation may give up below the value.
-        ``gifts``: what the match has won above the value so far; caps the margin at ``max(0, gifts)``.
+        ``history``: the rally's strokes so far (:mod:`strategist.advice.history`), possibly empty.
+        ``context``: ``next`` (who hits next; also read from ``player`` as in :mod:`strategist.opponent`),
+        ``server``, ``score``, ``court_side``, ``match_id``. ``margin``: win probability the safe exploitation
+        may give up below the value. ``gifts``: what the match has won above the value so far; caps the margin
+        at ``max(0, gifts)``.
         """
+        if not self.fitted:
+            raise EstimationError("the Advisor is not fitted: call fit() first")
         started = time.perf_counter()
         context = dict(context or {})
-        shots, hitters = _strokes(history)
-        for s in shots:
-            if s not in self._groups:
-                raise EstimationError(f"shot {s!r} is not in the {self.sport.name} vocabulary")
-        asked = float(margin)
-        if not np.isfinite(asked) or asked < 0:
-            raise EstimationError(f"margin must be a number >= 0, got {margin!r}")
+        rally = read_history(history)
+        check_order(rally, self.sport, (self.player, self.opponent))
+        asked = check_margin(margin, EstimationError)
         margin = asked if gifts is None else min(asked, max(0.0, float(gifts)))
+        nxt = self._next_hitter(rally, context)
+        notes: list[str] = []
+        lead = None
+        side = context.get("court_side")
+        if nxt == self.opponent:
+            lead, rally = self._lead(rally, context, side)
+        states, weights, label = self._situation(rally, self.player, side)
+        if not states:
+            return self._no_game(nxt, label, lead, margin, asked, started)
+        if len(states) > 1:
+            what = ("which way the serve went" if UNKNOWN_DIRECTION in label
+                    else "how high or where the last shot was taken")
+            usual = ", ".join(f"{self.game.labels[g].split(': ', 1)[1]} {w:.0%}" for g, w in zip(states, weights))
+            notes.append(f"the history does not say {what}: the advice averages over where it usually is ({usual})")
+        parts = [self._decide(self._arrays_of(g), rally, context, margin) for g in states]
+        advice = _combine(self, parts, weights, states, nxt, lead, margin, asked, notes, label)
+        from strategist.advice.sentence import sentence
+
+        return replace(advice, sentence=sentence(advice), seconds=time.perf_counter() - started)
+
+    def _next_hitter(self, rally: RallySoFar, context: dict) -> str:
         nxt = context.get("next") or context.get("player")
         if nxt is None:
-            if shots:
-                nxt = self.opponent if hitters[-1] == self.player else self.player
+            if len(rally):
+                last = rally.hitters[-1]
+                serves_only = all(s in self.sport.serves for s in rally.shots)
+                nxt = (self.opponent if last == self.player else self.player)
+                if serves_only and len(rally) < self.sport.serves_per_point and context.get("fault"):
+                    nxt = last
             else:
                 nxt = context.get("server") or self.player
         if nxt not in (self.player, self.opponent):
             raise EstimationError(f"the next hitter {nxt!r} is neither {self.player} nor {self.opponent}")
-        notes = list(self.notes)
-        lead = None
-        if nxt == self.opponent:
-            probs, n, source = self._predict(shots, hitters, self.opponent, context)
-            lead_series = pd.Series(probs, index=self._shot_index, name="p", copy=False)
-            # the player's next state: the one the opponent's likeliest shots lead to
-            by_state: dict[str, list] = {}
-            for shot, p in zip(self.sport.shots, probs):
-                if p <= 0 or self._groups.get(shot) is None and shot not in self.sport.serves:
-                    continue
-                st = next_state(self.sport, shots + [shot], hitters + [self.opponent], self.player,
-                                context.get("court_side"))
-                by_state.setdefault(st, []).append((p, shot))
-            state, members = max(by_state.items(), key=lambda kv: sum(p for p, _ in kv[1]))
-            mass = sum(p for p, _ in members)
-            top_shot = max(members)[1]
-            lead = {"prediction": lead_series, "n": n, "source": source, "state": state, "mass": float(mass),
-                    "shot": top_shot}
-            shots, hitters = shots + [top_shot], hitters + [self.opponent]
-        state = next_state(self.sport, shots, hitters, self.player, context.get("court_side"))
-        sg = self.games.get(state)
-        if sg is None:
-            why = self.skipped.get(state, f"{self.player} has no decision points in this state in the data")
-            probs = np.full(len(self.sport.shots), 1.0 / len(self.sport.shots))
-            notes.append(f"no game for '{state}': {why}")
-            pred = lead["prediction"] if lead else pd.Series(probs, index=self._shot_index, name="p")
-            advice = Advice(self.player, self.opponent, nxt, state, self.model_label, pred,
-                            lead["n"] if lead else 0, lead["source"] if lead else "fallback", {}, {}, 0.0, 0.0,
-                            None, None, None, None, margin, asked, 0, "none", "", lead, tuple(notes))
-            from strategist.advice.sentence import sentence
+        return nxt
 
-            return _with(advice, sentence=sentence(advice), seconds=time.perf_counter() - started)
+    def _lead(self, rally: RallySoFar, context: dict, side):
+        """The opponent hits next: their predicted shot, and the rally with their likeliest shot added."""
+        probs, n, source = self._predict(rally, self.opponent, context)
+        by_shot = sorted(((p, s) for s, p in zip(self._shots, probs) if p > 0), reverse=True)
+        mass, shot = by_shot[0]
+        lead = {"prediction": pd.Series(probs, index=self._shot_index, name="p"), "n": int(round(n)),
+                "source": source, "shot": shot, "mass": float(mass)}
+        rally = rally.plus(shot, self.opponent)
+        lead["state"] = state_before(self.sport, rally.shots, rally.hitters, self.player, areas=rally.areas,
+                                     heights=rally.heights, court_side=side, rally=self.rally_rule,
+                                     zones=self.zones, with_heights=self.heights)
+        return lead, rally
 
-        # the opponent's reply, one prediction per state the player's shots lead to
-        weights: dict[str, float] = {}
-        reps: dict[str, tuple] = {}
-        for shot, count in zip(sg.rows, sg.row_counts):
-            st = next_state(self.sport, shots + [shot], hitters + [self.player], self.opponent,
-                            context.get("court_side"))
-            weights[st] = weights.get(st, 0.0) + max(count, 1)
-            if st not in reps or count > reps[st][1]:
-                reps[st] = (shot, count)
-        if len(weights) > self.reply_predictions:  # the likeliest states carry the others' weight
-            kept = sorted(weights, key=weights.get, reverse=True)[:self.reply_predictions]
-            weights = {st: weights[st] for st in kept}
-        total = sum(weights.values())
-        q_shot = np.zeros(len(self.sport.shots))
-        n_sum = 0.0
-        sources = []
-        for st, w in weights.items():
-            probs, n, source = self._predict(shots + [reps[st][0]], hitters + [self.player], self.opponent, context)
-            q_shot += (w / total) * probs
-            n_sum += (w / total) * n
+    def _decide(self, sa: StateArrays, rally: RallySoFar, context: dict, margin: float) -> dict:
+        """Everything of one situation: predictions, the continuation, options and the three mixes."""
+        weight = np.maximum(sa.recommended, sa.habit)
+        order = [i for i in np.argsort(-weight, kind="stable") if weight[i] > 0]
+        rows = [i for i in order if sa.advised[i]][:self.reply_predictions] or order[:self.reply_predictions]
+        predictions, confidence, ns, sources, mixed = {}, {}, [], [], np.zeros(len(self._shots))
+        for i in rows:
+            probs, n, source = self._predict(self._played(rally, sa.rows[i]), self.opponent, context)
+            predictions[i] = probs
+            confidence[i] = n / (n + self.n0) if self.n0 > 0 else 1.0
+            ns.append(n)
             sources.append(source)
-        n = int(round(n_sum))
-        source = "player" if "player" in sources else sources[0]
-        prediction = pd.Series(q_shot, index=self._shot_index, name="p", copy=False)
-        col_index = {c: j for j, c in enumerate(sg.columns)}
-        q_raw = np.zeros(len(sg.columns))
-        outside = 0.0
-        for shot, p in zip(self.sport.shots, q_shot):
-            j = col_index.get(self._groups.get(shot))
-            if j is None:
-                outside += p
-            else:
-                q_raw[j] += p
-        if q_raw.sum() > 0:
-            q_raw = q_raw / q_raw.sum()
-        else:
-            q_raw = sg.column_strategy.copy()
+            mixed += weight[i] * probs
+        n = float(np.average(ns, weights=weight[rows])) if rows else 0.0
         conf = n / (n + self.n0) if self.n0 > 0 else 1.0
-        q = conf * q_raw + (1.0 - conf) * sg.column_strategy
-        a = sg.payoffs
-        aq = a @ q
-        tol = 1e-9 * max(float(a.max() - a.min()), 1e-12)
-        eq_x = sg.safe(aq, sg.value - tol)
-        safe_x = eq_x if margin <= 0 else sg.safe(aq, sg.value - margin - tol)
-        br_i = int(np.argmax(aq))
-        br_x = np.zeros(len(sg.rows))
-        br_x[br_i] = 1.0
-        counts = dict(zip(sg.rows, sg.row_counts))
+        cont = continuation(sa, self._next, self._v_obs, self._v_rec, self._u_low, predictions, confidence)
+        q = sa.positions
+        z = self._z
+        options = option_columns(sa, cont, q, z, self.game)
+        c_low = cont.low @ q
+        # the habit on the point estimates, the recommended play after: what a departure must beat
+        c_mid = (sa.reward + sa.transition @ self._v_rec) @ q
+        habit_mid = float(sa.usual @ c_mid)
+        eq = sa.recommended
+        br = sa.usual.copy()
+        # exploitation compares only shots valued against the prediction (the likeliest advised ones)
+        advised = np.array([i for i in rows if sa.advised[i]], dtype=np.int64)
+        if len(advised):
+            best = advised[int(np.argmax(c_low[advised]))]
+            if c_low[best] > habit_mid:
+                br = np.zeros(len(sa.rows))
+                br[best] = 1.0
+        safe = eq if margin <= 0 else safe_mix(sa, c_low, sa.value_low - margin - 1e-12, advised)
+        if margin > 0 and float(safe @ c_low) <= habit_mid:
+            safe = eq
+        return {"sa": sa, "cont": cont, "options": options, "q": q, "conf": conf, "n": n,
+                "source": "player" if "player" in sources else (sources[0] if sources else "fallback"),
+                "prediction": mixed / mixed.sum() if mixed.sum() > 0 else mixed, "mixes": (eq, br, safe)}
 
-        def rec(name, x):
-            mix = {r: float(p) for r, p in zip(sg.rows, x)}
-            return Recommendation(name, mix, float(x @ aq), float((x @ a).min()),
-                                  {r: counts[r] for r, p in mix.items() if p > 0.005})
-
-        if sg.scope == "player":
-            notes.append(f"'{state}': too few decision points against {self.opponent}; the game is "
-                         f"{self.player}'s against every opponent")
-        if outside > 0.005:
-            notes.append(f"{outside:.0%} of the predicted replies fall outside the game's columns "
-                         f"({', '.join(sg.columns)}): left out, the rest renormalised")
-        advice = Advice(
-            player=self.player, opponent=self.opponent, next_hitter=nxt, state=state, model=self.model_label,
-            prediction=lead["prediction"] if lead else prediction, prediction_n=lead["n"] if lead else n,
-            prediction_source=lead["source"] if lead else source,
-            reply={c: float(p) for c, p in zip(sg.columns, q)},
-            reply_raw={c: float(p) for c, p in zip(sg.columns, q_raw)}, outside=float(outside),
-            confidence=float(conf), value=sg.value, equilibrium=rec("equilibrium", eq_x),
-            best_response=rec("best response", br_x), safe=rec("safe exploitation", safe_x), margin=margin,
-            margin_asked=asked, decision_points=sg.points, scope=sg.scope, sentence="",
-            lead=lead if lead is None else {**lead, "reply_prediction": prediction, "reply_n": n},
-            notes=tuple(notes),
-        )
+    def _no_game(self, nxt, label, lead, margin, asked, started) -> Advice:
         from strategist.advice.sentence import sentence
 
-        return _with(advice, sentence=sentence(advice), seconds=time.perf_counter() - started)
+        notes = (f"no advice {describe_situation(label)}: the data hold no strokes of {self.player} in this "
+                 "situation",)
+        uniform = pd.Series(np.full(len(self._shots), 1.0 / len(self._shots)), index=self._shot_index, name="p")
+        advice = Advice(self.player, self.opponent, nxt, label, self.model_label,
+                        lead["prediction"] if lead else uniform, lead["n"] if lead else 0,
+                        lead["source"] if lead else "fallback", {}, {}, 0.0, 0.0, None, None, None, None, margin,
+                        asked, 0, "none", "", lead, notes)
+        return replace(advice, sentence=sentence(advice), seconds=time.perf_counter() - started)
 
     # -- summaries for match preparation -------------------------------------------------------------------
     def states_frame(self) -> pd.DataFrame:
-        """One row per state with a game: decision points, value, equilibrium mix, scope."""
+        """One row per situation of the player: decision points, values, the recommendation and its basis."""
+        game = self.game
         rows = []
-        for st, sg in self.games.items():
-            mix = ", ".join(f"{a} {p:.0%}" for a, p in sorted(zip(sg.rows, sg.row_strategy), key=lambda kv: -kv[1])
+        for g in np.flatnonzero(game.states["who"].to_numpy() == "player"):
+            st = game.states.iloc[g]
+            if st["visits"] == 0:
+                continue
+            rec = game.recommended(g)
+            mix = ", ".join(f"{a} {p:.0%}" for a, p in sorted(rec["player"].items(), key=lambda kv: -kv[1])
                             if p >= 0.005)
-            rows.append({"state": st, "decision points": sg.points, "value": sg.value, "equilibrium mix": mix,
-                         "data": "against this opponent" if sg.scope == "pairing" else "against everyone"})
+            rows.append({"state": st["decision_state"], "decision points": int(st["visits"]),
+                         "value": float(st["value"]), "as played": float(st["observed_value"]),
+                         "recommended mix": mix, "basis": rec["basis"],
+                         "data": "against this opponent" if st["pairing"] >= PAIRING_SHARE else "against everyone"})
         return pd.DataFrame(rows)
 
 
-def _with(advice: Advice, **changes) -> Advice:
-    from dataclasses import replace
+def prepare(table, *, states: str | None = None, zones: bool | None = None, heights: bool | None = None):
+    """The usable strokes of ``table`` (:func:`strategist.rally.model.strokes`) with what is computed once per
+    table (the players' ratings), to build many Advisors of one table without redoing it (``strokes=``)."""
+    from strategist.rally.model import RallySettings, strokes
 
-    return replace(advice, **changes)
+    return strokes(table, RallySettings(states=states, zones=zones, heights=heights))
 
 
-def _strokes(history) -> tuple[list, list]:
-    if history is None:
-        return [], []
-    if isinstance(history, pd.DataFrame):
-        if len(history) == 0:
-            return [], []
-        if "stroke" in history.columns:
-            history = history.sort_values("stroke", kind="stable")
-        return history["shot"].astype(str).tolist(), history["hitter"].astype(str).tolist()
-    shots, hitters = [], []
-    for item in history:
-        if isinstance(item, dict):
-            shots.append(str(item["shot"]))
-            hitters.append(str(item["hitter"]))
-        else:
-            shot, hitter = item
-            shots.append(str(shot))
-            hitters.append(str(hitter))
-    return shots, hitters
+def _opponent_name(name: str, people: list, notes: list) -> str:
+    """The opponent's name as the data spell it; a name the data do not have is a new opponent (played as all
+    players play, with a note) unless it is close to one they have (then it is refused as a likely typo)."""
+    import difflib
+
+    from strategist.estimation.payoff import resolve_player
+
+    try:
+        return resolve_player(name, people, "opponent")
+    except EstimationError:
+        close = difflib.get_close_matches(str(name).strip().casefold(), [p.casefold() for p in people], n=1,
+                                          cutoff=0.75)
+        if close:
+            raise
+    notes.append(f"{name} has no strokes in the data: their play is taken to be all players'")
+    return str(name).strip()
+
+
+def _z(level: float) -> float:
+    from scipy import stats
+
+    return float(stats.norm.ppf(0.5 + level / 2.0))
+
+
+def _prefix(label: str) -> str:
+    """A situation label without its height and zone: ``rally after net shot (low, front)`` ->
+    ``rally after net shot``."""
+    return label.split(" (", 1)[0] if label.endswith(")") and not label.startswith("serve") else label
+
+
+def _incoming(prefix: str) -> str:
+    """The incoming shot of a situation without height and zone: ``rally after net shot`` -> ``net shot``."""
+    return prefix.split(" after ", 1)[-1] if " after " in prefix else prefix.split(" of ", 1)[-1]
+
+
+def _is_direction(label: str, head: str, tail: str) -> bool:
+    """Whether ``label`` is ``head + "<direction> serve" + tail`` for a recorded direction."""
+    middle = label[len(head):len(label) - len(tail)] if label.startswith(head) and label.endswith(tail) else ""
+    return middle.endswith(" serve") and UNKNOWN_DIRECTION not in middle
+
+
+def _agrees(state_label: str, wanted: str) -> bool:
+    """Whether a game state's situation agrees with ``wanted``'s known parts (its unknown ones match any)."""
+    label = state_label.split(": ", 1)[1]
+    if UNKNOWN_DIRECTION in wanted:
+        head, tail = wanted.split(UNKNOWN_DIRECTION, 1)
+        return _is_direction(label, head, tail)
+    if _prefix(label) != _prefix(wanted) or label == wanted:
+        return label == wanted
+    if not label.endswith(")") or not wanted.endswith(")"):
+        return False
+    have = label[label.rindex("(") + 1:-1].split(", ")
+    want = wanted[wanted.rindex("(") + 1:-1].split(", ")
+    if UNKNOWN_HEIGHT in have or UNKNOWN_ZONE in have:
+        return False
+    return all(w in (UNKNOWN_HEIGHT, UNKNOWN_ZONE) or w == h for h, w in zip(have, want))
+
+
+def _situations_after(game) -> dict:
+    """(who, incoming shot, situation without height and zone) -> [(state, all players' strokes there)]."""
+    out: dict = {}
+    st = game.structure
+    visits = np.asarray(st.row_counts["all"].sum(axis=0)).ravel()
+    for g, (who, label) in enumerate(zip(st.states["who"], st.states["decision_state"])):
+        n = float(visits[st.row_offsets[g]:st.row_offsets[g + 1]].sum())
+        prefix = _prefix(label)
+        out.setdefault((who, _incoming(prefix), prefix), []).append((g, n))
+    return out
+
+
+def _combine(advisor: Advisor, parts: list, weights: list, states: list, nxt, lead, margin, asked, notes,
+             label: str) -> Advice:
+    """The Advice of one situation, or the weighted average of several (the history left height or zone
+    open): options averaged over the situations that have each shot, the mixes and their values weighted."""
+    game = advisor.game
+    rows = list(dict.fromkeys(r for p in parts for r in p["sa"].rows))
+    options = combine_options([(p["sa"].rows, p["options"]) for p in parts], weights, rows)
+    names = ("equilibrium", "best response", "safe exploitation")
+    mixes = [np.zeros(len(rows)) for _ in names]
+    expected = np.zeros(3)
+    guarantee = np.zeros(3)
+    estimate = np.zeros(3)
+    evidence = np.zeros(3)
+    for p, w in zip(parts, weights):
+        sa, cont, q = p["sa"], p["cont"], p["q"]
+        pos = [rows.index(r) for r in sa.rows]
+        for k, x in enumerate(p["mixes"]):
+            mixes[k][pos] += w * x
+            expected[k] += w * float(x @ (cont.low @ q))
+            guarantee[k] += w * float((x @ sa.stage_low).min())
+            estimate[k] += w * float(x @ (cont.obs @ q))
+        ev = np.stack([p["options"][k] for k in ("pairing", "player", "all players")], axis=1)
+        evidence += w * (p["mixes"][0] @ ev)
+    counts = dict(zip(rows, options["played"].to_numpy().tolist()))
+    basis = [parts[0]["sa"].basis if len(parts) == 1 else "averaged", "best response", "safe exploitation"]
+    if np.allclose(mixes[1], _usual(parts, weights, rows)):
+        basis[1] = "habit (no better shot the lower bound supports)"
+    evidence_d = dict(zip(("pairing", "player", "all players"), map(float, evidence)))
+    recs = [Recommendation(name, {r: float(p) for r, p in zip(rows, x) if p > 0}, float(expected[k]),
+                           float(guarantee[k]), {r: int(counts.get(r, 0)) for r, p in zip(rows, x) if p > 0.005},
+                           basis[k], float(estimate[k]), evidence_d) for k, (name, x) in enumerate(zip(names, mixes))]
+    first = parts[0]
+    prediction = sum(w * p["prediction"] for p, w in zip(parts, weights))
+    n = sum(w * p["n"] for p, w in zip(parts, weights))
+    if len(states) == 1:
+        label = game.labels[states[0]].split(": ", 1)[1]
+    if lead is not None:
+        lead = {**lead, "reply_prediction": pd.Series(prediction, index=advisor._shot_index, name="p"),
+                "reply_n": int(round(n))}
+    scope = "pairing" if evidence_d["pairing"] >= PAIRING_SHARE else "player"
+    if scope == "player":
+        notes.append(f"little of this rests on {advisor.player} against {advisor.opponent} "
+                     f"({evidence_d['pairing']:.0%}): advice against everyone")
+    vc = advisor._value_columns
+    value_est = sum(w * float(vc["value"][g]) for g, w in zip(states, weights))
+    interval = (sum(w * float(vc["value_low"][g]) for g, w in zip(states, weights)),
+                sum(w * float(vc["value_high"][g]) for g, w in zip(states, weights)))
+    reply = {c: float(v) for c, v in zip(first["sa"].columns, first["q"])}
+    raw_counts = _raw_positions(game, states[0])
+    outside = sum(w * p["cont"].outside for p, w in zip(parts, weights))
+    if outside > 0.005:
+        notes.append(f"{outside:.0%} of the predicted shots are ones the next situation's game does not have "
+                     "(left out; the others' shares scaled up to make 100 %)")
+    return Advice(
+        player=advisor.player, opponent=advisor.opponent, next_hitter=nxt, state=label, model=advisor.model_label,
+        prediction=lead["prediction"] if lead else pd.Series(prediction, index=advisor._shot_index, name="p"),
+        prediction_n=lead["n"] if lead else int(round(n)),
+        prediction_source=lead["source"] if lead else first["source"], reply=reply, reply_raw=raw_counts,
+        outside=float(outside), confidence=float(sum(w * p["conf"] for p, w in zip(parts, weights))),
+        value=float(sum(w * p["sa"].value_low for p, w in zip(parts, weights))),
+        equilibrium=recs[0], best_response=recs[1], safe=recs[2], margin=margin, margin_asked=asked,
+        decision_points=int(sum(int(p["sa"].played.sum()) for p in parts)), scope=scope, sentence="",
+        lead=lead, notes=tuple(advisor.notes + notes), options=options, value_estimate=float(value_est),
+        value_interval=tuple(map(float, interval)), evidence=evidence_d,
+        averaged=tuple((game.labels[g].split(": ", 1)[1], float(w)) for g, w in zip(states, weights))
+        if len(states) > 1 else ())
+
+
+def _usual(parts, weights, rows) -> np.ndarray:
+    out = np.zeros(len(rows))
+    for p, w in zip(parts, weights):
+        out[[rows.index(r) for r in p["sa"].rows]] += w * p["sa"].usual
+    return out
+
+
+def _raw_positions(game, g: int) -> dict:
+    st = game.structure
+    counts = np.asarray(st.column_counts["game"][:, st.column_offsets[g]:st.column_offsets[g + 1]].sum(axis=0)).ravel()
+    total = counts.sum()
+    return {c: float(v / total) if total else 0.0 for c, v in zip(st.columns[g], counts)}

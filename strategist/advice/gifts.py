@@ -1,24 +1,26 @@
 """Risking only what has been won: the gifts of a match so far (Ganzfried & Sandholm, safe exploitation).
 
-In a repeated zero-sum game a deviation from equilibrium is safe when it is paid for by **gifts**: what
-the player has won so far above the game's value, in expectation against the opponent's actual actions.
-After the match's completed rallies
+In a repeated zero-sum game a deviation from the recommended play is safe when it is paid for by **gifts**:
+what the player has won so far above the game's value, in expectation. After the match's completed rallies
 
-    k = Σ over the player's decision points τ of those rallies of  (A_s[a_τ, b_τ] − v_s)
+    k = Σ over the player's decisions τ of those rallies of  (Q_s[a_τ] · q_s − v_s)
 
-where s is the decision state, a_τ the shot the player played, b_τ the opponent's actual reply (its group:
-the game's column) and v_s the state's value. A decision point whose shot or reply is not in its state's
-game, or whose state has no game, adds nothing; a stroke that ended the rally has no reply and adds
-nothing (as in the payoff estimate). The rule of the Advisor: the safe-exploitation margin allowed at the
-next stroke is ``max(0, k)`` (and at most the margin the coach asks for), so that, in expectation, the
-match never falls below the value per decision while it exploits as far as its surplus pays for.
+where s is the situation of the decision (from the strokes before it, with where and how high they landed
+when recorded), a_τ the shot the player played, q_s where the opponent usually stands there, Q_s the rally
+game's point estimate of each shot's win probability against each position and v_s the value of s as
+recommended. A decision whose shot is not in its situation's game, or a situation the game lacks, adds
+nothing and is counted. The rule of the Advisor: the safe-exploitation margin allowed at the next stroke is
+``max(0, k)`` (and at most the margin the coach asks for).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from strategist.advice.predict import next_state
+import numpy as np
+
+from strategist.advice.history import read_history
+from strategist.data.states import state_before
 
 
 @dataclass(frozen=True)
@@ -36,31 +38,43 @@ class Gifts:
         return max(0.0, self.total)
 
 
+def decision_gift(advisor, rally, t: int) -> float | None:
+    """The gift of the player's stroke ``t`` of ``rally`` (a :class:`~strategist.advice.history.RallySoFar`),
+    or None when its situation or shot is not in the game."""
+    label = state_before(advisor.sport, rally.shots[:t], rally.hitters[:t], advisor.player, areas=rally.areas[:t],
+                         heights=rally.heights[:t], rally=advisor.rally_rule, zones=advisor.zones,
+                         with_heights=advisor.heights)
+    name = f"player: {label}"
+    game = advisor.game
+    if name not in game.labels:
+        return None
+    g = game.index(name)
+    stage = game.stage(g)
+    if rally.shots[t] not in stage.rows:
+        return None
+    q = np.asarray(stage.observed_column, dtype=float)
+    return float(stage.mean[stage.rows.index(rally.shots[t])] @ q - game.value(g))
+
+
 def match_gifts(advisor, rallies) -> Gifts:
-    """Gifts of ``rallies``: an iterable of ``(rally number, strokes, finished)`` with strokes a list of
-    ``(shot, hitter)`` in order; only finished rallies count."""
+    """Gifts of ``rallies``: an iterable of ``(rally number, strokes, finished)``, strokes in any form
+    :func:`strategist.advice.history.read_history` reads; only finished rallies count."""
     total = 0.0
     decisions = skipped = 0
     per_rally = []
     for number, strokes, finished in rallies:
         if not finished:
             continue
+        rally = read_history(strokes)
         gift = 0.0
-        shots = [s for s, _ in strokes]
-        hitters = [h for _, h in strokes]
-        for t, (shot, hitter) in enumerate(strokes):
+        for t, hitter in enumerate(rally.hitters):
             if hitter != advisor.player:
                 continue
-            reply = next((s for s, h in strokes[t + 1:] if h != hitter), None)
-            if reply is None:
-                continue
-            state = next_state(advisor.sport, shots[:t], hitters[:t], hitter)
-            sg = advisor.games.get(state)
-            column = advisor._groups.get(reply)
-            if sg is None or shot not in sg.rows or column not in sg.columns:
+            value = decision_gift(advisor, rally, t)
+            if value is None:
                 skipped += 1
                 continue
-            gift += float(sg.payoffs[sg.rows.index(shot), sg.columns.index(column)]) - sg.value
+            gift += value
             decisions += 1
         total += gift
         per_rally.append((number, gift))

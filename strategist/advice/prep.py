@@ -1,6 +1,10 @@
-"""Match preparation: the opponent's tendencies, how exploitable the player's habits are, keys to the match.
+"""Match preparation, read off the Advisor's rally game: the opponent's tendencies, the player's habits and
+what the game recommends instead, the best shots against the opponent's usual positions, three keys to the
+match, and the value of serving and returning.
 
-Every figure comes with the number of strokes behind it.
+Every figure comes with the strokes behind it, and every value with its basis: *as played* (both keep their
+habits), *as recommended* (the recommendation, on the point estimates) or *at the lower bound* (what the
+recommendation guarantees wherever the receiver stands).
 """
 
 from __future__ import annotations
@@ -8,7 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from strategist.advice.sentence import pct
+from strategist.data.states import describe_situation
+
 STROKE_BUCKETS = ((1, "1 (serve)"), (2, "2 (return)"), (3, "3"), (4, "4"), (5, "5"), (6, "6+"))
+#: Strokes of the opponent against this player below which tendencies are taken against everyone.
+MIN_PAIR_STROKES = 30
 
 
 def _bucket(stroke: pd.Series) -> pd.Series:
@@ -17,35 +26,45 @@ def _bucket(stroke: pd.Series) -> pd.Series:
 
 
 def tendencies_by_stroke(advisor) -> pd.DataFrame:
-    """The opponent's shot choices by stroke number (of the rally): stroke, shot, group, strokes, share, n."""
-    a = advisor.annotated
+    """The opponent's shot choices by stroke number (of the rally): stroke, shot, group, strokes, share, n;
+    against this player when there are enough such strokes, else against everyone (``scope`` column)."""
+    a = advisor.table
     mine = a[(a["hitter"] == advisor.opponent) & (a["opponent"] == advisor.player)]
     scope = "against this player"
-    if len(mine) < 30:
+    if len(mine) < MIN_PAIR_STROKES:
         mine, scope = a[a["hitter"] == advisor.opponent], "against everyone"
-    frame = pd.DataFrame({"stroke": _bucket(mine["stroke"]), "shot": mine["shot"].astype(str)})
+    if mine.empty:
+        return pd.DataFrame(columns=["stroke", "shot", "strokes", "share", "n", "group", "scope"])
+    serves = set(advisor.sport.serves)
+    shot = mine["shot"].astype("string").fillna("not recorded")
+    frame = pd.DataFrame({"stroke": _bucket(mine["stroke"]), "shot": shot.astype(str)})
+    # a non-serve recorded at stroke 1 or a serve later is the data's own mislabel: shown as it is, flagged
     counts = frame.value_counts().rename("strokes").reset_index()
     totals = counts.groupby("stroke")["strokes"].transform("sum")
     counts["share"] = counts["strokes"] / totals
     counts["n"] = totals
-    counts["group"] = counts["shot"].map(dict(advisor.sport.groupings["tactic"])).fillna("other")
-    counts.attrs["scope"] = scope
+    counts["group"] = counts["shot"].map(dict(advisor.sport.groupings.get("tactic", {}))).fillna("other")
+    counts.loc[counts["shot"].isin(serves) & (counts["stroke"] != "1 (serve)"), "group"] = "serve"
+    counts["scope"] = scope
     order = {label: k for k, label in STROKE_BUCKETS}
     return counts.sort_values(["stroke", "strokes"], key=lambda s: s.map(order) if s.name == "stroke" else -s)\
         .reset_index(drop=True)
 
 
 def replies_after(advisor) -> pd.DataFrame:
-    """After each of the player's shots: the opponent's reply (group) shares, with the strokes behind them."""
-    a = advisor.annotated
+    """After each of the player's shots: the opponent's next shot by group (shares), with the strokes behind
+    them; against this opponent when there are enough, else against everyone (``scope`` column)."""
+    from strategist.data.states import annotate_states
+
+    a = annotate_states(advisor.table, advisor.sport)
     mine = a[(a["hitter"] == advisor.player) & a["reply_shot"].notna()]
-    scope = "against this opponent"
     pair = mine[mine["opponent"] == advisor.opponent]
-    if len(pair) >= 30:
+    scope = "against this opponent"
+    if len(pair) >= MIN_PAIR_STROKES:
         mine = pair
     else:
         scope = "against everyone"
-    groups = dict(advisor.sport.groupings["tactic"])
+    groups = dict(advisor.sport.groupings.get("tactic", {}))
     frame = pd.DataFrame({"player's shot": mine["shot"].astype(str),
                           "reply": mine["reply_shot"].astype(str).map(groups).fillna("other")})
     table = pd.crosstab(frame["player's shot"], frame["reply"])
@@ -55,110 +74,121 @@ def replies_after(advisor) -> pd.DataFrame:
     top = mine.groupby(mine["shot"].astype(str))["reply_shot"].agg(lambda s: s.astype(str).value_counts().index[0])
     shares["commonest reply"] = top.reindex(shares.index)
     shares = shares.sort_values("n", ascending=False)
-    shares.attrs["scope"] = scope
+    shares["scope"] = scope
     return shares
 
 
+def observed_reply(stage) -> np.ndarray:
+    """Where the opponent usually stands (the receiver's habit) in a player's state of the rally game."""
+    return np.asarray(stage.observed_column, dtype=float)
+
+
+def _player_states(advisor) -> list[int]:
+    st = advisor.game.states
+    return [g for g in np.flatnonzero((st["who"] == "player").to_numpy()) if st["visits"].iat[g] > 0]
+
+
+def _shot_wins(advisor):
+    """Per situation the player met: (state index, its shot arrays, its stage, and every shot's win
+    probability against the opponent's usual positions: point estimate, low, high)."""
+    game = advisor.game
+    for g in _player_states(advisor):
+        sa = advisor._arrays_of(g)
+        stage = game.stage(g)
+        q = sa.positions
+        yield g, sa, stage, stage.mean @ q, stage.low @ q, stage.high @ q
+
+
 def habits(advisor) -> pd.DataFrame:
-    """Per state: the value, the player's habitual mix's guarantee and exploitability, decision points."""
+    """Per situation the player met this opponent in: the player's habit and what it wins as played, the
+    recommendation and what it wins, the recommendation's basis, and the strokes behind them."""
+    game = advisor.game
     rows = []
-    for state, sg in advisor.games.items():
-        counts = np.asarray(sg.row_counts, float)
-        x = counts / counts.sum()
-        guarantee = float((x @ sg.payoffs).min())
-        rows.append({"state": state, "value": sg.value, "habitual guarantee": guarantee,
-                     "exploitability": max(sg.value - guarantee, 0.0), "decision points": sg.points,
-                     "habitual mix": ", ".join(f"{a} {p:.0%}" for a, p in sorted(zip(sg.rows, x), key=lambda kv: -kv[1])
-                                               [:3])})
-    return pd.DataFrame(rows).sort_values("decision points", ascending=False).reset_index(drop=True)
+    for g in _player_states(advisor):
+        stage = game.stage(g)
+        played = stage.counts.sum(axis=1)
+        x = stage.observed_row
+        rows.append({"situation": describe_situation(game.states["decision_state"].iat[g]),
+                     "state": game.states["decision_state"].iat[g],
+                     "strokes against this opponent": int(game.states["visits"].iat[g]),
+                     "habit": _mix_text(stage.rows, x, played),
+                     "as played": float(game.observed_value(g)),
+                     "recommended": _mix_text(stage.rows, stage.recommended, played),
+                     "as recommended": float(game.value(g)), "basis": stage.basis,
+                     "habit exploitable by": max(float(stage.pessimistic_value - (x @ stage.pessimistic).min()), 0.0)})
+    frame = pd.DataFrame(rows)
+    return frame.sort_values("strokes against this opponent", ascending=False).reset_index(drop=True) if rows \
+        else frame
 
 
-def observed_reply(sg) -> np.ndarray:
-    """The opponent's observed reply mix in a state's game (how often they answered with each column)."""
-    counts = np.asarray(sg.estimate.column_counts, float)
-    return counts / counts.sum() if counts.sum() > 0 else sg.column_strategy
+def _mix_text(labels, mix, counts, top: int = 3) -> str:
+    order = np.argsort(-np.asarray(mix))
+    return ", ".join(f"{labels[i]} {pct(mix[i])}" for i in order[:top] if mix[i] >= 0.005)
 
 
 def best_responses(advisor) -> pd.DataFrame:
-    """Per state: the best response to the opponent's observed replies, what it wins, and its guarantee."""
+    """Per situation: the advised shot that wins most against where the opponent usually stands (point
+    estimate with its interval and its lower bound), against the habit's, with how often the player played it
+    there (against anyone)."""
+    game = advisor.game
     rows = []
-    for state, sg in advisor.games.items():
-        q = observed_reply(sg)
-        aq = sg.payoffs @ q
-        i = int(np.argmax(aq))
-        habit = np.asarray(sg.row_counts, float)
-        rows.append({"state": state, "best response": sg.rows[i], "wins": float(aq[i]),
-                     "never less than": float(sg.payoffs[i].min()), "habitual mix wins": float(habit @ aq / habit.sum()),
-                     "times played": int(sg.row_counts[i]), "replies seen": int(np.sum(sg.estimate.column_counts))})
+    for g, sa, stage, win, low, high in _shot_wins(advisor):
+        advised = np.flatnonzero(sa.advised)
+        if not len(advised):
+            continue
+        i = advised[int(np.argmax(win[advised]))]
+        rows.append({"situation": describe_situation(game.states["decision_state"].iat[g]),
+                     "state": game.states["decision_state"].iat[g], "best shot": sa.rows[i], "wins": float(win[i]),
+                     "low": float(low[i]), "high": float(high[i]), "lower bound": float((stage.pessimistic @ sa.positions)[i]),
+                     "habit wins": float(sa.habit @ win), "times played": int(sa.played[i]),
+                     "decisions": int(sa.played.sum())})
     return pd.DataFrame(rows)
 
 
 def keys_to_the_match(advisor, k: int = 3, min_count: int = 10) -> list[dict]:
-    """The ``k`` conditions that move the win probability most: a shot in a state whose win probability
-    against the opponent's usual replies differs most from the player's usual mix there, weighted by how
-    often the state comes up; each with its sample size."""
+    """The ``k`` shots whose share most changes the win probability, where the data support the change: a
+    shot played at least ``min_count`` times in a situation whose lower bound beats the player's usual mix
+    there ("play it more"), or whose upper bound falls below it ("play it less"), ranked by the difference
+    weighted by how often the situation comes up against this opponent."""
+    game = advisor.game
+    total = float(sum(game.states["visits"].iat[g] for g in _player_states(advisor))) or 1.0
     candidates = []
-    total_points = sum(sg.points for sg in advisor.games.values()) or 1
-    for state, sg in advisor.games.items():
-        q = observed_reply(sg)
-        aq = sg.payoffs @ q
-        habit = np.asarray(sg.row_counts, float)
-        base = float(habit @ aq / habit.sum())
-        for shot, win, n in zip(sg.rows, aq, sg.row_counts):
-            if n < min_count:
+    for g, sa, _, win, low, high in _shot_wins(advisor):
+        usual = float(sa.habit @ win)
+        visits = int(game.states["visits"].iat[g])
+        for i, shot in enumerate(sa.rows):
+            n = int(sa.played[i])
+            if n < min_count or not sa.advised[i]:
                 continue
-            effect = float(win - base)
-            weight = sg.points / total_points
-            candidates.append({"state": state, "shot": shot, "wins": float(win), "usual": base, "effect": effect,
-                               "strokes": int(n), "decision points": sg.points, "score": abs(effect) * weight ** 0.5})
+            more, less = low[i] > usual, high[i] < usual
+            if not (more or less):
+                continue
+            effect = float(win[i] - usual)
+            candidates.append({"state": game.states["decision_state"].iat[g], "shot": shot, "wins": float(win[i]),
+                               "low": float(low[i]), "high": float(high[i]), "usual": usual, "effect": effect,
+                               "strokes": n, "decisions": int(sa.played.sum()), "visits": visits,
+                               "score": abs(effect) * (visits / total) ** 0.5})
     candidates.sort(key=lambda c: -c["score"])
     keys = []
     for c in candidates[:k]:
-        more = "more" if c["effect"] > 0 else "less"
-        c["text"] = (f"{c['state'][0].upper()}{c['state'][1:]}: {c['shot']} wins {c['wins']:.0%} against "
-                     f"{advisor.opponent}'s usual replies, {abs(c['effect']) * 100:.0f} points {more} than "
-                     f"{advisor.player}'s usual mix ({c['usual']:.0%}); played {c['strokes']} times of "
-                     f"{c['decision points']} decision points")
-        c["advice"] = "play it more" if c["effect"] > 0 else "play it less"
+        more = c["effect"] > 0
+        situation = describe_situation(c["state"])
+        c["text"] = (f"{situation[0].upper()}{situation[1:]}: {c['shot']} wins {pct(c['wins'])} "
+                     f"({pct(c['low'])}–{pct(c['high'])}) against {advisor.opponent}'s usual positions, "
+                     f"{abs(c['effect']) * 100:.0f} points {'more' if more else 'less'} than {advisor.player}'s "
+                     f"usual mix ({pct(c['usual'])}); {advisor.player} played it {c['strokes']} times in "
+                     f"{c['decisions']} strokes there")
+        c["advice"] = "play it more" if more else "play it less"
         keys.append(c)
     return keys
 
 
-def rally_game_function():
-    """:func:`strategist.rally.game.rally_game` when this installation has it, else None."""
-    try:
-        from strategist.rally.game import rally_game
-    except ImportError:
-        return None
-    return rally_game
-
-
 def rally_values(advisor, game=None) -> dict:
-    """The value of serving and of returning: from the rally game (:mod:`strategist.rally`) when this
-    installation has it, otherwise the matrix-game values of the serve and return states, labelled so."""
-    rally_game = rally_game_function()
-    if rally_game is not None:
-        try:
-            game = game if game is not None else rally_game(advisor.table, advisor.player, advisor.opponent)
-            serve = game.serve_state("player")
-            receive = game.serve_state("opponent")
-            return {"source": "rally game", "label": "rally-game value (the whole rally as a stochastic game)",
-                    "serve": float(game.value(serve)), "serve_observed": float(game.observed_value(serve)),
-                    "return": float(game.value(receive)), "return_observed": float(game.observed_value(receive))}
-        except Exception as exc:  # a rally game that cannot be built here: say so, use the fallback
-            note = f"the rally game could not be built ({exc})"
-    else:
-        note = "the rally game (strategist.rally) is not in this installation"
-    return rally_values_fallback(advisor, note)
-
-
-def rally_values_fallback(advisor, note: str) -> dict:
-    """The matrix-game values of the serve and return states, labelled as the fallback they are."""
-    serve = advisor.games.get("serve")
-    returns = [sg for st, sg in advisor.games.items() if st.startswith("return")]
-    ret = max(returns, key=lambda sg: sg.points) if returns else None
-    return {"source": "matrix game", "note": note,
-            "label": "matrix-game value of the state (fallback: " + note + ")",
-            "serve": None if serve is None else serve.value, "serve_points": None if serve is None else serve.points,
-            "return": None if ret is None else ret.value, "return_state": None if ret is None else ret.state,
-            "return_points": None if ret is None else ret.points}
+    """The value of serving and of returning, from the rally game: as played and as recommended."""
+    game = game or advisor.game
+    serve = game.serve_state("player")
+    receive = game.serve_state("opponent")
+    return {"source": "rally game", "label": "the whole rally as a stochastic game (strategist.rally)",
+            "serve": game.value(serve), "serve_observed": game.observed_value(serve),
+            "return": game.value(receive), "return_observed": game.observed_value(receive),
+            "serve_state": serve, "return_state": receive}

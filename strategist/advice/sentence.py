@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from strategist.data.states import describe_situation
+
 
 def pct(p: float) -> str:
     return f"{100 * p:.0f} %"
@@ -14,40 +16,34 @@ def _mix_text(rec) -> str:
     return " / ".join(f"{a} {pct(p)}" for a, p in shots[:3])
 
 
-def _pronoun(advice) -> str:
-    return advice.opponent
+def _situation(state: str) -> str:
+    text = describe_situation(state)
+    return text[0].upper() + text[1:]
 
 
 def sentence(advice) -> str:
-    """E.g. "Rally after defence: Dev MALHOTRA answers with a lob 38 % of the time (defence shots 62 %,
-    41 of his strokes); smash wins 58 % against that and never less than 49 %."""
+    """E.g. "After a net shot taken low at the front: lob 70 % / net shot 30 % — wins 53 % (49–57 %) against
+    what CHOU Tien Chen is predicted to play, never less than 48 % at the lower bound; your habit, the data
+    do not support a change (rests 64 % on all players: advice against everyone)."""
     parts = []
     if advice.lead is not None:
         lead = advice.lead
-        state = lead["state"]
-        what = (f"{state[len('rally after '):]} shot" if state.startswith("rally after ") else
-                state[len("return of "):] if state.startswith("return of ") else f"'{state}'")
-        what = ("an " if what[:1] in "aeiou" else "a ") + what
-        parts.append(f"{advice.opponent} hits next ({lead['n']} strokes seen): {what} {pct(lead['mass'])} of the "
-                     f"time, most often {lead['shot']} ({pct(lead['prediction'][lead['shot']])})")
-    if advice.safe is None:
-        parts.append(f"no advice for '{advice.state}': too little data on {advice.player} there")
-        return "; ".join(parts) + "."
-    pred = advice.lead["reply_prediction"] if advice.lead is not None else advice.prediction
-    n = advice.lead["reply_n"] if advice.lead is not None else advice.prediction_n
-    values = pred.to_numpy()
-    top = pred.index[int(values.argmax())]
-    group = max(advice.reply_raw, key=advice.reply_raw.get)
-    basis = f"{n} of his strokes" if advice.prediction_source == "player" else \
-        "no strokes of his: all players'"
-    state = advice.state[0].upper() + advice.state[1:]
-    head = "" if advice.lead is None else "then in "
-    reply = (f"{head}{state if not head else advice.state}: {advice.opponent} answers with {group} shots "
-             f"{pct(advice.reply_raw[group])} of the time ({top} alone {pct(values.max())}; {basis})")
+        parts.append(f"{advice.opponent} hits next: most often {lead['shot']} ({pct(lead['mass'])}, "
+                     f"{lead['n']} strokes of evidence)")
     rec = advice.safe
+    if rec is None:
+        parts.append(f"no advice here ({describe_situation(advice.state)}): the data hold no strokes of "
+                     f"{advice.player} in this situation")
+        return "; ".join(parts) + "."
+    head = _situation(advice.state) if advice.lead is None else "then " + describe_situation(advice.state)
     verb = "wins" if len(rec.shots(0.05)) == 1 else "win"
-    advice_text = (f"{_mix_text(rec)} {verb} {pct(rec.expected)} against that and never less than "
-                   f"{pct(rec.guarantee)}")
-    parts.append(reply)
-    parts.append(advice_text)
+    text = (f"{head}: {_mix_text(rec)} {verb} {pct(rec.estimate)} against what {advice.opponent} is predicted to "
+            f"play, never less than {pct(rec.guarantee)} at the lower bound")
+    if rec.basis.startswith("habit") or (advice.equilibrium is not None and rec.mix == advice.equilibrium.mix and
+                                          advice.equilibrium.basis == "habit"):
+        text += f"; {advice.player}'s usual mix: the data do not support a change here"
+    if advice.scope != "pairing":
+        share = advice.evidence.get("pairing", 0.0)
+        text += f"; {pct(share)} of it rests on this pairing: advice against everyone"
+    parts.append(text)
     return "; ".join(parts) + "."

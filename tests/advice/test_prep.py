@@ -1,0 +1,76 @@
+"""Match prep's best responses and keys to the match on the demo, against a direct computation from the rally
+game's stages (win probability of each shot against the opponent's usual positions) and the player's strokes
+counted with pandas."""
+
+import numpy as np
+import pytest
+
+from strategist.advice import prep
+from strategist.advice.advisor import Advisor
+from strategist.data.states import annotate_states
+
+P, O = "Astrid NORDVIK", "Dev MALHOTRA"
+
+
+@pytest.fixture(scope="module")
+def adv():
+    return Advisor(player=P, opponent=O, model="markov2")
+
+
+@pytest.fixture(scope="module")
+def reference(adv):
+    """Per situation the player met this opponent in: every shot's win probability (point, low, high) against
+    the opponent's habitual positions, which shots may be advised, and the player's strokes there."""
+    ann = annotate_states(adv.table, situation=True)
+    mine = ann[ann["hitter"] == P]
+    states = adv.game.states
+    out = {}
+    for label, who, visits in zip(states["decision_state"], states["who"], states["visits"]):
+        if who != "player" or visits <= 0:
+            continue
+        stage = adv.game.stage(f"player: {label}")
+        q = np.asarray(stage.observed_column, dtype=np.float64)
+        played = mine.loc[mine["state"] == label, "shot"].value_counts()
+        out[label] = {"rows": list(stage.rows), "win": stage.mean @ q, "low": stage.low @ q,
+                      "high": stage.high @ q, "advised": np.asarray(stage.advisable, bool),
+                      "played": np.array([int(played.get(s, 0)) for s in stage.rows]),
+                      "habit": np.asarray(stage.observed_row, dtype=np.float64), "visits": int(visits)}
+    return out
+
+
+def test_best_responses_pick_the_advised_shot_that_wins_most(adv, reference):
+    table = prep.best_responses(adv).set_index("state")
+    with_advised = {s for s, r in reference.items() if r["advised"].any()}
+    assert set(table.index) == with_advised and len(with_advised) > 5
+    for state, row in table.iterrows():
+        r = reference[state]
+        wins = np.where(r["advised"], r["win"], -np.inf)
+        i = int(np.argmax(wins))
+        assert row["best shot"] == r["rows"][i], state
+        assert (row["wins"], row["low"], row["high"]) == pytest.approx((r["win"][i], r["low"][i], r["high"][i]))
+        assert row["times played"] == r["played"][i] and row["decisions"] == r["played"].sum()
+        assert row["low"] <= row["wins"] <= row["high"]
+
+
+def test_keys_are_the_supported_changes_ranked_by_weighted_effect(adv, reference):
+    """A key is a shot played at least 10 times whose interval lies wholly above ("more") or below ("less")
+    what the usual mix wins; the k keys are the largest |effect| x sqrt(share of visits)."""
+    total = sum(r["visits"] for r in reference.values())
+    expected = []
+    for state, r in reference.items():
+        usual = float(r["habit"] @ r["win"])
+        for i, shot in enumerate(r["rows"]):
+            if r["played"][i] < 10 or not r["advised"][i]:
+                continue
+            if r["low"][i] > usual or r["high"][i] < usual:
+                effect = r["win"][i] - usual
+                expected.append((abs(effect) * (r["visits"] / total) ** 0.5, state, shot, effect))
+    expected.sort(key=lambda e: -e[0])
+    assert expected, "the demo pair has supported changes"
+    keys = prep.keys_to_the_match(adv, k=3)
+    assert [(k["state"], k["shot"]) for k in keys] == [(e[1], e[2]) for e in expected[:3]]
+    for key, (_, _, _, effect) in zip(keys, expected):
+        assert key["effect"] == pytest.approx(effect)
+        assert key["advice"] == ("play it more" if effect > 0 else "play it less")
+        assert key["shot"] in key["text"] and f"{key['strokes']} times" in key["text"]
+    assert len(prep.keys_to_the_match(adv, k=len(expected) + 5)) == len(expected)
