@@ -6,9 +6,7 @@ import argparse
 import json
 import sys
 
-import numpy as np
-
-from strategist.cli.rally_cmd import _fit, add_game_arguments, build_game, short_state, table_text, who_line
+from strategist.cli.rally_cmd import wrap, add_game_arguments, build_game, short_state, table_text, who_line
 
 
 def register(subparsers) -> None:
@@ -54,6 +52,8 @@ def _interactive(out):
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from strategist.errors import EstimationError
     from strategist.rally.practice import policy_chooser, practise
 
@@ -94,5 +94,5 @@ def run(args: argparse.Namespace) -> int:
               f"({report.practised_guarantee:.3f} against the best reply);",
               f"the equilibrium guarantees {report.equilibrium_value:.3f} and wins {report.model_value:.3f} "
               "against this opponent"]
-    print("\n".join(_fit(line) for line in lines))
+    print("\n".join(wrap(line) for line in lines))
     return 0

@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 
-import numpy as np
-
 from strategist.cli.data_source import load_table
 
 WIDTH = 100
@@ -25,11 +23,13 @@ def add_game_arguments(p) -> None:
                    help="the receiver's choice: depth zone of their position, court area, or none (default "
                         "auto: the zone where the data record positions)")
     p.add_argument("--states", default=None, metavar="RULE",
-                   help="rally states by the incoming 'shot' or 'group:GROUPING' (default the sport's)")
-    p.add_argument("--no-zones", action="store_true", help="states do not say where the incoming shot landed")
+                   help="rally states by the incoming 'shot' or 'group:GROUPING' (default: the situation — the "
+                        "incoming shot, how high and where it was taken)")
+    p.add_argument("--no-zones", action="store_true", help="states do not say where the incoming shot was taken")
+    p.add_argument("--no-heights", action="store_true", help="states do not say how high it was taken")
     p.add_argument("--min-action-count", type=int, default=5,
-                   help="an action is recommended only when its hitter chose it this often in the state; rarer "
-                        "ones stay in observed play (default 5)")
+                   help="a shot may be recommended where its hitter played it this often there; rarer ones stay "
+                        "in observed play (default 5)")
     p.add_argument("--prior", default="marginal",
                    help="shrinkage strength: 'marginal' (empirical Bayes) or a number of prior trials")
 
@@ -42,11 +42,25 @@ def build_game(args, *, bootstrap: int = 0, level: float = 0.9, seed: int = 0, i
     from strategist.rally.game import rally_game
 
     table, path, is_demo = load_table(args)
-    game = rally_game(table, args.player, args.opponent, actions=args.actions, columns=args.columns,
-                      states=args.states, zones=not args.no_zones, min_action_count=args.min_action_count,
-                      prior=_prior(args.prior), bootstrap=bootstrap, level=level, seed=seed, sport=args.sport,
-                      interval=interval)
+    player, opponent = _players(table, args)
+    game = rally_game(table, player, opponent, actions=args.actions, columns=args.columns, states=args.states,
+                      zones=False if args.no_zones else None, heights=False if args.no_heights else None,
+                      min_action_count=args.min_action_count, prior=_prior(args.prior), bootstrap=bootstrap,
+                      level=level, seed=seed, sport=args.sport, interval=interval)
     return (game, path, is_demo, table) if with_table else (game, path, is_demo)
+
+
+def _players(table, args):
+    """The players named by ``--player`` and ``--opponent``, as the data spell them."""
+    from strategist.errors import EstimationError
+    from strategist.estimation.payoff import resolve_player
+
+    people = set(table["hitter"].dropna().astype(str)) | set(table["opponent"].dropna().astype(str))
+    if args.opponent and not args.player:
+        raise EstimationError("--opponent needs --player (the population game has neither)")
+    player = resolve_player(args.player, people, "player (--player)") if args.player else None
+    opponent = resolve_player(args.opponent, people, "opponent (--opponent)") if args.opponent else None
+    return player, opponent
 
 
 def _prior(text):
@@ -82,7 +96,7 @@ def _num(x: float, signed: bool = False) -> str:
 
 def _cell(value, lo=None, hi=None, signed: bool = False) -> str:
     text = _num(value, signed)
-    if lo is None or np.isnan(lo):
+    if lo is None or lo != lo:
         return text
     return f"{text} [{_num(lo, signed)},{_num(hi, signed)}]"
 
@@ -91,13 +105,14 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "rally", help="the whole rally as a stochastic game: win probability from every state, equilibrium vs "
                       "observed play",
-        description="Estimate the rally between two players as a zero-sum stochastic game (states: who hits, "
-                    "phase, incoming shot group and where it landed; actions: shots against positions), solve "
-                    "it, and evaluate the players' observed frequencies exactly. Values are P(the player wins "
-                    "the rally). Without --data, uses the shipped demo dataset.")
+        description="Estimate the rally between two players as a zero-sum stochastic game (states: who hits and "
+                    "the situation: the incoming shot, how high and where it was taken; actions: candidate shots "
+                    "against where the receiver stands), solve it at the lower bounds for the recommendation, and "
+                    "evaluate the players' habits exactly. Values are P(the player wins the rally). Without "
+                    "--data, uses the shipped demo dataset.")
     add_game_arguments(p)
-    p.add_argument("--bootstrap", type=int, default=100, metavar="N",
-                   help="match-bootstrap replicates for intervals (default 100; 0: none)")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                   help="match-bootstrap replicates for the intervals (default 0: the posterior's)")
     p.add_argument("--level", type=float, default=0.9, help="interval level (default 0.9)")
     p.add_argument("--interval", default="normal", choices=("normal", "percentile"),
                    help="bootstrap interval: normal with the small-cluster correction (default) or percentile")
@@ -105,6 +120,7 @@ def register(subparsers) -> None:
     p.add_argument("--state", metavar="LABEL", action="append",
                    help="also show the equilibrium and observed mixes of this state (repeatable; 'serve' and "
                         "'return' show the serve and return states)")
+    p.add_argument("--full", action="store_true", help="every state, however many")
     p.add_argument("--json", action="store_true", help="print a JSON object instead of tables")
     p.set_defaults(handler=run)
 
@@ -121,11 +137,13 @@ def run(args: argparse.Namespace) -> int:
         out = {"data": path, "demo": is_demo, **game.to_dict()}
         print(json.dumps(out, indent=2, default=_json_default))
         return 0
-    print(render(game, path, is_demo, shown))
+    print(render(game, path, is_demo, shown, full=args.full))
     return 0
 
 
 def _json_default(value):
+    import numpy as np
+
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(type(value).__name__)
@@ -147,64 +165,86 @@ def _expand(label: str) -> str:
     return label
 
 
-def render(game, path: str, is_demo: bool, shown=()) -> str:
+def render(game, path: str, is_demo: bool, shown=(), full: bool = False) -> str:
+    import textwrap
+
     st = game.structure
     boot = game.bootstrap
+    situation = "situations (incoming shot, how high and where it was taken)" if st.settings.states is None \
+        else f"states by {st.settings.states}"
     lines = [f"Data: {path}" + (" (simulated demo)" if is_demo else ""), who_line(game),
-             f"Actions: hitter's {st.settings.actions} vs receiver's {st.settings.columns}; "
-             f"{st.strokes_used} strokes, {st.rallies} rallies, {st.game_matches} matches",
-             "Values: P(P wins the rally) from each state, at equilibrium and with both playing as observed;",
-             "gain: what P wins by switching to the equilibrium while O keeps playing as observed."]
+             f"States: who hits and the {situation}; actions: the hitter's {st.settings.actions} against the "
+             f"receiver's {st.settings.columns}; {st.strokes_used:,} strokes, {st.rallies:,} rallies, "
+             f"{st.game_matches} {'match' if st.game_matches == 1 else 'matches'}",
+             "Values: P(P wins the rally) from each state — with both hitting as recommended (point estimate), at "
+             "the lower bound where P hits (what P's recommended shots guarantee wherever O stands), and as both "
+             "play now; gain: what P wins by hitting as recommended while O keeps their habits."]
     if boot:
         unit = "matches" if boot.scheme == "match" else "rallies (one match only: rallies resampled)"
         lines.append(f"Intervals: {boot.level:.0%}, {args_interval(game)} from a bootstrap of {unit}, "
                      f"{boot.replicates} replicates")
+    else:
+        lines.append(f"Intervals: {game.level:.0%}, from the posterior of every cell (as played: for a match not "
+                     "yet played)")
     lines.append("")
-    rows = [["state", "n", "equilibrium", "observed", "gain"]]
-    for r in game.states.to_dict(orient="records"):
-        rows.append([short_state(r["state"]), str(r["visits"]),
-                     _cell(r["value"], r.get("value_low"), r.get("value_high")),
+    frame = game.states.reset_index(drop=True)
+    order = frame.sort_values("visits", ascending=False, kind="stable")
+    if not full:
+        order = order[order["visits"] > 0].head(30)
+    rows = [["state", "n", "recommended", "at least", "as played", "gain"]]
+    for r in order.to_dict(orient="records"):
+        rows.append([short_state(r["state"])[:44], str(r["visits"]), _num(r["value"]),
+                     _num(r["pessimistic_value"]) if r["who"] == "player" else "",
                      _cell(r["observed_value"], r.get("observed_low"), r.get("observed_high")),
-                     _cell(r["gain"], r.get("gain_low"), r.get("gain_high"), signed=True)])
+                     _num(r["gain"], signed=True)])
     lines.append(table_text(rows))
+    hidden = len(frame) - len(order)
+    if hidden:
+        lines.append(f"({hidden} states not shown: {'no stroke of this game there' if not full else ''}"
+                     f"{'; --full shows them' if not full else ''})")
     lines.append("")
     serve = game.serve_state("player")
     receive = game.serve_state("opponent")
-    lines.append(f"P serving wins {game.observed_value(serve):.3f} as observed, {game.value(serve):.3f} at "
-                 f"equilibrium; receiving {game.observed_value(receive):.3f} and {game.value(receive):.3f}")
-    strength = game.estimate
-    if not st.population:
-        lines.append(f"Shrinkage toward all players: s = {strength.win_strength[0]:.3g} (winners), "
-                     f"{strength.lose_strength[0]:.3g} (errors), {strength.move_strength[0]:.3g} (next state)")
+    lines.append(f"P serving wins {game.observed_value(serve):.3f} as played, {game.value(serve):.3f} as "
+                 f"recommended; receiving {game.observed_value(receive):.3f} and {game.value(receive):.3f}")
+    habit = int((frame["basis"] == "habit").sum())
+    lines.append(f"Recommendations keep the habit in {habit} of {len(frame)} states (the lower bound does not "
+                 "support a change there)")
     for reason, count in st.dropped.items():
-        lines.append(f"left out: {count} strokes ({reason})")
+        lines.append(f"left out: {count:,} strokes ({reason})")
     if st.flagged:
-        listed = ", ".join(f"{a} in {short_state(s)} (n={n})" for s, a, n in st.flagged[:5])
-        lines.append(f"played fewer than --min-action-count times (in observed play, never recommended): {listed}"
-                     + (f" and {len(st.flagged) - 5} more" if len(st.flagged) > 5 else ""))
+        listed = ", ".join(f"{a} in {short_state(s)} ({n}: {why})" for s, a, n, why in st.flagged[:5])
+        lines.append(f"never recommended: {listed}" + (f" and {len(st.flagged) - 5} more" if len(st.flagged) > 5
+                                                       else ""))
     if boot is not None and boot.failed:
         lines.append(f"{boot.failed} bootstrap replicates could not be solved and were left out")
-    sol = game.solution
-    lines.append(f"Solved: {len(game.labels)} states, {sol.method} iteration, {sol.iterations} sweeps, "
-                 f"residual {sol.residual:.1e}")
+    lines.append(f"Solved: {len(game.labels)} states; the recommendation in {game.recommendation.iterations} rounds")
     for label in shown:
         lines += ["", _mixes(game, label)]
-    return "\n".join(_fit(line) for line in lines)
+    out = []
+    for line in lines:
+        out += [line] if len(line) <= WIDTH or "  " in line else textwrap.wrap(line, WIDTH, subsequent_indent="  ")
+    return "\n".join(out)
+
+
+def wrap(line: str) -> str:
+    """A line of text wrapped at the width (tables, whose columns are joined by two spaces, are left whole)."""
+    import textwrap
+
+    if len(line) <= WIDTH or "  " in line.strip():
+        return line
+    return "\n".join(textwrap.wrap(line, WIDTH, subsequent_indent="  "))
 
 
 def args_interval(game) -> str:
     return "normal (small-cluster corrected)" if game.interval == "normal" else "percentile"
 
 
-def _fit(line: str) -> str:
-    return "\n".join(part if len(part) <= WIDTH else part[:WIDTH - 1] + "…" for part in line.split("\n"))
-
-
 def _mixes(game, label: str) -> str:
     eq, ob = game.equilibrium(label), game.observed(label)
-    out = [f"{short_state(label)}: value {eq['value']:.3f} at equilibrium, {ob['value']:.3f} observed"]
+    out = [f"{short_state(label)}: {eq['value']:.3f} as recommended ({eq['basis']}), {ob['value']:.3f} as played"]
     for side in ("player", "opponent"):
-        rows = [[("P" if side == "player" else "O") + " action", "equilibrium", "observed"]]
+        rows = [[("P" if side == "player" else "O") + " action", "recommended", "as played"]]
         for action, p in eq[side].items():
             rows.append([action, f"{p:.3f}", f"{ob[side][action]:.3f}"])
         out.append(table_text(rows))

@@ -15,10 +15,12 @@ HELP = "write a post-match analysis report (HTML, PDF, JSON) of one match"
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "report", help=HELP,
-        description="Write the post-match report of one match: summary, decision review against the "
-                    "equilibrium recommendation, opponent profile, minimax check and charts. Estimates use "
-                    "the other matches of the data, never the match itself. Without --data, uses the shipped "
-                    "demo dataset; without --match, its first match.")
+        description="Write the post-match report of one match: summary with the set scores, decision review "
+                    "against the Advisor's recommended mix (win probability given up per decision), opponent "
+                    "profile, minimax check, win probability through each rally, and a scouting section on the "
+                    "opponent. Estimates use the other matches of the data, never the match itself; scouting "
+                    "reads every match, this one included. Without --data, uses the shipped demo dataset; "
+                    "without --match, its first match.")
     p.add_argument("--data", metavar="PATH", help="rally data file or folder (default: the shipped demo)")
     p.add_argument("--sport", help="sport of the data when it cannot be detected")
     p.add_argument("--match", metavar="ID", help="match id (default: the first match of the data)")
@@ -28,9 +30,9 @@ def register(subparsers) -> None:
     p.add_argument("--json", metavar="FILE", default=None,
                    help="JSON file of the numbers (default: beside the HTML, same name, .json)")
     p.add_argument("--list-matches", action="store_true", help="list the match ids of the data and stop")
-    p.add_argument("--recommendation", default="auto", choices=("auto", "advisor", "equilibrium"),
-                   help="what each decision is compared with: the Advisor's advice, the equilibrium of the state's "
-                        "payoff matrix, or auto: the Advisor when installed (default auto)")
+    p.add_argument("--recommendation", default="auto", choices=("auto", "advisor"),
+                   help="what each decision is compared with: the Advisor's recommended mix (both choices; kept for "
+                        "scripts that name it)")
     p.add_argument("--seed", type=int, default=0, help="seed of the interval draws (default 0)")
     p.set_defaults(handler=run)
 
@@ -59,9 +61,10 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise ReportError(f"--out {args.out!r}: folder {str(out.parent)!r} does not exist")
     from strategist.report import build_report, write_html, write_json, write_pdf
+    from strategist.scout.matchinfo import read_match_info
 
     report = build_report(table, args.match, args.player, data_label=label, seed=args.seed,
-                          recommendation=args.recommendation)
+                          recommendation=args.recommendation, matches=read_match_info(path))
     written = [write_html(report, out)]
     written.append(write_json(report, Path(args.json) if args.json else out.with_suffix(".json")))
     if args.pdf:
@@ -69,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
     m = report.meta
     print(f"report of {m['match_id']} for {m['player']} (against {m['opponent']}): "
           + ", ".join(str(p) for p in written))
-    for name in ("summary", "decisions", "opponent", "minimax", "win_probability"):
+    from strategist.report.build import SECTIONS
+
+    for name in SECTIONS:
         section = report.section(name)
         if section.get("status") != "assessed":
             print(f"  {name}: not assessed — {'; '.join(section.get('notes', [])) or 'no data'}")

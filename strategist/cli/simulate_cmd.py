@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from strategist.cli.rally_cmd import _fit, add_game_arguments, build_game, short_state, table_text, who_line
+from strategist.cli.rally_cmd import wrap, add_game_arguments, build_game, short_state, table_text, who_line
 
 POLICY_HELP = ("equilibrium, observed, uniform, best-response, safe:MARGIN (e.g. safe:0.02), "
                "mix:LABEL=W,... (e.g. mix:smash=2,clear=1) or model (the opponent model's predictions, --model)")
@@ -100,5 +100,5 @@ def run(args: argparse.Namespace) -> int:
         rows = [[("P" if side == "player" else "O") + " shot usage", "strokes", "share"]]
         rows += [[a, str(int(c)), f"{s:.3f}"] for a, c, s in zip(use["action"], use["count"], use["share"])]
         lines += [table_text(rows), ""]
-    print("\n".join(_fit(line) for line in lines).rstrip())
+    print("\n".join(wrap(line) for line in lines).rstrip())
     return 0

@@ -11,9 +11,14 @@ import sys
 from strategist.cli.data_source import add_sport_file_option, load_table, sport_from_args
 
 
+#: What ``--model auto`` fits and the optimizers, as in strategist.opponent.choose / .train (tested equal):
+#: written here so that building the command line does not import torch.
+CANDIDATES = ("markov1", "markov2", "markov3", "frequency", "neural")
+OPTIMIZERS = ("soap", "shampoo", "muon", "kfac", "adamw")
+DEFAULT_OPTIMIZER = "shampoo"
+
+
 def register(subparsers) -> None:
-    from strategist.opponent.choose import CANDIDATES
-    from strategist.opponent.train import DEFAULT_OPTIMIZER, OPTIMIZERS
 
     p = subparsers.add_parser(
         "train", help="fit an opponent model (frequency, Markov or neural; or auto) and save it",

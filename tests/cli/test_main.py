@@ -47,3 +47,14 @@ def test_every_command_is_listed_in_help_and_has_its_own_help(capsys):
         with pytest.raises(SystemExit) as info:
             main([name, "--help"])
         assert info.value.code == 0 and f"usage: strategist {name}" in capsys.readouterr().out
+
+
+def test_the_train_commands_lists_match_the_modules():
+    """The train command keeps its choices in its own module (so that --help does not import torch); they are
+    the opponent package's."""
+    from strategist.cli import train_cmd
+    from strategist.opponent.choose import CANDIDATES
+    from strategist.opponent.train import DEFAULT_OPTIMIZER, OPTIMIZERS
+
+    assert train_cmd.CANDIDATES == CANDIDATES and train_cmd.OPTIMIZERS == OPTIMIZERS
+    assert train_cmd.DEFAULT_OPTIMIZER == DEFAULT_OPTIMIZER
