@@ -1,9 +1,11 @@
 """``build_report``: the numbers of a post-match report, kept apart from how they are rendered.
 
 A :class:`Report` holds one dict per section (summary, decision review, opponent profile, minimax check,
-win probability through each rally), each with a ``status`` (``assessed`` or ``not assessed``) and
-``notes`` saying what could not be assessed and why; ``meta`` names the match, the players, the data and
-every stand-in used for a component that is not available (``fallbacks``). ``to_dict()`` is JSON-ready.
+win probability through each rally, scouting), each with a ``status`` (``assessed`` or ``not assessed``) and
+``notes`` saying what could not be assessed and why; ``meta`` names the match, the players, the data and what
+each model-based part used (``components``): the recommendation, the opponent model and the win probability
+all come from one Advisor (:meth:`strategist.report.match.MatchData.advisor`), built without this match.
+``to_dict()`` is JSON-ready.
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from strategist.report import decisions, minimax, opponent, summary, winprob
+from strategist.errors import ReportError, StrategistError
+from strategist.report import decisions, minimax, opponent, scouting, summary, winprob
 from strategist.report.match import MatchData, select_match
 
-SECTIONS = ("summary", "decisions", "opponent", "minimax", "win_probability")
+SECTIONS = ("summary", "decisions", "opponent", "minimax", "win_probability", "scouting")
 TITLES = {"summary": "Summary", "decisions": "Decision review", "opponent": "Opponent profile",
-          "minimax": "Minimax check", "win_probability": "Win probability through each rally"}
+          "minimax": "Minimax check", "win_probability": "Win probability through each rally",
+          "scouting": "Scouting the opponent"}
+#: What ``recommendation=`` accepts: both name the one recommendation, the Advisor's.
+RECOMMENDATIONS = ("auto", "advisor")
 
 
 @dataclass
@@ -34,6 +40,7 @@ class Report:
     opponent: dict
     minimax: dict
     win_probability: dict
+    scouting: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
 
     def section(self, name: str) -> dict:
@@ -60,13 +67,18 @@ def _plain(value):
 
 def build_report(table, match_id: str | None = None, player: str | None = None, *,
                  population: pd.DataFrame | None = None, data_label: str | None = None, seed: int = 0,
-                 recommendation: str = "auto") -> Report:
+                 recommendation: str = "auto", matches: pd.DataFrame | None = None) -> Report:
     """The report of match ``match_id`` of ``table`` (default: its first match) for ``player`` (default:
-    the match's first server). Estimates use ``population`` (default: ``table``) without this match.
-    ``recommendation``: what decisions are compared with — ``"auto"`` (the Advisor when installed, else the
-    equilibrium of each state's matrix), ``"advisor"`` or ``"equilibrium"``."""
+    the match's first server). Estimates use ``population`` (default: ``table``) without this match; the
+    scouting section reads every match, this one included. ``recommendation``: ``"auto"`` or ``"advisor"``
+    (the same: decisions are compared with the Advisor's recommendation). ``matches``: tournament and year
+    per match id for the scouting trends (:func:`strategist.scout.matchinfo.read_match_info`)."""
     import time
 
+    if recommendation not in RECOMMENDATIONS:
+        raise ReportError(f"recommendation {recommendation!r}: expected one of {list(RECOMMENDATIONS)} (decisions "
+                          "are compared with the Advisor's recommendation: the pessimistic equilibrium, or the "
+                          "player's habit where the data do not support a change)")
     t0, c0 = time.perf_counter(), time.process_time()
     md = select_match(table, match_id, player, population=population)
     timings = {"select": time.perf_counter() - t0, "select_cpu": time.process_time() - c0}
@@ -83,10 +95,12 @@ def build_report(table, match_id: str | None = None, player: str | None = None, 
         "opponent": timed("opponent", opponent.profile, md, seed=seed),
         "minimax": timed("minimax", minimax.check, md),
         "win_probability": timed("win_probability", winprob.trajectories, md),
+        "scouting": timed("scouting", scouting.section, md, table, population=population, matches=matches,
+                          seed=seed),
     }
     timings["total"], timings["total_cpu"] = time.perf_counter() - t0, time.process_time() - c0
     meta = _meta(md, data_label)
-    meta["components"] = components(sections)
+    meta["components"] = components(md, sections)
     return Report(meta=meta, timings=timings, **sections)
 
 
@@ -103,13 +117,25 @@ def _meta(md: MatchData, data_label: str | None) -> dict:
     }
 
 
-def components(sections: dict) -> list[dict]:
-    """What each model-based part of the report used, and whether it is a stand-in for a missing package."""
+def components(md: MatchData, sections: dict) -> list[dict]:
+    """What each model-based part of the report used: all three read the one Advisor built without this match
+    (``advisor``: its model and the time it took to build); ``fallback`` says what stood in where it could
+    not answer (the win probability of a situation its game lacks), ``None`` where nothing did."""
     d, o, w = sections["decisions"], sections["opponent"], sections["win_probability"]
+    try:
+        adv = md.advisor()
+        advisor = {"player": adv.player, "opponent": adv.opponent, "model": adv.model_label,
+                   "build_seconds": float(adv.build_seconds), "states": int(len(adv.game.labels))}
+    except StrategistError as exc:
+        advisor = {"error": str(exc)}
+    points = [pt for r in w.get("rallies", []) for pt in r["points"]]
+    empirical = sum(pt["source"] != "rally game" for pt in points)
     return [
-        {"component": "recommendation", "used": d["recommendation_source"], "stand_in": d["recommender"] != "advisor"},
-        {"component": "opponent model", "used": o["model"], "stand_in": o["model_source"] != "package"},
-        {"component": "win probability", "used": w["source"], "stand_in": w["values"] != "rally game"},
+        {"component": "recommendation", "used": d["recommendation_source"], "advisor": advisor, "fallback": None},
+        {"component": "opponent model", "used": o["model"], "advisor": advisor, "fallback": None},
+        {"component": "win probability", "used": w["source"], "advisor": advisor,
+         "fallback": (f"{empirical} of {len(points)} strokes in situations the rally game lacks: empirical "
+                      "values from the data without this match" if empirical else None)},
     ]
 
 

@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -85,9 +86,24 @@ def _chosen_rallies(report) -> list[dict]:
     return picked[:RALLY_PANELS]
 
 
+def _value(pt: dict) -> float:
+    """The point's P(win), or NaN (a gap) where nothing stands behind it: an empirical value with no rally."""
+    if pt["source"] != "rally game" and not pt.get("rallies"):
+        return float("nan")
+    return pt["p"]
+
+
+#: The win-probability chart is drawn when at least this share of the strokes have a value.
+MIN_SHOWN = 0.5
+
+
+def enough_values(points: list[dict]) -> bool:
+    return sum(np.isfinite(_value(pt)) for pt in points) >= MIN_SHOWN * len(points)
+
+
 def win_probability(report):
     series = report.win_probability.get("rallies") or []
-    if not series:
+    if not series or not enough_values([pt for r in series for pt in r["points"]]):
         return None
     picked = _chosen_rallies(report)
     ncol = 4
@@ -97,7 +113,7 @@ def win_probability(report):
     ax = fig.add_subplot(grid[0, :])
     lines, colors = [], []
     for r in series:
-        p = [pt["p"] for pt in r["points"]] + ([r["outcome"]] if r["outcome"] is not None else [])
+        p = [_value(pt) for pt in r["points"]] + ([r["outcome"]] if r["outcome"] is not None else [])
         lines.append(np.column_stack([np.arange(len(p)), p]))
         colors.append(EQUILIBRIUM if r["outcome"] is None else (PLAYER if r["outcome"] == 1 else OPPONENT))
     ax.add_collection(LineCollection(lines, colors=colors, alpha=0.35, lw=0.8))   # one artist for all rallies
@@ -111,16 +127,17 @@ def win_probability(report):
         a = fig.add_subplot(grid[1 + k // ncol, k % ncol])
         pts = r["points"]
         x = np.arange(len(pts))
-        m = np.array([pt["p"] for pt in pts])
-        if all(pt["lower"] is not None for pt in pts):
+        m = np.array([_value(pt) for pt in pts])
+        if all(pt["lower"] is not None for pt in pts) and np.isfinite(m).all():
             a.fill_between(x, [pt["lower"] for pt in pts], [pt["upper"] for pt in pts], color=PLAYER, alpha=0.15,
                            lw=0)
         a.plot(x, m, color=PLAYER, lw=1)
         colors = [PLAYER if h == "player" else OPPONENT for h in r["hitters"]]
         a.scatter(x, m, c=colors, s=8, zorder=3)
         # zoomed on the rally's own values (the outcome is in the title): small swings stay visible
-        lows = [pt["lower"] if pt["lower"] is not None else pt["p"] for pt in pts]
-        highs = [pt["upper"] if pt["upper"] is not None else pt["p"] for pt in pts]
+        shown = [(pt, v) for pt, v in zip(pts, m) if np.isfinite(v)]
+        lows = [pt["lower"] if pt["lower"] is not None else v for pt, v in shown] or [0.0]
+        highs = [pt["upper"] if pt["upper"] is not None else v for pt, v in shown] or [1.0]
         lo, hi = max(min(lows) - 0.03, 0.0), min(max(highs) + 0.03, 1.0)
         if lo <= 0.5 <= hi:
             a.axhline(0.5, color="k", lw=0.5, ls=":")
@@ -132,59 +149,100 @@ def win_probability(report):
 
 
 def mixes(report, states: int = 4):
+    """Per situation with the most assessed decisions: the share of each shot the player played in this match
+    against the recommended mix (with its basis)."""
+    from strategist.data.states import describe_situation
+
     per = [e for e in report.decisions.get("per_state", []) if e.get("rows") and e["assessed"]][:states]
     if not per:
         return None
     ncol = 2
     nrow = (len(per) + 1) // 2
     heights = [max(len(e["rows"]) for e in per[i * 2:i * 2 + 2]) for i in range(nrow)]
-    height = sum(0.22 * h + 0.8 for h in heights) + 0.5      # 0.5 in above the panels: title and legend
+    height = sum(0.22 * h + 0.9 for h in heights) + 0.3      # 0.3 in above the panels: the legend
     fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, height), gridspec_kw={"height_ratios": heights},
-                             squeeze=False)
+                             squeeze=False, layout="constrained")
     for ax in axes.flat[len(per):]:
         ax.axis("off")
-    for ax, e in zip(axes.flat, per):
+    for k, (ax, e) in enumerate(zip(axes.flat, per)):
         y = np.arange(len(e["rows"]))
         played = np.array(e["played"], float)
         share = played / played.sum() if played.sum() else played
         ax.barh(y - 0.2, share, height=0.4, color=PLAYER, label="played in this match")
-        ax.barh(y + 0.2, e["equilibrium"], height=0.4, color=EQUILIBRIUM, label="equilibrium mix")
+        ax.barh(y + 0.2, e["equilibrium"], height=0.4, color=EQUILIBRIUM, label="recommended mix")
         ax.set_yticks(y, e["row_names"])
-        ax.invert_yaxis()
+        ax.set_ylim(heights[k // ncol] - 0.5, -0.5)          # panels of a row on one scale, bars from the top
         ax.set_xlim(0, 1)
-        ax.set_title(f"{e['state']} ({e['assessed']} decisions)")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        ax.set_title(f"{describe_situation(e['state'])}\n({e['assessed']} decisions; recommended: "
+                     f"{e.get('basis', '')})", fontsize=7.5)
         ax.tick_params(labelsize=6.5)
-    fig.suptitle(f"{report.meta['player']}'s shot mix against the equilibrium mix", fontsize=9)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / height))
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, frameon=False, fontsize=7, ncol=2, loc="upper center",
-               bbox_to_anchor=(0.5, 1 - 0.22 / height))
+    labels = [f"{report.meta['player']}: {labels[0]}", labels[1]]
+    fig.legend(handles, labels, frameon=False, fontsize=7.5, ncol=2, loc="outside upper center")
     return fig
 
 
+#: Where the receiver stood, in words (a column of a situation's game).
+WHERE = {"front": "at the front", "middle": "in the middle", "back": "at the back"}
+
+
 def heatmap(report, state: str | None = None):
+    """The game of the most frequent situation that has one (or ``state``'s): P(player wins the rally) of each
+    shot against where the opponent stood at contact, with the pairing's strokes behind each cell."""
+    from strategist.data.states import describe_situation
+
     per = [e for e in report.decisions.get("per_state", []) if e.get("rows")]
     if state is not None:
         per = [e for e in per if e["state"] == state]
     if not per:
         return None
-    e = per[0]
+    e = heatmap_state(per)
     mean = np.array(e["mean"])
     counts = np.array(e["counts"])
     m, n = mean.shape
-    fig, ax = plt.subplots(figsize=(min(1.0 + 0.75 * n, 7.2), 0.8 + 0.3 * m))
+    fig, ax = plt.subplots(figsize=(min(2.6 + 1.0 * n, 7.2), 1.0 + 0.3 * m))
     im = ax.imshow(mean, cmap="RdBu", vmin=0.2, vmax=0.8, aspect="auto")
     for i in range(m):
         for j in range(n):
-            ax.text(j, i, f"{mean[i, j]:.2f}\n{counts[i, j]}", ha="center", va="center", fontsize=5.5,
+            ax.text(j, i, f"{mean[i, j]:.2f} ({counts[i, j]})", ha="center", va="center", fontsize=6,
                     color="white" if abs(mean[i, j] - 0.5) > 0.2 else "black")
-    ax.set_xticks(np.arange(n), [_short(c, 12) for c in e["column_names"]], fontsize=6)
+    ax.set_xticks(np.arange(n), [WHERE.get(str(c), str(c)) for c in e["columns"]], fontsize=6.5)
     ax.set_yticks(np.arange(m), e["row_names"], fontsize=6.5)
-    ax.set_xlabel("opponent's answer", fontsize=7)
-    ax.set_title(f"P({report.meta['player']} wins the rally): {e['state']} (cell: estimate, then rallies)")
-    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
+    ax.set_xlabel(f"where {report.meta['opponent']} stood at contact", fontsize=7)
+    ax.set_title(_short(f"P({report.meta['player']} wins the rally) {describe_situation(e['state'])} "
+                        f"({e['decisions']} decisions in this match); cell: estimate (strokes of the pairing)", 70),
+                 fontsize=8)
+    fig.colorbar(im, ax=ax, fraction=0.05, pad=0.03)
+    return fig
+
+
+def heatmap_state(per: list[dict]) -> dict:
+    """The situation the heat-map shows: the most frequent one where the opponent's position varies (more than
+    one column), else the most frequent one."""
+    return next((e for e in per if len(e["columns"]) > 1), per[0])
+
+
+def court_maps(report, columns: int = 4):
+    """The scouting section's court maps (:func:`strategist.scout.figures.map_figure`), ``columns`` a row."""
+    from strategist.report.scouting import court_maps as maps_of
+    from strategist.scout.figures import map_figure
+
+    maps = maps_of(report.scouting or {})
+    if not maps:
+        return None
+    rows = -(-len(maps) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(7.2, 4.2 * rows), squeeze=False, layout="constrained")
+    for ax, court_map in zip(axes.ravel(), maps):
+        map_figure(court_map, report.meta["sport"], ax=ax)
+        for mesh in ax.collections:          # the heat grid as one image, not a path per cell (SVG size)
+            mesh.set_rasterized(True)
+        ax.title.set_fontsize(6.5)
+        ax.xaxis.label.set_fontsize(5.5)
+        for text in ax.texts:
+            text.set_fontsize(5.5)
+    for ax in axes.ravel()[len(maps):]:
+        ax.axis("off")
     return fig
 
 

@@ -1,49 +1,45 @@
-"""Decision review: each of the player's shots against the recommendation, and the win probability given up.
+"""Decision review: each of the player's shots against the Advisor's recommendation, and the win probability
+given up.
 
-Definition (stated in the report). In the decision state of the stroke, a recommender
-(:mod:`strategist.report.recommend`: the Advisor, or the equilibrium of the state's payoff matrix when the
-Advisor is not installed) gives the game A (P(player wins the rally) for the player's shot i against the
-opponent's answer j, fitted without this match), a recommended mix x and the opponent's answer y. The
-recommendation is worth xᵀA y; playing shot a is worth (A y)ₐ; the decision **gave up** xᵀA y − (A y)ₐ.
-Intervals: the cells are drawn from their Beta posteriors (``alpha``/``beta`` of the estimate) with x and y
-held fixed, and the 2.5 % and 97.5 % quantiles of the given-up value over the draws are reported. A shot
-outside the matrix (too rare for the player, or not recorded) is not assessed.
+Definition (stated in the report). Before each of the player's strokes the Advisor — fitted without this
+match — is asked for advice on the rally so far, exactly as on the live page. Its options give every candidate
+shot's win probability w against the opponent as predicted, both then playing as they do (a point estimate with
+a 90 % interval); its recommendation x is the rally game's (the equilibrium at the lower bounds, or the habit
+where the data do not support a change). The decision gave up
+
+    given up = Σᵢ xᵢ·wᵢ − w(played)
+
+in points of rally win probability (negative: the shot played was estimated better than the recommendation),
+with an interval from the options' intervals (sd √(Σ xᵢ²·sdᵢ² + sd(played)²), taken independent). A shot
+that is not a candidate there (all players play it under 2 % of the time) is not assessed, and the reason is
+given; a recommendation never contains such a shot, so the costliest decisions are always real choices.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from strategist.errors import StrategistError
 from strategist.report.match import MatchData
-from strategist.report.payoffs import UNKNOWN_INCOMING, StateGame, choices_of
-from strategist.report.recommend import recommender
+from strategist.report.recommend import ADVISOR_DEFINITION, ADVISOR_SOURCE
 
-DRAWS = 400
-LEVEL = 0.95
+LEVEL = 0.9
+Z_LEVEL = float(stats.norm.ppf(0.5 + LEVEL / 2))
 #: How many of the costliest decisions the report lists.
 COSTLIEST = 10
-CAVEAT = ("Read it as where the estimated game disagrees with the choice, not as points lost: the state says "
-          "what the stroke answers, not where the shuttle was, so a shot that is only playable on some balls (a "
-          "rush at the net, a smash of a high lift) looks available everywhere and the recommendation may lean "
-          "on it")
+HISTORY_COLUMNS = ["shot", "hitter", "landing_area", "landing_height", "stroke"]
 
 
-def definition(rec) -> str:
-    return (f"{rec.definition}; {int(LEVEL * 100)} % intervals from {DRAWS} draws of the matrix cells from their "
-            f"Beta posteriors, mixes held fixed. {CAVEAT}")
+def definition() -> str:
+    return (f"{ADVISOR_DEFINITION}; {int(LEVEL * 100)} % intervals from the options' intervals. The recommendation "
+            "uses only shots the player has played there and all players play there at a meaningful rate")
 
 
 def mix_text(labels, mix, top: int = 3) -> str:
     order = np.argsort(-np.asarray(mix))
-    parts = [f"{labels[i]} {mix[i]:.0%}" for i in order[:top] if mix[i] >= 0.005]
-    return ", ".join(parts)
-
-
-def _draws(game: StateGame, rng: np.random.Generator) -> np.ndarray:
-    """``DRAWS`` matrices drawn from the cells' Beta posteriors, shape (draws, m, n)."""
-    est = game.estimate
-    return rng.beta(est.alpha[None], est.beta[None], size=(DRAWS,) + est.alpha.shape)
+    return ", ".join(f"{labels[i]} {mix[i]:.0%}" for i in order[:top] if mix[i] >= 0.005)
 
 
 def rally_contexts(strokes: pd.DataFrame, player: str, before: int = 3) -> list[str]:
@@ -62,132 +58,172 @@ def rally_contexts(strokes: pd.DataFrame, player: str, before: int = 3) -> list[
     return out
 
 
-def review(md: MatchData, rec=None, *, seed: int = 0, recommendation: str = "auto") -> dict:
-    """The decision-review section (numbers only)."""
-    rec = recommender(md, recommendation) if rec is None else rec
-    games = rec.games
-    rng = np.random.default_rng(seed)
-    s = md.strokes
-    mine = s[s["hitter"] == md.player]
-    cache = {}
-    rows = []
-    tail = (1 - LEVEL) / 2
-    contexts = dict(zip(s.index, rally_contexts(s, md.player)))
-    for idx, stroke in zip(mine.index, mine.to_dict("records")):
-        state = str(stroke["state"])
-        shot = stroke["shot"]
-        won = stroke["winner"]
-        entry = {"set": int(stroke["set"]), "rally": int(stroke["rally"]), "stroke": int(stroke["stroke"]),
-                 "rally_id": str(stroke["rally_id"]), "state": state,
-                 "shot": None if pd.isna(shot) else str(shot),
-                 "score": _score(stroke, md.player),
-                 "rally_won": None if pd.isna(won) else bool(won == md.player),
-                 "context": contexts[idx]}
-        rows_kind = choices_of(md, str(stroke["phase"]))[0] if rec.kind == "equilibrium" else "shot"
-        label = _row_label(stroke, rows_kind, md)
-        reason = game = None
-        if label is None or label == "unknown":
-            reason = {"area": "direction not recorded"}.get(rows_kind.split(":")[0], "shot not recorded")
-        elif str(stroke["incoming"]) in UNKNOWN_INCOMING:
-            reason = "the shot it answered was not recorded"
-        else:
-            def history(st=stroke):
-                return s[(s["rally_id"] == st["rally_id"]).to_numpy(dtype=bool)
-                         & (s["stroke"] < st["stroke"]).to_numpy(dtype=bool)]
-
-            game, x, y, reason = rec.recommend(stroke, history)
-            if game is not None and label not in game.estimate.row_labels:
-                reason = f"'{label}' is not in the matrix (too rare for the player in this state)"
-        if reason:
-            rows.append({**entry, "assessed": False, "reason": reason})
-            continue
-        labels = list(game.estimate.row_labels)
-        a = labels.index(label)
-        if game.state not in cache:
-            cache[game.state] = _draws(game, rng)
-        ay_d = cache[game.state] @ y
-        lost = ay_d @ x - ay_d[:, a]
-        ay = game.estimate.mean @ y
-        value = float(x @ ay)
-        given = value - float(ay[a])
-        rows.append({**entry, "assessed": True, "played": label,
-                     "recommended": mix_text(labels, x),
-                     "in_support": bool(x[a] > 1e-6),
-                     "p_played": float(ay[a]), "p_recommended": value,
-                     "given_up": 0.0 if abs(given) < 1e-12 else given,
-                     "lower": float(np.quantile(lost, tail)),
-                     "upper": float(np.quantile(lost, 1 - tail)), "matrix": game.whose})
-    assessed = [r for r in rows if r["assessed"]]
-    reasons = pd.Series([r["reason"].split(" (")[0] for r in rows if not r["assessed"]], dtype=object)
-    notes = list(rec.notes)
-    if not rows:
-        notes.append(f"{md.player} hit no stroke in this match: no decision could be reviewed")
-    elif not assessed:
-        notes.append("no decision could be assessed: " + "; ".join(f"{k} ({v})" for k, v in
-                                                                   reasons.value_counts().items()))
-    elif len(assessed) < len(rows):
-        notes.append(f"{len(rows) - len(assessed)} of {len(rows)} decisions not assessed: "
-                     + "; ".join(f"{k} ({v})" for k, v in reasons.value_counts().items()))
-    per_state = []
-    for state, game in games.items():
-        if any(f" {u}" in state for u in ("after unknown", "of unknown")):
-            continue                                  # answers an unrecorded shot: not a state of its own
-        mine_s = [r for r in rows if r["state"] == state]
-        ok = [r for r in mine_s if r["assessed"]]
-        entry = {"state": state, "decisions": len(mine_s), "assessed": len(ok),
-                 "matrix": game.whose if game.ok else None, "note": game.note}
-        if game.ok:
-            est = game.estimate
-            played = pd.Series([r["played"] for r in ok], dtype=object).value_counts()
-            entry.update({
-                "value": game.value, "rows": list(est.row_labels), "columns": list(est.column_labels),
-                "equilibrium": [float(p) for p in game.row_mix],
-                "opponent_equilibrium": [float(p) for p in game.column_mix],
-                "played": [int(played.get(lab, 0)) for lab in est.row_labels],
-                "row_names": _names(md, game.rows, est.row_labels),
-                "column_names": _names(md, game.columns, est.column_labels),
-                "mean": est.mean.tolist(), "lower": est.lower.tolist(), "upper": est.upper.tolist(),
-                "counts": est.counts.astype(int).tolist(),
-                "given_up_mean": float(np.mean([r["given_up"] for r in ok])) if ok else None,
-                "in_support_share": float(np.mean([r["in_support"] for r in ok])) if ok else None,
-            })
-        per_state.append(entry)
-    per_state.sort(key=lambda e: -e["decisions"])
-    costly = sorted(assessed, key=lambda r: (-r["given_up"], r["set"], r["rally"], r["stroke"]))[:COSTLIEST]
-    total = float(sum(r["given_up"] for r in assessed))
-    return {
-        "status": "assessed" if assessed else "not assessed",
-        "notes": notes, "definition": definition(rec), "recommender": rec.kind,
-        "recommendation_source": rec.source,
-        "decisions": len(rows), "assessed": len(assessed),
-        "given_up_total": total, "given_up_mean": total / len(assessed) if assessed else None,
-        "in_support_share": float(np.mean([r["in_support"] for r in assessed])) if assessed else None,
-        "per_state": per_state, "costliest": costly, "all": rows,
-    }
-
-
-def _names(md: MatchData, kind: str, labels) -> list[str]:
-    """Readable names of a matrix's labels: court areas by their description, other labels as they are."""
-    if kind.split(":")[0] in ("position", "area"):
-        return [str(md.sport.areas.get(str(lab), lab)) for lab in labels]
-    return [str(lab) for lab in labels]
-
-
-def _row_label(stroke, rows: str, md: MatchData):
-    """The label of the stroke in the matrix's rows (its shot, group or area)."""
-    kind, _, detail = rows.partition(":")
-    if kind == "shot":
-        value = stroke["shot"]
-    elif kind == "area":
-        value = stroke["landing_area"]
-    else:
-        value = md.sport.group(pd.Series([stroke["shot"]], dtype="string"), detail or "tactic").iloc[0]
-    return None if pd.isna(value) else str(value)
-
-
 def _score(stroke, player: str) -> str:
     hs, os_ = stroke.get("hitter_score"), stroke.get("opponent_score")
-    if pd.isna(hs) or pd.isna(os_):
+    if not _known(hs) or not _known(os_):
         return ""
     mine, theirs = (hs, os_) if stroke["hitter"] == player else (os_, hs)
     return f"{int(mine)}-{int(theirs)}"
+
+
+def _known(value) -> bool:
+    return value is not None and not (isinstance(value, float) and value != value) and value is not pd.NA
+
+
+def _assess(advisor, history: list, stroke: dict, player: str) -> dict:
+    """The assessment of one stroke: the advice before it (``history``: the rally's earlier strokes as
+    (shot, hitter, landing area, landing height)) and what playing the shot gave up, or why not."""
+    shot = stroke["shot"]
+    if not _known(shot) or shot == "unknown":
+        return {"assessed": False, "reason": "shot not recorded"}
+    if any(not _known(h[0]) or h[0] == "unknown" for h in history):
+        return {"assessed": False, "reason": "the rally so far has a shot that was not recorded"}
+    context = {"next": player}
+    for key in ("server", "court_side", "match_id"):
+        value = stroke.get(key)
+        if _known(value):
+            context[key] = str(value)
+    try:
+        advice = advisor.advise(history, context)
+    except StrategistError as exc:
+        return {"assessed": False, "reason": f"the Advisor could not advise: {exc}"}
+    options = advice.options
+    if advice.equilibrium is None or options is None:
+        return {"assessed": False, "state": advice.state,
+                "reason": f"the data hold no strokes of {player} in this situation"}
+    if advisor.sport.decisions.serve_action == "area" and shot in advisor.sport.serves:
+        area = stroke.get("landing_area")          # a tennis server's action is the serve's direction
+        if not _known(area):
+            return {"assessed": False, "state": advice.state, "reason": "the serve's direction was not recorded"}
+        shot = f"{area} serve"
+    if shot not in options.index:
+        return {"assessed": False, "state": advice.state,
+                "reason": f"'{shot}' is not a candidate there (all players play it under 2 % of the time)"}
+    advised = bool(options.at[shot, "advised"])
+    if not advised and options.at[shot, "population_share"] < advisor.min_share:
+        return {"assessed": False, "state": advice.state,
+                "reason": f"'{shot}' is not a candidate there ({options.at[shot, 'reason']})"}
+    labels = list(options.index)
+    x = np.array([advice.equilibrium.mix.get(r, 0.0) for r in labels], dtype=float)
+    x = x / x.sum()
+    w = options["win_probability"].to_numpy(float)
+    z = advisor._z
+    sd = (options["high"].to_numpy(float) - options["low"].to_numpy(float)) / (2 * z)
+    a = labels.index(shot)
+    given = float(x @ w - w[a])
+    half = Z_LEVEL * float(np.sqrt(np.sum(x ** 2 * sd ** 2) + sd[a] ** 2))
+    return {"assessed": True, "state": advice.state, "played": shot, "recommended": mix_text(labels, x),
+            "basis": advice.equilibrium.basis, "in_support": bool(x[a] > 1e-6), "p_played": float(w[a]),
+            "p_recommended": float(x @ w), "given_up": 0.0 if abs(given) < 1e-12 else given,
+            "lower": given - half, "upper": given + half, "advised_shot": advised,
+            "evidence_pairing": float(advice.evidence.get("pairing", 0.0)),
+            "matrix": "pairing" if advice.scope == "pairing" else "player"}
+
+
+def review(md: MatchData, *, seed: int = 0, recommendation: str = "advisor") -> dict:
+    """The decision-review section (numbers only). ``seed`` and ``recommendation`` are kept for the callers of
+    earlier versions; the Advisor is the one recommendation."""
+    notes = []
+    try:
+        advisor = md.advisor()
+    except StrategistError as exc:
+        return {"status": "not assessed", "notes": [f"the Advisor cannot be built without this match: {exc}"],
+                "definition": definition(), "recommender": "advisor", "recommendation_source": ADVISOR_SOURCE,
+                "decisions": 0, "assessed": 0, "given_up_total": 0.0, "given_up_mean": None,
+                "in_support_share": None, "per_state": [], "costliest": [], "all": []}
+    s = md.strokes
+    contexts = dict(zip(s.index, rally_contexts(s, md.player)))
+    rows = []
+    columns = [c for c in dict.fromkeys(["set", "rally", "stroke", "rally_id", "state", "winner", "server",
+                                         "court_side", "match_id", "hitter_score", "opponent_score",
+                                         *HISTORY_COLUMNS]) if c in s.columns]
+    records = s[columns].astype(object).where(s[columns].notna(), None).to_dict("records")
+    index = s.index.to_list()
+    start = 0
+    while start < len(records):
+        end = start
+        while end < len(records) and records[end]["rally_id"] == records[start]["rally_id"]:
+            end += 1
+        rally = records[start:end]
+        winners = [r["winner"] for r in rally if r["winner"] is not None]
+        won = bool(winners[0] == md.player) if winners else None
+        history = [(r["shot"], r["hitter"], r.get("landing_area"), r.get("landing_height")) for r in rally]
+        for k, stroke in enumerate(rally):
+            if stroke["hitter"] != md.player:
+                continue
+            entry = {"set": int(stroke["set"]), "rally": int(stroke["rally"]), "stroke": int(stroke["stroke"]),
+                     "rally_id": str(stroke["rally_id"]), "state": str(stroke["state"]),
+                     "shot": None if stroke["shot"] is None else str(stroke["shot"]),
+                     "score": _score(stroke, md.player), "rally_won": won, "context": contexts[index[start + k]]}
+            entry.update(_assess(advisor, history[:k], stroke, md.player))
+            rows.append(entry)
+        start = end
+    assessed = [r for r in rows if r["assessed"]]
+    reasons = pd.Series([r["reason"].split(" (")[0] for r in rows if not r["assessed"]], dtype=object)
+    notes += list(advisor.notes)
+    if not rows:
+        notes.append(f"{md.player} hit no stroke in this match: no decision could be reviewed")
+    elif len(assessed) < len(rows):
+        notes.append(f"{len(rows) - len(assessed)} of {len(rows)} decisions not assessed: "
+                     + "; ".join(f"{k} ({v})" for k, v in reasons.value_counts().items()))
+    costly = sorted(assessed, key=lambda r: (-r["given_up"], r["set"], r["rally"], r["stroke"]))[:COSTLIEST]
+    total = float(sum(r["given_up"] for r in assessed))
+    return {
+        "status": "assessed" if assessed else "not assessed", "notes": notes, "definition": definition(),
+        "recommender": "advisor", "recommendation_source": ADVISOR_SOURCE, "model": advisor.model_label,
+        "decisions": len(rows), "assessed": len(assessed), "given_up_total": total,
+        "given_up_mean": total / len(assessed) if assessed else None,
+        "in_support_share": float(np.mean([r["in_support"] for r in assessed])) if assessed else None,
+        "per_state": _per_state(advisor, rows), "costliest": costly, "all": rows,
+    }
+
+
+def _per_state(advisor, rows: list[dict]) -> list[dict]:
+    """Per situation of the match: the decisions there and the rally game's stage (matrix, intervals, counts,
+    the recommended mix and the player's shots in this match)."""
+    game = advisor.game
+    out = []
+    by_state: dict = {}
+    for r in rows:
+        by_state.setdefault(r.get("state") or r["state"], []).append(r)
+    for state, items in by_state.items():
+        ok = [r for r in items if r["assessed"]]
+        entry = {"state": state, "decisions": len(items), "assessed": len(ok)}
+        name = f"player: {state}"
+        averaged = bool(ok) and all(r.get("basis") == "averaged" for r in ok)   # the advice read other states
+        if name in game.labels and not averaged:
+            st = game.stage(name)
+            played = pd.Series([r["played"] for r in ok], dtype=object).value_counts()
+            g = game.index(name)
+            entry.update({
+                "matrix": "pairing" if float(game.states["pairing"].iat[g]) >= 0.2 else "player",
+                "value": float(game.value(g)), "observed_value": float(game.observed_value(g)),
+                "rows": list(st.rows), "columns": list(st.columns), "row_names": list(st.rows),
+                "column_names": [f"{advisor.opponent} at the {c}" if c in ("front", "middle", "back") else str(c)
+                                 for c in st.columns],
+                "equilibrium": [float(p) for p in st.recommended], "basis": st.basis,
+                "opponent_equilibrium": [float(p) for p in st.opponent],
+                "played": [int(played.get(lab, 0)) for lab in st.rows],
+                "mean": st.mean.tolist(), "lower": st.low.tolist(), "upper": st.high.tolist(),
+                "counts": st.counts.astype(int).tolist(),
+                "given_up_mean": float(np.mean([r["given_up"] for r in ok])) if ok else None,
+                "in_support_share": float(np.mean([r["in_support"] for r in ok])) if ok else None, "note": ""})
+        else:
+            # a situation the match left open (the height or zone not recorded): the states it may be, weighted,
+            # as the Advisor read them for these decisions
+            g, w = advisor.states_of(state, "player")
+            means = {"given_up_mean": float(np.mean([r["given_up"] for r in ok])) if ok else None,
+                     "in_support_share": float(np.mean([r["in_support"] for r in ok])) if ok else None}
+            if g:
+                pairing = float(np.dot(w, game.states["pairing"].to_numpy(float)[g]))
+                entry.update({"matrix": "pairing" if pairing >= 0.2 else "player", **means,
+                              "value": float(np.dot(w, game.states["value"].to_numpy(float)[g])),
+                              "observed_value": float(np.dot(w, game.states["observed_value"].to_numpy(float)[g])),
+                              "averaged_over": [{"state": game.labels[i].split(": ", 1)[1], "weight": float(x)}
+                                                for i, x in zip(g, w)], "note": ""})
+            else:
+                entry.update({"matrix": None, **means,
+                              "note": f"the data hold no strokes of {advisor.player} in this situation"})
+        out.append(entry)
+    out.sort(key=lambda e: -e["decisions"])
+    return out

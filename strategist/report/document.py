@@ -1,10 +1,14 @@
 """The report as a list of blocks — headings, paragraphs, tables, charts — that the HTML and the PDF both
-render, so that the two carry the same sections and the same numbers."""
+render, so that the two carry the same sections and the same numbers. A heading is emitted only with something
+under it: a section the data cannot fill says so under its heading."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 
+from strategist.data.states import describe_situation
 from strategist.report import charts
 from strategist.report.build import TITLES
 
@@ -18,7 +22,7 @@ class Heading:
 @dataclass
 class Para:
     text: str
-    kind: str = "p"          # "p", "note" (could not assess / caveat), "small", "definition"
+    kind: str = "p"          # "p", "note" (could not assess / caveat), "small", "definition", "item"
 
 
 @dataclass
@@ -36,12 +40,32 @@ class Chart:
     caption: str = ""
 
 
-#: Whose data a state's matrix rests on.
-MATRIX_NAMES = {"player": "player's", "pairing": "this pairing's", "population": "all players'", None: "none"}
+#: Whose data a situation's numbers rest on mostly.
+MATRIX_NAMES = {"player": "the player against all", "pairing": "this pairing", None: "–"}
+#: What each basis of a recommended mix means.
+BASES = {"pessimistic equilibrium": "the pessimistic equilibrium (the data support a change)",
+         "habit": "the player's habit (the data do not support a change)",
+         "averaged": "averaged over the situations such a shot is usually taken in (the data of this match do "
+                     "not record how high it was taken)"}
+#: The per-situation table lists situations with at least this many decisions, at most this many of them.
+MIN_DECISIONS, MAX_SITUATIONS = 3, 20
+GIVEN_UP_MEANS = ("Given up is in percentage points (pp) of rally win probability: 1 pp given up at a decision means "
+                  "that the recommended mix, played there instead, was estimated to win the rally 1 % more often "
+                  "(against the opponent as the model predicts, both then playing as they do); a negative value "
+                  "means the shot played was estimated better than the recommendation. Summed over a match the pp "
+                  "are a sum of per-decision estimates, not a count of rallies.")
 
 
 def pct(x, digits: int = 1) -> str:
     return "–" if x is None else f"{100 * x:.{digits}f} %"
+
+
+def pp(x, digits: int = 1) -> str:
+    """Percentage points of win probability: ``0.0123`` -> ``+1.2 pp`` (``0.0 pp`` when it rounds to zero)."""
+    if x is None:
+        return "–"
+    text = f"{100 * x:+.{digits}f}"
+    return f"{'0.' + '0' * digits if digits else '0'} pp" if float(text) == 0 else f"{text} pp"
 
 
 def num(x, digits: int = 2) -> str:
@@ -52,6 +76,32 @@ def pval(p) -> str:
     if p is None:
         return "–"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_is(p) -> str:
+    """``p = 0.208`` or ``p < 0.001``."""
+    text = pval(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def rate(r: dict | None, digits: int = 0) -> str:
+    """A scouting rate ``{k, n, rate, low, high}``: ``47 % [42 %, 51 %] (n = 451)``."""
+    if not r or r.get("rate") is None:
+        return "– (n = 0)"
+    return f"{pct(r['rate'], digits)} [{pct(r['low'], digits)}, {pct(r['high'], digits)}] (n = {r['n']:,})"
+
+
+def situation(state: str | None) -> str:
+    """A decision state as a coach reads it: ``after a net shot taken low at the front``; a label without a
+    height or zone reads ``after a net shot``."""
+    if state is None:
+        return "–"
+    text = describe_situation(str(state))
+    m = re.fullmatch(r"(rally after|return of) ([^()]+)", text)
+    if not m:
+        return text
+    kind, rest = m.groups()
+    return f"{'after' if kind == 'rally after' else 'returning'} {'an' if rest[:1] in 'aeiou' else 'a'} {rest}"
 
 
 def _notes(section: dict) -> list:
@@ -69,31 +119,56 @@ def blocks(report) -> list:
            Para(f"{m['title']} — {m['sport']}, {m['sets']} set(s), {m['rallies']} rallies, {m['strokes']} strokes. "
                 f"Decisions reviewed: {m['player']} ({m['player_chosen']})."),
            Para(f"Estimates use {m['population']['matches']} other matches ({m['population']['strokes']:,} "
-                f"strokes) of the data{(' ' + m['data']) if m.get('data') else ''}, never this match"
-                + (" — except here: no other match was given (in-sample)." if m["population"]["in_sample"] else "."),
-                "small")]
+                f"strokes) of {m['data'] if m.get('data') else 'the data'}, never this match"
+                + (" — except here: no other match was given (in-sample)." if m["population"]["in_sample"] else ".")
+                + " The scouting section reads every match, this one included.", "small")]
     out += [Para(n, "note") for n in m.get("notes", [])]
-    stand_ins = [c for c in m["components"] if c["stand_in"]]
-    if stand_ins:
-        out.append(Para("Stand-ins used (a package not installed): " + "; ".join(
-            f"{c['component']}: {c['used']}" for c in stand_ins) + ".", "note"))
-    used = [c for c in m["components"] if not c["stand_in"]]
-    if used:
-        out.append(Para("Models used: " + "; ".join(f"{c['component']}: {c['used']}" for c in used) + ".", "small"))
-    out += _summary(report) + _decisions(report) + _opponent(report) + _minimax(report) + _winprob(report)
+    out += _models(m)
+    out += (_summary(report) + _decisions(report) + _opponent(report) + _minimax(report) + _winprob(report)
+            + _scouting(report))
+    return out
+
+
+def _models(m: dict) -> list:
+    comps = m.get("components") or []
+    if not comps:
+        return []
+    adv = comps[0].get("advisor") or {}
+    if "error" in adv:
+        head = f"The Advisor could not be built without this match ({adv['error']})."
+    else:
+        head = (f"One Advisor of {adv['player']} against {adv['opponent']}, built without this match in "
+                f"{adv['build_seconds']:.1f} s, gives the recommendation and the win probabilities (its rally game, "
+                f"{adv['states']} situations) and the opponent's predicted shots (its model: {adv['model']}).")
+    out = [Para(head, "small")]
+    out += [Para(f"{c['component']}: {c['fallback']}.", "note") for c in comps if c.get("fallback")]
     return out
 
 
 def _summary(report) -> list:
     s, m = report.summary, report.meta
     out = [Heading(TITLES["summary"])] + _notes(s)
+    sets = s.get("sets") or []
+    if sets:
+        won = Counter(x["set_winner"] for x in sets)
+        scores = ", ".join(f"{x['player_points']}-{x['opponent_points']}" for x in sets)
+        out.append(Para(f"Score ({m['player']} first, the data's running score): {scores} — sets "
+                        f"{won.get(m['player'], 0)}-{won.get(m['opponent'], 0)}."))
     rl = s["rally_length"]
-    out.append(Para(f"Points: {m['player']} {s['player_points']}, {m['opponent']} {s['opponent_points']} "
-                    f"({s['rallies_with_winner']} of {s['rallies']} rallies with a recorded winner). Rally length: "
-                    f"mean {rl['mean']:.1f} strokes, median {rl['median']:.0f}, longest {rl['max']}."))
-    out.append(Table(["set", "rallies", m["player"], m["opponent"], "no winner", "set won by"],
-                     [[x["set"], x["rallies"], x["player_points"], x["opponent_points"], x["unknown"],
-                       x["set_winner"] or "–"] for x in s["sets"]], "Score per set (points)", [0, 1, 2, 3, 4]))
+    missing = sum(x.get("missing", 0) for x in sets)
+    out.append(Para(f"Rallies in the table: {s['rallies']} ({s['rallies_with_winner']} with a recorded winner: "
+                    f"{m['player']} won {s['player_points']}, {m['opponent']} {s['opponent_points']})"
+                    + (f"; {missing} more are counted in the score but missing from the table" if missing else "")
+                    + f". Rally length: mean {rl['mean']:.1f} strokes, median {rl['median']:.0f}, "
+                    f"longest {rl['max']}."))
+    if sets:
+        out.append(Table(["set", "score", "set won by", "rallies in the table", f"won by {m['player']}",
+                          f"won by {m['opponent']}", "no winner", "not in the table"],
+                         [[x["set"], f"{x['player_points']}-{x['opponent_points']}", x["set_winner"] or "–",
+                           x["rallies"], x["rallies_won"], x["rallies_lost"], x["unknown"], _missing(x)]
+                          for x in sets],
+                         "Score per set: the data's running score; the counts are of the rallies in the table",
+                         [0, 3, 4, 5, 6]))
     if s["by_last_shot"]:
         out.append(Table(["last shot", "rallies", f"{m['player']}: winners", "errors", f"{m['opponent']}: winners",
                           "errors"],
@@ -114,55 +189,116 @@ def _summary(report) -> list:
     return out
 
 
+def _missing(x: dict) -> str:
+    if not x.get("missing"):
+        return "none"
+    named = x.get("missing_rallies") or []
+    extra = x["missing"] - len(named)
+    text = f"{x['missing']}" + (f": rallies {', '.join(map(str, named))}" if named else "")
+    return text + (f" and {extra} after rally {x['rallies'] + len(named)}" if named and extra > 0 else "")
+
+
+def _bases(d: dict) -> str:
+    counts = Counter(r.get("basis") for r in d.get("all", []) if r.get("assessed"))
+    parts = [f"{BASES.get(b, b)} in {n}" for b, n in counts.most_common() if b]
+    return "; ".join(parts)
+
+
 def _decisions(report) -> list:
     d, m = report.decisions, report.meta
     out = [Heading(TITLES["decisions"])] + _notes(d)
     out.append(Para("How it is computed: " + d["definition"] + ". Source of the recommendation: "
                     + d["recommendation_source"] + ".", "definition"))
+    out.append(Para(GIVEN_UP_MEANS, "definition"))
     if d["assessed"]:
         out.append(Para(f"{d['assessed']} of {d['decisions']} decisions of {m['player']} assessed; "
-                        f"{pct(d['in_support_share'], 0)} were shots the equilibrium plays. Win probability given up: "
-                        f"{pct(d['given_up_mean'])} per decision on average, {d['given_up_total']:.2f} summed over "
-                        "the match (a sum of per-decision losses, not a count of rallies)."))
-    rows = []
+                        f"{pct(d['in_support_share'])} of them were shots the recommended mix plays. Given up: "
+                        f"{pp(d['given_up_mean'], 2)} per decision on average, {pp(d['given_up_total'], 0)} summed "
+                        f"over the match. The recommended mix was {_bases(d)} decisions."))
+    shown = [e for e in d["per_state"] if e["decisions"] >= MIN_DECISIONS][:MAX_SITUATIONS]
+    rows = [[situation(e["state"]), f"{e['assessed']} of {e['decisions']}", MATRIX_NAMES.get(e.get("matrix"), "–"),
+             pct(e.get("observed_value")), pct(e.get("value")), _mix(d, e), pct(_state_mean(d, e, "in_support")),
+             pp(_state_mean(d, e, "given_up"))] for e in shown]
+    if rows:
+        rest = [e for e in d["per_state"] if e not in shown]
+        out.append(Table(["situation", "decisions assessed", "evidence mostly", "P(win) as played",
+                          "P(win) as recommended", "recommended mix (basis)", "played in the mix", "mean given up"],
+                         rows, "Decisions per situation: P(win) is the situation's value in the rally game, both "
+                         "playing as they do, or the player as recommended"
+                         + (f"; {len(rest)} more situations with {sum(e['decisions'] for e in rest)} decisions in the "
+                            "JSON" if rest else ""), [1, 3, 4, 6, 7]))
+    averaged = [e["state"] for e in d["per_state"] if _averaged(d, e["state"])]
+    if averaged:
+        some = "1 situation is" if len(averaged) == 1 else f"{len(averaged)} situations are"
+        out.append(Para(f"{some} read as an average: the data of this match do not record how high or where the "
+                        "incoming shot was taken, so the advice there averages over the situations such a shot is "
+                        "usually taken in, weighted by how often (" + "; ".join(situation(s) for s in averaged[:6])
+                        + ("; ..." if len(averaged) > 6 else "") + ").", "small"))
     for e in d["per_state"]:
-        rows.append([e["state"], e["decisions"], e["assessed"],
-                     MATRIX_NAMES.get(e.get("matrix"), str(e.get("matrix"))),
-                     num(e.get("value"), 3), pct(e.get("in_support_share"), 0), pct(e.get("given_up_mean"))])
-    out.append(Table(["decision state", "decisions", "assessed", "matrix", "value v", "in equilibrium support",
-                      "mean given up"], rows, "Decisions per state", [1, 2, 4, 5, 6]))
-    for e in d["per_state"]:
-        if e.get("note") and e.get("matrix") != "player":
-            out.append(Para(f"{e['state']}: {e['note']}", "note"))
+        if e.get("note") and e["assessed"] and e["state"] not in averaged:
+            out.append(Para(f"{situation(e['state'])}: {e['note']}", "note"))
     if d["costliest"]:
         out.append(Table(
-            ["set, rally, stroke", "score", "state", "before it", "played", "recommended", "P(win) played",
-             "given up [95 %]", "rally"],
-            [[f"{c['set']}, {c['rally']}, {c['stroke']}", c["score"], c["state"], c["context"], c["played"],
-              c["recommended"], num(c["p_played"], 3),
-              f"{pct(c['given_up'])} [{pct(c['lower'])}, {pct(c['upper'])}]",
+            ["set, rally, stroke", "score", "situation", "before it", "played: P(win)", "recommended mix",
+             "given up [90 %]", "rally"],
+            [[f"{c['set']}, {c['rally']}, {c['stroke']}", c["score"], situation(c["state"]), c["context"],
+              f"{c['played']}: {pct(c['p_played'])}", f"{c['recommended']} ({c.get('basis', '')}): "
+              f"{pct(c['p_recommended'])}", f"{pp(c['given_up'])} [{pp(c['lower'])}, {pp(c['upper'])}]",
               {True: "won", False: "lost", None: "?"}[c["rally_won"]]] for c in d["costliest"]],
-            f"The {len(d['costliest'])} costliest decisions (win probability given up, with its interval; score "
-            f"before the rally, {m['player']} first)", [6]))
+            f"The {len(d['costliest'])} costliest decisions (win probability given up, with its 90 % interval; "
+            f"score before the rally, {m['player']} first)", [6]))
     out.append(Chart("mixes", lambda: charts.mixes(report),
-                     "Share of each shot in this match (blue) against the equilibrium mix (grey), per state"))
+                     f"Share of each shot {m['player']} played in this match (blue) against the recommended mix "
+                     "(grey), in the situations with the most decisions; each panel names the mix's basis"))
     out.append(Chart("heatmap", lambda: charts.heatmap(report),
-                     "Payoff matrix of the most frequent state: estimated P(win) and rallies behind each cell"))
+                     "The most frequent situation with a game of its own in which the opponent's position varies: "
+                     "estimated P(win) of each shot (rows) "
+                     f"against where {m['opponent']} stood at contact (columns), with the strokes of the pairing "
+                     "behind each cell"))
     return out
+
+
+def _state_mean(d: dict, e: dict, key: str):
+    """The mean of ``key`` over a situation's assessed decisions: the section's figure where it has one, else
+    the mean over its decisions (a situation the advice averaged over has none of its own)."""
+    own = e.get(f"{key}_mean" if key == "given_up" else f"{key}_share")
+    if own is not None:
+        return own
+    values = [float(r[key]) for r in d.get("all", []) if r.get("state") == e["state"] and r.get("assessed")]
+    return sum(values) / len(values) if values else None
+
+
+def _averaged(d: dict, state: str) -> bool:
+    rows = [r for r in d.get("all", []) if r.get("state") == state and r.get("assessed")]
+    return bool(rows) and all(r.get("basis") == "averaged" for r in rows)
+
+
+def _mix(d: dict, e: dict) -> str:
+    """The situation's recommended mix with its basis; where the advice averaged over situations, the mix of its
+    decisions (the same wherever the rally so far was the same)."""
+    if e.get("rows"):
+        from strategist.report.decisions import mix_text
+
+        return f"{mix_text(e['rows'], e['equilibrium'])} ({e.get('basis', '')})"
+    mixes = Counter(r["recommended"] for r in d.get("all", []) if r.get("state") == e["state"] and r.get("assessed"))
+    if not mixes:
+        return "–"
+    mix, n = mixes.most_common(1)[0]
+    return f"{mix} (averaged" + (f"; {n} of {sum(mixes.values())} decisions" if len(mixes) > 1 else "") + ")"
 
 
 def _opponent(report) -> list:
     o, m = report.opponent, report.meta
     out = [Heading(TITLES["opponent"])] + _notes(o)
-    out.append(Para(f"Model: {o['model']}. Fitted without this match "
-                    f"({o['opponent_strokes_in_population']:,} strokes of {m['opponent']} in it).", "definition"))
+    out.append(Para(f"Model: {o['model']} ({o['opponent_strokes_in_population']:,} strokes of {m['opponent']} in "
+                    "the data without this match).", "definition"))
     p = o.get("predictability")
     if p:
         out.append(Table(["model", "log-loss (nats/stroke)", "top-1 accuracy"],
                          [["uniform over the shots", num(p["uniform_log_loss"], 3), "–"],
                           ["population shot frequencies (baseline)", num(p["baseline_log_loss"], 3),
                            pct(p["baseline_accuracy"])],
-                          [f"Markov-1 of {m['opponent']}", num(p["model_log_loss"], 3), pct(p["model_accuracy"])]],
+                          ["the Advisor's opponent model", num(p["model_log_loss"], 3), pct(p["model_accuracy"])]],
                          f"How predictable {m['opponent']} was: {o['strokes_scored']} strokes scored", [1, 2]))
         out.append(Para(f"Gain over the baseline: {p['gain']:.3f} nats per stroke [95 %: {num(p['gain_lower'], 3)}, "
                         f"{num(p['gain_upper'], 3)}] (rallies resampled). Higher gain = more predictable."))
@@ -170,7 +306,7 @@ def _opponent(report) -> list:
         out.append(Table(["after your", "opponent replied", "times", "rate [95 %]", "population", "lift"],
                          [[x["after"], x["reply"], f"{x['count']} of {x['of']}",
                            f"{pct(x['rate'], 0)} [{pct(x['rate_lower'], 0)}, {pct(x['rate_upper'], 0)}]",
-                           pct(x["population_rate"], 0), f"{x['lift']:.1f}×"] for x in o["patterns"]],
+                           pct(x["population_rate"]), f"{x['lift']:.1f}×"] for x in o["patterns"]],
                          "Most exploitable patterns: replies far more frequent than the population's "
                          "(ranked by the lift at the lower end of the interval)", [2, 3, 4, 5]))
     ch = o.get("change") or {}
@@ -186,7 +322,7 @@ def _opponent(report) -> list:
         if t:
             verdict = "changed" if t["p_value"] < 0.05 else "no significant change"
             out.append(Para(f"Homogeneity of the mix across segments: Pearson χ² = {t['chi2']:.2f}, {t['df']} d.f., "
-                            f"p = {pval(t['p_value'])} ({verdict} at 5 %)."))
+                            f"{p_is(t['p_value'])} ({verdict} at 5 %)."))
         out += [Para(n, "note") for n in ch.get("notes", [])]
         out.append(Chart("opponent_change", lambda: charts.opponent_change(report)))
     return out
@@ -204,23 +340,186 @@ def _minimax(report) -> list:
                      "Per player", [1, 2, 3, 4]))
     if x["cells"]:
         out.append(Table(["player", "cell", "choices: won/played", "χ²", "d.f.", "p-value", "min expected"],
-                         [[c["player"], c["cell"],
+                         [[c["player"], situation(c["cell"]),
                            ", ".join(f"{ch} {w}/{n}" for ch, w, n in zip(c["choices"], c["won"], c["played"])),
                            num(c["chi2"]), c["df"], pval(c["p_value"]), num(c["min_expected"], 1)]
                           for c in x["cells"]], "Per cell", [3, 4, 5, 6]))
     if x["skipped"]:
-        out.append(Para("Not tested: " + "; ".join(f"{s['player']}, {s['cell']} ({s['reason']})"
-                                                    for s in x["skipped"]) + ".", "small"))
+        reasons = Counter(s["reason"] for s in x["skipped"])
+        out.append(Para(f"Not tested: {len(x['skipped'])} cells ("
+                        + "; ".join(f"{n} with {reason}" for reason, n in reasons.most_common()) + "), e.g. "
+                        + "; ".join(f"{s['player']}, {situation(s['cell'])}"
+                                    for s in sorted(x["skipped"], key=lambda s: -s["rallies"])[:4]) + ".", "small"))
     return out
 
 
 def _winprob(report) -> list:
     w = report.win_probability
     out = [Heading(TITLES["win_probability"])] + _notes(w)
-    band = " with its 95 % band" if w.get("values") != "rally game" else ""
+    points = [pt for r in w.get("rallies", []) for pt in r["points"]]
+    game = sum(pt["source"] == "rally game" for pt in points)
+    blank = sum(pt["source"] != "rally game" and not pt.get("rallies") for pt in points)
+    coverage = (f" The rally game gives {game} of the {len(points)} values"
+                + (f"; {blank} strokes are in situations neither the game nor the data without this match know "
+                   "(drawn as gaps)" if blank else "") + ".") if points else ""
+    if points and not charts.enough_values(points):
+        coverage += (f" Too few values to draw the rallies (fewer than {charts.MIN_SHOWN:.0%} of the strokes have "
+                     "one): no chart.")
+    band = " with its 95 % band where the value is empirical" if game < len(points) else ""
     out.append(Para(f"Source: {w['source']}. After each stroke: P({report.meta['player']} wins the rally){band}; "
-                    "dots mark who is to hit next (blue the player, red the opponent); the panels of single rallies are "
-                    "zoomed on their own values.", "definition"))
+                    "dots mark who is to hit next (blue the player, red the opponent); the panels of single rallies "
+                    "are zoomed on their own values." + coverage, "definition"))
     out.append(Chart("win_probability", lambda: charts.win_probability(report),
                      "All rallies, then the rallies of the costliest decisions and the longest rallies"))
     return out
+
+
+# ------------------------------------------------------------------------------------------------- scouting
+def _scouting(report) -> list:
+    sc, m = report.scouting, report.meta
+    if not sc:
+        return []
+    out = [Heading(f"{TITLES['scouting']}: {m['opponent']}")]
+    if sc.get("status") != "assessed":
+        out.append(Para("Not available: " + ("; ".join(sc.get("notes", [])) or "the data cannot fill it") + ".",
+                        "note"))
+        return out
+    meta = sc["scout"]["meta"]
+    h2h = meta["head_to_head"]
+    years = meta["opponent_years"]
+    out.append(Para(f"Read on {sc['scope']}: {meta['opponent_rallies']:,} rallies of {m['opponent']} in "
+                    f"{meta['opponent_matches']} matches" + (f" ({years[0]}–{years[-1]})" if years else "")
+                    + (f"; head to head with {m['player']}: {h2h['matches']} matches, {m['opponent']} won "
+                       f"{rate(h2h['rallies_won_by_opponent'])} of the rallies" if h2h["matches"] else "")
+                    + ". Rates carry Wilson 95 % intervals and their n; comparisons with the other players: Fisher's "
+                    "exact test (rates), Pearson's χ² (mixes), whole-match permutations (trends), Benjamini–Hochberg "
+                    f"q < {meta['method']['alpha']} within each part.", "definition"))
+    out += [Para(n, "note") for n in sc.get("notes", [])]
+    for name, part in sc["parts"].items():
+        out.append(Heading(part["title"], 3))
+        if part["status"] != "assessed":
+            out.append(Para("Not available: " + ("; ".join(part["notes"]) or "the data cannot fill it") + ".",
+                            "note"))
+            continue
+        if name != "weaknesses":                       # its notes say what its sentences say
+            out += [Para(n, "small") for n in part["notes"]]
+        out += SCOUT_BLOCKS[name](part, report)
+    return out
+
+
+def _weakness_blocks(part: dict, report) -> list:
+    out = [Para(n, "small") for n in part["notes"] if not n.startswith("no significant")]
+    for title, items in (("Weaknesses", part["weaknesses"]), ("Strengths", part["strengths"])):
+        if items:
+            out.append(Para(f"{title}:"))
+            out += [Para(s, "item") for s in items]
+        else:
+            out.append(Para(f"{title}: none significant at q < {part['alpha']} among {part['tests']} comparisons "
+                            f"(situations with at least {part['min_n']} strokes or rallies)."))
+    if part["leads"]:
+        out.append(Table(["finding", "opponent", "other players", "p", "q"],
+                         [[x["sentence"], rate(x["opponent"]), rate(x["others"]), pval(x["p"]), pval(x["q"])]
+                          for x in part["leads"]],
+                         "The comparisons with the smallest q (significant ones first)", [3, 4]))
+    return out
+
+
+def _court_map_blocks(part: dict, report) -> list:
+    maps = part["maps"]
+    return [Chart("court_maps", lambda: charts.court_maps(report),
+                  f"{len(maps)} court maps, each seen from behind the hitter of its strokes, with its n: "
+                  + "; ".join(x["title"] for x in maps))]
+
+
+def _serve_blocks(part: dict, report) -> list:
+    o = report.meta["opponent"]
+    out = []
+    rows = [[f"{o} serving", x["serve"], rate(x["won"])] for x in part["serve_outcomes"]]
+    rows += [[f"{o} returning", x["serve"], rate(x["won"])] for x in part["return_outcomes"]]
+    if rows:
+        out.append(Table(["", "serve", f"rallies won by {o}"], rows, "Serve and return: rallies won by the serve", []))
+    if part["serve_mix"]:
+        cats = sorted({c for x in part["serve_mix"] for c in x["shares"]})
+        out.append(Table(["serve mix by", "situation", "serves"] + cats,
+                         [[x["by"].replace("by ", ""), x["group"], x["n"]] + [rate(x["shares"].get(c)) for c in cats]
+                          for x in part["serve_mix"]],
+                         f"{o}'s serve mix by court side and score", [2]))
+        tests = [f"{by}: {t['method']}, {p_is(t['p'])}" for by, t in part["serve_mix_tests"].items() if t]
+        if tests:
+            out.append(Para("Does the mix change? " + "; ".join(tests) + ".", "small"))
+    if part["first_three"]:
+        out.append(Table(["serve", "return", f"rallies won by {o}", "ended within three strokes",
+                          "commonest third shot"],
+                         [[x["serve"], x["return"], rate(x["won"]), rate(x["within_three"]),
+                           f"{x['third']['shot']} {rate(x['third'])}" if x.get("third") else "–"]
+                          for x in part["first_three"]],
+                         f"The first three strokes after {o}'s serves (the rival's return, then {o}'s third shot)",
+                         []))
+    return out
+
+
+def _pressure_blocks(part: dict, report) -> list:
+    o = report.meta["opponent"]
+    out = [Table(["situation", f"rallies won by {o}", "in their other rallies", "p", "q"],
+                 [[x["situation"], rate(x["in"]), rate(x["rest"]), pval(x["p"]), pval(x["q"])] for x in part["rows"]],
+                 "Under pressure and after runs of rallies", [3, 4])] if part["rows"] else []
+    out += [Para(x["sentence"], "item") for x in part["rows"] if x["significant"]]
+    return out
+
+
+def _length_blocks(part: dict, report) -> list:
+    o = report.meta["opponent"]
+    out = []
+    if part["rows"]:
+        out.append(Table(["rally length (strokes)", f"won by {o}", "won by the other players", "q"],
+                         [[x["band"], rate(x["opponent"]), rate(x["others"]), pval(x.get("q"))] for x in part["rows"]],
+                         "Win rate by rally length", [3]))
+    mean = part.get("mean_length") or {}
+    bits = []
+    if mean.get("opponent"):
+        bits.append(f"mean rally length {mean['opponent']['mean']:.1f} strokes (n = {mean['opponent']['n']:,}), "
+                    f"other players {mean['others']['mean']:.1f} (n = {mean['others']['n']:,})")
+    for name, t in (("win rate by length", part.get("test")), ("shot mix by stroke number", part.get("mix_test"))):
+        if t:
+            bits.append(f"{name}: {t['method']}, {p_is(t['p'])}")
+    if bits:
+        out.append(Para("; ".join(bits).capitalize() + ".", "small"))
+    out += [Para(s, "item") for s in part["sentences"]]
+    return out
+
+
+def _trend_blocks(part: dict, report) -> list:
+    out = []
+    for name, g in part["groupings"].items():
+        if not g["rows"]:
+            continue
+        if len(g["order"]) <= 3:
+            out.append(Table(["tendency"] + list(g["order"]) + ["p", "q"],
+                             [[r["tendency"]] + [rate(r["groups"].get(k)) for k in g["order"]]
+                              + [pval(r["test"]["p"]), pval(r["q"])] for r in g["rows"]],
+                             f"Tendencies by {name} ({part.get('test') or 'test for change'})",
+                             [len(g["order"]) + 1, len(g["order"]) + 2]))
+        else:   # many groups: one row per group, the tendencies across (rate and n)
+            out.append(Table([name, "matches"] + [r["tendency"] for r in g["rows"]],
+                             [[k, _matches(g, k)] + [_short(r["groups"].get(k)) for r in g["rows"]] for k in g["order"]]
+                             + [[f"change across {name}s", ""] + [f"p {pval(r['test']['p'])}, q {pval(r['q'])}"
+                                                                  for r in g["rows"]]],
+                             f"Tendencies by {name}: rate (n) per {name}, and the test for a change", [1]))
+    out += [Para(s, "item") for s in part["sentences"]]
+    if not part["sentences"]:
+        out.append(Para("No significant change over time.", "small"))
+    return out
+
+
+def _short(r: dict | None) -> str:
+    return "–" if not r or r.get("rate") is None else f"{pct(r['rate'], 0)} ({r['n']:,})"
+
+
+def _matches(g: dict, key: str) -> str:
+    counts = {r["groups"][key].get("matches") for r in g["rows"] if key in r["groups"]}
+    counts.discard(None)
+    return str(max(counts)) if counts else "–"
+
+
+SCOUT_BLOCKS = {"weaknesses": _weakness_blocks, "court_maps": _court_map_blocks, "serve_return": _serve_blocks,
+                "pressure": _pressure_blocks, "rally_length": _length_blocks, "trends": _trend_blocks}

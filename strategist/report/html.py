@@ -13,11 +13,13 @@ body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#222;
 padding:0 1rem;line-height:1.4;font-size:14px}
 h1{font-size:1.5rem;border-bottom:2px solid #1f6fb2;padding-bottom:.3rem}
 h2{font-size:1.2rem;margin-top:2rem;color:#1f6fb2;border-bottom:1px solid #ddd}
+h3{font-size:1rem;margin:1.2rem 0 .3rem;color:#1f6fb2}
+p.item{margin:.15rem 0 .15rem 1.2rem;text-indent:-.8rem}p.item:before{content:"• "}
 table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:12px}
 caption{text-align:left;font-weight:600;padding:.2rem 0;caption-side:top}
 th,td{border-bottom:1px solid #e3e3e3;padding:.2rem .5rem;vertical-align:top;text-align:left}
 th{background:#f4f6f8}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 p.note{background:#fff4e5;border-left:4px solid #edae49;padding:.3rem .6rem}
 p.small,p.definition{font-size:12px;color:#555}
 figure{margin:.5rem 0 1.2rem}figure svg{max-width:100%;height:auto}

@@ -13,11 +13,19 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from strategist.data.states import annotate_states
+from strategist.data.states import annotate_states, situation_rule
 from strategist.errors import ReportError
 from strategist.sports import Sport, get_sport
 
 NEEDED = ("sport", "match_id", "set", "rally", "rally_id", "stroke", "hitter", "opponent", "shot", "winner")
+#: The opponent model of reports: the Markov model of order 2 (fast to fit; see benchmarks/results/opponent.md).
+REPORT_MODEL = "markov2"
+
+
+def _fit_model(md):
+    from strategist.opponent import fit_model
+
+    return fit_model(REPORT_MODEL, md.population, sport=md.sport.name)
 
 
 @dataclass(frozen=True)
@@ -36,25 +44,33 @@ class MatchData:
     _shared: dict = field(default_factory=dict, compare=False, repr=False)
 
     def opponent_model(self):
-        """``strategist.opponent``'s Markov model fitted on the population, fitted once and shared by the
-        sections (the decision review's predicted replies, the opponent profile's predictability); None when
-        that package is not installed. A failure to fit is raised again on every call."""
-        if "opponent_model" not in self._shared:
-            try:
-                from strategist.opponent import fit_model
-            except ImportError:
-                self._shared["opponent_model"] = None
-            else:
-                from strategist.errors import StrategistError
+        """The opponent model (:data:`REPORT_MODEL`) fitted on the population, once, shared by the sections
+        (the Advisor's predictions, the opponent profile's predictability). A failure to fit is raised again
+        on every call."""
+        return self._once("opponent_model", lambda: _fit_model(self))
 
-                try:
-                    self._shared["opponent_model"] = fit_model("markov", self.population, sport=self.sport.name)
-                except StrategistError as exc:
-                    self._shared["opponent_model"] = exc
-        model = self._shared["opponent_model"]
-        if isinstance(model, Exception):
-            raise model
-        return model
+    def advisor(self):
+        """The Advisor of the player against the opponent fitted on the population (never on this match):
+        the one rally game every section reads. Built once; a failure is raised again on every call."""
+        def build():
+            from strategist.advice.advisor import Advisor
+
+            return Advisor(self.population, self.player, self.opponent, model=self.opponent_model())
+
+        return self._once("advisor", build)
+
+    def _once(self, key: str, make):
+        from strategist.errors import StrategistError
+
+        if key not in self._shared:
+            try:
+                self._shared[key] = make()
+            except StrategistError as exc:
+                self._shared[key] = exc
+        value = self._shared[key]
+        if isinstance(value, Exception):
+            raise value
+        return value
 
     @property
     def rallies(self) -> pd.DataFrame:
@@ -132,20 +148,22 @@ def select_match(table, match_id: str | None = None, player: str | None = None, 
     match_id = resolve_match(table, match_id)
     strokes = table[(table["match_id"] == match_id).to_numpy(dtype=bool, na_value=False)]
     player, opponent, how = resolve_match_player(strokes, player)
-    annotated = annotate_states(strokes, sport)
-    annotated = annotated.sort_values(["set", "rally", "stroke"], kind="stable").reset_index(drop=True)
     source = table if population is None else _check_table(population)
     if population is not None and set(source["sport"].dropna().astype(str)) != {sport.name}:
         raise ReportError(f"the population is not {sport.name} data only")
     others = source[(source["match_id"] != match_id).to_numpy(dtype=bool, na_value=True)]
+    # the situations of the games the report reads (fitted on the other matches): a match that records
+    # heights less often than they do still gets their labels, its unrecorded heights said so
+    rally, zones, heights = situation_rule(others if len(others) else strokes, sport)
+    annotated = annotate_states(strokes, sport, rally=rally, zones=zones, heights=heights)
+    annotated = annotated.sort_values(["set", "rally", "stroke"], kind="stable").reset_index(drop=True)
     notes = []
     in_sample = others.empty or others["winner"].notna().sum() == 0
     if in_sample:
         others = table[(table["match_id"] == match_id).to_numpy(dtype=bool, na_value=False)]
         notes.append("no other match with known outcomes was given: payoffs, the opponent model and win "
                      "probabilities are estimated from this match itself (in-sample; they flatter the fit)")
-    # annotated once: every section that asks for the population's decision states gets this table back
-    population = annotate_states(others.reset_index(drop=True), sport)
+    population = others.reset_index(drop=True)
     return MatchData(sport=sport, match_id=match_id, player=player, opponent=opponent, strokes=annotated,
                      population=population, in_sample=bool(in_sample), player_note=how,
                      notes=tuple(notes))

@@ -19,7 +19,8 @@ from scipy import stats
 from strategist.errors import EstimationError
 from strategist.estimation.serve import pearson_chi2, serve_points, walker_wooders
 from strategist.report.match import MatchData
-from strategist.report.payoffs import UNKNOWN_INCOMING
+#: What a state faces when the shot before was not recorded.
+UNKNOWN_INCOMING = ("unknown", "unknown serve", "unknown direction")
 
 MIN_COUNT = 5
 ALPHA = 0.05

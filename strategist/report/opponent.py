@@ -1,18 +1,15 @@
 """Opponent profile: how predictable the opponent was, their most exploitable patterns, and how they changed.
 
-Models (fitted on the population: the data without this match). The opponent model is
-``strategist.opponent``'s Markov model (``fit_model("markov")``) when that package is installed, else the
-report's own Markov-1 below, and the report says which. **Baseline**: the population's shot
-frequencies (every stroke of every player), add-½ smoothed over the sport's vocabulary. **Markov-1**: the
-opponent's next shot given the previous shot of the rally (the player's; ``start`` before the serve),
-from the opponent's own strokes, backed off to all players' transitions and those to the baseline:
-P(b | a) = (n_opp(a, b) + k·P_pop(b | a)) / (n_opp(a) + k), P_pop(b | a) = (n(a, b) + k·P₀(b)) / (n(a) + k),
-k = 10 pseudo-strokes. Predictability is the mean log-loss (nats per stroke) of the opponent's shots in
-this match under each model; the gain is baseline − Markov, with a 95 % interval from resampling rallies.
+Model: the opponent model of the report's one Advisor (:meth:`strategist.report.match.MatchData.advisor`,
+fitted on the data without this match) — the model whose predictions the decision review's advice used.
+**Baseline**: the population's shot frequencies (every stroke of every player), add-½ smoothed over the
+sport's vocabulary. Predictability is the mean log-loss (nats per stroke) of the opponent's shots in this
+match under each; the gain is baseline − model, with a 95 % interval from resampling rallies.
 
-Patterns: after the player's shot a, the opponent's reply b in this match: k of n times, against the
-population's P_pop(b | a); lift = (k / n) / P_pop(b | a). Listed when n ≥ 5 and k ≥ 3, ranked by the lift
-at the lower end of the Jeffreys interval of k / n (so a pattern seen twice does not top the list).
+Patterns: after the player's shot a, the opponent's reply b in this match: k of n times, against all players'
+rate in the population, P_pop(b | a) = (n(a, b) + k₀·P₀(b)) / (n(a) + k₀) with k₀ = 10 pseudo-strokes at the
+baseline; lift = (k / n) / P_pop(b | a). Listed when n ≥ 5 and k ≥ 3, ranked by the lift at the lower end of
+the Jeffreys interval of k / n (so a pattern seen twice does not top the list).
 
 Change: the opponent's shot mix (by the sport's tactic groups) per set — or per half when the match has
 one set — tested for homogeneity by Pearson's χ² of the segment × group table, and the log-loss per
@@ -32,8 +29,6 @@ START = "start"
 MIN_N, MIN_K = 5, 3
 PATTERNS = 8
 BOOT = 500
-MODEL_LABEL = ("stand-in for strategist.opponent (not installed): the report's own Markov-1 model, the opponent's "
-               "next shot given the previous shot, backed off to all players")
 
 
 def _previous(frame: pd.DataFrame) -> pd.Series:
@@ -44,8 +39,9 @@ def _previous(frame: pd.DataFrame) -> pd.Series:
     return prev.reindex(frame.index)
 
 
-class Markov1:
-    """The report's own baseline and Markov-1 models of one opponent (see the module docstring)."""
+class Reference:
+    """The references the opponent is measured against (see the module docstring): the population's shot
+    frequencies (``baseline``) and all players' replies after each shot (``population``)."""
 
     def __init__(self, population: pd.DataFrame, opponent: str, shots: tuple[str, ...]):
         self.shots = tuple(shots)
@@ -62,55 +58,44 @@ class Markov1:
         self.baseline = (base + 0.5) / (base.sum() + 0.5 * n)
         pair = np.bincount(a * n + b, minlength=m * n).reshape(m, n).astype(float)
         self.population = (pair + K * self.baseline) / (pair.sum(1, keepdims=True) + K)
-        mine = (pop.loc[ok, "hitter"] == opponent).to_numpy(dtype=bool)
-        own = np.bincount(a[mine] * n + b[mine], minlength=m * n).reshape(m, n).astype(float)
-        self.opponent_strokes = int(mine.sum())
-        self.table = (own + K * self.population) / (own.sum(1, keepdims=True) + K)
+        self.opponent_strokes = int((pop["hitter"] == opponent).sum())
 
-    def log_losses(self, prev: pd.Series, shot: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        """Per stroke: −log P of the shot under the baseline and under the Markov-1 model."""
-        a = prev.map(self.prev_index).to_numpy(int)
-        b = shot.map(self.index).to_numpy(int)
-        return -np.log(self.baseline[b]), -np.log(self.table[a, b])
+    def log_loss(self, shot: pd.Series) -> np.ndarray:
+        """Per stroke: −log P of the shot under the baseline."""
+        return -np.log(self.baseline[shot.map(self.index).to_numpy(int)])
 
 
-PACKAGE_LABEL = ("strategist.opponent Markov model (fit_model('markov')): the opponent's next shot given the "
-                 "rally so far, fitted without this match")
-
-
-def _package_losses(md: MatchData, scorable: np.ndarray):
-    """Per scored stroke: (−log P, top-1 hit) under ``strategist.opponent``'s Markov model, or None when the
-    package is not installed; (None, note) when it fails on these data."""
-    try:
-        from strategist.opponent.base import rally_frame
-    except ImportError:
-        return None, None
+def _model_losses(md: MatchData, scorable: np.ndarray):
+    """Per scored stroke: (−log P, top-1 hit) under the Advisor's opponent model and the model's label, or
+    (None, None, why) when the Advisor cannot be built or its model fails on these strokes."""
     from strategist.errors import StrategistError
+    from strategist.opponent.base import rally_frame
 
     try:
-        model = md.opponent_model()
-        if model is None:
-            return None, None
+        advisor = md.advisor()
+        model = advisor.model
         frame = rally_frame(md.strokes)
         probs = np.asarray(model.predict_table(frame), float)
     except StrategistError as exc:
-        return None, f"the opponent package failed on these data ({exc}); the report's own Markov-1 stands in"
+        return None, None, (f"the Advisor's opponent model could not score this match ({exc}): predictability "
+                            "not assessed")
     shots = list(model.vocabulary.shots)
     row = {(str(r), int(k)): i for i, (r, k) in enumerate(zip(frame["rally_id"], frame["stroke"]))}
     s = md.strokes[scorable]
     idx = np.array([row[(str(r), int(k))] for r, k in zip(s["rally_id"], s["stroke"])], int)
     target = np.array([shots.index(str(x)) for x in s["shot"]], int)
     p = np.clip(probs[idx, target], 1e-12, 1.0)
-    return (-np.log(p), probs[idx].argmax(1) == target), None
+    label = (f"the Advisor's opponent model ({advisor.model_label}): the opponent's next shot given the rally so far, fitted without this match")
+    return (-np.log(p), probs[idx].argmax(1) == target), label, None
 
 
 def profile(md: MatchData, *, seed: int = 0) -> dict:
     """The opponent-profile section (numbers only)."""
-    model = Markov1(md.population, md.opponent, md.sport.shots)
+    ref = Reference(md.population, md.opponent, md.sport.shots)
     s = md.strokes
     prev = _previous(s)
     theirs = (s["hitter"] == md.opponent).to_numpy(dtype=bool)
-    scorable = theirs & s["shot"].isin(model.shots).to_numpy(dtype=bool) & prev.isin(model.prev_index).to_numpy(
+    scorable = theirs & s["shot"].isin(ref.shots).to_numpy(dtype=bool) & prev.isin(ref.prev_index).to_numpy(
         dtype=bool) & (s["shot"] != "unknown").fillna(False).to_numpy(dtype=bool)
     notes = []
     if md.in_sample:
@@ -119,38 +104,35 @@ def profile(md: MatchData, *, seed: int = 0) -> dict:
     if unscored:
         notes.append(f"{unscored} of {int(theirs.sum())} opponent strokes have no recorded shot (or follow one) "
                      "and are not scored")
-    if model.opponent_strokes == 0:
-        notes.append(f"{md.opponent} has no strokes outside this match: the Markov model is all players'")
-    package, failure = _package_losses(md, scorable) if scorable.any() else (None, None)
+    if ref.opponent_strokes == 0:
+        notes.append(f"{md.opponent} has no strokes outside this match: the model knows them as all players")
+    losses, label, failure = _model_losses(md, scorable) if scorable.any() else (None, None, None)
     if failure:
         notes.append(failure)
-    label, source = (PACKAGE_LABEL, "package") if package is not None else (MODEL_LABEL, "own")
-    out = {"status": "not assessed", "notes": notes, "model": label, "model_source": source,
-           "opponent": md.opponent,
-           "opponent_strokes_in_population": model.opponent_strokes, "strokes_scored": int(scorable.sum())}
-    if scorable.sum() == 0:
-        notes.append("no opponent stroke with a recorded shot: predictability could not be assessed")
-        return {**out, "predictability": None, "patterns": [], "change": _change(md, None, None, scorable, prev)}
-    base, markov = model.log_losses(prev[scorable], s.loc[scorable, "shot"])
-    targets = s.loc[scorable, "shot"].map(model.index).to_numpy(int)
-    if package is not None:
-        markov, hits = package
-    else:
-        hits = model.table[prev[scorable].map(model.prev_index).to_numpy(int)].argmax(1) == targets
-    rallies = s.loc[scorable, "rally_id"].to_numpy()
-    gain_lo, gain_hi = _boot_gain(base - markov, rallies, seed)
-    out["predictability"] = {
-        "baseline_log_loss": float(base.mean()), "model_log_loss": float(markov.mean()),
-        "gain": float(base.mean() - markov.mean()), "gain_lower": gain_lo, "gain_upper": gain_hi,
-        "model_accuracy": float(np.mean(hits)),
-        "baseline_accuracy": float(np.mean(model.baseline.argmax() == targets)),
-        "uniform_log_loss": float(np.log(len(model.shots))),
-    }
-    out["patterns"] = _patterns(md, model, prev)
-    if not out["patterns"]:
+    out = {"status": "not assessed", "notes": notes, "model": label or "the Advisor's opponent model",
+           "opponent": md.opponent, "opponent_strokes_in_population": ref.opponent_strokes,
+           "strokes_scored": int(scorable.sum())}
+    out["patterns"] = _patterns(md, ref, prev)
+    if scorable.sum() and not out["patterns"]:
         notes.append(f"no transition seen at least {MIN_N} times with a reply repeated {MIN_K} times: no pattern "
                      "to list")
-    out["change"] = _change(md, base, markov, scorable, prev)
+    if losses is None:
+        if not scorable.any():
+            notes.append("no opponent stroke with a recorded shot: predictability could not be assessed")
+        return {**out, "predictability": None, "change": _change(md, None, None, scorable)}
+    base = ref.log_loss(s.loc[scorable, "shot"])
+    model_loss, hits = losses
+    targets = s.loc[scorable, "shot"].map(ref.index).to_numpy(int)
+    rallies = s.loc[scorable, "rally_id"].to_numpy()
+    gain_lo, gain_hi = _boot_gain(base - model_loss, rallies, seed)
+    out["predictability"] = {
+        "baseline_log_loss": float(base.mean()), "model_log_loss": float(model_loss.mean()),
+        "gain": float(base.mean() - model_loss.mean()), "gain_lower": gain_lo, "gain_upper": gain_hi,
+        "model_accuracy": float(np.mean(hits)),
+        "baseline_accuracy": float(np.mean(ref.baseline.argmax() == targets)),
+        "uniform_log_loss": float(np.log(len(ref.shots))),
+    }
+    out["change"] = _change(md, base, model_loss, scorable)
     out["status"] = "assessed"
     return out
 
@@ -167,7 +149,7 @@ def _boot_gain(gain: np.ndarray, rallies: np.ndarray, seed: int) -> tuple[float,
     return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
-def _patterns(md: MatchData, model: Markov1, prev: pd.Series) -> list[dict]:
+def _patterns(md: MatchData, model: Reference, prev: pd.Series) -> list[dict]:
     s = md.strokes
     theirs = (s["hitter"] == md.opponent) & s["shot"].isin(model.shots) & prev.isin(model.shots)
     theirs &= (prev != "unknown") & (s["shot"] != "unknown")
@@ -205,7 +187,7 @@ def _segments(md: MatchData) -> tuple[pd.Series, str]:
     return pd.Series(np.where(half, "second half", "first half"), index=s.index), "half"
 
 
-def _change(md: MatchData, base, markov, scorable, prev) -> dict:
+def _change(md: MatchData, base, markov, scorable) -> dict:
     s = md.strokes
     seg, kind = _segments(md)
     grouping = "tactic" if "tactic" in md.sport.groupings else None

@@ -1,6 +1,8 @@
 """Summary of a match: score per set, rallies, rally lengths, and points won by ending shot and phase.
 
-Every count is over rallies: a rally's length is its number of strokes, its ending shot and phase are those
+A set's score is the data's running score (the score before the set's last rally plus its winner), so that
+rallies the table lacks (rejected when the data were loaded) still count in it; they are counted and named.
+Every other count is over the rallies kept: a rally's length is its number of strokes, its ending shot and phase are those
 of its last stroke, and it is won by ``winner`` (rallies without a recorded winner are counted apart).
 """
 
@@ -42,6 +44,31 @@ def rally_frame(md: MatchData) -> pd.DataFrame:
     return out.reset_index()
 
 
+def _set_score(md: MatchData, number, grp: pd.DataFrame) -> dict:
+    """A set's score as the data's running score says (the score before its last rally plus that rally's
+    winner), the rallies kept, those without a winner and those the score counts that the table lacks."""
+    kn = grp[grp["winner"].notna()]
+    p, o = int((kn["winner"] == md.player).sum()), int((kn["winner"] == md.opponent).sum())
+    last = md.strokes[(md.strokes["set"] == number).to_numpy(dtype=bool)].tail(1)
+    score = None
+    if len(last) and last["hitter_score"].notna().all() and last["opponent_score"].notna().all():
+        hs, os_ = int(last["hitter_score"].iat[0]), int(last["opponent_score"].iat[0])
+        mine, theirs = (hs, os_) if last["hitter"].iat[0] == md.player else (os_, hs)
+        winner = last["winner"].iat[0]
+        if not pd.isna(winner):
+            mine += int(winner == md.player)
+            theirs += int(winner == md.opponent)
+            score = (mine, theirs)
+    if score is None:
+        score = (p, o)
+    missing = max(score[0] + score[1] - len(grp), 0)
+    numbers = set(int(n) for n in grp["rally"])
+    gaps = [n for n in range(1, max(numbers | {0}) + 1) if n not in numbers]
+    return {"missing_rallies": gaps, "set": int(number), "rallies": int(len(grp)), "player_points": score[0], "opponent_points": score[1],
+            "rallies_won": p, "rallies_lost": o, "unknown": int(len(grp) - len(kn)), "missing": int(missing),
+            "set_winner": (md.player if score[0] > score[1] else md.opponent if score[1] > score[0] else None)}
+
+
 def summarize(md: MatchData) -> dict:
     """The summary section (numbers only)."""
     r = rally_frame(md)
@@ -51,17 +78,18 @@ def summarize(md: MatchData) -> dict:
         notes.append("no rally of this match has a recorded winner: the score and points won could not be "
                      "assessed")
     elif len(known) < len(r):
-        notes.append(f"{len(r) - len(known)} of {len(r)} rallies have no recorded winner; they are left out of "
-                     "the score and the points won")
+        notes.append(f"{len(r) - len(known)} of {len(r)} rallies have no recorded winner; the set scores "
+                     "are the data's running score, the points won and the other figures leave them out")
     if len(r) == 1:
         notes.append("the match has a single rally: rally-length statistics describe that rally only")
-    sets = []
-    for k, grp in r.groupby("set", sort=True):
-        kn = grp[grp["winner"].notna()]
-        p, o = int((kn["winner"] == md.player).sum()), int((kn["winner"] == md.opponent).sum())
-        sets.append({"set": int(k), "rallies": int(len(grp)), "player_points": p, "opponent_points": o,
-                     "unknown": int(len(grp) - len(kn)),
-                     "set_winner": (md.player if p > o else md.opponent if o > p else None) if len(kn) else None})
+    sets = [_set_score(md, k, grp) for k, grp in r.groupby("set", sort=True)]
+    missing = sum(x["missing"] for x in sets)
+    if missing:
+        named = "; ".join(f"set {x['set']}: rallies {', '.join(map(str, x['missing_rallies']))}"
+                          for x in sets if x["missing_rallies"])
+        notes.append(f"{missing} rallies counted in the data's running score are not in the table (rejected when "
+                     "the data were loaded, or not recorded" + (f" — {named}" if named else "") + "): the set "
+                     "scores are the data's, the other figures count the rallies kept")
     lengths = r["strokes"].to_numpy(int)
     by_shot = []
     for shot, grp in known.groupby("last_shot", sort=True):

@@ -1,13 +1,11 @@
 """Win probability through each rally: P(the player wins the rally) after every stroke.
 
-With the rally game installed (:func:`strategist.rally.game.rally_game`): the value of the state the rally
-is in after each stroke when both players play as observed (``observed_value``; the equilibrium value is
-kept beside it), from the game of the player (against this opponent when the data outside the match hold
-the pair, else against everyone) fitted without this match; no interval (the game is solved once). A state
-the game lacks takes the empirical value below, flagged.
+From the rally game of the report's Advisor (fitted without this match): the value of the situation the rally
+is in after each stroke when both players play as they do (``observed_value``; the value as recommended is
+kept beside it). A situation the game lacks, or a game that cannot be built, takes the empirical value below,
+flagged.
 
-Stand-in (the rally game is not installed): the empirical probability from the population.
-After stroke t the rally stands in the decision state of stroke t + 1 with its hitter to play; the
+Empirical value: after stroke t the rally stands in the decision state of stroke t + 1 with its hitter to play; the
 probability is the rate at which the player won rallies from that state in the population — as the hitter
 when the player hits next, as the receiver otherwise — shrunk toward all players' rate in the state
 (Beta posterior with ``PRIOR`` pseudo-rallies at the all-players rate, Jeffreys when there is nothing to
@@ -17,6 +15,7 @@ it is the outcome (1 or 0; missing when the winner is not recorded). Counts are 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -24,15 +23,15 @@ from strategist.data.states import annotate_states
 from strategist.report.match import MatchData
 
 PRIOR = 10.0
-SOURCE = ("stand-in for the rally game (not installed): empirical P(player wins | state, who hits next) from "
-          "the data without this match")
-GAME_SOURCE = ("the rally stochastic game (strategist.rally) of {who}, fitted without this match: the value of the "
-               "state after each stroke when both play as observed")
+SOURCE = ("empirical P(player wins | situation, who hits next) from the data without this match (the rally game "
+          "could not be built)")
+GAME_SOURCE = ("the rally game (strategist.rally) of {who}, fitted without this match: the value of the situation "
+               "after each stroke when both play as they do")
 
 
 def _rates(md: MatchData) -> dict:
     pop = md.population
-    pop = annotate_states(pop, md.sport) if "state" not in pop.columns else pop
+    pop = annotate_states(pop, md.sport, situation=True)
     pop = pop[pop["winner"].notna()]
     f = pop.drop_duplicates(["rally_id", "hitter", "state"])
     won = (f["winner"] == f["hitter"]).to_numpy(float)
@@ -63,32 +62,25 @@ def _posterior(rates: dict, state: str, player_hits: bool) -> tuple[float, float
 
 
 def _game_values(md: MatchData):
-    """(values by (rally_id, stroke) of the state each stroke is hit in, source text, note) from the rally
-    game, or (None, None, note) when the package is absent or cannot fit these data."""
-    try:
-        from strategist.rally.game import rally_game
-    except ImportError:
-        return None, None, None
+    """(values by (rally_id, stroke) of the state each stroke is hit in, source text, note) from the Advisor's
+    rally game (the one game of the whole report), or (None, None, note) when it cannot be built."""
     from strategist.errors import StrategistError
 
-    failure = None
-    for who in ((md.player, md.opponent), (md.player, None)):
-        try:
-            game = rally_game(md.population, *who, sport=md.sport.name)
-            break
-        except StrategistError as exc:
-            failure = exc
-    else:
-        return None, None, f"the rally game could not be fitted ({failure}); empirical values stand in"
-    table = game.states.set_index("state")
-    zoned = annotate_states(md.strokes, md.sport, zones=True)
-    values = {}
-    for r, k, h, st in zip(zoned["rally_id"], zoned["stroke"], zoned["hitter"], zoned["state"]):
-        label = f"{'player' if h == md.player else 'opponent'}: {st}"
-        if label in table.index:
-            values[(str(r), int(k))] = (float(table.at[label, "observed_value"]), float(table.at[label, "value"]))
-    name = md.player + (f" against {md.opponent}" if who[1] is not None else " against everyone")
-    return values, GAME_SOURCE.format(who=name), None
+    try:
+        advisor = md.advisor()
+    except StrategistError as exc:
+        return None, None, f"the rally game could not be fitted ({exc}); empirical values stand in"
+    states = advisor.game.states
+    observed, recommended = states["observed_value"].to_numpy(float), states["value"].to_numpy(float)
+    values, found = {}, {}
+    for r, k, h, st in zip(md.strokes["rally_id"], md.strokes["stroke"], md.strokes["hitter"], md.strokes["state"]):
+        key = ("player" if h == md.player else "opponent", str(st))
+        if key not in found:        # a situation this match left open (height, zone) averages the usual ones
+            g, w = advisor.states_of(key[1], key[0])
+            found[key] = (float(np.dot(w, observed[g])), float(np.dot(w, recommended[g]))) if g else None
+        if found[key] is not None:
+            values[(str(r), int(k))] = found[key]
+    return values, GAME_SOURCE.format(who=f"{md.player} against {md.opponent}"), None
 
 
 def trajectories(md: MatchData) -> dict:

@@ -1,9 +1,9 @@
-"""Post-match reports: every section, numbers that match an independent computation, self-contained HTML,
-a PDF that renders, a JSON of the same numbers, degraded matches and clear errors."""
+"""Post-match reports on the demo: every section, numbers that match an independent computation (pandas, scipy,
+an Advisor and a rally game built here), self-contained HTML, a PDF that renders, a JSON of the same numbers,
+degraded matches and clear errors."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import shutil
@@ -15,17 +15,14 @@ import pytest
 from scipy import stats
 
 import strategist
+from strategist.data.demo import demo_path
 from strategist.errors import ReportError, StrategistError
 from strategist.report import build_report, write_html, write_json, write_pdf
 from strategist.report.build import SECTIONS, TITLES
 
+from .conftest import advice_before, check_stages, given_up, independent_advisor, mix_of
 
-def _installed(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        return False
-    return True
+PLAYER, OPPONENT = "Astrid NORDVIK", "Dev MALHOTRA"
 
 
 def _match(table, report):
@@ -36,45 +33,53 @@ def _without(table, report):
     return table[table["match_id"] != report.meta["match_id"]]
 
 
+@pytest.fixture(scope="module")
+def demo_advisor(demo_table, demo_report):
+    return independent_advisor(demo_table, demo_report)
+
+
 # --------------------------------------------------------------------------------------------- content
-def test_every_section_is_present_and_assessed(demo_report):
+def test_every_section_is_present_and_reads_one_advisor(demo_report):
     d = demo_report.to_dict()
-    assert set(SECTIONS) <= set(d)
+    assert set(SECTIONS) <= set(d) and "scouting" in SECTIONS
     for name in SECTIONS:
         assert d[name]["status"] == "assessed", (name, d[name]["notes"])
     m = d["meta"]
-    assert m["player"] == "Astrid NORDVIK" and m["opponent"] == "Dev MALHOTRA"
+    assert m["player"] == PLAYER and m["opponent"] == OPPONENT
     assert m["population"]["matches"] == 19 and not m["population"]["in_sample"]
-    # every model-based part says what it used, and a stand-in is used exactly when its package is missing
-    packages = {"recommendation": "strategist.advice.advisor", "opponent model": "strategist.opponent",
-                "win probability": "strategist.rally.game"}
-    assert [c["component"] for c in m["components"]] == list(packages)
-    for c in m["components"]:
-        assert c["stand_in"] == (not _installed(packages[c["component"]])), c
+    # the recommendation, the opponent model and the win probability: one Advisor of the pair, no stand-in
+    assert [c["component"] for c in m["components"]] == ["recommendation", "opponent model", "win probability"]
+    advisors = [c["advisor"] for c in m["components"]]
+    assert advisors[0] == advisors[1] == advisors[2] and advisors[0]["player"] == PLAYER
+    assert advisors[0]["model"] == d["decisions"]["model"]
+    assert all("stand_in" not in c for c in m["components"]) and m["components"][2]["fallback"] is None
     assert d["decisions"]["costliest"] and d["opponent"]["patterns"] and d["minimax"]["cells"]
 
 
-def test_summary_counts_equal_a_groupby(demo_table, demo_report):
+def test_summary_set_scores_are_the_running_score_and_counts_a_groupby(demo_table, demo_report):
+    raw = pd.read_csv(demo_path(), low_memory=False)
+    raw = raw[raw["match_id"] == demo_report.meta["match_id"]].sort_values(["set", "rally", "ball_round"])
+    final = raw.groupby("set").tail(1).set_index("set")          # A is the match's winner: Astrid NORDVIK
     strokes = _match(demo_table, demo_report)
     last = strokes.sort_values(["set", "rally", "stroke"]).groupby("rally_id").tail(1)
+    won = last.groupby(["set", "winner"]).size().unstack(fill_value=0)
     s = demo_report.summary
-    assert s["rallies"] == strokes["rally_id"].nunique() == len(last)
-    per_set = last.groupby(["set", "winner"]).size().unstack(fill_value=0)
+    assert [x["set"] for x in s["sets"]] == list(final.index)
     for row in s["sets"]:
-        assert row["player_points"] == per_set.loc[row["set"], "Astrid NORDVIK"]
-        assert row["opponent_points"] == per_set.loc[row["set"], "Dev MALHOTRA"]
-    assert s["player_points"] == (last["winner"] == "Astrid NORDVIK").sum()
+        assert (row["player_points"], row["opponent_points"]) == (final.loc[row["set"], "roundscore_A"],
+                                                                 final.loc[row["set"], "roundscore_B"])
+        assert (row["rallies_won"], row["rallies_lost"]) == (won.loc[row["set"], PLAYER], won.loc[row["set"], OPPONENT])
+        assert row["missing"] == 0 and row["missing_rallies"] == []
+    assert s["rallies"] == strokes["rally_id"].nunique() == len(last)
+    assert s["player_points"] == (last["winner"] == PLAYER).sum()
     lengths = strokes.groupby("rally_id").size()
-    assert s["rally_length"]["mean"] == pytest.approx(lengths.mean())
-    assert s["rally_length"]["max"] == lengths.max()
-    by_shot = last.groupby("shot").agg(n=("winner", "size"),
-                                       pw=("winner", lambda w: 0))  # placeholder column for the shape
+    assert s["rally_length"]["mean"] == pytest.approx(lengths.mean()) and s["rally_length"]["max"] == lengths.max()
     for row in s["by_last_shot"]:
         sub = last[last["shot"] == row["shot"]]
-        mine, won = sub["hitter"] == "Astrid NORDVIK", sub["winner"] == "Astrid NORDVIK"
-        assert row["rallies"] == by_shot.loc[row["shot"], "n"]
-        assert (row["player_winners"], row["player_errors"]) == ((mine & won).sum(), (mine & ~won).sum())
-        assert (row["opponent_winners"], row["opponent_errors"]) == ((~mine & ~won).sum(), (~mine & won).sum())
+        mine, won_ = sub["hitter"] == PLAYER, sub["winner"] == PLAYER
+        assert row["rallies"] == len(sub)
+        assert (row["player_winners"], row["player_errors"]) == ((mine & won_).sum(), (mine & ~won_).sum())
+        assert (row["opponent_winners"], row["opponent_errors"]) == ((~mine & ~won_).sum(), (~mine & won_).sum())
     assert sum(r["rallies"] for r in s["by_phase"]) == sum(r["rallies"] for r in s["by_length"]) == len(last)
 
 
@@ -92,92 +97,75 @@ def test_minimax_chi2_equals_scipy_on_the_same_counts(demo_report):
         assert player["p_value"] == pytest.approx(stats.chi2.sf(player["chi2"], player["df"]))
 
 
-def test_minimax_serve_counts_equal_the_raw_serves(demo_table, demo_report):
-    # the serve is stroke 1 of every rally: its counts need no decision states
-    strokes = _match(demo_table, demo_report)
-    serves = strokes[(strokes["stroke"] == 1) & (strokes["hitter"] == "Astrid NORDVIK")]
-    counts = serves.groupby("shot")["hitter_won"].agg(["size", "sum"])
-    cell = next(c for c in demo_report.minimax["cells"] if c["player"] == "Astrid NORDVIK" and c["cell"] == "serve")
-    for choice, n, w in zip(cell["choices"], cell["played"], cell["won"]):
-        assert (n, w) == (counts.loc[choice, "size"], counts.loc[choice, "sum"])
-
-
-@pytest.fixture(scope="session")
-def equilibrium_report(demo_table, demo_report):
-    """The demo report with the equilibrium as the recommendation (the default when no Advisor is installed)."""
-    if demo_report.decisions["recommender"] == "equilibrium":
-        return demo_report
-    return build_report(demo_table, recommendation="equilibrium")
-
-
 def test_minimax_counts_rallies_not_strokes(demo_table, demo_report):
-    # a shot played twice in one rally in the same state is one trial: the rally's outcome is shared
+    # a shot played twice in one rally in the same situation is one trial: the rally's outcome is shared
     from strategist.data.states import annotate_states
 
-    strokes = annotate_states(_match(demo_table, demo_report))
-    cell = next(c for c in demo_report.minimax["cells"]
-                if c["player"] == "Astrid NORDVIK" and c["cell"] == "rally after attack")
-    mine = strokes[(strokes["hitter"] == "Astrid NORDVIK") & (strokes["state"] == "rally after attack")]
-    rallies = mine.groupby("shot")["rally_id"].nunique()
-    won = mine[mine["hitter_won"].astype(bool)].groupby("shot")["rally_id"].nunique()
-    assert cell["played"] == [rallies[c] for c in cell["choices"]]
-    assert cell["won"] == [won.get(c, 0) for c in cell["choices"]]
-    assert sum(cell["played"]) < (mine["shot"].isin(cell["choices"])).sum()   # some shots repeat in a rally
+    strokes = annotate_states(_match(demo_table, demo_report), situation=True)
+    repeated = []
+    for c in demo_report.minimax["cells"]:
+        mine = strokes[(strokes["hitter"] == c["player"]) & (strokes["state"] == c["cell"])]
+        rallies = mine.groupby("shot")["rally_id"].nunique()
+        won = mine[mine["hitter_won"].astype(bool)].groupby("shot")["rally_id"].nunique()
+        assert c["played"] == [rallies[x] for x in c["choices"]]
+        assert c["won"] == [won.get(x, 0) for x in c["choices"]]
+        repeated.append(sum(c["played"]) < mine["shot"].isin(c["choices"]).sum())
+    assert any(repeated)                                      # some shots repeat in a rally
 
 
-def test_decision_review_matches_estimate_payoff_without_the_match(demo_table, equilibrium_report):
-    d = equilibrium_report.decisions
-    assert d["recommender"] == "equilibrium" and "stand-in" in d["recommendation_source"]
-    entry = d["per_state"][0]
-    est = strategist.estimate_payoff(_without(demo_table, equilibrium_report), hitter="Astrid NORDVIK",
-                                     state=entry["state"])
-    sol = est.solve()
-    assert entry["rows"] == list(est.row_labels)
-    np.testing.assert_allclose(entry["mean"], est.mean, rtol=1e-12)
-    assert entry["value"] == pytest.approx(sol.value)
-    costly = [c for c in d["costliest"] if c["state"] == entry["state"]][0]
-    a = list(est.row_labels).index(costly["played"])
-    ay = est.mean @ sol.column_strategy
-    assert costly["given_up"] == pytest.approx(sol.value - ay[a])
-    assert costly["lower"] <= costly["given_up"] <= costly["upper"]
-    # the costliest list is sorted and every given-up value is >= 0 (the equilibrium is a best response to y*)
+def test_decision_review_equals_the_advisors_options_and_the_payoff_stage(demo_table, demo_report, demo_advisor):
+    d = demo_report.decisions
+    assessed = [r for r in d["all"] if r["assessed"]]
+    assert d["assessed"] == len(assessed) and d["decisions"] == len(d["all"])
+    assert d["decisions"] == (_match(demo_table, demo_report)["hitter"] == PLAYER).sum()
+    picked = d["costliest"][:3] + assessed[::max(1, len(assessed) // 5)][:5]
+    advised = []
+    for r in picked:
+        advice = advice_before(demo_advisor, demo_table, demo_report, r)
+        up, wa, wx = given_up(advice, r["played"])
+        assert advice.state == r["state"] and advice.equilibrium.basis == r["basis"]
+        assert (r["given_up"], r["p_played"], r["p_recommended"]) == pytest.approx((up, wa, wx), abs=1e-12)
+        assert r["lower"] <= r["given_up"] <= r["upper"]
+        advised.append((r, advice))
+    check_stages(_without(demo_table, demo_report), demo_report, advised)
     ups = [c["given_up"] for c in d["costliest"]]
-    assert ups == sorted(ups, reverse=True) and min(r["given_up"] for r in d["all"] if r["assessed"]) >= 0
-    assert d["assessed"] == sum(r["assessed"] for r in d["all"]) and d["decisions"] == len(d["all"])
-    assert d["decisions"] == (_match(demo_table, equilibrium_report)["hitter"] == "Astrid NORDVIK").sum()
+    assert ups == sorted(ups, reverse=True) and ups[0] == max(r["given_up"] for r in assessed)
 
 
-def test_the_packages_are_used_when_installed(demo_report, demo_table):
-    d, o, w = demo_report.decisions, demo_report.opponent, demo_report.win_probability
-    if _installed("strategist.advice.advisor"):
-        assert d["recommender"] == "advisor" and d["assessed"] > 0.8 * d["decisions"]
-        assert all(np.isfinite(r["given_up"]) for r in d["all"] if r["assessed"])
-    else:
-        with pytest.raises(ReportError, match="advice package .* not installed"):
-            build_report(demo_table, recommendation="advisor")
-    assert o["model_source"] == ("package" if _installed("strategist.opponent") else "own")
-    if _installed("strategist.rally.game"):
-        assert w["values"] == "rally game"
-        points = [pt for r in w["rallies"] for pt in r["points"]]
-        assert sum(pt["source"] == "rally game" for pt in points) > 0.8 * len(points)
-        assert all(0 <= pt["p"] <= 1 for pt in points)
-    else:
-        assert w["values"] == "empirical"
-    with pytest.raises(ReportError, match="recommendation 'best'"):
-        build_report(demo_table, recommendation="best")
+def test_the_costliest_decisions_name_only_candidate_shots(demo_table, demo_report, demo_advisor):
+    d = demo_report.decisions
+    assert d["costliest"]
+    for r in d["costliest"]:
+        advice = advice_before(demo_advisor, demo_table, demo_report, r)
+        options = advice.options
+        assert r["played"] in options.index and options.loc[r["played"], "population_share"] >= 0.02
+        for shot in mix_of(r["recommended"]):               # the habit may hold shots played under 5 times there
+            assert options.loc[shot, "population_share"] >= 0.02, (r, shot)
+            assert options.loc[shot, "advised"] or r["basis"] != "pessimistic equilibrium", (r, shot)
+    # a shot that is not a candidate there is never assessed, so it is never among the costliest
+    for r in d["all"]:
+        if not r["assessed"] and "not a candidate" in r["reason"]:
+            assert all((c["set"], c["rally"], c["stroke"]) != (r["set"], r["rally"], r["stroke"])
+                       for c in d["costliest"])
 
 
-def test_opponent_baseline_log_loss_by_counting(demo_table, demo_report):
+def test_opponent_profile_reads_the_advisors_model_and_counts_the_baseline(demo_table, demo_report, demo_advisor):
+    from strategist.opponent.base import rally_frame
+
     vocab = strategist.get_sport("badminton").shots
     pop = _without(demo_table, demo_report)["shot"].dropna()
     counts = pop.value_counts().reindex(list(vocab), fill_value=0).to_numpy(float)
     p = (counts + 0.5) / (counts.sum() + 0.5 * len(vocab))
-    mine = _match(demo_table, demo_report)
-    theirs = mine.loc[(mine["hitter"] == "Dev MALHOTRA") & mine["shot"].notna(), "shot"]
-    expected = float(np.mean([-np.log(p[vocab.index(s)]) for s in theirs]))
+    frame = rally_frame(_match(demo_table, demo_report))
+    theirs = (frame["hitter"] == OPPONENT) & frame["shot"].notna()
     pred = demo_report.opponent["predictability"]
-    assert pred["baseline_log_loss"] == pytest.approx(expected)
-    assert demo_report.opponent["strokes_scored"] == len(theirs)
+    assert pred["baseline_log_loss"] == pytest.approx(np.mean([-np.log(p[vocab.index(s)])
+                                                               for s in frame.loc[theirs, "shot"]]))
+    probs = np.asarray(demo_advisor.model.predict_table(frame), float)[theirs.to_numpy()]
+    target = [list(demo_advisor.model.vocabulary.shots).index(s) for s in frame.loc[theirs, "shot"]]
+    assert pred["model_log_loss"] == pytest.approx(-np.mean(np.log(probs[np.arange(len(target)), target])))
+    assert pred["model_accuracy"] == pytest.approx(np.mean(probs.argmax(1) == target))
+    assert demo_report.opponent["strokes_scored"] == theirs.sum()
     assert pred["gain"] == pytest.approx(pred["baseline_log_loss"] - pred["model_log_loss"])
     assert pred["gain_lower"] <= pred["gain"] <= pred["gain_upper"]
     for x in demo_report.opponent["patterns"]:
@@ -187,32 +175,80 @@ def test_opponent_baseline_log_loss_by_counting(demo_table, demo_report):
     assert change["test"]["chi2"] == pytest.approx(stats.chi2_contingency(table, correction=False)[0])
 
 
-def test_win_probability_follows_every_stroke(demo_table, demo_report):
+def test_win_probability_is_the_advisors_game_after_every_stroke(demo_table, demo_report, demo_advisor):
     strokes = _match(demo_table, demo_report)
     series = demo_report.win_probability["rallies"]
     lengths = strokes.groupby("rally_id").size()
-    assert len(series) == len(lengths)
+    table = demo_advisor.game.states.set_index("state")
+    assert len(series) == len(lengths) and demo_report.win_probability["values"] == "rally game"
+    from_game = 0
     for r in series:
         assert len(r["points"]) == lengths[r["rally_id"]] == r["strokes"]
         for pt in r["points"]:
-            assert 0 <= pt["p"] <= 1
-            if pt["lower"] is not None:          # the rally game's values come without an interval
-                assert 0 <= pt["lower"] <= pt["p"] <= pt["upper"] <= 1
+            label = f"{pt['next_hitter']}: {pt['next_state']}"
+            if pt["source"] == "rally game":
+                from_game += 1
+                assert pt["p"] == pytest.approx(table.at[label, "observed_value"], abs=1e-12)
+            else:
+                assert label not in table.index and 0 <= pt["lower"] <= pt["p"] <= pt["upper"] <= 1
         winner = strokes.loc[strokes["rally_id"] == r["rally_id"], "winner"].iloc[0]
-        assert r["outcome"] == float(winner == "Astrid NORDVIK")
+        assert r["outcome"] == float(winner == PLAYER)
+    assert from_game > 0.8 * sum(len(r["points"]) for r in series)
+
+
+def test_scouting_section_is_the_scouting_report_on_every_match(demo_table, demo_report):
+    from strategist.scout import scout
+    from strategist.scout.matchinfo import read_match_info
+
+    sc = demo_report.scouting
+    expected = scout(demo_table, PLAYER, OPPONENT, matches=read_match_info(demo_path())).to_dict()
+    assert sc["includes_match"] and sc["scout"] == json.loads(json.dumps(expected))
+    parts = sc["parts"]
+    for name, part in parts.items():
+        assert part["status"] == expected["sections"][name]["status"]
+    assert parts["weaknesses"]["weaknesses"] == expected["summary"]["weaknesses"]
+    pressure = expected["sections"]["pressure"]["rows"]
+    assert [(r["in"], r["rest"], r["q"]) for r in parts["pressure"]["rows"]] == \
+        [(r["in"], r["rest"], r["q"]) for r in pressure]
+    assert [m["n"] for m in parts["court_maps"]["maps"]] == [m["n"] for m in expected["sections"]["court_maps"]["maps"]]
+    assert parts["trends"]["status"] == "not available"      # the demo is one year and one tournament
+    # head to head, this match included: rallies the opponent won against the player, counted with pandas
+    last = demo_table.sort_values("stroke").groupby("rally_id").tail(1)
+    h2h = last[((last["hitter"] == PLAYER) & (last["opponent"] == OPPONENT))
+               | ((last["hitter"] == OPPONENT) & (last["opponent"] == PLAYER))]
+    h2h = h2h[h2h["winner"].notna()]
+    got = sc["scout"]["meta"]["head_to_head"]["rallies_won_by_opponent"]
+    assert (got["k"], got["n"]) == ((h2h["winner"] == OPPONENT).sum(), len(h2h))
+    assert demo_report.meta["match_id"] in set(h2h["match_id"])
 
 
 # --------------------------------------------------------------------------------------------- outputs
+def test_headings_only_where_there_is_content(demo_report, small_table):
+    from strategist.report.document import Heading, blocks
+
+    for report in (demo_report, build_report(small_table)):
+        out = blocks(report)
+        assert not isinstance(out[-1], Heading)
+        for here, after in zip(out, out[1:]):
+            if isinstance(here, Heading):
+                assert not (isinstance(after, Heading) and after.level <= here.level), here.text
+
+
 def test_html_is_self_contained_with_every_section(report_files, demo_report):
     text = report_files["html"].read_text(encoding="utf-8")
     assert not re.search(r"https?://", text)
     assert not re.search(r"<script|<link|<img|@import|url\((?!#)", text, flags=re.I)   # only url(#clip)
-    charts = ("rally_lengths", "mixes", "heatmap", "opponent_change", "win_probability")
+    charts = ("rally_lengths", "mixes", "heatmap", "opponent_change", "win_probability", "court_maps")
     assert text.count("<svg") == len(charts) and all(f"<figure id=chart-{c}><svg" in text for c in charts)
-    for title in TITLES.values():
-        assert f">{title}<" in text
+    for name, title in TITLES.items():
+        assert f">{title}" in text, name
     chi2 = f"{demo_report.minimax['players'][0]['chi2']:.2f}"
     assert f"<td class=n>{chi2}</td>" in text
+    # the document speaks of the recommended mix and of percentage points given up
+    assert "recommended mix" in text and "equilibrium mix" not in text and " pp" in text
+    for title in (m["title"] for m in demo_report.scouting["parts"]["court_maps"]["maps"]):
+        assert title.replace("'", "&#x27;") in text
+    assert "Trends</h3>\n<p class=note>Not available:" in text
 
 
 def test_pdf_renders_a_non_blank_first_page_with_the_same_numbers(report_files, demo_report):
@@ -285,11 +321,18 @@ def test_a_single_rally_and_unknown_shots(small_table, tmp_path):
     assert (tmp_path / "r.pdf").stat().st_size > 1000
 
 
-def test_a_table_of_the_match_alone_is_estimated_in_sample_and_says_so(small_table):
+def test_a_table_of_the_match_alone_is_estimated_in_sample_and_says_so(small_table, tmp_path):
     one = small_table[small_table["match_id"] == _first(small_table)]
     r = build_report(one, player=one["opponent"].iloc[0])
     assert r.meta["population"]["in_sample"] and "in-sample" in r.meta["notes"][0]
     assert r.meta["player"] == one["opponent"].iloc[0] and r.meta["player_chosen"] == "as asked"
+    # one match is too little to compare the opponent with anyone: the scouting parts say so
+    parts = r.scouting["parts"]
+    assert any(p["status"] == "not available" for p in parts.values())
+    text = _render(r, tmp_path)
+    for p in parts.values():
+        if p["status"] == "not available":
+            assert f"<h3>{p['title']}</h3>\n<p class=note>Not available:" in text
 
 
 # ------------------------------------------------------------------------------------------ bad inputs
@@ -306,6 +349,8 @@ def test_bad_inputs_give_clear_errors(small_table):
         build_report(pd.DataFrame({"match_id": ["m"]}))
     with pytest.raises(ReportError, match="no strokes"):
         build_report(small_table.iloc[:0])
+    with pytest.raises(ReportError, match=r"recommendation 'equilibrium': expected one of \['auto', 'advisor'\]"):
+        build_report(small_table, recommendation="equilibrium")
     assert issubclass(ReportError, StrategistError)
     # the match id and the player name are matched case-insensitively
     r = build_report(small_table, _first(small_table).lower(), player="grace okafor")
@@ -329,7 +374,8 @@ def test_cli_writes_html_json_and_pdf(small_data, tmp_path, capsys):
     stdout, _ = capsys.readouterr()
     assert code == 0 and "for Carmen ORTIZ" in stdout
     assert out.exists() and out.with_suffix(".json").exists() and out.with_suffix(".pdf").exists()
-    assert json.loads(out.with_suffix(".json").read_text())["meta"]["player"] == "Carmen ORTIZ"
+    numbers = json.loads(out.with_suffix(".json").read_text())
+    assert numbers["meta"]["player"] == "Carmen ORTIZ" and numbers["scouting"]["opponent"] != "Carmen ORTIZ"
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -365,7 +411,9 @@ def test_a_tennis_match_tests_minimax_serving_as_walker_wooders(shared_data, tmp
         if p["cells"]:
             row = ww.servers.set_index("server").loc[p["player"]]
             assert p["chi2"] == pytest.approx(row["chi2"]) and p["p_value"] == pytest.approx(row["p_value"])
-    assert r.decisions["status"] == "assessed"
-    assert {e["state"] for e in r.decisions["per_state"]} <= {"serve (deuce, 1st serve)", "serve (ad, 1st serve)",
-                                                             "serve (deuce, 2nd serve)", "serve (ad, 2nd serve)"}
-    assert "Could not assess" not in write_html(r, tmp_path / "t.html").read_text(encoding="utf-8")
+    # the first server of this match plays no other match: no Advisor of theirs, and the report says so
+    text = write_html(r, tmp_path / "t.html").read_text(encoding="utf-8")
+    assert r.decisions["status"] == "not assessed" and "The Advisor could not be built without this match" in text
+    parts = r.scouting["parts"]
+    assert parts["serve_return"]["status"] == "assessed" and parts["court_maps"]["status"] == "not available"
+    assert "Court maps</h3>\n<p class=note>Not available: the data hold no positions in metres" in text
