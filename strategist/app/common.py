@@ -1,8 +1,9 @@
 """What the app's pages share: the data in use, the chosen players, the Advisor and the match log.
 
-The data sets and what does not depend on the session (the loaded table, each pair's Advisor and rally game)
-live in one :class:`~strategist.app.datasets.DatasetCache` per server, bounded in bytes and shared by every
-page and session. Errors reach the page as one line (``st.error``), never as a traceback: :func:`guard`.
+The data sets and what does not depend on the session (the loaded table and its prepared strokes, the opponent
+model, each pair's Advisor — whose rally game every page reads — and its scouting report) live in one
+:class:`~strategist.app.datasets.DatasetCache` per server, bounded in bytes and shared by every page and
+session. Errors reach the page as one line (``st.error``), never as a traceback: :func:`guard`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from strategist.app.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB  # noqa: F401
 from strategist.errors import StrategistError
 
 __all__ = ["DEMO", "SHUTTLESET", "PageError", "guard", "data_key", "set_data_key", "load", "loaded", "players",
-           "choose_players", "current_advisor", "matchlog", "rally_game", "data_label", "md", "pct"]
+           "choose_players", "current_advisor", "matchlog", "scouting", "strokes", "data_label", "md", "pct"]
 
 
 class PageError(StrategistError):
@@ -70,7 +71,7 @@ def data_key() -> tuple:
 def set_data_key(key: tuple) -> None:
     if st.session_state.get("data_key") != key:
         st.session_state["data_key"] = key
-        for name in ("player", "opponent", "live_match", "match_box"):
+        for name in ("player", "opponent", "live_match", "match_box", "prep_state"):
             st.session_state.pop(name, None)
         for name in ("player", "opponent", "match"):
             if name in st.query_params:
@@ -150,38 +151,49 @@ def choose_players(result, where=st.sidebar) -> tuple[str, str]:
 # -- the Advisor ---------------------------------------------------------------------------------------------------
 #: Opponent models trained or loaded on the Model page, by id (shared by the sessions of this server).
 MODELS: dict = {}
+#: The opponent model the app's Advisors use unless one is trained or loaded on the Model page: the Markov model
+#: of order 2, as in the post-match report (fitted in about a second; the neural model must be trained).
+DEFAULT_MODEL = "markov2"
 
 
 def model_key() -> str | None:
     return st.session_state.get("model_key")
 
 
+def strokes(key: tuple):
+    """The usable strokes of the data set (:func:`strategist.advice.advisor.prepare`), made once per data set and
+    shared by every pair's Advisor: a change of player or opponent then only estimates that pair's game."""
+    def make():
+        from strategist.advice.advisor import prepare
+
+        with st.spinner("Reading the situations of every stroke ..."):
+            return prepare(load(key).table)
+
+    return derived(key, "strokes", make)
+
+
 def advisor(key: tuple, player: str, opponent: str, model_id: str | None = None):
-    """The pair's Advisor, built once per data set, pair and opponent model."""
+    """The pair's Advisor (its rally game and opponent model), built once per data set, pair and model."""
     def make():
         from strategist.advice.advisor import Advisor
 
         model = MODELS.get(model_id) if model_id else default_model(key)
-        with st.spinner("Preparing the games of every decision state ..."):
-            return Advisor(load(key), player=player, opponent=opponent, model=model)
+        prepared = strokes(key)
+        with st.spinner("Estimating the rally game of the pair ..."):
+            return Advisor(load(key), player=player, opponent=opponent, model=model, strokes=prepared)
 
     return derived(key, ("advisor", player, opponent, model_id), make)
 
 
 def default_model(key: tuple):
-    """The opponent model the Advisor uses by default (fitted on the whole data set, so once per data set), or
-    None where this installation has no ``strategist.opponent.fit_model`` (the Advisor then says so)."""
-    import strategist.opponent as opponent_pkg
-
-    fit = getattr(opponent_pkg, "fit_model", None)
-    if fit is None:
-        return None
-
+    """The opponent model of :data:`DEFAULT_MODEL`, fitted on the whole data set once per data set."""
     def make():
-        with st.spinner("Fitting the opponent model ..."):
-            return fit("frequency", load(key).table)
+        from strategist.opponent import fit_model
 
-    return derived(key, ("model", "frequency"), make)
+        with st.spinner("Fitting the opponent model ..."):
+            return fit_model(DEFAULT_MODEL, load(key).table)
+
+    return derived(key, "model:" + DEFAULT_MODEL, make)
 
 
 def current_advisor(player: str, opponent: str):
@@ -193,21 +205,21 @@ def pair_table(adv, name: str, make):
     return derived(data_key(), ("prep", name, adv.player, adv.opponent, model_key()), make)
 
 
-def rally_game(key: tuple, player: str, opponent: str):
-    """(the rally game of the pairing, None) when it can be built, else (None, why not); once per pair."""
+def scouting(key: tuple, player: str, opponent: str):
+    """The scouting report of ``opponent`` for ``player`` (:func:`strategist.scout.scout`) as its dict, with the
+    match lists beside the data (tournament and year), once per pair; a warning of the report is in its notes."""
     def make():
-        from strategist.advice.prep import rally_game_function
+        import warnings
 
-        build = rally_game_function()
-        if build is None:
-            return None, "the rally game (strategist.rally) is not in this installation"
-        try:
-            with st.spinner("Solving the rally game ..."):
-                return build(load(key).table, player, opponent), None
-        except StrategistError as exc:
-            return None, f"the rally game could not be built ({exc})"
+        from strategist.scout import scout
+        from strategist.scout.matchinfo import read_match_info
 
-    return derived(key, ("rally game", player, opponent), make)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # what a warning says is in the report's notes too
+            return scout(load(key).table, player, opponent,
+                         matches=read_match_info(datasets.source_path(key))).to_dict()
+
+    return derived(key, ("scout", player, opponent), make)
 
 
 # -- match log ---------------------------------------------------------------------------------------------------

@@ -4,9 +4,10 @@ A data set is named by a key: ``("demo",)``, ``("shuttleset",)`` (the two built 
 mtime_ns, size)`` for a file or folder inside the data roots (a change on disk makes a new key). Its address
 form (``?data=``) is ``demo``, ``shuttleset`` or the path.
 
-:class:`DatasetCache` keeps loaded tables (and what is derived from them: the Advisors of pairs, the rally
-games) under a bound in **bytes** (``STRATEGIST_CACHE_MB``, default 1,500): the table's deep memory size
-counts, and the least recently used data sets go first when a new one would pass the bound.
+:class:`DatasetCache` keeps loaded tables (and what is derived from them: the prepared strokes and the opponent
+model of the data set, each pair's Advisor, Match prep tables and scouting) under a bound in **bytes**
+(``STRATEGIST_CACHE_MB``, default 1,500): the table's deep memory size counts, and the least recently used data
+sets go first when a new one would pass the bound.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ LABELS = {DEMO: "built-in demo (20 simulated badminton matches)",
           SHUTTLESET: "ShuttleSet (94 elite badminton matches, built in)"}
 
 
-#: Pairs' Advisors and rally games kept per data set (the oldest computed go first).
+#: What is computed per pair (Advisors, Match prep's tables, scouting) kept per data set, the oldest computed
+#: first out; what the data set itself needs (named by a string: its prepared strokes, its opponent model, its
+#: players) is kept as long as the data set.
 MAX_DERIVED = 48
 
 
@@ -91,7 +94,8 @@ def table_bytes(result) -> int:
 
 class DatasetCache:
     """Loaded data sets by key, least recently used first out, bounded in bytes; thread-safe. Each entry keeps
-    a dict ``derived`` for what is computed from the data (Advisors, rally games), dropped with it."""
+    a dict ``derived`` for what is computed from the data, dropped with it: names that are strings belong to the
+    data set (kept with it), tuples to a pair (at most :data:`MAX_DERIVED`, the oldest first out)."""
 
     def __init__(self, max_bytes: int | None = None):
         self.max_bytes = max_bytes or int(os.environ.get("STRATEGIST_CACHE_MB", 1500)) << 20
@@ -129,8 +133,9 @@ class DatasetCache:
             if key in self._entries:
                 store = self._entries[key]["derived"]
                 store[name] = value
-                while len(store) > MAX_DERIVED:
-                    store.pop(next(iter(store)))
+                pairs = [n for n in store if isinstance(n, tuple)]
+                for oldest in pairs[:max(len(pairs) - MAX_DERIVED, 0)]:
+                    store.pop(oldest)
         return value
 
     def _evict(self, keep) -> None:

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -116,16 +117,16 @@ def _no_traceback(page):
     assert page.locator("[data-testid='stException']").count() == 0, page.inner_text("body")[:2000]
 
 
-def _shot(page, name: str) -> None:
-    """A screenshot of the step once its charts are drawn (kept under docs/ with STRATEGIST_UPDATE_DOCS=1)."""
+def _shot(page, name: str, docs: Path = DOCS) -> None:
+    """A screenshot of the step once its charts are drawn (kept under ``docs`` with STRATEGIST_UPDATE_DOCS=1)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')]"
                            ".every(c => c.querySelector('canvas, svg'))", timeout=60_000)
     page.wait_for_timeout(800)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
     if os.environ.get("STRATEGIST_UPDATE_DOCS"):
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(SHOTS / f"{name}.png", DOCS / f"{name}.png")
+        docs.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SHOTS / f"{name}.png", docs / f"{name}.png")
 
 
 def _nav(page, title: str) -> None:
@@ -240,6 +241,29 @@ def test_a_match_day_on_the_slam_point_by_point_data(server, page):
         _idle(page)
 
     _match_day(page, server, "tennis", load, shots_per_rally=2)
+
+
+def test_match_prep_with_scouting_for_momota_against_chou(server, page):
+    """Match prep on ShuttleSet for Kento MOMOTA v CHOU Tien Chen: the keys, the serving values, the scouting
+    sections with their court maps drawn, the situation's heat-map; screenshots of the top and of the scouting
+    (``docs/app-match-prep.png`` and ``docs/scout-match-prep.png`` with STRATEGIST_UPDATE_DOCS=1)."""
+    query = urllib.parse.urlencode({"data": "shuttleset", "player": "Kento MOMOTA", "opponent": "CHOU Tien Chen"})
+    page.goto(server["url"] + "/prep?" + query)
+    expect(page.get_by_text("Scouting CHOU Tien Chen")).to_be_visible()
+    _idle(page)
+    _no_traceback(page)
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    for section in ("Keys to the match", "Serving and returning", "Weaknesses and strengths", "Court maps",
+                    "Serve and return", "Pressure and momentum", "Rally length and tempo", "Trends",
+                    "One situation, shot by shot"):
+        expect(page.get_by_text(section, exact=True).first).to_be_attached()
+    maps = page.locator("[data-testid='stImage'] img")
+    expect(maps.first).to_be_visible()
+    assert maps.count() == 2 and all(maps.nth(k).evaluate("i => i.naturalWidth > 500") for k in range(2))
+    _shot(page, "app-match-prep", docs=ROOT / "docs")
+    page.get_by_text("Scouting CHOU Tien Chen").evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(500)
+    _shot(page, "scout-match-prep", docs=ROOT / "docs")
 
 
 def test_paths_in_the_address_get_one_identical_refusal(server, page):

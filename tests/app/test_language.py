@@ -99,13 +99,6 @@ def jargon_in(at) -> list[str]:
     return found + _percent_axes_beyond_100(at) + _bars_at_zero(at)
 
 
-@pytest.fixture()
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("STRATEGIST_MATCHLOG", str(tmp_path / "matches.sqlite"))
-    monkeypatch.setenv("STRATEGIST_DATA_ROOTS", str(SHARED))
-    monkeypatch.setenv("STRATEGIST_UPLOAD_DIR", str(tmp_path / "uploads"))
-
-
 def _on(data: str) -> AppTest:
     if data.startswith(str(SHARED)) and not SHARED.is_dir():
         pytest.skip("../shared/data is absent")
@@ -146,15 +139,7 @@ WALK = {"data": lambda at: at, "prep": lambda at: _page(at, "prep"), "live": _li
 
 #: Texts that come from strategist/advice or strategist/report (not the app's own words), as found on today's
 #: code: test id (data-page) -> the reason. Each is an expected failure that must keep failing until it is fixed there.
-HIS = "strategist/advice/sentence.py: the advice sentence says 'of his strokes'"
-UNKNOWN = "strategist/advice: decision-state labels 'return of unknown ...' (state names and the Advisor's notes)"
-FROM_ELSEWHERE: dict = {
-    "badminton-demo-live": HIS,
-    "badminton-shuttleset-live": HIS,
-    "tennis-mcp-live": HIS,
-    "badminton-shuttleset-prep": UNKNOWN,
-    "tennis-slam-live": UNKNOWN,
-}
+FROM_ELSEWHERE: dict = {}
 
 
 @pytest.mark.parametrize("page", list(WALK))
@@ -177,3 +162,22 @@ def test_the_walk_finds_each_kind_of_jargon():
         assert JARGON[name].search(text), name
     plain = "they guess the next shot 40 % of the time; the history; natural; assessed 12 of 30 decisions"
     assert not any(p.search(plain) for p in JARGON.values())
+
+
+def test_situations_are_said_in_words():
+    """Every kind of situation label the rally game and the Advisor name, read as a coach says it."""
+    from strategist.app.text import situation
+
+    cases = {"player: rally after net shot (low, front)": "after a net shot taken low at the front",
+             "rally after lob (unknown height, back)": "after a lob at the back",
+             "rally after net shot": "after a net shot",                     # averaged over height and zone
+             "return of short service": "returning a short service",
+             "player: return of unknown (low, unknown zone)": "returning a shot not recorded taken low",
+             "rally after unknown": "after a shot not recorded",
+             "return of unknown direction": "returning a serve whose direction was not recorded",
+             "opponent: rally after attack": "after an attacking shot", "rally after defence": "after a defensive shot",
+             "serve (deuce, 1st serve)": "serve (deuce, 1st serve)", "serve": "serve"}
+    for label, words in cases.items():
+        assert situation(label) == words, label
+        assert not any(p.search(situation(label)) for p in JARGON.values())
+    assert situation("rally after drop", capital=True) == "After a drop"

@@ -51,22 +51,67 @@ def test_data_page_loads_the_demo(matchlog):
     assert any("Nothing skipped" in s.value for s in at.success)
 
 
-def test_match_prep_shows_keys_values_and_tendencies(matchlog):
-    at = _app()
+def _demo_game(player: str, opponent: str):
+    """The pair's rally game estimated directly (the Advisor's defaults), for the pages to be checked against."""
+    from strategist.data.demo import demo_path
+    from strategist.data.load import load_rallies
+    from strategist.rally.game import rally_game
+
+    return rally_game(load_rallies(demo_path()).table, player, opponent)
+
+
+def _chart_data(chart):
+    """The data an Altair chart on the page was sent (the first data set of its spec)."""
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_all().to_pandas()
+
+
+def test_match_prep_reads_the_pairs_rally_game(matchlog):
+    """Serving values, the situation's heat-map and its recommended mix are the rally game's own numbers."""
+    from strategist.app.text import pct, situation
+
+    player, opponent = "Farid HAMDAN", "Dev MALHOTRA"      # a pair whose values as played and as recommended differ
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["player"], at.query_params["opponent"] = player, opponent
+    at.run()
     at.switch_page(PAGES + "prep.py").run()
     _clean(at)
     headers = [h.value for h in at.header]
-    assert "Keys to the match" in headers and "Payoffs of one decision state" in headers
-    text = " ".join(m.value for m in at.markdown)
-    assert "decision points" in text and "played" in text
-    # the rally game's values when strategist.rally is installed, else labelled as the fallback they are
-    from strategist.advice.prep import rally_game_function
-
-    if rally_game_function() is None:
-        assert any("Fallback" in w.value for w in at.warning)
-    else:
-        assert any("rally-game value" in _plain(c.value) for c in at.caption)
-        assert any("serving: wins the rally" in m.label for m in at.metric)
+    assert {"Keys to the match", "Serving and returning", "One situation, shot by shot"} <= set(headers)
+    assert (at.selectbox(key="player_box").value, at.selectbox(key="opponent_box").value) == (player, opponent)
+    game = _demo_game(player, opponent)
+    metrics = {m.label: m for m in at.metric}
+    serving = metrics[f"{player} serving: {player} wins the rally (as recommended)"]
+    serve = game.serve_state("player")
+    assert pct(game.value(serve)) != pct(game.observed_value(serve))
+    assert serving.value == pct(game.value(serve))
+    assert serving.proto.delta == f"as played: {pct(game.observed_value(serve))}"
+    receiving = metrics[f"{opponent} serving: {player} wins the rally (as recommended)"]
+    assert receiving.value == pct(game.value(game.serve_state("opponent")))
+    # the situation shown first is the pair's commonest; its heat-map holds the stage's cells
+    mine = game.states[(game.states["who"] == "player") & (game.states["visits"] > 0)]
+    state = mine.sort_values("visits", ascending=False, kind="stable")["state"].iat[0]
+    assert at.selectbox(key="prep_state").value == state
+    stage = game.stage(state)
+    heat = next(c for c in at.get("vega_lite_chart") if "where" in c.proto.spec and "win" in c.proto.spec)
+    cells = _chart_data(heat).set_index(["shot", "where"])
+    for i, shot in enumerate(stage.rows):
+        for j, where in enumerate(stage.columns):
+            assert cells.loc[(shot, where), "win"] == pytest.approx(stage.mean[i, j])
+            assert cells.loc[(shot, where), "n"] == stage.counts[i, j]
+    assert metrics["As recommended"].value == pct(stage.value)
+    mix = next(m.value for m in at.markdown if m.value.startswith("**Recommended mix**"))
+    for shot, p in zip(stage.rows, stage.recommended):
+        if p >= 0.005:
+            assert f"{shot}: {pct(p)}" in _plain(mix)
+    assert ("the data do not support a change" in _plain(mix)) == stage.basis.startswith("habit")
+    # another situation: the page follows
+    other = mine["state"].iat[-1]
+    at.selectbox(key="prep_state").set_value(other).run()
+    _clean(at)
+    assert {m.label: m.value for m in at.metric}["As recommended"] == pct(game.value(other))
+    assert any(o.startswith(situation(other, capital=True) + " (") for o in at.selectbox(key="prep_state").options)
 
 
 def _start_live(at):
@@ -106,6 +151,75 @@ def test_live_rally_changes_the_advice_and_undo_restores_it(matchlog):
     assert "margin 15 points" in " ".join(m.value for m in at.markdown)
 
 
+def _where(at, zone: str, height: str) -> None:
+    """Click where the next shot lands and how high it is taken (segmented controls, one click each)."""
+    for control, value in zip(at.get("button_group")[:2], (zone, height)):
+        control.set_value([value] if control.proto.click_mode == 1 else value)
+
+
+def _direct_advice(matchlog, at, strokes):
+    """The advice of an Advisor built apart from the page (the page's data and default model) on the match in
+    view, given the strokes so far as (shot, hitter, landing area, height)."""
+    import pandas as pd
+
+    from strategist.advice.advisor import Advisor
+    from strategist.app.common import DEFAULT_MODEL
+    from strategist.data.demo import demo_path
+    from strategist.data.load import load_rallies
+    from strategist.matchlog import MatchLog
+    from strategist.opponent import fit_model
+
+    state = MatchLog(matchlog).state(at.query_params["match"])
+    loaded = load_rallies(demo_path())
+    adv = Advisor(loaded, state.player, state.opponent, model=fit_model(DEFAULT_MODEL, loaded.table))
+    history = pd.DataFrame(strokes, columns=["shot", "hitter", "landing_area", "landing_height"])
+    server = state.current.server
+    side = loaded.sport.court_side(state.scores()[-1].count)
+    return adv.advise(history, {"server": server, "next": state.next_hitter(), "court_side": side})
+
+
+def _options_shown(at):
+    return next(d.value for d in at.dataframe if "wins the rally" in d.value.columns)
+
+
+def test_the_advice_card_shows_every_candidate_shot_averaging_and_scope(matchlog):
+    """The card's options are the Advisor's (win probability, interval, times played, why not advised); the
+    'averaged' note shows exactly when the last shot's height and zone were not clicked; 'advice against everyone'
+    exactly when the advice rests little on the pair."""
+    from strategist.app.text import pct
+
+    at = _start_live(_app())
+    player = at.selectbox(key="player_box").value
+    advice = _direct_advice(matchlog, at, [])
+    assert any(w.value.startswith("Advice against everyone") for w in at.warning) == (advice.scope != "pairing")
+    at.button(key="shot:short service").click().run()          # the serve; the opponent hits next
+    _clean(at)
+    advice = _direct_advice(matchlog, at, [("short service", player, None, None)])
+    assert advice.averaged
+    assert any(i.value.startswith("Averaged") for i in at.info)
+    shown = _options_shown(at).set_index("shot")
+    options = advice.options
+    assert set(shown.index) == set(options.index)
+    for shot, row in options.iterrows():
+        assert shown.loc[shot, "wins the rally"] == pct(row["win_probability"])
+        assert shown.loc[shot, "90 % interval"] == f"{pct(row['low'])}–{pct(row['high'])}"
+        assert shown.loc[shot, f"played here by {player}"] == row["played"]
+        assert shown.loc[shot, "advised"] == ("yes" if row["advised"] else f"no: {row['reason'] or 'not advised'}")
+    assert list(shown["wins the rally"]) == [pct(p) for p in options["win_probability"].sort_values(ascending=False)]
+    # the opponent's reply with where and how high it was taken: the situation is known, nothing averaged
+    _where(at, "front", "low")
+    at.button(key="shot:net shot").click().run()
+    _clean(at)
+    from strategist.matchlog import MatchLog
+
+    reply = MatchLog(matchlog).state(at.query_params["match"]).current.strokes[1]
+    advice = _direct_advice(matchlog, at, [("short service", player, None, None),
+                                           ("net shot", reply.hitter, reply.landing_area, "low")])
+    assert not advice.averaged and not any(i.value.startswith("Averaged") for i in at.info)
+    assert _plain(at.success[0].value) == advice.sentence
+    assert set(_options_shown(at)["shot"]) == set(advice.options.index)
+
+
 def test_rally_result_score_and_reload(matchlog):
     at = _start_live(_app())
     at.button(key="shot:short service").click().run()
@@ -129,26 +243,63 @@ def test_rally_result_score_and_reload(matchlog):
     assert any("margin allowed" in c.value for c in again.caption)
 
 
-def test_practice_and_model_pages(matchlog):
+def _practice_choices(at) -> list[str]:
+    return [b.label.split(" · ")[0] for b in at.button if b.key and b.key.startswith("rp:")]
+
+
+def test_practice_offers_serves_as_serves_and_plays_rallies_in_the_rally_game(matchlog):
+    from strategist.sports import get_sport
+
     at = _app()
     at.switch_page(PAGES + "practice.py").run()
     _clean(at)
-    from strategist.advice.prep import rally_game_function
-
-    assert (rally_game_function() is None) == any("Fallback" in w.value for w in at.warning)
+    serves = set(get_sport("badminton").serves)
+    assert _practice_choices(at) and set(_practice_choices(at)) <= serves     # the player serves first
+    assert at.subheader[0].value.startswith("Rally 1")
     for _ in range(60):  # choose the first shot offered until a rally is over
-        at.button[0].click().run()
+        choices = [b for b in at.button if b.key and b.key.startswith("rp:")]
+        choices[0].click().run()
         _clean(at)
         if any(m.label == "Rallies won" for m in at.metric):
             break
     won = {m.label: m.value for m in at.metric}["Rallies won"]
     assert won.endswith("of 1")
+    assert set(_practice_choices(at)) <= serves                            # the next rally starts with a serve
     at.switch_page(PAGES + "model.py").run()
     _clean(at)
     assert any(m.label == "Device" for m in at.metric)
     from strategist.opponent.train import DEFAULT_OPTIMIZER
 
     assert at.selectbox(key="model_optimizer").value.lower() == DEFAULT_OPTIMIZER   # the benchmark's choice
+
+
+def test_practice_offers_only_the_candidates_of_a_situation():
+    """offered(): the shots all players play there at a meaningful rate; in a serve state the sport's serves only,
+    even where the game's serve state holds another shot (a data set that mislabels a serve)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from strategist.app.practice_shots import offered
+
+    game = _demo_game("Dev MALHOTRA", "Bao Thanh LE")
+    rally = next(lab for lab in game.labels if lab.startswith("player: rally"))
+    g = game.index(rally)
+    rows = game.layout.row_labels[g]
+    assert [rows[i] for i in offered(game, rally, rows)] == [r for r, c in zip(rows, game.structure.candidate[g]) if c]
+    serve = game.serve_state("player")
+    rows = game.layout.row_labels[game.index(serve)]
+    assert [rows[i] for i in offered(game, serve, rows)] == list(rows)
+    mislabelled = ("net shot",) + rows[1:]                              # a serve state holding a net shot
+    assert [mislabelled[i] for i in offered(game, serve, mislabelled)] == list(rows[1:])
+    # a shot all players rarely play in the situation is not offered; with no candidate at all, every shot is
+    rows = game.layout.row_labels[g]
+    for flags, expected in (([False] + [True] * (len(rows) - 1), list(range(1, len(rows)))),
+                            ([False] * len(rows), list(range(len(rows))))):
+        candidate = list(game.structure.candidate)
+        candidate[g] = np.array(flags)
+        changed = replace(game, structure=replace(game.structure, candidate=tuple(candidate)))
+        assert offered(changed, rally, rows) == expected
 
 
 def test_bad_path_is_one_line_on_the_page(matchlog, tmp_path):
@@ -539,15 +690,17 @@ def test_a_model_folder_holding_a_fifo_or_a_link_to_a_device_is_refused_at_once(
 
 
 def test_the_model_page_names_the_model_in_use_after_training(matchlog):
+    from strategist.app.common import DEFAULT_MODEL
+
     at = _app()
     at.switch_page(PAGES + "model.py").run()
     _clean(at)
-    assert any("frequency" in m.value for m in at.markdown if m.value.startswith("In use"))
-    at.selectbox(key="model_kind").set_value("markov")             # inside the form: sent with its button
+    assert any(f"{DEFAULT_MODEL} (the default)" in _plain(m.value) for m in at.markdown if m.value.startswith("In use"))
+    at.selectbox(key="model_kind").set_value("frequency")          # inside the form: sent with its button
     next(b for b in at.button if b.label == "Train").click().run()
     _clean(at)
     in_use = [m.value for m in at.markdown if m.value.startswith("In use")]
-    assert in_use and "markov" in in_use[0], in_use
+    assert in_use and "frequency" in in_use[0] and "default" not in in_use[0], in_use
 
 
 def test_where_the_shot_lands_and_how_high_are_recorded_with_one_click_each(matchlog):
@@ -555,9 +708,7 @@ def test_where_the_shot_lands_and_how_high_are_recorded_with_one_click_each(matc
     from strategist.sports import get_sport
 
     at = _start_live(_app())
-    zone, height = at.get("button_group")[:2]
-    zone.set_value(["back"] if zone.proto.click_mode == 1 else "back")
-    height.set_value(["low"] if height.proto.click_mode == 1 else "low")
+    _where(at, "back", "low")
     at.button(key="shot:long service").click().run()
     _clean(at)
     stroke = MatchLog(matchlog).state(at.query_params["match"]).current.strokes[0]

@@ -38,6 +38,13 @@ def test_post_match_page_writes_the_report_of_the_chosen_match(tmp_path, monkeyp
     points = f"{int((won == player).sum())} – {int((won != player).sum())}"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Points won"] == points
+    # set scores: the demo's rallies are all there, so each set's score is its count of rally winners
+    sets = ", ".join(f"{int((g['winner'] == player).sum())}–{int((g['winner'] != player).sum())}"
+                     for _, g in last.dropna(subset=["winner"]).groupby("set"))
+    shown = [c.value.replace("\\", "") for c in at.caption if c.value.replace("\\", "").startswith("Sets (")]
+    assert shown and shown[0].startswith(f"Sets ({player} – ")
+    assert f": {sets}, as the data's running score" in shown[0]
+    assert "not in the data" not in shown[0]
     other = next(n for n in at.selectbox(key="report_player").options if n != player)
     assert {"Given up per decision", f"Guessing {other}'s next shot", "Mixes like the equilibrium?"} <= set(metrics)
     assert metrics["Given up per decision"].endswith(" points")
@@ -50,3 +57,33 @@ def test_post_match_page_writes_the_report_of_the_chosen_match(tmp_path, monkeyp
     assert len(costliest) >= 1 and {"played", "recommended", "given up"} <= set(costliest.columns)
     frame = at.get("iframe")[0].proto         # the whole report, inline
     assert "Decision review" in frame.srcdoc and "<svg" in frame.srcdoc
+
+
+def test_set_scores_name_the_rallies_the_data_lack(tmp_path, monkeypatch):
+    """A rally removed from the data: the set's score is still the running score's, and the page names it."""
+    from strategist.data.demo import demo_path
+    from strategist.data.load import load_rallies
+
+    monkeypatch.setenv("STRATEGIST_MATCHLOG", str(tmp_path / "matches.sqlite"))
+    monkeypatch.setenv("STRATEGIST_DATA_ROOTS", str(tmp_path))
+    table = load_rallies(demo_path()).table
+    match = str(table["match_id"].iat[0])
+    one = table[table["match_id"] == match]
+    last = one.sort_values(["set", "rally", "stroke"]).groupby("rally_id").tail(1)
+    rallies_in_set_1 = int((last["set"] == 1).sum())
+    cut = table[~((table["match_id"] == match) & (table["set"] == 1) & (table["rally"] == 5))]
+    path = tmp_path / "cut.csv"
+    cut.to_csv(path, index=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params["data"] = str(path)
+    at.run()
+    at.switch_page("strategist/app/pages/report.py").run()
+    at.selectbox(key="report_match").select(match).run()
+    at.button(key="report_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in list(at.exception) + list(at.error)]
+    shown = next(c.value.replace("\\", "") for c in at.caption if c.value.replace("\\", "").startswith("Sets ("))
+    assert "1 of the rallies it counts are not in the data (set 1: rallies 5)" in shown
+    first = shown.split(": ", 1)[1].split(",")[0]
+    assert sum(map(int, first.split("–"))) == rallies_in_set_1        # the removed rally counted in the score
+    points = {m.label: m.value for m in at.metric}["Points won"]
+    assert sum(map(int, points.split(" – "))) == int(last["winner"].notna().sum())   # the match's, not the kept

@@ -9,12 +9,13 @@ click made on an out-of-date page is refused by the match log and the page refre
 
 from pathlib import Path
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from strategist.advice.gifts import match_gifts
 from strategist.app import common, datasets, paths, tables
-from strategist.app.text import md, pct
+from strategist.app.text import md, pct, situation
 from strategist.errors import StrategistError
 from strategist.matchlog import StaleWriteError
 
@@ -197,7 +198,9 @@ def _advice(adv, state, sport):
     if risk_won:
         st.sidebar.caption(f"Won above the value so far: {100 * gifts.total:+.1f} points over {gifts.decisions} "
                            f"decisions → margin allowed {100 * gifts.allowed:.1f} points.")
-    history = pd.DataFrame({"shot": [s.shot for s in strokes], "hitter": [s.hitter for s in strokes]})
+    history = pd.DataFrame({"shot": [s.shot for s in strokes], "hitter": [s.hitter for s in strokes],
+                            "landing_area": [s.landing_area or None for s in strokes],
+                            "landing_height": [s.landing_height or None for s in strokes]})
     server = rally.server if rally is not None else state.next_server()
     now = state.scores()[-1]
     return adv.advise(history, {"server": server, "next": state.next_hitter(),
@@ -205,26 +208,109 @@ def _advice(adv, state, sport):
                       margin=margin_pts / 100, gifts=gifts.total if risk_won else None)
 
 
+TITLES = {"equilibrium": "Recommended", "best response": "Best response to the prediction",
+          "safe exploitation": "Safe exploitation"}
+BASIS = {"pessimistic equilibrium": "the mix that wins most at the lower bound of every shot's estimate",
+         "habit": "the player's habit: the data do not support a change",
+         "best response": "the advised shot that wins most at the lower bound against the prediction",
+         "safe exploitation": "departs from the recommendation only as far as the margin allows",
+         "averaged": "averaged over where the last shot is usually taken"}
+
+
+#: The Advisor's notes the page says in its own words (the averaged situation, advice against everyone).
+SHOWN_NOTES = ("the history does not say how high or where",)
+
+
+def _basis(rec) -> str:
+    if rec.basis.startswith("habit"):
+        return BASIS["habit"]
+    return BASIS.get(rec.basis, rec.basis)
+
+
+def _situation(advice) -> None:
+    """The situation in plain words, and what the advice rests on when it is not the pair's own."""
+    where = situation(advice.state or "no situation")
+    if advice.lead:
+        st.subheader(f"{md(advice.opponent)} to hit; then {md(advice.player)}, most likely {md(where)}")
+    elif where.startswith("serve"):
+        st.subheader(f"{md(advice.player)} to {md(where)}")
+    else:
+        st.subheader(f"{md(advice.player)} {'to play ' if where.startswith('after') else ''}{md(where)}")
+    if advice.averaged:
+        st.info("Averaged: where and how high the last shot was taken were not recorded, so the advice averages "
+                "over where such a shot is usually taken: " + md(", ".join(
+                    f"{situation(s)} {pct(w)}" for s, w in advice.averaged if w >= 0.005)) + ". Click the zone and "
+                "the height before the shot's button for advice on the very situation.")
+    if advice.scope != "pairing" and advice.safe is not None:
+        st.warning(f"Advice against everyone: only {pct(advice.evidence.get('pairing', 0.0))} of it rests on "
+                   f"{md(advice.player)} against {md(advice.opponent)}; the rest on {md(advice.player)} against "
+                   "other opponents and on all players.")
+
+
 def _recommendations(advice) -> None:
     st.success(md(advice.sentence))
     if advice.safe is None:
         return
-    titles = {"equilibrium": "Safe (equilibrium)", "best response": "Best response to the prediction",
-              "safe exploitation": f"Safe exploitation (margin {100 * advice.margin:.0f} points)"}
-    n = advice.decision_points
-    for card, rec in zip(st.columns(3), (advice.equilibrium, advice.best_response, advice.safe)):
+    for card, rec in zip(st.columns(3), advice.recommendations):
+        title = TITLES[rec.name] + (f" (margin {100 * advice.margin:.0f} points)" if rec.name == "safe exploitation"
+                                    else "")
         with card.container(border=True):
-            st.markdown(f"**{titles[rec.name]}**")
-            st.markdown("  \n".join(f"{md(a)}: {p:.0%} (played {rec.counts.get(a, 0)} times)"
+            if rec is not advice.equilibrium and rec.mix == advice.equilibrium.mix:
+                st.markdown(f"**{title}**  \nthe same as recommended: no shot beats it at the lower bound here")
+                continue
+            st.markdown(f"**{title}**  \n{md(_basis(rec))}")
+            st.markdown("  \n".join(f"{md(a)}: {pct(p)} (played {rec.counts.get(a, 0)} times here)"
                                     for a, p in rec.shots(0.01)))
-            st.markdown(f"wins **{pct(rec.expected)}** against the prediction, never less than "
-                        f"**{pct(rec.guarantee)}**")
-    st.caption(f"For {md(advice.player)}'s next shot in '{md(advice.state)}': {n} decision points "
-               f"({'against this opponent' if advice.scope == 'pairing' else 'against everyone'}) · worth "
-               f"{pct(advice.value)} at equilibrium · prediction: {md(advice.model)}, {advice.prediction_n} strokes "
-               f"of {md(advice.opponent)}, trusted at {advice.confidence:.0%} (the rest: the equilibrium's reply "
-               f"mix) · {1000 * advice.seconds:.1f} ms. 'Wins' is against the predicted reply; 'never less "
-               "than' holds whatever the reply.")
+            st.markdown(f"wins **{pct(rec.estimate)}** against the prediction (at the lower bound "
+                        f"{pct(rec.expected)}), never less than **{pct(rec.guarantee)}** at the lower bound "
+                        "whatever the reply")
+    low, high = advice.value_interval or (None, None)
+    st.caption(f"{md(situation(advice.state, capital=True))}: worth {pct(advice.value_estimate)} "
+               f"({pct(low)}–{pct(high)}) to {md(advice.player)} as recommended, {advice.decision_points} decision "
+               f"points of {md(advice.player)} here (against anyone) · prediction: {md(advice.model)}, "
+               f"{advice.prediction_n} strokes of {md(advice.opponent)}, trusted at {advice.confidence:.0%} (the rest: "
+               f"{md(advice.opponent)}'s play in the rally game) · {1000 * advice.seconds:.1f} ms. 'Wins' is the "
+               "point estimate against the predicted reply; 'never less than' holds whatever the reply.")
+
+
+def _options_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    """Each candidate shot's win probability (point) with its interval (line), advised shots in blue."""
+    base = alt.Chart(frame).encode(y=alt.Y("shot:N", sort=None, title=None, axis=alt.Axis(labelLimit=250)))
+    scale = alt.Scale(domain=[0, 1], nice=False, clamp=True)
+    colour = alt.Color("advice:N", title=None, scale=alt.Scale(domain=["advised", "not advised"],
+                                                              range=["#1f77b4", "#bbbbbb"]))
+    rule = base.mark_rule(strokeWidth=3).encode(
+        x=alt.X("low:Q", title="wins the rally (90 % interval)", scale=scale, axis=alt.Axis(format="%")),
+        x2="high:Q", color=colour)
+    point = base.mark_point(filled=True, size=80).encode(
+        x=alt.X("win:Q", scale=scale), color=colour,
+        tooltip=["shot", alt.Tooltip("win:Q", format=".0%"), alt.Tooltip("low:Q", format=".0%"),
+                 alt.Tooltip("high:Q", format=".0%"), "played:Q", "why:N"])
+    return (rule + point).properties(height=26 * len(frame) + 40)
+
+
+def _options(advice) -> None:
+    """Every candidate shot of the situation: its win probability with the interval, how often the player played
+    it there, and why a shot is not advised."""
+    options = advice.options
+    if options is None or options.empty:
+        return
+    frame = pd.DataFrame({
+        "shot": list(options.index), "win": options["win_probability"].to_numpy(float),
+        "low": options["low"].to_numpy(float), "high": options["high"].to_numpy(float),
+        "played": options["played"].astype(int).to_numpy(),
+        "advice": ["advised" if a else "not advised" for a in options["advised"]],
+        "why": [r or "" for r in options["reason"]]}).sort_values("win", ascending=False)
+    st.markdown(f"**Every shot {md(advice.player)} can play here**: the chance to win the rally with it against "
+                f"{md(advice.opponent)} as predicted, both then playing as they do")
+    tables.draw(_options_chart(frame))
+    table = pd.DataFrame({
+        "shot": frame["shot"], "wins the rally": frame["win"].map(pct),
+        "90 % interval": [f"{pct(a)}–{pct(b)}" for a, b in zip(frame["low"], frame["high"])],
+        "advised": [("yes" if a == "advised" else "no: " + (w or "not advised")) for a, w in
+                    zip(frame["advice"], frame["why"])],
+        f"played here by {advice.player}": frame["played"]})
+    st.dataframe(table, hide_index=True, width="stretch")
 
 
 def _rally_so_far(state, sport) -> None:
@@ -297,7 +383,8 @@ def _prediction(advice) -> None:
     frame = pd.DataFrame({"shot": pred.index, "p": pred.to_numpy()})
     tables.draw(tables.probability_bars(frame, "shot", "p", "probability").properties(title=title))
     for note in advice.notes:
-        st.caption(md(note))
+        if not note.startswith(SHOWN_NOTES) and "advice against everyone" not in note:
+            st.caption(md(note))
 
 
 def _messages() -> None:
@@ -327,6 +414,7 @@ def _match(log, match_id: str, sport) -> None:
     _messages()
     _scoreboard(state, sport)
     advice = _advice(adv, state, sport)
+    _situation(advice)
     _recommendations(advice)
     left, right = st.columns([3, 2])
     with left:
@@ -334,6 +422,7 @@ def _match(log, match_id: str, sport) -> None:
     with right:
         _where_controls(sport)
     _buttons(log, state, sport)
+    _options(advice)
     _prediction(advice)
     st.download_button("Export the match (CSV, canonical layout)", lambda: log.export_csv(match_id),
                        file_name=f"{match_id.replace(' ', '_').replace('#', 'n')}.csv", mime="text/csv", key="export")

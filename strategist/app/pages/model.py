@@ -58,10 +58,10 @@ def _train(fit, table, kind: str, optimizer: str, budget: float, device_text: st
 
 
 def _train_form(fit, result, device_text: str) -> None:
-    import strategist.opponent as opponent_pkg
-
-    kinds = list(getattr(opponent_pkg, "KINDS", None) or ("frequency", "markov", "neural"))
+    from strategist.opponent import KINDS
     from strategist.opponent.train import DEFAULT_OPTIMIZER
+
+    kinds = list(KINDS)
 
     lowered = [o.lower() for o in OPTIMIZERS]
     with st.form("train"):
@@ -71,8 +71,8 @@ def _train_form(fit, result, device_text: str) -> None:
                                  index=lowered.index(DEFAULT_OPTIMIZER) if DEFAULT_OPTIMIZER in lowered else 0,
                                  help="the default follows the opponent-model benchmark (benchmarks/OPTIMIZERS.md)")
         budget = st.number_input("Time budget in seconds (neural model)", 5, 3600, 60, key="model_budget")
-        submitted = st.form_submit_button("Train", disabled=fit is None)
-    if submitted and fit is not None:
+        submitted = st.form_submit_button("Train")
+    if submitted:
         _train(fit, result.table, kind, optimizer, budget, device_text)
         st.success(f"The Advisor now uses the {kind} model.")
 
@@ -80,7 +80,7 @@ def _train_form(fit, result, device_text: str) -> None:
 def _load_form(load) -> None:
     st.subheader("Load")
     folder = st.text_input("Folder of a saved model (inside the data folders of the Data page)", key="model_folder")
-    if st.button("Load", key="model_load", disabled=load is None) and folder.strip():
+    if st.button("Load", key="model_load") and folder.strip():
         path = paths.confine(folder.strip(), suffixes=paths.MODEL_SUFFIXES)
         if not path.is_dir():
             raise paths.PathRefused()
@@ -94,22 +94,21 @@ def _load_form(load) -> None:
 def render() -> None:
     st.title("Opponent model")
     with common.guard():
-        import strategist.opponent as opponent_pkg
+        from strategist.opponent import fit_model, load_model
 
         result = common.loaded()
         player, opponent = common.choose_players(result)
         in_use = st.empty()
         device_text = _device()
         st.metric("Device", device_text)
-        fit = getattr(opponent_pkg, "fit_model", None)
-        load = getattr(opponent_pkg, "load_model", None)
-        _train_form(fit, result, device_text)
-        _load_form(load)
+        _train_form(fit_model, result, device_text)
+        _load_form(load_model)
         if st.session_state.get("model_key") and st.button("Back to the default model", key="model_default"):
             st.session_state.pop("model_key")
             st.rerun()
         adv = common.current_advisor(player, opponent)     # after a training or a load: the model now in use
-        in_use.write(f"In use for {md(player)} v {md(opponent)}: **{md(adv.model_label)}**")
+        label = adv.model_label if common.model_key() else f"{common.DEFAULT_MODEL} (the default)"
+        in_use.write(f"In use for {md(player)} v {md(opponent)}: **{md(label)}**")
 
 
 render()

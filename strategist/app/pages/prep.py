@@ -1,54 +1,54 @@
-"""Match prep: keys to the match, serving and returning, the opponent's tendencies, the payoffs of a decision
-state, how exploitable the player's habits are.
+"""Match prep: keys to the match, serving and returning, the scouting report of the opponent, their tendencies,
+one situation shot by shot, the player's habits against what the rally game recommends, the best responses.
 
-The tables come from :mod:`strategist.advice.prep` and are shown as they come (columns are not assumed beyond
-the few a chart needs; a chart is left out when its columns are not there). Each is computed once per pair.
+Every number comes from the pair's Advisor (:mod:`strategist.advice.prep`, read off its one rally game) or from
+the scouting report (:mod:`strategist.scout`), computed once per pair, and is shown with the strokes or rallies
+it rests on. Values are said *as played* (both keep their habits) or *as recommended* (both play the rally
+game's recommendation, the opponent included), with a line on why they differ.
 """
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from strategist.advice import prep
-from strategist.app import common, tables
-from strategist.app.text import md, pct
+from strategist.app import common, scouting, tables
+from strategist.app.text import md, pct, plural, situation
+
+WHY_TWO_VALUES = ("Why two numbers: *as played*, both keep their habits; *as recommended*, both play the rally "
+                  "game's recommendation from here on (the opponent's is their best answer), which is chosen for "
+                  "what it guarantees at the lower bound of the estimates, so its point estimate may sit below "
+                  "the habits'.")
 
 
 def _keys(adv) -> None:
     keys = common.pair_table(adv, "keys", lambda: prep.keys_to_the_match(adv))
-    if not keys:
-        return
     st.header("Keys to the match")
+    if not keys:
+        st.caption(f"No shot of {md(adv.player)} changes the win probability beyond its interval in a situation "
+                   "played often enough: the data support no key to the match.")
+        return
     for k, key in enumerate(keys, 1):
-        head = f"{key.get('advice', '').capitalize()}: {key.get('shot', '')} in {key.get('state', '')}"
-        st.markdown(f"**{k}. {md(head)}.** {md(key.get('text', ''))}.")
+        head = f"{key['advice'].capitalize()}: {key['shot']} {situation(key['state'])}"
+        st.markdown(f"**{k}. {md(head)}.** {md(key['text'])}.")
 
 
 def _serve_and_return(adv, player: str, opponent: str) -> None:
-    game, why_not = common.rally_game(common.data_key(), player, opponent)
-    values = common.pair_table(adv, "rally values", lambda: prep.rally_values(adv, game) if game is not None
-                               else prep.rally_values_fallback(adv, why_not))
-    if values.get("serve") is None and values.get("return") is None:
-        return
+    values = common.pair_table(adv, "rally values", lambda: prep.rally_values(adv))
+    game = adv.game
     st.header("Serving and returning")
     c = st.columns(2)
-    if values["source"] == "rally game":
-        c[0].metric(f"{md(player)} serving: wins the rally (equilibrium)", pct(values["serve"]),
-                    f"as both play now: {pct(values['serve_observed'])}", delta_color="off", delta_arrow="off")
-        c[1].metric(f"{md(opponent)} serving: {md(player)} wins (equilibrium)", pct(values["return"]),
-                    f"as both play now: {pct(values['return_observed'])}", delta_color="off", delta_arrow="off")
-        st.caption(md(values["label"]) + ". Why two numbers: the equilibrium is what the player wins when both play "
-                   "their best mix; 'as both play now' replays both players' observed habits, so the gap is what "
-                   "changing habits could be worth.")
-        return
-    if values["serve"] is not None:
-        c[0].metric(f"{md(player)} serving: wins the serve decision", pct(values["serve"]))
-        c[0].caption(f"{values['serve_points']} decision points")
-    if values["return"] is not None:
-        c[1].metric(f"{md(player)} returning ({md(values['return_state'])})", pct(values["return"]))
-        c[1].caption(f"{values['return_points']} decision points")
-    st.warning("Fallback: " + md(values["label"]) + ". These are the values of the serve and return decisions "
-               "alone, not of the whole rally.")
+    for col, key, server, other in ((c[0], "serve", player, opponent), (c[1], "return", opponent, player)):
+        state = values[f"{key}_state"]
+        n = int(game.states["visits"].iat[game.index(state)])
+        where = situation(state)
+        col.metric(f"{md(server)} serving: {md(player)} wins the rally (as recommended)", pct(values[key]),
+                   f"as played: {pct(values[key + '_observed'])}", delta_color="off", delta_arrow="off",
+                   help=f"{n} serves of {server} against {other} in the data")
+        col.caption(md(f"{plural(n, 'serve')} of {server} against {other} in the data"
+                       + ("" if where == "serve" else f" ({where}: the commonest)")) + ".")
+    st.caption(WHY_TWO_VALUES)
 
 
 def _tendencies(adv, player: str, opponent: str) -> None:
@@ -60,85 +60,140 @@ def _tendencies(adv, player: str, opponent: str) -> None:
     if not tend.empty:
         st.subheader("By stroke number")
         st.caption(f"Share of {md(opponent)}'s shots at each stroke of the rally "
-                   f"({md(tend.attrs.get('scope', ''))}); n = strokes behind each bar.")
-        if {"stroke", "share", "n"} <= set(tend.columns):
-            tables.draw(tables.share_bars(tend))
-        top = tend.groupby("stroke", sort=False).head(3) if "stroke" in tend.columns else tend
-        tables.show(top)
+                   f"({md(tend['scope'].iat[0])}); n = strokes behind each bar.")
+        tend = tend.assign(shot=tend["shot"].replace("unknown", "not recorded"))
+        tables.draw(tables.share_bars(tend))
+        tables.show(tend.groupby("stroke", sort=False).head(3).drop(columns="scope"))
     if not rep.empty:
         st.subheader(f"After each of {md(player)}'s shots")
-        st.caption(f"How {md(opponent)} answers each shot of {md(player)} ({md(rep.attrs.get('scope', ''))}); "
-                   "n = the player's strokes that got a reply.")
-        tables.show(rep, index=True)
+        st.caption(f"How {md(opponent)} answers each shot of {md(player)} ({md(rep['scope'].iat[0])}), by the "
+                   "reply's group; n = the player's strokes that got a reply.")
+        tables.show(rep.drop(columns="scope"), index=True)
 
 
-def _state_heatmap(est, player: str, opponent: str) -> alt.LayerChart:
-    cells = pd.DataFrame([{"shot": r, "reply": col, "win": est.mean[i, j], "low": est.lower[i, j],
-                           "high": est.upper[i, j], "n": int(est.counts[i, j]),
-                           "text": f"{est.mean[i, j]:.0%} [{est.lower[i, j]:.0%}–{est.upper[i, j]:.0%}] "
-                                   f"n={int(est.counts[i, j])}"}
-                          for i, r in enumerate(est.row_labels) for j, col in enumerate(est.column_labels)])
+# -- one situation -------------------------------------------------------------------------------------------------
+def _heatmap(stage, player: str, opponent: str) -> alt.LayerChart:
+    """The stage: P(player wins the rally) per shot (rows) and place where the opponent stands (columns), with
+    the interval and the pair's strokes of each cell."""
+    cells = pd.DataFrame([{"shot": r, "where": c, "win": stage.mean[i, j], "low": stage.low[i, j],
+                           "high": stage.high[i, j], "n": int(stage.counts[i, j]),
+                           "text": f"{stage.mean[i, j]:.0%} [{stage.low[i, j]:.0%}–{stage.high[i, j]:.0%}] "
+                                   f"n={int(stage.counts[i, j])}"}
+                          for i, r in enumerate(stage.rows) for j, c in enumerate(stage.columns)])
     base = alt.Chart(cells).encode(
-        x=alt.X("reply:N", title=f"{opponent}'s reply", sort=list(est.column_labels),
+        x=alt.X("where:N", title=f"where {opponent} stands when the shot is hit", sort=list(stage.columns),
                 axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("shot:N", title=f"{player}'s shot", sort=list(est.row_labels), axis=alt.Axis(labelLimit=250)))
+        y=alt.Y("shot:N", title=f"{player}'s shot", sort=list(stage.rows), axis=alt.Axis(labelLimit=250)))
     heat = base.mark_rect().encode(
-        color=alt.Color("win:Q", title="wins the rally", scale=alt.Scale(scheme="redblue", domain=[0.3, 0.7]),
-                        legend=alt.Legend(format="%")),
-        tooltip=["shot", "reply", alt.Tooltip("win:Q", format=".1%"), alt.Tooltip("low:Q", format=".1%"),
+        color=alt.Color("win:Q", title=f"{player} wins", legend=alt.Legend(format="%"),
+                        scale=alt.Scale(scheme="redblue", domain=[0.3, 0.7], clamp=True)),
+        tooltip=["shot", "where", alt.Tooltip("win:Q", format=".1%"), alt.Tooltip("low:Q", format=".1%"),
                  alt.Tooltip("high:Q", format=".1%"), "n"])
     text = base.mark_text(fontSize=12).encode(text="text:N")
-    return (heat + text).properties(height=32 * len(est.row_labels) + 40)
+    return (heat + text).properties(height=32 * len(stage.rows) + 40)
 
 
-def _one_state(adv, player: str, opponent: str) -> None:
-    states = list(adv.games)
-    if not states:
-        st.info(f"No decision state has enough rallies of {md(player)} to estimate a game: these data hold "
-                "too few strokes per rally (e.g. point-by-point data with serves and winners only). Load "
-                "shot-by-shot data for payoffs and recommendations.")
-        return
-    st.header("Payoffs of one decision state")
-    state = st.selectbox("Decision state", states, key="prep_state",
-                         format_func=lambda s: f"{s} ({adv.games[s].points} decision points)")
-    sg = adv.games[state]
-    est = sg.estimate
-    tables.draw(_state_heatmap(est, player, opponent))
-    st.caption(f"{md(player)}'s probability of winning the rally for each shot against each reply, with its "
-               f"{est.level:.0%} interval and the decision points behind it; shrunk toward all players. "
-               + ("" if sg.scope == "pairing" else
-                  f"Too few decision points against {md(opponent)}: {md(player)}'s game against everyone."))
+def _why_not(stage, i: int, player: str, min_count: int) -> str:
+    if stage.advisable[i]:
+        return ""
+    if not stage.candidate[i]:
+        return "not advised: all players rarely play it here"
+    return f"not advised: {player} played it fewer than {min_count} times here"
+
+
+def _shots_table(stage, player: str, opponent: str, min_count: int) -> pd.DataFrame:
+    """Per shot of the situation: the recommendation's and the habit's share, what it wins where the opponent
+    usually stands (with the interval) and the strokes of the pair behind it."""
+    q = np.asarray(stage.observed_column, float)
+    win, low, high = stage.mean @ q, stage.low @ q, stage.high @ q
+    return pd.DataFrame({
+        "shot": list(stage.rows),
+        "advised": [_why_not(stage, i, player, min_count) or "yes" for i in range(len(stage.rows))],
+        "recommended": np.asarray(stage.recommended, float),
+        f"{player}'s habit": np.asarray(stage.observed_row, float),
+        f"wins where {opponent} usually stands": win,
+        "90 % interval": [f"{pct(a)}–{pct(b)}" for a, b in zip(low, high)],
+        f"played against {opponent}": stage.counts.sum(axis=1).astype(int)})
+
+
+def _stage_values(adv, state: str, stage) -> None:
+    row = adv.game.states.iloc[adv.game.index(state)]
     c = st.columns(3)
-    c[0].metric("Wins the state at equilibrium", pct(sg.value), help=f"{sg.points} decision points")
-    played = dict(zip(sg.rows, sg.row_counts))
-    mix = sorted(zip(sg.rows, sg.row_strategy), key=lambda kv: -kv[1])
-    c[1].markdown("**Equilibrium mix**  \n" + "  \n".join(
-        f"{md(a)}: {p:.0%} (played {played[a]} times)" for a, p in mix if p >= 0.005))
-    brs = common.pair_table(adv, "best responses", lambda: prep.best_responses(adv))
-    if "state" in brs.columns and state in set(brs["state"]):
-        row = brs.set_index("state").loc[state]
-        c[2].markdown(f"**Best response to {md(opponent)}'s usual replies**  \n"
-                      + "  \n".join(f"{md(k)}: {md(tables.cell(k, v))}" for k, v in row.items()))
-    with st.expander("How the estimate was made"):
-        st.text("\n".join(est.report.lines()))
+    c[0].metric("As recommended", pct(stage.value),
+                help=f"{pct(row['value_low'])}–{pct(row['value_high'])} (90 % interval); "
+                     f"{int(row['visits'])} strokes of the pair")
+    c[0].caption(f"{pct(row['value_low'])}–{pct(row['value_high'])}, 90 % interval")
+    c[1].metric("As played", pct(row["observed_value"]),
+                help=f"{pct(row['observed_low'])}–{pct(row['observed_high'])} (90 % interval for a match not yet "
+                     "played)")
+    c[1].caption(f"{pct(row['observed_low'])}–{pct(row['observed_high'])}, 90 % interval")
+    played = stage.counts.sum(axis=1).astype(int)
+    mix = sorted(zip(stage.rows, stage.recommended, played), key=lambda t: -t[1])
+    basis = ("the data do not support a change: this is the player's habit" if stage.basis.startswith("habit")
+             else "the mix that wins most at the lower bound of every shot's estimate")
+    c[2].markdown(f"**Recommended mix** ({md(basis)})  \n" + "  \n".join(
+        f"{md(a)}: {pct(p)} (played {n} times against {md(adv.opponent)})" for a, p, n in mix if p >= 0.005))
 
 
-def _habits(adv, player: str) -> None:
-    if not adv.games:
+def _one_situation(adv, player: str, opponent: str) -> None:
+    game = adv.game
+    states = game.states[(game.states["who"] == "player") & (game.states["visits"] > 0)]
+    states = states.sort_values("visits", ascending=False, kind="stable")
+    st.header("One situation, shot by shot")
+    if states.empty:
+        st.info(f"{md(player)} meets no situation against {md(opponent)} in these data: they never played each "
+                "other here. The values above are the rally game against everyone.")
         return
+    labels = list(states["state"])
+    visits = dict(zip(states["state"], states["visits"].astype(int)))
+    if st.session_state.get("prep_state") not in labels:
+        st.session_state.pop("prep_state", None)
+    state = st.selectbox("Situation", labels, key="prep_state",
+                         format_func=lambda s: f"{situation(s, capital=True)} ({visits[s]} strokes of the pair)")
+    stage = common.pair_table(adv, ("stage", state), lambda: game.stage(state))
+    st.caption(f"{md(player)}'s probability of winning the rally with each shot (rows) against each place "
+               f"{md(opponent)} stands in (columns), both playing as recommended afterwards: the point estimate "
+               f"with its 90 % interval and the strokes of the pair in the cell (n); shrunk toward {md(player)}'s "
+               "play against everyone and toward all players where the pair's strokes are few.")
+    tables.draw(_heatmap(stage, player, opponent))
+    _stage_values(adv, state, stage)
+    st.caption(WHY_TWO_VALUES)
+    tables.show(_shots_table(stage, player, opponent, adv.min_action_count))
+    brs = common.pair_table(adv, "best responses", lambda: prep.best_responses(adv))
+    mine = brs[brs["state"] == state.split(": ", 1)[1]] if not brs.empty else brs
+    if not mine.empty:
+        r = mine.iloc[0]
+        st.markdown(f"**Best response to where {md(opponent)} usually stands:** {md(r['best shot'])} wins "
+                    f"{pct(r['wins'])} ({pct(r['low'])}–{pct(r['high'])}), at least {pct(r['lower bound'])} at the "
+                    f"lower bound, against {pct(r['habit wins'])} for the habit; played {r['times played']} times "
+                    f"in {r['decisions']} decisions there (against anyone).")
+
+
+def _in_words(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table of situations with each one said in words (:func:`strategist.app.text.situation`), not its label."""
+    return frame.assign(situation=frame["state"].map(situation)).drop(columns="state")
+
+
+def _habits(adv, player: str, opponent: str) -> None:
     hab = common.pair_table(adv, "habits", lambda: prep.habits(adv))
     if hab.empty:
         return
-    st.header(f"How exploitable {md(player)}'s habits are")
-    st.caption("Exploitability: how many percentage points of rallies a best-responding opponent takes from the "
-               "player's habitual mix, below what the state is worth at equilibrium.")
-    if {"state", "exploitability"} <= set(hab.columns) and (hab["exploitability"] > 0).any():
-        tables.draw(tables.points_bars(hab, "state", "exploitability"))
-    tables.show(hab)
+    st.header(f"{md(player)}'s habits and what the rally game recommends")
+    st.caption(f"Per situation {md(player)} met {md(opponent)} in: the habit and what it wins as played, the "
+               "recommendation and what it wins as recommended (its basis: the pessimistic equilibrium, or the habit "
+               "where the data do not support a change). 'Habit exploitable by': percentage points of rallies an "
+               "opponent who knew the habit could take, at the lower bound.")
+    worst = _in_words(hab[hab["habit exploitable by"] > 0].nlargest(12, "habit exploitable by"))
+    if not worst.empty:
+        tables.draw(tables.points_bars(worst, "situation", "habit exploitable by"))
+    tables.show(_in_words(hab))
     brs = common.pair_table(adv, "best responses", lambda: prep.best_responses(adv))
     if not brs.empty:
-        st.header("Best responses in every state")
-        tables.show(brs)
+        st.header("Best responses in every situation")
+        st.caption(f"The advised shot that wins most where {md(opponent)} usually stands (point estimate, 90 % "
+                   "interval and lower bound), against the habit's, with how often the player chose it there "
+                   "(against anyone).")
+        tables.show(_in_words(brs))
 
 
 def render() -> None:
@@ -153,9 +208,10 @@ def render() -> None:
             st.info(md(note))
         _keys(adv)
         _serve_and_return(adv, player, opponent)
+        scouting.show(common.data_key(), player, opponent)
         _tendencies(adv, player, opponent)
-        _one_state(adv, player, opponent)
-        _habits(adv, player)
+        _one_situation(adv, player, opponent)
+        _habits(adv, player, opponent)
 
 
 render()

@@ -7,7 +7,7 @@ data; the page shows its headline numbers and offers the HTML, PDF and JSON file
 import streamlit as st
 
 from strategist.app import common
-from strategist.app.text import md, pct
+from strategist.app.text import md, pct, situation
 
 
 def _report(key: tuple, match_id: str, player: str) -> dict:
@@ -36,6 +36,21 @@ def _given_up(cols, decisions: dict) -> None:
                         f"about {decisions.get('given_up_total', 0):.1f} rallies).")
 
 
+def _sets(col, summary: dict, player: str, other: str) -> None:
+    """The set scores as the data's running score says, and the rallies it counts that the data lack."""
+    sets = summary.get("sets") or []
+    if not sets:
+        return
+    scores = ", ".join(f"{x['player_points']}–{x['opponent_points']}" for x in sets)
+    text = f"Sets ({player} – {other}): {scores}, as the data's running score says"
+    missing = sum(int(x.get("missing") or 0) for x in sets)
+    if missing:
+        named = "; ".join(f"set {x['set']}: rallies {', '.join(map(str, x['missing_rallies']))}"
+                          for x in sets if x.get("missing_rallies"))
+        text += f"; {missing} of the rallies it counts are not in the data" + (f" ({named})" if named else "")
+    col.caption(md(text))
+
+
 def _predictability(cols, opponent: dict, other: str) -> None:
     pred = opponent.get("predictability") or {}
     if pred.get("model_accuracy") is None:
@@ -56,9 +71,13 @@ def _headline(numbers: dict, meta: dict) -> None:
     player, other = meta.get("player", "player"), meta.get("opponent", "opponent")
     cols = st.columns(4)
     if summary.get("player_points") is not None:
-        cols[0].metric("Points won", f"{summary['player_points']} – {summary['opponent_points']}",
-                       help=f"{player} – {other}; {summary.get('rallies_with_winner')} of {summary.get('rallies')} "
-                            "rallies have a recorded winner")
+        sets = summary.get("sets") or []
+        won = [sum(x["player_points"] for x in sets), sum(x["opponent_points"] for x in sets)] if sets else \
+            [summary["player_points"], summary["opponent_points"]]
+        cols[0].metric("Points won", f"{won[0]} – {won[1]}",
+                       help=f"{player} – {other}, the sets' scores added up; {summary.get('rallies_with_winner')} of "
+                            f"{summary.get('rallies')} rallies kept in the data have a recorded winner")
+        _sets(cols[0], summary, player, other)
     _given_up(cols, decisions)
     _predictability(cols, opponent, other)
     verdicts = [f"{r['player']}: p = {r['p_value']:.2f}" for r in minimax.get("players") or []
@@ -79,10 +98,12 @@ def _costliest(decisions: dict) -> None:
         return
     import pandas as pd
 
-    st.markdown("**Costliest decisions** (percentage points of the rally given up, with the 95 % interval)")
+    st.markdown("**Costliest decisions** (percentage points of the rally given up, with the 90 % interval)")
     frame = pd.DataFrame([{
         "set": r.get("set"), "rally": r.get("rally"), "score": r.get("score"), "stroke": r.get("stroke"),
-        "state": r.get("state"), "played": r.get("played"), "recommended": r.get("recommended"),
+        "situation": situation(r.get("state") or ""), "played": r.get("played"),
+        "recommended": r.get("recommended") + (" (the habit: no change supported)"
+                                               if str(r.get("basis", "")).startswith("habit") else ""),
         "given up": f"{100 * r['given_up']:.1f} points [{100 * r['lower']:.1f}, {100 * r['upper']:.1f}]",
         "rally so far": r.get("context", "")} for r in rows[:10]])
     st.dataframe(frame, hide_index=True, width="stretch")
