@@ -3,7 +3,7 @@
 * Speed: the population game of all ShuttleSet rallies (load, decision states, build, solve: states and
   sweeps); 100,000 rallies played out on one core.
 * ShuttleSet: for the five pairs with the most rallies, the value of the serve and of receiving (observed
-  and at equilibrium) and the gain of the equilibrium over observed play, with 90 % match-bootstrap intervals.
+  and as recommended) and the gain of the recommendation over observed play, with 90 % match-bootstrap intervals.
 * Ground truth: simulate 200 matches with the demo simulator, estimate every pair's game, and count how
   often the 90 % intervals of the observed values cover the exact truth in states with >= 50 visits.
 
@@ -44,17 +44,14 @@ def median_time(fn, repeats: int) -> tuple[float, object]:
 def speed(table, repeats: int) -> dict:
     from strategist.data.states import annotate_states
     from strategist.rally.game import _solve, layout, rally_game
-    from strategist.rally.model import RallySettings, build_structure, estimate, strokes
+    from strategist.rally.model import RallySettings, build_structure, estimate, structure_counts, strokes
 
     settings = RallySettings()
     t_annotate, _ = median_time(lambda: annotate_states(table, zones=True), repeats)
     t_strokes, st = median_time(lambda: strokes(table, settings), repeats)
     t_build, structure = median_time(lambda: build_structure(st, settings), repeats)
 
-    def fit():
-        tot = [np.asarray(m.sum(axis=0)).ravel() for m in (structure.n, structure.n_ab, structure.n_a)]
-        return estimate(structure, *tot)
-    t_estimate, est = median_time(fit, repeats)
+    t_estimate, est = median_time(lambda: estimate(structure, structure_counts(structure)), repeats)
     lay = layout(structure)
     from strategist.rally.game import stage_arrays
 
@@ -98,8 +95,8 @@ def top_pairs(table, k: int, replicates: int) -> list[dict]:
             return [float(st.loc[state, col]), float(st.loc[state, low]), float(st.loc[state, high])]
         rows.append({"player": a, "opponent": b, "rallies": int(n), "matches": g.structure.game_matches,
                      "states": len(g.labels), "serve_observed": trio(serve, "observed_value"),
-                     "serve_equilibrium": trio(serve, "value"), "serve_gain": trio(serve, "gain"),
-                     "receive_observed": trio(recv, "observed_value"), "receive_equilibrium": trio(recv, "value"),
+                     "serve_recommended": trio(serve, "value"), "serve_gain": trio(serve, "gain"),
+                     "receive_observed": trio(recv, "observed_value"), "receive_recommended": trio(recv, "value"),
                      "receive_gain": trio(recv, "gain"), "seconds": time.perf_counter() - t,
                      "failed_replicates": g.bootstrap.failed})
     return rows
@@ -145,21 +142,21 @@ def markdown(res: dict) -> str:
         out.append("")
     if res.get("playout"):
         p = res["playout"]
-        out += ["## Playout", "", f"{p['rallies']} rallies (equilibrium vs observed, population game): "
+        out += ["## Playout", "", f"{p['rallies']} rallies (recommendation vs observed, population game): "
                 f"{p['seconds']:.3f} s; win probability {p['win_probability']:.4f} (exact {p['exact']:.4f}), "
                 f"mean length {p['mean_length']:.2f} strokes.", ""]
     if res.get("pairs"):
         out += ["## ShuttleSet: the five pairs with the most rallies", "",
                 "P = the first-named player. Values are P's probability of winning the rally; 90 % match-bootstrap "
-                f"intervals ({res['pair_replicates']} replicates). Gain: P switching to the equilibrium while the "
-                "opponent keeps playing as observed.", "",
-                "| P v O | rallies | matches | P serving: observed | at equilibrium | gain | "
-                "P receiving: observed | at equilibrium | gain |",
+                f"intervals ({res['pair_replicates']} replicates). Gain: P switching to the recommendation while "
+                "the opponent keeps playing as observed.", "",
+                "| P v O | rallies | matches | P serving: observed | as recommended | gain | "
+                "P receiving: observed | as recommended | gain |",
                 "| --- | ---: | ---: | --- | --- | --- | --- | --- | --- |"]
         for r in res["pairs"]:
             out.append(f"| {r['player']} v {r['opponent']} | {r['rallies']} | {r['matches']} | "
-                       f"{_ci(r['serve_observed'])} | {_ci(r['serve_equilibrium'])} | {_gain(r['serve_gain'])} | "
-                       f"{_ci(r['receive_observed'])} | {_ci(r['receive_equilibrium'])} | {_gain(r['receive_gain'])} |")
+                       f"{_ci(r['serve_observed'])} | {_ci(r['serve_recommended'])} | {_gain(r['serve_gain'])} | "
+                       f"{_ci(r['receive_observed'])} | {_ci(r['receive_recommended'])} | {_gain(r['receive_gain'])} |")
         out.append("")
     if res.get("truth"):
         t = res["truth"]

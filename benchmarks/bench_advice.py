@@ -1,0 +1,328 @@
+"""The advice judged as a coach judges it, on whole ShuttleSet matches held out from fitting.
+
+    python benchmarks/bench_advice.py [--model markov2] [--matches N] [--coarse] [--out NAME]
+
+Split: ShuttleSet's matches ranked by the SHA-1 of their id; the first 19 are held out (the rule of the data's
+README). For every held-out match and each of its players seen in the 75 training matches, an Advisor is
+built on the training matches alone, and before every stroke of that player it is asked for advice on the rally
+so far (shots, hitters, where each landed and how high) with margin 0.05. Scored:
+
+* **infeasible mass**: the share of the equilibrium's (and the safe exploitation's) probability on shots that
+  all players together play less than 2 % of the time in the situation (incoming shot × height × zone;
+  training counts), averaged over decisions;
+* **far from habit**: the share of decisions whose recommendation puts >= 50 % on a shot the player plays
+  < 10 % of the time in that situation (training counts; decisions where the player has fewer than 10
+  training strokes in the situation are counted apart);
+* **win probability of the shot played** (``advice.options.win_probability``), scored against the rally's
+  outcome: Brier skill against the situation's base rate (all players' win rate of the hitter there,
+  training) and the expected calibration error (10 equal-mass bins);
+* **coverage**: per (held-out match, player, situation) cell with >= 30 decisions, whether the 90 %
+  predictive interval of the value under both players' habits (the rally game's interval for a match not yet
+  played — the estimate's uncertainty and the match-to-match variation — plus the binomial noise of the
+  cell's n decisions) covers the actual win rate;
+* speed: building an Advisor, and ``advise`` p50/p99.
+
+``--coarse`` scores the earlier model as well (states: the incoming shot's tactical group, no height or zone)
+for comparison. Writes ``benchmarks/results/<out>.md`` and ``.json`` (default ``advice``) and a reliability chart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "badminton_shuttleset" / "strokes.csv.gz"
+MIN_SHARE, FAR_SHARE, FAR_MASS, MIN_CELL = 0.02, 0.10, 0.5, 30
+
+
+def split(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(training, held-out) by the README's rule: the 20 % of matches whose SHA-1 ranks first are held out."""
+    ids = sorted(table["match_id"].unique(), key=lambda m: hashlib.sha1(str(m).encode("utf-8")).hexdigest())
+    held = set(ids[:round(0.2 * len(ids))])
+    mask = table["match_id"].isin(held).to_numpy(dtype=bool)
+    return table[~mask].reset_index(drop=True), table[mask].reset_index(drop=True)
+
+
+def situation_counts(train: pd.DataFrame, **rule) -> tuple[pd.Series, pd.Series]:
+    """All players' and each player's stroke counts per (situation, shot) in the training matches."""
+    from strategist.data.states import annotate_states
+
+    ann = annotate_states(train, **rule)
+    ann = ann[ann["shot"].notna() & (ann["shot"] != "unknown")]
+    everyone = ann.groupby(["state", "shot"], observed=True).size()
+    per_player = ann.groupby(["hitter", "state", "shot"], observed=True).size()
+    return everyone, per_player
+
+
+def score_decisions(rows: list[dict], everyone: pd.Series, per_player: pd.Series) -> dict:
+    """The scores of the module docstring from one record per decision."""
+    pop_total = everyone.groupby(level=0).sum()
+    player_total = per_player.groupby(level=[0, 1]).sum()
+    infeasible = {"equilibrium": [], "safe": []}
+    far = {"equilibrium": [], "safe": []}
+    examples = []
+    thin = 0
+    for r in rows:
+        state, player = r["state"], r["player"]
+        if state not in pop_total.index:
+            continue
+        for name in infeasible:
+            mix = r[name]
+            bad = sum(p for shot, p in mix.items()
+                      if everyone.get((state, shot), 0) / pop_total[state] < MIN_SHARE)
+            infeasible[name].append(bad)
+        n_player = player_total.get((player, state), 0)
+        if n_player < 10:
+            thin += 1
+            continue
+        for name in far:
+            mix = r[name]
+            hits = [shot for shot, p in mix.items()
+                    if p >= FAR_MASS and per_player.get((player, state, shot), 0) / n_player < FAR_SHARE]
+            far[name].append(bool(hits))
+            if hits and len(examples) < 40:
+                examples.append({"recommendation": name, "player": player, "state": state, "shot": hits[0],
+                                 "mass": float(mix[hits[0]]), "played": int(per_player.get((player, state, hits[0]), 0)),
+                                 "of": int(n_player)})
+    scored = [r for r in rows if r.get("p_played") is not None and r.get("won") is not None]
+    p = np.array([r["p_played"] for r in scored])
+    y = np.array([float(r["won"]) for r in scored])
+    base = np.array([r["base_rate"] for r in scored])
+    brier, brier_base = float(np.mean((p - y) ** 2)), float(np.mean((base - y) ** 2))
+    return {
+        "decisions": len(rows),
+        "infeasible_mass": {k: float(np.mean(v)) for k, v in infeasible.items()},
+        "far_from_habit": {k: float(np.mean(v)) for k, v in far.items()},
+        "far_decisions": len(far["equilibrium"]), "thin_player_data": thin, "far_examples": examples,
+        "scored": len(scored), "brier": brier, "brier_base": brier_base,
+        "brier_skill": 1.0 - brier / brier_base if brier_base > 0 else float("nan"),
+        "ece": ece(p, y), "reliability": reliability(p, y),
+    }
+
+
+def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error over ``bins`` equal-mass bins: Σ (n_b / n) |mean p − mean y|."""
+    if not len(p):
+        return float("nan")
+    order = np.argsort(p, kind="stable")
+    return float(sum(len(b) / len(p) * abs(p[b].mean() - y[b].mean()) for b in np.array_split(order, bins) if len(b)))
+
+
+def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict]:
+    order = np.argsort(p, kind="stable")
+    return [{"predicted": float(p[b].mean()), "actual": float(y[b].mean()), "n": int(len(b))}
+            for b in np.array_split(order, bins) if len(b)]
+
+
+def coverage(cells: list[dict], level: float = 0.9) -> dict:
+    """Per (match, player, situation) cell with >= MIN_CELL held-out decisions: does the predictive interval
+    cover the actual win rate?"""
+    from scipy import stats
+
+    z = stats.norm.ppf(0.5 + level / 2)
+    frame = pd.DataFrame(cells)
+    if frame.empty:
+        return {"cells": 0, "covered": float("nan"), "rows": []}
+    grouped = frame.groupby(["match", "player", "state"]).agg(n=("won", "size"), actual=("won", "mean"),
+                                                      predicted=("observed", "mean"), sd=("observed_sd", "mean"))
+    grouped = grouped[grouped["n"] >= MIN_CELL].copy()
+    p = grouped["predicted"].clip(1e-6, 1 - 1e-6)
+    half = z * np.sqrt(grouped["sd"] ** 2 + p * (1 - p) / grouped["n"])
+    grouped["low"], grouped["high"] = grouped["predicted"] - half, grouped["predicted"] + half
+    grouped["covered"] = (grouped["low"] <= grouped["actual"]) & (grouped["actual"] <= grouped["high"])
+    rows = grouped.reset_index().to_dict(orient="records")
+    return {"cells": int(len(grouped)), "covered": float(grouped["covered"].mean()) if len(grouped) else float("nan"),
+            "rows": rows}
+
+
+def advise_match(advisor, match: pd.DataFrame, player: str, rule: dict, base_rate: pd.Series,
+                 times: list) -> tuple[list, list]:
+    """Advice before every stroke of ``player`` in ``match``: one record per decision, one per scored cell."""
+    from strategist.data.states import annotate_states
+
+    ann = annotate_states(match, **rule)
+    game = advisor.game
+    rows, cells = [], []
+    for _, rally in ann.groupby("rally_id", sort=False):
+        rally = rally.sort_values("stroke")
+        won = rally["winner"].iat[-1]
+        won = None if pd.isna(won) else bool(won == player)
+        hist = rally[["shot", "hitter", "landing_area", "landing_height", "stroke"]].astype(object)
+        for k in range(len(rally)):
+            if rally["hitter"].iat[k] != player or pd.isna(rally["shot"].iat[k]) or rally["shot"].iat[k] == "unknown":
+                continue
+            before = hist.iloc[:k]
+            if before["shot"].isna().any() or (before["shot"] == "unknown").any():
+                continue                       # a stroke whose history has an unrecorded shot cannot be asked
+            started = time.perf_counter()
+            try:
+                advice = advisor.advise(before, {"next": player}, margin=0.05)
+            except Exception as exc:  # noqa: BLE001 - a benchmark records what failed and goes on
+                rows.append({"error": f"{type(exc).__name__}: {exc}"})
+                continue
+            times.append(time.perf_counter() - started)
+            if advice.equilibrium is None:
+                continue
+            state = rally["state"].iat[k]
+            shot = rally["shot"].iat[k]
+            opts = advice.options
+            p_played = float(opts.loc[shot, "win_probability"]) if shot in opts.index else None
+            rows.append({"player": player, "state": state, "advised_state": advice.state, "shot": shot,
+                         "equilibrium": advice.equilibrium.mix, "safe": advice.safe.mix, "won": won,
+                         "p_played": p_played, "base_rate": float(base_rate.get(state, base_rate.mean())),
+                         "averaged": bool(advice.averaged)})
+            name = f"player: {state}"
+            if won is not None and name in game.labels:
+                g = game.index(name)
+                sd = (game.states["observed_high"].iat[g] - game.states["observed_low"].iat[g]) / (2 * 1.6449)
+                cells.append({"match": rally["match_id"].iat[0], "player": player, "state": state, "won": float(won),
+                              "observed": float(game.states["observed_value"].iat[g]), "observed_sd": float(sd)})
+    return rows, cells
+
+
+def run(table: pd.DataFrame, model: str, matches: int | None, rule: dict, game_options: dict) -> dict:
+    from strategist.advice.advisor import Advisor
+    from strategist.data.states import annotate_states
+
+    train, held = split(table)
+    everyone, per_player = situation_counts(train, **rule)
+    ann = annotate_states(train, **rule)
+    base_rate = ann.groupby("state")["hitter_won"].mean()
+    known = set(train["hitter"].astype(str))
+    ids = list(dict.fromkeys(held["match_id"]))[: matches or None]
+    rows, cells, times, builds, skipped = [], [], [], [], []
+    from strategist.advice.advisor import prepare
+
+    fitted_model = None
+    prepared = prepare(train, **game_options)
+    for m, match_id in enumerate(ids):
+        match = held[held["match_id"] == match_id]
+        players = list(dict.fromkeys(match["hitter"].astype(str)))
+        for player in players:
+            opponent = next(p for p in players if p != player)
+            if player not in known:
+                skipped.append(f"{player} ({match_id}): not in the training matches")
+                continue
+            if fitted_model is None:
+                from strategist.opponent import fit_model
+
+                fitted_model = fit_model(model, train)
+            started = time.perf_counter()
+            advisor = Advisor(train, player, opponent, model=fitted_model, strokes=prepared, **game_options)
+            builds.append(time.perf_counter() - started)
+            r, c = advise_match(advisor, match, player, rule, base_rate, times)
+            rows += r
+            cells += c
+        print(f"  match {m + 1}/{len(ids)}: {len(rows)} decisions so far", flush=True)
+    errors = [r["error"] for r in rows if "error" in r]
+    rows = [r for r in rows if "error" not in r]
+    out = score_decisions(rows, everyone, per_player)
+    out["coverage"] = coverage(cells)
+    out["errors"] = errors[:20]
+    out["error_count"] = len(errors)
+    out["skipped"] = skipped
+    out["averaged_decisions"] = int(sum(r["averaged"] for r in rows))
+    out["speed"] = {"advisors": len(builds), "build_median_s": float(np.median(builds)) if builds else None,
+                    "build_max_s": float(np.max(builds)) if builds else None,
+                    "advise_p50_ms": float(np.percentile(times, 50) * 1e3) if times else None,
+                    "advise_p99_ms": float(np.percentile(times, 99) * 1e3) if times else None,
+                    "calls": len(times)}
+    out["pairs"] = len({(r["player"]) for r in rows})
+    return out
+
+
+def write(results: dict, name: str) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2, default=str))
+    lines = [f"# Advice on held-out ShuttleSet matches", "",
+             f"`{results['command']}` — {results['machine']}, {results['date']}", "",
+             "| model | decisions | infeasible mass: equilibrium | safe | far from habit: equilibrium | safe | "
+             "Brier skill | ECE | coverage (cells) | build median / max (s) | advise p50 / p99 (ms) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for label, r in results["runs"].items():
+        sp = r["speed"]
+        lines.append(f"| {label} | {r['decisions']:,} | {r['infeasible_mass']['equilibrium']:.1%} | "
+                     f"{r['infeasible_mass']['safe']:.1%} | {r['far_from_habit']['equilibrium']:.1%} | "
+                     f"{r['far_from_habit']['safe']:.1%} | {r['brier_skill']:.3f} | {r['ece']:.3f} | "
+                     f"{r['coverage']['covered']:.0%} ({r['coverage']['cells']}) | "
+                     f"{sp['build_median_s']:.2f} / {sp['build_max_s']:.2f} | "
+                     f"{sp['advise_p50_ms']:.1f} / {sp['advise_p99_ms']:.1f} |")
+    lines += ["", "Targets: infeasible mass <= 1 %; far from habit <= 5 % of decisions; Brier skill > 0 and ECE <= 0.03; "
+              "coverage 85–95 %; advise p99 <= 10 ms; building an Advisor <= 3 s.", ""]
+    for label, r in results["runs"].items():
+        lines += [f"## {label}", "",
+                  f"- decisions scored for far-from-habit: {r['far_decisions']:,} (with fewer than 10 training strokes "
+                  f"of the player in the situation, left apart: {r['thin_player_data']:,})",
+                  f"- win probability of the shot played: {r['scored']:,} decisions, Brier {r['brier']:.4f} against the "
+                  f"base rate's {r['brier_base']:.4f}",
+                  f"- decisions whose history lacked a height or zone (advice averaged): {r['averaged_decisions']:,}",
+                  f"- advise calls that raised: {r['error_count']}; players or pairs skipped: {len(r['skipped'])}", ""]
+        lines += ["| predicted | actual | n |", "|---|---|---|"]
+        lines += [f"| {b['predicted']:.3f} | {b['actual']:.3f} | {b['n']} |" for b in r["reliability"]]
+        lines.append("")
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
+    chart(results, name)
+
+
+def chart(results: dict, name: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for label, r in results["runs"].items():
+        rel = r["reliability"]
+        ax.plot([b["predicted"] for b in rel], [b["actual"] for b in rel], "o-", label=f"{label} (ECE {r['ece']:.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+    lo = min(min(b["predicted"], b["actual"]) for r in results["runs"].values() for b in r["reliability"]) - 0.05
+    hi = max(max(b["predicted"], b["actual"]) for r in results["runs"].values() for b in r["reliability"]) + 0.05
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel("predicted win probability of the shot played")
+    ax.set_ylabel("share of those rallies won")
+    ax.set_title("Held-out ShuttleSet decisions, 10 equal-size bins")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(RESULTS / f"{name}_reliability.png", dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None) -> None:
+    import strategist
+    from strategist.data.shipped import shuttleset_path
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="markov2", help="opponent model kind (default markov2)")
+    parser.add_argument("--matches", type=int, default=None, help="only the first N held-out matches")
+    parser.add_argument("--coarse", action="store_true", help="also score the earlier coarse states")
+    parser.add_argument("--out", default="advice")
+    args = parser.parse_args(argv)
+    path = SHARED if SHARED.is_file() else shuttleset_path()
+    table = strategist.load_rallies(path).table
+    runs = {}
+    print("situations (incoming shot, height, zone)")
+    runs["situations"] = run(table, args.model, args.matches, {"situation": True}, {})
+    if args.coarse:
+        print("coarse states (incoming group)")
+        runs["coarse states"] = run(table, args.model, args.matches, {"rally": "group:tactic"},
+                                    {"states": "group:tactic", "zones": False, "heights": False})
+    given = sys.argv[1:] if argv is None else argv
+    results = {"command": " ".join(["python benchmarks/bench_advice.py", *given]),
+               "machine": f"{platform.machine()}, {platform.python_version()}", "date": time.strftime("%Y-%m-%d"),
+               "data": str(path.name), "model": args.model, "runs": runs}
+    write(results, args.out)
+    print((RESULTS / f"{args.out}.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
