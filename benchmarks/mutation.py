@@ -84,6 +84,9 @@ TESTS: dict[str, list[str]] = {
 #: surviving mutant runs every selected test that calls its function: one slow test there costs minutes).
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-q", "-x", "--ignore-glob=*test_ddp.py"]
 MARKERS = "not browser and not slow"
+#: A mutant's tests may take this many times their unmutated CPU time (plus a second) before it counts as a
+#: timeout (mutmut's default, 15, lets a mutant that waits in a loop hold a core for ten minutes).
+TIMEOUT_MULTIPLIER = 3.0
 
 #: Statements left unmutated: the texts of raised errors and of warnings (what a message says is checked where
 #: it is a contract, by `match=`; mutating every word of every message would bury the mutants that change
@@ -161,7 +164,7 @@ def prepare(module: str, workdir: Path, slow: bool = False) -> Path:
     config = {"source_paths": ["strategist"], "only_mutate": [module], "also_copy": ["data"],
               "pytest_add_cli_args": [*PYTEST_ARGS, "-m", "not browser" if slow else MARKERS],
               "pytest_add_cli_args_test_selection": tests_for(module),
-              "do_not_mutate_patterns": DO_NOT_MUTATE}
+              "do_not_mutate_patterns": DO_NOT_MUTATE, "timeout_multiplier": TIMEOUT_MULTIPLIER}
     lines = [f"{key} = {json.dumps(value)}" for key, value in config.items()]
     text = (ROOT / "pyproject.toml").read_text()
     (scratch / "pyproject.toml").write_text(text + "\n[tool.mutmut]\n" + "\n".join(lines) + "\n")
