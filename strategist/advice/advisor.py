@@ -291,12 +291,20 @@ class Advisor:
         return self._arrays[g]
 
     # -- predictions ---------------------------------------------------------------------------------------
-    def _predict(self, rally: RallySoFar, who: str, context: dict) -> tuple[np.ndarray, float, str]:
+    def _predict(self, rally: RallySoFar, who: str, context: dict,
+                 memo: dict | None = None) -> tuple[np.ndarray, float, str]:
+        """``who``'s next shot after ``rally``: (probabilities over the sport's shots, evidence n, source). Kept
+        in the Advisor's cache (``cache_size``) and in ``memo``, the predictions of one ``advise`` call (the
+        situations it averages over ask for the same rallies)."""
         ctx_items = tuple((k, context[k]) for k in ("score", "server", "match_id", "court_side")
                           if context.get(k) is not None)
         key = (rally.shots, rally.hitters, rally.areas, rally.heights, who, repr(ctx_items))
-        hit = self._predictions.get(key)
+        hit = memo.get(key) if memo is not None else None
+        if hit is None:
+            hit = self._predictions.get(key)
         if hit is not None:
+            if memo is not None:
+                memo[key] = hit
             return hit
         other = self.opponent if who == self.player else self.player
         pred = self.model.predict(self._history(rally, who, other), {"player": who, "opponent": other,
@@ -313,6 +321,8 @@ class Advisor:
             if len(self._predictions) >= self.cache_size:
                 self._predictions.pop(next(iter(self._predictions)))
             self._predictions[key] = out
+        if memo is not None:
+            memo[key] = out
         return out
 
     def _played(self, rally: RallySoFar, action: str) -> RallySoFar:
@@ -392,9 +402,10 @@ class Advisor:
         nxt = self._next_hitter(rally, context)
         notes: list[str] = []
         lead = None
+        memo: dict = {}                 # this call's predictions
         side = context.get("court_side")
         if nxt == self.opponent:
-            lead, rally = self._lead(rally, context, side)
+            lead, rally = self._lead(rally, context, side, memo)
         states, weights, label = self._situation(rally, self.player, side)
         if not states:
             return self._no_game(nxt, label, lead, margin, asked, started)
@@ -403,7 +414,7 @@ class Advisor:
                     else "how high or where the last shot was taken")
             usual = ", ".join(f"{self.game.labels[g].split(': ', 1)[1]} {w:.0%}" for g, w in zip(states, weights))
             notes.append(f"the history does not say {what}: the advice averages over where it usually is ({usual})")
-        parts = [self._decide(self._arrays_of(g), rally, context, margin) for g in states]
+        parts = [self._decide(self._arrays_of(g), rally, context, margin, memo) for g in states]
         advice = _combine(self, parts, weights, states, nxt, lead, margin, asked, notes, label)
         from strategist.advice.sentence import sentence
 
@@ -424,9 +435,9 @@ class Advisor:
             raise EstimationError(f"the next hitter {nxt!r} is neither {self.player} nor {self.opponent}")
         return nxt
 
-    def _lead(self, rally: RallySoFar, context: dict, side):
+    def _lead(self, rally: RallySoFar, context: dict, side, memo: dict | None = None):
         """The opponent hits next: their predicted shot, and the rally with their likeliest shot added."""
-        probs, n, source = self._predict(rally, self.opponent, context)
+        probs, n, source = self._predict(rally, self.opponent, context, memo)
         by_shot = sorted(((p, s) for s, p in zip(self._shots, probs) if p > 0), reverse=True)
         mass, shot = by_shot[0]
         lead = {"prediction": pd.Series(probs, index=self._shot_index, name="p"), "n": int(round(n)),
@@ -437,14 +448,15 @@ class Advisor:
                                      zones=self.zones, with_heights=self.heights)
         return lead, rally
 
-    def _decide(self, sa: StateArrays, rally: RallySoFar, context: dict, margin: float) -> dict:
+    def _decide(self, sa: StateArrays, rally: RallySoFar, context: dict, margin: float,
+                memo: dict | None = None) -> dict:
         """Everything of one situation: predictions, the continuation, options and the three mixes."""
         weight = np.maximum(sa.recommended, sa.habit)
         order = [i for i in np.argsort(-weight, kind="stable") if weight[i] > 0]
         rows = [i for i in order if sa.advised[i]][:self.reply_predictions] or order[:self.reply_predictions]
         predictions, confidence, ns, sources, mixed = {}, {}, [], [], np.zeros(len(self._shots))
         for i in rows:
-            probs, n, source = self._predict(self._played(rally, sa.rows[i]), self.opponent, context)
+            probs, n, source = self._predict(self._played(rally, sa.rows[i]), self.opponent, context, memo)
             predictions[i] = probs
             confidence[i] = n / (n + self.n0) if self.n0 > 0 else 1.0
             ns.append(n)

@@ -28,12 +28,13 @@ class _Fixed:
     kind = "fixed"
 
     def __init__(self, probs: dict, n: float = 1000.0):
-        self.probs, self.n, self.calls = probs, n, 0
+        self.probs, self.n, self.calls, self.asked = probs, n, 0, []
 
     def predict(self, history=None, context=None):
         from strategist.opponent import Prediction
 
         self.calls += 1
+        self.asked.append(tuple(history["shot"]) if isinstance(history, pd.DataFrame) else history)
         shots = strategist.get_sport("badminton").shots
         return Prediction(tuple(shots), np.array([self.probs.get(s, 0.0) for s in shots]), n=self.n,
                           source="player", inputs=("shot",), known_player=True)
@@ -126,6 +127,21 @@ def test_a_history_without_heights_or_zones_averages_over_where_the_shot_is_take
             continue
         expected = sum(w * parts[lab].options.loc[shot, "win_probability"] for lab, w in have.items())
         assert bare.options.loc[shot, "win_probability"] == pytest.approx(expected)
+
+
+def test_one_advice_asks_the_model_once_per_rally(adv):
+    """Without the Advisor's cache, an advice that averages over several situations still asks the model once
+    for each rally it needs (the situations share them), and advises exactly as with the cache."""
+    model = _Fixed({"lob": 0.5, "clear": 0.3, "drop": 0.2})
+    strokes = prepare(adv.table)
+    bare = [("short service", P), ("net shot", O), ("lob", P), ("clear", O)]
+    uncached = Advisor(adv.table, P, O, model=model, strokes=strokes, cache_size=0)
+    a = uncached.advise(bare)
+    assert len(a.averaged) >= 2
+    assert model.calls == len(model.asked) == len(set(model.asked)) >= 2
+    cached = Advisor(adv.table, P, O, model=_Fixed(model.probs), strokes=strokes).advise(bare)
+    pd.testing.assert_frame_equal(a.options, cached.options)
+    assert a.equilibrium == cached.equilibrium and a.safe == cached.safe
 
 
 def _where(label: str):
@@ -248,3 +264,35 @@ def test_shuttleset_advice_recommends_only_candidate_shots(shuttleset_strokes):
                 assert share.get((state, shot), 0.0) >= 0.015, (state, shot)   # 2 % after a light shrinkage
         checked += 1
     assert checked >= 1
+
+
+@pytest.mark.realdata
+def test_shuttleset_advice_predicts_each_rally_once_per_call(shuttleset_strokes, monkeypatch):
+    """Kento MOMOTA against CHOU Tien Chen without the Advisor's cache: the situations an advice averages over
+    share rallies to predict, and each is predicted once per call; the advice is the same as when every
+    situation asks the model itself (the per-call memo switched off)."""
+    table = strategist.load_rallies(shuttleset_strokes).table
+    adv = Advisor(table, "Kento MOMOTA", "CHOU Tien Chen", model="markov2", cache_size=0)
+    asked = []
+    predict = adv.model.predict
+    monkeypatch.setattr(adv.model, "predict", lambda h, c: asked.append((h.shots, h.areas)) or predict(h, c))
+    both = ["Kento MOMOTA", "CHOU Tien Chen"]
+    pair = table[table["hitter"].isin(both) & table["opponent"].isin(both)]
+    histories = []
+    for _, rally in list(pair.groupby("rally_id", sort=False))[:12]:
+        rows = list(zip(rally["shot"], rally["hitter"], rally["landing_area"], rally["landing_height"]))
+        histories += [rows[:k] for k in range(min(len(rows), 7))]
+    with_memo, calls = [], 0
+    for h in histories:
+        asked.clear()
+        with_memo.append(adv.advise(h))
+        assert len(asked) == len(set(asked))
+        calls += len(asked)
+    plain = Advisor._predict
+    monkeypatch.setattr(Advisor, "_predict", lambda self, r, w, c, memo=None: plain(self, r, w, c, None))
+    asked.clear()
+    without = [adv.advise(h) for h in histories]
+    assert len(asked) > calls
+    for a, b in zip(with_memo, without):
+        pd.testing.assert_frame_equal(a.options, b.options)
+        assert a.equilibrium == b.equilibrium and a.value == b.value
