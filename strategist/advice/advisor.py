@@ -269,6 +269,7 @@ class Advisor:
         self._shot_index = pd.Index(list(self._shots), name="shot")
         self._state_of = {label: g for g, label in enumerate(game.labels)}
         self._arrays: dict[int, StateArrays] = {}
+        self._positions: dict[int, dict] = {}      # the receiver's positions as recorded, by state
         self._z = _z(self.level)
         self._next = next_states(game, self._shots, self._z)
         self._v_obs = np.asarray(game.observed_values, dtype=float)
@@ -645,7 +646,9 @@ def _combine(advisor: Advisor, parts: list, weights: list, states: list, nxt, le
     interval = (sum(w * float(vc["value_low"][g]) for g, w in zip(states, weights)),
                 sum(w * float(vc["value_high"][g]) for g, w in zip(states, weights)))
     reply = {c: float(v) for c, v in zip(first["sa"].columns, first["q"])}
-    raw_counts = _raw_positions(game, states[0])
+    raw_counts = advisor._positions.get(states[0])
+    if raw_counts is None:
+        raw_counts = advisor._positions[states[0]] = _raw_positions(game, states[0])
     outside = sum(w * p["cont"].outside for p, w in zip(parts, weights))
     if outside > 0.005:
         notes.append(f"{outside:.0%} of the predicted shots are ones the next situation's game does not have "
@@ -654,7 +657,7 @@ def _combine(advisor: Advisor, parts: list, weights: list, states: list, nxt, le
         player=advisor.player, opponent=advisor.opponent, next_hitter=nxt, state=label, model=advisor.model_label,
         prediction=lead["prediction"] if lead else pd.Series(prediction, index=advisor._shot_index, name="p"),
         prediction_n=lead["n"] if lead else int(round(n)),
-        prediction_source=lead["source"] if lead else first["source"], reply=reply, reply_raw=raw_counts,
+        prediction_source=lead["source"] if lead else first["source"], reply=reply, reply_raw=dict(raw_counts),
         outside=float(outside), confidence=float(sum(w * p["conf"] for p, w in zip(parts, weights))),
         value=float(sum(w * p["sa"].value_low for p, w in zip(parts, weights))),
         equilibrium=recs[0], best_response=recs[1], safe=recs[2], margin=margin, margin_asked=asked,
