@@ -190,4 +190,66 @@ def test_tuning_keeps_the_grid_point_with_the_lowest_validation_loss_and_leaves_
     best = min(losses, key=losses.get)
     assert (tuned.beta_, tuned.beta_player_, tuned.mix_) == best
     assert tuned.metrics_["tuning_valid_log_loss"] == pytest.approx(losses[best], rel=1e-10)
+    grid = tuned.metrics_["tuning_grid"]                            # every grid point kept, with its loss
+    assert len(grid) == len(losses)
+    for point in grid:
+        key = (point["beta"], point["beta_player"], point["mix"])
+        assert point["valid_log_loss"] == pytest.approx(losses[key], rel=1e-10), key
+    assert tuned.metrics_["tuning_valid_matches"] == sorted(valid)
     assert max(losses.values()) > losses[best] + 1e-3               # the grid is not flat: the choice matters
+
+
+def test_tuning_needs_five_matches_and_can_be_declined(sim_table):
+    """The grid is searched from five matches on (a validation split needs them), never with ``tune=False``."""
+    ids = sorted(sim_table["match_id"].unique())
+    for n, tunes in ((4, False), (5, True)):
+        part = sim_table[sim_table["match_id"].isin(ids[:n])]
+        fitted = MarkovModel(order=1, beta=BETA, beta_player=BETA_P, mix=MIX).fit(part)
+        assert ("tuning_grid" in fitted.metrics_) is tunes, n
+        if not tunes:
+            assert (fitted.beta_, fitted.beta_player_, fitted.mix_) == (BETA, BETA_P, MIX)
+    declined = MarkovModel(order=1, beta=BETA, beta_player=BETA_P, mix=MIX).fit(sim_table, tune=False)
+    assert "tuning_grid" not in declined.metrics_ and declined.mix_ == MIX
+
+
+def test_an_empty_update_changes_nothing_and_a_table_of_two_matches_belongs_to_its_last(model, frame):
+    """Updating with no rally keeps the prediction; a table whose last rally is of match B makes B the match
+    in progress, so a later rally of B adds to it (nothing is reset)."""
+    shots = model.vocabulary.shots
+    pop, pl = _counts(frame, 2)
+    a, b = _match(frame, 0), _match(frame, 1)
+    rallies_b = b["rally_id"].unique()
+    first_a = a[a["rally_id"] == a["rally_id"].iloc[0]]
+    first_b, second_b = (b[b["rally_id"] == rallies_b[k]] for k in (0, 1))
+    row = frame.index.get_loc(second_b.index[2])
+    player, keys = frame["hitter"].iloc[row], _contexts(frame, 2)[row][2]
+    history = frame.iloc[row - 2:row]
+    model.reset()
+    try:
+        before = model.predict(history, {"player": player}).probabilities
+        for empty in (None, frame.iloc[:0]):
+            assert model.update(empty) is model
+        np.testing.assert_array_equal(model.predict(history, {"player": player}).probabilities, before)
+        model.update(pd.concat([first_a, first_b]))
+        model.update(second_b)
+        _, live = _counts(pd.concat([first_a, first_b, second_b]), 2)
+        p = model.predict(history, {"player": player})
+        np.testing.assert_allclose(p.probabilities, reference(shots, pop, pl, live, player, True, keys), rtol=1e-10)
+    finally:
+        model.reset()
+
+
+def test_a_context_nobody_played_falls_back_and_says_so(model, frame):
+    """An unknown player after a pair of shots no rally holds: the source is the fallback with no evidence; in
+    a context the population has played, the evidence is the population's count there, for a known player too."""
+    seen = {tuple(frame["shot"].iloc[i - 2:i]) for i in range(2, len(frame))}
+    pair = next((x, y) for x in model.vocabulary.shots for y in model.vocabulary.shots if (x, y) not in seen)
+    history = pd.DataFrame({"shot": list(pair), "hitter": ["A", "B"]})
+    p = model.predict(history, {"player": "Nobody KNOWN"})
+    assert p.source == "fallback" and p.n == 0 and p.details["population_n"] == 0 and not p.known_player
+    pos = positions_in_rally(frame)
+    row = int(np.flatnonzero(pos == 3)[0])
+    stranger = model.predict(frame.iloc[row - 2:row], {"player": "Nobody KNOWN"})
+    known = model.predict(frame.iloc[row - 2:row], {"player": frame["hitter"].iloc[row]})
+    assert stranger.source == "population" and stranger.n == stranger.details["population_n"] > 0
+    assert known.details["population_n"] == stranger.n and known.known_player
