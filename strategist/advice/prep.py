@@ -56,7 +56,9 @@ def replies_after(advisor) -> pd.DataFrame:
     them; against this opponent when there are enough, else against everyone (``scope`` column)."""
     from strategist.data.states import annotate_states
 
-    a = annotate_states(advisor.table, advisor.sport)
+    table = advisor.table
+    rallies = table.loc[table["hitter"] == advisor.player, "rally_id"].unique()
+    a = annotate_states(table[table["rally_id"].isin(rallies)], advisor.sport)   # replies lie in the rally
     mine = a[(a["hitter"] == advisor.player) & a["reply_shot"].notna()]
     pair = mine[mine["opponent"] == advisor.opponent]
     scope = "against this opponent"

@@ -3,6 +3,7 @@ game's stages (win probability of each shot against the opponent's usual positio
 counted with pandas."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from strategist.advice import prep
@@ -74,3 +75,22 @@ def test_keys_are_the_supported_changes_ranked_by_weighted_effect(adv, reference
         assert key["advice"] == ("play it more" if effect > 0 else "play it less")
         assert key["shot"] in key["text"] and f"{key['strokes']} times" in key["text"]
     assert len(prep.keys_to_the_match(adv, k=len(expected) + 5)) == len(expected)
+
+
+def test_replies_after_each_shot_are_counted_from_the_rallies(adv):
+    """The opponent's reply group after each of the player's shots, from the player's rallies alone, equals
+    the count over the whole table's annotation (pandas crosstab), with the commonest reply and the scope."""
+    from strategist.data.states import annotate_states
+
+    got = prep.replies_after(adv)
+    a = annotate_states(adv.table, adv.sport)
+    mine = a[(a["hitter"] == P) & (a["opponent"] == O) & a["reply_shot"].notna()]
+    groups = dict(adv.sport.groupings["tactic"])
+    want = pd.crosstab(mine["shot"].astype(str), mine["reply_shot"].astype(str).map(groups).fillna("other"))
+    assert set(got["scope"]) == {"against this opponent"}
+    assert dict(got["n"]) == dict(want.sum(axis=1)) and len(got) > 5
+    for shot, row in want.iterrows():
+        for group, count in row.items():
+            assert got.at[shot, group] == pytest.approx(count / row.sum()), (shot, group)
+        replies = mine.loc[mine["shot"].astype(str) == shot, "reply_shot"].astype(str).value_counts()
+        assert replies[got.at[shot, "commonest reply"]] == replies.max()
