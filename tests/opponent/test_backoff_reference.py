@@ -253,3 +253,19 @@ def test_a_context_nobody_played_falls_back_and_says_so(model, frame):
     known = model.predict(frame.iloc[row - 2:row], {"player": frame["hitter"].iloc[row]})
     assert stranger.source == "population" and stranger.n == stranger.details["population_n"] > 0
     assert known.details["population_n"] == stranger.n and known.known_player
+
+
+def test_a_population_model_saved_and_loaded_stays_one(sim_table, frame, tmp_path):
+    """``by_player=False`` (every player predicted as the population) survives a checkpoint: the loaded model
+    predicts a known player as the population does, as the saved one did."""
+    from strategist.opponent import load_model
+
+    saved = MarkovModel(order=1, beta=BETA, tune=False, by_player=False).fit(sim_table)
+    saved.save(tmp_path / "model")
+    loaded = load_model(tmp_path / "model")
+    assert loaded.by_player is False
+    history, player = frame.iloc[:2], frame["hitter"].iloc[2]
+    p, q = (m.predict(history, {"player": player}) for m in (saved, loaded))
+    assert q.source == p.source == "population"
+    np.testing.assert_allclose(q.probabilities, p.probabilities, rtol=1e-12)
+    np.testing.assert_allclose(loaded.predict_table(frame), saved.predict_table(frame), rtol=1e-12)
