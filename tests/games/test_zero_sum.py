@@ -89,6 +89,20 @@ def test_constant_matrix():
     # every strategy is optimal; the returned pair guarantees exactly the constant
     assert sol.row_guarantee == pytest.approx(7.0, abs=1e-14)
     assert sol.column_guarantee == pytest.approx(7.0, abs=1e-14)
+    assert sol.method == "constant"                     # no LP: the uniform mixes, and the result says so
+    np.testing.assert_array_equal(sol.row_strategy, np.full(2, 0.5))
+    np.testing.assert_array_equal(sol.column_strategy, np.full(3, 1 / 3))
+
+
+def test_a_saddle_point_beyond_the_lps_resolution_is_returned_pure():
+    """Entries of 1e12 beside a saddle point of value 1: the LP cannot certify a pair in the payoffs' units, the
+    security levels agree (max of row minima = min of column maxima = 1), so the pure security strategies are
+    returned (row 3 and column 3 by hand) and the result says so."""
+    sol = solve_zero_sum([[1e12, 0, 1], [0, 1e12, 1], [1, 1 + 1e-6, 1]])
+    assert sol.method == "pure"
+    np.testing.assert_array_equal(sol.row_strategy, [0, 0, 1])
+    np.testing.assert_array_equal(sol.column_strategy, [0, 0, 1])
+    assert (sol.value, sol.row_guarantee, sol.column_guarantee, sol.duality_gap) == (1.0, 1.0, 1.0, 0.0)
 
 
 # ---------------------------------------------------------------------------------------------- degenerate
