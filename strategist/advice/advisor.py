@@ -37,6 +37,7 @@ from strategist.advice.history import RallySoFar, check_order, read_history
 from strategist.data.states import (UNKNOWN_DIRECTION, UNKNOWN_HEIGHT, UNKNOWN_ZONE, describe_situation,
                                    state_before)
 from strategist.errors import EstimationError, OpponentModelError
+from strategist.estimation.shrinkage import two_sided_z
 from strategist.games.safe_exploit import check_margin
 from strategist.sports import get_sport
 
@@ -270,7 +271,7 @@ class Advisor:
         self._state_of = {label: g for g, label in enumerate(game.labels)}
         self._arrays: dict[int, StateArrays] = {}
         self._positions: dict[int, dict] = {}      # the receiver's positions as recorded, by state
-        self._z = _z(self.level)
+        self._z = two_sided_z(self.level)
         self._next = next_states(game, self._shots, self._z)
         self._v_obs = np.asarray(game.observed_values, dtype=float)
         self._v_rec = np.asarray(game.recommendation.realized, dtype=float)
@@ -501,24 +502,6 @@ class Advisor:
                         asked, 0, "none", "", lead, notes)
         return replace(advice, sentence=sentence(advice), seconds=time.perf_counter() - started)
 
-    # -- summaries for match preparation -------------------------------------------------------------------
-    def states_frame(self) -> pd.DataFrame:
-        """One row per situation of the player: decision points, values, the recommendation and its basis."""
-        game = self.game
-        rows = []
-        for g in np.flatnonzero(game.states["who"].to_numpy() == "player"):
-            st = game.states.iloc[g]
-            if st["visits"] == 0:
-                continue
-            rec = game.recommended(g)
-            mix = ", ".join(f"{a} {p:.0%}" for a, p in sorted(rec["player"].items(), key=lambda kv: -kv[1])
-                            if p >= 0.005)
-            rows.append({"state": st["decision_state"], "decision points": int(st["visits"]),
-                         "value": float(st["value"]), "as played": float(st["observed_value"]),
-                         "recommended mix": mix, "basis": rec["basis"],
-                         "data": "against this opponent" if st["pairing"] >= PAIRING_SHARE else "against everyone"})
-        return pd.DataFrame(rows)
-
 
 def prepare(table, *, states: str | None = None, zones: bool | None = None, heights: bool | None = None):
     """The usable strokes of ``table`` (:func:`strategist.rally.model.strokes`) with what is computed once per
@@ -544,12 +527,6 @@ def _opponent_name(name: str, people: list, notes: list) -> str:
             raise
     notes.append(f"{name} has no strokes in the data: their play is taken to be all players'")
     return str(name).strip()
-
-
-def _z(level: float) -> float:
-    from scipy import stats
-
-    return float(stats.norm.ppf(0.5 + level / 2.0))
 
 
 def _prefix(label: str) -> str:

@@ -121,8 +121,7 @@ def stage_dict(game, state) -> dict:
         "high": st.high.tolist(), "pessimistic": st.pessimistic.tolist(), "counts": st.counts.tolist(),
         "evidence": {k: float((st.evidence[..., i] * _weights(st)).sum())
                      for i, k in enumerate(("pairing", "player", "all players"))},
-        "recommended": {"mix": dict(zip(st.rows, map(float, st.recommended))) if row["who"] == "player" else
-                        dict(zip(st.rows, map(float, st.recommended))), "basis": st.basis,
+        "recommended": {"mix": dict(zip(st.rows, map(float, st.recommended))), "basis": st.basis,
                         "opponent": dict(zip(st.columns, map(float, st.opponent)))},
         "habit": dict(zip(st.rows, map(float, st.observed_row))),
         "advisable": dict(zip(st.rows, map(bool, st.advisable))) if row["who"] == "player" else None,

@@ -166,8 +166,6 @@ def _expand(label: str) -> str:
 
 
 def render(game, path: str, is_demo: bool, shown=(), full: bool = False) -> str:
-    import textwrap
-
     st = game.structure
     boot = game.bootstrap
     situation = "situations (incoming shot, how high and where it was taken)" if st.settings.states is None \
@@ -221,10 +219,7 @@ def render(game, path: str, is_demo: bool, shown=(), full: bool = False) -> str:
     lines.append(f"Solved: {len(game.labels)} states; the recommendation in {game.recommendation.iterations} rounds")
     for label in shown:
         lines += ["", _mixes(game, label)]
-    out = []
-    for line in lines:
-        out += [line] if len(line) <= WIDTH or "  " in line else textwrap.wrap(line, WIDTH, subsequent_indent="  ")
-    return "\n".join(out)
+    return "\n".join(wrap(line) for line in lines)
 
 
 def wrap(line: str) -> str:

@@ -188,6 +188,11 @@ def fit_strength(wins, counts, center, method: str = "marginal") -> np.ndarray:
     return np.clip(np.exp(best), *STRENGTH_BOUNDS)
 
 
+def two_sided_z(level: float) -> float:
+    """z such that a normal variable lies within ±z of its mean with probability ``level`` (1.645 for 0.9)."""
+    return float(stats.norm.ppf(0.5 + level / 2.0))
+
+
 def refine_grid_maximum(f, grid: np.ndarray, values: np.ndarray, iterations: int) -> np.ndarray:
     """The maximiser of ``f`` for every element of a batch: the best point of ``grid`` (``values`` = f on the
     grid, the grid along the last axis), refined by golden-section search inside its two neighbouring cells.

@@ -38,10 +38,10 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from strategist.errors import EstimationError, StrategistError
+from strategist.estimation.shrinkage import two_sided_z
 from strategist.games.stochastic import StochasticGameSolution, evaluate_policies, solve_stochastic_game
 from strategist.rally.model import (WHO, Estimate, GameStructure, RallySettings, Strokes, build_structure, estimate,
                                     structure_counts, strokes)
@@ -147,12 +147,11 @@ def _totals(counts: dict) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ solving
-def restrict_to_trusted(structure, rewards, transitions, observed, sides=("player", "opponent"), habit=()):
+def restrict_to_trusted(structure, rewards, transitions, observed, sides=("player", "opponent")):
     """Stage games in which a hitter's action that may not be recommended (``structure.trusted``) is
     strictly dominated: a player's row pays :data:`DOMINATED_ROW` and ends the rally, an opponent's column
-    pays :data:`DOMINATED_COLUMN` and ends it. Where a hitter of ``sides`` has no trusted action, or the
-    state is in ``habit`` (the player's departure is not supported), the observed mix stands in as that
-    hitter's only action (its first; the others dominated).
+    pays :data:`DOMINATED_COLUMN` and ends it. Where a hitter of ``sides`` has no trusted action, the observed
+    mix stands in as that hitter's only action (its first; the others dominated).
 
     Returns (rewards, transitions, stand_in): ``stand_in[g]`` is True where the observed mix stood in."""
     xs, ys = observed
@@ -160,12 +159,9 @@ def restrict_to_trusted(structure, rewards, transitions, observed, sides=("playe
     transitions = [np.array(t, dtype=float) for t in transitions]
     stand_in = np.zeros(len(rewards), dtype=bool)
     who = structure.states["who"].to_numpy()
-    habit = set(habit)
     for g, mask in enumerate(structure.trusted):
         if who[g] not in sides:
             continue
-        if g in habit:
-            mask = np.zeros_like(mask)
         if mask.all():
             continue
         r, t = rewards[g], transitions[g]
@@ -188,14 +184,14 @@ def restrict_to_trusted(structure, rewards, transitions, observed, sides=("playe
     return rewards, transitions, stand_in
 
 
-def _solve(rewards, transitions, labels, lay, structure=None, observed=None, habit=()) -> StochasticGameSolution:
+def _solve(rewards, transitions, labels, lay, structure=None, observed=None) -> StochasticGameSolution:
     """Solve with every state padded to one of two shapes, so each sweep is one batched call of the matrix
     solver. Padded and excluded actions are strictly dominated (:data:`DOMINATED_ROW` /
     :data:`DOMINATED_COLUMN`): they take no weight and change no value or guarantee, and are removed from
     the solution. Where the observed mix stood in, it is the strategy."""
     stand_in = None
     if structure is not None:
-        rewards, transitions, stand_in = restrict_to_trusted(structure, rewards, transitions, observed, habit=habit)
+        rewards, transitions, stand_in = restrict_to_trusted(structure, rewards, transitions, observed)
     size = len(rewards)
     tall = [r.shape[0] >= r.shape[1] for r in rewards]
     shape = {k: (max(r.shape[0] for r, t_ in zip(rewards, tall) if t_ == k),
@@ -308,8 +304,6 @@ def value_variance(rewards, transitions, xs, ys, cell_var: list, values: np.ndar
     return np.maximum((m * m) @ local, 0.0)
 
 
-def _z(level: float) -> float:
-    return float(stats.norm.ppf(0.5 + level / 2.0))
 
 
 # ------------------------------------------------------------------------------------------------ result
@@ -474,7 +468,7 @@ class RallyGame:
         """The stage game of ``state`` (see :class:`Stage`)."""
         g = self.index(state)
         st, lay = self.structure, self.layout
-        z = _z(self.level)
+        z = two_sided_z(self.level)
         sds, counts_all, evidence = self._stage_cells
         sd, counts, ev = sds[g], counts_all[g], evidence[g]
         mean_q = _point_q(self, g)
@@ -500,6 +494,8 @@ class RallyGame:
             "strength": {k: float(v[0]) for k, v in self.estimate.strengths.items()},
             "solve": {"method": self.solution.method, "iterations": self.solution.iterations,
                       "residual": self.solution.residual},
+            "recommendation": {"rounds": self.recommendation.iterations,
+                               "converged": bool(self.recommendation.converged)},
             "habit_states": list(self.habit_states),
             "bootstrap": None if self.bootstrap is None else {
                 "replicates": self.bootstrap.replicates, "level": self.bootstrap.level,
@@ -633,7 +629,7 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
     changing; a habit kept in one round is kept after it.
 
     Returns (Recommendation, states where the hitter's habit stands, cell sd)."""
-    z = _z(level)
+    z = two_sided_z(level)
     cell_var = cell_variance(structure, est, point.values)
     sd_cells = per_cell(lay, np.sqrt(cell_var))
     player = (structure.states["who"] == "player").to_numpy()
@@ -747,7 +743,7 @@ def build_game(structure: GameStructure, *, bootstrap: int = 0, seed=0, equilibr
                       "round's mixes are used", RuntimeWarning, stacklevel=2)
 
     frame = structure.states.drop(columns="label").copy()
-    z = _z(level)
+    z = two_sided_z(level)
     realized = rec.realized
     var_rec = value_variance(rewards, transitions, rec.row_strategies, rec.column_strategies,
                              per_cell(lay, cell_variance(structure, est, realized)), realized)
@@ -834,7 +830,7 @@ def bootstrap_interval(point, replicates, level: float, clusters: int, kind: str
             lo, hi = np.nanquantile(reps, [tail, 1.0 - tail], axis=0)
         else:
             g = max(int(clusters), 2)
-            half = stats.norm.ppf(0.5 + level / 2.0) * np.sqrt(g / (g - 1.0)) * np.nanstd(reps, axis=0, ddof=1)
+            half = two_sided_z(level) * np.sqrt(g / (g - 1.0)) * np.nanstd(reps, axis=0, ddof=1)
             lo, hi = np.asarray(point) - half, np.asarray(point) + half
     if clip:
         lo, hi = np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from strategist.errors import EstimationError
+from strategist.estimation.shrinkage import two_sided_z
 from strategist.rally.policies import resolve
 
 WIN, LOSE = -1, -2
@@ -97,7 +97,7 @@ def wilson(wins: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a binomial proportion."""
     if n == 0:
         return float("nan"), float("nan")
-    z = stats.norm.ppf(0.5 + level / 2.0)
+    z = two_sided_z(level)
     p = wins / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from strategist.advice.advisor import PAIRING_SHARE
 from strategist.errors import StrategistError
+from strategist.estimation.shrinkage import two_sided_z
 from strategist.report.match import MatchData
 from strategist.report.recommend import ADVISOR_DEFINITION, ADVISOR_SOURCE
 
 LEVEL = 0.9
-Z_LEVEL = float(stats.norm.ppf(0.5 + LEVEL / 2))
+Z_LEVEL = two_sided_z(LEVEL)
 #: How many of the costliest decisions the report lists.
 COSTLIEST = 10
 HISTORY_COLUMNS = ["shot", "hitter", "landing_area", "landing_height", "stroke"]
@@ -196,7 +197,7 @@ def _per_state(advisor, rows: list[dict]) -> list[dict]:
             played = pd.Series([r["played"] for r in ok], dtype=object).value_counts()
             g = game.index(name)
             entry.update({
-                "matrix": "pairing" if float(game.states["pairing"].iat[g]) >= 0.2 else "player",
+                "matrix": "pairing" if float(game.states["pairing"].iat[g]) >= PAIRING_SHARE else "player",
                 "value": float(game.value(g)), "observed_value": float(game.observed_value(g)),
                 "rows": list(st.rows), "columns": list(st.columns), "row_names": list(st.rows),
                 "column_names": [f"{advisor.opponent} at the {c}" if c in ("front", "middle", "back") else str(c)
@@ -216,7 +217,7 @@ def _per_state(advisor, rows: list[dict]) -> list[dict]:
                      "in_support_share": float(np.mean([r["in_support"] for r in ok])) if ok else None}
             if g:
                 pairing = float(np.dot(w, game.states["pairing"].to_numpy(float)[g]))
-                entry.update({"matrix": "pairing" if pairing >= 0.2 else "player", **means,
+                entry.update({"matrix": "pairing" if pairing >= PAIRING_SHARE else "player", **means,
                               "value": float(np.dot(w, game.states["value"].to_numpy(float)[g])),
                               "observed_value": float(np.dot(w, game.states["observed_value"].to_numpy(float)[g])),
                               "averaged_over": [{"state": game.labels[i].split(": ", 1)[1], "weight": float(x)}

@@ -143,3 +143,16 @@ def test_inconsistent_counts_raise():
         shrink([[1, 1]], [[2, 1, 3]])
     with pytest.raises(EstimationError):
         posterior(WINS, COUNTS, 1.0, 3.0)
+
+
+def test_two_sided_z_is_the_normal_quantile_of_the_level():
+    """1.6449 for 90 %, 1.9600 for 95 % (the normal table), symmetric: P(|Z| <= z) = level."""
+    from scipy import stats
+
+    from strategist.estimation.shrinkage import two_sided_z
+
+    assert two_sided_z(0.9) == pytest.approx(1.6448536, abs=1e-6)
+    assert two_sided_z(0.95) == pytest.approx(1.9599640, abs=1e-6)
+    for level in (0.5, 0.8, 0.99):
+        z = two_sided_z(level)
+        assert stats.norm.cdf(z) - stats.norm.cdf(-z) == pytest.approx(level, abs=1e-12)

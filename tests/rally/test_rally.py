@@ -518,3 +518,11 @@ def test_best_response_and_safe_exploitation_skip_actions_not_advisable(game):
     assert xs_br2[g][best] == 0 and xs_br2[g][best_safe] == 0 and xs_br2[g].sum() == pytest.approx(1)
     if not np.allclose(xs_safe2[g], marked.recommendation.row_strategies[g]):   # not the unsupported fallback
         assert xs_safe2[g][best] <= 1e-12 and xs_safe2[g][best_safe] <= 1e-12
+
+
+def test_the_summary_says_whether_the_recommendation_converged(advised):
+    """to_dict reports the recommendation's rounds and whether it converged, as the game holds them (a run
+    that stopped at the round limit warns and says so here)."""
+    rec = advised.to_dict()["recommendation"]
+    assert rec == {"rounds": advised.recommendation.iterations, "converged": advised.recommendation.converged}
+    assert rec["converged"] is True and rec["rounds"] >= 1
