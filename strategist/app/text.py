@@ -50,31 +50,10 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
-#: What a situation's label leaves unrecorded, said so.
-_NOT_RECORDED = ((re.compile(r"\breturn of unknown direction\b"), "return of a serve whose direction was not "
-                                                                   "recorded"),
-                 (re.compile(r"\bunknown direction\b"), "a direction not recorded"),
-                 (re.compile(r"\b(?:a|an) unknown\b"), "a shot not recorded"),
-                 (re.compile(r"\b(return of|after) unknown\b"), r"\1 a shot not recorded"))
-#: Situations named by the incoming shot's tactical group (tennis rallies).
-_GROUPS = {"attack": "an attacking shot", "neutral": "a neutral shot", "defence": "a defensive shot"}
-#: A situation without its height and zone (the Advisor's label when it averages over them).
-_BARE = re.compile(r"(rally after|return of) (?!unknown direction)([a-z][a-z -]*)")
-
-
 def situation(label, capital: bool = False) -> str:
-    """A situation of the rally game (``player: rally after net shot (low, front)``, with or without who hits) as
-    a coach reads it (:func:`strategist.data.states.describe_situation`: ``after a net shot taken low at the
-    front``); an incoming shot the data did not record is called so, never "unknown"."""
+    """A situation of the rally game as a coach reads it (:func:`strategist.data.states.describe_situation`),
+    with a capital letter when it starts a sentence."""
     from strategist.data.states import describe_situation
 
-    label = str(label).split(": ", 1)[-1]
     text = describe_situation(label)
-    bare = _BARE.fullmatch(label)                                 # a situation without height and zone
-    if bare:
-        kind, shot = bare.groups()
-        shot = _GROUPS.get(shot) or f"{'an' if shot[:1] in 'aeiou' else 'a'} {shot}"
-        text = f"{'after' if kind == 'rally after' else 'returning'} {shot}"
-    for pattern, words in _NOT_RECORDED:
-        text = pattern.sub(words, text)
     return text[:1].upper() + text[1:] if capital else text

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -73,12 +75,37 @@ def state_label(phase: str, incoming: str, zone: str = "", height: str = "") -> 
     return text + (f" to {zone}" if zone else "")
 
 
-def describe_situation(label: str) -> str:
-    """A state label as a coach reads it: ``rally after net shot (low, front)`` -> ``after a net shot
-    taken low at the front``; ``return of wide serve`` -> ``returning a wide serve``; ``return of unknown
-    direction`` -> ``returning a serve whose direction was not recorded``; other labels read as they are."""
-    import re
+#: What a situation's label leaves unrecorded, said so.
+_NOT_RECORDED = ((re.compile(r"\breturn of unknown direction\b"), "return of a serve whose direction was not "
+                                                                   "recorded"),
+                 (re.compile(r"\bunknown direction\b"), "a direction not recorded"),
+                 (re.compile(r"\b(?:a|an) unknown\b"), "a shot not recorded"),
+                 (re.compile(r"\b(return of|after) unknown\b"), r"\1 a shot not recorded"))
+#: Situations named by the incoming shot's tactical group (tennis rallies).
+_GROUPS = {"attack": "an attacking shot", "neutral": "a neutral shot", "defence": "a defensive shot"}
+#: A situation without its height and zone (the Advisor's label when it averages over them).
+_BARE = re.compile(r"(rally after|return of) (?!unknown direction)([a-z][a-z -]*)")
 
+
+def describe_situation(label: str) -> str:
+    """A state label as a coach reads it, with or without who hits (``player: ``): ``rally after net shot (low,
+    front)`` -> ``after a net shot taken low at the front``; ``return of wide serve`` -> ``returning a wide
+    serve``; ``rally after attack`` -> ``after an attacking shot``; an incoming shot, height or serve direction
+    the data did not record is called so, never "unknown"; other labels read as they are."""
+    label = str(label).split(": ", 1)[-1]
+    text = _label_words(label)
+    bare = _BARE.fullmatch(label)                                 # a situation without height and zone
+    if bare:
+        kind, shot = bare.groups()
+        shot = _GROUPS.get(shot) or f"{'an' if shot[:1] in 'aeiou' else 'a'} {shot}"
+        text = f"{'after' if kind == 'rally after' else 'returning'} {shot}"
+    for pattern, words in _NOT_RECORDED:
+        text = pattern.sub(words, text)
+    return text
+
+
+def _label_words(label: str) -> str:
+    """The label's phase, incoming shot, height and zone in words (see :func:`describe_situation`)."""
     m = re.fullmatch(r"(rally after|return of) (.+) \((high|low|unknown height), (front|middle|back|other|"
                      r"unknown zone)\)", label)
     if not m:

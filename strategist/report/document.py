@@ -4,7 +4,6 @@ under it: a section the data cannot fill says so under its heading."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -92,16 +91,8 @@ def rate(r: dict | None, digits: int = 0) -> str:
 
 
 def situation(state: str | None) -> str:
-    """A decision state as a coach reads it: ``after a net shot taken low at the front``; a label without a
-    height or zone reads ``after a net shot``."""
-    if state is None:
-        return "–"
-    text = describe_situation(str(state))
-    m = re.fullmatch(r"(rally after|return of) ([^()]+)", text)
-    if not m:
-        return text
-    kind, rest = m.groups()
-    return f"{'after' if kind == 'rally after' else 'returning'} {'an' if rest[:1] in 'aeiou' else 'a'} {rest}"
+    """A decision state as a coach reads it (:func:`strategist.data.states.describe_situation`)."""
+    return "–" if state is None else describe_situation(str(state))
 
 
 def _notes(section: dict) -> list:
