@@ -573,7 +573,8 @@ def markdown_named_data(tmp_path):
 def _markdown_texts(at) -> list[str]:
     elements = list(at.markdown) + list(at.caption) + list(at.success) + list(at.info) + list(at.error) + \
         list(at.warning) + list(at.subheader) + list(at.header)
-    return [e.value for e in elements] + [m.label for m in at.metric] + [b.label for b in at.button]
+    return [e.value for e in elements] + [m.label for m in at.metric] + [m.proto.help for m in at.metric] + \
+        [b.label for b in at.button]
 
 
 def test_a_markdown_name_is_escaped_everywhere_it_is_rendered(matchlog, markdown_named_data):

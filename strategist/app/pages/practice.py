@@ -61,7 +61,7 @@ def _results(report, opponent: str) -> None:
     c = st.columns(4)
     c[0].metric("Rallies won", f"{report.wins} of {report.rallies}")
     c[1].metric("Your play wins from the serve", pct(report.practised_value),
-                help=f"against {opponent}'s observed play, your choices' frequencies in the situations you met "
+                help=f"against {md(opponent)}'s observed play, your choices' frequencies in the situations you met "
                      f"(the recommendation elsewhere); {report.rallies} rallies")
     c[2].metric("As recommended it would win", pct(report.equilibrium_value),
                 help="both playing the rally game's recommendation; the gap to your play is what your choices "

@@ -45,7 +45,7 @@ def _serve_and_return(adv, player: str, opponent: str) -> None:
         where = situation(state)
         col.metric(f"{md(server)} serving: {md(player)} wins the rally (as recommended)", pct(values[key]),
                    f"as played: {pct(values[key + '_observed'])}", delta_color="off", delta_arrow="off",
-                   help=f"{n} serves of {server} against {other} in the data")
+                   help=md(f"{n} serves of {server} against {other} in the data"))
         col.caption(md(f"{plural(n, 'serve')} of {server} against {other} in the data"
                        + ("" if where == "serve" else f" ({where}: the commonest)")) + ".")
     st.caption(WHY_TWO_VALUES)

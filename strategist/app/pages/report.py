@@ -56,7 +56,7 @@ def _predictability(cols, opponent: dict, other: str) -> None:
     if pred.get("model_accuracy") is None:
         return
     cols[2].metric(f"Guessing {md(other)}'s next shot", pct(pred["model_accuracy"]),
-                   help=f"the opponent model guesses {other}'s next shot {pct(pred['model_accuracy'])} of the time "
+                   help=f"the opponent model guesses {md(other)}'s next shot {pct(pred['model_accuracy'])} of the time "
                         f"({pct(pred.get('baseline_accuracy'))} for a typical player); "
                         f"{opponent.get('strokes_scored')} strokes scored")
     st.caption(f"The opponent model guesses {md(other)}'s next shot {pct(pred['model_accuracy'])} of the time "
@@ -75,7 +75,7 @@ def _headline(numbers: dict, meta: dict) -> None:
         won = [sum(x["player_points"] for x in sets), sum(x["opponent_points"] for x in sets)] if sets else \
             [summary["player_points"], summary["opponent_points"]]
         cols[0].metric("Points won", f"{won[0]} – {won[1]}",
-                       help=f"{player} – {other}, the sets' scores added up; {summary.get('rallies_with_winner')} of "
+                       help=f"{md(player)} – {md(other)}, the sets' scores added up; {summary.get('rallies_with_winner')} of "
                             f"{summary.get('rallies')} rallies kept in the data have a recorded winner")
         _sets(cols[0], summary, player, other)
     _given_up(cols, decisions)
