@@ -80,11 +80,6 @@ def replies_after(advisor) -> pd.DataFrame:
     return shares
 
 
-def observed_reply(stage) -> np.ndarray:
-    """Where the opponent usually stands (the receiver's habit) in a player's state of the rally game."""
-    return np.asarray(stage.observed_column, dtype=float)
-
-
 def _player_states(advisor) -> list[int]:
     st = advisor.game.states
     return [g for g in np.flatnonzero((st["who"] == "player").to_numpy()) if st["visits"].iat[g] > 0]
@@ -124,8 +119,9 @@ def habits(advisor) -> pd.DataFrame:
 
 
 def _mix_text(labels, mix, counts, top: int = 3) -> str:
+    """The mix's ``top`` shots with their shares and the strokes behind each (``counts``: the player's there)."""
     order = np.argsort(-np.asarray(mix))
-    return ", ".join(f"{labels[i]} {pct(mix[i])}" for i in order[:top] if mix[i] >= 0.005)
+    return ", ".join(f"{labels[i]} {pct(mix[i])} (n={int(counts[i])})" for i in order[:top] if mix[i] >= 0.005)
 
 
 def best_responses(advisor) -> pd.DataFrame:

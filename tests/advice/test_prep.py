@@ -94,3 +94,17 @@ def test_replies_after_each_shot_are_counted_from_the_rallies(adv):
             assert got.at[shot, group] == pytest.approx(count / row.sum()), (shot, group)
         replies = mine.loc[mine["shot"].astype(str) == shot, "reply_shot"].astype(str).value_counts()
         assert replies[got.at[shot, "commonest reply"]] == replies.max()
+
+
+def test_habits_show_each_mix_with_the_strokes_behind_it(adv):
+    """The habit and the recommendation name their shots with shares and the player's strokes there against
+    this opponent (the stage's counts), so no share stands without its count."""
+    table = prep.habits(adv)
+    assert len(table) > 5
+    for _, row in table.iterrows():
+        stage = adv.game.stage(f"player: {row['state']}")
+        played = dict(zip(stage.rows, stage.counts.sum(axis=1).astype(int)))
+        for column in ("habit", "recommended"):
+            for part in filter(None, row[column].split(", ")):
+                name = part[:part.index(" (n=")].rsplit(" ", 2)[0]
+                assert part.endswith(f"(n={played[name]})"), (column, part)
