@@ -16,7 +16,7 @@ import streamlit as st
 from strategist.app import common
 from strategist.app.text import md, pct, plural
 from strategist.scout import ScoutError
-from strategist.scout.text import rally_words
+from strategist.scout.text import p_is, rally_words
 
 #: The court maps drawn in the first row (where the opponent hits, loses and is beaten); the rest, one per
 #: shot type, in the second.
@@ -125,7 +125,7 @@ def _serve(section: dict, opponent: str) -> None:
     for by, mix in (section.get("serve_mix") or {}).items():
         test = mix.get("test") or {}
         p = test.get("p")
-        st.markdown(f"**{name}'s serve mix {md(by)}**" + (f" (χ² test of a difference: p = {p:.2f})"
+        st.markdown(f"**{name}'s serve mix {md(by)}**" + (f" (χ² test of a difference: {p_is(p)})"
                                                           if p is not None else ""))
         st.dataframe(_mix_table(mix, by.removeprefix("by ")), hide_index=True, width="stretch")
     three = section.get("first_three") or []
@@ -167,7 +167,7 @@ def _length(section: dict, opponent: str) -> None:
                      hide_index=True, width="stretch")
     test = by.get("test") or {}
     if test.get("p") is not None:
-        st.caption(f"Does {md(opponent)}'s win rate depend on the rally's length? χ² test: p = {test['p']:.2f}.")
+        st.caption(f"Does {md(opponent)}'s win rate depend on the rally's length? χ² test: {p_is(test['p'])}.")
     if section.get("sentences"):
         st.markdown("\n".join(f"- {md(s)}" for s in section["sentences"]))
 

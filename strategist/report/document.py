@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from strategist.data.states import describe_situation
+from strategist.scout.text import p_is, pval
 from strategist.report import charts
 from strategist.report.build import TITLES
 
@@ -69,18 +70,6 @@ def pp(x, digits: int = 1) -> str:
 
 def num(x, digits: int = 2) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
-
-
-def pval(p) -> str:
-    if p is None:
-        return "–"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def p_is(p) -> str:
-    """``p = 0.208`` or ``p < 0.001``."""
-    text = pval(p)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def rate(r: dict | None, digits: int = 0) -> str:

@@ -37,6 +37,19 @@ def percent(value) -> str:
     return "–" if value is None else f"{100 * value:.0f} %"
 
 
+def pval(p) -> str:
+    """A p-value as read: ``0.208``, ``< 0.001``; ``–`` when there is none."""
+    if p is None:
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_is(p) -> str:
+    """``p = 0.208`` or ``p < 0.001``."""
+    text = pval(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def plural(noun: str) -> str:
     """English plural of a shot name: ``smash`` -> ``smashes``, ``net shot`` -> ``net shots``."""
     if noun.endswith(("s", "sh", "ch", "x")):

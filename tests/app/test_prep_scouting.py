@@ -141,3 +141,13 @@ def test_scouting_on_serve_only_tennis_data_says_not_available_with_the_reason(e
         assert "serves only" in texts[0] or "no positions" in texts[0]
     assert not any(t.startswith("Not available") for t in _section_texts(at, "Serve and return"))
     assert not at.get("image")
+
+
+def test_p_values_read_the_same_in_the_app_and_the_report():
+    """One formatter: three decimals, and below 0.001 said as such (the app printed 'p = 0.00')."""
+    from strategist.report import document
+    from strategist.scout.text import p_is, pval
+
+    assert document.p_is is p_is and document.pval is pval
+    assert [p_is(x) for x in (0.2084, 0.0004, 0.001)] == ["p = 0.208", "p < 0.001", "p = 0.001"]
+    assert pval(None) == "–"
