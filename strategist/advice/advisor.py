@@ -233,7 +233,8 @@ class Advisor:
         if len(sports) != 1:
             raise EstimationError(f"the data mix sports {sorted(map(str, sports))}; advise on one sport")
         self.sport = get_sport(str(sports[0]))
-        people = sorted(set(table["hitter"].dropna().astype(str)) | set(table["opponent"].dropna().astype(str)))
+        people = sorted(set(table["hitter"].dropna().unique().astype(str))
+                        | set(table["opponent"].dropna().unique().astype(str)))
         player = self.player_asked or str(table["hitter"].value_counts().index[0])
         self.player = resolve_player(player, people, "player")
         opponent = self.opponent_asked

@@ -72,7 +72,7 @@ def _map_png(key: tuple, player: str, opponent: str, which: str, maps: list, spo
 
         fig = maps_figure(maps, sport, columns=4)
         out = io.BytesIO()
-        fig.savefig(out, format="png", bbox_inches="tight")
+        fig.savefig(out, format="png")              # the layout is constrained: no second, tight draw
         plt.close(fig)
         return out.getvalue()
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from strategist.scout import maps, matchinfo, pressure, serve, stats, tempo, trends, weaknesses
-from strategist.scout.rallies import ScoutError, rally_view
+from strategist.scout.rallies import RallyView, ScoutError, rally_view
 
 SECTIONS = ("weaknesses", "court_maps", "serve_return", "pressure", "rally_length", "trends")
 TITLES = {"weaknesses": "Weaknesses and strengths", "court_maps": "Court maps", "serve_return": "Serve and return",
@@ -114,15 +114,17 @@ def _meta(view, player, opponent, info, notes) -> dict:
             "method": METHOD, "notes": notes}
 
 
-def scout(table: pd.DataFrame, player: str | None, opponent: str, *, matches: pd.DataFrame | None = None,
-          min_n: int = weaknesses.MIN_N, alpha: float = stats.ALPHA, seed: int = 0) -> ScoutReport:
+def scout(table: pd.DataFrame | RallyView, player: str | None, opponent: str, *,
+          matches: pd.DataFrame | None = None, min_n: int = weaknesses.MIN_N, alpha: float = stats.ALPHA,
+          seed: int = 0) -> ScoutReport:
     """Scout ``opponent`` in a canonical rally table, for ``player`` (who may be absent from the data, or None).
 
+    ``table`` may also be its :class:`~strategist.scout.rallies.RallyView`, built once for many pairs.
     ``matches``: tournament and year per match id (:func:`strategist.scout.matchinfo.read_match_info`);
     without it the year is read from the match ids. Raises :class:`ScoutError` when the opponent is not a
     player of the table.
     """
-    view = rally_view(table)
+    view = table if isinstance(table, RallyView) else rally_view(table)
     notes = _check_players(view, player, opponent)
     info, info_notes = matchinfo.match_info(view.rallies["match_id"].unique(), matches)
     name = opponent
