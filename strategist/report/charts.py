@@ -33,6 +33,7 @@ def svg(fig) -> str:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             fig.tight_layout(pad=0.3)
+        fig.set_layout_engine(None)         # laid out: savefig need not draw the figure twice
     fig.savefig(buf, format="svg", metadata={"Date": None})
     plt.close(fig)
     text = buf.getvalue()
