@@ -87,3 +87,24 @@ def test_set_scores_name_the_rallies_the_data_lack(tmp_path, monkeypatch):
     assert sum(map(int, first.split("–"))) == rallies_in_set_1        # the removed rally counted in the score
     points = {m.label: m.value for m in at.metric}["Points won"]
     assert sum(map(int, points.split(" – "))) == int(last["winner"].notna().sum())   # the match's, not the kept
+
+
+def test_report_page_reads_the_match_lists_beside_the_data(tmp_path, monkeypatch):
+    """The report's scouting trends on ShuttleSet know each match's tournament and year from the match lists
+    shipped beside the strokes, as Match prep's scouting does (without them a match's year is guessed from
+    its id and tournaments are unknown)."""
+    monkeypatch.setenv("STRATEGIST_MATCHLOG", str(tmp_path / "matches.sqlite"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    at.query_params["data"] = "shuttleset"
+    at.run()
+    at.switch_page("strategist/app/pages/report.py").run()
+    match = at.selectbox(key="report_match")
+    final = next(m for m in match.options if m == "Kento_MOMOTA_CHOU_Tien_Chen_Fuzhou_Open_2019_Finals")
+    match.select(final).run()
+    at.selectbox(key="report_player").select("Kento MOMOTA").run()
+    at.button(key="report_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in list(at.exception) + list(at.error)]
+    html = at.get("iframe")[0].proto.srcdoc
+    assert "Trends" in html
+    assert "not in a match list beside the data" not in html
+    assert "come from 0 tournaments" not in html
