@@ -7,11 +7,16 @@ import json
 import os
 import textwrap
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from strategist.data.demo import demo_path
-from strategist.data.detect import LAYOUTS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The layouts ``--layout`` accepts: the keys of :data:`strategist.data.detect.LAYOUTS` (a test keeps them
+#: equal), named here so that ``--help`` does not import pandas.
+LAYOUT_NAMES = ("canonical", "mcp", "shuttleset", "shuttleset-sets", "slam-pbp")
 
 
 def register(subparsers) -> None:
@@ -24,7 +29,7 @@ def register(subparsers) -> None:
                     "summarises the shipped demo dataset.")
     s.add_argument("path", nargs="?", metavar="PATH", help="data file or folder (default: the shipped demo)")
     s.add_argument("--sport", help="check that the data are of this sport")
-    s.add_argument("--layout", choices=sorted(LAYOUTS), help="skip layout detection")
+    s.add_argument("--layout", choices=LAYOUT_NAMES, help="skip layout detection")
     s.add_argument("--strict", action="store_true", help="stop at the first bad value instead of skipping its rally")
     s.add_argument("--json", action="store_true", help="print a JSON object instead of tables")
     s.set_defaults(handler=run_summary)
@@ -41,6 +46,8 @@ WIDTH = 100
 
 def summarise(table: pd.DataFrame) -> dict:
     """Counts of a canonical table: strokes, rallies, matches, players, shot frequencies, per-player totals."""
+    import pandas as pd
+
     rallies = table.drop_duplicates("rally_id")
     players = pd.concat([table["hitter"], table["opponent"]]).dropna()
     per_player = pd.DataFrame({

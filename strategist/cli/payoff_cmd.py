@@ -23,7 +23,7 @@ def register(subparsers) -> None:
         "payoff", help="one decision of the rally game: its payoff matrix with intervals, and the recommendation",
         description="Show one decision of the rally game estimated from the data: in a situation (the incoming "
                     "shot, how high and where it was taken), P(the hitter wins the rally) for each of the hitter's "
-                    "shots against where the receiver stands, with a 90 %% interval and the strokes behind every "
+                    "shots against where the receiver stands, with a 90 % interval and the strokes behind every "
                     "cell, the recommended mix (solved at the lower bound; the player's habit where the data do "
                     "not support a change) and the values. Without --data, uses the shipped demo; for tennis the "
                     "default is the serve game (direction by court side and serve).")

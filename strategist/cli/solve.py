@@ -8,10 +8,12 @@ import sys
 import textwrap
 import warnings
 
+from typing import TYPE_CHECKING
+
 from strategist.errors import InvalidGameError
-from strategist.games import MatrixGame, best_response, safe_exploit, solve_zero_sum
-from strategist.games.matrix_game import CsvNote
-from strategist.resources import default_game_path
+
+if TYPE_CHECKING:
+    from strategist.games import MatrixGame
 
 
 #: Text output fits this many columns unless --full.
@@ -107,6 +109,10 @@ def _matrix(game: MatrixGame, full: bool) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from strategist.games import MatrixGame, best_response, safe_exploit, solve_zero_sum   # not for --help
+    from strategist.games.matrix_game import CsvNote
+    from strategist.resources import default_game_path
+
     path = args.payoff or default_game_path()
     with warnings.catch_warnings(record=True) as notes:
         warnings.simplefilter("always", CsvNote)

@@ -23,7 +23,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "train", help="fit an opponent model (frequency, Markov or neural; or auto) and save it",
         description="Fit an opponent model on the training matches of the data (whole matches held out by the "
-                    "SHA-1 rank rule: 20 %% for evaluation, 10 %% of the rest for early stopping and tuning) and "
+                    "SHA-1 rank rule: 20 % for evaluation, 10 % of the rest for early stopping and tuning) and "
                     "save it to --out. A neural run writes checkpoints to --out and resumes from them. --model auto "
                     f"fits {', '.join(CANDIDATES)} on the training matches, keeps the one with the lowest "
                     "log-loss on the validation matches and says why.")
