@@ -1,6 +1,7 @@
 """Fixtures shared by every test package."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,10 @@ settings.register_profile("ci", derandomize=True, database=None, max_examples=50
 settings.register_profile("long", derandomize=False, database=None, deadline=None, print_blob=True,
                           max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "2000")))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# Loaded data sets are kept on disk by the commands (strategist.data.cache): the tests keep theirs in a folder of
+# their own, never in the user's ~/.cache.
+os.environ.setdefault("STRATEGIST_DATA_CACHE", tempfile.mkdtemp(prefix="strategist-test-tables-"))
 
 #: The real data sets beside the repository (read-only; absent on some machines).
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"

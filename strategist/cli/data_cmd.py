@@ -70,10 +70,10 @@ def summarise(table: pd.DataFrame) -> dict:
 
 
 def run_summary(args: argparse.Namespace) -> int:
-    from strategist.data.load import load_rallies
+    from strategist.data.cache import cached_load
 
     path = args.path or _default_path()
-    loaded = load_rallies(path, sport=args.sport, layout=args.layout, strict=args.strict)
+    loaded = cached_load(path, sport=args.sport, layout=args.layout, strict=args.strict)
     summary = summarise(loaded.table)
     report = loaded.rejections
     if args.json:

@@ -1,5 +1,6 @@
-"""Where a command's rally data come from: ``--data PATH``, else the shipped demo; loaded once. The data may be
-tagged with the user's own shot vocabulary: ``--sport-file FILE`` (:func:`add_sport_file_option`)."""
+"""Where a command's rally data come from: ``--data PATH``, else the shipped demo; loaded once (and kept on disk
+for the next command on the same files: :mod:`strategist.data.cache`). The data may be tagged with the user's
+own shot vocabulary: ``--sport-file FILE`` (:func:`add_sport_file_option`)."""
 
 from __future__ import annotations
 
@@ -33,9 +34,23 @@ def data_path(args) -> tuple[str, bool]:
 def load_table(args):
     """``(canonical table, path, is_demo)`` of the command's data (the sport of ``--sport-file``, else
     ``args.sport``, when given)."""
-    from strategist.data.load import load_rallies
+    loaded, path, is_demo = load_data(args)
+    return loaded.table, path, is_demo
+
+
+def load_data(args):
+    """``(LoadResult, path, is_demo)``: :func:`load_table` with what the load kept on disk."""
+    from strategist.data.cache import cached_load
 
     path, is_demo = data_path(args)
     sport = sport_from_args(args) or getattr(args, "sport", None)
-    loaded = load_rallies(path, sport=sport) if sport else load_rallies(path)
-    return loaded.table, path, is_demo
+    return cached_load(path, sport=sport), path, is_demo
+
+
+def game_strokes(loaded, **settings):
+    """The usable strokes of a loaded table for a rally game with ``settings`` (those of
+    :class:`~strategist.rally.model.RallySettings` that shape them), from disk when made before."""
+    from strategist.rally.model import RallySettings
+    from strategist.rally.stored import stored_strokes
+
+    return stored_strokes(loaded.table, loaded.cache_key, RallySettings(**settings), sport=loaded.sport)

@@ -50,15 +50,15 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from strategist.cli.data_source import load_table
+    from strategist.cli.data_source import game_strokes, load_data
     from strategist.errors import EstimationError
     from strategist.rally.game import rally_game
 
-    table, path, is_demo = load_table(args)
-    player, opponent = _names(table, args)
+    loaded, path, is_demo = load_data(args)
+    player, opponent = _names(loaded.table, args)
     if not 0.0 < args.level < 1.0:
         raise EstimationError(f"--level must lie strictly between 0 and 1, got {args.level}")
-    game = rally_game(table, player, opponent, min_action_count=args.min_action_count, min_share=args.min_share,
+    game = rally_game(game_strokes(loaded), player, opponent, min_action_count=args.min_action_count, min_share=args.min_share,
                       min_count=args.min_count, level=args.level, sport=args.sport)
     if args.list_states:
         return _list_states(args, game, path)
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 def _names(table, args):
     from strategist.estimation.payoff import resolve_player
 
-    people = set(table["hitter"].dropna().astype(str)) | set(table["opponent"].dropna().astype(str))
+    people = {str(p) for column in ("hitter", "opponent") for p in table[column].dropna().unique()}
     player = resolve_player(args.player, people, "player (--player)") if args.player else None
     if args.opponent and not player:
         from strategist.errors import EstimationError

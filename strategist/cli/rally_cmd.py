@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from strategist.cli.data_source import load_table
+from strategist.cli.data_source import game_strokes, load_data
 
 WIDTH = 100
 
@@ -41,10 +41,12 @@ def build_game(args, *, bootstrap: int = 0, level: float = 0.9, seed: int = 0, i
     """``(game, path, is_demo)`` of the command's data and options (and the table, ``with_table``)."""
     from strategist.rally.game import rally_game
 
-    table, path, is_demo = load_table(args)
+    loaded, path, is_demo = load_data(args)
+    table = loaded.table
     player, opponent = _players(table, args)
-    game = rally_game(table, player, opponent, actions=args.actions, columns=args.columns, states=args.states,
-                      zones=False if args.no_zones else None, heights=False if args.no_heights else None,
+    shaping = {"actions": args.actions, "columns": args.columns, "states": args.states,
+               "zones": False if args.no_zones else None, "heights": False if args.no_heights else None}
+    game = rally_game(game_strokes(loaded, **shaping), player, opponent, **shaping,
                       min_action_count=args.min_action_count, prior=_prior(args.prior), bootstrap=bootstrap,
                       level=level, seed=seed, sport=args.sport, interval=interval)
     return (game, path, is_demo, table) if with_table else (game, path, is_demo)
@@ -55,7 +57,7 @@ def _players(table, args):
     from strategist.errors import EstimationError
     from strategist.estimation.payoff import resolve_player
 
-    people = set(table["hitter"].dropna().astype(str)) | set(table["opponent"].dropna().astype(str))
+    people = {str(p) for column in ("hitter", "opponent") for p in table[column].dropna().unique()}
     if args.opponent and not args.player:
         raise EstimationError("--opponent needs --player (the population game has neither)")
     player = resolve_player(args.player, people, "player (--player)") if args.player else None

@@ -38,7 +38,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from strategist.data.load import load_rallies
+    from strategist.data.cache import cached_load
     from strategist.errors import ReportError
 
     if args.data:
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         from strategist.data.demo import demo_path
 
         path, label = str(demo_path()), "shipped demo"
-    loaded = load_rallies(path, sport=args.sport) if args.sport else load_rallies(path)
+    loaded = cached_load(path, sport=args.sport)
     table = loaded.table
     if args.list_matches:
         from strategist.report.match import match_order

@@ -61,7 +61,7 @@ def data_choice(args) -> tuple[str, str]:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from strategist.data.load import load_rallies
+    from strategist.data.cache import cached_load
     from strategist.errors import DataFormatError
     from strategist.scout import scout
     from strategist.scout.matchinfo import read_match_info
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if args.maps and not Path(args.maps).is_dir():
         raise DataFormatError(f"--maps {args.maps!r}: expected an existing folder")
     path, label = data_choice(args)
-    loaded = load_rallies(path, sport=args.sport) if args.sport else load_rallies(path)
+    loaded = cached_load(path, sport=args.sport)
     with warnings.catch_warnings(record=True) as caught:  # the report's notes say the same; one line each
         warnings.simplefilter("always")
         report = scout(loaded.table, args.player, args.opponent, matches=read_match_info(path),

@@ -43,6 +43,7 @@ class LoadResult:
     sport: Sport
     layout: str
     paths: tuple[Path, ...] = ()
+    cache_key: str | None = None     # the entry of :mod:`strategist.data.cache` that holds it, if any
 
     def __iter__(self):
         yield self.table

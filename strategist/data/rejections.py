@@ -88,6 +88,14 @@ class RejectionReport:
             "notes": list(self.notes),
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "RejectionReport":
+        """The report :meth:`to_dict` wrote."""
+        return cls(counts={str(k): int(v) for k, v in data["counts"].items()},
+                   examples={str(r): [Rejection(**e) for e in ex] for r, ex in data["examples"].items()},
+                   notes=[str(n) for n in data["notes"]], rows_read=int(data["rows_read"]),
+                   rows_rejected=int(data["rows_rejected"]), rallies_rejected=int(data["rallies_rejected"]))
+
     def __str__(self) -> str:
         lines = [f"rejected: {self.rallies_rejected} rallies ({self.rows_rejected} of {self.rows_read} rows)"]
         for reason, n in sorted(self.counts.items(), key=lambda item: (-item[1], item[0])):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from strategist.errors import EstimationError
 
@@ -69,7 +69,7 @@ def serve_table(points: pd.DataFrame, *, by=("server", "side", "serve"), level: 
         grouped["serves"] / grouped["serves"].sum())
     tail = (1.0 - level) / 2.0
     a, b = grouped["won"] + 0.5, grouped["serves"] - grouped["won"] + 0.5
-    grouped["lower"], grouped["upper"] = stats.beta.ppf(tail, a, b), stats.beta.ppf(1.0 - tail, a, b)
+    grouped["lower"], grouped["upper"] = special.betaincinv(a, b, tail), special.betaincinv(a, b, 1.0 - tail)
     order = {d: i for i, d in enumerate(DIRECTIONS)}
     return (grouped.assign(_o=grouped["direction"].map(order)).sort_values(by + ["_o"]).drop(columns="_o")
             .reset_index(drop=True))
@@ -130,7 +130,7 @@ def walker_wooders(points: pd.DataFrame, *, min_count: int = 10, server: str | N
         totals = np.array([used["won"].sum(), n.sum() - used["won"].sum()])
         cell_rows.append({**dict(zip(CELL, key)), "directions": ";".join(used["direction"]),
                           "left_out": ";".join(left_out), "serves": int(n.sum()), "chi2": chi2, "df": df,
-                          "p_value": float(stats.chi2.sf(chi2, df)),
+                          "p_value": float(special.chdtrc(df, chi2)),
                           "min_expected": float((n[:, None] * totals[None, :] / n.sum()).min())})
     cells = pd.DataFrame(cell_rows, columns=CELL + ["directions", "left_out", "serves", "chi2", "df", "p_value",
                                                      "min_expected"])
@@ -140,10 +140,12 @@ def walker_wooders(points: pd.DataFrame, *, min_count: int = 10, server: str | N
                               "times; lower min_count or add data")
     servers = cells.groupby("server", sort=True).agg(cells=("chi2", "size"), serves=("serves", "sum"),
                                                      chi2=("chi2", "sum"), df=("df", "sum")).reset_index()
-    servers["p_value"] = stats.chi2.sf(servers["chi2"], servers["df"])
+    servers["p_value"] = special.chdtrc(servers["df"], servers["chi2"])
     chi2_all, df_all = float(cells["chi2"].sum()), int(cells["df"].sum())
-    joint = {"chi2": chi2_all, "df": df_all, "p_value": float(stats.chi2.sf(chi2_all, df_all)),
+    joint = {"chi2": chi2_all, "df": df_all, "p_value": float(special.chdtrc(df_all, chi2_all)),
              "cells": int(len(cells)), "servers": int(len(servers))}
+    from scipy import stats                 # kstest: imported here, not by every user of the package
+
     ks = stats.kstest(cells["p_value"].to_numpy(), "uniform")
     uniformity = {"statistic": float(ks.statistic), "p_value": float(ks.pvalue), "cells": int(len(cells))}
     return WalkerWooders(cells=cells, servers=servers, joint=joint, uniformity=uniformity, skipped=skipped,

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from strategist.errors import EstimationError
 
@@ -190,7 +190,7 @@ def fit_strength(wins, counts, center, method: str = "marginal") -> np.ndarray:
 
 def two_sided_z(level: float) -> float:
     """z such that a normal variable lies within ±z of its mean with probability ``level`` (1.645 for 0.9)."""
-    return float(stats.norm.ppf(0.5 + level / 2.0))
+    return float(special.ndtri(0.5 + level / 2.0))
 
 
 def refine_grid_maximum(f, grid: np.ndarray, values: np.ndarray, iterations: int) -> np.ndarray:
@@ -230,7 +230,7 @@ class CellPosterior:
 def posterior(wins, counts, center, strength, *, level: float = 0.95, intervals: bool = True) -> CellPosterior:
     """Posterior of every cell under the prior ``Beta(s·c, s·(1 − c))``.
 
-    Mean ``(w + s·c) / (n + s)``; the interval holds the central ``level`` mass (scipy.stats.beta.ppf).
+    Mean ``(w + s·c) / (n + s)``; the interval holds the central ``level`` mass (the Beta quantiles, ``special.betaincinv``).
     """
     wins, counts = _check_counts(wins, counts)
     if not 0.0 < level < 1.0:
@@ -247,7 +247,7 @@ def posterior(wins, counts, center, strength, *, level: float = 0.95, intervals:
     mean = alpha / (alpha + beta)
     if intervals:
         tail = (1.0 - level) / 2.0
-        lower, upper = stats.beta.ppf(tail, alpha, beta), stats.beta.ppf(1.0 - tail, alpha, beta)
+        lower, upper = special.betaincinv(alpha, beta, tail), special.betaincinv(alpha, beta, 1.0 - tail)
     else:
         lower = upper = np.full_like(mean, np.nan)
     return CellPosterior(alpha=alpha, beta=beta, mean=mean, lower=lower, upper=upper, level=level)

@@ -1,0 +1,81 @@
+"""The usable strokes of a data set (:class:`~strategist.rally.model.Strokes`) kept on disk beside its loaded
+table (:mod:`strategist.data.cache`), so that a command run again on the same data estimates only its game.
+
+An entry is keyed by the table's cache entry, the settings that shape the strokes (actions, receiver's columns,
+the situation rule, zones, heights) and the sport's whole definition. The integer-coded frame is kept as
+Parquet; what its codes name, the left-out counts and the settings as JSON in its metadata. What is fitted
+once per table (the players' ratings and the spread of their match results) is kept with them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+
+import numpy as np
+
+from strategist.data.cache import FORMAT, cache_dir, read_frame, write_frame
+from strategist.errors import StrategistError
+from strategist.rally.model import RallySettings, Strokes, match_spread, ratings, strokes
+from strategist.rally.strength import Ratings
+from strategist.sports import get_sport
+
+#: The settings a Strokes depends on (the rest shape the game built from it).
+SHAPING = ("actions", "columns", "states", "zones", "heights")
+
+
+def _names_record(names: dict) -> dict:
+    import pandas as pd
+
+    return {k: [None if pd.isna(v) else str(v) for v in values] for k, values in names.items()}
+
+
+def _entry(data_key: str, settings: RallySettings, sport):
+    folder = cache_dir()
+    if folder is None or data_key is None:
+        return None
+    shaping = {k: getattr(settings, k) for k in SHAPING}
+    text = json.dumps([FORMAT, data_key, shaping, repr(sport)], default=str)
+    return folder / f"{data_key}-strokes-{hashlib.sha256(text.encode()).hexdigest()[:16]}.parquet"
+
+
+def _read(entry) -> Strokes:
+    frame, record = read_frame(entry)
+    if record.get("format") != FORMAT or record.get("kind") != "strokes":
+        raise ValueError("not a strokes entry of this format")
+    names = {k: np.asarray(v, dtype=object) for k, v in record["names"].items()}
+    st = Strokes(frame, {str(k): int(v) for k, v in record["dropped"].items()}, get_sport(record["sport"]),
+                 record["rally_rule"], bool(record["zones"]), bool(record["heights"]), record["columns"], names)
+    fitted = record["ratings"]
+    st.cache["ratings"] = Ratings(np.asarray(fitted["theta"], dtype=float), np.asarray(fitted["rallies"]),
+                                  float(fitted["precision"]))
+    st.cache["match_sd"] = float(record["match_sd"])
+    return st
+
+
+def stored_strokes(table, data_key: str | None, settings: RallySettings | None = None, sport=None) -> Strokes:
+    """:func:`~strategist.rally.model.strokes` of ``table`` (loaded as the cache entry ``data_key``; None: not
+    kept) with ``settings``, from disk when made before with the same settings."""
+    settings = settings or RallySettings()
+    made_sport = get_sport(sport) if sport is not None else None
+    entry = _entry(data_key, settings, made_sport)
+    if entry is not None and entry.is_file():
+        try:
+            return _read(entry)
+        except (OSError, ValueError, KeyError, TypeError, StrategistError):
+            pass                                             # damaged: made again and replaced
+    st = strokes(table, settings, sport)
+    if entry is not None:
+        fitted = ratings(st)
+        record = {"format": FORMAT, "kind": "strokes", "dropped": st.dropped, "sport": st.sport.name,
+                  "rally_rule": st.rally_rule, "zones": st.zones, "heights": st.heights, "columns": st.columns,
+                  "names": _names_record(st.names), "match_sd": match_spread(st),
+                  "ratings": {"theta": fitted.theta.tolist(), "rallies": fitted.rallies.tolist(),
+                              "precision": fitted.precision}}
+        try:
+            write_frame(entry, st.frame, record)
+        except (OSError, ValueError, ImportError) as exc:
+            warnings.warn(f"the prepared strokes could not be kept in the cache ({entry}): {exc}", RuntimeWarning,
+                          stacklevel=2)
+    return st
