@@ -58,6 +58,26 @@ def _files(path: Path) -> list[Path] | None:
     return sorted(found)
 
 
+def sport_key(sport) -> str | None:
+    """The sport's whole definition as text that is the same in every process (a vocabulary file read again under
+    the same name may say something else; ``repr`` would print its sets in a per-process order)."""
+    if sport is None:
+        return None
+
+    def plain(value):
+        if isinstance(value, (set, frozenset)):
+            return sorted((plain(v) for v in value), key=repr)
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return value if isinstance(value, (str, int, float, bool)) or value is None else repr(value)
+
+    return json.dumps(plain(sport), sort_keys=True)
+
+
 def key(path, **options) -> str | None:
     """The entry's name for ``path`` loaded with ``options``, or None when the data cannot be keyed."""
     import strategist
@@ -100,7 +120,7 @@ def cached_load(path, sport=None, layout: str | None = None, strict: bool = Fals
     folder = cache_dir()
     wanted = get_sport(sport) if sport is not None else None
     # the sport's whole definition: a vocabulary file read under the same name may have changed
-    name = key(path, layout=layout, strict=strict, sport=repr(wanted)) if folder is not None else None
+    name = key(path, layout=layout, strict=strict, sport=sport_key(wanted)) if folder is not None else None
     if name is None:
         return load_rallies(path, sport=sport, layout=layout, strict=strict)
     entry = folder / f"{name}.parquet"

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from strategist.data.cache import FORMAT, cache_dir, read_frame, write_frame
+from strategist.data.cache import FORMAT, cache_dir, read_frame, sport_key, write_frame
 from strategist.errors import StrategistError
 from strategist.rally.model import RallySettings, Strokes, match_spread, ratings, strokes
 from strategist.rally.strength import Ratings
@@ -36,7 +36,7 @@ def _entry(data_key: str, settings: RallySettings, sport):
     if folder is None or data_key is None:
         return None
     shaping = {k: getattr(settings, k) for k in SHAPING}
-    text = json.dumps([FORMAT, data_key, shaping, repr(sport)], default=str)
+    text = json.dumps([FORMAT, data_key, shaping, sport_key(sport)], default=str)
     return folder / f"{data_key}-strokes-{hashlib.sha256(text.encode()).hexdigest()[:16]}.parquet"
 
 

@@ -3,6 +3,10 @@ and the game estimated from them is the game estimated from the table."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -72,3 +76,14 @@ def test_a_damaged_entry_is_made_again(loaded, tmp_path):
 def test_without_a_cache_entry_nothing_is_written(loaded, tmp_path):
     stored.stored_strokes(loaded.table, None)
     assert not list((tmp_path / "tables").glob("*-strokes-*.parquet"))
+
+
+def test_an_entry_has_the_same_name_in_every_process(loaded):
+    """The key holds the sport's definition; its sets must not print in a per-process order (hash seed)."""
+    code = ("import sys\nfrom strategist.rally.stored import _entry\nfrom strategist.rally.model import RallySettings\n"
+            "from strategist.sports import get_sport\n"
+            "print(_entry(sys.argv[1], RallySettings(), get_sport('badminton')).name)")
+    names = {subprocess.run([sys.executable, "-c", code, loaded.cache_key], capture_output=True, text=True,
+                            check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+             for seed in (1, 2, 3, 4)}
+    assert len(names) == 1
