@@ -47,8 +47,9 @@ SKIP = {"__init__.py", "__main__.py"}
 #: module -> the test files or folders it is run against (its area's folder when absent). Narrower lists keep
 #: the run short: mutmut first runs the whole selection once to learn which test calls which function.
 TESTS: dict[str, list[str]] = {
-    "strategist/games/zero_sum.py": ["tests/games/test_zero_sum.py", "tests/games/test_numeric_limits.py",
-                                     "tests/games/test_properties.py", "tests/games/test_matrix_game.py"],
+    "strategist/games/zero_sum.py": ["tests/games/test_zero_sum.py", "tests/games/test_zero_sum_edges.py",
+                                     "tests/games/test_numeric_limits.py", "tests/games/test_properties.py",
+                                     "tests/games/test_matrix_game.py"],
     "strategist/games/exact.py": ["tests/games/test_zero_sum.py", "tests/games/test_numeric_limits.py"],
     "strategist/games/batch.py": ["tests/games/test_batch.py", "tests/games/test_numeric_limits.py"],
     "strategist/games/stochastic.py": ["tests/games/test_stochastic.py", "tests/games/test_numeric_limits.py"],
@@ -242,10 +243,15 @@ def rule_for(diff: str, rules: list[dict]) -> dict | None:
     return None
 
 
-def collect(module: str, scratch: Path, equivalent: dict[str, dict]) -> dict:
-    """The verdict of every mutant of ``module`` in ``scratch`` and the changes of those that survived."""
+def collect(module: str, scratch: Path, equivalent: dict[str, dict], previous: dict | None = None) -> dict:
+    """The verdict of every mutant of ``module`` in ``scratch`` and the changes of those that survived.
+    ``previous``: the exit codes of the run before a ``--survivors`` rerun, for the mutants it did not rerun
+    (mutmut forgets them when it regenerates the mutants of an unchanged module)."""
     meta = json.loads((scratch / "mutants" / (module + ".meta")).read_text())
-    verdicts = {name: _VERDICT.get(code, "suspicious") for name, code in meta["exit_code_by_key"].items()}
+    codes = dict(meta["exit_code_by_key"])
+    if previous and set(previous) == set(codes):          # the same mutants: the module is unchanged
+        codes = {name: previous[name] if code is None else code for name, code in codes.items()}
+    verdicts = {name: _VERDICT.get(code, "suspicious") for name, code in codes.items()}
     alive = sorted(n for n, v in verdicts.items() if v in ("survived", "no tests", "suspicious"))
     diffs = _diffs(scratch, module, alive) if alive else {}
     counts = {k: 0 for k in ("mutants", "killed", "timeout", "survived", "no_tests", "suspicious", "equivalent",
@@ -367,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.fresh and (scratch / "mutants").exists():
             shutil.rmtree(scratch / "mutants")
         names = previous_survivors(scratch, module) if args.survivors else []
+        meta = scratch / "mutants" / (module + ".meta")
+        previous = json.loads(meta.read_text())["exit_code_by_key"] if args.survivors and meta.exists() else None
         if args.survivors and not names:
             print(f"[{i}/{len(modules)}] {module}: no survivor to rerun")
             continue
@@ -377,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  mutmut failed (exit {code}); its output: {scratch / 'run.log'}")
             failed.append(module)
             continue
-        result = collect(module, scratch, equivalent)
+        result = collect(module, scratch, equivalent, previous)
         result["seconds"] = round(time.monotonic() - start, 1)
         result["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d")
         results[module] = result
