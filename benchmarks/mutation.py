@@ -39,7 +39,7 @@ EQUIVALENT_FILE = ROOT / "benchmarks" / "mutation_equivalent.toml"
 WORKDIR = ROOT / "build" / "mutation"
 
 #: The areas whose modules ``--core`` mutates (each against ``tests/<area>/`` unless :data:`TESTS` says else).
-CORE_AREAS = ("games", "estimation", "opponent", "matchlog", "optim")
+CORE_AREAS = ("games", "estimation", "rally", "opponent", "advice", "matchlog", "optim")
 
 #: Modules mutmut leaves alone: re-export lists and modules of names only.
 SKIP = {"__init__.py", "__main__.py"}
@@ -71,6 +71,10 @@ TESTS: dict[str, list[str]] = {
     "strategist/opponent/checkpoint_schema.py": ["tests/opponent/test_checkpoint.py"],
     "strategist/opponent/inference.py": ["tests/opponent/test_inference.py"],
     "strategist/opponent/train.py": ["tests/opponent/test_train.py"],
+    "strategist/rally/playout.py": ["tests/rally/test_playout.py", "tests/rally/test_rally.py",
+                                    "tests/rally/test_model_policy.py"],
+    "strategist/rally/game.py": ["tests/rally/test_rally.py", "tests/rally/test_model_parts.py",
+                                 "tests/rally/test_stored.py", "tests/test_one_game.py"],
     "strategist/optim/_linalg.py": ["tests/optim/test_linalg.py"],
     "strategist/optim/kfac.py": ["tests/optim/test_kfac.py", "tests/optim/test_kfac_exact.py",
                                  "tests/optim/test_kfac_loop.py"],
