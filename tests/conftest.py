@@ -1,6 +1,8 @@
 """Fixtures shared by every test package."""
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,7 +19,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # Loaded data sets are kept on disk by the commands (strategist.data.cache): the tests keep theirs in a folder of
 # their own, never in the user's ~/.cache.
-os.environ.setdefault("STRATEGIST_DATA_CACHE", tempfile.mkdtemp(prefix="strategist-test-tables-"))
+if "STRATEGIST_DATA_CACHE" not in os.environ:
+    os.environ["STRATEGIST_DATA_CACHE"] = tempfile.mkdtemp(prefix="strategist-test-tables-")
+    atexit.register(shutil.rmtree, os.environ["STRATEGIST_DATA_CACHE"], ignore_errors=True)
 
 #: The real data sets beside the repository (read-only; absent on some machines).
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
