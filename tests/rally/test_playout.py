@@ -71,3 +71,69 @@ def test_a_playout_counts_every_stroke_once(game):
     summary = out.length_summary()
     assert summary["mean"] == pytest.approx(out.lengths.mean()) and summary["max"] == int(out.lengths.max())
     assert summary["median"] == float(np.percentile(out.lengths, 50))
+
+
+def test_defaults_are_the_documented_ones(game):
+    """``play_out(game)``: the player's equilibrium against the opponent's observed play, 100,000 rallies,
+    seed 0, rallies capped at 500 strokes, a 95 % interval."""
+    default = play_out(game)
+    named = play_out(game, "equilibrium", "observed", 100_000, seed=0, max_strokes=500, level=0.95)
+    assert (default.player_policy, default.opponent_policy, default.rallies, default.level) == \
+        ("equilibrium", "observed", 100_000, 0.95)
+    assert default.wins == named.wins and np.array_equal(default.lengths, named.lengths)
+    assert default.start == "player: serve" and default.seconds > 0
+
+
+def test_the_interval_has_the_level_asked_for(game):
+    out = play_out(game, "observed", "observed", 3_000, seed=1, level=0.8)
+    assert (out.ci_low, out.ci_high) == wilson(out.wins, out.rallies - out.capped, 0.8)
+    assert out.level == 0.8
+
+
+@pytest.mark.parametrize("bad", [dict(rallies=0), dict(rallies=2.5), dict(rallies=True), dict(level=0.0),
+                                 dict(level=1.0), dict(level=1.5)])
+def test_bad_arguments_are_refused(game, bad):
+    from strategist.errors import EstimationError
+
+    with pytest.raises(EstimationError):
+        play_out(game, **bad)
+
+
+def test_a_single_rally_is_a_playout(game):
+    out = play_out(game, rallies=1, seed=3)
+    assert out.rallies == 1 and len(out.lengths) == 1 and out.wins in (0, 1)
+
+
+def test_usage_names_shots_and_positions_by_who_hits(game):
+    """Where the player hits, their actions are shots and the opponent's are positions, and the other way
+    round; the table is sorted by side (player first), kind, then count."""
+    out = play_out(game, "equilibrium", "observed", 5_000, seed=8)
+    who = list(game.states["who"])
+    shots = {lab for s, w in enumerate(who) for lab in
+             (game.layout.row_labels[s] if w == "player" else game.layout.column_labels[s])}
+    positions = {lab for s, w in enumerate(who) for lab in
+                 (game.layout.column_labels[s] if w == "player" else game.layout.row_labels[s])}
+    usage = out.usage
+    for side in ("player", "opponent"):
+        mine = usage[usage["side"] == side]
+        assert set(mine.loc[mine["kind"] == "shot", "action"]) <= shots
+        assert set(mine.loc[mine["kind"] == "position", "action"]) <= positions
+        assert {"shot", "position"} <= set(mine["kind"])
+    assert "smash" in set(usage.loc[(usage["side"] == "player") & (usage["kind"] == "shot"), "action"])
+    keys = list(zip(usage["side"], usage["kind"], -usage["count"]))
+    assert keys == sorted(keys, key=lambda k: (-ord(k[0][0]), -ord(k[1][0]), k[2]))
+
+
+def test_to_dict_is_the_playout_as_json(game):
+    import json
+
+    out = play_out(game, "equilibrium", "observed", 2_000, seed=6, level=0.9)
+    d = json.loads(json.dumps(out.to_dict()))
+    assert d == {"start": out.start, "player_policy": "equilibrium", "opponent_policy": "observed",
+                 "rallies": 2_000, "wins": out.wins, "capped": out.capped, "win_probability": out.win_probability,
+                 "ci_low": out.ci_low, "ci_high": out.ci_high, "level": 0.9, "exact": out.exact,
+                 "rally_length": {"mean": float(out.lengths.mean()), "median": float(np.median(out.lengths)),
+                                  "p90": float(np.percentile(out.lengths, 90)), "max": int(out.lengths.max())},
+                 "usage": [{k: (v if isinstance(v, str) else float(v) if k == "share" else int(v))
+                            for k, v in row.items()} for row in out.usage.to_dict(orient="records")],
+                 "seconds": out.seconds}
