@@ -137,3 +137,30 @@ def test_to_dict_is_the_playout_as_json(game):
                  "usage": [{k: (v if isinstance(v, str) else float(v) if k == "share" else int(v))
                             for k, v in row.items()} for row in out.usage.to_dict(orient="records")],
                  "seconds": out.seconds}
+
+
+def test_wilson_bounds_stay_within_zero_and_one_and_default_to_95_percent():
+    # 40 of 40 at 95 %: the formula's upper end rounds to 1 + 2e-16; 0 of 1000 at 80 %: its lower end to -1e-19
+    assert wilson(40, 40, 0.95)[1] == 1.0 and wilson(0, 1000, 0.8)[0] == 0.0
+    assert wilson(50, 100) == wilson(50, 100, 0.95)
+
+
+def test_a_playout_without_an_ended_rally_has_no_win_rate(game):
+    out = play_out(game, rallies=50, max_strokes=0)
+    assert out.capped == 50 and out.wins == 0
+    assert math.isnan(out.win_probability) and math.isnan(out.ci_low) and math.isnan(out.ci_high)
+
+
+def test_counts_are_whole_numbers(game):
+    out = play_out(game, "observed", "observed", 2_000, seed=2)
+    assert out.lengths.dtype.kind == "i" and out.usage["count"].dtype.kind == "i"
+
+
+def test_length_summary_is_the_lengths_mean_median_90th_percentile_and_longest():
+    from strategist.rally.playout import Playout
+
+    lengths = np.arange(1, 101)
+    out = Playout("player: serve", "equilibrium", "observed", 100, 50, 0, 0.5, 0.4, 0.6, 0.95, 0.5, lengths,
+                  None)
+    assert out.length_summary() == {"mean": 50.5, "median": 50.5, "p90": pytest.approx(90.1, abs=1e-12),
+                                    "max": 100}
