@@ -59,7 +59,7 @@ TESTS: dict[str, list[str]] = {
     "strategist/games/responses.py": ["tests/games/test_matrix_game.py", "tests/games/test_properties.py",
                                       "tests/games/test_safe_exploit.py"],
     "strategist/estimation/bootstrap.py": ["tests/estimation/test_bootstrap.py"],
-    "strategist/estimation/shrinkage.py": ["tests/estimation/test_shrinkage.py"],
+    "strategist/estimation/shrinkage.py": ["tests/estimation/"],
     "strategist/estimation/serve.py": ["tests/estimation/test_serve.py"],
     "strategist/estimation/counts.py": ["tests/estimation/test_payoff.py", "tests/estimation/test_serve.py"],
     "strategist/estimation/payoff.py": ["tests/estimation/test_payoff.py"],

@@ -4,7 +4,12 @@ own shot vocabulary: ``--sport-file FILE`` (:func:`add_sport_file_option`)."""
 
 from __future__ import annotations
 
+import os
+import textwrap
 from pathlib import Path
+
+#: Widest line of the commands' text output.
+WIDTH = 100
 
 
 def add_sport_file_option(parser) -> None:
@@ -54,3 +59,17 @@ def game_strokes(loaded, **settings):
     from strategist.rally.stored import stored_strokes
 
     return stored_strokes(loaded.table, loaded.cache_key, RallySettings(**settings), sport=loaded.sport)
+
+
+def data_line(path, is_demo: bool, width: int = WIDTH) -> str:
+    """``Data: PATH`` as the commands print it: a path under the working folder relative to it, the demo named
+    as such, wrapped at ``width`` (a long path breaks across lines rather than past the edge)."""
+    shown = str(path)
+    try:
+        relative = os.path.relpath(path)
+        if not relative.startswith(".."):
+            shown = relative
+    except ValueError:                       # another drive (Windows): keep the path as given
+        pass
+    text = f"Data: {shown}" + (" (simulated demo)" if is_demo else "")
+    return "\n".join(textwrap.wrap(text, width, subsequent_indent="  ", break_on_hyphens=False))

@@ -170,9 +170,11 @@ def _pct(p: float) -> str:
 
 
 def render(game, stages: list[dict], path: str, is_demo: bool, full: bool = False) -> str:
+    from strategist.cli.data_source import data_line
+
     who = (f"{game.player} against {game.opponent or 'everyone they met'}" if game.player
            else "any player against any other (all players' game)")
-    lines = [f"Data: {path}" + (" (simulated demo)" if is_demo else ""), f"Game: {who}"]
+    lines = [data_line(path, is_demo), f"Game: {who}"]
     lines += _wrap("Cells: P(the hitter wins the rally) — the stroke's immediate end plus the value of where it "
                    f"leads — point estimate [{game.level:.0%} interval] and the strokes of this pairing in the cell. "
                    "The recommendation is solved at the lower bounds; it keeps the habit where the data do not "

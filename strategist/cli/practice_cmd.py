@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from strategist.cli.data_source import data_line
 from strategist.cli.rally_cmd import wrap, add_game_arguments, build_game, short_state, table_text, who_line
 
 
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         chooser = policy_chooser(game, args.auto, rng)
         on_rally = None
     else:
-        print(f"Data: {path}" + (" (simulated demo)" if is_demo else ""), file=talk)
+        print(data_line(path, is_demo), file=talk)
         print(who_line(game), file=talk)
         chooser = _interactive(talk)
 
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     lines = []
     if args.auto:
-        lines += [f"Data: {path}" + (" (simulated demo)" if is_demo else ""), who_line(game),
+        lines += [data_line(path, is_demo), who_line(game),
                   f"Player's shots: {args.auto}; opponent: {args.opponent_policy}; positions: {args.cover}"]
     lines += [f"Session: {report.rallies} rallies, {report.wins} won ({report.wins / report.rallies:.0%})",
               f"Reward rule: +1 won / -1 lost, credited backwards with decay {report.decay:g}", ""]

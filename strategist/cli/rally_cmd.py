@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from strategist.cli.data_source import game_strokes, load_data
+from strategist.cli.data_source import data_line, game_strokes, load_data
 
 WIDTH = 100
 
@@ -172,7 +172,7 @@ def render(game, path: str, is_demo: bool, shown=(), full: bool = False) -> str:
     boot = game.bootstrap
     situation = "situations (incoming shot, how high and where it was taken)" if st.settings.states is None \
         else f"states by {st.settings.states}"
-    lines = [f"Data: {path}" + (" (simulated demo)" if is_demo else ""), who_line(game),
+    lines = [data_line(path, is_demo), who_line(game),
              f"States: who hits and the {situation}; actions: the hitter's {st.settings.actions} against the "
              f"receiver's {st.settings.columns}; {st.strokes_used:,} strokes, {st.rallies:,} rallies, "
              f"{st.game_matches} {'match' if st.game_matches == 1 else 'matches'}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from strategist.cli.data_source import data_line
 from strategist.cli.rally_cmd import wrap, add_game_arguments, build_game, short_state, table_text, who_line
 
 POLICY_HELP = ("equilibrium, observed, uniform, best-response, safe:MARGIN (e.g. safe:0.02), "
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
                           **result.to_dict(), **extra}, indent=2))
         return 0
     length = result.length_summary()
-    lines = [f"Data: {path}" + (" (simulated demo)" if is_demo else ""), who_line(game),
+    lines = [data_line(path, is_demo), who_line(game),
              f"Policies: P {result.player_policy}, O {result.opponent_policy}; start {short_state(result.start)}",
              f"Rallies: {result.rallies} in {result.seconds:.2f} s"
              + (f" ({result.capped} stopped at the stroke cap)" if result.capped else ""),

@@ -76,3 +76,17 @@ def test_the_train_commands_lists_match_the_modules():
 
     assert train_cmd.CANDIDATES == CANDIDATES and train_cmd.OPTIMIZERS == OPTIMIZERS
     assert train_cmd.DEFAULT_OPTIMIZER == DEFAULT_OPTIMIZER
+
+
+def test_the_data_line_stays_within_the_width_and_keeps_the_path(tmp_path, monkeypatch):
+    """Every command starts its text with the data it read: a path under the working folder is shown relative
+    to it; a long one breaks across lines instead of running past 100 columns (and loses no character)."""
+    from strategist.cli.data_source import WIDTH, data_line
+
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 6) / "strokes.csv.gz"
+    line = data_line(deep, False)
+    assert max(map(len, line.splitlines())) <= WIDTH
+    assert "".join(part.strip() for part in line.removeprefix("Data: ").splitlines()) == str(deep)
+    deep.parent.mkdir(parents=True)
+    monkeypatch.chdir(deep.parents[1])
+    assert data_line(deep, True) == "Data: a-rather-long-folder-name/strokes.csv.gz (simulated demo)"
