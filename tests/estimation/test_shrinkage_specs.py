@@ -139,3 +139,57 @@ def test_moments_strength_of_single_trials_is_the_upper_bound():
     c = prior_center(w, n, "population")
     assert fit_strength(w, n, c, "moments") == STRENGTH_BOUNDS[1]
     assert math.isfinite(fit_strength(w, n, c, "marginal"))
+
+
+def test_centre_trials_by_hand():
+    """The trials behind each cell's centre, +1 for its pseudo-trial: the row's, the column's, everyone's."""
+    np.testing.assert_array_equal(center_trials(N, "row"), [[20.0, 20.0, 20.0], [34.0, 34.0, 34.0]])
+    np.testing.assert_array_equal(center_trials(N, "column"), [[31.0, 18.0, 6.0], [31.0, 18.0, 6.0]])
+    np.testing.assert_array_equal(center_trials(N, "population"), np.full((2, 3), 53.0))
+    batch = np.stack([N, 2 * N])
+    np.testing.assert_array_equal(center_trials(batch, "column")[1], [[61.0, 35.0, 11.0], [61.0, 35.0, 11.0]])
+    np.testing.assert_array_equal(center_trials(batch.astype(int), "population")[1], np.full((2, 3), 105.0))
+
+
+def test_column_centres_by_hand_and_row_by_default():
+    pop = (27.0 + 0.5) / (52.0 + 1.0)
+    expected = [(13.0 + pop) / 31.0, (9.0 + pop) / 18.0, (5.0 + pop) / 6.0]
+    np.testing.assert_allclose(prior_center(W, N, "column"), [expected, expected], rtol=1e-15)
+    np.testing.assert_array_equal(prior_center(W, N), prior_center(W, N, "row"))
+
+
+@pytest.mark.parametrize("wins, counts", [
+    (W, np.where(N == 5.0, -1.0, N)),                # a negative count alone
+    (np.where(W == 2.0, -1.0, W), N),                # a negative win alone
+    (np.where(W == 7.0, 9.5, W), N),                 # more wins than trials alone
+    (W, np.where(N == 20.0, np.inf, N)),             # an infinite count alone
+])
+def test_each_impossible_count_is_refused(wins, counts):
+    with pytest.raises(EstimationError, match="0 <= wins <= counts"):
+        shrink(wins, counts, prior=2.0)
+
+
+def test_posterior_checks_and_batch_strengths():
+    from strategist.estimation.shrinkage import posterior
+
+    c = np.full(W.shape, 0.4)
+    for level in (0.0, 1.0, 1.5):
+        with pytest.raises(EstimationError, match="level"):
+            posterior(W, N, c, 2.0, level=level)
+    assert posterior(W, N, c, 2.0).level == 0.95
+    for bad_center in (0.0, 1.0):
+        with pytest.raises(EstimationError, match="strictly between 0 and 1"):
+            posterior(W, N, np.full(W.shape, bad_center), 2.0)
+    for bad_strength in (0.0, -1.0, np.inf):
+        with pytest.raises(EstimationError, match="strength"):
+            posterior(W, N, c, bad_strength)
+    small = posterior(W, N, c, 0.5)                  # a strength below one pseudo-trial is a strength
+    assert small.mean[0, 0] == pytest.approx((3.0 + 0.2) / 10.5)
+    batch = posterior(np.stack([W, W]), np.stack([N, N]), np.stack([c, c]), np.array([1.0, 100.0]))
+    assert batch.mean[0, 0, 0] == pytest.approx((3.0 + 0.4) / 11.0)
+    assert batch.mean[1, 0, 0] == pytest.approx((3.0 + 40.0) / 110.0)
+
+
+def test_priors_below_one_pseudo_trial_are_priors():
+    assert parse_prior({"strength": 0.5}) == PriorSpec("given", 0.5, None)
+    assert parse_prior({"a": 0.5, "b": 2}) == PriorSpec("given", 2.5, 0.2)
