@@ -55,7 +55,7 @@ TESTS: dict[str, list[str]] = {
     "strategist/games/stochastic.py": ["tests/games/test_stochastic.py", "tests/games/test_numeric_limits.py"],
     "strategist/games/general_sum.py": ["tests/games/test_general_sum.py"],
     "strategist/games/safe_exploit.py": ["tests/games/test_safe_exploit.py", "tests/games/test_properties.py",
-                                         "tests/games/test_responses_edges.py"],
+                                         "tests/games/test_responses_edges.py", "tests/games/test_safe_exploit_edges.py"],
     "strategist/games/matrix_game.py": ["tests/games/test_matrix_game.py", "tests/games/test_zero_sum.py"],
     "strategist/games/responses.py": ["tests/games/test_matrix_game.py", "tests/games/test_properties.py",
                                       "tests/games/test_safe_exploit.py", "tests/games/test_responses_edges.py"],
