@@ -24,7 +24,7 @@ import pandas as pd
 
 from strategist.data.load import LoadResult, load_rallies
 from strategist.data.rejections import RejectionReport
-from strategist.errors import ConfigurationError, StrategistError
+from strategist.errors import StrategistError
 from strategist.sports import get_sport
 
 #: Bumped when the canonical table or the load record change meaning: older entries are then never read.
@@ -116,7 +116,7 @@ def _write(entry: Path, loaded: LoadResult) -> None:
 
 def cached_load(path, sport=None, layout: str | None = None, strict: bool = False) -> LoadResult:
     """:func:`~strategist.data.load.load_rallies` of ``path``, from the cache when these files were loaded with
-    these options before (``sport`` is checked on the entry as on a load)."""
+    these options (the sport asked for included) before."""
     folder = cache_dir()
     wanted = get_sport(sport) if sport is not None else None
     # the sport's whole definition: a vocabulary file read under the same name may have changed
@@ -129,10 +129,7 @@ def cached_load(path, sport=None, layout: str | None = None, strict: bool = Fals
             loaded = _read(entry, name)
         except (OSError, ValueError, KeyError, TypeError, StrategistError):   # damaged: loaded again, replaced
             loaded = None
-        if loaded is not None:
-            if wanted is not None and wanted.name != loaded.sport.name:
-                raise ConfigurationError(f"{path}: holds {loaded.sport.name} data ({loaded.layout} layout), "
-                                         f"not {wanted.name}")
+        if loaded is not None:           # its key holds the sport asked for: the load that wrote it checked it
             return loaded
     loaded = load_rallies(path, sport=sport, layout=layout, strict=strict)
     try:
