@@ -223,7 +223,7 @@ class Advisor:
     # -- fitting -----------------------------------------------------------------------------------------
     def fit(self, data=None) -> "Advisor":
         """Load the data, name the players, estimate the rally game and fit (or load) the opponent model."""
-        from strategist.estimation.payoff import resolve_player
+        from strategist.estimation.payoff import resolve_player, table_players
         from strategist.rally.game import rally_game
 
         started = time.perf_counter()
@@ -233,8 +233,7 @@ class Advisor:
         if len(sports) != 1:
             raise EstimationError(f"the data mix sports {sorted(map(str, sports))}; advise on one sport")
         self.sport = get_sport(str(sports[0]))
-        people = sorted(set(table["hitter"].dropna().unique().astype(str))
-                        | set(table["opponent"].dropna().unique().astype(str)))
+        people = table_players(table)
         player = self.player_asked or str(table["hitter"].value_counts().index[0])
         self.player = resolve_player(player, people, "player")
         opponent = self.opponent_asked

@@ -9,7 +9,6 @@ entities, and breaks bare links with an invisible word joiner.
 from __future__ import annotations
 
 import math
-import re
 import string
 
 _ESCAPED = {c: "\\" + c for c in string.punctuation if c not in "<>&"}

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from strategist.cli.data_source import WIDTH
 from strategist.data.demo import demo_path
 
 if TYPE_CHECKING:
@@ -38,10 +39,6 @@ def register(subparsers) -> None:
 
 def _default_path() -> str:
     return str(demo_path())
-
-
-#: Widest line the text summary prints.
-WIDTH = 100
 
 
 def summarise(table: pd.DataFrame) -> dict:

@@ -13,7 +13,7 @@ import argparse
 import json
 import textwrap
 
-WIDTH = 100
+from strategist.cli.data_source import WIDTH
 
 
 def register(subparsers) -> None:
@@ -58,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
     player, opponent = _names(loaded.table, args)
     if not 0.0 < args.level < 1.0:
         raise EstimationError(f"--level must lie strictly between 0 and 1, got {args.level}")
-    game = rally_game(game_strokes(loaded), player, opponent, min_action_count=args.min_action_count, min_share=args.min_share,
-                      min_count=args.min_count, level=args.level, sport=args.sport)
+    game = rally_game(game_strokes(loaded), player, opponent, min_action_count=args.min_action_count,
+                      min_share=args.min_share, min_count=args.min_count, level=args.level)
     if args.list_states:
         return _list_states(args, game, path)
     states = _chosen_states(args, game)
@@ -75,9 +75,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _names(table, args):
-    from strategist.estimation.payoff import resolve_player
+    from strategist.estimation.payoff import resolve_player, table_players
 
-    people = {str(p) for column in ("hitter", "opponent") for p in table[column].dropna().unique()}
+    people = table_players(table)
     player = resolve_player(args.player, people, "player (--player)") if args.player else None
     if args.opponent and not player:
         from strategist.errors import EstimationError

@@ -6,9 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from strategist.cli.data_source import data_line, game_strokes, load_data
-
-WIDTH = 100
+from strategist.cli.data_source import WIDTH, data_line, game_strokes, load_data
 
 
 def add_game_arguments(p) -> None:
@@ -34,8 +32,6 @@ def add_game_arguments(p) -> None:
                    help="shrinkage strength: 'marginal' (empirical Bayes) or a number of prior trials")
 
 
-
-
 def build_game(args, *, bootstrap: int = 0, level: float = 0.9, seed: int = 0, interval: str = "normal",
                with_table: bool = False):
     """``(game, path, is_demo)`` of the command's data and options (and the table, ``with_table``)."""
@@ -48,16 +44,16 @@ def build_game(args, *, bootstrap: int = 0, level: float = 0.9, seed: int = 0, i
                "zones": False if args.no_zones else None, "heights": False if args.no_heights else None}
     game = rally_game(game_strokes(loaded, **shaping), player, opponent, **shaping,
                       min_action_count=args.min_action_count, prior=_prior(args.prior), bootstrap=bootstrap,
-                      level=level, seed=seed, sport=args.sport, interval=interval)
+                      level=level, seed=seed, interval=interval)
     return (game, path, is_demo, table) if with_table else (game, path, is_demo)
 
 
 def _players(table, args):
     """The players named by ``--player`` and ``--opponent``, as the data spell them."""
     from strategist.errors import EstimationError
-    from strategist.estimation.payoff import resolve_player
+    from strategist.estimation.payoff import resolve_player, table_players
 
-    people = {str(p) for column in ("hitter", "opponent") for p in table[column].dropna().unique()}
+    people = table_players(table)
     if args.opponent and not args.player:
         raise EstimationError("--opponent needs --player (the population game has neither)")
     player = resolve_player(args.player, people, "player (--player)") if args.player else None

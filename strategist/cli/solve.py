@@ -7,17 +7,15 @@ import json
 import sys
 import textwrap
 import warnings
-
 from typing import TYPE_CHECKING
 
+from strategist.cli.data_source import WIDTH
 from strategist.errors import InvalidGameError
 
 if TYPE_CHECKING:
     from strategist.games import MatrixGame
 
 
-#: Text output fits this many columns unless --full.
-WIDTH = 100
 #: Payoff matrices with more rows than this are not printed unless --full.
 MAX_MATRIX_ROWS = 20
 #: Actions of each mix shown unless --full.

@@ -322,6 +322,11 @@ def player_strength(settings: EstimateSettings, points: pd.DataFrame, population
     return s, at_bound, groups
 
 
+def table_players(table: pd.DataFrame) -> list[str]:
+    """Everyone who hits or receives a stroke in a canonical table, by name, sorted."""
+    return sorted({str(p) for column in ("hitter", "opponent") for p in table[column].dropna().unique()})
+
+
 def resolve_player(name: str, known, role: str) -> str:
     """The player in ``known`` called ``name`` (exact, else case-insensitive); a clear error otherwise."""
     known = sorted(set(map(str, known)))
@@ -391,7 +396,7 @@ def estimate_payoff(table, *, hitter: str | None = None, opponent: str | None = 
     _check_settings(settings)
     table = _load(table)
     if hitter is not None or opponent is not None:
-        players = pd.concat([table["hitter"], table["opponent"]]).dropna().unique()
+        players = table_players(table)
         hitter = None if hitter is None else resolve_player(hitter, players, "player")
         opponent = None if opponent is None else resolve_player(opponent, players, "opponent")
         if hitter is not None and hitter == opponent:

@@ -42,7 +42,7 @@ from threadpoolctl import threadpool_limits
 
 from strategist.errors import EstimationError, StrategistError
 from strategist.estimation.shrinkage import two_sided_z
-from strategist.games.stochastic import StochasticGameSolution, evaluate_policies, solve_stochastic_game
+from strategist.games.stochastic import StochasticGameSolution, solve_stochastic_game
 from strategist.rally.model import (WHO, Estimate, GameStructure, RallySettings, Strokes, build_structure, estimate,
                                     structure_counts, strokes)
 
@@ -302,8 +302,6 @@ def value_variance(rewards, transitions, xs, ys, cell_var: list, values: np.ndar
     p = np.stack([np.einsum("a,abt,b->t", x, t, y) for x, t, y in zip(xs, transitions, ys)])
     m = np.linalg.inv(np.eye(len(local)) - p)
     return np.maximum((m * m) @ local, 0.0)
-
-
 
 
 # ------------------------------------------------------------------------------------------------ result
