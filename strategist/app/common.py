@@ -215,23 +215,25 @@ def scouting(key: tuple, player: str, opponent: str):
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")          # what a warning says is in the report's notes too
-            return scout(rally_view(key), player, opponent, matches=match_info(key)).to_dict()
+            return scout(scout_view(key), player, opponent, matches=match_info(key)).to_dict()
 
     return derived(key, ("scout", player, opponent), make)
 
 
-def rally_view(key: tuple):
-    """The data set's strokes, rallies and player-rallies as scouting reads them, built once per data set."""
+def scout_view(key: tuple):
+    """The data set's strokes, rallies and player-rallies as scouting reads them
+    (:func:`strategist.scout.rallies.rally_view`), built once per data set."""
     def make():
-        from strategist.scout.rallies import rally_view as view
+        from strategist.scout.rallies import rally_view
 
-        return view(load(key).table)
+        return rally_view(load(key).table)
 
     return derived(key, "scout view", make)
 
 
 def match_info(key: tuple):
-    """Tournament and year per match from the match lists beside the data (None without them), once per data set."""
+    """Tournament and year per match from the match lists beside the data (an empty table without them), once per
+    data set."""
     def make():
         from strategist.scout.matchinfo import read_match_info
 
