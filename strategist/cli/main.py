@@ -17,7 +17,7 @@ from strategist.errors import StrategistError
 
 #: Sub-command -> (module, one-line help), in the order they appear in ``--help``.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "solve": ("strategist.cli.solve", "solve a zero-sum payoff matrix (CSV: first row and column are labels)"),
+    "solve": ("strategist.cli.solve_cmd", "solve a zero-sum payoff matrix (CSV: first row and column are labels)"),
     "data": ("strategist.cli.data_cmd", "inspect rally data files"),
     "payoff": ("strategist.cli.payoff_cmd",
                "estimate a rally decision's payoff matrix from data, with intervals, and solve it"),

@@ -46,7 +46,7 @@ def test_the_data_command_lists_the_loaders_layouts():
 def test_a_command_imports_only_its_own_module():
     loaded = _modules_after("data", "--help")
     assert "strategist.cli.data_cmd" in loaded
-    assert not {"strategist.cli.solve", "strategist.cli.payoff_cmd", "torch"} & loaded
+    assert not {"strategist.cli.solve_cmd", "strategist.cli.payoff_cmd", "torch"} & loaded
 
 
 def test_version(capsys):
