@@ -503,12 +503,14 @@ class Advisor:
         return replace(advice, sentence=sentence(advice), seconds=time.perf_counter() - started)
 
 
-def prepare(table, *, states: str | None = None, zones: bool | None = None, heights: bool | None = None):
+def prepare(table, *, states: str | None = None, zones: bool | None = None, heights: bool | None = None,
+            annotated=None):
     """The usable strokes of ``table`` (:func:`strategist.rally.model.strokes`) with what is computed once per
-    table (the players' ratings), to build many Advisors of one table without redoing it (``strokes=``)."""
+    table (the players' ratings), to build many Advisors of one table without redoing it (``strokes=``).
+    ``annotated``: the table's :func:`strategist.rally.model.situation_annotation`, when made already."""
     from strategist.rally.model import RallySettings, strokes
 
-    return strokes(table, RallySettings(states=states, zones=zones, heights=heights))
+    return strokes(table, RallySettings(states=states, zones=zones, heights=heights), annotated=annotated)
 
 
 def _opponent_name(name: str, people: list, notes: list) -> str:

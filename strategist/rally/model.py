@@ -146,8 +146,18 @@ def _rule(table, sport, settings: RallySettings) -> tuple[str, bool, bool]:
     return rally, zones, heights
 
 
-def strokes(table: pd.DataFrame, settings: RallySettings, sport=None) -> Strokes:
-    """Usable strokes of ``table`` with their situations; what was left out is counted by reason."""
+def situation_annotation(table: pd.DataFrame, settings: RallySettings | None = None, sport=None) -> pd.DataFrame:
+    """``table`` sorted by rally and stroke with the situation of every stroke (:func:`annotate_states` with
+    the settings' rule: by default the situation the data record, :func:`situation_rule`)."""
+    sport = _sport_of(table, sport)
+    rule, zones, heights = _rule(table, sport, settings or RallySettings())
+    return annotate_states(table, sport, rally=rule, zones=zones, heights=heights)
+
+
+def strokes(table: pd.DataFrame, settings: RallySettings, sport=None, annotated: pd.DataFrame | None = None
+            ) -> Strokes:
+    """Usable strokes of ``table`` with their situations; what was left out is counted by reason.
+    ``annotated``: :func:`situation_annotation` of ``table`` with the same settings, made once to share."""
     needed = ["match_id", "rally_id", "stroke", "hitter", "opponent", "shot", "opponent_area", "hitter_won"]
     missing = [c for c in needed if c not in table.columns]
     if missing:
@@ -157,7 +167,10 @@ def strokes(table: pd.DataFrame, settings: RallySettings, sport=None) -> Strokes
     sport = _sport_of(table, sport)
     kind, grouping = _check_settings(settings, sport)
     rule, zones, heights = _rule(table, sport, settings)
-    ann = annotate_states(table, sport, rally=rule, zones=zones, heights=heights)
+    ann = annotate_states(table, sport, rally=rule, zones=zones, heights=heights) if annotated is None else annotated
+    if len(ann) != len(table) or "state" not in ann:
+        raise EstimationError(f"the annotated table has {len(ann)} rows and columns {list(ann.columns)[:5]}...; "
+                              f"expected situation_annotation() of the table's {len(table)} strokes")
 
     rally = ann["rally_id"].astype("string")
     nxt = (rally.shift(-1) == rally).fillna(False).to_numpy(bool)

@@ -49,13 +49,21 @@ class MatchData:
         on every call."""
         return self._once("opponent_model", lambda: _fit_model(self))
 
+    def annotated_population(self) -> pd.DataFrame:
+        """The population with the situation of every stroke (:func:`strategist.rally.model.situation_annotation`),
+        made once for the Advisor's game and the sections that count situations."""
+        from strategist.rally.model import situation_annotation
+
+        return self._once("annotated_population", lambda: situation_annotation(self.population, sport=self.sport))
+
     def advisor(self):
         """The Advisor of the player against the opponent fitted on the population (never on this match):
         the one rally game every section reads. Built once; a failure is raised again on every call."""
         def build():
-            from strategist.advice.advisor import Advisor
+            from strategist.advice.advisor import Advisor, prepare
 
-            return Advisor(self.population, self.player, self.opponent, model=self.opponent_model())
+            strokes = prepare(self.population, annotated=self.annotated_population())
+            return Advisor(self.population, self.player, self.opponent, model=self.opponent_model(), strokes=strokes)
 
         return self._once("advisor", build)
 

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from strategist.data.states import annotate_states
 from strategist.report.match import MatchData
 
 PRIOR = 10.0
@@ -30,8 +29,7 @@ GAME_SOURCE = ("the rally game (strategist.rally) of {who}, fitted without this 
 
 
 def _rates(md: MatchData) -> dict:
-    pop = md.population
-    pop = annotate_states(pop, md.sport, situation=True)
+    pop = md.annotated_population()
     pop = pop[pop["winner"].notna()]
     f = pop.drop_duplicates(["rally_id", "hitter", "state"])
     won = (f["winner"] == f["hitter"]).to_numpy(float)
