@@ -11,6 +11,7 @@ from scipy import stats
 from strategist.data.schema import conform
 from strategist.errors import EstimationError
 from strategist.estimation import estimate_payoff
+from strategist.games import solve_zero_sum
 
 LONG, SHORT = ("long service", "9", "8"), ("short service", "7", "7")
 
@@ -202,3 +203,50 @@ def test_settings_out_of_range_are_refused_by_name(table, kwargs, field):
 def test_counts_of_zero_are_allowed(table):
     est = estimate_payoff(table, state="return of long service", min_count=0, min_action_count=0)
     assert est.report.sparse_cells == () and est.report.unobserved_rows == ()
+
+
+def test_the_estimate_as_json_and_as_frames_carries_every_cell(table):
+    est = estimate_payoff(table, hitter="Pia", opponent="Ola", state="return of long service", min_action_count=3,
+                          include_unobserved=True, target="column")
+    d = est.to_dict()
+    assert (d["rows"], d["columns"], d["sport"], d["state"]) == (["lob", "clear", "smash"], ["7", "8"], "badminton",
+                                                                  "return of long service")
+    assert d["counts"] == [[0, 0], [1, 1], [0, 1]] and d["wins"] == [[0, 0], [1, 0], [0, 1]]
+    assert d["no_data"] == [[True, True], [False, False], [True, False]]
+    assert d["mean"] == est.mean.tolist() and d["lower"] == est.lower.tolist() and d["upper"] == est.upper.tolist()
+    assert d["level"] == 0.95 and d["report"] == est.report.to_dict()
+    assert d["row_counts"] == {"lob": 0, "clear": 2, "smash": 3} and d["column_counts"] == {"7": 1, "8": 2}
+    assert d["flagged_rows"] == ["lob", "clear"] and d["flagged_columns"] == ["7", "8"]
+    assert d["settings"] == {"rows": "shot", "columns": "position", "context": est.settings.context.describe(),
+                             "hitter": "Pia", "opponent": "Ola", "target": "column", "min_action_count": 3,
+                             "action_counts": "player", "include_unobserved": True}
+    for what in ("mean", "lower", "upper", "counts", "wins", "center"):
+        frame = est.frame(what)
+        assert list(frame.index) == ["lob", "clear", "smash"] and list(frame.columns) == ["7", "8"]
+        np.testing.assert_array_equal(frame.to_numpy(), getattr(est, what))
+    cells = est.frame("cells")
+    m, lo, hi = est.mean[2, 1], est.lower[2, 1], est.upper[2, 1]
+    assert cells.loc["smash", "8"] == f"{m:.2f} [{lo:.2f}, {hi:.2f}] 1"
+    assert cells.loc["lob", "7"].endswith(" 0*") and est.state == "return of long service"
+    assert est.no_data.sum() == 3
+    np.testing.assert_array_equal(est.game.payoffs, est.mean)
+    assert est.game.row_labels == ("lob", "clear", "smash") and est.game.column_labels == ("7", "8")
+    assert est.solve().value == pytest.approx(solve_zero_sum(est.mean).value, abs=1e-12)
+
+
+def test_left_out_actions_are_listed_with_their_counts_and_whose_they_are(table):
+    """Eight actions at most are named, the rest counted."""
+    from dataclasses import replace
+
+    est = estimate_payoff(table, hitter="Pia", opponent="Ola", state="return of long service", min_action_count=3,
+                          action_counts="pairing", include_unobserved=True)
+    assert est.report.action_lines() == [
+        "hitter actions chosen fewer than 3 times in this pairing in this state (times in brackets), kept and "
+        "flagged (advice that uses them has too little data behind it): lob (0), clear (2), smash (1)",
+        "receiver actions chosen fewer than 3 times in this pairing in this state (times in brackets), kept and "
+        "flagged (advice that uses them has too little data behind it): 7 (1), 8 (2)"]
+    many = replace(est.report, unobserved_rows=tuple((f"shot {k}", k) for k in range(10)), unobserved_columns=(),
+                   action_counts="population", included_unobserved=False)
+    assert many.action_lines() == [
+        "hitter actions chosen fewer than 3 times by all players in this state (times in brackets), left out: "
+        + ", ".join(f"shot {k} ({k})" for k in range(8)) + " and 2 more"]
