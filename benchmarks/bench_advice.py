@@ -19,7 +19,9 @@ so far (shots, hitters, where each landed and how high) with margin 0.05. Scored
 * **coverage**: per (held-out match, player, situation) cell with >= 30 decisions, whether the 90 %
   predictive interval of the value under both players' habits (the rally game's interval for a match not yet
   played — the estimate's uncertainty and the match-to-match variation — plus the binomial noise of the
-  cell's n decisions) covers the actual win rate;
+  cell's n decisions) covers the actual win rate. Beside it, the same with the binomial noise of the cell's
+  rallies: a player's decisions in one rally share its outcome, so the actual rate's variance is
+  p(1 − p)·Σ mᵣ²/n² (mᵣ decisions in rally r), not p(1 − p)/n;
 * speed: building an Advisor, and ``advise`` p50/p99.
 
 ``--coarse`` scores the earlier model as well (states: the incoming shot's tactical group, no height or zone)
@@ -132,15 +134,23 @@ def coverage(cells: list[dict], level: float = 0.9) -> dict:
     frame = pd.DataFrame(cells)
     if frame.empty:
         return {"cells": 0, "covered": float("nan"), "rows": []}
-    grouped = frame.groupby(["match", "player", "state"]).agg(n=("won", "size"), actual=("won", "mean"),
-                                                      predicted=("observed", "mean"), sd=("observed_sd", "mean"))
+    keys = ["match", "player", "state"]
+    grouped = frame.groupby(keys).agg(n=("won", "size"), actual=("won", "mean"),
+                                      predicted=("observed", "mean"), sd=("observed_sd", "mean"))
+    per_rally = frame.groupby(keys + ["rally"]).size()
+    grouped["squares"] = (per_rally ** 2).groupby(level=keys).sum()      # Σ mᵣ² over the cell's rallies
+    grouped["rallies"] = per_rally.groupby(level=keys).size()
     grouped = grouped[grouped["n"] >= MIN_CELL].copy()
     p = grouped["predicted"].clip(1e-6, 1 - 1e-6)
-    half = z * np.sqrt(grouped["sd"] ** 2 + p * (1 - p) / grouped["n"])
-    grouped["low"], grouped["high"] = grouped["predicted"] - half, grouped["predicted"] + half
-    grouped["covered"] = (grouped["low"] <= grouped["actual"]) & (grouped["actual"] <= grouped["high"])
+    for name, noise in (("covered", p * (1 - p) / grouped["n"]),
+                        ("covered_by_rallies", p * (1 - p) * grouped["squares"] / grouped["n"] ** 2)):
+        half = z * np.sqrt(grouped["sd"] ** 2 + noise)
+        grouped[name] = ((grouped["predicted"] - half <= grouped["actual"])
+                         & (grouped["actual"] <= grouped["predicted"] + half))
     rows = grouped.reset_index().to_dict(orient="records")
-    return {"cells": int(len(grouped)), "covered": float(grouped["covered"].mean()) if len(grouped) else float("nan"),
+    share = (lambda c: float(grouped[c].mean()) if len(grouped) else float("nan"))
+    return {"cells": int(len(grouped)), "covered": share("covered"), "covered_by_rallies": share("covered_by_rallies"),
+            "decisions_per_rally": float(grouped["n"].sum() / grouped["rallies"].sum()) if len(grouped) else float("nan"),
             "rows": rows}
 
 
@@ -184,7 +194,8 @@ def advise_match(advisor, match: pd.DataFrame, player: str, rule: dict, base_rat
             if won is not None and name in game.labels:
                 g = game.index(name)
                 sd = (game.states["observed_high"].iat[g] - game.states["observed_low"].iat[g]) / (2 * 1.6449)
-                cells.append({"match": rally["match_id"].iat[0], "player": player, "state": state, "won": float(won),
+                cells.append({"match": rally["match_id"].iat[0], "rally": rally["rally_id"].iat[0], "player": player,
+                              "state": state, "won": float(won),
                               "observed": float(game.states["observed_value"].iat[g]), "observed_sd": float(sd)})
     return rows, cells
 
@@ -265,6 +276,9 @@ def write(results: dict, name: str) -> None:
                   f"- win probability of the shot played: {r['scored']:,} decisions, Brier {r['brier']:.4f} against the "
                   f"base rate's {r['brier_base']:.4f}",
                   f"- decisions whose history lacked a height or zone (advice averaged): {r['averaged_decisions']:,}",
+                  f"- coverage of the {r['coverage']['cells']} cells with the binomial noise of their rallies instead "
+                  f"of their decisions ({r['coverage'].get('decisions_per_rally', float('nan')):.2f} decisions per "
+                  f"rally share an outcome): {r['coverage'].get('covered_by_rallies', float('nan')):.0%}",
                   f"- advise calls that raised: {r['error_count']}; players or pairs skipped: {len(r['skipped'])}", ""]
         lines += ["| predicted | actual | n |", "|---|---|---|"]
         lines += [f"| {b['predicted']:.3f} | {b['actual']:.3f} | {b['n']} |" for b in r["reliability"]]
