@@ -145,3 +145,94 @@ def test_the_solution_as_json_and_by_state():
         sol.state(2)
     with pytest.raises(InvalidGameError, match="out of range"):
         sol.state(-1)
+
+
+def _value_iteration_by_hand(rewards, transitions, tol=1e-10):
+    """Shapley's sweeps V ← val(r + P V), each stage game by the single-game solver; how many until
+    ‖T(V) − V‖∞ ≤ tol·max|r|."""
+    from strategist.games import solve_zero_sum
+
+    target = tol * max(float(np.abs(r).max()) for r in rewards)
+    v, sweeps = np.zeros(len(rewards)), 0
+    while True:
+        new = np.array([solve_zero_sum(r + p @ v).value for r, p in zip(rewards, transitions)])
+        sweeps += 1
+        if np.abs(new - v).max() <= target:
+            return new, sweeps
+        v = new
+
+
+def test_value_iteration_counts_its_sweeps_and_warm_starts_them(batch_calls):
+    rewards, transitions = stopping_game(2, size=12)
+    values, sweeps = _value_iteration_by_hand(rewards, transitions)
+    batch_calls.clear()
+    sol = solve_stochastic_game(rewards, transitions, method="value")
+    assert sol.iterations == sweeps and (sol.linear_solves, sol.value_sweeps) == (0, 0)
+    np.testing.assert_allclose(sol.values, values, atol=1e-9)
+    assert batch_calls[0] == 12 and sum(batch_calls) < 3 * 12 < sweeps * 12     # later sweeps warm
+
+
+def test_mixes_given_as_arrays_are_evaluated_like_lists():
+    rewards = [np.array([[0.2, 0.8], [0.6, 0.4]]), np.array([[0.5, 0.1], [0.3, 0.9]])]
+    transitions = [np.full((2, 2, 2), 0.25), np.full((2, 2, 2), 0.1)]
+    x = np.array([[0.3, 0.7], [1.0, 0.0]])
+    y = np.array([[0.5, 0.5], [0.2, 0.8]])
+    from strategist.games import evaluate_policies
+
+    as_arrays = evaluate_policies(rewards, transitions, x, y)
+    np.testing.assert_allclose(as_arrays, evaluate_policies(rewards, transitions, list(x), list(y)), atol=1e-15)
+    # by hand: V = r_xy + P_xy V
+    r = np.array([x[s] @ rewards[s] @ y[s] for s in range(2)])
+    p = np.array([np.einsum("a,abt,b->t", x[s], transitions[s], y[s]) for s in range(2)])
+    np.testing.assert_allclose(as_arrays, np.linalg.solve(np.eye(2) - p, r), atol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"tol": 1.0}, "tol"), ({"tol": 0.0}, "tol"), ({"tol": True}, "tol"), ({"max_iterations": 0}, "max_iterations"),
+    ({"max_iterations": True}, "max_iterations"), ({"max_iterations": 2.0}, "max_iterations")])
+def test_options_out_of_range_are_refused(kwargs, message):
+    rewards, transitions = stopping_game(0, size=3)
+    with pytest.raises(InvalidGameError, match=message):
+        solve_stochastic_game(rewards, transitions, **kwargs)
+
+
+def test_text_in_transitions_is_refused_naming_the_state():
+    rewards = [np.array([[0.2, 0.8]]), np.array([[0.5]])]
+    transitions = [[[["0.1", "0.2"], ["a", "b"]]], np.zeros((1, 1, 2))]
+    with pytest.raises(InvalidGameError, match="transitions of state 0"):
+        solve_stochastic_game(rewards, transitions)
+
+
+def test_every_stage_solution_is_the_states_certificate():
+    rewards, transitions = stopping_game(1, size=6)
+    sol = solve_stochastic_game(rewards, transitions)
+    for s in range(6):
+        stage = sol.state(s)
+        np.testing.assert_allclose(stage.row_strategy, sol.row_strategies[s])
+        np.testing.assert_allclose(stage.column_strategy, sol.column_strategies[s])
+        assert (stage.row_guarantee, stage.column_guarantee, stage.duality_gap) == (
+            float(sol.row_guarantees[s]), float(sol.column_guarantees[s]), float(sol.duality_gaps[s]))
+        assert stage.game.column_labels == sol.column_labels[s]
+        x, y = sol.row_strategies[s], sol.column_strategies[s]
+        assert (x >= 0).all() and (y >= 0).all() and abs(x.sum() - 1) < 1e-12 and abs(y.sum() - 1) < 1e-12
+
+
+def test_states_and_actions_are_named_by_position_when_no_labels_are_given():
+    rewards = [np.array([[0.2, 0.8], [0.6, 0.4]]), np.array([[0.5, 0.1]])]
+    transitions = [np.full((2, 2, 2), 0.25), np.full((1, 2, 2), 0.1)]
+    sol = solve_stochastic_game(rewards, transitions)
+    assert sol.state_labels == ("0", "1")
+    assert sol.row_labels == (("r1", "r2"), ("r1",)) and sol.column_labels == (("c1", "c2"), ("c1", "c2"))
+    assert sol.state(0).value == pytest.approx(float(sol.values[0]), abs=1e-12)
+    assert sol.state("0").game.row_labels == ("r1", "r2")
+
+
+@pytest.mark.parametrize("shift", [-1.0, -5.0])
+def test_games_of_negative_payoffs_are_solved_as_their_shifted_selves(shift):
+    """Payoffs below zero (a warm-started sweep rescales each stage game by its own range): every state's value
+    is the value-iteration fixed point computed stage game by stage game."""
+    rewards, transitions = stopping_game(3, size=10)
+    rewards = [r + shift for r in rewards]
+    sol = solve_stochastic_game(rewards, transitions)
+    values, _ = _value_iteration_by_hand(rewards, transitions, tol=1e-12)
+    np.testing.assert_allclose(sol.values, values, atol=1e-8)
