@@ -28,8 +28,7 @@ def _rally(match, number, server, receiver, strokes, winner):
     return rows
 
 
-@pytest.fixture(scope="module")
-def table():
+def _rows():
     """Returns of serve (stroke 2). Pia: 3 long returns against Ola (clear at 8, clear at 7, smash at 8), 2
     against Rex (smash at 8, twice) and 1 short return. Rex returns 7 short serves; Sam 3 long ones (lob at 8,
     lob at 7, and one lob whose receiver's position is unknown)."""
@@ -45,6 +44,20 @@ def table():
     rows += _rally("b", 10, "Rex", "Sam", [LONG, ("lob", "9", "8")], "Sam")
     rows += _rally("b", 11, "Rex", "Sam", [LONG, ("lob", "9", "7")], "Rex")
     rows += _rally("b", 12, "Rex", "Sam", [LONG, ("lob", "9", None)], "Rex")
+    return rows
+
+
+@pytest.fixture(scope="module")
+def table():
+    return conform(pd.DataFrame(_rows()))
+
+
+@pytest.fixture(scope="module")
+def table_with_rex():
+    """The table and two long returns of Rex against Ola (lobs, Ola at 8): another hitter against Ola."""
+    rows = _rows()
+    rows += _rally("d", 1, "Ola", "Rex", [LONG, ("lob", "9", "8")], "Rex")
+    rows += _rally("d", 2, "Ola", "Rex", [LONG, ("lob", "8", "8")], "Ola")
     return conform(pd.DataFrame(rows))
 
 
@@ -61,11 +74,14 @@ def test_the_state_of_a_player_is_the_one_with_most_of_the_players_own_decision_
 
 
 @pytest.mark.parametrize("counts, rows, columns", [
-    ("player", {"lob": 0, "clear": 2, "smash": 3}, {"7": 1, "8": 2}),        # Pia against anyone; Ola's answers
-    ("pairing", {"lob": 0, "clear": 2, "smash": 1}, {"7": 1, "8": 2}),       # Pia against Ola
-    ("population", {"lob": 2, "clear": 2, "smash": 3}, {"7": 2, "8": 5}),    # everyone
+    ("player", {"lob": 0, "clear": 2, "smash": 3}, {"7": 1, "8": 4}),     # Pia against anyone; Ola against anyone
+    ("pairing", {"lob": 0, "clear": 2, "smash": 1}, {"7": 1, "8": 2}),    # Pia against Ola
+    ("population", {"lob": 4, "clear": 2, "smash": 3}, {"7": 2, "8": 7}),    # everyone
 ])
-def test_actions_are_counted_by_the_player_the_pairing_or_everyone(table, counts, rows, columns):
+def test_actions_are_counted_by_the_player_the_pairing_or_everyone(table_with_rex, counts, rows, columns):
+    """Long returns: Pia's against Ola (clear at 8, clear at 7, smash at 8) and Rex (smash at 8 twice), Rex's
+    against Ola (lob at 8 twice), Sam's against Rex (lob at 8 and at 7; one position unknown)."""
+    table = table_with_rex
     est = estimate_payoff(table, hitter="Pia", opponent="Ola", state="return of long service", min_action_count=3,
                           action_counts=counts, include_unobserved=True)
     assert dict(zip(est.row_labels, est.row_counts)) == rows
@@ -250,3 +266,40 @@ def test_left_out_actions_are_listed_with_their_counts_and_whose_they_are(table)
     assert many.action_lines() == [
         "hitter actions chosen fewer than 3 times by all players in this state (times in brackets), left out: "
         + ", ".join(f"shot {k} ({k})" for k in range(8)) + " and 2 more"]
+
+
+def test_a_matrix_without_enough_actions_says_whose_counts_fell_short(table):
+    with pytest.raises(EstimationError, match="no hitter action has 4 of the player's own decision points in state "
+                                              "'return of long service'; lower min_action_count"):
+        estimate_payoff(table, hitter="Pia", state="return of long service", min_action_count=4)
+    with pytest.raises(EstimationError, match="no receiver action has 3 of the player's own decision points"):
+        estimate_payoff(table, hitter="Pia", opponent="Ola", state="return of long service", min_action_count=3)
+
+
+def test_a_selection_without_decision_points_is_named(table):
+    with pytest.raises(EstimationError, match="no decision points for Rex against Ola in state 'return of long "):
+        estimate_payoff(table, hitter="Rex", opponent="Ola", state="return of long service", min_action_count=1)
+    with pytest.raises(EstimationError, match="no decision points for receiver Ola in state 'serve'"):
+        estimate_payoff(table, opponent="Ola", state="serve", min_action_count=1)
+    # Ola never returns a serve: the state is the one with most of everyone's returns, and it is named
+    with pytest.raises(EstimationError, match="no decision points for Ola in state 'return of short service'"):
+        estimate_payoff(table, hitter="Ola", context="stroke=2", min_action_count=1)
+
+
+def test_unknown_states_and_players_are_named_with_what_there_is(table):
+    with pytest.raises(EstimationError, match=r"no decision points in state 'smash' \(context 'all strokes'\); states here: "
+                                              r"'serve' \(16\), 'return of short service' \(8\), 'return of long "
+                                              r"service' \(7\), 'rally after neutral' \(2\)$"):
+        estimate_payoff(table, state="smash")
+    with pytest.raises(EstimationError, match=r"did you mean 'Pia'\?"):
+        estimate_payoff(table, hitter="Piaa")
+    with pytest.raises(EstimationError, match=r"players: .*Ola.*Pia.*Rex.*Sam$"):
+        estimate_payoff(table, opponent="Zed Quux")
+    note = estimate_payoff(table, min_action_count=1).report.state_note
+    assert note.endswith("3 other states not shown: choose one with state=")
+
+
+def test_a_previous_shot_in_the_context_names_the_state(table):
+    est = estimate_payoff(table, context="previous=long service", min_action_count=1)
+    assert est.report.state == "return of long service" and est.report.points == 7
+    assert est.report.states == (("return of long service", 7),)
