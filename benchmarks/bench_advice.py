@@ -149,9 +149,9 @@ def coverage(cells: list[dict], level: float = 0.9) -> dict:
                          & (grouped["actual"] <= grouped["predicted"] + half))
     rows = grouped.reset_index().to_dict(orient="records")
     share = (lambda c: float(grouped[c].mean()) if len(grouped) else float("nan"))
+    per_rally = float(grouped["n"].sum() / grouped["rallies"].sum()) if len(grouped) else float("nan")
     return {"cells": int(len(grouped)), "covered": share("covered"), "covered_by_rallies": share("covered_by_rallies"),
-            "decisions_per_rally": float(grouped["n"].sum() / grouped["rallies"].sum()) if len(grouped) else float("nan"),
-            "rows": rows}
+            "decisions_per_rally": per_rally, "rows": rows}
 
 
 def advise_match(advisor, match: pd.DataFrame, player: str, rule: dict, base_rate: pd.Series,
@@ -194,8 +194,8 @@ def advise_match(advisor, match: pd.DataFrame, player: str, rule: dict, base_rat
             if won is not None and name in game.labels:
                 g = game.index(name)
                 sd = (game.states["observed_high"].iat[g] - game.states["observed_low"].iat[g]) / (2 * 1.6449)
-                cells.append({"match": rally["match_id"].iat[0], "rally": rally["rally_id"].iat[0], "player": player,
-                              "state": state, "won": float(won),
+                cells.append({"match": rally["match_id"].iat[0], "rally": rally["rally_id"].iat[0],
+                              "player": player, "state": state, "won": float(won),
                               "observed": float(game.states["observed_value"].iat[g]), "observed_sd": float(sd)})
     return rows, cells
 
@@ -254,7 +254,7 @@ def run(table: pd.DataFrame, model: str, matches: int | None, rule: dict, game_o
 def write(results: dict, name: str) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2, default=str))
-    lines = [f"# Advice on held-out ShuttleSet matches", "",
+    lines = ["# Advice on held-out ShuttleSet matches", "",
              f"`{results['command']}` — {results['machine']}, {results['date']}", "",
              "| model | decisions | infeasible mass: equilibrium | safe | far from habit: equilibrium | safe | "
              "Brier skill | ECE | coverage (cells) | build median / max (s) | advise p50 / p99 (ms) |",

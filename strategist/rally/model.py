@@ -44,7 +44,7 @@ from scipy import sparse, special
 
 from strategist.data.states import annotate_states, situation_rule, state_label
 from strategist.errors import ConfigurationError, EstimationError
-from strategist.estimation.shrinkage import STRENGTH_BOUNDS, fit_strength, parse_prior, posterior, refine_grid_maximum
+from strategist.estimation.shrinkage import STRENGTH_BOUNDS, fit_strength, parse_prior, refine_grid_maximum
 from strategist.sports import get_sport
 
 WHO = ("player", "opponent")

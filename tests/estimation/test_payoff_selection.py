@@ -287,7 +287,8 @@ def test_a_selection_without_decision_points_is_named(table):
 
 
 def test_unknown_states_and_players_are_named_with_what_there_is(table):
-    with pytest.raises(EstimationError, match=r"no decision points in state 'smash' \(context 'all strokes'\); states here: "
+    with pytest.raises(EstimationError, match=r"no decision points in state 'smash' \(context 'all strokes'\); "
+                                              r"states here: "
                                               r"'serve' \(16\), 'return of short service' \(8\), 'return of long "
                                               r"service' \(7\), 'rally after neutral' \(2\)$"):
         estimate_payoff(table, state="smash")
