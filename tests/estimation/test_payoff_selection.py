@@ -304,3 +304,18 @@ def test_a_previous_shot_in_the_context_names_the_state(table):
     est = estimate_payoff(table, context="previous=long service", min_action_count=1)
     assert est.report.state == "return of long service" and est.report.points == 7
     assert est.report.states == (("return of long service", 7),)
+
+
+def test_the_settings_asked_are_the_settings_kept(table):
+    """Rows by tactical group: the estimate says so in its settings and JSON; its decision points keep no stray
+    index column."""
+    est = estimate_payoff(table, hitter="Pia", state="return of long service", rows="group", columns="position",
+                          min_action_count=1, target="column")
+    assert (est.settings.rows, est.settings.columns, est.settings.target) == ("group", "position", "column")
+    assert est.to_dict()["settings"]["rows"] == "group"
+    assert set(est.row_labels) <= {"attack", "defence", "neutral"} and len(est.row_labels) >= 2
+    assert "index" not in est.points.columns and est.points.index.equals(pd.RangeIndex(len(est.points)))
+    with pytest.raises(EstimationError, match="unknown opponent 'Zed Quux'"):
+        estimate_payoff(table, opponent="Zed Quux")
+    with pytest.raises(EstimationError, match="unknown player 'Zed Quux'"):
+        estimate_payoff(table, hitter="Zed Quux")
