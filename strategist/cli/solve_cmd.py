@@ -162,4 +162,6 @@ def run(args: argparse.Namespace) -> int:
              f"(equilibrium play: {exploit.equilibrium_payoff:.6g}; best response "
              f"{named}: {exploit.best_response_payoff:.6g})", full)
         _say(f"Guarantee against any opponent: {exploit.guarantee:.6g}", full)
+        if exploit.fallback:
+            _say(f"Note: the equilibrium strategy is shown, not an exploiting one: {exploit.fallback}", full)
     return 0

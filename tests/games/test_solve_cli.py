@@ -127,6 +127,32 @@ def test_safe_exploitation_table(capsys, en_csv):
     assert "best response cross-court" in out
 
 
+def test_an_equilibrium_standing_in_for_a_failed_exploitation_lp_is_said(capsys, en_csv, monkeypatch):
+    """Every margin LP fails (HiGHS's answer replaced by a failure): the table says the equilibrium strategy is
+    shown and why, the JSON carries the same text under ``fallback``; when nothing failed it is null."""
+    import importlib
+
+    se = importlib.import_module("strategist.games.safe_exploit")
+    assert run_json(capsys, en_csv, "--opponent-mix", "1,0", "--margin", "10.5")["safe_exploitation"]["fallback"] \
+        is None
+    real = se.linprog
+
+    def margin_lps_fail(c, **kw):
+        if c[-1] == 0.0:                                  # the margin LP: its last variable carries no cost
+            return type("Failed", (), {"status": 4, "message": "numerical difficulties", "x": None})()
+        return real(c, **kw)
+
+    monkeypatch.setattr(se, "linprog", margin_lps_fail)
+    with pytest.warns(se.SolverFallbackWarning):
+        code, out, err = run_cli(capsys, en_csv, "--opponent-mix", "1,0", "--margin", "10.5")
+    assert code == 0, err
+    assert "Note: the equilibrium strategy is shown, not an exploiting one" in out
+    with pytest.warns(se.SolverFallbackWarning):
+        exploit = run_json(capsys, en_csv, "--opponent-mix", "1,0", "--margin", "10.5")["safe_exploitation"]
+    assert "instead of the exploiting one" in exploit["fallback"]
+    assert exploit["row_strategy"] == pytest.approx({"down the line": 0.7, "cross-court": 0.3}, abs=1e-9)
+
+
 @pytest.mark.parametrize("text, fragments", [
     ("x,a,b\nr1,1,2\nr2,3,abc\n", ["row 3", "column 'b'", "'abc'"]),
     ("x,a,b\nr1,1,2\nr2,3\n", ["row 3", "'r2'", "rectangular"]),
