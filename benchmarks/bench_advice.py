@@ -1,11 +1,13 @@
 """The advice judged as a coach judges it, on whole ShuttleSet matches held out from fitting.
 
-    python benchmarks/bench_advice.py [--model markov2] [--matches N] [--coarse] [--out NAME]
+    python benchmarks/bench_advice.py [--model markov2] [--matches N] [--coarse] [--folds K] [--out NAME]
 
 Split: ShuttleSet's matches ranked by the SHA-1 of their id; the first 19 are held out (the rule of the data's
 README). For every held-out match and each of its players seen in the 75 training matches, an Advisor is
 built on the training matches alone, and before every stroke of that player it is asked for advice on the rally
-so far (shots, hitters, where each landed and how high) with margin 0.05. Scored:
+so far (shots, hitters, where each landed and how high) with margin 0.05. ``--folds K`` holds every match out
+once instead (the ranking cut into K blocks; the first of 5 is the README's split), for five times the
+held-out decisions. Scored:
 
 * **infeasible mass**: the share of the equilibrium's (and the safe exploitation's) probability on shots that
   all players together play less than 2 % of the time in the situation (incoming shot × height × zone;
@@ -15,7 +17,9 @@ so far (shots, hitters, where each landed and how high) with margin 0.05. Scored
   training strokes in the situation are counted apart);
 * **win probability of the shot played** (``advice.options.win_probability``), scored against the rally's
   outcome: Brier skill against the situation's base rate (all players' win rate of the hitter there,
-  training) and the expected calibration error (10 equal-mass bins);
+  training) and the expected calibration error (10 equal-mass bins), beside the ECE a perfectly calibrated
+  predictor would show on the same decisions (:func:`calibrated_ece`: 19 matches are few, and one player's
+  form in one match moves a whole bin);
 * **coverage**: per (held-out match, player, situation) cell with >= 30 decisions, whether the 90 %
   predictive interval of the value under both players' habits (the rally game's interval for a match not yet
   played — the estimate's uncertainty and the match-to-match variation — plus the binomial noise of the
@@ -44,12 +48,30 @@ import pandas as pd
 RESULTS = Path(__file__).resolve().parent / "results"
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "badminton_shuttleset" / "strokes.csv.gz"
 MIN_SHARE, FAR_SHARE, FAR_MASS, MIN_CELL = 0.02, 0.10, 0.5, 30
+RECOMMENDATIONS = ("equilibrium", "safe")
+
+
+def ranked_matches(table: pd.DataFrame) -> list:
+    """The table's match ids ranked by the SHA-1 of their id (the data README's order)."""
+    return sorted(table["match_id"].unique(), key=lambda m: hashlib.sha1(str(m).encode("utf-8")).hexdigest())
 
 
 def split(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(training, held-out) by the README's rule: the 20 % of matches whose SHA-1 ranks first are held out."""
-    ids = sorted(table["match_id"].unique(), key=lambda m: hashlib.sha1(str(m).encode("utf-8")).hexdigest())
-    held = set(ids[:round(0.2 * len(ids))])
+    ids = ranked_matches(table)
+    return _split_on(table, set(ids[:round(0.2 * len(ids))]))
+
+
+def folds_of(table: pd.DataFrame, folds: int) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """``folds`` (training, held-out) splits in which every match is held out once: the SHA-1 ranking cut into
+    consecutive blocks, so that the first of five blocks is the README's split. One fold is the README's split."""
+    if folds <= 1:
+        return [split(table)]
+    blocks = np.array_split(np.array(ranked_matches(table), dtype=object), folds)
+    return [_split_on(table, set(block)) for block in blocks]
+
+
+def _split_on(table: pd.DataFrame, held: set) -> tuple[pd.DataFrame, pd.DataFrame]:
     mask = table["match_id"].isin(held).to_numpy(dtype=bool)
     return table[~mask].reset_index(drop=True), table[mask].reset_index(drop=True)
 
@@ -65,49 +87,56 @@ def situation_counts(train: pd.DataFrame, **rule) -> tuple[pd.Series, pd.Series]
     return everyone, per_player
 
 
-def score_decisions(rows: list[dict], everyone: pd.Series, per_player: pd.Series) -> dict:
-    """The scores of the module docstring from one record per decision."""
+def measure_decisions(rows: list[dict], everyone: pd.Series, per_player: pd.Series) -> None:
+    """Add to each decision record, against its own fold's training counts, the infeasible mass of each
+    recommendation (``infeasible``) and whether it is far from the player's habit (``far``; absent where the
+    player has fewer than 10 training strokes in the situation)."""
     pop_total = everyone.groupby(level=0).sum()
     player_total = per_player.groupby(level=[0, 1]).sum()
-    infeasible = {"equilibrium": [], "safe": []}
-    far = {"equilibrium": [], "safe": []}
-    examples = []
-    thin = 0
     for r in rows:
         state, player = r["state"], r["player"]
         if state not in pop_total.index:
             continue
-        for name in infeasible:
-            mix = r[name]
-            bad = sum(p for shot, p in mix.items()
-                      if everyone.get((state, shot), 0) / pop_total[state] < MIN_SHARE)
-            infeasible[name].append(bad)
+        r["infeasible"] = {name: sum(p for shot, p in r[name].items()
+                                     if everyone.get((state, shot), 0) / pop_total[state] < MIN_SHARE)
+                           for name in RECOMMENDATIONS}
         n_player = player_total.get((player, state), 0)
         if n_player < 10:
-            thin += 1
+            r["thin"] = True
             continue
-        for name in far:
-            mix = r[name]
-            hits = [shot for shot, p in mix.items()
+        r["far"] = {}
+        for name in RECOMMENDATIONS:
+            hits = [shot for shot, p in r[name].items()
                     if p >= FAR_MASS and per_player.get((player, state, shot), 0) / n_player < FAR_SHARE]
-            far[name].append(bool(hits))
-            if hits and len(examples) < 40:
-                examples.append({"recommendation": name, "player": player, "state": state, "shot": hits[0],
-                                 "mass": float(mix[hits[0]]), "played": int(per_player.get((player, state, hits[0]), 0)),
-                                 "of": int(n_player)})
+            r["far"][name] = hits[0] if hits else None
+            if hits:
+                r.setdefault("far_example", {"recommendation": name, "player": player, "state": state,
+                                             "shot": hits[0], "mass": float(r[name][hits[0]]),
+                                             "played": int(per_player.get((player, state, hits[0]), 0)),
+                                             "of": int(n_player)})
+
+
+def score_decisions(rows: list[dict]) -> dict:
+    """The scores of the module docstring from the decision records :func:`measure_decisions` annotated."""
+    infeasible = {name: [r["infeasible"][name] for r in rows if "infeasible" in r] for name in RECOMMENDATIONS}
+    far = {name: [r["far"][name] is not None for r in rows if "far" in r] for name in RECOMMENDATIONS}
+    examples = [r["far_example"] for r in rows if "far_example" in r][:40]
     scored = [r for r in rows if r.get("p_played") is not None and r.get("won") is not None]
     p = np.array([r["p_played"] for r in scored])
     y = np.array([float(r["won"]) for r in scored])
     base = np.array([r["base_rate"] for r in scored])
     brier, brier_base = float(np.mean((p - y) ** 2)), float(np.mean((base - y) ** 2))
+    null = calibrated_ece(p, [(r["match"], r["player"]) for r in scored],
+                          [(r["match"], r["player"], r["rally"]) for r in scored], [r["match_sd"] for r in scored])
     return {
         "decisions": len(rows),
         "infeasible_mass": {k: float(np.mean(v)) for k, v in infeasible.items()},
         "far_from_habit": {k: float(np.mean(v)) for k, v in far.items()},
-        "far_decisions": len(far["equilibrium"]), "thin_player_data": thin, "far_examples": examples,
+        "far_decisions": len(far["equilibrium"]), "thin_player_data": sum(bool(r.get("thin")) for r in rows),
+        "far_examples": examples,
         "scored": len(scored), "brier": brier, "brier_base": brier_base,
         "brier_skill": 1.0 - brier / brier_base if brier_base > 0 else float("nan"),
-        "ece": ece(p, y), "reliability": reliability(p, y),
+        "ece": ece(p, y), "reliability": reliability(p, y), "ece_if_calibrated": null,
     }
 
 
@@ -117,6 +146,27 @@ def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
         return float("nan")
     order = np.argsort(p, kind="stable")
     return float(sum(len(b) / len(p) * abs(p[b].mean() - y[b].mean()) for b in np.array_split(order, bins) if len(b)))
+
+
+def calibrated_ece(p: np.ndarray, players: list, rallies: list, match_sd: list, draws: int = 200,
+                   seed: int = 0) -> dict:
+    """The ECE a perfectly calibrated predictor would show on these decisions: outcomes drawn from ``p`` itself
+    with the held-out data's dependence kept, each (match, player) shifted by a form effect u ~ N(0, τ²) (τ the
+    game's ``match_sd``: the match-to-match spread no estimate from other matches can know) and the decisions of
+    one rally (``rallies``: one key per rally) sharing one uniform draw, so one outcome. Median and 95th
+    percentile over ``draws`` draws."""
+    if not len(p):
+        return {"median": float("nan"), "p95": float("nan"), "draws": 0}
+    rng = np.random.default_rng(seed)
+    group = pd.factorize(pd.Series(players, dtype=object).astype(str))[0]
+    rally = pd.factorize(pd.Series(rallies, dtype=object).astype(str))[0]
+    tau = pd.Series(np.asarray(match_sd, dtype=float)).groupby(group).mean().to_numpy()
+    values = []
+    for _ in range(draws):
+        shifted = np.clip(p + rng.normal(0.0, 1.0, len(tau))[group] * tau[group], 0.0, 1.0)
+        y = (rng.random(rally.max() + 1)[rally] < shifted).astype(float)
+        values.append(ece(p, y))
+    return {"median": float(np.median(values)), "p95": float(np.percentile(values, 95)), "draws": draws}
 
 
 def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict]:
@@ -186,7 +236,9 @@ def advise_match(advisor, match: pd.DataFrame, player: str, rule: dict, base_rat
             shot = rally["shot"].iat[k]
             opts = advice.options
             p_played = float(opts.loc[shot, "win_probability"]) if shot in opts.index else None
-            rows.append({"player": player, "state": state, "advised_state": advice.state, "shot": shot,
+            rows.append({"match": rally["match_id"].iat[0], "rally": rally["rally_id"].iat[0],
+                         "match_sd": float(game.structure.match_sd),
+                         "player": player, "state": state, "advised_state": advice.state, "shot": shot,
                          "equilibrium": advice.equilibrium.mix, "safe": advice.safe.mix, "won": won,
                          "p_played": p_played, "base_rate": float(base_rate.get(state, base_rate.mean())),
                          "averaged": bool(advice.averaged)})
@@ -200,19 +252,48 @@ def advise_match(advisor, match: pd.DataFrame, player: str, rule: dict, base_rat
     return rows, cells
 
 
-def run(table: pd.DataFrame, model: str, matches: int | None, rule: dict, game_options: dict) -> dict:
-    from strategist.advice.advisor import Advisor
+def run(table: pd.DataFrame, model: str, matches: int | None, rule: dict, game_options: dict,
+        folds: int = 1) -> dict:
+    """Advise every held-out match of each fold (:func:`folds_of`) from an Advisor fitted on that fold's
+    training matches, and score the decisions of all folds together."""
+    rows, cells, times, builds, skipped = [], [], [], [], []
+    for k, (train, held) in enumerate(folds_of(table, folds)):
+        if folds > 1:
+            print(f" fold {k + 1}/{folds}: {held['match_id'].nunique()} matches held out", flush=True)
+        r, c, t, b, s = run_fold(train, held, model, matches, rule, game_options)
+        rows, cells, times, builds, skipped = rows + r, cells + c, times + t, builds + b, skipped + s
+    errors = [r["error"] for r in rows if "error" in r]
+    rows = [r for r in rows if "error" not in r]
+    out = score_decisions(rows)
+    out["folds"] = folds
+    out["matches_held_out"] = len({r["match"] for r in rows})
+    out["coverage"] = coverage(cells)
+    out["errors"] = errors[:20]
+    out["error_count"] = len(errors)
+    out["skipped"] = skipped
+    out["averaged_decisions"] = int(sum(r["averaged"] for r in rows))
+    out["speed"] = {"advisors": len(builds), "build_median_s": float(np.median(builds)) if builds else None,
+                    "build_max_s": float(np.max(builds)) if builds else None,
+                    "advise_p50_ms": float(np.percentile(times, 50) * 1e3) if times else None,
+                    "advise_p99_ms": float(np.percentile(times, 99) * 1e3) if times else None,
+                    "calls": len(times)}
+    out["pairs"] = len({(r["player"]) for r in rows})
+    return out
+
+
+def run_fold(train: pd.DataFrame, held: pd.DataFrame, model: str, matches: int | None, rule: dict,
+             game_options: dict) -> tuple[list, list, list, list, list]:
+    """One fold: decision records (measured against this fold's training counts), coverage cells, advise
+    times, build times and the players skipped."""
+    from strategist.advice.advisor import Advisor, prepare
     from strategist.data.states import annotate_states
 
-    train, held = split(table)
     everyone, per_player = situation_counts(train, **rule)
     ann = annotate_states(train, **rule)
     base_rate = ann.groupby("state")["hitter_won"].mean()
     known = set(train["hitter"].astype(str))
     ids = list(dict.fromkeys(held["match_id"]))[: matches or None]
     rows, cells, times, builds, skipped = [], [], [], [], []
-    from strategist.advice.advisor import prepare
-
     fitted_model = None
     prepared = prepare(train, **game_options)
     for m, match_id in enumerate(ids):
@@ -234,21 +315,8 @@ def run(table: pd.DataFrame, model: str, matches: int | None, rule: dict, game_o
             rows += r
             cells += c
         print(f"  match {m + 1}/{len(ids)}: {len(rows)} decisions so far", flush=True)
-    errors = [r["error"] for r in rows if "error" in r]
-    rows = [r for r in rows if "error" not in r]
-    out = score_decisions(rows, everyone, per_player)
-    out["coverage"] = coverage(cells)
-    out["errors"] = errors[:20]
-    out["error_count"] = len(errors)
-    out["skipped"] = skipped
-    out["averaged_decisions"] = int(sum(r["averaged"] for r in rows))
-    out["speed"] = {"advisors": len(builds), "build_median_s": float(np.median(builds)) if builds else None,
-                    "build_max_s": float(np.max(builds)) if builds else None,
-                    "advise_p50_ms": float(np.percentile(times, 50) * 1e3) if times else None,
-                    "advise_p99_ms": float(np.percentile(times, 99) * 1e3) if times else None,
-                    "calls": len(times)}
-    out["pairs"] = len({(r["player"]) for r in rows})
-    return out
+    measure_decisions([r for r in rows if "error" not in r], everyone, per_player)
+    return rows, cells, times, builds, skipped
 
 
 def write(results: dict, name: str) -> None:
@@ -273,8 +341,14 @@ def write(results: dict, name: str) -> None:
         lines += [f"## {label}", "",
                   f"- decisions scored for far-from-habit: {r['far_decisions']:,} (with fewer than 10 training strokes "
                   f"of the player in the situation, left apart: {r['thin_player_data']:,})",
+                  f"- held out: {r.get('matches_held_out', '?')} matches "
+                  f"({'the README split' if r.get('folds', 1) <= 1 else str(r['folds']) + ' folds, each match once'})",
                   f"- win probability of the shot played: {r['scored']:,} decisions, Brier {r['brier']:.4f} against the "
                   f"base rate's {r['brier_base']:.4f}",
+                  f"- ECE a perfectly calibrated predictor would show on these decisions (outcomes drawn from its "
+                  f"own predictions, with each player's match form and the rallies' shared outcomes): median "
+                  f"{r['ece_if_calibrated']['median']:.3f}, 95th percentile {r['ece_if_calibrated']['p95']:.3f} "
+                  f"({r['ece_if_calibrated']['draws']} draws)",
                   f"- decisions whose history lacked a height or zone (advice averaged): {r['averaged_decisions']:,}",
                   f"- coverage of the {r['coverage']['cells']} cells with the binomial noise of their rallies instead "
                   f"of their decisions ({r['coverage'].get('decisions_per_rally', float('nan')):.2f} decisions per "
@@ -319,17 +393,20 @@ def main(argv=None) -> None:
     parser.add_argument("--model", default="markov2", help="opponent model kind (default markov2)")
     parser.add_argument("--matches", type=int, default=None, help="only the first N held-out matches")
     parser.add_argument("--coarse", action="store_true", help="also score the earlier coarse states")
-    parser.add_argument("--out", default="advice")
+    parser.add_argument("--folds", type=int, default=1,
+                        help="hold every match out once in this many folds (default 1: the README's split)")
+    parser.add_argument("--out", default=None, help="results name (default advice, advice_folds with --folds)")
     args = parser.parse_args(argv)
+    args.out = args.out or ("advice_folds" if args.folds > 1 else "advice")
     path = SHARED if SHARED.is_file() else shuttleset_path()
     table = strategist.load_rallies(path).table
     runs = {}
     print("situations (incoming shot, height, zone)")
-    runs["situations"] = run(table, args.model, args.matches, {"situation": True}, {})
+    runs["situations"] = run(table, args.model, args.matches, {"situation": True}, {}, args.folds)
     if args.coarse:
         print("coarse states (incoming group)")
         runs["coarse states"] = run(table, args.model, args.matches, {"rally": "group:tactic"},
-                                    {"states": "group:tactic", "zones": False, "heights": False})
+                                    {"states": "group:tactic", "zones": False, "heights": False}, args.folds)
     given = sys.argv[1:] if argv is None else argv
     results = {"command": " ".join(["python benchmarks/bench_advice.py", *given]),
                "machine": f"{platform.machine()}, {platform.python_version()}", "date": time.strftime("%Y-%m-%d"),
