@@ -493,7 +493,8 @@ class RallyGame:
             "solve": {"method": self.solution.method, "iterations": self.solution.iterations,
                       "residual": self.solution.residual},
             "recommendation": {"rounds": self.recommendation.iterations,
-                               "converged": bool(self.recommendation.converged)},
+                               "converged": bool(self.recommendation.converged),
+                               "alternating": [self.labels[g] for g in self.recommendation.alternating]},
             "habit_states": list(self.habit_states),
             "bootstrap": None if self.bootstrap is None else {
                 "replicates": self.bootstrap.replicates, "level": self.bootstrap.level,
@@ -530,6 +531,7 @@ class Recommendation:
     converged: bool
     row_habit: np.ndarray | None = None      # per state: the player's habit stands (rows)
     column_habit: np.ndarray | None = None   # per state: the opponent's habit stands (columns)
+    alternating: tuple = ()                  # states whose mixes flipped every round (two rounds' average used)
 
 
 def _solve_stages(matrices: list) -> tuple[list, list, np.ndarray]:
@@ -614,6 +616,21 @@ def _keep_optimal(xs, ys, last, low, high, observed, rows, cols, tol: float = 1e
     return xs, ys
 
 
+def _average_cycle(this: tuple, before: tuple) -> tuple:
+    """Both players' mixes averaged over two rounds where they differ; returns (xs, ys, states that differ)."""
+    mixes, changed = [], set()
+    for now, then in zip(this, before):
+        out = []
+        for g, (a, b) in enumerate(zip(now, then)):
+            if len(a) == len(b) and np.abs(a - b).max() > 1e-12:
+                out.append(0.5 * (a + b))
+                changed.add(g)
+            else:
+                out.append(a)
+        mixes.append(out)
+    return mixes[0], mixes[1], tuple(sorted(changed))
+
+
 def _recommend(structure, lay, rewards, transitions, observed, point, est, level) -> tuple:
     """The recommendation (module docstring), as pessimistic minimax value iteration does it: each side's
     strategy comes from its own pessimistic game — the player's (shots where the player hits, positions where
@@ -641,8 +658,8 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
     fixed = open_situations(structure) | np.array([not t.any() for t in trusted])
     fixed_rows, fixed_cols = player & fixed, ~player & fixed
     v = _chain_values(rewards, transitions, xo, yo)
-    previous = last = None
-    iterations, converged = 0, False
+    previous = last = two_back = None
+    iterations, converged, alternating = 0, False, ()
     for _ in range(RECOMMENDATION_ROUNDS):
         iterations += 1
         q_point = [r + t @ v for r, t in zip(rewards, transitions)]
@@ -662,7 +679,7 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
         ys = [yo[g] if cols[g] else y_high[g] for g in range(size)]
         if previous is not None:     # keep last round's mix where it is still optimal: no flipping between ties
             xs, ys = _keep_optimal(xs, ys, last, low, high, (xo, yo), rows, cols)
-        last = (xs, ys)
+        before, last = last, (xs, ys)
         v_new = _chain_values(rewards, transitions, xs, ys)
         # settled when the values and the habits are (a stage game with several optimal mixes may return
         # another of them, worth the same)
@@ -671,10 +688,16 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
             converged = True
             v = v_new
             break
-        previous = state
+        if previous == state and two_back is not None and np.abs(v_new - two_back).max() < 1e-9:
+            # a two-round cycle: at some states the optimal mix flips with the values and the values with it;
+            # the fixed point lies between the two mixes, so both rounds' mixes are averaged there
+            xs, ys, alternating = _average_cycle((xs, ys), before)
+            v = _chain_values(rewards, transitions, xs, ys)
+            break
+        previous, two_back = state, v
         v = v_new
     habit = tuple(int(g) for g in np.flatnonzero(np.where(player, rows, cols)))
-    rec = Recommendation(values, xs, ys, low, v, iterations, converged, rows, cols)
+    rec = Recommendation(values, xs, ys, low, v, iterations, converged, rows, cols, alternating)
     return rec, habit, np.sqrt(cell_var)
 
 
@@ -736,7 +759,13 @@ def build_game(structure: GameStructure, *, bootstrap: int = 0, seed=0, equilibr
     observed = _chain_values(rewards, transitions, xs, ys)
     rec, habit, sd = _recommend(structure, lay, rewards, transitions, candidate_habits(structure, xs, ys), point, est,
                                 level)
-    if not rec.converged:
+    if rec.alternating:
+        named = ", ".join(f"'{labels[g]}'" for g in rec.alternating[:3]) + (
+            f" and {len(rec.alternating) - 3} more" if len(rec.alternating) > 3 else "")
+        warnings.warn(f"the recommendation's fixed point alternates between two mixes at {named} (the optimal mix "
+                      "there flips with the values it leads to); the two mixes' average is used", RuntimeWarning,
+                      stacklevel=2)
+    elif not rec.converged:
         warnings.warn(f"the recommendation's fixed point did not settle in {rec.iterations} rounds; the last "
                       "round's mixes are used", RuntimeWarning, stacklevel=2)
 

@@ -524,5 +524,6 @@ def test_the_summary_says_whether_the_recommendation_converged(advised):
     """to_dict reports the recommendation's rounds and whether it converged, as the game holds them (a run
     that stopped at the round limit warns and says so here)."""
     rec = advised.to_dict()["recommendation"]
-    assert rec == {"rounds": advised.recommendation.iterations, "converged": advised.recommendation.converged}
+    assert rec == {"rounds": advised.recommendation.iterations, "converged": advised.recommendation.converged,
+                   "alternating": []}
     assert rec["converged"] is True and rec["rounds"] >= 1
