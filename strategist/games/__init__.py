@@ -11,7 +11,7 @@ _EXPORTS = {
     "BatchSolution": "batch", "solve_zero_sum_batch": "batch",
     "DegenerateGameWarning": "general_sum", "Equilibrium": "general_sum", "FallbackWarning": "general_sum",
     "equilibria": "general_sum",
-    "MatrixGame": "matrix_game", "as_game": "matrix_game",
+    "MatrixGame": "matrix_game", "as_game": "matrix_game", "MDPSolution": "mdp", "solve_mdp": "mdp",
     "BestResponse": "responses", "best_response": "responses", "exploitability": "responses",
     "is_equilibrium": "responses",
     "SafeExploitation": "safe_exploit", "exploitation_frontier": "safe_exploit",

@@ -9,8 +9,8 @@ hits); the opponent's is the column mixes. A policy is named by a spec:
 * ``observed``: the side's observed frequencies;
 * ``uniform``: every action of the state alike;
 * ``best-response``: the best response to the other side's policy — the other side's mixes fixed, the rally
-  is a Markov decision process, solved exactly (:func:`strategist.solve_stochastic_game` with the other
-  side's actions averaged out);
+  is a Markov decision process, solved exactly by policy iteration (:func:`strategist.games.mdp.solve_mdp`,
+  the other side's actions averaged out);
 * ``safe:MARGIN`` (e.g. ``safe:0.02``): in every state, the best reply to the other side's policy among
   the mixes that keep the state's equilibrium guarantee within MARGIN
   (:func:`strategist.safe_exploit` on the stage game at the equilibrium values);
@@ -29,8 +29,8 @@ import numpy as np
 
 from strategist.errors import EstimationError
 from strategist.games.matrix_game import MatrixGame
+from strategist.games.mdp import solve_mdp
 from strategist.games.safe_exploit import safe_exploit
-from strategist.games.stochastic import solve_stochastic_game
 
 SIDES = ("player", "opponent")
 NAMES = ("equilibrium", "point-equilibrium", "observed", "uniform", "best-response", "safe:MARGIN", "mix:LABEL=W,...",
@@ -147,13 +147,12 @@ def best_response_policy(game, other, side: str) -> list[np.ndarray]:
     for r, t, y in zip(rewards_t, transitions_t, other):
         y = np.asarray(y, dtype=float)
         if side == "player":
-            rewards.append((r @ y)[:, None])
-            moves.append(np.einsum("abt,b->at", t, y)[:, None, :])
+            rewards.append(r @ y)
+            moves.append(np.einsum("abt,b->at", t, y))
         else:
-            rewards.append((y @ r)[None, :])
-            moves.append(np.einsum("a,abt->bt", y, t)[None, :, :])
-    sol = solve_stochastic_game(rewards, moves, state_labels=list(game.labels))
-    out = [np.asarray(x) for x in (sol.row_strategies if side == "player" else sol.column_strategies)]
+            rewards.append(y @ r)
+            moves.append(np.einsum("a,abt->bt", y, t))
+    out = solve_mdp(rewards, moves, maximise=side == "player").policy()
     observed = game.observed_row if side == "player" else game.observed_column
     return [np.asarray(observed[g], dtype=float) if stand_in[g] else x for g, x in enumerate(out)]
 
