@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
 
 from strategist.errors import ComputationLimitError, InvalidGameError, SolverError
 from strategist.games.exact import exact_guarantees, solve_exact
@@ -74,6 +73,14 @@ class ZeroSumSolution(StrategyMixes):
                             "duality_gap": self.duality_gap},
             "method": self.method,
         }
+
+
+def linprog(*args, **kwargs):
+    """:func:`scipy.optimize.linprog`, imported on first use: scipy.optimize takes a tenth of a second to import,
+    and most games (saddle points, the batch solver's kernels) never reach an LP."""
+    from scipy.optimize import linprog as highs_linprog
+
+    return highs_linprog(*args, **kwargs)
 
 
 def check_size(m: int, n: int) -> None:

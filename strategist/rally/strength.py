@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special  # noqa: F401 (optimize: brentq below)
+from scipy import special
 
 #: Precision of the ratings' prior when none is chosen (their sd is 1/√λ on the logit scale).
 PRIOR_PRECISION = 3.0
@@ -92,12 +92,37 @@ def choose_precision(winners, losers, matches, people: int, precisions=PRECISION
     return float(precisions[int(np.argmin(scores))])
 
 
-def level_shift(value_at, target: float, bound: float = 2.0) -> float:
-    """The shift Δ in [−bound, bound] with ``value_at(Δ) = target`` (``value_at`` increasing in Δ); the nearer
-    end when the target is out of reach."""
-    low, high = value_at(-bound) - target, value_at(bound) - target
-    if low >= 0:
+def level_shift(value_at, target: float, bound: float = 2.0, xtol: float = 1e-6) -> float:
+    """The shift Δ in [−bound, bound] with ``value_at(Δ) = target`` (``value_at`` increasing in Δ), to ``xtol``
+    in Δ or 1e-12 in value; the nearer end when the target is out of reach. Regula falsi with the Illinois rule
+    (the end kept twice in a row has its value halved), which brackets the root throughout and converges
+    superlinearly; the point tried whose value came nearest the target is returned."""
+    low, high = -bound, bound
+    f_low, f_high = value_at(low) - target, value_at(high) - target
+    if f_low >= 0:
         return -bound
-    if high <= 0:
+    if f_high <= 0:
         return bound
-    return float(optimize.brentq(lambda d: value_at(d) - target, -bound, bound, xtol=1e-6))
+    kept = 0                                       # which end the last step kept: -1 low, +1 high
+    best, f_best = (low, f_low) if -f_low < f_high else (high, f_high)
+    for _ in range(200):
+        if high - low <= xtol:
+            break
+        guess = high - f_high * (high - low) / (f_high - f_low)
+        guess = min(max(guess, low), high)
+        f_guess = value_at(guess) - target
+        if abs(f_guess) < abs(f_best):
+            best, f_best = guess, f_guess
+        if abs(f_guess) <= 1e-12:                   # a win probability to 1e-12: nothing left to find
+            break
+        if f_guess < 0:
+            low, f_low = guess, f_guess
+            if kept == +1:
+                f_high *= 0.5
+            kept = +1
+        else:
+            high, f_high = guess, f_guess
+            if kept == -1:
+                f_low *= 0.5
+            kept = -1
+    return float(best)

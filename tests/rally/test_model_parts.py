@@ -152,3 +152,26 @@ def test_evidence_shares_sum_to_one_and_a_new_pairing_has_none(table):
     assert np.allclose(new.estimate.evidence[0][:, 0], 0.0)
     structure = build_structure(strokes(table, RallySettings()), RallySettings(player=P, opponent="Zed NEWCOMER"))
     assert structure.strokes_used == 0
+
+
+@pytest.mark.parametrize("value_at, target", [
+    (np.tanh, 0.3), (lambda d: d ** 3, -0.5), (lambda d: 1.0 / (1.0 + np.exp(-5.0 * d)), 0.999),
+    (lambda d: np.sign(d) * abs(d) ** 0.2, 0.9), (lambda d: 0.5 + 0.1 * d, 0.5)],
+    ids=["tanh", "cubic", "steep-logistic", "root-at-a-kink", "linear"])
+def test_the_level_shift_finds_the_root_scipy_finds(value_at, target):
+    """Against scipy's Brent method to 1e-12: within the 1e-6 asked, bracketing from ±2, in few evaluations."""
+    from strategist.rally.strength import level_shift
+
+    calls = []
+    got = level_shift(lambda d: calls.append(d) or value_at(d), target)
+    reference = optimize.brentq(lambda d: value_at(d) - target, -2.0, 2.0, xtol=1e-12)
+    assert got == pytest.approx(reference, abs=1e-6)
+    assert all(-2.0 <= d <= 2.0 for d in calls) and len(calls) <= 25
+
+
+def test_a_level_out_of_reach_takes_the_nearer_end():
+    from strategist.rally.strength import level_shift
+
+    assert level_shift(np.tanh, 0.99) == 2.0              # tanh(2) = 0.964 < 0.99
+    assert level_shift(np.tanh, -0.99) == -2.0
+    assert level_shift(lambda d: d, 3.0, bound=1.5) == 1.5
