@@ -378,7 +378,10 @@ def chart(results: dict, name: str) -> None:
     ax.set_ylim(lo, hi)
     ax.set_xlabel("predicted win probability of the shot played")
     ax.set_ylabel("share of those rallies won")
-    ax.set_title("Held-out ShuttleSet decisions, 10 equal-size bins")
+    first = next(iter(results["runs"].values()))
+    held = f"{first.get('matches_held_out', '?')} matches held out" + (
+        f" in {first['folds']} folds" if first.get("folds", 1) > 1 else "")
+    ax.set_title(f"ShuttleSet decisions, {held}; 10 equal-size bins", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(RESULTS / f"{name}_reliability.png", dpi=120)
