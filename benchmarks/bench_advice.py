@@ -335,16 +335,15 @@ def write(results: dict, name: str) -> None:
                      f"{r['coverage']['covered']:.0%} ({r['coverage']['cells']}) | "
                      f"{sp['build_median_s']:.2f} / {sp['build_max_s']:.2f} | "
                      f"{sp['advise_p50_ms']:.1f} / {sp['advise_p99_ms']:.1f} |")
-    lines += ["", "Targets: infeasible mass <= 1 %; far from habit <= 5 % of decisions; Brier skill > 0 and ECE <= 0.03; "
-              "coverage 85–95 %; advise p99 <= 10 ms; building an Advisor <= 3 s.", ""]
+    lines += ["", "Targets: infeasible mass <= 1 %; far from habit <= 5 % of decisions; Brier skill > 0 and "
+              "ECE <= 0.03; coverage 85–95 %; advise p99 <= 10 ms; building an Advisor <= 3 s.", ""]
     for label, r in results["runs"].items():
         lines += [f"## {label}", "",
                   f"- decisions scored for far-from-habit: {r['far_decisions']:,} (with fewer than 10 training strokes "
                   f"of the player in the situation, left apart: {r['thin_player_data']:,})",
-                  f"- held out: {r.get('matches_held_out', '?')} matches "
-                  f"({'the README split' if r.get('folds', 1) <= 1 else str(r['folds']) + ' folds, each match once'})",
-                  f"- win probability of the shot played: {r['scored']:,} decisions, Brier {r['brier']:.4f} against the "
-                  f"base rate's {r['brier_base']:.4f}",
+                  f"- held out: {r.get('matches_held_out', '?')} matches ({_split_name(r)})",
+                  f"- win probability of the shot played: {r['scored']:,} decisions, Brier {r['brier']:.4f} against "
+                  f"the base rate's {r['brier_base']:.4f}",
                   f"- ECE a perfectly calibrated predictor would show on these decisions (outcomes drawn from its "
                   f"own predictions, with each player's match form and the rallies' shared outcomes): median "
                   f"{r['ece_if_calibrated']['median']:.3f}, 95th percentile {r['ece_if_calibrated']['p95']:.3f} "
@@ -359,6 +358,10 @@ def write(results: dict, name: str) -> None:
         lines.append("")
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     chart(results, name)
+
+
+def _split_name(run: dict) -> str:
+    return "the README split" if run.get("folds", 1) <= 1 else f"{run['folds']} folds, each match once"
 
 
 def chart(results: dict, name: str) -> None:

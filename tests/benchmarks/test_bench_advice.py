@@ -18,7 +18,8 @@ import bench_advice  # noqa: E402
 
 
 def _table(matches: int) -> pd.DataFrame:
-    return pd.DataFrame({"match_id": np.repeat([f"m{k}" for k in range(matches)], 3), "stroke": np.tile([1, 2, 3], matches)})
+    return pd.DataFrame({"match_id": np.repeat([f"m{k}" for k in range(matches)], 3),
+                         "stroke": np.tile([1, 2, 3], matches)})
 
 
 def test_the_first_of_five_folds_is_the_readme_split_and_every_match_is_held_out_once():
