@@ -61,6 +61,7 @@ TESTS: dict[str, list[str]] = {
                                          "tests/games/test_safe_exploit_edges.py",
                                          "tests/games/test_safe_exploit_lps.py",
                                          "tests/games/test_numeric_limits.py"],
+    "strategist/games/mdp.py": ["tests/games/test_mdp.py"],
     "strategist/games/matrix_game.py": ["tests/games/test_matrix_game.py", "tests/games/test_zero_sum.py"],
     "strategist/games/responses.py": ["tests/games/test_matrix_game.py", "tests/games/test_properties.py",
                                       "tests/games/test_safe_exploit.py", "tests/games/test_responses_edges.py"],
@@ -80,6 +81,7 @@ TESTS: dict[str, list[str]] = {
     "strategist/opponent/train.py": ["tests/opponent/test_train.py"],
     "strategist/rally/playout.py": ["tests/rally/test_playout.py", "tests/rally/test_rally.py",
                                     "tests/rally/test_model_policy.py"],
+    "strategist/rally/strength.py": ["tests/rally/test_model_parts.py"],
     "strategist/rally/game.py": ["tests/rally/test_rally.py", "tests/rally/test_model_parts.py",
                                  "tests/rally/test_stored.py", "tests/rally/test_rally_values.py",
                                  "tests/test_one_game.py"],
@@ -251,8 +253,27 @@ def rule_for(diff: str, rules: list[dict]) -> dict | None:
             continue
         if rule.get("case_only") and not all(r != a and r.lower() == a.lower() for r, a in zip(removed, added)):
             continue
+        if rule.get("sql_literals") and not all(_sql_case_only(r, a, rule["keywords"]) for r, a in zip(removed, added)):
+            continue
         return rule
     return None
+
+
+def _sql_case_only(removed: str, added: str, keywords: str) -> bool:
+    """Whether ``added`` differs from ``removed`` only in the letter case of double-quoted strings that hold one
+    of the SQL ``keywords`` (a pattern) and define nothing (no CREATE or ALTER, which store names as written),
+    their single-quoted literals unchanged."""
+    literal, quoted = r'"[^"]*"', r"'[^']*'"
+    if removed == added or removed.lower() != added.lower():
+        return False
+    if re.sub(literal, '""', removed) != re.sub(literal, '""', added):
+        return False
+    for was, now in zip(re.findall(literal, removed), re.findall(literal, added)):
+        if was != now and (not re.search(keywords, was, re.IGNORECASE)
+                           or re.search(r"\b(CREATE|ALTER)\b", was, re.IGNORECASE)
+                           or re.findall(quoted, was) != re.findall(quoted, now)):
+            return False
+    return True
 
 
 def collect(module: str, scratch: Path, equivalent: dict[str, dict], previous: dict | None = None) -> dict:

@@ -1,0 +1,43 @@
+"""The mutation report's equivalence rules: a change of letter case inside SQL is equivalent only where SQLite
+cannot tell it (keywords, pragmas, names), never in a quoted literal, a plain string or a CREATE."""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import mutation  # noqa: E402
+
+RULES = tomllib.loads((ROOT / "benchmarks" / "mutation_equivalent.toml").read_text())["rule"]
+
+
+def _diff(removed: str, added: str) -> str:
+    return f"-{removed}\n+{added}"
+
+
+@pytest.mark.parametrize("removed, added, equivalent", [
+    ('con.execute("PRAGMA synchronous=FULL")', 'con.execute("pragma synchronous=full")', True),
+    ('con.execute("BEGIN IMMEDIATE")', 'con.execute("begin immediate")', True),
+    ('row = con.execute("SELECT value FROM meta WHERE key=\'schema_version\'")',
+     'row = con.execute("select value from meta where key=\'schema_version\'")', True),
+    ('return "m.seq DESC, m.rowid DESC" if "seq" in have else "m.updated DESC"',
+     'return "m.seq desc, m.rowid desc" if "seq" in have else "m.updated DESC"', True),
+    # a plain string beside the SQL: "SEQ" is another column name to look for
+    ('return "m.seq DESC, m.rowid DESC" if "seq" in have else "m.updated DESC"',
+     'return "m.seq DESC, m.rowid DESC" if "SEQ" in have else "m.updated DESC"', False),
+    # a stored literal's case matters
+    ('con.execute("INSERT OR IGNORE INTO meta VALUES (\'application\', \'strategist match log\')")',
+     'con.execute("INSERT OR IGNORE INTO META VALUES (\'APPLICATION\', \'STRATEGIST MATCH LOG\')")', False),
+    # a definition stores the names as written
+    ('con.execute("CREATE TABLE t (a TEXT); SELECT 1")', 'con.execute("create table t (a text); select 1")', False),
+    ('con.execute("ROLLBACK")', 'con.execute("XXROLLBACKXX")', False),
+    ('con.execute("ROLLBACK")', 'con.execute("ROLLBACK")', False),
+])
+def test_sql_letter_case_rules(removed, added, equivalent):
+    assert (mutation.rule_for(_diff(removed, added), RULES) is not None) is equivalent
