@@ -46,11 +46,8 @@ def _model_policies(args, game, table) -> dict:
              if spec.strip().lower() == "model"]
     if not sides:
         return {}
-    try:
-        from strategist.opponent import KINDS, fit_model, load_model
-    except ImportError:
-        raise EstimationError("a 'model' policy needs strategist.opponent, which this installation does not have") \
-            from None
+    from strategist.opponent import KINDS, fit_model, load_model
+
     if Path(args.model).is_dir():
         model = load_model(args.model)
     elif args.model in KINDS:
