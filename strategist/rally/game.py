@@ -631,6 +631,29 @@ def _average_cycle(this: tuple, before: tuple) -> tuple:
     return mixes[0], mixes[1], tuple(sorted(changed))
 
 
+def _pessimistic_round(q_point, sd_cells, z, player, trusted, habits, fixed_rows, fixed_cols) -> tuple:
+    """One round of :func:`_recommend` at the point Q values ``q_point``: each side's bound (the player's
+    Q − z·σ, the opponent's Q + z·σ, kept in [0, 1]), where each side keeps its habit (already kept, or its
+    equilibrium no better at its bound than the habit on the point estimate), and the mixes of the stage games
+    with those habits fixed. Returns (low, high, rows kept, columns kept, xs, ys, the player's values at the
+    lower bound)."""
+    xo, yo = habits
+    size = len(q_point)
+    low = [q - np.minimum(z * sd, q) for q, sd in zip(q_point, sd_cells)]
+    high = [q + np.minimum(z * sd, 1.0 - q) for q, sd in zip(q_point, sd_cells)]
+    _, _, v_low = _solve_stages([_restricted(q, player[g], trusted[g], None, None) for g, q in enumerate(low)])
+    _, _, v_high = _solve_stages([_restricted(q, player[g], trusted[g], None, None) for g, q in enumerate(high)])
+    rows = fixed_rows | np.array([v_low[g] <= float((xo[g] @ q_point[g]).min()) + 1e-9 for g in range(size)])
+    cols = fixed_cols | np.array([v_high[g] >= float((q_point[g] @ yo[g]).max()) - 1e-9 for g in range(size)])
+    x_low, _, values = _solve_stages([_restricted(q, player[g], trusted[g], xo[g] if rows[g] else None,
+                                                  yo[g] if cols[g] else None) for g, q in enumerate(low)])
+    _, y_high, _ = _solve_stages([_restricted(q, player[g], trusted[g], xo[g] if rows[g] else None,
+                                              yo[g] if cols[g] else None) for g, q in enumerate(high)])
+    xs = [xo[g] if rows[g] else x_low[g] for g in range(size)]
+    ys = [yo[g] if cols[g] else y_high[g] for g in range(size)]
+    return low, high, rows, cols, xs, ys, values
+
+
 def _recommend(structure, lay, rewards, transitions, observed, point, est, level) -> tuple:
     """The recommendation (module docstring), as pessimistic minimax value iteration does it: each side's
     strategy comes from its own pessimistic game — the player's (shots where the player hits, positions where
@@ -641,7 +664,8 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
     does not guarantee more at its bound than its habit guarantees on the point estimate there (the player:
     more; the opponent, who minimises: less), and the hitter keeps it in a situation with an unrecorded part
     (:func:`open_situations`). Started from both habits and repeated until the mixes stop
-    changing; a habit kept in one round is kept after it.
+    changing; a habit kept in one round is kept after it. Where the rounds cycle with period two, they stop
+    with both rounds' mixes averaged at the states that flip (``alternating``).
 
     Returns (Recommendation, states where the hitter's habit stands, cell sd)."""
     z = two_sided_z(level)
@@ -649,7 +673,6 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
     sd_cells = per_cell(lay, np.sqrt(cell_var))
     player = (structure.states["who"] == "player").to_numpy()
     trusted = [np.asarray(t, dtype=bool) for t in structure.trusted]
-    size = len(rewards)
     xo, yo = [np.asarray(x, dtype=float) for x in observed[0]], [np.asarray(y, dtype=float) for y in observed[1]]
     # a hitter with no trusted shot plays its habit; so does a hitter in a situation the data leave open (how
     # high, where, or what the incoming shot was is not recorded): there the data cannot tell which shots were
@@ -663,20 +686,9 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
     for _ in range(RECOMMENDATION_ROUNDS):
         iterations += 1
         q_point = [r + t @ v for r, t in zip(rewards, transitions)]
-        low = [q - np.minimum(z * sd, q) for q, sd in zip(q_point, sd_cells)]          # the player's bound
-        high = [q + np.minimum(z * sd, 1.0 - q) for q, sd in zip(q_point, sd_cells)]   # the opponent's
-        _, _, v_low = _solve_stages([_restricted(q, player[g], trusted[g], None, None) for g, q in enumerate(low)])
-        _, _, v_high = _solve_stages([_restricted(q, player[g], trusted[g], None, None) for g, q in enumerate(high)])
-        # each side keeps its habit where its equilibrium is no better at its bound (once kept, kept)
-        rows = fixed_rows | np.array([v_low[g] <= float((xo[g] @ q_point[g]).min()) + 1e-9 for g in range(size)])
-        cols = fixed_cols | np.array([v_high[g] >= float((q_point[g] @ yo[g]).max()) - 1e-9 for g in range(size)])
+        low, high, rows, cols, xs, ys, values = _pessimistic_round(q_point, sd_cells, z, player, trusted, (xo, yo),
+                                                                   fixed_rows, fixed_cols)
         fixed_rows, fixed_cols = rows, cols
-        x_low, _, values = _solve_stages([_restricted(q, player[g], trusted[g], xo[g] if rows[g] else None,
-                                                      yo[g] if cols[g] else None) for g, q in enumerate(low)])
-        _, y_high, _ = _solve_stages([_restricted(q, player[g], trusted[g], xo[g] if rows[g] else None,
-                                                  yo[g] if cols[g] else None) for g, q in enumerate(high)])
-        xs = [xo[g] if rows[g] else x_low[g] for g in range(size)]
-        ys = [yo[g] if cols[g] else y_high[g] for g in range(size)]
         if previous is not None:     # keep last round's mix where it is still optimal: no flipping between ties
             xs, ys = _keep_optimal(xs, ys, last, low, high, (xo, yo), rows, cols)
         before, last = last, (xs, ys)
