@@ -74,7 +74,7 @@ TESTS: dict[str, list[str]] = {
     "strategist/opponent/backoff.py": ["tests/opponent/test_backoff_reference.py", "tests/opponent/test_models.py",
                                        "tests/opponent/test_checkpoint.py", "tests/opponent/test_own_vocabulary.py"],
     "strategist/opponent/markov.py": ["tests/opponent/test_backoff_reference.py", "tests/opponent/test_models.py"],
-    "strategist/opponent/frequency.py": ["tests/opponent/test_models.py"],
+    "strategist/opponent/frequency.py": ["tests/opponent/test_models.py", "tests/opponent/test_frequency_reference.py"],
     "strategist/opponent/checkpoint.py": ["tests/opponent/test_checkpoint.py"],
     "strategist/opponent/checkpoint_schema.py": ["tests/opponent/test_checkpoint.py"],
     "strategist/opponent/inference.py": ["tests/opponent/test_inference.py"],

@@ -1,0 +1,74 @@
+"""The frequency model against the same reference formula as the Markov model, its contexts taken from the data
+module's own annotation of decision states (a second implementation of the states), and what its predictions
+say they rest on."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from strategist.data.states import annotate_states
+from strategist.opponent import FrequencyModel, rally_frame
+from strategist.opponent.base import positions_in_rally
+
+from .test_backoff_reference import BETA, BETA_P, MIX, reference
+
+
+@pytest.fixture(scope="module")
+def frame(sim_table):
+    return rally_frame(sim_table)
+
+
+@pytest.fixture(scope="module")
+def model(sim_table):
+    return FrequencyModel(beta=BETA, beta_player=BETA_P, mix=MIX, tune=False).fit(sim_table)
+
+
+def _keys(frame: pd.DataFrame) -> list:
+    """Per stroke: [(), its phase, its decision state] from ``annotate_states``."""
+    states = annotate_states(frame)["state"].astype(str).tolist()
+    return [[(), s.split(" ", 1)[0], s] for s in states]
+
+
+def _counts(frame, keys):
+    pop, pl = Counter(), Counter()
+    for hitter, shot, ks in zip(frame["hitter"].astype(str), frame["shot"].astype(str), keys):
+        for level, key in enumerate(ks):
+            pop[(level, key, shot)] += 1
+            pl[(hitter, level, key, shot)] += 1
+    return pop, pl
+
+
+def test_the_table_path_equals_the_reference_formula(model, frame):
+    shots = model.vocabulary.shots
+    keys = _keys(frame)
+    pop, pl = _counts(frame, keys)
+    probs = model.predict_table(frame)
+    hitters = frame["hitter"].astype(str).tolist()
+    for row in range(0, len(frame), 29):
+        np.testing.assert_allclose(probs[row], reference(shots, pop, pl, Counter(), hitters[row], True, keys[row]),
+                                   rtol=1e-10)
+
+
+def test_a_single_prediction_equals_the_reference_and_its_evidence(model, frame):
+    shots = model.vocabulary.shots
+    keys = _keys(frame)
+    pop, pl = _counts(frame, keys)
+    starts = np.flatnonzero(positions_in_rally(frame) == 0)
+    for row in (starts[3] + 2, starts[10] + 4, starts[20]):
+        start = starts[starts <= row].max()
+        history = frame.iloc[start:row]
+        player = str(frame["hitter"].iloc[row])
+        p = model.predict(history, {"player": player})
+        np.testing.assert_allclose(p.probabilities, reference(shots, pop, pl, Counter(), player, True, keys[row]),
+                                   rtol=1e-10)
+        assert p.source == "player" and p.known_player
+        assert p.n == sum(pl[(player, 2, keys[row][2], s)] for s in shots)
+        # a stranger gets the population's estimate for the same state
+        stranger = model.predict(history, {"player": "Nobody KNOWN"})
+        np.testing.assert_allclose(stranger.probabilities,
+                                   reference(shots, pop, pl, Counter(), "Nobody KNOWN", False, keys[row]), rtol=1e-10)
+        assert stranger.source == "population" and not stranger.known_player
