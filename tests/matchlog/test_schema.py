@@ -100,3 +100,19 @@ def test_a_schema_version_outside_the_known_ones_is_refused(tmp_path, version):
     con.close()
     with pytest.raises(strategist.errors.MatchLogError, match="schema_version"):
         MatchLog(path)
+
+
+def test_after_an_upgrade_the_newest_match_wins_within_one_clock_tick(tmp_path, monkeypatch):
+    """The upgrade adds the order column; the log just upgraded orders new matches by it (not by the time of
+    the last change, which two matches started in one millisecond share)."""
+    from strategist.matchlog import store
+
+    path = tmp_path / "old.sqlite"
+    shutil.copy(V1, path)
+    log = MatchLog(path)                                     # upgraded by this opening
+    monkeypatch.setattr(store, "_now", lambda: "2030-01-01T00:00:00.000+00:00")
+    ids = [log.new_match("badminton", P, X) for _ in range(3)]
+    assert log.latest(P, X) == ids[-1] and log.latest() == ids[-1]
+    log.add_stroke(ids[0], "short service")                 # written to last, in the same millisecond
+    assert log.latest(P, X) == ids[0]
+    assert list(log.matches()["match_id"])[:3] == [ids[0], ids[2], ids[1]]
