@@ -67,7 +67,7 @@ TESTS: dict[str, list[str]] = {
                                       "tests/games/test_safe_exploit.py", "tests/games/test_responses_edges.py"],
     "strategist/estimation/bootstrap.py": ["tests/estimation/test_bootstrap.py"],
     "strategist/estimation/shrinkage.py": ["tests/estimation/"],
-    "strategist/estimation/serve.py": ["tests/estimation/test_serve.py"],
+    "strategist/estimation/serve.py": ["tests/estimation/test_serve.py", "tests/estimation/test_serve_reference.py"],
     "strategist/estimation/counts.py": ["tests/estimation/test_payoff.py", "tests/estimation/test_serve.py"],
     "strategist/estimation/payoff.py": ["tests/estimation/test_payoff.py", "tests/estimation/test_payoff_selection.py",
                                         "tests/estimation/test_players.py", "tests/estimation/test_bootstrap.py"],
