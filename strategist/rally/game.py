@@ -634,9 +634,9 @@ def _average_cycle(this: tuple, before: tuple) -> tuple:
 def _pessimistic_round(q_point, sd_cells, z, player, trusted, habits, fixed_rows, fixed_cols) -> tuple:
     """One round of :func:`_recommend` at the point Q values ``q_point``: each side's bound (the player's
     Q − z·σ, the opponent's Q + z·σ, kept in [0, 1]), where each side keeps its habit (already kept, or its
-    equilibrium no better at its bound than the habit on the point estimate), and the mixes of the stage games
-    with those habits fixed. Returns (low, high, rows kept, columns kept, xs, ys, the player's values at the
-    lower bound)."""
+    equilibrium no better at its bound than the habit on the point estimate), and each side's mix from its own
+    bound's stage games with its own habit fixed where kept (the other side free). Returns (low, high, rows
+    kept, columns kept, xs, ys, what the player's mix guarantees at the lower bound)."""
     xo, yo = habits
     size = len(q_point)
     low = [q - np.minimum(z * sd, q) for q, sd in zip(q_point, sd_cells)]
@@ -645,10 +645,12 @@ def _pessimistic_round(q_point, sd_cells, z, player, trusted, habits, fixed_rows
     _, _, v_high = _solve_stages([_restricted(q, player[g], trusted[g], None, None) for g, q in enumerate(high)])
     rows = fixed_rows | np.array([v_low[g] <= float((xo[g] @ q_point[g]).min()) + 1e-9 for g in range(size)])
     cols = fixed_cols | np.array([v_high[g] >= float((q_point[g] @ yo[g]).max()) - 1e-9 for g in range(size)])
-    x_low, _, values = _solve_stages([_restricted(q, player[g], trusted[g], xo[g] if rows[g] else None,
-                                                  yo[g] if cols[g] else None) for g, q in enumerate(low)])
-    _, y_high, _ = _solve_stages([_restricted(q, player[g], trusted[g], xo[g] if rows[g] else None,
-                                              yo[g] if cols[g] else None) for g, q in enumerate(high)])
+    # each side's mix from its own game, with only its own habit fixed: against the other side's habit it would
+    # be a best reply (pure, exploitable), which the best response and the safe exploitation offer apart
+    x_low, _, values = _solve_stages([_restricted(q, player[g], trusted[g], xo[g] if rows[g] else None, None)
+                                      for g, q in enumerate(low)])
+    _, y_high, _ = _solve_stages([_restricted(q, player[g], trusted[g], None, yo[g] if cols[g] else None)
+                                  for g, q in enumerate(high)])
     xs = [xo[g] if rows[g] else x_low[g] for g in range(size)]
     ys = [yo[g] if cols[g] else y_high[g] for g in range(size)]
     return low, high, rows, cols, xs, ys, values
@@ -663,9 +665,11 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
     the equilibria of the stage games Q(V) ∓ z·σ. A side keeps its habit at a state where its equilibrium
     does not guarantee more at its bound than its habit guarantees on the point estimate there (the player:
     more; the opponent, who minimises: less), and the hitter keeps it in a situation with an unrecorded part
-    (:func:`open_situations`). Started from both habits and repeated until the mixes stop
-    changing; a habit kept in one round is kept after it. Where the rounds cycle with period two, they stop
-    with both rounds' mixes averaged at the states that flip (``alternating``).
+    (:func:`open_situations`). Where a side departs from its habit it plays its own game's equilibrium, with
+    the other side free there: a reply to the other side's habit would be exploitation, not a guarantee.
+    Started from both habits and repeated until the mixes stop changing; a habit kept in one round is kept
+    after it. Where the rounds cycle with period two, they stop with both rounds' mixes averaged at the states
+    that flip (``alternating``).
 
     Returns (Recommendation, states where the hitter's habit stands, cell sd)."""
     z = two_sided_z(level)

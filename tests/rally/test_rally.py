@@ -16,6 +16,7 @@ import pytest
 from strategist.errors import EstimationError, StrategistError
 from strategist.estimation.shrinkage import fit_strength
 from strategist.games.stochastic import StrategyIterationWarning
+from strategist.games.zero_sum import solve_zero_sum
 from strategist.rally.game import rally_game
 from strategist.rally.model import fit_dirichlet_strength
 from strategist.rally.playout import play_out, wilson
@@ -71,8 +72,9 @@ def test_rare_actions_stay_in_observed_play_but_are_never_recommended(game, advi
 
 def test_the_recommendation_is_the_fixed_point_of_its_stage_games(advised):
     """Where the player's recommendation departs from the habit it is the maximin of the player's pessimistic
-    stage game (Q on the recommended play's values lowered by z·σ) against the opponent's recommended mix
-    there (guarantee = the game's value); the realized values are the exact values of the recommended play."""
+    stage game (Q on the recommended play's values lowered by z·σ) against every position of the opponent,
+    whether or not the opponent keeps a habit there (guarantee = the game's value, which the zero-sum solver
+    finds too); the realized values are the exact values of the recommended play."""
     from scipy import stats
 
     from strategist.rally.game import per_cell
@@ -86,7 +88,7 @@ def test_the_recommendation_is_the_fixed_point_of_its_stage_games(advised):
     sd = per_cell(advised.layout, advised.cell_sd)
     r, p = _chain(advised, rec.row_strategies, rec.column_strategies)
     np.testing.assert_allclose(np.linalg.solve(np.eye(len(r)) - p, r), rec.realized, atol=1e-9)
-    departures = 0
+    departures = habit_columns = 0
     for g, who in enumerate(advised.states["who"]):
         q = advised.rewards[g] + advised.transitions[g] @ rec.realized
         low = q - np.minimum(z * sd[g], q)                  # the player's lower bound everywhere
@@ -96,11 +98,12 @@ def test_the_recommendation_is_the_fixed_point_of_its_stage_games(advised):
             x = rec.row_strategies[g]
             trusted = advised.structure.trusted[g]
             restricted = np.where(trusted[:, None], low, -1.0)
-            if rec.column_habit[g]:                          # the opponent stands where they usually do
-                restricted = restricted @ advised.observed_column[g][:, None]
             assert (x @ restricted).min() == pytest.approx(rec.values[g], abs=1e-7)
+            assert rec.values[g] == pytest.approx(solve_zero_sum(restricted).value, abs=1e-7)
+            habit_columns += bool(rec.column_habit[g])
             # and it guarantees more at the lower bound than the habit does on the point estimates
             assert rec.values[g] > (usual[g] @ q).min()
+    assert departures > 0 and habit_columns > 0      # departures where the opponent keeps a habit among them
     assert advised.states.loc[advised.states["who"] == "player", "basis"].isin(
         ["habit", "pessimistic equilibrium"]).all()
 

@@ -1,23 +1,21 @@
 """The recommendation's fixed point when it cycles: a stage game whose optimal mix flips with the values it
-leads to, and the values with the mix. Found on real data (Viktor AXELSEN v Kodai NARAOKA, fitted on ShuttleSet
-without the README's held-out matches): the opponent's position after the player's low net shot at the front
-flips between front and middle every round. The rounds stop at the cycle, the two mixes are averaged there,
-the values are those of the averaged play, and the output says so."""
+leads to, and the values with the mix. The rounds stop at a two-round cycle, the two mixes are averaged where
+they flip, the values are those of the averaged play, and the output says so. A round that flips one state's
+mix every time stands in for such a stage game (on ShuttleSet one pair did this before each side's mix came
+from its own game)."""
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 
 import numpy as np
 import pytest
 
-import strategist
+import strategist.rally.game as rally_module
 from strategist.rally.game import _average_cycle, rally_game
 
+from .pair import O, P, pair_table
 from .test_rally_values import _evaluate
-
-STATE = "player: rally after net shot (low, front)"
 
 
 def test_two_rounds_mixes_are_averaged_where_they_differ():
@@ -31,30 +29,41 @@ def test_two_rounds_mixes_are_averaged_where_they_differ():
 
 
 @pytest.fixture(scope="module")
-def cycling(shuttleset_strokes):
-    table = strategist.load_rallies(shuttleset_strokes).table
-    ids = sorted(table["match_id"].unique(), key=lambda m: hashlib.sha1(str(m).encode("utf-8")).hexdigest())
-    held = set(ids[:round(0.2 * len(ids))])
-    train = table[~table["match_id"].isin(held)].reset_index(drop=True)
-    with warnings.catch_warnings(record=True) as caught:
+def cycling():
+    """The pair's game with a round whose opponent mix at one state (where the opponent keeps its habit, so
+    no tie-keeping touches it) flips between its first two positions every round."""
+    real = rally_module._pessimistic_round
+    flipped = {}
+
+    def flipping(*args):
+        low, high, rows, cols, xs, ys, values = real(*args)
+        if "state" not in flipped:
+            flipped["state"] = next(g for g in range(len(ys)) if cols[g] and len(ys[g]) >= 2)
+        g = flipped["state"]
+        flipped["rounds"] = flipped.get("rounds", 0) + 1
+        ys = list(ys)
+        ys[g] = np.eye(len(ys[g]))[flipped["rounds"] % 2]
+        return low, high, rows, cols, xs, ys, values
+
+    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        game = rally_game(train, "Viktor AXELSEN", "Kodai NARAOKA")
-    return game, [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+        patch.setattr(rally_module, "_pessimistic_round", flipping)
+        game = rally_game(pair_table(12, 3), P, O)
+    return game, flipped, [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
 
 
 def test_a_cycling_recommendation_stops_at_the_cycle_and_says_so(cycling):
-    game, messages = cycling
-    rec = game.recommendation
-    assert not rec.converged and rec.iterations < 10          # stopped at the cycle, not after 60 rounds
-    assert [game.labels[g] for g in rec.alternating] == [STATE]
-    assert any("alternates between two mixes" in m and STATE in m for m in messages)
-    assert game.to_dict()["recommendation"]["alternating"] == [STATE]
-    # the opponent's positions there: the two pure answers' average
-    assert game.equilibrium(STATE)["opponent"] == pytest.approx({"front": 0.5, "middle": 0.5})
+    game, flipped, messages = cycling
+    rec, g = game.recommendation, flipped["state"]
+    assert not rec.converged and rec.iterations == flipped["rounds"] < 10   # stopped at the cycle
+    assert rec.alternating == (g,)
+    assert any("alternates between two mixes" in m and game.labels[g] in m for m in messages)
+    assert game.to_dict()["recommendation"]["alternating"] == [game.labels[g]]
+    np.testing.assert_allclose(rec.column_strategies[g][:2], [0.5, 0.5])     # the two positions' average
 
 
 def test_the_values_are_those_of_the_averaged_play(cycling):
-    game, _ = cycling
+    game, _, _ = cycling
     rec = game.recommendation
     realized = _evaluate(game, rec.row_strategies, rec.column_strategies)
     np.testing.assert_allclose(rec.realized, realized, atol=1e-9)
