@@ -96,3 +96,55 @@ def test_a_policy_that_never_ends_is_refused():
 def test_bad_shapes_are_refused(rewards, transitions):
     with pytest.raises(SolverError, match="needs rewards"):
         solve_mdp(rewards, transitions)
+
+
+def test_a_closed_chain_the_solver_does_not_call_singular_is_refused_by_its_residual():
+    """Five states that pass the process round for ever: rounding leaves LAPACK a tiny pivot, so the solve
+    returns values of 6e15 instead of raising; the residual (0.69 of rewards below 1) refuses them."""
+    rng = np.random.default_rng(0)
+    moves = rng.dirichlet(np.ones(5), size=5)
+    rewards = rng.uniform(size=5)
+    with pytest.raises(SolverError, match="never ends"):
+        solve_mdp([np.array([r]) for r in rewards], [m[None, :] for m in moves])
+
+
+def test_an_action_that_loops_for_ever_is_not_where_it_starts():
+    """'wait' keeps the process in its state for ever and pays nothing; 'go' pays 0.5 and ends it. Policy
+    iteration starts from the greedy choice of the immediate payoff, so it never evaluates the looping one."""
+    sol = solve_mdp([np.array([0.0, 0.5])], [np.array([[1.0], [0.0]])])
+    assert list(sol.actions) == [1] and sol.values[0] == pytest.approx(0.5, abs=1e-15)
+
+
+def test_the_step_bound_is_exact(monkeypatch):
+    """The hand-solved process needs two steps (greedy 'safe', then 'risky'): a bound of two solves it, one
+    does not."""
+    import strategist.games.mdp as mdp
+
+    rewards = [np.array([0.5, 0.2]), np.array([0.6])]
+    transitions = [np.array([[0.0, 0.0], [0.0, 0.8]]), np.array([[0.0, 0.0]])]
+    monkeypatch.setattr(mdp, "MAX_STEPS", 2)
+    assert solve_mdp(rewards, transitions).steps == 2
+    monkeypatch.setattr(mdp, "MAX_STEPS", 1)
+    with pytest.raises(SolverError, match="did not settle in 1 steps"):
+        solve_mdp(rewards, transitions)
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e6])
+def test_values_scale_with_the_payoffs_and_the_policy_does_not(scale):
+    rewards, transitions = random_mdp(20, 5)
+    base = solve_mdp(rewards, transitions)
+    scaled = solve_mdp([r * scale for r in rewards], transitions)
+    np.testing.assert_allclose(scaled.values, base.values * scale, rtol=1e-12)
+    assert list(scaled.actions) == list(base.actions)
+
+
+def test_rewards_as_columns_and_the_policys_sizes():
+    """Rewards given as (A, 1) columns (a game of one column) are read as vectors; ``policy(sizes)`` pads the
+    one-hot mixes to the sizes asked."""
+    rewards, transitions = random_mdp(6, 2)
+    flat = solve_mdp(rewards, transitions)
+    columns = solve_mdp([r[:, None] for r in rewards], transitions)
+    np.testing.assert_allclose(columns.values, flat.values, atol=1e-15)
+    sizes = [len(r) + 2 for r in rewards]
+    for mix, a, n in zip(flat.policy(sizes), flat.actions, sizes):
+        assert len(mix) == n and mix[a] == 1.0 and mix.sum() == 1.0
