@@ -81,7 +81,7 @@ TESTS: dict[str, list[str]] = {
     "strategist/opponent/train.py": ["tests/opponent/test_train.py"],
     "strategist/rally/playout.py": ["tests/rally/test_playout.py", "tests/rally/test_rally.py",
                                     "tests/rally/test_model_policy.py"],
-    "strategist/rally/strength.py": ["tests/rally/test_model_parts.py"],
+    "strategist/rally/strength.py": ["tests/rally/test_model_parts.py", "tests/rally/test_strength.py"],
     "strategist/rally/game.py": ["tests/rally/test_rally.py", "tests/rally/test_model_parts.py",
                                  "tests/rally/test_stored.py", "tests/rally/test_rally_values.py",
                                  "tests/test_one_game.py"],
