@@ -83,3 +83,16 @@ def test_too_few_matches_keep_the_default_prior():
 def test_with_a_bracket_wide_tolerance_the_end_nearer_the_target_is_returned():
     assert level_shift(lambda d: d, -1.5, xtol=10.0) == -2.0
     assert level_shift(lambda d: d, 1.5, xtol=10.0) == 2.0
+
+
+@pytest.mark.parametrize("value_at, target", [
+    (np.exp, 5.0), (lambda d: special.expit(8.0 * (d - 0.3)), 0.01),                  # the upper end sticks
+    (lambda d: -np.exp(-d), -5.0), (lambda d: special.expit(8.0 * (d + 0.3)), 0.99)],  # the lower end sticks
+    ids=["exp", "steep-logistic-low", "negative-exp", "steep-logistic-high"])
+def test_the_level_shift_stays_fast_where_one_end_would_stick(value_at, target):
+    """Convex or steep functions leave plain regula falsi moving one end only (up to 200 evaluations here); the
+    Illinois rule halves the stuck end's value and converges superlinearly: 20 evaluations at most."""
+    calls = []
+    got = level_shift(lambda d: calls.append(d) or value_at(d), target)
+    assert value_at(got) == pytest.approx(target, abs=1e-9)
+    assert len(calls) <= 20
