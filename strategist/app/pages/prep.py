@@ -17,9 +17,9 @@ from strategist.app import common, scouting, tables
 from strategist.app.text import md, pct, plural, situation
 
 WHY_TWO_VALUES = ("Why two numbers: *as played*, both keep their habits; *as recommended*, both play the rally "
-                  "game's recommendation from here on (the opponent's is their best answer), which is chosen for "
-                  "what it guarantees at the lower bound of the estimates, so its point estimate may sit below "
-                  "that of the habits.")
+                  "game's recommendation from here on (each side's safest play where the data support leaving its "
+                  "habit), which is chosen for what it guarantees at the lower bound of the estimates, so its point "
+                  "estimate may sit below that of the habits.")
 
 
 def _keys(adv) -> None:
