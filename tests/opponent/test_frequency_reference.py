@@ -72,3 +72,15 @@ def test_a_single_prediction_equals_the_reference_and_its_evidence(model, frame)
         np.testing.assert_allclose(stranger.probabilities,
                                    reference(shots, pop, pl, Counter(), "Nobody KNOWN", False, keys[row]), rtol=1e-10)
         assert stranger.source == "population" and not stranger.known_player
+
+
+def test_a_prediction_names_the_inputs_its_state_rests_on(model, frame):
+    """In badminton the state rests on the shots and hitters (neither the landing area, which its rule does not
+    read, nor the side served from), and on the player where the player is known."""
+    starts = np.flatnonzero(positions_in_rally(frame) == 0)
+    history = frame.iloc[starts[5]:starts[5] + 3]
+    assert history["landing_area"].notna().any()
+    player = str(frame["hitter"].iloc[starts[5] + 3])
+    known = model.predict(history, {"player": player, "court_side": "right"})
+    assert known.inputs == ("shot", "hitter", "player")
+    assert model.predict(history, {"player": "Nobody KNOWN", "court_side": "left"}).inputs == ("shot", "hitter")
