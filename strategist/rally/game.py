@@ -708,6 +708,10 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
             # a two-round cycle: at some states the optimal mix flips with the values and the values with it;
             # the fixed point lies between the two mixes, so both rounds' mixes are averaged there
             xs, ys, alternating = _average_cycle((xs, ys), before)
+            values = np.array(values, dtype=float)
+            for g in alternating:                  # what the averaged mix guarantees at the lower bound
+                if not rows[g]:
+                    values[g] = float((xs[g] @ _restricted(low[g], player[g], trusted[g], None, None)).min())
             v = _chain_values(rewards, transitions, xs, ys)
             break
         previous, two_back = state, v

@@ -68,3 +68,40 @@ def test_the_values_are_those_of_the_averaged_play(cycling):
     realized = _evaluate(game, rec.row_strategies, rec.column_strategies)
     np.testing.assert_allclose(rec.realized, realized, atol=1e-9)
     np.testing.assert_allclose(game.states["value"], realized, atol=1e-9)
+
+
+def test_an_averaged_player_mix_reports_what_it_guarantees():
+    """A round flipping the player's mix between two shots at a state where the player departs from the habit:
+    the recommendation's value there is what the average of the two guarantees at the lower bound (the worst
+    column of the averaged mix), not what the last round's mix did."""
+    table = pair_table(12, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = rally_game(table, P, O)
+    rec0 = plain.recommendation
+    g = next(k for k, who in enumerate(plain.states["who"])
+             if who == "player" and not rec0.row_habit[k] and np.asarray(plain.structure.trusted[k]).sum() >= 2)
+    first, second = np.flatnonzero(plain.structure.trusted[g])[:2]
+    real = rally_module._pessimistic_round
+    rounds = []
+
+    def flipping(*args):
+        low, high, rows, cols, xs, ys, values = real(*args)
+        rounds.append(1)
+        if not rows[g]:                                    # a departure: its mix flips between two shots
+            xs = list(xs)
+            xs[g] = np.eye(len(xs[g]))[first if len(rounds) % 2 else second]
+        return low, high, rows, cols, xs, ys, values
+
+    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        patch.setattr(rally_module, "_pessimistic_round", flipping)
+        # the flipped mixes are no stage game's optimum, so the rule that keeps last round's optimal mix is off
+        patch.setattr(rally_module, "_keep_optimal", lambda xs, ys, *rest, **kw: (xs, ys))
+        game = rally_game(table, P, O)
+    rec = game.recommendation
+    assert rec.alternating == (g,) and not rec.row_habit[g]
+    x = rec.row_strategies[g]
+    np.testing.assert_allclose(x[[first, second]], [0.5, 0.5])
+    low = np.where(np.asarray(game.structure.trusted[g])[:, None], rec.stage_games[g], -1.0)
+    assert rec.values[g] == pytest.approx(float((x @ low).min()), abs=1e-12)
