@@ -84,3 +84,28 @@ def test_a_prediction_names_the_inputs_its_state_rests_on(model, frame):
     known = model.predict(history, {"player": player, "court_side": "right"})
     assert known.inputs == ("shot", "hitter", "player")
     assert model.predict(history, {"player": "Nobody KNOWN", "court_side": "left"}).inputs == ("shot", "hitter")
+
+
+@pytest.mark.realdata
+def test_in_tennis_the_serve_state_reads_the_court_side_and_the_return_the_landing_area(shared_data):
+    """Tennis states tell serves apart by the side served from and returns by where the serve landed: a
+    prediction names those inputs where they are given, and the serve's prediction changes with the side."""
+    from strategist.data.load import load_rallies
+
+    table = load_rallies(shared_data / "tennis_mcp" / "sample-points-5matches-2015.csv").table
+    model = FrequencyModel("tennis", tune=False).fit(table)
+    frame = rally_frame(table)
+    server, receiver = str(frame["hitter"].iloc[0]), str(frame["hitter"].iloc[1])
+    empty = frame.iloc[0:0]
+    assert model.predict(empty, {"player": server, "court_side": "deuce"}).inputs == (
+        "shot", "hitter", "court_side", "player")
+    assert model.predict(empty, {"player": server}).inputs == ("shot", "hitter", "player")
+    assert model.predict(empty, {"player": "Nobody KNOWN", "court_side": "ad"}).inputs == (
+        "shot", "hitter", "court_side")
+    served = frame.iloc[0:1]
+    assert pd.notna(served["landing_area"].iloc[0])
+    assert model.predict(served, {"player": receiver, "court_side": "deuce"}).inputs == (
+        "shot", "hitter", "landing_area", "court_side", "player")
+    deuce = model.predict(empty, {"player": server, "court_side": "deuce"}).probabilities
+    ad = model.predict(empty, {"player": server, "court_side": "ad"}).probabilities
+    assert not np.allclose(deuce, ad)
