@@ -4,8 +4,8 @@ In state s action a pays rₛ(a) at once and moves to s' with probability Pₛ(a
 process). Policy iteration (Howard 1960): evaluate the policy π by one linear solve, V = (I − P_π)⁻¹ r_π;
 improve it greedily, π(s) = argmax_a rₛ(a) + Pₛ(a)·V (argmin for a minimiser), keeping the current action
 unless another is better by more than 1e-12 of the payoffs' size; stop when no state changes. Every policy
-must end the process with probability 1 (each (I − P_π) non-singular), as every estimated rally game's does
-(each stroke can end the rally at once); otherwise :class:`~strategist.errors.SolverError` is raised.
+must end the process with probability 1 (from every state some path leads out), as every estimated rally
+game's does (each stroke can end the rally at once); otherwise :class:`~strategist.errors.SolverError` is raised.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from strategist.errors import SolverError
+from strategist.games.stochastic import never_ending
 
 #: Improvement steps at most (policy iteration takes a handful on a rally game; the bound only guards a bug).
 MAX_STEPS = 200
@@ -59,16 +60,13 @@ def solve_mdp(rewards, transitions, *, maximise: bool = True) -> MDPSolution:
 
 
 def _evaluate(rewards, transitions, actions) -> np.ndarray:
-    """V = (I − P_π)⁻¹ r_π for the deterministic policy ``actions``."""
+    """V = (I − P_π)⁻¹ r_π for the deterministic policy ``actions``, refused where P_π never ends the process
+    from some state (:func:`strategist.games.stochastic.never_ending`)."""
     size = len(rewards)
     p = np.stack([t[a] for t, a in zip(transitions, actions)])
     r = np.array([rs[a] for rs, a in zip(rewards, actions)])
-    try:
-        values = np.linalg.solve(np.eye(size) - p, r)
-    except np.linalg.LinAlgError:
-        values = np.full(size, np.nan)
-    residual = np.abs((np.eye(size) - p) @ values - r).max() if np.isfinite(values).all() else np.inf
-    if residual > 1e-9 * max(1.0, float(np.abs(r).max())):
-        raise SolverError("a policy never ends the process from some state (I − P_π is singular): policy "
+    stuck = never_ending(p)
+    if stuck.any():
+        raise SolverError(f"a policy never ends the process from states {np.flatnonzero(stuck).tolist()}: policy "
                           "iteration needs every policy to end it with probability 1")
-    return values
+    return np.linalg.solve(np.eye(size) - p, r)

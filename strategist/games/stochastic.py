@@ -528,20 +528,25 @@ def solve_stochastic_game(rewards: Any, transitions: Any, discount: float = 1.0,
 
 
 # ---------------------------------------------------------------------------------------- policy evaluation
-def _termination_check(game: _Game, p: np.ndarray) -> None:
-    """Refuse a pair whose chain γP does not end w.p. 1: a closed set of states, or spectral radius ≈ 1."""
-    if game.discount < 1.0:
-        return
-    leaks = p.sum(axis=1) < 1.0 - STOP_TOL
-    reach = leaks.copy()
+def never_ending(p: np.ndarray) -> np.ndarray:
+    """Per state of the chain P (rows summing to at most 1, the rest ending it): whether the chain can never
+    end from there — no path of positive probability leads to a state whose row leaks."""
+    reach = p.sum(axis=1) < 1.0 - STOP_TOL
     edges = p > 0
     while True:
         more = reach | (edges[:, reach].any(axis=1))
         if (more == reach).all():
-            break
+            return ~reach
         reach = more
-    if not reach.all():
-        names = ", ".join(repr(game.state_labels[s]) for s in np.flatnonzero(~reach))
+
+
+def _termination_check(game: _Game, p: np.ndarray) -> None:
+    """Refuse a pair whose chain γP does not end w.p. 1: a closed set of states, or spectral radius ≈ 1."""
+    if game.discount < 1.0:
+        return
+    stuck = never_ending(p)
+    if stuck.any():
+        names = ", ".join(repr(game.state_labels[s]) for s in np.flatnonzero(stuck))
         raise InvalidGameError(f"these strategies never end the game from states [{names}] (with discount=1 the "
                                "play stays among them with probability 1); expected strategies that end it")
     eig, vec = np.linalg.eig(p)
