@@ -78,5 +78,9 @@ def test_bad_requests_are_named(estimate, kwargs, said):
     assert str(info.value) == said
 
 
-def test_the_level_defaults_to_the_estimates(estimate):
-    assert bootstrap_payoff(estimate, 10, seed=0).level == estimate.level
+def test_the_level_defaults_to_the_estimates():
+    estimate = estimate_payoff(game_table(GAME, [0.5, 0.5], [0.5, 0.5], 300, seed=2, matches=3), target="population",
+                               level=0.8)
+    result = bootstrap_payoff(estimate, 40, seed=0)
+    assert result.level == 0.8
+    np.testing.assert_allclose(result.value_interval, np.quantile(result.value, [0.1, 0.9]))
