@@ -135,3 +135,73 @@ def test_all_finite():
     assert all_finite(torch.ones(3), torch.zeros(2, 2))
     assert all_finite()
     assert not all_finite(torch.ones(3), torch.tensor([1.0, float("inf")]))
+
+
+def test_inverse_root_of_a_batch_is_each_matrix_root(spd):
+    lams = [torch.tensor([0.5, 1.0, 4.0], dtype=torch.float64), torch.tensor([0.1, 2.0, 9.0], dtype=torch.float64)]
+    pairs = [spd(3, lam, seed=11 + i) for i, lam in enumerate(lams)]
+    batch = torch.stack([mat for mat, _ in pairs])
+    got = inverse_root(batch, 2)
+    assert got.shape == (2, 3, 3)
+    for i, ((_, q), lam) in enumerate(zip(pairs, lams)):
+        torch.testing.assert_close(got[i], closed_form_root(q, lam, 2), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_robust_eigh_diagonalises_the_symmetric_part_of_a_lopsided_matrix(spd, batched):
+    # S + K with K skew: the symmetric part is S, whatever the (large) difference between the two triangles.
+    lam = torch.tensor([1.0, 2.0, 5.0], dtype=torch.float64)
+    sym, _ = spd(3, lam, seed=4)
+    skew = torch.tensor([[0.0, 0.7, -0.4], [-0.7, 0.0, 0.9], [0.4, -0.9, 0.0]], dtype=torch.float64)
+    mat = sym + skew
+    if batched:
+        vals, vecs = robust_eigh(torch.stack([mat, mat.T]))
+        assert vals.shape == (2, 3)
+        for i in range(2):
+            torch.testing.assert_close(vals[i], lam, rtol=1e-10, atol=1e-12)
+            torch.testing.assert_close(vecs[i] @ torch.diag(vals[i]) @ vecs[i].T, sym, rtol=1e-10, atol=1e-12)
+    else:
+        vals, vecs = robust_eigh(mat)
+        torch.testing.assert_close(vals, lam, rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(vecs @ torch.diag(vals) @ vecs.T, sym, rtol=1e-10, atol=1e-12)
+
+
+def test_non_finite_eigenvectors_in_both_precisions_raise(monkeypatch):
+    real = torch.linalg.eigh
+
+    def nan_vectors(mat):
+        vals, vecs = real(mat)
+        return vals, torch.full_like(vecs, float("nan"))
+
+    monkeypatch.setattr(_linalg, "_eigh", nan_vectors)
+    with pytest.raises(EighFailure, match="non-finite"):
+        robust_eigh(torch.eye(3))
+
+
+def test_root_of_a_zero_factor_stays_finite_when_squared_or_applied_float32():
+    # The floor sqrt(tiny) keeps floor^-1 ~ 1e19: a root of an all-zero float32 factor (eps 0) can be
+    # squared, or applied to a gradient of size 1e3, without reaching Inf.
+    zero = torch.zeros(4, 4)
+    root = inverse_root(zero, 1)
+    assert torch.isfinite(root @ root).all()
+    assert torch.isfinite(root @ torch.full((4, 3), 1e3)).all()
+    tiny = torch.finfo(torch.float32).tiny
+    torch.testing.assert_close(torch.diagonal(root).double(), torch.full((4,), tiny ** -0.5, dtype=torch.float64),
+                               rtol=1e-6, atol=0)
+
+
+def test_health_counters_count_every_call():
+    health = PreconditionerHealth()
+    for _ in range(3):
+        health.failure()
+    assert (health.failures, health.consecutive_failures) == (3, 3)
+    health.success()
+    health.success()
+    assert (health.refreshes, health.consecutive_failures) == (2, 0)
+    health.skipped()
+    health.skipped()
+    health.fell_back()
+    health.fell_back()
+    health.fell_back()
+    assert health.as_dict() == {"refreshes": 2, "failures": 3, "consecutive_failures": 0, "skipped_updates": 2,
+                                "fallback_updates": 3}
