@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from strategist.errors import ConfigurationError
-from strategist.optim.muon import Muon, MuonWithAdamW, newton_schulz_dtype, zeropower_via_newtonschulz5
+from strategist.optim.muon import (Muon, MuonWithAdamW, muon_update, newton_schulz_dtype,
+                                   zeropower_via_newtonschulz5)
 from strategist.optim.routing import (BIAS_AND_GAIN, EMBEDDING, HEAD, HIDDEN, RECURRENT, build_muon_optimizer,
                                       muon_param_groups, route_parameters)
 
@@ -324,3 +325,181 @@ def test_first_step_on_a_gru_orthogonalises_each_gate_block_at_its_own_scale(flo
     embed = grads["embed.weight"]
     expected = -3e-3 * embed / (embed.abs() + 1e-8)
     torch.testing.assert_close(after["embed.weight"] - before["embed.weight"], expected, rtol=1e-6, atol=1e-12)
+
+
+def _ns5_reference(matrix: torch.Tensor, steps: int = 5, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """The Newton–Schulz quintic written out: X = M/(‖M‖_F + 1e-7) (rows ≤ cols), X ← aX + (bA + cA²)X."""
+    x = matrix.to(dtype)
+    tall = x.shape[-2] > x.shape[-1]
+    if tall:
+        x = x.mT
+    x = x / (x.norm(dim=(-2, -1), keepdim=True) + 1e-7)
+    for _ in range(steps):
+        gram = x @ x.mT
+        x = A * x + (B * gram + C * (gram @ gram)) @ x
+    return x.mT if tall else x
+
+
+def test_muon_defaults_are_the_documented_ones(float64):
+    torch.manual_seed(8)
+    param = nn.Parameter(torch.randn(6, 4))
+    start = param.detach().clone()
+    opt = Muon([param])
+    group = opt.param_groups[0]
+    assert {k: group[k] for k in ("lr", "momentum", "nesterov", "weight_decay", "ns_steps", "row_blocks",
+                                  "ns_dtype")} == dict(lr=0.02, momentum=0.95, nesterov=True, weight_decay=0.0,
+                                                        ns_steps=5, row_blocks=1, ns_dtype=None)
+    grad = torch.randn(6, 4)
+    param.grad = grad.clone()
+    opt.step()
+    # First step from a zero buffer: U = G(1 − 0.95²); lr 0.02, shape scale √(6/4), no weight decay.
+    expected = start - 0.02 * 1.5**0.5 * _ns5_reference((1 - 0.95**2) * grad)
+    torch.testing.assert_close(param.detach(), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_muon_update_defaults_are_nesterov_095_five_steps_one_block():
+    torch.manual_seed(9)
+    buffer = torch.zeros(6, 4, dtype=torch.float64)
+    ref_buffer = buffer.clone()
+    for _ in range(2):
+        grad = torch.randn(6, 4, dtype=torch.float64)
+        step = muon_update(grad, buffer)
+        ref_buffer = 0.95 * ref_buffer + 0.05 * grad
+        expected = 1.5**0.5 * _ns5_reference(grad + 0.95 * (ref_buffer - grad), steps=5)
+        torch.testing.assert_close(buffer, ref_buffer, rtol=1e-12, atol=1e-14)
+        torch.testing.assert_close(step, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_muon_update_without_nesterov_orthogonalises_the_buffer():
+    torch.manual_seed(10)
+    grad = torch.randn(4, 7, dtype=torch.float64)
+    buffer = torch.randn(4, 7, dtype=torch.float64)
+    expected_buffer = 0.8 * buffer + 0.2 * grad
+    step = muon_update(grad, buffer, momentum=0.8, nesterov=False)
+    torch.testing.assert_close(step, _ns5_reference(expected_buffer), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("steps", [1, 2])
+def test_muon_update_runs_the_requested_number_of_iterations(steps):
+    torch.manual_seed(11)
+    grad = torch.randn(5, 8, dtype=torch.float64)
+    step = muon_update(grad, torch.zeros_like(grad), momentum=0.0, ns_steps=steps)
+    torch.testing.assert_close(step, _ns5_reference(grad, steps=steps), rtol=1e-12, atol=1e-12)
+
+
+def test_ns_dtype_sets_the_iteration_precision_and_the_step_keeps_the_gradient_dtype():
+    torch.manual_seed(12)
+    grad = torch.randn(6, 10)
+    step = muon_update(grad, torch.zeros_like(grad), ns_dtype=torch.bfloat16)
+    assert step.dtype == torch.float32
+    bf16 = _ns5_reference((1 - 0.95**2) * grad, dtype=torch.bfloat16).float()
+    f32 = _ns5_reference((1 - 0.95**2) * grad, dtype=torch.float32)
+    assert (bf16 - f32).abs().max() > 1e-3  # the two precisions are told apart
+    torch.testing.assert_close(step, bf16, rtol=0, atol=1e-5)
+    assert muon_update(grad, torch.zeros_like(grad), ns_dtype=torch.float64).dtype == torch.float32
+    # The same through the optimizers: Muon's and MuonWithAdamW's ns_dtype reach the iteration.
+    for make in (lambda p: Muon([p], lr=0.1, ns_dtype=torch.bfloat16),
+                 lambda p: MuonWithAdamW([{"params": [p], "use_muon": True, "lr": 0.1,
+                                           "ns_dtype": torch.bfloat16}])):
+        param = nn.Parameter(torch.randn(6, 10))
+        start = param.detach().clone()
+        param.grad = grad.clone()
+        make(param).step()
+        torch.testing.assert_close(param.detach() - start, -0.1 * bf16, rtol=0, atol=1e-5)
+
+
+def test_newton_schulz_result_dtype():
+    matrix = torch.randn(3, 5)
+    assert zeropower_via_newtonschulz5(matrix.bfloat16()).dtype == torch.float32  # CPU: float32 iteration
+    assert zeropower_via_newtonschulz5(matrix, dtype=torch.float64).dtype == torch.float64
+    torch.testing.assert_close(zeropower_via_newtonschulz5(matrix, dtype=torch.float64), _ns5_reference(matrix),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(12, 5), (2, 12, 5)])
+def test_tall_matrices_are_iterated_as_their_wide_transpose(shape):
+    # rows > cols: the iteration runs on Mᵀ (a cols × cols Gram matrix, not rows × rows), so the result is
+    # exactly the transpose of the wide matrix's result, batched or not.
+    torch.manual_seed(13)
+    tall = torch.randn(*shape)
+    torch.testing.assert_close(zeropower_via_newtonschulz5(tall), zeropower_via_newtonschulz5(tall.mT).mT,
+                               rtol=0, atol=0)
+
+
+def test_option_boundaries():
+    weight = nn.Parameter(torch.randn(6, 4))
+    for kwargs in (dict(lr=0.0), dict(momentum=0.0), dict(ns_steps=1)):
+        Muon([weight], **kwargs)
+        MuonWithAdamW([{"params": [weight], "use_muon": True, **kwargs}])
+    for kwargs, match in ((dict(momentum=1.0), "momentum"), (dict(momentum=-0.1), "momentum"),
+                          (dict(lr=-0.01), "lr"), (dict(weight_decay=-0.1), "weight_decay"),
+                          (dict(ns_steps=0), "ns_steps"), (dict(ns_steps=2.5), "ns_steps"),
+                          (dict(row_blocks=0), "row_blocks"), (dict(row_blocks=1.5), "row_blocks")):
+        with pytest.raises(ConfigurationError, match=match):
+            Muon([weight], **kwargs)
+        with pytest.raises(ConfigurationError, match=match):
+            MuonWithAdamW([{"params": [weight], "use_muon": True, **kwargs}])
+
+
+def test_zero_lr_and_zero_momentum(float64):
+    torch.manual_seed(14)
+    param = nn.Parameter(torch.randn(4, 6))
+    start = param.detach().clone()
+    param.grad = torch.randn(4, 6)
+    Muon([param], lr=0.0, weight_decay=0.5).step()
+    torch.testing.assert_close(param.detach(), start, rtol=0, atol=0)
+    grad = param.grad.clone()
+    opt = Muon([param], lr=0.1, momentum=0.0)
+    opt.step()
+    opt.step()  # no momentum: each step is the gradient's own orthogonalisation
+    torch.testing.assert_close(param.detach(), start - 0.2 * _ns5_reference(grad), rtol=1e-12, atol=1e-12)
+
+
+def test_parameters_without_gradient_are_skipped_not_the_rest_of_the_group(float64):
+    torch.manual_seed(15)
+    frozen_w, live_w = nn.Parameter(torch.randn(4, 6)), nn.Parameter(torch.randn(4, 6))
+    frozen_b, live_b = nn.Parameter(torch.randn(3)), nn.Parameter(torch.randn(3))
+    ref_b = nn.Parameter(live_b.detach().clone())
+    starts = [p.detach().clone() for p in (frozen_w, live_w, frozen_b)]
+    grad_w = torch.randn(4, 6)
+    live_w.grad = grad_w.clone()
+    live_b.grad = torch.randn(3)
+    ref_b.grad = live_b.grad.clone()
+    opt = MuonWithAdamW([{"params": [frozen_w, live_w], "use_muon": True, "lr": 0.1},
+                         {"params": [frozen_b, live_b], "use_muon": False, "lr": 0.01}])
+    opt.step()
+    torch.optim.AdamW([ref_b], lr=0.01, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.0).step()
+    for p, start in zip((frozen_w, frozen_b), (starts[0], starts[2])):
+        torch.testing.assert_close(p.detach(), start, rtol=0, atol=0)
+    torch.testing.assert_close(live_w.detach(), starts[1] - 0.1 * _ns5_reference((1 - 0.95**2) * grad_w),
+                               rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(live_b, ref_b, rtol=1e-12, atol=1e-14)
+    # Plain Muon too.
+    frozen, live = nn.Parameter(torch.randn(4, 6)), nn.Parameter(torch.randn(4, 6))
+    live_start = live.detach().clone()
+    live.grad = grad_w.clone()
+    Muon([frozen, live], lr=0.1).step()
+    torch.testing.assert_close(live.detach(), live_start - 0.1 * _ns5_reference((1 - 0.95**2) * grad_w),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_combined_optimizer_refuses_an_empty_or_non_dict_group_list():
+    with pytest.raises(ConfigurationError, match="non-empty list"):
+        MuonWithAdamW([])
+    with pytest.raises(ConfigurationError, match="parameter-group dicts"):
+        MuonWithAdamW([nn.Parameter(torch.zeros(2, 2))])
+
+
+@pytest.mark.parametrize("use_muon", [True, False])
+def test_group_params_may_be_one_tensor_or_a_generator(use_muon):
+    weight = nn.Parameter(torch.randn(4, 6))
+    other = nn.Parameter(torch.randn(4, 6))
+    opt = MuonWithAdamW([{"params": weight, "use_muon": use_muon},
+                         {"params": (p for p in [other]), "use_muon": use_muon}])
+    assert [g["params"] for g in opt.param_groups] == [[weight], [other]]
+    assert all(set(g) >= {"params", "use_muon", "lr"} and "XXparamsXX" not in g and "PARAMS" not in g
+               for g in opt.param_groups)
+    starts = [weight.detach().clone(), other.detach().clone()]
+    weight.grad, other.grad = torch.ones(4, 6), torch.ones(4, 6)
+    opt.step()
+    assert not torch.equal(weight.detach(), starts[0]) and not torch.equal(other.detach(), starts[1])
