@@ -340,3 +340,68 @@ def test_upstream_shampoo_conventions_with_the_grafting_beta2_tied_to_the_factor
                                 freq=4, **hyper)
     assert np.abs(separate - expected).max() > 1e-4
     assert opt.health.refreshes == 2 * 3  # steps 4, 8, 12
+
+
+def test_default_learning_rate_is_1e_3():
+    gen = torch.Generator().manual_seed(21)
+    weight = torch.nn.Parameter(torch.randn(4, 3, generator=gen, dtype=torch.float64))
+    start = weight.detach().clone()
+    opt = Shampoo([weight])
+    assert opt.param_groups[0]["lr"] == 1e-3
+    weight.grad = torch.randn(4, 3, generator=gen, dtype=torch.float64)
+    opt.step()
+    # First step, before preconditioning (step 1 < 100): Adam's first step g / (|g| + 1e-8), times lr.
+    torch.testing.assert_close(weight.detach(), start - 1e-3 * weight.grad / (weight.grad.abs() + 1e-8),
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_one_by_one_blocks_are_allowed_and_give_adamw():
+    # max_preconditioner_dim = 1: every entry is its own block, whose preconditioned direction has the sign of
+    # the momentum and, once grafted, the length of Adam's step on that entry: AdamW exactly.
+    ours, ref = make_model(), make_model()
+    hyper = dict(lr=2e-2, betas=(0.9, 0.99), weight_decay=0.1)
+    opt = Shampoo(ours.parameters(), max_preconditioner_dim=1, precondition_frequency=1, graft_eps=1e-8, **hyper)
+    train(ours, opt, 6)
+    train(ref, torch.optim.AdamW(ref.parameters(), eps=1e-8, **hyper), 6)
+    assert_same_params(ours, ref, rtol=1e-10, atol=1e-12)
+    factors = opt.state[ours[0].weight]["factors"]
+    assert len(factors) == 8 * 6 and all(f.shape == (1, 1) for block in factors for f in block)
+    assert opt.health.refreshes == 6 * 2 * (8 * 6 + 3 * 8)  # both axes of every 1x1 block, every step
+
+
+def test_beta2_one_sums_the_factor_statistics():
+    gen = torch.Generator().manual_seed(22)
+    weight = torch.nn.Parameter(torch.randn(3, 5, generator=gen, dtype=torch.float64))
+    opt = Shampoo([weight], betas=(0.9, 1.0), start_preconditioning_step=1000)
+    left, right = torch.zeros(3, 3, dtype=torch.float64), torch.zeros(5, 5, dtype=torch.float64)
+    for _ in range(3):
+        grad = torch.randn(3, 5, generator=gen, dtype=torch.float64)
+        left, right = left + grad @ grad.T, right + grad.T @ grad
+        weight.grad = grad
+        opt.step()
+    got_left, got_right = opt.state[weight]["factors"][0]
+    torch.testing.assert_close(got_left, left, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(got_right, right, rtol=1e-12, atol=1e-14)
+
+
+def test_graft_measures_the_reference_in_the_direction_precision():
+    from strategist.optim.shampoo import graft
+
+    direction = torch.tensor([[3.0, 0.0], [0.0, 4.0]], dtype=torch.float64)
+    reference = torch.ones(3, dtype=torch.float32)  # ‖reference‖ = √3, not a float32 number
+    got = graft(direction, reference)
+    assert got.dtype == torch.float64
+    torch.testing.assert_close(got, direction * (3.0**0.5 / 5.0), rtol=1e-15, atol=0)
+
+
+def test_state_is_created_on_the_parameter_device(monkeypatch):
+    # The meta device stands in for an accelerator: factors and moments must follow the parameter there.
+    from strategist.optim import _common
+
+    monkeypatch.setattr(_common, "finite_gradients", lambda params: [True] * len(params))
+    weight = torch.nn.Parameter(torch.zeros(4, 3, device="meta"))
+    weight.grad = torch.zeros(4, 3, device="meta")
+    opt = Shampoo([weight], start_preconditioning_step=1000)
+    opt.step()
+    state = opt.state[weight]
+    assert {t.device.type for t in [state["exp_avg"], state["exp_avg_sq"], *state["factors"][0]]} == {"meta"}
