@@ -414,3 +414,145 @@ def test_upstream_soap_differs_only_by_the_two_documented_choices(shape):
         opt.step()
     np.testing.assert_allclose(weight.detach().numpy(), upstream_soap(grads, w0.numpy(), freq=3, **plain),
                                rtol=1e-9, atol=1e-11)
+
+
+def _unfolding_products(grad: torch.Tensor) -> list[torch.Tensor]:
+    """G_(a) G_(a)^T for every axis of a 3-axis gradient, written out as einsums."""
+    return [torch.einsum("ijk,ljk->il", grad, grad), torch.einsum("ijk,ilk->jl", grad, grad),
+            torch.einsum("ijk,ijl->kl", grad, grad)]
+
+
+def _desc_eigenvectors(factor: torch.Tensor) -> torch.Tensor:
+    return torch.from_numpy(np.linalg.eigh(factor.numpy())[1][:, ::-1].copy())
+
+
+@pytest.mark.parametrize("param_dtype", [torch.float64, torch.float32])
+def test_three_axis_weight_factors_and_first_rotated_step(param_dtype):
+    # A (4, 3, 2) weight (a small convolution): one factor per axis, the mode-a unfolding products; the second
+    # gradient takes Adam's first step in the eigenbases of those factors, G' = G x_1 Q_1 x_2 Q_2 x_3 Q_3.
+    gen = torch.Generator().manual_seed(31)
+    shape, lr, eps, wd, beta = (4, 3, 2), 0.05, 1e-8, 0.1, 0.6
+    w0 = torch.randn(*shape, generator=gen, dtype=torch.float64)
+    g1, g2 = (torch.randn(*shape, generator=gen, dtype=torch.float64) for _ in range(2))
+    weight = torch.nn.Parameter(w0.to(param_dtype, copy=True))
+    opt = SOAP([weight], lr=lr, betas=(0.9, 0.95), shampoo_beta=beta, eps=eps, weight_decay=wd,
+               factor_dtype=torch.float64)
+    weight.grad = g1.to(param_dtype)
+    opt.step()
+    first = [(1 - beta) * s for s in _unfolding_products(g1.to(param_dtype).double())]
+    state = opt.state[weight]
+    assert [f.dtype for f in state["factors"]] == [torch.float64] * 3
+    for got, expected in zip(state["factors"], first):
+        torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+    weight.grad = g2.to(param_dtype)
+    opt.step()
+    assert state["exp_avg"].dtype == state["exp_avg_sq"].dtype == param_dtype
+    q = [_desc_eigenvectors(f) for f in first]
+    rotated = torch.einsum("ijk,ia,jb,kc->abc", g2, *q)
+    direction = torch.einsum("abc,ia,jb,kc->ijk", rotated / (rotated.abs() + eps), *q)  # sign-free in Q
+    tol = dict(rtol=1e-10, atol=1e-12) if param_dtype == torch.float64 else dict(rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(weight.detach().double(), w0.to(param_dtype).double() * (1 - lr * wd) - lr * direction,
+                               **tol)
+    second = [beta * f + (1 - beta) * s for f, s in zip(first, _unfolding_products(g2.to(param_dtype).double()))]
+    for got, expected in zip(state["factors"], second):
+        torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_rotation_keeps_the_tensor_dtype_with_float64_bases():
+    from strategist.optim.soap import rotate, rotate_back
+
+    gen = torch.Generator().manual_seed(12)
+    tensor = torch.randn(3, 4, 2, generator=gen)
+    bases = [orthogonal(3, 1), None, orthogonal(2, 2)]
+    rotated = rotate(tensor, bases)
+    assert rotated.dtype == torch.float32
+    expected = torch.einsum("abc,az,cy->zby", tensor.double(), bases[0], bases[2])
+    torch.testing.assert_close(rotated.double(), expected, rtol=1e-5, atol=1e-6)
+    assert rotate_back(rotated, bases).dtype == torch.float32
+
+
+def test_an_unrotated_first_axis_keeps_the_basis_of_the_second():
+    gen = torch.Generator().manual_seed(32)
+    weight = torch.nn.Parameter(torch.randn(20, 3, generator=gen, dtype=torch.float64))
+    opt = SOAP([weight], max_precond_dim=10, shampoo_beta=0.5)
+    grad = torch.randn(20, 3, generator=gen, dtype=torch.float64)
+    weight.grad = grad
+    opt.step()
+    bases = opt.state[weight]["bases"]
+    assert len(bases) == 2 and bases[0] is None and bases[1] is not None
+    factor = 0.5 * grad.T @ grad
+    # Same columns as the descending eigenvectors of G^T G, up to sign.
+    torch.testing.assert_close((bases[1].T @ _desc_eigenvectors(factor)).abs(), torch.eye(3, dtype=torch.float64),
+                               rtol=1e-10, atol=1e-10)
+
+
+def test_identity_fallback_bases_take_the_factor_dtype(monkeypatch):
+    def always_fails(mat):
+        raise RuntimeError("linalg.eigh: the algorithm failed to converge")
+
+    monkeypatch.setattr(_linalg, "_eigh", always_fails)
+    weight = torch.nn.Parameter(torch.randn(4, 3))
+    opt = SOAP([weight], factor_dtype=torch.float64)
+    weight.grad = torch.randn(4, 3)
+    opt.step()
+    bases = opt.state[weight]["bases"]
+    assert [b.dtype for b in bases] == [torch.float64, torch.float64]
+    assert torch.equal(bases[0], torch.eye(4, dtype=torch.float64))
+    weight.grad = torch.randn(4, 3)
+    opt.step()
+    assert torch.isfinite(weight).all() and opt.health.failures == 2
+
+
+def test_state_and_fallback_bases_are_created_on_the_parameter_device(monkeypatch):
+    # The meta device stands in for an accelerator (it holds no values, so the eigendecomposition is made to
+    # fail and the identity fallback is used).
+    from strategist.optim import _common
+
+    def no_eigh(factor):
+        raise _linalg.EighFailure("no values on the meta device")
+
+    monkeypatch.setattr(_common, "finite_gradients", lambda params: [True] * len(params))
+    monkeypatch.setattr(soap, "initial_basis", no_eigh)
+    weight = torch.nn.Parameter(torch.zeros(4, 3, device="meta"))
+    weight.grad = torch.zeros(4, 3, device="meta")
+    opt = SOAP([weight])
+    opt.step()
+    state = opt.state[weight]
+    tensors = [state["exp_avg"], state["exp_avg_sq"], *state["factors"], *state["bases"]]
+    assert {t.device.type for t in tensors} == {"meta"}
+    assert opt.health.failures == 2
+
+
+def test_moments_of_a_channels_last_weight_are_kept_contiguous():
+    # The moments live in rotated coordinates, which do not follow the weight's memory layout.
+    weight = torch.nn.Parameter(torch.randn(4, 3, 2, 2).to(memory_format=torch.channels_last))
+    opt = SOAP([weight])
+    weight.grad = torch.randn(4, 3, 2, 2).to(memory_format=torch.channels_last)
+    opt.step()
+    state = opt.state[weight]
+    assert state["exp_avg"].is_contiguous() and state["exp_avg_sq"].is_contiguous()
+
+
+def test_beta2_one_is_refused_and_shampoo_beta_zero_keeps_only_the_last_statistics():
+    with pytest.raises(ConfigurationError, match=r"betas\[1\] < 1"):
+        SOAP([torch.nn.Parameter(torch.zeros(2, 2))], betas=(0.9, 1.0))
+    gen = torch.Generator().manual_seed(33)
+    weight = torch.nn.Parameter(torch.randn(4, 3, generator=gen, dtype=torch.float64))
+    opt = SOAP([weight], shampoo_beta=0.0)
+    assert opt.param_groups[0]["shampoo_beta"] == 0.0
+    for _ in range(3):
+        grad = torch.randn(4, 3, generator=gen, dtype=torch.float64)
+        weight.grad = grad
+        opt.step()
+    left, right = opt.state[weight]["factors"]
+    torch.testing.assert_close(left, grad @ grad.T, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(right, grad.T @ grad, rtol=1e-12, atol=1e-14)
+
+
+def test_an_axis_as_long_as_max_precond_dim_is_rotated():
+    weight = torch.nn.Parameter(torch.randn(4, 6))
+    opt = SOAP([weight], max_precond_dim=4)
+    weight.grad = torch.randn(4, 6)
+    opt.step()
+    factors = opt.state[weight]["factors"]
+    assert factors[0] is not None and factors[0].shape == (4, 4) and factors[1] is None
