@@ -12,6 +12,15 @@ from pathlib import Path
 WIDTH = 100
 
 
+def add_data_options(parser, default: str = "the shipped demo", sport: bool = True) -> None:
+    """Add the options every command that reads rally data shares: ``--data PATH`` (``default`` when absent),
+    ``--sport`` (with ``sport``) and ``--sport-file`` (read by :func:`data_sport` and :func:`load_data`)."""
+    parser.add_argument("--data", metavar="PATH", help=f"rally data file or folder (default: {default})")
+    if sport:
+        parser.add_argument("--sport", help="sport of the data when it cannot be detected")
+    add_sport_file_option(parser)
+
+
 def add_sport_file_option(parser) -> None:
     """Add ``--sport-file FILE`` to a command's parser (read by :func:`sport_from_args` and :func:`load_table`)."""
     parser.add_argument("--sport-file", metavar="FILE",
@@ -25,6 +34,11 @@ def sport_from_args(args):
 
     path = getattr(args, "sport_file", None)
     return get_sport(Path(path)) if path else None
+
+
+def data_sport(args):
+    """The sport to load the data as: that of ``--sport-file`` when given, else ``--sport`` (None: detected)."""
+    return sport_from_args(args) or getattr(args, "sport", None)
 
 
 def data_path(args) -> tuple[str, bool]:
@@ -48,8 +62,7 @@ def load_data(args):
     from strategist.data.cache import cached_load
 
     path, is_demo = data_path(args)
-    sport = sport_from_args(args) or getattr(args, "sport", None)
-    return cached_load(path, sport=sport), path, is_demo
+    return cached_load(path, sport=data_sport(args)), path, is_demo
 
 
 def game_strokes(loaded, **settings):

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from strategist.cli.data_source import add_sport_file_option, load_table
+from strategist.cli.data_source import add_data_options, load_table
 
 
 def register(subparsers) -> None:
@@ -16,8 +16,7 @@ def register(subparsers) -> None:
                     "matches of --data the model did not learn from, split by seen and unseen opponents; "
                     "writes a reliability plot.")
     p.add_argument("--model", required=True, metavar="DIR", help="directory written by `strategist train`")
-    p.add_argument("--data", metavar="PATH", help="rally data file or folder (default: the shipped demo)")
-    add_sport_file_option(p)
+    add_data_options(p)
     p.add_argument("--adapt", action="store_true", help="update the model from each match's completed rallies")
     p.add_argument("--plot", metavar="PNG", help="reliability plot (default: DIR/reliability.png)")
     p.add_argument("--no-plot", action="store_true", help="write no plot")

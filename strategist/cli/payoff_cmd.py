@@ -17,7 +17,7 @@ from strategist.cli.data_source import WIDTH
 
 
 def register(subparsers) -> None:
-    from strategist.cli.data_source import add_sport_file_option
+    from strategist.cli.data_source import add_data_options
 
     p = subparsers.add_parser(
         "payoff", help="one decision of the rally game: its payoff matrix with intervals, and the recommendation",
@@ -27,9 +27,7 @@ def register(subparsers) -> None:
                     "cell, the recommended mix (solved at the lower bound; the player's habit where the data do "
                     "not support a change) and the values. Without --data, uses the shipped demo; for tennis the "
                     "default is the serve game (direction by court side and serve).")
-    p.add_argument("--data", metavar="PATH", help="rally data file or folder (default: the shipped demo)")
-    p.add_argument("--sport", help="sport of the data when it cannot be detected")
-    add_sport_file_option(p)
+    add_data_options(p)
     p.add_argument("--player", metavar="X", help="the player advised (default: all players' game)")
     p.add_argument("--opponent", metavar="Y", help="their opponent (default: everyone X met)")
     p.add_argument("--state", metavar="STATE",

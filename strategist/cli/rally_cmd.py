@@ -6,13 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from strategist.cli.data_source import WIDTH, data_line, game_strokes, load_data
+from strategist.cli.data_source import WIDTH, add_data_options, data_line, game_strokes, load_data
 
 
 def add_game_arguments(p) -> None:
     """Options every rally-game command shares: data, players, granularity, shrinkage."""
-    p.add_argument("--data", metavar="PATH", help="rally data file (default: the shipped demo)")
-    p.add_argument("--sport", help="sport of the data when it cannot be detected")
+    add_data_options(p)
     p.add_argument("--player", metavar="X", help="the player (row side); without it, the population game")
     p.add_argument("--opponent", metavar="Y", help="the opponent (default: everyone the player met)")
     p.add_argument("--actions", default="shot", metavar="shot|group",

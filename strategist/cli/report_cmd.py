@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from strategist.cli.data_source import add_data_options
+
 HELP = "write a post-match analysis report (HTML, PDF, JSON) of one match"
 
 
@@ -21,8 +23,7 @@ def register(subparsers) -> None:
                     "opponent. Estimates use the other matches of the data, never the match itself; scouting "
                     "reads every match, this one included. Without --data, uses the shipped demo dataset; "
                     "without --match, its first match.")
-    p.add_argument("--data", metavar="PATH", help="rally data file or folder (default: the shipped demo)")
-    p.add_argument("--sport", help="sport of the data when it cannot be detected")
+    add_data_options(p)
     p.add_argument("--match", metavar="ID", help="match id (default: the first match of the data)")
     p.add_argument("--player", metavar="X", help="whose decisions to review (default: the match's first server)")
     p.add_argument("--out", metavar="FILE", default="report.html", help="HTML file to write (default report.html)")
@@ -38,6 +39,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from strategist.cli.data_source import data_sport
     from strategist.data.cache import cached_load
     from strategist.errors import ReportError
 
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         from strategist.data.demo import demo_path
 
         path, label = str(demo_path()), "shipped demo"
-    loaded = cached_load(path, sport=args.sport)
+    loaded = cached_load(path, sport=data_sport(args))
     table = loaded.table
     if args.list_matches:
         from strategist.report.match import match_order

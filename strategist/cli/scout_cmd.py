@@ -13,6 +13,8 @@ import csv
 import sys
 import warnings
 
+from strategist.cli.data_source import add_data_options
+
 HELP = "scout an opponent: weaknesses in plain sentences, court maps, serve and return, pressure, trends"
 
 
@@ -27,8 +29,7 @@ def register(subparsers) -> None:
     p.add_argument("--player", metavar="NAME", required=True,
                    help="whom the report prepares (may be absent from the data)")
     p.add_argument("--opponent", metavar="NAME", required=True, help="the player scouted")
-    p.add_argument("--data", metavar="PATH", help="rally data file or folder (default: see above)")
-    p.add_argument("--sport", help="sport of the data when it cannot be detected")
+    add_data_options(p, default="see above")
     p.add_argument("--json", action="store_true", help="print the whole report as one JSON object")
     p.add_argument("--maps", metavar="DIR", help="also write the court maps as PNGs into DIR")
     p.add_argument("--min-n", type=int, default=30, metavar="N",
@@ -61,6 +62,7 @@ def data_choice(args) -> tuple[str, str]:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from strategist.cli.data_source import data_sport
     from strategist.data.cache import cached_load
     from strategist.errors import DataFormatError
     from strategist.scout import scout
@@ -71,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if args.maps and not Path(args.maps).is_dir():
         raise DataFormatError(f"--maps {args.maps!r}: expected an existing folder")
     path, label = data_choice(args)
-    loaded = cached_load(path, sport=args.sport)
+    loaded = cached_load(path, sport=data_sport(args))
     with warnings.catch_warnings(record=True) as caught:  # the report's notes say the same; one line each
         warnings.simplefilter("always")
         report = scout(loaded.table, args.player, args.opponent, matches=read_match_info(path),

@@ -8,7 +8,7 @@ import json
 import os
 import sys
 
-from strategist.cli.data_source import add_sport_file_option, load_table, sport_from_args
+from strategist.cli.data_source import add_data_options, load_table, sport_from_args
 
 
 #: What ``--model auto`` fits and the optimizers, as in strategist.opponent.choose / .train (tested equal):
@@ -27,8 +27,7 @@ def register(subparsers) -> None:
                     "save it to --out. A neural run writes checkpoints to --out and resumes from them. --model auto "
                     f"fits {', '.join(CANDIDATES)} on the training matches, keeps the one with the lowest "
                     "log-loss on the validation matches and says why.")
-    p.add_argument("--data", metavar="PATH", help="rally data file or folder (default: the shipped demo)")
-    add_sport_file_option(p)
+    add_data_options(p)
     p.add_argument("--model", required=True, metavar="KIND",
                    help="frequency, markov (order from --order), markov1 ... markov3, neural, or auto")
     p.add_argument("--out", required=True, metavar="DIR", help="directory of the saved model and checkpoints")

@@ -94,12 +94,22 @@ def _tennis() -> CourtModel:
 COURTS: dict[str, CourtModel] = {"badminton": _badminton(), "tennis": _tennis()}
 
 
-def court_model(sport: str) -> CourtModel:
-    """The :class:`CourtModel` of ``sport`` (``"badminton"`` or ``"tennis"``)."""
+def court_model(sport) -> CourtModel:
+    """The :class:`CourtModel` of ``sport`` (a name or a :class:`~strategist.sports.Sport`): badminton's or
+    tennis's, and for a sport of a user's file that of the built-in sport it extends."""
+    from strategist.errors import ConfigurationError
+    from strategist.sports import get_sport
+
+    name = str(getattr(sport, "name", sport))
+    if name in COURTS:
+        return COURTS[name]
     try:
-        return COURTS[sport]
-    except KeyError:
-        raise DataFormatError(f"no court model for sport {sport!r}; known: {sorted(COURTS)}") from None
+        base = get_sport(sport).extends
+    except ConfigurationError:
+        base = None
+    if base in COURTS:
+        return COURTS[base]
+    raise DataFormatError(f"no court model for sport {name!r}; known: {sorted(COURTS)}")
 
 
 # -- ShuttleSet's court units ------------------------------------------------------------------------------
