@@ -503,3 +503,83 @@ def test_group_params_may_be_one_tensor_or_a_generator(use_muon):
     weight.grad, other.grad = torch.ones(4, 6), torch.ones(4, 6)
     opt.step()
     assert not torch.equal(weight.detach(), starts[0]) and not torch.equal(other.detach(), starts[1])
+
+
+def test_routing_a_model_without_any_linear_layer_has_no_head():
+    model = nn.Sequential(nn.Embedding(5, 4), nn.Conv1d(4, 4, 3), nn.LayerNorm(2))
+    roles = {r.name: r.role for r in route_parameters(model)}
+    assert roles == {"0.weight": EMBEDDING, "1.weight": HIDDEN, "1.bias": BIAS_AND_GAIN, "2.weight": BIAS_AND_GAIN,
+                     "2.bias": BIAS_AND_GAIN}
+
+
+def test_head_named_by_parameter_including_a_tied_second_name():
+    model = _SequenceModel()
+    roles = {r.name: r.role for r in route_parameters(model, head="mix.weight")}
+    assert roles["mix.weight"] == HEAD and roles["out.weight"] == HIDDEN
+    # A weight shared by two layers is routed under its first name; its second name still picks it as head.
+    tied = nn.Sequential(nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 4), nn.Linear(4, 2))
+    tied[2].weight = tied[0].weight
+    roles = {r.name: r.role for r in route_parameters(tied, head="2.weight")}
+    assert roles["0.weight"] == HEAD and "2.weight" not in roles and roles["3.weight"] == HIDDEN
+
+
+def test_a_frozen_weight_does_not_hide_the_rest_of_its_module():
+    model = _SequenceModel()
+    model.mix.weight.requires_grad_(False)
+    names = {r.name for r in route_parameters(model)}
+    assert "mix.weight" not in names and "mix.bias" in names
+    assert names == {n for n, p in model.named_parameters() if p.requires_grad}
+
+
+class _Custom(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight_main = nn.Parameter(torch.randn(6, 4))
+        self.weight_ih = nn.Parameter(torch.randn(6, 4))  # named like a GRU stack, but not a recurrent layer
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x @ (self.weight_main + self.weight_ih).T
+
+
+def test_stacked_blocks_only_for_recurrent_and_attention_stacks():
+    model = nn.ModuleDict(dict(custom=_Custom(), lstm=nn.LSTM(4, 6, proj_size=3),
+                               attn=nn.MultiheadAttention(6, 2, kdim=4, vdim=4), head=nn.Linear(6, 2)))
+    split = {r.name: (r.role, r.row_blocks) for r in route_parameters(model)}
+    assert split["custom.weight_main"] == split["custom.weight_ih"] == (HIDDEN, 1)
+    assert split["lstm.weight_ih_l0"] == split["lstm.weight_hh_l0"] == (RECURRENT, 4)
+    assert split["lstm.weight_hr_l0"] == (RECURRENT, 1)  # the projection is one map, not a stack
+    assert split["attn.q_proj_weight"] == split["attn.k_proj_weight"] == (HIDDEN, 1)
+    joint = {r.name: (r.role, r.row_blocks) for r in route_parameters(_SequenceModel(), split_stacked=False)}
+    assert all(blocks == 1 for _, blocks in joint.values())
+    assert joint["gru.weight_ih_l0"] == (RECURRENT, 1) and joint["attn.in_proj_weight"] == (HIDDEN, 1)
+
+
+def test_param_groups_record_roles_defaults_and_options():
+    model = _SequenceModel()
+    groups = muon_param_groups(model)
+    assert [(g["role"], g["use_muon"]) for g in groups] == [("hidden", True), ("hidden+recurrent", True),
+                                                            (EMBEDDING, False), (HEAD, False),
+                                                            (BIAS_AND_GAIN, False)]
+    assert all(g["use_muon"] is False for g in groups[2:])
+    assert all(g["weight_decay"] == 0.0 for g in groups)
+    assert all((g["eps"], g["betas"]) == (1e-8, (0.9, 0.95)) for g in groups[2:])
+    named = muon_param_groups(model, head=["mix"], split_stacked=False)
+    by_role = {g["role"]: g for g in named}
+    assert [g["row_blocks"] for g in named if g["use_muon"]] == [1]
+    assert any(p is model.mix.weight for p in by_role[HEAD]["params"])
+    assert any(p is model.out.weight for p in by_role["hidden+recurrent"]["params"])
+
+
+def test_build_muon_optimizer_passes_every_option_on():
+    model = _SequenceModel()
+    opt = build_muon_optimizer(model, lr=0.03, momentum=0.9, weight_decay=0.01, ns_steps=3, adamw_lr=1e-3,
+                               adamw_betas=(0.8, 0.9), adamw_eps=1e-6, adamw_weight_decay=0.2, head=["mix"],
+                               split_stacked=False)
+    groups = opt.param_groups
+    muon = [g for g in groups if g["use_muon"]]
+    adamw = [g for g in groups if not g["use_muon"]]
+    assert [(g["lr"], g["momentum"], g["weight_decay"], g["ns_steps"], g["row_blocks"]) for g in muon] == [
+        (0.03, 0.9, 0.01, 3, 1)]
+    assert all((g["lr"], g["betas"], g["eps"], g["weight_decay"]) == (1e-3, (0.8, 0.9), 1e-6, 0.2) for g in adamw)
+    head = next(g for g in adamw if g["role"] == HEAD)
+    assert [id(p) for p in head["params"]] == [id(model.mix.weight)]
