@@ -508,3 +508,60 @@ def test_non_finite_outputs_skip_the_factor_update_instead_of_failing():
     after = opt.state[model[0].weight]
     for key, value in before.items():
         assert torch.equal(after[key], value), key
+
+
+def _stylised_reference(F0, G0, x, y, lr, lam):
+    """The simultaneous stylised step written out with explicit inverses (float64)."""
+    n, k, d_x = x.shape[0], G0.shape[0], x.shape[1]
+    residual = x @ G0.T @ F0.T - y
+    grad_F, grad_G = residual.T @ (x @ G0.T) / n, F0.T @ residual.T @ x / n
+    cov_x = x.T @ x / n
+    eye_k, eye_x = torch.eye(k, dtype=F64), torch.eye(d_x, dtype=F64)
+    new_G = G0 - lr * torch.linalg.inv(F0.T @ F0 + lam * eye_k) @ grad_G @ torch.linalg.inv(cov_x + lam * eye_x)
+    new_F = F0 - lr * grad_F @ torch.linalg.inv(G0 @ cov_x @ G0.T + lam * eye_k)
+    return new_F, new_G
+
+
+def test_stylised_update_damping_default_and_precision():
+    # float64 inputs under a float32 default dtype: the damping is added in float64 (λ = 0.1 is not a float32
+    # number), and the default λ is 1e-3.
+    gen = torch.Generator().manual_seed(41)
+    n, d_x, k, d_y = 30, 5, 2, 3
+    x = 0.01 * torch.randn(n, d_x, generator=gen, dtype=F64)  # small covariances: λ dominates
+    y = torch.randn(n, d_y, generator=gen, dtype=F64)
+    F0, G0 = torch.randn(d_y, k, generator=gen, dtype=F64), torch.randn(k, d_x, generator=gen, dtype=F64)
+    for lam, kwargs in ((0.1, dict(damping=0.1)), (1e-3, {})):
+        F1, G1 = layerwise_kfac_step(F0, G0, x, y, lr=0.5, alternating=False, **kwargs)
+        expected_F, expected_G = _stylised_reference(F0, G0, x, y, 0.5, lam)
+        assert F1.dtype == G1.dtype == F64
+        torch.testing.assert_close(G1, expected_G, rtol=1e-12, atol=1e-13)
+        torch.testing.assert_close(F1, expected_F, rtol=1e-12, atol=1e-13)
+
+
+def test_stylised_update_runs_on_the_inputs_device():
+    # The meta device stands in for an accelerator: the damping identities must be made there too.
+    meta = lambda *shape: torch.zeros(*shape, device="meta")  # noqa: E731
+    F1, G1 = layerwise_kfac_step(meta(4, 2), meta(2, 6), meta(10, 6), meta(10, 4), lr=0.1)
+    assert F1.device.type == G1.device.type == "meta" and F1.shape == (4, 2) and G1.shape == (2, 6)
+
+
+@pytest.mark.parametrize("shapes", [
+    dict(F=(3, 2, 1)), dict(G=(2, 5, 1)), dict(x=(8, 5, 1)), dict(y=(8,)),
+    dict(F=(3, 4)),          # F's columns are not G's rows
+    dict(x=(8, 6)),          # x's width is not G's columns
+    dict(y=(8, 4)),          # y's width is not F's rows
+    dict(y=(7, 3)),          # different numbers of examples
+])
+def test_stylised_update_refuses_every_shape_mismatch(shapes):
+    sizes = dict(F=(3, 2), G=(2, 5), x=(8, 5), y=(8, 3))
+    sizes.update(shapes)
+    tensors = {name: torch.ones(*shape, dtype=F64) for name, shape in sizes.items()}
+    with pytest.raises(ConfigurationError, match="expected F"):
+        layerwise_kfac_step(tensors["F"], tensors["G"], tensors["x"], tensors["y"], lr=0.1)
+
+
+def test_stylised_update_refuses_zero_damping():
+    F0, G0, x, y = torch.ones(3, 2), torch.ones(2, 5), torch.ones(8, 5), torch.ones(8, 3)
+    with pytest.raises(ConfigurationError, match="damping"):
+        layerwise_kfac_step(F0, G0, x, y, lr=0.1, damping=0.0)
+    layerwise_kfac_step(F0, G0, x, y, lr=0.1, damping=1e-6)
