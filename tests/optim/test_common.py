@@ -9,6 +9,8 @@ import io
 import pytest
 import torch
 
+from strategist.errors import ConfigurationError
+
 from ._cases import CASE_IDS, CASES, batches, make_model, regression_data
 
 STEPS_BEFORE, STEPS_AFTER = 5, 6
@@ -142,3 +144,122 @@ def test_the_step_uses_the_learning_rate_a_scheduler_sets(case):
     for p, q in zip(model.parameters(), moved):
         assert torch.equal(p.detach(), q)
     assert any(not torch.equal(p, q) for p, q in zip(moved, make_model(unused_parameter=False).parameters()))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The shared base of Shampoo and SOAP (strategist.optim._common)
+
+def _preconditioned(name):
+    from strategist.optim.shampoo import Shampoo
+    from strategist.optim.soap import SOAP
+
+    return {"Shampoo": lambda params, **kw: Shampoo(params, start_preconditioning_step=1, precondition_frequency=1,
+                                                    **kw),
+            "SOAP": lambda params, **kw: SOAP(params, precondition_frequency=1, **kw)}[name]
+
+
+def _tensors(value):
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _tensors(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _tensors(item)
+
+
+@pytest.mark.parametrize("name", ["Shampoo", "SOAP"])
+def test_loaded_state_moves_to_the_parameter_device_in_its_saved_dtype(name):
+    # The meta device stands in for an accelerator: every state tensor, nested in lists or not, must follow
+    # the parameter there, and keep its own dtype (float64 factors of a float32 weight).
+    make = _preconditioned(name)
+    weight = torch.nn.Parameter(torch.randn(4, 3))
+    opt = make([weight], factor_dtype=torch.float64)
+    for _ in range(3):
+        weight.grad = torch.randn(4, 3)
+        opt.step()
+    saved_state = opt.state_dict()
+    target = torch.nn.Parameter(torch.zeros(4, 3, device="meta"))
+    loaded = make([target], factor_dtype=torch.float64)
+    loaded.load_state_dict(saved_state)
+    state = loaded.state[target]
+    tensors = list(_tensors(state))
+    assert len(tensors) >= 5 and {t.device.type for t in tensors} == {"meta"}
+    assert [t.dtype for t in _tensors(state)] == [t.dtype for t in _tensors(opt.state[weight])]
+    assert any(t.dtype == torch.float64 for t in tensors) and state["exp_avg"].dtype == torch.float32
+
+
+@pytest.mark.parametrize("name", ["Shampoo", "SOAP"])
+def test_sparse_gradients_are_refused(name):
+    weight = torch.nn.Parameter(torch.randn(4, 3))
+    opt = _preconditioned(name)([weight])
+    weight.grad = torch.randn(4, 3).to_sparse()
+    with pytest.raises(ConfigurationError, match="sparse"):
+        opt.step()
+
+
+@pytest.mark.parametrize("name", ["Shampoo", "SOAP"])
+def test_zero_learning_rate_is_allowed_and_moves_nothing(name):
+    weight = torch.nn.Parameter(torch.randn(4, 3, dtype=torch.float64))
+    start = weight.detach().clone()
+    opt = _preconditioned(name)([weight], lr=0.0, weight_decay=0.5)
+    for _ in range(3):
+        weight.grad = torch.randn(4, 3, dtype=torch.float64)
+        opt.step()
+    assert torch.equal(weight.detach(), start) and opt.state[weight]["step"] >= 2
+
+
+@pytest.mark.parametrize("name", ["Shampoo", "SOAP"])
+def test_weight_decay_of_one_is_applied(name):
+    weight = torch.nn.Parameter(torch.randn(5, dtype=torch.float64))  # a vector: the plain Adam step
+    start = weight.detach().clone()
+    opt = _preconditioned(name)([weight], lr=0.1, weight_decay=1.0)
+    weight.grad = torch.zeros(5, dtype=torch.float64)
+    opt.step()
+    torch.testing.assert_close(weight.detach(), 0.9 * start, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("name", ["Shampoo", "SOAP"])
+def test_a_huge_but_finite_float64_gradient_is_not_skipped(name):
+    # ‖G‖ = 2e100 is finite in float64 (it would overflow float32).
+    weight = torch.nn.Parameter(torch.zeros(4, dtype=torch.float64))
+    opt = _preconditioned(name)([weight], lr=0.1, weight_decay=0.0)
+    weight.grad = torch.full((4,), 1e100, dtype=torch.float64)
+    opt.step()
+    assert opt.health.skipped_updates == 0
+    torch.testing.assert_close(weight.detach(), torch.full((4,), -0.1, dtype=torch.float64), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("name", ["Shampoo", "SOAP"])
+def test_a_group_mixing_float32_and_float64_parameters_steps_each_like_alone(name):
+    make = _preconditioned(name)
+    gen = torch.Generator().manual_seed(3)
+    single = torch.nn.Parameter(torch.randn(4, 3, generator=gen))
+    double = torch.nn.Parameter(torch.randn(3, 2, generator=gen, dtype=torch.float64))
+    alone = [torch.nn.Parameter(p.detach().clone()) for p in (single, double)]
+    opt = make([single, double], lr=0.05)
+    opts_alone = [make([p], lr=0.05) for p in alone]
+    for _ in range(3):
+        grads = [torch.randn(4, 3, generator=gen), torch.randn(3, 2, generator=gen, dtype=torch.float64)]
+        for p, q, g in zip((single, double), alone, grads):
+            p.grad, q.grad = g.clone(), g.clone()
+        opt.step()
+        for o in opts_alone:
+            o.step()
+    assert opt.health.skipped_updates == 0
+    for p, q in zip((single, double), alone):
+        assert p.dtype == q.dtype
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", ["Shampoo", "SOAP"])
+def test_both_moments_of_a_bfloat16_parameter_are_float32(name):
+    weight = torch.nn.Parameter(torch.randn(4, 3, dtype=torch.bfloat16))
+    opt = _preconditioned(name)([weight])
+    for _ in range(2):
+        weight.grad = torch.randn(4, 3, dtype=torch.bfloat16)
+        opt.step()
+    state = opt.state[weight]
+    assert state["exp_avg"].dtype == state["exp_avg_sq"].dtype == torch.float32
+    assert weight.dtype == torch.bfloat16
