@@ -565,3 +565,208 @@ def test_stylised_update_refuses_zero_damping():
     with pytest.raises(ConfigurationError, match="damping"):
         layerwise_kfac_step(F0, G0, x, y, lr=0.1, damping=0.0)
     layerwise_kfac_step(F0, G0, x, y, lr=0.1, damping=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Capturing the factors (strategist.optim._kfac_blocks)
+
+def test_capture_records_only_inside_capture_and_with_gradients_on():
+    from strategist.optim._kfac_blocks import CaptureContext
+
+    assert not CaptureContext().active()
+    assert CaptureContext(recording=True).active()
+    with torch.no_grad():
+        assert not CaptureContext(recording=True).active()
+
+
+def test_a_forward_outside_capture_adds_nothing_to_the_factors(float64):
+    torch.manual_seed(40)
+    model = nn.Linear(3, 2)
+    x, other, y = torch.randn(6, 3), 10 * torch.randn(4, 3), torch.randn(6, 2)
+    opt = _exact_kfac(model)
+    opt.zero_grad()
+    with opt.capture():
+        out = model(x)
+    model(other)  # e.g. a validation forward with gradients on, between capture and backward
+    opt.backward(_half_squared_error(y)(out), out)
+    rows = torch.cat([x, torch.ones(6, 1)], 1)
+    torch.testing.assert_close(opt.state[model.weight]["A"], rows.T @ rows / 6)
+
+
+class _TwoCalls(nn.Module):
+    """The same Linear applied to two inputs (called by keyword), plus a branch the loss never reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shared = nn.Linear(3, 2)
+        self.unused = nn.Linear(3, 2)
+
+    def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+        self.unused(x1)
+        return torch.cat([self.shared(input=x1), self.shared(x2)])
+
+
+def test_a_layer_applied_twice_averages_its_inputs_over_both_calls(float64):
+    torch.manual_seed(41)
+    model = _TwoCalls()
+    x1, x2 = torch.randn(5, 3), 3 * torch.randn(2, 3)
+    y = torch.randn(7, 2)
+    opt = _exact_kfac(model)
+    opt.zero_grad()
+    with opt.capture():
+        out = model(x1, x2)
+    opt.backward(_half_squared_error(y)(out), out)
+    rows = torch.cat([torch.cat([x1, x2]), torch.ones(7, 1)], 1)
+    torch.testing.assert_close(opt.state[model.shared.weight]["A"], rows.T @ rows / 7)
+    # Exact Fisher of 0.5‖f − y‖²: S = (1/N) Σ over positions of I, two positions per example here (7 rows
+    # of outputs, 7 examples): S = I.
+    torch.testing.assert_close(opt.state[model.shared.weight]["S"], torch.eye(2))
+    # The branch the loss never reads got inputs but no output gradient: no factors.
+    assert "A" not in opt.state[model.unused.weight]
+
+
+def test_block_gradient_matrix_fills_a_missing_gradient_with_zeros():
+    from strategist.optim._kfac_blocks import KroneckerBlock
+
+    layer = nn.Linear(3, 2)
+    block = KroneckerBlock("layer", layer.weight, layer.bias, torch.float64)
+    assert block.gradient_matrix() is None
+    layer.bias.grad = torch.tensor([1.0, 2.0])
+    torch.testing.assert_close(block.gradient_matrix(), torch.tensor([[0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 2.0]]))
+    layer.weight.grad, layer.bias.grad = torch.ones(2, 3), None
+    torch.testing.assert_close(block.gradient_matrix(), torch.tensor([[1.0, 1.0, 1.0, 0.0], [1.0, 1.0, 1.0, 0.0]]))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_block_input_width_is_the_size_of_its_input_factor(bias):
+    from strategist.optim._kfac_blocks import KroneckerBlock
+
+    layer = nn.Linear(3, 2, bias=bias)
+    block = KroneckerBlock("layer", layer.weight, layer.bias, torch.float64)
+    block.add_inputs(torch.randn(4, 3))
+    assert block.in_dim == 3 + bias and block.a_sum.shape == (block.in_dim, block.in_dim)
+
+
+def test_a_frozen_bias_is_left_out_of_the_block(float64):
+    torch.manual_seed(42)
+    model = nn.Linear(3, 2)
+    model.bias.requires_grad_(False)
+    bias = model.bias.detach().clone()
+    x, y = torch.randn(6, 3), torch.randn(6, 2)
+    opt = _exact_kfac(model)
+    _train_step(opt, model, x, _half_squared_error(y))
+    torch.testing.assert_close(opt.state[model.weight]["A"], x.T @ x / 6)
+    assert torch.equal(model.bias.detach(), bias)
+
+
+class _StatefulGRU(nn.Module):
+    """A GRU started from a given state; read at its output's last step or at h_n; called positionally or by
+    keyword; optionally after a call whose result is discarded; or as separate one-layer GRUs."""
+
+    def __init__(self, layers: int = 3, read: str = "out", keyword: bool = False, discard: bool = False,
+                 split_from: nn.GRU | None = None) -> None:
+        super().__init__()
+        self.read, self.keyword, self.discard = read, keyword, discard
+        self.gru = nn.GRU(2, 3, num_layers=layers, batch_first=True)
+        self.layers = None
+        if split_from is not None:
+            self.layers = nn.ModuleList(nn.GRU(2 if k == 0 else 3, 3, batch_first=True) for k in range(layers))
+            for k, single in enumerate(self.layers):
+                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    getattr(single, f"{name}_l0").data.copy_(getattr(split_from, f"{name}_l{k}").detach())
+        self.head = nn.Linear(3, 2)
+
+    def forward(self, x: torch.Tensor, h0: torch.Tensor) -> torch.Tensor:
+        if self.layers is not None:
+            out = x
+            for k, single in enumerate(self.layers):
+                out, _ = single(out, h0[k:k + 1])
+            return self.head(out[:, -1])
+        if self.discard:
+            self.gru(2 * x, h0)
+        out, h_n = self.gru(input=x, hx=h0) if self.keyword else self.gru(x, h0)
+        return self.head(out[:, -1] if self.read == "out" else h_n[-1])
+
+
+def _gru_factors(model: nn.Module, x: torch.Tensor, h0: torch.Tensor, y: torch.Tensor):
+    opt = _exact_kfac(model)
+    opt.zero_grad()
+    with opt.capture():
+        out = model(x, h0)
+    opt.backward(_half_squared_error(y)(out), out)
+    blocks = model.layers if model.layers is not None else [model.gru]
+    factors = []
+    for k in range(3):
+        gru, j = (blocks[k], 0) if model.layers is not None else (model.gru, k)
+        for side in ("ih", "hh"):
+            state = opt.state[getattr(gru, f"weight_{side}_l{j}")]
+            factors.append((state["A"], state["S"]))
+    return factors
+
+
+@pytest.mark.parametrize("variant", [dict(read="h_n"), dict(keyword=True), dict(discard=True)])
+def test_gru_factors_of_every_layer_and_call_form(float64, variant):
+    # Reference: the same three-layer GRU run as three one-layer GRUs (each factor then belongs to a layer 0)
+    # read at its output's last step. Reading h_n[-1] (the same value), calling by keyword, or after a call
+    # whose result is discarded must give the same factors; A of weight_hh_l0 includes the initial state.
+    torch.manual_seed(43)
+    model = _StatefulGRU(**variant)
+    reference = _StatefulGRU(split_from=model.gru)
+    reference.head.load_state_dict(model.head.state_dict())
+    x, h0, y = torch.randn(4, 5, 2), torch.randn(3, 4, 3), torch.randn(4, 2)
+    expected = _gru_factors(reference, x, h0, y)
+    for (a, s), (a_ref, s_ref) in zip(_gru_factors(model, x, h0, y), expected):
+        torch.testing.assert_close(a, a_ref, rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(s, s_ref, rtol=1e-10, atol=1e-12)
+    with torch.no_grad():
+        out0, _ = reference.layers[0](x, h0[0:1])
+    previous = torch.cat([h0[0].unsqueeze(1), out0[:, :-1]], 1).reshape(-1, 3)
+    rows = torch.cat([previous, torch.ones(20, 1)], 1)
+    torch.testing.assert_close(expected[1][0], rows.T @ rows / 20)
+
+
+def test_gru_replay_casts_inputs_and_output_gradients_to_the_gru_dtype():
+    torch.manual_seed(44)
+    gru = nn.GRU(2, 3, num_layers=2).double()
+    x, h0 = torch.randn(5, 4, 2), torch.randn(2, 4, 3)
+    g_out, g_h = torch.randn(5, 4, 3), torch.randn(2, 4, 3)
+    low = gru_gate_gradients(gru, x, h0, g_out, g_h)
+    high = gru_gate_gradients(gru, x.double(), h0.double(), g_out.double(), g_h.double())
+    for got, expected in zip(low, high):
+        for a, b in zip(got, expected):
+            assert a.dtype == torch.float64
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_gru_without_biases_or_with_frozen_biases(float64):
+    torch.manual_seed(45)
+    x, y = torch.randn(4, 5, 3), torch.randn(4, 2)
+    plain = RecurrentHead(hidden=4)
+    plain.gru = nn.GRU(3, 4, batch_first=True, bias=False)
+    opt = _exact_kfac(plain)
+    _train_step(opt, plain, x, _half_squared_error(y))
+    assert opt.state[plain.gru.weight_ih_l0]["A"].shape == (3, 3)
+    assert opt.state[plain.gru.weight_hh_l0]["A"].shape == (4, 4)
+    frozen = RecurrentHead(hidden=4)
+    frozen.gru.bias_ih_l0.requires_grad_(False)
+    frozen.gru.bias_hh_l0.requires_grad_(False)
+    bias = frozen.gru.bias_ih_l0.detach().clone()
+    opt = _exact_kfac(frozen)
+    _train_step(opt, frozen, x, _half_squared_error(y))
+    assert opt.state[frozen.gru.weight_ih_l0]["A"].shape == (3, 3)
+    torch.testing.assert_close(opt.state[frozen.gru.weight_ih_l0]["A"], x.reshape(-1, 3).T @ x.reshape(-1, 3) / 20)
+    assert torch.equal(frozen.gru.bias_ih_l0.detach(), bias)
+
+
+def test_which_grus_are_supported():
+    from strategist.optim._kfac_blocks import gru_is_supported
+
+    assert gru_is_supported(nn.GRU(2, 3))
+    assert gru_is_supported(nn.GRU(2, 3, num_layers=2))
+    with pytest.warns(UserWarning):
+        one_layer_dropout = nn.GRU(2, 3, dropout=0.5)
+    assert gru_is_supported(one_layer_dropout)
+    assert not gru_is_supported(nn.GRU(2, 3, num_layers=2, dropout=0.1))
+    assert not gru_is_supported(nn.GRU(2, 3, num_layers=3, dropout=0.5))
+    assert not gru_is_supported(nn.GRU(2, 3, bidirectional=True))
+    assert not gru_is_supported(nn.LSTM(2, 3))
