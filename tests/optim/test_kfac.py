@@ -770,3 +770,45 @@ def test_which_grus_are_supported():
     assert not gru_is_supported(nn.GRU(2, 3, num_layers=3, dropout=0.5))
     assert not gru_is_supported(nn.GRU(2, 3, bidirectional=True))
     assert not gru_is_supported(nn.LSTM(2, 3))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# KFAC options, defaults and which layers it takes
+
+def test_kfac_defaults_and_group_roles():
+    model = nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4))
+    opt = KFAC(model)
+    kfac_group, fallback = opt.param_groups
+    assert (kfac_group["role"], fallback["role"], fallback["algorithm"]) == ("kfac", "fallback", "adamw")
+    assert (kfac_group["lr"], kfac_group["inverse_every"], kfac_group["kl_clip"], kfac_group["damping"],
+            kfac_group["factor_decay"], kfac_group["momentum"]) == (0.1, 1, 3e-2, 1e-3, 0.8, 0.0)
+    assert opt.fisher_samples == 1 and fallback["lr"] == 1e-3 and fallback["betas"] == (0.9, 0.999)
+    assert KFAC(model, lr=0.4, fallback="sgd").param_groups[1]["lr"] == 0.4
+
+
+def test_kfac_option_boundaries():
+    model = nn.Sequential(nn.Linear(3, 2))
+    for kwargs in (dict(lr=0.0), dict(momentum=0.0), dict(max_factor_dim=4), dict(kl_clip=None),
+                   dict(fisher_samples=1), dict(inverse_every=1)):
+        KFAC(model, **kwargs)
+    for kwargs, match in ((dict(momentum=1.0), "momentum"), (dict(kl_clip=0.0), "kl_clip"),
+                          (dict(inverse_every=1.5), "inverse_every"), (dict(inverse_every=0), "inverse_every"),
+                          (dict(max_factor_dim=2.5), "max_factor_dim"), (dict(max_factor_dim=0), "max_factor_dim"),
+                          (dict(fisher_samples=1.5), "fisher_samples"), (dict(fisher_samples=0), "fisher_samples")):
+        with pytest.raises(ConfigurationError, match=match):
+            KFAC(model, **kwargs)
+
+
+@pytest.mark.filterwarnings("ignore:K-FAC leaves")
+def test_max_factor_dim_counts_the_bias_column_and_the_gate_stack():
+    assert KFAC(nn.Sequential(nn.Linear(4095, 1))).preconditioned_layers == ["0"]  # A is 4096 x 4096
+    assert KFAC(nn.Sequential(nn.Linear(4096, 1))).preconditioned_layers == []
+    assert KFAC(nn.Sequential(nn.Linear(4, 2)), max_factor_dim=5).preconditioned_layers == ["0"]
+    assert KFAC(nn.Sequential(nn.Linear(4, 2)), max_factor_dim=4).preconditioned_layers == []
+    # A GRU's largest factor: S of the 3H gate stack, or A of the input with its bias column.
+    wide = nn.Sequential(nn.GRU(9, 2))
+    assert len(KFAC(wide, max_factor_dim=10).preconditioned_layers) == 2
+    assert KFAC(wide, max_factor_dim=9).preconditioned_layers == []
+    gates = nn.Sequential(nn.GRU(2, 5))
+    assert len(KFAC(gates, max_factor_dim=15).preconditioned_layers) == 2
+    assert KFAC(gates, max_factor_dim=14).preconditioned_layers == []
