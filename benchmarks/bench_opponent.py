@@ -145,9 +145,11 @@ def score_conditions(model, tests: dict) -> dict:
     return out
 
 
-def run_neural(train, valid, *, optimizer, lr, seed, steps, eval_every, patience, log_curve=True):
-    model = NeuralModel(optimizer=optimizer, lr=lr, seed=seed, max_steps=steps, eval_every=eval_every,
-                        patience=patience)
+def run_neural(train, valid, *, optimizer, lr, seed, steps=None, eval_every=None, patience=None):
+    """The neural model trained with the defaults of :class:`~strategist.opponent.neural.NeuralConfig` but the
+    settings given (None: the default)."""
+    given = {"max_steps": steps, "eval_every": eval_every, "patience": patience}
+    model = NeuralModel(optimizer=optimizer, lr=lr, seed=seed, **{k: v for k, v in given.items() if v is not None})
     t0 = time.perf_counter()
     model.fit(train, valid=valid, threads=1)
     wall = time.perf_counter() - t0
@@ -245,7 +247,7 @@ def final_neural(train, valid, test, tests, comparison, args) -> tuple[list, lis
     neural, final_models = [], []
     for seed in range(args.seeds):
         model, rec = run_neural(train, valid, optimizer=default, lr=comparison["best_lr"][default], seed=seed,
-                                steps=args.final_steps, eval_every=args.eval_every, patience=6)
+                                steps=args.final_steps)
         plain, full = score_protocol(model, test)
         adapted, _ = score_protocol(model, test, adapt=True)
         rec.pop("curve")
@@ -274,7 +276,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--steps", type=int, default=600, help="step budget of each optimizer-comparison run")
-    ap.add_argument("--final-steps", type=int, default=1500, help="step budget of the final neural runs")
+    ap.add_argument("--final-steps", type=int, default=None,
+                    help="step budget of the final neural runs (default: the model's, NeuralConfig.max_steps)")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--eval-every", type=int, default=50)
     ap.add_argument("--quick", action="store_true", help="a smoke run: few steps, one seed, one lr each")
@@ -463,15 +466,19 @@ def conditions_table(r) -> str:
 
 
 def calibration_table(r) -> str:
-    """The neural model's temperature and its validation ECE before and after, per seed."""
-    lines = ["## Calibration of the neural model (temperature fitted on the validation matches)", "",
-             "| seed | temperature | valid log-loss before | after | valid ECE before | after | test ECE |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    """The neural model's temperature (fitted, its bootstrap interval over the validation matches, applied or
+    not) and its validation ECE before and after, per seed."""
+    lines = ["## Calibration of the neural model (temperature fitted on the validation matches, applied when the "
+             "90 % interval of a bootstrap over those matches excludes 1)", "",
+             "| seed | fitted T | 90 % interval | applied T | valid log-loss before | after | valid ECE before | after "
+             "| test ECE |", "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for x in r["neural"]:
         c = x["calibration"]
-        lines.append(f"| {x['seed']} | {c['temperature']:.3f} | {c['valid_log_loss_before']:.4f} | "
-                     f"{c['valid_log_loss_after']:.4f} | {c['valid_ece_before']:.3f} | {c['valid_ece_after']:.3f} | "
-                     f"{x['test']['ece']:.3f} |")
+        low, high = c.get("interval") or (None, None)
+        interval = "—" if low is None else f"[{low:.3f}, {high:.3f}]"
+        lines.append(f"| {x['seed']} | {c.get('fitted_temperature', c['temperature']):.3f} | {interval} | "
+                     f"{c['temperature']:.3f} | {c['valid_log_loss_before']:.4f} | {c['valid_log_loss_after']:.4f} | "
+                     f"{c['valid_ece_before']:.3f} | {c['valid_ece_after']:.3f} | {x['test']['ece']:.3f} |")
     return "\n".join(lines)
 
 

@@ -35,7 +35,7 @@ def register(subparsers) -> None:
                    help=f"neural: optimizer (default {DEFAULT_OPTIMIZER}, by the rule of benchmarks/bench_opponent.py)")
     p.add_argument("--lr", type=float, help="neural: base learning rate (default: the optimizer's tuned one)")
     p.add_argument("--schedule", default="cosine", choices=("cosine", "wsd"), help="neural: lr schedule")
-    p.add_argument("--max-steps", type=int, default=None, help="neural: step budget (default 3000)")
+    p.add_argument("--max-steps", type=int, default=None, help="neural: step budget, the length of the lr schedule (default 1000)")
     p.add_argument("--batch-size", type=int, default=None, help="neural: rallies per step (default 64)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--order", type=int, default=2, help="markov: order (default 2)")
@@ -111,6 +111,8 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"{model.kind} model saved to {args.out}: " + ", ".join(
         f"{k} {v}" for k, v in summary.items() if k not in ("model", "out", "choice", "calibration")))
     if calibration and calibration.get("n"):
-        print(f"calibration on the validation matches: temperature {calibration['temperature']:.3f}, ECE "
-              f"{calibration['valid_ece_before']:.3f} before, {calibration['valid_ece_after']:.3f} after")
+        print(f"calibration on the validation matches: temperature {calibration['temperature']:.3f} "
+              f"(fitted {calibration.get('fitted_temperature', calibration['temperature']):.3f}; "
+              f"{calibration.get('reason', 'applied')}), ECE {calibration['valid_ece_before']:.3f} before, "
+              f"{calibration['valid_ece_after']:.3f} after")
     return 0

@@ -11,7 +11,7 @@ Gradients are clipped to norm ``clip``. Inputs are hidden at random (``mask_rall
 on the validation matches: the log-loss with the inputs as recorded and with only shots and hitters known,
 weighed ``1 - valid_hidden_weight`` and ``valid_hidden_weight``; training stops after ``patience``
 evaluations without improvement, and the best EMA weights are the model. Its temperature is then fitted on
-the validation matches (inputs as recorded).
+the validation matches (inputs as recorded) and applied where those matches agree on it (``_calibrate``).
 
 Resuming: the step count is the only position in the data (the order of an epoch is a permutation drawn
 from ``seed`` and the epoch), and the random state of step s is seeded from ``seed`` and s, so a run
@@ -44,7 +44,7 @@ from strategist.opponent.checkpoint import (check_vocabulary, flatten_state, rea
 from strategist.opponent.checkpoint_schema import check, check_tensors, train_meta_spec
 from strategist.opponent.base import positions_in_rally
 from strategist.opponent.neural import (Encoder, NeuralConfig, NeuralModel, _softmax, batch_of, encode_table,
-                                        fit_temperature, hide_all, mask_inputs, to_tensors)
+                                        choose_temperature, hide_all, mask_inputs, to_tensors)
 from strategist.opponent.split import select, split_matches
 
 OPTIMIZERS = ("soap", "shampoo", "muon", "kfac", "adamw")
@@ -57,6 +57,10 @@ DEFAULT_LR = {"adamw": 3e-3, "soap": 1e-2, "shampoo": 3e-3, "muon": 0.01, "kfac"
 #: under load (benchmarks/OPTIMIZERS.md). AdamW stays selectable (optimizer="adamw").
 DEFAULT_OPTIMIZER = "shampoo"
 TRAIN_STATE = "train_state"
+#: The temperature is applied when this interval of its bootstrap over the validation matches excludes 1 ...
+CALIBRATION_LEVEL = 0.9
+#: ... fitted on at least this many validation matches.
+CALIBRATION_MIN_MATCHES = 3
 TRAIN_FORMAT = "strategist-opponent-train-state"
 
 
@@ -301,7 +305,7 @@ def train(model: NeuralModel, table: pd.DataFrame, *, valid: pd.DataFrame | None
     run.net.load_state_dict(run.best_weights)
     run.net.eval()
     model.fitted_ = True
-    calibration = _calibrate(model, valid_frame) if cfg.calibrate else None
+    calibration = _calibrate(model, valid_frame, cfg.seed) if cfg.calibrate else None
     state = run.state
     model.metrics_ = {"valid_loss": state["best"], "best_step": state["best_step"], "steps": state["step"],
                       "max_steps": cfg.max_steps, "train_seconds": round(state["train_seconds"], 3),
@@ -455,9 +459,10 @@ def _evaluate(run: _Run, step: int) -> dict:
     return record
 
 
-def _calibrate(model: NeuralModel, valid_frame: pd.DataFrame) -> dict:
+def _calibrate(model: NeuralModel, valid_frame: pd.DataFrame, seed: int = 0) -> dict:
     """Fit ``model.temperature_`` on the validation strokes that have one before them in their rally (the
-    scored strokes of :mod:`strategist.opponent.evaluate`); log-loss and ECE there before and after."""
+    scored strokes of :mod:`strategist.opponent.evaluate`), applied where the validation matches agree on it
+    (:func:`~strategist.opponent.neural.choose_temperature`); log-loss and ECE there before and after."""
     from strategist.opponent.evaluate import scores
 
     model.temperature_ = 1.0
@@ -466,14 +471,15 @@ def _calibrate(model: NeuralModel, valid_frame: pd.DataFrame) -> dict:
     targets = model.vocabulary.shot_codes(frame["shot"])[scored]
     logits = logits[scored]
     if len(targets) == 0:
-        return {"temperature": 1.0, "n": 0}
-    temperature = fit_temperature(logits, targets)
+        return {"temperature": 1.0, "n": 0, "applied": False, "reason": "no validation stroke to fit it on"}
+    choice = choose_temperature(logits, targets, frame["match_id"].to_numpy()[scored], CALIBRATION_LEVEL,
+                                CALIBRATION_MIN_MATCHES, seed)
+    temperature = choice["temperature"]
     before = scores(_softmax(logits), targets)
     after = scores(_softmax(logits / temperature), targets)
     model.temperature_ = temperature
-    return {"temperature": temperature, "n": int(len(targets)), "valid_log_loss_before": before["log_loss"],
-            "valid_log_loss_after": after["log_loss"], "valid_ece_before": before["ece"],
-            "valid_ece_after": after["ece"]}
+    return {**choice, "n": int(len(targets)), "valid_log_loss_before": before["log_loss"],
+            "valid_log_loss_after": after["log_loss"], "valid_ece_before": before["ece"], "valid_ece_after": after["ece"]}
 
 
 def _save_train_state(out: Path, model, cfg, optimizer, ema, best_weights, state, fingerprint) -> None:
