@@ -1,8 +1,9 @@
 """Opponent models fitted once per data set and kept on disk, so that the default model (however slow to fit)
 is fitted the first time a data set is used and loaded after that.
 
-The key is the model kind and a fingerprint of the table's strokes (match, rally, stroke, hitter, shot, landing
-area and height): the same data give the same model, changed data a new one. The folder is
+The key is the model kind, a fingerprint of the table's strokes (match, rally, stroke, hitter, shot, landing
+area and height) and a digest of the kind's default settings: the same data give the same model, changed data
+or changed defaults a new one. The folder is
 ``$STRATEGIST_MODEL_CACHE``, else ``~/.cache/strategist/models``; every entry is a saved model
 (:func:`strategist.opponent.save_model`), loaded with the checks of :func:`strategist.opponent.load_model`.
 The package ships the default model of its own two data sets (``data/models/``: the demo and ShuttleSet),
@@ -12,6 +13,7 @@ looked up first, so that a fresh installation answers at once on them.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -34,6 +36,16 @@ def fingerprint(table: pd.DataFrame) -> str:
     return hashlib.sha1(hashed.to_numpy().tobytes() + ",".join(columns).encode()).hexdigest()[:16]
 
 
+def settings_digest(kind: str) -> str:
+    """A short hash of the settings a model of ``kind`` is fitted with by default (its configuration)."""
+    from strategist.opponent import KINDS, parse_kind
+
+    name, options = parse_kind(kind)
+    config = KINDS[name]("badminton", **options).config
+    config = config.to_json() if hasattr(config, "to_json") else config()
+    return hashlib.sha1(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
 def _shipped(name: str):
     from strategist.resources import shipped_path
 
@@ -49,7 +61,7 @@ def cached_model(kind: str, table: pd.DataFrame, sport=None):
     says which, and where)."""
     from strategist.opponent import fit_model, load_model, save_model
 
-    name = f"{kind}-{fingerprint(table)}"
+    name = f"{kind}-{fingerprint(table)}-{settings_digest(kind)}"
     shipped = _shipped(name)
     if shipped is not None:
         try:
