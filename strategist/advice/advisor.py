@@ -223,7 +223,7 @@ class Advisor:
     # -- fitting -----------------------------------------------------------------------------------------
     def fit(self, data=None) -> "Advisor":
         """Load the data, name the players, estimate the rally game and fit (or load) the opponent model."""
-        from strategist.estimation.payoff import resolve_player, table_players
+        from strategist.data.players import resolve_player, table_players
         from strategist.rally.game import rally_game
 
         started = time.perf_counter()
@@ -518,7 +518,7 @@ def _opponent_name(name: str, people: list, notes: list) -> str:
     players play, with a note) unless it is close to one they have (then it is refused as a likely typo)."""
     import difflib
 
-    from strategist.estimation.payoff import resolve_player
+    from strategist.data.players import resolve_player
 
     try:
         return resolve_player(name, people, "opponent")

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _names(table, args):
-    from strategist.estimation.payoff import resolve_player, table_players
+    from strategist.data.players import resolve_player, table_players
 
     people = table_players(table)
     player = resolve_player(args.player, people, "player (--player)") if args.player else None

@@ -50,7 +50,7 @@ def build_game(args, *, bootstrap: int = 0, level: float = 0.9, seed: int = 0, i
 def _players(table, args):
     """The players named by ``--player`` and ``--opponent``, as the data spell them."""
     from strategist.errors import EstimationError
-    from strategist.estimation.payoff import resolve_player, table_players
+    from strategist.data.players import resolve_player, table_players
 
     people = table_players(table)
     if args.opponent and not args.player:

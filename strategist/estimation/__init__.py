@@ -1,15 +1,34 @@
-"""Payoff matrices estimated from rally data, with uncertainty for every cell and for the solution."""
+"""Payoff matrices estimated from rally data, with uncertainty for every cell and for the solution.
 
-from strategist.estimation.bootstrap import BootstrapResult, bootstrap_payoff
-from strategist.estimation.counts import Context, DecisionPoints, decision_points, parse_context
-from strategist.estimation.payoff import EstimateReport, EstimateSettings, PayoffEstimate, estimate_payoff
-from strategist.estimation.serve import WalkerWooders, serve_points, serve_table, walker_wooders
-from strategist.estimation.shrinkage import (CellPosterior, PriorSpec, Shrinkage, fit_strength, parse_prior,
-                                             posterior, prior_center, shrink)
+Names are loaded lazily, so importing the shrinkage (as the rally game does) does not import the payoff
+estimate, the serve tables or the bootstrap.
+"""
 
-__all__ = [
-    "BootstrapResult", "CellPosterior", "Context", "DecisionPoints", "EstimateReport", "EstimateSettings",
-    "PayoffEstimate", "PriorSpec", "Shrinkage", "WalkerWooders", "bootstrap_payoff", "decision_points",
-    "estimate_payoff", "fit_strength", "parse_context", "parse_prior", "posterior", "prior_center", "serve_points",
-    "serve_table", "shrink", "walker_wooders",
-]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "BootstrapResult": "bootstrap", "bootstrap_payoff": "bootstrap",
+    "Context": "counts", "DecisionPoints": "counts", "decision_points": "counts", "parse_context": "counts",
+    "EstimateReport": "payoff", "EstimateSettings": "payoff", "PayoffEstimate": "payoff", "estimate_payoff": "payoff",
+    "WalkerWooders": "serve", "serve_points": "serve", "serve_table": "serve", "walker_wooders": "serve",
+    "CellPosterior": "shrinkage", "PriorSpec": "shrinkage", "Shrinkage": "shrinkage", "fit_strength": "shrinkage",
+    "parse_prior": "shrinkage", "posterior": "shrinkage", "prior_center": "shrinkage", "shrink": "shrinkage",
+}
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'strategist.estimation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"strategist.estimation.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))
+
+
+__all__ = sorted(_EXPORTS)

@@ -12,7 +12,6 @@ so a pairing with a few rallies stays close to the population and departs from i
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from strategist.errors import EstimationError
+from strategist.data.players import resolve_player, table_players
 from strategist.data.states import state_label
 from strategist.estimation.counts import (Context, DecisionPoints, cell_counts, decision_points, ordered_labels,
                                           split_kind, COLUMN_KINDS, ROW_KINDS)
@@ -320,27 +320,6 @@ def player_strength(settings: EstimateSettings, points: pd.DataFrame, population
     s = float(fit_strength(wins, counts, center, settings.player_prior.method))
     at_bound = s <= STRENGTH_BOUNDS[0] * 1.5 or s >= STRENGTH_BOUNDS[1] / 1.5
     return s, at_bound, groups
-
-
-def table_players(table: pd.DataFrame) -> list[str]:
-    """Everyone who hits or receives a stroke in a canonical table, by name, sorted."""
-    return sorted({str(p) for column in ("hitter", "opponent") for p in table[column].dropna().unique()})
-
-
-def resolve_player(name: str, known, role: str) -> str:
-    """The player in ``known`` called ``name`` (exact, else case-insensitive); a clear error otherwise."""
-    known = sorted(set(map(str, known)))
-    if name in known:
-        return name
-    folded = [k for k in known if k.casefold() == str(name).strip().casefold()]
-    if len(folded) == 1:
-        return folded[0]
-    folded_names = {k.casefold(): k for k in known}
-    close = [folded_names[c] for c in difflib.get_close_matches(str(name).strip().casefold(), list(folded_names),
-                                                                 n=3, cutoff=0.6)]
-    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else f"; players: {', '.join(known[:12])}" + (
-        " ..." if len(known) > 12 else "")
-    raise EstimationError(f"unknown {role} {name!r}: no such player in the data{hint}")
 
 
 def _load(table) -> pd.DataFrame:

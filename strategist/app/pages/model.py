@@ -16,10 +16,8 @@ OPTIMIZERS = ["SOAP", "Shampoo", "Muon", "KFAC", "AdamW"]
 
 
 def _device() -> str:
-    try:
-        import torch
-    except ImportError:
-        return "cpu (torch not installed)"
+    import torch
+
     return f"{'cuda' if torch.cuda.is_available() else 'cpu'} (torch {torch.__version__})"
 
 
