@@ -116,8 +116,8 @@ def finite_gradients(params: list[torch.Tensor]) -> list[bool]:
     if not params:
         return []
     norms = torch._foreach_norm([p.grad for p in params])
-    if len({(n.dtype, n.device) for n in norms}) > 1:
-        norms = [n.to(dtype=torch.float32, device=norms[0].device) for n in norms]
+    if len({(n.dtype, n.device) for n in norms}) > 1:   # each norm checked in its own precision, then gathered
+        return torch.stack([torch.isfinite(n).to(norms[0].device) for n in norms]).tolist()
     return torch.isfinite(torch.stack(norms)).tolist()
 
 

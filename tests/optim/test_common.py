@@ -263,3 +263,20 @@ def test_both_moments_of_a_bfloat16_parameter_are_float32(name):
     state = opt.state[weight]
     assert state["exp_avg"].dtype == state["exp_avg_sq"].dtype == torch.float32
     assert weight.dtype == torch.bfloat16
+
+
+def test_each_gradient_of_a_mixed_precision_group_is_checked_in_its_own_precision():
+    """‖G‖ = 2e100 of a float64 gradient is finite although it overflows float32; a float32 gradient with an
+    Inf in it is not, whatever the other parameters' dtypes."""
+    from strategist.optim._common import finite_gradients
+
+    huge = torch.nn.Parameter(torch.zeros(4, dtype=torch.float64))
+    huge.grad = torch.full((4,), 1e100, dtype=torch.float64)
+    plain = torch.nn.Parameter(torch.zeros(3))
+    plain.grad = torch.ones(3)
+    broken = torch.nn.Parameter(torch.zeros(2))
+    broken.grad = torch.tensor([1.0, float("inf")])
+    nan64 = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
+    nan64.grad = torch.tensor([float("nan"), 0.0], dtype=torch.float64)
+    assert finite_gradients([huge, plain, broken, nan64]) == [True, True, False, False]
+    assert finite_gradients([plain, huge]) == [True, True]
