@@ -86,71 +86,93 @@ def load_canonical(paths, *, strict: bool = False, limits: ReadLimits | None = N
         if missing:
             raise DataFormatError(f"missing required canonical columns {missing}", path=path)
         report.rows_read += len(raw) + len(misshapen)
-        if misshapen:
-            line, fields = misshapen[0]
-            if strict:
-                raise DataFormatError(f"row has {fields['_count']} fields, the header {fields['_expected']}",
-                                      path=path, line=line)
-            report.add("wrong number of fields", len(misshapen),
-                       [Rejection("wrong number of fields", str(path), ln, None, None,
-                                  f"{f['_expected']} fields") for ln, f in misshapen[:3]])
-            report.rows_rejected += len(misshapen)
-        sports = set(raw["sport"].unique()) - {""}
-        if seen:
-            sports |= seen
-        if len(sports) > 1:
-            raise DataFormatError(f"holds rallies of {sorted(sports)}; load one sport at a time", path=path,
-                                  field="sport")
-        if not sports:
-            raise DataFormatError("no row names its sport", path=path, field="sport")
-        try:
-            sport = get_sport(next(iter(sports)))
-        except ConfigurationError as exc:
-            raise DataFormatError(str(exc), path=path, field="sport") from None
+        _count_misshapen(misshapen, path, strict, report)
+        sport = _file_sport(raw, seen, path)
         seen.add(sport.name)
-        rejected = np.zeros(len(raw), dtype=bool)
-        for column in REQUIRED:
-            _bad(raw, (raw[column] == "").to_numpy(), f"{column} missing", column, "a value", path, strict,
-                 rejected, report)
-        _bad(raw, ~raw["shot"].isin(set(sport.shots)).to_numpy(), "shot not in the vocabulary", "shot",
-             f"one of the {sport.name} shots", path, strict, rejected, report)
-        numbers = {}
-        for column, dtype in COLUMNS.items():
-            if column not in raw.columns or dtype not in ("Int64", "float64"):
-                continue
-            if dtype == "Int64":
-                low = _LOWEST.get(column)
-                numbers[column], bad = to_int(raw[column], minimum=low)
-                expected = int_range(low) if low is not None else f"a whole number of at most {MAX_INT:,}"
-            else:
-                numbers[column], bad = to_float(raw[column])
-                expected = "a finite number"
-            _bad(raw, bad, f"{column} not a number", column, expected, path, strict, rejected, report)
-        _bad(raw, raw.duplicated(["rally_id", "stroke"]).to_numpy(), "duplicate stroke", "stroke",
-             "one row per (rally_id, stroke)", path, strict, rejected, report)
-        _bad(raw, (raw["match_id"] + "|" + raw["set"] + "|" + raw["rally"] != raw["rally_id"]).to_numpy(),
-             "rally_id is not match_id|set|rally", "rally_id", "match_id|set|rally", path, strict, rejected, report)
-        if "winner" in raw.columns:
-            known = raw["winner"] != ""
-            _bad(raw, (known & (raw["winner"] != raw["hitter"]) & (raw["winner"] != raw["opponent"])).to_numpy(),
-                 "winner not a player of the rally", "winner", "the hitter or the opponent", path, strict, rejected,
-                 report)
-        valid = ~rejected & ~pd.isna(numbers["stroke"]).to_numpy()
-        _order_of_play(raw, valid, numbers["stroke"], sport, path, strict, rejected, report)
+        rejected, numbers = _check_values(raw, sport, path, strict, report)
         report.rows_rejected += int(rejected.sum())
         report.rallies_rejected += int(raw.loc[rejected, "rally_id"].nunique())
-        kept = raw.loc[~rejected].drop(columns="_row").replace("", pd.NA)
-        for column, dtype in COLUMNS.items():
-            if column in numbers:
-                kept[column] = pd.Series(numbers[column], index=raw.index)[~rejected]
-            elif column in kept and dtype == "boolean":
-                kept[column] = kept[column].map({"True": True, "False": False, "true": True, "false": False,
-                                                 "1": True, "0": False}).astype("boolean")
-        if "winner" in kept:  # hitter_won follows the winner, whatever the file says
-            kept["hitter_won"] = pd.Series(np.where(kept["winner"].isna(), pd.NA, kept["winner"] == kept["hitter"]),
-                                           index=kept.index, dtype="object").astype("boolean")
-        table = conform(kept, where=str(path))
+        table = conform(_typed(raw, rejected, numbers), where=str(path))
         table["source"] = pd.Series(LAYOUT, index=table.index, dtype="string")
         tables.append(table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True))
     table = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
     return table, report
+
+
+def _count_misshapen(misshapen, path, strict: bool, report: RejectionReport) -> None:
+    """Rows with another number of fields than the header: an error when ``strict``, else counted."""
+    if not misshapen:
+        return
+    line, fields = misshapen[0]
+    if strict:
+        raise DataFormatError(f"row has {fields['_count']} fields, the header {fields['_expected']}",
+                              path=path, line=line)
+    report.add("wrong number of fields", len(misshapen),
+               [Rejection("wrong number of fields", str(path), ln, None, None,
+                          f"{f['_expected']} fields") for ln, f in misshapen[:3]])
+    report.rows_rejected += len(misshapen)
+
+
+def _file_sport(raw: pd.DataFrame, seen: set, path):
+    """The one sport of a file's rows (and of the files read before it, ``seen``)."""
+    sports = (set(raw["sport"].unique()) - {""}) | seen
+    if len(sports) > 1:
+        raise DataFormatError(f"holds rallies of {sorted(sports)}; load one sport at a time", path=path,
+                              field="sport")
+    if not sports:
+        raise DataFormatError("no row names its sport", path=path, field="sport")
+    try:
+        return get_sport(next(iter(sports)))
+    except ConfigurationError as exc:
+        raise DataFormatError(str(exc), path=path, field="sport") from None
+
+
+def _check_values(raw: pd.DataFrame, sport, path, strict: bool, report: RejectionReport):
+    """(rows rejected, parsed numeric columns): every row checked for missing and unknown values, numbers,
+    duplicates, rally ids, winners and the order of play; a rejected row's rally goes with it."""
+    rejected = np.zeros(len(raw), dtype=bool)
+    for column in REQUIRED:
+        _bad(raw, (raw[column] == "").to_numpy(), f"{column} missing", column, "a value", path, strict,
+             rejected, report)
+    _bad(raw, ~raw["shot"].isin(set(sport.shots)).to_numpy(), "shot not in the vocabulary", "shot",
+         f"one of the {sport.name} shots", path, strict, rejected, report)
+    numbers = {}
+    for column, dtype in COLUMNS.items():
+        if column not in raw.columns or dtype not in ("Int64", "float64"):
+            continue
+        if dtype == "Int64":
+            low = _LOWEST.get(column)
+            numbers[column], bad = to_int(raw[column], minimum=low)
+            expected = int_range(low) if low is not None else f"a whole number of at most {MAX_INT:,}"
+        else:
+            numbers[column], bad = to_float(raw[column])
+            expected = "a finite number"
+        _bad(raw, bad, f"{column} not a number", column, expected, path, strict, rejected, report)
+    _bad(raw, raw.duplicated(["rally_id", "stroke"]).to_numpy(), "duplicate stroke", "stroke",
+         "one row per (rally_id, stroke)", path, strict, rejected, report)
+    _bad(raw, (raw["match_id"] + "|" + raw["set"] + "|" + raw["rally"] != raw["rally_id"]).to_numpy(),
+         "rally_id is not match_id|set|rally", "rally_id", "match_id|set|rally", path, strict, rejected, report)
+    if "winner" in raw.columns:
+        known = raw["winner"] != ""
+        _bad(raw, (known & (raw["winner"] != raw["hitter"]) & (raw["winner"] != raw["opponent"])).to_numpy(),
+             "winner not a player of the rally", "winner", "the hitter or the opponent", path, strict, rejected,
+             report)
+    valid = ~rejected & ~pd.isna(numbers["stroke"]).to_numpy()
+    _order_of_play(raw, valid, numbers["stroke"], sport, path, strict, rejected, report)
+    return rejected, numbers
+
+
+def _typed(raw: pd.DataFrame, rejected: np.ndarray, numbers: dict) -> pd.DataFrame:
+    """The kept rows with their columns' types (numbers parsed, booleans read; ``hitter_won`` follows the
+    winner, whatever the file says)."""
+    kept = raw.loc[~rejected].drop(columns="_row").replace("", pd.NA)
+    for column, dtype in COLUMNS.items():
+        if column in numbers:
+            kept[column] = pd.Series(numbers[column], index=raw.index)[~rejected]
+        elif column in kept and dtype == "boolean":
+            kept[column] = kept[column].map({"True": True, "False": False, "true": True, "false": False,
+                                             "1": True, "0": False}).astype("boolean")
+    if "winner" in kept:
+        kept["hitter_won"] = pd.Series(np.where(kept["winner"].isna(), pd.NA, kept["winner"] == kept["hitter"]),
+                                       index=kept.index, dtype="object").astype("boolean")
+    return kept
