@@ -578,24 +578,9 @@ def _cells_and_counts(st, states, rows, columns, g_index, mine, who, hitter_rows
     rel = np.where(outcome >= 0, outcome, 2 + 2 * nlab + same.astype(np.int64))
     n_act = len(st.names["action"])
 
-    cell_state = np.concatenate([np.full(len(ra) * len(cb), g) for g, (ra, cb) in enumerate(zip(rows, columns))])
-    cell_a = np.concatenate([np.repeat(ra, len(cb)) for ra, cb in zip(rows, columns)]).astype(np.int64)
-    cell_b = np.concatenate([np.tile(cb, len(ra)) for ra, cb in zip(rows, columns)]).astype(np.int64)
-    sw, sl = states["who"].to_numpy(), states["label"].to_numpy()
-    cells = pd.DataFrame({"cell": np.arange(len(cell_state)), "g": cell_state, "a": cell_a, "b": cell_b,
-                          "who": sw[cell_state], "label": sl[cell_state]})
-    # support: relative outcomes seen after the action anywhere, plus winning and losing at once
-    seen = pd.DataFrame({"a": act, "rel": rel}).drop_duplicates()
-    ends = pd.DataFrame({"a": np.arange(n_act)})
-    support = pd.concat([seen, ends.assign(rel=WIN), ends.assign(rel=LOSE)]).drop_duplicates()
-    sup = cells.merge(support, on="a", how="inner")
-    r = sup["rel"].to_numpy()
-    nl = np.where(r >= 2, (r - 2) // 2, -1)
-    sm = np.where(r >= 2, (r - 2) % 2, 0)
-    nwho = np.where(sm == 1, sup["who"].to_numpy(), 1 - sup["who"].to_numpy())
-    target = g_index[nwho, nl]
-    ok = (r < 2) | (target >= 0)
-    sup = sup.assign(out=np.where(r < 2, r, 2 + target))[ok].sort_values(["cell", "out"]).reset_index(drop=True)
+    cells = _cells(states, rows, columns)
+    sup = _outcome_support(cells, act, rel, n_act, g_index)
+    cell_state, cell_a, cell_b = (cells[k].to_numpy() for k in ("g", "a", "b"))
     entry_cell = sup["cell"].to_numpy(np.int64)
     entry_out = sup["out"].to_numpy(np.int64)
     kinds = sup.groupby("cell")["out"].transform("size").to_numpy()
@@ -648,6 +633,32 @@ def _cells_and_counts(st, states, rows, columns, g_index, mine, who, hitter_rows
                 n_receiver=receiver_n,
                 row_counts=row_counts, column_counts=column_counts, row_offsets=row_offsets,
                 column_offsets=col_offsets, dropped=dict(st.dropped), cluster=cluster)
+
+
+def _cells(states: pd.DataFrame, rows: list, columns: list) -> pd.DataFrame:
+    """One row per cell (state g, hitter's action a, receiver's column b), states in order, a row-major."""
+    cell_state = np.concatenate([np.full(len(ra) * len(cb), g) for g, (ra, cb) in enumerate(zip(rows, columns))])
+    cell_a = np.concatenate([np.repeat(ra, len(cb)) for ra, cb in zip(rows, columns)]).astype(np.int64)
+    cell_b = np.concatenate([np.tile(cb, len(ra)) for ra, cb in zip(rows, columns)]).astype(np.int64)
+    sw, sl = states["who"].to_numpy(), states["label"].to_numpy()
+    return pd.DataFrame({"cell": np.arange(len(cell_state)), "g": cell_state, "a": cell_a, "b": cell_b,
+                         "who": sw[cell_state], "label": sl[cell_state]})
+
+
+def _outcome_support(cells: pd.DataFrame, act, rel, n_act: int, g_index) -> pd.DataFrame:
+    """The outcomes a cell can have: the relative outcomes seen after its action anywhere, plus winning and
+    losing at once; ``out`` is the outcome (0 win, 1 lose, 2 + the next state), in cell order."""
+    seen = pd.DataFrame({"a": act, "rel": rel}).drop_duplicates()
+    ends = pd.DataFrame({"a": np.arange(n_act)})
+    support = pd.concat([seen, ends.assign(rel=WIN), ends.assign(rel=LOSE)]).drop_duplicates()
+    sup = cells.merge(support, on="a", how="inner")
+    r = sup["rel"].to_numpy()
+    nl = np.where(r >= 2, (r - 2) // 2, -1)
+    sm = np.where(r >= 2, (r - 2) % 2, 0)
+    nwho = np.where(sm == 1, sup["who"].to_numpy(), 1 - sup["who"].to_numpy())
+    target = g_index[nwho, nl]
+    ok = (r < 2) | (target >= 0)
+    return sup.assign(out=np.where(r < 2, r, 2 + target))[ok].sort_values(["cell", "out"]).reset_index(drop=True)
 
 
 def _side_matrix(side_counts, rows: list, n: int):
