@@ -177,3 +177,100 @@ def test_linear_and_gru_layers_left_out_are_named_in_a_warning():
     with pytest.warns(UserWarning, match=r"big \(a factor of size 50.*bi \(bidirectional"):
         opt = KFAC(model, max_factor_dim=20)
     assert opt.preconditioned_layers == ["small"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# update_factors without a capture, outputs and losses it refuses or takes
+
+def test_update_factors_without_a_captured_forward_updates_nothing():
+    model = _mlp()
+    opt = KFAC(model)
+    x = torch.randn(5, 4)
+    assert opt.update_factors(model(x)) is False  # never captured
+    with opt.capture():
+        out = model(x)
+    assert opt.update_factors(out) is True
+    assert opt.update_factors(out) is False  # this capture was already folded in
+    assert "A" in opt.state[model[0].weight]
+
+
+def test_a_step_without_any_capture_names_the_missing_capture():
+    model = _mlp()
+    opt = KFAC(model)
+    opt.zero_grad()
+    F.cross_entropy(model(torch.randn(4, 4)), torch.randint(0, 3, (4,))).backward()
+    with pytest.raises(ConfigurationError, match=r"without opt\.capture\(\) ever being used"):
+        opt.step()
+
+
+def test_one_unbatched_example_is_one_row_and_a_scalar_output_is_refused():
+    torch.manual_seed(3)
+    layer = nn.Linear(3, 2).double()
+    opt = KFAC(layer, loss_type="mse", fisher="exact", factor_dtype=torch.float64)
+    x = torch.randn(3, dtype=torch.float64)
+    with opt.capture():
+        out = layer(x)  # shape (2,): one example
+    assert opt.update_factors(out)
+    row = torch.cat([x, torch.ones(1, dtype=torch.float64)])
+    torch.testing.assert_close(opt.state[layer.weight]["A"], torch.outer(row, row))
+    torch.testing.assert_close(opt.state[layer.weight]["S"], torch.eye(2, dtype=torch.float64))
+    with opt.capture():
+        total = layer(x).sum()
+    with pytest.raises(ConfigurationError, match="output tensor"):
+        opt.update_factors(total)
+
+
+def test_the_empirical_fisher_needs_the_scalar_loss():
+    model = _mlp()
+    opt = KFAC(model, fisher="empirical")
+    x, y = torch.randn(5, 4), torch.randint(0, 3, (5,))
+    for loss in (None, "per example"):
+        with opt.capture():
+            out = model(x)
+        per_example = F.cross_entropy(out, y, reduction="none")
+        with pytest.raises(ConfigurationError, match="scalar"):
+            opt.update_factors(out, None if loss is None else per_example)
+
+
+def test_the_class_axis_check_is_relative_to_the_size_of_the_loss_gradient():
+    # A cross-entropy over (N, C, T) logits scaled down to a gradient of total size < 1 is still refused ...
+    torch.manual_seed(4)
+    model = _Tagger()
+    opt = KFAC(model)
+    x, y = torch.randn(6, 7, 5), torch.randint(0, 4, (6, 7))
+    with opt.capture():
+        logits = model(x)
+    with pytest.raises(ConfigurationError, match="last axis"):
+        opt.update_factors(logits, 0.1 * F.cross_entropy(logits, y))
+    # ... and a gradient whose sums over the last axis are exactly 1 % of its total size is accepted:
+    # ∂loss/∂out = [50.5, −49.5], total 100, sum 1.
+    layer = nn.Linear(3, 2).double()
+    opt = KFAC(layer)
+    with opt.capture():
+        out = layer(torch.randn(1, 1, 3, dtype=torch.float64))
+    assert opt.update_factors(out, (out * torch.tensor([50.5, -49.5], dtype=torch.float64)).sum())
+
+
+def test_sgd_fallback_without_momentum_is_plain_sgd_and_keeps_no_buffer():
+    torch.manual_seed(5)
+    model = nn.Sequential(nn.Linear(3, 2), nn.LayerNorm(2))
+    norm = nn.LayerNorm(2)
+    norm.load_state_dict(model[1].state_dict())
+    opt = KFAC(model, lr=0.1, fallback="sgd", momentum=0.0)
+    sgd = torch.optim.SGD(norm.parameters(), lr=0.1)
+    y = torch.randn(8, 2)
+    for _ in range(2):
+        x = torch.randn(8, 3)
+        opt.zero_grad()
+        with opt.capture():
+            out = model(x)
+        loss = 0.5 * (out - y).square().sum(-1).mean()
+        opt.backward(loss, out)
+        hidden = model[0](x).detach()  # before the step: the LayerNorm saw this input
+        opt.step()
+        sgd.zero_grad()
+        (0.5 * (norm(hidden) - y).square().sum(-1).mean()).backward()
+        sgd.step()
+    for p, q in zip(model[1].parameters(), norm.parameters()):
+        torch.testing.assert_close(p, q)
+        assert "momentum_buffer" not in opt.state[p]
