@@ -812,3 +812,76 @@ def test_max_factor_dim_counts_the_bias_column_and_the_gate_stack():
     gates = nn.Sequential(nn.GRU(2, 5))
     assert len(KFAC(gates, max_factor_dim=15).preconditioned_layers) == 2
     assert KFAC(gates, max_factor_dim=14).preconditioned_layers == []
+
+
+def test_max_factor_dim_one_is_accepted_and_leaves_every_layer_out():
+    with pytest.warns(UserWarning, match=r"0 \(a factor of size 4 > max_factor_dim=1\)"):
+        opt = KFAC(nn.Sequential(nn.Linear(3, 2)), max_factor_dim=1)
+    assert opt.preconditioned_layers == []
+
+
+def test_the_optimizer_keeps_the_model_it_hooks():
+    model = nn.Sequential(nn.Linear(3, 2))
+    assert KFAC(model).model is model
+
+
+def test_a_model_that_is_itself_a_linear_layer_is_named_by_its_type():
+    assert KFAC(nn.Linear(3, 2)).preconditioned_layers == ["Linear"]
+
+
+def test_layers_tied_to_another_module_are_left_out_and_named():
+    first, second, third = nn.Linear(3, 3), nn.Linear(3, 3), nn.Linear(3, 3)
+    second.weight = first.weight
+    model = nn.Sequential(first, nn.Tanh(), second, third)
+    with pytest.warns(UserWarning, match=r"0 \(a weight shared with another module\); "
+                                         r"2 \(a weight shared with another module\)$"):
+        opt = KFAC(model)
+    assert opt.preconditioned_layers == ["3"]
+    tied_three = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 3), nn.Linear(3, 3), nn.Linear(3, 3))
+    for k in (1, 2):
+        tied_three[k].weight = tied_three[0].weight
+    with pytest.warns(UserWarning, match="shared"):
+        assert KFAC(tied_three).preconditioned_layers == ["3"]
+
+
+class _LinearWithChild(nn.Linear):
+    """A Linear subclass that owns a LayerNorm; the LayerNorm's weight is tied elsewhere, its own are not."""
+
+    def __init__(self) -> None:
+        super().__init__(3, 3)
+        self.norm = nn.LayerNorm(3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(super().forward(x))
+
+
+def test_only_a_layers_own_weights_decide_whether_it_is_shared():
+    model = nn.Sequential(nn.LayerNorm(3), _LinearWithChild())
+    model[1].norm.weight = model[0].weight
+    assert KFAC(model).preconditioned_layers == ["1"]
+
+
+def test_skipped_modules_skip_their_children_and_nothing_after_them():
+    model = nn.ModuleDict({"frozen": nn.Linear(3, 3), "enc": nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 3)),
+                           "encoder": nn.Linear(3, 3), "head": nn.Linear(3, 2)})
+    model["frozen"].requires_grad_(False)
+    opt = KFAC(model, skip_modules=["enc"])
+    assert opt.preconditioned_layers == ["encoder", "head"]  # enc.0 and enc.1 skipped, "encoder" is not enc
+    assert KFAC(model).preconditioned_layers == ["enc.0", "enc.1", "encoder", "head"]
+
+
+def test_repeated_eigh_failures_are_counted_per_layer(monkeypatch):
+    torch.manual_seed(16)
+    layer = nn.Linear(3, 2)
+    x, y = torch.randn(16, 3), torch.randn(16, 2)
+    opt = KFAC(layer, loss_type="mse", kl_clip=None)
+    _fresh_linear_step(opt, layer, x, y)
+
+    def broken(matrix):
+        raise RuntimeError("forced eigh failure")
+
+    monkeypatch.setattr(linalg, "_eigh", broken)
+    for k in range(1, 4):
+        _fresh_linear_step(opt, layer, x + k, y)
+        assert opt.state[layer.weight]["refresh_failures"] == k
+    assert opt.health.failures == 3
