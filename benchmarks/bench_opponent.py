@@ -21,8 +21,9 @@ Optimizer comparison: the same model, data, batch (64 rallies), schedule (5 % wa
 EMA, clipping and step budget for every optimizer; lr grid of 3 values per optimizer tuned on seed 0 (by
 the best validation loss), then seeds 1 and 2 at that lr, the optimizers' runs interleaved (each grid
 position and each seed runs every optimizer back to back). Steps and seconds to AdamW's best validation
-loss (per seed), and each optimizer's best validation loss. Times are training time only (evaluations
-excluded), one torch thread, on a machine shared with other jobs: compare ratios within this run.
+loss (per seed), and each optimizer's best validation loss. Times are the CPU time of the training thread
+(one torch thread; evaluations excluded), so that waiting for a core on a machine shared with other jobs does
+not count as an optimizer's cost (its wall-clock is recorded beside it).
 """
 
 from __future__ import annotations
@@ -156,8 +157,8 @@ def run_neural(train, valid, *, optimizer, lr, seed, steps=None, eval_every=None
     m = model.metrics_
     return model, {"optimizer": optimizer, "lr": lr, "seed": seed, "best_valid_loss": m["valid_loss"],
                    "best_step": m["best_step"], "steps": m["steps"], "train_seconds": m["train_seconds"],
-                   "wall_seconds": wall, "stopped": m["stopped"],
-                   "curve": [(c["step"], c["seconds"], c["valid_loss"]) for c in m["curve"]]}
+                   "train_cpu_seconds": m["train_cpu_seconds"], "wall_seconds": wall, "stopped": m["stopped"],
+                   "curve": [(c["step"], c["cpu_seconds"], c["valid_loss"]) for c in m["curve"]]}
 
 
 def reach(curve, target):
@@ -177,7 +178,7 @@ def compare_optimizers(train, valid, steps, seeds, eval_every) -> dict:
         if not np.isfinite(rec["best_valid_loss"]):
             rec["best_valid_loss"] = float("inf")
         print(f"  {job.method} lr {job.lr:g} seed {job.seed}: best valid {rec['best_valid_loss']:.4f} at step "
-              f"{rec['best_step']}, {rec['train_seconds']:.1f} s", flush=True)
+              f"{rec['best_step']}, {rec['train_cpu_seconds']:.1f} s CPU ({rec['train_seconds']:.1f} s wall)", flush=True)
         return rec
 
     cells = [("opponent", name) for name in LR_GRID]
@@ -200,7 +201,7 @@ def compare_optimizers(train, valid, steps, seeds, eval_every) -> dict:
             ratios.append(None if sec is None else sec / a_sec)
             step_ratios.append(None if s is None else s / a_step)
         bests = [mine[s]["best_valid_loss"] for s in sorted(mine)]
-        ms_per_step = [mine[s]["train_seconds"] / mine[s]["steps"] * 1e3 for s in sorted(mine)]
+        ms_per_step = [mine[s]["train_cpu_seconds"] / mine[s]["steps"] * 1e3 for s in sorted(mine)]
         reached = [r for r in ratios if r is not None]
         table[name] = {
             "best_lr": best_lr[name], "best_valid_loss": bests, "best_valid_loss_median": statistics.median(bests),
@@ -487,7 +488,7 @@ def optimizer_table(r) -> str:
     lines = [f"## Optimizers on the real task ({o['steps']} steps, validation every {o['eval_every']}, 3-value lr "
              "grid tuned on seed 0)", "",
              "| optimizer | lr grid | best lr | best valid loss, median [min, max] | gap to AdamW's best | steps to "
-             "AdamW's best (per seed) | seconds to AdamW's best (per seed) | time / AdamW's (median) | ms/step |",
+             "AdamW's best (per seed) | CPU seconds to AdamW's best (per seed) | time / AdamW's (median) | CPU ms/step |",
              "| --- | --- | ---: | --- | ---: | --- | --- | ---: | ---: |"]
     for name, t in o["table"].items():
         b = t["best_valid_loss"]

@@ -212,11 +212,12 @@ def model_meta_spec(kinds, format_name: str, version: int):
 
 def train_meta_spec(format_name: str):
     loss = Opt(Float(finite=False))
-    record = Obj({"step": Int(0, 10 ** 9), "seconds": Float(0.0, 1e12), "train_loss": loss, "valid_loss": loss,
+    record = Obj({"step": Int(0, 10 ** 9), "seconds": Float(0.0, 1e12), "cpu_seconds": Float(0.0, 1e12),
+                  "train_loss": loss, "valid_loss": loss,
                   "valid_loss_recorded_inputs": loss, "valid_loss_shots_only": loss}, required=("step", "valid_loss"))
     state = Obj({"step": Int(0, 10 ** 9), "best": Float(finite=False), "best_step": Int(0, 10 ** 9),
                  "since_best": Int(0, 10 ** 9), "curve": List(record, 0, 10 ** 6), "train_seconds": Float(0.0, 1e12),
-                 "stopped": Opt(Str(40, ("early stopping", "time budget", "max steps", "non-finite loss")))},
+                 "train_cpu_seconds": Float(0.0, 1e12), "stopped": Opt(Str(40, ("early stopping", "time budget", "max steps", "non-finite loss")))},
                 required=("step", "best", "best_step", "since_best", "curve", "train_seconds"))
     return Obj({"format": Str(60, (format_name,)), "vocabulary": VOCABULARY, "sport_definition": SPORT_DEFINITION,
                 "config": neural_config_spec(), "data": Str(64), "optimizer": Json(MAX_DEPTH), "state": state,

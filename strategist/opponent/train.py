@@ -309,6 +309,7 @@ def train(model: NeuralModel, table: pd.DataFrame, *, valid: pd.DataFrame | None
     state = run.state
     model.metrics_ = {"valid_loss": state["best"], "best_step": state["best_step"], "steps": state["step"],
                       "max_steps": cfg.max_steps, "train_seconds": round(state["train_seconds"], 3),
+                      "train_cpu_seconds": round(state["train_cpu_seconds"], 3),
                       "stopped": state["stopped"], "device": str(dev.type), "world_size": world,
                       "calibration": calibration, "curve": state["curve"]}
     model.split_ = split or {"train": sorted(map(str, train_frame["match_id"].unique())),
@@ -358,7 +359,7 @@ def _start(model, cfg, dev, rank, world, train_frame, valid_frame) -> _Run:
         wrapped = DistributedDataParallel(net, device_ids=[dev.index] if dev.type == "cuda" else None)
     ema = {k: v.detach().clone() for k, v in net.state_dict().items()}
     state = {"step": 0, "best": math.inf, "best_step": 0, "since_best": 0, "curve": [], "train_seconds": 0.0,
-             "stopped": None}
+             "train_cpu_seconds": 0.0, "stopped": None}
     return _Run(cfg=cfg, dev=dev, rank=rank, world=world, net=net, wrapped=wrapped, optimizer=optimizer,
                 base_lrs=[g["lr"] for g in optimizer.param_groups], train_data=train_data, valid_data=valid_data,
                 hidden_valid_data=hide_all(valid_data),
@@ -369,13 +370,15 @@ def _start(model, cfg, dev, rank, world, train_frame, valid_frame) -> _Run:
 def _loop(run: _Run, bar: Progress, checkpoint, time_budget, log, interrupt_at) -> None:
     """Steps until the budget, early stopping or a non-finite loss; evaluations and checkpoints on schedule."""
     cfg, state = run.cfg, run.state
-    step_timer = time.perf_counter()
+    state.setdefault("train_cpu_seconds", 0.0)            # a training state saved before it was counted
+    step_timer, cpu_timer = time.perf_counter(), time.thread_time()
     while state["step"] < cfg.max_steps and state["stopped"] is None:
         step = state["step"] + 1
         value = _step(run, step)
         state["step"] = step
         run.running = value if run.running is None else 0.95 * run.running + 0.05 * value
         state["train_seconds"] += time.perf_counter() - step_timer
+        state["train_cpu_seconds"] += time.thread_time() - cpu_timer
         if not math.isfinite(value):
             state["stopped"] = "non-finite loss"
         if step % cfg.eval_every == 0 or step == cfg.max_steps or state["stopped"]:
@@ -391,7 +394,7 @@ def _loop(run: _Run, bar: Progress, checkpoint, time_budget, log, interrupt_at) 
             checkpoint()
         if interrupt_at is not None and step == interrupt_at:
             raise KeyboardInterrupt
-        step_timer = time.perf_counter()
+        step_timer, cpu_timer = time.perf_counter(), time.thread_time()
 
 
 def _step(run: _Run, step: int) -> float:
@@ -446,7 +449,8 @@ def _evaluate(run: _Run, step: int) -> dict:
     weight = run.cfg.valid_hidden_weight
     hidden = evaluate_loss(run.eval_net, run.hidden_valid_data) if weight > 0 else None
     val = recorded if hidden is None else (1 - weight) * recorded + weight * hidden
-    record = {"step": step, "seconds": round(state["train_seconds"], 4), "train_loss": run.running,
+    record = {"step": step, "seconds": round(state["train_seconds"], 4),
+              "cpu_seconds": round(state["train_cpu_seconds"], 4), "train_loss": run.running,
               "valid_loss": val, "valid_loss_recorded_inputs": recorded, "valid_loss_shots_only": hidden}
     state["curve"].append(record)
     if val < state["best"] - 1e-5:
