@@ -183,19 +183,8 @@ def _court_mappings(folders, report: RejectionReport) -> dict:
     return mappings
 
 
-def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, path, strict: bool,
-                     report: RejectionReport, source: str, too_long=(), mappings=None) -> pd.DataFrame:
-    """Canonical table from the raw ShuttleSet string table (with ``match_id`` and ``set`` columns)."""
-    sport = get_sport("badminton")
-    for column in OPTIONAL:
-        if column not in raw:
-            raw[column] = ""
-    has_key = ~(blank(raw["match_id"]) | blank(raw["set"]) | blank(raw["rally"]))
-    key = np.where(has_key, (raw["match_id"] + "|" + raw["set"] + "|" + raw["rally"]).to_numpy(dtype=object), "")
-    checks = RallyChecks(raw, pd.Series(key), path=path, strict=strict, report=report)
-    for item in too_long:
-        checks.fail_field_counts([item[:3]], path=item[3] if len(item) > 3 else None)
-
+def _parse_fields(raw: pd.DataFrame, checks: RallyChecks, sport) -> dict:
+    """Every field of the raw strokes parsed to its type, each bad or missing value marked in ``checks``."""
     for column in ("match_id", "set", "rally", "ball_round", "player", "type", "roundscore_A", "roundscore_B"):
         checks.fail(blank(raw[column]), "missing value", column, "a value on every stroke")
     set_no, bad = to_int(raw["set"], minimum=1)
@@ -237,6 +226,27 @@ def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, pa
     for column in ("backhand", "aroundhead", "flaw"):
         flags[column], bad = to_flag(raw[column])
         checks.fail(bad, "bad flag", column, "1, 0 or blank")
+    return {"set": set_no, "rally": rally, "stroke": stroke, "is_a": is_a, "shot": shot, "score_a": score_a,
+            "score_b": score_b, "bad_a": bad_a, "bad_b": bad_b, "point": point, "end": end, "error": error,
+            "areas": areas, "height": height, "coords": coords, "flags": flags}
+
+
+def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, path, strict: bool,
+                     report: RejectionReport, source: str, too_long=(), mappings=None) -> pd.DataFrame:
+    """Canonical table from the raw ShuttleSet string table (with ``match_id`` and ``set`` columns)."""
+    sport = get_sport("badminton")
+    for column in OPTIONAL:
+        if column not in raw:
+            raw[column] = ""
+    has_key = ~(blank(raw["match_id"]) | blank(raw["set"]) | blank(raw["rally"]))
+    key = np.where(has_key, (raw["match_id"] + "|" + raw["set"] + "|" + raw["rally"]).to_numpy(dtype=object), "")
+    checks = RallyChecks(raw, pd.Series(key), path=path, strict=strict, report=report)
+    for item in too_long:
+        checks.fail_field_counts([item[:3]], path=item[3] if len(item) > 3 else None)
+
+    f = _parse_fields(raw, checks, sport)
+    set_no, rally, stroke, is_a, shot, point = (f[k] for k in ("set", "rally", "stroke", "is_a", "shot", "point"))
+    score_a, score_b, bad_a, bad_b = f["score_a"], f["score_b"], f["bad_a"], f["bad_b"]
 
     code = pd.factorize(key)[0]
     valid = has_key & stroke.notna().to_numpy() & checks.unmarked()
@@ -251,10 +261,10 @@ def strokes_to_table(raw: pd.DataFrame, names: dict[str, tuple[str, str]], *, pa
 
     frame = pd.DataFrame({
         "match_id": raw["match_id"], "set": set_no, "rally": rally, "stroke": stroke, "code": code, "is_a": is_a,
-        "shot": shot, "point": point, "end": end, "error": error, "before_a": before_a, "before_b": before_b,
-        "landing_height": height, "in_units": raw["source"].isin(court.COURT_UNIT_SOURCES).to_numpy()
-        if "source" in raw else False,
-        **areas, **coords, **flags,
+        "shot": shot, "point": point, "end": f["end"], "error": f["error"], "before_a": before_a,
+        "before_b": before_b, "landing_height": f["height"],
+        "in_units": raw["source"].isin(court.COURT_UNIT_SOURCES).to_numpy() if "source" in raw else False,
+        **f["areas"], **f["coords"], **f["flags"],
     }).loc[keep]
     frame = frame.sort_values(["match_id", "set", "rally", "stroke"], kind="stable").reset_index(drop=True)
     return _assemble(frame, names, sport, report, source, mappings or {})
