@@ -446,6 +446,30 @@ def _action_totals(points: pd.DataFrame, settings: EstimateSettings, column: str
     return points.loc[mask, column].value_counts()
 
 
+def _candidate_actions(points: pd.DataFrame, settings: EstimateSettings, row_labels: list, col_labels: list,
+                       col_kind: str, state: str):
+    """Each side's actions with their counts (:func:`_action_totals`) and those played fewer than
+    ``min_action_count`` times (unobserved); without ``include_unobserved`` these leave the matrix and the
+    points. Returns (points, row labels, column labels, row totals, column totals, unobserved rows, columns)."""
+    row_totals = _action_totals(points, settings, "row")
+    col_totals = _action_totals(points, settings, "column")
+    unobserved_rows = tuple((r, int(row_totals.get(r, 0))) for r in row_labels
+                            if row_totals.get(r, 0) < settings.min_action_count)
+    unobserved_cols = tuple((c, int(col_totals.get(c, 0))) for c in col_labels
+                            if col_totals.get(c, 0) < settings.min_action_count and col_kind != "none")
+    if not settings.include_unobserved:
+        row_labels = [r for r in row_labels if r not in dict(unobserved_rows)]
+        col_labels = [c for c in col_labels if c not in dict(unobserved_cols)]
+        points = points[points["row"].isin(row_labels) & points["column"].isin(col_labels)]
+        if not row_labels or not col_labels or points.empty:
+            whose = {"player": "the player's own", "pairing": "this pairing's", "population": "all players'"}
+            side = "hitter" if not row_labels else "receiver"
+            raise EstimationError(f"no {side} action has {settings.min_action_count} of "
+                                  f"{whose[settings.action_counts]} decision points in state '{state}'; lower "
+                                  "min_action_count or pass include_unobserved=True (such actions are flagged)")
+    return points, row_labels, col_labels, row_totals, col_totals, unobserved_rows, unobserved_cols
+
+
 def estimate_from_points(dp: DecisionPoints, settings: EstimateSettings) -> PayoffEstimate:
     """:func:`estimate_payoff` on decision points already extracted."""
     points = dp.frame
@@ -468,22 +492,8 @@ def estimate_from_points(dp: DecisionPoints, settings: EstimateSettings) -> Payo
         if settings.hitter is None:
             who = f"receiver {settings.opponent}"
         raise EstimationError(f"no decision points for {who} in state '{state}'")
-    row_totals = _action_totals(points, settings, "row")
-    col_totals = _action_totals(points, settings, "column")
-    unobserved_rows = tuple((r, int(row_totals.get(r, 0))) for r in row_labels
-                            if row_totals.get(r, 0) < settings.min_action_count)
-    unobserved_cols = tuple((c, int(col_totals.get(c, 0))) for c in col_labels
-                            if col_totals.get(c, 0) < settings.min_action_count and col_kind != "none")
-    if not settings.include_unobserved:
-        row_labels = [r for r in row_labels if r not in dict(unobserved_rows)]
-        col_labels = [c for c in col_labels if c not in dict(unobserved_cols)]
-        points = points[points["row"].isin(row_labels) & points["column"].isin(col_labels)]
-        if not row_labels or not col_labels or points.empty:
-            whose = {"player": "the player's own", "pairing": "this pairing's", "population": "all players'"}
-            side = "hitter" if not row_labels else "receiver"
-            raise EstimationError(f"no {side} action has {settings.min_action_count} of "
-                                  f"{whose[settings.action_counts]} decision points in state '{state}'; lower "
-                                  "min_action_count or pass include_unobserved=True (such actions are flagged)")
+    points, row_labels, col_labels, row_totals, col_totals, unobserved_rows, unobserved_cols = _candidate_actions(
+        points, settings, row_labels, col_labels, col_kind, state)
     points = points.assign(
         row_index=pd.Categorical(points["row"], categories=row_labels).codes.astype(np.int64),
         column_index=pd.Categorical(points["column"], categories=col_labels).codes.astype(np.int64),
