@@ -455,9 +455,9 @@ def _whole(values: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
 
 
-def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source: str, mappings) -> pd.DataFrame:
-    if frame.empty:
-        return empty_table()
+def _player_codes(frame: pd.DataFrame, names, report: RejectionReport):
+    """(names, code of each row's player A, of player B): one list of names (A of each match, then B of each),
+    taken into Arrow text at the end; matches without names get 'player A' / 'player B' (noted)."""
     match_codes, match_ids = pd.factorize(frame["match_id"])
     match_ids = [str(m) for m in match_ids]
     unnamed = [m for m in match_ids if m not in names]
@@ -468,9 +468,26 @@ def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source
         report.note(f"no player names for {len(unnamed)} match(es) (no matches_*.csv / match.csv with "
                     f"video, winner, loser next to the data): players are named 'player A' / 'player B'; "
                     f"A is the match winner, so these labels must not be used as features")
-    # players as codes into one list of names (A of each match, then B of each), taken into Arrow text at the end
     players = pd.array([names[m][0] for m in match_ids] + [names[m][1] for m in match_ids], dtype="string")
-    name_a, name_b = match_codes, match_codes + len(match_ids)
+    return players, match_codes, match_codes + len(match_ids)
+
+
+def _note_winners(end, known, first_row, won, is_a, sport, report: RejectionReport) -> None:
+    """Notes on rallies without a recorded winner and on lose reasons that contradict the recorded winner."""
+    no_winner = int((~known[first_row]).sum())
+    if no_winner:
+        report.note(f"{no_winner} rallies have no recorded winner: kept, winner NA")
+    hitter_should_win = end.isin([e for e, who in sport.endings.items() if who == "hitter"]).to_numpy(dtype=bool)
+    disagree = end.notna().to_numpy() & known & (hitter_should_win != ((won == 1) == is_a))
+    if disagree.any():
+        report.note(f"{int(disagree.sum())} rallies whose lose_reason disagrees with getpoint_player: "
+                    f"the winner is taken from getpoint_player")
+
+
+def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source: str, mappings) -> pd.DataFrame:
+    if frame.empty:
+        return empty_table()
+    players, name_a, name_b = _player_codes(frame, names, report)
     is_a = frame["is_a"].to_numpy()
 
     code = frame["code"].to_numpy()
@@ -494,14 +511,7 @@ def _assemble(frame: pd.DataFrame, names, sport, report: RejectionReport, source
     side = np.where(np.isnan(server_score), -1, np.nan_to_num(server_score) % 2 != 0)
 
     end = frame["end"]
-    no_winner = int((~known[first_row]).sum())
-    if no_winner:
-        report.note(f"{no_winner} rallies have no recorded winner: kept, winner NA")
-    hitter_should_win = end.isin([e for e, who in sport.endings.items() if who == "hitter"]).to_numpy(dtype=bool)
-    disagree = end.notna().to_numpy() & known & (hitter_should_win != ((won == 1) == is_a))
-    if disagree.any():
-        report.note(f"{int(disagree.sum())} rallies whose lose_reason disagrees with getpoint_player: "
-                    f"the winner is taken from getpoint_player")
+    _note_winners(end, known, first_row, won, is_a, sport, report)
 
     table = pd.DataFrame({
         "sport": sport.name, "source": source, "match_id": frame["match_id"], "set": frame["set"],
