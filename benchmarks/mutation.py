@@ -78,7 +78,7 @@ TESTS: dict[str, list[str]] = {
     "strategist/opponent/frequency.py": ["tests/opponent/test_models.py", "tests/opponent/test_frequency_reference.py"],
     "strategist/opponent/checkpoint.py": ["tests/opponent/test_checkpoint.py"],
     "strategist/opponent/checkpoint_schema.py": ["tests/opponent/test_checkpoint.py"],
-    "strategist/opponent/inference.py": ["tests/opponent/test_inference.py"],
+    "strategist/opponent/inference.py": ["tests/opponent/test_inference.py", "tests/opponent/test_inference_dtypes.py"],
     "strategist/opponent/split.py": ["tests/opponent/test_split_rule.py", "tests/opponent/test_models.py"],
     "strategist/opponent/adapt.py": ["tests/opponent/test_in_match_order.py", "tests/opponent/test_models.py"],
     "strategist/opponent/choose.py": ["tests/opponent/test_choose_rule.py"],
