@@ -83,6 +83,7 @@ TESTS: dict[str, list[str]] = {
     "strategist/opponent/adapt.py": ["tests/opponent/test_in_match_order.py", "tests/opponent/test_models.py"],
     "strategist/opponent/choose.py": ["tests/opponent/test_choose_rule.py"],
     "strategist/opponent/evaluate.py": ["tests/opponent/test_evaluate_scores.py", "tests/opponent/test_models.py"],
+    "strategist/opponent/cache.py": ["tests/opponent/test_cache.py", "tests/opponent/test_cache_keys.py"],
     "strategist/opponent/train.py": ["tests/opponent/test_train.py"],
     "strategist/rally/playout.py": ["tests/rally/test_playout.py", "tests/rally/test_rally.py",
                                     "tests/rally/test_model_policy.py"],
