@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from strategist.app.paths import DATA_SUFFIXES, Limits, upload_root
+from strategist.sports.sportfile import SUFFIXES as SPORT_SUFFIXES
 from strategist.errors import StrategistError
 
 MAX_UPLOAD_MB = 50
@@ -42,7 +43,7 @@ def _member_path(name: str) -> PurePosixPath | None:
     parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", ".", "..", "/")]
     if not parts or name.endswith("/") or any(p.startswith(("__MACOSX", ".")) for p in parts):
         return None
-    if not parts[-1].lower().endswith(DATA_SUFFIXES):
+    if not parts[-1].lower().endswith(DATA_SUFFIXES + SPORT_SUFFIXES):
         return None
     return PurePosixPath(*[_safe(p) for p in parts[-3:]])
 

@@ -8,6 +8,10 @@ unknown layout and a missing required column raise in both modes, and so does a 
 rally at all (header only, or every rally rejected): :class:`NoUsableDataError`, with the rejection counts.
 Each file is capped while it is read (:class:`~strategist.data.readcsv.ReadLimits`: 300 MB decompressed and
 2,000,000 data lines by default), and so is a rally's length (:data:`strategist.data.order.MAX_STROKES`).
+
+A folder may hold the shot vocabulary its data are tagged with: one sport file (a ``.toml``, or a ``.json``
+with an ``extends`` field; :mod:`strategist.sports.sportfile`) beside the data files is read and used as
+``sport`` when none is given (:func:`folder_sport_file`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from strategist.data.detect import LAYOUTS, detect
 from strategist.data.readcsv import ReadLimits
 from strategist.data.rejections import RejectionReport
 from strategist.data.schema import validate
-from strategist.errors import ConfigurationError, NoUsableDataError
+from strategist.errors import ConfigurationError, DataFormatError, NoUsableDataError
 from strategist.sports import Sport, get_sport
 
 _LOADERS = {
@@ -59,6 +63,8 @@ def load_rallies(path, sport: str | Sport | None = None, layout: str | None = No
     (default: 300 MB decompressed and 2,000,000 data lines, :mod:`strategist.data.readcsv`). Returns a
     :class:`LoadResult`.
     """
+    if sport is None and Path(path).is_dir():
+        sport = folder_sport_file(path)
     wanted = get_sport(sport) if sport is not None else None
     name, files = detect(path, layout)
     any_sport = LAYOUTS[name].sport == canonical.SPORT          # the canonical layout: the file says
@@ -74,6 +80,35 @@ def load_rallies(path, sport: str | Sport | None = None, layout: str | None = No
             raise ConfigurationError(f"{path}: holds {found.name} data ({name} layout), not {wanted.name}")
     validate(table, where=str(path))
     return LoadResult(table=table, rejections=report, sport=found, layout=name, paths=tuple(files))
+
+
+def folder_sport_file(folder) -> Path | None:
+    """The sport file among a folder's files (not its subfolders): a ``.toml`` file, or a ``.json`` file whose
+    object has an ``extends`` field (other JSON files, such as a simulator's parameters, are not sport files);
+    None without one. Two or more are refused: which vocabulary the data use would be a guess."""
+    import json
+
+    from strategist.sports.sportfile import MAX_FILE_BYTES
+
+    found = []
+    for file in sorted(Path(folder).iterdir()):
+        suffix = file.suffix.lower()
+        if not file.is_file() or file.name.startswith(".") or suffix not in (".toml", ".json"):
+            continue
+        if suffix == ".json":
+            try:
+                if file.stat().st_size > MAX_FILE_BYTES:
+                    continue
+                data = json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError):
+                continue
+            if not isinstance(data, dict) or "extends" not in data:
+                continue
+        found.append(file)
+    if len(found) > 1:
+        raise DataFormatError(f"{len(found)} sport files ({', '.join(f.name for f in found)}); keep the one the "
+                              "data are tagged with", path=folder)
+    return found[0] if found else None
 
 
 def _nothing_usable(report: RejectionReport, layout: str, files) -> str:

@@ -17,8 +17,9 @@ def _choose_upload() -> None:
     generation = st.session_state.get("upload_generation", 0)     # a new uploader lets go of the files it held
     files = st.file_uploader(
         f"Rally data: one file, several files together (strokes and their match list, e.g. ShuttleSet's "
-        f"strokes.csv.gz with matches_shuttleset.csv) or a zip of a folder; CSV, CSV.GZ or ZIP, at most "
-        f"{common.MAX_UPLOAD_MB} MB each and {uploads.MAX_FILES} files", type=["csv", "gz", "zip"],
+        f"strokes.csv.gz with matches_shuttleset.csv, and the sport file of your own shot labels, .toml or "
+        f".json) or a zip of a folder; CSV, CSV.GZ, ZIP, TOML or JSON, at most {common.MAX_UPLOAD_MB} MB each "
+        f"and {uploads.MAX_FILES} files", type=["csv", "gz", "zip", "toml", "json"],
         accept_multiple_files=True, key=f"upload{generation or ''}")
     if not files:
         return
@@ -99,6 +100,9 @@ def _in_use() -> None:
     c[3].metric("Matches", f"{table['match_id'].nunique():,}")
     c[4].metric("Players", f"{len(common.players(result))}")
     st.caption(f"Layout: {LAYOUTS[result.layout].description}")
+    if result.sport.extends is not None:
+        st.caption(f"Shot labels: your own ({len(result.sport.shots)} shots: "
+                   f"{md(', '.join(result.sport.shots))}), on the rules of {result.sport.extends}")
     _skipped(result.rejections)
     per = table.groupby("hitter", observed=True).agg(strokes=("stroke", "size"), matches=("match_id", "nunique"))
     st.subheader("Players")
