@@ -305,7 +305,8 @@ def main(argv=None) -> int:
                           "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                           "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
                           "platform": platform.platform(), "shared": True,
-                          "note": "2 CPU cores shared with other jobs during the run; times are wall-clock"},
+                          "note": "2 CPU cores shared with other jobs during the run; the optimizer comparison's times are "
+                                  "the CPU time of the training thread, the others wall-clock"},
               "gpu": {"available": torch.cuda.is_available(),
                       "note": "no device was available: no GPU is lent to this project, so the neural model has no "
                               "GPU figures; every figure here is from the CPU"}}

@@ -15,7 +15,7 @@ from strategist.cli.data_source import add_data_options, load_table, sport_from_
 #: written here so that building the command line does not import torch.
 CANDIDATES = ("markov1", "markov2", "markov3", "frequency", "neural")
 OPTIMIZERS = ("soap", "shampoo", "muon", "kfac", "adamw")
-DEFAULT_OPTIMIZER = "shampoo"
+DEFAULT_OPTIMIZER = "adamw"
 
 
 def register(subparsers) -> None:
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
                    help=f"neural: optimizer (default {DEFAULT_OPTIMIZER}, by the rule of benchmarks/bench_opponent.py)")
     p.add_argument("--lr", type=float, help="neural: base learning rate (default: the optimizer's tuned one)")
     p.add_argument("--schedule", default="cosine", choices=("cosine", "wsd"), help="neural: lr schedule")
-    p.add_argument("--max-steps", type=int, default=None, help="neural: step budget, the length of the lr schedule (default 1000)")
+    p.add_argument("--max-steps", type=int, default=None, help="neural: step budget, the length of the lr schedule (default 1500)")
     p.add_argument("--batch-size", type=int, default=None, help="neural: rallies per step (default 64)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--order", type=int, default=2, help="markov: order (default 2)")

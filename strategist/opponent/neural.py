@@ -71,11 +71,11 @@ class NeuralConfig:
     layers: int = 1
     dropout: float = 0.3
     player_dropout: float = 0.1
-    optimizer: str = "shampoo"       # by the benchmark's rule (strategist.opponent.train.DEFAULT_OPTIMIZER)
+    optimizer: str = "adamw"         # by the benchmark's rule (strategist.opponent.train.DEFAULT_OPTIMIZER)
     lr: float | None = None          # None: the optimizer's default for this model
     weight_decay: float = 0.01
     batch_size: int = 64             # rallies per step (global batch under DDP)
-    max_steps: int = 1000            # the cosine's length: early stopping ends most runs by step 500-850
+    max_steps: int = 1500            # the cosine's length: long enough that early stopping ends the runs
     warmup: float = 0.05             # share of max_steps
     schedule: str = "cosine"         # "cosine" or "wsd" (warm-up, stable, linear decay over the last 20 %)
     final_lr_ratio: float = 0.05

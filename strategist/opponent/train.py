@@ -49,13 +49,14 @@ from strategist.opponent.split import select, split_matches
 
 OPTIMIZERS = ("soap", "shampoo", "muon", "kfac", "adamw")
 #: Default learning rate of each optimizer on this model: the best of its 3-value grid in
-#: benchmarks/bench_opponent.py (results/opponent.json).
-DEFAULT_LR = {"adamw": 3e-3, "soap": 1e-2, "shampoo": 3e-3, "muon": 0.01, "kfac": 0.01}
+#: benchmarks/bench_opponent.py (results/opponent.json, ``best_lr``; tested equal).
+DEFAULT_LR = {"adamw": 3e-3, "soap": 3e-3, "shampoo": 3e-3, "muon": 0.01, "kfac": 0.01}
 #: The default optimizer, by the rule of benchmarks/bench_opponent.py: one of ours that reaches AdamW's best
-#: validation loss on every seed in at most 0.8x AdamW's wall-clock, else AdamW. Shampoo, in 0.71x (median of 3
-#: seeds, the committed run, with inputs hidden in training); 0.59x before masking on an idle machine, 0.83-0.90x
-#: under load (benchmarks/OPTIMIZERS.md). AdamW stays selectable (optimizer="adamw").
-DEFAULT_OPTIMIZER = "shampoo"
+#: validation loss on every seed in at most 0.8x AdamW's time (CPU time of the training thread), else AdamW.
+#: AdamW: Shampoo needs fewer steps (300-500 against 500-600) but costs more per step, 1.17x AdamW's time in
+#: the median of 3 seeds, Muon 1.06x (the committed run; an earlier run measured in wall-clock on a loaded
+#: machine gave Shampoo 0.71x, the waits for a core counted). Ours stay selectable (``optimizer="shampoo"``...).
+DEFAULT_OPTIMIZER = "adamw"
 TRAIN_STATE = "train_state"
 #: The temperature is applied when this interval of its bootstrap over the validation matches excludes 1 ...
 CALIBRATION_LEVEL = 0.9

@@ -153,6 +153,18 @@ def test_the_default_optimizer_is_the_one_the_committed_benchmark_chose():
     assert DEFAULT_OPTIMIZER == chosen and NeuralConfig().optimizer == chosen and chosen in OPTIMIZERS
 
 
+def test_each_optimizers_default_learning_rate_is_the_best_of_its_benchmark_grid():
+    import json
+    from pathlib import Path
+
+    from strategist.opponent.train import DEFAULT_LR, OPTIMIZERS
+
+    results = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "opponent.json"
+    best = json.loads(results.read_text())["optimizers"]["best_lr"]
+    assert set(best) == set(OPTIMIZERS) == set(DEFAULT_LR)
+    assert all(DEFAULT_LR[name] == pytest.approx(best[name], rel=1e-12) for name in OPTIMIZERS)
+
+
 def test_the_default_model_is_the_one_the_committed_benchmark_found_best():
     """``DEFAULT_MODEL`` names the kind of the committed benchmark's ``default_model``, and that kind is the one
     its rule picks from the recorded figures (the lowest log-loss with only the shots known)."""
