@@ -5,7 +5,7 @@ Top-level names are loaded lazily, so ``import strategist.optim`` pulls in nothi
 
 from __future__ import annotations
 
-import importlib
+from strategist._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -49,17 +49,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'strategist' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 __all__ = sorted(_EXPORTS)

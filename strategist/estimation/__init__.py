@@ -6,7 +6,7 @@ estimate, the serve tables or the bootstrap.
 
 from __future__ import annotations
 
-import importlib
+from strategist._lazy import lazy_exports
 
 _EXPORTS = {
     "BootstrapResult": "bootstrap", "bootstrap_payoff": "bootstrap",
@@ -18,17 +18,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'strategist.estimation' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"strategist.estimation.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 __all__ = sorted(_EXPORTS)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib
 
+from strategist._lazy import lazy_exports
+
 _EXPORTS = {
     "BatchSolution": "batch", "solve_zero_sum_batch": "batch",
     "DegenerateGameWarning": "general_sum", "Equilibrium": "general_sum", "FallbackWarning": "general_sum",
@@ -27,17 +29,7 @@ _EXPORTS = {
 safe_exploit = importlib.import_module("strategist.games.safe_exploit").safe_exploit
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'strategist.games' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"strategist.games.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 __all__ = sorted(_EXPORTS)
