@@ -55,7 +55,7 @@ TESTS: dict[str, list[str]] = {
                                   "tests/games/test_numeric_limits.py"],
     "strategist/games/stochastic.py": ["tests/games/test_stochastic.py", "tests/games/test_numeric_limits.py",
                                        "tests/games/test_stochastic_solver_paths.py"],
-    "strategist/games/general_sum.py": ["tests/games/test_general_sum.py"],
+    "strategist/games/general_sum.py": ["tests/games/test_general_sum.py", "tests/games/test_general_sum_paths.py"],
     "strategist/games/safe_exploit.py": ["tests/games/test_safe_exploit.py", "tests/games/test_properties.py",
                                          "tests/games/test_responses_edges.py",
                                          "tests/games/test_safe_exploit_edges.py",
