@@ -5,7 +5,9 @@ the feasible polytope. Every vertex solves a square system: the simplex equality
 constraints on a support S of k rows (k ≤ n + 1). For a fixed game those systems do not depend on q or f:
 each vertex is ``x(f) = u + f·w`` with ``u``, ``w`` computed once (:class:`VertexTable`), so a call is a few
 array operations — tens of microseconds instead of a linear program's milliseconds. Ties in the objective
-are broken toward the larger guarantee, as :func:`strategist.games.safe_exploit` does. Games too large to
+are broken toward the larger guarantee, as :func:`strategist.games.safe_exploit` does (over the whole face of
+optimal mixes: a small linear program where several vertices tie); a floor above the game's value gives the
+maximin mix. Games too large to
 enumerate (more than ``max_vertices`` candidate systems) use :func:`strategist.games.safe_exploit`.
 """
 
@@ -18,6 +20,9 @@ import numpy as np
 
 #: Relative tolerance (of the payoff range) on feasibility and ties.
 TOL = 1e-9
+#: A floor this far (relative to the payoff range) above every mix's guarantee is above the game's value by
+#: rounding, and the safest vertex stands for the maximin; further above, the maximin is solved for.
+ROUNDING = 1e-7
 
 
 @dataclass(frozen=True)
@@ -71,21 +76,52 @@ class VertexTable:
         return cls(a, u, w, u @ a, w @ a, span)
 
     def solve(self, c: np.ndarray, floor: float) -> np.ndarray:
-        """The maximiser of xᵀc over the simplex with every column payoff ≥ ``floor`` (ties: the safest)."""
+        """The maximiser of xᵀc over the simplex with every column payoff ≥ ``floor`` (ties: the safest).
+
+        Two cases leave the vertices for a small linear program: a floor above what any mix guarantees (not
+        by rounding) gives the safest mix, the game's maximin; several optimal vertices span a face of optimal
+        mixes (with different column payoffs), whose safest point may lie inside it."""
         tol = TOL * self.span
         x = self.u + floor * self.w
         g = self.ua + floor * self.wa
-        feasible = (x >= -1e-10).all(axis=1) & (g >= floor - tol).all(axis=1)
+        nonneg = (x >= -1e-10).all(axis=1)
+        feasible = nonneg & (g >= floor - tol).all(axis=1)
         if not feasible.any():
-            # the floor is above the game value (rounding): the safest vertex
-            guarantee = g.min(axis=1)
-            best = int(np.argmax(np.where((x >= -1e-10).all(axis=1), guarantee, -np.inf)))
-            return _clean(x[best])
+            guarantee = np.where(nonneg, g.min(axis=1), -np.inf)
+            best = int(np.argmax(guarantee))
+            if guarantee[best] >= floor - ROUNDING * self.span:   # above the game's value by rounding only
+                return _clean(x[best])
+            return _maximin(self.payoffs)
         obj = np.where(feasible, x @ c, -np.inf)
         top = obj.max()
         tied = feasible & (obj >= top - tol)
-        guarantee = np.where(tied, g.min(axis=1), -np.inf)
-        return _clean(x[int(np.argmax(guarantee))])
+        best = x[int(np.argmax(np.where(tied, g.min(axis=1), -np.inf)))]
+        if np.ptp(g[tied], axis=0).max() > tol:           # tied mixes that differ column by column
+            return _safest_on_face(self.payoffs, np.asarray(c, dtype=float), top - tol, best, tol)
+        return _clean(best)
+
+
+def _maximin(a: np.ndarray) -> np.ndarray:
+    """The row player's maximin mix of ``a`` (the zero-sum solver's)."""
+    from strategist.games.zero_sum import solve_zero_sum
+
+    return _clean(np.array(solve_zero_sum(a).row_strategy, dtype=float))
+
+
+def _safest_on_face(a: np.ndarray, c: np.ndarray, level: float, vertex: np.ndarray, tol: float) -> np.ndarray:
+    """max_x minⱼ (xᵀA)ⱼ over the mixes with xᵀc ≥ ``level`` (the face of optimal mixes); ``vertex`` (one of
+    them) when the program fails or guarantees no more than ``tol`` beyond it."""
+    from scipy.optimize import linprog
+
+    m, n = a.shape
+    cost = np.r_[np.zeros(m), -1.0]                                   # variables: x, then the guarantee t
+    a_ub = np.vstack([np.hstack([-a.T, np.ones((n, 1))]), np.r_[-c, 0.0][None, :]])
+    b_ub = np.r_[np.zeros(n), -level]
+    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=np.r_[np.ones(m), 0.0][None, :], b_eq=[1.0],
+                  bounds=[(0, None)] * m + [(None, None)], method="highs")
+    if res.status != 0 or (res.x[:m] @ a).min() <= (vertex @ a).min() + tol:
+        return _clean(vertex)
+    return _clean(res.x[:m])
 
 
 def _clean(x: np.ndarray) -> np.ndarray:

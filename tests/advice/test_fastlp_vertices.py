@@ -111,11 +111,12 @@ def test_a_floor_at_the_value_within_rounding_is_feasible():
 
 
 def test_ties_go_to_the_larger_guarantee():
-    """A constant objective with no floor: the vertices are the pure rows, all tie, and the safest row is
-    played (guarantees 0.2, 0.4 and 0.3)."""
+    """A constant objective with no floor: every mix ties, and the safest of them is played — not the safest
+    pure row (row 2 guarantees 0.4), but half row 2 and half row 3: 0.3 + 0.3 x = 0.5 − 0.1 x at x = ½, 0.45."""
     a = np.array([[0.6, 0.2], [0.6, 0.4], [0.3, 0.5]])
     x = VertexTable.of(a).solve(np.ones(3), -1.0)
-    assert x == pytest.approx([0.0, 1.0, 0.0], abs=1e-12)
+    assert x == pytest.approx([0.0, 0.5, 0.5], abs=1e-9)
+    assert (x @ a).min() == pytest.approx(0.45, abs=1e-9)
     # with a floor of 0.42 the pure rows fall short; as much of row 1 as keeps both columns: with
     # x3 = 1 - x1 - x2, column 1 needs x1 + x2 ≥ 0.4 and column 2 3 x1 + x2 ≤ 0.8, so x1 = x2 = 0.2
     x = VertexTable.of(a).solve(np.array([1.0, 0.0, 0.0]), 0.42)
@@ -152,12 +153,14 @@ def test_payoffs_on_a_large_scale():
 
 
 def test_a_constant_game_keeps_the_best_row():
-    """Every payoff equal (span 0, read as 1): every mix is feasible at the value, the best row is played."""
+    """Every payoff equal (span 0, read as 1): every mix is feasible at the value, the best row is played; a
+    floor above the value gives a maximin mix (here any mix: each guarantees 5)."""
     a = np.full((3, 2), 5.0)
     vt = VertexTable.of(a)
     assert vt.span == 1.0
     assert vt.solve(np.array([0.1, 0.3, 0.2]), 5.0) == pytest.approx([0.0, 1.0, 0.0])
-    assert vt.solve(np.array([0.1, 0.3, 0.2]), 6.0) == pytest.approx([1.0, 0.0, 0.0])
+    x = vt.solve(np.array([0.1, 0.3, 0.2]), 6.0)
+    assert x.sum() == pytest.approx(1.0) and (x >= 0).all() and (x @ a).min() == pytest.approx(5.0)
 
 
 def test_the_table_lists_every_vertex_and_its_payoffs():
