@@ -88,7 +88,7 @@ TESTS: dict[str, list[str]] = {
     "strategist/advice/sentence.py": ["tests/advice/test_sentence_words.py"],
     "strategist/advice/gifts.py": ["tests/advice/test_gifts_sum.py"],
     "strategist/advice/history.py": ["tests/advice/test_history_rows.py", "tests/advice/test_gifts_sum.py"],
-    "strategist/advice/fastlp.py": ["tests/advice/test_fastlp_vertices.py"],
+    "strategist/advice/fastlp.py": ["tests/advice/test_fastlp_vertices.py", "tests/advice/test_fastlp_ties.py"],
     "strategist/rally/playout.py": ["tests/rally/test_playout.py", "tests/rally/test_rally.py",
                                     "tests/rally/test_model_policy.py"],
     "strategist/rally/strength.py": ["tests/rally/test_model_parts.py", "tests/rally/test_strength.py"],
