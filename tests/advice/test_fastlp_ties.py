@@ -46,3 +46,12 @@ def test_a_floor_above_the_games_value_gives_the_maximin_mix():
     maximin = solve_zero_sum(a)
     x = VertexTable.of(a).solve(a @ np.array([1.0, 0.0, 0.0]), maximin.value + 0.2)
     assert (x @ a).min() == pytest.approx(maximin.value, abs=1e-9)
+
+
+def test_the_face_of_a_game_with_negative_payoffs_has_a_negative_guarantee():
+    """Payoffs in another unit (all negative): the face's safest point still mixes the tied rows."""
+    a = np.array([[-1.0, -3.0], [-3.0, -1.0]])
+    q = np.array([0.5, 0.5])
+    x = VertexTable.of(a).solve(a @ q, -2.0 - 0.5)
+    np.testing.assert_allclose(x, [0.5, 0.5], atol=1e-9)
+    assert (x @ a).min() == pytest.approx(-2.0, abs=1e-9)
