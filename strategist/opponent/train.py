@@ -53,8 +53,8 @@ OPTIMIZERS = ("soap", "shampoo", "muon", "kfac", "adamw")
 DEFAULT_LR = {"adamw": 3e-3, "soap": 3e-3, "shampoo": 3e-3, "muon": 0.01, "kfac": 0.01}
 #: The default optimizer, by the rule of benchmarks/bench_opponent.py: one of ours that reaches AdamW's best
 #: validation loss on every seed in at most 0.8x AdamW's time (CPU time of the training thread), else AdamW.
-#: AdamW: Shampoo needs fewer steps (300-500 against 500-600) but costs more per step, 1.17x AdamW's time in
-#: the median of 3 seeds, Muon 1.06x (the committed run; an earlier run measured in wall-clock on a loaded
+#: AdamW: Shampoo needs fewer steps (300-500 against 500-600) but costs more per step, 1.04x AdamW's time in
+#: the median of 3 seeds, Muon 1.25x (the committed run; an earlier run measured in wall-clock on a loaded
 #: machine gave Shampoo 0.71x, the waits for a core counted). Ours stay selectable (``optimizer="shampoo"``...).
 DEFAULT_OPTIMIZER = "adamw"
 TRAIN_STATE = "train_state"
