@@ -526,6 +526,8 @@ def test_strokes_and_match_list_uploaded_together_load_like_the_folder(matchlog,
     names = at.dataframe[-1].value.index
     assert not any(str(n).startswith("player ") for n in names) and "CHOU Tien Chen" in set(names)
     assert any("upload: strokes.csv.gz + matches_shuttleset.csv" in h.value.replace("\\", "") for h in at.subheader)
+    skipped = at.dataframe[0].value                            # where the skipped rallies are: the visitor's names
+    assert skipped["first example"].str.startswith("strokes.csv.gz, line ").all(), skipped["first example"]
     uploader = at.get("file_uploader")[0]                      # a fresh uploader: the session let go of the files
     assert uploader.key == "upload1" and not uploader.value
     again = AppTest.from_file(APP, default_timeout=TIMEOUT)    # a reload: the address names the upload

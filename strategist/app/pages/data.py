@@ -1,6 +1,8 @@
 """Data: the demo by default, ShuttleSet built in; uploaded files (strokes with their match list, or a zip of a
 folder), or a file or folder inside the data folders this server allows."""
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -74,6 +76,12 @@ def _choose() -> None:
         st.text("\n".join(str(p) for p in paths.data_roots()))
 
 
+def _as_uploaded(text: str) -> str:
+    """``text`` with the server's upload folders left out: a visitor reads the names of the files they sent."""
+    root = str(paths.upload_root())
+    return re.sub(re.escape(root) + r"[/\\][^/\\]+[/\\]", "", text)
+
+
 def _skipped(report) -> None:
     st.subheader("What was skipped, and why")
     if report.ok and not report.notes:
@@ -82,7 +90,8 @@ def _skipped(report) -> None:
     st.write(f"{plural(report.rallies_rejected, 'rally', 'rallies')} skipped ({report.rows_rejected:,} of "
              f"{report.rows_read:,} rows).")
     if report.counts:
-        rows = [{"reason": reason, "rallies": n, "first example": str((report.examples.get(reason) or [""])[0])}
+        rows = [{"reason": reason, "rallies": n,
+                 "first example": _as_uploaded(str((report.examples.get(reason) or [""])[0]))}
                 for reason, n in sorted(report.counts.items(), key=lambda kv: -kv[1])]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     for note in report.notes:
