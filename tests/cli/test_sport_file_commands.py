@@ -8,37 +8,21 @@ import json
 
 import pytest
 
+import track2
+from track2 import TEN
+
 from strategist.cli.main import COMMANDS, build_parser, main
 from strategist.data.court import COURTS, court_model
 from strategist.errors import DataFormatError
 
 #: Commands that read rally data (``solve`` reads a matrix; ``data summary`` takes a positional PATH).
 DATA_COMMANDS = ("payoff", "rally", "simulate", "practice", "train", "evaluate", "report", "scout")
-TEN = ("short service", "long service", "net shot", "clear", "push/rush", "smash", "defensive shot", "drive",
-       "drop", "lob")
 
 
 @pytest.fixture(scope="module")
 def ten_class(tmp_path_factory, shuttleset_strokes):
     """(sport file, CSV): four ShuttleSet matches relabelled to the 10 classes of CoachAI's Track 2."""
-    from strategist.data.load import load_rallies
-    from strategist.sports import get_sport
-
-    folder = tmp_path_factory.mktemp("club")
-    table = load_rallies(shuttleset_strokes).table
-    table = table[table["match_id"].isin(sorted(table["match_id"].unique())[:4])]
-    badminton = get_sport("badminton")
-    classes = badminton.group(table["shot"], "track2")
-    dropped = table.loc[classes.isna().to_numpy(), "rally_id"]
-    table = table[~table["rally_id"].isin(dropped)].copy()
-    table["shot"] = badminton.group(table["shot"], "track2")
-    table["sport"] = "club-ten"
-    sport_file = folder / "club.toml"
-    sport_file.write_text('name = "club-ten"\nextends = "badminton"\nshots = [' + ", ".join(f'"{s}"' for s in TEN)
-                          + "]\n")
-    csv = folder / "club.csv"
-    table.to_csv(csv, index=False)
-    return sport_file, csv
+    return track2.write(tmp_path_factory.mktemp("club"), shuttleset_strokes, 4, "club-ten")
 
 
 def test_the_data_commands_are_all_listed():

@@ -13,10 +13,11 @@ from strategist.opponent import FrequencyModel, MarkovModel, NeuralModel, load_m
 from strategist.opponent.base import positions_in_rally
 from strategist.sports import get_sport
 
+import track2
+from track2 import TEN
+
 from .conftest import TINY
 
-TEN = ("short service", "long service", "net shot", "clear", "push/rush", "smash", "defensive shot", "drive",
-       "drop", "lob")
 
 
 @pytest.fixture(scope="module")
@@ -24,20 +25,7 @@ def ten_class(tmp_path_factory, shuttleset_strokes):
     """(sport file, canonical CSV, loaded table): 12 ShuttleSet matches in the Track-2 classes."""
     from strategist.data.load import load_rallies
 
-    folder = tmp_path_factory.mktemp("ten")
-    table = load_rallies(shuttleset_strokes).table
-    table = table[table["match_id"].isin(sorted(table["match_id"].unique())[:12])]
-    badminton = get_sport("badminton")
-    classes = badminton.group(table["shot"], "track2")
-    dropped = table.loc[classes.isna().to_numpy(), "rally_id"]
-    table = table[~table["rally_id"].isin(dropped)].copy()
-    table["shot"] = badminton.group(table["shot"], "track2")
-    table["sport"] = "badminton-track2"
-    sport_file = folder / "track2.toml"
-    sport_file.write_text('name = "badminton-track2"\nextends = "badminton"\nshots = [' +
-                          ", ".join(f'"{s}"' for s in TEN) + "]\n")
-    csv = folder / "track2.csv"
-    table.to_csv(csv, index=False)
+    sport_file, csv = track2.write(tmp_path_factory.mktemp("ten"), shuttleset_strokes, 12, "badminton-track2")
     return sport_file, csv, load_rallies(csv, sport=sport_file).table
 
 

@@ -158,17 +158,6 @@ def _preconditioned(name):
             "SOAP": lambda params, **kw: SOAP(params, precondition_frequency=1, **kw)}[name]
 
 
-def _tensors(value):
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _tensors(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _tensors(item)
-
-
 @pytest.mark.parametrize("name", ["Shampoo", "SOAP"])
 def test_loaded_state_moves_to_the_parameter_device_in_its_saved_dtype(name):
     # The meta device stands in for an accelerator: every state tensor, nested in lists or not, must follow
