@@ -614,16 +614,18 @@ def fit_temperature(logits: np.ndarray, targets: np.ndarray, bounds=(0.05, 20.0)
 
 
 def temperature_interval(logits: np.ndarray, targets: np.ndarray, clusters: np.ndarray, level: float = 0.9,
-                         replicates: int = 200, seed: int = 0, grid: int = 241) -> tuple[float, float]:
+                         replicates: int = 200, seed: int = 0, grid: int = 241,
+                         fitted: float | None = None) -> tuple[float, float]:
     """Percentile interval (``level``) of the fitted temperature over a bootstrap of the ``clusters`` (matches):
     replicate r minimises Σ_m w_rm L_m(T), L_m the summed log-loss of cluster m, w_r multinomial counts.
 
     The L_m are tabulated once on ``grid`` log-spaced temperatures (a factor 3 either side of the full fit) and
-    each replicate's minimum is refined by a parabola through its three nearest grid points."""
+    each replicate's minimum is refined by a parabola through its three nearest grid points. ``fitted``: the
+    full fit when already known (:func:`fit_temperature` of the same data)."""
     z = np.asarray(logits, dtype=np.float64)
     y = np.asarray(targets)
     ids, cluster = np.unique(np.asarray(clusters), return_inverse=True)
-    centre = np.log(fit_temperature(z, y))
+    centre = np.log(fit_temperature(z, y) if fitted is None else fitted)
     log_t = np.linspace(centre - np.log(3.0), centre + np.log(3.0), grid)
     rows = np.arange(len(y))
     table = np.empty((len(ids), grid))
@@ -654,7 +656,7 @@ def choose_temperature(logits: np.ndarray, targets: np.ndarray, matches: np.ndar
         return {"temperature": 1.0, "fitted_temperature": fitted, "interval": [None, None], "applied": False,
                 "matches": n_matches,
                 "reason": f"{n_matches} validation match(es): too few to tell a temperature from chance"}
-    low, high = temperature_interval(logits, targets, matches, level=level, seed=seed)
+    low, high = temperature_interval(logits, targets, matches, level=level, seed=seed, fitted=fitted)
     applied = not low <= 1.0 <= high
     span = f"{level * 100:.0f} % interval [{low:.3f}, {high:.3f}]"
     return {"temperature": fitted if applied else 1.0, "fitted_temperature": fitted, "interval": [low, high],
