@@ -776,14 +776,17 @@ def _choice_counts(st, states, rows, columns, g_index, match, units, mine, who, 
 
 
 # ---------------------------------------------------------------------------------- Dirichlet shrinkage
-def _dm_loglik(log_s, counts, center, cell, n_cells, cell_total):
-    """Dirichlet–multinomial log marginal likelihood per replicate (constants dropped).
+def _dm_loglik(log_s, counts, center, cell_total):
+    """Dirichlet–multinomial log marginal likelihood (constants dropped) at strengths ``exp(log_s)``, (B, K):
+    Σ_entries [lnΓ(n + s·c) − lnΓ(s·c)] + Σ_cells [lnΓ(s) − lnΓ(N + s)].
 
-    ``counts``, ``center``: (B, E); ``log_s``: (B,); ``cell``: (E,) cell of every entry."""
-    s = np.exp(log_s)[:, None]
-    a = s * center
-    per_entry = np.where(counts > 0, special.gammaln(counts + a) - special.gammaln(a), 0.0).sum(axis=1)
-    per_cell = np.where(cell_total > 0, special.gammaln(s) - special.gammaln(cell_total + s), 0.0).sum(axis=1)
+    ``counts``, ``center``: (B, E); ``cell_total``: (B, C), the cells' totals N."""
+    s = np.exp(log_s)[..., None]
+    a = s * center[:, None, :]
+    n = counts[:, None, :]
+    per_entry = np.where(n > 0, special.gammaln(n + a) - special.gammaln(a), 0.0).sum(axis=-1)
+    tot = cell_total[:, None, :]
+    per_cell = np.where(tot > 0, special.gammaln(s) - special.gammaln(tot + s), 0.0).sum(axis=-1)
     return per_entry + per_cell
 
 
@@ -797,13 +800,17 @@ def fit_dirichlet_strength(counts, center, cell, n_cells) -> np.ndarray:
     live = counts.any(axis=0)
     if not live.any():
         return np.full(len(counts), STRENGTH_BOUNDS[1])
-    keep = np.isin(cell, np.unique(cell[live]))
-    counts, center, cell = counts[:, keep], center[:, keep], cell[keep]
     cell_total = np.stack([np.bincount(cell, weights=c, minlength=n_cells) for c in counts])
+    # entries without a count and cells without a total add nothing: keep the others only
+    counts, center = counts[:, live], center[:, live]
+    cell_total = cell_total[:, cell_total.any(axis=0)]
     lo, hi = np.log(STRENGTH_BOUNDS[0]), np.log(STRENGTH_BOUNDS[1])
     grid = np.linspace(lo, hi, 41)
-    ll = np.stack([_dm_loglik(np.full(len(counts), x), counts, center, cell, n_cells, cell_total) for x in grid], 1)
-    best = refine_grid_maximum(lambda x: _dm_loglik(x, counts, center, cell, n_cells, cell_total), grid, ll, 24)
+    # the grid in blocks of points, each block one array of at most ~2 million entries
+    step = max(1, 2_000_000 // max(1, counts.size))
+    ll = np.concatenate([_dm_loglik(np.broadcast_to(grid[k:k + step], (len(counts), len(grid[k:k + step]))),
+                                    counts, center, cell_total) for k in range(0, len(grid), step)], axis=1)
+    best = refine_grid_maximum(lambda x: _dm_loglik(x[:, None], counts, center, cell_total)[:, 0], grid, ll, 24)
     return np.clip(np.exp(best), *STRENGTH_BOUNDS)
 
 
