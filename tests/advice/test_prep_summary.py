@@ -1,0 +1,226 @@
+"""Match preparation (strategist.advice.prep) on small tables built by hand and on a simulated pair's rally
+game: stroke buckets, the opponent's tendencies and replies with their scope, the habits table, the keys'
+thresholds and the rally values, each against counts or sums worked out here."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from strategist.advice import prep
+from strategist.advice.decision import state_arrays
+from strategist.data.schema import conform
+from strategist.data.states import describe_situation
+from strategist.rally.game import rally_game
+from strategist.sports import get_sport
+from tests.rally.pair import O, P, pair_table
+
+SPORT = get_sport("badminton")
+
+
+def _table(rallies):
+    """A canonical table from rallies given as (first hitter, other, [shots]); hitters alternate; the first
+    hitter wins."""
+    rows = []
+    for number, (a, b, shots) in enumerate(rallies, start=1):
+        for k, shot in enumerate(shots, start=1):
+            hitter, opponent = (a, b) if k % 2 else (b, a)
+            rows.append({"sport": "badminton", "source": "constructed", "match_id": "m", "set": 1, "rally": number,
+                         "rally_id": f"m|1|{number}", "stroke": k, "hitter": hitter, "opponent": opponent,
+                         "shot": shot, "landing_area": "8", "opponent_area": "8", "server": a, "winner": a,
+                         "hitter_won": hitter == a})
+    return conform(pd.DataFrame(rows))
+
+
+def _advisor(table, player="Ann", opponent="Bea", game=None):
+    adv = SimpleNamespace(table=table, player=player, opponent=opponent, sport=SPORT, game=game)
+    if game is not None:
+        adv._arrays_of = lambda g: state_arrays(game, g)
+    return adv
+
+
+def test_strokes_fall_in_buckets_up_to_six_and_more():
+    got = prep._bucket(pd.Series([1, 2, 3, 4, 5, 6, 7, 12, None], dtype="Int64"))
+    assert got.tolist()[:8] == ["1 (serve)", "2 (return)", "3", "4", "5", "6+", "6+", "6+"]
+    assert pd.isna(got.iat[8]) and str(got.dtype) == "string"
+
+
+def test_tendencies_against_this_player_from_thirty_strokes_on():
+    """30 strokes of the opponent against the player: their own shares; 29: the opponent against everyone.
+    Shares and n per stroke bucket, groups from the tactic grouping, a serve after stroke 1 flagged as serve,
+    an unrecorded shot named and grouped as other; buckets in rally order, shots by count."""
+    against = [("Ann", "Bea", ["short service", "lob", "smash", "lob"])] * 10 + \
+              [("Bea", "Ann", ["long service", "clear", "drop", "net shot", "push", "lob", "short service"])] * 5
+    against.append(("Bea", "Ann", ["long service", "clear"]))
+    others = [("Cleo", "Bea", ["short service", "net shot", "lob", "smash"])] * 4
+    # Bea hits against Ann: 10 * 2 (lob, lob) + 5 * 4 + 1 = 41 strokes
+    table = _table(against + others)
+    t = prep.tendencies_by_stroke(_advisor(table))
+    assert set(t["scope"]) == {"against this player"}
+    assert list(t.columns) == ["stroke", "shot", "strokes", "share", "n", "group", "scope"]
+    rows = {(s, shot): r for s, shot, r in zip(t["stroke"], t["shot"], t.itertuples())}
+    assert rows[("1 (serve)", "long service")].strokes == 6 and rows[("1 (serve)", "long service")].share == 1.0
+    assert rows[("2 (return)", "lob")].strokes == 10 and rows[("2 (return)", "lob")].n == 10
+    assert rows[("3", "drop")].strokes == 5 and rows[("3", "drop")].group == "attack"
+    assert rows[("4", "lob")].strokes == 10 and rows[("4", "lob")].share == 1.0
+    assert rows[("5", "push")].group == "attack"
+    assert rows[("1 (serve)", "long service")].group == "neutral"
+    assert ("6+", "lob") not in rows and rows[("6+", "short service")].group == "serve"   # Ann's 6th: not Bea's
+    assert list(t["stroke"]) == sorted(t["stroke"], key=[b for _, b in prep.STROKE_BUCKETS].index)
+    # 29 strokes against Ann: the scope widens to everyone Bea met
+    few = _table([("Ann", "Bea", ["short service", "lob"])] * 29 + others)
+    t = prep.tendencies_by_stroke(_advisor(few))
+    assert set(t["scope"]) == {"against everyone"}
+    assert t.loc[(t["stroke"] == "2 (return)") & (t["shot"] == "net shot"), "strokes"].item() == 4
+    assert t.loc[(t["stroke"] == "2 (return)") & (t["shot"] == "lob"), "share"].item() == pytest.approx(29 / 33)
+    exact = _table([("Ann", "Bea", ["short service", "lob"])] * 30 + others)
+    assert set(prep.tendencies_by_stroke(_advisor(exact))["scope"]) == {"against this player"}
+
+
+def test_tendencies_order_shots_by_count_and_name_unrecorded_shots():
+    table = _table([("Ann", "Bea", ["short service", "lob"])] * 3 + [("Ann", "Bea", ["short service", "clear"])] * 5
+                   + [("Ann", "Bea", ["short service", None])] * 2)
+    t = prep.tendencies_by_stroke(_advisor(table))
+    ret = t[t["stroke"] == "2 (return)"]
+    assert list(ret["shot"]) == ["clear", "lob", "not recorded"]
+    assert list(ret["strokes"]) == [5, 3, 2] and list(ret["n"]) == [10, 10, 10]
+    np.testing.assert_allclose(ret["share"], [0.5, 0.3, 0.2])
+    assert ret["group"].iloc[2] == "other" and set(t["scope"]) == {"against everyone"}
+
+
+def test_an_opponent_without_strokes_has_no_tendencies():
+    table = _table([("Ann", "Cleo", ["short service", "lob"])])
+    t = prep.tendencies_by_stroke(_advisor(table))
+    assert t.empty and list(t.columns) == ["stroke", "shot", "strokes", "share", "n", "group", "scope"]
+
+
+def test_replies_against_this_opponent_from_thirty_on_else_everyone():
+    """The opponent's reply group after each of the player's shots, with n, the commonest reply and the scope;
+    rows by n, most first."""
+    pair = [("Ann", "Bea", ["short service", "lob", "smash", "lob"])] * 12 + \
+           [("Ann", "Bea", ["short service", "net shot", "drop"])] * 6
+    others = [("Ann", "Cleo", ["long service", "smash"])] * 7
+    # Ann's shots with a reply against Bea: 18 serves + 12 smashes = 30
+    got = prep.replies_after(_advisor(_table(pair + others)))
+    assert set(got["scope"]) == {"against this opponent"}
+    assert list(got.index) == ["short service", "smash"] and list(got["n"]) == [18, 12]
+    assert got.at["short service", "defence"] == pytest.approx(12 / 18)
+    assert got.at["short service", "neutral"] == pytest.approx(6 / 18)
+    assert got.at["short service", "commonest reply"] == "lob" and got.at["smash", "commonest reply"] == "lob"
+    fewer = prep.replies_after(_advisor(_table(pair[:-1] + others)))          # 29 against Bea
+    assert set(fewer["scope"]) == {"against everyone"}
+    assert list(fewer.index) == ["short service", "smash", "long service"]
+    assert list(fewer["n"]) == [17, 12, 7] and fewer.at["long service", "attack"] == 1.0
+    assert fewer.at["long service", "commonest reply"] == "smash"
+
+
+@pytest.fixture(scope="module")
+def pair_advisor():
+    table = pair_table(4, 5)
+    return _advisor(table, P, O, rally_game(table, P, O))
+
+
+def test_habits_report_the_games_values_and_how_far_the_habit_can_be_exploited(pair_advisor):
+    """Per situation with strokes: the values as played and as recommended are the game's; the habit is
+    exploitable by the recommendation's guarantee minus the habit's worst column (never below 0); rows by
+    strokes, most first."""
+    game = pair_advisor.game
+    table = prep.habits(pair_advisor)
+    met = [g for g, label in enumerate(game.labels) if label.startswith("player: ") and game.states["visits"].iat[g] > 0]
+    assert len(table) == len(met) >= 5
+    assert list(table["strokes against this opponent"]) == sorted(table["strokes against this opponent"],
+                                                                  reverse=True)
+    exploitable = []
+    for _, row in table.iterrows():
+        g = game.index(f"player: {row['state']}")
+        stage = game.stage(g)
+        assert row["situation"] == describe_situation(row["state"])
+        assert row["strokes against this opponent"] == game.states["visits"].iat[g]
+        assert row["as played"] == pytest.approx(float(game.observed_values[g]))
+        assert row["as recommended"] == pytest.approx(float(game.recommendation.realized[g]))
+        assert row["basis"] == stage.basis
+        worst = min(sum(stage.observed_row[a] * stage.pessimistic[a, b] for a in range(len(stage.rows)))
+                    for b in range(len(stage.columns)))
+        assert row["habit exploitable by"] == pytest.approx(max(stage.pessimistic_value - worst, 0.0), abs=1e-12)
+        exploitable.append(row["habit exploitable by"])
+    assert min(exploitable) >= 0 and max(exploitable) > 0
+
+
+def test_no_situation_met_gives_an_empty_habits_table(pair_advisor):
+    states = pair_advisor.game.states.assign(visits=0)
+    game = SimpleNamespace(states=states)
+    assert prep.habits(SimpleNamespace(game=game)).empty
+
+
+def test_mix_text_names_the_top_shots_with_shares_and_strokes():
+    labels = ("lob", "drop", "smash", "clear", "net shot")
+    mix = np.array([0.2, 0.004, 0.5, 0.226, 0.07])
+    counts = np.array([4, 1, 10, 5, 2])
+    assert prep._mix_text(labels, mix, counts) == "smash 50 % (n=10), clear 23 % (n=5), lob 20 % (n=4)"
+    assert prep._mix_text(labels, mix, counts, top=5) == \
+        "smash 50 % (n=10), clear 23 % (n=5), lob 20 % (n=4), net shot 7 % (n=2)"
+    assert prep._mix_text(("a", "b"), np.array([0.995, 0.005]), np.array([3.0, 1.0])) == "a 100 % (n=3), b 0 % (n=1)"
+
+
+def test_best_responses_report_the_lower_bound_and_the_habits_win(pair_advisor):
+    """Against where the opponent usually stands: the best advised shot's lower bound (pessimistic Q) and the
+    habit's win probability, by sums over the stage."""
+    game = pair_advisor.game
+    table = prep.best_responses(pair_advisor)
+    assert len(table) >= 5
+    for _, row in table.iterrows():
+        stage = game.stage(f"player: {row['state']}")
+        q = np.asarray(stage.observed_column)
+        i = list(stage.rows).index(row["best shot"])
+        advised = np.flatnonzero(stage.advisable)
+        win = stage.mean @ q
+        assert i in advised and win[i] == pytest.approx(win[advised].max())
+        assert row["lower bound"] == pytest.approx(sum(stage.pessimistic[i, b] * q[b] for b in range(len(q))))
+        assert row["habit wins"] == pytest.approx(sum(stage.observed_row[a] * win[a] for a in range(len(win))))
+        assert row["situation"] == describe_situation(row["state"])
+
+
+def test_keys_need_min_count_strokes_and_an_interval_clear_of_the_usual_mix(pair_advisor):
+    """A shot counts from exactly min_count strokes on; the k best are kept, each with its numbers and advice;
+    a shot whose interval holds the usual mix's value is no key."""
+    everything = prep.keys_to_the_match(pair_advisor, k=1000, min_count=0)
+    assert everything, "the pair has supported changes"
+    for key in everything:
+        assert key["low"] > key["usual"] or key["high"] < key["usual"]
+        assert key["advice"] == ("play it more" if key["effect"] > 0 else "play it less")
+        assert key["effect"] == pytest.approx(key["wins"] - key["usual"])
+        more = "more" if key["effect"] > 0 else "less"
+        assert f"{abs(key['effect']) * 100:.0f} points {more} than {P}'s usual mix" in key["text"]
+        assert key["text"].startswith(describe_situation(key["state"])[0].upper())
+        assert f"against {O}'s usual positions" in key["text"]
+        assert f"played it {key['strokes']} times in {key['decisions']} strokes there" in key["text"]
+    scores = [key["score"] for key in everything]
+    assert scores == sorted(scores, reverse=True)
+    n = sorted(key["strokes"] for key in everything)[len(everything) // 2]
+    at_n = prep.keys_to_the_match(pair_advisor, k=1000, min_count=n)
+    assert {(k["state"], k["shot"]) for k in at_n} == {(k["state"], k["shot"]) for k in everything
+                                                      if k["strokes"] >= n}
+    assert any(k["strokes"] == n for k in at_n)
+    assert [k["shot"] for k in prep.keys_to_the_match(pair_advisor, k=2, min_count=0)] == \
+        [k["shot"] for k in everything[:2]]
+    total = sum(pair_advisor.game.states["visits"].iat[g] for g in prep._player_states(pair_advisor))
+    for key in everything:
+        assert key["score"] == pytest.approx(abs(key["effect"]) * (key["visits"] / total) ** 0.5)
+
+
+def test_rally_values_are_the_serve_and_return_states_values(pair_advisor):
+    game = pair_advisor.game
+    got = prep.rally_values(pair_advisor)
+    serve, receive = game.serve_state("player"), game.serve_state("opponent")
+    assert got == {"source": "rally game", "label": "the whole rally as a stochastic game (strategist.rally)",
+                   "serve": game.value(serve), "serve_observed": game.observed_value(serve),
+                   "return": game.value(receive), "return_observed": game.observed_value(receive),
+                   "serve_state": serve, "return_state": receive}
+    assert serve.startswith("player: ") and receive.startswith("opponent: ")
+    other = SimpleNamespace(serve_state=lambda who: f"{who}: serve", value=lambda s: 0.25,
+                            observed_value=lambda s: 0.75)
+    given = prep.rally_values(pair_advisor, other)
+    assert given["serve_state"] == "player: serve" and given["return"] == 0.25 and given["serve_observed"] == 0.75
