@@ -8,6 +8,7 @@ nothing (:mod:`strategist.app.access`).
 import streamlit as st
 
 from strategist.app import access
+from strategist.app.common import server_setup
 
 st.set_page_config(page_title="strategist", page_icon="🏸", layout="wide")
 
@@ -20,5 +21,6 @@ PAGES = [
     st.Page("strategist/app/pages/report.py", title="Post-match report", url_path="report"),
 ]
 
+server_setup()
 if access.gate():
     st.navigation(PAGES).run()

@@ -37,6 +37,15 @@ def guard():
         st.error(md(f"{type(exc).__name__}: {exc}"))
 
 
+@st.cache_resource
+def server_setup() -> None:
+    """Once per server: numpy's and scipy's BLAS on one thread (:mod:`strategist._blas`; the pages' games are
+    small, and the server's sessions share the cores)."""
+    from strategist._blas import one_blas_thread
+
+    one_blas_thread()
+
+
 # -- data --------------------------------------------------------------------------------------------------------
 @st.cache_resource
 def cache() -> datasets.DatasetCache:

@@ -2,8 +2,9 @@
 
 Each sub-command lives in its own module with ``register(subparsers)``; the registered handler receives
 the parsed arguments and returns an exit code. Only the module of the command being run is imported, so
-``strategist --help`` and a light command start fast. Any :class:`StrategistError` becomes a one-line
-message on stderr and exit code 2.
+``strategist --help`` and a light command start fast. numpy's and scipy's BLAS run on one thread
+(:mod:`strategist._blas`; ``OPENBLAS_NUM_THREADS`` set by the user is kept). Any :class:`StrategistError`
+becomes a one-line message on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import importlib
 import sys
 
 from strategist import __version__
+from strategist._blas import one_blas_thread_from_start
 from strategist.errors import StrategistError
 
 #: Sub-command -> (module, one-line help), in the order they appear in ``--help``.
@@ -55,6 +57,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    one_blas_thread_from_start()
     argv = list(sys.argv[1:] if argv is None else argv)
     command = _command_of(argv)
     parser = build_parser(command if command in COMMANDS else None)

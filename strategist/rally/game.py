@@ -38,8 +38,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
+from strategist._blas import one_blas_thread
 from strategist.errors import EstimationError, StrategistError
 from strategist.estimation.shrinkage import two_sided_z
 from strategist.games.stochastic import StochasticGameSolution, solve_stochastic_game
@@ -760,7 +760,7 @@ def rally_game(table: pd.DataFrame, player: str | None = None, opponent: str | N
     st = table if isinstance(table, Strokes) else strokes(table, settings, sport)
     structure = build_structure(st, settings)
     # Hundreds of small dense solves: one BLAS thread each is 2-10x faster than a pool fighting for the cores.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         return build_game(structure, bootstrap=int(bootstrap), seed=seed, equilibrium=equilibrium,
                           interval=interval)
 

@@ -128,9 +128,11 @@ def play_out(game, player_policy="equilibrium", opponent_policy="observed", rall
     rallies = int(rallies)
     s0 = start_state(game, start)
     xs, ys = resolve(game, player_policy, opponent_policy)
+    from strategist._blas import one_blas_thread
     from strategist.games.stochastic import evaluate_policies
 
-    exact = float(evaluate_policies(game.rewards, game.transitions, xs, ys)[s0])
+    with one_blas_thread():
+        exact = float(evaluate_policies(game.rewards, game.transitions, xs, ys)[s0])
     cg = compiled or compile_game(game)
     size, big_m, big_n, _ = cg.cum_out.shape
     cx, cy = _cumulative(xs, big_m), _cumulative(ys, big_n)

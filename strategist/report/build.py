@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from strategist._blas import one_blas_thread
 from strategist.errors import ReportError, StrategistError
 from strategist.report import decisions, minimax, opponent, scouting, summary, winprob
 from strategist.report.match import MatchData, select_match
@@ -73,12 +74,18 @@ def build_report(table, match_id: str | None = None, player: str | None = None, 
     scouting section reads every match, this one included. ``recommendation``: ``"auto"`` or ``"advisor"``
     (the same: decisions are compared with the Advisor's recommendation). ``matches``: tournament and year
     per match id for the scouting trends (:func:`strategist.scout.matchinfo.read_match_info`)."""
-    import time
-
     if recommendation not in RECOMMENDATIONS:
         raise ReportError(f"recommendation {recommendation!r}: expected one of {list(RECOMMENDATIONS)} (decisions "
                           "are compared with the Advisor's recommendation: the pessimistic equilibrium, or the "
                           "player's habit where the data do not support a change)")
+    with one_blas_thread():
+        return _build(table, match_id, player, population, data_label, seed, recommendation, matches)
+
+
+def _build(table, match_id, player, population, data_label, seed, recommendation, matches) -> Report:
+    """The sections of :func:`build_report`, each timed (wall and CPU)."""
+    import time
+
     t0, c0 = time.perf_counter(), time.process_time()
     md = select_match(table, match_id, player, population=population)
     timings = {"select": time.perf_counter() - t0, "select_cpu": time.process_time() - c0}
