@@ -549,6 +549,8 @@ def _termination_check(game: _Game, p: np.ndarray) -> None:
         names = ", ".join(repr(game.state_labels[s]) for s in np.flatnonzero(stuck))
         raise InvalidGameError(f"these strategies never end the game from states [{names}] (with discount=1 the "
                                "play stays among them with probability 1); expected strategies that end it")
+    if p.sum(axis=1).max() < 1.0 - STOP_TOL:      # ρ(P) <= ‖P‖∞ < 1 − tol: no eigenvalues needed
+        return
     eig, vec = np.linalg.eig(p)
     k = int(np.argmax(np.abs(eig)))
     if abs(eig[k]) >= 1.0 - STOP_TOL:
