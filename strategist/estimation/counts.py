@@ -227,28 +227,27 @@ def decision_points(table: pd.DataFrame, *, rows: str = "shot", columns: str = "
     sport = table_sport(table, sport)
     frame = annotate_states(table, sport)
 
-    keep = pd.Series(True, index=frame.index)
+    keep = np.ones(len(frame), dtype=bool)
     if ctx.first is not None:
-        keep &= frame["stroke"] >= ctx.first
+        keep &= _holds(frame["stroke"] >= ctx.first)
     if ctx.last is not None:
-        keep &= frame["stroke"] <= ctx.last
+        keep &= _holds(frame["stroke"] <= ctx.last)
     if ctx.phase is not None:
-        keep &= frame["phase"] == ctx.phase
+        keep &= _holds(frame["phase"] == ctx.phase)
     if ctx.side is not None:
         sides = {s.lower(): s for s in sport.court_sides}
         if ctx.side not in sides:
             raise EstimationError(f"context side {ctx.side!r} is not a {sport.name} court side; expected one of "
                                   f"{list(sport.court_sides)}")
-        keep &= frame["court_side"] == sides[ctx.side]
+        keep &= _holds(frame["court_side"] == sides[ctx.side])
     if ctx.serve is not None:
         if ctx.serve > sport.serves_per_point:
             raise EstimationError(f"context serve {ctx.serve}: {sport.name} has {sport.serves_per_point} "
                                   f"serve{'s' if sport.serves_per_point > 1 else ''} per point")
-        keep &= (frame["phase"] == "serve") & (frame["serve_attempt"] == ctx.serve)
+        keep &= _holds(frame["phase"] == "serve") & _holds(frame["serve_attempt"] == ctx.serve)
     if ctx.previous is not None:
-        keep &= _matches_previous(frame["incoming_shot"], ctx.previous, sport)
-    keep = keep.fillna(False).astype(bool)
-    frame = frame[keep.to_numpy()]
+        keep &= _holds(_matches_previous(frame["incoming_shot"], ctx.previous, sport))
+    frame = frame[keep]
     if frame.empty:
         raise EstimationError(f"no strokes in context '{ctx.describe()}'")
 
@@ -285,6 +284,12 @@ def decision_points(table: pd.DataFrame, *, rows: str = "shot", columns: str = "
         "won": won.to_numpy(dtype=bool, na_value=False)[good],
     })
     return DecisionPoints(out, row_kind, column_kind, ctx, sport, dropped)
+
+
+def _holds(condition: pd.Series) -> np.ndarray:
+    """Where a condition holds, as plain booleans (unknown: it does not). Conditions on nullable and Arrow-backed
+    columns are combined only after this: their ``&`` refuses a missing value on one side."""
+    return condition.fillna(False).to_numpy(dtype=bool)
 
 
 def _matches_previous(previous: pd.Series, label: str, sport: Sport) -> pd.Series:

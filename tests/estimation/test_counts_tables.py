@@ -247,3 +247,83 @@ def test_cell_counts_by_hand():
     wins, counts = cell_counts(rows, cols, won.astype(bool), (3, 3), weights=w)
     np.testing.assert_allclose(counts, [[0, 2.5, 0], [1.0, 0, 3.25], [0, 0, 0]])
     np.testing.assert_allclose(wins, [[0, 0.5, 0], [1.0, 0, 3.0], [0, 0, 0]])
+
+
+def test_filters_combine_with_those_before_them(table):
+    """side, serve and previous narrow what stroke numbers and phase already kept, they do not replace it."""
+    assert _keys(decision_points(table, context="side=left, phase=return")) == [("m1|1|2", 2), ("m2|1|1", 2)]
+    assert _keys(decision_points(table, context="previous=lob, stroke=4")) == [("m1|1|2", 4)]
+    unknown_side = table.copy()
+    unknown_side.loc[unknown_side["rally_id"] == "m1|1|1", "court_side"] = pd.NA
+    assert _keys(decision_points(unknown_side, context="stroke=2-3, side=right")) == [("m1|1|3", 2)]
+    rows = _rally("t", 1, [("serve", "T", None), ("forehand", "middle", None)], True, players=("Sam", "Ria"),
+                  side="deuce", sport="tennis")
+    rows += _rally("t", 2, [("serve", "body", None), ("forehand", "middle", None)], False, players=("Sam", "Ria"),
+                   side="ad", sport="tennis")
+    tennis = conform(pd.DataFrame(rows))
+    assert _keys(decision_points(tennis, rows="area", columns="none", context="side=ad, serve=1")) == [("t|1|2", 1)]
+
+
+def test_a_shot_named_as_previous_is_that_shot_not_a_group_of_the_same_name(table):
+    """previous= a shot means that shot alone, in any letter case, even where a grouping has a group that
+    holds it under a shorter name (track2's 'net shot' holds the cross-court net shot)."""
+    t = table.copy()
+    t.loc[(t["rally_id"] == "m1|1|2") & (t["stroke"] == 2), "shot"] = "cross-court net shot"
+    assert _keys(decision_points(t, context="previous=Cross-Court Net Shot")) == [("m1|1|2", 3)]
+    with pytest.raises(EstimationError, match="no strokes in context 'after net shot'"):
+        decision_points(t, context="previous=net shot")
+
+
+def test_a_group_name_is_read_in_the_default_grouping_first():
+    """When two groupings have a group of the same name, previous= means the default grouping's (tactic),
+    whatever the other grouping is called."""
+    from strategist.estimation.counts import _matches_previous
+
+    groupings = {"alpha": {"smash": "fast", "drop": "slow"}, "tactic": {"drop": "fast", "smash": "slow"},
+                 "zulu": {"smash": "fast", "drop": "fast"}}
+    sport = type("Stub", (), {
+        "name": "stub", "shots": ("smash", "drop"), "groupings": groupings,
+        "groups": staticmethod(lambda g: tuple(dict.fromkeys(groupings[g].values()))),
+        "group": staticmethod(lambda s, g: s.map(groupings[g])),
+    })()
+    previous = pd.Series(["smash", "drop", "drop"], dtype="string")
+    assert _matches_previous(previous, "Fast", sport).tolist() == [False, True, True]
+
+
+def test_kinds_are_read_in_any_letter_case_and_a_wrong_one_is_named(table):
+    """rows='SHOT' is rows='shot'; a kind that is not allowed names the argument it was given for."""
+    assert len(decision_points(table, rows="SHOT", columns="Position").frame) == 12
+    with pytest.raises(EstimationError, match=r"^rows 'position' is not one of"):
+        decision_points(table, rows="position")
+    with pytest.raises(EstimationError, match=r"^columns 'shot' is not one of"):
+        decision_points(table, columns="shot")
+
+
+def test_the_sport_given_stands_for_a_table_without_a_sport_column(table):
+    dp = decision_points(table.drop(columns="sport"), sport="badminton")
+    assert dp.sport.name == "badminton" and len(dp.frame) == 12
+    assert dp.frame["state"].iat[0] == "serve"
+
+
+def test_won_stays_boolean_when_some_winners_are_unknown(table):
+    t = table.copy()
+    t.loc[t["rally_id"] == "m1|1|3", ["winner", "hitter_won"]] = pd.NA
+    dp = decision_points(t)
+    assert dp.frame["won"].dtype == bool and len(dp.frame) == 10
+
+
+def test_selection_of_a_hitter_and_a_receiver_needs_both(table):
+    """selection(hitter, opponent): Bea's strokes at Ann, not every stroke Ann received."""
+    dp = decision_points(table)
+    f = dp.frame
+    mask = dp.selection("Bea", "Ann")
+    np.testing.assert_array_equal(mask, ((f["hitter"] == "Bea") & (f["opponent"] == "Ann")).to_numpy())
+    assert mask.sum() < dp.selection(opponent="Ann").sum()
+
+
+def test_labels_outside_the_sports_order_sort_as_numbers_then_words():
+    """Known areas in the sport's order (7 before 2), the rest numbers by value (20 before 100) then words."""
+    sport = get_sport("badminton")
+    for kind in ("area", "position"):
+        assert ordered_labels(["2", "7", "5", "100", "20", "b", "a"], kind, None, sport) == \
+            ["7", "2", "5", "20", "100", "a", "b"]
