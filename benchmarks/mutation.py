@@ -103,6 +103,8 @@ TESTS: dict[str, list[str]] = {
     "strategist/rally/model_policy.py": ["tests/rally/test_model_policy_moves.py", "tests/rally/test_model_policy.py"],
     "strategist/rally/strength.py": ["tests/rally/test_model_parts.py", "tests/rally/test_strength.py"],
     "strategist/rally/policies.py": ["tests/rally/test_policies_mixes.py", "tests/rally/test_rally_values.py"],
+    "strategist/rally/practice.py": ["tests/rally/test_practice_rallies.py"],
+    "strategist/rally/truth.py": ["tests/rally/test_truth_game.py"],
     "strategist/rally/game.py": ["tests/rally/test_rally.py", "tests/rally/test_model_parts.py",
                                  "tests/rally/test_stored.py", "tests/rally/test_rally_values.py",
                                  "tests/test_one_game.py"],
