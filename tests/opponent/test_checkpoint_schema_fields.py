@@ -376,3 +376,125 @@ def test_a_key_given_twice_is_refused_and_distinct_keys_are_not():
     with pytest.raises(CheckpointError, match="field 'state.player_keys\\[3\\]': the key is given twice"):
         check_backoff_state("frequency", edited(doc, ("player_keys",), doc["player_keys"] + [["Bea", 1, "ab"]]),
                             VOCAB, WHERE)
+
+
+@pytest.mark.parametrize("field", ["optimizer", "schedule"])
+def test_a_name_longer_than_twenty_characters_is_refused_for_its_length(field):
+    """The optimizer's and the schedule's names are checked for length (at most 20) before the list of names."""
+    refused(neural_config_spec(), edited(NeuralConfig().to_json(), (field,), "a" * 21), field,
+            "a text of at most 20 characters")
+    refused(neural_config_spec(), edited(NeuralConfig().to_json(), (field,), "a" * 20), field, "one of")
+
+
+# -- the refusal's text and the building blocks ---------------------------------------------------------------------
+def test_a_refused_value_is_shown_up_to_eighty_characters():
+    """The message shows the value's repr whole up to 80 characters, else its first 80 and '...'."""
+    assert str(schema.Invalid("a.b", "x", "v" * 78)) == "field 'a.b': expected x, got '" + "v" * 78 + "'"
+    assert str(schema.Invalid("a.b", "x", "v" * 79)) == "field 'a.b': expected x, got '" + "v" * 79 + "..."
+    assert str(schema.Invalid("a", "x", "v" * 200)).endswith("got '" + "v" * 79 + "...")
+    assert str(schema.Invalid("a", "x")) == "field 'a': expected x, got None"
+    assert str(schema.Invalid("a", "x", 12)) == "field 'a': expected x, got 12"
+
+
+def test_a_saved_models_description_has_its_required_fields_and_format():
+    """format, version, kind, vocabulary, state and sha256 are required; the format is the given name (at most 60
+    characters), the version exactly the given one, the kind one of those given."""
+    spec = model_meta_spec(("markov", "neural"), "model-format", 2)
+    for key in ("format", "version", "kind", "vocabulary", "state", "sha256"):
+        refused(spec, edited(model_doc(), (key,), KeyError), key, "the field is missing")
+    refused(spec, edited(model_doc(), ("format",), "another"), "format", "one of ['model-format']")
+    refused(spec, edited(model_doc(), ("format",), "m" * 61), "format", "at most 60 characters")
+    refused(spec, edited(model_doc(), ("version",), 1), "version", "an integer in [2, 2]")
+    refused(spec, edited(model_doc(), ("kind",), "frequency"), "kind", "one of ['markov', 'neural']")
+    assert check(spec, edited(model_doc(), ("state",), {"anything": [1]}), WHERE)["state"] == {"anything": [1]}
+
+
+@pytest.mark.parametrize("spec, value, expected", [
+    (Int(0, 3), True, "an integer in [0, 3]"), (Int(0, 3), 1.0, "an integer in [0, 3]"),
+    (Float(0.0, 1.0), True, "a finite number in [0.0, 1.0]"), (Float(0.0, 1.0), math.inf, "a finite number"),
+    (Float(0.0, 1.0), "0.5", "a finite number"), (Float(0.0, 1.0, open_lo=True), 0, "a finite number in (0.0, 1.0]"),
+    (Float(finite=False), "nan", "a finite number"), (Float(finite=False), False, "a finite number"),
+    (Bool(), 0, "true or false"), (Str(3), "abcd", "a text of at most 3 characters"), (Str(3), 5, "a text of"),
+    (Str(5, ("ab",)), "abc", "one of ['ab']"), (Opt(Int(0, 1)), 2, "an integer in [0, 1]"),
+    (List(Int(0, 9), 1, 2), [], "a list of 1 to 2 items"), (List(Int(0, 9), 1, 2), [1, 2, 3], "a list of 1 to 2"),
+    (List(Int(0, 9), 0, 5), (1,), "a list of 0 to 5 items, got 'tuple of - items'"),
+    (List(Int(0, 9), 0, 1), {"a": 1, "b": 2}, "got 'dict of 2 items'"),
+    (List(Int(0, 9), unique=True), [1, 2, 1, 3, 2], "distinct items, got [1, 2, 1]"),
+    (Obj({"a": Int(0, 1)}), [1], "an object, got 'list'"), (Hex(4), "abcg", "4 lower-case hex digits"),
+    (Hex(4), "ABCD", "4 lower-case hex digits"), (Hex(4), "abc", "4 lower-case hex digits"), (Hex(4), 1234, "hex"),
+])
+def test_each_spec_refuses_what_it_does_not_describe(spec, value, expected):
+    """Each building block refuses a value of another type or outside its bounds, saying what was expected."""
+    refused(spec, value, "x", expected, at="x")
+    refused(Json(1), {"k": [1]}, "x.k[0]", "a value nested at most 1 deep, got 'deeper'", at="x")
+
+
+@pytest.mark.parametrize("spec, value, out", [
+    (Int(0, 3), 3, 3), (Float(0.0, 1.0), 1, 1.0), (Float(finite=False), -math.inf, -math.inf), (Bool(), False, False),
+    (Str(3), "abc", "abc"), (Str(5, ("ab", "cd")), "cd", "cd"), (Opt(Int(0, 1)), None, None),
+    (List(Int(0, 9), 0, 2, unique=True), [1, 2], [1, 2]), (Hex(4), "09af", "09af"), (Json(1), [1, {}], [1, {}]),
+    (Obj({"a": Int(0, 1)}, extra=True), {"a": 1, "b": "kept"}, {"a": 1, "b": "kept"}),
+])
+def test_each_spec_returns_what_it_accepts(spec, value, out):
+    """An accepted value comes back as given (a float spec returns a float)."""
+    got = check(spec, value, WHERE)
+    assert got == out and type(got) is type(out)
+
+
+def test_an_object_names_the_first_unknown_field_and_the_known_ones():
+    """An unknown field is refused by its path with the sorted list of fields; the path has no leading dot."""
+    spec = Obj({"b": Int(0, 1), "a": Int(0, 1)}, required=("a",))
+    refused(spec, {"a": 0, "z": 1, "y": 1}, "y", "no such field (fields: ['a', 'b'])")
+    refused(spec, {"b": 0}, "a", "a value (the field is missing)")
+    refused(spec, {"a": 0, "q": 1}, "top.q", at="top")
+    refused(Obj({"inner": spec}), {"inner": {"a": 2}}, "inner.a", "an integer in [0, 1]")
+
+
+def test_a_value_nested_too_deep_for_python_is_one_checkpoint_error():
+    """A recursion error while checking is a CheckpointError naming the file and the field (or 'top')."""
+    deep = 1
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(CheckpointError, match=f"^{WHERE}: field 'top': nested too deep$"):
+        check(Json(10 ** 6), deep, WHERE)
+    with pytest.raises(CheckpointError, match=f"^{WHERE}: field 'metrics': nested too deep$"):
+        check(Json(10 ** 6), deep, WHERE, "metrics")
+
+
+# -- tensors ---------------------------------------------------------------------------------------------------------
+def test_tensors_must_match_the_expected_names_shapes_and_dtypes():
+    """Missing and unexpected names are listed (five of each at most), then each tensor's shape and dtype."""
+    expected = {"a": ((2,), torch.float64), "b": ((1, 2), torch.float32)}
+    good = {"a": torch.zeros(2, dtype=torch.float64), "b": torch.zeros(1, 2)}
+    check_tensors(good, expected, WHERE)
+    many = {f"x{i}": torch.zeros(1) for i in range(7)}
+    with pytest.raises(CheckpointError) as caught:
+        check_tensors({"a": good["a"], **many}, expected, WHERE)
+    assert str(caught.value) == (f"{WHERE}: the tensors do not match the recorded model (missing ['b'], unexpected "
+                                 "['x0', 'x1', 'x2', 'x3', 'x4'])")
+    with pytest.raises(CheckpointError, match=f"^{WHERE}: tensor 'b': shape \\(2,\\), the JSON implies \\(1, 2\\)$"):
+        check_tensors(dict(good, b=torch.zeros(2)), expected, WHERE)
+    with pytest.raises(CheckpointError, match=f"^{WHERE}: tensor 'a': dtype torch.float32, expected torch.float64$"):
+        check_tensors(dict(good, a=torch.zeros(2)), expected, WHERE)
+
+
+def test_floating_tensors_are_finite_and_counts_non_negative():
+    """NaN or infinity in a floating or complex tensor is refused; a negative value only in a tensor named as
+    counts; integer tensors and empty counts pass."""
+    expected = {"w": ((2,), torch.float32), "c": ((2,), torch.float64), "z": ((1,), torch.complex64)}
+    tensors = {"w": torch.tensor([-1.0, 2.0]), "c": torch.tensor([0.0, 3.0], dtype=torch.float64),
+               "z": torch.tensor([1 + 1j], dtype=torch.complex64)}
+    check_tensors(tensors, expected, WHERE, counts=("c",))
+    with pytest.raises(CheckpointError, match=f"^{WHERE}: tensor 'c' holds negative counts$"):
+        check_tensors(dict(tensors, c=torch.tensor([0.0, -1e-300], dtype=torch.float64)), expected, WHERE,
+                      counts=("c",))
+    with pytest.raises(CheckpointError, match=f"^{WHERE}: tensor 'w' holds negative counts$"):
+        check_tensors(tensors, expected, WHERE, counts=("w",))
+    with pytest.raises(CheckpointError, match=f"^{WHERE}: tensor 'z' holds NaN or infinite values$"):
+        check_tensors(dict(tensors, z=torch.tensor([complex(math.inf, 0)], dtype=torch.complex64)), expected, WHERE)
+    with pytest.raises(CheckpointError, match=f"^{WHERE}: tensor 'w' holds NaN or infinite values$"):
+        check_finite(torch.tensor([math.nan]), WHERE, "w")
+    check_finite(torch.tensor([-3], dtype=torch.int64), WHERE, "i")
+    check_finite(torch.zeros(0), WHERE, "e", nonnegative=True)
+    with pytest.raises(CheckpointError, match="'i' holds negative counts"):
+        check_finite(torch.tensor([-3], dtype=torch.int64), WHERE, "i", nonnegative=True)
