@@ -50,6 +50,9 @@ from strategist.rally.model import (WHO, Estimate, GameStructure, RallySettings,
 HABIT_STRENGTH = 10.0
 #: What a padded or excluded action pays: strictly dominated for payoffs in (-1, 2).
 DOMINATED_ROW, DOMINATED_COLUMN = -1.0, 2.0
+#: Weight of the point estimates in the games a recommendation solves at the bounds: small enough to keep
+#: every mix optimal at its bound to 1e-6, large enough to pick among tied mixes the best on the estimates.
+TIE_BREAK = 1e-6
 #: Rounds of the recommendation's fixed point at most (value of the play, then the stage games again).
 RECOMMENDATION_ROUNDS = 60
 INTERVALS = ("normal", "percentile")
@@ -184,22 +187,29 @@ def restrict_to_trusted(structure, rewards, transitions, observed, sides=("playe
     return rewards, transitions, stand_in
 
 
+def _shape_kind(shape: tuple) -> tuple:
+    """The padding group of a stage of this shape: tall or wide, and its short side. Stages are padded along
+    their long side only: a 5 x 1 stage padded to 13 x 3 would make the kernel enumeration of the batch solver
+    try every 2 x 2 and 3 x 3 kernel of the padding."""
+    return shape[0] >= shape[1], min(shape)
+
+
 def _solve(rewards, transitions, labels, lay, structure=None, observed=None) -> StochasticGameSolution:
-    """Solve with every state padded to one of two shapes, so each sweep is one batched call of the matrix
-    solver. Padded and excluded actions are strictly dominated (:data:`DOMINATED_ROW` /
-    :data:`DOMINATED_COLUMN`): they take no weight and change no value or guarantee, and are removed from
-    the solution. Where the observed mix stood in, it is the strategy."""
+    """Solve with every state padded to the shape of its group (:func:`_shape_kind`), so each sweep is one
+    batched call of the matrix solver per group. Padded and excluded actions are strictly dominated
+    (:data:`DOMINATED_ROW` / :data:`DOMINATED_COLUMN`): they take no weight and change no value or guarantee,
+    and are removed from the solution. Where the observed mix stood in, it is the strategy."""
     stand_in = None
     if structure is not None:
         rewards, transitions, stand_in = restrict_to_trusted(structure, rewards, transitions, observed)
     size = len(rewards)
-    tall = [r.shape[0] >= r.shape[1] for r in rewards]
-    shape = {k: (max(r.shape[0] for r, t_ in zip(rewards, tall) if t_ == k),
-                 max(r.shape[1] for r, t_ in zip(rewards, tall) if t_ == k)) for k in set(tall)}
+    kind = [_shape_kind(r.shape) for r in rewards]
+    shape = {k: (max(r.shape[0] for r, k_ in zip(rewards, kind) if k_ == k),
+                 max(r.shape[1] for r, k_ in zip(rewards, kind) if k_ == k)) for k in set(kind)}
     pr, pt = [], []
     for g, (r, t) in enumerate(zip(rewards, transitions)):
         m, n = r.shape
-        big_m, big_n = shape[tall[g]]
+        big_m, big_n = shape[kind[g]]
         rr = np.full((big_m, big_n), DOMINATED_ROW)
         tt = np.zeros((big_m, big_n, size))
         rr[:m, :n] = r
@@ -536,7 +546,8 @@ class Recommendation:
 
 def _solve_stages(matrices: list) -> tuple[list, list, np.ndarray]:
     """Every stage game solved exactly: padded to one shape per orientation (rows >= columns or not) with
-    strictly dominated actions, one batched call each."""
+    strictly dominated actions, one batched call each. Which of several optimal mixes it returns depends on the
+    padding: :func:`_pessimistic_round` breaks such ties by the point estimates first."""
     from strategist.games.batch import solve_zero_sum_batch
 
     xs, ys = [None] * len(matrices), [None] * len(matrices)
@@ -553,20 +564,23 @@ def _solve_stages(matrices: list) -> tuple[list, list, np.ndarray]:
             batch[k, :a, :b] = matrices[g]
             batch[k, :a, b:] = DOMINATED_COLUMN
         sol = solve_zero_sum_batch(batch)
+        rows, cols = np.clip(sol.row_strategy, 0.0, None), np.clip(sol.column_strategy, 0.0, None)
         for k, g in enumerate(idx):
             a, b = matrices[g].shape
-            xs[g], ys[g] = _renorm(sol.row_strategy[k, :a]), _renorm(sol.column_strategy[k, :b])
-            values[g] = sol.value[k]
+            xs[g], ys[g] = rows[k, :a] / rows[k, :a].sum(), cols[k, :b] / cols[k, :b].sum()
+        values[idx] = sol.value
     return xs, ys, values
 
 
 def _restricted(q: np.ndarray, player_hits: bool, trusted: np.ndarray, row_habit, column_habit):
     """A stage matrix with the hitter's untrusted shots dominated; a side whose habit stands (``row_habit`` /
-    ``column_habit``: its mix, or None) has that mix as its only action (a 1-row or 1-column matrix). A
-    hitter with no trusted shot must be given its habit."""
+    ``column_habit``: its mix, or None) has that mix as its only action (a 1-row or 1-column matrix). Where the
+    hitter has no trusted shot (and plays its habit), the other side's game keeps every shot: none is more
+    trusted than another, and dominating all of them would leave no game."""
     q = np.asarray(q, dtype=float)
     hitter_habit = row_habit if player_hits else column_habit
-    if hitter_habit is None and not trusted.all():          # the habit is played as it is, rare shots and all
+    # the habit is played as it is, rare shots and all
+    if hitter_habit is None and trusted.any() and not trusted.all():
         q = q.copy()
         if player_hits:
             q[~trusted] = DOMINATED_ROW
@@ -647,10 +661,16 @@ def _pessimistic_round(q_point, sd_cells, z, player, trusted, habits, fixed_rows
     cols = fixed_cols | np.array([v_high[g] >= float((q_point[g] @ yo[g]).max()) - 1e-9 for g in range(size)])
     # each side's mix from its own game, with only its own habit fixed: against the other side's habit it would
     # be a best reply (pure, exploitable), which the best response and the safe exploitation offer apart
-    x_low, _, values = _solve_stages([_restricted(q, player[g], trusted[g], xo[g] if rows[g] else None, None)
-                                      for g, q in enumerate(low)])
-    _, y_high, _ = _solve_stages([_restricted(q, player[g], trusted[g], None, yo[g] if cols[g] else None)
-                                  for g, q in enumerate(high)])
+    # ties at a bound (several optimal mixes) are broken by the point estimates: each side solves its bound's
+    # game plus TIE_BREAK times the point game, whose optimal mixes are the bound's (to 1e-6) best on the
+    # point estimates (which of several optimal mixes a solver returns is otherwise arbitrary)
+    x_low, _, _ = _solve_stages([_restricted(q + TIE_BREAK * p, player[g], trusted[g], xo[g] if rows[g] else None,
+                                             None) for g, (q, p) in enumerate(zip(low, q_point))])
+    values = np.array([float((x @ _restricted(q, player[g], trusted[g], xo[g] if rows[g] else None, None)).min())
+                       for g, (x, q) in enumerate(zip(x_low, low))])
+    _, y_high, _ = _solve_stages([_restricted(q + TIE_BREAK * p, player[g], trusted[g], None,
+                                              yo[g] if cols[g] else None)
+                                  for g, (q, p) in enumerate(zip(high, q_point))])
     xs = [xo[g] if rows[g] else x_low[g] for g in range(size)]
     ys = [yo[g] if cols[g] else y_high[g] for g in range(size)]
     return low, high, rows, cols, xs, ys, values

@@ -1,0 +1,43 @@
+"""Ties at a lower bound are broken by the point estimates: where several of the player's mixes guarantee the
+same at the bound, the recommendation is the one of them worth most on the point estimates, whatever the order
+of the rows (which of several optimal mixes a solver returns is otherwise arbitrary)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from strategist.rally.game import _pessimistic_round
+
+#: z and the payoffs are binary fractions, so the bound Q − z·σ is exact and the tie is exact.
+Z = 2.0
+#: Rows 0 and 1 are equal at the lower bound (1/4 everywhere); on the point estimates row 0 guarantees 1/2 and
+#: row 1 3/8; row 2 (the habit) guarantees 1/8 on both.
+POINT = np.array([[0.5, 0.625], [0.375, 0.75], [0.125, 0.125]])
+LOW = np.array([[0.25, 0.25], [0.25, 0.25], [0.125, 0.125]])
+
+
+def _round(order):
+    order = list(order)
+    q = POINT[order]
+    sd = (POINT - LOW)[order] / Z
+    habit = np.zeros(3)
+    habit[order.index(2)] = 1.0
+    out = _pessimistic_round([q], [sd], Z, np.array([True]), [np.ones(3, bool)], ([habit], [np.array([0.5, 0.5])]),
+                             np.array([False]), np.array([False]))
+    low, _, rows, _, xs, _, values = out
+    return low[0], rows[0], xs[0], values[0]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_the_tie_at_the_bound_goes_to_the_row_better_on_the_estimates(order):
+    """Rows tied at the bound: the mix is the row whose point guarantee is higher, in every row order; it still
+    guarantees the bound's value, and departing from the habit (worth less at the point) is what is advised."""
+    low, habit_kept, x, value = _round(order)
+    assert (low == LOW[list(order)]).all()              # the tie is exact
+    assert not habit_kept
+    best = list(order).index(0)
+    assert x[best] == pytest.approx(1.0, abs=1e-6)
+    assert value == pytest.approx(0.25, abs=1e-9)
