@@ -498,3 +498,27 @@ def test_floating_tensors_are_finite_and_counts_non_negative():
     check_finite(torch.zeros(0), WHERE, "e", nonnegative=True)
     with pytest.raises(CheckpointError, match="'i' holds negative counts"):
         check_finite(torch.tensor([-3], dtype=torch.int64), WHERE, "i", nonnegative=True)
+
+
+def test_a_saved_models_optional_fields():
+    """The tensor file is model.safetensors (at most 60 characters), the kind at most 20 characters, the sport
+    definition optional."""
+    spec = model_meta_spec(("markov", "neural"), "model-format", 2)
+    assert check(spec, edited(model_doc(), ("tensor_file",), "model.safetensors"), WHERE)
+    refused(spec, edited(model_doc(), ("tensor_file",), "other.safetensors"), "tensor_file", "one of")
+    refused(spec, edited(model_doc(), ("tensor_file",), "m" * 61), "tensor_file", "at most 60 characters")
+    refused(spec, edited(model_doc(), ("kind",), "k" * 21), "kind", "at most 20 characters")
+    assert check(spec, edited(model_doc(), ("sport_definition",), {"name": "x"}), WHERE)["sport_definition"]
+
+
+def test_hex_digits_and_field_names_are_taken_literally():
+    """Only 0-9 and a-f are hex digits (not X); a field whose name starts with X keeps its name in the path."""
+    refused(Hex(4), "abXc", "x", "4 lower-case hex digits", at="x")
+    refused(Obj({"Xy": Int(0, 1)}), {"Xy": 2}, "Xy", "an integer in [0, 1]")
+
+
+def test_a_players_key_of_a_bad_level_names_its_place():
+    """A player's key with a level beyond the order is refused naming state.player_keys[i][level]."""
+    doc = edited(backoff_doc(), ("players",), ["Ann"])
+    doc["player_keys"] = [["Ann", 0, []], ["Ann", 5, [0]]]
+    _keys_refused("markov", doc, "state.player_keys[1][level]", "a level in [0, 2]")
