@@ -179,7 +179,9 @@ def continuation(sa: StateArrays, nxt: NextStates, v_obs: np.ndarray, v_rec: np.
         u_low[reach] = (pad["low_value"][reach] * (c * p + (1 - c) * pad["recommended"][reach])).sum(axis=1)
         obs[i] = sa.reward[i] + t @ u_obs
         low[i] = sa.stage_low[i] + t @ (u_low - v_rec)
-    return Continuation(obs, low, outside_mass / outside_weight if outside_weight > 0 else 0.0)
+    # the lower-bound continuation can take a row below 0 (a rally led to states far worse at the bound than
+    # as played): a probability's lower bound, kept in [0, 1]
+    return Continuation(obs, np.clip(low, 0.0, 1.0), outside_mass / outside_weight if outside_weight > 0 else 0.0)
 
 
 def safe_mix(sa: StateArrays, c: np.ndarray, floor: float, candidates) -> np.ndarray:
