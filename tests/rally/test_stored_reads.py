@@ -165,3 +165,25 @@ def test_an_entry_that_cannot_be_written_warns_at_the_caller_and_the_strokes_are
     assert "could not be kept in the cache" in str(w.message) and "disk full" in str(w.message)
     assert str(entry_of(folder)) in str(w.message) and not w.filename.endswith("stored.py")
     assert len(st.frame) > 0 and not list(folder.glob("*-strokes-*.parquet"))
+
+
+def test_the_left_out_counts_read_back_by_reason(folder, table):
+    """Strokes left out (a shot not recorded, a receiver unknown) are counted per reason; read back, the entry
+    gives the same reasons with the same counts."""
+    damaged = table.copy()
+    damaged.loc[damaged.index[[3, 10, 11]], "shot"] = pd.NA
+    damaged.loc[damaged.index[20], "opponent"] = pd.NA
+    made = stored.stored_strokes(damaged, KEY)
+    assert made.dropped == {"hitter's shot unknown": 3, "hitter or receiver unknown": 1}
+    back = stored._read(_only_entry(folder))
+    assert back.dropped == {"hitter's shot unknown": 3, "hitter or receiver unknown": 1}
+
+
+def test_a_flag_json_cannot_write_still_names_an_entry(folder, table):
+    """A shaping setting JSON has no form for (a numpy bool, as read off an array) is keyed by its text: the
+    strokes are made and kept, and found again under the same name."""
+    flags = RallySettings(zones=np.bool_(False))
+    entry = stored._entry(KEY, flags, None)
+    assert entry is not None and entry == stored._entry(KEY, RallySettings(zones=np.bool_(False)), None)
+    st = stored.stored_strokes(table, KEY, flags)
+    assert not st.zones and _only_entry(folder) == entry
