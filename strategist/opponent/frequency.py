@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from strategist.opponent.backoff import BackoffModel
-from strategist.opponent.base import Context, History, next_state
+from strategist.opponent.base import Context, History, _clean, next_state
 from strategist.sports.registry import get_sport
 
 
@@ -26,7 +26,7 @@ class FrequencyModel(BackoffModel):
         labels = list(self.vocabulary.shots)
         names = [labels[s] for s in shots]
         hitters = frame["hitter"].astype(str).tolist()
-        areas = [None if a is pd.NA or a is None else str(a) for a in frame["landing_area"].tolist()] \
+        areas = [None if _clean(a) is None else str(a) for a in frame["landing_area"].tolist()] \
             if "landing_area" in frame else [None] * len(names)
         sides = frame["court_side"].tolist() if "court_side" in frame else [None] * len(names)
         serves = set(get_sport(self.sport).serves)
@@ -44,7 +44,7 @@ class FrequencyModel(BackoffModel):
                 # (states.state_before): a rally past its serves is cut to a non-serve and its last stroke
                 shots_so_far = tuple(names[start:row]) if all_serves else (None, names[row - 1])
                 key = (shots_so_far, hitters[row] == hitters[row - 1], areas[row - 1])
-            side = sides[start] if sides[start] is not pd.NA else None
+            side = _clean(sides[start])
             state = memo.get((key, side))
             if state is None:
                 state = memo[(key, side)] = next_state(self.sport, names[start:row], hitters[start:row],
