@@ -173,13 +173,13 @@ SHOTS = 6
 S = 5          # states 0, 1, 2: the opponent's (state 2: no shot columns); 3, 4: the player's
 
 
-def _synthetic(seed=0):
+def _synthetic(seed=0, columns=None, reach=0.9):
     rng = np.random.default_rng(seed)
     m, n = 3, 2
     t = rng.random((m, n, S))
     t[0, :, 1] = 0.0                     # row 0 never leads to state 1
-    t *= 0.9 / t.sum(axis=2, keepdims=True)
-    columns = {0: [2, 5, 1], 1: [4, -1], 2: [-1, -1]}
+    t *= reach / t.sum(axis=2, keepdims=True)
+    columns = columns or {0: [2, 5, 1], 1: [4, -1], 2: [-1, -1]}
     width = 3
     shot_index = [np.array(columns[s]) if s in columns else None for s in range(S)]
     obs_value = [rng.random(width)[:len(columns[s])] if s in columns else None for s in range(S)]
@@ -406,3 +406,184 @@ def test_option_column_order():
     assert OPTION_COLUMNS == ("win_probability", "low", "high", "pessimistic", "habit", "played",
                               "population_share", "advised", "recommended", "reason", "pairing", "player",
                               "all players")
+
+
+# ------------------------------------------------------------------ edges of the next states and the decision
+def test_a_column_that_is_no_shot_of_the_vocabulary_gets_index_minus_one(game):
+    """A column label missing from the shots asked for is indexed −1 (not a shot), in the list and padded."""
+    from collections import Counter
+
+    opp = [s for s, label in enumerate(game.labels) if label.startswith("opponent: ")]
+    seen = Counter(c for s in opp for c in game.layout.column_labels[s])
+    gone = seen.most_common(1)[0][0]
+    shots = tuple(s for s in game.structure.sport.shots if s != gone)
+    nxt = next_states(game, shots, Z)
+    checked = 0
+    for s in opp:
+        cols = game.layout.column_labels[s]
+        want = [shots.index(c) if c in shots else -1 for c in cols]
+        np.testing.assert_array_equal(nxt.shot_index[s], want)
+        np.testing.assert_array_equal(nxt.padded["shot_index"][s, :len(cols)], want)
+        checked += gone in cols
+    assert checked >= 1
+
+
+def _one_step_game(who, rewards, transitions, realized, column_labels):
+    """A game of len(who) states holding what next_states reads; every cell's sd is 0 and every player's
+    row mix is pure on its first row."""
+    size = len(who)
+    observed_row = [np.eye(len(r))[0] for r in rewards]
+    rec = SimpleNamespace(realized=np.asarray(realized, dtype=float), row_strategies=observed_row,
+                          column_strategies=[np.full(len(c), 1.0 / max(len(c), 1)) for c in column_labels])
+    return SimpleNamespace(observed_values=np.asarray(realized, dtype=float), recommendation=rec,
+                           layout=SimpleNamespace(column_labels=column_labels), cell_sd=[np.zeros_like(r) for r in rewards],
+                           structure=SimpleNamespace(size=size), states=pd.DataFrame({"who": who}), rewards=rewards,
+                           transitions=transitions, observed_row=observed_row, observed_column=rec.column_strategies)
+
+
+def test_a_sure_win_whose_sum_rounds_above_one_has_a_lower_bound_of_one(monkeypatch):
+    """0.1 + 0.34·1 + 0.56·1 is 1 + 2⁻⁵² in floating point; the lower bound of that cell (sd 0) is a
+    probability: 1, not above."""
+    import strategist.rally.game as rg
+
+    monkeypatch.setattr(rg, "per_cell", lambda lay, values: values)
+    rewards = [np.array([[0.1]]), np.zeros((1, 1)), np.zeros((1, 1))]
+    transitions = [np.array([[[0.0, 0.34, 0.56]]]), np.zeros((1, 1, 3)), np.zeros((1, 1, 3))]
+    game = _one_step_game(["opponent", "player", "player"], rewards, transitions, [0.5, 1.0, 1.0],
+                          [("smash",), ("1",), ("1",)])
+    q_rec = rewards[0] + transitions[0] @ np.array([0.5, 1.0, 1.0])
+    assert q_rec[0, 0] > 1.0                              # the rounding this test is about
+    nxt = next_states(game, ("smash",), Z)
+    assert nxt.low_value[0][0] == 1.0 and nxt.padded["low_value"][0, 0] == 1.0
+
+
+def test_a_game_without_opponent_states_has_empty_next_states(monkeypatch):
+    """No state of the opponent: every entry empty, the padded rows all −1 (index) and 0 (values), and a
+    prediction changes nothing."""
+    import strategist.rally.game as rg
+
+    monkeypatch.setattr(rg, "per_cell", lambda lay, values: values)
+    game = _one_step_game(["player", "player"], [np.zeros((1, 1))] * 2, [np.zeros((1, 1, 2))] * 2, [0.3, 0.6],
+                          [("1",), ("1",)])
+    nxt = next_states(game, ("smash",), Z)
+    assert all(x is None for key in ("shot_index", "obs_value", "low_value", "habit", "recommended")
+               for x in getattr(nxt, key))
+    assert (nxt.padded["shot_index"] == -1).all() and len(nxt.padded["shot_index"]) == 2
+    assert all((nxt.padded[k] == 0).all() for k in ("obs_value", "low_value", "habit", "recommended"))
+
+
+def test_the_first_shot_of_the_vocabulary_is_predicted_like_any_other():
+    """A next state whose first column is the sport's shot 0 is reached and takes the prediction on shot 0
+    (against loops over the formula)."""
+    sa, nxt, v_obs, v_rec = _synthetic(4, columns={0: [0, 5, 1], 1: [1, 0], 2: [-1, -1]})
+    u_low0 = default_low(nxt, v_rec)
+    probs = np.array([0.6, 0.1, 0.1, 0.0, 0.1, 0.1])
+    predictions, confidence = {0: probs, 2: probs}, {0: 0.8, 2: 0.5}
+    got = continuation(sa, nxt, v_obs, v_rec, u_low0, predictions, confidence)
+    obs, low, outside = _continuation_by_loops(sa, nxt, v_obs, v_rec, u_low0, predictions, confidence)
+    np.testing.assert_allclose(got.obs, obs, atol=1e-12)
+    np.testing.assert_allclose(got.low, low, atol=1e-12)
+    assert got.outside == pytest.approx(outside, abs=1e-12)
+    none = continuation(sa, nxt, v_obs, v_rec, u_low0, {}, {})
+    assert not np.allclose(got.obs[0], none.obs[0])
+
+
+def test_the_outside_share_of_one_predicted_row_that_reaches_little():
+    """outside = Σ (1 − predicted mass on the state's shots)·reach / Σ reach, also when the row reaches the
+    opponent's states with total weight below 1."""
+    sa, nxt, v_obs, v_rec = _synthetic(7, reach=0.3)
+    u_low0 = default_low(nxt, v_rec)
+    probs = np.array([0.05, 0.1, 0.3, 0.15, 0.2, 0.2])
+    got = continuation(sa, nxt, v_obs, v_rec, u_low0, {1: probs}, {1: 0.5})
+    weight = sa.transition[1].sum(axis=0)
+    assert 0 < weight[0] + weight[1] < 1
+    mass = (1 - (probs[2] + probs[5] + probs[1])) * weight[0] + (1 - probs[4]) * weight[1]
+    assert got.outside == pytest.approx(mass / (weight[0] + weight[1]), abs=1e-12) and got.outside > 0
+
+
+def test_the_lower_bound_continuation_is_kept_in_zero_one():
+    """M_low is a probability's lower bound: rows that the formula takes below 0 or above 1 are clipped there;
+    M_obs is not touched."""
+    sa, nxt, v_obs, v_rec = _synthetic(8)
+    u_low0 = default_low(nxt, v_rec)
+    stage = sa.stage_low.copy()
+    stage[0] = -0.5
+    stage[1] = 1.5
+    sa = StateArrays(**{**sa.__dict__, "stage_low": stage})
+    predictions, confidence = {1: np.full(SHOTS, 1 / SHOTS)}, {1: 0.6}
+    got = continuation(sa, nxt, v_obs, v_rec, u_low0, predictions, confidence)
+    obs, low, _ = _continuation_by_loops(sa, nxt, v_obs, v_rec, u_low0, predictions, confidence)
+    assert (low[0] < 0).all() and (low[1] > 1).all()
+    np.testing.assert_allclose(got.low, np.clip(low, 0.0, 1.0), atol=1e-12)
+    np.testing.assert_allclose(got.obs, obs, atol=1e-12)
+
+
+def test_integer_values_of_the_recommended_play_are_kept_as_numbers():
+    """default_low of 0/1 state values given as integers: the opponent's states still get their fractional
+    lower bounds."""
+    _, nxt, _, _ = _synthetic()
+    u = default_low(nxt, np.array([1, 0, 1, 1, 0]))
+    np.testing.assert_allclose(u[:3], [float(np.dot(nxt.low_value[s], nxt.recommended[s])) for s in range(3)])
+    np.testing.assert_array_equal(u[3:], [1.0, 0.0])
+
+
+def test_a_floor_between_the_candidates_and_the_usual_mix_mixes_them():
+    """A candidate that wins most but guarantees nothing in one column, the usual mix safe there: at floor
+    0.3 the LP keeps 0.6 of the usual mix and 0.4 of the candidate (by hand, and against scipy)."""
+    rng = np.random.default_rng(9)
+    stage = np.array([[0.5, 0.5], [0.5, 0.5], [1.0, 0.0]])
+    sa = _arrays(rng, 3, 2, np.zeros((3, 2, 1)), stage_low=stage, usual=np.array([0.5, 0.5, 0.0]))
+    c = np.array([0.2, 0.2, 0.9])
+    x = safe_mix(sa, c, 0.3, [2])
+    np.testing.assert_allclose(x, [0.3, 0.3, 0.4], atol=1e-9)
+    np.testing.assert_allclose(x, _safe_by_lp(sa, c, 0.3, np.array([2])), atol=1e-9)
+
+
+def test_no_candidate_leaves_the_usual_mix():
+    """An empty list of candidates: the safe mix is the usual mix, whatever the floor."""
+    rng = np.random.default_rng(10)
+    sa = _arrays(rng, 3, 2, np.zeros((3, 2, 1)), usual=np.array([0.2, 0.3, 0.5]))
+    np.testing.assert_allclose(safe_mix(sa, rng.random(3), 0.0, []), [0.2, 0.3, 0.5], atol=1e-12)
+
+
+def test_a_sure_win_rounding_above_one_shows_an_interval_within_one():
+    """A shot whose win probability sums to 1 + 2⁻⁵² with sd 0 is shown as low = high = 1."""
+    rng = np.random.default_rng(11)
+    sa = _arrays(rng, 1, 1, np.zeros((1, 1, 1)), sd=np.zeros((1, 1)), advised=np.array([True]))
+    win = np.array([[0.1]]) + np.array([[[0.34, 0.56]]]) @ np.ones(2)
+    assert win[0, 0] > 1.0
+    cols = option_columns(sa, SimpleNamespace(obs=win, low=np.zeros((1, 1)), outside=0.0), np.array([1.0]), Z,
+                          _Game([True]))
+    assert cols["low"][0] == 1.0 and cols["high"][0] == 1.0
+
+
+def test_played_counts_stay_whole_numbers_when_combined():
+    """Summed over situations, played is a count: an integer column."""
+    a = _cols(("lob",), played=[3])
+    b = _cols(("lob", "drop"), played=[4, 1])
+    frame = combine_options([a, b], [0.5, 0.5], ["lob", "drop"])
+    assert frame["played"].dtype.kind == "i" and list(frame["played"]) == [7, 1]
+
+
+def test_a_shot_without_a_population_share_gets_zero(monkeypatch):
+    """A row the feasibility table has no share for (not among all players' choices there) gets share 0."""
+    import strategist.rally.game as rg
+
+    monkeypatch.setattr(rg, "per_cell", lambda lay, values: [np.asarray(values).reshape(2, 1)])
+    game = _fake_game(candidate=[True, True], habit=[0.5, 0.5])
+    feas = game.structure.feasibility.frame
+    game.structure.feasibility = SimpleNamespace(frame=feas[feas["action"] != 1])
+    np.testing.assert_array_equal(state_arrays(game, 0).share, [0.3, 0.0])
+
+
+def test_evidence_is_placed_at_its_cells_and_cells_without_it_keep_zero(monkeypatch):
+    """The estimate's evidence goes to each cell's own place in the state (cell_index − the state's offset);
+    a cell the estimate does not hold keeps zero evidence."""
+    import strategist.rally.game as rg
+
+    monkeypatch.setattr(rg, "per_cell", lambda lay, values: [np.asarray(values).reshape(2, 1)])
+    game = _fake_game(candidate=[True, True], habit=[0.5, 0.5])
+    game.layout.cell_index = np.array([1, 0])
+    game.structure.cell_state = np.array([0, 1])                 # only the first cell is the state's
+    sa = state_arrays(game, 0)
+    np.testing.assert_allclose(sa.evidence[:, 0], [[0.0, 0.0, 0.0], [0.1, 0.2, 0.7]])
