@@ -101,6 +101,7 @@ def practise(game, chooser: Chooser, rallies: int = 20, *, seed: int | None = 0,
         raise EstimationError(f"start {start!r}: expected serve, receive or alternate")
     rng = np.random.default_rng(seed)
     ys = side_policy(game, opponent_policy, "opponent", side_policy(game, "equilibrium", "player"))
+    ys = [np.asarray(y, dtype=float) / np.sum(y) for y in ys]   # given mixes sum to 1 only within 1e-6
     xs_cover = side_policy(game, cover, "player", ys)
     cg = compile_game(game)
     who = list(game.states["who"])

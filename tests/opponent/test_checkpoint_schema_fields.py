@@ -511,6 +511,15 @@ def test_a_saved_models_optional_fields():
     assert check(spec, edited(model_doc(), ("sport_definition",), {"name": "x"}), WHERE)["sport_definition"]
 
 
+def test_the_vocabulary_fingerprint_is_at_most_64_characters():
+    """The recorded vocabulary fingerprint is a text of at most 64 characters: 64 accepted, 65 refused."""
+    spec = model_meta_spec(("markov", "neural"), "model-format", 2)
+    assert check(spec, edited(model_doc(), ("vocabulary_fingerprint",), "f" * 64), WHERE)["vocabulary_fingerprint"] \
+        == "f" * 64
+    refused(spec, edited(model_doc(), ("vocabulary_fingerprint",), "f" * 65), "vocabulary_fingerprint",
+            "a text of at most 64 characters")
+
+
 def test_hex_digits_and_field_names_are_taken_literally():
     """Only 0-9 and a-f are hex digits (not X); a field whose name starts with X keeps its name in the path."""
     refused(Hex(4), "abXc", "x", "4 lower-case hex digits", at="x")

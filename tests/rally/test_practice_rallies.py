@@ -174,7 +174,7 @@ def test_the_policy_chooser_samples_the_policy(game):
 
 
 # -- the report -----------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
+@pytest.fixture
 def session(game):
     return practise(game, policy_chooser(game, "uniform", np.random.default_rng(4)), 30, seed=6)
 
@@ -247,3 +247,166 @@ def test_what_worked_and_what_did_not():
                  "did_not_work": report.did_not().to_dict(orient="records"), "distance": [], "mean_distance": 0.25,
                  "practised_value": 0.4, "practised_guarantee": 0.3, "equilibrium_value": 0.5, "model_value": 0.45}
     assert report.log == []
+
+
+def test_only_positive_values_worked_and_only_negative_ones_did_not():
+    """A shot whose mean credit is exactly 0 neither worked nor did not, however many shots are asked for."""
+    values = pd.DataFrame({"state": list("abc"), "action": list("ABC"), "tries": [4, 4, 4], "value": [0.3, 0.0, -0.3]})
+    report = PracticeReport(4, 2, values, pd.DataFrame(columns=["state", "visits", "distance"]), 0.0, 0.5, 0.5, 0.5,
+                            0.5, "serve", 0.8)
+    assert list(report.worked(k=5)["action"]) == ["A"]
+    assert list(report.did_not(k=5)["action"]) == ["C"]
+
+
+def test_what_did_not_work_defaults_to_three_shots_tried_at_least_twice():
+    """did_not() with no arguments: the three worst negative values among shots tried two or more times."""
+    values = pd.DataFrame({"state": list("abcdef"), "action": list("ABCDEF"), "tries": [2, 2, 2, 2, 1, 5],
+                           "value": [-0.9, -0.5, -0.7, -0.3, -1.0, 0.2]})
+    report = PracticeReport(6, 1, values, pd.DataFrame(columns=["state", "visits", "distance"]), 0.0, 0.5, 0.5, 0.5,
+                            0.5, "serve", 0.8)
+    assert list(report.did_not()["action"]) == ["A", "C", "B"]
+    assert list(report.did_not(min_tries=3)["action"]) == []
+
+
+def test_the_policy_chooser_renormalises_a_given_mix(game):
+    """A given policy whose mixes sum to 1 only within the 1e-6 side_policy allows is drawn from after dividing by
+    its sum: the draws follow the mix."""
+    serve = game.index("player: serve")
+    mixes = [np.full(len(lab), 1.0 / len(lab)) for lab in game.layout.row_labels]
+    m = len(mixes[serve])
+    target = np.zeros(m)
+    target[0], target[-1] = 0.25, 0.75
+    mixes[serve] = target * (1 + 9e-7)
+    choose = policy_chooser(game, mixes, np.random.default_rng(11))
+    draws = np.array([choose("player: serve", game.layout.row_labels[serve], {}) for _ in range(4000)])
+    assert set(draws) == {0, m - 1}
+    assert abs((draws == m - 1).mean() - 0.75) < 0.03
+
+
+def test_a_session_in_which_the_player_never_hits(game):
+    """Rallies stopped at the opponent's serve: no shot tried, no distance (0 on average), the report's tables keep
+    their columns, and the practised policy is the equilibrium."""
+    report = practise(game, lambda s, a, v: 0, 3, seed=0, start="receive", max_strokes=1)
+    assert report.rallies == 3 and report.wins == 0 and all(entry["choices"] == [] for entry in report.log)
+    assert list(report.values.columns) == ["state", "action", "tries", "value"] and report.values.empty
+    assert list(report.distance.columns) == ["state", "visits", "distance"] and report.distance.empty
+    assert report.mean_distance == 0.0
+    assert report.worked().empty and report.did_not().empty
+    assert report.practised_value == pytest.approx(report.model_value, abs=1e-12)
+    assert report.to_dict()["values"] == [] and report.to_dict()["distance"] == []
+
+
+def test_the_guarantee_is_against_the_opponents_trusted_actions():
+    """In the default game the opponent's rarely chosen actions are never part of its best response: the
+    practised policy's guarantee is the value-iteration optimum over the opponent's trusted actions, above the
+    optimum over all of them."""
+    advised = rally_game(pair_table(4, 2), P, O)
+    report = practise(advised, policy_chooser(advised, "uniform", np.random.default_rng(4)), 30, seed=6)
+    practised = [np.asarray(x, float) for x in advised.recommendation.row_strategies]
+    counts = {}
+    for entry in report.log:
+        for state, shot in entry["choices"]:
+            g = advised.index(state)
+            labels = advised.layout.row_labels[g]
+            counts.setdefault(g, np.zeros(len(labels)))[labels.index(shot)] += 1
+    for g, c in counts.items():
+        practised[g] = c / c.sum()
+
+    def optimum(rewards, transitions):
+        v = np.zeros(len(rewards))
+        for _ in range(3000):
+            v = np.array([(x @ r + np.einsum("a,abt,t->b", x, t, v)).min()
+                          for r, t, x in zip(rewards, transitions, practised)])
+        return v
+
+    s0 = advised.index("player: serve")
+    trusted = restrict_to_trusted(advised.structure, advised.rewards, advised.transitions,
+                                  (advised.observed_row, advised.observed_column), sides=("opponent",))
+    assert report.practised_guarantee == pytest.approx(optimum(*trusted[:2])[s0], abs=1e-8)
+    assert report.practised_guarantee > optimum(advised.rewards, advised.transitions)[s0] + 1e-6
+
+
+def _endless(game, end=1e-4):
+    """``game`` with every stroke ending the rally with probability ``end`` only (won or lost alike)."""
+    import dataclasses
+
+    rewards = [np.full_like(np.asarray(r, float), end / 2) for r in game.rewards]
+    transitions = [np.asarray(t, float) / np.asarray(t, float).sum(axis=2, keepdims=True) * (1 - end)
+                   for t in game.transitions]
+    return dataclasses.replace(game, rewards=rewards, transitions=transitions)
+
+
+def test_by_default_a_session_is_twenty_rallies_each_capped_at_200_strokes(game):
+    """Without settings: 20 rallies; a rally that goes on is stopped after 200 strokes (the serving player hit 100
+    of them) and pays nothing."""
+    assert practise(game, lambda s, a, v: 0).rallies == 20
+    report = practise(_endless(game), lambda s, a, v: 0, 2, seed=0)
+    assert [len(entry["choices"]) for entry in report.log] == [100, 100]
+    assert report.wins == 0 and (report.values["value"] == 0).all()
+    longer = practise(_endless(game), lambda s, a, v: 0, 2, seed=0, max_strokes=201)
+    assert [len(entry["choices"]) for entry in longer.log] == [101, 101]
+
+
+def test_a_best_responding_opponent_answers_the_equilibrium(game):
+    """opponent_policy='best-response': the opponent plays its best response to the player's equilibrium, so the
+    equilibrium's value against the opponent's model is the value-iteration minimum over the opponent's trusted
+    actions."""
+    report = practise(game, lambda s, a, v: 0, 2, seed=0, opponent_policy="best-response")
+    xs = [np.asarray(x, float) for x in game.recommendation.row_strategies]
+    rewards, transitions, _ = restrict_to_trusted(game.structure, game.rewards, game.transitions,
+                                                  (game.observed_row, game.observed_column), sides=("opponent",))
+    v = np.zeros(len(rewards))
+    for _ in range(3000):
+        v = np.array([(x @ r + np.einsum("a,abt,t->b", x, t, v)).min() for r, t, x in zip(rewards, transitions, xs)])
+    assert report.model_value == pytest.approx(v[game.index("player: serve")], abs=1e-8)
+
+
+def test_the_cover_may_be_a_best_response_to_the_opponent(game):
+    """cover='best-response' is resolved against the opponent's model (it needs the other side)."""
+    report = practise(game, lambda s, a, v: 0, 3, seed=0, cover="best-response")
+    assert report.rallies == 3
+
+
+def _with_stage(game, state, rewards, transitions):
+    """``game`` with the stage of ``state`` replaced."""
+    import dataclasses
+
+    g = game.index(state)
+    return dataclasses.replace(game, rewards=[rewards if k == g else r for k, r in enumerate(game.rewards)],
+                               transitions=[transitions if k == g else t for k, t in enumerate(game.transitions)])
+
+
+def test_the_cover_and_the_opponent_play_their_mixes(game):
+    """Where the opponent serves, the player's position is drawn from the cover's mix and the opponent's serve from
+    its model (each divided by its sum): a serve that the player wins only at position 0 against serve 0 is won in
+    every rally when both mixes are pure there, even summing to 1 only within 1e-6."""
+    serve = game.serve_state("opponent")
+    g = game.index(serve)
+    m, n = game.rewards[g].shape
+    assert m > 1 and n > 1
+    rewards = np.zeros((m, n))
+    rewards[0, 0] = 1.0
+    rigged = _with_stage(game, serve, rewards, np.zeros_like(game.transitions[g]))
+    cover = [np.full(len(lab), 1.0 / len(lab)) for lab in game.layout.row_labels]
+    model = [np.full(len(lab), 1.0 / len(lab)) for lab in game.layout.column_labels]
+    for mixes in (cover, model):
+        mixes[g] = np.zeros(len(mixes[g]))
+        mixes[g][0] = 1 + 9e-7
+    report = practise(rigged, lambda s, a, v: 0, 20, seed=3, start="receive", cover=cover, opponent_policy=model)
+    assert report.rallies == 20 and report.wins == 20
+
+
+def test_the_outcome_of_a_stroke_is_drawn_from_the_stage_law(game):
+    """A serve that is lost half the time and otherwise reaches each of the player's states alike: about half the
+    rallies end at the serve and every one of those states is reached."""
+    serve = game.serve_state("opponent")
+    g = game.index(serve)
+    m, n = game.rewards[g].shape
+    targets = [k for k, who in enumerate(game.states["who"]) if who == "player"]
+    transitions = np.zeros_like(game.transitions[g])
+    transitions[:, :, targets] = 0.5 / len(targets)
+    rigged = _with_stage(game, serve, np.zeros((m, n)), transitions)
+    report = practise(rigged, lambda s, a, v: 0, 800, seed=4, start="receive", max_strokes=2)
+    reached = [entry["choices"][0][0] for entry in report.log if entry["choices"]]
+    assert 0.4 < 1 - len(reached) / 800 < 0.6
+    assert set(reached) == {game.labels[k] for k in targets}
