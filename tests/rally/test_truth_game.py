@@ -284,3 +284,58 @@ def test_the_ground_truth_check_compares_each_pairs_intervals_with_the_truth():
     np.testing.assert_allclose(rows["estimate"], expected["estimate"], atol=1e-12)
     np.testing.assert_allclose(rows["low"], expected["low"], atol=1e-12)
     assert rows["covered"].tolist() == expected["covered"].tolist()
+
+
+def _by_name(game, truth, strategies):
+    """The policy built from the true game's own state names: a true state named as a state of ``game`` takes that
+    state's mix over the true state's shots (renormalised); any other state, or one with no playable mass, its
+    habit. Returns (policy, number of states mapped)."""
+    index = {label: k for k, label in enumerate(game.labels)}
+    policy, mapped = [], 0
+    for g, label in enumerate(truth.labels):
+        k = index.get(label)
+        x = None
+        if k is not None:
+            mix = dict(zip(game.layout.row_labels[k], np.asarray(strategies[k], float)))
+            x = np.array([mix.get(a, 0.0) for a in truth.row_labels[g]])
+            x = x / x.sum() if x.sum() > 1e-12 else None
+        mapped += x is not None
+        policy.append(np.asarray(truth.row_habits[g], float) if x is None else x)
+    return policy, mapped
+
+
+@pytest.mark.parametrize("which", ["recommendation", "uniform"])
+def test_each_true_state_takes_the_mix_of_the_game_state_of_its_name(game, truth, which):
+    """Every true state (serves, returns of either side, rallies) takes the given mixes of the game's state that the
+    true game names alike, and the count of mapped states is theirs."""
+    uniform = [np.full(len(lab), 1.0 / len(lab)) for lab in game.layout.row_labels]
+    strategies = game.recommendation.row_strategies if which == "recommendation" else uniform
+    expected, mapped = _by_name(game, truth, strategies)
+    policy, how = recommended_policy(game, truth, None if which == "recommendation" else uniform)
+    assert how["mapped"] == mapped and how["habit"] == len(policy) - mapped
+    for g, (x, y) in enumerate(zip(policy, expected)):
+        np.testing.assert_allclose(x, y, atol=1e-12, err_msg=truth.labels[g])
+    returns = [g for g, (who, shot, _, _) in enumerate(truth.keys) if who == "opponent" and shot in SERVES]
+    assert returns and all(truth.labels[g] in game.labels for g in returns)
+
+
+def test_a_game_naming_no_true_state_leaves_every_state_to_its_habit(game, truth):
+    """When none of the game's states names a true state, nothing is mapped: every state plays its habit."""
+    renamed = types.SimpleNamespace(structure=game.structure, layout=game.layout, recommendation=game.recommendation,
+                                    labels=tuple(f"elsewhere {k}" for k in range(len(game.labels))))
+    policy, how = recommended_policy(renamed, truth)
+    assert how == {"mapped": 0, "habit": len(truth.keys), "unplayable": 0.0}
+    for x, habit in zip(policy, truth.row_habits):
+        np.testing.assert_array_equal(x, habit)
+
+
+def test_the_policy_report_evaluates_the_strategies_given(game, truth):
+    """policy_report with other strategies reports the guaranteed value of the policy those strategies map to."""
+    uniform = [np.full(len(lab), 1.0 / len(lab)) for lab in game.layout.row_labels]
+    policy, how = recommended_policy(game, truth, uniform)
+    report = policy_report(game, truth, uniform)
+    guaranteed = policy_value(truth, policy)
+    assert report["states"] == how
+    for s in truth.serve_states:
+        assert report["value"][s] == pytest.approx(guaranteed[truth.index(s)], abs=1e-12)
+    assert report["value"] != policy_report(game, truth)["value"]
