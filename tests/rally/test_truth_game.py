@@ -339,3 +339,76 @@ def test_the_policy_report_evaluates_the_strategies_given(game, truth):
     for s in truth.serve_states:
         assert report["value"][s] == pytest.approx(guaranteed[truth.index(s)], abs=1e-12)
     assert report["value"] != policy_report(game, truth)["value"]
+
+
+def test_the_ground_truth_check_by_default_simulates_200_matches_and_checks_states_of_50_visits(monkeypatch):
+    """Defaults: the demo parameters, 200 matches from seed 0, a 200-fold bootstrap at level 0.9 (seed 0), states
+    with at least 50 visits (the simulation, the games and the coverage are shrunk here, their arguments kept)."""
+    import strategist.rally.game as rally_module
+    import strategist.rally.truth as truth_module
+    import strategist.simulate as simulate_module
+    from dataclasses import replace
+
+    from strategist.simulate import SimulationParameters
+
+    seen = {}
+    real_simulate, real_game, real_coverage = simulate_module.simulate_matches, rally_module.rally_game, coverage
+
+    def simulate(params, matches, seed):
+        seen["simulate"] = (params, matches, seed)
+        return real_simulate(params, matches=2, seed=seed)
+
+    def game(shared, player, opponent, bootstrap, level, seed, equilibrium, **options):
+        seen["game"] = (bootstrap, level, seed, equilibrium, options)
+        return real_game(shared, player, opponent, bootstrap=3, level=level, seed=seed, equilibrium=equilibrium)
+
+    def cover(game, truth, min_visits):
+        seen["coverage"] = min_visits
+        return real_coverage(game, truth, min_visits=1)
+
+    monkeypatch.setattr(simulate_module, "simulate_matches", simulate)
+    monkeypatch.setattr(rally_module, "rally_game", game)
+    monkeypatch.setattr(truth_module, "coverage", cover)
+    rows = truth_module.ground_truth_check(players=(O, P))
+    demo = SimulationParameters()
+    assert seen["simulate"] == (replace(demo, players=(demo.player(O), demo.player(P))), 200, 0)
+    assert seen["game"] == (200, 0.9, 0, False, {}) and seen["coverage"] == 50
+    assert set(rows["pair"]) == {f"{P} v {O}"}
+
+
+def test_the_ground_truth_check_builds_the_games_with_the_options_given():
+    """Options of the game (rule, zones, actions, columns) shape both the shared strokes and each game: the rows
+    are those of the game built directly with the same options."""
+    from strategist.rally.truth import ground_truth_check
+    from strategist.simulate import canonical_table, simulate_matches
+
+    options = dict(states="group:tactic", zones=True, actions="group", columns="none")
+    rows = ground_truth_check(matches=3, seed=1, replicates=4, level=0.8, min_visits=30, players=(O, P), params=PAIR,
+                              **options)
+    from dataclasses import replace
+
+    kept = replace(PAIR, players=(PAIR.player(O), PAIR.player(P)))
+    game = rally_game(canonical_table(simulate_matches(kept, matches=3, seed=1)), P, O, bootstrap=4, level=0.8,
+                      seed=1, equilibrium=False, **options)
+    expected = coverage(game, true_values(game, PAIR), min_visits=30)
+    assert list(rows["state"]) == list(expected.index) and len(rows) >= 3
+    np.testing.assert_allclose(rows["estimate"], expected["estimate"], atol=1e-12)
+    np.testing.assert_allclose(rows["high"], expected["high"], atol=1e-12)
+
+
+def test_in_the_height_mode_each_true_state_takes_the_mix_of_its_name():
+    """With heights (the simulator's height mode, a game with heights=True), a true state's name says how high the
+    incoming shot was taken, and it takes the mix of the game's state of that name."""
+    from dataclasses import replace
+
+    from strategist.simulate import HEIGHT_PARAMETERS, canonical_table, simulate_matches
+
+    params = replace(HEIGHT_PARAMETERS, players=(HEIGHT_PARAMETERS.player(P), HEIGHT_PARAMETERS.player(O)))
+    game = rally_game(canonical_table(simulate_matches(params, matches=4, seed=2)), P, O, min_action_count=1,
+                      heights=True)
+    truth = true_game(params, P, O)
+    expected, mapped = _by_name(game, truth, game.recommendation.row_strategies)
+    policy, how = recommended_policy(game, truth)
+    assert how["mapped"] == mapped > len(policy) // 3
+    for g, (x, y) in enumerate(zip(policy, expected)):
+        np.testing.assert_allclose(x, y, atol=1e-12, err_msg=truth.labels[g])
