@@ -412,3 +412,41 @@ def test_in_the_height_mode_each_true_state_takes_the_mix_of_its_name():
     assert how["mapped"] == mapped > len(policy) // 3
     for g, (x, y) in enumerate(zip(policy, expected)):
         np.testing.assert_allclose(x, y, atol=1e-12, err_msg=truth.labels[g])
+
+
+def test_coverage_ignores_truths_of_states_the_game_lacks():
+    """A true value named for a state the game does not have is left out silently; the rows are the game's states."""
+    import warnings
+
+    states = pd.DataFrame({"state": ["a", "b"], "visits": [60, 70], "observed_value": [0.5, 0.4],
+                           "observed_low": [0.4, 0.3], "observed_high": [0.6, 0.5]})
+    fake = types.SimpleNamespace(bootstrap=object(), states=states)
+    truth = pd.Series({"z": 0.1, "b": 0.45, "a": 0.7})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = coverage(fake, truth)
+    assert list(out.index) == ["a", "b"] and out["covered"].tolist() == [False, True]
+
+
+def test_the_ground_truth_check_uses_the_parameters_given_for_the_truth():
+    """The truth of each state is the exact value under the parameters given, not the demo's."""
+    from dataclasses import replace
+
+    from strategist.rally.truth import ground_truth_check
+
+    params = replace(PAIR, depth_mismatch=PAIR.depth_mismatch + 0.5)
+    rows = ground_truth_check(matches=3, seed=1, replicates=4, level=0.8, min_visits=30, players=(O, P), params=params)
+    table, demo = true_state_values(params, P, O), true_state_values(PAIR, P, O)
+    serve = rows.set_index("state").loc["player: serve", "truth"]
+    assert serve == table[("player", "serve", None)] != demo[("player", "serve", None)]
+
+
+def test_the_ground_truth_checks_rows_are_numbered_across_pairs():
+    """With several pairs the rows of all pairs are numbered 0, 1, 2, ... in one run."""
+    from strategist.rally.truth import ground_truth_check
+    from strategist.simulate import SimulationParameters
+
+    names = [p.name for p in SimulationParameters().players[:3]]
+    rows = ground_truth_check(matches=6, seed=0, replicates=3, level=0.8, min_visits=20, players=names)
+    assert rows["pair"].nunique() >= 2
+    assert list(rows.index) == list(range(len(rows)))
