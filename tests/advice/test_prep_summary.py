@@ -4,6 +4,7 @@ thresholds and the rally values, each against counts or sums worked out here."""
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
@@ -224,3 +225,115 @@ def test_rally_values_are_the_serve_and_return_states_values(pair_advisor):
                             observed_value=lambda s: 0.75)
     given = prep.rally_values(pair_advisor, other)
     assert given["serve_state"] == "player: serve" and given["return"] == 0.25 and given["serve_observed"] == 0.75
+
+
+def test_best_responses_report_the_best_shots_interval_and_the_strokes_behind_it(pair_advisor):
+    """wins, low and high: the best shot's point estimate and interval against the usual positions (sums over
+    the stage); times played: the player's strokes with it there; decisions: all the player's strokes there."""
+    game = pair_advisor.game
+    table = prep.best_responses(pair_advisor)
+    assert list(table.columns) == ["situation", "state", "best shot", "wins", "low", "high", "lower bound",
+                                   "habit wins", "times played", "decisions"]
+    for _, row in table.iterrows():
+        g = game.index(f"player: {row['state']}")
+        stage, sa = game.stage(g), state_arrays(game, g)
+        q = np.asarray(stage.observed_column)
+        i = list(stage.rows).index(row["best shot"])
+        for name, matrix in (("wins", stage.mean), ("low", stage.low), ("high", stage.high)):
+            assert row[name] == pytest.approx(sum(matrix[i, b] * q[b] for b in range(len(q)))), name
+        assert row["low"] <= row["wins"] <= row["high"]
+        assert row["times played"] == sa.played[i] and row["decisions"] == int(sum(sa.played))
+
+
+def test_habits_show_the_habit_and_the_recommendation_as_mixes_with_their_strokes(pair_advisor):
+    """The habit and recommended columns are the stage's observed and recommended mixes in words, each shot with
+    the player's strokes there; the table has exactly its named columns (no stray index)."""
+    game = pair_advisor.game
+    table = prep.habits(pair_advisor)
+    assert list(table.columns) == ["situation", "state", "strokes against this opponent", "habit", "as played",
+                                   "recommended", "as recommended", "basis", "habit exploitable by"]
+    assert list(table.index) == list(range(len(table)))
+    differ = 0
+    for _, row in table.iterrows():
+        stage = game.stage(f"player: {row['state']}")
+        counts = stage.counts.sum(axis=1)
+        assert row["habit"] == prep._mix_text(stage.rows, stage.observed_row, counts)
+        assert row["recommended"] == prep._mix_text(stage.rows, stage.recommended, counts)
+        top = int(np.argmax(stage.observed_row))
+        assert row["habit"].startswith(f"{stage.rows[top]} {100 * stage.observed_row[top]:.0f} % "
+                                       f"(n={int(counts[top])})")
+        differ += row["habit"] != row["recommended"]
+    assert differ >= 1
+
+
+def _keys_advisor(label):
+    """One situation met 20 times whose habit is the shot 'base' (wins 0.5); every other shot's (win, low, high,
+    strokes, advised) is set here against the opponent's one position."""
+    shots = {"base": (0.5, 0.4, 0.6, 40, True),
+             "a": (0.8, 0.6, 0.9, 10, True),       # more, from exactly 10 strokes
+             "b": (0.62, 0.55, 0.7, 30, True),     # more
+             "c": (0.25, 0.1, 0.3, 30, True),      # less
+             "d": (0.45, 0.35, 0.48, 30, True),    # less, the smallest effect
+             "e": (0.9, 0.7, 1.0, 30, False),      # not advised
+             "f": (0.6, 0.5, 0.7, 30, True),       # low equals the usual mix: not clear of it
+             "g": (0.4, 0.3, 0.5, 30, True)}       # high equals the usual mix: not clear of it
+    rows = tuple(shots)
+    col = {k: np.array([[shots[r][k]] for r in rows]) for k in range(3)}
+    sa = SimpleNamespace(rows=rows, positions=np.array([1.0]), habit=np.eye(len(rows))[0],
+                         played=np.array([shots[r][3] for r in rows]), advised=np.array([shots[r][4] for r in rows]))
+    game = SimpleNamespace(states=pd.DataFrame({"who": ["player"], "visits": [20], "decision_state": [label]}),
+                           stage=lambda g: SimpleNamespace(mean=col[0], low=col[1], high=col[2]))
+    return SimpleNamespace(game=game, player="Ann", opponent="Bea", _arrays_of=lambda g: sa)
+
+
+def test_keys_by_default_are_three_from_ten_strokes_clear_of_the_usual_mix(pair_advisor):
+    """Defaults k=3, min_count=10: of the advised shots whose interval lies wholly above or below the usual mix
+    (0.5), the three with the largest effect; a shot from exactly 10 strokes counts; a bound equal to the
+    usual mix, or a shot not advised, is no key. The text says it all in words."""
+    label = pair_advisor.game.states.loc[pair_advisor.game.states["who"] == "player", "decision_state"].iat[0]
+    adv = _keys_advisor(label)
+    keys = prep.keys_to_the_match(adv)
+    assert [k["shot"] for k in keys] == ["a", "c", "b"]
+    assert [k["advice"] for k in keys] == ["play it more", "play it less", "play it more"]
+    assert [k["shot"] for k in prep.keys_to_the_match(adv, k=10)] == ["a", "c", "b", "d"]
+    assert [k["shot"] for k in prep.keys_to_the_match(adv, k=10, min_count=11)] == ["c", "b", "d"]
+    situation = describe_situation(label)
+    assert keys[0]["text"] == (f"{situation[0].upper()}{situation[1:]}: a wins 80 % (60 %–90 %) against Bea's usual "
+                               "positions, 30 points more than Ann's usual mix (50 %); Ann played it 10 times in "
+                               "230 strokes there")
+    assert keys[1]["text"].endswith("25 points less than Ann's usual mix (50 %); Ann played it 30 times in 230 "
+                                    "strokes there")
+
+
+UNGROUPED = dataclasses.replace(SPORT, name="badminton-ungrouped", groupings={"track2": SPORT.groupings["track2"]},
+                                decisions=dataclasses.replace(SPORT.decisions, rally="shot"))
+
+
+def test_without_a_tactic_grouping_every_shot_is_in_the_group_other(monkeypatch):
+    """A sport with no tactic grouping: the opponent's shots are grouped as other (a serve after stroke 1 still
+    as serve) and every reply counts under other."""
+    from strategist.sports import registry
+
+    monkeypatch.setattr(registry, "_USER", {})
+    table = _table([("Ann", "Bea", ["short service", "lob", "smash", "lob"])] * 3 +
+                   [("Bea", "Ann", ["long service", "clear", "short service"])] * 2)
+    adv = SimpleNamespace(table=table, player="Ann", opponent="Bea", sport=UNGROUPED)
+    t = prep.tendencies_by_stroke(adv)
+    assert set(t.loc[t["stroke"] == "1 (serve)", "group"]) == {"other"}
+    later = t[t["stroke"] != "1 (serve)"]
+    assert set(later.loc[later["shot"] != "short service", "group"]) == {"other"}
+    assert list(later.loc[later["shot"] == "short service", "group"]) == ["serve"]   # Bea's 3rd stroke
+    got = prep.replies_after(adv)
+    assert list(got.columns[:1]) == ["other"] and (got["other"] == 1.0).all()
+    assert got.at["short service", "n"] == 3 and got.at["smash", "n"] == 3
+    assert got.at["short service", "commonest reply"] == "lob"
+
+
+def test_replies_are_read_with_the_advisors_sport_not_the_tables_label():
+    """The advisor's sport says how strokes pair with replies: a table without its sport column gives the same
+    replies."""
+    table = _table([("Ann", "Bea", ["short service", "lob", "smash", "lob"])] * 4)
+    want = prep.replies_after(_advisor(table))
+    got = prep.replies_after(_advisor(table.drop(columns="sport")))
+    pd.testing.assert_frame_equal(got, want)
+    assert list(got.index) == ["short service", "smash"] and list(got["n"]) == [4, 4]
