@@ -450,3 +450,18 @@ def test_the_ground_truth_checks_rows_are_numbered_across_pairs():
     rows = ground_truth_check(matches=6, seed=0, replicates=3, level=0.8, min_visits=20, players=names)
     assert rows["pair"].nunique() >= 2
     assert list(rows.index) == list(range(len(rows)))
+
+
+def test_the_zone_of_a_state_is_the_whole_text_after_its_last_to(game):
+    """The zone is all the text after the last ' to ': a zone of two words ending in a depth is not that depth, a
+    label with ' to ' twice takes its last zone, and a label without ' to ' has no zone even if it is a depth."""
+    states = game.states.copy()
+    rows = np.flatnonzero((states["phase"].to_numpy() != "serve") & (states["who"].to_numpy() == "player"))[:3]
+    labels = ["rally after lob to deep back", "rally after push to net to back", "front"]
+    for k, label in zip(rows, labels):
+        states.loc[k, "decision_state"] = label
+    fake = types.SimpleNamespace(player=P, opponent=O, structure=game.structure, states=states)
+    truth = true_values(fake, PAIR)
+    table = true_state_values(PAIR, P, O)
+    assert np.isnan(truth.iloc[rows[0]]) and np.isnan(truth.iloc[rows[2]])
+    assert truth.iloc[rows[1]] == table[("player", "stroke", "back")]
