@@ -324,3 +324,12 @@ def test_resolve_fills_in_the_dependent_side_after_the_other(game):
     for specs in (("best-response", "safe:0.1"), ("safe:0", "br"), ("BR", "best")):
         with pytest.raises(EstimationError, match="^both policies depend on the other side's"):
             resolve(game, *specs)
+
+
+def test_a_label_may_hold_a_colon(game):
+    """Only the first ':' of a fixed mix ends its name: the labels after it may hold ':'."""
+    labels = [tuple("a:b" if lab == "lob" else lab for lab in state) for state in game.layout.row_labels]
+    renamed = dataclasses.replace(game, layout=dataclasses.replace(game.layout, row_labels=tuple(labels)))
+    out = side_policy(renamed, "mix:a:b=1,smash=1", "player")
+    g = next(g for g, state in enumerate(labels) if "a:b" in state and "smash" in state)
+    assert out[g][labels[g].index("a:b")] == 0.5 and out[g][labels[g].index("smash")] == 0.5
