@@ -224,3 +224,116 @@ def test_a_table_without_the_sides_strokes_is_refused(game, table):
         model_policy(game, other, OwnShot(), "opponent")
     with pytest.raises(EstimationError, match="no stroke of the player"):
         model_policy(game, other, OwnShot(), "player")
+
+
+def test_without_a_side_the_policy_is_the_opponents(game, table):
+    """side defaults to the opponent: the same mixes and strokes as side='opponent'."""
+    default = model_policy(game, table, OwnShot())
+    asked = model_policy(game, table, OwnShot(), "opponent")
+    assert default.side == "opponent"
+    np.testing.assert_array_equal(default.strokes, asked.strokes)
+    for g in range(len(game.labels)):
+        np.testing.assert_array_equal(default[g], asked[g])
+
+
+class PredictsOnly:
+    def predict_table(self, frame):
+        return np.ones((len(frame), 1))
+
+
+class VocabularyOnly:
+    vocabulary = MarkovModel().vocabulary
+
+
+def test_a_model_needs_both_predict_table_and_a_vocabulary(game, table):
+    """A model with predict_table but no vocabulary, or a vocabulary but no predict_table, is refused."""
+    for model in (PredictsOnly(), VocabularyOnly()):
+        with pytest.raises(EstimationError, match="fitted opponent model"):
+            model_policy(game, table, model, "opponent")
+
+
+def test_a_stroke_whose_receiver_or_hitter_is_unknown_is_no_sides_stroke(game, table):
+    """In the pair's game a stroke of the opponent with its receiver unknown, or of the player with its hitter
+    unknown, is not counted on either side."""
+    t = table.copy()
+    theirs = t.index[(t["hitter"] == O) & (t["opponent"] == P)][3]
+    mine = t.index[(t["hitter"] == P) & (t["opponent"] == O)][5]
+    t.loc[theirs, "opponent"] = pd.NA
+    t.loc[mine, "hitter"] = pd.NA
+    for side, who, other in (("opponent", O, P), ("player", P, O)):
+        policy = model_policy(game, t, OwnShot(), side)
+        whole = model_policy(game, table, OwnShot(), side)
+        assert policy.strokes.sum() == whole.strokes.sum() - 1
+        ref = _reference(game, t, side, lambda a: (a["hitter"] == who) & (a["opponent"] == other))
+        for g, (_, _, n) in ref.items():
+            assert policy.strokes[g] == n
+
+
+def test_summary_counts_the_states_from_observed_play_apart():
+    """states_observed: every state not from the model (three here), states_from_model the one hitting state
+    with strokes."""
+    policy = ModelPolicy("player", "fixed", (np.ones(1),) * 4, strokes=np.array([5, 0, 0, 0]),
+                         outside=np.array([0.1, 0.0, 0.0, 0.0]), hitting=np.array([True, True, False, False]),
+                         observed_states=("player: b",))
+    summary = policy.summary()
+    assert summary["states_from_model"] == 1 and summary["states_observed"] == 3 and summary["strokes"] == 5
+    assert summary["outside_share"] == pytest.approx(0.1)
+
+
+def test_the_games_sport_reads_the_table_even_without_its_sport_label(game, table):
+    """The strokes are annotated with the game's sport: a table without its sport column gives the same policy."""
+    labelled = model_policy(game, table, OwnShot(), "opponent")
+    bare = model_policy(game, table.drop(columns="sport"), OwnShot(), "opponent")
+    np.testing.assert_array_equal(bare.strokes, labelled.strokes)
+    for g in range(len(game.labels)):
+        np.testing.assert_array_equal(bare[g], labelled[g])
+
+
+def test_the_model_is_shown_the_annotated_strokes_and_no_stray_column(game, table):
+    """The frame the model predicts holds the annotated table's columns, no column added for the old index."""
+    model = OwnShot()
+    model_policy(game, table, model, "opponent")
+    [shown] = model.shown
+    ann = annotate_states(table, SPORT, rally=game.structure.settings.states or SPORT.decisions.situation[0],
+                          zones=bool(game.structure.settings.zones), heights=bool(game.structure.settings.heights))
+    assert list(shown.columns) == list(ann.columns)
+
+
+def _rare_opponent_state(table):
+    """The opponent's least visited situation against the player (not the serve), and the table without the
+    rallies in which the opponent hits there."""
+    ann = annotate_states(table, situation=True)
+    theirs = ann[(ann["hitter"] == O) & (ann["opponent"] == P) & (ann["phase"] != "serve")]
+    state = theirs["state"].astype(str).value_counts().index[-1]
+    rallies = set(theirs.loc[theirs["state"].astype(str) == state, "rally_id"].astype(str))
+    return state, table[~table["rally_id"].astype(str).isin(rallies)]
+
+
+def test_a_hitting_state_the_table_does_not_reach_follows_observed_play_and_is_listed(game, table):
+    """Given fewer rallies than the game was made from, a state of the opponent that none of them reaches gets
+    the observed mix and is listed as without data; the others still come from the model."""
+    state, fewer = _rare_opponent_state(table)
+    g = game.index(f"opponent: {state}")
+    policy = model_policy(game, fewer, OwnShot(), "opponent")
+    observed = side_policy(game, "observed", "opponent")
+    assert f"opponent: {state}" in policy.observed_states and None not in policy.observed_states
+    assert policy.strokes[g] == 0 and policy.outside[g] == 0.0
+    np.testing.assert_allclose(policy[g], observed[g])
+    assert all(np.isfinite(mix).all() and abs(mix.sum() - 1) < 1e-9 for mix in policy)
+    _check(policy, game, _reference(game, fewer, "opponent", lambda a: (a["hitter"] == O) & (a["opponent"] == P)),
+           "opponent")
+
+
+def test_strokes_in_states_the_game_does_not_have_are_left_out(table):
+    """A game made without the rallies in which a rare situation comes up: the opponent's strokes in that
+    situation match no state of the game and are counted nowhere."""
+    state, _ = _rare_opponent_state(table)
+    ann = annotate_states(table, situation=True)
+    fewer = table[~table["rally_id"].astype(str).isin(set(ann.loc[ann["state"].astype(str) == state, "rally_id"]
+                                                           .astype(str)))]
+    small = rally_game(fewer, P, O)
+    assert f"opponent: {state}" not in small.labels
+    policy = model_policy(small, table, OwnShot(), "opponent")
+    ref = _reference(small, table, "opponent", lambda a: (a["hitter"] == O) & (a["opponent"] == P))
+    _check(policy, small, ref, "opponent")
+    assert policy.strokes.sum() == sum(n for _, _, n in ref.values())
