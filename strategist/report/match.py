@@ -151,7 +151,6 @@ def select_match(table, match_id: str | None = None, player: str | None = None, 
     table's :func:`strategist.rally.model.situation_annotation`, made once per data set; a stroke's situation
     depends on its rally alone, so the population's is its rows outside the match (used where the population is
     the table's other matches and reads situations by the same rule)."""
-    table_annotation = annotated
     table = _check_table(table)
     sports = table["sport"].dropna().astype(str).unique()
     if len(sports) != 1:
@@ -167,8 +166,8 @@ def select_match(table, match_id: str | None = None, player: str | None = None, 
     # the situations of the games the report reads (fitted on the other matches): a match that records
     # heights less often than they do still gets their labels, its unrecorded heights said so
     rally, zones, heights = situation_rule(others if len(others) else strokes, sport)
-    annotated = annotate_states(strokes, sport, rally=rally, zones=zones, heights=heights)
-    annotated = annotated.sort_values(["set", "rally", "stroke"], kind="stable").reset_index(drop=True)
+    situations = annotate_states(strokes, sport, rally=rally, zones=zones, heights=heights)
+    situations = situations.sort_values(["set", "rally", "stroke"], kind="stable").reset_index(drop=True)
     notes = []
     in_sample = others.empty or others["winner"].notna().sum() == 0
     if in_sample:
@@ -177,16 +176,22 @@ def select_match(table, match_id: str | None = None, player: str | None = None, 
                      "probabilities are estimated from this match itself (in-sample; they flatter the fit)")
     population = others.reset_index(drop=True)
     shared = {}
-    if table_annotation is not None:
-        if not isinstance(table_annotation, pd.DataFrame) or len(table_annotation) != len(table) \
-                or not {"state", "match_id"} <= set(table_annotation.columns):
-            got = (f"{len(table_annotation)} rows with columns {list(table_annotation.columns)[:5]}"
-                   if isinstance(table_annotation, pd.DataFrame) else type(table_annotation).__name__)
-            raise ReportError(f"annotated: expected situation_annotation() of the table's {len(table)} strokes, "
-                              f"got {got}")
+    if annotated is not None:
+        _check_annotation(annotated, table)
         if source is table and not in_sample and situation_rule(table, sport) == (rally, zones, heights):
-            keep = (table_annotation["match_id"] != match_id).to_numpy(dtype=bool, na_value=True)
-            shared["annotated_population"] = table_annotation[keep].reset_index(drop=True)
-    return MatchData(sport=sport, match_id=match_id, player=player, opponent=opponent, strokes=annotated,
+            keep = (annotated["match_id"] != match_id).to_numpy(dtype=bool, na_value=True)
+            shared["annotated_population"] = annotated[keep].reset_index(drop=True)
+    return MatchData(sport=sport, match_id=match_id, player=player, opponent=opponent, strokes=situations,
                      population=population, in_sample=bool(in_sample), player_note=how,
                      notes=tuple(notes), _shared=shared)
+
+
+def _check_annotation(annotated, table: pd.DataFrame) -> None:
+    """Refuse an annotation that is not :func:`~strategist.rally.model.situation_annotation` of ``table``'s
+    strokes (another table, a part of it, not a table)."""
+    if isinstance(annotated, pd.DataFrame) and len(annotated) == len(table) \
+            and {"state", "match_id"} <= set(annotated.columns):
+        return
+    got = (f"{len(annotated)} rows with columns {list(annotated.columns)[:5]}" if isinstance(annotated, pd.DataFrame)
+           else type(annotated).__name__)
+    raise ReportError(f"annotated: expected situation_annotation() of the table's {len(table)} strokes, got {got}")
