@@ -333,3 +333,18 @@ def test_a_label_may_hold_a_colon(game):
     out = side_policy(renamed, "mix:a:b=1,smash=1", "player")
     g = next(g for g, state in enumerate(labels) if "a:b" in state and "smash" in state)
     assert out[g][labels[g].index("a:b")] == 0.5 and out[g][labels[g].index("smash")] == 0.5
+
+
+def test_a_hitter_without_a_trusted_action_plays_its_observed_mix_in_the_safe_policy(advised):
+    """Where the side hits and none of its actions may be advised, the safe policy keeps its observed mix there and
+    still gives one distribution for every state."""
+    trusted = [np.array(t, dtype=bool) for t in advised.structure.trusted]
+    who = advised.structure.states["who"].to_numpy()
+    g = next(g for g in range(len(trusted)) if who[g] == "player" and len(trusted[g]) > 1)
+    trusted[g][:] = False
+    marked = dataclasses.replace(advised, structure=dataclasses.replace(advised.structure, trusted=tuple(trusted)))
+    out = safe_policy(marked, marked.observed_column, "player", 0.05)
+    assert g < len(trusted) - 1 and len(out) == len(trusted)
+    np.testing.assert_allclose(out[g], marked.observed_row[g])
+    assert all(len(x) == len(lab) and x.min() >= 0 and x.sum() == pytest.approx(1.0)
+               for x, lab in zip(out, marked.layout.row_labels))
