@@ -348,3 +348,12 @@ def test_a_hitter_without_a_trusted_action_plays_its_observed_mix_in_the_safe_po
     np.testing.assert_allclose(out[g], marked.observed_row[g])
     assert all(len(x) == len(lab) and x.min() >= 0 and x.sum() == pytest.approx(1.0)
                for x, lab in zip(out, marked.layout.row_labels))
+
+
+def test_a_given_weight_of_exactly_minus_1e_12_is_tolerated(game):
+    """The tolerance below zero is inclusive: a weight of exactly -1e-12 is accepted as rounding."""
+    labels = _labels(game, "player")
+    mixes = [np.full(len(lab), 1 / len(lab)) for lab in labels]
+    mixes[1] = np.zeros(len(mixes[1]))
+    mixes[1][0], mixes[1][1] = -1e-12, 1 + 1e-12
+    assert _same(side_policy(game, mixes, "player"), mixes)
