@@ -545,16 +545,16 @@ class Recommendation:
 
 
 def _solve_stages(matrices: list) -> tuple[list, list, np.ndarray]:
-    """Every stage game solved exactly: padded to one shape per orientation (rows >= columns or not) with
-    strictly dominated actions, one batched call each. Which of several optimal mixes it returns depends on the
-    padding: :func:`_pessimistic_round` breaks such ties by the point estimates first."""
+    """Every stage game solved exactly: padded to one shape per group (:func:`_shape_kind`) with strictly
+    dominated actions, one batched call each. Which of several optimal mixes it returns depends on the padding:
+    :func:`_pessimistic_round` breaks such ties by the point estimates first."""
     from strategist.games.batch import solve_zero_sum_batch
 
     xs, ys = [None] * len(matrices), [None] * len(matrices)
     values = np.zeros(len(matrices))
     groups: dict = {}
     for g, q in enumerate(matrices):
-        groups.setdefault(q.shape[0] >= q.shape[1], []).append(g)
+        groups.setdefault(_shape_kind(q.shape), []).append(g)
     for idx in groups.values():
         m = max(matrices[g].shape[0] for g in idx)
         n = max(matrices[g].shape[1] for g in idx)

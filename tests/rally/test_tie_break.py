@@ -41,3 +41,24 @@ def test_the_tie_at_the_bound_goes_to_the_row_better_on_the_estimates(order):
     best = list(order).index(0)
     assert x[best] == pytest.approx(1.0, abs=1e-6)
     assert value == pytest.approx(0.25, abs=1e-9)
+
+
+def test_the_recommendation_does_not_depend_on_how_stages_are_padded(monkeypatch):
+    """A real pair's game solved with every stage padded to one shape per orientation (more dominated padding,
+    other optimal mixes returned at ties) recommends the same mixes and values as with the default padding."""
+    import strategist.rally.game as rally_module
+    from strategist.data.load import load_rallies
+    from strategist.data.shipped import shuttleset_dir
+
+    table = load_rallies(shuttleset_dir()).table
+    pair = ("Viktor AXELSEN", "Anthony Sinisuka GINTING")
+    default = rally_module.rally_game(table, *pair)
+    monkeypatch.setattr(rally_module, "_shape_kind", lambda shape: shape[0] >= shape[1])
+    padded = rally_module.rally_game(table, *pair)
+    columns = ["value", "value_low", "value_high", "pessimistic_value", "switch_value", "equilibrium_value"]
+    np.testing.assert_allclose(padded.states[columns].to_numpy(float), default.states[columns].to_numpy(float),
+                               atol=1e-9)
+    for a, b in zip(padded.recommendation.row_strategies, default.recommendation.row_strategies):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    for a, b in zip(padded.recommendation.column_strategies, default.recommendation.column_strategies):
+        np.testing.assert_allclose(a, b, atol=1e-6)
