@@ -96,6 +96,7 @@ def test_only_the_two_sides_are_known(game):
     ("safe:-0.1", "policy 'safe:-0.1': the margin must be a number >= 0"),
     ("safe:nan", "policy 'safe:nan': the margin must be a number >= 0"),
     ("safe:inf", "policy 'safe:inf': the margin must be a number >= 0"),
+    ("safe:0.1:0.2", "policy 'safe:0.1:0.2': expected safe:MARGIN with a margin >= 0, e.g. safe:0.02"),
     ("model", "policy 'model' needs the data and a fitted opponent model: pass "
               "strategist.rally.model_policy.model_policy(game, table, model, side) as the policy"),
 ])
