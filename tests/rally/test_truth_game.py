@@ -377,12 +377,12 @@ def test_the_ground_truth_check_by_default_simulates_200_matches_and_checks_stat
 
 
 def test_the_ground_truth_check_builds_the_games_with_the_options_given():
-    """Options of the game (rule, zones, actions, columns) shape both the shared strokes and each game: the rows
+    """Options of the game (rule, zones, actions, columns, prior) shape the shared strokes and each game: the rows
     are those of the game built directly with the same options."""
     from strategist.rally.truth import ground_truth_check
     from strategist.simulate import canonical_table, simulate_matches
 
-    options = dict(states="group:tactic", zones=True, actions="group", columns="none")
+    options = dict(states="group:tactic", zones=True, actions="group", columns="none", prior=20)
     rows = ground_truth_check(matches=3, seed=1, replicates=4, level=0.8, min_visits=30, players=(O, P), params=PAIR,
                               **options)
     from dataclasses import replace
