@@ -69,6 +69,10 @@ def true_state_values(params: SimulationParameters, player: str, opponent: str) 
 
     Keys: ``("player"|"opponent", "serve", None)`` and ``(who, "stroke", depth)`` with depth one of
     front, middle, back (the value of any return or rally state whose incoming shot landed there)."""
+    if params.heights is not None:
+        raise EstimationError("true state values by depth are those of the simulator without heights; with heights "
+                              "(HEIGHT_PARAMETERS) a state's value depends on how high the shuttle is taken: use "
+                              "strategist.simulate.exact.true_game")
     try:
         people = {"player": params.player(player), "opponent": params.player(opponent)}
     except KeyError as exc:
