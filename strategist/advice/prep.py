@@ -43,7 +43,8 @@ def tendencies_by_stroke(advisor) -> pd.DataFrame:
     totals = counts.groupby("stroke")["strokes"].transform("sum")
     counts["share"] = counts["strokes"] / totals
     counts["n"] = totals
-    counts["group"] = counts["shot"].map(dict(advisor.sport.groupings.get("tactic", {}))).fillna("other")
+    tactic = dict(advisor.sport.groupings.get("tactic", {}))
+    counts["group"] = counts["shot"].map(lambda shot: tactic.get(shot, "other"))
     counts.loc[counts["shot"].isin(serves) & (counts["stroke"] != "1 (serve)"), "group"] = "serve"
     counts["scope"] = scope
     order = {label: k for k, label in STROKE_BUCKETS}
@@ -68,7 +69,7 @@ def replies_after(advisor) -> pd.DataFrame:
         scope = "against everyone"
     groups = dict(advisor.sport.groupings.get("tactic", {}))
     frame = pd.DataFrame({"player's shot": mine["shot"].astype(str),
-                          "reply": mine["reply_shot"].astype(str).map(groups).fillna("other")})
+                          "reply": mine["reply_shot"].astype(str).map(lambda shot: groups.get(shot, "other"))})
     table = pd.crosstab(frame["player's shot"], frame["reply"])
     n = table.sum(axis=1)
     shares = table.div(n, axis=0)
