@@ -1,8 +1,11 @@
-"""The simulated pair the rally tests use: two demo players, their parameters, a table of their matches."""
+"""The simulated pair the rally tests use: two demo players, their parameters, a table of their matches; and the
+values of fixed play by one linear solve, the reference the rally tests check the game against."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+
+import numpy as np
 
 from strategist.simulate import SimulationParameters, canonical_table, simulate_matches
 
@@ -14,3 +17,15 @@ PAIR = replace(PARAMS, players=(PARAMS.player(P), PARAMS.player(O)))
 def pair_table(matches: int, seed: int):
     """``matches`` simulated matches of P against O (canonical table)."""
     return canonical_table(simulate_matches(PAIR, matches=matches, seed=seed))
+
+
+def values_of_play(game, xs, ys) -> np.ndarray:
+    """V(s) = xₛᵀ rₛ yₛ + Σ_s' xₛᵀ Pₛ(s') yₛ V(s'): P(the player wins the rally) from each state of ``game`` when
+    both sides play the fixed mixes ``xs``/``ys``, one linear system solved by numpy."""
+    size = len(game.rewards)
+    a, r = np.eye(size), np.zeros(size)
+    for s in range(size):
+        x, y = np.asarray(xs[s], float), np.asarray(ys[s], float)
+        r[s] = x @ game.rewards[s] @ y
+        a[s] -= np.einsum("i,ijk,j->k", x, game.transitions[s], y)
+    return np.linalg.solve(a, r)

@@ -13,7 +13,7 @@ from strategist.errors import EstimationError
 from strategist.rally.game import rally_game, restrict_to_trusted
 from strategist.rally.policies import best_response_policy, resolve, safe_policy, side_policy
 
-from .pair import O, P, pair_table
+from .pair import O, P, pair_table, values_of_play
 
 SIDES = ("player", "opponent")
 
@@ -42,16 +42,6 @@ def _labels(game, side):
 def _same(a, b, atol=1e-12):
     return len(a) == len(b) and all(np.allclose(x, y, atol=atol) for x, y in zip(a, b))
 
-
-def _values(game, xs, ys):
-    """P(the player wins the rally) from each state for fixed mixes: V = r + P V solved by numpy."""
-    size = len(game.rewards)
-    a, r = np.eye(size), np.zeros(size)
-    for s in range(size):
-        x, y = np.asarray(xs[s], float), np.asarray(ys[s], float)
-        r[s] = x @ game.rewards[s] @ y
-        a[s] -= np.einsum("i,ijk,j->k", x, game.transitions[s], y)
-    return np.linalg.solve(a, r)
 
 
 # -- names -------------------------------------------------------------------------------------------------------
@@ -231,7 +221,7 @@ def test_the_best_response_reaches_the_value_iteration_optimum(game, advised, si
     other = g.observed_column if side == "player" else g.observed_row
     mixes = best_response_policy(g, other, side)
     xs, ys = (mixes, other) if side == "player" else (other, mixes)
-    np.testing.assert_allclose(_values(g, xs, ys), _value_iteration(g, side, other), atol=1e-8)
+    np.testing.assert_allclose(values_of_play(g, xs, ys), _value_iteration(g, side, other), atol=1e-8)
     assert [len(x) for x in mixes] == [len(lab) for lab in _labels(g, side)]
 
 

@@ -12,23 +12,13 @@ from strategist.rally.game import rally_game, restrict_to_trusted
 from strategist.rally.policies import side_policy
 from strategist.rally.practice import PracticeReport, policy_chooser, practise
 
-from .pair import O, P, pair_table
+from .pair import O, P, pair_table, values_of_play
 
 
 @pytest.fixture(scope="module")
 def game():
     return rally_game(pair_table(4, 2), P, O, min_action_count=1)
 
-
-def _values(game, xs, ys):
-    """P(the player wins the rally) from each state for fixed mixes: V = r + P V solved by numpy."""
-    size = len(game.rewards)
-    a, r = np.eye(size), np.zeros(size)
-    for s in range(size):
-        x, y = np.asarray(xs[s], float), np.asarray(ys[s], float)
-        r[s] = x @ game.rewards[s] @ y
-        a[s] -= np.einsum("i,ijk,j->k", x, game.transitions[s], y)
-    return np.linalg.solve(a, r)
 
 
 def _credits(log, decay):
@@ -214,8 +204,8 @@ def test_the_session_values_from_the_serve(game, session):
         practised[g] = c / c.sum()
     s0 = game.index("player: serve")
     ys = game.observed_column
-    assert session.practised_value == pytest.approx(_values(game, practised, ys)[s0], abs=1e-10)
-    assert session.model_value == pytest.approx(_values(game, rec.row_strategies, ys)[s0], abs=1e-10)
+    assert session.practised_value == pytest.approx(values_of_play(game, practised, ys)[s0], abs=1e-10)
+    assert session.model_value == pytest.approx(values_of_play(game, rec.row_strategies, ys)[s0], abs=1e-10)
     assert session.equilibrium_value == pytest.approx(rec.realized[s0], abs=1e-12)
     rewards, transitions, _ = restrict_to_trusted(game.structure, game.rewards, game.transitions,
                                                   (game.observed_row, game.observed_column), sides=("opponent",))

@@ -9,7 +9,7 @@ import pytest
 
 from strategist.rally.game import rally_game
 
-from .pair import O, P, pair_table
+from .pair import O, P, pair_table, values_of_play
 
 
 @pytest.fixture(scope="module")
@@ -17,22 +17,12 @@ def game():
     return rally_game(pair_table(12, 3), P, O)
 
 
-def _evaluate(game, xs, ys) -> np.ndarray:
-    """V(s) = xₛᵀ rₛ yₛ + Σ_s' xₛᵀ Pₛ(s') yₛ V(s'): P(the player wins the rally) from each state."""
-    size = len(game.rewards)
-    a, r = np.eye(size), np.zeros(size)
-    for s in range(size):
-        x, y = np.asarray(xs[s], float), np.asarray(ys[s], float)
-        r[s] = x @ game.rewards[s] @ y
-        a[s] -= np.einsum("i,ijk,j->k", x, game.transitions[s], y)
-    return np.linalg.solve(a, r)
-
 
 def test_values_of_play_solve_their_linear_systems(game):
     states = game.states
-    observed = _evaluate(game, game.observed_row, game.observed_column)
-    switch = _evaluate(game, game.recommendation.row_strategies, game.observed_column)
-    realized = _evaluate(game, game.recommendation.row_strategies, game.recommendation.column_strategies)
+    observed = values_of_play(game, game.observed_row, game.observed_column)
+    switch = values_of_play(game, game.recommendation.row_strategies, game.observed_column)
+    realized = values_of_play(game, game.recommendation.row_strategies, game.recommendation.column_strategies)
     np.testing.assert_allclose(states["observed_value"], observed, atol=1e-9)
     np.testing.assert_allclose(states["switch_value"], switch, atol=1e-9)
     np.testing.assert_allclose(states["value"], realized, atol=1e-9)
@@ -70,7 +60,7 @@ def test_the_best_response_is_worth_what_the_game_solver_finds(game, side):
             rewards.append((y @ r)[None, :])
             moves.append(np.einsum("a,abt->bt", y, t)[None, :, :])
     reference = solve_stochastic_game(rewards, moves)
-    np.testing.assert_allclose(_evaluate(game, xs, ys), reference.values, atol=1e-9)
+    np.testing.assert_allclose(values_of_play(game, xs, ys), reference.values, atol=1e-9)
     # pure where the side may choose; its habit where it has no shot or position it may choose
     assert any(stand_in) and not all(stand_in)
     habit = game.observed_row if side == "player" else game.observed_column

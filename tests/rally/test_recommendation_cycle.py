@@ -14,8 +14,7 @@ import pytest
 import strategist.rally.game as rally_module
 from strategist.rally.game import _average_cycle, rally_game
 
-from .pair import O, P, pair_table
-from .test_rally_values import _evaluate
+from .pair import O, P, pair_table, values_of_play
 
 
 def test_two_rounds_mixes_are_averaged_where_they_differ():
@@ -65,7 +64,7 @@ def test_a_cycling_recommendation_stops_at_the_cycle_and_says_so(cycling):
 def test_the_values_are_those_of_the_averaged_play(cycling):
     game, _, _ = cycling
     rec = game.recommendation
-    realized = _evaluate(game, rec.row_strategies, rec.column_strategies)
+    realized = values_of_play(game, rec.row_strategies, rec.column_strategies)
     np.testing.assert_allclose(rec.realized, realized, atol=1e-9)
     np.testing.assert_allclose(game.states["value"], realized, atol=1e-9)
 
