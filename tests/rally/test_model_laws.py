@@ -1,0 +1,340 @@
+"""The outcome laws of every cell against a reference written here in plain loops, from the formulas of
+strategist.rally.model's docstring: all players' laws down the situation hierarchy, then the hitter's toward
+them and the pairing's toward the hitter's, each in three parts (win now; lose now given no winner; where it
+goes given it goes on), with given prior strengths capped at the trials behind each centre (+1), the logit
+shifts of the hitters and receivers found by scipy's root finder; the evidence shares, the posterior
+concentrations kept for the intervals, the level shift of the laws and the counts of resampled units."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import optimize, special, stats
+
+from strategist.errors import EstimationError
+from strategist.estimation.shrinkage import STRENGTH_BOUNDS
+from strategist.rally.model import (PEOPLE_PRIOR_CAP, RallySettings, build_structure, estimate, logit_offset,
+                                    shift_laws, strokes, structure_counts)
+
+from .pair import O, P, pair_table
+
+C = "Cara LINDQVIST"
+
+
+def _renamed(table, old, new, prefix):
+    out = table.copy()
+    for col in ("hitter", "opponent", "winner", "server"):
+        out[col] = out[col].astype("string").replace(old, new)
+    for col in ("match_id", "rally_id"):
+        out[col] = prefix + out[col].astype("string")
+    return out
+
+
+@pytest.fixture(scope="module")
+def st():
+    import pandas as pd
+
+    table = pd.concat([pair_table(2, 1), _renamed(pair_table(1, 2), O, C, "x"),
+                       _renamed(_renamed(pair_table(1, 3), O, C, "y"), P, O, "z")], ignore_index=True)
+    return strokes(table, RallySettings())
+
+
+@pytest.fixture(scope="module")
+def pair(st):
+    return build_structure(st, RallySettings(player=P, opponent=O))
+
+
+@pytest.fixture(scope="module")
+def population(st):
+    return build_structure(st, RallySettings())
+
+
+def _clip(x):
+    return min(max(x, 1e-9), 1 - 1e-9)
+
+
+def _offset(hits, trials, centre):
+    """δ with Σ hits = Σ trials·σ(logit c + δ), by Brent's method (0 without trials, ±4 at most)."""
+    hits, trials, centre = (np.asarray(x, float) for x in (hits, trials, centre))
+    if trials.sum() == 0:
+        return 0.0
+    base = special.logit(np.clip(centre, 1e-12, 1 - 1e-12))
+
+    def gap(d):
+        return hits.sum() - (trials * special.expit(base + d)).sum()
+
+    if gap(-4.0) < 0:
+        return -4.0
+    if gap(4.0) > 0:
+        return 4.0
+    return optimize.brentq(gap, -4.0, 4.0, xtol=1e-13)
+
+
+def _cell_law(n, c, out, s, dw=0.0, dl=0.0):
+    """One cell's posterior mean in three parts: n, c the cell's counts and centre by entry, out its outcomes
+    (0 win, 1 lose, >= 2 goes on), s the three parts' strengths, dw/dl the logit shifts of the W/L centres."""
+    win, lose, moves = np.flatnonzero(out == 0)[0], np.flatnonzero(out == 1)[0], np.flatnonzero(out >= 2)
+    total = n.sum()
+    cw = _clip(special.expit(special.logit(_clip(c[win])) + dw))
+    clr = _clip(special.expit(special.logit(_clip(c[lose] / max(1 - c[win], 1e-12))) + dl))
+    w = (n[win] + s[0] * cw) / (total + s[0])
+    lr = (n[lose] + s[1] * clr) / (total - n[win] + s[1])
+    law = np.empty(len(n))
+    law[win], law[lose] = w, (1 - w) * lr
+    if len(moves):
+        cm = c[moves] / max(1 - c[win] - c[lose], 1e-12)
+        goes = (n[moves] + s[2] * cm) / max(total - n[win] - n[lose] + s[2], 1e-12)
+        law[moves] = (1 - w) * (1 - lr) * goes
+    own = np.array([total, total - n[win], total - n[win] - n[lose]], float)
+    return law, own
+
+
+def _population_reference(structure, strength):
+    """All players' laws at every level (each level's own entries), with each cell's (own trials, strengths)."""
+    laws, parts, parent_law, parent_total = [], [], None, None
+    for level in structure.levels:
+        n = np.asarray(level.counts.sum(axis=0)).ravel()
+        law = np.zeros(len(n))
+        own = np.zeros((level.cell.max() + 1, 3))
+        used = np.zeros((level.cell.max() + 1, 3))
+        cell_total = np.bincount(level.cell, weights=n)
+        for cell in range(level.cell.max() + 1):
+            e = np.flatnonzero(level.cell == cell)
+            if parent_law is None:
+                law[e] = (n[e] + 1.0 / len(e)) / (n[e].sum() + 1.0)
+                own[cell], used[cell] = n[e].sum() + 1.0, 0.0
+                continue
+            cap = parent_total[level.parent[e[0]]] + 1.0
+            s = np.full(3, min(strength, cap))
+            law[e], own[cell] = _cell_law(n[e], parent_law[level.parent[e]], level.outcome[e], s)
+            used[cell] = s
+        laws.append(law)
+        parts.append((own, used))
+        parent_law, parent_total = law, cell_total[level.cell]
+    return laws, parts
+
+
+def _people_reference(structure, centre, counts, cap, strength):
+    """One people level on the game's entries: every side's logit shifts of the W and L parts (Brent), then
+    every cell's law; returns (law, (δ_W, δ_L) per side, own trials and strengths per cell)."""
+    cell, out = structure.entry_cell, structure.entry_outcome
+    side = (structure.states["who"] == "opponent").to_numpy()[structure.cell_state].astype(int)
+    cells = range(len(structure.cell_state))
+    win = np.array([np.flatnonzero((cell == c) & (out == 0))[0] for c in cells])
+    lose = np.array([np.flatnonzero((cell == c) & (out == 1))[0] for c in cells])
+    total = np.bincount(cell, weights=counts, minlength=len(win))
+    c_lr = centre[lose] / np.maximum(1 - centre[win], 1e-12)
+    dw = [_offset(counts[win][side == k], total[side == k], np.clip(centre[win], 1e-9, 1 - 1e-9)[side == k])
+          for k in (0, 1)]
+    dl = [_offset(counts[lose][side == k], (total - counts[win])[side == k], np.clip(c_lr, 1e-9, 1 - 1e-9)[side == k])
+          for k in (0, 1)]
+    law = np.zeros(len(counts))
+    own, used = np.zeros((len(win), 3)), np.zeros((len(win), 3))
+    for c in cells:
+        e = np.flatnonzero(cell == c)
+        s = np.full(3, min(strength, cap[c]))
+        law[e], own[c] = _cell_law(counts[e], centre[e], out[e], s, dw[side[c]], dl[side[c]])
+        used[c] = s
+    return law, (np.array(dw), np.array(dl)), own, used
+
+
+def _receiver_reference(structure, centre, counts):
+    cell, out = structure.entry_cell, structure.entry_outcome
+    side = (structure.states["who"] == "opponent").to_numpy()[structure.cell_state].astype(int)
+    law = centre.copy()
+    total = np.bincount(cell, weights=counts, minlength=len(structure.cell_state))
+    win = np.array([np.flatnonzero((cell == c) & (out == 0))[0] for c in range(len(total))])
+    lose = np.array([np.flatnonzero((cell == c) & (out == 1))[0] for c in range(len(total))])
+    c_lr = centre[lose] / np.maximum(1 - centre[win], 1e-12)
+    dw = [_offset(counts[win][side == k], total[side == k], centre[win][side == k]) for k in (0, 1)]
+    dl = [_offset(counts[lose][side == k], (total - counts[win])[side == k], c_lr[side == k]) for k in (0, 1)]
+    for c in range(len(total)):
+        e = np.flatnonzero(cell == c)
+        w = special.expit(special.logit(_clip(centre[win[c]])) + dw[side[c]])
+        lr = special.expit(special.logit(_clip(c_lr[c])) + dl[side[c]])
+        moves = e[out[e] >= 2]
+        law[win[c]], law[lose[c]] = w, (1 - w) * lr
+        law[moves] = centre[moves] * (1 - w) * (1 - lr) / max(1 - centre[win[c]] - centre[lose[c]], 1e-12)
+    return law, np.array(dw), np.array(dl)
+
+
+def _game_entries(structure, level_laws):
+    """Each level's law on the game's entries (following the parents up from the cell level)."""
+    idx = structure.entry_level
+    out = [None] * len(level_laws)
+    for k in range(len(level_laws) - 1, -1, -1):
+        out[k] = level_laws[k][idx]
+        idx = structure.levels[k].parent[idx]
+    return out
+
+
+def _total(m):
+    return np.asarray(m.sum(axis=0)).ravel()
+
+
+def test_all_players_laws_come_down_the_hierarchy(population):
+    strength = 6.0
+    got = estimate(population, structure_counts(population), prior=strength, keep_chain=True)
+    laws, parts = _population_reference(population, strength)
+    on_game = _game_entries(population, laws)
+    np.testing.assert_allclose(got.probability[0], on_game[-1], rtol=1e-9, atol=1e-12)
+    assert [law.name for law in got.chain] == [lv.name for lv in population.levels]
+    first = np.array([np.flatnonzero(population.entry_cell == c)[0] for c in range(len(population.cell_state))])
+    idx = population.entry_level
+    for k in range(len(laws) - 1, -1, -1):
+        level = got.chain[k]
+        np.testing.assert_allclose(level.law[0], on_game[k], rtol=1e-9, atol=1e-12)
+        own, used = parts[k]
+        level_cell = population.levels[k].cell[idx[first]]
+        np.testing.assert_allclose(level.concentration[0], (own + used)[level_cell], rtol=1e-12)
+        np.testing.assert_allclose(level.parent_weight[0], (used / (own + used))[level_cell], rtol=1e-12)
+        idx = population.levels[k].parent[idx]
+    assert set(got.strengths) == {f"{lv} {p}" for lv in ("incoming group", "incoming shot", "situation", "cell")
+                                  for p in "WLC"}
+    assert all(v.tolist() == [strength] for v in got.strengths.values())
+    assert got.population_strength.tolist() == [strength] and np.isnan(got.pair_strength).all()
+    assert (got.evidence[0] == [0.0, 0.0, 1.0]).all()
+    np.testing.assert_allclose(np.bincount(population.entry_cell, weights=got.probability[0]), 1.0)
+
+
+@pytest.mark.parametrize("strength", [3.0, 60.0])
+def test_the_pairings_laws_shrink_toward_the_hitters_and_theirs_toward_everyones(pair, strength):
+    counts = structure_counts(pair)
+    got = estimate(pair, counts, prior=strength, keep_chain=True)
+    laws, _ = _population_reference(pair, strength)
+    pop = _game_entries(pair, laws)[-1]
+    cell = pair.entry_cell
+    shifted, r_w, r_l = _receiver_reference(pair, pop, counts["receiver"])
+    pop_total = np.bincount(cell, weights=_total(pair.levels[-1].counts)[pair.entry_level])
+    p1, (d_w, d_l), own1, s1 = _people_reference(pair, shifted, counts["hitter"], pop_total + 1.0, strength)
+    hit_total = np.bincount(cell, weights=counts["hitter"])
+    p2, _, own2, s2 = _people_reference(pair, p1, counts["game"], hit_total + 1.0, strength)
+    np.testing.assert_allclose(got.receiver_win_offset[0], r_w, atol=1e-7)
+    np.testing.assert_allclose(got.receiver_lose_offset[0], r_l, atol=1e-7)
+    np.testing.assert_allclose(got.win_offset[0], d_w, atol=1e-7)
+    np.testing.assert_allclose(got.lose_offset[0], d_l, atol=1e-7)
+    np.testing.assert_allclose(got.probability[0], p2, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(np.bincount(cell, weights=got.probability[0]), 1.0)
+    np.testing.assert_array_equal(got.counts[0], counts["game"])
+    # the evidence: the pairing's share of the winners' part, then the hitter's, then everyone's
+    mine = own2[:, 0] / (own2[:, 0] + s2[:, 0])
+    hers = own1[:, 0] / (own1[:, 0] + s1[:, 0])
+    np.testing.assert_allclose(got.evidence[0], np.column_stack([mine, (1 - mine) * hers, (1 - mine) * (1 - hers)]),
+                               rtol=1e-12)
+    # the people levels kept for the intervals: the prior worth at most PEOPLE_PRIOR_CAP own strokes
+    hitter, pairing = got.chain[-2:]
+    assert (hitter.name, pairing.name) == ("hitter", "pairing")
+    np.testing.assert_allclose(hitter.law[0], p1, rtol=1e-6, atol=1e-9)
+    for level, own, s in ((hitter, own1, s1), (pairing, own2, s2)):
+        prior = np.minimum(s, PEOPLE_PRIOR_CAP)
+        np.testing.assert_allclose(level.concentration[0], own + prior, rtol=1e-12)
+        np.testing.assert_allclose(level.parent_weight[0], prior / (own + prior), rtol=1e-12)
+    assert (s1 > PEOPLE_PRIOR_CAP).any() == (strength > PEOPLE_PRIOR_CAP)
+    assert {k: v.tolist() for k, v in got.strengths.items() if k.split()[0] in ("hitter", "pairing")} == {
+        f"{who} {p}": [strength] for who in ("hitter", "pairing") for p in "WLC"}
+    assert got.pair_strength.tolist() == [strength]
+
+
+def test_replicates_are_estimated_each_on_their_own_counts(pair):
+    rng = np.random.default_rng(4)
+    weights = rng.poisson(1.0, size=(3, pair.n.shape[0])).astype(float)
+    counts = structure_counts(pair, weights)
+    dense = {k: pair_matrix.toarray() for k, pair_matrix in (("game", pair.n), ("hitter", pair.n_hitter),
+                                                               ("receiver", pair.n_receiver))}
+    for key, m in dense.items():
+        np.testing.assert_allclose(counts[key], weights @ m)
+    for k, level in enumerate(pair.levels):
+        np.testing.assert_allclose(counts["levels"][k], weights @ level.counts.toarray())
+    both = estimate(pair, counts, prior=5.0)
+    for b in (0, 2):
+        alone = estimate(pair, {k: (v[b] if not isinstance(v, list) else [x[b] for x in v]) for k, v in counts.items()},
+                         prior=5.0)
+        np.testing.assert_allclose(both.probability[b], alone.probability[0], rtol=1e-10)
+        np.testing.assert_allclose(both.win_offset[b], alone.win_offset[0], rtol=1e-10)
+    assert both.probability.shape == (3, len(pair.entry_cell)) and both.chain == ()
+
+
+def test_without_a_receiver_or_hitter_count_the_game_counts_stand_in(pair):
+    counts = structure_counts(pair)
+    plain = estimate(pair, {**counts, "receiver": None, "hitter": None}, prior=5.0)
+    same = estimate(pair, {**counts, "receiver": np.zeros_like(counts["game"]), "hitter": counts["game"]}, prior=5.0)
+    np.testing.assert_allclose(plain.probability, same.probability, rtol=1e-12)
+    assert (plain.receiver_win_offset == 0).all()
+
+
+def test_the_fitted_strength_of_the_hitters_winners_is_the_beta_binomial_maximum(pair):
+    """With the empirical-Bayes prior, the hitter level's W strength maximises the beta-binomial likelihood of
+    the hitters' winners around everyone's (receiver- and hitter-shifted) rates, by scipy."""
+    counts = structure_counts(pair)
+    got = estimate(pair, counts, prior="marginal")
+    free = estimate(pair, counts, prior="marginal", keep_chain=True)
+    pop = free.chain[len(pair.levels) - 1].law[0]
+    shifted, _, _ = _receiver_reference(pair, pop, counts["receiver"])
+    cell, out = pair.entry_cell, pair.entry_outcome
+    side = (pair.states["who"] == "opponent").to_numpy()[pair.cell_state].astype(int)
+    win = np.array([np.flatnonzero((cell == c) & (out == 0))[0] for c in range(len(pair.cell_state))])
+    trials = np.bincount(cell, weights=counts["hitter"])
+    hits = counts["hitter"][win]
+    centre = np.clip(shifted[win], 1e-9, 1 - 1e-9)
+    d = [_offset(hits[side == k], trials[side == k], centre[side == k]) for k in (0, 1)]
+    centre = np.clip(special.expit(special.logit(centre) + np.array(d)[side]), 1e-9, 1 - 1e-9)
+    used = trials > 0
+
+    def minus(log_s):
+        s = np.exp(log_s)
+        return -stats.betabinom.logpmf(hits[used], trials[used], s * centre[used], s * (1 - centre[used])).sum()
+
+    res = optimize.minimize_scalar(minus, bounds=np.log(STRENGTH_BOUNDS), method="bounded", options={"xatol": 1e-8})
+    assert np.log(got.strengths["hitter W"][0]) == pytest.approx(res.x, abs=2e-3)
+    assert got.strengths["situation W"][0] == free.strengths["situation W"][0]
+
+
+def test_the_level_shift_moves_winners_and_errors_and_keeps_where_the_rally_goes(pair):
+    law = estimate(pair, structure_counts(pair), prior=5.0).probability[0]
+    delta = 0.4
+    got = shift_laws(pair, law, delta)
+    assert got.shape == law.shape
+    cell, out = pair.entry_cell, pair.entry_outcome
+    for c in range(len(pair.cell_state)):
+        e = np.flatnonzero(cell == c)
+        sign = 1.0 if pair.states["who"].iat[pair.cell_state[c]] == "player" else -1.0
+        w, lose = law[e][out[e] == 0][0], law[e][out[e] == 1][0]
+        w2 = special.expit(special.logit(w) + sign * delta)
+        lr2 = special.expit(special.logit(lose / (1 - w)) - sign * delta)
+        assert got[e][out[e] == 0][0] == pytest.approx(w2, rel=1e-9, abs=1e-8)
+        assert got[e][out[e] == 1][0] == pytest.approx((1 - w2) * lr2, rel=1e-9, abs=1e-8)
+        moves = out[e] >= 2
+        np.testing.assert_allclose(got[e][moves], law[e][moves] * (1 - w2) * (1 - lr2) / (1 - w - lose), rtol=1e-9,
+                                   atol=1e-8)
+    np.testing.assert_allclose(np.bincount(cell, weights=got), 1.0)
+    np.testing.assert_allclose(shift_laws(pair, law, 0.0), law, rtol=1e-12, atol=1e-8)
+    two = shift_laws(pair, np.stack([law, law]), -delta)
+    assert two.shape == (2, len(law))
+    np.testing.assert_allclose(two[1], shift_laws(pair, law, -delta), rtol=1e-12)
+
+
+def test_logit_offsets_solve_each_sides_equation():
+    rng = np.random.default_rng(2)
+    trials = rng.integers(0, 40, size=(2, 30)).astype(float)
+    centre = rng.uniform(0.05, 0.6, size=(2, 30))
+    hits = rng.binomial(trials.astype(int), np.clip(centre * 1.4, 0, 1)).astype(float)
+    side = np.arange(30) % 2
+    got = logit_offset(hits, trials, centre, side)
+    assert got.shape == (2, 2)
+    for b in range(2):
+        for k in range(2):
+            assert got[b, k] == pytest.approx(_offset(hits[b, side == k], trials[b, side == k],
+                                                      centre[b, side == k]), abs=1e-8)
+    # a side that always wins runs to the bound; one without trials keeps 0
+    assert logit_offset(np.array([5.0, 0.0]), np.array([5.0, 0.0]), np.array([0.5, 0.5]), np.array([0, 1])
+                        ).tolist() == [[4.0, 0.0]]
+    assert logit_offset(np.array([0.0]), np.array([9.0]), np.array([0.5]), np.array([0]), bound=2.5)[0, 0] == -2.5
+
+
+def test_an_unknown_level_is_refused(pair):
+    from strategist.rally.model import _level_index
+
+    assert (_level_index(pair, "cell") == pair.entry_level).all()
+    np.testing.assert_array_equal(_level_index(pair, "situation"), pair.levels[-1].parent[pair.entry_level])
+    with pytest.raises(EstimationError, match="no level"):
+        _level_index(pair, "stroke")
