@@ -169,7 +169,8 @@ def _define_recorded_sport(meta: dict, saved: Vocabulary, where) -> Vocabulary:
         sport = sport_from_mapping(definition, where=f"{where}: field 'sport_definition'")
     except ConfigurationError as exc:
         raise CheckpointError(str(exc)) from None
-    if sport.name != saved.sport or Vocabulary.of(sport) != saved:
+    # the vocabulary read off the sport itself: Vocabulary.of would register a sport that is then refused
+    if sport.name != saved.sport or Vocabulary(sport.name, tuple(sport.shots), tuple(sport.areas)) != saved:
         raise CheckpointError(f"{where}: field 'sport_definition': does not define the recorded vocabulary")
     register_sport(sport)
     return saved
