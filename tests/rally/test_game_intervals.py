@@ -257,6 +257,31 @@ def test_a_replicate_that_cannot_be_solved_is_counted(monkeypatch, error):
     assert np.isfinite(b.observed[1:]).all() and np.isfinite(b.value[1:]).all() and np.isfinite(b.switch[1:]).all()
 
 
+def test_every_replicate_that_cannot_be_solved_is_counted(monkeypatch):
+    state = {"inside": False, "calls": 0}
+    real_chain, real_boot = rally_module._chain_values, rally_module._bootstrap
+
+    def chain(*args):
+        if state["inside"]:
+            state["calls"] += 1
+            if state["calls"] in (1, 2):          # the first replicate's observed values, then the second's
+                raise np.linalg.LinAlgError("singular")
+        return real_chain(*args)
+
+    def boot(*args, **kwargs):
+        state["inside"] = True
+        try:
+            return real_boot(*args, **kwargs)
+        finally:
+            state["inside"] = False
+
+    monkeypatch.setattr(rally_module, "_chain_values", chain)
+    monkeypatch.setattr(rally_module, "_bootstrap", boot)
+    game = rally_game(small_table(), bootstrap=3, seed=1)
+    assert game.bootstrap.failed == 2
+    assert np.isnan(game.bootstrap.observed[:2]).all() and np.isfinite(game.bootstrap.observed[2]).all()
+
+
 # ------------------------------------------------------------------------------------------- cell variance
 def test_cell_variance_down_a_two_level_chain():
     """Two levels: each part's own variance is the Beta (W, L) or Dirichlet (C·u) variance at the level's

@@ -148,6 +148,14 @@ def test_a_cycle_at_many_states_names_three_and_counts_the_rest():
     assert len(messages) == 1 and f"alternates between two mixes at {named} and 2 more (" in messages[0]
 
 
+def test_a_cycle_at_three_states_names_them_all():
+    flipping, seen = _flipping(3, "opponent")
+    game, messages = _game_with(flipping)
+    named = ", ".join(f"'{game.labels[g]}'" for g in sorted(seen["states"]))
+    assert len(seen["states"]) == 3 and len(messages) == 1
+    assert messages[0].startswith(f"the recommendation's fixed point alternates between two mixes at {named} (")
+
+
 def test_an_averaged_player_mix_reports_what_it_guarantees_at_the_bound():
     """The player's mix flipping between two trusted shots at a state where the player departs: the averaged
     mix is played and the state's guarantee is the averaged mix's worst column at the lower bound."""

@@ -538,3 +538,64 @@ def test_the_settings_reach_the_game():
     s = from_strokes.stage(0)
     sd = _cell_sd(from_strokes)[0]
     np.testing.assert_allclose(s.high, np.clip(s.mean + z * sd, 0, 1), atol=1e-12)
+
+
+def test_every_setting_reaches_the_model_and_the_solver(monkeypatch):
+    """rally_game hands each of its settings on as given: to the strokes (with the sport), to the structure, and
+    the bootstrap's to the game's build (the builders are stood in for, so nothing is estimated)."""
+    import strategist.rally.game as rally_module
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_strokes(table, settings, sport):
+        seen["strokes"] = (settings, sport)
+        return "strokes"
+
+    def fake_structure(st, settings):
+        seen["structure"] = (st, settings)
+        return "structure"
+
+    def fake_build(structure, **kwargs):
+        seen["build"] = (structure, kwargs)
+        raise Stop
+
+    monkeypatch.setattr(rally_module, "strokes", fake_strokes)
+    monkeypatch.setattr(rally_module, "build_structure", fake_structure)
+    monkeypatch.setattr(rally_module, "build_game", fake_build)
+    with pytest.raises(Stop):
+        rally_module.rally_game(small_table(), P, O, actions="group", columns="position", states="group:tactic",
+                                zones=False, heights=True, min_action_count=7, min_share=0.03, min_count=12,
+                                prior=4.0, bootstrap=3.0, level=0.75, seed=9, sport="badminton",
+                                equilibrium=False, interval="percentile")
+    settings, sport = seen["strokes"]
+    assert sport == "badminton" and seen["structure"] == ("strokes", settings)
+    assert (settings.player, settings.opponent, settings.actions, settings.columns, settings.states) == \
+        (P, O, "group", "position", "group:tactic")
+    assert (settings.zones, settings.heights, settings.min_action_count, settings.min_count) == (False, True, 7, 12)
+    assert settings.min_share == 0.03 and settings.prior == 4.0 and settings.level == 0.75
+    assert type(settings.min_count) is int and type(settings.level) is float
+    structure, kwargs = seen["build"]
+    assert structure == "structure"
+    assert kwargs == {"bootstrap": 3, "seed": 9, "equilibrium": False, "interval": "percentile"}
+    assert type(kwargs["bootstrap"]) is int
+    # defaults
+    with pytest.raises(Stop):
+        rally_module.rally_game(small_table())
+    settings, sport = seen["strokes"]
+    assert sport is None and settings.player is None and settings.opponent is None
+    assert (settings.actions, settings.columns, settings.states, settings.zones, settings.heights) == \
+        ("shot", "auto", None, None, None)
+    assert (settings.min_action_count, settings.min_share, settings.min_count, settings.prior, settings.level) == \
+        (5, 0.02, 10, "marginal", 0.9)
+    assert seen["build"][1] == {"bootstrap": 0, "seed": 0, "equilibrium": True, "interval": "normal"}
+    # prepared strokes go straight to the structure
+    from strategist.rally.model import Strokes
+
+    prepared = object.__new__(Strokes)
+    seen.clear()
+    with pytest.raises(Stop):
+        rally_module.rally_game(prepared, P, O)
+    assert "strokes" not in seen and seen["structure"][0] is prepared
