@@ -10,10 +10,14 @@ dispatch, a dozen small tensors) costs more than the arithmetic. With the weight
 
 the same logits as ``RallyNet.last`` in evaluation mode (dropout off), in float32. The folded weights are
 rebuilt whenever the network's weights change (its ``version``, bumped by ``load_state_dict``, by the
-training loop after each step and by ``RallyNet.weights_changed``) or the network is another.
+training loop after each step and by ``RallyNet.weights_changed``) or the network is another. The hidden
+states of recent rallies are kept with the folded weights (:meth:`FoldedRallyNet.state`), so a rally asked about
+again with another last stroke, or one stroke longer, costs one step of the recurrence.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 import torch
@@ -27,8 +31,11 @@ def _np(t: torch.Tensor) -> np.ndarray:
 class FoldedRallyNet:
     """The evaluation-mode forward pass of one rally (``RallyNet.last``) with its weights folded into tables."""
 
-    def __init__(self, net):
+    def __init__(self, net, cache_size: int = 4096):
         self.net = net
+        self.cache_size = int(cache_size)
+        self._states: dict[bytes, tuple] = {}     # hidden states by the steps that led to them
+        self._lock = threading.Lock()
         self.version = net.version
         w = _np(net.inp.weight)
         d_shot, d_area = net.shot.embedding_dim, net.area.embedding_dim
@@ -38,7 +45,7 @@ class FoldedRallyNet:
         self.area = _np(net.area.weight) @ w[:, cuts[0]:cuts[1]].T
         self.wing = _np(net.wing.weight) @ w[:, cuts[1]:cuts[2]].T
         self.height = _np(net.height.weight) @ w[:, cuts[2]:cuts[3]].T
-        self.num = w[:, cuts[3]:].T.copy()
+        self.num = w[:, cuts[3]:].copy()              # (D, N_NUM): one step's numbers as a matrix-vector product
         self.bias = _np(net.inp.bias)
         self.layers = []
         for k in range(net.gru.num_layers):
@@ -64,26 +71,60 @@ class FoldedRallyNet:
 
     def logits(self, shot, area, wing, height, num, player: int, opponent: int, stroke: int, ctx) -> np.ndarray:
         """Logits of the next shot after steps ``shot[0..T-1]`` (1-D index arrays; ``num`` (T, N_NUM))."""
-        x = self.shot[shot] + self.area[area] + self.wing[wing] + self.height[height] + num @ self.num + self.bias
-        np.maximum(x, 0.0, out=x)
-        last = len(self.layers) - 1
-        for k, (w_ih, w_hh, b_ih, b_hh) in enumerate(self.layers):
-            size = w_hh.shape[1]
-            gates = x @ w_ih.T + b_ih                    # (T, 3H): the input half of every step at once
-            gates[:, :2 * size] += b_hh[:2 * size]       # r and z take both biases outside the recurrence
-            b_hn = b_hh[2 * size:]
-            h = np.zeros(size, np.float32)
-            outputs = np.empty((len(gates), size), np.float32) if k < last else None
-            for t, g in enumerate(gates):
-                gh = w_hh @ h
-                rz = expit(g[:2 * size] + gh[:2 * size])
-                n = np.tanh(g[2 * size:] + rz[:size] * (gh[2 * size:] + b_hn))
-                h = n + rz[size:] * (h - n)              # (1 − z) n + z h
-                if outputs is not None:
-                    outputs[t] = h
-            x = outputs
+        h = self.state(shot, area, wing, height, num)[-1]
         m = self.mid_h @ h + self.player[player] + self.opponent[opponent] + self.stroke[stroke] \
             + np.asarray(ctx, np.float32) @ self.ctx + self.mid_bias
         np.maximum(m, 0.0, out=m)
         return self.out @ m + self.out_bias
 
+    def state(self, shot, area, wing, height, num) -> tuple[np.ndarray, ...]:
+        """Every GRU layer's hidden state after the steps. Kept for the rally and for the rally less its last
+        step: asked again about the same rally with another last stroke (the replies to each shot the player
+        may play) or one stroke longer, the recurrence runs one step instead of T."""
+        steps = len(shot)
+        key = _key(shot, area, wing, height, num, steps)
+        found = self._states.get(key)
+        if found is not None:
+            return found
+        start = self._states.get(_key(shot, area, wing, height, num, steps - 1)) if steps > 1 else None
+        first = steps - 1 if start is not None else 0
+        # one step at a time (matrix-vector products only), so a state reached through the kept states is the
+        # very one a whole run reaches: the answer does not depend on which rallies were asked before
+        x = [np.maximum(self.shot[shot[t]] + self.area[area[t]] + self.wing[wing[t]] + self.height[height[t]]
+                        + self.num @ num[t] + self.bias, 0.0) for t in range(first, steps)]
+        final, before = [], []
+        for k, (w_ih, w_hh, b_ih, b_hh) in enumerate(self.layers):
+            size = w_hh.shape[1]
+            b_rz = b_ih[:2 * size] + b_hh[:2 * size]     # r and z take both biases outside the recurrence
+            b_in, b_hn = b_ih[2 * size:], b_hh[2 * size:]
+            h = start[k] if start is not None else np.zeros(size, np.float32)
+            outputs = []
+            for t, x_t in enumerate(x):
+                if t == len(x) - 1:
+                    before.append(h)
+                g = w_ih @ x_t
+                gh = w_hh @ h
+                rz = expit(g[:2 * size] + gh[:2 * size] + b_rz)
+                n = np.tanh(g[2 * size:] + b_in + rz[:size] * (gh[2 * size:] + b_hn))
+                h = n + rz[size:] * (h - n)              # (1 − z) n + z h
+                outputs.append(h)
+            final.append(h)
+            x = outputs
+        final = tuple(final)
+        self._keep(key, final)
+        if start is None and steps > 1:
+            self._keep(_key(shot, area, wing, height, num, steps - 1), tuple(before))
+        return final
+
+    def _keep(self, key, states: tuple) -> None:
+        if self.cache_size <= 0:
+            return
+        with self._lock:
+            if len(self._states) >= self.cache_size:
+                self._states.pop(next(iter(self._states)))
+            self._states[key] = states
+
+
+def _key(shot, area, wing, height, num, steps: int) -> bytes:
+    """The first ``steps`` steps' inputs as one key."""
+    return b"|".join(np.ascontiguousarray(a[:steps]).tobytes() for a in (shot, area, wing, height, num))

@@ -64,3 +64,56 @@ def test_a_changed_weight_is_folded_again_before_the_next_prediction(untrained_n
                                            np.array([0, 0, 1, 1], np.float32))   # no score; Ann serves
     e = np.exp(torch_path - torch_path.max())
     np.testing.assert_allclose(after, e / e.sum(), rtol=1e-5)
+
+
+def _prefixed(rng, base: dict, last: int) -> dict:
+    """``base`` with one more step (a different last stroke for each ``last``)."""
+    step = _inputs(np.random.default_rng(1000 + last), 1)
+    out = dict(base)
+    for k in ("shot", "area", "wing", "height", "num"):
+        out[k] = np.concatenate([np.asarray(base[k]), np.asarray(step[k])])
+    return out
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_kept_states_give_the_logits_of_a_fresh_fold_bit_for_bit(layers):
+    net = _random_net(layers)
+    kept, fresh_each = FoldedRallyNet(net), lambda x: FoldedRallyNet(net, cache_size=0).logits(**x)
+    rng = np.random.default_rng(7)
+    base = _inputs(rng, 5)
+    asked = [_prefixed(rng, base, k) for k in range(4)] + [base] + [_prefixed(rng, _prefixed(rng, base, 0), 9)]
+    for order in (range(len(asked)), reversed(range(len(asked))), [1, 4, 1, 5, 0, 3]):
+        for i in order:
+            x = asked[i]
+            np.testing.assert_array_equal(kept.logits(**x), fresh_each(x))
+            np.testing.assert_allclose(kept.logits(**x), _torch_last(net, x), rtol=1e-5, atol=1e-5)
+
+
+def test_a_rally_asked_with_another_last_stroke_runs_one_step(monkeypatch):
+    import strategist.opponent.inference as inference
+
+    net = _random_net(1)
+    folded = FoldedRallyNet(net)
+    rng = np.random.default_rng(3)
+    base = _inputs(rng, 8)
+    calls = []
+    real = inference.expit
+    monkeypatch.setattr(inference, "expit", lambda z: calls.append(1) or real(z))    # one call per GRU step
+    folded.logits(**_prefixed(rng, base, 0))
+    assert len(calls) == 9                               # the whole rally: eight steps and the last
+    calls.clear()
+    folded.logits(**_prefixed(rng, base, 1))
+    assert len(calls) == 1                               # the eight steps' state was kept
+    calls.clear()
+    folded.logits(**base)
+    assert len(calls) == 0
+
+
+def test_the_kept_states_are_bounded_and_can_be_turned_off():
+    net = _random_net(1)
+    rng = np.random.default_rng(5)
+    small, off = FoldedRallyNet(net, cache_size=3), FoldedRallyNet(net, cache_size=0)
+    for _ in range(10):
+        x = _inputs(rng, 4)
+        np.testing.assert_array_equal(small.logits(**x), off.logits(**x))
+        assert len(small._states) <= 3 and len(off._states) == 0
