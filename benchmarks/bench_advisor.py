@@ -8,7 +8,8 @@ game estimated and solved from scratch), median of ``--runs``; and with the tabl
 fitted before the clock starts (the default neural model is fitted once per data set and kept: see
 ``strategist.opponent.cache``). Calls: histories of the first 0–8 strokes of the pair's rallies, with where
 each stroke landed and how high, margins 0–0.1, the risk-what-you-won cap on every other call, predictions not
-cached. CPU time is the call's own work (thread time); wall time includes waiting for a core. Writes
+cached (the Advisor's cache off, and the neural model's kept hidden states forgotten before every call: each
+call pays for its rally as if it had never been seen). CPU time is the call's own work (thread time); wall time includes waiting for a core. Writes
 ``benchmarks/results/advisor.json`` and ``advisor.md``.
 """
 
@@ -45,12 +46,20 @@ def histories(advisor, count: int, seed: int = 0):
     return out
 
 
+def forget(model) -> None:
+    """Drop what the opponent model keeps of the rallies it was asked about (the neural model's hidden states)."""
+    folded = getattr(model, "_folded", None)
+    if folded is not None:
+        folded.forget()
+
+
 def measure(advisor, calls: int) -> dict:
     cases = histories(advisor, calls)
     for h, server in cases[:50]:                                    # warm the arrays of the states met
         advisor.advise(h, {"server": server}, margin=0.05)
     times, cpu = [], []
     for k, (h, server) in enumerate(cases):
+        forget(advisor.model)
         start, start_cpu = time.perf_counter(), time.thread_time()
         advisor.advise(h, {"server": server}, margin=0.02 * (k % 6), gifts=0.01 if k % 2 else None)
         cpu.append(time.thread_time() - start_cpu)
@@ -113,7 +122,7 @@ def main(argv=None) -> None:
     lines = ["# Building an Advisor and one advise() call (CPU)", "",
              f"`{meta['command']}` — {P} v {O} on ShuttleSet; {args.calls} calls per model over the pair's rally "
              f"histories of 0–8 strokes (heights and landing areas included), margins 0–0.1, predictions not "
-             f"cached; {meta['cpus']} CPUs shared, load average {meta['load_average'][0]} at the end; torch on "
+             f"cached (nor the neural model's hidden states); {meta['cpus']} CPUs shared, load average {meta['load_average'][0]} at the end; torch on "
              "one thread. Build: from the loaded table (median of runs), and with the table's strokes prepared "
              "once. Targets: build <= 3 s; advise p99 <= 10 ms.", "",
              "| model | build s (max) | build, strokes prepared s | p50 ms | p95 ms | p99 ms | max ms | CPU p50 ms "

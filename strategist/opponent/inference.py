@@ -116,6 +116,11 @@ class FoldedRallyNet:
             self._keep(_key(shot, area, wing, height, num, steps - 1), tuple(before))
         return final
 
+    def forget(self) -> None:
+        """Drop the kept hidden states."""
+        with self._lock:
+            self._states.clear()
+
     def _keep(self, key, states: tuple) -> None:
         if self.cache_size <= 0:
             return

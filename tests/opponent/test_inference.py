@@ -107,6 +107,10 @@ def test_a_rally_asked_with_another_last_stroke_runs_one_step(monkeypatch):
     calls.clear()
     folded.logits(**base)
     assert len(calls) == 0
+    folded.forget()                                      # forgotten: the whole rally again
+    calls.clear()
+    folded.logits(**_prefixed(rng, base, 1))
+    assert len(calls) == 9
 
 
 def test_the_kept_states_are_bounded_and_can_be_turned_off():
