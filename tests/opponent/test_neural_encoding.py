@@ -1,0 +1,261 @@
+"""The neural model's encoding and bookkeeping on tiny untrained networks: a table's padded arrays written out by
+hand, the position normalisation, the weight count, the configuration, the evidence counts, the saved state,
+the device path of one prediction, the batches of the table path and the in-match offsets across matches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from strategist.errors import OpponentModelError
+from strategist.opponent import NeuralModel, load_model, rally_frame
+from strategist.opponent.base import positions_in_rally
+from strategist.opponent.neural import (MAX_STROKE, N_CTX, N_NUM, START, Encoder, NeuralConfig, RallyNet, _softmax,
+                                        batch_of, encode_table, fit_logit_offset, parameter_count, to_tensors)
+from strategist.sports import get_sport
+
+SHOTS = list(get_sport("badminton").shots)
+AREAS = list(get_sport("badminton").areas)
+
+
+def _ix(shot):
+    return SHOTS.index(shot) + 2
+
+
+def _two_rallies() -> pd.DataFrame:
+    """Rally 1: A serves, B lobs, A smashes (score 3-4, A's view); rally 2: B serves, A drives (no score)."""
+    return pd.DataFrame({
+        "sport": "badminton", "match_id": "m1", "set": 1,
+        "rally": [1, 1, 1, 2, 2], "rally_id": ["m1|1|1"] * 3 + ["m1|1|2"] * 2, "stroke": [1, 2, 3, 1, 2],
+        "hitter": ["A", "B", "A", "B", "A"], "opponent": ["B", "A", "B", "A", "B"],
+        "shot": ["short service", "lob", "smash", "long service", "drive"],
+        "landing_area": [AREAS[0], None, AREAS[2], AREAS[3], None],
+        "server": ["A", "A", "A", "B", "B"],
+        "hitter_score": [3.0, 4.0, 3.0, np.nan, np.nan], "opponent_score": [4.0, 3.0, 4.0, np.nan, np.nan]})
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    model = NeuralModel(hidden=6, d_shot=4, d_area=3, d_player=2, d_height=2)
+    model.build(["A", "B", "C"], {"mean": [0.0] * 4, "std": [1.0] * 4})
+    model.net.eval()
+    model.fitted_ = True
+    return model
+
+
+def test_a_table_encodes_to_padded_arrays_by_hand(tiny):
+    """Step j of a rally carries stroke j's inputs (START at step 0) and predicts stroke j + 1; the context is
+    the predicted stroke's (its hitter, opponent, number, score / 21 and whether its hitter served)."""
+    frame = _two_rallies()
+    out = encode_table(tiny._encoder, frame)
+    assert out["lengths"].tolist() == [3, 2]
+    assert out["shot"].tolist() == [[START, _ix("short service"), _ix("lob")], [START, _ix("long service"), 0]]
+    assert out["area"].tolist() == [[0, 1, 0], [0, 4, 0]]
+    assert out["target"].tolist() == [[_ix("short service") - 2, _ix("lob") - 2, _ix("smash") - 2],
+                                      [_ix("long service") - 2, _ix("drive") - 2, -100]]
+    assert out["rows"].tolist() == [[0, 1, 2], [3, 4, -1]]
+    assert out["player"].tolist() == [[1, 2, 1], [2, 1, 0]] and out["opponent"].tolist() == [[2, 1, 2], [1, 2, 0]]
+    assert out["stroke"].tolist() == [[1, 2, 3], [1, 2, 0]]
+    np.testing.assert_allclose(out["ctx"][0], [[3 / 21, 4 / 21, 0, 1], [4 / 21, 3 / 21, 0, 0],
+                                               [3 / 21, 4 / 21, 0, 1]], rtol=1e-6)
+    np.testing.assert_allclose(out["ctx"][1], [[0, 0, 1, 1], [0, 0, 1, 0], [0, 0, 0, 0]])
+    # the same-hitter flag of stroke j (whether its hitter also hits next) sits at step j + 1
+    assert out["num"].shape == (2, 3, N_NUM) and out["ctx"].shape == (2, 3, N_CTX)
+    assert out["num"][0, :, 6].tolist() == [0, 0, 0] and out["num"][1, :, 6].tolist() == [0, 0, 0]
+    assert out["num"][0, 1:, 4:6].tolist() == [[1, 1], [1, 1]]           # no positions recorded: both missing
+    assert out["num"][0, 0].tolist() == [0.0] * N_NUM                     # the start step has no stroke inputs
+
+
+def test_the_server_flag_falls_back_to_the_hitter_and_long_rallies_cap_the_stroke_number(tiny):
+    """Without a server column every stroke counts as served by its hitter; stroke numbers past MAX_STROKE read
+    as MAX_STROKE."""
+    n = MAX_STROKE + 3
+    frame = pd.DataFrame({"match_id": "m", "rally_id": "r", "stroke": range(1, n + 1),
+                          "hitter": ["A", "B"] * (n // 2) + ["A"] * (n % 2),
+                          "opponent": ["B", "A"] * (n // 2) + ["B"] * (n % 2),
+                          "shot": ["short service"] + ["drive"] * (n - 1)})
+    out = encode_table(tiny._encoder, frame)
+    assert out["ctx"][0, :, 3].tolist() == [1.0] * n
+    assert out["stroke"][0].tolist() == list(range(1, MAX_STROKE + 1)) + [MAX_STROKE] * 3
+    same = frame.assign(hitter="A", opponent="B")
+    assert encode_table(tiny._encoder, same)["num"][0, 1:, 6].tolist() == [1.0] * (n - 1)
+
+
+def test_batches_are_trimmed_to_their_longest_rally(tiny):
+    out = to_tensors(encode_table(tiny._encoder, _two_rallies()), "cpu")
+    b = batch_of(out, torch.tensor([1]))
+    assert b["shot"].shape == (1, 2) and b["num"].shape == (1, 2, N_NUM) and b["lengths"].tolist() == [2]
+    assert batch_of(out, torch.tensor([1, 0]))["shot"].shape == (2, 3)
+
+
+def test_the_position_normalisation_by_hand():
+    """Mean and (population) standard deviation of each position column's finite values; a column absent, all
+    missing, of one value or constant has mean 0 (absent or missing) or its value, and standard deviation 1."""
+    frame = pd.DataFrame({"hitter_x": [1.0, 3.0, np.nan, 5.0], "hitter_y": [np.nan] * 4,
+                          "opponent_x": [2.0, np.nan, np.nan, np.nan], "opponent_y": ["4", "4", None, "4"]})
+    norm = Encoder.position_norm(frame)
+    assert norm["mean"] == pytest.approx([3.0, 0.0, 2.0, 4.0])
+    assert norm["std"] == pytest.approx([np.sqrt(8 / 3), 1.0, 1.0, 1.0])
+    assert Encoder.position_norm(frame[["hitter_x"]]) == {"mean": [3.0, 0.0, 0.0, 0.0],
+                                                          "std": [pytest.approx(np.sqrt(8 / 3)), 1.0, 1.0, 1.0]}
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_the_weight_count_is_the_networks(layers):
+    cfg = NeuralConfig(hidden=7, d_shot=5, d_area=3, d_player=2, d_height=3, layers=layers)
+    net = RallyNet(11, 9, 4, cfg)
+    assert parameter_count(11, 9, 4, cfg) == sum(p.numel() for p in net.parameters())
+
+
+def test_the_configuration_reads_its_own_fields_and_keyword_arguments_win():
+    cfg = NeuralConfig.from_json({"hidden": 9, "colour": "red", "lr": 0.5})
+    assert cfg.hidden == 9 and cfg.lr == 0.5 and cfg.d_shot == NeuralConfig().d_shot
+    assert NeuralConfig.from_json(cfg.to_json()) == cfg
+    model = NeuralModel(config=cfg, hidden=5, layers=2)
+    assert model.config.hidden == 5 and model.config.layers == 2 and model.config.lr == 0.5
+    assert NeuralModel(config=cfg).config == cfg and NeuralModel().config == NeuralConfig()
+
+
+def test_evidence_counts_each_players_strokes_by_the_shot_before(tiny):
+    """Column 0: a rally's first strokes; column 1 + k: strokes after shot k; row 0: everyone, row i: player i."""
+    frame = _two_rallies()
+    counts = tiny.count_evidence(frame)
+    want = np.zeros((4, len(SHOTS) + 1))
+    for player, before in (("A", None), ("B", "short service"), ("A", "lob"), ("B", None), ("A", "long service")):
+        col = 0 if before is None else SHOTS.index(before) + 1
+        want[0, col] += 1
+        want[1 + ["A", "B", "C"].index(player), col] += 1
+    np.testing.assert_array_equal(counts, want)
+    assert tiny._contexts(frame).tolist() == [0, SHOTS.index("short service") + 1, SHOTS.index("lob") + 1, 0,
+                                              SHOTS.index("long service") + 1]
+
+
+def test_the_saved_state_restores_weights_evidence_temperature_and_players(tiny, tmp_path):
+    model = NeuralModel(hidden=6, d_shot=4, d_area=3, d_player=2, d_height=2)
+    model.build(["A", "B", "C"], {"mean": [1.0, 2.0, 3.0, 4.0], "std": [2.0, 2.0, 2.0, 2.0]})
+    model.net.load_state_dict(tiny.net.state_dict())
+    model.evidence_ = model.count_evidence(_two_rallies())
+    model.temperature_ = 1.7
+    model.fitted_ = True
+    model.save(tmp_path)
+    loaded = load_model(tmp_path)
+    assert loaded.players == ["A", "B", "C"] and loaded.norm == model.norm and loaded.temperature_ == 1.7
+    np.testing.assert_array_equal(loaded.evidence_, model.evidence_)
+    assert not loaded.net.training and loaded.fitted_
+    frame = _two_rallies()
+    np.testing.assert_allclose(loaded.predict_table(frame), model.predict_table(frame), rtol=1e-6)
+    p = loaded.predict(frame.iloc[:2], {"player": "A"})
+    assert p.n == model.predict(frame.iloc[:2], {"player": "A"}).n == 1.0
+
+
+def test_the_torch_path_of_one_prediction_equals_the_folded_path(tiny):
+    """A model off the CPU predicts with torch (RallyNet.last); its logits equal the folded NumPy pass's."""
+    frame = _two_rallies()
+    hist = frame.iloc[:2]
+    ctx = {"player": "A", "opponent": "B", "server": "A", "score": (3, 4), "stroke": 3}
+    folded = tiny.predict(hist, ctx).probabilities
+    tiny.net.train()
+    try:
+        tiny.device = torch.device("meta")             # anything but "cpu" takes the torch path ...
+        with pytest.raises(Exception):
+            tiny.predict(hist, ctx)
+        tiny.device = torch.device("cpu", 0)           # ... here the CPU under another name
+        via_torch = tiny.predict(hist, ctx).probabilities
+        assert not tiny.net.training                   # predictions switch dropout off
+    finally:
+        tiny.device = torch.device("cpu")
+        tiny.net.eval()
+    np.testing.assert_allclose(via_torch, folded, rtol=1e-5, atol=1e-7)
+
+
+def test_the_table_path_gives_the_same_logits_in_any_batch_size(tiny):
+    frame = rally_frame(_two_rallies())
+    _, whole = tiny.logits_table(frame)
+    _, one_by_one = tiny.logits_table(frame, batch=1)
+    np.testing.assert_allclose(one_by_one, whole, rtol=1e-5, atol=1e-7)
+    tiny.temperature_ = 2.0
+    try:
+        np.testing.assert_allclose(tiny.logits_table(frame)[1], whole / 2.0, rtol=1e-12)
+    finally:
+        tiny.temperature_ = 1.0
+
+
+def test_the_in_match_offsets_start_over_with_another_match(tiny):
+    """Offsets and evidence learnt in one match are dropped when the rallies of another match arrive."""
+    frame = _two_rallies()
+    tiny.reset()
+    try:
+        tiny.update(frame)
+        assert set(tiny._bias) == {"A", "B"}
+        p = tiny.predict(frame.iloc[:1], {"player": "B"})
+        assert p.details["adapted"] and p.n == 1.0 and p.source == "player"   # B's return after a serve, live
+        other = frame.assign(match_id="m2", hitter=frame["hitter"].replace({"B": "C"}),
+                             opponent=frame["opponent"].replace({"B": "C"}))
+        tiny.update(other)
+        assert set(tiny._bias) == {"A", "C"} and tiny._live_match == "m2"
+        _, z = tiny.logits_table(other)
+        codes = tiny.vocabulary.shot_codes(other["shot"])
+        rows = (other["hitter"] == "A").to_numpy()
+        np.testing.assert_allclose(tiny._bias["A"], fit_logit_offset(z[rows], codes[rows], 4.0), rtol=1e-8)
+        assert tiny.update(None) is tiny and tiny.update(other.iloc[:0]) is tiny
+    finally:
+        tiny.reset()
+    assert tiny._bias == {} and tiny._live_match is None
+
+
+def test_the_offsets_of_further_rallies_start_from_the_last_and_fit_them_all(tiny):
+    """A second update of the same match fits each offset to every rally so far (not only the new ones)."""
+    frame = _two_rallies()
+    tiny.reset()
+    try:
+        tiny.update(frame.iloc[:3])
+        tiny.update(frame.iloc[3:])
+        _, z = tiny.logits_table(frame)
+        codes = tiny.vocabulary.shot_codes(frame["shot"])
+        rows = (frame["hitter"] == "A").to_numpy()
+        want = fit_logit_offset(z[rows], codes[rows], 4.0, steps=30)
+        np.testing.assert_allclose(tiny._bias["A"], want, atol=1e-6)
+    finally:
+        tiny.reset()
+
+
+def test_an_offset_needs_a_positive_penalty_and_is_the_penalised_optimum():
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(30, 4))
+    y = rng.integers(0, 4, 30)
+    with pytest.raises(OpponentModelError, match="adapt_l2 must be positive, got 0"):
+        fit_logit_offset(z, y, 0.0)
+    b = fit_logit_offset(z, y, 0.5, steps=20)
+    grad = (_softmax(z + b) - np.eye(4)[y]).sum(0) + 0.5 * b
+    assert np.abs(grad).max() < 1e-10
+    assert np.allclose(fit_logit_offset(z, y, 0.5, start=b, steps=1), b, atol=1e-12)
+
+
+def test_softmax_rows_sum_to_one_and_survive_large_logits():
+    p = _softmax(np.array([[1000.0, 1000.0 + np.log(3.0)], [0.0, 0.0]]))
+    np.testing.assert_allclose(p, [[0.25, 0.75], [0.5, 0.5]])
+
+
+def test_a_prediction_reads_the_context_as_recorded(tiny):
+    """The score enters as points / 21 with its "missing" flag cleared, the served flag when the player to hit
+    served, the stroke number capped at MAX_STROKE: each changes the prediction; an absent stroke number is the
+    history's length + 1."""
+    hist = _two_rallies().iloc[:2]
+    base = {"player": "A", "opponent": "B"}
+    p = tiny.predict(hist, base).probabilities
+    assert np.allclose(tiny.predict(hist, dict(base, stroke=3)).probabilities, p)
+    assert not np.allclose(tiny.predict(hist, dict(base, stroke=4)).probabilities, p)
+    assert np.allclose(tiny.predict(hist, dict(base, stroke=MAX_STROKE + 5)).probabilities,
+                       tiny.predict(hist, dict(base, stroke=MAX_STROKE)).probabilities)
+    assert not np.allclose(tiny.predict(hist, dict(base, score=(0, 0))).probabilities, p)
+    assert not np.allclose(tiny.predict(hist, dict(base, server="A")).probabilities,
+                           tiny.predict(hist, dict(base, server="B")).probabilities)
+    # the table path reads the same context: a one-rally table of hist and the next stroke
+    frame = _two_rallies().iloc[:3]
+    table = tiny.predict_table(frame)
+    ctx = {"player": "A", "opponent": "B", "server": "A", "score": (3, 4), "stroke": 3}
+    np.testing.assert_allclose(tiny.predict(hist, ctx).probabilities, table[2], rtol=1e-5, atol=1e-7)
+    assert positions_in_rally(frame).tolist() == [0, 1, 2]
