@@ -338,3 +338,30 @@ def test_an_unknown_level_is_refused(pair):
     np.testing.assert_array_equal(_level_index(pair, "situation"), pair.levels[-1].parent[pair.entry_level])
     with pytest.raises(EstimationError, match="no level"):
         _level_index(pair, "stroke")
+
+
+def test_a_certain_winner_or_error_is_shifted_as_one_a_billion_times_less_certain(pair):
+    """A law that makes a winner (or an error) certain or impossible is shifted as if it were 1e-9 away from
+    certainty: the shift then moves it by the odds factor e^±Δ instead of leaving it at 0 or 1."""
+    law = estimate(pair, structure_counts(pair), prior=5.0).probability[0].copy()
+    cell, out = pair.entry_cell, pair.entry_outcome
+    player = np.flatnonzero(pair.states["who"].to_numpy()[pair.cell_state] == "player")
+    extremes = [(0.0, 0.3), (1.0, 0.0), (0.2, 0.8), (0.4, 0.0)]        # (win, lose) of four player's cells
+    for c, (w, lose) in zip(player, extremes):
+        e = np.flatnonzero(cell == c)
+        moves = out[e] >= 2
+        law[e[out[e] == 0]], law[e[out[e] == 1]] = w, lose
+        law[e[moves]] = (1 - w - lose) / moves.sum()
+    delta = 0.5
+    got = shift_laws(pair, law, delta)
+    floor = 1e-9
+    for c, (w, lose) in zip(player, extremes):
+        e = np.flatnonzero(cell == c)
+        lr = lose / max(1 - w, 1e-12)
+        w_odds = np.clip(w, floor, 1 - floor) / (1 - np.clip(w, floor, 1 - floor)) * np.exp(delta)
+        lr_odds = np.clip(lr, floor, 1 - floor) / (1 - np.clip(lr, floor, 1 - floor)) * np.exp(-delta)
+        w2, lr2 = w_odds / (1 + w_odds), lr_odds / (1 + lr_odds)
+        got_w, got_l = got[e[out[e] == 0]][0], got[e[out[e] == 1]][0]
+        assert got_w == pytest.approx(w2, rel=1e-6) and 1 - got_w == pytest.approx(1 - w2, rel=1e-6)
+        assert got_l == pytest.approx((1 - w2) * lr2, rel=1e-6)
+        assert (1 - w2) - got_l == pytest.approx((1 - w2) * (1 - lr2), rel=1e-6)

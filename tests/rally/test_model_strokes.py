@@ -166,6 +166,9 @@ def test_the_rally_rule_zones_and_heights_of_the_settings():
     ann = situation_annotation(table, RallySettings(heights=False))
     assert "return of short service to back" in set(ann["state"])
     assert set(situation_annotation(table)["state"]) == {SERVE, RET_SS, AFTER_NET, AFTER_LOB}
+    # a table without its sport column, the sport named
+    bare = situation_annotation(table.drop(columns="sport"), RallySettings(heights=False), sport="badminton")
+    assert set(bare["state"]) == set(ann["state"])
 
 
 def test_a_shared_annotation_gives_the_same_strokes_and_a_wrong_one_is_refused():
