@@ -79,6 +79,29 @@ def test_probability_intervals_are_clipped_to_zero_one_and_gains_are_not():
     assert lo[0] < 0 and hi[1] > 0.3
 
 
+def test_single_precision_replicates_are_summarised_in_double_precision():
+    rng = np.random.default_rng(3)
+    reps64 = rng.normal(0.5, 0.1, size=(30, 4))
+    reps32 = reps64.astype(np.float32)
+    point = np.full(4, 0.5)
+    for kind in ("normal", "percentile"):
+        lo, hi = bootstrap_interval(point, reps32, 0.9, 5, kind=kind)
+        lo_ref, hi_ref = bootstrap_interval(point, reps32.astype(np.float64), 0.9, 5, kind=kind)
+        assert lo.dtype == np.float64 and hi.dtype == np.float64
+        np.testing.assert_array_equal(lo, lo_ref)
+        np.testing.assert_array_equal(hi, hi_ref)
+
+
+def test_both_ends_are_kept_within_zero_one():
+    reps = np.array([[1.2, -0.4], [1.3, -0.3], [1.25, -0.2]])
+    lo, hi = bootstrap_interval(np.zeros(2), reps, 0.9, 3, kind="percentile")
+    np.testing.assert_array_equal(lo, [1.0, 0.0])
+    np.testing.assert_array_equal(hi, [1.0, 0.0])
+    lo, hi = bootstrap_interval(np.array([1.5, -0.5]), reps, 0.9, 3)
+    np.testing.assert_array_equal(lo, [1.0, 0.0])
+    np.testing.assert_array_equal(hi, [1.0, 0.0])
+
+
 # ------------------------------------------------------------------------------------------- resampling
 def test_units_are_resampled_within_the_pair_and_within_the_others():
     """Each replicate draws as many of the pair's units as it has, from them alone, and as many of the others

@@ -218,3 +218,10 @@ def test_a_cycle_averages_only_mixes_that_differ_beyond_rounding():
                                      ([np.array([0.8, 0.2])], [np.array([0.2, 0.8])]))
     np.testing.assert_allclose(xs[0], [0.5, 0.5])
     assert changed == (0,) and ys[0][0] == 0.2
+
+
+def test_a_difference_of_exactly_one_part_in_a_trillion_is_still_rounding():
+    a, b = np.array([1e-12, 0.0]), np.array([0.0, 0.0])
+    assert np.abs(a - b).max() == 1e-12
+    xs, _, changed = _average_cycle(([a], [np.ones(1)]), ([b], [np.ones(1)]))
+    assert xs[0] is a and changed == ()

@@ -599,3 +599,20 @@ def test_every_setting_reaches_the_model_and_the_solver(monkeypatch):
     with pytest.raises(Stop):
         rally_module.rally_game(prepared, P, O)
     assert "strokes" not in seen and seen["structure"][0] is prepared
+
+
+def test_an_unknown_state_suggests_at_most_three_close_labels(game):
+    close = [label for label in game.labels if label.startswith("player: rally after")]
+    assert len(close) > 4
+    with pytest.raises(EstimationError) as caught:
+        game.index("player: rally after lob to bac")
+    hint = str(caught.value).split("did you mean ")[1]
+    assert hint.count("'") == 6 and "'player: rally after lob to back'" in hint
+
+
+def test_the_hint_lists_the_close_labels_separated_by_commas(game):
+    with pytest.raises(EstimationError) as caught:
+        game.index("player: rally after lob to bac")
+    assert str(caught.value) == ("unknown state 'player: rally after lob to bac'; did you mean "
+                                 "'player: rally after lob to back', 'player: rally after clear to back', "
+                                 "'player: rally after push to back'?")
