@@ -77,6 +77,9 @@ def test_a_recorded_serve_direction_is_recognised(label, head, tail, expected):
     ("player: return of body serve (deuce)", "return of unknown direction (deuce)", True),
     ("player: return of body serve (ad)", "return of unknown direction (deuce)", False),
     ("player: return of unknown direction", "return of unknown direction", False),
+    # the situation is everything after the first ": "; the serve's direction is the first "unknown direction"
+    ("player: rally after a: b (low, front)", "rally after a: b (unknown height, front)", True),
+    ("player: return of wide serve (unknown direction)", "return of unknown direction (unknown direction)", True),
 ])
 def test_a_state_agrees_with_the_known_parts_of_a_situation(state, wanted, expected):
     assert _agrees(state, wanted) is expected

@@ -388,8 +388,23 @@ def test_the_opponent_to_hit_leads_into_the_players_next_situation():
     assert a.prediction is a.lead["prediction"] and a.prediction_n == 4
     assert a.lead["reply_prediction"].to_dict() == pytest.approx({s: model.probs.get(s, 0.0) for s in SHOTS})
     assert a.lead["reply_n"] == 4 and a.next_hitter == O
+    assert model.contexts[0] == {"player": O, "opponent": P, "stroke": 4}
+    assert list(model.asked[0]["opponent"]) == [O, P, O]
     for asked in model.asked[1:]:
         assert tuple(asked["shot"])[:4] == ("short service", "net shot", "lob", "lob")
+        assert tuple(asked["hitter"]) == (P, O, P, O, P)
+
+
+def test_the_lead_of_the_opponents_serve_and_its_context(exploit):
+    """The opponent to serve: their likeliest serve leads into the player's return; the prediction is asked with
+    the context's score and server."""
+    model = Fixed({"short service": 0.7, "long service": 0.3}, n=5.0)
+    adv = advisor(model, **EXPLOIT)
+    a = adv.advise([], {"server": O, "score": (3, 4)})
+    assert a.next_hitter == O and a.lead["shot"] == "short service"
+    assert a.lead["state"] == "return of short service (unknown height, unknown zone)"
+    assert model.contexts[0] == {"player": O, "opponent": P, "stroke": 1, "score": (3, 4), "server": O}
+    assert a.state == "return of short service (low, front)" and a.averaged == ()
 
 
 def test_an_unrecorded_landing_averages_over_where_such_a_shot_is_taken(exploit):
@@ -508,6 +523,8 @@ def test_a_situation_without_the_players_strokes_gets_no_advice(exploit):
     assert list(a.prediction.index) == list(SHOTS) and a.prediction_n == 0 and a.prediction_source == "fallback"
     assert a.margin == 0.05 and a.margin_asked == 0.05 and a.value is None and a.sentence
     assert a.reply == {} and a.reply_raw == {} and a.outside == 0.0 and a.confidence == 0.0
+    assert (a.player, a.opponent, a.model, a.next_hitter, a.prediction.name) == (P, O, "fixed", P, "p")
+    assert type(a.seconds) is float and 0 < a.seconds < 60
     model = Fixed({"passive drop": 1.0}, n=9.0)
     led = advisor(model, **EXPLOIT).advise([("short service", P, "7", "low"), ("lob", O, "9", "high"),
                                             ("drop", P, "1", "low")])
@@ -554,6 +571,8 @@ def test_the_settings_are_kept_and_reach_the_game():
     settings = adv.game.structure.settings
     assert (settings.min_action_count, settings.min_share, settings.min_count, settings.level) == (4, 0.05, 7, 0.8)
     assert adv.heights is False and adv.zones is True and adv.rally_rule == "shot"
+    led = adv.advise(NET + [("lob", P, "9", "high")])
+    assert led.lead["shot"] == "lob" and led.lead["state"] == "rally after lob to unknown zone"
     assert "player: rally after net shot to front" in adv.game.labels
     assert adv.states_of("rally after net shot to front") == ([adv.game.index("player: rally after net shot to front")],
                                                               [1.0])
@@ -629,14 +648,19 @@ def test_at_least_one_reply_prediction(k):
 
 
 def test_prepare_makes_the_usable_strokes_once():
-    """prepare(table) is the table's usable strokes under the situation rule asked for."""
+    """prepare(table) is the table's usable strokes under the situation rule asked for, read off the table's
+    annotation when it is given (a wrong one is refused)."""
+    from strategist.rally.model import situation_annotation
+
     _same_strokes(prepare(TABLE), STROKES)
-    _same_strokes(prepare(TABLE, zones=False, heights=True, states="shot"),
-                  strokes(TABLE, RallySettings(states="shot", zones=False, heights=True)))
-    plain = prepare(TABLE, heights=False)
-    assert plain.heights is False and plain.zones is True
-    annotated = annotate_states(TABLE, situation=True)
-    assert annotated is not None
+    settings = dict(states="group:tactic", zones=True, heights=False)
+    made = prepare(TABLE, **settings)
+    _same_strokes(made, strokes(TABLE, RallySettings(**settings)))
+    assert (made.rally_rule, made.zones, made.heights) == ("group:tactic", True, False)
+    annotated = situation_annotation(TABLE, RallySettings(**settings))
+    _same_strokes(prepare(TABLE, annotated=annotated, **settings), made)
+    with pytest.raises(EstimationError, match="the annotated table has 3 rows"):
+        prepare(TABLE, annotated=annotated.head(3))
 
 
 def _same_strokes(a, b):
