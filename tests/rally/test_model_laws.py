@@ -365,3 +365,36 @@ def test_a_certain_winner_or_error_is_shifted_as_one_a_billion_times_less_certai
         assert got_w == pytest.approx(w2, rel=1e-6) and 1 - got_w == pytest.approx(1 - w2, rel=1e-6)
         assert got_l == pytest.approx((1 - w2) * lr2, rel=1e-6)
         assert (1 - w2) - got_l == pytest.approx((1 - w2) * (1 - lr2), rel=1e-6)
+
+
+def test_the_receivers_shift_of_a_certain_or_impossible_winner_or_error(pair):
+    """All players' laws with winners or errors certain or impossible in some cells: the receiver's shift moves
+    them as if they were 1e-9 away from certainty (the reference's clip), every cell's law still summing to 1."""
+    from strategist.rally.model import _parts, _receiver_shift
+
+    counts = structure_counts(pair)
+    law = estimate(pair, counts, prior=5.0).probability[0].copy()
+    cell, out = pair.entry_cell, pair.entry_outcome
+    extremes = [(0.0, 0.3), (1.0, 0.0), (0.2, 0.8), (0.4, 0.0)]
+    for who in ("player", "opponent"):
+        chosen = np.flatnonzero(pair.states["who"].to_numpy()[pair.cell_state] == who)[:4]
+        for c, (w, lose) in zip(chosen, extremes):
+            e = np.flatnonzero(cell == c)
+            moves = out[e] >= 2
+            law[e[out[e] == 0]], law[e[out[e] == 1]] = w, lose
+            law[e[moves]] = (1 - w - lose) / moves.sum()
+    side = (pair.states["who"] == "opponent").to_numpy().astype(np.int64)[pair.cell_state]
+    got, d_w, d_l = _receiver_shift(np.atleast_2d(counts["receiver"]), law[None, :], _parts(cell, out), side)
+    expected, r_w, r_l = _receiver_reference(pair, law, counts["receiver"])
+    np.testing.assert_allclose(d_w[0], r_w, atol=1e-7)
+    np.testing.assert_allclose(d_l[0], r_l, atol=1e-7)
+    np.testing.assert_allclose(got[0], expected, rtol=1e-6, atol=1e-15)
+    np.testing.assert_allclose(1 - got[0], 1 - expected, rtol=1e-6, atol=1e-15)
+    np.testing.assert_allclose(np.bincount(cell, weights=got[0]), 1.0)
+    # what neither winner nor error takes: (1 − W)(1 − L), however close to 0
+    win, lose = out == 0, out == 1
+    left = 1 - np.bincount(cell[win], weights=got[0][win], minlength=len(pair.cell_state)) \
+        - np.bincount(cell[lose], weights=got[0][lose], minlength=len(pair.cell_state))
+    ref_left = 1 - np.bincount(cell[win], weights=expected[win], minlength=len(pair.cell_state)) \
+        - np.bincount(cell[lose], weights=expected[lose], minlength=len(pair.cell_state))
+    np.testing.assert_allclose(left, ref_left, rtol=1e-6, atol=1e-15)
