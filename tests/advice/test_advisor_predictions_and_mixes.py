@@ -140,19 +140,37 @@ def test_the_replies_after_the_likeliest_advised_shots_are_predicted(k):
     assert model.contexts[0] == {"player": O, "opponent": P, "stroke": 4}
 
 
-def test_without_advised_shots_the_likeliest_shots_are_predicted():
-    """Where no shot may be advised, the replies after the likeliest shots are predicted all the same, and the
-    best response keeps the habit."""
+@pytest.mark.parametrize("k", [2, 20])
+def test_without_advised_shots_the_likeliest_shots_are_predicted(k):
+    """Where no shot may be advised, the replies after the likeliest shots are predicted all the same (never
+    after each shot when k is larger than the state's shots), and the best response keeps the habit."""
     model = Fixed({"lob": 1.0})
-    adv = advisor(model, reply_predictions=2, **EXPLOIT)
+    adv = advisor(model, reply_predictions=k, **EXPLOIT)
     a = adv.advise([("short service", P, "7", "low"), ("push", O, "6", "high"), ("lob", P, "9", "high"),
                     ("smash", O, "2", "low")])
     g, stage = _stage(adv, a.state)
     assert not stage.advisable.any()
-    rows, _ = _reference_rows(adv, g, 2)
+    rows, weight = _reference_rows(adv, g, k)
+    assert len(rows) == min(k, len(stage.rows))
     assert [tuple(h["shot"])[-1] for h in model.asked] == [stage.rows[i] for i in rows]
     assert a.best_response.mix == pytest.approx({r: p for r, p in zip(stage.rows, _usual(adv, g)) if p > 0})
     assert a.best_response.basis.startswith("habit")
+
+
+def test_equally_likely_shots_are_predicted_in_the_states_order():
+    """Shots of equal weight are taken in the order of the state's rows: with the habit and recommendation
+    1:1:1:1:2 after a lob, the replies after the last row (the heaviest, not advised) are not predicted, and of
+    the four equal advised rows the first two are."""
+    import dataclasses
+
+    model = Fixed({"drop": 1.0})
+    adv = advisor(model, reply_predictions=2, **EXPLOIT)
+    g, stage = _stage(adv, "rally after lob (high, back)")
+    assert stage.advisable.tolist() == [True, True, True, True, False]
+    pattern = np.array([1.0, 1.0, 1.0, 1.0, 2.0]) / 6.0
+    adv._arrays[g] = dataclasses.replace(adv._arrays_of(g), habit=pattern, recommended=pattern)
+    adv.advise([("short service", P, "7", "low"), ("lob", O, "9", "high")])
+    assert [tuple(h["shot"])[-1] for h in model.asked] == list(stage.rows[:2])
 
 
 def test_the_trust_in_the_prediction_grows_with_its_evidence():
