@@ -259,3 +259,87 @@ def test_a_prediction_reads_the_context_as_recorded(tiny):
     ctx = {"player": "A", "opponent": "B", "server": "A", "score": (3, 4), "stroke": 3}
     np.testing.assert_allclose(tiny.predict(hist, ctx).probabilities, table[2], rtol=1e-5, atol=1e-7)
     assert positions_in_rally(frame).tolist() == [0, 1, 2]
+
+
+def test_the_weights_version_counts_each_change_and_renews_the_folded_copy(tiny):
+    net = tiny.net
+    before = net.version
+    net.weights_changed()
+    net.weights_changed()
+    assert net.version == before + 2
+    net.load_state_dict(net.state_dict())
+    assert net.version == before + 3
+    hist = _two_rallies().iloc[:2]
+    p = tiny.predict(hist, {"player": "A"}).probabilities
+    saved = net.out.bias.detach().clone()
+    try:
+        with torch.no_grad():
+            net.out.bias.add_(torch.arange(len(SHOTS), dtype=torch.float32))
+        net.weights_changed()                          # an edit in place, announced
+        q = tiny.predict(hist, {"player": "A"}).probabilities
+        assert not np.allclose(p, q)
+    finally:
+        with torch.no_grad():
+            net.out.bias.copy_(saved)
+        net.weights_changed()
+    np.testing.assert_allclose(tiny.predict(hist, {"player": "A"}).probabilities, p, rtol=1e-6)
+
+
+def test_a_model_moves_its_network_to_the_device_named():
+    model = NeuralModel(hidden=4, d_shot=2, d_area=2, d_player=2, d_height=2)
+    assert model.to("cpu") is model and model.device == torch.device("cpu")     # no network yet: nothing to move
+    model.build(["A"], {"mean": [0.0] * 4, "std": [1.0] * 4})
+    assert model.to("meta") is model and model.device == torch.device("meta")
+    assert {p.device.type for p in model.net.parameters()} == {"meta"}
+
+
+def test_fit_trains_the_model_itself_with_the_arguments_given():
+    from .conftest import planted_table
+
+    table = planted_table(matches=4, rallies=2, seed=7)
+    ids = sorted(table["match_id"].unique())
+    model = NeuralModel(hidden=4, d_shot=2, d_area=2, d_player=2, d_height=2, batch_size=4, calibrate=False)
+    out = model.fit(table[table["match_id"].isin(ids[:3])], valid=table[table["match_id"] == ids[3]], max_steps=2)
+    assert out is model and model.fitted_ and model.metrics_["steps"] == 2
+    assert model.split_["valid"] == [ids[3]] and model.players == sorted({"Ann", "Bea", "Cat", "Dia"} & set(
+        table[table["match_id"].isin(ids[:3])]["hitter"]))
+
+
+def test_the_match_of_an_update_is_that_of_its_last_stroke(tiny):
+    """A table whose last stroke belongs to another match than the one adapted to so far starts that match over
+    (its earlier strokes of the old match included in the new fit)."""
+    frame = _two_rallies()
+    tiny.reset()
+    try:
+        tiny.update(frame)
+        moved = pd.concat([frame.iloc[:3], frame.iloc[3:4].assign(match_id="m2", rally_id="m2|1|1")])
+        tiny.update(moved)
+        assert tiny._live_match == "m2"
+        # started over: A's offset fitted to A's strokes of this table alone
+        _, z = tiny.logits_table(moved)
+        codes = tiny.vocabulary.shot_codes(moved["shot"])
+        rows = (moved["hitter"] == "A").to_numpy()
+        np.testing.assert_allclose(tiny._bias["A"], fit_logit_offset(z[rows], codes[rows], 4.0), rtol=1e-8)
+    finally:
+        tiny.reset()
+
+
+def test_each_update_starts_its_newton_steps_from_the_last_offset():
+    """With a weak penalty four Newton steps do not converge from zero, so where they start shows: an update
+    continues from the player's offset of the update before."""
+    torch.manual_seed(1)
+    model = NeuralModel(hidden=6, d_shot=4, d_area=3, d_player=2, d_height=2, adapt_l2=1e-3)
+    model.build(["A", "B"], {"mean": [0.0] * 4, "std": [1.0] * 4})
+    model.net.eval()
+    model.fitted_ = True
+    frame = _two_rallies()
+    model.update(frame.iloc[:3])
+    first = model._bias["A"].copy()
+    model.update(frame.iloc[3:])
+    _, z = model.logits_table(frame)
+    codes = model.vocabulary.shot_codes(frame["shot"])
+    rows = (frame["hitter"] == "A").to_numpy()
+    warm = fit_logit_offset(z[rows], codes[rows], 1e-3, start=first)
+    cold = fit_logit_offset(z[rows], codes[rows], 1e-3)
+    assert np.abs(warm - cold).max() > 1e-6
+    np.testing.assert_allclose(model._bias["A"], warm, rtol=1e-10, atol=1e-12)
