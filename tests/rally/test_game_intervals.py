@@ -155,7 +155,7 @@ def test_a_replicate_that_resamples_nothing_is_the_point_fit(monkeypatch):
     np.testing.assert_allclose(pct.states["value_low"], pct.states["value"], atol=1e-12)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def boot_game():
     return rally_game(small_table(), P, O, bootstrap=6, seed=3)
 

@@ -225,3 +225,18 @@ def test_a_difference_of_exactly_one_part_in_a_trillion_is_still_rounding():
     assert np.abs(a - b).max() == 1e-12
     xs, _, changed = _average_cycle(([a], [np.ones(1)]), ([b], [np.ones(1)]))
     assert xs[0] is a and changed == ()
+
+
+def test_keeping_at_exactly_the_tolerance_keeps_the_old_mix():
+    """Worth exactly one part in a billion less (the player) or costing exactly that much more (the opponent):
+    still as good, within the tolerance; the old mix stays."""
+    low = [np.array([[0.5], [0.5 - 1e-9]])]
+    high = [np.array([[0.5, 0.5 + 1e-9]])]
+    observed = ([np.array([1.0, 0.0])], [np.array([1.0, 0.0])])
+    free = np.array([False])
+    x_new, x_old = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    y_new, y_old = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    assert (x_old @ low[0]).min() == (x_new @ low[0]).min() - 1e-9
+    assert (high[0] @ y_old).max() == (high[0] @ y_new).max() + 1e-9
+    xs, ys = _keep_optimal([x_new], [y_new], ([x_old], [y_old]), low, high, observed, free, free)
+    assert xs[0] is x_old and ys[0] is y_old

@@ -21,11 +21,22 @@ from .pair import O, P, values_of_play
 from .small_game import small_game, small_table
 
 
-@pytest.fixture(scope="module")
-def game():
+def _estimated():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)          # a converged game warns of nothing
         return small_game()
+
+
+@pytest.fixture
+def game():
+    """The small pair's game estimated for the test (the tests of what the estimate holds)."""
+    return _estimated()
+
+
+@pytest.fixture(scope="module")
+def shared():
+    """One estimate of the small pair's game for the tests of the lookups, which only read it."""
+    return _estimated()
 
 
 def _who(game):
@@ -348,63 +359,63 @@ def test_value_variance_is_the_first_order_variance_of_the_values():
 
 
 # ------------------------------------------------------------------------------------------- lookups
-def test_states_are_found_by_index_or_label(game):
-    labels = game.labels
-    assert game.index(3) == 3 and game.index(np.int64(5)) == 5 and game.index(labels[7]) == 7
-    assert game.index(0) == 0 and game.index(len(labels) - 1) == len(labels) - 1
-    assert isinstance(game.index(np.int32(2)), int)
+def test_states_are_found_by_index_or_label(shared):
+    labels = shared.labels
+    assert shared.index(3) == 3 and shared.index(np.int64(5)) == 5 and shared.index(labels[7]) == 7
+    assert shared.index(0) == 0 and shared.index(len(labels) - 1) == len(labels) - 1
+    assert isinstance(shared.index(np.int32(2)), int)
     for bad in (-1, len(labels)):
         with pytest.raises(EstimationError, match="out of range"):
-            game.index(bad)
+            shared.index(bad)
     with pytest.raises(EstimationError, match="did you mean 'player: serve'"):
-        game.index("player: serv")
+        shared.index("player: serv")
     with pytest.raises(EstimationError, match=r"unknown state 'zzz'$"):
-        game.index("zzz")
+        shared.index("zzz")
     with pytest.raises(EstimationError, match="unknown state True"):
-        game.index(True)
+        shared.index(True)
 
 
-def test_lookups_read_the_states_values_and_mixes(game):
-    rec = game.recommendation
-    g = game.index("player: serve")
-    assert game.value("player: serve") == rec.realized[g] == game.states["value"].iat[g]
-    assert game.pessimistic_value(g) == rec.values[g]
-    assert game.observed_value(g) == game.observed_values[g]
-    assert game.level == 0.9 and game.labels == tuple(game.states["state"])
-    eq = game.equilibrium("player: serve")
+def test_lookups_read_the_states_values_and_mixes(shared):
+    rec = shared.recommendation
+    g = shared.index("player: serve")
+    assert shared.value("player: serve") == rec.realized[g] == shared.states["value"].iat[g]
+    assert shared.pessimistic_value(g) == rec.values[g]
+    assert shared.observed_value(g) == shared.observed_values[g]
+    assert shared.level == 0.9 and shared.labels == tuple(shared.states["state"])
+    eq = shared.equilibrium("player: serve")
     assert eq["state"] == "player: serve" and eq["value"] == rec.realized[g]
-    assert eq["pessimistic_value"] == rec.values[g] and eq["basis"] == game.states["basis"].iat[g]
-    assert list(eq["player"]) == list(game.layout.row_labels[g])
+    assert eq["pessimistic_value"] == rec.values[g] and eq["basis"] == shared.states["basis"].iat[g]
+    assert list(eq["player"]) == list(shared.layout.row_labels[g])
     assert list(eq["player"].values()) == list(rec.row_strategies[g])
-    assert list(eq["opponent"]) == list(game.layout.column_labels[g])
+    assert list(eq["opponent"]) == list(shared.layout.column_labels[g])
     assert list(eq["opponent"].values()) == list(rec.column_strategies[g])
-    assert game.recommended("player: serve") == eq
-    h = game.index("opponent: serve")
-    pe = game.point_equilibrium(h)
-    assert pe["state"] == "opponent: serve" and pe["value"] == game.solution.values[h]
-    assert list(pe["player"]) == list(game.layout.row_labels[h])
-    assert list(pe["player"].values()) == list(game.solution.row_strategies[h])
-    assert list(pe["opponent"].values()) == list(game.solution.column_strategies[h])
-    assert list(pe["opponent"]) == list(game.layout.column_labels[h])
-    ob = game.observed(h)
-    assert ob["state"] == "opponent: serve" and ob["value"] == game.observed_values[h]
-    assert list(ob["player"].values()) == list(game.observed_row[h])
-    assert list(ob["opponent"].values()) == list(game.observed_column[h])
-    assert list(ob["player"]) == list(game.layout.row_labels[h])
-    assert list(ob["opponent"]) == list(game.layout.column_labels[h])
+    assert shared.recommended("player: serve") == eq
+    h = shared.index("opponent: serve")
+    pe = shared.point_equilibrium(h)
+    assert pe["state"] == "opponent: serve" and pe["value"] == shared.solution.values[h]
+    assert list(pe["player"]) == list(shared.layout.row_labels[h])
+    assert list(pe["player"].values()) == list(shared.solution.row_strategies[h])
+    assert list(pe["opponent"].values()) == list(shared.solution.column_strategies[h])
+    assert list(pe["opponent"]) == list(shared.layout.column_labels[h])
+    ob = shared.observed(h)
+    assert ob["state"] == "opponent: serve" and ob["value"] == shared.observed_values[h]
+    assert list(ob["player"].values()) == list(shared.observed_row[h])
+    assert list(ob["opponent"].values()) == list(shared.observed_column[h])
+    assert list(ob["player"]) == list(shared.layout.row_labels[h])
+    assert list(ob["opponent"]) == list(shared.layout.column_labels[h])
     assert all(type(v) is float for d in (eq, pe, ob) for side in ("player", "opponent") for v in d[side].values())
 
 
-def test_the_serve_state_is_the_most_visited_one(game):
+def test_the_serve_state_is_the_most_visited_one(shared):
     import dataclasses
 
-    assert game.serve_state() == "player: serve" and game.serve_state("opponent") == "opponent: serve"
-    states = game.states.copy()
+    assert shared.serve_state() == "player: serve" and shared.serve_state("opponent") == "opponent: serve"
+    states = shared.states.copy()
     extra = states.iloc[[0]].assign(state="player: second serve", visits=states["visits"].iat[0] + 1)
-    more = dataclasses.replace(game, states=pd_concat(states, extra))
+    more = dataclasses.replace(shared, states=pd_concat(states, extra))
     assert more.serve_state("player") == "player: second serve"
     assert more.serve_state("opponent") == "opponent: serve"
-    fewer = dataclasses.replace(game, states=states[states["who"] != "opponent"])
+    fewer = dataclasses.replace(shared, states=states[states["who"] != "opponent"])
     with pytest.raises(EstimationError, match="no serve state of the opponent"):
         fewer.serve_state("opponent")
 
@@ -415,29 +426,29 @@ def pd_concat(a, b):
     return pd.concat([a, b], ignore_index=True)
 
 
-def test_who_is_described_by_name_or_as_the_field(game):
+def test_who_is_described_by_name_or_as_the_field(shared):
     import dataclasses
 
-    assert game.describe_who("player") == P and game.describe_who("opponent") == O
-    alone = dataclasses.replace(game, opponent=None)
+    assert shared.describe_who("player") == P and shared.describe_who("opponent") == O
+    alone = dataclasses.replace(shared, opponent=None)
     assert alone.describe_who("opponent") == "the field" and alone.describe_who("player") == P
-    nobody = dataclasses.replace(game, player=None, opponent=None)
+    nobody = dataclasses.replace(shared, player=None, opponent=None)
     assert nobody.describe_who("player") == "any player" and nobody.describe_who("opponent") == "any player"
 
 
-def test_a_stage_holds_the_states_game_for_display(game):
+def test_a_stage_holds_the_states_game_for_display(shared):
     """Q on the point estimates with the continuation of the recommended play, its interval z·σ clipped to
     [0, 1], the pairing's strokes per cell counted by hand, evidence shares summing to one, and the mixes."""
     z = stats.norm.ppf(0.95)
-    st, rec = game.structure, game.recommendation
-    sd = _cell_sd(game)
-    counts = np.asarray(game.estimate.counts[0])
-    who = _who(game)
-    for g in (0, game.index("opponent: serve"), 7, 8, len(game.labels) - 1):
-        s = game.stage(game.labels[g])
-        q = game.rewards[g] + game.transitions[g] @ rec.realized
-        assert s.state == game.labels[g] and s.rows == game.layout.row_labels[g]
-        assert s.columns == game.layout.column_labels[g]
+    st, rec = shared.structure, shared.recommendation
+    sd = _cell_sd(shared)
+    counts = np.asarray(shared.estimate.counts[0])
+    who = _who(shared)
+    for g in (0, shared.index("opponent: serve"), 7, 8, len(shared.labels) - 1):
+        s = shared.stage(shared.labels[g])
+        q = shared.rewards[g] + shared.transitions[g] @ rec.realized
+        assert s.state == shared.labels[g] and s.rows == shared.layout.row_labels[g]
+        assert s.columns == shared.layout.column_labels[g]
         np.testing.assert_allclose(s.mean, q, atol=1e-15)
         np.testing.assert_allclose(s.low, np.clip(q - z * sd[g], 0, 1), atol=1e-12)
         np.testing.assert_allclose(s.high, np.clip(q + z * sd[g], 0, 1), atol=1e-12)
@@ -453,11 +464,11 @@ def test_a_stage_holds_the_states_game_for_display(game):
         np.testing.assert_allclose(s.evidence.sum(axis=-1), 1.0, atol=1e-9)
         assert s.value == rec.realized[g] and s.pessimistic_value == rec.values[g]
         assert s.recommended is rec.row_strategies[g] and s.opponent is rec.column_strategies[g]
-        assert s.observed_row is game.observed_row[g] and s.observed_column is game.observed_column[g]
+        assert s.observed_row is shared.observed_row[g] and s.observed_column is shared.observed_column[g]
         np.testing.assert_array_equal(s.advisable, st.trusted[g])
         np.testing.assert_array_equal(s.candidate, st.candidate[g])
-        assert s.basis == game.states["basis"].iat[g]
-    assert sum(game.stage(g).counts.sum() for g in range(len(game.labels))) == st.strokes_used
+        assert s.basis == shared.states["basis"].iat[g]
+    assert sum(shared.stage(g).counts.sum() for g in range(len(shared.labels))) == st.strokes_used
 
 
 def test_evidence_shares_per_state_are_the_habits_weighted_cell_shares(game):
@@ -470,10 +481,10 @@ def test_evidence_shares_per_state_are_the_habits_weighted_cell_shares(game):
     assert cols[:, 0].max() > 0.1 and cols[:, 2].max() > 0.1
 
 
-def test_the_summary_holds_the_games_numbers(game):
-    d = game.to_dict()
+def test_the_summary_holds_the_games_numbers(shared):
+    d = shared.to_dict()
     json.dumps(d)                                            # plain types only
-    st = game.structure
+    st = shared.structure
     assert d["player"] == P and d["opponent"] == O
     assert d["settings"] == {"actions": "shot", "columns": st.settings.columns, "states": "situation",
                              "zones": st.settings.zones, "heights": st.settings.heights, "min_action_count": 5,
@@ -482,27 +493,27 @@ def test_the_summary_holds_the_games_numbers(game):
     assert d["strokes"] > 500 and d["matches"] == 2 and d["dropped"] == dict(st.dropped)
     assert d["flagged_actions"] == [{"state": s, "action": a, "count": n, "reason": why}
                                     for s, a, n, why in st.flagged] and d["flagged_actions"]
-    assert d["strength"] == {k: float(v[0]) for k, v in game.estimate.strengths.items()} and d["strength"]
-    assert d["solve"] == {"method": game.solution.method, "iterations": game.solution.iterations,
-                          "residual": game.solution.residual}
-    assert d["recommendation"] == {"rounds": game.recommendation.iterations, "converged": True, "alternating": []}
-    assert d["habit_states"] == list(game.habit_states) and d["bootstrap"] is None
-    assert len(d["states"]) == len(game.labels)
-    for row, (_, frame_row) in zip(d["states"], game.states.iterrows()):
+    assert d["strength"] == {k: float(v[0]) for k, v in shared.estimate.strengths.items()} and d["strength"]
+    assert d["solve"] == {"method": shared.solution.method, "iterations": shared.solution.iterations,
+                          "residual": shared.solution.residual}
+    assert d["recommendation"] == {"rounds": shared.recommendation.iterations, "converged": True, "alternating": []}
+    assert d["habit_states"] == list(shared.habit_states) and d["bootstrap"] is None
+    assert len(d["states"]) == len(shared.labels)
+    for row, (_, frame_row) in zip(d["states"], shared.states.iterrows()):
         assert row["state"] == frame_row["state"] and row["value"] == frame_row["value"]
         assert type(row["visits"]) is int and type(row["value"]) is float
-        eq, ob = game.equilibrium(row["state"]), game.observed(row["state"])
+        eq, ob = shared.equilibrium(row["state"]), shared.observed(row["state"])
         assert row["equilibrium"] == {"player": eq["player"], "opponent": eq["opponent"]}
         assert row["observed_mix"] == {"player": ob["player"], "opponent": ob["opponent"]}
-    assert set(d["states"][0]) == set(game.states.columns) | {"equilibrium", "observed_mix"}
+    assert set(d["states"][0]) == set(shared.states.columns) | {"equilibrium", "observed_mix"}
 
 
-def test_the_summary_writes_a_missing_number_as_none(game):
+def test_the_summary_writes_a_missing_number_as_none(shared):
     import dataclasses
 
-    states = game.states.copy()
+    states = shared.states.copy()
     states.loc[0, "value_low"] = np.nan
-    d = dataclasses.replace(game, states=states).to_dict()
+    d = dataclasses.replace(shared, states=states).to_dict()
     assert d["states"][0]["value_low"] is None and d["states"][1]["value_low"] == states["value_low"].iat[1]
 
 
@@ -601,18 +612,32 @@ def test_every_setting_reaches_the_model_and_the_solver(monkeypatch):
     assert "strokes" not in seen and seen["structure"][0] is prepared
 
 
-def test_an_unknown_state_suggests_at_most_three_close_labels(game):
-    close = [label for label in game.labels if label.startswith("player: rally after")]
+def test_an_unknown_state_suggests_at_most_three_close_labels(shared):
+    close = [label for label in shared.labels if label.startswith("player: rally after")]
     assert len(close) > 4
     with pytest.raises(EstimationError) as caught:
-        game.index("player: rally after lob to bac")
+        shared.index("player: rally after lob to bac")
     hint = str(caught.value).split("did you mean ")[1]
     assert hint.count("'") == 6 and "'player: rally after lob to back'" in hint
 
 
-def test_the_hint_lists_the_close_labels_separated_by_commas(game):
+def test_the_hint_lists_the_close_labels_separated_by_commas(shared):
     with pytest.raises(EstimationError) as caught:
-        game.index("player: rally after lob to bac")
+        shared.index("player: rally after lob to bac")
     assert str(caught.value) == ("unknown state 'player: rally after lob to bac'; did you mean "
                                  "'player: rally after lob to back', 'player: rally after clear to back', "
                                  "'player: rally after push to back'?")
+
+
+def test_the_unrestricted_point_game_is_solved_without_a_structure(game):
+    """Solved without the structure (no shot restricted, no habit standing in), the point game's equilibrium
+    certifies in the full stage games: the maximin and minimax of every stage at the solution's values."""
+    from strategist.rally.game import _solve
+
+    sol = _solve(game.rewards, game.transitions, game.labels, game.layout)
+    for g in range(len(game.labels)):
+        q = game.rewards[g] + game.transitions[g] @ sol.values
+        x, y = sol.row_strategies[g], sol.column_strategies[g]
+        assert (x @ q).min() == pytest.approx(sol.values[g], abs=1e-8)
+        assert (q @ y).max() == pytest.approx(sol.values[g], abs=1e-8)
+    assert sol.row_labels == game.layout.row_labels and len(sol.stage_games) == len(game.labels)
