@@ -33,6 +33,39 @@ NET = [("short service", P, "7", "low"), ("net shot", O, "1", "low")]        # -
 #: Narrow intervals and trust at one stroke of evidence, so that exploiting the prediction pays somewhere.
 EXPLOIT = dict(level=0.5, n0=1.0, min_action_count=2)
 
+#: Rally games estimated once per (data, names, settings): the Advisor's own fitting runs in every test, the
+#: estimation of the game (strategist.rally.game, tested on its own) is shared. The data are kept with the key.
+_GAMES: dict = {}
+_rally_game = __import__("strategist.rally.game", fromlist=["rally_game"]).rally_game
+
+
+def _shared_game(data, player=None, opponent=None, **kwargs):
+    key = (id(data), player, opponent, tuple(sorted(kwargs.items())))
+    if key not in _GAMES:
+        _GAMES[key] = (data, _rally_game(data, player, opponent, **kwargs))
+    return _GAMES[key][1]
+
+
+def _advisor_settings(level=0.9, min_action_count=5):
+    return dict(min_action_count=min_action_count, min_share=0.02, min_count=10, level=level, states=None,
+                zones=None, heights=None)
+
+
+for _settings in ({}, {"level": 0.5, "min_action_count": 2}, {"level": 0.2, "min_action_count": 2}):
+    _shared_game(STROKES, P, O, **_advisor_settings(**_settings))
+_shared_game(STROKES, P, "Zed NEWCOMER", **_advisor_settings())
+_shared_game(STROKES, P, O, **{**_advisor_settings(level=0.8, min_action_count=4), "min_share": 0.05, "min_count": 7,
+                               "heights": False})
+#: The table's situations, annotated once.
+ANN = annotate_states(TABLE, situation=True)
+
+
+@pytest.fixture(autouse=True)
+def shared_games(monkeypatch):
+    import strategist.rally.game as game_module
+
+    monkeypatch.setattr(game_module, "rally_game", _shared_game)
+
 
 class Fixed:
     """A model that predicts ``probs`` (over ``shots``) whatever the rally, with ``n`` strokes of evidence; it
@@ -351,7 +384,7 @@ def test_the_three_mixes_and_what_they_win(history, probs, margin):
 
 def stage_played(adv, g):
     """The player's strokes with each shot in state g, counted in the table."""
-    ann = annotate_states(TABLE, situation=True)
+    ann = ANN
     label = adv.game.labels[g].split(": ", 1)[1]
     mine = ann[(ann["hitter"] == P) & (ann["state"] == label)]["shot"].value_counts()
     return [int(mine.get(r, 0)) for r in adv.game.layout.row_labels[g]]
@@ -429,7 +462,7 @@ def test_an_unrecorded_landing_averages_over_where_such_a_shot_is_taken(exploit)
     """After a lob whose landing was not recorded, the advice averages over the situations a lob is taken in,
     weighted by all players' strokes there (counted in the table): its mixes, value, interval and options."""
     bare = exploit.advise([("short service", P, "7", "low"), ("lob", O)], margin=0.05)
-    ann = annotate_states(TABLE, situation=True)
+    ann = ANN
     counts = ann[ann["state"].str.startswith("rally after lob (")].groupby("state").size()
     weights = (counts / counts.sum()).to_dict()
     assert dict(bare.averaged) == pytest.approx(weights) and len(weights) == 2
@@ -484,7 +517,7 @@ def test_one_situation_reads_its_values_and_positions_off_the_game(exploit):
     assert a.reply == pytest.approx(dict(zip(stage.columns, stage.observed_column)))
     assert a.decision_points == sum(stage_played(exploit, g)) > 0
     assert a.options["played"].tolist() == stage_played(exploit, g)
-    ann = annotate_states(TABLE, situation=True)
+    ann = ANN
     replies = ann[(ann["hitter"] == P) & (ann["state"] == a.state)]
     assert set(a.reply_raw) == set(stage.columns) and sum(a.reply_raw.values()) == pytest.approx(1.0)
     assert g in exploit._positions and exploit._positions[g] == a.reply_raw
