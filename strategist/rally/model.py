@@ -877,6 +877,7 @@ class _Parts:
     win: np.ndarray                  # per cell: its WIN entry
     lose: np.ndarray                 # per cell: its LOSE entry
     moves: np.ndarray                # bool per entry: the rally goes on
+    ends: np.ndarray                 # bool per cell: no entry goes on (without a winner, an error is certain)
 
 
 def _parts(cell: np.ndarray, outcome: np.ndarray) -> _Parts:
@@ -885,7 +886,8 @@ def _parts(cell: np.ndarray, outcome: np.ndarray) -> _Parts:
     lose = np.full(n_cells, -1)
     win[cell[outcome == WIN]] = np.flatnonzero(outcome == WIN)
     lose[cell[outcome == LOSE]] = np.flatnonzero(outcome == LOSE)
-    return _Parts(cell, n_cells, win, lose, outcome >= 2)
+    ends = np.bincount(cell[outcome >= 2], minlength=n_cells) == 0
+    return _Parts(cell, n_cells, win, lose, outcome >= 2, ends)
 
 
 def _beta_part(hits, trials, center, spec, cap, side=None):
@@ -922,6 +924,7 @@ def _shrink(n, centre, parts: _Parts, spec, cap, side=None):
     w_hat, s_w, d_w, cs_w = _beta_part(wins, total, c_win, spec, cap, side)
     l_hat, s_l, d_l, cs_l = _beta_part(losses, total - wins, c_lose / np.maximum(1.0 - c_win, 1e-12), spec, cap,
                                        side)
+    l_hat = np.where(parts.ends, 1.0, l_hat)      # a cell where the rally cannot go on keeps all its mass
     moves = parts.moves
     move_cell = cell[moves]
     c_move = centre[:, moves] / np.maximum(1.0 - c_win - c_lose, 1e-12)[:, move_cell]
@@ -970,6 +973,7 @@ def _receiver_shift(receiver, centre, parts: _Parts, side):
     d_l = logit_offset(losses, total - wins, c_lr, side)
     w = special.expit(special.logit(np.clip(c_win, 1e-9, 1 - 1e-9)) + d_w[:, side])
     lr = special.expit(special.logit(np.clip(c_lr, 1e-9, 1 - 1e-9)) + d_l[:, side])
+    lr = np.where(parts.ends, 1.0, lr)
     go_old = np.maximum(1.0 - c_win - c_lose, 1e-12)
     go_new = (1.0 - w) * (1.0 - lr)
     out = centre.copy()
@@ -1064,6 +1068,7 @@ def shift_laws(structure: GameStructure, probability: np.ndarray, delta: float) 
     lr = lose / np.maximum(1.0 - w, 1e-12)
     w2 = special.expit(special.logit(np.clip(w, 1e-9, 1 - 1e-9)) + sign * delta)
     lr2 = special.expit(special.logit(np.clip(lr, 1e-9, 1 - 1e-9)) - sign * delta)
+    lr2 = np.where(parts.ends, 1.0, lr2)
     go_old = np.maximum(1.0 - w - lose, 1e-12)
     go_new = (1.0 - w2) * (1.0 - lr2)
     out = p.copy()

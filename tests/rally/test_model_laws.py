@@ -78,7 +78,8 @@ def _cell_law(n, c, out, s, dw=0.0, dl=0.0):
     cw = _clip(special.expit(special.logit(_clip(c[win])) + dw))
     clr = _clip(special.expit(special.logit(_clip(c[lose] / max(1 - c[win], 1e-12))) + dl))
     w = (n[win] + s[0] * cw) / (total + s[0])
-    lr = (n[lose] + s[1] * clr) / (total - n[win] + s[1])
+    # where the rally cannot go on, a stroke without a winner is an error
+    lr = (n[lose] + s[1] * clr) / (total - n[win] + s[1]) if len(moves) else 1.0
     law = np.empty(len(n))
     law[win], law[lose] = w, (1 - w) * lr
     if len(moves):
@@ -151,8 +152,8 @@ def _receiver_reference(structure, centre, counts):
     for c in range(len(total)):
         e = np.flatnonzero(cell == c)
         w = special.expit(special.logit(_clip(centre[win[c]])) + dw[side[c]])
-        lr = special.expit(special.logit(_clip(c_lr[c])) + dl[side[c]])
         moves = e[out[e] >= 2]
+        lr = special.expit(special.logit(_clip(c_lr[c])) + dl[side[c]]) if len(moves) else 1.0
         law[win[c]], law[lose[c]] = w, (1 - w) * lr
         law[moves] = centre[moves] * (1 - w) * (1 - lr) / max(1 - centre[win[c]] - centre[lose[c]], 1e-12)
     return law, np.array(dw), np.array(dl)
@@ -300,7 +301,7 @@ def test_the_level_shift_moves_winners_and_errors_and_keeps_where_the_rally_goes
         sign = 1.0 if pair.states["who"].iat[pair.cell_state[c]] == "player" else -1.0
         w, lose = law[e][out[e] == 0][0], law[e][out[e] == 1][0]
         w2 = special.expit(special.logit(w) + sign * delta)
-        lr2 = special.expit(special.logit(lose / (1 - w)) - sign * delta)
+        lr2 = special.expit(special.logit(lose / (1 - w)) - sign * delta) if (out[e] >= 2).any() else 1.0
         assert got[e][out[e] == 0][0] == pytest.approx(w2, rel=1e-9, abs=1e-8)
         assert got[e][out[e] == 1][0] == pytest.approx((1 - w2) * lr2, rel=1e-9, abs=1e-8)
         moves = out[e] >= 2
@@ -398,3 +399,64 @@ def test_the_receivers_shift_of_a_certain_or_impossible_winner_or_error(pair):
     ref_left = 1 - np.bincount(cell[win], weights=expected[win], minlength=len(pair.cell_state)) \
         - np.bincount(cell[lose], weights=expected[lose], minlength=len(pair.cell_state))
     np.testing.assert_allclose(left, ref_left, rtol=1e-6, atol=1e-15)
+
+
+def test_a_part_whose_centre_is_certain_keeps_a_trace_of_the_other_outcome():
+    """One two-outcome part, given strength 5 (cap 100): a centre of exactly 0 or 1, and a centre the side's
+    shift pushes beyond 1e-9 of certainty, are read as 1e-9 from it, so a part never seen keeps a posterior
+    mean of 5·1e-9/(N + 5) away from certainty, as the hand formula says."""
+    from strategist.estimation.shrinkage import parse_prior
+    from strategist.rally.model import _beta_part
+
+    hits = np.array([[0.0, 0.0, 10.0, 10.0]])
+    trials = np.array([[10.0, 10.0, 10.0, 10.0]])
+    centre = np.array([[0.0, 0.5, 1.0, 0.5]])
+    side = np.array([0, 0, 1, 1])
+    cap = np.full((1, 4), 100.0)
+    spec = parse_prior(5.0)
+    floor = 1e-9
+    mean, s, delta, cell_s = _beta_part(hits, trials, centre, spec, cap)
+    clipped = np.clip(centre, floor, 1 - floor)
+    np.testing.assert_allclose(mean, (hits + 5 * clipped) / (trials + 5), rtol=1e-9)
+    np.testing.assert_allclose(1 - mean, 1 - (hits + 5 * clipped) / (trials + 5), rtol=1e-6)
+    assert s.tolist() == [5.0] and cell_s.tolist() == [[5.0] * 4] and (delta == 0).all()
+    # with the sides' shifts: side 0 never wins (δ → −4), side 1 always does (δ → +4)
+    mean, s, delta, _ = _beta_part(hits, trials, centre, spec, cap, side)
+    assert delta[0].tolist() == [-4.0, 4.0]
+    shifted = np.clip(special.expit(special.logit(clipped) + delta[0][side]), floor, 1 - floor)
+    assert shifted[0, 0] == floor and shifted[0, 2] == 1 - floor
+    np.testing.assert_allclose(mean, (hits + 5 * shifted) / (trials + 5), rtol=1e-9)
+    np.testing.assert_allclose(1 - mean, 1 - (hits + 5 * shifted) / (trials + 5), rtol=1e-6)
+    # a cap below the strength takes its place, cell by cell
+    mean, _, _, cell_s = _beta_part(hits, trials, centre, spec, np.array([[1.0, 100.0, 2.0, 100.0]]))
+    assert cell_s.tolist() == [[1.0, 5.0, 2.0, 5.0]]
+    np.testing.assert_allclose(mean, (hits + cell_s * clipped) / (trials + cell_s), rtol=1e-9)
+
+
+def test_a_pairing_that_never_met_plays_as_its_hitters(st):
+    """No stroke of the pairing: its fitted strengths are the upper bound (nothing to fit) and its laws are the
+    hitters' laws, all of each cell's evidence resting on the hitters and everyone."""
+    new = build_structure(st, RallySettings(player=P, opponent="Zed NEWCOMER"))
+    got = estimate(new, structure_counts(new), prior="marginal", keep_chain=True)
+    for part in "WLC":
+        assert got.strengths[f"pairing {part}"].tolist() == [STRENGTH_BOUNDS[1]]
+    np.testing.assert_allclose(got.probability[0], got.chain[-2].law[0], rtol=1e-9, atol=1e-12)
+    assert (got.evidence[0][:, 0] == 0).all()
+    np.testing.assert_allclose(got.evidence[0].sum(axis=1), 1.0)
+
+
+def test_a_second_serve_is_a_way_the_rally_goes_on():
+    """A hand-made table where the player serves twice in a rally: the serve's cells can go on into the
+    player's own serve state, and every cell's law, that outcome included, sums to 1."""
+    from .test_model_strokes import BASE, _table
+
+    table = _table(*BASE)
+    settings = RallySettings(player="A", opponent="B", min_count=1, min_share=0.0, min_action_count=1)
+    structure = build_structure(strokes(table, settings), settings)
+    serve = structure.labels.index("player: serve")
+    again = (structure.entry_outcome == 2 + serve) & (structure.cell_state[structure.entry_cell] == serve)
+    assert serve == 0 and again.any()
+    for prior in (2.0, "marginal"):
+        got = estimate(structure, structure_counts(structure), prior=prior)
+        np.testing.assert_allclose(np.bincount(structure.entry_cell, weights=got.probability[0]), 1.0)
+        assert (got.probability[0][again] > 0).all() and (got.probability[0] >= 0).all()

@@ -134,7 +134,8 @@ def test_cell_variance_is_the_delta_method_of_independent_parts():
         moves = out >= 2
         cm = p[e][moves] / p[e][moves].sum()
         draws_w = rng.beta(w * 400, (1 - w) * 400, 20000)
-        draws_l = rng.beta(lr * 400, (1 - lr) * 400, 20000)
+        # a cell where the rally cannot go on: without a winner an error is certain (L = 1, no spread)
+        draws_l = rng.beta(lr * 400, (1 - lr) * 400, 20000) if lr < 1 else np.ones(20000)
         if moves.sum() > 1:
             goes_on = rng.dirichlet(np.maximum(cm * 400, 1e-6), 20000) @ u[e][moves]
         else:
