@@ -330,6 +330,12 @@ def test_logit_offsets_solve_each_sides_equation():
     assert logit_offset(np.array([5.0, 0.0]), np.array([5.0, 0.0]), np.array([0.5, 0.5]), np.array([0, 1])
                         ).tolist() == [[4.0, 0.0]]
     assert logit_offset(np.array([0.0]), np.array([9.0]), np.array([0.5]), np.array([0]), bound=2.5)[0, 0] == -2.5
+    # centres of exactly 0 (1) that the side's hits contradict: read as 1e-12 from certainty, they pull the
+    # shift to the bound; whole-number counts and centres give the same shifts as floats
+    got = logit_offset(np.array([[2, 3]]), np.array([[10, 5]]), np.array([[0, 1]]), np.array([0, 1]))
+    assert got.tolist() == [[4.0, -4.0]]
+    mixed = logit_offset(np.array([2.0, 7.0]), np.array([10.0, 10.0]), np.array([0.0, 0.5]), np.array([0, 0]))
+    assert mixed[0, 0] == pytest.approx(_offset([2.0, 7.0], [10.0, 10.0], [1e-12, 0.5]), abs=1e-9)
 
 
 def test_an_unknown_level_is_refused(pair):
