@@ -123,6 +123,11 @@ def _reference_rows(adv, g, k):
 
 
 def _reference_win(adv, g, probs, c, predicted):
+    """See _reference_win_rows; one prediction and one trust for every predicted row."""
+    return _reference_win_rows(adv, g, {i: probs for i in predicted}, {i: c for i in predicted})
+
+
+def _reference_win_rows(adv, g, probs_of, c_of):
     """Each row's win probability against the opponent's habitual positions, a predicted row's opponent states
     played as c * prediction (over the shots there, renormalised) + (1 - c) * their habit: float64 from the
     game's arrays."""
@@ -132,7 +137,8 @@ def _reference_win(adv, g, probs, c, predicted):
     rewards, transitions = np.asarray(game.rewards[g], float), np.asarray(game.transitions[g], float)
     who = game.states["who"].to_numpy()
     out = (rewards + transitions @ v) @ q
-    for i in predicted:
+    for i in probs_of:
+        probs, c = probs_of[i], c_of[i]
         u = v.copy()
         weight = transitions[i].sum(axis=0)
         for s in np.flatnonzero((weight > 0) & (who == "opponent")):
@@ -188,6 +194,44 @@ def test_without_advised_shots_the_likeliest_shots_are_predicted(k):
     assert [tuple(h["shot"])[-1] for h in model.asked] == [stage.rows[i] for i in rows]
     assert a.best_response.mix == pytest.approx({r: p for r, p in zip(stage.rows, _usual(adv, g)) if p > 0})
     assert a.best_response.basis.startswith("habit")
+
+
+class ByShot(Fixed):
+    """A model whose prediction, evidence and source depend on the rally's last shot."""
+
+    def __init__(self, table: dict):
+        super().__init__({})
+        self.table = table
+
+    def predict(self, history=None, context=None):
+        probs, n, source = self.table.get(tuple(history["shot"])[-1], ({"clear": 1.0}, 1.0, "fallback"))
+        self.probs, self.n, self.source = probs, n, source
+        return super().predict(history, context)
+
+
+@pytest.mark.parametrize("sources", [("population", "player", "fallback"), ("fallback", "population", "fallback")])
+def test_each_rows_reply_is_predicted_and_trusted_on_its_own(sources):
+    """Replies predicted after each of the three likeliest advised shots differ: each row is valued against its
+    own prediction at its own trust n_i / (n_i + n0); the advice's prediction is their mix weighted by
+    max(recommended, habit), its evidence the weighted mean of the n_i, its source 'player' when any row's is,
+    else the likeliest row's."""
+    adv = advisor(reply_predictions=3, **EXPLOIT)
+    g, stage = _stage(adv, "rally after net shot (low, front)")
+    rows, weight = _reference_rows(adv, g, 3)
+    per_row = [({"lob": 1.0}, 2.0), ({"drop": 0.5, "smash": 0.5}, 12.0), ({"net shot": 0.2, "clear": 0.8}, 30.0)]
+    adv.model = ByShot({stage.rows[i]: (*per_row[k], sources[k]) for k, i in enumerate(rows)})
+    a = adv.advise(NET)
+    assert [tuple(h["shot"])[-1] for h in adv.model.asked] == [stage.rows[i] for i in rows]
+    probs_of = {i: per_row[k][0] for k, i in enumerate(rows)}
+    c_of = {i: per_row[k][1] / (per_row[k][1] + 1.0) for k, i in enumerate(rows)}
+    np.testing.assert_allclose(a.options["win_probability"].to_numpy(), _reference_win_rows(adv, g, probs_of, c_of),
+                               atol=1e-12)
+    w = weight[rows]
+    mixed = sum(wk * np.array([probs_of[i].get(s, 0.0) for s in SHOTS]) for wk, i in zip(w, rows))
+    np.testing.assert_allclose(a.prediction.to_numpy(), mixed / w.sum(), atol=1e-12)
+    n = float(np.average([per_row[k][1] for k in range(3)], weights=w))
+    assert a.prediction_n == round(n) and a.confidence == pytest.approx(n / (n + 1.0))
+    assert a.prediction_source == ("player" if "player" in sources else sources[0])
 
 
 def test_equally_likely_shots_are_predicted_in_the_states_order():
