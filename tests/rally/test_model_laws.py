@@ -466,3 +466,17 @@ def test_a_second_serve_is_a_way_the_rally_goes_on():
         got = estimate(structure, structure_counts(structure), prior=prior)
         np.testing.assert_allclose(np.bincount(structure.entry_cell, weights=got.probability[0]), 1.0)
         assert (got.probability[0][again] > 0).all() and (got.probability[0] >= 0).all()
+
+
+def test_a_cell_without_own_strokes_rests_wholly_on_its_prior(pair):
+    """With the fitted (often weak) strengths, a part with no own trials at the hitter or pairing level has all
+    its weight on the level above (parent weight exactly 1), one with trials less; the intervals' concentration
+    is then the prior alone."""
+    got = estimate(pair, structure_counts(pair), prior="marginal", keep_chain=True)
+    for level in got.chain[-2:]:
+        own = level.concentration[0] * (1 - level.parent_weight[0])
+        none = own < 1e-9
+        assert none.any() and (~none).any()
+        assert (level.parent_weight[0][none] == 1.0).all()
+        assert (level.parent_weight[0][~none] < 1.0).all()
+        assert (level.concentration[0] <= own + PEOPLE_PRIOR_CAP + 1e-9).all()
