@@ -343,3 +343,31 @@ def test_each_update_starts_its_newton_steps_from_the_last_offset():
     cold = fit_logit_offset(z[rows], codes[rows], 1e-3)
     assert np.abs(warm - cold).max() > 1e-6
     np.testing.assert_allclose(model._bias["A"], warm, rtol=1e-10, atol=1e-12)
+
+
+def test_the_position_normalisation_reads_text_counts_two_values_and_small_spreads():
+    """Unreadable text counts as missing; two values have a standard deviation; a spread below 1 is used as
+    it is (only zero falls back to 1)."""
+    frame = pd.DataFrame({"hitter_x": ["1", "n/a", "3", None], "hitter_y": [0.2, 0.4, 0.2, 0.4],
+                          "opponent_x": [5.0, 5.0, 5.0, 5.0], "opponent_y": [7.0, np.nan, np.nan, np.nan]})
+    norm = Encoder.position_norm(frame)
+    assert norm["mean"] == pytest.approx([2.0, 0.3, 5.0, 7.0])
+    assert norm["std"] == pytest.approx([1.0, 0.1, 1.0, 1.0])
+    two = Encoder.position_norm(pd.DataFrame({"hitter_x": [2.0, 6.0]}))
+    assert two["std"][0] == pytest.approx(2.0)
+    nullable = Encoder.position_norm(pd.DataFrame({"hitter_x": pd.array([2, None, 6], dtype="Int64")}))
+    assert nullable["mean"][0] == 4.0 and nullable["std"][0] == pytest.approx(2.0)
+
+
+def test_a_built_network_starts_with_no_evidence_of_the_shape_documented():
+    model = NeuralModel(hidden=4, d_shot=2, d_area=2, d_player=2, d_height=2)
+    model.build(["B", "A"], {"mean": [0.0] * 4, "std": [1.0] * 4})
+    assert model.players == ["A", "B"]
+    assert model.evidence_.shape == (3, len(SHOTS) + 1) and not model.evidence_.any()
+
+
+def test_evidence_of_a_frame_with_a_shot_outside_the_vocabulary_is_refused_naming_the_table(tiny):
+    frame = _two_rallies()
+    frame.loc[2, "shot"] = "hammer throw"
+    with pytest.raises(OpponentModelError, match="^table: shot 'hammer throw' is not in the badminton vocabulary"):
+        tiny.count_evidence(frame)

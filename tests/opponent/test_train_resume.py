@@ -111,3 +111,55 @@ def test_a_checkpoint_of_another_configuration_or_other_players_is_refused(parts
     del meta["config"]["valid_hidden_weight"]
     (tmp_path / "train_state.json").write_text(json.dumps(meta))
     assert NeuralModel(**PLAIN).fit(parts[0], valid=parts[1], out=tmp_path, max_steps=4).metrics_["steps"] == 4
+
+
+def _edit_state(out, edit):
+    meta = json.loads((out / "train_state.json").read_text())
+    edit(meta)
+    (out / "train_state.json").write_text(json.dumps(meta))
+
+
+def test_a_damaged_training_state_names_its_file_and_field(parts, tmp_path):
+    NeuralModel(**PLAIN).fit(parts[0], valid=parts[1], out=tmp_path, max_steps=2)
+    _edit_state(tmp_path, lambda m: m["state"].update(step=-1))
+    with pytest.raises(CheckpointError) as caught:
+        NeuralModel(**PLAIN).fit(parts[0], valid=parts[1], out=tmp_path, max_steps=4)
+    assert str(caught.value).startswith(f"{tmp_path / 'train_state.json'}: field 'state.step'")
+
+
+def test_a_training_state_of_another_sport_is_refused(parts, tmp_path):
+    """The vocabulary recorded must be the model's sport's: a state claiming tennis's vocabulary is refused even
+    though its tensors have the badminton network's shapes."""
+    from strategist.opponent.base import Vocabulary
+
+    NeuralModel(**PLAIN).fit(parts[0], valid=parts[1], out=tmp_path, max_steps=2)
+    _edit_state(tmp_path, lambda m: m.update(vocabulary=Vocabulary.of("tennis").to_json()))
+    with pytest.raises(CheckpointError) as caught:
+        NeuralModel(**PLAIN).fit(parts[0], valid=parts[1], out=tmp_path, max_steps=4)
+    assert str(caught.value) == f"{tmp_path / 'train_state.json'}: a tennis model, not badminton"
+    _edit_state(tmp_path, lambda m: m["vocabulary"].update(sport="badminton", shots=["lob"]))
+    with pytest.raises(CheckpointError) as caught:
+        NeuralModel(**PLAIN).fit(parts[0], valid=parts[1], out=tmp_path, max_steps=4)
+    assert str(caught.value).startswith(f"{tmp_path / 'train_state.json'}: the checkpoint's vocabulary is not")
+
+
+def test_a_damaged_optimizer_state_or_tensor_file_names_its_file(parts, tmp_path):
+    import hashlib
+
+    from safetensors.torch import load, save
+
+    NeuralModel(**PLAIN).fit(parts[0], valid=parts[1], out=tmp_path, max_steps=2)
+    original = (tmp_path / "train_state.json").read_text()
+    _edit_state(tmp_path, lambda m: m.update(optimizer={"__dict__": [["state", {"__dtype__": "nn"}]]}))
+    with pytest.raises(CheckpointError) as caught:
+        NeuralModel(**PLAIN).fit(parts[0], valid=parts[1], out=tmp_path, max_steps=4)
+    assert str(caught.value).startswith(f"{tmp_path / 'train_state.json'}: field 'optimizer.0': dtype 'nn'")
+    (tmp_path / "train_state.json").write_text(original)
+    tensors = load((tmp_path / "train_state.safetensors").read_bytes())
+    tensors["ema.out.bias"] = tensors["ema.out.bias"][:-1].contiguous()
+    blob = save(tensors)
+    (tmp_path / "train_state.safetensors").write_bytes(blob)
+    _edit_state(tmp_path, lambda m: m.update(sha256=hashlib.sha256(blob).hexdigest()))
+    with pytest.raises(CheckpointError) as caught:
+        NeuralModel(**PLAIN).fit(parts[0], valid=parts[1], out=tmp_path, max_steps=4)
+    assert str(caught.value).startswith(f"{tmp_path / 'train_state.safetensors'}: tensor 'ema.out.bias': shape")
