@@ -195,6 +195,10 @@ def test_all_players_laws_come_down_the_hierarchy(population):
     assert all(v.tolist() == [strength] for v in got.strengths.values())
     assert got.population_strength.tolist() == [strength] and np.isnan(got.pair_strength).all()
     assert (got.evidence[0] == [0.0, 0.0, 1.0]).all()
+    for offset in (got.win_offset, got.lose_offset):          # no hitter, no shift: zero for both sides
+        assert offset.tolist() == [[0.0, 0.0]]
+    assert got.receiver_win_offset is None and got.receiver_lose_offset is None
+    np.testing.assert_array_equal(got.counts[0], structure_counts(population)["game"])
     np.testing.assert_allclose(np.bincount(population.entry_cell, weights=got.probability[0]), 1.0)
 
 
@@ -223,8 +227,8 @@ def test_the_pairings_laws_shrink_toward_the_hitters_and_theirs_toward_everyones
     np.testing.assert_allclose(got.evidence[0], np.column_stack([mine, (1 - mine) * hers, (1 - mine) * (1 - hers)]),
                                rtol=1e-12)
     # the people levels kept for the intervals: the prior worth at most PEOPLE_PRIOR_CAP own strokes
+    assert [level.name for level in got.chain] == [lv.name for lv in pair.levels] + ["hitter", "pairing"]
     hitter, pairing = got.chain[-2:]
-    assert (hitter.name, pairing.name) == ("hitter", "pairing")
     np.testing.assert_allclose(hitter.law[0], p1, rtol=1e-6, atol=1e-9)
     for level, own, s in ((hitter, own1, s1), (pairing, own2, s2)):
         prior = np.minimum(s, PEOPLE_PRIOR_CAP)
