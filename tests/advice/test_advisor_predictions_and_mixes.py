@@ -536,6 +536,10 @@ def test_an_unrecorded_landing_averages_over_where_such_a_shot_is_taken(exploit)
         assert bare.value_interval[k] == pytest.approx(sum(w * parts[lab].value_interval[k]
                                                            for lab, w in weights.items()))
     assert bare.decision_points == sum(parts[lab].decision_points for lab in weights)
+    for source in ("pairing", "player", "all players"):
+        assert bare.evidence[source] == pytest.approx(sum(w * parts[lab].evidence[source]
+                                                          for lab, w in weights.items()))
+    assert sum(bare.evidence.values()) == pytest.approx(1.0)
     assert bare.confidence == pytest.approx(sum(w * parts[lab].confidence for lab, w in weights.items()))
     assert bare.outside == pytest.approx(sum(w * parts[lab].outside for lab, w in weights.items()))
     first = parts[bare.averaged[0][0]]
