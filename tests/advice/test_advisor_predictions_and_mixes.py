@@ -256,8 +256,13 @@ def test_the_trust_in_the_prediction_grows_with_its_evidence():
     made = Advisor(TABLE, P, O, model=Fixed({"lob": 1.0}, n=5.0), strokes=STROKES)
     assert made.advise(NET).confidence == pytest.approx(5 / (5 + DEFAULT_N0))
     assert DEFAULT_N0 == 20.0
-    full = advisor(Fixed({"lob": 1.0}, n=0.0), n0=0.0).advise(NET)
+    adv = advisor(Fixed({"lob": 1.0}, n=0.0), n0=0.0)
+    full = adv.advise(NET)
     assert full.confidence == 1.0 and full.prediction_n == 0
+    g, _ = _stage(adv, full.state)
+    rows, _ = _reference_rows(adv, g, 3)
+    np.testing.assert_allclose(full.options["win_probability"].to_numpy(),
+                               _reference_win(adv, g, {"lob": 1.0}, 1.0, rows), atol=1e-12)
     part = advisor(Fixed({"lob": 1.0}, n=2.6, source="population"), n0=2.6).advise(NET)
     assert part.confidence == pytest.approx(0.5) and part.prediction_n == 3 and part.prediction_source == "population"
 
@@ -325,6 +330,21 @@ def test_predictions_are_kept_per_rally_who_and_context():
     none._predict(r2, O, {}, memo)
     none._predict(r2, O, {}, memo)
     assert len(none.model.asked) == 3 and len(memo) == 1
+
+
+def test_one_advice_asks_once_per_rally_even_without_the_cache():
+    """Without the cache an advice that averages over two situations asks the model once for each rally it
+    needs (the situations share them), with the context's score, and advises as with the cache."""
+    bare = [("short service", P, "7", "low"), ("lob", O)]
+    model = Fixed({"drop": 0.5, "smash": 0.5})
+    a = advisor(model, cache_size=0, **EXPLOIT).advise(bare, {"score": (5, 6)})
+    assert len(a.averaged) == 2
+    asked = [tuple(h["shot"]) for h in model.asked]
+    assert len(asked) == len(set(asked)) >= 3
+    assert all(c == {"player": O, "opponent": P, "stroke": 4, "score": (5, 6)} for c in model.contexts)
+    cached = advisor(Fixed(model.probs), **EXPLOIT).advise(bare, {"score": (5, 6)})
+    pd.testing.assert_frame_equal(a.options, cached.options)
+    assert a.equilibrium == cached.equilibrium and a.safe == cached.safe
 
 
 def test_a_model_with_a_vocabulary_gets_the_light_history():
