@@ -371,3 +371,47 @@ def test_evidence_of_a_frame_with_a_shot_outside_the_vocabulary_is_refused_namin
     frame.loc[2, "shot"] = "hammer throw"
     with pytest.raises(OpponentModelError, match="^table: shot 'hammer throw' is not in the badminton vocabulary"):
         tiny.count_evidence(frame)
+
+
+def test_positions_are_standardised_in_float32_arithmetic():
+    """The standardised positions are (x - mean) / std computed in float32, as the network reads them (the same
+    numbers bit for bit, whichever path encodes them)."""
+    rng = np.random.default_rng(0)
+    n = 200
+    frame = pd.DataFrame({"shot": "drive", "hitter": "A", "hitter_x": rng.normal(size=n), "hitter_y": rng.normal(size=n),
+                          "opponent_x": rng.normal(size=n), "opponent_y": rng.normal(size=n)})
+    mean, std = [0.1, 0.2, 0.3, 0.7], [0.3, 1.7, 2.9, 0.11]
+    enc = Encoder(SHOTS, AREAS, ["A"], {"mean": mean, "std": std})
+    got = enc.strokes(frame, ["A"] * n)["num"][:, :4]
+    for j, c in enumerate(("hitter_x", "hitter_y", "opponent_x", "opponent_y")):
+        x = frame[c].to_numpy(np.float32)
+        np.testing.assert_array_equal(got[:, j], (x - np.float32(mean[j])) / np.float32(std[j]))
+
+
+def test_arrays_are_made_on_the_device_asked_whatever_the_default_device(tiny):
+    arrays = encode_table(tiny._encoder, _two_rallies())
+    with torch.device("meta"):
+        data = to_tensors(arrays, "cpu")
+    assert {v.device.type for v in data.values()} == {"cpu"}
+    assert torch.equal(data["shot"], torch.as_tensor(arrays["shot"]))
+
+
+def test_an_empty_frame_encodes_to_no_rallies(tiny):
+    out = encode_table(tiny._encoder, _two_rallies().iloc[:0])
+    assert out["shot"].shape[0] == 0 and len(out["lengths"]) == 0
+
+
+def test_a_fresh_model_adapts_without_a_reset_first_and_divides_by_one():
+    """A model just built has no offsets, no live match and temperature 1: its table logits are the network's."""
+    torch.manual_seed(3)
+    model = NeuralModel(hidden=4, d_shot=2, d_area=2, d_player=2, d_height=2)
+    model.build(["A", "B"], {"mean": [0.0] * 4, "std": [1.0] * 4})
+    model.net.eval()
+    model.fitted_ = True
+    frame = rally_frame(_two_rallies())
+    _, z = model.logits_table(frame)
+    data = to_tensors(encode_table(model._encoder, frame), "cpu")
+    with torch.no_grad():
+        raw = model.net(batch_of(data, torch.arange(2)))
+    np.testing.assert_allclose(z[:3], raw[0].double().numpy(), rtol=1e-6)
+    assert model.update(frame) is model and set(model._bias) == {"A", "B"} and model._live_match == "m1"
