@@ -146,6 +146,11 @@ def test_a_tennis_servers_action_is_the_serves_direction():
     assert [st.names["action"][a] for a in st.frame["action"]] == ["wide serve", "forehand", "backhand",
                                                                   "T serve", "backhand"]
     assert st.columns == "none"
+    # a serve whose direction was not recorded has no action: left out
+    unknown = table.assign(landing_area=table["landing_area"].where(table.index != 3, None))
+    st = strokes(unknown, RallySettings())
+    assert st.dropped == {"hitter's shot unknown": 1}
+    assert [st.names["action"][a] for a in st.frame["action"]] == ["wide serve", "forehand", "backhand", "backhand"]
 
 
 def test_the_rally_rule_zones_and_heights_of_the_settings():
@@ -196,6 +201,11 @@ def test_settings_at_the_edge_of_their_range_are_taken():
     for change in (dict(min_share=0.0), dict(min_count=0), dict(min_action_count=1), dict(actions="group"),
                    dict(actions="group:track2"), dict(columns="position")):
         assert len(strokes(table, RallySettings(**change)).frame) == 9
+
+
+def test_a_grouping_after_shot_actions_is_ignored():
+    table = _table(*BASE)
+    assert _rows(strokes(table, RallySettings(actions="shot:no such grouping"))) == _rows(strokes(table, RallySettings()))
 
 
 def test_tables_that_cannot_give_strokes_are_refused():
