@@ -503,6 +503,7 @@ def test_the_opponent_to_hit_leads_into_the_players_next_situation():
     assert a.prediction is a.lead["prediction"] and a.prediction_n == 4
     assert a.lead["reply_prediction"].to_dict() == pytest.approx({s: model.probs.get(s, 0.0) for s in SHOTS})
     assert a.lead["reply_n"] == 4 and a.next_hitter == O
+    assert a.lead["reply_prediction"].name == "p" and list(a.lead["reply_prediction"].index) == list(SHOTS)
     assert model.contexts[0] == {"player": O, "opponent": P, "stroke": 4}
     assert list(model.asked[0]["opponent"]) == [O, P, O]
     for asked in model.asked[1:]:
