@@ -7,7 +7,7 @@ Each run is the README's test command (``python -m pytest -q``) in a fresh inter
 profile (derandomised, a fixed budget: tests/conftest.py), so a test that fails in one run and passes in
 another depends on something the suite does not fix: timing, the load of the machine, the order of work in
 threads. Per run: passed / failed / skipped / errors, the failed tests' ids and the wall time (from pytest's
-JUnit XML). The table is rewritten after every run (a long series leaves its partial result behind) in
+JUnit XML; the JSON keeps the end of each failure's report). The table is rewritten after every run (a long series leaves its partial result behind) in
 benchmarks/results/repeat_suite.json and .md; exits 1 when any run failed.
 """
 
@@ -27,6 +27,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
+#: The end of each failure's report kept in the JSON (the assertion and the lines above it).
+MESSAGE_CHARS = 3000
 COMMAND = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 
 
@@ -35,21 +37,23 @@ def outcomes(junit: Path) -> dict:
     root = ET.parse(junit).getroot()
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     counts = {"tests": 0, "failed": 0, "errors": 0, "skipped": 0}
-    failed = []
+    failed, messages = [], {}
     for suite in suites:
         for case in suite.iter("testcase"):
             counts["tests"] += 1
             name = f"{case.get('classname', '')}::{case.get('name', '')}"
-            if case.find("failure") is not None:
-                counts["failed"] += 1
+            problem = case.find("failure")
+            if problem is None:
+                problem = case.find("error")
+            if problem is not None:
+                counts["failed" if problem.tag == "failure" else "errors"] += 1
                 failed.append(name)
-            elif case.find("error") is not None:
-                counts["errors"] += 1
-                failed.append(name)
+                text = (problem.get("message") or "") + "\n" + (problem.text or "")
+                messages[name] = text.strip()[-MESSAGE_CHARS:]
             elif case.find("skipped") is not None:
                 counts["skipped"] += 1
     counts["passed"] = counts["tests"] - counts["failed"] - counts["errors"] - counts["skipped"]
-    return {**counts, "failed_tests": failed}
+    return {**counts, "failed_tests": failed, "messages": messages}
 
 
 def one_run(k: int) -> dict:
@@ -61,7 +65,8 @@ def one_run(k: int) -> dict:
                               text=True)
         seconds = time.perf_counter() - started
         result = outcomes(junit) if junit.exists() else {"tests": 0, "passed": 0, "failed": 0, "errors": 1,
-                                                         "skipped": 0, "failed_tests": ["(no report)"]}
+                                                         "skipped": 0, "failed_tests": ["(no report)"],
+                                                         "messages": {"(no report)": done.stderr[-MESSAGE_CHARS:]}}
     tail = done.stdout.strip().splitlines()[-1:] if done.stdout.strip() else []
     return {"run": k, "exit_code": done.returncode, "seconds": round(seconds, 1), **result,
             "summary": tail[0] if tail else done.stderr.strip()[-300:]}

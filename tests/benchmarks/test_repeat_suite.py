@@ -40,6 +40,8 @@ def test_counts_of_a_known_suite(tmp_path):
     assert {k: got[k] for k in ("tests", "passed", "failed", "errors", "skipped")} == \
         {"tests": 6, "passed": 3, "failed": 1, "errors": 1, "skipped": 1}
     assert sorted(name.split("::")[-1] for name in got["failed_tests"]) == ["test_setup_error", "test_wrong"]
+    kept = {name.split("::")[-1]: text for name, text in got["messages"].items()}
+    assert "assert 1 == 2" in kept["test_wrong"] and "fixture fails" in kept["test_setup_error"]
 
 
 def test_passes_in_a_row_stop_at_the_first_failure():
