@@ -65,6 +65,7 @@ def test_every_stroke_knows_its_situation_and_what_followed():
         ("m2|1", "B", "A", RET_SS, "lob", "middle", -1, AFTER_LOB, False),
         ("m2|1", "A", "B", AFTER_LOB, "smash", "middle", WIN, None, False)]
     assert st.dropped == {}
+    assert (st.frame.loc[st.frame["outcome"] >= 0, "next_label"] == -1).all()      # a rally's end: no next
     assert [st.names["match"][m] for m in st.frame["match"]] == ["m1"] * 5 + ["m2"] * 4
     assert (st.rally_rule, st.zones, st.heights, st.columns) == ("shot", True, True, "zone")
     assert st.sport.name == "badminton"
@@ -101,6 +102,7 @@ def test_strokes_that_cannot_be_used_are_left_out_and_counted_once():
     assert rows[("m3|1", "clear")][6] == WIN
     assert rows[("m3|3", "short service")][6] == -1          # its rally's winner is unknown, it went on
     assert rows[("m3|2", "short service")][6:] == (-1, RET_SS, False)
+    assert rows[("m3|4", "short service")][8] is False       # the next hitter unknown: not the same player
     # the receiver's column "none": positions need not be known
     none = strokes(table, RallySettings(columns="none"))
     assert none.dropped == {"hitter's shot unknown": 2, "last stroke of a rally whose winner is unknown": 1,
