@@ -641,3 +641,9 @@ def test_the_unrestricted_point_game_is_solved_without_a_structure(game):
         assert (x @ q).min() == pytest.approx(sol.values[g], abs=1e-8)
         assert (q @ y).max() == pytest.approx(sol.values[g], abs=1e-8)
     assert sol.row_labels == game.layout.row_labels and len(sol.stage_games) == len(game.labels)
+
+
+def test_the_point_solution_names_the_games_states(shared):
+    assert tuple(shared.solution.state_labels) == tuple(shared.labels)
+    assert shared.solution.value_by_state == dict(zip(shared.labels, map(float, shared.solution.values)))
+    assert shared.solution.state("opponent: serve").value == pytest.approx(shared.solution.values[1], abs=1e-8)
