@@ -492,17 +492,26 @@ def test_the_opponent_to_hit_leads_into_the_players_next_situation():
     """The opponent's likeliest shot (the later-named one of equals) is added to the rally; the advice is the
     player's after it, with the opponent's predicted shot, its mass, evidence and source, and the prediction of
     the reply to the player's shot after that."""
-    model = Fixed({"lob": 0.4, "clear": 0.4, "drop": 0.2}, n=4.4)
+    class ByLength(Fixed):
+        """Evidence: the rally's length + 1.4; source: 'population' for the lead (3 strokes), else 'player'."""
+
+        def predict(self, history=None, context=None):
+            self.n = len(history) + 1.4
+            self.source = "population" if len(history) == 3 else "player"
+            return super().predict(history, context)
+
+    model = ByLength({"lob": 0.4, "clear": 0.4, "drop": 0.2})
     adv = advisor(model, **EXPLOIT)
     a = adv.advise(NET + [("lob", P, "9", "high")])
     assert a.lead["shot"] == "lob" and a.lead["mass"] == pytest.approx(0.4)     # 'lob' > 'clear'
-    assert a.lead["n"] == 4 and a.lead["source"] == "player"
+    assert a.lead["n"] == 4 and a.lead["source"] == "population"
+    assert a.prediction_source == "population"
     assert tuple(model.asked[0]["shot"]) == ("short service", "net shot", "lob")
     assert a.lead["state"] == "rally after lob (unknown height, unknown zone)"
     assert a.state == "rally after lob (unknown height, unknown zone)" and len(a.averaged) == 2
-    assert a.prediction is a.lead["prediction"] and a.prediction_n == 4
+    assert a.prediction is a.lead["prediction"] and a.prediction_n == 4 and a.confidence == pytest.approx(6.4 / 7.4)
     assert a.lead["reply_prediction"].to_dict() == pytest.approx({s: model.probs.get(s, 0.0) for s in SHOTS})
-    assert a.lead["reply_n"] == 4 and a.next_hitter == O
+    assert a.lead["reply_n"] == 6 and a.next_hitter == O
     assert a.lead["reply_prediction"].name == "p" and list(a.lead["reply_prediction"].index) == list(SHOTS)
     assert model.contexts[0] == {"player": O, "opponent": P, "stroke": 4}
     assert list(model.asked[0]["opponent"]) == [O, P, O]
@@ -580,6 +589,10 @@ def test_one_situation_reads_its_values_and_positions_off_the_game(exploit):
     g, stage = _stage(exploit, a.state)
     row = exploit.game.states.iloc[g]
     assert a.state == "rally after net shot (low, front)" and a.averaged == ()
+    assert (a.player, a.opponent, a.model, a.next_hitter, a.lead) == (P, O, "fixed", P, None)
+    assert a.prediction.name == "p" and a.prediction.index.name == "shot" and list(a.prediction.index) == list(SHOTS)
+    assert a.prediction.sum() == pytest.approx(1.0)
+    assert type(a.seconds) is float and 0 < a.seconds < 60
     assert a.value == pytest.approx(stage.pessimistic_value)
     assert a.value_estimate == pytest.approx(row["value"])
     assert a.value_interval == pytest.approx((row["value_low"], row["value_high"]))

@@ -64,7 +64,8 @@ def test_after_a_fault_the_server_serves_again(tennis):
     """A first serve that is a fault: the server hits next (the second serve); without a fault, or after the
     second serve, the receiver."""
     first = [("serve", P, "4", None)]
-    assert tennis.advise(first, {"fault": True, "court_side": "deuce"}).next_hitter == P
+    again = tennis.advise(first, {"fault": True, "court_side": "deuce"})
+    assert again.next_hitter == P and again.state == "serve (deuce, 2nd serve)"
     assert tennis.advise(first, {"court_side": "deuce"}).next_hitter == O
     assert tennis.advise(first, {"fault": False, "court_side": "deuce"}).next_hitter == O
     second = first + [("serve", P, "4", None)]
