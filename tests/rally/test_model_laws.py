@@ -466,10 +466,27 @@ def test_a_second_serve_is_a_way_the_rally_goes_on():
     serve = structure.labels.index("player: serve")
     again = (structure.entry_outcome == 2 + serve) & (structure.cell_state[structure.entry_cell] == serve)
     assert serve == 0 and again.any()
+    from strategist.rally.model import _parts, _receiver_shift
+
+    cell, out = structure.entry_cell, structure.entry_outcome
+    ends = np.array([not (out[cell == c] >= 2).any() for c in range(len(structure.cell_state))])
+    assert ends.any()                                   # the last shots of the rallies never went on
+    counts = structure_counts(structure)
     for prior in (2.0, "marginal"):
-        got = estimate(structure, structure_counts(structure), prior=prior)
-        np.testing.assert_allclose(np.bincount(structure.entry_cell, weights=got.probability[0]), 1.0)
+        got = estimate(structure, counts, prior=prior)
+        np.testing.assert_allclose(np.bincount(cell, weights=got.probability[0]), 1.0)
         assert (got.probability[0][again] > 0).all() and (got.probability[0] >= 0).all()
+        # shifted by a level, or by each side's receiver, a cell that cannot go on still ends for sure
+        for delta in (0.7, -0.7):
+            shifted = shift_laws(structure, got.probability[0], delta)
+            np.testing.assert_allclose(np.bincount(cell, weights=shifted), 1.0)
+            np.testing.assert_allclose(np.bincount(cell, weights=shifted)[ends], 1.0, rtol=1e-12)
+        side = (structure.states["who"] == "opponent").to_numpy().astype(np.int64)[structure.cell_state]
+        receiver = np.where(out >= 2, 5.0, np.where(out == 0, 1.0, 0.0))[None, :]   # receivers never forced errors
+        moved, d_w, d_l = _receiver_shift(receiver, got.probability, _parts(cell, out), side)
+        assert d_l.tolist() == [[-4.0, -4.0]]
+        np.testing.assert_allclose(np.bincount(cell, weights=moved[0]), 1.0)
+        np.testing.assert_allclose(np.bincount(cell, weights=moved[0])[ends], 1.0, rtol=1e-12)
 
 
 def test_a_cell_without_own_strokes_rests_wholly_on_its_prior(pair):
