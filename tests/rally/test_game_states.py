@@ -647,3 +647,54 @@ def test_the_point_solution_names_the_games_states(shared):
     assert tuple(shared.solution.state_labels) == tuple(shared.labels)
     assert shared.solution.value_by_state == dict(zip(shared.labels, map(float, shared.solution.values)))
     assert shared.solution.state("opponent: serve").value == pytest.approx(shared.solution.values[1], abs=1e-8)
+
+
+def _two_state_structure():
+    """By hand: the player hits in state 0 (shots a, b against front/back), the opponent in state 1 (shot x);
+    every cell may end either way or go on to either state (a rally back into state 0 included), except the
+    last cell, where the opponent never errs."""
+    import pandas as pd
+    from types import SimpleNamespace
+
+    cells = [(0, 0, 0), (0, 0, 1), (0, 1, 0), (0, 1, 1), (1, 0, 0), (1, 0, 1)]
+    entry_cell, entry_outcome = [], []
+    for c in range(len(cells)):
+        for out in ((0, 2, 3) if c == len(cells) - 1 else (0, 1, 2, 3)):
+            entry_cell.append(c)
+            entry_outcome.append(out)
+    cs, ca, cb = (np.array(v) for v in zip(*cells))
+    return SimpleNamespace(size=2, states=pd.DataFrame({"who": ["player", "opponent"]}),
+                           rows=(("a", "b"), ("x",)), columns=(("front", "back"), ("front", "back")),
+                           cell_state=cs, cell_a=ca, cell_b=cb, entry_cell=np.array(entry_cell),
+                           entry_outcome=np.array(entry_outcome))
+
+
+def test_stage_arrays_of_a_hand_made_structure():
+    from strategist.rally.game import _entry_values, layout, stage_arrays
+
+    st = _two_state_structure()
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.05, 0.3, len(st.entry_cell))
+    lay = layout(st)
+    assert lay.shapes == ((2, 2), (2, 1))
+    assert lay.row_labels == (("a", "b"), ("front", "back")) and lay.column_labels == (("front", "back"), ("x",))
+    rewards, moves = stage_arrays(lay, p)
+    expected_r = [np.zeros((2, 2)), np.zeros((2, 1))]
+    expected_t = [np.zeros((2, 2, 2)), np.zeros((2, 1, 2))]
+    for e, (c, out) in enumerate(zip(st.entry_cell, st.entry_outcome)):
+        g, a, b = st.cell_state[c], st.cell_a[c], st.cell_b[c]
+        i, j = (a, b) if g == 0 else (b, a)
+        if out >= 2:
+            expected_t[g][i, j, out - 2] += p[e]
+        elif out == (0 if g == 0 else 1):
+            expected_r[g][i, j] += p[e]
+    for g in range(2):
+        np.testing.assert_array_equal(rewards[g], expected_r[g])
+        np.testing.assert_array_equal(moves[g], expected_t[g])
+    assert rewards[1][1, 0] == 0.0 and moves[0][1, 1, 0] > 0            # the last cell; a rally back to state 0
+    # the value of every outcome to the player
+    u = _entry_values(st, np.array([0.3, 0.7]))
+    worth = {(0, 0): 1.0, (0, 1): 0.0, (1, 0): 0.0, (1, 1): 1.0}
+    for e, (c, out) in enumerate(zip(st.entry_cell, st.entry_outcome)):
+        expected = [0.3, 0.7][out - 2] if out >= 2 else worth[(st.cell_state[c], out)]
+        assert u[e] == expected, (e, out)
