@@ -83,6 +83,19 @@ def test_every_situation_knows_its_incoming_shot_group_and_phase():
                       AFTER_LOB: ("rally after lob", "rally after defence", "rally")}
     assert dict(zip(n["label"], n["phase"])) == {SERVE: "serve", RET_SS: "return", AFTER_NET: "rally",
                                                  AFTER_LOB: "rally"}
+    # situations named by the incoming group: the coarser levels are still the incoming shot, then its group
+    coarse = strokes(_table(*BASE), RallySettings(states="group:tactic"))
+    n = coarse.names
+    assert {(n["label"][r["label"]], n["l2"][r["l2"]], n["l1"][r["l1"]]) for r in coarse.frame.to_dict("records")} == {
+        ("serve", "serve", "serve"), ("return of short service", "return of short service", "return"),
+        ("rally after neutral", "rally after net shot", "rally after neutral"),
+        ("rally after defence", "rally after lob", "rally after defence")}
+    # after a shot not recorded: "unknown" at every level
+    st = strokes(_table(*BASE, _rally("m3", "m3|5", [("short service", "B"), (None, "A", None), ("lob", "B")], "B")),
+                 RallySettings())
+    last = st.frame.iloc[-1]
+    assert (st.names["label"][last["label"]], st.names["l2"][last["l2"]], st.names["l1"][last["l1"]]) == (
+        "rally after unknown (high, back)", "rally after unknown", "rally after unknown")
 
 
 def test_strokes_that_cannot_be_used_are_left_out_and_counted_once():
@@ -148,6 +161,8 @@ def test_a_tennis_servers_action_is_the_serves_direction():
     assert [st.names["action"][a] for a in st.frame["action"]] == ["wide serve", "forehand", "backhand",
                                                                   "T serve", "backhand"]
     assert st.columns == "none"
+    returns = {st.names["l2"][r["l2"]] for r in st.frame.to_dict("records") if st.names["l0"][r["l0"]] == "return"}
+    assert returns == {"return of wide serve", "return of T serve"}      # returns by the serve's direction
     # a serve whose direction was not recorded has no action: left out
     unknown = table.assign(landing_area=table["landing_area"].where(table.index != 3, None))
     st = strokes(unknown, RallySettings())
