@@ -415,3 +415,23 @@ def test_a_fresh_model_adapts_without_a_reset_first_and_divides_by_one():
         raw = model.net(batch_of(data, torch.arange(2)))
     np.testing.assert_allclose(z[:3], raw[0].double().numpy(), rtol=1e-6)
     assert model.update(frame) is model and set(model._bias) == {"A", "B"} and model._live_match == "m1"
+
+
+def test_a_score_with_either_side_missing_counts_as_no_score(tiny):
+    frame = _two_rallies()
+    frame["opponent_score"] = [4.0, np.nan, 4.0, np.nan, np.nan]
+    frame["hitter_score"] = [3.0, 4.0, np.nan, 5.0, np.nan]
+    ctx = encode_table(tiny._encoder, frame)["ctx"]
+    np.testing.assert_allclose(ctx[0, :3, :3], [[3 / 21, 4 / 21, 0], [0, 0, 1], [0, 0, 1]], rtol=1e-6)
+    np.testing.assert_allclose(ctx[1, :2, :3], [[0, 0, 1], [0, 0, 1]])
+    assert np.isfinite(ctx).all()
+
+
+def test_a_missing_or_unknown_landing_area_is_the_missing_code_whatever_the_areas_are_called():
+    """A missing area is code 0 even where an area's code reads like a missing value; an area outside the
+    vocabulary is code 0 too."""
+    enc = Encoder(SHOTS, ["None", "nan", "<NA>", "7"], ["A"], {"mean": [0.0] * 4, "std": [1.0] * 4})
+    frame = pd.DataFrame({"shot": ["drive"] * 6, "hitter": "A",
+                          "landing_area": pd.array([None, "nan", "7", "99", pd.NA, "None"], dtype=object)})
+    frame.loc[0, "landing_area"] = np.nan
+    assert enc.strokes(frame, ["A"] * 6)["area"].tolist() == [0, 2, 4, 0, 0, 1]
