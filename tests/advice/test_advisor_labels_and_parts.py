@@ -140,8 +140,9 @@ def test_the_model_argument_is_resolved(monkeypatch, tmp_path):
     import strategist.opponent.cache as cache
 
     calls = []
-    monkeypatch.setattr(opponent, "load_model", lambda m: calls.append(("load", m)) or _Kind())
-    monkeypatch.setattr(opponent, "fit_model", lambda kind, table: calls.append(("fit", kind, table)) or _Kind())
+    monkeypatch.setattr(opponent, "load_model", lambda m: calls.append(("load", m)) or _Kind("markov", 4))
+    monkeypatch.setattr(opponent, "fit_model",
+                        lambda kind, table: calls.append(("fit", kind, table)) or _Kind("frequency"))
     monkeypatch.setattr(opponent, "DEFAULT_MODEL", "defaultkind")
     monkeypatch.setattr(cache, "cached_model",
                         lambda kind, table: calls.append(("cached", kind, table)) or (_Kind("markov", 1), "kept"))
@@ -152,16 +153,27 @@ def test_the_model_argument_is_resolved(monkeypatch, tmp_path):
     assert resolve_model(plain, table) == (plain, "_Kind", None)
     assert calls == []
     model, name, note = resolve_model(str(tmp_path), table)
-    assert (name, note, calls[-1]) == ("loaded model", None, ("load", str(tmp_path)))
+    assert (name, note, calls[-1]) == ("markov4", None, ("load", str(tmp_path)))
     model, name, note = resolve_model(tmp_path / "absent", table)          # a Path is always a saved model
-    assert (name, note, calls[-1]) == ("loaded model", None, ("load", tmp_path / "absent"))
+    assert (name, note, calls[-1]) == ("markov4", None, ("load", tmp_path / "absent"))
     model, name, note = resolve_model(None, table)
     assert (name, note, calls[-1][:2]) == ("markov1", "kept", ("cached", "defaultkind"))
     assert calls[-1][2] is table
     model, name, note = resolve_model("markov3", table)                     # a kind, no such folder
-    assert (name, note, calls[-1][:2]) == ("markov3", None, ("fit", "markov3"))
+    assert (name, note, calls[-1][:2]) == ("frequency", None, ("fit", "markov3"))
     assert calls[-1][2] is table
-    assert len(calls) == 4
+    model, name, note = resolve_model(3, table)                             # no predict: read as a kind
+    assert calls[-1][:2] == ("fit", "3") and name == "frequency"
+    assert len(calls) == 5
+
+
+def test_a_loaded_or_fitted_model_without_a_kind_is_named_by_its_origin(monkeypatch, tmp_path):
+    import strategist.opponent as opponent
+
+    monkeypatch.setattr(opponent, "load_model", lambda m: _Kind())
+    monkeypatch.setattr(opponent, "fit_model", lambda kind, table: _Kind())
+    assert resolve_model(str(tmp_path), None)[1] == "loaded model"
+    assert resolve_model("markov3", None)[1] == "markov3"
 
 
 def test_a_default_model_without_a_kind_is_named_after_the_default(monkeypatch):

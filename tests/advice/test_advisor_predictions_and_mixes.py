@@ -322,6 +322,13 @@ def test_predictions_are_kept_per_rally_who_and_context():
     key = next(iter(memo))
     memo[key] = ("kept", 1.0, "memo")
     assert adv._predict(r1, P, context, memo) == ("kept", 1.0, "memo")
+    one = advisor(Fixed({"lob": 1.0}), cache_size=1)
+    for _ in range(2):
+        one._predict(r1, O, {})
+    assert len(one.model.asked) == 1
+    one._predict(r2, O, {})
+    one._predict(r1, O, {})
+    assert len(one.model.asked) == 3 and len(one._predictions) == 1
     none = advisor(Fixed({"lob": 1.0}), cache_size=0)
     for _ in range(2):
         none._predict(r1, O, {})
@@ -464,7 +471,12 @@ def test_a_departure_must_beat_the_habit(exploit):
 
 
 def test_gifts_cap_the_margin(exploit):
-    """The margin is min(asked, max(0, gifts)); without gifts the asked margin."""
+    """The margin is min(asked, max(0, gifts)); without gifts the asked margin; by default none; a negative one
+    is refused."""
+    plain = exploit.advise(NET)
+    assert plain.margin == 0.0 and plain.margin_asked == 0.0 and plain.safe.mix == plain.equilibrium.mix
+    with pytest.raises(EstimationError, match="margin"):
+        exploit.advise(NET, margin=-0.1)
     assert exploit.advise(NET, margin=0.1, gifts=0.03).margin == pytest.approx(0.03)
     lost = exploit.advise(NET, margin=0.1, gifts=-0.2)
     assert lost.margin == 0.0 and lost.margin_asked == 0.1 and lost.safe.mix == lost.equilibrium.mix
@@ -593,6 +605,8 @@ def test_one_situation_reads_its_values_and_positions_off_the_game(exploit):
     assert a.prediction.name == "p" and a.prediction.index.name == "shot" and list(a.prediction.index) == list(SHOTS)
     assert a.prediction.sum() == pytest.approx(1.0)
     assert type(a.seconds) is float and 0 < a.seconds < 60
+    assert a.sentence.startswith("After a net shot taken low at the front")
+    assert not any("does not say" in n for n in a.notes)
     assert a.value == pytest.approx(stage.pessimistic_value)
     assert a.value_estimate == pytest.approx(row["value"])
     assert a.value_interval == pytest.approx((row["value_low"], row["value_high"]))
