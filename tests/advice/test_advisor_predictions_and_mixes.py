@@ -814,3 +814,30 @@ def _same_strokes(a, b):
     pd.testing.assert_frame_equal(a.frame, b.frame)
     assert (a.dropped, a.rally_rule, a.zones, a.heights, a.columns) == (b.dropped, b.rally_rule, b.zones, b.heights,
                                                                         b.columns)
+
+
+def test_situations_the_data_left_open_are_averaged_with_the_states_that_agree():
+    """Where some lobs' heights and some clears' landings were not recorded, the game has states with an
+    unknown height or zone; asking for such a situation averages that state with the recorded ones that agree,
+    weighted by all players' strokes (counted in the table); a recorded situation is its own state."""
+    table = TABLE.copy()
+    lobs, clears = table.index[table["shot"] == "lob"], table.index[table["shot"] == "clear"]
+    table.loc[lobs[::3], "landing_height"] = pd.NA
+    table.loc[clears[::3], "landing_area"] = pd.NA
+    adv = Advisor(table, P, O, model=Fixed({"drop": 1.0}))
+    counts = annotate_states(table, situation=True)["state"].value_counts()
+    for wanted, agreeing in [
+        ("rally after lob (unknown height, back)", ["rally after lob (high, back)",
+                                                    "rally after lob (unknown height, back)"]),
+        ("rally after clear (high, unknown zone)", ["rally after clear (high, back)", "rally after clear (high, middle)",
+                                                    "rally after clear (high, unknown zone)"]),
+    ]:
+        assert f"player: {wanted}" in adv.game.labels
+        present = [lab for lab in agreeing if f"player: {lab}" in adv.game.labels]
+        assert len(present) >= 2
+        states, weights = adv.states_of(wanted)
+        got = dict(zip((adv.game.labels[g].split(": ", 1)[1] for g in states), weights))
+        total = sum(counts[lab] for lab in present)
+        assert got == pytest.approx({lab: counts[lab] / total for lab in present})
+    g = adv.game.index("player: rally after lob (high, back)")
+    assert adv.states_of("rally after lob (high, back)") == ([g], [1.0])
