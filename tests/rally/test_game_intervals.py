@@ -380,3 +380,44 @@ def test_entry_values_are_the_outcomes_worth_to_the_player():
         expected = values[out - 2] if out >= 2 else float((out == 0) == player_hits[e])
         assert u[e] == expected
     assert {0, 1} <= set(st.entry_outcome) and (st.entry_outcome >= 2).any()
+
+
+def test_cell_variance_of_a_hand_made_structure_whose_rallies_return_to_state_zero():
+    """Two states by hand, every cell ending either way or going on to either state (state 0 included), one
+    level of shrinkage: each cell's variance is the delta method over W, L and the continuation's worth Ū, with
+    the Beta variances of W and L and the Dirichlet variance of C·u (scipy and the covariance matrix)."""
+    import pandas as pd
+
+    from strategist.rally.game import _entry_values, cell_variance
+    from strategist.rally.model import LawLevel
+
+    cells = [(0, 0, 0), (0, 1, 0), (1, 0, 0), (1, 0, 1)]
+    entry_cell = np.repeat(np.arange(4), 4)
+    entry_outcome = np.tile([0, 1, 2, 3], 4)
+    cs, ca, cb = (np.array(v) for v in zip(*cells))
+    st = SimpleNamespace(size=2, states=pd.DataFrame({"who": ["player", "opponent"]}), cell_state=cs, cell_a=ca,
+                         cell_b=cb, entry_cell=entry_cell, entry_outcome=entry_outcome)
+    rng = np.random.default_rng(11)
+    law = rng.dirichlet(np.ones(4) * 3, size=4).ravel()[None, :]
+    conc = rng.uniform(5, 40, (1, 4, 3))
+    est = SimpleNamespace(chain=(LawLevel("cell", law, conc, np.zeros((1, 4, 3))),))
+    values = np.array([0.35, 0.8])
+    got = cell_variance(st, est, values)
+    u = _entry_values(st, values)
+    for c in range(4):
+        p, uc = law[0, 4 * c:4 * c + 4], u[4 * c:4 * c + 4]
+        w, lr = p[0], p[1] / (1 - p[0])
+        share = p[2:] / p[2:].sum()
+        ubar = share @ uc[2:]
+        cov = (np.diag(share) - np.outer(share, share)) / (conc[0, c, 2] + 1)
+        var = np.array([stats.beta(w * conc[0, c, 0], (1 - w) * conc[0, c, 0]).var(),
+                        stats.beta(lr * conc[0, c, 1], (1 - lr) * conc[0, c, 1]).var(), uc[2:] @ cov @ uc[2:]])
+
+        def q(w_, l_, b_):
+            return w_ * uc[0] + (1 - w_) * (l_ * uc[1] + (1 - l_) * b_)
+
+        h = 1e-6
+        grad = np.array([(q(w + h, lr, ubar) - q(w - h, lr, ubar)) / (2 * h),
+                         (q(w, lr + h, ubar) - q(w, lr - h, ubar)) / (2 * h),
+                         (q(w, lr, ubar + h) - q(w, lr, ubar - h)) / (2 * h)])
+        assert got[c] == pytest.approx(grad ** 2 @ var, rel=1e-6), c
