@@ -38,3 +38,50 @@ def test_the_interval_is_the_bootstraps_at_the_level_and_seed_asked_and_repeats(
     assert choice["interval"] != choose_temperature(z, y, m, level=0.5, seed=8)["interval"]
     assert choose_temperature(z, y, m)["interval"] == choose_temperature(z, y, m, seed=0)["interval"]
     assert "50 % interval" in choice["reason"]
+
+
+def test_the_record_of_an_applied_temperature_says_the_matches_agree():
+    z, y, m = _clustered(2.0, 6, per_match=200)
+    choice = choose_temperature(z, y, m)
+    low, high = choice["interval"]
+    assert choice["applied"] and choice["matches"] == 6 and low > 1
+    assert choice["reason"] == f"the validation matches agree: 90 % interval [{low:.3f}, {high:.3f}] excludes 1"
+    honest = choose_temperature(*_clustered(1.0, 6, per_match=200))
+    low, high = honest["interval"]
+    assert honest["reason"] == f"the validation matches disagree: 90 % interval [{low:.3f}, {high:.3f}] holds 1"
+
+
+def test_the_fit_ignores_a_constant_added_to_a_rows_logits_however_large():
+    """Softmax does not change when a row's logits all move by one constant: neither does the fit, nor the
+    bootstrap's interval, with rows moved by 0 or by 1000 (no overflow, no underflow)."""
+    z, y, m = _clustered(1.5, 4)
+    shift = np.where(np.arange(len(y)) % 2 == 0, 0.0, 1000.0)[:, None]
+    assert fit_temperature(z + shift, y) == pytest.approx(fit_temperature(z, y), rel=1e-6)
+    assert temperature_interval(z + shift, y, m, seed=2) == pytest.approx(temperature_interval(z, y, m, seed=2),
+                                                                           rel=1e-6)
+
+
+def test_the_fit_warns_of_nothing():
+    import warnings
+
+    z, y, _ = _clustered(1.5, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit_temperature(z, y)
+
+
+def test_the_intervals_defaults_are_the_documented_ones():
+    z, y, m = _clustered(1.2, 5)
+    assert temperature_interval(z, y, m) == temperature_interval(z, y, m, level=0.9, replicates=200, seed=0,
+                                                                 grid=241)
+
+
+@pytest.mark.parametrize("off", [1 / 5, 5.0])
+def test_the_bootstrap_grid_spans_a_factor_three_either_side_of_the_fit_it_is_given(off):
+    """Replicates are refitted on a grid of temperatures from fitted / 3 to fitted * 3: given a fit five times too
+    small (or large), every replicate lands on the grid's upper (lower) end, within one grid step."""
+    z, y, m = _clustered(1.5, 5)
+    fitted = fit_temperature(z, y) * off
+    low, high = temperature_interval(z, y, m, fitted=fitted)
+    edge = fitted * 3 if off < 1 else fitted / 3
+    assert low == pytest.approx(edge, rel=0.02) and high == pytest.approx(edge, rel=0.02)
