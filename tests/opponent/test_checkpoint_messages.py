@@ -139,3 +139,14 @@ def test_texts_from_the_file_are_quoted_cut_to_their_limit(skeleton, quoted, lim
     text = str(caught.value)
     cut = next(iter(skeleton.values())) if quoted != "_" else next(iter(skeleton))
     assert repr(cut[:limit]) in text and repr(cut[:limit + 1]) not in text
+
+
+def test_flattened_tensors_are_named_by_their_path_in_tuples_and_keys():
+    from strategist.opponent.checkpoint import flatten_state
+
+    a, b, c = torch.ones(1), torch.zeros(1), torch.ones(2)
+    skeleton, tensors = flatten_state({"pair": (a, b), c: 1}, "s")
+    assert set(tensors) == {"s.0.0", "s.0.1", "s.k1"}
+    assert tensors["s.0.1"] is b and tensors["s.k1"] is c
+    with pytest.raises(CheckpointError, match="^cannot store a object at s.k0 without pickle$"):
+        flatten_state({object(): 1}, "s")

@@ -81,3 +81,44 @@ def test_a_record_that_defines_another_vocabulary_is_refused(recorded, edit):
     assert str(caught.value) == "run/model.json: field 'sport_definition': does not define the recorded vocabulary"
     assert NAME not in registry._USER and "other-ball-ckpt" not in registry._USER
     assert list(check_vocabulary(good, "good/model.json").shots) == SHOTS
+
+
+def test_a_vocabulary_that_is_not_the_current_one_says_where_it_differs():
+    """The shots in one vocabulary and not the other are named; the same shots in another order (or other
+    areas) are said to differ in their order."""
+    current = Vocabulary.of("badminton")
+    swapped = {**current.to_json(), "shots": list(current.shots[:-1]) + ["hammer throw"]}
+    with pytest.raises(CheckpointError) as caught:
+        check_vocabulary({"vocabulary": swapped}, "m.json")
+    assert str(caught.value) == ("m.json: the checkpoint's vocabulary is not the current badminton vocabulary "
+                                 f"(differs in {sorted(['hammer throw', current.shots[-1]])}); retrain the model")
+    order = {**current.to_json(), "shots": [current.shots[1], current.shots[0], *current.shots[2:]]}
+    with pytest.raises(CheckpointError) as caught:
+        check_vocabulary({"vocabulary": order}, "m.json")
+    assert "(differs in the order of the shots or the areas); retrain" in str(caught.value)
+
+
+def test_a_model_of_a_users_sport_records_its_definition_and_a_built_in_one_none(tmp_path, monkeypatch):
+    import json
+
+    import pandas as pd
+
+    from strategist.opponent import FrequencyModel, load_model
+
+    sport = sport_from_mapping({"name": NAME, "extends": "badminton", "shots": SHOTS})
+    get_sport(sport)
+    try:
+        rows = [{"sport": NAME, "match_id": "m", "rally_id": f"r{r}", "rally": r, "stroke": k,
+                 "hitter": "AB"[k % 2], "opponent": "BA"[k % 2], "shot": SHOTS[0] if k == 1 else SHOTS[2 + k % 2]}
+                for r in range(3) for k in range(1, 4)]
+        model = FrequencyModel(NAME, tune=False).fit(pd.DataFrame(rows))
+        model.save(tmp_path / "own")
+        meta = json.loads((tmp_path / "own" / "model.json").read_text())
+        assert meta["sport_definition"] == sport_to_mapping(sport)
+        monkeypatch.delitem(registry._USER, NAME)
+        assert load_model(tmp_path / "own").vocabulary.shots == tuple(SHOTS)
+    finally:
+        registry._USER.pop(NAME, None)
+    built_in = FrequencyModel(tune=False).fit(pd.DataFrame(rows).assign(sport="badminton"))
+    built_in.save(tmp_path / "badminton")
+    assert "sport_definition" not in json.loads((tmp_path / "badminton" / "model.json").read_text())
