@@ -421,3 +421,26 @@ def test_cell_variance_of_a_hand_made_structure_whose_rallies_return_to_state_ze
                          (q(w, lr + h, ubar) - q(w, lr - h, ubar)) / (2 * h),
                          (q(w, lr, ubar + h) - q(w, lr, ubar - h)) / (2 * h)])
         assert got[c] == pytest.approx(grad ** 2 @ var, rel=1e-6), c
+
+
+def test_a_cell_that_cannot_go_on_varies_only_with_its_winner_share():
+    """The last cell of a hand-made structure ends every rally (a winner or an error): its Q is
+    W·u_win + (1 − W)·u_lose, so Var Q = (u_win − u_lose)² · Var W (Beta at the level's concentration)."""
+    import pandas as pd
+
+    from strategist.rally.game import cell_variance
+    from strategist.rally.model import LawLevel
+
+    cells = [(0, 0, 0), (1, 0, 0), (1, 0, 1)]
+    entry_cell = np.array([0, 0, 0, 1, 1, 1, 2, 2])
+    entry_outcome = np.array([0, 1, 3, 0, 1, 2, 0, 1])
+    cs, ca, cb = (np.array(v) for v in zip(*cells))
+    st = SimpleNamespace(size=2, states=pd.DataFrame({"who": ["player", "opponent"]}), cell_state=cs, cell_a=ca,
+                         cell_b=cb, entry_cell=entry_cell, entry_outcome=entry_outcome)
+    law = np.array([[0.2, 0.3, 0.5, 0.1, 0.2, 0.7, 0.25, 0.75]])
+    conc = np.full((1, 3, 3), 19.0)
+    est = SimpleNamespace(chain=(LawLevel("cell", law, conc, np.zeros((1, 3, 3))),))
+    got = cell_variance(st, est, np.array([0.4, 0.6]))
+    # the opponent hits in state 1: its winner is worth 0 to the player, its error 1
+    assert got[2] == pytest.approx((0.0 - 1.0) ** 2 * stats.beta(0.25 * 19, 0.75 * 19).var(), rel=1e-9)
+    assert np.isfinite(got).all() and (got[:2] > 0).all()
