@@ -80,6 +80,8 @@ def test_a_recorded_serve_direction_is_recognised(label, head, tail, expected):
     # the situation is everything after the first ": "; the serve's direction is the first "unknown direction"
     ("player: rally after a: b (low, front)", "rally after a: b (unknown height, front)", True),
     ("player: return of wide serve (unknown direction)", "return of unknown direction (unknown direction)", True),
+    # the height and zone are read from the last parenthesis
+    ("player: rally after x (y) (low, front)", "rally after x (y) (unknown height, front)", True),
 ])
 def test_a_state_agrees_with_the_known_parts_of_a_situation(state, wanted, expected):
     assert _agrees(state, wanted) is expected
@@ -98,7 +100,7 @@ def test_the_opponents_name_is_spelt_as_the_data_spell_it():
 
 def test_a_name_close_to_one_in_the_data_is_refused_as_a_likely_typo():
     notes = []
-    with pytest.raises(EstimationError, match="did you mean 'Dev MALHOTRA'"):
+    with pytest.raises(EstimationError, match="^unknown opponent 'Dev MALHOTRO'.*did you mean 'Dev MALHOTRA'"):
         _opponent_name("Dev MALHOTRO", PEOPLE, notes)
     assert notes == []
 

@@ -723,8 +723,22 @@ def test_the_settings_are_kept_and_reach_the_game():
     assert "player: rally after net shot to front" in adv.game.labels
     assert adv.states_of("rally after net shot to front") == ([adv.game.index("player: rally after net shot to front")],
                                                               [1.0])
-    assert adv.data_label == "table" and adv.fitted and adv.build_seconds > 0
+    assert adv.data_label == "table" and adv.fitted is True and 0 < adv.build_seconds < 60
     assert adv.model_label == "fixed" and adv.sport.name == "badminton"
+
+
+def test_the_documented_defaults():
+    adv = Advisor(TABLE, P, O, fit=False)
+    assert (adv.n0, adv.min_action_count, adv.min_share, adv.min_count, adv.level, adv.cache_size,
+            adv.reply_predictions) == (20.0, 5, 0.02, 10, 0.9, 4096, 3)
+    assert adv.situation == {"states": None, "zones": None, "heights": None} and adv.strokes is None
+    assert adv.fitted is False and adv.model_asked is None
+
+
+def test_the_strokes_given_are_the_ones_the_game_is_estimated_on():
+    """Strokes prepared without heights make a game without heights, whatever the table records."""
+    adv = Advisor(TABLE, P, O, model=Fixed({"lob": 1.0}), strokes=prepare(TABLE, zones=True, heights=False))
+    assert adv.heights is False and "player: rally after net shot to front" in adv.game.labels
 
 
 def test_the_player_and_opponent_default_to_the_most_frequent():
@@ -740,6 +754,7 @@ def test_the_player_and_opponent_default_to_the_most_frequent():
 @pytest.mark.parametrize("change, names, message", [
     (lambda t: t.assign(sport=np.where(t.index == 0, "tennis", t["sport"])), (P, O), "mix sports"),
     (lambda t: t, (P, P), "both 'Astrid NORDVIK'"),
+    (lambda t: t, ("Nobody Atall", O), "^unknown player 'Nobody Atall'"),
     (lambda t: t.assign(opponent=np.where(t.index == 0, "Ghost PLAYER", t["opponent"])), ("Ghost PLAYER", None),
      "Ghost PLAYER hits no stroke"),
 ])
@@ -771,9 +786,12 @@ def test_a_model_that_cannot_be_used_is_refused():
 def test_the_default_models_note_is_kept(monkeypatch):
     import strategist.advice.advisor as module
 
-    monkeypatch.setattr(module, "resolve_model", lambda model, table: (Fixed({"lob": 1.0}), "fixed", "fitted once"))
+    given = []
+    monkeypatch.setattr(module, "resolve_model",
+                        lambda model, table: given.append((model, table)) or (Fixed({"lob": 1.0}), "fixed", "fitted once"))
     adv = Advisor(TABLE, P, O, strokes=STROKES)
     assert adv.notes == ["fitted once"] and adv.model_label == "fixed"
+    assert given == [(None, TABLE)] and given[0][1] is TABLE
     monkeypatch.setattr(module, "resolve_model", lambda model, table: (Fixed({"lob": 1.0}), "fixed", None))
     assert Advisor(TABLE, P, O, strokes=STROKES).notes == []
 
