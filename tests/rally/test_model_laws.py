@@ -90,6 +90,13 @@ def _cell_law(n, c, out, s, dw=0.0, dl=0.0):
     return law, own
 
 
+def _parts_strength(strength, name):
+    """The (W, L, C) strengths of level ``name``: one given number, or the estimate's strengths by name."""
+    if isinstance(strength, dict):
+        return np.array([float(np.ravel(strength[f"{name} {part}"])[0]) for part in "WLC"])
+    return np.full(3, float(strength))
+
+
 def _population_reference(structure, strength):
     """All players' laws at every level (each level's own entries), with each cell's (own trials, strengths)."""
     laws, parts, parent_law, parent_total = [], [], None, None
@@ -106,7 +113,7 @@ def _population_reference(structure, strength):
                 own[cell], used[cell] = n[e].sum() + 1.0, 0.0
                 continue
             cap = parent_total[level.parent[e[0]]] + 1.0
-            s = np.full(3, min(strength, cap))
+            s = np.minimum(_parts_strength(strength, level.name), cap)
             law[e], own[cell] = _cell_law(n[e], parent_law[level.parent[e]], level.outcome[e], s)
             used[cell] = s
         laws.append(law)
@@ -115,7 +122,7 @@ def _population_reference(structure, strength):
     return laws, parts
 
 
-def _people_reference(structure, centre, counts, cap, strength):
+def _people_reference(structure, centre, counts, cap, strength, name="hitter"):
     """One people level on the game's entries: every side's logit shifts of the W and L parts (Brent), then
     every cell's law; returns (law, (δ_W, δ_L) per side, own trials and strengths per cell)."""
     cell, out = structure.entry_cell, structure.entry_outcome
@@ -133,7 +140,7 @@ def _people_reference(structure, centre, counts, cap, strength):
     own, used = np.zeros((len(win), 3)), np.zeros((len(win), 3))
     for c in cells:
         e = np.flatnonzero(cell == c)
-        s = np.full(3, min(strength, cap[c]))
+        s = np.minimum(_parts_strength(strength, name), cap[c])
         law[e], own[c] = _cell_law(counts[e], centre[e], out[e], s, dw[side[c]], dl[side[c]])
         used[c] = s
     return law, (np.array(dw), np.array(dl)), own, used
@@ -157,6 +164,20 @@ def _receiver_reference(structure, centre, counts):
         law[win[c]], law[lose[c]] = w, (1 - w) * lr
         law[moves] = centre[moves] * (1 - w) * (1 - lr) / max(1 - centre[win[c]] - centre[lose[c]], 1e-12)
     return law, np.array(dw), np.array(dl)
+
+
+def _pairing_reference(structure, counts, strength):
+    """The pairing's laws: everyone's, shifted by the receivers, the hitters' toward them, the pairing's toward
+    the hitters'; with the offsets and each people level's (own trials, strengths) per cell."""
+    laws, _ = _population_reference(structure, strength)
+    pop = _game_entries(structure, laws)[-1]
+    cell = structure.entry_cell
+    shifted, r_w, r_l = _receiver_reference(structure, pop, counts["receiver"])
+    pop_total = np.bincount(cell, weights=_total(structure.levels[-1].counts)[structure.entry_level])
+    p1, offsets, own1, s1 = _people_reference(structure, shifted, counts["hitter"], pop_total + 1.0, strength)
+    hit_total = np.bincount(cell, weights=counts["hitter"])
+    p2, _, own2, s2 = _people_reference(structure, p1, counts["game"], hit_total + 1.0, strength, "pairing")
+    return p2, p1, (r_w, r_l), offsets, (own1, s1), (own2, s2)
 
 
 def _game_entries(structure, level_laws):
@@ -202,18 +223,12 @@ def test_all_players_laws_come_down_the_hierarchy(population):
     np.testing.assert_allclose(np.bincount(population.entry_cell, weights=got.probability[0]), 1.0)
 
 
-@pytest.mark.parametrize("strength", [3.0, 60.0])
+@pytest.mark.parametrize("strength", [0.5, 3.0, 60.0])
 def test_the_pairings_laws_shrink_toward_the_hitters_and_theirs_toward_everyones(pair, strength):
     counts = structure_counts(pair)
     got = estimate(pair, counts, prior=strength, keep_chain=True)
-    laws, _ = _population_reference(pair, strength)
-    pop = _game_entries(pair, laws)[-1]
+    p2, p1, (r_w, r_l), (d_w, d_l), (own1, s1), (own2, s2) = _pairing_reference(pair, counts, strength)
     cell = pair.entry_cell
-    shifted, r_w, r_l = _receiver_reference(pair, pop, counts["receiver"])
-    pop_total = np.bincount(cell, weights=_total(pair.levels[-1].counts)[pair.entry_level])
-    p1, (d_w, d_l), own1, s1 = _people_reference(pair, shifted, counts["hitter"], pop_total + 1.0, strength)
-    hit_total = np.bincount(cell, weights=counts["hitter"])
-    p2, _, own2, s2 = _people_reference(pair, p1, counts["game"], hit_total + 1.0, strength)
     np.testing.assert_allclose(got.receiver_win_offset[0], r_w, atol=1e-7)
     np.testing.assert_allclose(got.receiver_lose_offset[0], r_l, atol=1e-7)
     np.testing.assert_allclose(got.win_offset[0], d_w, atol=1e-7)
@@ -501,3 +516,74 @@ def test_a_cell_without_own_strokes_rests_wholly_on_its_prior(pair):
         assert (level.parent_weight[0][none] == 1.0).all()
         assert (level.parent_weight[0][~none] < 1.0).all()
         assert (level.concentration[0] <= own + PEOPLE_PRIOR_CAP + 1e-9).all()
+
+
+def test_with_the_fitted_strengths_the_laws_are_the_three_part_posterior_means(pair):
+    """Empirical-Bayes strengths: given them, every level's laws are the reference's; the hitters' C strength
+    maximises scipy's Dirichlet–multinomial likelihood of where the hitters' rallies went around everyone's
+    (shifted) laws."""
+    counts = structure_counts(pair)
+    got = estimate(pair, counts, prior="marginal")
+    strengths = {k: v[0] for k, v in got.strengths.items()}
+    p2, p1, _, (d_w, d_l), _, _ = _pairing_reference(pair, counts, strengths)
+    np.testing.assert_allclose(got.probability[0], p2, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(got.win_offset[0], d_w, atol=1e-7)
+    # the hitters' C strength
+    laws, _ = _population_reference(pair, strengths)
+    shifted, _, _ = _receiver_reference(pair, _game_entries(pair, laws)[-1], counts["receiver"])
+    cell, out = pair.entry_cell, pair.entry_outcome
+    n = counts["hitter"]
+    groups = []
+    for c in range(len(pair.cell_state)):
+        e = np.flatnonzero(cell == c)
+        moves = e[out[e] >= 2]
+        if len(moves) and n[moves].sum() > 0:
+            groups.append((n[moves], shifted[moves] / shifted[moves].sum()))
+
+    def minus(log_s):
+        s = np.exp(log_s)
+        return -sum(stats.dirichlet_multinomial.logpmf(k, s * np.clip(m, 1e-12, None), int(k.sum())) for k, m in groups)
+
+    res = optimize.minimize_scalar(minus, bounds=np.log(STRENGTH_BOUNDS), method="bounded", options={"xatol": 1e-8})
+    # (the likelihood is flat near complete pooling: compare its values, not the arguments)
+    assert minus(np.log(strengths["hitter C"])) <= res.fun + 1e-6
+
+
+def test_the_settings_prior_is_the_default_and_whole_number_counts_are_counts():
+    from .test_model_strokes import BASE, _table
+
+    table = _table(*BASE)
+    settings = RallySettings(player="A", opponent="B", min_count=1, min_share=0.0, prior="4")
+    structure = build_structure(strokes(table, settings), settings)
+    counts = structure_counts(structure)
+    default = estimate(structure, counts)
+    assert all(v.tolist() == [4.0] for v in default.strengths.values())
+    np.testing.assert_allclose(default.probability, estimate(structure, counts, prior=4.0).probability, rtol=1e-12)
+    whole = {k: (None if v is None else [x.astype(int) for x in v] if isinstance(v, list) else v.astype(int))
+             for k, v in counts.items()}
+    got = estimate(structure, whole)
+    assert got.counts.dtype == np.float64
+    np.testing.assert_allclose(got.probability, default.probability, rtol=1e-12)
+
+
+def test_a_shot_that_only_ever_led_to_a_second_serve_can_still_go_on():
+    """A long service always followed by the server's second serve: its only way on leads to the player's
+    serve state (the game's first state), and the laws keep that way on, as the reference does."""
+    from .test_model_strokes import BASE, _rally, _table
+
+    table = _table(*BASE, _rally("m3", "m3|1", [("long service", "A"), ("short service", "A"), ("net shot", "B"),
+                                                ("lob", "A")], "A"))
+    settings = RallySettings(player="A", opponent="B", min_count=1, min_share=0.0, min_action_count=1)
+    structure = build_structure(strokes(table, settings), settings)
+    g = structure.labels.index("player: serve")
+    a = structure.rows[g].index("long service")
+    cells = np.flatnonzero((structure.cell_state == g) & (structure.cell_a == a))
+    goes_on = [structure.entry_outcome[structure.entry_cell == c] for c in cells]
+    assert g == 0 and all(set(o) == {0, 1, 2} for o in goes_on)
+    counts = structure_counts(structure)
+    for prior in (2.0, "marginal"):
+        got = estimate(structure, counts, prior=prior)
+        strength = prior if prior == 2.0 else {k: v[0] for k, v in got.strengths.items()}
+        p2 = _pairing_reference(structure, counts, strength)[0]
+        np.testing.assert_allclose(got.probability[0], p2, rtol=1e-6, atol=1e-12)
+        assert (got.probability[0][np.isin(structure.entry_cell, cells) & (structure.entry_outcome == 2)] > 0).all()
