@@ -152,23 +152,45 @@ def test_the_saved_state_restores_weights_evidence_temperature_and_players(tiny,
 
 
 def test_the_torch_path_of_one_prediction_equals_the_folded_path(tiny):
-    """A model off the CPU predicts with torch (RallyNet.last); its logits equal the folded NumPy pass's."""
-    frame = _two_rallies()
-    hist = frame.iloc[:2]
-    ctx = {"player": "A", "opponent": "B", "server": "A", "score": (3, 4), "stroke": 3}
-    folded = tiny.predict(hist, ctx).probabilities
+    """Off the CPU one rally's logits come from RallyNet.last through torch (_torch_logits); run here on the CPU
+    it gives the folded NumPy pass's logits for the same inputs, and switches dropout off."""
+    from strategist.opponent.inference import FoldedRallyNet
+
+    rng = np.random.default_rng(2)
+    t = 4
+    shot = np.array([START, _ix("short service"), _ix("lob"), _ix("smash")], np.int64)
+    area = np.array([0, 1, 0, 5], np.int64)
+    wing = np.array([0, 1, 2, 0], np.int64)
+    height = np.array([0, 2, 1, 1], np.int64)
+    num = rng.normal(size=(t, N_NUM)).astype(np.float32)
+    ctx = np.array([3 / 21, 4 / 21, 0.0, 1.0], np.float32)
+    folded = FoldedRallyNet(tiny.net).logits(shot, area, wing, height, num, 1, 2, 4, ctx).astype(np.float64)
     tiny.net.train()
     try:
-        tiny.device = torch.device("meta")             # anything but "cpu" takes the torch path ...
-        with pytest.raises(Exception):
-            tiny.predict(hist, ctx)
-        tiny.device = torch.device("cpu", 0)           # ... here the CPU under another name
-        via_torch = tiny.predict(hist, ctx).probabilities
-        assert not tiny.net.training                   # predictions switch dropout off
+        got = tiny._torch_logits(shot, area, wing, height, num, 1, 2, 4, ctx)
+        assert not tiny.net.training
     finally:
-        tiny.device = torch.device("cpu")
         tiny.net.eval()
-    np.testing.assert_allclose(via_torch, folded, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(got, folded, rtol=1e-5, atol=1e-6)
+    # the last position's logits are those of the whole forward pass at that position
+    b = {"shot": torch.from_numpy(shot)[None], "area": torch.from_numpy(area)[None],
+         "wing": torch.from_numpy(wing)[None], "height": torch.from_numpy(height)[None],
+         "num": torch.from_numpy(num)[None], "player": torch.full((1, t), 1), "opponent": torch.full((1, t), 2),
+         "stroke": torch.full((1, t), 4), "ctx": torch.from_numpy(ctx)[None, None].expand(1, t, N_CTX)}
+    with torch.no_grad():
+        whole = tiny.net(b)[0, -1].double().numpy()
+    np.testing.assert_allclose(got, whole, rtol=1e-5, atol=1e-6)
+
+
+def test_an_area_outside_the_vocabulary_in_a_history_reads_as_missing(tiny):
+    hist = _two_rallies().iloc[:2].copy()
+    ctx = {"player": "A", "opponent": "B"}
+    hist["landing_area"] = [AREAS[0], "99"]
+    unknown = tiny.predict(hist, ctx).probabilities
+    hist["landing_area"] = [AREAS[0], None]
+    np.testing.assert_allclose(unknown, tiny.predict(hist, ctx).probabilities, rtol=1e-6)
+    hist["landing_area"] = [AREAS[0], AREAS[0]]
+    assert not np.allclose(unknown, tiny.predict(hist, ctx).probabilities)
 
 
 def test_the_table_path_gives_the_same_logits_in_any_batch_size(tiny):

@@ -79,9 +79,24 @@ def test_the_intervals_defaults_are_the_documented_ones():
 @pytest.mark.parametrize("off", [1 / 5, 5.0])
 def test_the_bootstrap_grid_spans_a_factor_three_either_side_of_the_fit_it_is_given(off):
     """Replicates are refitted on a grid of temperatures from fitted / 3 to fitted * 3: given a fit five times too
-    small (or large), every replicate lands on the grid's upper (lower) end, within one grid step."""
+    small (or large), every replicate lands exactly on the grid's upper (lower) end."""
     z, y, m = _clustered(1.5, 5)
     fitted = fit_temperature(z, y) * off
     low, high = temperature_interval(z, y, m, fitted=fitted)
     edge = fitted * 3 if off < 1 else fitted / 3
-    assert low == pytest.approx(edge, rel=0.02) and high == pytest.approx(edge, rel=0.02)
+    assert low == pytest.approx(edge, rel=1e-9) and high == pytest.approx(edge, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_each_replicates_fit_is_refined_between_grid_points(seed):
+    """The grid's points are 0.9 % apart; the parabola through the three nearest puts each replicate's fit within
+    0.02 % of a direct refit of that replicate's rows (five replicates: the quartiles are order statistics)."""
+    z, y, m = _clustered(1.5, 5)
+    low, high = temperature_interval(z, y, m, level=0.5, replicates=5, seed=seed)
+    weights = np.random.default_rng(seed).multinomial(5, np.full(5, 1 / 5), size=5)
+    refits = []
+    for w in weights:
+        rows = np.concatenate([np.repeat(np.flatnonzero(m == k), c) for k, c in enumerate(w)])
+        refits.append(fit_temperature(z[rows], y[rows]))
+    assert low == pytest.approx(np.percentile(refits, 25), rel=2e-4)
+    assert high == pytest.approx(np.percentile(refits, 75), rel=2e-4)
