@@ -82,6 +82,7 @@ def test_a_recorded_serve_direction_is_recognised(label, head, tail, expected):
     ("player: return of wide serve (unknown direction)", "return of unknown direction (unknown direction)", True),
     # the height and zone are read from the last parenthesis
     ("player: rally after x (y) (low, front)", "rally after x (y) (unknown height, front)", True),
+    ("player: rally after x (y) (low, front)", "rally after x (y) (low, unknown zone)", True),
 ])
 def test_a_state_agrees_with_the_known_parts_of_a_situation(state, wanted, expected):
     assert _agrees(state, wanted) is expected

@@ -720,6 +720,7 @@ def test_the_settings_are_kept_and_reach_the_game():
     assert adv.heights is False and adv.zones is True and adv.rally_rule == "shot"
     led = adv.advise(NET + [("lob", P, "9", "high")])
     assert led.lead["shot"] == "lob" and led.lead["state"] == "rally after lob to unknown zone"
+    assert led.prediction.index.name == "shot" and list(led.prediction.index) == list(SHOTS)
     assert "player: rally after net shot to front" in adv.game.labels
     assert adv.states_of("rally after net shot to front") == ([adv.game.index("player: rally after net shot to front")],
                                                               [1.0])

@@ -100,3 +100,33 @@ def test_the_states_of_a_return_with_no_direction(tennis):
             f"{who}: return of {d} serve" for d in ("T", "wide", "body"))
         assert sum(weights) == pytest.approx(1.0)
     assert tennis.states_of("return of 5 serve") == ([], [])
+
+
+def test_a_rally_shots_reply_is_predicted_after_that_shot(tennis):
+    """In a rally the rows are shots: the model is asked about the rally with the shot itself added."""
+    tennis.model.asked.clear()
+    tennis._predictions.clear()
+    a = tennis.advise([("serve", O, "wide", None), ("forehand", P, None, None), ("backhand", O, None, None)],
+                      {"court_side": "deuce"})
+    assert a.state.startswith("rally after") and a.next_hitter == P
+    stage = tennis.game.stage(f"player: {a.state}")
+    for history in tennis.model.asked:
+        assert tuple(history["shot"])[:3] == ("serve", "forehand", "backhand")
+        assert tuple(history["shot"])[3] in stage.rows and len(history) == 4
+        assert tuple(history["hitter"]) == (O, P, O, P)
+
+
+def test_a_state_of_returns_whose_direction_was_not_recorded_is_averaged_with_the_recorded_ones():
+    """Where some serves' directions were not recorded the game has a state for their returns; asking for a
+    return of an unsaid direction averages over the recorded directions all the same."""
+    if TABLE is None:
+        pytest.skip("../shared/data/tennis_mcp is absent")
+    table = TABLE.copy()
+    serves = table.index[table["shot"] == "serve"]
+    table.loc[serves[::4], "landing_area"] = None
+    adv = Advisor(table, P, O, model=Fixed({"forehand": 1.0}))
+    assert "player: return of unknown direction" in adv.game.labels
+    states, weights = adv.states_of("return of unknown direction")
+    assert sorted(adv.game.labels[g] for g in states) == sorted(
+        f"player: return of {d} serve" for d in ("T", "wide", "body"))
+    assert sum(weights) == pytest.approx(1.0)
