@@ -56,6 +56,14 @@ class StateArrays:
     share: np.ndarray           # all players' share of each shot in the situation (hierarchical)
     evidence: np.ndarray        # (m, n, 3): shares resting on the pairing, the player, all players
     tables: dict = field(default_factory=dict)   # safe-exploitation tables by candidate rows, made on demand
+    reach: np.ndarray | None = None  # (R,) the states some cell leads to (made from ``transition``)
+    step: np.ndarray | None = None   # (m, n, R) ``transition`` on those states only: a stroke reaches a few of S
+
+    def __post_init__(self):
+        t = np.asarray(self.transition, dtype=float)
+        reach = np.flatnonzero(np.abs(t).reshape(-1, t.shape[-1]).sum(axis=0) > 0)
+        object.__setattr__(self, "reach", reach)
+        object.__setattr__(self, "step", np.ascontiguousarray(t[..., reach]))
 
 
 @dataclass(frozen=True)
@@ -159,26 +167,30 @@ def continuation(sa: StateArrays, nxt: NextStates, v_obs: np.ndarray, v_rec: np.
     row index -> probabilities over the sport's shots, trusted by ``confidence[row]``). Every row's lower
     bound takes the opponent's states at the player's lower bound (``u_low0``: :func:`default_low`), a
     predicted row with the predicted shots there."""
-    obs = sa.reward + sa.transition @ v_obs
-    low = sa.stage_low + sa.transition @ (u_low0 - v_rec)
+    r, step = sa.reach, sa.step                           # the states the strokes lead to, (m, n, R)
+    v_obs_r, u_low0_r, v_rec_r = v_obs[r], u_low0[r], v_rec[r]
+    obs = sa.reward + step @ v_obs_r
+    low = sa.stage_low + step @ (u_low0_r - v_rec_r)
     outside_mass, outside_weight = 0.0, 0.0
     pad = nxt.padded
+    opponent_hits = pad["shot_index"][r, 0] >= 0
     for i, probs in predictions.items():
         c = confidence[i]
-        t = sa.transition[i]                              # (n, S)
+        t = step[i]                                       # (n, R)
         weight = t.sum(axis=0)
-        reach = np.flatnonzero((weight > 0) & (pad["shot_index"][:, 0] >= 0))
+        sel = np.flatnonzero((weight > 0) & opponent_hits)
+        reach = r[sel]
         idx = pad["shot_index"][reach]
         p = np.where(idx >= 0, probs[np.maximum(idx, 0)], 0.0)           # (R, width): the predicted shots there
         total = p.sum(axis=1, keepdims=True)
-        outside_mass += float(((1.0 - total[:, 0]) * weight[reach]).sum())
-        outside_weight += float(weight[reach].sum())
+        outside_mass += float(((1.0 - total[:, 0]) * weight[sel]).sum())
+        outside_weight += float(weight[sel].sum())
         p = np.where(total > 0, p / np.maximum(total, 1e-300), pad["habit"][reach])
-        u_obs, u_low = v_obs.copy(), u_low0.copy()
-        u_obs[reach] = (pad["obs_value"][reach] * (c * p + (1 - c) * pad["habit"][reach])).sum(axis=1)
-        u_low[reach] = (pad["low_value"][reach] * (c * p + (1 - c) * pad["recommended"][reach])).sum(axis=1)
+        u_obs, u_low = v_obs_r.copy(), u_low0_r.copy()
+        u_obs[sel] = (pad["obs_value"][reach] * (c * p + (1 - c) * pad["habit"][reach])).sum(axis=1)
+        u_low[sel] = (pad["low_value"][reach] * (c * p + (1 - c) * pad["recommended"][reach])).sum(axis=1)
         obs[i] = sa.reward[i] + t @ u_obs
-        low[i] = sa.stage_low[i] + t @ (u_low - v_rec)
+        low[i] = sa.stage_low[i] + t @ (u_low - v_rec_r)
     # the lower-bound continuation can take a row below 0 (a rally led to states far worse at the bound than
     # as played): a probability's lower bound, kept in [0, 1]
     return Continuation(obs, np.clip(low, 0.0, 1.0), outside_mass / outside_weight if outside_weight > 0 else 0.0)
@@ -229,6 +241,13 @@ def combine_options(parts: list, weights: list, rows: list) -> pd.DataFrame:
     """One options table from the columns of one situation or several (``parts``: (rows, columns) with their
     ``weights``): numbers averaged over the situations that have the shot (reweighted), counts summed, a shot
     advised where any situation advises it."""
+    if len(parts) == 1 and weights[0] == 1.0 and list(parts[0][0]) == list(rows):     # one situation: as it is
+        cols = parts[0][1]
+        advised = np.asarray(cols["advised"], dtype=bool)
+        frame = {c: np.asarray(cols[c], dtype=float) for c in OPTION_NUMBERS}
+        frame.update(played=np.asarray(cols["played"], dtype=np.int64), advised=advised,
+                     reason=np.where(advised, "", np.asarray(cols["reason"], dtype=object)))
+        return pd.DataFrame({c: frame[c] for c in OPTION_COLUMNS}, index=pd.Index(rows, name="shot"))
     index = {r: k for k, r in enumerate(rows)}
     n = len(rows)
     total = {c: np.zeros(n) for c in OPTION_NUMBERS}
