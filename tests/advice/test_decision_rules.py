@@ -56,6 +56,11 @@ def test_state_arrays_are_the_stage_of_the_state(game, table):
         assert sa.value_low == pytest.approx(stage.pessimistic_value) and sa.basis == stage.basis
         np.testing.assert_array_equal(sa.reward, game.rewards[g])
         np.testing.assert_array_equal(sa.transition, game.transitions[g])
+        # the states the strokes reach: every other state has no mass from any cell, and step is the rest
+        mass = np.asarray(game.transitions[g]).sum(axis=(0, 1))
+        np.testing.assert_array_equal(sa.reach, np.flatnonzero(mass > 0))
+        np.testing.assert_array_equal(sa.step, np.asarray(game.transitions[g])[..., sa.reach])
+        assert 0 < len(sa.reach) < len(game.labels)
         inside = (stage.low > 0) & (stage.high < 1)
         np.testing.assert_allclose((stage.high - stage.low)[inside] / (2 * Z), sa.sd[inside], rtol=1e-9)
         label = game.labels[g].removeprefix("player: ")
