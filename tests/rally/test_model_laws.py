@@ -245,6 +245,7 @@ def test_the_pairings_laws_shrink_toward_the_hitters_and_theirs_toward_everyones
     assert [level.name for level in got.chain] == [lv.name for lv in pair.levels] + ["hitter", "pairing"]
     hitter, pairing = got.chain[-2:]
     np.testing.assert_allclose(hitter.law[0], p1, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(pairing.law[0], got.probability[0], rtol=1e-12)
     for level, own, s in ((hitter, own1, s1), (pairing, own2, s2)):
         prior = np.minimum(s, PEOPLE_PRIOR_CAP)
         np.testing.assert_allclose(level.concentration[0], own + prior, rtol=1e-12)
@@ -306,6 +307,13 @@ def test_the_fitted_strength_of_the_hitters_winners_is_the_beta_binomial_maximum
 
     res = optimize.minimize_scalar(minus, bounds=np.log(STRENGTH_BOUNDS), method="bounded", options={"xatol": 1e-8})
     assert np.log(got.strengths["hitter W"][0]) == pytest.approx(res.x, abs=2e-3)
+    # the method of moments: the spread of the rates around the centres beyond binomial noise, ρ = 1/(1 + s)
+    moments = estimate(pair, counts, prior="moments")
+    rate = hits[used] / trials[used]
+    var = centre[used] * (1 - centre[used])
+    rho = ((rate - centre[used]) ** 2 - var / trials[used]).sum() / (var * (trials[used] - 1) / trials[used]).sum()
+    expected = 1 / rho - 1 if rho > 0 else STRENGTH_BOUNDS[1]
+    assert moments.strengths["hitter W"][0] == pytest.approx(np.clip(expected, *STRENGTH_BOUNDS), rel=1e-9)
     assert got.strengths["situation W"][0] == free.strengths["situation W"][0]
 
 

@@ -181,6 +181,9 @@ def test_the_rally_rule_zones_and_heights_of_the_settings():
     assert set(no_zone.names["label"]) == {"serve", "return of short service (high, unknown zone)",
                                            "rally after net shot (high, unknown zone)",
                                            "rally after lob (high, unknown zone)"}
+    forced = strokes(table, RallySettings(states="group:tactic", zones=True, heights=True))
+    assert (forced.zones, forced.heights) == (True, True)
+    assert "rally after neutral (high, back)" in set(forced.names["label"])
     no_height = strokes(table, RallySettings(heights=False))
     assert (no_height.zones, no_height.heights) == (True, False)
     assert set(no_height.names["label"]) == {"serve", "return of short service to back",
