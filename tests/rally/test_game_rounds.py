@@ -205,3 +205,34 @@ def test_the_rounds_settle_on_a_fixed_point():
     rec = game.recommendation
     assert rec.converged and rec.iterations >= 2 and rec.iterations < rally_module.RECOMMENDATION_ROUNDS
     assert rally_module.RECOMMENDATION_ROUNDS == 60
+
+
+def test_the_rounds_start_with_the_hitters_fixed_habits_and_keep_every_kept_habit():
+    """The first round fixes the hitter's habit exactly where the situation leaves a part unrecorded or the hitter
+    has no trusted shot (the player's rows where the player hits, the opponent's columns where it hits; a
+    receiver's positions are never fixed); every later round starts from the habits the round before kept."""
+    real = rally_module._pessimistic_round
+    calls = []
+
+    def recording(q_point, sd_cells, z, player, trusted, habits, fixed_rows, fixed_cols):
+        out = real(q_point, sd_cells, z, player, trusted, habits, fixed_rows, fixed_cols)
+        calls.append((np.array(player), np.array(fixed_rows), np.array(fixed_cols), out[2].copy(), out[3].copy()))
+        return out
+
+    game, _ = _game_with(recording)
+    st = game.structure
+    player_hits = (game.states["who"] == "player").to_numpy()
+    unrecorded = np.array(["unknown" in s for s in game.states["decision_state"]])
+    no_trusted = np.array([not np.any(t) for t in st.trusted])
+    fixed = unrecorded | no_trusted
+    assert fixed.any() and (player_hits & fixed).any() and (~player_hits & fixed).any()
+    player, rows0, cols0, _, _ = calls[0]
+    np.testing.assert_array_equal(player, player_hits)
+    np.testing.assert_array_equal(rows0, player_hits & fixed)
+    np.testing.assert_array_equal(cols0, ~player_hits & fixed)
+    assert len(calls) == game.recommendation.iterations >= 2
+    for before, after in zip(calls, calls[1:]):
+        np.testing.assert_array_equal(after[1], before[3])
+        np.testing.assert_array_equal(after[2], before[4])
+    np.testing.assert_array_equal(game.recommendation.row_habit, calls[-1][3])
+    np.testing.assert_array_equal(game.recommendation.column_habit, calls[-1][4])
