@@ -241,13 +241,6 @@ def combine_options(parts: list, weights: list, rows: list) -> pd.DataFrame:
     """One options table from the columns of one situation or several (``parts``: (rows, columns) with their
     ``weights``): numbers averaged over the situations that have the shot (reweighted), counts summed, a shot
     advised where any situation advises it."""
-    if len(parts) == 1 and weights[0] == 1.0 and list(parts[0][0]) == list(rows):     # one situation: as it is
-        cols = parts[0][1]
-        advised = np.asarray(cols["advised"], dtype=bool)
-        frame = {c: np.asarray(cols[c], dtype=float) for c in OPTION_NUMBERS}
-        frame.update(played=np.asarray(cols["played"], dtype=np.int64), advised=advised,
-                     reason=np.where(advised, "", np.asarray(cols["reason"], dtype=object)))
-        return pd.DataFrame({c: frame[c] for c in OPTION_COLUMNS}, index=pd.Index(rows, name="shot"))
     index = {r: k for k, r in enumerate(rows)}
     n = len(rows)
     total = {c: np.zeros(n) for c in OPTION_NUMBERS}
