@@ -472,7 +472,7 @@ class Advisor:
         options = option_columns(sa, cont, q, z, self.game)
         c_low = cont.low @ q
         # the habit on the point estimates, the recommended play after: what a departure must beat
-        c_mid = (sa.reward + sa.transition @ self._v_rec) @ q
+        c_mid = (sa.reward + sa.step @ self._v_rec[sa.reach]) @ q
         habit_mid = float(sa.usual @ c_mid)
         eq = sa.recommended
         br = sa.usual.copy()
