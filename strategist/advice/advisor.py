@@ -337,12 +337,13 @@ class Advisor:
 
     def _history(self, rally: RallySoFar, who: str, other: str):
         """The rally as the model takes it: the package's own models a light :class:`History` (shots, hitters,
-        landing areas; no frame to build), any other model a DataFrame with every recorded column."""
+        landing areas, how high each was taken; no frame to build), any other model a DataFrame with every
+        recorded column."""
         vocabulary = getattr(self.model, "vocabulary", None)
         if vocabulary is not None:
             from strategist.opponent.base import History
 
-            return History(vocabulary.shot_ids(rally.shots), rally.hitters, rally.areas)
+            return History(vocabulary.shot_ids(rally.shots), rally.hitters, rally.areas, heights=rally.heights)
         return pd.DataFrame({"shot": list(rally.shots), "hitter": list(rally.hitters),
                              "opponent": [other if h == who else who for h in rally.hitters],
                              "landing_area": list(rally.areas), "landing_height": list(rally.heights),

@@ -198,16 +198,17 @@ class PredictionCache:
 
 
 class History:
-    """A rally so far in the form the models use: shot indices (eager); hitters and landing areas (read from
-    the frame when first asked for, or given)."""
+    """A rally so far in the form the models use: shot indices (eager); hitters, landing areas and how high each
+    shot was taken (read from the frame when first asked for, or given)."""
 
-    __slots__ = ("shots", "frame", "_hitters", "_areas")
+    __slots__ = ("shots", "frame", "_hitters", "_areas", "_heights")
 
-    def __init__(self, shots, hitters=None, areas=None, frame: pd.DataFrame | None = None):
+    def __init__(self, shots, hitters=None, areas=None, frame: pd.DataFrame | None = None, heights=None):
         self.shots = tuple(shots)
         self.frame = frame
         self._hitters = None if hitters is None else tuple(hitters)
         self._areas = None if areas is None else tuple(areas)
+        self._heights = None if heights is None else tuple(heights)
 
     def __len__(self) -> int:
         return len(self.shots)
@@ -227,6 +228,15 @@ class History:
             self._areas = (tuple(None if _clean(a) is None else str(a) for a in column_list(f, "landing_area"))
                            if f is not None and "landing_area" in f.columns else (None,) * len(self.shots))
         return self._areas
+
+    @property
+    def heights(self) -> tuple:
+        """Each stroke's ``landing_height`` (None where not recorded)."""
+        if self._heights is None:
+            f = self.frame
+            self._heights = (tuple(None if _clean(h) is None else str(h) for h in column_list(f, "landing_height"))
+                             if f is not None and "landing_height" in f.columns else (None,) * len(self.shots))
+        return self._heights
 
 
 def _clean(value):

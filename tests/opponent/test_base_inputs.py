@@ -381,3 +381,13 @@ def test_predict_proba_index_named_shot():
     """predict_proba's Series is indexed by shots under the name 'shot'."""
     model = _Uniform().fit(_table(["r1"], [1]))
     assert model.predict_proba().index.name == "shot"
+
+
+def test_history_heights_from_the_frame_in_stroke_order_or_given():
+    """How high each shot was taken: read from ``landing_height`` after the strokes are sorted (missing ones
+    None), unknown for every stroke of a frame without the column, or as given."""
+    frame = _rally().assign(landing_height=["low", "high", np.nan])       # strokes 2, 1, 3
+    assert to_history(frame, BAD).heights == ("high", "low", None)
+    assert to_history(_rally(), BAD).heights == (None, None, None)
+    assert History((1, 2), ("A", "B"), (None, "7"), heights=("low", None)).heights == ("low", None)
+    assert History((1, 2)).heights == (None, None)
