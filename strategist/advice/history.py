@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from strategist.errors import EstimationError
@@ -58,8 +59,10 @@ def read_history(history) -> RallySoFar:
         if missing:
             raise EstimationError(f"history: columns {missing} are missing; expected shot and hitter (and "
                                   "optionally landing_area, landing_height)")
-        if "stroke" in history.columns:
-            history = history.sort_values("stroke", kind="stable")
+        if "stroke" in history.columns and len(history) > 1:
+            order = pd.to_numeric(history["stroke"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            if not (order[1:] >= order[:-1]).all():       # in stroke order already (as recorded): no sort
+                history = history.iloc[np.argsort(order, kind="stable")]     # by number (text too), missing last
         n = len(history)
 
         def column(name):

@@ -187,3 +187,12 @@ def test_a_sport_with_three_serves_allows_a_third_serve_and_no_fourth():
         _check([("serve", P), ("serve", P), ("serve", P), ("serve", P)], three)
     with pytest.raises(EstimationError, match=r"history stroke 4 .*only at the start"):
         _check([("serve", P), ("serve", P), ("forehand", O), ("serve", P)], three)
+
+
+def test_stroke_numbers_written_as_text_are_read_by_number_and_missing_ones_go_last():
+    """"10" comes after "9" (by number, not by letter); a stroke with no number goes after the numbered ones;
+    a table already in order is kept as it is."""
+    frame = pd.DataFrame({"stroke": ["10", "9", None, "1"], "shot": ["d", "c", "e", "a"], "hitter": [P] * 4})
+    assert read_history(frame).shots == ("a", "c", "d", "e")
+    ordered = pd.DataFrame({"stroke": ["1", "2", "9", "10"], "shot": ["a", "b", "c", "d"], "hitter": [P] * 4})
+    assert read_history(ordered).shots == ("a", "b", "c", "d")
