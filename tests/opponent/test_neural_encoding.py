@@ -457,6 +457,8 @@ def test_a_missing_or_unknown_landing_area_is_the_missing_code_whatever_the_area
                           "landing_area": pd.array([None, "nan", "7", "99", pd.NA, "None"], dtype=object)})
     frame.loc[0, "landing_area"] = np.nan
     assert enc.strokes(frame, ["A"] * 6)["area"].tolist() == [0, 2, 4, 0, 0, 1]
+    none = pd.DataFrame({"shot": ["drive"] * 2, "hitter": "A", "landing_area": pd.array([None, "None"], dtype=object)})
+    assert enc.strokes(none, ["A"] * 2)["area"].tolist() == [0, 1]
     # a number read from a file is an area by its text
     numbers = Encoder(SHOTS, ["7.5", "3"], ["A"], {"mean": [0.0] * 4, "std": [1.0] * 4})
     read = pd.DataFrame({"shot": ["drive"] * 3, "hitter": "A", "landing_area": [7.5, np.nan, 2.0]})

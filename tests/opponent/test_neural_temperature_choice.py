@@ -100,3 +100,15 @@ def test_each_replicates_fit_is_refined_between_grid_points(seed):
         refits.append(fit_temperature(z[rows], y[rows]))
     assert low == pytest.approx(np.percentile(refits, 25), rel=2e-4)
     assert high == pytest.approx(np.percentile(refits, 75), rel=2e-4)
+
+
+def test_a_replicate_on_a_stretch_that_is_not_convex_keeps_its_grid_point():
+    """Given a fit twenty times too large, the loss rises over the whole grid and bends down: the minimum stays at
+    the grid's second point (the lowest one a parabola can be centred on), not moved by a parabola that has no
+    minimum there."""
+    z, y, m = _clustered(1.5, 5)
+    fitted = fit_temperature(z, y) * 20
+    step = 2 * np.log(3.0) / 240
+    low, high = temperature_interval(z, y, m, fitted=fitted)
+    second = fitted / 3 * np.exp(step)
+    assert low == pytest.approx(second, rel=1e-9) and high == pytest.approx(second, rel=1e-9)
