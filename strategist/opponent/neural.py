@@ -201,14 +201,19 @@ class Encoder:
 
     def history(self, history: History, next_player) -> dict[str, np.ndarray]:
         """The per-stroke inputs of one rally so far (:meth:`strokes` for one history: shots, hitters and areas
-        come from the :class:`History`, the rest from one array read per column of its frame)."""
+        come from the :class:`History`, the rest from one array read per column of its frame; how high each shot
+        was taken from the History where its frame does not say)."""
         n = len(history)
         shot = np.asarray(history.shots, dtype=np.int64) + 2
         area_ix = self.area_ix
         area = np.fromiter((0 if a is None else area_ix.get(a, 0) for a in history.areas), np.int64, n)
         hitters = history.hitters
-        return {"shot": shot, "area": area,
-                **self._frame_inputs(history.frame, n, hitters, hitters[1:] + (next_player,))}
+        out = {"shot": shot, "area": area,
+               **self._frame_inputs(history.frame, n, hitters, hitters[1:] + (next_player,))}
+        frame = history.frame
+        if frame is None or "landing_height" not in frame.columns:     # the heights given with the history
+            out["height"] = np.fromiter((HEIGHTS.get(h, 0) for h in history.heights), np.int64, n)
+        return out
 
     def _frame_inputs(self, frame, n: int, hitters, next_hitters) -> dict[str, np.ndarray]:
         """Wing, landing height and the numeric inputs (standardised positions, their mask, same hitter next)."""
