@@ -236,3 +236,27 @@ def test_the_rounds_start_with_the_hitters_fixed_habits_and_keep_every_kept_habi
         np.testing.assert_array_equal(after[2], before[4])
     np.testing.assert_array_equal(game.recommendation.row_habit, calls[-1][3])
     np.testing.assert_array_equal(game.recommendation.column_habit, calls[-1][4])
+
+
+def test_rounds_whose_values_still_move_go_on_until_they_settle():
+    """One state's opponent mix drawn toward a position by half as much every round: the kept habits repeat from
+    the second round on while the values still move, so the rounds go on (no cycle is declared) until the
+    values move by less than 1e-9, and the recommendation settles without a warning."""
+    real = rally_module._pessimistic_round
+    seen = {"rounds": 0}
+
+    def converging(*args):
+        low, high, rows, cols, xs, ys, values = real(*args)
+        if "state" not in seen:
+            seen["state"] = next(g for g in range(len(ys)) if cols[g] and len(ys[g]) >= 2)
+        seen["rounds"] += 1
+        g, eps = seen["state"], 0.5 ** seen["rounds"]
+        ys = list(ys)
+        ys[g] = (1 - eps) * ys[g] + eps * np.eye(len(ys[g]))[0]
+        return low, high, rows, cols, xs, ys, values
+
+    game, messages = _game_with(converging)
+    rec = game.recommendation
+    assert messages == []
+    assert rec.converged and rec.alternating == ()
+    assert 20 <= rec.iterations == seen["rounds"] < 60
