@@ -103,3 +103,14 @@ def test_a_record_with_less_spread_than_binomial_noise_has_none():
     st = Strokes(frame, {}, None, "shot", False, False, "none", {"person": np.array(["a", "b"], dtype=object)})
     assert match_spread(st) == 0.0
     assert _spread_reference(st) == 0.0
+
+
+def test_the_record_win_is_the_player_against_the_opponent():
+    """The players' record probability that the player wins a rally: the Bradley–Terry probability of the
+    player against the opponent (the stronger player favoured), not of anyone against themselves."""
+    from strategist.rally.model import _record_win
+
+    st = _record(np.random.default_rng(0), np.array([0.8, 0.0, -0.8, 0.3]), 40, 30, 0.0)
+    strong, weak = _record_win(st, (0, 2)), _record_win(st, (2, 0))
+    assert strong == pytest.approx(ratings(st).win_probability(0, 2), rel=1e-12)
+    assert strong > 0.6 and strong + weak == pytest.approx(1.0, abs=1e-12)
