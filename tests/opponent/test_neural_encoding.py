@@ -459,6 +459,7 @@ def test_a_missing_or_unknown_landing_area_is_the_missing_code_whatever_the_area
     assert enc.strokes(frame, ["A"] * 6)["area"].tolist() == [0, 2, 4, 0, 0, 1]
     none = pd.DataFrame({"shot": ["drive"] * 2, "hitter": "A", "landing_area": pd.array([None, "None"], dtype=object)})
     assert enc.strokes(none, ["A"] * 2)["area"].tolist() == [0, 1]
+    assert enc.strokes(none[["shot", "hitter"]], ["A"] * 2)["area"].tolist() == [0, 0]      # no area column
     # a number read from a file is an area by its text
     numbers = Encoder(SHOTS, ["7.5", "3"], ["A"], {"mean": [0.0] * 4, "std": [1.0] * 4})
     read = pd.DataFrame({"shot": ["drive"] * 3, "hitter": "A", "landing_area": [7.5, np.nan, 2.0]})
