@@ -260,3 +260,30 @@ def test_rounds_whose_values_still_move_go_on_until_they_settle():
     assert messages == []
     assert rec.converged and rec.alternating == ()
     assert 20 <= rec.iterations == seen["rounds"] < 60
+
+
+def test_an_averaged_mix_is_judged_at_the_bound_over_the_trusted_shots_only():
+    """As above at a state where some of the player's shots may not be advised: the averaged mix's guarantee is
+    its worst column in the lower-bound game with those shots dominated."""
+    plain = small_game()
+    rec0, who = plain.recommendation, plain.states["who"].to_numpy()
+    g = [k for k in range(len(who)) if who[k] == "player" and not rec0.row_habit[k]
+         and 2 <= np.asarray(plain.structure.trusted[k]).sum() < len(plain.structure.trusted[k])][1]
+    first, second = np.flatnonzero(plain.structure.trusted[g])[:2]
+    real = rally_module._pessimistic_round
+    rounds = []
+
+    def flipping(*args):
+        low, high, rows, cols, xs, ys, values = real(*args)
+        rounds.append(1)
+        if not rows[g]:
+            xs = list(xs)
+            xs[g] = np.eye(len(xs[g]))[first if len(rounds) % 2 else second]
+        return low, high, rows, cols, xs, ys, values
+
+    game, _ = _game_with(flipping, _keep_optimal=lambda xs, ys, *rest, **kw: (xs, ys))
+    rec = game.recommendation
+    assert rec.alternating == (g,)
+    x = rec.row_strategies[g]
+    low = np.where(np.asarray(game.structure.trusted[g])[:, None], rec.stage_games[g], -1.0)
+    assert rec.values[g] == pytest.approx(float((x @ low).min()), abs=1e-12)
