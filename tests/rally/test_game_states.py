@@ -698,3 +698,23 @@ def test_stage_arrays_of_a_hand_made_structure():
     for e, (c, out) in enumerate(zip(st.entry_cell, st.entry_outcome)):
         expected = [0.3, 0.7][out - 2] if out >= 2 else worth[(st.cell_state[c], out)]
         assert u[e] == expected, (e, out)
+
+
+def test_a_structure_built_elsewhere_is_estimated_with_the_documented_defaults():
+    """build_game(structure) without settings: no bootstrap, the normal interval; with replicates asked, seed 0
+    and the recommended play valued in them, as rally_game's defaults."""
+    import pandas as pd
+
+    from strategist.rally.game import build_game, rally_game
+    from strategist.rally.model import RallySettings, build_structure
+
+    from .small_game import small_strokes
+
+    structure = build_structure(small_strokes(), RallySettings(player=P, opponent=O))
+    plain = build_game(structure)
+    assert plain.bootstrap is None and plain.interval == "normal"
+    boot = build_game(structure, bootstrap=2)
+    ref = rally_game(small_strokes(), P, O, bootstrap=2, seed=0, equilibrium=True, interval="normal")
+    assert boot.bootstrap.seed == 0 and boot.interval == "normal"
+    assert np.isfinite(boot.bootstrap.value).all()
+    pd.testing.assert_frame_equal(boot.states, ref.states)
