@@ -95,8 +95,9 @@ def update_factors(factors: Bases, statistics: list[torch.Tensor | None], beta: 
 
 
 def initial_basis(factor: torch.Tensor) -> torch.Tensor:
-    """Eigenvectors of L, columns by decreasing eigenvalue (eigh, retried in float64)."""
-    return robust_eigh(factor)[1].flip(-1)
+    """Eigenvectors of L, columns by decreasing eigenvalue (eigh, retried in float64); stored row-major, as a
+    checkpoint reads it back, so a resumed run multiplies by the very same memory layout."""
+    return robust_eigh(factor)[1].flip(-1).contiguous()
 
 
 def refresh_basis(factor: torch.Tensor, basis: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -110,7 +111,7 @@ def refresh_basis(factor: torch.Tensor, basis: torch.Tensor) -> tuple[torch.Tens
     estimates = (basis * (factor @ basis)).sum(dim=0)
     order = torch.argsort(estimates, descending=True)
     try:
-        new_basis = torch.linalg.qr(factor @ basis[:, order]).Q
+        new_basis = torch.linalg.qr(factor @ basis[:, order]).Q.contiguous()      # row-major (initial_basis)
     except RuntimeError:
         return None
     if not torch.isfinite(new_basis).all():
