@@ -196,3 +196,15 @@ def test_stroke_numbers_written_as_text_are_read_by_number_and_missing_ones_go_l
     assert read_history(frame).shots == ("a", "c", "d", "e")
     ordered = pd.DataFrame({"stroke": ["1", "2", "9", "10"], "shot": ["a", "b", "c", "d"], "hitter": [P] * 4})
     assert read_history(ordered).shots == ("a", "b", "c", "d")
+
+
+def test_two_strokes_out_of_order_and_strokes_without_a_number():
+    """Two strokes given backwards are put in order; a stroke "number" that is no number, or missing in a
+    nullable integer column, goes after the numbered ones."""
+    two = pd.DataFrame({"stroke": [2, 1], "shot": ["b", "a"], "hitter": [P, P]})
+    assert read_history(two).shots == ("a", "b")
+    text = pd.DataFrame({"stroke": ["2", "x", "1"], "shot": ["b", "c", "a"], "hitter": [P] * 3})
+    assert read_history(text).shots == ("a", "b", "c")
+    nullable = pd.DataFrame({"stroke": pd.array([3, None, 1], dtype="Int64"), "shot": ["b", "c", "a"],
+                             "hitter": [P] * 3})
+    assert read_history(nullable).shots == ("a", "b", "c")
