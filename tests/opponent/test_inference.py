@@ -107,6 +107,13 @@ def test_a_rally_asked_with_another_last_stroke_runs_one_step(monkeypatch):
     calls.clear()
     folded.logits(**base)
     assert len(calls) == 0
+    folded.logits(**_prefixed(rng, base, 1))             # the very rally again: its own state was kept
+    assert len(calls) == 0
+    short = _inputs(rng, 1)                              # a rally of two steps: its first step's state kept
+    folded.logits(**_prefixed(rng, short, 2))
+    calls.clear()
+    folded.logits(**_prefixed(rng, short, 3))
+    assert len(calls) == 1
     folded.forget()                                      # forgotten: the whole rally again
     calls.clear()
     folded.logits(**_prefixed(rng, base, 1))
@@ -116,8 +123,9 @@ def test_a_rally_asked_with_another_last_stroke_runs_one_step(monkeypatch):
 def test_the_kept_states_are_bounded_and_can_be_turned_off():
     net = _random_net(1)
     rng = np.random.default_rng(5)
-    small, off = FoldedRallyNet(net, cache_size=3), FoldedRallyNet(net, cache_size=0)
+    small, one, off = (FoldedRallyNet(net, cache_size=size) for size in (3, 1, 0))
     for _ in range(10):
         x = _inputs(rng, 4)
         np.testing.assert_array_equal(small.logits(**x), off.logits(**x))
-        assert len(small._states) <= 3 and len(off._states) == 0
+        one.logits(**x)
+        assert len(small._states) <= 3 and len(one._states) == 1 and len(off._states) == 0
