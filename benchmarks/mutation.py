@@ -399,20 +399,22 @@ def markdown(modules: dict[str, dict], run_info: dict) -> str:
     lines = ["# Mutation testing", "",
              f"mutmut {run_info['mutmut']}, `{run_info['command']}`, last run {run_info['date']}. Each module is "
              "mutated alone and run against the tests listed (`benchmarks/mutation.py`, `TESTS`). Score: "
-             "killed (timeouts included) / (mutants - equivalent). Equivalent mutants and their reasons: "
+             "killed (timeouts included) / (mutants - equivalent - not run). Not run: mutants a stopped run "
+             "left untested (the score covers the others only). Equivalent mutants and their reasons: "
              "`benchmarks/mutation_equivalent.toml`.", "",
-             "| module | mutants | killed | timeout | survived | no test | equivalent | score | run |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| module | mutants | killed | timeout | survived | no test | equivalent | not run | score | run |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for name in sorted(modules):
         m = modules[name]
         lines.append(f"| `{name}` | {m['mutants']} | {m['killed']} | {m['timeout']} | {m['survived']} | "
-                     f"{m['no_tests']} | {m['equivalent']} | {pct(m['score'])} | {m.get('date', '')} |")
-    total = {k: sum(m[k] for m in modules.values()) for k in ("mutants", "killed", "timeout", "survived",
-                                                               "no_tests", "equivalent", "not_checked")}
+                     f"{m['no_tests']} | {m['equivalent']} | {m.get('not_checked', 0)} | {pct(m['score'])} | "
+                     f"{m.get('date', '')} |")
+    total = {k: sum(m.get(k, 0) for m in modules.values()) for k in ("mutants", "killed", "timeout", "survived",
+                                                                      "no_tests", "equivalent", "not_checked")}
     judged = total["mutants"] - total["equivalent"] - total["not_checked"]
     score = (total["killed"] + total["timeout"]) / judged if judged else None
     lines.append(f"| **all** | {total['mutants']} | {total['killed']} | {total['timeout']} | {total['survived']} "
-                 f"| {total['no_tests']} | {total['equivalent']} | {pct(score)} | |")
+                 f"| {total['no_tests']} | {total['equivalent']} | {total['not_checked']} | {pct(score)} | |")
     for name in sorted(modules):
         m = modules[name]
         if m["survivors"]:

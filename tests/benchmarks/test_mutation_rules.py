@@ -41,3 +41,13 @@ def _diff(removed: str, added: str) -> str:
 ])
 def test_sql_letter_case_rules(removed, added, equivalent):
     assert (mutation.rule_for(_diff(removed, added), RULES) is not None) is equivalent
+
+
+def test_the_report_shows_mutants_a_stopped_run_left_untested_and_scores_the_rest():
+    module = {"mutants": 10, "killed": 5, "timeout": 1, "survived": 1, "no_tests": 0, "equivalent": 1,
+              "not_checked": 2, "score": 6 / 7, "survivors": [], "stale_equivalent_entries": [], "date": "d"}
+    text = mutation.markdown({"strategist/x.py": module}, {"mutmut": "3", "command": "c", "date": "d"})
+    row = next(line for line in text.splitlines() if line.startswith("| `strategist/x.py`"))
+    assert row.split(" | ")[7:9] == ["2", "85.7 %"]                    # not run, then 6 of the 7 judged
+    total = next(line for line in text.splitlines() if line.startswith("| **all**"))
+    assert total.split(" | ")[7:9] == ["2", "85.7 %"]
