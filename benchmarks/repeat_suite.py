@@ -74,14 +74,16 @@ def one_run(k: int) -> dict:
 
 def write(runs: list[dict], asked: int) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    info = {"asked": asked, "done": len(runs), "passed_in_a_row": _streak(runs), "command": " ".join(
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    info = {"asked": asked, "done": len(runs), "passed_in_a_row": _streak(runs),
+            "commit": commit.stdout.strip() or None, "command": " ".join(
         ["python", "-m", "pytest", "-q"]), "hypothesis_profile": "ci", "python": platform.python_version(),
         "cpus": os.cpu_count(), "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     (RESULTS / "repeat_suite.json").write_text(json.dumps({"info": info, "runs": runs}, indent=1) + "\n")
     lines = ["# The whole suite, run again and again", "",
              f"`python benchmarks/repeat_suite.py --runs {asked}`: the README's test command "
              "(`python -m pytest -q`, Hypothesis profile `ci`) in a fresh interpreter each time, "
-             f"{os.cpu_count()} CPUs shared, finished {info['finished']}. "
+             f"{os.cpu_count()} CPUs shared, commit {info['commit'] or 'unknown'}, finished {info['finished']}. "
              f"{len(runs)} of {asked} runs done; {info['passed_in_a_row']} passed in a row (from the first).", "",
              "| run | exit | passed | failed | errors | skipped | wall s | failed tests |",
              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
