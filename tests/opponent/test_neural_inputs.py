@@ -16,6 +16,7 @@ from strategist.opponent.neural import (MASKABLE, _softmax, batch_of, encode_tab
                                         temperature_interval, to_tensors)
 
 from .conftest import TINY
+from .temperature_data import bootstrap_refits, clustered
 
 STROKE_FIELDS = ("wing", "landing_height", "hitter_area", "opponent_area", "hitter_x", "hitter_y", "opponent_x",
                  "opponent_y")
@@ -168,38 +169,26 @@ def test_temperature_minimises_the_log_loss_and_is_applied(masked_model, planted
     np.testing.assert_allclose(raw, unscaled / 1.7, rtol=1e-12)
 
 
-def _clustered(scale: float, matches: int = 12, per_match: int = 300, seed: int = 0):
-    """Logits ``scale`` times too sharp (the fitted temperature is about ``scale``), targets, match ids."""
-    rng = np.random.default_rng(seed)
-    truth = rng.normal(size=(matches * per_match, 5)) * 1.5
-    y = np.array([rng.choice(5, p=_softmax(row)) for row in truth])
-    return truth * scale, y, np.repeat(np.arange(matches), per_match)
-
-
 def test_the_temperatures_interval_is_the_bootstrap_of_the_fit_over_the_matches():
     """Reference: each replicate refitted by :func:`fit_temperature` on the matches' rows repeated by the
     same multinomial counts the function draws."""
-    z, y, matches = _clustered(1.4, matches=8, per_match=150)
+    z, y, matches = clustered(1.4, matches=8, per_match=150)
     low, high = temperature_interval(z, y, matches, level=0.8, replicates=60, seed=3)
-    weights = np.random.default_rng(3).multinomial(8, np.full(8, 1 / 8), size=60)
-    refits = []
-    for w in weights:
-        rows = np.concatenate([np.repeat(np.flatnonzero(matches == m), k) for m, k in enumerate(w)])
-        refits.append(fit_temperature(z[rows], y[rows]))
+    refits = bootstrap_refits(z, y, matches, replicates=60, seed=3)
     assert low == pytest.approx(np.percentile(refits, 10), rel=3e-3)
     assert high == pytest.approx(np.percentile(refits, 90), rel=3e-3)
     assert low < fit_temperature(z, y) < high
 
 
 def test_a_temperature_is_applied_only_where_the_validation_matches_agree_on_it():
-    sharp = choose_temperature(*_clustered(2.0))
+    sharp = choose_temperature(*clustered(2.0))
     assert sharp["applied"] and sharp["interval"][0] > 1
     assert sharp["temperature"] == sharp["fitted_temperature"] == pytest.approx(2.0, rel=0.1)
-    honest = choose_temperature(*_clustered(1.0))
+    honest = choose_temperature(*clustered(1.0))
     low, high = honest["interval"]
     assert not honest["applied"] and low < 1 < high and honest["temperature"] == 1.0
     assert honest["fitted_temperature"] != 1.0 and "disagree" in honest["reason"]
-    z, y, matches = _clustered(2.0)
+    z, y, matches = clustered(2.0)
     few = choose_temperature(z, y, matches % 2)
     assert not few["applied"] and few["temperature"] == 1.0 and few["interval"] == [None, None]
     assert "2 validation match(es)" in few["reason"]

@@ -7,14 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from strategist.opponent.neural import _softmax, choose_temperature, fit_temperature, temperature_interval
+from strategist.opponent.neural import choose_temperature, fit_temperature, temperature_interval
+
+from .temperature_data import bootstrap_refits, clustered
 
 
 def _clustered(scale: float, matches: int, per_match: int = 120, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    truth = rng.normal(size=(matches * per_match, 5)) * 1.5
-    y = np.array([rng.choice(5, p=_softmax(row)) for row in truth])
-    return truth * scale, y, np.repeat(np.arange(matches), per_match)
+    return clustered(scale, matches, per_match, seed)
 
 
 def test_three_matches_are_enough_by_default_and_two_are_not():
@@ -93,11 +92,7 @@ def test_each_replicates_fit_is_refined_between_grid_points(seed):
     0.02 % of a direct refit of that replicate's rows (five replicates: the quartiles are order statistics)."""
     z, y, m = _clustered(1.5, 5)
     low, high = temperature_interval(z, y, m, level=0.5, replicates=5, seed=seed)
-    weights = np.random.default_rng(seed).multinomial(5, np.full(5, 1 / 5), size=5)
-    refits = []
-    for w in weights:
-        rows = np.concatenate([np.repeat(np.flatnonzero(m == k), c) for k, c in enumerate(w)])
-        refits.append(fit_temperature(z[rows], y[rows]))
+    refits = bootstrap_refits(z, y, m, replicates=5, seed=seed)
     assert low == pytest.approx(np.percentile(refits, 25), rel=2e-4)
     assert high == pytest.approx(np.percentile(refits, 75), rel=2e-4)
 

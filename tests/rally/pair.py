@@ -29,3 +29,34 @@ def values_of_play(game, xs, ys) -> np.ndarray:
         r[s] = x @ game.rewards[s] @ y
         a[s] -= np.einsum("i,ijk,j->k", x, game.transitions[s], y)
     return np.linalg.solve(a, r)
+
+
+def flipping_rounds(g: int, first: int, second: int):
+    """A stand-in for the rally game's ``_pessimistic_round`` in which the player's mix at state ``g``, wherever
+    the player departs there, flips between the pure shots ``first`` and ``second`` from round to round (a
+    two-round cycle the recommendation must notice and average)."""
+    import strategist.rally.game as rally_module
+
+    real = rally_module._pessimistic_round
+    rounds = []
+
+    def flipping(*args):
+        low, high, rows, cols, xs, ys, values = real(*args)
+        rounds.append(1)
+        if not rows[g]:
+            xs = list(xs)
+            xs[g] = np.eye(len(xs[g]))[first if len(rounds) % 2 else second]
+        return low, high, rows, cols, xs, ys, values
+
+    return flipping
+
+
+def renamed(table, old: str, new: str, prefix: str):
+    """``table`` with the player ``old`` called ``new`` (hitter, opponent, winner, server) and its match and
+    rally ids prefixed by ``prefix`` (kept apart from the table it is added to)."""
+    out = table.copy()
+    for col in ("hitter", "opponent", "winner", "server"):
+        out[col] = out[col].astype("string").replace(old, new)
+    for col in ("match_id", "rally_id"):
+        out[col] = prefix + out[col].astype("string")
+    return out

@@ -251,16 +251,15 @@ def test_observed_play_alone_keeps_the_posterior_intervals_of_the_values(boot_ga
     assert not np.allclose(only.states["observed_low"], plain.states["observed_low"])
 
 
-@pytest.mark.parametrize("error", [np.linalg.LinAlgError, ZeroDivisionError, StrategistError])
-def test_a_replicate_that_cannot_be_solved_is_counted(monkeypatch, error):
-    """A replicate whose values cannot be computed is counted as failed and left out (NaN); the others stand."""
+def _fail_inside_bootstrap(monkeypatch, calls: tuple, error) -> None:
+    """Make the value computations number ``calls`` (counted inside the bootstrap only) raise ``error``."""
     state = {"inside": False, "calls": 0}
     real_chain, real_boot = rally_module._chain_values, rally_module._bootstrap
 
     def chain(*args):
         if state["inside"]:
             state["calls"] += 1
-            if state["calls"] == 1:
+            if state["calls"] in calls:
                 raise error("cannot solve")
         return real_chain(*args)
 
@@ -273,6 +272,12 @@ def test_a_replicate_that_cannot_be_solved_is_counted(monkeypatch, error):
 
     monkeypatch.setattr(rally_module, "_chain_values", chain)
     monkeypatch.setattr(rally_module, "_bootstrap", boot)
+
+
+@pytest.mark.parametrize("error", [np.linalg.LinAlgError, ZeroDivisionError, StrategistError])
+def test_a_replicate_that_cannot_be_solved_is_counted(monkeypatch, error):
+    """A replicate whose values cannot be computed is counted as failed and left out (NaN); the others stand."""
+    _fail_inside_bootstrap(monkeypatch, (1,), error)
     game = rally_game(small_table(), bootstrap=3, seed=1)
     b = game.bootstrap
     assert b.failed == 1
@@ -281,25 +286,8 @@ def test_a_replicate_that_cannot_be_solved_is_counted(monkeypatch, error):
 
 
 def test_every_replicate_that_cannot_be_solved_is_counted(monkeypatch):
-    state = {"inside": False, "calls": 0}
-    real_chain, real_boot = rally_module._chain_values, rally_module._bootstrap
-
-    def chain(*args):
-        if state["inside"]:
-            state["calls"] += 1
-            if state["calls"] in (1, 2):          # the first replicate's observed values, then the second's
-                raise np.linalg.LinAlgError("singular")
-        return real_chain(*args)
-
-    def boot(*args, **kwargs):
-        state["inside"] = True
-        try:
-            return real_boot(*args, **kwargs)
-        finally:
-            state["inside"] = False
-
-    monkeypatch.setattr(rally_module, "_chain_values", chain)
-    monkeypatch.setattr(rally_module, "_bootstrap", boot)
+    # the first replicate's observed values, then the second's
+    _fail_inside_bootstrap(monkeypatch, (1, 2), np.linalg.LinAlgError)
     game = rally_game(small_table(), bootstrap=3, seed=1)
     assert game.bootstrap.failed == 2
     assert np.isnan(game.bootstrap.observed[:2]).all() and np.isfinite(game.bootstrap.observed[2]).all()

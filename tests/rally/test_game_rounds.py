@@ -12,7 +12,7 @@ import pytest
 import strategist.rally.game as rally_module
 from strategist.rally.game import _pessimistic_round, rally_game
 
-from .pair import O, P, values_of_play
+from .pair import O, P, flipping_rounds, values_of_play
 from .small_game import small_game, small_table
 
 #: Player hits; solved by hand: the maximin row mix (1/3, 2/3), the minimax column mix (1/2, 1/2), value 0.4.
@@ -165,16 +165,7 @@ def test_an_averaged_player_mix_reports_what_it_guarantees_at_the_bound():
     g = next(k for k in range(len(who))
              if who[k] == "player" and not rec0.row_habit[k] and np.asarray(plain.structure.trusted[k]).sum() >= 2)
     first, second = np.flatnonzero(plain.structure.trusted[g])[:2]
-    real = rally_module._pessimistic_round
-    rounds = []
-
-    def flipping(*args):
-        low, high, rows, cols, xs, ys, values = real(*args)
-        rounds.append(1)
-        if not rows[g]:
-            xs = list(xs)
-            xs[g] = np.eye(len(xs[g]))[first if len(rounds) % 2 else second]
-        return low, high, rows, cols, xs, ys, values
+    flipping = flipping_rounds(g, first, second)
 
     game, messages = _game_with(flipping, _keep_optimal=lambda xs, ys, *rest, **kw: (xs, ys))
     rec = game.recommendation
@@ -270,16 +261,7 @@ def test_an_averaged_mix_is_judged_at_the_bound_over_the_trusted_shots_only():
     g = [k for k in range(len(who)) if who[k] == "player" and not rec0.row_habit[k]
          and 2 <= np.asarray(plain.structure.trusted[k]).sum() < len(plain.structure.trusted[k])][1]
     first, second = np.flatnonzero(plain.structure.trusted[g])[:2]
-    real = rally_module._pessimistic_round
-    rounds = []
-
-    def flipping(*args):
-        low, high, rows, cols, xs, ys, values = real(*args)
-        rounds.append(1)
-        if not rows[g]:
-            xs = list(xs)
-            xs[g] = np.eye(len(xs[g]))[first if len(rounds) % 2 else second]
-        return low, high, rows, cols, xs, ys, values
+    flipping = flipping_rounds(g, first, second)
 
     game, _ = _game_with(flipping, _keep_optimal=lambda xs, ys, *rest, **kw: (xs, ys))
     rec = game.recommendation

@@ -16,26 +16,17 @@ from strategist.estimation.shrinkage import STRENGTH_BOUNDS
 from strategist.rally.model import (PEOPLE_PRIOR_CAP, RallySettings, build_structure, estimate, logit_offset,
                                     shift_laws, strokes, structure_counts)
 
-from .pair import O, P, pair_table
+from .pair import O, P, pair_table, renamed
 
 C = "Cara LINDQVIST"
-
-
-def _renamed(table, old, new, prefix):
-    out = table.copy()
-    for col in ("hitter", "opponent", "winner", "server"):
-        out[col] = out[col].astype("string").replace(old, new)
-    for col in ("match_id", "rally_id"):
-        out[col] = prefix + out[col].astype("string")
-    return out
 
 
 @pytest.fixture(scope="module")
 def st():
     import pandas as pd
 
-    table = pd.concat([pair_table(2, 1), _renamed(pair_table(1, 2), O, C, "x"),
-                       _renamed(_renamed(pair_table(1, 3), O, C, "y"), P, O, "z")], ignore_index=True)
+    table = pd.concat([pair_table(2, 1), renamed(pair_table(1, 2), O, C, "x"),
+                       renamed(renamed(pair_table(1, 3), O, C, "y"), P, O, "z")], ignore_index=True)
     return strokes(table, RallySettings())
 
 

@@ -15,7 +15,7 @@ from strategist.data.states import annotate_states
 from strategist.errors import EstimationError
 from strategist.rally.model import RallySettings, build_structure, feasibility, strokes, structure_counts
 
-from .pair import O, P, pair_table
+from .pair import O, P, pair_table, renamed
 
 C = "Cara LINDQVIST"
 ZONE = {"1": "front", "7": "front", "2": "front", "5": "middle", "8": "middle", "6": "middle", "3": "back",
@@ -23,19 +23,10 @@ ZONE = {"1": "front", "7": "front", "2": "front", "5": "middle", "8": "middle", 
 PHASE_RANK = {"serve": 0, "return": 1, "rally": 2}
 
 
-def _renamed(table: pd.DataFrame, old: str, new: str, prefix: str) -> pd.DataFrame:
-    out = table.copy()
-    for col in ("hitter", "opponent", "winner", "server"):
-        out[col] = out[col].astype("string").replace(old, new)
-    for col in ("match_id", "rally_id"):
-        out[col] = prefix + out[col].astype("string")
-    return out
-
-
 @pytest.fixture(scope="module")
 def table():
     """Two matches of P against O and one of P against a third player C."""
-    return pd.concat([pair_table(2, 1), _renamed(pair_table(1, 2), O, C, "x")], ignore_index=True)
+    return pd.concat([pair_table(2, 1), renamed(pair_table(1, 2), O, C, "x")], ignore_index=True)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 import strategist.rally.game as rally_module
 from strategist.rally.game import _average_cycle, rally_game
 
-from .pair import O, P, pair_table, values_of_play
+from .pair import O, P, flipping_rounds, pair_table, values_of_play
 
 
 def test_two_rounds_mixes_are_averaged_where_they_differ():
@@ -81,16 +81,7 @@ def test_an_averaged_player_mix_reports_what_it_guarantees():
     g = next(k for k, who in enumerate(plain.states["who"])
              if who == "player" and not rec0.row_habit[k] and np.asarray(plain.structure.trusted[k]).sum() >= 2)
     first, second = np.flatnonzero(plain.structure.trusted[g])[:2]
-    real = rally_module._pessimistic_round
-    rounds = []
-
-    def flipping(*args):
-        low, high, rows, cols, xs, ys, values = real(*args)
-        rounds.append(1)
-        if not rows[g]:                                    # a departure: its mix flips between two shots
-            xs = list(xs)
-            xs[g] = np.eye(len(xs[g]))[first if len(rounds) % 2 else second]
-        return low, high, rows, cols, xs, ys, values
+    flipping = flipping_rounds(g, first, second)          # a departure: its mix flips between two shots
 
     with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
         warnings.simplefilter("ignore")
