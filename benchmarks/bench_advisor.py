@@ -48,9 +48,9 @@ def histories(advisor, count: int, seed: int = 0):
 
 def forget(model) -> None:
     """Drop what the opponent model keeps of the rallies it was asked about (the neural model's hidden states)."""
-    folded = getattr(model, "_folded", None)
-    if folded is not None:
-        folded.forget()
+    forget_rallies = getattr(model, "forget_rallies", None)      # the neural model's; the others keep none
+    if forget_rallies is not None:
+        forget_rallies()
 
 
 def measure(advisor, calls: int) -> dict:

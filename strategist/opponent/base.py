@@ -224,19 +224,22 @@ class History:
     @property
     def areas(self) -> tuple:
         if self._areas is None:
-            f = self.frame
-            self._areas = (tuple(None if _clean(a) is None else str(a) for a in column_list(f, "landing_area"))
-                           if f is not None and "landing_area" in f.columns else (None,) * len(self.shots))
+            self._areas = self._texts("landing_area")
         return self._areas
 
     @property
     def heights(self) -> tuple:
         """Each stroke's ``landing_height`` (None where not recorded)."""
         if self._heights is None:
-            f = self.frame
-            self._heights = (tuple(None if _clean(h) is None else str(h) for h in column_list(f, "landing_height"))
-                             if f is not None and "landing_height" in f.columns else (None,) * len(self.shots))
+            self._heights = self._texts("landing_height")
         return self._heights
+
+    def _texts(self, name: str) -> tuple:
+        """One column of the frame as text, None where missing (all None without the frame or the column)."""
+        f = self.frame
+        if f is None or name not in f.columns:
+            return (None,) * len(self.shots)
+        return tuple(None if _clean(v) is None else str(v) for v in column_list(f, name))
 
 
 def _clean(value):

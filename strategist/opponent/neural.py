@@ -201,22 +201,19 @@ class Encoder:
 
     def history(self, history: History, next_player) -> dict[str, np.ndarray]:
         """The per-stroke inputs of one rally so far (:meth:`strokes` for one history: shots, hitters and areas
-        come from the :class:`History`, the rest from one array read per column of its frame; how high each shot
-        was taken from the History where its frame does not say)."""
+        and how high each was taken come from the :class:`History`, the rest from one array read per column of its
+        frame)."""
         n = len(history)
         shot = np.asarray(history.shots, dtype=np.int64) + 2
         area_ix = self.area_ix
         area = np.fromiter((0 if a is None else area_ix.get(a, 0) for a in history.areas), np.int64, n)
         hitters = history.hitters
-        out = {"shot": shot, "area": area,
-               **self._frame_inputs(history.frame, n, hitters, hitters[1:] + (next_player,))}
-        frame = history.frame
-        if frame is None or "landing_height" not in frame.columns:     # the heights given with the history
-            out["height"] = np.fromiter((HEIGHTS.get(h, 0) for h in history.heights), np.int64, n)
-        return out
+        inputs = self._frame_inputs(history.frame, n, hitters, hitters[1:] + (next_player,), heights=history.heights)
+        return {"shot": shot, "area": area, **inputs}
 
-    def _frame_inputs(self, frame, n: int, hitters, next_hitters) -> dict[str, np.ndarray]:
-        """Wing, landing height and the numeric inputs (standardised positions, their mask, same hitter next)."""
+    def _frame_inputs(self, frame, n: int, hitters, next_hitters, heights=None) -> dict[str, np.ndarray]:
+        """Wing, landing height and the numeric inputs (standardised positions, their mask, same hitter next);
+        ``heights``: the landing heights as given (else read from the frame)."""
         columns = frame.columns if frame is not None else ()
 
         def codes(name, table):
@@ -234,7 +231,9 @@ class Encoder:
         pos = np.where(np.repeat(missing, 2, axis=1), 0.0, (pos - self.mean) / self.std).astype(np.float32)
         same = np.fromiter((h == nh for h, nh in zip(hitters, next_hitters)), np.float32, n)
         num = np.concatenate([pos, missing.astype(np.float32), same[:, None]], axis=1)
-        return {"wing": codes("wing", WINGS), "height": codes("landing_height", HEIGHTS), "num": num}
+        height = (codes("landing_height", HEIGHTS) if heights is None
+                  else np.fromiter((HEIGHTS.get(h, 0) for h in heights), np.int64, n))
+        return {"wing": codes("wing", WINGS), "height": height, "num": num}
 
     def player(self, name) -> int:
         return 0 if name is None else self.player_ix.get(str(name), 0)
@@ -559,6 +558,12 @@ class NeuralModel(OpponentModel):
             raise CheckpointError(f"the weights do not fit the recorded architecture: {exc}") from None
         self.net.eval()
         self.fitted_ = True
+
+    def forget_rallies(self) -> "NeuralModel":
+        """Drop the hidden states kept of the rallies asked about (the next prediction of each runs it whole)."""
+        if self._folded is not None:
+            self._folded.forget()
+        return self
 
     def to(self, device) -> "NeuralModel":
         self.device = torch.device(device)

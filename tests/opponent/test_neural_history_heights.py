@@ -43,3 +43,13 @@ def test_a_frame_without_heights_takes_those_given_with_it(untrained_neural, sim
     with_frame = model.predict(History(ids, frame=bare, heights=tuple(strokes["landing_height"])), ctx)
     table = model.predict(strokes[["shot", "hitter", "opponent", "landing_area", "landing_height"]], ctx)
     np.testing.assert_allclose(with_frame.probabilities, table.probabilities, rtol=1e-6, atol=1e-9)
+
+
+def test_forgetting_the_rallies_drops_the_kept_states_and_keeps_the_answers(untrained_neural, sim_table):
+    strokes, ctx = _rally(sim_table)
+    model = untrained_neural(strokes)
+    table = strokes[["shot", "hitter", "opponent", "landing_area", "landing_height"]]
+    before = model.predict(table, ctx).probabilities
+    assert len(model._folded._states) > 0
+    assert model.forget_rallies() is model and len(model._folded._states) == 0
+    np.testing.assert_array_equal(model.predict(table, ctx).probabilities, before)
