@@ -9,8 +9,9 @@ fitted before the clock starts (the default neural model is fitted once per data
 ``strategist.opponent.cache``). Calls: histories of the first 0–8 strokes of the pair's rallies, with where
 each stroke landed and how high, margins 0–0.1, the risk-what-you-won cap on every other call, predictions not
 cached (the Advisor's cache off, and the neural model's kept hidden states forgotten before every call: each
-call pays for its rally as if it had never been seen). CPU time is the call's own work (thread time); wall time includes waiting for a core. Writes
-``benchmarks/results/advisor.json`` and ``advisor.md``.
+call pays for its rally as if it had never been seen). CPU time is the call's own work (thread time); wall time
+includes waiting for a core. The calls' CPU time is also given by how many situations the advice averaged over.
+Writes ``benchmarks/results/advisor.json`` and ``advisor.md``.
 """
 
 from __future__ import annotations
@@ -57,17 +58,25 @@ def measure(advisor, calls: int) -> dict:
     cases = histories(advisor, calls)
     for h, server in cases[:50]:                                    # warm the arrays of the states met
         advisor.advise(h, {"server": server}, margin=0.05)
-    times, cpu = [], []
+    times, cpu, situations = [], [], []
     for k, (h, server) in enumerate(cases):
         forget(advisor.model)
         start, start_cpu = time.perf_counter(), time.thread_time()
-        advisor.advise(h, {"server": server}, margin=0.02 * (k % 6), gifts=0.01 if k % 2 else None)
+        advice = advisor.advise(h, {"server": server}, margin=0.02 * (k % 6), gifts=0.01 if k % 2 else None)
         cpu.append(time.thread_time() - start_cpu)
         times.append(time.perf_counter() - start)
-    ms, cpu_ms = np.array(times) * 1e3, np.array(cpu) * 1e3
+        situations.append(len(advice.averaged) or 1)
+    ms, cpu_ms, situations = np.array(times) * 1e3, np.array(cpu) * 1e3, np.array(situations)
+    # the calls by how many situations the advice averaged over (the history did not say where the last shot
+    # was taken): where the slow calls come from
+    by_situations = {int(n): {"calls": int((situations == n).sum()),
+                              "cpu_p50_ms": float(np.percentile(cpu_ms[situations == n], 50)),
+                              "cpu_p99_ms": float(np.percentile(cpu_ms[situations == n], 99))}
+                     for n in np.unique(situations)}
     return {"calls": calls, "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
             "p99_ms": float(np.percentile(ms, 99)), "max_ms": float(ms.max()),
-            "cpu_p50_ms": float(np.percentile(cpu_ms, 50)), "cpu_p99_ms": float(np.percentile(cpu_ms, 99))}
+            "cpu_p50_ms": float(np.percentile(cpu_ms, 50)), "cpu_p99_ms": float(np.percentile(cpu_ms, 99)),
+            "by_situations": by_situations}
 
 
 def builds(table, model, runs: int) -> dict:
@@ -122,15 +131,21 @@ def main(argv=None) -> None:
     lines = ["# Building an Advisor and one advise() call (CPU)", "",
              f"`{meta['command']}` — {P} v {O} on ShuttleSet; {args.calls} calls per model over the pair's rally "
              f"histories of 0–8 strokes (heights and landing areas included), margins 0–0.1, predictions not "
-             f"cached (nor the neural model's hidden states); {meta['cpus']} CPUs shared, load average {meta['load_average'][0]} at the end; torch on "
-             "one thread. Build: from the loaded table (median of runs), and with the table's strokes prepared "
-             "once. Targets: build <= 3 s; advise p99 <= 10 ms.", "",
+             f"cached (nor the neural model's hidden states); {meta['cpus']} CPUs shared, load average "
+             f"{meta['load_average'][0]} at the end; torch on one thread. Build: from the loaded table (median of "
+             "runs), and with the table's strokes prepared once. Targets: build <= 3 s; advise p99 <= 10 ms.", "",
              "| model | build s (max) | build, strokes prepared s | p50 ms | p95 ms | p99 ms | max ms | CPU p50 ms "
              "| CPU p99 ms |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, r in rows.items():
         lines.append(f"| {r['model']} | {r['build_s']:.2f} ({r['build_max_s']:.2f}) | {r['build_prepared_s']:.2f} | "
                      f"{r['p50_ms']:.2f} | {r['p95_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} | "
                      f"{r['cpu_p50_ms']:.2f} | {r['cpu_p99_ms']:.2f} |")
+    lines += ["", "One call's CPU time by how many situations its advice averaged over (1: the history says how high "
+              "and where the last shot was taken; more: it does not, e.g. after the opponent's predicted shot):", "",
+              "| model | situations | calls | CPU p50 ms | CPU p99 ms |", "| --- | ---: | ---: | ---: | ---: |"]
+    for name, r in rows.items():
+        for n, b in r["by_situations"].items():
+            lines.append(f"| {r['model']} | {n} | {b['calls']} | {b['cpu_p50_ms']:.2f} | {b['cpu_p99_ms']:.2f} |")
     (RESULTS / "advisor.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
