@@ -33,6 +33,8 @@ class CompiledGame:
 
 
 def compile_game(game) -> CompiledGame:
+    """Every cell's outcome law as a cumulative array: the player's win first, then each next state reached
+    with positive probability (in state order), then the player's loss (the rest of the mass)."""
     size = len(game.rewards)
     big_m = max(r.shape[0] for r in game.rewards)
     big_n = max(r.shape[1] for r in game.rewards)
@@ -41,14 +43,17 @@ def compile_game(game) -> CompiledGame:
     code = np.full((size, big_m, big_n, support), LOSE, dtype=np.int64)
     for s, (r, t) in enumerate(zip(game.rewards, game.transitions)):
         m, n = r.shape
-        for i in range(m):
-            for j in range(n):
-                nxt = np.flatnonzero(t[i, j] > 0)
-                probs = np.r_[r[i, j], t[i, j, nxt]]
-                cum[s, i, j, :len(probs)] = np.minimum(np.cumsum(probs), 1.0)
-                code[s, i, j, 0] = WIN
-                code[s, i, j, 1:len(probs)] = nxt
-                code[s, i, j, len(probs):] = LOSE
+        i, j, nxt = np.nonzero(t > 0)                  # by cell, then by next state
+        cell = i * n + j
+        slot = 1 + np.arange(len(cell)) - np.searchsorted(cell, cell)   # 1 + rank within the cell
+        probs = np.zeros((m, n, support))
+        probs[:, :, 0] = r
+        probs[i, j, slot] = t[i, j, nxt]
+        law = np.minimum(np.cumsum(probs, axis=2), 1.0)
+        used = np.arange(support) <= (t > 0).sum(axis=2)[:, :, None]
+        cum[s, :m, :n] = np.where(used, law, 1.0)
+        code[s, :m, :n, 0] = WIN
+        code[s, i, j, slot] = nxt
     return CompiledGame(cum, code, tuple(r.shape for r in game.rewards))
 
 
@@ -148,13 +153,13 @@ def play_out(game, player_policy="equilibrium", opponent_policy="observed", rall
             break
         s = state[live]
         u = rng.random((live.size, 3))
-        i = (u[:, :1] >= cx[s]).sum(axis=1)
-        j = (u[:, 1:2] >= cy[s]).sum(axis=1)
+        i = np.count_nonzero(u[:, :1] >= cx[s], axis=1)
+        j = np.count_nonzero(u[:, 1:2] >= cy[s], axis=1)
         i = np.minimum(i, big_m - 1)
         j = np.minimum(j, big_n - 1)
         row_use += np.bincount(s * big_m + i, minlength=size * big_m)
         col_use += np.bincount(s * big_n + j, minlength=size * big_n)
-        k = (u[:, 2:3] >= cg.cum_out[s, i, j]).sum(axis=1)
+        k = np.count_nonzero(u[:, 2:3] >= cg.cum_out[s, i, j], axis=1)
         k = np.minimum(k, cg.code.shape[-1] - 1)
         nxt = cg.code[s, i, j, k]
         length[live] += 1
@@ -174,15 +179,16 @@ def play_out(game, player_policy="equilibrium", opponent_policy="observed", rall
 
 def _usage(game, rows, cols) -> pd.DataFrame:
     """Strokes per action: the hitter's shots and the receiver's positions of each side."""
-    records = []
-    who = list(game.states["who"])
-    for s in range(len(game.labels)):
-        player_hits = who[s] == "player"
-        for i, lab in enumerate(game.layout.row_labels[s]):
-            records.append(("player", "shot" if player_hits else "position", lab, rows[s, i]))
-        for j, lab in enumerate(game.layout.column_labels[s]):
-            records.append(("opponent", "position" if player_hits else "shot", lab, cols[s, j]))
-    frame = pd.DataFrame(records, columns=["side", "kind", "action", "count"])
+    player_hits = np.asarray(game.states["who"]) == "player"
+    parts = []
+    for side, labels, counts, hits in (("player", game.layout.row_labels, rows, player_hits),
+                                       ("opponent", game.layout.column_labels, cols, ~player_hits)):
+        widths = np.array([len(lab) for lab in labels])
+        taken = np.arange(counts.shape[1]) < widths[:, None]          # the state's own actions
+        kind = np.repeat(np.where(hits, "shot", "position"), widths)
+        action = [a for lab in labels for a in lab]
+        parts.append(pd.DataFrame({"side": side, "kind": kind, "action": action, "count": counts[taken]}))
+    frame = pd.concat(parts, ignore_index=True)
     frame = frame.groupby(["side", "kind", "action"], sort=False)["count"].sum().reset_index()
     frame["share"] = frame["count"] / frame.groupby(["side", "kind"])["count"].transform("sum").replace(0, 1)
     return frame.sort_values(["side", "kind", "count"], ascending=[False, False, False]).reset_index(drop=True)
