@@ -95,7 +95,7 @@ TESTS: dict[str, list[str]] = {
     "strategist/opponent/neural.py": [
         "tests/opponent/test_neural_encoding.py", "tests/opponent/test_neural_masking.py",
         "tests/opponent/test_neural_temperature_choice.py", "tests/opponent/test_neural_prediction.py",
-        "tests/opponent/test_models.py",
+        "tests/opponent/test_models.py", "tests/opponent/test_neural_history_heights.py",
         "tests/opponent/test_neural_inputs.py::test_a_prediction_reports_the_inputs_it_used",
         "tests/opponent/test_neural_inputs.py::test_the_temperatures_interval_is_the_bootstrap_of_the_fit_over_the_matches",
         "tests/opponent/test_neural_inputs.py::test_a_temperature_is_applied_only_where_the_validation_matches_agree_on_it",
