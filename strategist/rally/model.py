@@ -971,16 +971,25 @@ def _receiver_shift(receiver, centre, parts: _Parts, side):
     c_lr = c_lose / np.maximum(1.0 - c_win, 1e-12)
     d_w = logit_offset(wins, total, c_win, side)
     d_l = logit_offset(losses, total - wins, c_lr, side)
-    w = special.expit(special.logit(np.clip(c_win, 1e-9, 1 - 1e-9)) + d_w[:, side])
-    lr = special.expit(special.logit(np.clip(c_lr, 1e-9, 1 - 1e-9)) + d_l[:, side])
-    lr = np.where(parts.ends, 1.0, lr)
-    go_old = np.maximum(1.0 - c_win - c_lose, 1e-12)
-    go_new = (1.0 - w) * (1.0 - lr)
-    out = centre.copy()
-    out[:, parts.win] = w
-    out[:, parts.lose] = (1.0 - w) * lr
-    out[:, parts.moves] = centre[:, parts.moves] * (go_new / go_old)[:, cell[parts.moves]]
-    return out, d_w, d_l
+    return _logit_shifted(centre, parts, d_w[:, side], d_l[:, side]), d_w, d_l
+
+
+def _logit_shifted(law, parts: _Parts, d_win, d_error):
+    """``law`` with every cell's winner probability W and error rate without a winner E = L / (1 − W) moved on
+    the logit scale, logit W' = logit W + d_win and logit E' = logit E + d_error (E stays 1 where the rally
+    cannot go on), and the moves scaled by (1 − W')(1 − E') / (1 − W − L): where the rally goes is kept."""
+    w, lose = law[:, parts.win], law[:, parts.lose]
+    lr = lose / np.maximum(1.0 - w, 1e-12)
+    w2 = special.expit(special.logit(np.clip(w, 1e-9, 1 - 1e-9)) + d_win)
+    lr2 = special.expit(special.logit(np.clip(lr, 1e-9, 1 - 1e-9)) + d_error)
+    lr2 = np.where(parts.ends, 1.0, lr2)
+    go_old = np.maximum(1.0 - w - lose, 1e-12)
+    go_new = (1.0 - w2) * (1.0 - lr2)
+    out = law.copy()
+    out[:, parts.win] = w2
+    out[:, parts.lose] = (1.0 - w2) * lr2
+    out[:, parts.moves] = law[:, parts.moves] * (go_new / go_old)[:, parts.cell[parts.moves]]
+    return out
 
 
 def _population_chain(structure: GameStructure, counts: list, spec):
@@ -1063,18 +1072,7 @@ def shift_laws(structure: GameStructure, probability: np.ndarray, delta: float) 
     other way (:func:`strategist.rally.strength.level_shift`); where the rally goes is kept."""
     parts = _parts(structure.entry_cell, structure.entry_outcome)
     sign = np.where((structure.states["who"] == "player").to_numpy(), 1.0, -1.0)[structure.cell_state]
-    p = np.atleast_2d(probability)
-    w, lose = p[:, parts.win], p[:, parts.lose]
-    lr = lose / np.maximum(1.0 - w, 1e-12)
-    w2 = special.expit(special.logit(np.clip(w, 1e-9, 1 - 1e-9)) + sign * delta)
-    lr2 = special.expit(special.logit(np.clip(lr, 1e-9, 1 - 1e-9)) - sign * delta)
-    lr2 = np.where(parts.ends, 1.0, lr2)
-    go_old = np.maximum(1.0 - w - lose, 1e-12)
-    go_new = (1.0 - w2) * (1.0 - lr2)
-    out = p.copy()
-    out[:, parts.win] = w2
-    out[:, parts.lose] = (1.0 - w2) * lr2
-    out[:, parts.moves] = p[:, parts.moves] * (go_new / go_old)[:, parts.cell[parts.moves]]
+    out = _logit_shifted(np.atleast_2d(probability), parts, sign * delta, -sign * delta)
     return out.reshape(np.shape(probability))
 
 
