@@ -108,6 +108,8 @@ def page(browser):
 
 #: True once streamlit has finished running the page's script (no 'Running...' status widget).
 RUN_OVER = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+#: The text of the page's main area (a JavaScript expression).
+MAIN_TEXT = "document.querySelector('[data-testid=\"stMain\"]').innerText"
 
 
 def _idle(page):
@@ -316,12 +318,17 @@ def test_two_tabs_clicking_on_one_match_lose_and_duplicate_nothing(server, brows
     clicks = 100
     first_shot = re.compile(r"^(short service|net shot)")   # badminton's first serve, its first other shot
     last = time.perf_counter()
+    before = [None, None]            # each tab's page as it was when the tab last clicked
     for k in range(clicks):
         tab = tabs[k % 2]
         time.sleep(max(0.0, 0.25 - (time.perf_counter() - last)))
-        # the tab's own last click handled first: two presses of one button that reach the server before it
-        # starts the first one's run are one press to streamlit (its rerun requests merge), in any app
-        tab.wait_for_function(RUN_OVER, timeout=180_000)
+        # the tab's own last click handled (its page drawn anew: a stroke more, or one more refusal) before its
+        # next: two presses of one button that reach the server before it starts the first one's run are one
+        # press to streamlit (its rerun requests merge), in any app; the race between the windows stays
+        if before[k % 2] is not None:
+            tab.wait_for_function(f"(old) => ({RUN_OVER})() && {MAIN_TEXT} !== old", arg=before[k % 2],
+                                  timeout=180_000)
+        before[k % 2] = tab.evaluate(f"() => {MAIN_TEXT}")
         tab.get_by_role("button", name=first_shot).first.click()
         last = time.perf_counter()
     for tab in tabs:
