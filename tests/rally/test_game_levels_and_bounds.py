@@ -21,7 +21,7 @@ from strategist.rally.game import (Layout, _chain_values, _pessimistic_round, _r
                                    candidate_habits, per_cell, restrict_to_trusted)
 
 from .pair import O, P
-from .small_game import small_game, small_table
+from .small_game import small_game
 
 #: A level so near 1 that z ≈ 6.1: the intervals of the small pair's game reach past 0 and 1.
 HIGH_LEVEL = 1.0 - 1e-9
