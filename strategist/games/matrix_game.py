@@ -129,11 +129,13 @@ class UnitScale:
         return cls((shrunk - low) / span, size, low, span, constant)
 
     def to_units(self, t):
-        """Payoffs in the original units of values ``t`` on the [0, 1] scale (inside [min, max] for t in [0, 1])."""
+        """Payoffs in the original units of values ``t`` on the [0, 1] scale: min + t·(max − min), inside
+        [min, max] for t in [0, 1] (a constant matrix c, whose unit values are all 0, maps t to c + t·|c|)."""
         return (self.low + self.span * np.asarray(t, dtype=np.float64)) * self.size
 
     def width(self, t):
-        """A difference ``t`` on the [0, 1] scale in the original units (may overflow to inf only beyond 1)."""
+        """A difference ``t`` on the [0, 1] scale in the original units, t·(max − min): inf where that exceeds
+        the largest float (t beyond 1, or t near 1 for payoffs near ±1e308)."""
         with np.errstate(over="ignore"):
             return self.span * np.asarray(t, dtype=np.float64) * self.size
 
