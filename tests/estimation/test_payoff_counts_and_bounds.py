@@ -358,7 +358,8 @@ def test_the_report_says_which_bound_a_fitted_strength_hit_and_when_every_cell_h
     line = next(x for x in report.lines() if x.startswith("shrinkage"))
     assert line == "shrinkage toward the row rate, strength 4: s = 4 prior trials"
     pooled = replace(report, strength=1e6, strength_at_bound=True)
-    assert " (at its bound: complete pooling)" in " ".join(pooled.lines())
+    assert ("shrinkage toward the row rate, strength 4: s = 1e+06 prior trials (at its bound: complete pooling)"
+            in pooled.lines())
     apart = replace(report, strength=0.01, strength_at_bound=True)
     text = " ".join(apart.lines())
     assert "s = 0.01 prior trials (at its bound: no pooling)" in text and "complete" not in text
