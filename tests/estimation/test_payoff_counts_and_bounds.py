@@ -194,7 +194,7 @@ def test_a_players_matrix_and_its_population_matrix_use_the_target_level_and_pri
     assert est.report.prior == "strength 3" and pop.report.prior == "strength 4"
     assert est.report.to_dict()["prior"] == "strength 3"
     assert est.report.sparse == "prior" and pop.report.sparse == "shrink" and pop.settings.sparse == "shrink"
-    assert pop.points["selected"].all() and est.points["selected"].sum() == 5
+    assert pop.points["selected"].tolist() == [True] * len(pop.points) and est.points["selected"].sum() == 5
     assert est.report.player_groups == 0 and "estimated across" not in " ".join(est.report.lines())
 
 
