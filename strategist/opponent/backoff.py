@@ -185,7 +185,9 @@ class BackoffModel(OpponentModel):
         cache_key = (player, keys)
         hit = self._cache.get(cache_key)
         if hit is not None:
-            return hit
+            # what the prediction rests on can depend on more than the cache key (a state's area, the side)
+            probs, info = hit
+            return probs, {**info, "inputs": self._inputs(history, context, info["known_player"])}
         known = player is not None and self._known(player)
         full = ((),) + keys
         pop_get, zero = self._pop.get, self._zero

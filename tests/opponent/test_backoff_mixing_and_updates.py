@@ -210,6 +210,10 @@ def test_a_state_model_reads_the_incoming_area_and_the_court_side_where_the_spor
     got = model.predict(History([serve], ("P",), ("wide",)), {"player": "Q", "court_side": "deuce"})
     assert got.inputs == ("shot", "hitter", "landing_area", "court_side", "player")
     assert got.known_player is True
+    # the same state asked again without the side: the same numbers, and the answer no longer claims the side
+    again = model.predict(History([serve], ("P",), ("wide",)), {"player": "Q"})
+    np.testing.assert_array_equal(again.probabilities, got.probabilities)
+    assert again.inputs == ("shot", "hitter", "landing_area", "player")
 
 
 # -- tuning ----------------------------------------------------------------------------------------------------
