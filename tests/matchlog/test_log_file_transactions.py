@@ -10,6 +10,8 @@ import contextlib
 import os
 import shutil
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -231,3 +233,29 @@ def test_a_database_whose_log_tables_are_views_is_refused_as_not_a_match_log(tmp
     with pytest.raises(MatchLogError, match=r"a SQLite database but not a strategist match log \(tables \[\]\)"):
         LogFile(path, timeout_ms=50)
     assert path.read_bytes() == before
+
+
+def test_a_one_byte_file_is_not_taken_for_a_new_log_but_refused_untouched(tmp_path):
+    path = tmp_path / "m.sqlite"
+    path.write_bytes(b"x")                                  # not empty: something else's file
+    with pytest.raises(MatchLogError, match="not a SQLite database"):
+        LogFile(path, timeout_ms=50)
+    assert path.read_bytes() == b"x"
+
+
+def test_a_writer_kept_out_by_a_lock_retries_briefly_and_writes_soon_after_it_is_released(tmp_path):
+    log = LogFile(tmp_path / "m.sqlite", timeout_ms=10)
+    holder = sqlite3.connect(log.path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.2, lambda: holder.execute("ROLLBACK"))
+    release.start()
+    start = time.monotonic()
+    try:
+        with log.write() as con:                             # busy past its 10 ms: retried every 0.05 s
+            con.execute("INSERT INTO meta VALUES ('k', 'v')")
+        elapsed = time.monotonic() - start
+    finally:
+        release.join()
+        holder.close()
+    assert 0.2 <= elapsed < 0.9
+    assert ("k", "v") in _rows(log.path, "SELECT key, value FROM meta")
