@@ -10,8 +10,6 @@ import contextlib
 import os
 import shutil
 import sqlite3
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -243,19 +241,24 @@ def test_a_one_byte_file_is_not_taken_for_a_new_log_but_refused_untouched(tmp_pa
     assert path.read_bytes() == b"x"
 
 
-def test_a_writer_kept_out_by_a_lock_retries_briefly_and_writes_soon_after_it_is_released(tmp_path):
+def test_a_writer_kept_out_by_a_lock_retries_briefly_and_writes_soon_after_it_is_released(tmp_path, monkeypatch):
+    """Busy past its timeout, a writer sleeps 0.05 s and tries again; the lock released during its third sleep,
+    its fourth try writes (the sleeps recorded instead of slept: no clock in the test)."""
     log = LogFile(tmp_path / "m.sqlite", timeout_ms=10)
     holder = sqlite3.connect(log.path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
-    release = threading.Timer(0.2, lambda: holder.execute("ROLLBACK"))
-    release.start()
-    start = time.monotonic()
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        if len(slept) == 3:
+            holder.execute("ROLLBACK")
+
+    monkeypatch.setattr(database.time, "sleep", sleep)
     try:
         with log.write() as con:                             # busy past its 10 ms: retried every 0.05 s
             con.execute("INSERT INTO meta VALUES ('k', 'v')")
-        elapsed = time.monotonic() - start
     finally:
-        release.join()
         holder.close()
-    assert 0.2 <= elapsed < 0.9
+    assert slept == [0.05, 0.05, 0.05]
     assert ("k", "v") in _rows(log.path, "SELECT key, value FROM meta")
