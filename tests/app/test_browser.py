@@ -258,7 +258,8 @@ def test_match_prep_with_scouting_for_momota_against_chou(server, page):
     expect(page.get_by_text("Scouting CHOU Tien Chen")).to_be_visible()
     _idle(page)
     _no_traceback(page)
-    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    errors = page.locator("[data-testid='stAlertContentError']")
+    assert errors.count() == 0, errors.all_inner_texts()
     for section in ("Keys to the match", "Serving and returning", "Weaknesses and strengths", "Court maps",
                     "Serve and return", "Pressure and momentum", "Rally length and tempo", "Trends",
                     "One situation, shot by shot"):
