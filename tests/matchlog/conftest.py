@@ -23,12 +23,9 @@ def shared_dir():
 
 
 @contextlib.contextmanager
-def _read_only(folder: Path, file: Path | None):
-    """``folder`` (and ``file``) made read-only for this process: by their modes, and as root (who writes
-    whatever the modes say) by acting as user ``nobody`` meanwhile."""
-    folder.chmod(0o555)
-    if file is not None:
-        file.chmod(0o444)
+def as_another_user():
+    """Run as user ``nobody`` meanwhile when this process is root (who may write whatever the modes say); else
+    as it is (the modes then bind this user already)."""
     root = os.geteuid() == 0
     if root:
         os.setegid(NOBODY)
@@ -39,6 +36,19 @@ def _read_only(folder: Path, file: Path | None):
         if root:
             os.seteuid(0)
             os.setegid(0)
+
+
+@contextlib.contextmanager
+def _read_only(folder: Path, file: Path | None):
+    """``folder`` (and ``file``) made read-only for this process: by their modes, and as root by acting as user
+    ``nobody`` meanwhile (:func:`as_another_user`)."""
+    folder.chmod(0o555)
+    if file is not None:
+        file.chmod(0o444)
+    try:
+        with as_another_user():
+            yield
+    finally:
         folder.chmod(0o755)
 
 

@@ -6,8 +6,6 @@ read back with the sqlite3 module, a second connection holding the write lock, a
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -19,9 +17,10 @@ from strategist.matchlog import MatchLog, ReadOnlyLogError
 from strategist.matchlog import database
 from strategist.matchlog.database import LogFile
 
+from .conftest import as_another_user
+
 V1 = Path(__file__).parent / "data" / "log_v1.sqlite"
 P, O = "Astrid NORDVIK", "Dev MALHOTRA"
-NOBODY = 65534
 
 
 def _rows(path: Path, sql: str) -> list:
@@ -33,20 +32,12 @@ def _rows(path: Path, sql: str) -> list:
         con.close()
 
 
-@contextlib.contextmanager
-def _as_another_user():
-    """Run as user ``nobody`` meanwhile when this process is root (who may write whatever the modes say);
-    else as it is (the modes then bind this user already)."""
-    root = os.geteuid() == 0
-    if root:
-        os.setegid(NOBODY)
-        os.seteuid(NOBODY)
-    try:
-        yield
-    finally:
-        if root:
-            os.seteuid(0)
-            os.setegid(0)
+def _refused_untouched(path: Path, match: str) -> None:
+    """Opening ``path`` as a log is refused with ``match`` and leaves the file byte for byte as it was."""
+    before = path.read_bytes()
+    with pytest.raises(MatchLogError, match=match):
+        LogFile(path, timeout_ms=50)
+    assert path.read_bytes() == before
 
 
 def test_a_new_log_stores_its_schema_version_and_what_it_is_in_meta(tmp_path):
@@ -125,7 +116,7 @@ def test_a_read_only_file_in_a_writable_folder_is_judged_for_the_user_running(sh
     shared_dir.chmod(0o777)                                  # the folder may be written by anyone
     path.chmod(0o444)
     before = path.read_bytes()
-    with _as_another_user():
+    with as_another_user():
         log = LogFile(path, timeout_ms=50)
         assert log.read_only == f"the file {path} is read-only"
         with log.read() as con:
@@ -143,14 +134,14 @@ def test_a_new_log_checks_its_own_folder_for_writing_not_the_working_folder(shar
     writable.chmod(0o777)
     locked.chmod(0o555)
     monkeypatch.chdir(locked)                                # the working folder cannot be written
-    with _as_another_user():
+    with as_another_user():
         log = LogFile(writable / "m.sqlite", timeout_ms=50)
         assert log.read_only is None
         with log.write() as con:
             con.execute("INSERT INTO meta VALUES ('k', 'v')")
     assert ("k", "v") in _rows(writable / "m.sqlite", "SELECT key, value FROM meta")
     monkeypatch.chdir(writable)                              # now the working folder can, the log's cannot
-    with _as_another_user():
+    with as_another_user():
         with pytest.raises(ReadOnlyLogError, match=f"cannot make the match log: the folder {locked} is read-only"):
             LogFile(locked / "m.sqlite", timeout_ms=50)
     assert list(locked.iterdir()) == []
@@ -163,10 +154,7 @@ def test_a_database_with_a_meta_table_but_not_all_the_log_tables_is_refused_unto
         con.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         con.execute("INSERT INTO meta VALUES ('schema_version', '2')")
     con.close()
-    before = only_meta.read_bytes()
-    with pytest.raises(MatchLogError, match=r"not a strategist match log \(tables \['meta'\]\)"):
-        LogFile(only_meta, timeout_ms=50)
-    assert only_meta.read_bytes() == before
+    _refused_untouched(only_meta, r"not a strategist match log \(tables \['meta'\]\)")
 
 
 def test_a_log_whose_schema_version_row_is_missing_is_refused_untouched(tmp_path):
@@ -176,10 +164,7 @@ def test_a_log_whose_schema_version_row_is_missing_is_refused_untouched(tmp_path
     with con:
         con.execute("DELETE FROM meta WHERE key = 'schema_version'")
     con.close()
-    before = path.read_bytes()
-    with pytest.raises(MatchLogError, match="a SQLite database but not a strategist match log"):
-        LogFile(path, timeout_ms=50)
-    assert path.read_bytes() == before
+    _refused_untouched(path, "a SQLite database but not a strategist match log")
 
 
 def test_a_damaged_log_on_a_read_only_folder_is_told_as_damaged_not_as_read_only(shared_dir, read_only):
@@ -227,18 +212,13 @@ def test_a_database_whose_log_tables_are_views_is_refused_as_not_a_match_log(tmp
         con.execute("CREATE VIEW matches AS SELECT x AS seq FROM gone")
         con.execute("DROP TABLE gone")
     con.close()
-    before = path.read_bytes()
-    with pytest.raises(MatchLogError, match=r"a SQLite database but not a strategist match log \(tables \[\]\)"):
-        LogFile(path, timeout_ms=50)
-    assert path.read_bytes() == before
+    _refused_untouched(path, r"a SQLite database but not a strategist match log \(tables \[\]\)")
 
 
 def test_a_one_byte_file_is_not_taken_for_a_new_log_but_refused_untouched(tmp_path):
     path = tmp_path / "m.sqlite"
     path.write_bytes(b"x")                                  # not empty: something else's file
-    with pytest.raises(MatchLogError, match="not a SQLite database"):
-        LogFile(path, timeout_ms=50)
-    assert path.read_bytes() == b"x"
+    _refused_untouched(path, "not a SQLite database")
 
 
 def test_a_writer_kept_out_by_a_lock_retries_briefly_and_writes_soon_after_it_is_released(tmp_path, monkeypatch):
