@@ -18,20 +18,10 @@ from strategist.estimation import decision_points, estimate_payoff
 from strategist.estimation.payoff import EstimateSettings, estimate_cells, estimate_from_points, player_strength
 from strategist.estimation.shrinkage import parse_prior
 
+from .hand_rallies import rally_rows
+
 LONG = ("long service", "9", "8")
 STATE = "return of long service"
-
-
-def _rally(match, number, server, receiver, strokes, winner):
-    """``strokes``: (shot, landing area, receiver's position) from the serve on, the players alternating."""
-    rows = []
-    for k, (shot, landing, position) in enumerate(strokes, start=1):
-        hitter, opponent = (server, receiver) if k % 2 else (receiver, server)
-        rows.append({"sport": "badminton", "source": "constructed", "match_id": match, "set": 1, "rally": number,
-                     "rally_id": f"{match}|1|{number}", "stroke": k, "hitter": hitter, "opponent": opponent,
-                     "shot": shot, "landing_area": landing, "opponent_area": position, "server": server,
-                     "winner": winner, "hitter_won": winner == hitter})
-    return rows
 
 
 def _returns(spec):
@@ -39,7 +29,7 @@ def _returns(spec):
     its return."""
     rows = []
     for number, (match, server, receiver, shot, position, won) in enumerate(spec, start=1):
-        rows += _rally(match, number, server, receiver, [LONG, (shot, "5", position)], receiver if won else server)
+        rows += rally_rows(match, number, server, receiver, [LONG, (shot, "5", position)], receiver if won else server)
     return rows
 
 
@@ -144,8 +134,8 @@ def test_a_tie_between_states_goes_to_the_first_by_name_and_a_players_states_lis
 
 
 def test_the_note_counts_two_other_states_in_the_plural():
-    rows = _rally("a", 1, "Ola", "Pia", [LONG, ("lob", "9", "8"), ("smash", "5", "5")], "Ola")
-    rows += _rally("a", 2, "Ola", "Pia", [LONG, ("clear", "3", "8")], "Pia")
+    rows = rally_rows("a", 1, "Ola", "Pia", [LONG, ("lob", "9", "8"), ("smash", "5", "5")], "Ola")
+    rows += rally_rows("a", 2, "Ola", "Pia", [LONG, ("clear", "3", "8")], "Pia")
     est = estimate_payoff(conform(pd.DataFrame(rows)), min_action_count=1)
     assert est.state == STATE and len(est.report.states) == 3
     assert est.report.state_note.endswith("2 other states not shown: choose one with state=")
@@ -317,15 +307,15 @@ def test_a_grouping_orders_the_rows_and_a_reply_by_shot_the_columns_in_the_sport
     rally = []
     for k, (reply, won) in enumerate([("lob", True), ("clear", False), ("smash", True), ("lob", False)]):
         winner = "Pia" if won else "Ola"
-        rally += _rally("r", k + 1, "Ola", "Pia", [LONG, ("drop", "2", "8"), (reply, "9", "7")], winner)
+        rally += rally_rows("r", k + 1, "Ola", "Pia", [LONG, ("drop", "2", "8"), (reply, "9", "7")], winner)
     replies = estimate_payoff(conform(pd.DataFrame(rally)), state=STATE, columns="reply:shot", min_action_count=1)
     assert replies.row_labels == ("drop",) and replies.column_labels == ("lob", "clear", "smash")
     np.testing.assert_array_equal(replies.counts, [[2, 1, 1]])
 
 
 def test_a_context_without_decision_points_says_why_strokes_were_left_out():
-    rows = _rally("a", 1, "Ola", "Pia", [LONG, ("clear", "3", None)], "Ola")
-    rows += _rally("a", 2, "Ola", "Pia", [LONG, ("unknown", "3", "8")], "Ola")
+    rows = rally_rows("a", 1, "Ola", "Pia", [LONG, ("clear", "3", None)], "Ola")
+    rows += rally_rows("a", 2, "Ola", "Pia", [LONG, ("unknown", "3", "8")], "Ola")
     table = conform(pd.DataFrame(rows))
     dp = decision_points(table, context="stroke=2")
     assert dp.frame.empty and len(dp.dropped) == 2

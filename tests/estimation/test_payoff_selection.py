@@ -13,19 +13,9 @@ from strategist.errors import EstimationError
 from strategist.estimation import estimate_payoff
 from strategist.games import solve_zero_sum
 
+from .hand_rallies import rally_rows
+
 LONG, SHORT = ("long service", "9", "8"), ("short service", "7", "7")
-
-
-def _rally(match, number, server, receiver, strokes, winner):
-    """``strokes``: (shot, landing area, receiver's position) from the serve on, the players alternating."""
-    rows = []
-    for k, (shot, landing, position) in enumerate(strokes, start=1):
-        hitter, opponent = (server, receiver) if k % 2 else (receiver, server)
-        rows.append({"sport": "badminton", "source": "constructed", "match_id": match, "set": 1, "rally": number,
-                     "rally_id": f"{match}|1|{number}", "stroke": k, "hitter": hitter, "opponent": opponent,
-                     "shot": shot, "landing_area": landing, "opponent_area": position, "server": server,
-                     "winner": winner, "hitter_won": winner == hitter})
-    return rows
 
 
 def _rows():
@@ -33,17 +23,17 @@ def _rows():
     against Rex (smash at 8, twice) and 1 short return. Rex returns 7 short serves; Sam 3 long ones (lob at 8,
     lob at 7, and one lob whose receiver's position is unknown)."""
     rows = []
-    rows += _rally("a", 1, "Ola", "Pia", [LONG, ("clear", "3", "8"), ("smash", "5", "5")], "Ola")
-    rows += _rally("a", 2, "Ola", "Pia", [LONG, ("clear", "3", "7"), ("drop", "2", "5")], "Pia")
-    rows += _rally("a", 3, "Ola", "Pia", [LONG, ("smash", "5", "8")], "Pia")
-    rows += _rally("a", 4, "Ola", "Pia", [SHORT, ("net shot", "2", "5")], "Pia")
-    rows += _rally("c", 1, "Rex", "Pia", [LONG, ("smash", "5", "8")], "Pia")
-    rows += _rally("c", 2, "Rex", "Pia", [LONG, ("smash", "6", "8")], "Rex")
+    rows += rally_rows("a", 1, "Ola", "Pia", [LONG, ("clear", "3", "8"), ("smash", "5", "5")], "Ola")
+    rows += rally_rows("a", 2, "Ola", "Pia", [LONG, ("clear", "3", "7"), ("drop", "2", "5")], "Pia")
+    rows += rally_rows("a", 3, "Ola", "Pia", [LONG, ("smash", "5", "8")], "Pia")
+    rows += rally_rows("a", 4, "Ola", "Pia", [SHORT, ("net shot", "2", "5")], "Pia")
+    rows += rally_rows("c", 1, "Rex", "Pia", [LONG, ("smash", "5", "8")], "Pia")
+    rows += rally_rows("c", 2, "Rex", "Pia", [LONG, ("smash", "6", "8")], "Rex")
     for k in range(7):
-        rows += _rally("b", k + 1, "Sam", "Rex", [SHORT, ("push", "6", "5")], "Rex" if k % 2 else "Sam")
-    rows += _rally("b", 10, "Rex", "Sam", [LONG, ("lob", "9", "8")], "Sam")
-    rows += _rally("b", 11, "Rex", "Sam", [LONG, ("lob", "9", "7")], "Rex")
-    rows += _rally("b", 12, "Rex", "Sam", [LONG, ("lob", "9", None)], "Rex")
+        rows += rally_rows("b", k + 1, "Sam", "Rex", [SHORT, ("push", "6", "5")], "Rex" if k % 2 else "Sam")
+    rows += rally_rows("b", 10, "Rex", "Sam", [LONG, ("lob", "9", "8")], "Sam")
+    rows += rally_rows("b", 11, "Rex", "Sam", [LONG, ("lob", "9", "7")], "Rex")
+    rows += rally_rows("b", 12, "Rex", "Sam", [LONG, ("lob", "9", None)], "Rex")
     return rows
 
 
@@ -56,8 +46,8 @@ def table():
 def table_with_rex():
     """The table and two long returns of Rex against Ola (lobs, Ola at 8): another hitter against Ola."""
     rows = _rows()
-    rows += _rally("d", 1, "Ola", "Rex", [LONG, ("lob", "9", "8")], "Rex")
-    rows += _rally("d", 2, "Ola", "Rex", [LONG, ("lob", "8", "8")], "Ola")
+    rows += rally_rows("d", 1, "Ola", "Rex", [LONG, ("lob", "9", "8")], "Rex")
+    rows += rally_rows("d", 2, "Ola", "Rex", [LONG, ("lob", "8", "8")], "Ola")
     return conform(pd.DataFrame(rows))
 
 
