@@ -5,8 +5,6 @@ that numbers distinct context keys."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +13,8 @@ from strategist.opponent import FrequencyModel, MarkovModel, rally_frame
 from strategist.opponent.backoff import TUNE_GRID, _codes
 from strategist.opponent.base import History
 from strategist.opponent.split import rank_matches
+
+from .backoff_counts import context_counts
 
 PAD = "<start>"
 
@@ -51,12 +51,7 @@ def strokes(rallies, order):
 
 
 def counts(rallies, order):
-    pop, pl = Counter(), Counter()
-    for hitter, shot, keys in strokes(rallies, order):
-        for level, key in enumerate(keys):
-            pop[(level, key, shot)] += 1
-            pl[(hitter, level, key, shot)] += 1
-    return pop, pl
+    return context_counts(strokes(rallies, order))
 
 
 def by_hand(labels, pop, pl, player, keys, beta, beta_p, mix, known):

@@ -14,6 +14,8 @@ from strategist.opponent.backoff import TUNE_GRID
 from strategist.opponent.base import positions_in_rally
 from strategist.opponent.split import held_out_matches, rank_matches
 
+from .backoff_counts import context_counts
+
 BETA, BETA_P, MIX = 3.0, 6.0, 0.8          # m away from 0.5: swapping m and 1 - m changes the predictions
 
 
@@ -30,12 +32,7 @@ def _contexts(frame: pd.DataFrame, order: int):
 
 
 def _counts(frame, order):
-    pop, pl = Counter(), Counter()
-    for hitter, shot, keys in _contexts(frame, order):
-        for level, key in enumerate(keys):
-            pop[(level, key, shot)] += 1
-            pl[(hitter, level, key, shot)] += 1
-    return pop, pl
+    return context_counts(_contexts(frame, order))
 
 
 def reference(shots, pop, pl, live, player, known, keys, w=1.0, beta=BETA, beta_p=BETA_P, mix=MIX):
