@@ -34,7 +34,8 @@ class CompiledGame:
 
 def compile_game(game) -> CompiledGame:
     """Every cell's outcome law as a cumulative array: the player's win first, then each next state reached
-    with positive probability (in state order), then the player's loss (the rest of the mass)."""
+    with positive probability (in state order); every later slot codes the player's loss, so a draw above the
+    mass of the win and the states reached ends there."""
     size = len(game.rewards)
     big_m = max(r.shape[0] for r in game.rewards)
     big_n = max(r.shape[1] for r in game.rewards)
@@ -49,9 +50,7 @@ def compile_game(game) -> CompiledGame:
         probs = np.zeros((m, n, support))
         probs[:, :, 0] = r
         probs[i, j, slot] = t[i, j, nxt]
-        law = np.minimum(np.cumsum(probs, axis=2), 1.0)
-        used = np.arange(support) <= (t > 0).sum(axis=2)[:, :, None]
-        cum[s, :m, :n] = np.where(used, law, 1.0)
+        cum[s, :m, :n] = np.minimum(np.cumsum(probs, axis=2), 1.0)
         code[s, :m, :n, 0] = WIN
         code[s, i, j, slot] = nxt
     return CompiledGame(cum, code, tuple(r.shape for r in game.rewards))
