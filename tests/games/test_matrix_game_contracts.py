@@ -237,25 +237,3 @@ def test_other_file_kinds_are_refused_by_kind_without_being_opened(tmp_path, mon
     monkeypatch.setattr(pathlib.Path, "read_text", no_read)
     with pytest.raises(DataFormatError, match=rf"is {kind}; expected a regular CSV file"):
         MatrixGame.from_csv(target)
-
-
-def _first_block_device():
-    try:
-        names = sorted(os.listdir("/dev"))
-    except OSError:
-        return None
-    for name in names:
-        try:
-            if stat.S_ISBLK(os.stat(os.path.join("/dev", name)).st_mode):
-                return os.path.join("/dev", name)
-        except OSError:
-            continue
-    return None
-
-
-def test_a_real_block_device_is_refused_when_one_exists():
-    block = _first_block_device()
-    if block is None:
-        pytest.skip("no block device on this machine")
-    with pytest.raises(DataFormatError, match="is a block device; expected a regular CSV file"):
-        MatrixGame.from_csv(block)
