@@ -18,11 +18,20 @@ from strategist.data.states import describe_situation
 STROKE_BUCKETS = ((1, "1 (serve)"), (2, "2 (return)"), (3, "3"), (4, "4"), (5, "5"), (6, "6+"))
 #: Strokes of the opponent against this player below which tendencies are taken against everyone.
 MIN_PAIR_STROKES = 30
+#: The group of a shot whose type the data do not record (the sport puts its ``unknown`` type in no group).
+UNRECORDED = "not recorded"
 
 
 def _bucket(stroke: pd.Series) -> pd.Series:
     s = stroke.astype("Int64").clip(upper=6)
     return s.map(dict(STROKE_BUCKETS)).astype("string")
+
+
+def shot_group(groups: dict, shot: str) -> str:
+    """The shot's group under ``groups`` (a sport's grouping): ``other`` for a shot it leaves out, ``not
+    recorded`` for the data's unrecorded type, which a grouping puts in no group (``None``)."""
+    group = groups.get(shot, UNRECORDED if shot == UNRECORDED else "other")
+    return UNRECORDED if group is None else group
 
 
 def tendencies_by_stroke(advisor) -> pd.DataFrame:
@@ -36,7 +45,7 @@ def tendencies_by_stroke(advisor) -> pd.DataFrame:
     if mine.empty:
         return pd.DataFrame(columns=["stroke", "shot", "strokes", "share", "n", "group", "scope"])
     serves = set(advisor.sport.serves)
-    shot = mine["shot"].astype("string").fillna("not recorded")
+    shot = mine["shot"].astype("string").fillna(UNRECORDED)
     frame = pd.DataFrame({"stroke": _bucket(mine["stroke"]), "shot": shot.astype(str)})
     # a non-serve recorded at stroke 1 or a serve later is the data's own mislabel: shown as it is, flagged
     counts = frame.value_counts().rename("strokes").reset_index()
@@ -44,7 +53,7 @@ def tendencies_by_stroke(advisor) -> pd.DataFrame:
     counts["share"] = counts["strokes"] / totals
     counts["n"] = totals
     tactic = dict(advisor.sport.groupings.get("tactic", {}))
-    counts["group"] = counts["shot"].map(lambda shot: tactic.get(shot, "other"))
+    counts["group"] = counts["shot"].map(lambda shot: shot_group(tactic, shot))
     counts.loc[counts["shot"].isin(serves) & (counts["stroke"] != "1 (serve)"), "group"] = "serve"
     counts["scope"] = scope
     order = {label: k for k, label in STROKE_BUCKETS}
@@ -69,7 +78,7 @@ def replies_after(advisor) -> pd.DataFrame:
         scope = "against everyone"
     groups = dict(advisor.sport.groupings.get("tactic", {}))
     frame = pd.DataFrame({"player's shot": mine["shot"].astype(str),
-                          "reply": mine["reply_shot"].astype(str).map(lambda shot: groups.get(shot, "other"))})
+                          "reply": mine["reply_shot"].astype(str).map(lambda shot: shot_group(groups, shot))})
     table = pd.crosstab(frame["player's shot"], frame["reply"])
     n = table.sum(axis=1)
     shares = table.div(n, axis=0)

@@ -17,7 +17,7 @@ from strategist.app.text import pct, points
 #: Columns holding a difference of win probabilities (shown in percentage points, not %).
 DIFFERENCE_WORDS = ("exploitab", "given up", "given_up", "gap", "distance", "effect", "gain")
 GROUP_COLOURS = {"attack": "#d62728", "neutral": "#7f7f7f", "defence": "#1f77b4", "serve": "#2ca02c",
-                 "other": "#bcbd22"}
+                 "other": "#bcbd22", "not recorded": "#c7c7c7"}
 
 
 def _is_difference(name) -> bool:
@@ -77,8 +77,10 @@ def share_bars(tend: pd.DataFrame) -> alt.Chart:
     bars["label"] = bars["stroke"].astype(str) + " (n=" + bars["n"].astype(str) + ")"
     color = alt.value("#1f77b4")
     if "group" in bars.columns:
-        domain = [g for g in GROUP_COLOURS if g in set(bars["group"])] + \
-            sorted(set(bars["group"].astype(str)) - set(GROUP_COLOURS))
+        # a missing group would reach the chart's JSON as NaN, which the browser refuses to parse
+        bars["group"] = bars["group"].astype(object).where(bars["group"].notna(), "not recorded").astype(str)
+        present = set(bars["group"])
+        domain = [g for g in GROUP_COLOURS if g in present] + sorted(present - set(GROUP_COLOURS))
         color = alt.Color("group:N", title="shot group", scale=alt.Scale(
             domain=domain, range=[GROUP_COLOURS.get(g, "#9467bd") for g in domain]))
     tips = [c for c in ("stroke", "shot", "group", "strokes", "n") if c in bars.columns]

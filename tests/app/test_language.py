@@ -1,6 +1,6 @@
 """Every page, on each sport's data, walked for the words a coach should never read: nats, a heading 'assessed'
 with nothing under it, raw area codes, 'his'/'her' for a player, 'return of unknown', share axes beyond 100 %,
-bars drawn at 0 %.
+bars drawn at 0 %, and chart specs the browser cannot parse (NaN or Infinity, which strict JSON refuses).
 Also an AppTest per page per sport: no exception, no error."""
 
 from __future__ import annotations
@@ -90,13 +90,30 @@ def _bars_at_zero(at) -> list[str]:
     return bad
 
 
+def _refuse(constant: str):
+    raise ValueError(constant)
+
+
+def charts_the_browser_refuses(at) -> list[str]:
+    """Charts whose spec is not strict JSON: the browser's ``JSON.parse`` refuses NaN and Infinity (Python's
+    ``json`` reads them), and the page shows an error in the chart's place."""
+    bad = []
+    for chart in at.get("vega_lite_chart"):
+        try:
+            json.loads(chart.proto.spec, parse_constant=_refuse)
+        except ValueError as error:
+            at_ = chart.proto.spec.find(str(error))
+            bad.append(f"{error} in a chart spec: ...{chart.proto.spec[max(at_ - 120, 0):at_ + 20]}")
+    return bad
+
+
 def jargon_in(at) -> list[str]:
     found = []
     for text in _texts(at):
         for name, pattern in JARGON.items():
             if pattern.search(text):
                 found.append(f"{name}: {text[:160]!r}")
-    return found + _percent_axes_beyond_100(at) + _bars_at_zero(at)
+    return found + _percent_axes_beyond_100(at) + _bars_at_zero(at) + charts_the_browser_refuses(at)
 
 
 def _on(data: str) -> AppTest:
