@@ -192,6 +192,11 @@ def test_best_responses_report_the_lower_bound_and_the_habits_win(pair_advisor):
     game = pair_advisor.game
     table = prep.best_responses(pair_advisor)
     assert len(table) >= 5
+    # every situation met with an advised shot, those after one without any included (the pair has such)
+    advised = [bool(state_arrays(game, g).advised.any()) for g in prep._player_states(pair_advisor)]
+    assert set(table["state"]) == {game.states["decision_state"].iat[g]
+                                   for g, a in zip(prep._player_states(pair_advisor), advised) if a}
+    assert False in advised and any(advised[advised.index(False) + 1:])
     for _, row in table.iterrows():
         stage = game.stage(f"player: {row['state']}")
         q = np.asarray(stage.observed_column)
