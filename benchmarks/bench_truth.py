@@ -13,6 +13,8 @@ are listed (one-step regret in the true game, V*(s) − min_b x·Q*(s)[:, b], we
 
     OMP_NUM_THREADS=1 python benchmarks/bench_truth.py        # writes benchmarks/results/truth.json, truth.md
     python benchmarks/bench_truth.py --quick                  # one pair, 20 and 60 matches; nothing written
+    python benchmarks/bench_truth.py --pairs 1 --sizes 1000 4000 16000 --name truth_16000   # larger data
+                                                              # (16,000 matches of the second pair need > 23 GB)
 """
 
 from __future__ import annotations
@@ -189,6 +191,8 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="matches per pair")
     parser.add_argument("--pairs", type=int, default=len(PAIRS), help=f"how many of {PAIRS} (default all)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name", default="truth",
+                        help="results file name (default truth: benchmarks/results/truth.json and .md)")
     args = parser.parse_args(argv)
     sizes, pairs = (([20, 60], PAIRS[:1]) if args.quick else (args.sizes, PAIRS[:args.pairs]))
     command = "python benchmarks/bench_truth.py " + " ".join(sys.argv[1:] if argv is None else argv)
@@ -199,8 +203,8 @@ def main(argv=None) -> int:
     print(text)
     if not args.quick:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "truth.json").write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
-        (RESULTS / "truth.md").write_text(text + "\n", encoding="utf-8")
+        (RESULTS / f"{args.name}.json").write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
+        (RESULTS / f"{args.name}.md").write_text(text + "\n", encoding="utf-8")
     return 0
 
 
