@@ -164,3 +164,61 @@ def test_length_summary_is_the_lengths_mean_median_90th_percentile_and_longest()
                   None)
     assert out.length_summary() == {"mean": 50.5, "median": 50.5, "p90": pytest.approx(90.1, abs=1e-12),
                                     "max": 100}
+
+
+def test_compile_game_lays_out_states_of_different_shapes():
+    """Two states of shapes 3 x 1 and 1 x 2 (more rows than any state has columns): every cell's cumulative
+    law is its win, then its next states; later slots keep that mass and code the loss (a draw above it is a
+    loss); padded cells code the loss."""
+    from types import SimpleNamespace
+
+    from strategist.rally.playout import LOSE, WIN, compile_game
+
+    r0, r1 = np.array([[0.2], [0.5], [0.0]]), np.array([[0.1, 0.3]])
+    t0, t1 = np.zeros((3, 1, 2)), np.zeros((1, 2, 2))
+    t0[:, 0, 1] = [0.5, 0.25, 0.6]
+    t1[0, 0, 0] = 0.4
+    cg = compile_game(SimpleNamespace(rewards=[r0, r1], transitions=[t0, t1]))
+    assert cg.cum_out.shape == (2, 3, 2, 3) and cg.shapes == ((3, 1), (1, 2))
+    np.testing.assert_allclose(cg.cum_out[0, :, 0], [[0.2, 0.7, 0.7], [0.5, 0.75, 0.75], [0.0, 0.6, 0.6]])
+    np.testing.assert_array_equal(cg.code[0, :, 0], [[WIN, 1, LOSE]] * 3)
+    np.testing.assert_allclose(cg.cum_out[1, 0, :2], [[0.1, 0.5, 0.5], [0.3, 0.3, 0.3]])
+    np.testing.assert_array_equal(cg.code[1, 0, :2], [[WIN, 0, LOSE], [WIN, LOSE, LOSE]])
+    assert (cg.cum_out[0, :, 1] == 1.0).all() and (cg.code[0, :, 1] == LOSE).all()      # padding
+    assert (cg.cum_out[1, 1:] == 1.0).all() and (cg.code[1, 1:] == LOSE).all()
+
+
+@pytest.mark.parametrize("side", ["player", "opponent"])
+def test_the_last_action_of_the_widest_state_is_played(game, side):
+    """A policy that plays the last action of a state with the most actions: every rally starting there
+    plays it (the draw's index is clipped to the widest state's last action, not before it)."""
+    labels = game.layout.row_labels if side == "player" else game.layout.column_labels
+    widest = max(len(lab) for lab in labels)
+    s = next(k for k, lab in enumerate(labels) if len(lab) == widest)
+    mixes = [np.asarray(x, dtype=float) for x in (game.observed_row if side == "player" else game.observed_column)]
+    mixes[s] = np.eye(widest)[-1]
+    policies = {"player_policy": mixes} if side == "player" else {"opponent_policy": mixes}
+    out = play_out(game, **policies, rallies=300, seed=5, start=game.labels[s], max_strokes=1)
+    kind = "shot" if (game.states["who"].iat[s] == "player") == (side == "player") else "position"
+    row = out.usage[(out.usage["side"] == side) & (out.usage["kind"] == kind) & (out.usage["action"] == labels[s][-1])]
+    assert row["count"].sum() == 300
+
+
+def test_usage_of_one_stroke_has_zero_shares_where_nobody_acted_and_keeps_the_games_order_in_ties(game):
+    """One stroke from the player's serve: the player's shots and the opponent's positions hold every
+    rally; the player's positions and the opponent's shots none (share 0, not undefined). Ties keep the
+    order in which the game lists the actions (its first state naming each), the table its five columns."""
+    out = play_out(game, "observed", "observed", 200, seed=1, max_strokes=1)
+    usage = out.usage
+    assert list(usage.columns) == ["side", "kind", "action", "count", "share"]
+    assert list(usage.index) == list(range(len(usage)))
+    for side, kind, total in (("player", "shot", 200), ("opponent", "position", 200), ("player", "position", 0),
+                              ("opponent", "shot", 0)):
+        part = usage[(usage["side"] == side) & (usage["kind"] == kind)]
+        assert part["count"].sum() == total and len(part) > 0, (side, kind)
+        assert part["share"].notna().all() and part["share"].sum() == pytest.approx(1.0 if total else 0.0)
+    idle = usage[(usage["side"] == "player") & (usage["kind"] == "position")]
+    who = list(game.states["who"])
+    in_game_order = list(dict.fromkeys(a for s, w in enumerate(who) if w == "opponent"
+                                       for a in game.layout.row_labels[s]))
+    assert list(idle["action"]) == in_game_order and in_game_order != sorted(in_game_order)
