@@ -18,7 +18,8 @@ from strategist.data.states import describe_situation
 STROKE_BUCKETS = ((1, "1 (serve)"), (2, "2 (return)"), (3, "3"), (4, "4"), (5, "5"), (6, "6+"))
 #: Strokes of the opponent against this player below which tendencies are taken against everyone.
 MIN_PAIR_STROKES = 30
-#: The group of a shot whose type the data do not record (the sport puts its ``unknown`` type in no group).
+#: How a shot whose type the data do not record is named and grouped: a missing shot and a sport's ``unknown``
+#: type (which its groupings put in no group) alike.
 UNRECORDED = "not recorded"
 
 
@@ -27,10 +28,17 @@ def _bucket(stroke: pd.Series) -> pd.Series:
     return s.map(dict(STROKE_BUCKETS)).astype("string")
 
 
+def shot_names(shots: pd.Series) -> pd.Series:
+    """The shots as read on a page: a missing shot and the ``unknown`` type are both ``not recorded``."""
+    return shots.astype("string").replace("unknown", UNRECORDED).fillna(UNRECORDED).astype(str)
+
+
 def shot_group(groups: dict, shot: str) -> str:
     """The shot's group under ``groups`` (a sport's grouping): ``other`` for a shot it leaves out, ``not
-    recorded`` for the data's unrecorded type, which a grouping puts in no group (``None``)."""
-    group = groups.get(shot, UNRECORDED if shot == UNRECORDED else "other")
+    recorded`` for an unrecorded one (named so by :func:`shot_names`, or a type the grouping puts in no group)."""
+    if shot == UNRECORDED:
+        return UNRECORDED
+    group = groups.get(shot, "other")
     return UNRECORDED if group is None else group
 
 
@@ -45,8 +53,7 @@ def tendencies_by_stroke(advisor) -> pd.DataFrame:
     if mine.empty:
         return pd.DataFrame(columns=["stroke", "shot", "strokes", "share", "n", "group", "scope"])
     serves = set(advisor.sport.serves)
-    shot = mine["shot"].astype("string").fillna(UNRECORDED)
-    frame = pd.DataFrame({"stroke": _bucket(mine["stroke"]), "shot": shot.astype(str)})
+    frame = pd.DataFrame({"stroke": _bucket(mine["stroke"]), "shot": shot_names(mine["shot"])})
     # a non-serve recorded at stroke 1 or a serve later is the data's own mislabel: shown as it is, flagged
     counts = frame.value_counts().rename("strokes").reset_index()
     totals = counts.groupby("stroke")["strokes"].transform("sum")
@@ -77,14 +84,14 @@ def replies_after(advisor) -> pd.DataFrame:
     else:
         scope = "against everyone"
     groups = dict(advisor.sport.groupings.get("tactic", {}))
-    frame = pd.DataFrame({"player's shot": mine["shot"].astype(str),
-                          "reply": mine["reply_shot"].astype(str).map(lambda shot: shot_group(groups, shot))})
+    shots, replies = shot_names(mine["shot"]), shot_names(mine["reply_shot"])
+    frame = pd.DataFrame({"player's shot": shots, "reply": replies.map(lambda shot: shot_group(groups, shot))})
     table = pd.crosstab(frame["player's shot"], frame["reply"])
     n = table.sum(axis=1)
     shares = table.div(n, axis=0)
     shares["n"] = n
-    top = mine.groupby(mine["shot"].astype(str))["reply_shot"].agg(lambda s: s.astype(str).value_counts().index[0])
-    shares["commonest reply"] = top.reindex(shares.index)
+    top = replies.groupby(shots).agg(lambda s: s.value_counts().index[0])
+    shares["commonest reply"] = top                    # aligned on the player's shots
     shares = shares.sort_values("n", ascending=False)
     shares["scope"] = scope
     return shares

@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from strategist.advice.prep import UNRECORDED
 from strategist.app.text import pct, points
 
 #: Columns holding a difference of win probabilities (shown in percentage points, not %).
 DIFFERENCE_WORDS = ("exploitab", "given up", "given_up", "gap", "distance", "effect", "gain")
 GROUP_COLOURS = {"attack": "#d62728", "neutral": "#7f7f7f", "defence": "#1f77b4", "serve": "#2ca02c",
-                 "other": "#bcbd22", "not recorded": "#c7c7c7"}
+                 "other": "#bcbd22", UNRECORDED: "#c7c7c7"}
 
 
 def _is_difference(name) -> bool:
@@ -78,7 +79,7 @@ def share_bars(tend: pd.DataFrame) -> alt.Chart:
     color = alt.value("#1f77b4")
     if "group" in bars.columns:
         # a missing group would reach the chart's JSON as NaN, which the browser refuses to parse
-        bars["group"] = bars["group"].astype(object).where(bars["group"].notna(), "not recorded").astype(str)
+        bars["group"] = bars["group"].astype(object).where(bars["group"].notna(), UNRECORDED).astype(str)
         present = set(bars["group"])
         domain = [g for g in GROUP_COLOURS if g in present] + sorted(present - set(GROUP_COLOURS))
         color = alt.Color("group:N", title="shot group", scale=alt.Scale(

@@ -82,16 +82,16 @@ def test_tendencies_against_this_player_from_thirty_strokes_on():
 
 
 def test_tendencies_order_shots_by_count_and_name_unrecorded_shots():
-    """A missing shot is named "not recorded"; it and the data's own unrecorded type (``unknown``, which the
-    tactic grouping puts in no group) are grouped as "not recorded", never left without a group."""
+    """A missing shot and the data's own unrecorded type (``unknown``, which the tactic grouping puts in no
+    group) are one row, "not recorded", grouped "not recorded": never two rows of one name, never no group."""
     table = _table([("Ann", "Bea", ["short service", "lob"])] * 3 + [("Ann", "Bea", ["short service", "clear"])] * 5
                    + [("Ann", "Bea", ["short service", None])] * 2 + [("Ann", "Bea", ["short service", "unknown"])])
     t = prep.tendencies_by_stroke(_advisor(table))
     ret = t[t["stroke"] == "2 (return)"]
-    assert list(ret["shot"]) == ["clear", "lob", "not recorded", "unknown"]
-    assert list(ret["strokes"]) == [5, 3, 2, 1] and list(ret["n"]) == [11] * 4
-    np.testing.assert_allclose(ret["share"], [5 / 11, 3 / 11, 2 / 11, 1 / 11])
-    assert list(ret["group"]) == ["neutral", "defence", "not recorded", "not recorded"]
+    assert list(ret["shot"]) == ["clear", "lob", "not recorded"]
+    assert list(ret["strokes"]) == [5, 3, 3] and list(ret["n"]) == [11] * 3
+    np.testing.assert_allclose(ret["share"], [5 / 11, 3 / 11, 3 / 11])
+    assert list(ret["group"]) == ["neutral", "defence", "not recorded"]
     assert t["group"].notna().all() and set(t["scope"]) == {"against everyone"}
 
 
@@ -104,12 +104,19 @@ def test_shot_groups_name_the_unrecorded_type_and_shots_outside_the_grouping():
 
 
 def test_replies_count_an_unrecorded_reply_under_its_own_group():
-    """After the player's serve: 3 lobs, 2 replies of the data's unrecorded type; n counts all 5."""
-    table = _table([("Ann", "Bea", ["short service", "lob"])] * 3 + [("Ann", "Bea", ["short service", "unknown"])] * 2)
+    """After the player's serve: 3 lobs, 2 replies of the data's unrecorded type; n counts all 5. After the
+    player's unrecorded shots (missing or ``unknown``: one row), the commonest reply is named, never ``unknown``."""
+    table = _table([("Ann", "Bea", ["short service", "lob"])] * 3 + [("Ann", "Bea", ["short service", "unknown"])] * 2
+                   + [("Bea", "Ann", ["short service", "unknown", "unknown"])] * 2
+                   + [("Bea", "Ann", ["short service", None, "clear"])])
     rep = prep.replies_after(_advisor(table))
     assert rep.at["short service", "n"] == 5
     assert rep.at["short service", "defence"] == pytest.approx(0.6)
     assert rep.at["short service", "not recorded"] == pytest.approx(0.4)
+    assert rep.at["short service", "commonest reply"] == "lob"
+    assert rep.at["not recorded", "n"] == 3 and "unknown" not in rep.index
+    assert rep.at["not recorded", "commonest reply"] == "not recorded"
+    assert rep.at["not recorded", "not recorded"] == pytest.approx(2 / 3)
 
 
 def test_an_opponent_without_strokes_has_no_tendencies():

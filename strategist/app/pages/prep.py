@@ -61,7 +61,6 @@ def _tendencies(adv, player: str, opponent: str) -> None:
         st.subheader("By stroke number")
         st.caption(f"Share of {md(opponent)}'s shots at each stroke of the rally "
                    f"({md(tend['scope'].iat[0])}); n = strokes behind each bar.")
-        tend = tend.assign(shot=tend["shot"].replace("unknown", "not recorded"))
         tables.draw(tables.share_bars(tend))
         tables.show(tend.groupby("stroke", sort=False).head(3).drop(columns="scope"))
     if not rep.empty:
