@@ -102,8 +102,8 @@ def charts_the_browser_refuses(at) -> list[str]:
         try:
             json.loads(chart.proto.spec, parse_constant=_refuse)
         except ValueError as error:
-            at_ = chart.proto.spec.find(str(error))
-            bad.append(f"{error} in a chart spec: ...{chart.proto.spec[max(at_ - 120, 0):at_ + 20]}")
+            where = chart.proto.spec.find(str(error))
+            bad.append(f"{error} in a chart spec: ...{chart.proto.spec[max(where - 120, 0):where + 20]}")
     return bad
 
 
