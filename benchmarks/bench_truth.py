@@ -10,6 +10,10 @@ the recommendation (what the game advises; also its shots alone, the player stan
 when the opponent hits, and its value against the opponent's optimal strategy), the point estimate's
 equilibrium, and the observed mixes (the habits as estimated). The states where the recommendation loses most
 are listed (one-step regret in the true game, V*(s) − min_b x·Q*(s)[:, b], weighted by the state's visits).
+Two checks of the pessimism behind the recommendation: whether the cells' posterior sds are as wide as the
+estimates' real errors (``strategist.rally.truth.cell_errors``: rms of z = (Q̂ − Q)/σ, near 1 when calibrated,
+and the share of cells outside ±1.645σ, near 10 %), and the recommendation's gap when the situational game's
+bounds are taken at other levels (``--levels``; default 0.7 and 0.5 beside the game's 0.9).
 
     OMP_NUM_THREADS=1 python benchmarks/bench_truth.py        # writes benchmarks/results/truth.json, truth.md
     python benchmarks/bench_truth.py --quick                  # one pair, 20 and 60 matches; nothing written
@@ -66,6 +70,15 @@ def regrets(truth, policy, visits: dict, top: int) -> list[dict]:
     return sorted(rows, key=lambda r: -r["weighted"])[:top]
 
 
+def calibration(game, truth) -> dict:
+    """The cells' posterior sds against the estimates' real errors (:func:`strategist.rally.truth.cell_errors`)."""
+    from strategist.rally.truth import cell_errors
+
+    z = cell_errors(game, truth)["z"].to_numpy()
+    return {"cells": int(len(z)), "rms_z": float(np.sqrt(np.mean(z ** 2))) if len(z) else float("nan"),
+            "outside_90": float(np.mean(np.abs(z) > 1.6449)) if len(z) else float("nan")}
+
+
 def evaluate(game, truth) -> dict:
     from strategist.rally.truth import policy_report, recommended_policy
     from strategist.simulate.exact import policy_value
@@ -91,11 +104,13 @@ def evaluate(game, truth) -> dict:
     basis = game.states["basis"].value_counts().to_dict()
     out["habit_states"] = int(basis.get("habit", 0))
     out["states"] = len(game.labels)
+    out["calibration"] = calibration(game, truth)
     return out
 
 
-def run_pair(player: str, opponent: str, sizes, seed: int) -> dict:
+def run_pair(player: str, opponent: str, sizes, seed: int, levels=()) -> dict:
     from strategist.rally.game import rally_game
+    from strategist.rally.truth import policy_report
     from strategist.simulate import HEIGHT_PARAMETERS, canonical_table, simulate_matches
     from strategist.simulate.exact import policy_value, true_game
 
@@ -125,6 +140,15 @@ def run_pair(player: str, opponent: str, sizes, seed: int) -> dict:
                           "warnings": sorted({str(w.message)[:120] for w in caught})}
             r = row[model]["recommendation"]
             progress(f"  gap {r['gap_serve']:.4f} serving, {r['gap_receive']:.4f} receiving ({fit_s:.1f} s)")
+        row["levels"] = {}
+        for level in levels:                      # the price of pessimism: the situational game at other levels
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                game = rally_game(table, player, opponent, level=level)
+            rep = policy_report(game, truth)
+            row["levels"][str(level)] = {"max_gap": rep["max_gap"],
+                                         "habit_states": int((game.states["basis"] == "habit").sum())}
+            progress(f"  level {level}: max gap {rep['max_gap']:.4f}")
         out["sizes"].append(row)
     return out
 
@@ -148,6 +172,12 @@ def _f(x: float) -> str:
     return f"{x:.4f}"
 
 
+def _calibration(c: dict | None) -> str:
+    if not c or not c["cells"]:
+        return "none named by both games"
+    return f"{c['rms_z']:.2f}, {c['outside_90']:.0%} ({c['cells']})"
+
+
 def markdown(res: dict) -> str:
     out = ["# Ground truth: recommendations evaluated in the simulator's exact game", "",
            f"Machine: {res['machine']}; one thread. Height mode (`HEIGHT_PARAMETERS`); each pair simulated alone "
@@ -163,8 +193,9 @@ def markdown(res: dict) -> str:
                 f"Simulation: {p['simulate_seconds']:.0f} s.", "",
                 "| matches | strokes | model | recommendation gap (serve / receive) | max | meets target | "
                 "max gap against the optimal opponent | max gap of its shots with the optimal positions | "
-                "point equilibrium max gap | observed mixes max gap | habit-basis states | fit s |",
-                "| ---: | ---: | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                "point equilibrium max gap | observed mixes max gap | habit-basis states | cells' σ: rms z, "
+                "outside ±1.645σ (cells) | fit s |",
+                "| ---: | ---: | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
         for row in p["sizes"]:
             for model in ("situational", "coarse"):
                 m = row[model]
@@ -173,7 +204,21 @@ def markdown(res: dict) -> str:
                            f"{_f(r['gap_receive'])} | {_f(r['max_gap'])} | {'yes' if r['max_gap'] <= TARGET else 'no'} "
                            f"| {_f(r['max_gap_against_optimal_opponent'])} | {_f(r['max_gap_shots_only'])} | "
                            f"{_f(m['equilibrium']['max_gap'])} | {_f(m['observed']['max_gap'])} | "
-                           f"{m['habit_states']} of {m['states']} | {m['fit_seconds']:.1f} |")
+                           f"{m['habit_states']} of {m['states']} | {_calibration(m.get('calibration'))} | "
+                           f"{m['fit_seconds']:.1f} |")
+        levels = sorted({lv for row in p["sizes"] for lv in row.get("levels", {})}, key=float, reverse=True)
+        if levels:
+            out += ["", "The price of pessimism: the situational recommendation's max gap when its bounds are "
+                    "the game's intervals at other levels (default 0.9: Q ∓ 1.645σ; the habit is kept where the "
+                    "bound does not support a change), with its habit-basis states:", "",
+                    "| matches | " + " | ".join(f"level {lv}" for lv in ["0.9", *levels]) + " |",
+                    "| ---: | " + " | ".join("---:" for _ in range(len(levels) + 1)) + " |"]
+            for row in p["sizes"]:
+                m = row["situational"]
+                cells = [f"{_f(m['recommendation']['max_gap'])} ({m['habit_states']})"]
+                cells += [f"{_f(row['levels'][lv]['max_gap'])} ({row['levels'][lv]['habit_states']})"
+                          if lv in row.get("levels", {}) else "" for lv in levels]
+                out.append(f"| {row['matches']} | " + " | ".join(cells) + " |")
         last = p["sizes"][-1]["situational"]["recommendation"]["worst_states"]
         out += ["", f"Where the situational recommendation loses most at {p['sizes'][-1]['matches']} matches "
                 "(one-step regret in the true game × the state's visits; share of the total):", "",
@@ -191,6 +236,8 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="matches per pair")
     parser.add_argument("--pairs", type=int, default=len(PAIRS), help=f"how many of {PAIRS} (default all)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--levels", type=float, nargs="*", default=[0.7, 0.5],
+                        help="other pessimism levels the situational game is fitted at (default 0.7 0.5)")
     parser.add_argument("--name", default="truth",
                         help="results file name (default truth: benchmarks/results/truth.json and .md)")
     args = parser.parse_args(argv)
@@ -198,7 +245,7 @@ def main(argv=None) -> int:
     command = "python benchmarks/bench_truth.py " + " ".join(sys.argv[1:] if argv is None else argv)
     res = {"machine": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}",
            "seed": args.seed, "target": TARGET, "model_version": model_version(), "command": command.strip(),
-           "pairs": [run_pair(a, b, sizes, args.seed) for a, b in pairs]}
+           "pairs": [run_pair(a, b, sizes, args.seed, args.levels) for a, b in pairs]}
     text = markdown(res)
     print(text)
     if not args.quick:

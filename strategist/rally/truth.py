@@ -21,7 +21,9 @@ below 1e-30 under the demo's parameters).
 situation a rally game of simulated data can name, so the policy a rally game recommends maps onto it state
 by state (:func:`recommended_policy`) and is evaluated exactly against the opponent's best response: its
 gap to the true optimum from each serve, the ground-truth check of the decision model (the height mode,
-:data:`strategist.simulate.HEIGHT_PARAMETERS`, is where the coarse states' confusion is real).
+:data:`strategist.simulate.HEIGHT_PARAMETERS`, is where the coarse states' confusion is real). The
+pessimism the recommendation pays for rests on the cells' posterior sds; :func:`cell_errors` checks them
+against the true stage games.
 """
 
 from __future__ import annotations
@@ -220,6 +222,44 @@ def policy_report(game, truth: TrueGame, strategies=None) -> dict:
         "against_optimal_opponent": {truth.labels[g]: float(optimal[g]) for g in serves},
         "states": how,
     }
+
+
+def cell_errors(game, truth: TrueGame) -> pd.DataFrame:
+    """The estimated stage games of ``game`` against the true ones, cell by cell: are the cells' posterior sds
+    (which the pessimistic recommendation subtracts, z·σ) as wide as the estimates' real errors?
+
+    Per cell (state, row, column) named by both games with strokes behind it and leading only to states the
+    game names: ``estimate`` Q̂ = r̂ + T̂·V̂ (the game's point estimate,
+    :attr:`~strategist.rally.game.Stage.mean`), ``truth`` Q = r + T·V̂ with the *same* continuation V̂ (the
+    game's values of the states, both playing as recommended, placed on the true states by name), so that the
+    difference is the estimation error of the stroke's law alone; ``sd`` (the cell's posterior sd), ``count``
+    (the pairing's strokes) and ``z`` = (Q̂ − Q) / sd. Calibrated sds give z with mean 0 and sd 1. A game
+    whose states the true game does not name (the coarse one) has no cells to compare."""
+    from strategist.rally.game import per_cell
+
+    sds = per_cell(game.layout, game.cell_sd)
+    named = np.array([label in game.labels for label in truth.labels])
+    continuation = np.array([game.value(label) if label in game.labels else np.nan for label in truth.labels])
+    rows = []
+    for k, label in enumerate(truth.labels):
+        if label not in game.labels:
+            continue
+        g = game.index(label)
+        stage = game.stage(g)
+        q = truth.rewards[k] + truth.transitions[k][:, :, named] @ continuation[named]
+        elsewhere = truth.transitions[k][:, :, ~named].sum(axis=2)       # mass on states the game lacks
+        true_rows, true_cols = list(truth.row_labels[k]), list(truth.column_labels[k])
+        for i, row in enumerate(stage.rows):
+            for j, column in enumerate(stage.columns):
+                if row not in true_rows or column not in true_cols or stage.counts[i, j] <= 0 or sds[g][i, j] <= 0:
+                    continue
+                if elsewhere[true_rows.index(row), true_cols.index(column)] > 0:
+                    continue
+                estimate, exact = float(stage.mean[i, j]), float(q[true_rows.index(row), true_cols.index(column)])
+                rows.append({"state": label, "row": row, "column": column, "count": int(stage.counts[i, j]),
+                             "estimate": estimate, "truth": exact, "sd": float(sds[g][i, j]),
+                             "z": (estimate - exact) / float(sds[g][i, j])})
+    return pd.DataFrame(rows, columns=["state", "row", "column", "count", "estimate", "truth", "sd", "z"])
 
 
 def evaluate_recommendation(game, params: SimulationParameters, *, coarse=None,
