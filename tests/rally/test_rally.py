@@ -530,3 +530,20 @@ def test_the_summary_says_whether_the_recommendation_converged(advised):
     assert rec == {"rounds": advised.recommendation.iterations, "converged": advised.recommendation.converged,
                    "alternating": []}
     assert rec["converged"] is True and rec["rounds"] >= 1
+
+
+@pytest.mark.parametrize("columns, words", [
+    ("zone", "the hitter's shot against the depth zone the receiver stands in (front, middle, back)"),
+    ("position", "the hitter's shot against the court area the receiver stands in"),
+    ("none", "the hitter's shot alone (the data do not record where the receiver stands)")])
+def test_the_header_says_in_words_what_the_receiver_chooses(cli, columns, words):
+    code, out, err = cli("rally", "--player", P, "--opponent", O, "--columns", columns)
+    assert code == 0, err
+    assert words in " ".join(line.strip() for line in out.splitlines()[:6])
+    assert "receiver's none" not in out and "receiver's zone;" not in out
+
+
+def test_the_header_names_shot_groups_as_the_hitters_actions(cli):
+    code, out, err = cli("rally", "--player", P, "--opponent", O, "--actions", "group:tactic")
+    assert code == 0, err
+    assert "the hitter's shot group against the depth zone" in " ".join(line.strip() for line in out.splitlines()[:6])
