@@ -27,13 +27,15 @@ def summary_text(report) -> str:
              + (f"; head to head: {h2h['matches']} match{'es' if h2h['matches'] != 1 else ''}, {m['opponent']} won "
                 f"{_rate(h2h['rallies_won_by_opponent'])} of {many}" if h2h["matches"] else "")]
     lines += [f"  note: {n}" for n in m["notes"]]
-    assessed = report.sections["weaknesses"]["status"] == "assessed"
-    for title, items in (("Weaknesses", report.weaknesses), ("Strengths", report.strengths)):
-        lines.append(f"{title}:")
-        lines += [f"  - {s}" for s in items] or [f"  ({'none significant' if assessed else 'not available'})"]
     for key, section in report.sections.items():
-        lines.append(f"{section['title']}: {section['status']}")
+        # a section the data fill has its title alone; one they cannot fill says so, with why, and nothing else
+        available = section["status"] == "assessed"
+        lines.append(f"{section['title']}:" + ("" if available else f" {section['status']}"))
         lines += [f"  note: {n}" for n in section.get("notes", [])]
+        if key == "weaknesses" and available:
+            for title, items in (("Weaknesses", report.weaknesses), ("Strengths", report.strengths)):
+                lines.append(f"  {title}:")
+                lines += [f"    - {s}" for s in items] or ["    (none significant)"]
         lines += _details(key, section, many)
     return "\n".join(lines)
 

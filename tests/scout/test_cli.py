@@ -42,3 +42,19 @@ def test_building_the_command_line_imports_no_heavy_module():
     loaded = set(done.stdout.split())
     assert "strategist.cli.scout_cmd" in loaded
     assert not {"pandas", "numpy", "scipy", "matplotlib", "strategist.scout"} & loaded
+
+
+def test_the_text_gives_each_filled_section_its_title_and_the_leads_under_it(shuttle_report):
+    """A section the data fill is its title alone (no status word), weaknesses and strengths listed under
+    their own section, each lead once."""
+    text = shuttle_report.to_text()
+    lines = text.splitlines()
+    assert "assessed" not in text
+    titles = [line for line in lines if not line.startswith(" ")][1:]
+    assert titles == ["Weaknesses and strengths:", "Court maps:", "Serve and return:", "Pressure and momentum:",
+                      "Rally length and tempo:", "Trends:"]
+    start, end = lines.index("Weaknesses and strengths:"), lines.index("Court maps:")
+    block = lines[start:end]
+    assert "  Weaknesses:" in block and "  Strengths:" in block
+    for lead in shuttle_report.weaknesses + shuttle_report.strengths:
+        assert text.count(lead) == 1 and f"    - {lead}" in block

@@ -24,6 +24,12 @@ def test_serves_only_sections_say_they_cannot_be_filled(slam):
         assert section["status"] == "not available" and section["notes"]
     assert any("one year" in n or "1 year" in n for n in report.section("trends")["notes"])
     assert report.to_json()  # JSON-ready
+    # the text says so once per section, with why, and shows no empty heading of the leads it cannot have
+    lines = report.to_text().splitlines()
+    for title in ("Weaknesses and strengths", "Court maps", "Rally length and tempo"):
+        k = lines.index(f"{title}: not available")
+        assert lines[k + 1].startswith("  note: ")
+    assert not any(line.strip() in ("Weaknesses:", "Strengths:", "(not available)") for line in lines)
 
 
 def test_break_points_and_serve_directions_equal_a_direct_computation(slam):
