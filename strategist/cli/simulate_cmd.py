@@ -95,7 +95,11 @@ def run(args: argparse.Namespace) -> int:
     for side in ("player", "opponent"):
         use = result.usage[(result.usage["side"] == side) & (result.usage["kind"] == "shot")
                            & (result.usage["count"] > 0)]
-        rows = [[("P" if side == "player" else "O") + " shot usage", "strokes", "share"]]
+        name = "P" if side == "player" else "O"
+        if use.empty:          # e.g. serves only recorded, and this side only receives: no table without rows
+            lines += [f"{name} shot usage: {name} hit no shot in these rallies", ""]
+            continue
+        rows = [[f"{name} shot usage", "strokes", "share"]]
         rows += [[a, str(int(c)), f"{s:.3f}"] for a, c, s in zip(use["action"], use["count"], use["share"])]
         lines += [table_text(rows), ""]
     print("\n".join(wrap(line) for line in lines).rstrip())

@@ -547,3 +547,15 @@ def test_the_header_names_shot_groups_as_the_hitters_actions(cli):
     code, out, err = cli("rally", "--player", P, "--opponent", O, "--actions", "group:tactic")
     assert code == 0, err
     assert "the hitter's shot group against the depth zone" in " ".join(line.strip() for line in out.splitlines()[:6])
+
+
+def test_simulate_says_when_a_side_hit_no_shot_instead_of_an_empty_table(cli, shared_data):
+    """The Slam files record serves only: from P's serve, O only receives, so O's usage has no row."""
+    path = shared_data / "tennis_slam_pbp" / "2011-wimbledon-points.csv.gz"
+    code, out, err = cli("simulate", "--data", str(path), "--player", "Novak Djokovic", "--opponent",
+                         "Rafael Nadal", "--rallies", "500", "--start", "serve")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert "O shot usage: O hit no shot in these rallies" in lines
+    assert any(line.split() == ["P", "shot", "usage", "strokes", "share"] for line in lines)
+    assert not any(line.startswith("O shot usage") and "strokes" in line for line in lines)
