@@ -210,7 +210,8 @@ def heatmap(report, state: str | None = None):
                     color="white" if abs(mean[i, j] - 0.5) > 0.2 else "black")
     ax.set_xticks(np.arange(n), [WHERE.get(str(c), str(c)) for c in e["columns"]], fontsize=6.5)
     ax.set_yticks(np.arange(m), e["row_names"], fontsize=6.5)
-    ax.set_xlabel(f"where {report.meta['opponent']} stood at contact", fontsize=7)
+    ax.set_xlabel(f"where {report.meta['opponent']} stood at contact" if n > 1 else
+                  f"where {report.meta['opponent']} stood is not recorded", fontsize=7)
     ax.set_title(_short(f"P({report.meta['player']} wins the rally) {describe_situation(e['state'])} "
                         f"({e['decisions']} decisions in this match); cell: estimate (strokes of the pairing)", 70),
                  fontsize=8)
@@ -266,6 +267,7 @@ def opponent_change(report):
     ax.set_yticks(np.arange(len(segs)), [s["segment"] for s in segs])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
     ax.set_title(f"{report.meta['opponent']}'s shots by {change.get('grouping')} group")
     ax.legend(frameon=False, fontsize=6.5, ncol=len(groups), loc="upper center", bbox_to_anchor=(0.5, -0.15))
     return fig

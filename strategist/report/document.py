@@ -230,11 +230,15 @@ def _decisions(report) -> list:
     out.append(Chart("mixes", lambda: charts.mixes(report),
                      f"Share of each shot {m['player']} played in this match (blue) against the recommended mix "
                      "(grey), in the situations with the most decisions; each panel names the mix's basis"))
-    out.append(Chart("heatmap", lambda: charts.heatmap(report),
-                     "The most frequent situation with a game of its own in which the opponent's position varies: "
-                     "estimated P(win) of each shot (rows) "
-                     f"against where {m['opponent']} stood at contact (columns), with the strokes of the pairing "
-                     "behind each cell"))
+    shown = [e for e in d.get("per_state", []) if e.get("rows")]
+    if shown and len(charts.heatmap_state(shown)["columns"]) > 1:
+        about = ("The most frequent situation with a game of its own in which the opponent's position varies: "
+                 f"estimated P(win) of each shot (rows) against where {m['opponent']} stood at contact (columns)")
+    else:
+        about = ("The most frequent situation with a game of its own: estimated P(win) of each shot (the data do "
+                 f"not record where {m['opponent']} stood, so one column)")
+    out.append(Chart("heatmap", lambda: charts.heatmap(report), about + ", with the strokes of the pairing behind "
+                     "each cell"))
     return out
 
 
@@ -267,6 +271,19 @@ def _mix(d: dict, e: dict) -> str:
     return f"{mix} (averaged" + (f"; {n} of {sum(mixes.values())} decisions" if len(mixes) > 1 else "") + ")"
 
 
+def _predictability_gain(p: dict, opponent: str) -> str:
+    """Whether the model's probabilities fit the opponent's shots better than a typical player's frequencies, in
+    words (the log-loss gain and its interval are in the JSON)."""
+    if p["gain_lower"] is not None and p["gain_lower"] > 0:
+        return (f"Its probabilities fit {opponent}'s shots better than a typical player's shot frequencies do, "
+                "beyond chance (95 % interval from resampling rallies).")
+    if p["gain_upper"] is not None and p["gain_upper"] < 0:
+        return (f"Its probabilities fit {opponent}'s shots worse than a typical player's shot frequencies in this "
+                "match, beyond chance (95 % interval from resampling rallies).")
+    return (f"Its probabilities fit {opponent}'s shots no better than a typical player's shot frequencies, within "
+            "chance (95 % interval from resampling rallies).")
+
+
 def _opponent(report) -> list:
     o, m = report.opponent, report.meta
     out = [Heading(TITLES["opponent"])] + _notes(o)
@@ -274,14 +291,10 @@ def _opponent(report) -> list:
                     "the data without this match).", "definition"))
     p = o.get("predictability")
     if p:
-        out.append(Table(["model", "log-loss (nats/stroke)", "top-1 accuracy"],
-                         [["uniform over the shots", num(p["uniform_log_loss"], 3), "–"],
-                          ["population shot frequencies (baseline)", num(p["baseline_log_loss"], 3),
-                           pct(p["baseline_accuracy"])],
-                          ["the Advisor's opponent model", num(p["model_log_loss"], 3), pct(p["model_accuracy"])]],
-                         f"How predictable {m['opponent']} was: {o['strokes_scored']} strokes scored", [1, 2]))
-        out.append(Para(f"Gain over the baseline: {p['gain']:.3f} nats per stroke [95 %: {num(p['gain_lower'], 3)}, "
-                        f"{num(p['gain_upper'], 3)}] (rallies resampled). Higher gain = more predictable."))
+        out.append(Para(f"How predictable {m['opponent']} was: the opponent model guesses their next shot "
+                        f"{pct(p['model_accuracy'])} of the time ({pct(p['baseline_accuracy'])} for a typical "
+                        f"player: the commonest shot of all players), over the {o['strokes_scored']:,} strokes of "
+                        f"{m['opponent']} in this match. {_predictability_gain(p, m['opponent'])}"))
     if o.get("patterns"):
         out.append(Table(["after your", "opponent replied", "times", "rate [95 %]", "population", "lift"],
                          [[x["after"], x["reply"], f"{x['count']} of {x['of']}",
@@ -292,9 +305,10 @@ def _opponent(report) -> list:
     ch = o.get("change") or {}
     if ch.get("segments"):
         groups = sorted({g for s in ch["segments"] for g in s.get("mix", {})})
-        out.append(Table(["segment", "strokes"] + groups + ["log-loss baseline", "log-loss model"],
+        guessed = ["next shot guessed by the model", "by all players' commonest shot"]
+        out.append(Table(["segment", "strokes"] + groups + guessed,
                          [[s["segment"], s["strokes"]] + [pct(s.get("mix", {}).get(g), 0) for g in groups]
-                          + [num(s.get("baseline_log_loss"), 3), num(s.get("model_log_loss"), 3)]
+                          + [pct(s.get("model_accuracy"), 0), pct(s.get("baseline_accuracy"), 0)]
                           for s in ch["segments"]],
                          f"How {m['opponent']} changed during the match (shot mix by {ch['grouping']} group, per "
                          f"{ch['by']})", list(range(1, len(groups) + 4))))

@@ -12,8 +12,8 @@ baseline; lift = (k / n) / P_pop(b | a). Listed when n ≥ 5 and k ≥ 3, ranked
 the Jeffreys interval of k / n (so a pattern seen twice does not top the list).
 
 Change: the opponent's shot mix (by the sport's tactic groups) per set — or per half when the match has
-one set — tested for homogeneity by Pearson's χ² of the segment × group table, and the log-loss per
-segment.
+one set — tested for homogeneity by Pearson's χ² of the segment × group table, and per segment the log-loss
+and how often the model's likeliest shot, and the population's commonest, was the one played.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def profile(md: MatchData, *, seed: int = 0) -> dict:
     if losses is None:
         if not scorable.any():
             notes.append("no opponent stroke with a recorded shot: predictability could not be assessed")
-        return {**out, "predictability": None, "change": _change(md, None, None, scorable)}
+        return {**out, "predictability": None, "change": _change(md, None, scorable)}
     base = ref.log_loss(s.loc[scorable, "shot"])
     model_loss, hits = losses
     targets = s.loc[scorable, "shot"].map(ref.index).to_numpy(int)
@@ -132,7 +132,9 @@ def profile(md: MatchData, *, seed: int = 0) -> dict:
         "baseline_accuracy": float(np.mean(ref.baseline.argmax() == targets)),
         "uniform_log_loss": float(np.log(len(ref.shots))),
     }
-    out["change"] = _change(md, base, model_loss, scorable)
+    scores = {"base": base, "markov": model_loss, "hits": np.asarray(hits, dtype=float),
+              "base_hits": (ref.baseline.argmax() == targets).astype(float)}
+    out["change"] = _change(md, scores, scorable)
     out["status"] = "assessed"
     return out
 
@@ -187,7 +189,10 @@ def _segments(md: MatchData) -> tuple[pd.Series, str]:
     return pd.Series(np.where(half, "second half", "first half"), index=s.index), "half"
 
 
-def _change(md: MatchData, base, markov, scorable) -> dict:
+def _change(md: MatchData, scores: dict | None, scorable) -> dict:
+    """The opponent's shot mix per segment and its homogeneity test; with ``scores`` (per scored stroke:
+    ``base`` and ``markov`` log-losses, ``hits`` and ``base_hits`` whether the model's and the population's
+    commonest shot was the one played), the log-losses and how often each guessed right, per segment."""
     s = md.strokes
     seg, kind = _segments(md)
     grouping = "tactic" if "tactic" in md.sport.groupings else None
@@ -197,7 +202,7 @@ def _change(md: MatchData, base, markov, scorable) -> dict:
     ok = theirs & groups.notna().to_numpy(dtype=bool)
     tab = pd.crosstab(seg[ok], groups[ok].astype(str)) if ok.any() else pd.DataFrame()
     segments = []
-    loss = pd.DataFrame({"seg": seg[scorable], "base": base, "markov": markov}) if base is not None else None
+    loss = pd.DataFrame({"seg": seg[scorable], **scores}) if scores is not None else None
     for name in pd.unique(seg):
         row = {"segment": str(name), "strokes": int((theirs & (seg == name).to_numpy()).sum())}
         if name in tab.index:
@@ -208,6 +213,8 @@ def _change(md: MatchData, base, markov, scorable) -> dict:
             part = loss[loss["seg"] == name]
             row["baseline_log_loss"] = float(part["base"].mean())
             row["model_log_loss"] = float(part["markov"].mean())
+            row["model_accuracy"] = float(part["hits"].mean())
+            row["baseline_accuracy"] = float(part["base_hits"].mean())
         segments.append(row)
     test = None
     notes = []

@@ -14,18 +14,13 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from tests.jargon import JARGON, jargon_lines  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PAGES = "strategist/app/pages/"
 SHARED = ROOT.parent / "shared" / "data"
 
-JARGON = {
-    "nats": re.compile(r"\bnats?\b", re.I),
-    "assessed with nothing under it": re.compile(r"(^|—\s*)assessed\W*$", re.I),
-    "raw area code": re.compile(r"\barea \d+\b", re.I),
-    "his/her for a player": re.compile(r"\b(his|her|him|hers|himself|herself)\b", re.I),
-    "return of unknown": re.compile(r"return of unknown", re.I),
-}
 
 DATA = {
     "demo": pytest.param("demo", id="badminton-demo"),
@@ -108,12 +103,7 @@ def charts_the_browser_refuses(at) -> list[str]:
 
 
 def jargon_in(at) -> list[str]:
-    found = []
-    for text in _texts(at):
-        for name, pattern in JARGON.items():
-            if pattern.search(text):
-                found.append(f"{name}: {text[:160]!r}")
-    return found + _percent_axes_beyond_100(at) + _bars_at_zero(at) + charts_the_browser_refuses(at)
+    return jargon_lines(_texts(at)) + _percent_axes_beyond_100(at) + _bars_at_zero(at) + charts_the_browser_refuses(at)
 
 
 def _on(data: str) -> AppTest:

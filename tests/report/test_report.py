@@ -173,6 +173,15 @@ def test_opponent_profile_reads_the_advisors_model_and_counts_the_baseline(demo_
     change = demo_report.opponent["change"]
     table = np.array([[s["counts"][g] for g in sorted(s["counts"])] for s in change["segments"]])
     assert change["test"]["chi2"] == pytest.approx(stats.chi2_contingency(table, correction=False)[0])
+    # per segment (set): how often the model's likeliest shot, and the population's commonest, was played
+    sets = frame.loc[theirs, "set"].astype(int).to_numpy()
+    hits, common = probs.argmax(1) == np.array(target), np.array([vocab.index(s) == int(np.argmax(p))
+                                                                   for s in frame.loc[theirs, "shot"]])
+    assert len(change["segments"]) == len(set(sets)) > 1
+    for seg in change["segments"]:
+        part = sets == int(seg["segment"].removeprefix("set "))
+        assert seg["model_accuracy"] == pytest.approx(hits[part].mean())
+        assert seg["baseline_accuracy"] == pytest.approx(common[part].mean())
 
 
 def test_win_probability_is_the_advisors_game_after_every_stroke(demo_table, demo_report, demo_advisor):
@@ -268,7 +277,9 @@ def test_pdf_renders_a_non_blank_first_page_with_the_same_numbers(report_files, 
         for title in TITLES.values():
             assert title in text
         assert f"{demo_report.minimax['players'][0]['chi2']:.2f}" in text
-        assert f"{demo_report.opponent['predictability']['gain']:.3f}" in text
+        # predictability in words: how often the model guessed the next shot (the log-loss only in the JSON)
+        assert f"{100 * demo_report.opponent['predictability']['model_accuracy']:.1f} %" in text
+        assert "nats" not in text and "log-loss" not in text
 
 
 def test_json_holds_the_same_numbers(report_files, demo_report):

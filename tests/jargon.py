@@ -1,0 +1,21 @@
+"""The words a coach should never read on a page or in a report: nats, a heading 'assessed' with nothing under
+it, raw area codes, 'his'/'her' for a player, 'return of unknown'. Shared by the page walk
+(``tests/app/test_language.py``) and the report walk (``tests/report/test_report_language.py``)."""
+
+from __future__ import annotations
+
+import re
+
+JARGON = {
+    "nats": re.compile(r"\bnats?\b", re.I),
+    "assessed with nothing under it": re.compile(r"(^|—\s*)assessed\W*$", re.I),
+    "raw area code": re.compile(r"\barea \d+\b", re.I),
+    "his/her for a player": re.compile(r"\b(his|her|him|hers|himself|herself)\b", re.I),
+    "return of unknown": re.compile(r"return of unknown", re.I),
+}
+
+
+def jargon_lines(texts, patterns: dict = JARGON) -> list[str]:
+    """Each text (a visible line or element) that matches a pattern, named: empty when all read plainly."""
+    return [f"{name}: {text[:160]!r}" for text in texts for name, pattern in patterns.items()
+            if pattern.search(text)]
