@@ -5,11 +5,23 @@ own shot vocabulary: ``--sport-file FILE`` (:func:`add_sport_file_option`)."""
 from __future__ import annotations
 
 import os
+import re
 import textwrap
 from pathlib import Path
 
 #: Widest line of the commands' text output.
 WIDTH = 100
+#: The space between a number and its unit ("26 %", "+5.2 pp"), which a wrapped line never breaks at.
+_UNIT_SPACE = re.compile(r"(?<=\d) (?=%|pp\b)")
+
+
+def wrap_lines(text: str, width: int = WIDTH, indent: str = "  ", first: str = "") -> list[str]:
+    """``text`` wrapped to ``width`` columns, the first line indented by ``first``, the others by ``indent``;
+    never between a number and its unit nor at a hyphen."""
+    held = _UNIT_SPACE.sub("\u00a0", text)         # textwrap does not break at a no-break space
+    return [line.replace("\u00a0", " ") for line in
+            textwrap.wrap(held, width, initial_indent=first, subsequent_indent=indent,
+                          break_on_hyphens=False)] or [""]
 
 
 def add_data_options(parser, default: str = "the shipped demo", sport: bool = True) -> None:
@@ -85,4 +97,4 @@ def data_line(path, is_demo: bool, width: int = WIDTH) -> str:
     except ValueError:                       # another drive (Windows): keep the path as given
         pass
     text = f"Data: {shown}" + (" (simulated demo)" if is_demo else "")
-    return "\n".join(textwrap.wrap(text, width, subsequent_indent="  ", break_on_hyphens=False))
+    return "\n".join(wrap_lines(text, width))

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import textwrap
 
-from strategist.cli.data_source import WIDTH
+from strategist.cli.data_source import WIDTH, wrap_lines
 
 
 def register(subparsers) -> None:
@@ -154,7 +153,7 @@ def _list_states(args, game, path) -> int:
 
 # -- text output --------------------------------------------------------------------------------------------
 def _wrap(text: str, indent: str = "  ") -> list[str]:
-    return textwrap.wrap(text, WIDTH, subsequent_indent=indent, break_on_hyphens=False) or [""]
+    return wrap_lines(text, WIDTH, indent)
 
 
 def _table(rows: list[list[str]]) -> list[str]:
@@ -184,7 +183,7 @@ def render(game, stages: list[dict], path: str, is_demo: bool, full: bool = Fals
 
 def _stage_lines(game, d: dict, full: bool) -> list[str]:
     hitter = game.describe_who(d["hitter"])
-    lines = [f"State: {d['situation']} — {hitter} hits ({d['visits']} strokes of this pairing there)"]
+    lines = _wrap(f"State: {d['situation']} — {hitter} hits ({d['visits']} strokes of this pairing there)")
     ev = d["evidence"]
     if game.player:
         lines += _wrap(f"Rests {_pct(ev['pairing'])} on this pairing, {_pct(ev['player'])} on the hitter against "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from strategist.cli.data_source import WIDTH, add_data_options, data_line, game_strokes, load_data
+from strategist.cli.data_source import WIDTH, add_data_options, data_line, game_strokes, load_data, wrap_lines
 
 
 def add_game_arguments(p) -> None:
@@ -229,11 +229,9 @@ def render(game, path: str, is_demo: bool, shown=(), full: bool = False) -> str:
 
 def wrap(line: str) -> str:
     """A line of text wrapped at the width (tables, whose columns are joined by two spaces, are left whole)."""
-    import textwrap
-
     if len(line) <= WIDTH or "  " in line.strip():
         return line
-    return "\n".join(textwrap.wrap(line, WIDTH, subsequent_indent="  "))
+    return "\n".join(wrap_lines(line, WIDTH))
 
 
 def args_interval(game) -> str:

@@ -13,7 +13,7 @@ import csv
 import sys
 import warnings
 
-from strategist.cli.data_source import add_data_options
+from strategist.cli.data_source import WIDTH, add_data_options, wrap_lines
 
 HELP = "scout an opponent: weaknesses in plain sentences, court maps, serve and return, pressure, trends"
 
@@ -90,7 +90,15 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(report.to_json() + "\n")
     else:
         print(f"data: {label}")
-        print(report.to_text())
+        print("\n".join(wrapped for line in report.to_text().splitlines() for wrapped in _wrapped(line)))
         for file in written:
             print(f"map: {file}")
     return 0
+
+
+def _wrapped(line: str) -> list[str]:
+    """One line of the scouting text at the commands' width, its continuations two columns in from it."""
+    if len(line) <= WIDTH:
+        return [line]
+    lead = line[:len(line) - len(line.lstrip())]
+    return wrap_lines(line.strip(), WIDTH, indent=lead + "  ", first=lead)

@@ -35,7 +35,8 @@ def register(subparsers) -> None:
                    help=f"neural: optimizer (default {DEFAULT_OPTIMIZER}, by the rule of benchmarks/bench_opponent.py)")
     p.add_argument("--lr", type=float, help="neural: base learning rate (default: the optimizer's tuned one)")
     p.add_argument("--schedule", default="cosine", choices=("cosine", "wsd"), help="neural: lr schedule")
-    p.add_argument("--max-steps", type=int, default=None, help="neural: step budget, the length of the lr schedule (default 1500)")
+    p.add_argument("--max-steps", type=int, default=None,
+                   help="neural: step budget, the length of the lr schedule (default 1500)")
     p.add_argument("--batch-size", type=int, default=None, help="neural: rallies per step (default 64)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--order", type=int, default=2, help="markov: order (default 2)")
