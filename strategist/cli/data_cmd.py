@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from strategist.cli.data_source import WIDTH
+from strategist.cli.data_source import WIDTH, wrap_lines
 from strategist.data.demo import demo_path
 
 if TYPE_CHECKING:
@@ -122,8 +121,7 @@ def _fit(line: str, width: int = WIDTH) -> str:
     if len(line) <= width:
         return line
     indent = " " * (len(line) - len(line.lstrip()))
-    return "\n".join(textwrap.wrap(line, width, initial_indent="", subsequent_indent=indent + "    ",
-                                    break_on_hyphens=False))
+    return "\n".join(wrap_lines(line, width, indent=indent + "    "))
 
 
 def _table(rows: list[list[str]]) -> str:
