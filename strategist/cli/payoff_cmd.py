@@ -219,6 +219,9 @@ def _stage_lines(game, d: dict, full: bool) -> list[str]:
                    f"{_pct(d['observed_value'])} [{_pct(olo)}, {_pct(ohi)}] as both play now (for a match not yet "
                    "played)")
     if d["not_advised"]:
-        items = ", ".join(f"{f['action']} ({f['count']}: {f['reason']})" for f in d["not_advised"][:8])
+        # where the habit stands, a shot the hitter rarely plays keeps its own small share: it is not raised
+        kept = " — in the habit at its own rate, never raised"
+        items = ", ".join(f"{f['action']} ({f['count']}: {f['reason']}"
+                          f"{kept if mix.get(f['action'], 0.0) >= 0.005 else ''})" for f in d["not_advised"][:8])
         lines += _wrap(f"* not advised: {items}")
     return lines

@@ -370,8 +370,13 @@ def test_option_columns_by_hand():
     np.testing.assert_allclose(cols["pessimistic"], low @ q, rtol=1e-12)
     for k, name in enumerate(("pairing", "player", "all players")):
         np.testing.assert_allclose(cols[name], sa.evidence[:, 0, k] * 0.25 + sa.evidence[:, 1, k] * 0.75)
-    assert list(cols["reason"]) == ["", "played fewer than 7 times there",
+    kept = "played fewer than 7 times there: kept at the habit's own rate, never raised"
+    assert list(cols["reason"]) == ["", kept if sa.recommended[1] >= 0.005 else "played fewer than 7 times there",
                                     "rarely or never played there by any player"]
+    # a rarely played shot the recommendation (a kept habit) gives a share is said to keep it; without one, not
+    for share, why in ((0.3, kept), (0.0, "played fewer than 7 times there")):
+        sa.recommended[:] = [1.0 - share, share, 0.0]
+        assert option_columns(sa, cont, q, 2.0, _Game([True, True, False], min_action_count=7))["reason"][1] == why
     assert cols["advised"].dtype == bool and list(cols["advised"]) == [True, False, False]
     assert cols["played"] is sa.played and cols["habit"] is sa.habit and cols["recommended"] is sa.recommended
     assert cols["population_share"] is sa.share

@@ -114,6 +114,30 @@ def test_match_prep_reads_the_pairs_rally_game(matchlog):
     assert any(o.startswith(situation(other, capital=True) + " (") for o in at.selectbox(key="prep_state").options)
 
 
+def test_match_prep_says_a_rare_shot_of_a_kept_habit_keeps_its_own_rate(matchlog):
+    """Where the habit stands, a shot the player played too rarely to be advised keeps its share of the
+    recommendation: the shots table says so, instead of 'not advised' beside a recommended share."""
+    player, opponent = "Farid HAMDAN", "Dev MALHOTRA"
+    state = "player: rally after smash (low, front)"
+    stage = _demo_game(player, opponent).stage(state)
+    kept = {r for i, r in enumerate(stage.rows) if not stage.advisable[i] and stage.candidate[i]
+            and stage.recommended[i] >= 0.005}
+    assert stage.basis.startswith("habit") and kept
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["player"], at.query_params["opponent"] = player, opponent
+    at.run()
+    at.switch_page(PAGES + "prep.py").run()
+    at.selectbox(key="prep_state").set_value(state).run()
+    _clean(at)
+    table = next(d.value for d in at.dataframe if "advised" in d.value.columns).set_index("shot")
+    for shot in table.index:
+        said = table.loc[shot, "advised"]
+        if shot in kept:
+            assert said.startswith("kept at the habit's own rate, never raised"), (shot, said)
+        else:
+            assert "kept at" not in said, (shot, said)
+
+
 def _start_live(at):
     at.switch_page(PAGES + "live.py").run()
     _clean(at)

@@ -103,3 +103,22 @@ def test_momota_chou_recommends_only_shots_momota_played(capsys, shuttleset_stro
         if p > 0 and doc["recommended"]["basis"] != "habit":
             assert doc["advisable"][shot], shot
     assert doc["advisable"] and any(doc["advisable"].values()) and sum(counts.values()) > 0
+
+
+def test_a_rare_shot_kept_in_the_habit_is_said_to_stay_at_its_own_rate(capsys, shuttleset_strokes):
+    """Where the habit stands, a shot the player plays too rarely to be advised keeps its small share of the
+    habit: the footnote says so rather than listing it as 'not advised' beside a recommended share."""
+    argv = ("--data", str(shuttleset_strokes), "--player", "Kento MOMOTA", "--opponent", "CHOU Tien Chen",
+            "--state", "rally after net shot (unknown height, front)")
+    code, out, _ = _run(capsys, *argv, "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["recommended"]["basis"] == "habit"
+    kept = [f["action"] for f in doc["not_advised"] if doc["recommended"]["mix"].get(f["action"], 0) >= 0.005]
+    dropped = [f["action"] for f in doc["not_advised"] if f["action"] not in kept]
+    assert kept and dropped                      # cross-court net shot (kept, 4 times); smash (no one plays it)
+    code, out, _ = _run(capsys, *argv)
+    note = " ".join(line.strip() for line in out[out.index("* not advised:"):].splitlines())
+    for shot in kept:
+        assert f"{shot} (" in note and note.split(f"{shot} (")[1].split(")")[0].endswith("never raised")
+    for shot in dropped:
+        assert "never raised" not in note.split(f"{shot} (")[1].split(")")[0]

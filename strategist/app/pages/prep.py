@@ -97,6 +97,8 @@ def _why_not(stage, i: int, player: str, min_count: int) -> str:
         return ""
     if not stage.candidate[i]:
         return "not advised: all players rarely play it here"
+    if stage.recommended[i] >= 0.005:          # the habit stands: the shot keeps its own share, never raised
+        return f"kept at the habit's own rate, never raised: {player} played it fewer than {min_count} times here"
     return f"not advised: {player} played it fewer than {min_count} times here"
 
 
