@@ -30,6 +30,12 @@ def test_serves_only_sections_say_they_cannot_be_filled(slam):
         k = lines.index(f"{title}: not available")
         assert lines[k + 1].startswith("  note: ")
     assert not any(line.strip() in ("Weaknesses:", "Strengths:", "(not available)") for line in lines)
+    # serve and return is filled; what of it the serves-only data cannot give is named, once
+    serve = report.section("serve_return")
+    assert serve["status"] == "assessed" and "return_mix" not in serve and "first_three" not in serve
+    assert [n for n in serve["notes"] if n.startswith("the return mix")] == [
+        "the return mix and the first three strokes are left out: the data record serves only, not the shots of "
+        "the rally (fewer than half the rallies have their ending recorded)"]
 
 
 def test_break_points_and_serve_directions_equal_a_direct_computation(slam):
