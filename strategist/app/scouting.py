@@ -114,6 +114,8 @@ def _serve(section: dict, opponent: str) -> None:
     returns = [{"serve faced": r["serve"], f"{opponent} wins": rate(r["won"]),
                 "commonest returns": ", ".join(f"{x['shot']} {pct(x['share']['rate'])}" for x in r.get("returns", []))
                 or "–"} for r in section.get("return_mix") or section.get("return_outcomes") or []]
+    if returns and all(r["commonest returns"] == "–" for r in returns):     # returns not recorded (serves only)
+        returns = [{k: v for k, v in r.items() if k != "commonest returns"} for r in returns]
     for title, frame, none in ((f"**{name} serving**: who wins, by serve", outcomes, "no serve with a recorded type"),
                                (f"**{name} returning**: who wins, by the serve faced", returns,
                                 "no return of a serve with a recorded type")):
@@ -139,7 +141,7 @@ def _serve(section: dict, opponent: str) -> None:
             hide_index=True, width="stretch")
 
 
-def _pressure(section: dict) -> None:
+def _pressure(section: dict, many: str = "rallies") -> None:
     st.subheader("Pressure and momentum")
     if _unavailable(section):
         return
@@ -149,7 +151,8 @@ def _pressure(section: dict) -> None:
         return
     st.markdown("\n".join(f"- {md(r['sentence'])} " + ("**Significant** " if r.get("significant") else "")
                           + f"(q = {r['q']:.2f})" for r in rows if r.get("q") is not None))
-    st.dataframe(pd.DataFrame([{"situation": r["situation"], "in it": rate(r["in"]), "other rallies": rate(r["rest"]),
+    st.dataframe(pd.DataFrame([{"situation": r["situation"].replace("rallies", many), "in it": rate(r["in"]),
+                                f"other {many}": rate(r["rest"]),
                                 "q": round(r["q"], 2) if r.get("q") is not None else None} for r in rows]),
                  hide_index=True, width="stretch")
 
@@ -222,6 +225,6 @@ def show(key: tuple, player: str, opponent: str) -> None:
     _weaknesses(sections["weaknesses"])
     _maps(key, player, opponent, sections["court_maps"], meta["sport"])
     _serve(sections["serve_return"], opponent)
-    _pressure(sections["pressure"])
+    _pressure(sections["pressure"], rally_words(meta["sport"])[1])
     _length(sections["rally_length"], opponent)
     _trends(sections["trends"])

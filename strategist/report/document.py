@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from strategist.data.states import describe_situation
-from strategist.scout.text import p_is, pval
+from strategist.scout.text import p_is, pval, rally_words
 from strategist.report import charts
 from strategist.report.build import TITLES
 
@@ -454,9 +454,11 @@ def _serve_blocks(part: dict, report) -> list:
 
 def _pressure_blocks(part: dict, report) -> list:
     o = report.meta["opponent"]
-    out = [Table(["situation", f"rallies won by {o}", "in their other rallies", "p", "q"],
-                 [[x["situation"], rate(x["in"]), rate(x["rest"]), pval(x["p"]), pval(x["q"])] for x in part["rows"]],
-                 "Under pressure and after runs of rallies", [3, 4])] if part["rows"] else []
+    many = rally_words(report.meta["sport"])[1]
+    out = [Table(["situation", f"{many} won by {o}", f"in their other {many}", "p", "q"],
+                 [[x["situation"].replace("rallies", many), rate(x["in"]), rate(x["rest"]), pval(x["p"]),
+                   pval(x["q"])] for x in part["rows"]],
+                 f"Under pressure and after runs of {many}", [3, 4])] if part["rows"] else []
     out += [Para(x["sentence"], "item") for x in part["rows"] if x["significant"]]
     return out
 

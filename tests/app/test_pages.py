@@ -114,6 +114,34 @@ def test_match_prep_reads_the_pairs_rally_game(matchlog):
     assert any(o.startswith(situation(other, capital=True) + " (") for o in at.selectbox(key="prep_state").options)
 
 
+@pytest.mark.realdata
+def test_match_prep_explains_two_numbers_only_where_they_differ(matchlog, shared_data):
+    """'Why two numbers' stands under values as played and as recommended that differ (the demo pair), and
+    not under equal ones (Djokovic v Nadal on the Slam files: every recommendation keeps the habit). The
+    scouting tables speak of points in tennis and show no column the data cannot fill."""
+    for data, player, opponent, shown in ((None, "Farid HAMDAN", "Dev MALHOTRA", True),
+                                          (str(shared_data / "tennis_slam_pbp"), "Novak Djokovic", "Rafael Nadal",
+                                           False)):
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        if data:
+            at.query_params["data"] = data
+        at.query_params["player"], at.query_params["opponent"] = player, opponent
+        at.run()
+        at.switch_page(PAGES + "prep.py").run()
+        _clean(at)
+        metrics = [m for m in at.metric if "wins the rally" in m.label or m.label in ("As recommended", "As played")]
+        differ = any(m.proto.delta and m.value != m.proto.delta.removeprefix("as played: ") for m in metrics)
+        why = [c.value for c in at.caption if c.value.startswith("Why two numbers")]
+        assert bool(why) == shown == differ, (player, why)
+        frames = [d.value for d in at.dataframe]
+        pressure = next(f for f in frames if "in it" in f.columns)
+        returning = next(f for f in frames if "serve faced" in f.columns)
+        many = "points" if data else "rallies"
+        assert f"other {many}" in pressure.columns
+        assert all(("rallies" in x) == (many == "rallies") for x in pressure["situation"] if "in a row" in x)
+        assert ("commonest returns" in returning.columns) == (many == "rallies")
+
+
 def test_match_prep_says_a_rare_shot_of_a_kept_habit_keeps_its_own_rate(matchlog):
     """Where the habit stands, a shot the player played too rarely to be advised keeps its share of the
     recommendation: the shots table says so, instead of 'not advised' beside a recommended share."""

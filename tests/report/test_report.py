@@ -428,3 +428,6 @@ def test_a_tennis_match_tests_minimax_serving_as_walker_wooders(shared_data, tmp
     parts = r.scouting["parts"]
     assert parts["serve_return"]["status"] == "assessed" and parts["court_maps"]["status"] == "not available"
     assert "Court maps</h3>\n<p class=note>Not available: the data hold no positions in metres" in text
+    # the pressure table speaks of points, the sport's word
+    assert parts["pressure"]["rows"] and "Under pressure and after runs of points" in text
+    assert "in their other points" in text and "rallies in a row" not in text and "other rallies" not in text

@@ -48,7 +48,8 @@ def _serve_and_return(adv, player: str, opponent: str) -> None:
                    help=md(f"{n} serves of {server} against {other} in the data"))
         col.caption(md(f"{plural(n, 'serve')} of {server} against {other} in the data"
                        + ("" if where == "serve" else f" ({where}: the commonest)")) + ".")
-    st.caption(WHY_TWO_VALUES)
+    if any(pct(values[k]) != pct(values[k + "_observed"]) for k in ("serve", "return")):
+        st.caption(WHY_TWO_VALUES)          # only where the two numbers shown differ
 
 
 def _tendencies(adv, player: str, opponent: str) -> None:
@@ -158,7 +159,9 @@ def _one_situation(adv, player: str, opponent: str) -> None:
                "play against everyone and toward all players where the pair's strokes are few.")
     tables.draw(_heatmap(stage, player, opponent))
     _stage_values(adv, state, stage)
-    st.caption(WHY_TWO_VALUES)
+    row = game.states.iloc[game.index(state)]
+    if pct(stage.value) != pct(row["observed_value"]):
+        st.caption(WHY_TWO_VALUES)
     tables.show(_shots_table(stage, player, opponent, adv.min_action_count))
     brs = common.pair_table(adv, "best responses", lambda: prep.best_responses(adv))
     mine = brs[brs["state"] == state.split(": ", 1)[1]] if not brs.empty else brs
