@@ -28,6 +28,20 @@ def _bucket(stroke: pd.Series) -> pd.Series:
     return s.map(dict(STROKE_BUCKETS)).astype("string")
 
 
+def stroke_of_rally(table: pd.DataFrame, serves) -> pd.Series:
+    """Each stroke's number counted from the serve: the rally's leading serves by its first hitter (a fault
+    and the second serve in tennis) are all stroke 1, the next stroke is the return (2), and so on; a rally
+    whose first stroke is not a recorded serve keeps the data's numbers. Indexed like ``table``."""
+    t = table[["rally_id", "stroke", "hitter", "shot"]].sort_values(["rally_id", "stroke"], kind="stable")
+    first = t.groupby("rally_id", sort=False)["hitter"].transform("first")
+    serving = (t["shot"].isin(serves) & (t["hitter"] == first)).fillna(False).astype(int)
+    leading = serving.groupby(t["rally_id"], sort=False).cumprod()          # 1 while the serves last
+    k = leading.groupby(t["rally_id"], sort=False).transform("sum")
+    stroke = t["stroke"].astype("Int64")
+    number = stroke.where(k == 0, (stroke - k + 1).where(leading == 0, 1))
+    return number.reindex(table.index)
+
+
 def shot_names(shots: pd.Series) -> pd.Series:
     """The shots as read on a page: a missing shot and the ``unknown`` type are both ``not recorded``."""
     return shots.astype("string").replace("unknown", UNRECORDED).fillna(UNRECORDED).astype(str)
@@ -43,7 +57,8 @@ def shot_group(groups: dict, shot: str) -> str:
 
 
 def tendencies_by_stroke(advisor) -> pd.DataFrame:
-    """The opponent's shot choices by stroke number (of the rally): stroke, shot, group, strokes, share, n;
+    """The opponent's shot choices by stroke number (counted from the serve, :func:`stroke_of_rally`: a second
+    serve is still the serve): stroke, shot, group, strokes, share, n;
     against this player when there are enough such strokes, else against everyone (``scope`` column)."""
     a = advisor.table
     mine = a[(a["hitter"] == advisor.opponent) & (a["opponent"] == advisor.player)]
@@ -53,7 +68,8 @@ def tendencies_by_stroke(advisor) -> pd.DataFrame:
     if mine.empty:
         return pd.DataFrame(columns=["stroke", "shot", "strokes", "share", "n", "group", "scope"])
     serves = set(advisor.sport.serves)
-    frame = pd.DataFrame({"stroke": _bucket(mine["stroke"]), "shot": shot_names(mine["shot"])})
+    numbers = stroke_of_rally(a[a["rally_id"].isin(mine["rally_id"].unique())], serves)
+    frame = pd.DataFrame({"stroke": _bucket(numbers.reindex(mine.index)), "shot": shot_names(mine["shot"])})
     # a non-serve recorded at stroke 1 or a serve later is the data's own mislabel: shown as it is, flagged
     counts = frame.value_counts().rename("strokes").reset_index()
     totals = counts.groupby("stroke")["strokes"].transform("sum")

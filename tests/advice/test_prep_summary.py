@@ -369,3 +369,39 @@ def test_replies_are_read_with_the_advisors_sport_not_the_tables_label():
     got = prep.replies_after(_advisor(table.drop(columns="sport")))
     pd.testing.assert_frame_equal(got, want)
     assert list(got.index) == ["short service", "smash"] and list(got["n"]) == [4, 4]
+
+
+def test_strokes_are_counted_from_the_serve_a_second_serve_being_still_the_serve():
+    """Tennis records a fault and the second serve as two strokes of the server: both are the serve (1), the
+    receiver's next stroke the return (2). A badminton rally counts as recorded; a rally not opening with a
+    recorded serve keeps the data's numbers; a 'serve' by the receiver is not one of the leading serves."""
+    rows = [("t", 1, "S", "first serve"), ("t", 2, "S", "second serve"), ("t", 3, "R", "forehand"),
+            ("t", 4, "S", "backhand"),
+            ("b", 1, "A", "short service"), ("b", 2, "B", "net shot"), ("b", 3, "A", "lob"),
+            ("u", 1, "A", None), ("u", 2, "B", "clear"), ("u", 3, "A", "smash"),
+            ("m", 1, "A", "short service"), ("m", 2, "B", "short service"), ("m", 3, "A", "lob")]
+    table = pd.DataFrame(rows, columns=["rally_id", "stroke", "hitter", "shot"]).sample(frac=1, random_state=1)
+    serves = {"first serve", "second serve", "short service", "long service"}
+    got = prep.stroke_of_rally(table, serves)
+    assert got.index.equals(table.index)
+    expected = {("t", 1): 1, ("t", 2): 1, ("t", 3): 2, ("t", 4): 3, ("b", 1): 1, ("b", 2): 2, ("b", 3): 3,
+                ("u", 1): 1, ("u", 2): 2, ("u", 3): 3, ("m", 1): 1, ("m", 2): 2, ("m", 3): 3}
+    assert {(r, int(k)): int(v) for r, k, v in zip(table["rally_id"], table["stroke"], got)} == expected
+
+
+@pytest.mark.realdata
+def test_tennis_tendencies_list_second_serves_as_the_serve_not_the_return(shared_data):
+    """On the Slam files (serves only) Nadal's second serves are stroke 1 with his first serves; no 'return'
+    holds a serve."""
+    from strategist.data.load import load_rallies
+
+    table = load_rallies(shared_data / "tennis_slam_pbp" / "2011-wimbledon-points.csv.gz").table
+    adv = SimpleNamespace(table=table, player="Novak Djokovic", opponent="Rafael Nadal", sport=get_sport("tennis"))
+    t = prep.tendencies_by_stroke(adv)
+    serves = set(get_sport("tennis").serves)
+    assert t[(t["stroke"] != "1 (serve)") & t["shot"].isin(serves)].empty
+    mine = table[(table["hitter"] == "Rafael Nadal") & table["shot"].isin(serves)]
+    scope = t["scope"].iat[0]
+    if scope == "against this player":
+        mine = mine[mine["opponent"] == "Novak Djokovic"]
+    assert t.loc[t["stroke"] == "1 (serve)", "strokes"].sum() == len(mine)
