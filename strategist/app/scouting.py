@@ -16,7 +16,7 @@ import streamlit as st
 from strategist.app import common
 from strategist.app.text import md, pct, plural
 from strategist.scout import ScoutError
-from strategist.scout.text import p_is, rally_words
+from strategist.scout.text import p_is, pval, rally_words
 
 #: The court maps drawn in the first row (where the opponent hits, loses and is beaten); the rest, one per
 #: shot type, in the second.
@@ -153,7 +153,7 @@ def _pressure(section: dict, many: str = "rallies") -> None:
                           + f"(q = {r['q']:.2f})" for r in rows if r.get("q") is not None))
     st.dataframe(pd.DataFrame([{"situation": r["situation"].replace("rallies", many), "in it": rate(r["in"]),
                                 f"other {many}": rate(r["rest"]),
-                                "q": round(r["q"], 2) if r.get("q") is not None else None} for r in rows]),
+                                "q": pval(r.get("q"))} for r in rows]),
                  hide_index=True, width="stretch")
 
 
@@ -166,7 +166,7 @@ def _length(section: dict, opponent: str) -> None:
     if rows:
         st.dataframe(pd.DataFrame([{"strokes in the rally": r["band"], f"{opponent} wins": rate(r["opponent"]),
                                     "other players win": rate(r["others"]),
-                                    "q": None if r.get("q") is None else round(r["q"], 2)} for r in rows]),
+                                    "q": pval(r.get("q"))} for r in rows]),
                      hide_index=True, width="stretch")
     test = by.get("test") or {}
     if test.get("p") is not None:
@@ -189,7 +189,7 @@ def _trends(section: dict) -> None:
         if not rows:
             continue
         frame = pd.DataFrame([{"tendency": r["tendency"], **{str(g): rate(r["groups"].get(g)) for g in order},
-                               "q": None if r.get("q") is None else round(r["q"], 2)} for r in rows])
+                               "q": pval(r.get("q"))} for r in rows])
         st.markdown(f"**By {md(by)}**")
         st.dataframe(frame, hide_index=True, width="stretch")
 

@@ -44,11 +44,12 @@ def tendencies(view: RallyView, opponent: str, matches: _Matches) -> list[tuple[
     """(label, per-match k, per-match n) of each tendency the data can fill."""
     sides = view.sides[(view.sides["player"] == opponent).to_numpy(dtype=bool, na_value=False)]
     known = sides[sides["won"].notna().to_numpy()]
-    out = [("rallies won", *matches.count(known, known["won"].to_numpy(dtype=bool)))]
+    many = text.rally_words(view.sport.name)[1]                 # rallies, or points in tennis
+    out = [(f"{many} won", *matches.count(known, known["won"].to_numpy(dtype=bool)))]
     if view.complete:
         ended = sides[sides["ending"].notna().to_numpy()]
-        out.append(("rallies lost by their own error", *matches.count(ended, ended["ending"] == "their error")))
-        out.append(("rallies won with their own winner", *matches.count(ended, ended["ending"] == "their winner")))
+        out.append((f"{many} lost by their own error", *matches.count(ended, ended["ending"] == "their error")))
+        out.append((f"{many} won with their own winner", *matches.count(ended, ended["ending"] == "their winner")))
         s = view.strokes[(view.strokes["hitter"] == opponent).to_numpy(dtype=bool, na_value=False)]
         s = s[s["k"].to_numpy() > 1]
         wing = s[s["wing"].notna().to_numpy()]
@@ -64,8 +65,10 @@ def tendencies(view: RallyView, opponent: str, matches: _Matches) -> list[tuple[
     served = view.rallies[(view.rallies["server"] == opponent).to_numpy(dtype=bool, na_value=False)
                           & view.rallies["serve"].notna().to_numpy()]
     if len(served):
-        top = served["serve"].value_counts().index[0]
-        out.append((f"{text.plural(str(top))} among their serves", *matches.count(served, served["serve"] == top)))
+        top = str(served["serve"].value_counts().index[0])
+        # a serve named by its type (short service) or by its direction (tennis: T, body, wide)
+        name = text.plural(top) if "serv" in top else f"{top} serves"
+        out.append((f"{name} among their serves", *matches.count(served, served["serve"] == top)))
     return out
 
 

@@ -2,6 +2,7 @@
 a reload shows the same match, a bad upload is one line on the page."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,9 @@ def test_match_prep_explains_two_numbers_only_where_they_differ(matchlog, shared
         assert f"other {many}" in pressure.columns
         assert all(("rallies" in x) == (many == "rallies") for x in pressure["situation"] if "in a row" in x)
         assert ("commonest returns" in returning.columns) == (many == "rallies")
+        for frame in frames:           # q as the report writes it: 0.290, < 0.001, never a rounded 0
+            if "q" in frame.columns:
+                assert all(re.fullmatch(r"< 0\.001|[01]\.\d{3}|–", str(q)) for q in frame["q"]), frame["q"]
 
 
 def test_match_prep_says_a_rare_shot_of_a_kept_habit_keeps_its_own_rate(matchlog):

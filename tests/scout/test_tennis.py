@@ -73,3 +73,12 @@ def test_the_mcp_sample_has_whole_rallies_but_no_positions(shared_data):
     assert report.section("weaknesses")["status"] == "assessed"
     assert report.section("court_maps")["status"] == "not available"
     assert report.section("rally_length")["by_length"]["rows"][0]["band"] == "1-2"
+
+
+def test_trends_speak_of_points_and_name_serves_by_their_direction(shared_data):
+    path = shared_data / "tennis_slam_pbp"                       # two tournaments: a trend to test
+    report = scout(load_rallies(path).table, None, "Rafael Nadal", matches=read_match_info(path))
+    labels = {row["tendency"] for g in report.section("trends")["groupings"].values() for row in g["rows"]}
+    assert "points won" in labels and not any("rallies" in x for x in labels)
+    served = [x for x in labels if x.endswith("among their serves")]
+    assert served and all(x.split()[0] in ("T", "body", "wide") and x.split()[1] == "serves" for x in served)
