@@ -7,7 +7,7 @@ import json
 import sys
 
 from strategist.cli.data_source import data_line
-from strategist.cli.rally_cmd import wrap, add_game_arguments, build_game, short_state, table_text, who_line
+from strategist.cli.rally_cmd import wrap, add_game_arguments, build_game, table_text, who_line
 
 
 def register(subparsers) -> None:
@@ -34,8 +34,10 @@ def register(subparsers) -> None:
 
 
 def _interactive(out):
+    from strategist.data.states import describe_situation
+
     def choose(state, actions, values):
-        print(f"\nYou hit: {short_state(state)}", file=out)
+        print(f"\nYour shot — {describe_situation(state)}", file=out)
         for k, a in enumerate(actions, start=1):
             v, n = values[a]
             seen = f"value {v:+.2f} from {n}" if n else "not tried"
@@ -55,6 +57,7 @@ def _interactive(out):
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from strategist.data.states import describe_situation
     from strategist.errors import EstimationError
     from strategist.rally.practice import policy_chooser, practise
 
@@ -86,12 +89,13 @@ def run(args: argparse.Namespace) -> int:
     lines += [f"Session: {report.rallies} rallies, {report.wins} won ({report.wins / report.rallies:.0%})",
               f"Reward rule: +1 won / -1 lost, credited backwards with decay {report.decay:g}", ""]
     for title, frame in (("What worked", report.worked()), ("What did not", report.did_not())):
-        rows = [[title, "state", "tries", "value"]]
-        rows += [[a, short_state(s), str(n), f"{v:+.2f}"] for s, a, n, v in
+        rows = [[title, "situation", "tries", "value"]]
+        rows += [[a, describe_situation(s), str(n), f"{v:+.2f}"] for s, a, n, v in
                  zip(frame["state"], frame["action"], frame["tries"], frame["value"])]
         lines += [table_text(rows, right_from=2) if len(rows) > 1 else f"{title}: no shot tried twice yet", ""]
     lines += [f"Distance from the equilibrium (total variation, visit-weighted): {report.mean_distance:.2f}",
-              f"From P's serve: your practised play wins {report.practised_value:.3f} against this opponent "
+              f"From {game.player or 'the player'}'s serve: your practised play wins {report.practised_value:.3f} "
+              "against this opponent "
               f"({report.practised_guarantee:.3f} against the best reply);",
               f"the equilibrium guarantees {report.equilibrium_value:.3f} and wins {report.model_value:.3f} "
               "against this opponent"]

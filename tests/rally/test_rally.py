@@ -559,3 +559,14 @@ def test_simulate_says_when_a_side_hit_no_shot_instead_of_an_empty_table(cli, sh
     assert "O shot usage: O hit no shot in these rallies" in lines
     assert any(line.split() == ["P", "shot", "usage", "strokes", "share"] for line in lines)
     assert not any(line.startswith("O shot usage") and "strokes" in line for line in lines)
+
+
+def test_practice_names_situations_in_words_and_the_player_by_name(cli):
+    code, out, err = cli("practice", "--player", P, "--opponent", O, "--rallies", "2", "--start", "serve",
+                         stdin="1\n" * 80)
+    assert code == 0, err
+    prompts = [line for line in out.splitlines() if line.startswith("Your shot — ")]
+    assert prompts and prompts[0] == "Your shot — serve"
+    assert not any(": rally after" in line or line.startswith("You hit: P ") for line in out.splitlines())
+    assert f"From {P}'s serve: your practised play wins" in " ".join(out.split())
+    assert "From P's serve" not in out
