@@ -181,7 +181,7 @@ def _scoreboard(state, sport) -> None:
         top[0].metric(md(state.player), score["player"], help="points in this set")
         top[1].metric(md(state.opponent), score["opponent"], help="points in this set")
         top[2].metric("Set", f"{score['set']} ({score['player_sets']}–{score['opponent_sets']})")
-    top[3].metric("Rallies played", score["rallies"])
+    top[3].metric("Points played" if sport.name == "tennis" else "Rallies played", score["rallies"])
 
 
 def _advice(adv, state, sport):
