@@ -381,10 +381,15 @@ def _scouting(report) -> list:
     meta = sc["scout"]["meta"]
     h2h = meta["head_to_head"]
     years = meta["opponent_years"]
-    out.append(Para(f"Read on {sc['scope']}: {meta['opponent_rallies']:,} rallies of {m['opponent']} in "
-                    f"{meta['opponent_matches']} matches" + (f" ({years[0]}–{years[-1]})" if years else "")
-                    + (f"; head to head with {m['player']}: {h2h['matches']} matches, {m['opponent']} won "
-                       f"{rate(h2h['rallies_won_by_opponent'])} of the rallies" if h2h["matches"] else "")
+    many = rally_words(m["sport"])[1]
+
+    def matches(n: int) -> str:
+        return f"{n} match" + ("" if n == 1 else "es")
+    span = "" if not years else f" ({years[0]})" if years[0] == years[-1] else f" ({years[0]}–{years[-1]})"
+    out.append(Para(f"Read on {sc['scope']}: {meta['opponent_rallies']:,} {many} of {m['opponent']} in "
+                    f"{matches(meta['opponent_matches'])}" + span
+                    + (f"; head to head with {m['player']}: {matches(h2h['matches'])}, {m['opponent']} won "
+                       f"{rate(h2h['rallies_won_by_opponent'])} of the {many}" if h2h["matches"] else "")
                     + ". Rates carry Wilson 95 % intervals and their n; comparisons with the other players: Fisher's "
                     "exact test (rates), Pearson's χ² (mixes), whole-match permutations (trends), Benjamini–Hochberg "
                     f"q < {meta['method']['alpha']} within each part.", "definition"))

@@ -61,7 +61,11 @@ class MatchData:
         the one rally game every section reads. Built once; a failure is raised again on every call."""
         def build():
             from strategist.advice.advisor import Advisor, prepare
+            from strategist.errors import EstimationError
 
+            if not (self.population["hitter"] == self.player).any():
+                raise EstimationError(f"{self.player} plays no other match in the data, so nothing of their play "
+                                      "is known without this one")
             strokes = prepare(self.population, annotated=self.annotated_population())
             return Advisor(self.population, self.player, self.opponent, model=self.opponent_model(), strokes=strokes)
 

@@ -108,3 +108,27 @@ def test_report_page_reads_the_match_lists_beside_the_data(tmp_path, monkeypatch
     assert "Trends" in html
     assert "not in a match list beside the data" not in html
     assert "come from 0 tournaments" not in html
+
+
+@pytest.mark.realdata
+def test_a_tennis_report_speaks_of_points(tmp_path, monkeypatch):
+    """On tennis data the page's headline and its explanations count points, not rallies."""
+    shared = ROOT.parent / "shared" / "data"
+    if not shared.is_dir():
+        pytest.skip("../shared/data is absent")
+    monkeypatch.setenv("STRATEGIST_MATCHLOG", str(tmp_path / "matches.sqlite"))
+    monkeypatch.setenv("STRATEGIST_DATA_ROOTS", str(shared))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params["data"] = str(shared / "tennis_mcp" / "sample-points-5matches-2015.csv")
+    at.run()
+    at.switch_page("strategist/app/pages/report.py").run()
+    match = at.selectbox(key="report_match")
+    match.select("20151121-M-Tour_Finals-SF-Novak_Djokovic-Rafael_Nadal").run()
+    at.button(key="report_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.exception]
+    helps = [m.proto.help for m in at.metric if m.label in ("Points won", "Given up per decision")]
+    captions = [c.value for c in at.caption if "Given up:" in c.value]
+    assert len(helps) == 2 and captions
+    said = " ".join(helps + captions)
+    assert "the chance to win the point" in said and "points kept in the data" in said
+    assert "rallies" not in said and "of a rally" not in said

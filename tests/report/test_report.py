@@ -425,6 +425,11 @@ def test_a_tennis_match_tests_minimax_serving_as_walker_wooders(shared_data, tmp
     # the first server of this match plays no other match: no Advisor of theirs, and the report says so
     text = write_html(r, tmp_path / "t.html").read_text(encoding="utf-8")
     assert r.decisions["status"] == "not assessed" and "The Advisor could not be built without this match" in text
+    # said plainly, without the error's list of the data's players
+    player = r.meta["player"]
+    assert r.decisions["notes"] == [f"the Advisor cannot be built without this match: {player} plays no other "
+                                    "match in the data, so nothing of their play is known without this one"]
+    assert "no such player" not in text
     parts = r.scouting["parts"]
     assert parts["serve_return"]["status"] == "assessed" and parts["court_maps"]["status"] == "not available"
     assert "Court maps</h3>\n<p class=note>Not available: the data hold no positions in metres" in text

@@ -8,6 +8,7 @@ import streamlit as st
 
 from strategist.app import common
 from strategist.app.text import md, pct, situation
+from strategist.scout.text import rally_words
 
 
 def _report(key: tuple, match_id: str, player: str) -> dict:
@@ -27,15 +28,17 @@ def _report(key: tuple, match_id: str, player: str) -> dict:
     return common.derived(key, ("report", match_id, player), make)
 
 
-def _given_up(cols, decisions: dict) -> None:
+def _given_up(cols, decisions: dict, words: tuple = ("rally", "rallies")) -> None:
     if not decisions.get("assessed") or decisions.get("given_up_mean") is None:
         return
     mean = 100 * decisions["given_up_mean"]
+    one, many = words
     cols[1].metric("Given up per decision", f"{mean:.1f} points",
-                   help=f"percentage points of rallies: on average each decision gave up {mean:.1f} % of a rally "
+                   help=f"percentage points of the chance to win the {one}: on average each decision gave up "
+                        f"{mean:.1f} % of a {one} "
                         f"against the recommended mix ({decisions['assessed']} of {decisions.get('decisions')} "
                         f"decisions could be assessed; {100 * decisions.get('given_up_total', 0):.0f} points in all, "
-                        f"about {decisions.get('given_up_total', 0):.1f} rallies).")
+                        f"about {decisions.get('given_up_total', 0):.1f} {many}).")
 
 
 def _sets(col, summary: dict, player: str, other: str) -> None:
@@ -72,26 +75,31 @@ def _headline(numbers: dict, meta: dict) -> None:
     opponent, minimax = numbers.get("opponent") or {}, numbers.get("minimax") or {}
     player, other = meta.get("player", "player"), meta.get("opponent", "opponent")
     cols = st.columns(4)
+    words = rally_words(meta.get("sport", "badminton"))
     if summary.get("player_points") is not None:
         sets = summary.get("sets") or []
         won = [sum(x["player_points"] for x in sets), sum(x["opponent_points"] for x in sets)] if sets else \
             [summary["player_points"], summary["opponent_points"]]
         cols[0].metric("Points won", f"{won[0]} – {won[1]}",
-                       help=f"{md(player)} – {md(other)}, the sets' scores added up; {summary.get('rallies_with_winner')} of "
-                            f"{summary.get('rallies')} rallies kept in the data have a recorded winner")
+                       help=f"{md(player)} – {md(other)}, the sets' scores added up; "
+                            f"{summary.get('rallies_with_winner')} of {summary.get('rallies')} {words[1]} kept in the "
+                            "data have a recorded winner")
         _sets(cols[0], summary, player, other)
-    _given_up(cols, decisions)
+    _given_up(cols, decisions, words)
     _predictability(cols, opponent, other)
     verdicts = [f"{r['player']}: p = {r['p_value']:.2f}" for r in minimax.get("players") or []
                 if r.get("p_value") is not None]
+    said = md(f"Points won: {player} – {other}.")
+    if decisions.get("assessed") and decisions.get("given_up_mean") is not None:
+        said += (f" Given up: percentage points of the chance to win the {words[0]} that a decision gave up against "
+                 "the recommendation, averaged over the decisions that could be assessed.")
     if verdicts:
         cols[3].metric("Mixes like the equilibrium?", "no" if any(
             r.get("rejected") for r in minimax["players"]) else "can't tell", help="; ".join(verdicts))
-        st.caption(md(f"Points won: {player} – {other}. Given up: percentage points of rallies a decision gave up "
-                      "against the recommendation, averaged over the decisions that could be assessed. Minimax check "
-                      "(Walker–Wooders χ² test): ") + md("; ".join(verdicts)) +
-                   f" (α = {minimax.get('alpha', 0.05)}): 'no' when a player's choices differ from an equilibrium "
-                   "mix more than chance explains.")
+        said += (" Minimax check (Walker–Wooders χ² test): " + md("; ".join(verdicts)) +
+                 f" (α = {minimax.get('alpha', 0.05)}): 'no' when a player's choices differ from an equilibrium "
+                 "mix more than chance explains.")
+    st.caption(said)
 
 
 def _costliest(decisions: dict) -> None:
