@@ -130,7 +130,10 @@ def test_match_prep_explains_two_numbers_only_where_they_differ(matchlog, shared
         at.run()
         at.switch_page(PAGES + "prep.py").run()
         _clean(at)
-        metrics = [m for m in at.metric if "wins the rally" in m.label or m.label in ("As recommended", "As played")]
+        metrics = [m for m in at.metric if "wins the" in m.label or m.label in ("As recommended", "As played")]
+        assert [m.label for m in metrics if "serving:" in m.label] == [
+            f"{server} serving: {player} wins the {'point' if data else 'rally'} (as recommended)"
+            for server in (player, opponent)]
         differ = any(m.proto.delta and m.value != m.proto.delta.removeprefix("as played: ") for m in metrics)
         why = [c.value for c in at.caption if c.value.startswith("Why two numbers")]
         assert bool(why) == shown == differ, (player, why)

@@ -16,6 +16,7 @@ import streamlit as st
 from strategist.advice.gifts import match_gifts
 from strategist.app import common, datasets, paths, tables
 from strategist.app.text import md, pct, situation
+from strategist.scout.text import rally_words
 from strategist.errors import StrategistError
 from strategist.matchlog import StaleWriteError
 
@@ -181,7 +182,7 @@ def _scoreboard(state, sport) -> None:
         top[0].metric(md(state.player), score["player"], help="points in this set")
         top[1].metric(md(state.opponent), score["opponent"], help="points in this set")
         top[2].metric("Set", f"{score['set']} ({score['player_sets']}–{score['opponent_sets']})")
-    top[3].metric("Points played" if sport.name == "tennis" else "Rallies played", score["rallies"])
+    top[3].metric(f"{rally_words(sport.name)[1].capitalize()} played", score["rallies"])
 
 
 def _advice(adv, state, sport):
@@ -273,14 +274,14 @@ def _recommendations(advice) -> None:
                "point estimate against the predicted reply; 'never less than' holds whatever the reply.")
 
 
-def _options_chart(frame: pd.DataFrame) -> alt.LayerChart:
+def _options_chart(frame: pd.DataFrame, one: str = "rally") -> alt.LayerChart:
     """Each candidate shot's win probability (point) with its interval (line), advised shots in blue."""
     base = alt.Chart(frame).encode(y=alt.Y("shot:N", sort=None, title=None, axis=alt.Axis(labelLimit=250)))
     scale = alt.Scale(domain=[0, 1], nice=False, clamp=True)
     colour = alt.Color("advice:N", title=None, scale=alt.Scale(domain=["advised", "not advised"],
                                                               range=["#1f77b4", "#bbbbbb"]))
     rule = base.mark_rule(strokeWidth=3).encode(
-        x=alt.X("low:Q", title="wins the rally (90 % interval)", scale=scale, axis=alt.Axis(format="%")),
+        x=alt.X("low:Q", title=f"wins the {one} (90 % interval)", scale=scale, axis=alt.Axis(format="%")),
         x2="high:Q", color=colour)
     point = base.mark_point(filled=True, size=80).encode(
         x=alt.X("win:Q", scale=scale), color=colour,
@@ -289,7 +290,7 @@ def _options_chart(frame: pd.DataFrame) -> alt.LayerChart:
     return (rule + point).properties(height=26 * len(frame) + 40)
 
 
-def _options(advice) -> None:
+def _options(advice, one: str = "rally") -> None:
     """Every candidate shot of the situation: its win probability with the interval, how often the player played
     it there, and why a shot is not advised."""
     options = advice.options
@@ -301,11 +302,11 @@ def _options(advice) -> None:
         "played": options["played"].astype(int).to_numpy(),
         "advice": ["advised" if a else "not advised" for a in options["advised"]],
         "why": [r or "" for r in options["reason"]]}).sort_values("win", ascending=False)
-    st.markdown(f"**Every shot {md(advice.player)} can play here**: the chance to win the rally with it against "
+    st.markdown(f"**Every shot {md(advice.player)} can play here**: the chance to win the {one} with it against "
                 f"{md(advice.opponent)} as predicted, both then playing as they do")
-    tables.draw(_options_chart(frame))
+    tables.draw(_options_chart(frame, one))
     table = pd.DataFrame({
-        "shot": frame["shot"], "wins the rally": frame["win"].map(pct),
+        "shot": frame["shot"], f"wins the {one}": frame["win"].map(pct),
         "90 % interval": [f"{pct(a)}–{pct(b)}" for a, b in zip(frame["low"], frame["high"])],
         "advised": [("yes" if a == "advised" else "no: " + (w or "not advised")) for a, w in
                     zip(frame["advice"], frame["why"])],
@@ -422,7 +423,7 @@ def _match(log, match_id: str, sport) -> None:
     with right:
         _where_controls(sport)
     _buttons(log, state, sport)
-    _options(advice)
+    _options(advice, rally_words(sport.name)[0])
     _prediction(advice)
     st.download_button("Export the match (CSV, canonical layout)", lambda: log.export_csv(match_id),
                        file_name=f"{match_id.replace(' ', '_').replace('#', 'n')}.csv", mime="text/csv", key="export")

@@ -15,6 +15,7 @@ import streamlit as st
 from strategist.advice import prep
 from strategist.app import common, scouting, tables
 from strategist.app.text import md, pct, plural, situation
+from strategist.scout.text import rally_words
 
 WHY_TWO_VALUES = ("Why two numbers: *as played*, both keep their habits; *as recommended*, both play the rally "
                   "game's recommendation from here on (each side's safest play where the data support leaving its "
@@ -38,12 +39,13 @@ def _serve_and_return(adv, player: str, opponent: str) -> None:
     values = common.pair_table(adv, "rally values", lambda: prep.rally_values(adv))
     game = adv.game
     st.header("Serving and returning")
+    one = rally_words(adv.sport.name)[0]
     c = st.columns(2)
     for col, key, server, other in ((c[0], "serve", player, opponent), (c[1], "return", opponent, player)):
         state = values[f"{key}_state"]
         n = int(game.states["visits"].iat[game.index(state)])
         where = situation(state)
-        col.metric(f"{md(server)} serving: {md(player)} wins the rally (as recommended)", pct(values[key]),
+        col.metric(f"{md(server)} serving: {md(player)} wins the {one} (as recommended)", pct(values[key]),
                    f"as played: {pct(values[key + '_observed'])}", delta_color="off", delta_arrow="off",
                    help=md(f"{n} serves of {server} against {other} in the data"))
         col.caption(md(f"{plural(n, 'serve')} of {server} against {other} in the data"
