@@ -332,6 +332,27 @@ def test_practice_offers_serves_as_serves_and_plays_rallies_in_the_rally_game(ma
     assert at.selectbox(key="model_optimizer").value.lower() == DEFAULT_OPTIMIZER   # the benchmark's choice
 
 
+@pytest.mark.realdata
+def test_practice_on_tennis_counts_points(matchlog, shared_data):
+    """On the Slam files a practice point is a point: 'Point 1', and after it 'Points won'."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["data"] = str(shared_data / "tennis_slam_pbp")
+    at.query_params["player"], at.query_params["opponent"] = "Novak Djokovic", "Rafael Nadal"
+    at.run()
+    at.switch_page(PAGES + "practice.py").run()
+    _clean(at)
+    assert at.subheader[0].value.startswith("Point 1 · Novak Djokovic to play serve")
+    assert "A point pays +1 won" in " ".join(c.value for c in at.caption)
+    for _ in range(10):
+        [b for b in at.button if b.key and b.key.startswith("rp:")][0].click().run()
+        _clean(at)
+        if any(m.label == "Points won" for m in at.metric):
+            break
+    labels = {m.label for m in at.metric}
+    assert "Points won" in labels and "Rallies won" not in labels
+    assert at.subheader[0].value.startswith("Point 2 · ")
+
+
 def test_practice_offers_only_the_candidates_of_a_situation():
     """offered(): the shots all players play there at a meaningful rate; in a serve state the sport's serves only,
     even where the game's serve state holds another shot (a data set that mislabels a serve)."""

@@ -12,6 +12,7 @@ import streamlit as st
 from strategist.app import common, tables
 from strategist.app.practice_shots import offered
 from strategist.app.text import md, pct, plural, situation
+from strategist.scout.text import rally_words
 from strategist.errors import StrategistError
 
 
@@ -43,7 +44,8 @@ def _session(game, key):
 
 def _choices(game, player: str, report, pending: dict) -> None:
     where = situation(pending["state"])
-    st.subheader(f"Rally {1 if report is None else report.rallies + 1} · {md(player)} to play {md(where)}")
+    one = rally_words(game.structure.sport.name)[0].capitalize()
+    st.subheader(f"{one} {1 if report is None else report.rallies + 1} · {md(player)} to play {md(where)}")
     actions = pending["actions"]
     cols = st.columns(4)
     for k, i in enumerate(offered(game, pending["state"], actions)):
@@ -53,16 +55,17 @@ def _choices(game, player: str, report, pending: dict) -> None:
                            on_click=lambda i=i: st.session_state["rp_choices"].append(i))
 
 
-def _results(report, opponent: str) -> None:
+def _results(report, opponent: str, words: tuple = ("rally", "rallies")) -> None:
     last = report.log[-1]
+    one, many = words
     (st.success if last["won"] else st.error)(
-        f"Rally {last['rally']} {'won' if last['won'] else 'lost'} after your choices: "
+        f"{one.capitalize()} {last['rally']} {'won' if last['won'] else 'lost'} after your choices: "
         + md("; ".join(f"{a} {situation(s)}" for s, a in last["choices"])))
     c = st.columns(4)
-    c[0].metric("Rallies won", f"{report.wins} of {report.rallies}")
+    c[0].metric(f"{many.capitalize()} won", f"{report.wins} of {report.rallies}")
     c[1].metric("Your play wins from the serve", pct(report.practised_value),
                 help=f"against {md(opponent)}'s observed play, your choices' frequencies in the situations you met "
-                     f"(the recommendation elsewhere); {report.rallies} rallies")
+                     f"(the recommendation elsewhere); {report.rallies} {many}")
     c[2].metric("As recommended it would win", pct(report.equilibrium_value),
                 help="both playing the rally game's recommendation; the gap to your play is what your choices "
                      "cost or gained")
@@ -88,15 +91,17 @@ def render() -> None:
         if not np.any(game.states["who"].to_numpy() == "player"):
             st.info(f"Nothing to practise: the rally game has no situation of {md(player)}. Load shot-by-shot data.")
             return
+        words = rally_words(game.structure.sport.name)
+        one = words[0]
         st.caption("The rally game's practice mode: you choose every shot of the player; where the opponent hits, "
                    "the player's position follows the recommendation; the opponent plays as observed; outcomes are "
-                   "drawn from the estimated game. A rally pays +1 won / −1 lost, credited back over your choices: "
+                   f"drawn from the estimated game. A {one} pays +1 won / −1 lost, credited back over your choices: "
                    "a shot's 'per try' is what it has earned on average so far.")
         report, pending = _session(game, ("rally", common.data_key(), player, opponent, common.model_key()))
         if pending:
             _choices(game, player, report, pending)
         if report is not None:
-            _results(report, opponent)
+            _results(report, opponent, words)
         st.button("Start over", key="practice_reset", on_click=lambda: st.session_state.update(rp_choices=[]))
 
 
