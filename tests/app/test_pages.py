@@ -330,6 +330,9 @@ def test_practice_offers_serves_as_serves_and_plays_rallies_in_the_rally_game(ma
     from strategist.opponent.train import DEFAULT_OPTIMIZER
 
     assert at.selectbox(key="model_optimizer").value.lower() == DEFAULT_OPTIMIZER   # the benchmark's choice
+    from strategist.opponent import DEFAULT_MODEL
+
+    assert DEFAULT_MODEL.startswith(at.selectbox(key="model_kind").value)     # the best model's kind first
 
 
 @pytest.mark.realdata

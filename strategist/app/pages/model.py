@@ -56,15 +56,18 @@ def _train(fit, table, kind: str, optimizer: str, budget: float, device_text: st
 
 
 def _train_form(fit, result, device_text: str) -> None:
-    from strategist.opponent import KINDS
+    from strategist.opponent import DEFAULT_MODEL, KINDS
     from strategist.opponent.train import DEFAULT_OPTIMIZER
 
     kinds = list(KINDS)
+    # offered first: the kind of the default model (the best of the committed opponent benchmark)
+    best = next((k for k in kinds if DEFAULT_MODEL.startswith(k)), kinds[0])
 
     lowered = [o.lower() for o in OPTIMIZERS]
     with st.form("train"):
         st.subheader("Train")
-        kind = st.selectbox("Model", kinds, key="model_kind")
+        kind = st.selectbox("Model", kinds, key="model_kind", index=kinds.index(best),
+                            help=f"{best}: the kind of the default opponent model, the best of the opponent benchmark")
         optimizer = st.selectbox("Optimizer (neural model)", OPTIMIZERS, key="model_optimizer",
                                  index=lowered.index(DEFAULT_OPTIMIZER) if DEFAULT_OPTIMIZER in lowered else 0,
                                  help="the default follows the opponent-model benchmark (benchmarks/OPTIMIZERS.md)")
