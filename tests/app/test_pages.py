@@ -446,6 +446,9 @@ def test_a_live_tennis_point_with_a_second_serve(matchlog, shared_data):
     metrics = {m.label: m.value for m in at.metric}
     assert list(metrics.values())[:2] == ["15", "0"] and metrics["Set · games"] == "1 · 0–0"
     assert metrics["Points played"] == "1" and "Rallies played" not in metrics      # the sport's word
+    at.switch_page(PAGES + "data.py").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert "Points" in metrics and "Rallies" not in metrics
 
 
 def test_the_data_in_use_survive_a_reload_through_the_address(matchlog, tmp_path):

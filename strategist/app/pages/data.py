@@ -10,6 +10,7 @@ from strategist.app import common, paths, uploads
 from strategist.app.text import md, plural
 from strategist.data.detect import LAYOUTS
 from strategist.errors import StrategistError
+from strategist.scout.text import rally_words
 
 SOURCES = ["Built-in demo", "ShuttleSet (94 real matches)", "Upload files", "A file or folder on this server"]
 BUILT_IN = {SOURCES[0]: common.DEMO, SOURCES[1]: common.SHUTTLESET}
@@ -82,12 +83,12 @@ def _as_uploaded(text: str) -> str:
     return re.sub(re.escape(root) + r"[/\\][^/\\]+[/\\]", "", text)
 
 
-def _skipped(report) -> None:
+def _skipped(report, words: tuple = ("rally", "rallies")) -> None:
     st.subheader("What was skipped, and why")
     if report.ok and not report.notes:
         st.success(f"Nothing skipped: every one of {report.rows_read:,} rows was kept.")
         return
-    st.write(f"{plural(report.rallies_rejected, 'rally', 'rallies')} skipped ({report.rows_rejected:,} of "
+    st.write(f"{plural(report.rallies_rejected, *words)} skipped ({report.rows_rejected:,} of "
              f"{report.rows_read:,} rows).")
     if report.counts:
         rows = [{"reason": reason, "rallies": n,
@@ -105,14 +106,15 @@ def _in_use() -> None:
     c = st.columns(5)
     c[0].metric("Sport", result.sport.name)
     c[1].metric("Strokes", f"{len(table):,}")
-    c[2].metric("Rallies", f"{table['rally_id'].nunique():,}")
+    words = rally_words(result.sport.extends or result.sport.name)
+    c[2].metric(words[1].capitalize(), f"{table['rally_id'].nunique():,}")
     c[3].metric("Matches", f"{table['match_id'].nunique():,}")
     c[4].metric("Players", f"{len(common.players(result))}")
     st.caption(f"Layout: {LAYOUTS[result.layout].description}")
     if result.sport.extends is not None:
         st.caption(f"Shot labels: your own ({len(result.sport.shots)} shots: "
                    f"{md(', '.join(result.sport.shots))}), on the rules of {result.sport.extends}")
-    _skipped(result.rejections)
+    _skipped(result.rejections, words)
     per = table.groupby("hitter", observed=True).agg(strokes=("stroke", "size"), matches=("match_id", "nunique"))
     st.subheader("Players")
     st.dataframe(per.sort_values("strokes", ascending=False), width="stretch")
