@@ -104,7 +104,7 @@ def assess(view: RallyView, opponent: str, name: str, *, alpha: float = stats.AL
     if mine.empty:
         return {"status": "not available", "notes": [f"no rally of {name} with a recorded winner"], "rows": []}
     won = mine["won"].to_numpy(dtype=bool)
-    one, many = text.rally_words(view.sport.name)
+    one, many = text.rally_words(view.sport)
     rows, notes = [], []
     for label, mask in situations(mine, view.sport.name).items():
         k_in, n_in = int(won[mask].sum()), int(mask.sum())

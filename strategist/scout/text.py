@@ -27,8 +27,11 @@ _ENDINGS = {
 RALLY_WORDS = {"badminton": ("rally", "rallies"), "tennis": ("point", "points")}
 
 
-def rally_words(sport: str) -> tuple[str, str]:
-    """``("rally", "rallies")``, or ``("point", "points")`` in tennis."""
+def rally_words(sport) -> tuple[str, str]:
+    """``("rally", "rallies")``, or ``("point", "points")`` in tennis. ``sport``: a name, or a
+    :class:`~strategist.sports.Sport` (a user's own vocabulary speaks as the sport it extends)."""
+    if not isinstance(sport, str):
+        sport = getattr(sport, "extends", None) or getattr(sport, "name", "")
     return RALLY_WORDS.get(sport, RALLY_WORDS["badminton"])
 
 

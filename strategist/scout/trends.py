@@ -44,7 +44,7 @@ def tendencies(view: RallyView, opponent: str, matches: _Matches) -> list[tuple[
     """(label, per-match k, per-match n) of each tendency the data can fill."""
     sides = view.sides[(view.sides["player"] == opponent).to_numpy(dtype=bool, na_value=False)]
     known = sides[sides["won"].notna().to_numpy()]
-    many = text.rally_words(view.sport.name)[1]                 # rallies, or points in tennis
+    many = text.rally_words(view.sport)[1]                 # rallies, or points in tennis
     out = [(f"{many} won", *matches.count(known, known["won"].to_numpy(dtype=bool)))]
     if view.complete:
         ended = sides[sides["ending"].notna().to_numpy()]

@@ -79,3 +79,17 @@ def test_a_sparse_table_is_tested_by_permutation_near_fishers_exact_p():
     assert result["method"] == "permutation (20000)" and result["min_expected"] < 5
     assert result["p"] == pytest.approx(sp.fisher_exact(table).pvalue, abs=0.01)
     assert stats.chi2_test(table * 10)["method"] == "chi-square"
+
+
+def test_a_rally_is_a_point_in_tennis_and_in_a_vocabulary_that_extends_it():
+    from dataclasses import replace
+
+    from strategist.scout.text import rally_words
+    from strategist.sports import get_sport
+
+    tennis, badminton = get_sport("tennis"), get_sport("badminton")
+    assert rally_words("tennis") == rally_words(tennis) == ("point", "points")
+    assert rally_words("badminton") == rally_words(badminton) == ("rally", "rallies")
+    club = replace(tennis, name="club tennis", extends="tennis")          # a user's own labels on tennis rules
+    assert rally_words(club) == ("point", "points")
+    assert rally_words(replace(badminton, name="club", extends="badminton")) == ("rally", "rallies")

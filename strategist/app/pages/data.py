@@ -106,7 +106,7 @@ def _in_use() -> None:
     c = st.columns(5)
     c[0].metric("Sport", result.sport.name)
     c[1].metric("Strokes", f"{len(table):,}")
-    words = rally_words(result.sport.extends or result.sport.name)
+    words = rally_words(result.sport)
     c[2].metric(words[1].capitalize(), f"{table['rally_id'].nunique():,}")
     c[3].metric("Matches", f"{table['match_id'].nunique():,}")
     c[4].metric("Players", f"{len(common.players(result))}")

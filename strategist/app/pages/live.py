@@ -182,7 +182,7 @@ def _scoreboard(state, sport) -> None:
         top[0].metric(md(state.player), score["player"], help="points in this set")
         top[1].metric(md(state.opponent), score["opponent"], help="points in this set")
         top[2].metric("Set", f"{score['set']} ({score['player_sets']}–{score['opponent_sets']})")
-    top[3].metric(f"{rally_words(sport.name)[1].capitalize()} played", score["rallies"])
+    top[3].metric(f"{rally_words(sport)[1].capitalize()} played", score["rallies"])
 
 
 def _advice(adv, state, sport):
@@ -423,7 +423,7 @@ def _match(log, match_id: str, sport) -> None:
     with right:
         _where_controls(sport)
     _buttons(log, state, sport)
-    _options(advice, rally_words(sport.name)[0])
+    _options(advice, rally_words(sport)[0])
     _prediction(advice)
     st.download_button("Export the match (CSV, canonical layout)", lambda: log.export_csv(match_id),
                        file_name=f"{match_id.replace(' ', '_').replace('#', 'n')}.csv", mime="text/csv", key="export")

@@ -44,7 +44,7 @@ def _session(game, key):
 
 def _choices(game, player: str, report, pending: dict) -> None:
     where = situation(pending["state"])
-    one = rally_words(game.structure.sport.name)[0].capitalize()
+    one = rally_words(game.structure.sport)[0].capitalize()
     st.subheader(f"{one} {1 if report is None else report.rallies + 1} · {md(player)} to play {md(where)}")
     actions = pending["actions"]
     cols = st.columns(4)
@@ -91,7 +91,7 @@ def render() -> None:
         if not np.any(game.states["who"].to_numpy() == "player"):
             st.info(f"Nothing to practise: the rally game has no situation of {md(player)}. Load shot-by-shot data.")
             return
-        words = rally_words(game.structure.sport.name)
+        words = rally_words(game.structure.sport)
         one = words[0]
         st.caption("The rally game's practice mode: you choose every shot of the player; where the opponent hits, "
                    "the player's position follows the recommendation; the opponent plays as observed; outcomes are "

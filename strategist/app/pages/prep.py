@@ -39,7 +39,7 @@ def _serve_and_return(adv, player: str, opponent: str) -> None:
     values = common.pair_table(adv, "rally values", lambda: prep.rally_values(adv))
     game = adv.game
     st.header("Serving and returning")
-    one = rally_words(adv.sport.name)[0]
+    one = rally_words(adv.sport)[0]
     c = st.columns(2)
     for col, key, server, other in ((c[0], "serve", player, opponent), (c[1], "return", opponent, player)):
         state = values[f"{key}_state"]
