@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from strategist.cli import flags
 from strategist.cli.data_source import WIDTH, wrap_lines
 
 
@@ -33,14 +34,15 @@ def register(subparsers) -> None:
                    help="the situation, e.g. 'rally after net shot (low, front)', 'serve' (see --list-states); "
                         "default: the player's most frequent one (tennis: every serve state)")
     p.add_argument("--list-states", action="store_true", help="list the situations with their counts and stop")
-    p.add_argument("--min-action-count", type=int, default=5,
+    p.add_argument("--min-action-count", type=flags.whole_number(0, 1_000_000), default=5,
                    help="a shot may be recommended where the player played it this often there (default 5)")
-    p.add_argument("--min-share", type=float, default=0.02,
+    p.add_argument("--min-share", type=flags.fraction, default=0.02,
                    help="a shot is a candidate where all players play it at least this share of the time there "
                         "(default 0.02)")
-    p.add_argument("--min-count", type=int, default=10,
+    p.add_argument("--min-count", type=flags.whole_number(0, 1_000_000), default=10,
                    help="... and at least this often (default 10)")
-    p.add_argument("--level", type=float, default=0.9, help="level of the intervals and lower bounds (default 0.9)")
+    p.add_argument("--level", type=flags.level, default=0.9,
+                   help="level of the intervals and lower bounds (default 0.9)")
     p.add_argument("--full", action="store_true", help="print every shot, however many")
     p.add_argument("--json", action="store_true", help="print a JSON object instead of tables")
     p.set_defaults(handler=run)
@@ -48,13 +50,10 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from strategist.cli.data_source import game_strokes, load_data
-    from strategist.errors import EstimationError
     from strategist.rally.game import rally_game
 
     loaded, path, is_demo = load_data(args)
     player, opponent = _names(loaded.table, args)
-    if not 0.0 < args.level < 1.0:
-        raise EstimationError(f"--level must lie strictly between 0 and 1, got {args.level}")
     game = rally_game(game_strokes(loaded), player, opponent, min_action_count=args.min_action_count,
                       min_share=args.min_share, min_count=args.min_count, level=args.level)
     if args.list_states:

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from strategist.cli import flags
 from strategist.cli.data_source import data_line
 from strategist.cli.rally_cmd import wrap, add_game_arguments, build_game, table_text, who_line
 
@@ -24,10 +25,12 @@ def register(subparsers) -> None:
                                                      "observed, uniform, best-response, safe:M, mix:...)")
     p.add_argument("--opponent-policy", default="observed", help="the opponent's model (default observed)")
     p.add_argument("--cover", default="equilibrium", help="the player's positions (default equilibrium)")
-    p.add_argument("--rallies", type=int, default=10, help="rallies in the session (default 10)")
+    p.add_argument("--rallies", type=flags.whole_number(1, 100_000), default=10,
+                   help="rallies in the session (default 10, at most 100,000)")
     p.add_argument("--start", default="alternate", choices=("serve", "receive", "alternate"),
                    help="who serves: the player, the opponent, or alternately (default)")
-    p.add_argument("--decay", type=float, default=0.8, help="credit decay per earlier choice (default 0.8)")
+    p.add_argument("--decay", type=flags.fraction, default=0.8,
+                   help="credit decay per earlier choice, from 0 to 1 (default 0.8)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print the session report as JSON (with --auto)")
     p.set_defaults(handler=run)
@@ -63,7 +66,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.json and not args.auto:
         raise EstimationError("--json needs --auto (an interactive session talks on the terminal)")
+    from strategist.rally.policies import check_policy
+
     game, path, is_demo = build_game(args)
+    for flag, spec, side in (("--auto", args.auto, "player"), ("--opponent-policy", args.opponent_policy, "opponent"),
+                             ("--cover", args.cover, "player")):
+        if spec is not None:
+            with flags.said_of(flag):
+                check_policy(game, spec, side)
     rng = np.random.default_rng(args.seed + 1)
     talk = sys.stdout if not args.json else sys.stderr
     if args.auto:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from strategist.cli import flags
 from strategist.cli.data_source import WIDTH, add_data_options, data_line, game_strokes, load_data, wrap_lines
 
 
@@ -24,7 +25,7 @@ def add_game_arguments(p) -> None:
                         "incoming shot, how high and where it was taken)")
     p.add_argument("--no-zones", action="store_true", help="states do not say where the incoming shot was taken")
     p.add_argument("--no-heights", action="store_true", help="states do not say how high it was taken")
-    p.add_argument("--min-action-count", type=int, default=5,
+    p.add_argument("--min-action-count", type=flags.whole_number(0, 1_000_000), default=5,
                    help="a shot may be recommended where its hitter played it this often there; rarer ones stay "
                         "in observed play (default 5)")
     p.add_argument("--prior", default="marginal",
@@ -36,8 +37,19 @@ def build_game(args, *, bootstrap: int = 0, level: float = 0.9, seed: int = 0, i
     """``(game, path, is_demo)`` of the command's data and options (and the table, ``with_table``)."""
     from strategist.rally.game import rally_game
 
+    from strategist.data.states import check_rally_rule
+    from strategist.estimation.shrinkage import parse_prior
+    from strategist.rally.model import RallySettings, check_settings
+
     loaded, path, is_demo = load_data(args)
     table = loaded.table
+    with flags.said_of("--actions"):
+        check_settings(RallySettings(actions=args.actions), loaded.sport)
+    if args.states is not None:
+        with flags.said_of("--states"):
+            check_rally_rule(args.states, loaded.sport)
+    with flags.said_of("--prior"):
+        parse_prior(_prior(args.prior))
     player, opponent = _players(table, args)
     shaping = {"actions": args.actions, "columns": args.columns, "states": args.states,
                "zones": False if args.no_zones else None, "heights": False if args.no_heights else None}
@@ -110,7 +122,7 @@ def register(subparsers) -> None:
     add_game_arguments(p)
     p.add_argument("--bootstrap", type=int, default=0, metavar="N",
                    help="match-bootstrap replicates for the intervals (default 0: the posterior's)")
-    p.add_argument("--level", type=float, default=0.9, help="interval level (default 0.9)")
+    p.add_argument("--level", type=flags.level, default=0.9, help="interval level (default 0.9)")
     p.add_argument("--interval", default="normal", choices=("normal", "percentile"),
                    help="bootstrap interval: normal with the small-cluster correction (default) or percentile")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")

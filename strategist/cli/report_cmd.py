@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from strategist.cli import flags
 from strategist.cli.data_source import add_data_options
 
 HELP = "write a post-match analysis report (HTML, PDF, JSON) of one match"
@@ -65,6 +66,13 @@ def run(args: argparse.Namespace) -> int:
     from strategist.report import build_report, write_html, write_json, write_pdf
     from strategist.scout.matchinfo import read_match_info
 
+    from strategist.report.match import resolve_match, resolve_match_player
+
+    with flags.said_of("--match"):
+        match_id = resolve_match(table, args.match)
+    if args.player is not None:
+        with flags.said_of("--player"):
+            resolve_match_player(table[table["match_id"].astype(str) == match_id], args.player)
     report = build_report(table, args.match, args.player, data_label=label, seed=args.seed,
                           recommendation=args.recommendation, matches=read_match_info(path))
     written = [write_html(report, out)]

@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
+from strategist.cli import flags
 from strategist.cli.data_source import data_line
 from strategist.cli.rally_cmd import wrap, add_game_arguments, build_game, short_state, table_text, who_line
 
 POLICY_HELP = ("equilibrium, observed, uniform, best-response, safe:MARGIN (e.g. safe:0.02), "
                "mix:LABEL=W,... (e.g. mix:smash=2,clear=1) or model (the opponent model's predictions, --model)")
+
+
+#: Most rallies one command plays out (about 2 GB and 20 s at the most).
+MAX_RALLIES = 10_000_000
 
 
 def register(subparsers) -> None:
@@ -23,10 +28,11 @@ def register(subparsers) -> None:
     p.add_argument("--policy", default="equilibrium", help=f"the player's policy: {POLICY_HELP} "
                                                            "(default equilibrium)")
     p.add_argument("--opponent-policy", default="observed", help="the opponent's policy (default observed)")
-    p.add_argument("--rallies", type=int, default=100_000, help="rallies to play (default 100000)")
+    p.add_argument("--rallies", type=flags.whole_number(1, MAX_RALLIES), default=100_000,
+                   help=f"rallies to play (default 100000, at most {MAX_RALLIES:,})")
     p.add_argument("--start", default="serve", metavar="serve|receive|STATE",
                    help="where rallies start: the player's serve, the opponent's serve, or a state")
-    p.add_argument("--level", type=float, default=0.95, help="level of the win-probability interval (0.95)")
+    p.add_argument("--level", type=flags.level, default=0.95, help="level of the win-probability interval (0.95)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--model", default="markov", metavar="KIND|DIR",
                    help="the opponent model a 'model' policy follows: frequency, markov or neural fitted on the "
@@ -67,12 +73,19 @@ def _model_lines(side: str, policy) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from strategist.rally.playout import play_out
+    from strategist.rally.playout import play_out, start_state
+    from strategist.rally.policies import check_policy
 
     game, path, is_demo, table = build_game(args, with_table=True)
     start = args.start
     if start not in ("serve", "receive") and ": " not in start and start[:2] in ("P ", "O "):
         start = ("player: " if start[0] == "P" else "opponent: ") + start[2:]
+    with flags.said_of("--start"):
+        start_state(game, start)
+    for flag, spec, side in (("--policy", args.policy, "player"), ("--opponent-policy", args.opponent_policy,
+                                                                   "opponent")):
+        with flags.said_of(flag):
+            check_policy(game, spec, side)
     models = _model_policies(args, game, table)
     result = play_out(game, models.get("player", args.policy), models.get("opponent", args.opponent_policy),
                       args.rallies, args.seed, start=start, level=args.level)

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 
+from strategist.cli import flags
 from strategist.cli.data_source import add_data_options, load_table, sport_from_args
 
 
@@ -33,16 +34,16 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="directory of the saved model and checkpoints")
     p.add_argument("--optimizer", default=DEFAULT_OPTIMIZER, choices=OPTIMIZERS,
                    help=f"neural: optimizer (default {DEFAULT_OPTIMIZER}, by the rule of benchmarks/bench_opponent.py)")
-    p.add_argument("--lr", type=float, help="neural: base learning rate (default: the optimizer's tuned one)")
+    p.add_argument("--lr", type=flags.positive, help="neural: base learning rate (default: the optimizer's tuned one)")
     p.add_argument("--schedule", default="cosine", choices=("cosine", "wsd"), help="neural: lr schedule")
-    p.add_argument("--max-steps", type=int, default=None,
+    p.add_argument("--max-steps", type=flags.whole_number(1, 10_000_000),
                    help="neural: step budget, the length of the lr schedule (default 1500)")
-    p.add_argument("--batch-size", type=int, default=None, help="neural: rallies per step (default 64)")
+    p.add_argument("--batch-size", type=flags.whole_number(1, 100_000), help="neural: rallies per step (default 64)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--order", type=int, default=2, help="markov: order (default 2)")
+    p.add_argument("--order", type=flags.whole_number(1, 10), default=2, help="markov: order (default 2)")
     p.add_argument("--device", help="neural: torch device (default: cuda when present, else cpu)")
-    p.add_argument("--threads", type=int, help="neural: CPU threads of torch")
-    p.add_argument("--time-budget", type=float, help="neural: stop after this many seconds of training")
+    p.add_argument("--threads", type=flags.whole_number(1, 1024), help="neural: CPU threads of torch")
+    p.add_argument("--time-budget", type=flags.positive, help="neural: stop after this many seconds of training")
     p.add_argument("--no-resume", action="store_true", help="neural: start afresh even if --out has a checkpoint")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the training metrics as JSON")

@@ -30,7 +30,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from strategist.errors import DataFormatError
+from strategist.errors import ConfigurationError, DataFormatError
 from strategist.sports import Sport, get_sport
 from strategist.sports.definition import PHASES
 
@@ -148,6 +148,15 @@ def _next_by_other(frame: pd.DataFrame, column: str, horizon: int) -> pd.Series:
     return out
 
 
+def check_rally_rule(rally_rule: str, sport) -> None:
+    """Raise :class:`ConfigurationError` unless ``rally_rule`` is ``"shot"`` or ``"group:<grouping>"`` of
+    ``sport`` (a setting, not a field of the data)."""
+    base, _, grouping = str(rally_rule).partition(":")
+    if base not in ("shot", "group") or (base == "group" and grouping not in sport.groupings):
+        raise ConfigurationError(f"rally states by {rally_rule!r}: expected 'shot' or 'group:<grouping>' with a "
+                                 f"grouping of {sorted(sport.groupings)}")
+
+
 def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None, zones: bool = False,
                     heights: bool = False, situation: bool = False) -> pd.DataFrame:
     """The canonical ``table`` sorted by rally and stroke, with the decision state of every stroke.
@@ -166,10 +175,8 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
     if situation:
         rally, zones, heights = situation_rule(table, sport)
     rally_rule = rally or rule.rally
+    check_rally_rule(rally_rule, sport)
     base, _, grouping = rally_rule.partition(":")
-    if base not in ("shot", "group") or (base == "group" and grouping not in sport.groupings):
-        raise DataFormatError(f"rally states by {rally_rule!r}: expected 'shot' or 'group:<grouping>' with a "
-                              f"grouping of {sorted(sport.groupings)}", field="rally")
     frame = table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True)
     same_prev = _same_rally_as_previous(frame)
     shot = frame["shot"].astype("string")

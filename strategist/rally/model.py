@@ -120,7 +120,9 @@ def _sport_of(table, sport):
         raise EstimationError(str(exc)) from None
 
 
-def _check_settings(settings: RallySettings, sport) -> tuple[str, str]:
+def check_settings(settings: RallySettings, sport) -> tuple[str, str]:
+    """(action kind, grouping) of ``settings`` on ``sport``; raises :class:`EstimationError` naming what is
+    wrong (the actions, the receiver's columns)."""
     kind, _, grouping = settings.actions.partition(":")
     if kind not in ACTION_KINDS:
         raise EstimationError(f"actions {settings.actions!r}: expected 'shot' or 'group' (or 'group:<grouping>')")
@@ -165,7 +167,7 @@ def strokes(table: pd.DataFrame, settings: RallySettings, sport=None, annotated:
     if len(table) == 0:
         raise EstimationError("the rally table has no strokes")
     sport = _sport_of(table, sport)
-    kind, grouping = _check_settings(settings, sport)
+    kind, grouping = check_settings(settings, sport)
     rule, zones, heights = _rule(table, sport, settings)
     ann = annotate_states(table, sport, rally=rule, zones=zones, heights=heights) if annotated is None else annotated
     if len(ann) != len(table) or "state" not in ann:

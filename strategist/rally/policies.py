@@ -92,15 +92,31 @@ def side_policy(game, spec, side: str, other=None) -> list[np.ndarray]:
             raise EstimationError(f"{side} policy {spec!r} needs the other side's policy")
         if kind == "best-response":
             return best_response_policy(game, other, side)
-        margin = spec.split(":", 1)[1] if ":" in spec else ""
-        try:
-            margin = float(margin)
-        except ValueError:
-            raise EstimationError(f"policy {spec!r}: expected safe:MARGIN with a margin >= 0, e.g. safe:0.02") from None
-        if not np.isfinite(margin) or margin < 0:
-            raise EstimationError(f"policy {spec!r}: the margin must be a number >= 0")
-        return safe_policy(game, other, side, margin)
+        return safe_policy(game, other, side, _margin(spec))
     raise EstimationError(f"policy {spec!r} is not understood; expected one of {', '.join(NAMES)}")
+
+
+def _margin(spec: str) -> float:
+    """The margin of ``safe:MARGIN``."""
+    margin = spec.split(":", 1)[1] if ":" in spec else ""
+    try:
+        margin = float(margin)
+    except ValueError:
+        raise EstimationError(f"policy {spec!r}: expected safe:MARGIN with a margin >= 0, e.g. safe:0.02") from None
+    if not np.isfinite(margin) or margin < 0:
+        raise EstimationError(f"policy {spec!r}: the margin must be a number >= 0")
+    return margin
+
+
+def check_policy(game, spec, side: str) -> None:
+    """Raise :class:`EstimationError` unless ``spec`` names a policy of ``side`` in ``game`` (its name, a safe
+    margin, a fixed mix's labels); one that depends on the other side's policy is checked without solving it,
+    and ``model`` is left to :func:`strategist.rally.model_policy.model_policy`."""
+    kind = _kind(spec)
+    if kind == "safe":
+        _margin(spec)
+    elif kind not in DEPENDENT and kind != "model":
+        side_policy(game, spec, side)
 
 
 def _fixed_mix(game, spec: str, side: str) -> list[np.ndarray]:

@@ -64,7 +64,6 @@ def test_a_pairing_and_a_named_situation(capsys):
     (["--player", "Nobody Known"], "unknown player (--player) 'Nobody Known'"),
     (["--opponent", O], "--opponent needs --player"),
     (["--player", P, "--state", "rally after teapot"], "--state 'rally after teapot'"),
-    (["--level", "1.5"], "--level"),
     (["--data", "/nonexistent/strokes.csv"], "/nonexistent/strokes.csv"),
 ])
 def test_bad_requests_exit_2_with_one_line(capsys, argv, message):

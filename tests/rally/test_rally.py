@@ -475,7 +475,7 @@ def test_cli_commands_on_the_demo(cli):
 
 
 @pytest.mark.parametrize("args", [["rally", "--player", "Nobody"], ["simulate", "--policy", "bogus"],
-                                  ["simulate", "--rallies", "0"], ["practice", "--json"],
+                                  ["practice", "--json"],                  # bad numbers: tests/cli/test_flags.py
                                   ["rally", "--opponent", O], ["rally", "--bootstrap", "-2"],
                                   ["rally", "--data", "/nonexistent/file.csv"]])
 def test_cli_errors_are_one_line(cli, args):
