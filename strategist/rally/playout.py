@@ -116,6 +116,10 @@ def start_state(game, start) -> int:
     return game.index(start)
 
 
+#: Most rallies one play-out holds (its arrays take about 2 GB at that size).
+MAX_RALLIES = 10_000_000
+
+
 def play_out(game, player_policy="equilibrium", opponent_policy="observed", rallies: int = 100_000,
              seed: int | None = 0, *, start=None, max_strokes: int = 500, level: float = 0.95,
              compiled: CompiledGame | None = None) -> Playout:
@@ -125,8 +129,8 @@ def play_out(game, player_policy="equilibrium", opponent_policy="observed", rall
     import time
 
     began = time.perf_counter()
-    if isinstance(rallies, bool) or int(rallies) != rallies or rallies < 1:
-        raise EstimationError(f"rallies must be a positive whole number, got {rallies!r}")
+    if isinstance(rallies, bool) or int(rallies) != rallies or not 1 <= rallies <= MAX_RALLIES:
+        raise EstimationError(f"rallies must be a whole number from 1 to {MAX_RALLIES:,}, got {rallies!r}")
     if not 0.0 < level < 1.0:
         raise EstimationError(f"level must lie strictly between 0 and 1, got {level!r}")
     rallies = int(rallies)

@@ -222,3 +222,23 @@ def test_usage_of_one_stroke_has_zero_shares_where_nobody_acted_and_keeps_the_ga
     in_game_order = list(dict.fromkeys(a for s, w in enumerate(who) if w == "opponent"
                                        for a in game.layout.row_labels[s]))
     assert list(idle["action"]) == in_game_order and in_game_order != sorted(in_game_order)
+
+
+def test_a_play_out_too_large_to_hold_is_refused_before_anything_is_allocated():
+    """10,000,000,000 rallies would need 74.5 GiB for one array: refused at once, with the bound the command
+    line also holds."""
+    import tracemalloc
+
+    from strategist.cli.simulate_cmd import MAX_RALLIES as CLI_MAX
+    from strategist.errors import EstimationError
+    from strategist.rally.playout import MAX_RALLIES, play_out
+
+    assert CLI_MAX == MAX_RALLIES == 10_000_000
+    tracemalloc.start()
+    try:
+        for rallies in (10_000_000_000, MAX_RALLIES + 1, 0, 2.5):
+            with pytest.raises(EstimationError, match="rallies must be a whole number from 1 to 10,000,000"):
+                play_out(None, rallies=rallies)
+        assert tracemalloc.get_traced_memory()[1] < 10_000_000
+    finally:
+        tracemalloc.stop()
