@@ -35,10 +35,9 @@ def add_game_arguments(p) -> None:
 def build_game(args, *, bootstrap: int = 0, level: float = 0.9, seed: int = 0, interval: str = "normal",
                with_table: bool = False):
     """``(game, path, is_demo)`` of the command's data and options (and the table, ``with_table``)."""
-    from strategist.rally.game import rally_game
-
     from strategist.data.states import check_rally_rule
     from strategist.estimation.shrinkage import parse_prior
+    from strategist.rally.game import rally_game
     from strategist.rally.model import RallySettings, check_settings
 
     loaded, path, is_demo = load_data(args)

@@ -64,9 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise ReportError(f"--out {args.out!r}: folder {str(out.parent)!r} does not exist")
     from strategist.report import build_report, write_html, write_json, write_pdf
-    from strategist.scout.matchinfo import read_match_info
-
     from strategist.report.match import resolve_match, resolve_match_player
+    from strategist.scout.matchinfo import read_match_info
 
     with flags.said_of("--match"):
         match_id = resolve_match(table, args.match)
