@@ -24,6 +24,10 @@ def whole_number(low: int, high: int):
     return parse
 
 
+#: A random seed: a whole number numpy and torch both take.
+seed = whole_number(0, 2**32 - 1)
+
+
 def fraction(text: str) -> float:
     """An argparse type: a number in [0, 1]."""
     try:

@@ -31,7 +31,7 @@ def register(subparsers) -> None:
                    help="who serves: the player, the opponent, or alternately (default)")
     p.add_argument("--decay", type=flags.fraction, default=0.8,
                    help="credit decay per earlier choice, from 0 to 1 (default 0.8)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=flags.seed, default=0, help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print the session report as JSON (with --auto)")
     p.set_defaults(handler=run)
 

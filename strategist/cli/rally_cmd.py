@@ -124,7 +124,7 @@ def register(subparsers) -> None:
     p.add_argument("--level", type=flags.level, default=0.9, help="interval level (default 0.9)")
     p.add_argument("--interval", default="normal", choices=("normal", "percentile"),
                    help="bootstrap interval: normal with the small-cluster correction (default) or percentile")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--seed", type=flags.seed, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--state", metavar="LABEL", action="append",
                    help="also show the equilibrium and observed mixes of this state (repeatable; 'serve' and "
                         "'return' show the serve and return states)")

@@ -35,7 +35,7 @@ def register(subparsers) -> None:
     p.add_argument("--recommendation", default="auto", choices=("auto", "advisor"),
                    help="what each decision is compared with: the Advisor's recommended mix (both choices; kept for "
                         "scripts that name it)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the interval draws (default 0)")
+    p.add_argument("--seed", type=flags.seed, default=0, help="seed of the interval draws (default 0)")
     p.set_defaults(handler=run)
 
 

@@ -13,6 +13,7 @@ import csv
 import sys
 import warnings
 
+from strategist.cli import flags
 from strategist.cli.data_source import WIDTH, add_data_options, wrap_lines
 
 HELP = "scout an opponent: weaknesses in plain sentences, court maps, serve and return, pressure, trends"
@@ -34,7 +35,7 @@ def register(subparsers) -> None:
     p.add_argument("--maps", metavar="DIR", help="also write the court maps as PNGs into DIR")
     p.add_argument("--min-n", type=int, default=30, metavar="N",
                    help="fewest of the opponent's strokes (rallies) for a situation to be tested (default 30)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the permutation tests (default 0)")
+    p.add_argument("--seed", type=flags.seed, default=0, help="seed of the permutation tests (default 0)")
     p.set_defaults(handler=run)
 
 

@@ -33,7 +33,7 @@ def register(subparsers) -> None:
     p.add_argument("--start", default="serve", metavar="serve|receive|STATE",
                    help="where rallies start: the player's serve, the opponent's serve, or a state")
     p.add_argument("--level", type=flags.level, default=0.95, help="level of the win-probability interval (0.95)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=flags.seed, default=0, help="random seed (default 0)")
     p.add_argument("--model", default="markov", metavar="KIND|DIR",
                    help="the opponent model a 'model' policy follows: frequency, markov or neural fitted on the "
                         "data, or a saved model's folder (default markov)")

@@ -39,7 +39,7 @@ def register(subparsers) -> None:
     p.add_argument("--max-steps", type=flags.whole_number(1, 10_000_000),
                    help="neural: step budget, the length of the lr schedule (default 1500)")
     p.add_argument("--batch-size", type=flags.whole_number(1, 100_000), help="neural: rallies per step (default 64)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=flags.seed, default=0)
     p.add_argument("--order", type=flags.whole_number(1, 10), default=2, help="markov: order (default 2)")
     p.add_argument("--device", help="neural: torch device (default: cuda when present, else cpu)")
     p.add_argument("--threads", type=flags.whole_number(1, 1024), help="neural: CPU threads of torch")

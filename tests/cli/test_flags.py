@@ -29,6 +29,8 @@ PARSE_TIME = [  # refused while the command line is read: exit 2, the flag named
     (["train", "--out", "OUT", "--model", "markov", "--order", "0"], "--order"),
     (["train", "--out", "OUT", "--model", "neural", "--threads", "0"], "--threads"),
     (["train", "--out", "OUT", "--model", "neural", "--time-budget", "-1"], "--time-budget"),
+    *[([command, "--seed", "-1"], "--seed") for command in ("simulate", "practice", "rally", "report", "scout")],
+    (["train", "--out", "OUT", "--model", "frequency", "--seed", "-1"], "--seed"),  # numpy: a ValueError traceback
 ]
 
 IN_USE = [  # refused where the value is used: exit 2, one line beginning with the flag
@@ -83,6 +85,9 @@ def test_whole_numbers_fractions_positives_and_levels():
     for bad in ("0", "-1", "inf", "nan", "x"):
         with pytest.raises(argparse.ArgumentTypeError, match="above 0"):
             flags.positive(bad)
+    assert flags.seed("0") == 0 and flags.seed(str(2**32 - 1)) == 2**32 - 1
+    with pytest.raises(argparse.ArgumentTypeError):
+        flags.seed(str(2**32))
     assert flags.level("0.9") == 0.9
     for bad in ("0", "1", "nan", "x"):
         with pytest.raises(argparse.ArgumentTypeError, match="strictly between 0 and 1"):
