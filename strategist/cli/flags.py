@@ -28,37 +28,26 @@ def whole_number(low: int, high: int):
 seed = whole_number(0, 2**32 - 1)
 
 
-def fraction(text: str) -> float:
-    """An argparse type: a number in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text}")
-    return value
+def number(accepts, expected: str):
+    """An argparse type: a number for which ``accepts(value)`` holds (a NaN never does); the error says
+    ``expected``."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not (math.isfinite(value) and accepts(value)):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
+        return value
+    return parse
 
 
-def positive(text: str) -> float:
-    """An argparse type: a finite number above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text}")
-    return value
-
-
-def level(text: str) -> float:
-    """An argparse type: an interval's level, strictly between 0 and 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, got {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, got {text}")
-    return value
+#: A share or a decay: a number in [0, 1].
+fraction = number(lambda v: 0.0 <= v <= 1.0, "a number from 0 to 1")
+#: A learning rate, a time budget: a finite number above 0.
+positive = number(lambda v: v > 0.0, "a number above 0")
+#: An interval's level: strictly between 0 and 1.
+level = number(lambda v: 0.0 < v < 1.0, "a number strictly between 0 and 1")
 
 
 @contextmanager
