@@ -213,8 +213,6 @@ def safe_mix(sa: StateArrays, c: np.ndarray, floor: float, candidates) -> np.nda
     return x / x.sum()
 
 
-#: A not-advised shot with at least this share of the recommendation (the habit, kept) is said to be kept.
-KEPT_SHARE = 0.005
 #: The numeric columns of the options, averaged when a history leaves height or zone open.
 OPTION_NUMBERS = ("win_probability", "low", "high", "pessimistic", "habit", "population_share", "recommended",
                   "pairing", "player", "all players")
@@ -226,16 +224,16 @@ def option_columns(sa: StateArrays, cont: Continuation, q: np.ndarray, z: float,
     """The options of one situation as columns (arrays over the state's rows): what each shot wins against
     the prediction (point estimate and interval), at the lower bound, how often the player and all players
     play it there, whether it is advised (and why not), and the shares of evidence behind it."""
+    from strategist.rally.game import KEPT, KEPT_SHARE
+
     st = game.structure
     win = cont.obs @ q
     sd = np.sqrt(np.square(sa.sd) @ np.square(q))
     ev = np.einsum("mnk,n->mk", sa.evidence, q)
     candidate = np.asarray(st.candidate[sa.g], dtype=bool)
     rare = f"played fewer than {st.settings.min_action_count} times there"
-    # where the habit stands, a shot the player rarely plays keeps its own small share of the recommendation
     reason = np.where(sa.advised, "", np.where(~candidate, "rarely or never played there by any player",
-                                               np.where(np.asarray(sa.recommended) >= KEPT_SHARE,
-                                                        rare + ": kept at the habit's own rate, never raised",
+                                               np.where(np.asarray(sa.recommended) >= KEPT_SHARE, f"{rare}: {KEPT}",
                                                         rare)))
     return {"win_probability": win, "low": np.clip(win - z * sd, 0, 1), "high": np.clip(win + z * sd, 0, 1),
             "pessimistic": cont.low @ q, "played": sa.played, "habit": sa.habit, "population_share": sa.share,

@@ -218,9 +218,10 @@ def _stage_lines(game, d: dict, full: bool) -> list[str]:
                    f"{_pct(d['observed_value'])} [{_pct(olo)}, {_pct(ohi)}] as both play now (for a match not yet "
                    "played)")
     if d["not_advised"]:
-        # where the habit stands, a shot the hitter rarely plays keeps its own small share: it is not raised
-        kept = " — in the habit at its own rate, never raised"
+        from strategist.rally.game import KEPT, KEPT_SHARE
+
         items = ", ".join(f"{f['action']} ({f['count']}: {f['reason']}"
-                          f"{kept if mix.get(f['action'], 0.0) >= 0.005 else ''})" for f in d["not_advised"][:8])
+                          f"{' — ' + KEPT if mix.get(f['action'], 0.0) >= KEPT_SHARE else ''})"
+                          for f in d["not_advised"][:8])
         lines += _wrap(f"* not advised: {items}")
     return lines

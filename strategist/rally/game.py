@@ -599,6 +599,12 @@ def open_situations(structure: GameStructure) -> np.ndarray:
     return structure.states["decision_state"].astype(str).str.contains("unknown").to_numpy(bool)
 
 
+#: Where the habit stands, a shot its hitter played too rarely to be advised keeps its own share of the
+#: recommendation; with at least this share (it shows as 1 %) every view says so in the words of :data:`KEPT`.
+KEPT_SHARE = 0.005
+KEPT = "kept at the habit's own rate, never raised"
+
+
 def candidate_habits(structure: GameStructure, xs, ys):
     """The habits as a recommendation keeps them: each hitter's mix restricted to the candidate shots of the
     state (a shot all players almost never play there is not advised, even from habit), renormalised; where

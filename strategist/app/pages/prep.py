@@ -15,6 +15,7 @@ import streamlit as st
 from strategist.advice import prep
 from strategist.app import common, scouting, tables
 from strategist.app.text import md, pct, plural, situation
+from strategist.rally.game import KEPT, KEPT_SHARE
 from strategist.scout.text import rally_words
 
 WHY_TWO_VALUES = ("Why two numbers: *as played*, both keep their habits; *as recommended*, both play the rally "
@@ -100,8 +101,8 @@ def _why_not(stage, i: int, player: str, min_count: int) -> str:
         return ""
     if not stage.candidate[i]:
         return "not advised: all players rarely play it here"
-    if stage.recommended[i] >= 0.005:          # the habit stands: the shot keeps its own share, never raised
-        return f"kept at the habit's own rate, never raised: {player} played it fewer than {min_count} times here"
+    if stage.recommended[i] >= KEPT_SHARE:
+        return f"{KEPT}: {player} played it fewer than {min_count} times here"
     return f"not advised: {player} played it fewer than {min_count} times here"
 
 
