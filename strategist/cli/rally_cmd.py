@@ -173,7 +173,7 @@ def _expand(label: str) -> str:
     return label
 
 
-#: The receiver's choice as the header names it (``RallySettings.columns`` once resolved).
+#: The receiver's choice as the header names it (``RallySettings.columns`` as the game resolved it).
 RECEIVER = {"zone": "against the depth zone the receiver stands in (front, middle, back)",
             "position": "against the court area the receiver stands in",
             "none": "alone (the data do not record where the receiver stands)"}
@@ -187,7 +187,7 @@ def render(game, path: str, is_demo: bool, shown=(), full: bool = False) -> str:
     lines = [data_line(path, is_demo), who_line(game),
              f"States: who hits and the {situation}; actions: the hitter's "
              f"{'shot group' if st.settings.actions.startswith('group') else 'shot'} "
-             f"{RECEIVER.get(st.settings.columns, 'against the receiver: ' + st.settings.columns)}; "
+             f"{RECEIVER[st.settings.columns]}; "
              f"{st.strokes_used:,} strokes, {st.rallies:,} rallies, "
              f"{st.game_matches} {'match' if st.game_matches == 1 else 'matches'}",
              "Values: P(P wins the rally) from each state — with both hitting as recommended (point estimate), at "

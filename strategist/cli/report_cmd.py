@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if args.player is not None:
         with flags.said_of("--player"):
             resolve_match_player(table[table["match_id"].astype(str) == match_id], args.player)
-    report = build_report(table, args.match, args.player, data_label=label, seed=args.seed,
+    report = build_report(table, match_id, args.player, data_label=label, seed=args.seed,
                           recommendation=args.recommendation, matches=read_match_info(path))
     written = [write_html(report, out)]
     written.append(write_json(report, Path(args.json) if args.json else out.with_suffix(".json")))

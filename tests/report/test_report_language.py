@@ -43,6 +43,10 @@ class _Visible(HTMLParser):
         if not self._hidden:
             self._now.append(data)
 
+    def close(self):
+        super().close()
+        self._flush()
+
     def _flush(self):
         text = " ".join("".join(self._now).split())
         if text:
@@ -53,7 +57,7 @@ class _Visible(HTMLParser):
 def visible_html(path: Path) -> list[str]:
     parser = _Visible()
     parser.feed(path.read_text(encoding="utf-8"))
-    parser._flush()
+    parser.close()
     return parser.parts
 
 
