@@ -436,3 +436,42 @@ def test_a_tennis_match_tests_minimax_serving_as_walker_wooders(shared_data, tmp
     # the pressure table speaks of points, the sport's word
     assert parts["pressure"]["rows"] and "Under pressure and after runs of points" in text
     assert "in their other points" in text and "rallies in a row" not in text and "other rallies" not in text
+
+
+@pytest.mark.parametrize("low, high, said", [
+    (0.1, 0.3, "better than a typical player's shot frequencies do, beyond chance"),
+    (-0.3, -0.1, "worse than a typical player's shot frequencies in this match, beyond chance"),
+    (-0.1, 0.2, "no better than a typical player's shot frequencies, within chance")])
+def test_the_predictability_gain_is_said_by_where_its_interval_lies(demo_report, low, high, said):
+    """The log-loss gain is said in words: above zero, below zero, or straddling it (the figures in the JSON)."""
+    from dataclasses import replace
+
+    from strategist.report.document import Para, blocks
+
+    pred = {**demo_report.opponent["predictability"], "gain_lower": low, "gain_upper": high}
+    report = replace(demo_report, opponent={**demo_report.opponent, "predictability": pred})
+    text = " ".join(b.text for b in blocks(report) if isinstance(b, Para))
+    assert said in text and "nats" not in text
+
+
+def test_the_heat_map_caption_says_whether_the_opponents_position_is_recorded(demo_report):
+    """The demo records where the receiver stands (the heat-map's columns); a game of one column says that the
+    data do not record it."""
+    from dataclasses import replace
+
+    from strategist.report.document import Chart, blocks
+
+    def caption(report):
+        return next(b.caption for b in blocks(report) if isinstance(b, Chart) and b.name == "heatmap")
+
+    assert "in which the opponent's position varies" in caption(demo_report)
+    per = [{**e, "columns": e["columns"][:1], "mean": [row[:1] for row in e["mean"]],
+            "counts": [row[:1] for row in e["counts"]]} if e.get("rows") else e
+           for e in demo_report.decisions["per_state"]]
+    one = replace(demo_report, decisions={**demo_report.decisions, "per_state": per})
+    assert "the data do not record where" in caption(one) and "varies" not in caption(one)
+    from strategist.report import charts
+
+    opponent = demo_report.meta["opponent"]
+    assert charts.heatmap(demo_report).axes[0].get_xlabel() == f"where {opponent} stood at contact"
+    assert charts.heatmap(one).axes[0].get_xlabel() == f"where {opponent} stood is not recorded"
