@@ -16,7 +16,7 @@ import streamlit as st
 from strategist.app import common
 from strategist.app.text import md, pct, plural
 from strategist.scout import ScoutError
-from strategist.scout.text import p_is, pval, rally_words
+from strategist.scout.text import p_is, pval, rally_words, year_span
 
 #: The court maps drawn in the first row (where the opponent hits, loses and is beaten); the rest, one per
 #: shot type, in the second.
@@ -196,8 +196,8 @@ def _trends(section: dict) -> None:
 
 def _headline(meta: dict) -> None:
     h2h = meta.get("head_to_head") or {}
-    years = meta.get("opponent_years") or []
-    span = "" if not years else f", {years[0]}" + (f"–{years[-1]}" if years[-1] != years[0] else "")
+    years = year_span(meta.get("opponent_years"))
+    span = f", {years}" if years else ""
     many = rally_words(meta["sport"])[1]
     text = (f"{meta['opponent']}: {meta['opponent_rallies']:,} {many} in "
             f"{plural(meta['opponent_matches'], 'match', 'matches')}{span}, "

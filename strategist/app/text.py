@@ -45,8 +45,10 @@ def points(p, digits: int = 1, sign: bool = False) -> str:
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
-    """``1 match``, ``2 matches``."""
-    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+    """``1 match``, ``2 matches`` (:func:`strategist.scout.text.counted`)."""
+    from strategist.scout.text import counted
+
+    return counted(n, word, words)
 
 
 def situation(label, capital: bool = False) -> str:

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from strategist.data.states import describe_situation
-from strategist.scout.text import p_is, pval, rally_words
+from strategist.scout.text import counted, p_is, pval, rally_words, year_span
 from strategist.report import charts
 from strategist.report.build import TITLES
 
@@ -380,15 +380,12 @@ def _scouting(report) -> list:
         return out
     meta = sc["scout"]["meta"]
     h2h = meta["head_to_head"]
-    years = meta["opponent_years"]
+    years = year_span(meta["opponent_years"])
     many = rally_words(m["sport"])[1]
-
-    def matches(n: int) -> str:
-        return f"{n} match" + ("" if n == 1 else "es")
-    span = "" if not years else f" ({years[0]})" if years[0] == years[-1] else f" ({years[0]}–{years[-1]})"
     out.append(Para(f"Read on {sc['scope']}: {meta['opponent_rallies']:,} {many} of {m['opponent']} in "
-                    f"{matches(meta['opponent_matches'])}" + span
-                    + (f"; head to head with {m['player']}: {matches(h2h['matches'])}, {m['opponent']} won "
+                    f"{counted(meta['opponent_matches'], 'match', 'matches')}" + (f" ({years})" if years else "")
+                    + (f"; head to head with {m['player']}: {counted(h2h['matches'], 'match', 'matches')}, "
+                       f"{m['opponent']} won "
                        f"{rate(h2h['rallies_won_by_opponent'])} of the {many}" if h2h["matches"] else "")
                     + ". Rates carry Wilson 95 % intervals and their n; comparisons with the other players: Fisher's "
                     "exact test (rates), Pearson's χ² (mixes), whole-match permutations (trends), Benjamini–Hochberg "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from strategist.scout.text import percent, rally_words
+from strategist.scout.text import counted, percent, rally_words, year_span
 
 
 def _rate(r: dict) -> str:
@@ -11,20 +11,14 @@ def _rate(r: dict) -> str:
     return f"{percent(r['rate'])} [{percent(r['low'])}, {percent(r['high'])}] (n = {r['n']:,})"
 
 
-def _years(years: list[int]) -> str:
-    if not years:
-        return ""
-    return f", {years[0]}" if years[0] == years[-1] else f", {years[0]}–{years[-1]}"
-
-
 def summary_text(report) -> str:
     m = report.meta
     h2h = m["head_to_head"]
     many = rally_words(m["sport"])[1]
     lines = [f"Scouting {m['opponent']} for {m['player'] or 'an unnamed player'} ({m['sport']}): "
-             f"{m['opponent_rallies']:,} {many} in {m['opponent_matches']} matches"
-             + _years(m["opponent_years"])
-             + (f"; head to head: {h2h['matches']} match{'es' if h2h['matches'] != 1 else ''}, {m['opponent']} won "
+             f"{m['opponent_rallies']:,} {many} in {counted(m['opponent_matches'], 'match', 'matches')}"
+             + (f", {year_span(m['opponent_years'])}" if m["opponent_years"] else "")
+             + (f"; head to head: {counted(h2h['matches'], 'match', 'matches')}, {m['opponent']} won "
                 f"{_rate(h2h['rallies_won_by_opponent'])} of {many}" if h2h["matches"] else "")]
     lines += [f"  note: {n}" for n in m["notes"]]
     for key, section in report.sections.items():

@@ -53,6 +53,19 @@ def p_is(p) -> str:
     return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
+def counted(n: int, word: str, words: str | None = None) -> str:
+    """``1 match``, ``2 matches``, ``1,204 points``."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def year_span(years) -> str:
+    """The years a player's matches come from: ``2011``, ``2018–2019``, or ``""`` for none."""
+    years = list(years or [])
+    if not years:
+        return ""
+    return str(years[0]) if years[0] == years[-1] else f"{years[0]}–{years[-1]}"
+
+
 def plural(noun: str) -> str:
     """English plural of a shot name: ``smash`` -> ``smashes``, ``net shot`` -> ``net shots``."""
     if noun.endswith(("s", "sh", "ch", "x")):

@@ -93,3 +93,13 @@ def test_a_rally_is_a_point_in_tennis_and_in_a_vocabulary_that_extends_it():
     club = replace(tennis, name="club tennis", extends="tennis")          # a user's own labels on tennis rules
     assert rally_words(club) == ("point", "points")
     assert rally_words(replace(badminton, name="club", extends="badminton")) == ("rally", "rallies")
+
+
+def test_counts_and_year_spans_read_as_written():
+    from strategist.scout.text import counted, year_span
+
+    assert [counted(n, "match", "matches") for n in (0, 1, 2, 1204)] == ["0 matches", "1 match", "2 matches",
+                                                                         "1,204 matches"]
+    assert counted(3, "point") == "3 points"
+    assert [year_span(y) for y in ([], None, [2011], [2011, 2011], [2018, 2019])] == ["", "", "2011", "2011",
+                                                                                      "2018–2019"]
