@@ -181,6 +181,32 @@ def _start_live(at):
     return at
 
 
+@pytest.mark.realdata
+def test_live_rally_on_serves_only_data_predicts_no_reply_it_cannot_see(matchlog, shared_data):
+    """The Slam files record serves only: after the player's serve the model's mass is on the server's own second
+    serve, which is no reply of the opponent; the page says there is nothing to predict instead of drawing
+    'reply: serve 100 %', and counts points ('Point 1', 'Next point'). On the demo the reply chart stays, in
+    shots the opponent can reply with."""
+    from strategist.sports import get_sport
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["data"] = str(shared_data / "tennis_slam_pbp")
+    at.query_params["player"], at.query_params["opponent"] = "Novak Djokovic", "Rafael Nadal"
+    at.run()
+    at = _start_live(at)
+    assert any(h.value.startswith("Point 1 · Novak Djokovic to hit") for h in at.subheader)
+    assert at.button(key="next").label == "Next point"
+    assert not [c for c in at.get("vega_lite_chart") if "reply (predicted)" in c.proto.spec]
+    assert any(c.value.startswith("Rafael Nadal's reply: the data record none after this shot") for c in at.caption)
+    demo = _start_live(_app())
+    reply = next(c for c in demo.get("vega_lite_chart") if "reply (predicted)" in c.proto.spec)
+    shots = _chart_data(reply)
+    assert len(shots) and not set(shots["shot"]) & set(get_sport("badminton").serves)
+    total = float(shots["p"].sum())                  # shares among replies (the top eight of them)
+    assert total <= 1 + 1e-9 and (len(shots) == 8 or abs(total - 1) < 1e-9)
+    assert any(h.value.startswith("Rally 1 · ") for h in demo.subheader)
+
+
 def _sentence(at):
     return at.success[0].value
 

@@ -317,7 +317,8 @@ def _options(advice, one: str = "rally") -> None:
 def _rally_so_far(state, sport) -> None:
     rally = state.current
     strokes = rally.strokes if rally is not None else ()
-    st.subheader(f"Rally {rally.number if rally else len(state.rallies) + 1} · {md(state.next_hitter())} to hit "
+    one = rally_words(sport)[0].capitalize()
+    st.subheader(f"{one} {rally.number if rally else len(state.rallies) + 1} · {md(state.next_hitter())} to hit "
                  f"(stroke {len(strokes) + 1})")
     if not strokes:
         st.caption(f"No stroke yet: {md(rally.server if rally else state.next_server())} serves.")
@@ -369,20 +370,33 @@ def _buttons(log, state, sport) -> None:
     c[2].button(f"Point to {md(state.opponent)}", key="lost", on_click=_finish, width="stretch",
                 args=(log, state.match_id, state.opponent, expect), disabled=not strokes,
                 shortcut=POINT_KEYS["lost"])
-    c[3].button("Next rally", key="next", on_click=_next, args=(log, state.match_id), disabled=rally is not None,
+    one = rally_words(sport)[0]
+    c[3].button(f"Next {one}", key="next", on_click=_next, args=(log, state.match_id), disabled=rally is not None,
                 width="stretch", shortcut=POINT_KEYS["next"])
     st.caption("Keys: " + ", ".join(f"{SHOT_KEYS[k]} {s}" for k, s in enumerate(shots[:len(SHOT_KEYS)]))
                + f"; {POINT_KEYS['won']} / {POINT_KEYS['lost']} point to {md(state.player)} / {md(state.opponent)}; "
-               f"{POINT_KEYS['undo']} undo; {POINT_KEYS['next']} next rally.")
+               f"{POINT_KEYS['undo']} undo; {POINT_KEYS['next']} next {one}.")
 
 
-def _prediction(advice) -> None:
-    pred = advice.prediction[advice.prediction > 0].sort_values(ascending=False).head(8)
-    if pred.empty:
-        return
+def _prediction(advice, sport) -> None:
+    pred = advice.prediction[advice.prediction > 0]
     title = f"{advice.opponent}'s next shot (predicted)" if advice.lead else f"{advice.opponent}'s reply (predicted)"
-    frame = pd.DataFrame({"shot": pred.index, "p": pred.to_numpy()})
-    tables.draw(tables.probability_bars(frame, "shot", "p", "probability").properties(title=title))
+    if not advice.lead:
+        # a reply to the player's shot is never a serve: what the model gives serves there is the server's
+        # own next serve (a second serve), which the advice does not read as the opponent's
+        serves = pred.index.isin(sorted(sport.serves))
+        replies, served = pred[~serves], float(pred[serves].sum())
+        pred = replies / replies.sum() if replies.sum() >= 0.005 else replies.iloc[:0]
+        if pred.empty:
+            st.caption(f"{md(advice.opponent)}'s reply: the data record none after this shot, so there is "
+                       "nothing to predict.")
+        elif served >= 0.005:
+            st.caption(f"Shares among {md(advice.opponent)}'s replies; the model's other {pct(served)} was the "
+                       "server's own next serve, which is no reply.")
+    pred = pred.sort_values(ascending=False).head(8)
+    if not pred.empty:
+        frame = pd.DataFrame({"shot": pred.index, "p": pred.to_numpy()})
+        tables.draw(tables.probability_bars(frame, "shot", "p", "probability").properties(title=title))
     for note in advice.notes:
         if not note.startswith(SHOWN_NOTES) and "advice against everyone" not in note:
             st.caption(md(note))
@@ -424,7 +438,7 @@ def _match(log, match_id: str, sport) -> None:
         _where_controls(sport)
     _buttons(log, state, sport)
     _options(advice, rally_words(sport)[0])
-    _prediction(advice)
+    _prediction(advice, sport)
     st.download_button("Export the match (CSV, canonical layout)", lambda: log.export_csv(match_id),
                        file_name=f"{match_id.replace(' ', '_').replace('#', 'n')}.csv", mime="text/csv", key="export")
 
