@@ -27,6 +27,15 @@ SECTIONS = ("summary", "decisions", "opponent", "minimax", "win_probability", "s
 TITLES = {"summary": "Summary", "decisions": "Decision review", "opponent": "Opponent profile",
           "minimax": "Minimax check", "win_probability": "Win probability through each rally",
           "scouting": "Scouting the opponent"}
+
+
+def title(name: str, sport=None) -> str:
+    """A section's heading in the sport's words (tennis: "Win probability through each point")."""
+    from strategist.scout.text import rally_words
+
+    return TITLES[name].replace("each rally", f"each {rally_words(sport)[0]}") if sport is not None else TITLES[name]
+
+
 #: What ``recommendation=`` accepts: both name the one recommendation, the Advisor's.
 RECOMMENDATIONS = ("auto", "advisor")
 

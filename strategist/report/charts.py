@@ -19,6 +19,8 @@ import matplotlib.ticker  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 import numpy as np  # noqa: E402
 
+from strategist.scout.text import rally_words  # noqa: E402
+
 PLAYER, OPPONENT, EQUILIBRIUM = "#1f6fb2", "#d1495b", "#8c8c8c"
 plt.rcParams.update({"svg.hashsalt": "strategist-report", "svg.fonttype": "none", "font.size": 8,
                      "axes.titlesize": 9, "axes.spines.top": False, "axes.spines.right": False})
@@ -66,8 +68,9 @@ def rally_lengths(report):
     ax.bar(x, p, color=PLAYER, label=f"won by {report.meta['player']}")
     ax.bar(x, o, bottom=p, color=OPPONENT, label=f"won by {report.meta['opponent']}")
     ax.set_xticks(x, [b["band"] + " strokes" for b in bands])
-    ax.set_ylabel("rallies")
-    ax.set_title("Rallies by length and winner")
+    many = rally_words(report.meta["sport"])[1]
+    ax.set_ylabel(many)
+    ax.set_title(f"{many.capitalize()} by length and winner")
     ax.legend(frameon=False, fontsize=7)
     return fig
 
@@ -123,7 +126,8 @@ def win_probability(report):
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("strokes played")
     ax.set_ylabel(f"P({report.meta['player']} wins)")
-    ax.set_title("Every rally, to its outcome (blue: won, red: lost); below: single rallies, zoomed")
+    one, many = rally_words(report.meta["sport"])
+    ax.set_title(f"Every {one}, to its outcome (blue: won, red: lost); below: single {many}, zoomed")
     for k, r in enumerate(picked):
         a = fig.add_subplot(grid[1 + k // ncol, k % ncol])
         pts = r["points"]
@@ -144,7 +148,7 @@ def win_probability(report):
             a.axhline(0.5, color="k", lw=0.5, ls=":")
         a.set_ylim(lo, hi)
         result = "won" if r["outcome"] == 1 else "lost" if r["outcome"] == 0 else "winner unknown"
-        a.set_title(f"set {r['set']}, rally {r['rally']}: {result}", fontsize=7)
+        a.set_title(f"set {r['set']}, {one} {r['rally']}: {result}", fontsize=7)
         a.tick_params(labelsize=6)
     return fig
 
@@ -212,7 +216,8 @@ def heatmap(report, state: str | None = None):
     ax.set_yticks(np.arange(m), e["row_names"], fontsize=6.5)
     ax.set_xlabel(f"where {report.meta['opponent']} stood at contact" if n > 1 else
                   f"where {report.meta['opponent']} stood is not recorded", fontsize=7)
-    ax.set_title(_short(f"P({report.meta['player']} wins the rally) {describe_situation(e['state'])} "
+    one = rally_words(report.meta["sport"])[0]
+    ax.set_title(_short(f"P({report.meta['player']} wins the {one}) {describe_situation(e['state'])} "
                         f"({e['decisions']} decisions in this match); cell: estimate (strokes of the pairing)", 70),
                  fontsize=8)
     fig.colorbar(im, ax=ax, fraction=0.05, pad=0.03)

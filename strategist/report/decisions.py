@@ -33,8 +33,11 @@ COSTLIEST = 10
 HISTORY_COLUMNS = ["shot", "hitter", "landing_area", "landing_height", "stroke"]
 
 
-def definition() -> str:
-    return (f"{ADVISOR_DEFINITION}; {int(LEVEL * 100)} % intervals from the options' intervals. The recommendation "
+def definition(sport=None) -> str:
+    """How "given up" is computed, in the sport's words (rally or point)."""
+    from strategist.scout.text import rally_words
+
+    return (f"{ADVISOR_DEFINITION.format(one=rally_words(sport)[0])}; {int(LEVEL * 100)} % intervals from the options' intervals. The recommendation "
             "uses only shots the player has played there and all players play there at a meaningful rate")
 
 
@@ -129,7 +132,7 @@ def review(md: MatchData, *, seed: int = 0, recommendation: str = "advisor") -> 
         advisor = md.advisor()
     except StrategistError as exc:
         return {"status": "not assessed", "notes": [f"the Advisor cannot be built without this match: {exc}"],
-                "definition": definition(), "recommender": "advisor", "recommendation_source": ADVISOR_SOURCE,
+                "definition": definition(md.sport), "recommender": "advisor", "recommendation_source": ADVISOR_SOURCE,
                 "decisions": 0, "assessed": 0, "given_up_total": 0.0, "given_up_mean": None,
                 "in_support_share": None, "per_state": [], "costliest": [], "all": []}
     s = md.strokes
@@ -170,7 +173,7 @@ def review(md: MatchData, *, seed: int = 0, recommendation: str = "advisor") -> 
     costly = sorted(assessed, key=lambda r: (-r["given_up"], r["set"], r["rally"], r["stroke"]))[:COSTLIEST]
     total = float(sum(r["given_up"] for r in assessed))
     return {
-        "status": "assessed" if assessed else "not assessed", "notes": notes, "definition": definition(),
+        "status": "assessed" if assessed else "not assessed", "notes": notes, "definition": definition(md.sport),
         "recommender": "advisor", "recommendation_source": ADVISOR_SOURCE, "model": advisor.model_label,
         "decisions": len(rows), "assessed": len(assessed), "given_up_total": total,
         "given_up_mean": total / len(assessed) if assessed else None,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from strategist.data.states import describe_situation
 from strategist.scout.text import counted, p_is, pval, rally_words, year_span
 from strategist.report import charts
-from strategist.report.build import TITLES
+from strategist.report.build import TITLES, title as section_title
 
 
 @dataclass
@@ -49,11 +49,16 @@ BASES = {"pessimistic equilibrium": "the pessimistic equilibrium (the data suppo
                      "not record how high it was taken)"}
 #: The per-situation table lists situations with at least this many decisions, at most this many of them.
 MIN_DECISIONS, MAX_SITUATIONS = 3, 20
-GIVEN_UP_MEANS = ("Given up is in percentage points (pp) of rally win probability: 1 pp given up at a decision means "
-                  "that the recommended mix, played there instead, was estimated to win the rally 1 % more often "
-                  "(against the opponent as the model predicts, both then playing as they do); a negative value "
-                  "means the shot played was estimated better than the recommendation. Summed over a match the pp "
-                  "are a sum of per-decision estimates, not a count of rallies.")
+
+
+def given_up_means(sport) -> str:
+    """What "given up" means, in the sport's words (rally or point)."""
+    one, many = rally_words(sport)
+    return (f"Given up is in percentage points (pp) of {one} win probability: 1 pp given up at a decision means "
+            f"that the recommended mix, played there instead, was estimated to win the {one} 1 % more often "
+            "(against the opponent as the model predicts, both then playing as they do); a negative value "
+            "means the shot played was estimated better than the recommendation. Summed over a match the pp "
+            f"are a sum of per-decision estimates, not a count of {many}.")
 
 
 def pct(x, digits: int = 1) -> str:
@@ -96,7 +101,8 @@ def blocks(report) -> list:
     """Every block of the report, in order."""
     m = report.meta
     out = [Heading(f"Match report: {m['player']} against {m['opponent']}", 1),
-           Para(f"{m['title']} — {m['sport']}, {m['sets']} set(s), {m['rallies']} rallies, {m['strokes']} strokes. "
+           Para(f"{m['title']} — {m['sport']}, {m['sets']} set(s), {m['rallies']} {rally_words(m['sport'])[1]}, "
+                f"{m['strokes']} strokes. "
                 f"Decisions reviewed: {m['player']} ({m['player_chosen']})."),
            Para(f"Estimates use {m['population']['matches']} other matches ({m['population']['strokes']:,} "
                 f"strokes) of {m['data'] if m.get('data') else 'the data'}, never this match"
@@ -135,26 +141,28 @@ def _summary(report) -> list:
         out.append(Para(f"Score ({m['player']} first, the data's running score): {scores} — sets "
                         f"{won.get(m['player'], 0)}-{won.get(m['opponent'], 0)}."))
     rl = s["rally_length"]
+    one, many = rally_words(m["sport"])
     missing = sum(x.get("missing", 0) for x in sets)
-    out.append(Para(f"Rallies in the table: {s['rallies']} ({s['rallies_with_winner']} with a recorded winner: "
+    out.append(Para(f"{many.capitalize()} in the table: {s['rallies']} ({s['rallies_with_winner']} with a recorded "
+                    f"winner: "
                     f"{m['player']} won {s['player_points']}, {m['opponent']} {s['opponent_points']})"
                     + (f"; {missing} more are counted in the score but missing from the table" if missing else "")
                     + f". Rally length: mean {rl['mean']:.1f} strokes, median {rl['median']:.0f}, "
                     f"longest {rl['max']}."))
     if sets:
-        out.append(Table(["set", "score", "set won by", "rallies in the table", f"won by {m['player']}",
+        out.append(Table(["set", "score", "set won by", f"{many} in the table", f"won by {m['player']}",
                           f"won by {m['opponent']}", "no winner", "not in the table"],
                          [[x["set"], f"{x['player_points']}-{x['opponent_points']}", x["set_winner"] or "–",
-                           x["rallies"], x["rallies_won"], x["rallies_lost"], x["unknown"], _missing(x)]
+                           x["rallies"], x["rallies_won"], x["rallies_lost"], x["unknown"], _missing(x, one, many)]
                           for x in sets],
-                         "Score per set: the data's running score; the counts are of the rallies in the table",
+                         f"Score per set: the data's running score; the counts are of the {many} in the table",
                          [0, 3, 4, 5, 6]))
     if s["by_last_shot"]:
-        out.append(Table(["last shot", "rallies", f"{m['player']}: winners", "errors", f"{m['opponent']}: winners",
+        out.append(Table(["last shot", many, f"{m['player']}: winners", "errors", f"{m['opponent']}: winners",
                           "errors"],
                          [[x["shot"], x["rallies"], x["player_winners"], x["player_errors"], x["opponent_winners"],
                            x["opponent_errors"]] for x in s["by_last_shot"]],
-                         "Points by the rally's last shot: who hit it, and whether it won (winner) or lost (error)",
+                         "Points by their last shot: who hit it, and whether it won (winner) or lost (error)",
                          [1, 2, 3, 4, 5]))
     rows = [[f"ended in the {x['phase']}", x["rallies"], x["player_won"], x["opponent_won"]] for x in s["by_phase"]]
     rows += [[f"{x['band']} strokes", x["rallies"], x["player_won"], x["opponent_won"]] for x in s["by_length"]]
@@ -163,19 +171,19 @@ def _summary(report) -> list:
               x["rallies"] - x["server_won"] if x["server"] == m["player"] else x["server_won"]]
              for x in s["by_server"]]
     if rows:
-        out.append(Table(["rallies", "count", f"won by {m['player']}", f"won by {m['opponent']}"], rows,
-                         "Points by rally phase (the phase of the last stroke), rally length and server", [1, 2, 3]))
+        out.append(Table([many, "count", f"won by {m['player']}", f"won by {m['opponent']}"], rows,
+                         "Points by phase (the phase of the last stroke), rally length and server", [1, 2, 3]))
     out.append(Chart("rally_lengths", lambda: charts.rally_lengths(report)))
     return out
 
 
-def _missing(x: dict) -> str:
+def _missing(x: dict, one: str = "rally", many: str = "rallies") -> str:
     if not x.get("missing"):
         return "none"
     named = x.get("missing_rallies") or []
     extra = x["missing"] - len(named)
-    text = f"{x['missing']}" + (f": rallies {', '.join(map(str, named))}" if named else "")
-    return text + (f" and {extra} after rally {x['rallies'] + len(named)}" if named and extra > 0 else "")
+    text = f"{x['missing']}" + (f": {many} {', '.join(map(str, named))}" if named else "")
+    return text + (f" and {extra} after {one} {x['rallies'] + len(named)}" if named and extra > 0 else "")
 
 
 def _bases(d: dict) -> str:
@@ -189,7 +197,8 @@ def _decisions(report) -> list:
     out = [Heading(TITLES["decisions"])] + _notes(d)
     out.append(Para("How it is computed: " + d["definition"] + ". Source of the recommendation: "
                     + d["recommendation_source"] + ".", "definition"))
-    out.append(Para(GIVEN_UP_MEANS, "definition"))
+    one = rally_words(m["sport"])[0]
+    out.append(Para(given_up_means(m["sport"]), "definition"))
     if d["assessed"]:
         out.append(Para(f"{d['assessed']} of {d['decisions']} decisions of {m['player']} assessed; "
                         f"{pct(d['in_support_share'])} of them were shots the recommended mix plays. Given up: "
@@ -219,14 +228,14 @@ def _decisions(report) -> list:
             out.append(Para(f"{situation(e['state'])}: {e['note']}", "note"))
     if d["costliest"]:
         out.append(Table(
-            ["set, rally, stroke", "score", "situation", "before it", "played: P(win)", "recommended mix",
-             "given up [90 %]", "rally"],
+            [f"set, {one}, stroke", "score", "situation", "before it", "played: P(win)", "recommended mix",
+             "given up [90 %]", one],
             [[f"{c['set']}, {c['rally']}, {c['stroke']}", c["score"], situation(c["state"]), c["context"],
               f"{c['played']}: {pct(c['p_played'])}", f"{c['recommended']} ({c.get('basis', '')}): "
               f"{pct(c['p_recommended'])}", f"{pp(c['given_up'])} [{pp(c['lower'])}, {pp(c['upper'])}]",
               {True: "won", False: "lost", None: "?"}[c["rally_won"]]] for c in d["costliest"]],
             f"The {len(d['costliest'])} costliest decisions (win probability given up, with its 90 % interval; "
-            f"score before the rally, {m['player']} first)", [6]))
+            f"score before the {one}, {m['player']} first)", [6]))
     out.append(Chart("mixes", lambda: charts.mixes(report),
                      f"Share of each shot {m['player']} played in this match (blue) against the recommended mix "
                      "(grey), in the situations with the most decisions; each panel names the mix's basis"))
@@ -271,17 +280,17 @@ def _mix(d: dict, e: dict) -> str:
     return f"{mix} (averaged" + (f"; {n} of {sum(mixes.values())} decisions" if len(mixes) > 1 else "") + ")"
 
 
-def _predictability_gain(p: dict, opponent: str) -> str:
+def _predictability_gain(p: dict, opponent: str, many: str = "rallies") -> str:
     """Whether the model's probabilities fit the opponent's shots better than a typical player's frequencies, in
     words (the log-loss gain and its interval are in the JSON)."""
     if p["gain_lower"] is not None and p["gain_lower"] > 0:
         return (f"Its probabilities fit {opponent}'s shots better than a typical player's shot frequencies do, "
-                "beyond chance (95 % interval from resampling rallies).")
+                f"beyond chance (95 % interval from resampling {many}).")
     if p["gain_upper"] is not None and p["gain_upper"] < 0:
         return (f"Its probabilities fit {opponent}'s shots worse than a typical player's shot frequencies in this "
-                "match, beyond chance (95 % interval from resampling rallies).")
+                f"match, beyond chance (95 % interval from resampling {many}).")
     return (f"Its probabilities fit {opponent}'s shots no better than a typical player's shot frequencies, within "
-            "chance (95 % interval from resampling rallies).")
+            f"chance (95 % interval from resampling {many}).")
 
 
 def _opponent(report) -> list:
@@ -294,7 +303,8 @@ def _opponent(report) -> list:
         out.append(Para(f"How predictable {m['opponent']} was: the opponent model guesses their next shot "
                         f"{pct(p['model_accuracy'])} of the time ({pct(p['baseline_accuracy'])} for a typical "
                         f"player: the commonest shot of all players), over the {o['strokes_scored']:,} strokes of "
-                        f"{m['opponent']} in this match. {_predictability_gain(p, m['opponent'])}"))
+                        f"{m['opponent']} in this match. "
+                        + _predictability_gain(p, m['opponent'], rally_words(m['sport'])[1])))
     if o.get("patterns"):
         out.append(Table(["after your", "opponent replied", "times", "rate [95 %]", "population", "lift"],
                          [[x["after"], x["reply"], f"{x['count']} of {x['of']}",
@@ -349,7 +359,7 @@ def _minimax(report) -> list:
 
 def _winprob(report) -> list:
     w = report.win_probability
-    out = [Heading(TITLES["win_probability"])] + _notes(w)
+    out = [Heading(section_title("win_probability", report.meta["sport"]))] + _notes(w)
     points = [pt for r in w.get("rallies", []) for pt in r["points"]]
     game = sum(pt["source"] == "rally game" for pt in points)
     blank = sum(pt["source"] != "rally game" and not pt.get("rallies") for pt in points)
@@ -357,14 +367,16 @@ def _winprob(report) -> list:
                 + (f"; {blank} strokes are in situations neither the game nor the data without this match know "
                    "(drawn as gaps)" if blank else "") + ".") if points else ""
     if points and not charts.enough_values(points):
-        coverage += (f" Too few values to draw the rallies (fewer than {charts.MIN_SHOWN:.0%} of the strokes have "
+        coverage += (f" Too few values to draw the {rally_words(report.meta['sport'])[1]} "
+                     f"(fewer than {charts.MIN_SHOWN:.0%} of the strokes have "
                      "one): no chart.")
     band = " with its 95 % band where the value is empirical" if game < len(points) else ""
-    out.append(Para(f"Source: {w['source']}. After each stroke: P({report.meta['player']} wins the rally){band}; "
-                    "dots mark who is to hit next (blue the player, red the opponent); the panels of single rallies "
+    one, many = rally_words(report.meta["sport"])
+    out.append(Para(f"Source: {w['source']}. After each stroke: P({report.meta['player']} wins the {one}){band}; "
+                    f"dots mark who is to hit next (blue the player, red the opponent); the panels of single {many} "
                     "are zoomed on their own values." + coverage, "definition"))
     out.append(Chart("win_probability", lambda: charts.win_probability(report),
-                     "All rallies, then the rallies of the costliest decisions and the longest rallies"))
+                     f"All {many}, then the {many} of the costliest decisions and the longest {many}"))
     return out
 
 
@@ -411,7 +423,8 @@ def _weakness_blocks(part: dict, report) -> list:
             out += [Para(s, "item") for s in items]
         else:
             out.append(Para(f"{title}: none significant at q < {part['alpha']} among {part['tests']} comparisons "
-                            f"(situations with at least {part['min_n']} strokes or rallies)."))
+                            f"(situations with at least {part['min_n']} strokes or "
+                            f"{rally_words(report.meta['sport'])[1]})."))
     if part["leads"]:
         out.append(Table(["finding", "opponent", "other players", "p", "q"],
                          [[x["sentence"], rate(x["opponent"]), rate(x["others"]), pval(x["p"]), pval(x["q"])]
@@ -433,7 +446,8 @@ def _serve_blocks(part: dict, report) -> list:
     rows = [[f"{o} serving", x["serve"], rate(x["won"])] for x in part["serve_outcomes"]]
     rows += [[f"{o} returning", x["serve"], rate(x["won"])] for x in part["return_outcomes"]]
     if rows:
-        out.append(Table(["", "serve", f"rallies won by {o}"], rows, "Serve and return: rallies won by the serve", []))
+        many = rally_words(report.meta["sport"])[1]
+        out.append(Table(["", "serve", f"{many} won by {o}"], rows, f"Serve and return: {many} won by the serve", []))
     if part["serve_mix"]:
         cats = sorted({c for x in part["serve_mix"] for c in x["shares"]})
         out.append(Table(["serve mix by", "situation", "serves"] + cats,
@@ -444,7 +458,8 @@ def _serve_blocks(part: dict, report) -> list:
         if tests:
             out.append(Para("Does the mix change? " + "; ".join(tests) + ".", "small"))
     if part["first_three"]:
-        out.append(Table(["serve", "return", f"rallies won by {o}", "ended within three strokes",
+        out.append(Table(["serve", "return", f"{rally_words(report.meta['sport'])[1]} won by {o}",
+                          "ended within three strokes",
                           "commonest third shot"],
                          [[x["serve"], x["return"], rate(x["won"]), rate(x["within_three"]),
                            f"{x['third']['shot']} {rate(x['third'])}" if x.get("third") else "–"]

@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from strategist.report.match import MatchData
+from strategist.scout.text import rally_words
 
 K = 10.0
 START = "start"
@@ -85,7 +86,8 @@ def _model_losses(md: MatchData, scorable: np.ndarray):
     idx = np.array([row[(str(r), int(k))] for r, k in zip(s["rally_id"], s["stroke"])], int)
     target = np.array([shots.index(str(x)) for x in s["shot"]], int)
     p = np.clip(probs[idx, target], 1e-12, 1.0)
-    label = (f"the Advisor's opponent model ({advisor.model_label}): the opponent's next shot given the rally so far, fitted without this match")
+    label = (f"the Advisor's opponent model ({advisor.model_label}): the opponent's next shot given the "
+             f"{rally_words(md.sport)[0]} so far, fitted without this match")
     return (-np.log(p), probs[idx].argmax(1) == target), label, None
 
 

@@ -10,4 +10,4 @@ ADVISOR_SOURCE = ("the Advisor (strategist.advice), built on the data without th
                   "the data do not support a change")
 ADVISOR_DEFINITION = ("given up = Σ xᵢ·wᵢ − w(played): x the recommended mix, w each candidate shot's win "
                       "probability against the opponent as predicted, both then playing as they do (point "
-                      "estimates); in points of rally win probability")
+                      "estimates); in points of {one} win probability")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from strategist.scout import stats
+from strategist.scout import stats, text
 from strategist.scout.pressure import situations
 from strategist.scout.rallies import RallyView
 
@@ -97,8 +97,7 @@ def assess(view: RallyView, opponent: str, name: str) -> dict:
         out["first_three"] = _first_three(srv, won_srv)
         out["return_mix"] = _returns(ret, won_ret)
     else:
-        notes.append("the return mix and the first three strokes are left out: the data record serves only, not "
-                     "the shots of the rally (fewer than half the rallies have their ending recorded)")
+        notes.append("the return mix and the first three strokes are left out: " + text.no_rally_shots(view.sport))
     if view.sport.serves_per_point > 1:
         out["serve_outcomes_by_number"] = _outcomes(srv.assign(serve_number=srv["serve_number"].astype("string")),
                                                     ["serve_number", "serve"], won_srv)

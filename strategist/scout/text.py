@@ -6,8 +6,15 @@ Players are named, or called "they"; a sentence never guesses a gender. Percenta
 
 from __future__ import annotations
 
-NO_RALLY_SHOTS = ("the data record serves only, not the shots of the rally (fewer than half the rallies have "
-                  "their ending recorded), so this section cannot be filled")
+
+
+def no_rally_shots(sport) -> str:
+    """Why a section needs the shots after the serve, in the sport's words."""
+    return (f"the data record serves only, not the shots after them (fewer than half the {rally_words(sport)[1]} "
+            "have their ending recorded)")
+
+
+
 NO_POSITIONS = "the data hold no positions in metres (no landing points or player positions), so no court map"
 
 _ERROR_PHRASES = {

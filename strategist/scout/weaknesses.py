@@ -118,7 +118,7 @@ def _harm(row: dict) -> float:
 def assess(view: RallyView, opponent: str, name: str, *, min_n: int = MIN_N, alpha: float = stats.ALPHA) -> dict:
     """The weaknesses section: every tested comparison with its q-value, and the sentences."""
     if not view.complete:
-        return {"status": "not available", "notes": [text.NO_RALLY_SHOTS], "rows": [], "weaknesses": [],
+        return {"status": "not available", "notes": [text.no_rally_shots(view.sport) + ", so this section cannot be filled"], "rows": [], "weaknesses": [],
                 "strengths": []}
     rows = shot_situations(view, opponent, min_n=min_n) + endings(view, opponent, min_n=min_n)
     q = stats.bh_adjust([r["p"] for r in rows])

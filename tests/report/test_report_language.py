@@ -3,6 +3,7 @@ each sport's data: the demo, ShuttleSet, and the two tennis sets when ``../share
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -80,6 +81,16 @@ def _data(name: str):
     return strategist.load_rallies(path).table, read_match_info(path), None
 
 
+#: In tennis the report speaks of points; "rally game" (the model), "rally length" and the rally phase are tennis
+#: words too.
+TENNIS_RALLY_WORDS = re.compile(r"rally game|rally length|ended in the rally|strategist\.rally", re.I)
+
+
+def rally_talk(lines: list[str]) -> list[str]:
+    """The lines that call a tennis point a rally."""
+    return [t for t in lines if re.search(r"\brall(y|ies)\b", TENNIS_RALLY_WORDS.sub("", t), re.I)]
+
+
 @pytest.mark.parametrize("data", [
     pytest.param("demo", id="badminton-demo"),
     pytest.param("shuttleset", id="badminton-shuttleset", marks=pytest.mark.slow),
@@ -91,6 +102,9 @@ def test_the_written_report_speaks_plainly(data, tmp_path):
     html = visible_html(write_html(report, tmp_path / "r.html"))
     assert len(html) > 50 and any("Decision review" in t for t in html)
     assert jargon_lines(html) == []
+    if data in ("mcp", "slam"):
+        assert rally_talk(html) == []
+        assert "Win probability through each point" in html
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
     pdf = write_pdf(report, tmp_path / "r.pdf")

@@ -34,8 +34,8 @@ def test_serves_only_sections_say_they_cannot_be_filled(slam):
     serve = report.section("serve_return")
     assert serve["status"] == "assessed" and "return_mix" not in serve and "first_three" not in serve
     assert [n for n in serve["notes"] if n.startswith("the return mix")] == [
-        "the return mix and the first three strokes are left out: the data record serves only, not the shots of "
-        "the rally (fewer than half the rallies have their ending recorded)"]
+        "the return mix and the first three strokes are left out: the data record serves only, not the shots "
+        "after them (fewer than half the points have their ending recorded)"]
 
 
 def test_break_points_and_serve_directions_equal_a_direct_computation(slam):

@@ -264,14 +264,15 @@ def _recommendations(advice) -> None:
                                     for a, p in rec.shots(0.01)))
             st.markdown(f"wins **{pct(rec.estimate)}** against the prediction (at the lower bound "
                         f"{pct(rec.expected)}), never less than **{pct(rec.guarantee)}** at the lower bound "
-                        "whatever the reply")
+                        "whatever they do")
     low, high = advice.value_interval or (None, None)
     st.caption(f"{md(situation(advice.state, capital=True))}: worth {pct(advice.value_estimate)} "
                f"({pct(low)}–{pct(high)}) to {md(advice.player)} as recommended, {advice.decision_points} decision "
                f"points of {md(advice.player)} here (against anyone) · prediction: {md(advice.model)}, "
                f"{advice.prediction_n} strokes of {md(advice.opponent)}, trusted at {advice.confidence:.0%} (the rest: "
                f"{md(advice.opponent)}'s play in the rally game) · {1000 * advice.seconds:.1f} ms. 'Wins' is the "
-               "point estimate against the predicted reply; 'never less than' holds whatever the reply.")
+               f"point estimate against {md(advice.opponent)} as predicted (where they stand and what they play "
+               f"next); 'never less than' holds whatever they do.")
 
 
 def _options_chart(frame: pd.DataFrame, one: str = "rally") -> alt.LayerChart:
