@@ -19,3 +19,14 @@ def jargon_lines(texts, patterns: dict = JARGON) -> list[str]:
     """Each text (a visible line or element) that matches a pattern, named: empty when all read plainly."""
     return [f"{name}: {text[:160]!r}" for text in texts for name, pattern in patterns.items()
             if pattern.search(text)]
+
+
+#: In tennis a point is not called a rally; "rally game" (the model), "rally length", the rally phase ("ended in the
+#: rally") and the data's own shot descriptions ("rally shot: ...") are tennis words too.
+TENNIS_RALLY_WORDS = re.compile(r"rally game|rally length|rally's length|ended in the rally|strategist\.rally|rally shot:|"
+                                r"^live rally$", re.I)
+
+
+def rally_talk(texts) -> list[str]:
+    """The texts that call a tennis point a rally."""
+    return [t for t in texts if re.search(r"\brall(y|ies)\b", TENNIS_RALLY_WORDS.sub("", str(t)), re.I)]

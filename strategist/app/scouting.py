@@ -49,13 +49,13 @@ def _sentences(title: str, items: list, section: dict) -> None:
                     f"{section.get('alpha', 0.05):g}, Benjamini–Hochberg).")
 
 
-def _weaknesses(section: dict) -> None:
+def _weaknesses(section: dict, many: str = "rallies") -> None:
     st.subheader("Weaknesses and strengths")
     if section.get("status") != "assessed":
         _unavailable(section)
         return
     st.caption("The three largest significant differences from the other players: where the opponent loses or "
-               "wins rallies more often than others do, with n the strokes or rallies behind each.")
+               f"wins {many} more often than others do, with n the strokes or {many} behind each.")
     left, right = st.columns(2)
     with left:
         _sentences("Weaknesses", section.get("weaknesses") or [], section)
@@ -157,14 +157,14 @@ def _pressure(section: dict, many: str = "rallies") -> None:
                  hide_index=True, width="stretch")
 
 
-def _length(section: dict, opponent: str) -> None:
+def _length(section: dict, opponent: str, one: str = "rally") -> None:
     st.subheader("Rally length and tempo")
     if _unavailable(section):
         return
     by = section.get("by_length") or {}
     rows = by.get("rows") or []
     if rows:
-        st.dataframe(pd.DataFrame([{"strokes in the rally": r["band"], f"{opponent} wins": rate(r["opponent"]),
+        st.dataframe(pd.DataFrame([{f"strokes in the {one}": r["band"], f"{opponent} wins": rate(r["opponent"]),
                                     "other players win": rate(r["others"]),
                                     "q": pval(r.get("q"))} for r in rows]),
                      hide_index=True, width="stretch")
@@ -222,9 +222,9 @@ def show(key: tuple, player: str, opponent: str) -> None:
         return
     sections, meta = report["sections"], report["meta"]
     _headline(meta)
-    _weaknesses(sections["weaknesses"])
+    _weaknesses(sections["weaknesses"], rally_words(meta["sport"])[1])
     _maps(key, player, opponent, sections["court_maps"], meta["sport"])
     _serve(sections["serve_return"], opponent)
     _pressure(sections["pressure"], rally_words(meta["sport"])[1])
-    _length(sections["rally_length"], opponent)
+    _length(sections["rally_length"], opponent, rally_words(meta["sport"])[0])
     _trends(sections["trends"])

@@ -104,12 +104,12 @@ def probability_bars(frame: pd.DataFrame, label: str, value: str, title: str) ->
     ).properties(height=28 * len(bars) + 40)
 
 
-def points_bars(frame: pd.DataFrame, label: str, value: str) -> alt.Chart:
+def points_bars(frame: pd.DataFrame, label: str, value: str, of: str = "rallies") -> alt.Chart:
     """Horizontal bars of a difference of probabilities in percentage points (bars of 0 dropped)."""
     bars = frame[frame[value] > 0].assign(points=lambda f: 100 * f[value])
     tips = [c for c in frame.columns if c not in (value,) and frame[c].dtype != float][:3]
     return alt.Chart(bars).mark_bar(color="#d62728").encode(
         y=alt.Y(f"{label}:N", sort=None, title=None, axis=alt.Axis(labelLimit=250)),
-        x=alt.X("points:Q", title=f"{value} (percentage points of rallies)"),
+        x=alt.X("points:Q", title=f"{value} (percentage points of {of})"),
         tooltip=tips + [alt.Tooltip("points:Q", format=".1f")],
     ).properties(height=30 * len(bars) + 30)

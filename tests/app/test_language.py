@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from tests.jargon import JARGON, jargon_lines  # noqa: E402
+from tests.jargon import JARGON, jargon_lines, rally_talk  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -158,6 +158,8 @@ def test_every_page_speaks_plainly_and_runs_clean(env, data, page, request):
     at = WALK[page](_on(data))
     _clean(at, page)
     assert jargon_in(at) == []
+    if "tennis" in request.node.callspec.id:
+        assert rally_talk(_texts(at)) == []
 
 
 def test_the_walk_finds_each_kind_of_jargon():

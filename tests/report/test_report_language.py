@@ -3,7 +3,6 @@ each sport's data: the demo, ShuttleSet, and the two tennis sets when ``../share
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -15,7 +14,7 @@ import strategist
 from strategist.data.demo import demo_path
 from strategist.report import build_report, write_html, write_pdf
 from strategist.scout.matchinfo import read_match_info
-from tests.jargon import JARGON, jargon_lines
+from tests.jargon import JARGON, jargon_lines, rally_talk
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 BLOCKS = {"p", "h1", "h2", "h3", "h4", "td", "th", "li", "caption", "figcaption", "title", "div", "span", "a"}
@@ -79,16 +78,6 @@ def _data(name: str):
         return strategist.load_rallies(path).table, None, "20151121-M-Tour_Finals-SF-Novak_Djokovic-Rafael_Nadal"
     path = SHARED / "tennis_slam_pbp"
     return strategist.load_rallies(path).table, read_match_info(path), None
-
-
-#: In tennis the report speaks of points; "rally game" (the model), "rally length" and the rally phase are tennis
-#: words too.
-TENNIS_RALLY_WORDS = re.compile(r"rally game|rally length|ended in the rally|strategist\.rally", re.I)
-
-
-def rally_talk(lines: list[str]) -> list[str]:
-    """The lines that call a tennis point a rally."""
-    return [t for t in lines if re.search(r"\brall(y|ies)\b", TENNIS_RALLY_WORDS.sub("", t), re.I)]
 
 
 @pytest.mark.parametrize("data", [

@@ -91,7 +91,7 @@ def _skipped(report, words: tuple = ("rally", "rallies")) -> None:
     st.write(f"{plural(report.rallies_rejected, *words)} skipped ({report.rows_rejected:,} of "
              f"{report.rows_read:,} rows).")
     if report.counts:
-        rows = [{"reason": reason, "rallies": n,
+        rows = [{"reason": reason, words[1]: n,
                  "first example": _as_uploaded(str((report.examples.get(reason) or [""])[0]))}
                 for reason, n in sorted(report.counts.items(), key=lambda kv: -kv[1])]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
@@ -122,7 +122,7 @@ def _in_use() -> None:
 
 def render() -> None:
     st.title("Data")
-    st.caption("Which rallies the advice rests on. The built-in demo is used until you choose other data.")
+    st.caption("The data the advice rests on. The built-in demo is used until you choose other data.")
     _choose()
     with common.guard():
         _in_use()

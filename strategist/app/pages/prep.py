@@ -63,7 +63,7 @@ def _tendencies(adv, player: str, opponent: str) -> None:
     st.header(f"{md(opponent)}'s tendencies")
     if not tend.empty:
         st.subheader("By stroke number")
-        st.caption(f"Share of {md(opponent)}'s shots at each stroke of the rally "
+        st.caption(f"Share of {md(opponent)}'s shots at each stroke of the {rally_words(adv.sport)[0]} "
                    f"({md(tend['scope'].iat[0])}); n = strokes behind each bar.")
         tables.draw(tables.share_bars(tend))
         tables.show(tend.groupby("stroke", sort=False).head(3).drop(columns="scope"))
@@ -156,7 +156,8 @@ def _one_situation(adv, player: str, opponent: str) -> None:
     state = st.selectbox("Situation", labels, key="prep_state",
                          format_func=lambda s: f"{situation(s, capital=True)} ({visits[s]} strokes of the pair)")
     stage = common.pair_table(adv, ("stage", state), lambda: game.stage(state))
-    st.caption(f"{md(player)}'s probability of winning the rally with each shot (rows) against each place "
+    st.caption(f"{md(player)}'s probability of winning the {rally_words(adv.sport)[0]} with each shot (rows) "
+               "against each place "
                f"{md(opponent)} stands in (columns), both playing as recommended afterwards: the point estimate "
                f"with its 90 % interval and the strokes of the pair in the cell (n); shrunk toward {md(player)}'s "
                "play against everyone and toward all players where the pair's strokes are few.")
@@ -188,11 +189,12 @@ def _habits(adv, player: str, opponent: str) -> None:
     st.header(f"{md(player)}'s habits and what the rally game recommends")
     st.caption(f"Per situation {md(player)} met {md(opponent)} in: the habit and what it wins as played, the "
                "recommendation and what it wins as recommended (its basis: the pessimistic equilibrium, or the habit "
-               "where the data do not support a change). 'Habit exploitable by': percentage points of rallies an "
+               f"where the data do not support a change). 'Habit exploitable by': percentage points of "
+               f"{rally_words(adv.sport)[1]} an "
                "opponent who knew the habit could take, at the lower bound.")
     worst = _in_words(hab[hab["habit exploitable by"] > 0].nlargest(12, "habit exploitable by"))
     if not worst.empty:
-        tables.draw(tables.points_bars(worst, "situation", "habit exploitable by"))
+        tables.draw(tables.points_bars(worst, "situation", "habit exploitable by", rally_words(adv.sport)[1]))
     tables.show(_in_words(hab))
     brs = common.pair_table(adv, "best responses", lambda: prep.best_responses(adv))
     if not brs.empty:

@@ -102,20 +102,20 @@ def _headline(numbers: dict, meta: dict) -> None:
     st.caption(said)
 
 
-def _costliest(decisions: dict) -> None:
+def _costliest(decisions: dict, one: str = "rally") -> None:
     rows = decisions.get("costliest") or []
     if not rows:
         return
     import pandas as pd
 
-    st.markdown("**Costliest decisions** (percentage points of the rally given up, with the 90 % interval)")
+    st.markdown(f"**Costliest decisions** (percentage points of the {one} given up, with the 90 % interval)")
     frame = pd.DataFrame([{
-        "set": r.get("set"), "rally": r.get("rally"), "score": r.get("score"), "stroke": r.get("stroke"),
+        "set": r.get("set"), one: r.get("rally"), "score": r.get("score"), "stroke": r.get("stroke"),
         "situation": situation(r.get("state") or ""), "played": r.get("played"),
         "recommended": r.get("recommended") + (" (the habit: no change supported)"
                                                if str(r.get("basis", "")).startswith("habit") else ""),
         "given up": f"{100 * r['given_up']:.1f} points [{100 * r['lower']:.1f}, {100 * r['upper']:.1f}]",
-        "rally so far": r.get("context", "")} for r in rows[:10]])
+        f"{one} so far": r.get("context", "")} for r in rows[:10]])
     st.dataframe(frame, hide_index=True, width="stretch")
 
 
@@ -165,7 +165,7 @@ def render() -> None:
         _downloads(files, match_id)
         _headline(numbers, meta)
         _sections(numbers)
-        _costliest(numbers.get("decisions") or {})
+        _costliest(numbers.get("decisions") or {}, rally_words(meta.get("sport", "badminton"))[0])
         with st.expander("The whole report (as in the HTML file)"):
             html = files["html"]
             st.iframe(html.decode("utf-8") if isinstance(html, bytes) else html, height=900)  # texts escaped
