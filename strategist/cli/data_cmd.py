@@ -85,11 +85,14 @@ def run_summary(args: argparse.Namespace) -> int:
                "rejections": report.to_dict()}
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
+    from strategist.scout.text import rally_words
+
+    many = rally_words(loaded.sport)[1]
     lines = [f"{path}  ({loaded.sport.name}, {loaded.layout} layout)",
-             f"matches {summary['matches']}   players {summary['players']}   rallies {summary['rallies']} "
+             f"matches {summary['matches']}   players {summary['players']}   {many} {summary['rallies']} "
              f"({summary['rallies_without_winner']} without a recorded winner)   strokes {summary['strokes']}",
              ""]
-    lines += _table([["player", "matches", "strokes", "rallies won"]] +
+    lines += _table([["player", "matches", "strokes", f"{many} won"]] +
                     [[name, str(r["matches"]), str(r["strokes"]), str(r["rallies_won"])]
                      for name, r in summary["player_table"].items()]).splitlines()
     lines.append("")
@@ -104,7 +107,7 @@ def run_summary(args: argparse.Namespace) -> int:
     lines.append("")
     # examples name files relative to the folder of PATH, which heads the summary
     folder = Path(path) if Path(path).is_dir() else Path(path).parent
-    lines += str(report).replace(f"{folder}{os.sep}", "").splitlines()
+    lines += report.text(many).replace(f"{folder}{os.sep}", "").splitlines()
     print("\n".join(_fit(line) for line in lines))
     return 0
 

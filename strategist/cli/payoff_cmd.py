@@ -171,7 +171,10 @@ def render(game, stages: list[dict], path: str, is_demo: bool, full: bool = Fals
     who = (f"{game.player} against {game.opponent or 'everyone they met'}" if game.player
            else "any player against any other (all players' game)")
     lines = [data_line(path, is_demo), f"Game: {who}"]
-    lines += _wrap("Cells: P(the hitter wins the rally) — the stroke's immediate end plus the value of where it "
+    from strategist.scout.text import rally_words
+
+    lines += _wrap(f"Cells: P(the hitter wins the {rally_words(game.structure.sport)[0]}) — the stroke's immediate "
+                   "end plus the value of where it "
                    f"leads — point estimate [{game.level:.0%} interval] and the strokes of this pairing in the cell. "
                    "The recommendation is solved at the lower bounds; it keeps the habit where the data do not "
                    "support a change.", "")

@@ -96,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
     if args.auto:
         lines += [data_line(path, is_demo), who_line(game),
                   f"Player's shots: {args.auto}; opponent: {args.opponent_policy}; positions: {args.cover}"]
-    lines += [f"Session: {report.rallies} rallies, {report.wins} won ({report.wins / report.rallies:.0%})",
+    from strategist.scout.text import rally_words
+
+    lines += [f"Session: {report.rallies} {rally_words(game.structure.sport)[1]}, {report.wins} won ({report.wins / report.rallies:.0%})",
               f"Reward rule: +1 won / -1 lost, credited backwards with decay {report.decay:g}", ""]
     for title, frame in (("What worked", report.worked()), ("What did not", report.did_not())):
         rows = [[title, "situation", "tries", "value"]]

@@ -184,17 +184,20 @@ def render(game, path: str, is_demo: bool, shown=(), full: bool = False) -> str:
     boot = game.bootstrap
     situation = "situations (incoming shot, how high and where it was taken)" if st.settings.states is None \
         else f"states by {st.settings.states}"
+    from strategist.scout.text import rally_words
+
+    one, many = rally_words(st.sport)
     lines = [data_line(path, is_demo), who_line(game),
              f"States: who hits and the {situation}; actions: the hitter's "
              f"{'shot group' if st.settings.actions.startswith('group') else 'shot'} "
              f"{RECEIVER[st.settings.columns]}; "
-             f"{st.strokes_used:,} strokes, {st.rallies:,} rallies, "
+             f"{st.strokes_used:,} strokes, {st.rallies:,} {many}, "
              f"{st.game_matches} {'match' if st.game_matches == 1 else 'matches'}",
-             "Values: P(P wins the rally) from each state — with both hitting as recommended (point estimate), at "
+             f"Values: P(P wins the {one}) from each state — with both hitting as recommended (point estimate), at "
              "the lower bound where P hits (what P's recommended shots guarantee wherever O stands), and as both "
              "play now; gain: what P wins by hitting as recommended while O keeps their habits."]
     if boot:
-        unit = "matches" if boot.scheme == "match" else "rallies (one match only: rallies resampled)"
+        unit = "matches" if boot.scheme == "match" else f"{many} (one match only: {many} resampled)"
         lines.append(f"Intervals: {boot.level:.0%}, {args_interval(game)} from a bootstrap of {unit}, "
                      f"{boot.replicates} replicates")
     else:

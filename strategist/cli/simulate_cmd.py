@@ -95,9 +95,12 @@ def run(args: argparse.Namespace) -> int:
                           **result.to_dict(), **extra}, indent=2))
         return 0
     length = result.length_summary()
+    from strategist.scout.text import rally_words
+
+    many = rally_words(game.structure.sport)[1]
     lines = [data_line(path, is_demo), who_line(game),
              f"Policies: P {result.player_policy}, O {result.opponent_policy}; start {short_state(result.start)}",
-             f"Rallies: {result.rallies} in {result.seconds:.2f} s"
+             f"{many.capitalize()}: {result.rallies} in {result.seconds:.2f} s"
              + (f" ({result.capped} stopped at the stroke cap)" if result.capped else ""),
              f"P wins {result.win_probability:.4f} [{result.level:.0%} interval {result.ci_low:.4f}, "
              f"{result.ci_high:.4f}]; exact value of the two policies {result.exact:.4f}",
@@ -110,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
                            & (result.usage["count"] > 0)]
         name = "P" if side == "player" else "O"
         if use.empty:          # e.g. serves only recorded, and this side only receives: no table without rows
-            lines += [f"{name} shot usage: {name} hit no shot in these rallies", ""]
+            lines += [f"{name} shot usage: {name} hit no shot in these {many}", ""]
             continue
         rows = [[f"{name} shot usage", "strokes", "share"]]
         rows += [[a, str(int(c)), f"{s:.3f}"] for a, c, s in zip(use["action"], use["count"], use["share"])]

@@ -97,7 +97,11 @@ class RejectionReport:
                    rows_rejected=int(data["rows_rejected"]), rallies_rejected=int(data["rallies_rejected"]))
 
     def __str__(self) -> str:
-        lines = [f"rejected: {self.rallies_rejected} rallies ({self.rows_rejected} of {self.rows_read} rows)"]
+        return self.text()
+
+    def text(self, rallies: str = "rallies") -> str:
+        """The report as lines of text; ``rallies``: the sport's word for them (tennis: "points")."""
+        lines = [f"rejected: {self.rallies_rejected} {rallies} ({self.rows_rejected} of {self.rows_read} rows)"]
         for reason, n in sorted(self.counts.items(), key=lambda item: (-item[1], item[0])):
             lines.append(f"  {n:6d}  {reason}")
             for example in self.examples.get(reason, []):

@@ -556,7 +556,7 @@ def test_simulate_says_when_a_side_hit_no_shot_instead_of_an_empty_table(cli, sh
                          "Rafael Nadal", "--rallies", "500", "--start", "serve")
     assert code == 0, err
     lines = out.splitlines()
-    assert "O shot usage: O hit no shot in these rallies" in lines
+    assert "O shot usage: O hit no shot in these points" in lines
     assert any(line.split() == ["P", "shot", "usage", "strokes", "share"] for line in lines)
     assert not any(line.startswith("O shot usage") and "strokes" in line for line in lines)
 
