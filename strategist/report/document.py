@@ -137,9 +137,11 @@ def _summary(report) -> list:
     sets = s.get("sets") or []
     if sets:
         won = Counter(x["set_winner"] for x in sets)
-        scores = ", ".join(f"{x['player_points']}-{x['opponent_points']}" for x in sets)
-        out.append(Para(f"Score ({m['player']} first, the data's running score): {scores} — sets "
-                        f"{won.get(m['player'], 0)}-{won.get(m['opponent'], 0)}."))
+        scores = ", ".join(_set_text(x) for x in sets)
+        unit = " in games" if sets[0].get("in") == "games" else ""
+        out.append(Para(f"Score{unit} ({m['player']} first, the data's running score): {scores} — sets "
+                        f"{won.get(m['player'], 0)}-{won.get(m['opponent'], 0)}"
+                        + (" (a set without a winner did not end)" if None in won else "") + "."))
     rl = s["rally_length"]
     one, many = rally_words(m["sport"])
     missing = sum(x.get("missing", 0) for x in sets)
@@ -152,7 +154,7 @@ def _summary(report) -> list:
     if sets:
         out.append(Table(["set", "score", "set won by", f"{many} in the table", f"won by {m['player']}",
                           f"won by {m['opponent']}", "no winner", "not in the table"],
-                         [[x["set"], f"{x['player_points']}-{x['opponent_points']}", x["set_winner"] or "–",
+                         [[x["set"], _set_text(x), x["set_winner"] or "not finished",
                            x["rallies"], x["rallies_won"], x["rallies_lost"], x["unknown"], _missing(x, one, many)]
                           for x in sets],
                          f"Score per set: the data's running score; the counts are of the {many} in the table",
@@ -175,6 +177,13 @@ def _summary(report) -> list:
                          "Points by phase (the phase of the last stroke), rally length and server", [1, 2, 3]))
     out.append(Chart("rally_lengths", lambda: charts.rally_lengths(report)))
     return out
+
+
+def _set_text(x: dict) -> str:
+    """A set's score, ``21-15`` (tennis: games, ``6-3``); a dash where the data do not record it."""
+    if x.get("player_points") is None or x.get("opponent_points") is None:
+        return "–"
+    return f"{x['player_points']}-{x['opponent_points']}"
 
 
 def _missing(x: dict, one: str = "rally", many: str = "rallies") -> str:

@@ -2,6 +2,9 @@
 
 A set's score is the data's running score (the score before the set's last rally plus its winner), so that
 rallies the table lacks (rejected when the data were loaded) still count in it; they are counted and named.
+In tennis a set's score is in games: the games before the set's last point, plus one to its winner where that
+point won the game (a later set in the match, or the point's score: 4 points and two clear, 7 in a tiebreak at
+6–6); a set that did not end (a retirement) has no winner.
 Every other count is over the rallies kept: a rally's length is its number of strokes, its ending shot and phase are those
 of its last stroke, and it is won by ``winner`` (rallies without a recorded winner are counted apart).
 """
@@ -44,12 +47,49 @@ def rally_frame(md: MatchData) -> pd.DataFrame:
     return out.reset_index()
 
 
+def _game_won(before: tuple, winner_first: bool, games: tuple) -> bool:
+    """Whether the point won the game: ``before`` the (first, second) point score, ``winner_first`` whether the
+    first side won it, ``games`` the (first, second) games before it (a tiebreak at 6–6: first to 7)."""
+    after = (before[0] + winner_first, before[1] + (not winner_first))
+    target = 7 if tuple(games) == (6, 6) else 4
+    return max(after) >= target and abs(after[0] - after[1]) >= 2
+
+
+def _set_over(games: tuple) -> bool:
+    """Whether a tennis set ends at ``games``: six or more with two clear, or 7–6."""
+    return (max(games) >= 6 and abs(games[0] - games[1]) >= 2) or sorted(games) == [6, 7]
+
+
+def _tennis_set_score(md: MatchData, number, last: pd.DataFrame) -> dict | None:
+    """A tennis set's score in games (module docstring) and its winner; None where the games are not recorded."""
+    row = last.iloc[0]
+    cells = [row.get(c) for c in ("hitter_games", "opponent_games", "hitter_score", "opponent_score", "winner")]
+    if any(pd.isna(c) for c in cells):
+        return None
+    hg, og, hs, os_, winner = cells
+    mine_first = row["hitter"] == md.player
+    games = (int(hg), int(og)) if mine_first else (int(og), int(hg))
+    points = (int(hs), int(os_)) if mine_first else (int(os_), int(hs))
+    later = bool((md.strokes["set"] > number).any())
+    if later or _game_won(points, winner == md.player, games):
+        games = (games[0] + (winner == md.player), games[1] + (winner == md.opponent))
+    done = _set_over(games)
+    return {"score": games, "set_winner": (md.player if games[0] > games[1] else md.opponent) if done else None}
+
+
 def _set_score(md: MatchData, number, grp: pd.DataFrame) -> dict:
     """A set's score as the data's running score says (the score before its last rally plus that rally's
     winner), the rallies kept, those without a winner and those the score counts that the table lacks."""
     kn = grp[grp["winner"].notna()]
     p, o = int((kn["winner"] == md.player).sum()), int((kn["winner"] == md.opponent).sum())
     last = md.strokes[(md.strokes["set"] == number).to_numpy(dtype=bool)].tail(1)
+    if md.sport.name == "tennis" or getattr(md.sport, "extends", None) == "tennis":
+        games = _tennis_set_score(md, number, last) if len(last) else None
+        score = games["score"] if games else (None, None)
+        return {"missing_rallies": [], "set": int(number), "rallies": int(len(grp)), "player_points": score[0],
+                "opponent_points": score[1], "rallies_won": p, "rallies_lost": o,
+                "unknown": int(len(grp) - len(kn)), "missing": 0, "in": "games",
+                "set_winner": games["set_winner"] if games else None}
     score = None
     if len(last) and last["hitter_score"].notna().all() and last["opponent_score"].notna().all():
         hs, os_ = int(last["hitter_score"].iat[0]), int(last["opponent_score"].iat[0])
@@ -64,8 +104,9 @@ def _set_score(md: MatchData, number, grp: pd.DataFrame) -> dict:
     missing = max(score[0] + score[1] - len(grp), 0)
     numbers = set(int(n) for n in grp["rally"])
     gaps = [n for n in range(1, max(numbers | {0}) + 1) if n not in numbers]
-    return {"missing_rallies": gaps, "set": int(number), "rallies": int(len(grp)), "player_points": score[0], "opponent_points": score[1],
-            "rallies_won": p, "rallies_lost": o, "unknown": int(len(grp) - len(kn)), "missing": int(missing),
+    return {"missing_rallies": gaps, "set": int(number), "rallies": int(len(grp)), "player_points": score[0],
+            "opponent_points": score[1], "rallies_won": p, "rallies_lost": o, "unknown": int(len(grp) - len(kn)),
+            "missing": int(missing), "in": "points",
             "set_winner": (md.player if score[0] > score[1] else md.opponent if score[1] > score[0] else None)}
 
 

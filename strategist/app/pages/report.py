@@ -46,8 +46,10 @@ def _sets(col, summary: dict, player: str, other: str) -> None:
     sets = summary.get("sets") or []
     if not sets:
         return
-    scores = ", ".join(f"{x['player_points']}–{x['opponent_points']}" for x in sets)
-    text = f"Sets ({player} – {other}): {scores}, as the data's running score says"
+    scores = ", ".join("–" if x.get("player_points") is None else f"{x['player_points']}–{x['opponent_points']}"
+                       for x in sets)
+    unit = " in games" if sets[0].get("in") == "games" else ""
+    text = f"Sets{unit} ({player} – {other}): {scores}, as the data's running score says"
     missing = sum(int(x.get("missing") or 0) for x in sets)
     if missing:
         named = "; ".join(f"set {x['set']}: rallies {', '.join(map(str, x['missing_rallies']))}"
@@ -78,11 +80,14 @@ def _headline(numbers: dict, meta: dict) -> None:
     words = rally_words(meta.get("sport", "badminton"))
     if summary.get("player_points") is not None:
         sets = summary.get("sets") or []
-        won = [sum(x["player_points"] for x in sets), sum(x["opponent_points"] for x in sets)] if sets else \
+        # badminton's set scores are points (rallies the table lacks included); tennis's are games
+        in_points = bool(sets) and all(x.get("in", "points") == "points" for x in sets)
+        won = [sum(x["player_points"] for x in sets), sum(x["opponent_points"] for x in sets)] if in_points else \
             [summary["player_points"], summary["opponent_points"]]
         cols[0].metric("Points won", f"{won[0]} – {won[1]}",
-                       help=f"{md(player)} – {md(other)}, the sets' scores added up; "
-                            f"{summary.get('rallies_with_winner')} of {summary.get('rallies')} {words[1]} kept in the "
+                       help=f"{md(player)} – {md(other)}, "
+                            + ("the sets' scores added up; " if in_points else f"{words[1]} with a recorded winner; ")
+                            + f"{summary.get('rallies_with_winner')} of {summary.get('rallies')} {words[1]} kept in the "
                             "data have a recorded winner")
         _sets(cols[0], summary, player, other)
     _given_up(cols, decisions, words)
