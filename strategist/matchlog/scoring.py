@@ -95,7 +95,11 @@ def points_label(sport: str, score: Score, who: int) -> str:
     a = score.points[who]
     if sport != "tennis" or score.tiebreak:
         return str(a)
-    b = score.points[1 - who]
+    return tennis_call(a, score.points[1 - who])
+
+
+def tennis_call(a: int, b: int) -> str:
+    """A game's points ``a`` (against ``b``) as tennis calls them: 0, 15, 30, 40, or AD past deuce."""
     if a >= 3 and b >= 3:
         return "AD" if a > b else "40"
     return TENNIS_POINTS[min(a, 3)]

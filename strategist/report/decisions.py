@@ -63,11 +63,21 @@ def rally_contexts(strokes: pd.DataFrame, player: str, before: int = 3) -> list[
 
 
 def _score(stroke, player: str) -> str:
+    """The score before the rally, the player first: ``"14-12"``; in tennis the games, then the points as
+    called (``"4-3, 40-30"``; a tiebreak's count at 6-6)."""
+    from strategist.matchlog.scoring import tennis_call
+
     hs, os_ = stroke.get("hitter_score"), stroke.get("opponent_score")
     if not _known(hs) or not _known(os_):
         return ""
-    mine, theirs = (hs, os_) if stroke["hitter"] == player else (os_, hs)
-    return f"{int(mine)}-{int(theirs)}"
+    first = stroke["hitter"] == player
+    mine, theirs = (int(hs), int(os_)) if first else (int(os_), int(hs))
+    hg, og = stroke.get("hitter_games"), stroke.get("opponent_games")
+    if not _known(hg) or not _known(og):
+        return f"{mine}-{theirs}"
+    games = (int(hg), int(og)) if first else (int(og), int(hg))
+    points = f"{mine}-{theirs}" if games == (6, 6) else f"{tennis_call(mine, theirs)}-{tennis_call(theirs, mine)}"
+    return f"{games[0]}-{games[1]}, {points}"
 
 
 def _known(value) -> bool:
@@ -139,7 +149,8 @@ def review(md: MatchData, *, seed: int = 0, recommendation: str = "advisor") -> 
     contexts = dict(zip(s.index, rally_contexts(s, md.player)))
     rows = []
     columns = [c for c in dict.fromkeys(["set", "rally", "stroke", "rally_id", "state", "winner", "server",
-                                         "court_side", "match_id", "hitter_score", "opponent_score",
+                                         "court_side", "match_id", "hitter_score", "opponent_score", "hitter_games",
+                                         "opponent_games",
                                          *HISTORY_COLUMNS]) if c in s.columns]
     records = s[columns].astype(object).where(s[columns].notna(), None).to_dict("records")
     index = s.index.to_list()

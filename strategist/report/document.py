@@ -244,7 +244,9 @@ def _decisions(report) -> list:
               f"{pct(c['p_recommended'])}", f"{pp(c['given_up'])} [{pp(c['lower'])}, {pp(c['upper'])}]",
               {True: "won", False: "lost", None: "?"}[c["rally_won"]]] for c in d["costliest"]],
             f"The {len(d['costliest'])} costliest decisions (win probability given up, with its 90 % interval; "
-            f"score before the {one}, {m['player']} first)", [6]))
+            f"score before the {one}"
+            + (" in games, then points" if any(", " in str(c["score"]) for c in d["costliest"]) else "")
+            + f", {m['player']} first)", [6]))
     out.append(Chart("mixes", lambda: charts.mixes(report),
                      f"Share of each shot {m['player']} played in this match (blue) against the recommended mix "
                      "(grey), in the situations with the most decisions; each panel names the mix's basis"))

@@ -64,3 +64,19 @@ def test_a_point_wins_the_game_by_the_rules(before, first_won, games, won):
                                          ((6, 7), True), ((5, 1), False), ((8, 6), True), ((6, 6), False)])
 def test_a_set_ends_at_six_with_two_clear_or_seven_six(games, over):
     assert summary._set_over(games) is over
+
+
+@pytest.mark.parametrize("row, said", [
+    ({"hitter": "A", "hitter_score": 3, "opponent_score": 2, "hitter_games": 4, "opponent_games": 3}, "4-3, 40-30"),
+    ({"hitter": "B", "hitter_score": 3, "opponent_score": 2, "hitter_games": 4, "opponent_games": 3}, "3-4, 30-40"),
+    ({"hitter": "A", "hitter_score": 4, "opponent_score": 3, "hitter_games": 5, "opponent_games": 5}, "5-5, AD-40"),
+    ({"hitter": "A", "hitter_score": 3, "opponent_score": 3, "hitter_games": 0, "opponent_games": 0}, "0-0, 40-40"),
+    ({"hitter": "A", "hitter_score": 0, "opponent_score": 1, "hitter_games": 2, "opponent_games": 0}, "2-0, 0-15"),
+    ({"hitter": "A", "hitter_score": 5, "opponent_score": 4, "hitter_games": 6, "opponent_games": 6}, "6-6, 5-4"),
+    ({"hitter": "B", "hitter_score": 14, "opponent_score": 12, "hitter_games": None, "opponent_games": None},
+     "12-14"),                                                   # badminton: the points, the player first
+])
+def test_the_score_before_a_decision_is_said_as_the_sport_calls_it(row, said):
+    from strategist.report.decisions import _score
+
+    assert _score(row, "A") == said
