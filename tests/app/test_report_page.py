@@ -25,6 +25,7 @@ def test_post_match_page_writes_the_report_of_the_chosen_match(tmp_path, monkeyp
     text = " ".join(m.value for m in at.markdown)
     # a section's heading only where the report has something to say under it
     from strategist.report import build_report
+    from strategist.report.build import title
 
     # headline numbers: the score against a count of the match's rally winners
     from strategist.data.demo import demo_path
@@ -52,7 +53,7 @@ def test_post_match_page_writes_the_report_of_the_chosen_match(tmp_path, monkeyp
     numbers = build_report(table, match_id=match.options[1], player=player).to_dict()
     for section in ("summary", "decisions", "opponent", "minimax", "win_probability"):
         has_notes = bool([n for n in (numbers.get(section) or {}).get("notes") or [] if str(n).strip()])
-        assert (f"**{section.replace('_', ' ').capitalize()}**" in text) == has_notes, section
+        assert (f"**{title(section, numbers['meta']['sport'])}**" in text) == has_notes, section
     costliest = at.dataframe[0].value
     assert len(costliest) >= 1 and {"played", "recommended", "given up"} <= set(costliest.columns)
     frame = at.get("iframe")[0].proto         # the whole report, inline
@@ -132,3 +133,15 @@ def test_a_tennis_report_speaks_of_points(tmp_path, monkeypatch):
     said = " ".join(helps + captions)
     assert "the chance to win the point" in said and "points kept in the data" in said
     assert "rallies" not in said and "of a rally" not in said
+    # the headline counts the points won and says the sets in games, as the match ended (ATP: 6-3, 6-3)
+    player = at.selectbox(key="report_player").value
+    metrics = {m.label: m.value for m in at.metric}
+    from strategist.data.load import load_rallies
+
+    table = load_rallies(shared / "tennis_mcp" / "sample-points-5matches-2015.csv").table
+    last = table[table["match_id"] == match.value].groupby("rally_id").tail(1)
+    won = last["winner"].dropna()
+    assert metrics["Points won"] == f"{int((won == player).sum())} – {int((won != player).sum())}"
+    sets = [c.value.replace("\\", "") for c in at.caption if c.value.replace("\\", "").startswith("Sets in games")]
+    games = "6–3, 6–3" if player == "Novak Djokovic" else "3–6, 3–6"
+    assert sets and f": {games}, as the data's running score" in sets[0]

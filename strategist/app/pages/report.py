@@ -125,15 +125,18 @@ def _costliest(decisions: dict, one: str = "rally") -> None:
 
 
 def _sections(numbers: dict) -> None:
-    """Each section's notes under its heading; a heading only where there is something under it."""
+    """Each section's notes under the report's heading for it; a heading only where there is something under it."""
+    from strategist.report.build import title
+
+    sport = (numbers.get("meta") or {}).get("sport", "badminton")
     for section in ("summary", "decisions", "opponent", "minimax", "win_probability"):
         part = numbers.get(section) or {}
-        notes = [str(n) for n in part.get("notes") or [] if str(n).strip()]
+        notes = [str(n).strip() for n in part.get("notes") or [] if str(n).strip()]
         if not notes:
             continue
-        st.markdown(f"**{section.replace('_', ' ').capitalize()}**")
+        st.markdown(f"**{title(section, sport)}**")
         for note in notes[:3]:
-            st.caption(md(note))
+            st.caption(md(note[:1].upper() + note[1:]))
 
 
 def _downloads(files: dict, match_id: str) -> None:
