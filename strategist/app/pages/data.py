@@ -117,7 +117,7 @@ def _in_use() -> None:
     _skipped(result.rejections, words)
     per = table.groupby("hitter", observed=True).agg(strokes=("stroke", "size"), matches=("match_id", "nunique"))
     st.subheader("Players")
-    st.dataframe(per.sort_values("strokes", ascending=False), width="stretch")
+    st.dataframe(per.sort_values("strokes", ascending=False).rename_axis("player"), width="stretch")
 
 
 def render() -> None:

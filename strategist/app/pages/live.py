@@ -267,7 +267,8 @@ def _recommendations(advice) -> None:
                         "whatever they do")
     low, high = advice.value_interval or (None, None)
     st.caption(f"{md(situation(advice.state, capital=True))}: worth {pct(advice.value_estimate)} "
-               f"({pct(low)}–{pct(high)}) to {md(advice.player)} as recommended, {advice.decision_points} decision "
+               f"({pct(low)}–{pct(high)}) to {md(advice.player)} with both playing as the rally game recommends, "
+               f"{advice.decision_points} decision "
                f"points of {md(advice.player)} here (against anyone) · prediction: {md(advice.model)}, "
                f"{advice.prediction_n} strokes of {md(advice.opponent)}, trusted at {advice.confidence:.0%} (the rest: "
                f"{md(advice.opponent)}'s play in the rally game) · {1000 * advice.seconds:.1f} ms. 'Wins' is the "
