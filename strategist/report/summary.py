@@ -112,25 +112,31 @@ def _set_score(md: MatchData, number, grp: pd.DataFrame) -> dict:
 
 def summarize(md: MatchData) -> dict:
     """The summary section (numbers only)."""
+    from strategist.scout.text import rally_words
+
     r = rally_frame(md)
     known = r[r["winner"].notna()]
+    one, many = rally_words(md.sport)
     notes = []
     if known.empty:
-        notes.append("no rally of this match has a recorded winner: the score and points won could not be "
+        notes.append(f"no {one} of this match has a recorded winner: the score and points won could not be "
                      "assessed")
     elif len(known) < len(r):
-        notes.append(f"{len(r) - len(known)} of {len(r)} rallies have no recorded winner; the set scores "
-                     "are the data's running score, the points won and the other figures leave them out")
+        lacking = len(r) - len(known)
+        notes.append(f"{lacking} of {len(r)} {many} {'has' if lacking == 1 else 'have'} no recorded winner; the set "
+                     "scores are the data's running score, the points won and the other figures leave "
+                     f"{'it' if lacking == 1 else 'them'} out")
     if len(r) == 1:
-        notes.append("the match has a single rally: rally-length statistics describe that rally only")
+        notes.append(f"the match has a single {one}: {one}-length statistics describe that {one} only")
     sets = [_set_score(md, k, grp) for k, grp in r.groupby("set", sort=True)]
     missing = sum(x["missing"] for x in sets)
     if missing:
-        named = "; ".join(f"set {x['set']}: rallies {', '.join(map(str, x['missing_rallies']))}"
+        named = "; ".join(f"set {x['set']}: {many} {', '.join(map(str, x['missing_rallies']))}"
                           for x in sets if x["missing_rallies"])
-        notes.append(f"{missing} rallies counted in the data's running score are not in the table (rejected when "
+        notes.append(f"{missing} {one if missing == 1 else many} counted in the data's running score "
+                     f"{'is' if missing == 1 else 'are'} not in the table (rejected when "
                      "the data were loaded, or not recorded" + (f" — {named}" if named else "") + "): the set "
-                     "scores are the data's, the other figures count the rallies kept")
+                     f"scores are the data's, the other figures count the {many} kept")
     lengths = r["strokes"].to_numpy(int)
     by_shot = []
     for shot, grp in known.groupby("last_shot", sort=True):

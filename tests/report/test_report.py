@@ -314,6 +314,23 @@ def test_missing_outcomes_give_a_report_that_says_what_it_could_not_assess(small
     assert "Could not assess this section." in _render(r, tmp_path)
 
 
+@pytest.mark.parametrize("lacking", [1, 2])
+def test_rallies_without_a_winner_are_counted_in_words(small_table, lacking):
+    """One rally without a winner 'has' none and is left out as 'it'; two 'have' none and are 'them'."""
+    from strategist.report import summary
+    from strategist.report.match import select_match
+
+    table = small_table.copy()
+    first = _first(table)
+    rallies = table.loc[table["match_id"] == first, "rally_id"].unique()[:lacking]
+    table.loc[table["rally_id"].isin(rallies), ["winner", "hitter_won"]] = pd.NA
+    notes = summary.summarize(select_match(table, first))["notes"]
+    total = table.loc[table["match_id"] == first, "rally_id"].nunique()
+    said = {1: f"1 of {total} rallies has no recorded winner", 2: f"2 of {total} rallies have no recorded winner"}
+    assert notes[0].startswith(said[lacking])
+    assert notes[0].endswith("leave it out" if lacking == 1 else "leave them out")
+
+
 def test_a_single_rally_and_unknown_shots(small_table, tmp_path):
     table = small_table.copy()
     first = _first(table)
