@@ -108,6 +108,30 @@ def wilson(wins: int, n: int, level: float = 0.95) -> tuple[float, float]:
     return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
 
 
+def opening_states(game, who: str = "player") -> list[int]:
+    """The serve states of ``who`` that a point starts in: first serves (a second serve follows a fault),
+    no stroke leading to them; in the sport's order of court sides (tennis: deuce, then ad), then most visited.
+    Badminton has one. Falls back to the most visited serve state where none qualifies."""
+    from strategist.data.states import ORDINAL
+
+    states, labels = game.states, game.labels
+    serves = np.flatnonzero(((states["phase"] == "serve") & (states["who"] == who)).to_numpy(bool))
+    led_to = np.zeros(len(states), dtype=bool)
+    for t in game.transitions:
+        led_to |= np.asarray(t, dtype=float).reshape(-1, len(states)).sum(axis=0) > 0
+    later = tuple(f"{word} serve" for k, word in ORDINAL.items() if k > 1)
+    opening = [int(g) for g in serves if not led_to[g] and not any(w in labels[g] for w in later)]
+    if not opening:
+        return [start_state(game, "serve" if who == "player" else "receive")]
+    sides = tuple(getattr(game.structure.sport, "court_sides", ()) or ())
+    visits = states["visits"].to_numpy(float)
+
+    def side(g: int) -> int:
+        return next((k for k, name in enumerate(sides) if f"({name}," in labels[g] or f"({name})" in labels[g]),
+                    len(sides))
+    return sorted(opening, key=lambda g: (side(g), -visits[g], g))
+
+
 def start_state(game, start) -> int:
     if start in (None, "serve"):
         return game.index(game.serve_state("player"))

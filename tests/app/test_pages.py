@@ -379,7 +379,10 @@ def test_practice_on_tennis_counts_points(matchlog, shared_data):
             break
     labels = {m.label for m in at.metric}
     assert "Points won" in labels and "Rallies won" not in labels
-    assert at.subheader[0].value.startswith("Point 2 · ")
+    # the second point is served from the ad court, as in a match; the first point's choices read as shots
+    assert at.subheader[0].value.replace("\\", "").startswith("Point 2 · Novak Djokovic to play serve (ad, 1st serve)")
+    said = " ".join(m.value for m in list(at.success) + list(at.error)).replace("\\", "")
+    assert said.startswith("Point 1 ") and "(deuce, 1st serve)" in said and "serve serve" not in said
 
 
 def test_practice_offers_only_the_candidates_of_a_situation():

@@ -60,7 +60,7 @@ def _results(report, opponent: str, words: tuple = ("rally", "rallies")) -> None
     one, many = words
     (st.success if last["won"] else st.error)(
         f"{one.capitalize()} {last['rally']} {'won' if last['won'] else 'lost'} after your choices: "
-        + md("; ".join(f"{a} {situation(s)}" for s, a in last["choices"])))
+        + md("; ".join(_choice(a, s) for s, a in last["choices"])))
     c = st.columns(4)
     c[0].metric(f"{many.capitalize()} won", f"{report.wins} of {report.rallies}")
     c[1].metric("Your play wins from the serve", pct(report.practised_value),
@@ -77,8 +77,17 @@ def _results(report, opponent: str, words: tuple = ("rally", "rallies")) -> None
             shown = frame.assign(situation=[situation(s) for s in frame["state"]]).drop(columns="state")
             column.markdown(f"**{title}**")
             with column:
+                # a credit is in [-1, 1] (+1 won, -1 lost), not a probability: shown signed, as on the buttons
+                shown = shown.assign(value=[f"{v:+.2f}" for v in shown["value"]])
                 tables.show(shown[["situation", "action", "tries", "value"]].rename(
                     columns={"action": "shot", "value": "credit per try"}))
+
+
+def _choice(shot: str, state: str) -> str:
+    """A choice in words: ``backhand volley after a backhand``; a serve with its court and number only
+    (``T serve (deuce, 1st serve)``, badminton's ``short service``), not ``T serve serve (...)``."""
+    said = situation(state)
+    return f"{shot} {said.removeprefix('serve').strip()}".strip() if said.startswith("serve") else f"{shot} {said}"
 
 
 def render() -> None:

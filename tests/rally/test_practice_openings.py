@@ -1,0 +1,61 @@
+"""Where a practice point starts: the serve states no stroke leads to (``opening_states``), taken in turn —
+in tennis the deuce court, then the ad court, never a second serve; badminton's one serve."""
+
+from __future__ import annotations
+
+import pytest
+
+import strategist
+from strategist.data.demo import demo_path
+from strategist.data.states import annotate_states
+from strategist.rally.game import rally_game
+from strategist.rally.playout import opening_states
+from strategist.rally.practice import practise
+
+PAIR = ("Novak Djokovic", "Rafael Nadal")
+
+
+@pytest.fixture(scope="module")
+def tennis(shared_data):
+    table = strategist.load_rallies(shared_data / "tennis_mcp" / "sample-points-5matches-2015.csv").table
+    return table, rally_game(table, *PAIR)
+
+
+def _first_strokes_by(table, server: str) -> set[str]:
+    """The decision states the data's points of ``server`` start in (an independent reading of the data)."""
+    ann = annotate_states(table)
+    first = ann[(ann["stroke"] == 1) & (ann["hitter"] == server)]
+    return set(first["state"].astype(str))
+
+
+@pytest.mark.realdata
+def test_tennis_points_open_in_the_deuce_and_ad_courts_on_a_first_serve(tennis):
+    table, game = tennis
+    labels = [game.labels[g] for g in opening_states(game, "player")]
+    assert labels == ["player: serve (deuce, 1st serve)", "player: serve (ad, 1st serve)"]
+    assert {label.split(": ", 1)[1] for label in labels} == _first_strokes_by(table, PAIR[0])
+    assert [game.labels[g] for g in opening_states(game, "opponent")] == [
+        "opponent: serve (deuce, 1st serve)", "opponent: serve (ad, 1st serve)"]
+
+
+@pytest.mark.realdata
+def test_a_practice_session_serves_from_each_court_in_turn(tennis):
+    _, game = tennis
+    report = practise(game, lambda state, actions, values: 0, rallies=6, seed=3)
+    firsts = [rally["choices"][0][0] for rally in report.log]
+    assert firsts == ["player: serve (deuce, 1st serve)", "player: serve (ad, 1st serve)"] * 3
+    # 'from the serve' is the mean over the two courts, as the session plays them
+    from strategist.games.stochastic import evaluate_policies
+
+    values = evaluate_policies(game.rewards, game.transitions, game.recommendation.row_strategies,
+                               game.recommendation.column_strategies)
+    both = [game.index("player: serve (deuce, 1st serve)"), game.index("player: serve (ad, 1st serve)")]
+    assert report.equilibrium_value == pytest.approx(values[both].mean(), abs=1e-9)
+
+
+def test_badminton_has_one_opening_serve_per_side():
+    table = strategist.load_rallies(demo_path()).table
+    player, opponent = table["hitter"].iloc[0], table["opponent"].iloc[0]
+    game = rally_game(table, player, opponent)
+    assert [game.labels[g] for g in opening_states(game, "player")] == [game.serve_state("player")]
+    assert [game.labels[g] for g in opening_states(game, "opponent")] == [game.serve_state("opponent")]
