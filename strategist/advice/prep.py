@@ -215,11 +215,20 @@ def keys_to_the_match(advisor, k: int = 3, min_count: int = 10) -> list[dict]:
 
 
 def rally_values(advisor, game=None) -> dict:
-    """The value of serving and of returning, from the rally game: as played and as recommended."""
+    """The value of serving and of returning, from the rally game: as played and as recommended, averaged
+    over the states a point opens in (:func:`~strategist.rally.playout.opening_states`: tennis's deuce and ad
+    first serves) weighted by their visits. ``serve_state`` / ``return_state``: the most visited of them;
+    ``serve_states`` / ``return_states``: each with its visits."""
+    from strategist.rally.playout import opening_states
+
     game = game or advisor.game
-    serve = game.serve_state("player")
-    receive = game.serve_state("opponent")
-    return {"source": "rally game", "label": "the whole rally as a stochastic game (strategist.rally)",
-            "serve": game.value(serve), "serve_observed": game.observed_value(serve),
-            "return": game.value(receive), "return_observed": game.observed_value(receive),
-            "serve_state": serve, "return_state": receive}
+    out = {"source": "rally game", "label": "the whole rally as a stochastic game (strategist.rally)"}
+    for key, who in (("serve", "player"), ("return", "opponent")):
+        labels = [game.labels[g] for g in opening_states(game, who)]
+        visits = np.array([float(game.states["visits"].iat[game.index(s)]) for s in labels])
+        w = visits / visits.sum() if visits.sum() > 0 else np.full(len(labels), 1.0 / len(labels))
+        out[key] = float(sum(wi * game.value(s) for wi, s in zip(w, labels)))
+        out[f"{key}_observed"] = float(sum(wi * game.observed_value(s) for wi, s in zip(w, labels)))
+        out[f"{key}_state"] = labels[int(np.argmax(visits))]
+        out[f"{key}_states"] = {s: int(v) for s, v in zip(labels, visits)}
+    return out

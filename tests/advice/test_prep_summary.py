@@ -245,18 +245,38 @@ def test_keys_need_min_count_strokes_and_an_interval_clear_of_the_usual_mix(pair
 
 
 def test_rally_values_are_the_serve_and_return_states_values(pair_advisor):
+    """Badminton opens every rally in one serve state per side: the values are those states' own."""
     game = pair_advisor.game
     got = prep.rally_values(pair_advisor)
     serve, receive = game.serve_state("player"), game.serve_state("opponent")
     assert got == {"source": "rally game", "label": "the whole rally as a stochastic game (strategist.rally)",
                    "serve": game.value(serve), "serve_observed": game.observed_value(serve),
                    "return": game.value(receive), "return_observed": game.observed_value(receive),
-                   "serve_state": serve, "return_state": receive}
+                   "serve_state": serve, "return_state": receive,
+                   "serve_states": {serve: int(game.states.set_index("state").at[serve, "visits"])},
+                   "return_states": {receive: int(game.states.set_index("state").at[receive, "visits"])}}
     assert serve.startswith("player: ") and receive.startswith("opponent: ")
-    other = SimpleNamespace(serve_state=lambda who: f"{who}: serve", value=lambda s: 0.25,
-                            observed_value=lambda s: 0.75)
-    given = prep.rally_values(pair_advisor, other)
-    assert given["serve_state"] == "player: serve" and given["return"] == 0.25 and given["serve_observed"] == 0.75
+
+
+@pytest.mark.realdata
+def test_tennis_rally_values_average_the_deuce_and_ad_first_serves_by_visits(pair_advisor, shared_data):
+    """A tennis point opens on a first serve from either court: the value of serving is their visit-weighted
+    mean (second serves follow a fault and are not openings); a game given in place of the Advisor's is read."""
+    import strategist
+    from strategist.rally.game import rally_game
+
+    table = strategist.load_rallies(shared_data / "tennis_slam_pbp").table
+    game = rally_game(table, "Novak Djokovic", "Rafael Nadal")
+    got = prep.rally_values(pair_advisor, game)
+    rows = game.states.set_index("state")
+    for key, who in (("serve", "player"), ("return", "opponent")):
+        first = [f"{who}: serve (deuce, 1st serve)", f"{who}: serve ({'ad'}, 1st serve)"]
+        visits = rows.loc[first, "visits"].to_numpy(float)
+        assert got[f"{key}_states"] == dict(zip(first, visits.astype(int).tolist()))
+        assert got[key] == pytest.approx(float(visits @ rows.loc[first, "value"].to_numpy() / visits.sum()))
+        assert got[f"{key}_observed"] == pytest.approx(
+            float(visits @ rows.loc[first, "observed_value"].to_numpy() / visits.sum()))
+        assert got[f"{key}_state"] == first[int(visits.argmax())]
 
 
 def test_best_responses_report_the_best_shots_interval_and_the_strokes_behind_it(pair_advisor):

@@ -43,14 +43,17 @@ def _serve_and_return(adv, player: str, opponent: str) -> None:
     one = rally_words(adv.sport)[0]
     c = st.columns(2)
     for col, key, server, other in ((c[0], "serve", player, opponent), (c[1], "return", opponent, player)):
-        state = values[f"{key}_state"]
-        n = int(game.states["visits"].iat[game.index(state)])
-        where = situation(state)
+        opening = values.get(f"{key}_states") or {values[f"{key}_state"]: int(
+            game.states["visits"].iat[game.index(values[f"{key}_state"])])}
+        n = sum(opening.values())
+        where = situation(values[f"{key}_state"])
         col.metric(f"{md(server)} serving: {md(player)} wins the {one} (as recommended)", pct(values[key]),
                    f"as played: {pct(values[key + '_observed'])}", delta_color="off", delta_arrow="off",
                    help=md(f"{n} serves of {server} against {other} in the data"))
+        apart = "; ".join(f"{situation(s)}: {v}" for s, v in opening.items())
         col.caption(md(f"{plural(n, 'serve')} of {server} against {other} in the data"
-                       + ("" if where == "serve" else f" ({where}: the commonest)")) + ".")
+                       + ("" if where == "serve" else f" ({apart}; the value is their mean by visits)"
+                          if len(opening) > 1 else f" ({where})")) + ".")
     if any(pct(values[k]) != pct(values[k + "_observed"]) for k in ("serve", "return")):
         st.caption(WHY_TWO_VALUES)          # only where the two numbers shown differ
 
