@@ -83,6 +83,7 @@ class Playout:
     lengths: np.ndarray           # strokes of every rally
     usage: pd.DataFrame           # side, kind, action, count, share
     seconds: float = 0.0
+    starts: tuple = ()            # every state the rallies started in, in turn (tennis: deuce, ad)
 
     def length_summary(self) -> dict:
         q = np.percentile(self.lengths, [50, 90])
@@ -94,7 +95,8 @@ class Playout:
                 "rallies": self.rallies, "wins": self.wins, "capped": self.capped,
                 "win_probability": self.win_probability, "ci_low": self.ci_low, "ci_high": self.ci_high,
                 "level": self.level, "exact": self.exact, "rally_length": self.length_summary(),
-                "usage": self.usage.to_dict(orient="records"), "seconds": self.seconds}
+                "usage": self.usage.to_dict(orient="records"), "seconds": self.seconds,
+                "starts": list(self.starts or (self.start,))}
 
 
 def wilson(wins: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -149,7 +151,9 @@ def play_out(game, player_policy="equilibrium", opponent_policy="observed", rall
              compiled: CompiledGame | None = None) -> Playout:
     """Play ``rallies`` rallies of ``game`` from ``start`` (``"serve"``: the player serves, default;
     ``"receive"``: the opponent serves; or a state label) with the two policies (see
-    :mod:`strategist.rally.policies`). ``level``: of the Wilson interval of the win probability."""
+    :mod:`strategist.rally.policies`). A serve starts the rallies in the server's opening states in turn
+    (:func:`opening_states`: tennis's deuce and ad courts), and ``exact`` is then the mean of their exact
+    values over the rallies. ``level``: of the Wilson interval of the win probability."""
     import time
 
     began = time.perf_counter()
@@ -159,17 +163,20 @@ def play_out(game, player_policy="equilibrium", opponent_policy="observed", rall
         raise EstimationError(f"level must lie strictly between 0 and 1, got {level!r}")
     rallies = int(rallies)
     s0 = start_state(game, start)
+    openings = opening_states(game, "player" if start in (None, "serve") else "opponent") \
+        if start in (None, "serve", "receive") else [s0]
+    starts = np.asarray(openings, dtype=np.int64)[np.arange(rallies) % len(openings)]
     xs, ys = resolve(game, player_policy, opponent_policy)
     from strategist._blas import one_blas_thread
     from strategist.games.stochastic import evaluate_policies
 
     with one_blas_thread():
-        exact = float(evaluate_policies(game.rewards, game.transitions, xs, ys)[s0])
+        exact = float(evaluate_policies(game.rewards, game.transitions, xs, ys)[starts].mean())
     cg = compiled or compile_game(game)
     size, big_m, big_n, _ = cg.cum_out.shape
     cx, cy = _cumulative(xs, big_m), _cumulative(ys, big_n)
     rng = np.random.default_rng(seed)
-    state = np.full(rallies, s0, dtype=np.int64)
+    state = starts.copy()
     live = np.arange(rallies)
     length = np.zeros(rallies, dtype=np.int64)
     won = np.zeros(rallies, dtype=bool)
@@ -199,9 +206,9 @@ def play_out(game, player_policy="equilibrium", opponent_policy="observed", rall
     wins = int(won.sum())
     lo, hi = wilson(wins, ended, level)
     usage = _usage(game, row_use.reshape(size, big_m), col_use.reshape(size, big_n))
-    return Playout(game.labels[s0], str(player_policy), str(opponent_policy), rallies, wins, capped,
+    return Playout(game.labels[openings[0]], str(player_policy), str(opponent_policy), rallies, wins, capped,
                    wins / ended if ended else float("nan"), lo, hi, level, exact, length, usage,
-                   time.perf_counter() - began)
+                   time.perf_counter() - began, tuple(game.labels[g] for g in openings))
 
 
 def _usage(game, rows, cols) -> pd.DataFrame:

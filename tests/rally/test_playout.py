@@ -136,7 +136,7 @@ def test_to_dict_is_the_playout_as_json(game):
                                   "p90": float(np.percentile(out.lengths, 90)), "max": int(out.lengths.max())},
                  "usage": [{k: (v if isinstance(v, str) else float(v) if k == "share" else int(v))
                             for k, v in row.items()} for row in out.usage.to_dict(orient="records")],
-                 "seconds": out.seconds}
+                 "seconds": out.seconds, "starts": [out.start]}
 
 
 def test_wilson_bounds_stay_within_zero_and_one_and_default_to_95_percent():

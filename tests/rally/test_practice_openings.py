@@ -59,3 +59,26 @@ def test_badminton_has_one_opening_serve_per_side():
     game = rally_game(table, player, opponent)
     assert [game.labels[g] for g in opening_states(game, "player")] == [game.serve_state("player")]
     assert [game.labels[g] for g in opening_states(game, "opponent")] == [game.serve_state("opponent")]
+
+
+@pytest.mark.realdata
+def test_a_simulation_from_the_serve_plays_each_court_in_turn(tennis):
+    """``play_out`` from a serve starts its rallies in the server's opening states in turn; its exact value is
+    their mean (a direct policy evaluation), and the simulated rate lies within its interval of it."""
+    from strategist.games.stochastic import evaluate_policies
+    from strategist.rally.playout import play_out
+    from strategist.rally.policies import resolve
+
+    _, game = tennis
+    for start, who in (("serve", "player"), ("receive", "opponent")):
+        out = play_out(game, "equilibrium", "observed", 40_001, seed=1, start=start)
+        firsts = [f"{who}: serve (deuce, 1st serve)", f"{who}: serve (ad, 1st serve)"]
+        assert list(out.starts) == firsts and out.start == firsts[0]
+        xs, ys = resolve(game, "equilibrium", "observed")
+        v = evaluate_policies(game.rewards, game.transitions, xs, ys)
+        deuce, ad = game.index(firsts[0]), game.index(firsts[1])
+        assert out.exact == pytest.approx((20_001 * v[deuce] + 20_000 * v[ad]) / 40_001, abs=1e-12)
+        assert out.ci_low - 0.005 <= out.exact <= out.ci_high + 0.005
+        assert out.to_dict()["starts"] == firsts
+    one = play_out(game, "equilibrium", "observed", 1000, seed=1, start="player: serve (ad, 1st serve)")
+    assert one.starts == ("player: serve (ad, 1st serve)",)
