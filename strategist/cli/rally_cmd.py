@@ -220,10 +220,12 @@ def render(game, path: str, is_demo: bool, shown=(), full: bool = False) -> str:
         lines.append(f"({hidden} states not shown: {'no stroke of this game there' if not full else ''}"
                      f"{'; --full shows them' if not full else ''})")
     lines.append("")
-    serve = game.serve_state("player")
-    receive = game.serve_state("opponent")
-    lines.append(f"P serving wins {game.observed_value(serve):.3f} as played, {game.value(serve):.3f} as "
-                 f"recommended; receiving {game.observed_value(receive):.3f} and {game.value(receive):.3f}")
+    from strategist.advice.prep import rally_values
+
+    v = rally_values(None, game)       # over the states a point opens in (tennis: both courts), by visits
+    lines.append(f"P serving wins {v['serve_observed']:.3f} as played, {v['serve']:.3f} as "
+                 f"recommended; receiving {v['return_observed']:.3f} and {v['return']:.3f}"
+                 + (" (first serves from both courts, by visits)" if len(v["serve_states"]) > 1 else ""))
     habit = int((frame["basis"] == "habit").sum())
     lines.append(f"Recommendations keep the habit in {habit} of {len(frame)} states (the lower bound does not "
                  "support a change there)")

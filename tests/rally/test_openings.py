@@ -1,4 +1,4 @@
-"""Where a practice point starts: the serve states no stroke leads to (``opening_states``), taken in turn —
+"""Where a point starts: the serve states no stroke leads to (``opening_states``), taken in turn —
 in tennis the deuce court, then the ad court, never a second serve; badminton's one serve."""
 
 from __future__ import annotations
@@ -82,3 +82,19 @@ def test_a_simulation_from_the_serve_plays_each_court_in_turn(tennis):
         assert out.to_dict()["starts"] == firsts
     one = play_out(game, "equilibrium", "observed", 1000, seed=1, start="player: serve (ad, 1st serve)")
     assert one.starts == ("player: serve (ad, 1st serve)",)
+
+
+@pytest.mark.realdata
+def test_the_rally_command_and_match_prep_give_one_value_of_serving(tennis, shared_data, capsys):
+    """``strategist rally`` prints the same serving and receiving values as Match prep (``prep.rally_values``),
+    both over the two courts."""
+    from strategist.advice.prep import rally_values
+    from strategist.cli.main import main
+
+    _, game = tennis
+    v = rally_values(None, game)
+    assert main(["rally", "--data", str(shared_data / "tennis_mcp" / "sample-points-5matches-2015.csv"),
+                 "--player", PAIR[0], "--opponent", PAIR[1]]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert (f"P serving wins {v['serve_observed']:.3f} as played, {v['serve']:.3f} as recommended; receiving "
+            f"{v['return_observed']:.3f} and {v['return']:.3f} (first serves from both courts") in out
