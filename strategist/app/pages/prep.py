@@ -50,7 +50,7 @@ def _serve_and_return(adv, player: str, opponent: str) -> None:
         col.metric(f"{md(server)} serving: {md(player)} wins the {one} (as recommended)", pct(values[key]),
                    f"as played: {pct(values[key + '_observed'])}", delta_color="off", delta_arrow="off",
                    help=md(f"{n} serves of {server} against {other} in the data"))
-        apart = "; ".join(f"{situation(s)}: {v}" for s, v in opening.items())
+        apart = "; ".join(f"{situation(s).removeprefix('serve').strip(' ()')}: {v}" for s, v in opening.items())
         col.caption(md(f"{plural(n, 'serve')} of {server} against {other} in the data"
                        + ("" if where == "serve" else f" ({apart}; the value is their mean by visits)"
                           if len(opening) > 1 else f" ({where})")) + ".")
