@@ -609,6 +609,27 @@ def test_a_match_opens_with_the_data_it_was_recorded_on(matchlog):
     assert _in_view(again).replace("\\", "") == "Match in view: " + match
 
 
+@pytest.mark.realdata
+def test_the_recorded_matches_list_this_sports_first_and_name_the_others(matchlog, shared_data):
+    """On tennis data a badminton match recorded later is listed after the tennis ones, with its sport; the box
+    starts on the pair's latest match."""
+    from strategist.matchlog import MatchLog
+
+    log = MatchLog(matchlog)
+    tennis = log.new_match("tennis", "Novak Djokovic", "Rafael Nadal", data=None)
+    other = log.new_match("tennis", "Roger Federer", "Stanislas Wawrinka", data=None)
+    badminton = log.new_match("badminton", "Viktor AXELSEN", "Anthony Sinisuka GINTING", data=None)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["data"] = str(shared_data / "tennis_mcp" / "sample-points-5matches-2015.csv")
+    at.query_params["player"], at.query_params["opponent"] = "Novak Djokovic", "Rafael Nadal"
+    at.run()
+    at.switch_page(PAGES + "live.py").run()
+    _clean(at)
+    box = at.selectbox(key="match_box")
+    assert box.options == [other, tennis, f"{badminton} (badminton)"]
+    assert box.value == tennis
+
+
 def test_a_match_on_data_that_cannot_be_opened_says_which(matchlog):
     from strategist.matchlog import MatchLog
 

@@ -114,10 +114,16 @@ def _start_controls(log, sport, player, opponent, matches, in_view) -> None:
               args=(log, sport.name, player, opponent, datasets.address_of(common.data_key()),
                     log.latest(player, opponent)))
     if not matches.empty:
-        ids = list(matches["match_id"])
+        # this sport's matches first (the latest of this pair leading), then the others, each marked with its
+        # sport: choosing one opens it with the data it was recorded on
+        here = (matches["sport"] == sport.name).to_numpy(bool)
+        ids = list(matches["match_id"][here]) + list(matches["match_id"][~here])
+        elsewhere = dict(zip(matches["match_id"][~here], matches["sport"][~here]))
         if st.session_state.get("match_box") not in ids:
-            st.session_state["match_box"] = in_view if in_view in ids else ids[0]
+            latest = log.latest(player, opponent)
+            st.session_state["match_box"] = in_view if in_view in ids else latest if latest in ids else ids[0]
         st.selectbox("Or continue a recorded match", ids, key="match_box",
+                     format_func=lambda m: f"{m} ({elsewhere[m]})" if m in elsewhere else m,
                      on_change=lambda: _show(st.session_state["match_box"]))
 
 
