@@ -215,20 +215,17 @@ def keys_to_the_match(advisor, k: int = 3, min_count: int = 10) -> list[dict]:
 
 
 def rally_values(advisor, game=None) -> dict:
-    """The value of serving and of returning, from the rally game: as played and as recommended, averaged
-    over the states a point opens in (:func:`~strategist.rally.playout.opening_states`: tennis's deuce and ad
-    first serves) weighted by their visits. ``serve_state`` / ``return_state``: the most visited of them;
+    """The value of serving and of returning, from the rally game: as played and as recommended, the mean over
+    the states a point opens in weighted by how often each did (:meth:`~strategist.rally.game.RallyGame.openings`:
+    tennis's deuce and ad first serves). ``serve_state`` / ``return_state``: the most visited of them;
     ``serve_states`` / ``return_states``: each with its visits."""
-    from strategist.rally.playout import opening_states
-
     game = game or advisor.game
     out = {"source": "rally game", "label": "the whole rally as a stochastic game (strategist.rally)"}
+    visits = game.states["visits"].to_numpy()
     for key, who in (("serve", "player"), ("return", "opponent")):
-        labels = [game.labels[g] for g in opening_states(game, who)]
-        visits = np.array([float(game.states["visits"].iat[game.index(s)]) for s in labels])
-        w = visits / visits.sum() if visits.sum() > 0 else np.full(len(labels), 1.0 / len(labels))
-        out[key] = float(sum(wi * game.value(s) for wi, s in zip(w, labels)))
-        out[f"{key}_observed"] = float(sum(wi * game.observed_value(s) for wi, s in zip(w, labels)))
-        out[f"{key}_state"] = labels[int(np.argmax(visits))]
-        out[f"{key}_states"] = {s: int(v) for s, v in zip(labels, visits)}
+        states, w = game.openings(who)
+        out[key] = float(game.recommendation.realized[states] @ w)
+        out[f"{key}_observed"] = float(np.asarray(game.observed_values)[states] @ w)
+        out[f"{key}_state"] = game.labels[states[int(np.argmax(w))]]
+        out[f"{key}_states"] = {game.labels[g]: int(visits[g]) for g in states}
     return out

@@ -100,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
     many = rally_words(game.structure.sport)[1]
     lines = [data_line(path, is_demo), who_line(game),
              f"Policies: P {result.player_policy}, O {result.opponent_policy}; start "
-             + (" and ".join(short_state(s) for s in result.starts) + ", in turn" if len(result.starts) > 1
+             + (" and ".join(short_state(s) for s in result.starts) + ", each by its share of the data's points"
+                if len(result.starts) > 1
                 else short_state(result.start)),
              f"{many.capitalize()}: {result.rallies} in {result.seconds:.2f} s"
              + (f" ({result.capped} stopped at the stroke cap)" if result.capped else ""),

@@ -455,6 +455,31 @@ class RallyGame:
             raise EstimationError(f"the game has no serve state of the {who}")
         return str(rows.sort_values("visits", ascending=False)["state"].iat[0])
 
+    def openings(self, who: str = "player") -> tuple[list[int], np.ndarray]:
+        """The states a point opens in when ``who`` serves, and how often each did (weights summing to 1, by
+        visits): first serves no stroke leads to (a second serve follows a fault), in the sport's order of court
+        sides (tennis: deuce, then ad; badminton has one). Every value "from the serve" is their weighted mean."""
+        from strategist.data.states import ORDINAL
+
+        labels = self.labels
+        serves = np.flatnonzero(((self.states["phase"] == "serve") & (self.states["who"] == who)).to_numpy(bool))
+        led_to = np.zeros(len(labels), dtype=bool)
+        for t in self.transitions:
+            led_to |= np.asarray(t, dtype=float).reshape(-1, len(labels)).sum(axis=0) > 0
+        later = tuple(f"{word} serve" for k, word in ORDINAL.items() if k > 1)
+        states = [int(g) for g in serves if not led_to[g] and not any(w in labels[g] for w in later)]
+        if not states:
+            states = [self.index(self.serve_state(who))]
+        sides = tuple(getattr(self.structure.sport, "court_sides", ()) or ())
+
+        def side(g: int) -> int:
+            return next((k for k, name in enumerate(sides) if f"({name}," in labels[g] or f"({name})" in labels[g]),
+                        len(sides))
+        visits = self.states["visits"].to_numpy(float)
+        states.sort(key=lambda g: (side(g), -visits[g], g))
+        n = visits[states]
+        return states, (n / n.sum() if n.sum() > 0 else np.full(len(states), 1.0 / len(states)))
+
     def describe_who(self, who: str) -> str:
         name = self.player if who == "player" else self.opponent
         if name is None:

@@ -83,7 +83,7 @@ class Playout:
     lengths: np.ndarray           # strokes of every rally
     usage: pd.DataFrame           # side, kind, action, count, share
     seconds: float = 0.0
-    starts: tuple = ()            # every state the rallies started in, in turn (tennis: deuce, ad)
+    starts: tuple = ()            # every state the rallies started in (tennis: deuce, ad), by their shares
 
     def length_summary(self) -> dict:
         q = np.percentile(self.lengths, [50, 90])
@@ -110,30 +110,6 @@ def wilson(wins: int, n: int, level: float = 0.95) -> tuple[float, float]:
     return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
 
 
-def opening_states(game, who: str = "player") -> list[int]:
-    """The serve states of ``who`` that a point starts in: first serves (a second serve follows a fault),
-    no stroke leading to them; in the sport's order of court sides (tennis: deuce, then ad), then most visited.
-    Badminton has one. Falls back to the most visited serve state where none qualifies."""
-    from strategist.data.states import ORDINAL
-
-    states, labels = game.states, game.labels
-    serves = np.flatnonzero(((states["phase"] == "serve") & (states["who"] == who)).to_numpy(bool))
-    led_to = np.zeros(len(states), dtype=bool)
-    for t in game.transitions:
-        led_to |= np.asarray(t, dtype=float).reshape(-1, len(states)).sum(axis=0) > 0
-    later = tuple(f"{word} serve" for k, word in ORDINAL.items() if k > 1)
-    opening = [int(g) for g in serves if not led_to[g] and not any(w in labels[g] for w in later)]
-    if not opening:
-        return [start_state(game, "serve" if who == "player" else "receive")]
-    sides = tuple(getattr(game.structure.sport, "court_sides", ()) or ())
-    visits = states["visits"].to_numpy(float)
-
-    def side(g: int) -> int:
-        return next((k for k, name in enumerate(sides) if f"({name}," in labels[g] or f"({name})" in labels[g]),
-                    len(sides))
-    return sorted(opening, key=lambda g: (side(g), -visits[g], g))
-
-
 def start_state(game, start) -> int:
     if start in (None, "serve"):
         return game.index(game.serve_state("player"))
@@ -151,9 +127,10 @@ def play_out(game, player_policy="equilibrium", opponent_policy="observed", rall
              compiled: CompiledGame | None = None) -> Playout:
     """Play ``rallies`` rallies of ``game`` from ``start`` (``"serve"``: the player serves, default;
     ``"receive"``: the opponent serves; or a state label) with the two policies (see
-    :mod:`strategist.rally.policies`). A serve starts the rallies in the server's opening states in turn
-    (:func:`opening_states`: tennis's deuce and ad courts), and ``exact`` is then the mean of their exact
-    values over the rallies. ``level``: of the Wilson interval of the win probability."""
+    :mod:`strategist.rally.policies`). A serve starts the rallies in the server's opening states
+    (:meth:`~strategist.rally.game.RallyGame.openings`: tennis's deuce and ad courts) in proportion to how often
+    each opened a point, and ``exact`` is the mean of the starts' exact values. ``level``: of the Wilson interval
+    of the win probability."""
     import time
 
     began = time.perf_counter()
@@ -162,10 +139,13 @@ def play_out(game, player_policy="equilibrium", opponent_policy="observed", rall
     if not 0.0 < level < 1.0:
         raise EstimationError(f"level must lie strictly between 0 and 1, got {level!r}")
     rallies = int(rallies)
-    s0 = start_state(game, start)
-    openings = opening_states(game, "player" if start in (None, "serve") else "opponent") \
-        if start in (None, "serve", "receive") else [s0]
-    starts = np.asarray(openings, dtype=np.int64)[np.arange(rallies) % len(openings)]
+    if start in (None, "serve", "receive"):
+        openings, weights = game.openings("player" if start in (None, "serve") else "opponent")
+    else:
+        openings, weights = [start_state(game, start)], np.ones(1)
+    # rally k starts in the opening whose share of the cumulative weights holds (k + 1/2) / rallies
+    which = np.searchsorted(np.cumsum(weights), (np.arange(rallies) + 0.5) / rallies, side="right")
+    starts = np.asarray(openings, dtype=np.int64)[np.minimum(which, len(openings) - 1)]
     xs, ys = resolve(game, player_policy, opponent_policy)
     from strategist._blas import one_blas_thread
     from strategist.games.stochastic import evaluate_policies

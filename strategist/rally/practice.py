@@ -28,7 +28,7 @@ import pandas as pd
 
 from strategist.errors import EstimationError
 from strategist.games.stochastic import evaluate_policies
-from strategist.rally.playout import WIN, compile_game, opening_states
+from strategist.rally.playout import WIN, compile_game
 from strategist.rally.policies import best_response_policy, side_policy
 
 #: A chooser gets (state label, action labels, the current value table of the state) and returns an index,
@@ -93,7 +93,7 @@ def practise(game, chooser: Chooser, rallies: int = 20, *, seed: int | None = 0,
              on_rally: Callable[[int, bool, list], None] | None = None) -> PracticeReport:
     """Play up to ``rallies`` rallies; ``chooser`` picks the player's shots (see :data:`Chooser`).
     ``start``: ``serve``, ``receive`` or ``alternate`` (the player serves the odd rallies). A side's serves
-    go round its opening states in turn (:func:`~strategist.rally.playout.opening_states`: in tennis the
+    go round its opening states in turn (:meth:`~strategist.rally.game.RallyGame.openings`: in tennis the
     deuce court, then the ad court)."""
     if isinstance(rallies, bool) or int(rallies) != rallies or rallies < 1:
         raise EstimationError(f"rallies must be a positive whole number, got {rallies!r}")
@@ -113,7 +113,7 @@ def practise(game, chooser: Chooser, rallies: int = 20, *, seed: int | None = 0,
     choice_counts = [np.zeros(len(r)) for r in game.layout.row_labels]
     wins = played = 0
     log = []
-    openings = {"serve": opening_states(game, "player"), "receive": opening_states(game, "opponent")}
+    openings = {"serve": game.openings("player")[0], "receive": game.openings("opponent")[0]}
     for k in range(int(rallies)):
         first = "serve" if start == "serve" or (start == "alternate" and k % 2 == 0) else "receive"
         turn = k // 2 if start == "alternate" else k
@@ -185,11 +185,14 @@ def _report(game, sums, counts, choice_counts, ys, played, wins, start, decay, l
     # the player's positions are the cover policy's in the practised policy; use the equilibrium's there
     who = list(game.states["who"])
     practised = [p if who[s] == "player" else np.asarray(eq[s]) for s, p in enumerate(practised)]
-    # from the serve: the mean over the player's opening states, as the session serves from each in turn
-    s0 = opening_states(game, "player")
-    v_model = evaluate_policies(game.rewards, game.transitions, practised, ys)[s0].mean()
+    # from the serve: the player's opening states weighted as Match prep weighs them (RallyGame.openings)
+    s0, w = game.openings("player")
+
+    def from_serve(values) -> float:
+        return float(np.asarray(values)[s0] @ w)
+    v_model = from_serve(evaluate_policies(game.rewards, game.transitions, practised, ys))
     br = best_response_policy(game, practised, "opponent")
-    v_guarantee = evaluate_policies(game.rewards, game.transitions, practised, br)[s0].mean()
-    v_eq_model = evaluate_policies(game.rewards, game.transitions, game.recommendation.row_strategies, ys)[s0].mean()
-    return PracticeReport(played, wins, values, distance, mean_distance, float(v_model), float(v_guarantee),
-                          float(np.mean(game.recommendation.realized[s0])), float(v_eq_model), start, decay, log)
+    v_guarantee = from_serve(evaluate_policies(game.rewards, game.transitions, practised, br))
+    v_eq_model = from_serve(evaluate_policies(game.rewards, game.transitions, game.recommendation.row_strategies, ys))
+    return PracticeReport(played, wins, values, distance, mean_distance, v_model, v_guarantee,
+                          from_serve(game.recommendation.realized), v_eq_model, start, decay, log)

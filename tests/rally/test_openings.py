@@ -1,5 +1,6 @@
-"""Where a point starts: the serve states no stroke leads to (``opening_states``), taken in turn —
-in tennis the deuce court, then the ad court, never a second serve; badminton's one serve."""
+"""Where a point starts: the serve states no stroke leads to (``RallyGame.openings``) — in tennis the deuce
+court, then the ad court, never a second serve; badminton's one serve — and every value "from the serve" as
+their mean weighted by how often each opened a point, the same on every page and command."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import strategist
 from strategist.data.demo import demo_path
 from strategist.data.states import annotate_states
 from strategist.rally.game import rally_game
-from strategist.rally.playout import opening_states
 from strategist.rally.practice import practise
 
 PAIR = ("Novak Djokovic", "Rafael Nadal")
@@ -31,10 +31,10 @@ def _first_strokes_by(table, server: str) -> set[str]:
 @pytest.mark.realdata
 def test_tennis_points_open_in_the_deuce_and_ad_courts_on_a_first_serve(tennis):
     table, game = tennis
-    labels = [game.labels[g] for g in opening_states(game, "player")]
+    labels = [game.labels[g] for g in game.openings("player")[0]]
     assert labels == ["player: serve (deuce, 1st serve)", "player: serve (ad, 1st serve)"]
     assert {label.split(": ", 1)[1] for label in labels} == _first_strokes_by(table, PAIR[0])
-    assert [game.labels[g] for g in opening_states(game, "opponent")] == [
+    assert [game.labels[g] for g in game.openings("opponent")[0]] == [
         "opponent: serve (deuce, 1st serve)", "opponent: serve (ad, 1st serve)"]
 
 
@@ -44,42 +44,48 @@ def test_a_practice_session_serves_from_each_court_in_turn(tennis):
     report = practise(game, lambda state, actions, values: 0, rallies=6, seed=3)
     firsts = [rally["choices"][0][0] for rally in report.log]
     assert firsts == ["player: serve (deuce, 1st serve)", "player: serve (ad, 1st serve)"] * 3
-    # 'from the serve' is the mean over the two courts, as the session plays them
+    # 'from the serve' is the two courts' mean weighted by their visits: Match prep's number
+    from strategist.advice.prep import rally_values
     from strategist.games.stochastic import evaluate_policies
 
     values = evaluate_policies(game.rewards, game.transitions, game.recommendation.row_strategies,
                                game.recommendation.column_strategies)
-    both = [game.index("player: serve (deuce, 1st serve)"), game.index("player: serve (ad, 1st serve)")]
-    assert report.equilibrium_value == pytest.approx(values[both].mean(), abs=1e-9)
+    rows = game.states.set_index("state")
+    both = ["player: serve (deuce, 1st serve)", "player: serve (ad, 1st serve)"]
+    visits = rows.loc[both, "visits"].to_numpy(float)
+    by_hand = float(values[[game.index(b) for b in both]] @ visits / visits.sum())
+    assert report.equilibrium_value == pytest.approx(by_hand, abs=1e-9)
+    assert report.equilibrium_value == pytest.approx(rally_values(None, game)["serve"], abs=1e-12)
 
 
 def test_badminton_has_one_opening_serve_per_side():
     table = strategist.load_rallies(demo_path()).table
     player, opponent = table["hitter"].iloc[0], table["opponent"].iloc[0]
     game = rally_game(table, player, opponent)
-    assert [game.labels[g] for g in opening_states(game, "player")] == [game.serve_state("player")]
-    assert [game.labels[g] for g in opening_states(game, "opponent")] == [game.serve_state("opponent")]
+    assert [game.labels[g] for g in game.openings("player")[0]] == [game.serve_state("player")]
+    assert [game.labels[g] for g in game.openings("opponent")[0]] == [game.serve_state("opponent")]
 
 
 @pytest.mark.realdata
-def test_a_simulation_from_the_serve_plays_each_court_in_turn(tennis):
-    """``play_out`` from a serve starts its rallies in the server's opening states in turn; its exact value is
-    their mean (a direct policy evaluation), and the simulated rate lies within its interval of it."""
-    from strategist.games.stochastic import evaluate_policies
+def test_a_simulation_from_the_serve_starts_in_each_court_by_its_share(tennis):
+    """``play_out`` from a serve starts its rallies in the server's opening states in proportion to their
+    visits; its exact value is then Match prep's (``rally_values``) to within one rally's share, and the
+    simulated rate lies within its interval of it."""
+    from strategist.advice.prep import rally_values
     from strategist.rally.playout import play_out
-    from strategist.rally.policies import resolve
 
     _, game = tennis
-    for start, who in (("serve", "player"), ("receive", "opponent")):
-        out = play_out(game, "equilibrium", "observed", 40_001, seed=1, start=start)
+    v = rally_values(None, game)
+    rows = game.states.set_index("state")
+    for start, who, key in (("serve", "player", "serve"), ("receive", "opponent", "return")):
+        out = play_out(game, "equilibrium", "equilibrium", 40_000, seed=1, start=start)
         firsts = [f"{who}: serve (deuce, 1st serve)", f"{who}: serve (ad, 1st serve)"]
-        assert list(out.starts) == firsts and out.start == firsts[0]
-        xs, ys = resolve(game, "equilibrium", "observed")
-        v = evaluate_policies(game.rewards, game.transitions, xs, ys)
-        deuce, ad = game.index(firsts[0]), game.index(firsts[1])
-        assert out.exact == pytest.approx((20_001 * v[deuce] + 20_000 * v[ad]) / 40_001, abs=1e-12)
-        assert out.ci_low - 0.005 <= out.exact <= out.ci_high + 0.005
+        assert list(out.starts) == firsts and out.starts[0] == out.start
         assert out.to_dict()["starts"] == firsts
+        assert out.exact == pytest.approx(v[key], abs=1.0 / 40_000)
+        assert out.ci_low <= out.exact <= out.ci_high
+        shares = rows.loc[firsts, "visits"].to_numpy(float)
+        assert shares[0] != shares[1]                       # the two courts' shares differ: weights matter
     one = play_out(game, "equilibrium", "observed", 1000, seed=1, start="player: serve (ad, 1st serve)")
     assert one.starts == ("player: serve (ad, 1st serve)",)
 

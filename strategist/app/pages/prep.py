@@ -38,13 +38,11 @@ def _keys(adv) -> None:
 
 def _serve_and_return(adv, player: str, opponent: str) -> None:
     values = common.pair_table(adv, "rally values", lambda: prep.rally_values(adv))
-    game = adv.game
     st.header("Serving and returning")
     one = rally_words(adv.sport)[0]
     c = st.columns(2)
     for col, key, server, other in ((c[0], "serve", player, opponent), (c[1], "return", opponent, player)):
-        opening = values.get(f"{key}_states") or {values[f"{key}_state"]: int(
-            game.states["visits"].iat[game.index(values[f"{key}_state"])])}
+        opening = values[f"{key}_states"]
         n = sum(opening.values())
         where = situation(values[f"{key}_state"])
         col.metric(f"{md(server)} serving: {md(player)} wins the {one} (as recommended)", pct(values[key]),
