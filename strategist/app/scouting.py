@@ -151,7 +151,7 @@ def _pressure(section: dict, many: str = "rallies") -> None:
         return
     st.markdown("\n".join(f"- {md(r['sentence'])} " + ("**Significant** " if r.get("significant") else "")
                           + f"(q = {r['q']:.2f})" for r in rows if r.get("q") is not None))
-    st.dataframe(pd.DataFrame([{"situation": r["situation"].replace("rallies", many), "in it": rate(r["in"]),
+    st.dataframe(pd.DataFrame([{"situation": r["named"], "in it": rate(r["in"]),
                                 f"other {many}": rate(r["rest"]),
                                 "q": pval(r.get("q"))} for r in rows]),
                  hide_index=True, width="stretch")

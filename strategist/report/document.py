@@ -484,7 +484,7 @@ def _pressure_blocks(part: dict, report) -> list:
     o = report.meta["opponent"]
     many = rally_words(report.meta["sport"])[1]
     out = [Table(["situation", f"{many} won by {o}", f"in their other {many}", "p", "q"],
-                 [[x["situation"].replace("rallies", many), rate(x["in"]), rate(x["rest"]), pval(x["p"]),
+                 [[x["named"], rate(x["in"]), rate(x["rest"]), pval(x["p"]),
                    pval(x["q"])] for x in part["rows"]],
                  f"Under pressure and after runs of {many}", [3, 4])] if part["rows"] else []
     out += [Para(x["sentence"], "item") for x in part["rows"] if x["significant"]]

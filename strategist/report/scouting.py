@@ -93,7 +93,8 @@ def _serve_return(sec: dict) -> dict:
 
 
 def _pressure(sec: dict) -> dict:
-    return {"rows": [{"situation": r["situation"], "in": r["in"], "rest": r["rest"], "p": r["p"], "q": r["q"],
+    return {"rows": [{"situation": r["situation"], "named": r["named"], "in": r["in"], "rest": r["rest"], "p": r["p"],
+                      "q": r["q"],
                       "significant": r["significant"], "sentence": r["sentence"]} for r in sec["rows"]]}
 
 

@@ -23,12 +23,14 @@ from strategist.scout import stats, text
 from strategist.scout.rallies import RallyView
 
 MIN_N = 10
-#: How a sentence opens for each situation (``{many}``: rallies, or points in tennis).
+#: A situation's name as a table shows it, in the sport's words (``{many}``: rallies, or points in tennis); the
+#: row's ``situation`` keeps the key.
+NAMES = {"after losing two rallies in a row": "after losing two {many} in a row",
+         "after winning two rallies in a row": "after winning two {many} in a row"}
+#: How a sentence opens for each situation.
 LEADS = {"game point for them": "at game point for them", "game point against them": "at game point against them",
          "from 18-all": "from 18-all", "break point against them": "at break point against them",
-         "break point for them": "at break point for them", "tiebreak": "in tiebreaks",
-         "after losing two rallies in a row": "after losing two {many} in a row",
-         "after winning two rallies in a row": "after winning two {many} in a row"}
+         "break point for them": "at break point for them", "tiebreak": "in tiebreaks", **NAMES}
 
 
 def _int(series: pd.Series) -> np.ndarray:
@@ -114,7 +116,8 @@ def assess(view: RallyView, opponent: str, name: str, *, alpha: float = stats.AL
             continue
         ids_in = mine["rally_code"].to_numpy()[mask]
         ids_out = mine["rally_code"].to_numpy()[~mask]
-        rows.append({"situation": label, "in": stats.rate(k_in, n_in), "rest": stats.rate(k_out, n_out),
+        rows.append({"situation": label, "named": NAMES.get(label, label).format(many=many),
+                     "in": stats.rate(k_in, n_in), "rest": stats.rate(k_out, n_out),
                      "p": stats.fisher_p(k_in, n_in, k_out, n_out), "mix": _mix(view, ids_in, ids_out, opponent),
                      "few": n_in < MIN_N})
     for row, q in zip(rows, stats.bh_adjust([r["p"] for r in rows])):

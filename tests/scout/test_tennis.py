@@ -52,6 +52,10 @@ def test_break_points_and_serve_directions_equal_a_direct_computation(slam):
     row = next(r for r in report.section("pressure")["rows"] if r["situation"] == "break point against them")
     won = served["winner"] == opponent
     assert (row["in"]["k"], row["in"]["n"]) == (int(won[bp].sum()), int(bp.sum()))
+    # each row's name speaks of points; its key stays the situation's
+    named = {r["situation"]: r["named"] for r in report.section("pressure")["rows"]}
+    assert named["break point against them"] == "break point against them"
+    assert named["after losing two rallies in a row"] == "after losing two points in a row"
     mix = report.section("serve_return")["serve_mix"]["by court side"]["groups"]
     counts = pd.crosstab(serving["court_side"], serving["landing_area"])
     for side, group in mix.items():
