@@ -98,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
                   f"Player's shots: {args.auto}; opponent: {args.opponent_policy}; positions: {args.cover}"]
     from strategist.scout.text import rally_words
 
-    lines += [f"Session: {report.rallies} {rally_words(game.structure.sport)[1]}, {report.wins} won ({report.wins / report.rallies:.0%})",
+    lines += [f"Session: {report.rallies} {rally_words(game.structure.sport)[1]}, {report.wins} won "
+              f"({report.wins / report.rallies:.0%})",
               f"Reward rule: +1 won / -1 lost, credited backwards with decay {report.decay:g}", ""]
     for title, frame in (("What worked", report.worked()), ("What did not", report.did_not())):
         rows = [[title, "situation", "tries", "value"]]

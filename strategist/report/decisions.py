@@ -37,8 +37,9 @@ def definition(sport=None) -> str:
     """How "given up" is computed, in the sport's words (rally or point)."""
     from strategist.scout.text import rally_words
 
-    return (f"{ADVISOR_DEFINITION.format(one=rally_words(sport)[0])}; {int(LEVEL * 100)} % intervals from the options' intervals. The recommendation "
-            "uses only shots the player has played there and all players play there at a meaningful rate")
+    return (f"{ADVISOR_DEFINITION.format(one=rally_words(sport)[0])}; {int(LEVEL * 100)} % intervals from the "
+            "options' intervals. The recommendation uses only shots the player has played there and all players "
+            "play there at a meaningful rate")
 
 
 def mix_text(labels, mix, top: int = 3) -> str:

@@ -83,7 +83,7 @@ def _set_score(md: MatchData, number, grp: pd.DataFrame) -> dict:
     kn = grp[grp["winner"].notna()]
     p, o = int((kn["winner"] == md.player).sum()), int((kn["winner"] == md.opponent).sum())
     last = md.strokes[(md.strokes["set"] == number).to_numpy(dtype=bool)].tail(1)
-    if md.sport.name == "tennis" or getattr(md.sport, "extends", None) == "tennis":
+    if md.sport.family == "tennis":
         games = _tennis_set_score(md, number, last) if len(last) else None
         score = games["score"] if games else (None, None)
         return {"missing_rallies": [], "set": int(number), "rallies": int(len(grp)), "player_points": score[0],

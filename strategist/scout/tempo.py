@@ -118,7 +118,7 @@ def _shifts(shots: dict, labels: list[str]) -> list[dict]:
 def assess(view: RallyView, opponent: str, name: str) -> dict:
     """The rally-length-and-tempo section."""
     if not view.complete:
-        return {"status": "not available", "notes": [text.no_rally_shots(view.sport) + ", so this section cannot be filled"]}
+        return {"status": "not available", "notes": [text.no_rally_shots(view.sport, section=True)]}
     length = by_length(view, opponent)
     phase = by_phase(view, opponent)
     sentences = [f"{name}'s {text.plural(r['shot'])} go from {text.percent(r['from']['rate'])} of their shots at "

@@ -7,12 +7,11 @@ Players are named, or called "they"; a sentence never guesses a gender. Percenta
 from __future__ import annotations
 
 
-
-def no_rally_shots(sport) -> str:
-    """Why a section needs the shots after the serve, in the sport's words."""
+def no_rally_shots(sport, section: bool = False) -> str:
+    """Why a part needs the shots after the serve, in the sport's words; ``section``: the whole section is
+    left empty for it."""
     return (f"the data record serves only, not the shots after them (fewer than half the {rally_words(sport)[1]} "
-            "have their ending recorded)")
-
+            "have their ending recorded)" + (", so this section cannot be filled" if section else ""))
 
 
 NO_POSITIONS = "the data hold no positions in metres (no landing points or player positions), so no court map"
@@ -38,7 +37,7 @@ def rally_words(sport) -> tuple[str, str]:
     """``("rally", "rallies")``, or ``("point", "points")`` in tennis. ``sport``: a name, or a
     :class:`~strategist.sports.Sport` (a user's own vocabulary speaks as the sport it extends)."""
     if not isinstance(sport, str):
-        sport = getattr(sport, "extends", None) or getattr(sport, "name", "")
+        sport = getattr(sport, "family", "")
     return RALLY_WORDS.get(sport, RALLY_WORDS["badminton"])
 
 

@@ -118,8 +118,8 @@ def _harm(row: dict) -> float:
 def assess(view: RallyView, opponent: str, name: str, *, min_n: int = MIN_N, alpha: float = stats.ALPHA) -> dict:
     """The weaknesses section: every tested comparison with its q-value, and the sentences."""
     if not view.complete:
-        return {"status": "not available", "notes": [text.no_rally_shots(view.sport) + ", so this section cannot be filled"], "rows": [], "weaknesses": [],
-                "strengths": []}
+        return {"status": "not available", "notes": [text.no_rally_shots(view.sport, section=True)], "rows": [],
+                "weaknesses": [], "strengths": []}
     rows = shot_situations(view, opponent, min_n=min_n) + endings(view, opponent, min_n=min_n)
     q = stats.bh_adjust([r["p"] for r in rows])
     for row, q_value in zip(rows, q):

@@ -109,6 +109,11 @@ class Sport:
             object.__setattr__(self, "decisions", DecisionRule())
         self.check()
 
+    @property
+    def family(self) -> str:
+        """The built-in sport this one plays and speaks as: its own name, or the one a user's file extends."""
+        return self.extends or self.name
+
     # -- consistency -------------------------------------------------------------------------------------
     def check(self) -> None:
         """Raise :class:`ConfigurationError` if the definition contradicts itself."""

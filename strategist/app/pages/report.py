@@ -87,8 +87,8 @@ def _headline(numbers: dict, meta: dict) -> None:
         cols[0].metric("Points won", f"{won[0]} – {won[1]}",
                        help=f"{md(player)} – {md(other)}, "
                             + ("the sets' scores added up; " if in_points else f"{words[1]} with a recorded winner; ")
-                            + f"{summary.get('rallies_with_winner')} of {summary.get('rallies')} {words[1]} kept in the "
-                            "data have a recorded winner")
+                            + f"{summary.get('rallies_with_winner')} of {summary.get('rallies')} {words[1]} kept "
+                            "in the data have a recorded winner")
         _sets(cols[0], summary, player, other)
     _given_up(cols, decisions, words)
     _predictability(cols, opponent, other)
