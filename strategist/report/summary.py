@@ -3,8 +3,8 @@
 A set's score is the data's running score (the score before the set's last rally plus its winner), so that
 rallies the table lacks (rejected when the data were loaded) still count in it; they are counted and named.
 In tennis a set's score is in games: the games before the set's last point, plus one to its winner where that
-point won the game (a later set in the match, or the point's score: 4 points and two clear, 7 in a tiebreak at
-6–6); a set that did not end (a retirement) has no winner.
+point won the game (4 points and two clear, 7 in a tiebreak at 6–6); a set that did not end (a retirement, or
+points missing from the data) has no winner.
 Every other count is over the rallies kept: a rally's length is its number of strokes, its ending shot and phase are those
 of its last stroke, and it is won by ``winner`` (rallies without a recorded winner are counted apart).
 """
@@ -70,8 +70,7 @@ def _tennis_set_score(md: MatchData, number, last: pd.DataFrame) -> dict | None:
     mine_first = row["hitter"] == md.player
     games = (int(hg), int(og)) if mine_first else (int(og), int(hg))
     points = (int(hs), int(os_)) if mine_first else (int(os_), int(hs))
-    later = bool((md.strokes["set"] > number).any())
-    if later or _game_won(points, winner == md.player, games):
+    if _game_won(points, winner == md.player, games):
         games = (games[0] + (winner == md.player), games[1] + (winner == md.opponent))
     done = _set_over(games)
     return {"score": games, "set_winner": (md.player if games[0] > games[1] else md.opponent) if done else None}

@@ -273,6 +273,7 @@ def test_tennis_rally_values_average_the_deuce_and_ad_first_serves_by_visits(pai
         first = [f"{who}: serve (deuce, 1st serve)", f"{who}: serve ({'ad'}, 1st serve)"]
         visits = rows.loc[first, "visits"].to_numpy(float)
         assert got[f"{key}_states"] == dict(zip(first, visits.astype(int).tolist()))
+        assert list(got[f"{key}_states"]) == first          # the courts in the sport's order, deuce first
         assert got[key] == pytest.approx(float(visits @ rows.loc[first, "value"].to_numpy() / visits.sum()))
         assert got[f"{key}_observed"] == pytest.approx(
             float(visits @ rows.loc[first, "observed_value"].to_numpy() / visits.sum()))

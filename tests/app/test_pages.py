@@ -385,6 +385,19 @@ def test_practice_on_tennis_counts_points(matchlog, shared_data):
     assert said.startswith("Point 1 ") and "(deuce, 1st serve)" in said and "serve serve" not in said
 
 
+def test_practice_shows_each_shots_credit_signed_as_on_its_button(matchlog):
+    """A credit per try lies in [-1, 1]: the tables show it signed (+0.80), as the buttons do, not as a percentage."""
+    at = _app()
+    at.switch_page(PAGES + "practice.py").run()
+    for _ in range(120):                    # the first shot offered, until the tables have rows
+        [b for b in at.button if b.key and b.key.startswith("rp:")][0].click().run()
+        if any("credit per try" in f.value.columns for f in at.dataframe):
+            break
+    assert not at.exception                  # a lost rally is said in red: st.error is expected here
+    credits = [v for f in at.dataframe if "credit per try" in f.value.columns for v in f.value["credit per try"]]
+    assert credits and all(re.fullmatch(r"[+-]\d\.\d\d", str(v)) for v in credits)
+
+
 def test_practice_offers_only_the_candidates_of_a_situation():
     """offered(): the shots all players play there at a meaningful rate; in a serve state the sport's serves only,
     even where the game's serve state holds another shot (a data set that mislabels a serve)."""

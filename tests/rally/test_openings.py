@@ -58,6 +58,17 @@ def test_a_practice_session_serves_from_each_court_in_turn(tennis):
     assert report.equilibrium_value == pytest.approx(rally_values(None, game)["serve"], abs=1e-12)
 
 
+@pytest.mark.realdata
+def test_alternate_serving_still_goes_round_each_sides_courts(tennis):
+    """With ``start="alternate"`` the player serves the odd points, and its own serves still go deuce, ad,
+    deuce, ad (the receiving points between them do not use up a court)."""
+    _, game = tennis
+    report = practise(game, lambda state, actions, values: 0, rallies=8, seed=5, start="alternate")
+    firsts = [rally["choices"][0][0] for rally in report.log]
+    assert [f.startswith("player: serve") for f in firsts] == [True, False] * 4
+    assert firsts[::2] == ["player: serve (deuce, 1st serve)", "player: serve (ad, 1st serve)"] * 2
+
+
 def test_badminton_has_one_opening_serve_per_side():
     table = strategist.load_rallies(demo_path()).table
     player, opponent = table["hitter"].iloc[0], table["opponent"].iloc[0]

@@ -94,6 +94,10 @@ def test_the_written_report_speaks_plainly(data, tmp_path):
     if data in ("mcp", "slam"):
         assert rally_talk(html) == []
         assert "Win probability through each point" in html
+        costliest = [t for t in html if t.startswith("The 10 costliest decisions")]
+        assert all("score before the point in games, then points" in t for t in costliest)
+        if data == "mcp":
+            assert costliest
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
     pdf = write_pdf(report, tmp_path / "r.pdf")
