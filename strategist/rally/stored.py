@@ -3,7 +3,7 @@ table (:mod:`strategist.data.cache`), so that a command run again on the same da
 
 An entry is keyed by the table's cache entry, the settings that shape the strokes (actions, receiver's columns,
 the situation rule, zones, heights) and the sport's whole definition. The integer-coded frame is kept as
-Parquet; what its codes name, the left-out counts and the settings as JSON in its metadata. What is fitted
+an Arrow IPC file; what its codes name, the left-out counts and the settings as JSON in its metadata. What is fitted
 once per table (the players' ratings and the spread of their match results) is kept with them.
 """
 
@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from strategist.data.cache import FORMAT, cache_dir, read_frame, sport_key, write_frame
+from strategist.data.cache import FORMAT, SUFFIX, cache_dir, read_frame, sport_key, write_frame
 from strategist.errors import StrategistError
 from strategist.rally.model import RallySettings, Strokes, match_spread, ratings, strokes
 from strategist.rally.strength import Ratings
@@ -37,7 +37,7 @@ def _entry(data_key: str, settings: RallySettings, sport):
         return None
     shaping = {k: getattr(settings, k) for k in SHAPING}
     text = json.dumps([FORMAT, data_key, shaping, sport_key(sport)], default=str)
-    return folder / f"{data_key}-strokes-{hashlib.sha256(text.encode()).hexdigest()[:16]}.parquet"
+    return folder / f"{data_key}-strokes-{hashlib.sha256(text.encode()).hexdigest()[:16]}{SUFFIX}"
 
 
 def _read(entry) -> Strokes:

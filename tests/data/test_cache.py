@@ -43,7 +43,7 @@ def _refuse(*args, **kwargs):
 def test_a_cached_load_equals_a_fresh_one_and_is_read_back(cache_folder, data, monkeypatch):
     fresh = load_rallies(data)
     first = cache.cached_load(data)
-    assert first.cache_key and (cache_folder / f"{first.cache_key}.parquet").is_file()
+    assert first.cache_key and (cache_folder / f"{first.cache_key}.arrow").is_file()
     monkeypatch.setattr(cache, "load_rallies", _refuse)
     again = cache.cached_load(data)
     assert again.cache_key == first.cache_key
@@ -82,8 +82,8 @@ def test_a_cached_entry_checks_the_sport_as_a_load_does(cache_folder, data):
 
 def test_a_damaged_entry_is_loaded_again_and_replaced(cache_folder, data):
     first = cache.cached_load(data)
-    entry = cache_folder / f"{first.cache_key}.parquet"
-    entry.write_bytes(b"PAR1 not a parquet file")
+    entry = cache_folder / f"{first.cache_key}.arrow"
+    entry.write_bytes(b"ARROW1 not an Arrow file")
     again = cache.cached_load(data)
     pd.testing.assert_frame_equal(again.table, first.table)
     assert entry.stat().st_size > 1000                            # rewritten whole

@@ -58,15 +58,15 @@ def test_settings_that_shape_the_strokes_make_their_own_entries(loaded, tmp_path
     back = stored.stored_strokes(loaded.table, loaded.cache_key, coarse)
     again = stored.stored_strokes(loaded.table, loaded.cache_key, coarse)
     assert back.rally_rule == again.rally_rule == "group:tactic" and not back.zones
-    assert len(list((tmp_path / "tables").glob("*-strokes-*.parquet"))) == 2
+    assert len(list((tmp_path / "tables").glob("*-strokes-*.arrow"))) == 2
     # settings that shape only the game (the player, the level) share the entry
     stored.stored_strokes(loaded.table, loaded.cache_key, RallySettings(player="Astrid NORDVIK", level=0.8))
-    assert len(list((tmp_path / "tables").glob("*-strokes-*.parquet"))) == 2
+    assert len(list((tmp_path / "tables").glob("*-strokes-*.arrow"))) == 2
 
 
 def test_a_damaged_entry_is_made_again(loaded, tmp_path):
     first = stored.stored_strokes(loaded.table, loaded.cache_key)
-    [entry] = (tmp_path / "tables").glob("*-strokes-*.parquet")
+    [entry] = (tmp_path / "tables").glob("*-strokes-*.arrow")
     entry.write_bytes(b"damaged")
     again = stored.stored_strokes(loaded.table, loaded.cache_key)
     pd.testing.assert_frame_equal(again.frame, first.frame)
@@ -75,7 +75,7 @@ def test_a_damaged_entry_is_made_again(loaded, tmp_path):
 
 def test_without_a_cache_entry_nothing_is_written(loaded, tmp_path):
     stored.stored_strokes(loaded.table, None)
-    assert not list((tmp_path / "tables").glob("*-strokes-*.parquet"))
+    assert not list((tmp_path / "tables").glob("*-strokes-*.arrow"))
 
 
 def test_an_entry_has_the_same_name_in_every_process(loaded):

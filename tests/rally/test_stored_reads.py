@@ -44,7 +44,7 @@ def entry_of(folder):
 
 
 def _only_entry(folder):
-    [entry] = folder.glob("*-strokes-*.parquet")
+    [entry] = folder.glob("*-strokes-*.arrow")
     return entry
 
 
@@ -58,7 +58,7 @@ def test_missing_names_are_kept_as_none_and_others_as_text():
 def test_no_entry_without_a_cache_or_a_data_key(folder, monkeypatch):
     assert stored._entry(None, RallySettings(), None) is None
     entry = stored._entry(KEY, RallySettings(), None)
-    assert entry.parent == folder and entry.name.startswith(f"{KEY}-strokes-") and entry.suffix == ".parquet"
+    assert entry.parent == folder and entry.name.startswith(f"{KEY}-strokes-") and entry.suffix == ".arrow"
     monkeypatch.setenv("STRATEGIST_DATA_CACHE", "off")
     assert stored._entry(KEY, RallySettings(), None) is None
 
@@ -141,7 +141,7 @@ def test_the_sport_asked_for_is_used_and_keys_the_entry(folder, table, monkeypat
     stored.stored_strokes(table, KEY)
     stored.stored_strokes(table, KEY, sport="badminton")
     assert seen == [None, "badminton"]
-    assert len(list(folder.glob("*-strokes-*.parquet"))) == 2
+    assert len(list(folder.glob("*-strokes-*.arrow"))) == 2
 
 
 def test_settings_default_to_the_defaults(folder, table):
@@ -164,7 +164,7 @@ def test_an_entry_that_cannot_be_written_warns_at_the_caller_and_the_strokes_are
     [w] = [w for w in caught if issubclass(w.category, RuntimeWarning)]
     assert "could not be kept in the cache" in str(w.message) and "disk full" in str(w.message)
     assert str(entry_of(folder)) in str(w.message) and not w.filename.endswith("stored.py")
-    assert len(st.frame) > 0 and not list(folder.glob("*-strokes-*.parquet"))
+    assert len(st.frame) > 0 and not list(folder.glob("*-strokes-*.arrow"))
 
 
 def test_the_left_out_counts_read_back_by_reason(folder, table):
