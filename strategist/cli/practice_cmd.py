@@ -106,11 +106,12 @@ def run(args: argparse.Namespace) -> int:
         rows += [[a, describe_situation(s), str(n), f"{v:+.2f}"] for s, a, n, v in
                  zip(frame["state"], frame["action"], frame["tries"], frame["value"])]
         lines += [table_text(rows, right_from=2) if len(rows) > 1 else f"{title}: no shot tried twice yet", ""]
-    lines += [f"Distance from the equilibrium (total variation, visit-weighted): {report.mean_distance:.2f}",
+    lines += [f"Off the recommended mix: {100 * report.mean_distance:.0f} % of your choices would have to change to "
+              "follow it (total variation, weighted by the situations' visits)",
               f"From {game.player or 'the player'}'s serve: your practised play wins {report.practised_value:.3f} "
               "against this opponent "
               f"({report.practised_guarantee:.3f} against the best reply);",
-              f"the equilibrium guarantees {report.equilibrium_value:.3f} and wins {report.model_value:.3f} "
-              "against this opponent"]
+              f"as recommended: {report.equilibrium_value:.3f} with both playing the recommendation, "
+              f"{report.model_value:.3f} against this opponent"]
     print("\n".join(wrap(line) for line in lines))
     return 0

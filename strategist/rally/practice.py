@@ -12,10 +12,11 @@ R·λ², … (λ = ``decay``, default 0.8; a rally stopped at the stroke cap pay
 the running mean of its credits: Q ← Q + (credit − Q) / n.
 
 The session ends with what worked (highest values, at least ``min_tries`` tries) and what did not (lowest),
-and how far the player's play was from the equilibrium: per state the total-variation distance between the
-player's choice frequencies and the equilibrium mix (weighted by visits), and the exact value from the
-serve of the player's practised policy (their frequencies where they played, the equilibrium elsewhere)
-against the opponent's model and against a best-responding opponent, beside the equilibrium value.
+and how far the player's play was from the recommendation (the rally game's equilibrium at its bounds,
+``RallyGame.recommendation``): per state the total-variation distance between the player's choice frequencies
+and the recommended mix (weighted by visits: the share of choices that would have to change), and the exact
+value from the serve of the player's practised policy (their frequencies where they played, the recommendation
+elsewhere) against the opponent's model and against a best-responding opponent, beside the recommendation's.
 """
 
 from __future__ import annotations
@@ -41,12 +42,12 @@ class PracticeReport:
     rallies: int
     wins: int
     values: pd.DataFrame          # state, action, tries, value
-    distance: pd.DataFrame        # state, visits, distance (total variation to the equilibrium)
+    distance: pd.DataFrame        # state, visits, distance (total variation to the recommendation)
     mean_distance: float
     practised_value: float        # from the serve, against the opponent's model
     practised_guarantee: float    # from the serve, against a best-responding opponent
-    equilibrium_value: float
-    model_value: float            # the player's equilibrium against the opponent's model
+    equilibrium_value: float      # the recommendation, both playing it, on the point estimates
+    model_value: float            # the player's recommendation against the opponent's model
     start: str
     decay: float
     log: list = field(default_factory=list)

@@ -375,3 +375,43 @@ def test_a_markdown_name_renders_as_text(server, page):
     assert page.locator("img[src*='127.0.0.1:9'], img[src='x']").count() == 0
     assert name in page.inner_text("body").replace("\u2060", "")       # shown as the text it is
     _shot(page, "markdown-name")
+
+
+def test_practice_and_the_model_page_on_shuttleset(server, page):
+    """Practice for Kento MOMOTA against CHOU Tien Chen, three rallies played with clicks: each rally's result,
+    the session's figures and what worked; then the Opponent model page. Screenshots ``docs/app-practice.png``
+    and ``docs/app-model.png`` with STRATEGIST_UPDATE_DOCS=1."""
+    query = urllib.parse.urlencode({"data": "shuttleset", "player": "Kento MOMOTA", "opponent": "CHOU Tien Chen"})
+    page.goto(server["url"] + "/practice?" + query)
+    expect(page.get_by_text("Rally 1 · Kento MOMOTA to serve")).to_be_visible()
+    _idle(page)
+    _no_traceback(page)
+    assert "Rally 1 · Kento MOMOTA to serve" in page.inner_text("body")
+    shots = page.locator("[class*='st-key-rp'] button")
+    first_choice = shots.all_inner_texts()
+    assert first_choice and all(label.split(" · ")[0] in ("short service", "long service") for label in first_choice)
+    asked = set()
+    for _ in range(200):                                  # the player's shots until three rallies are over
+        if page.get_by_text("Rallies won").count() and "of 3" in _metric(page, "Rallies won"):
+            break
+        asked.add(page.get_by_text(" · Kento MOMOTA to ").first.inner_text().split(" · ", 1)[1])
+        before = page.evaluate(f"() => {MAIN_TEXT}")
+        shots.first.click()                               # each choice moves the heading on (shot, rally)
+        page.wait_for_function(f"(old) => ({RUN_OVER})() && {MAIN_TEXT} !== old", arg=before, timeout=180_000)
+        _idle(page)
+    _no_traceback(page)
+    # the serve asked as a serve, every other shot by what it answers
+    assert "Kento MOMOTA to serve" in asked and len(asked) > 1, asked
+    assert all(a == "Kento MOMOTA to serve" or re.fullmatch(r"Kento MOMOTA to play after .+ \(shot \d+\)", a)
+               for a in asked), asked
+    assert _metric(page, "Rallies won") in ("0 of 3", "1 of 3", "2 of 3", "3 of 3")
+    for label in ("Your play wins from the serve", "As recommended it would win", "Off the recommended mix"):
+        assert re.fullmatch(r"\d{1,3} %", _metric(page, label)), _metric(page, label)
+    expect(page.get_by_text(re.compile(r"^Rally 3 (won|lost) after your choices"))).to_be_visible()
+    expect(page.get_by_text("Rally 4 · Kento MOMOTA to serve")).to_be_visible()
+    _shot(page, "app-practice", docs=ROOT / "docs")
+    page.goto(server["url"] + "/model?" + query)
+    expect(page.get_by_text("Opponent model", exact=True).first).to_be_visible()
+    _idle(page)
+    _no_traceback(page)
+    _shot(page, "app-model", docs=ROOT / "docs")

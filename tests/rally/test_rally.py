@@ -469,7 +469,7 @@ def test_cli_commands_on_the_demo(cli):
     code, out, _ = cli("practice", "--player", P, "--rallies", "2", "--start", "serve",
                        stdin="1\nnope\n9\n" + "1\n" * 60)
     assert code == 0 and "Your shot" in out and "expected a number from 1 to" in out
-    assert "Session: 2 rallies" in out and "Distance from the equilibrium" in out
+    assert "Session: 2 rallies" in out and "Off the recommended mix:" in out
     code, out, _ = cli("practice", "--player", P, "--rallies", "5", stdin="1\nq\n")
     assert code == 2 or "Session:" in out
 

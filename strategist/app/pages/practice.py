@@ -45,13 +45,19 @@ def _session(game, key):
 def _choices(game, player: str, report, pending: dict) -> None:
     where = situation(pending["state"])
     one = rally_words(game.structure.sport)[0].capitalize()
-    st.subheader(f"{one} {1 if report is None else report.rallies + 1} · {md(player)} to play {md(where)}")
+    # "to serve (ad, 1st serve)", "to play after a net shot taken low at the front (shot 3)": the player's
+    # shots of this rally, so that each choice moves the heading on
+    done = sum(len(r["choices"]) for r in report.log) if report is not None else 0
+    shot = len(st.session_state["rp_choices"]) - done + 1
+    task = (f"to serve{where.removeprefix('serve')}" if where.startswith("serve")
+            else f"to play {where} (shot {shot})")
+    st.subheader(f"{one} {1 if report is None else report.rallies + 1} · {md(player)} {md(task)}")
     actions = pending["actions"]
-    cols = st.columns(4)
+    cols = st.columns(2)                                 # two a row: a label with its credit is read whole
     for k, i in enumerate(offered(game, pending["state"], actions)):
         value, tries = pending["values"].get(actions[i], (None, 0))
         label = actions[i] if not tries else f"{actions[i]} · {value:+.2f} per try ({plural(tries, 'try', 'tries')})"
-        cols[k % 4].button(label, key=f"rp:{i}:{actions[i]}", width="stretch",
+        cols[k % 2].button(label, key=f"rp:{i}:{actions[i]}", width="stretch",
                            on_click=lambda i=i: st.session_state["rp_choices"].append(i))
 
 
@@ -69,18 +75,22 @@ def _results(report, opponent: str, words: tuple = ("rally", "rallies")) -> None
     c[2].metric("As recommended it would win", pct(report.equilibrium_value),
                 help="both playing the rally game's recommendation; the gap to your play is what your choices "
                      "cost or gained")
-    c[3].metric("Distance from the recommendation", f"{report.mean_distance:.2f}",
-                help="how far your choices were from the recommended mix (0: the same; 1: nothing in common)")
-    left, right = st.columns(2)
-    for column, title, frame in ((left, "What worked", report.worked()), (right, "What did not", report.did_not())):
-        if not frame.empty:
-            shown = frame.assign(situation=[situation(s) for s in frame["state"]]).drop(columns="state")
-            column.markdown(f"**{title}**")
-            with column:
-                # a credit is in [-1, 1] (+1 won, -1 lost), not a probability: shown signed, as on the buttons
-                shown = shown.assign(value=[f"{v:+.2f}" for v in shown["value"]])
-                tables.show(shown[["situation", "action", "tries", "value"]].rename(
-                    columns={"action": "shot", "value": "credit per try"}))
+    c[3].metric("Off the recommended mix", pct(report.mean_distance),
+                help="the share of your choices that would have to change for them to follow the recommended mix "
+                     "in each situation you met (0 %: they follow it; 100 %: nothing in common), weighted by how "
+                     "often you met each situation")
+    # one table under the other, across the page: a situation and its shot are read whole
+    for title, frame, sign in (("What worked", report.worked(), "positive"),
+                               ("What did not", report.did_not(), "negative")):
+        st.markdown(f"**{title}**")
+        if frame.empty:
+            st.caption(f"No shot tried at least twice in one situation has a {sign} credit yet.")
+            continue
+        shown = frame.assign(situation=[situation(s) for s in frame["state"]]).drop(columns="state")
+        # a credit is in [-1, 1] (+1 won, -1 lost), not a probability: shown signed, as on the buttons
+        shown = shown.assign(value=[f"{v:+.2f}" for v in shown["value"]])
+        tables.show(shown[["situation", "action", "tries", "value"]].rename(
+            columns={"action": "shot", "value": "credit per try"}))
 
 
 def _choice(shot: str, state: str) -> str:
