@@ -3,8 +3,9 @@
 A match day on ShuttleSet (uploaded as strokes + match lists) and on the Slam point-by-point data: Match prep,
 a live match recorded with the keyboard, a second match, a reload, a change of data and back, the report —
 with a screenshot of each step (``tests/artifacts/match-day/``; ``STRATEGIST_UPDATE_DOCS=1`` keeps them under
-``docs/match-day/``). Then what a visitor must not be able to do: read a
-file through ``?data=``, lose or duplicate strokes from two tabs, render Markdown through a player's name.
+``docs/match-day/``). Match prep with scouting, and Practice and the Model page, for one real pair. Then what
+a visitor must not be able to do: read a file through ``?data=``, lose or duplicate strokes from two tabs,
+render Markdown through a player's name.
 Needs ``/usr/bin/chromium`` and the ``playwright`` Python package; no browser is ever downloaded.
 """
 

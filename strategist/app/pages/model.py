@@ -67,7 +67,9 @@ def _train_form(fit, result, device_text: str) -> None:
     with st.form("train"):
         st.subheader("Train")
         kind = st.selectbox("Model", kinds, key="model_kind", index=kinds.index(best),
-                            help=f"{best}: the kind of the default opponent model, the best of the opponent benchmark")
+                            help=f"{best}: the best of the committed opponent benchmark; the app advises with "
+                                 f"{common.DEFAULT_MODEL} (fitted in about a second on any data) until a model is "
+                                 "trained or loaded here")
         optimizer = st.selectbox("Optimizer (neural model)", OPTIMIZERS, key="model_optimizer",
                                  index=lowered.index(DEFAULT_OPTIMIZER) if DEFAULT_OPTIMIZER in lowered else 0,
                                  help="the default follows the opponent-model benchmark (benchmarks/OPTIMIZERS.md)")
