@@ -353,12 +353,17 @@ def rally_frame(table: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in TRAIN_COLUMNS if c not in table.columns]
     if missing:
         raise OpponentModelError(f"the table lacks columns {missing}; an opponent model needs {list(TRAIN_COLUMNS)}")
-    if len(table) > 1:
-        rid = table["rally_id"].to_numpy(dtype=object)
-        stroke = table["stroke"].to_numpy(dtype=float, na_value=np.nan)
-        if ((rid[1:] > rid[:-1]) | ((rid[1:] == rid[:-1]) & (stroke[1:] > stroke[:-1]))).all():
-            return table.reset_index(drop=True)
-    return table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True)
+    if len(table) <= 1:
+        return table.reset_index(drop=True)
+    # one order whatever the rows' order: rally ids by value (not a categorical's category order), strokes as
+    # numbers (not text, where "10" < "9")
+    rid = table["rally_id"].to_numpy(dtype=object)
+    stroke = table["stroke"].to_numpy(dtype=float, na_value=np.nan)
+    if ((rid[1:] > rid[:-1]) | ((rid[1:] == rid[:-1]) & (stroke[1:] > stroke[:-1]))).all():
+        return table.reset_index(drop=True)
+    keys = pd.DataFrame({"rally": pd.Series(rid, dtype=object), "stroke": stroke})
+    order = keys.sort_values(["rally", "stroke"], kind="stable").index.to_numpy()
+    return table.iloc[order].reset_index(drop=True)
 
 
 def positions_in_rally(frame: pd.DataFrame) -> np.ndarray:
