@@ -30,3 +30,9 @@ def test_strokes_written_as_text_sort_as_numbers_from_any_row_order(rows):
     table = _table(["a"] * 3, [strokes[k] for k in rows]).assign(tag=rows)
     out = rally_frame(table)
     assert list(out["stroke"]) == ["2", "9", "10"] and list(out["tag"]) == [0, 1, 2]
+
+
+def test_a_single_stroke_comes_back_with_a_fresh_index_and_its_own_columns_only():
+    table = _table(["r1"], [1]).set_axis([7])
+    out = rally_frame(table)
+    assert list(out.index) == [0] and list(out.columns) == list(table.columns)
