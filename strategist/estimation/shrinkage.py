@@ -120,8 +120,8 @@ def _check_counts(wins, counts):
     if wins.shape != counts.shape or wins.ndim < 2:
         raise EstimationError(f"wins and counts must be matching (..., m, n) arrays, got {wins.shape} and "
                               f"{counts.shape}")
-    if (counts < 0).any() or (wins < 0).any() or (wins > counts).any() or not np.isfinite(counts).all():
-        raise EstimationError("counts must be finite with 0 <= wins <= counts in every cell")
+    if not (np.isfinite(counts).all() and np.isfinite(wins).all()) or (wins < 0).any() or (wins > counts).any():
+        raise EstimationError("wins and counts must be finite with 0 <= wins <= counts in every cell")
     return wins, counts
 
 
@@ -292,7 +292,6 @@ def shrink(wins, counts, *, target="row", prior="marginal", level: float = 0.95,
     """
     wins, counts = _check_counts(wins, counts)
     spec = parse_prior(prior)
-    explicit_cap = cap is not None
     if spec.mean is not None:
         center = np.full(wins.shape, spec.mean)
     elif isinstance(target, str):
@@ -310,7 +309,7 @@ def shrink(wins, counts, *, target="row", prior="marginal", level: float = 0.95,
         if cap is None and isinstance(target, str):
             cap = center_trials(counts, target)
     cell_strength = strength
-    if cap is not None and (explicit_cap or spec.method != "given"):
+    if cap is not None:                  # passed in, or the centre's trials under a fitted strength
         cell_strength = np.minimum(np.asarray(strength, dtype=float)[..., None, None], np.asarray(cap, dtype=float))
     post = posterior(wins, counts, center, cell_strength, level=level, intervals=intervals)
     if strength.ndim == 0:
