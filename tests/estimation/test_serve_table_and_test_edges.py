@@ -14,14 +14,7 @@ from scipy import stats
 
 from strategist.estimation.serve import pearson_chi2, serve_table, walker_wooders
 
-
-def _exact(server, side, serve, counts):
-    """Points with exactly ``won`` of ``n`` won per direction: {direction: (n, won)}."""
-    rows = []
-    for direction, (n, won) in counts.items():
-        rows += [{"match_id": "m", "server": server, "receiver": "R", "side": side, "serve": serve,
-                  "direction": direction, "won": k < won} for k in range(n)]
-    return pd.DataFrame(rows)
+from .test_serve import _exact
 
 
 def test_counts_given_as_decimals_give_the_float_statistic():

@@ -1,7 +1,8 @@
 """Shared references of the game tests: hand-solved games and independent float64 checks.
 
 The helpers here never call strategist: they are the second algorithm the tests compare against
-(scipy's ``linprog`` on the textbook LP formulations, guarantees recomputed with plain numpy).
+(scipy's ``linprog`` on the textbook LP formulations, guarantees recomputed with plain numpy). One fixture,
+``batch_calls``, counts the stage games the stochastic solver hands to the batch solver per call.
 """
 
 from __future__ import annotations
@@ -173,3 +174,19 @@ def fifo(tmp_path):
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # release the helper if nothing opened the pipe
     thread.join(timeout=5)
     os.close(fd)
+
+
+@pytest.fixture
+def batch_calls(monkeypatch):
+    """The number of stage games each call of the stochastic solver hands to the batch solver."""
+    from strategist.games import stochastic
+
+    calls = []
+    real = stochastic.solve_zero_sum_batch
+
+    def counting(q, **kw):
+        calls.append(len(q))
+        return real(q, **kw)
+
+    monkeypatch.setattr(stochastic, "solve_zero_sum_batch", counting)
+    return calls

@@ -25,20 +25,6 @@ def stopping_game(seed: int, size: int = 30, actions: int = 4):
     return rewards, transitions
 
 
-@pytest.fixture
-def batch_calls(monkeypatch):
-    """The number of stage games each call hands to the batch solver."""
-    calls = []
-    real = stochastic.solve_zero_sum_batch
-
-    def counting(q, **kw):
-        calls.append(len(q))
-        return real(q, **kw)
-
-    monkeypatch.setattr(stochastic, "solve_zero_sum_batch", counting)
-    return calls
-
-
 @pytest.mark.parametrize("seed", range(3))
 def test_the_reported_counts_add_up(seed):
     """Every sweep but the first is a strategy step's trial or a value-iteration step."""

@@ -101,19 +101,6 @@ def useless_steps(monkeypatch):
     monkeypatch.setattr(stochastic, "_solve_chain", lambda game, r, p: np.full(game.size, 50.0))
 
 
-@pytest.fixture
-def batch_calls(monkeypatch):
-    calls = []
-    real = stochastic.solve_zero_sum_batch
-
-    def counting(q, **kw):
-        calls.append(len(q))
-        return real(q, **kw)
-
-    monkeypatch.setattr(stochastic, "solve_zero_sum_batch", counting)
-    return calls
-
-
 def test_the_fallback_uses_the_sweep_at_hand_and_stops_at_the_budget(useless_steps):
     """By hand, with tol 3e-4: the first sweep, then PATIENCE (10) rejected steps of two sweeps each leave
     ½¹⁰ ≈ 9.8e-4; value iteration needs two more sweeps (½¹¹ ≈ 4.9e-4 > 3e-4 ≥ ½¹² ≈ 2.4e-4): 23 sweeps in all,
