@@ -10,6 +10,7 @@ are listed with their reason in ``benchmarks/mutation_equivalent.toml`` and left
     python benchmarks/mutation.py --changed origin/main             # the modules `git diff --name-only` lists
     python benchmarks/mutation.py --core                            # every module of the core areas
     python benchmarks/mutation.py --survivors strategist/games/zero_sum.py   # rerun only last run's survivors
+    python benchmarks/mutation.py --rejudge       # the recorded survivors against an edited equivalence file
 
 Each module runs in its own copy of the repository under ``build/mutation/<module>/`` (mutmut keeps its
 results there, so ``--survivors`` reruns quickly after new tests), niced, against the test files
@@ -395,6 +396,32 @@ def collect(module: str, scratch: Path, equivalent: dict[str, dict], previous: d
             "equivalent_mutants": equivalents, "stale_equivalent_entries": stale}
 
 
+def rejudge(result: dict, equivalent: dict) -> dict:
+    """``result`` (a module's entry of mutation.json) with its recorded survivors judged again against the
+    equivalence file: those an entry or a rule now covers count as equivalent. No mutant is run again."""
+    recorded = result["survivors"]
+    result = {**result, "survivors": [], "equivalent_mutants": list(result.get("equivalent_mutants", [])),
+              "stale_equivalent_entries": []}
+    keys = {"survived": "survived", "no tests": "no_tests", "suspicious": "suspicious"}
+    for survivor in recorded:
+        name, diff = survivor["mutant"], survivor["change"]
+        entry = equivalent["mutants"].get(name)
+        rule = rule_for(diff, equivalent["rules"])
+        matches = entry is not None and [line.strip() for line in entry.get("added", [])] == _added(diff)
+        if matches or rule is not None:
+            result[keys[survivor["verdict"]]] -= 1
+            result["equivalent"] += 1
+            judged = {"reason": entry["reason"]} if matches else {"reason": rule["reason"], "rule": rule["name"]}
+            result["equivalent_mutants"].append({"mutant": name, "change": diff, **judged})
+            continue
+        if entry is not None:
+            result["stale_equivalent_entries"].append(name)
+        result["survivors"].append(survivor)
+    judged = result["mutants"] - result["equivalent"] - result.get("not_checked", 0)
+    result["score"] = round((result["killed"] + result["timeout"]) / judged, 4) if judged else None
+    return result
+
+
 def previous_survivors(scratch: Path, module: str) -> list[str]:
     meta = scratch / "mutants" / (module + ".meta")
     if not meta.exists():
@@ -459,7 +486,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1: shared CPUs)")
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
     parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument("--rejudge", action="store_true",
+                        help="judge the recorded survivors again against the equivalence file (runs no mutant)")
     args = parser.parse_args(argv)
+    if args.rejudge:
+        recorded = json.loads((RESULTS / "mutation.json").read_text())
+        equivalent = load_equivalent()
+        modules = {name: rejudge(m, equivalent) for name, m in recorded["modules"].items()}
+        run = {**recorded["run"], "rejudged": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        for name in modules:
+            if modules[name] != recorded["modules"][name]:
+                print(f"{name}: {recorded['modules'][name]['survived']} -> {modules[name]['survived']} survived")
+        if not args.no_write:
+            write_results(modules, run)
+        return 0
 
     modules = [module_path(m) for m in args.modules]
     if args.changed:

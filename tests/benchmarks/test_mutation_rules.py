@@ -51,3 +51,25 @@ def test_the_report_shows_mutants_a_stopped_run_left_untested_and_scores_the_res
     assert row.split(" | ")[7:9] == ["2", "85.7 %"]                    # not run, then 6 of the 7 judged
     total = next(line for line in text.splitlines() if line.startswith("| **all**"))
     assert total.split(" | ")[7:9] == ["2", "85.7 %"]
+
+
+def test_rejudging_moves_a_survivor_an_entry_now_covers_and_lists_an_entry_that_names_another_change():
+    """A survivor whose name and added lines match an equivalence entry becomes equivalent (the score leaves
+    it out); an entry whose name now belongs to another change is reported stale and the survivor stays."""
+    recorded = {"module": "m.py", "mutants": 10, "killed": 6, "timeout": 1, "survived": 3, "no_tests": 0,
+                "suspicious": 0, "equivalent": 0, "not_checked": 0, "score": 0.7,
+                "survivors": [{"mutant": "m.x_f__mutmut_1", "verdict": "survived", "change": "-    a = 1\n+    a = 2"},
+                              {"mutant": "m.x_f__mutmut_2", "verdict": "survived", "change": "-    b = 1\n+    b = 3"},
+                              {"mutant": "m.x_f__mutmut_3", "verdict": "survived", "change": "-    c = 1\n+    c = 0"}],
+                "equivalent_mutants": [], "stale_equivalent_entries": []}
+    equivalent = {"mutants": {"m.x_f__mutmut_1": {"added": ["a = 2"], "reason": "why"},
+                              "m.x_f__mutmut_2": {"added": ["b = 4"], "reason": "another change"}},
+                  "rules": []}
+    out = mutation.rejudge(recorded, equivalent)
+    assert [s["mutant"] for s in out["survivors"]] == ["m.x_f__mutmut_2", "m.x_f__mutmut_3"]
+    assert out["survived"] == 2 and out["equivalent"] == 1
+    assert out["score"] == round(7 / 9, 4)                              # killed + timeout over the rest
+    assert out["stale_equivalent_entries"] == ["m.x_f__mutmut_2"]
+    assert out["equivalent_mutants"] == [{"mutant": "m.x_f__mutmut_1", "change": "-    a = 1\n+    a = 2",
+                                          "reason": "why"}]
+    assert recorded["survived"] == 3 and len(recorded["survivors"]) == 3  # the record itself is left as it was
