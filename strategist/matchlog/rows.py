@@ -36,11 +36,13 @@ def _match_row(con, match_id: str, path) -> tuple:
         raise MatchLogError(f"{path}: no match {match_id!r}")
     _, sport, player, opponent, first_server, *_ = row
     where = f"{path}: match {match_id!r}"
-    try:
-        get_sport(sport if isinstance(sport, str) else "")
+    try:                     # a BLOB is no name at all, not even one a user's sport could take
+        known = isinstance(sport, str) and get_sport(sport) is not None
     except ConfigurationError:
+        known = False
+    if not known:
         raise MatchLogError(f"{where}: its row is damaged (sport {sport!r} is not one strategist knows); the "
-                            "match cannot be read, the other matches can") from None
+                            "match cannot be read, the other matches can")
     if not (_text(player) and _text(opponent) and player != opponent and first_server in (player, opponent)):
         raise MatchLogError(f"{where}: its row is damaged (players {player!r} v {opponent!r}, first server "
                             f"{first_server!r}); the match cannot be read, the other matches can")

@@ -42,7 +42,7 @@ def _kind(spec) -> str:
     if not isinstance(spec, str):
         return "given"
     key = spec.strip().lower()
-    for name in ("best-response", "safe", "mix"):
+    for name in ("safe", "mix"):      # the specs with a part after a colon
         if key == name or key.startswith(name + ":"):
             return name
     if key in ("best", "br"):

@@ -1,0 +1,60 @@
+"""Policy specs read by name (best-response takes nothing after a colon: a margin there is refused, not ignored),
+and the safe policy's departure from the recommendation only where it beats the habit (a tie keeps the
+recommendation), on a one-state game built by hand."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from strategist.errors import EstimationError
+from strategist.rally.policies import check_policy, resolve, safe_policy, side_policy
+
+LAYOUT = SimpleNamespace(row_labels=[("clear", "smash")], column_labels=[("front", "back")])
+
+
+def _game(rewards, observed_row, who="player", trusted=None):
+    """One state where ``who`` hits: the pessimistic stage game [[0.8, 0.2], [0.2, 0.8]] (recommendation: half
+    and half, value 0.5), the point estimates ``rewards``, nothing after the stroke; ``trusted``: the shots that
+    may be advised."""
+    stage = np.array([[0.8, 0.2], [0.2, 0.8]])
+    rec = SimpleNamespace(stage_games=[stage], realized=np.zeros(1), row_strategies=[np.array([0.5, 0.5])],
+                          column_strategies=[np.array([0.5, 0.5])])
+    structure = SimpleNamespace(trusted=trusted, states=pd.DataFrame({"who": [who]}))
+    return SimpleNamespace(structure=structure, recommendation=rec, layout=LAYOUT,
+                           rewards=[np.array(rewards, dtype=float)], transitions=[np.zeros((2, 2, 1))],
+                           observed_row=[np.array(observed_row, dtype=float)],
+                           observed_column=[np.array([1.0, 0.0])])
+
+
+@pytest.mark.parametrize("spec", ["best-response", " Best-Response ", "BEST-RESPONSE", "best", "br"])
+def test_the_best_response_is_named_in_any_case(spec):
+    game = _game([[0.9, 0.3], [0.8, 0.9]], [0.0, 1.0])
+    check_policy(game, spec, "player")
+    with pytest.raises(EstimationError, match="needs the other side's policy"):
+        side_policy(game, spec, "player")
+
+
+@pytest.mark.parametrize("spec", ["best-response:0.05", "best-response:"])
+def test_a_best_response_with_a_margin_is_refused_not_read_as_the_best_response(spec):
+    game = _game([[0.9, 0.3], [0.8, 0.9]], [0.0, 1.0])
+    with pytest.raises(EstimationError, match="is not understood"):
+        check_policy(game, spec, "player")
+    with pytest.raises(EstimationError, match="is not understood"):
+        resolve(game, spec, "observed")
+
+
+def test_a_safe_departure_that_only_ties_with_the_habit_keeps_the_recommendation():
+    """Only the clear may be advised. Against an opponent always in front it wins 0.8 at the lower bound (a margin
+    of 0.4 allows it: it guarantees 0.2); the habit (always smash) wins 0.8 on the point estimates: no better, so
+    the recommendation stays. With the habit at 0.79 the clear beats it and is played."""
+    only_clear = [np.array([True, False])]
+    tie = _game([[0.9, 0.3], [0.8, 0.9]], [0.0, 1.0], trusted=only_clear)
+    (mix,) = safe_policy(tie, [np.array([1.0, 0.0])], "player", 0.4)
+    np.testing.assert_array_equal(mix, [0.5, 0.5])
+    beaten = _game([[0.9, 0.3], [0.79, 0.9]], [0.0, 1.0], trusted=only_clear)
+    (mix,) = safe_policy(beaten, [np.array([1.0, 0.0])], "player", 0.4)
+    np.testing.assert_array_equal(mix, [1.0, 0.0])
