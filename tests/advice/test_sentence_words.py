@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import pytest
-
 from strategist.advice.advisor import Recommendation
 from strategist.advice.sentence import pct, sentence
 

@@ -52,7 +52,7 @@ def test_timestamps_are_utc_to_the_millisecond(tmp_path):
 def test_matches_lists_every_match_with_its_counts_newest_first(tmp_path):
     log = _log(tmp_path)
     a = log.new_match("badminton", P, O, match_id="a")
-    b = log.new_match("tennis", X, O, match_id="b")
+    log.new_match("tennis", X, O, match_id="b")
     log.add_stroke(a, "short service")
     log.add_stroke(a, "net shot")
     log.finish_rally(a, P)

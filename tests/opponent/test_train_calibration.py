@@ -5,7 +5,6 @@ the mean validation loss, the process group a plain run does without)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F

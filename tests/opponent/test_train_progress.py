@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 
-import pytest
 import torch
 
 import strategist.opponent.train as train_module

@@ -3,7 +3,6 @@ matches in ``../shared/data`` and against hand-made last points (deuce, tiebreak
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 import strategist
