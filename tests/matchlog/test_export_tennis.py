@@ -13,9 +13,10 @@ from strategist.matchlog.store import MatchLog
 P, O = "Ann ALPHA", "Bea BETA"
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    log = MatchLog(tmp_path_factory.mktemp("export") / "t.sqlite")
+@pytest.fixture
+def exported(tmp_path):
+    """Built for each test (a tenth of a second), so that a test run per changed function reaches it."""
+    log = MatchLog(tmp_path / "t.sqlite")
     m = log.new_match("tennis", P, O, server=P)
     # game 1, Ann serving: 40-40 after six points, advantage Ann, deuce, advantage Bea, game Bea
     for winner in (P, P, P, O, O, O, P, O, O, O):
