@@ -48,6 +48,7 @@ def test_round_trip_predicts_the_same(saved, sim_table, name, monkeypatch):
     assert type(loaded) is type(model)
     frame = sim_table[sim_table["match_id"] == sim_table["match_id"].iloc[-1]]
     np.testing.assert_allclose(loaded.predict_table(frame), model.predict_table(frame), rtol=1e-6, atol=1e-9)
+    assert loaded.split_ == model.split_ and (name != "neural" or loaded.split_["train"])   # the matches it saw
     assert sorted(p.name for p in directory.iterdir() if not p.name.startswith(".")) == ["model.json",
                                                                                          "model.safetensors"]
 
@@ -103,8 +104,9 @@ def test_another_vocabulary_is_refused(saved, tmp_path, name):
     meta = json.loads((directory / "model.json").read_text())
     meta["vocabulary"]["shots"] = meta["vocabulary"]["shots"][:-1] + ["hammer throw"]
     (directory / "model.json").write_text(json.dumps(meta))
-    with pytest.raises(CheckpointError, match="not the current badminton vocabulary"):
+    with pytest.raises(CheckpointError, match="not the current badminton vocabulary") as caught:
         load_model(directory)
+    assert str(directory) in str(caught.value)                             # the message names the model's folder
     with pytest.raises(CheckpointError, match="a badminton model, not tennis"):
         load_model(saved[name][0], sport="tennis")
 
@@ -233,6 +235,7 @@ def _rewrite_tensors(directory, change):
     ("neural", lambda t: t.__setitem__("evidence_counts", -t["evidence_counts"] - 1), "negative counts"),
     ("markov", lambda t: t["pop_counts"].__setitem__((0, 0), -5.0), "'pop_counts' holds negative counts"),
     ("markov", lambda t: t["player_counts"].__setitem__((0, 0), float("nan")), "'player_counts' holds NaN"),
+    ("markov", lambda t: t["player_counts"].__setitem__((0, 0), -5.0), "'player_counts' holds negative counts"),
     ("markov", lambda t: t.__setitem__("pop_counts", t["pop_counts"][:-1].contiguous()), "shape"),
 ])
 def test_weights_and_counts_are_checked_finite_non_negative_and_shaped_as_declared(saved, tmp_path, name, change,
@@ -241,7 +244,7 @@ def test_weights_and_counts_are_checked_finite_non_negative_and_shaped_as_declar
     _rewrite_tensors(directory, change)
     with pytest.raises(CheckpointError, match=message) as caught:
         load_model(directory)
-    assert "model.safetensors" in str(caught.value)
+    assert str(directory / "model.safetensors") in str(caught.value)
 
 
 def test_only_regular_files_are_opened(saved, tmp_path):
