@@ -408,29 +408,40 @@ def collect(module: str, scratch: Path, equivalent: dict[str, dict], previous: d
 
 
 def rejudge(result: dict, equivalent: dict) -> dict:
-    """``result`` (a module's entry of mutation.json) with its recorded survivors judged again against the
-    equivalence file: those an entry or a rule now covers count as equivalent. No mutant is run again."""
-    recorded = result["survivors"]
-    result = {**result, "survivors": [], "equivalent_mutants": list(result.get("equivalent_mutants", [])),
-              "stale_equivalent_entries": []}
+    """``result`` (a module's entry of mutation.json) with its recorded survivors and equivalents judged again
+    against the equivalence file: a survivor an entry or a rule now covers counts as equivalent, an equivalent
+    whose entry is gone or names another change counts as survived again. No mutant is run again."""
+    def covered(name, diff):
+        entry = equivalent["mutants"].get(name)
+        if entry is not None and [line.strip() for line in entry.get("added", [])] == _added(diff):
+            return {"reason": entry["reason"]}
+        rule = rule_for(diff, equivalent["rules"])
+        return None if rule is None else {"reason": rule["reason"], "rule": rule["name"]}
+
+    out = {**result, "survivors": [], "equivalent_mutants": [], "stale_equivalent_entries": []}
     keys = {"survived": "survived", "no tests": "no_tests", "suspicious": "suspicious"}
+    recorded = list(result["survivors"])
+    for judged in result.get("equivalent_mutants", []):
+        if covered(judged["mutant"], judged["change"]) is not None:
+            out["equivalent_mutants"].append(judged)
+        else:                                                      # no longer equivalent: a survivor again
+            out["equivalent"] -= 1
+            out["survived"] += 1
+            recorded.append({"mutant": judged["mutant"], "verdict": "survived", "change": judged["change"]})
     for survivor in recorded:
         name, diff = survivor["mutant"], survivor["change"]
-        entry = equivalent["mutants"].get(name)
-        rule = rule_for(diff, equivalent["rules"])
-        matches = entry is not None and [line.strip() for line in entry.get("added", [])] == _added(diff)
-        if matches or rule is not None:
-            result[keys[survivor["verdict"]]] -= 1
-            result["equivalent"] += 1
-            judged = {"reason": entry["reason"]} if matches else {"reason": rule["reason"], "rule": rule["name"]}
-            result["equivalent_mutants"].append({"mutant": name, "change": diff, **judged})
+        why = covered(name, diff)
+        if why is not None:
+            out[keys[survivor["verdict"]]] -= 1
+            out["equivalent"] += 1
+            out["equivalent_mutants"].append({"mutant": name, "change": diff, **why})
             continue
-        if entry is not None:
-            result["stale_equivalent_entries"].append(name)
-        result["survivors"].append(survivor)
-    judged = result["mutants"] - result["equivalent"] - result.get("not_checked", 0)
-    result["score"] = round((result["killed"] + result["timeout"]) / judged, 4) if judged else None
-    return result
+        if name in equivalent["mutants"]:
+            out["stale_equivalent_entries"].append(name)
+        out["survivors"].append(survivor)
+    judged = out["mutants"] - out["equivalent"] - out.get("not_checked", 0)
+    out["score"] = round((out["killed"] + out["timeout"]) / judged, 4) if judged else None
+    return out
 
 
 def previous_survivors(scratch: Path, module: str) -> list[str]:

@@ -55,7 +55,8 @@ def test_the_report_shows_mutants_a_stopped_run_left_untested_and_scores_the_res
 
 def test_rejudging_moves_a_survivor_an_entry_now_covers_and_lists_an_entry_that_names_another_change():
     """A survivor whose name and added lines match an equivalence entry becomes equivalent (the score leaves
-    it out); an entry whose name now belongs to another change is reported stale and the survivor stays."""
+    it out); an entry whose name now belongs to another change is reported stale and the survivor stays; an
+    equivalent whose entry is gone is a survivor again."""
     recorded = {"module": "m.py", "mutants": 10, "killed": 6, "timeout": 1, "survived": 3, "no_tests": 0,
                 "suspicious": 0, "equivalent": 0, "not_checked": 0, "score": 0.7,
                 "survivors": [{"mutant": "m.x_f__mutmut_1", "verdict": "survived", "change": "-    a = 1\n+    a = 2"},
@@ -73,3 +74,8 @@ def test_rejudging_moves_a_survivor_an_entry_now_covers_and_lists_an_entry_that_
     assert out["equivalent_mutants"] == [{"mutant": "m.x_f__mutmut_1", "change": "-    a = 1\n+    a = 2",
                                           "reason": "why"}]
     assert recorded["survived"] == 3 and len(recorded["survivors"]) == 3  # the record itself is left as it was
+    # an entry taken out of the file: the mutant it covered is a survivor again
+    again = mutation.rejudge(out, {"mutants": {}, "rules": []})
+    assert again["equivalent"] == 0 and again["survived"] == 3 and again["score"] == 0.7
+    assert sorted(s["mutant"] for s in again["survivors"]) == ["m.x_f__mutmut_1", "m.x_f__mutmut_2",
+                                                                "m.x_f__mutmut_3"]
