@@ -4,12 +4,13 @@ unigram's (level 0) included, in the one-history path as in the table path."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import torch
 
 from strategist.opponent import MarkovModel
 from strategist.opponent.base import History
 from strategist.opponent.checkpoint import load_model, read_tensors, write_tensors
+
+from .test_backoff_mixing_and_updates import make_table
 
 #: (match, rally number, first hitter, second hitter, shots): hitters alternate from the first.
 RALLIES = [
@@ -17,16 +18,6 @@ RALLIES = [
     ("m1", 2, "B", "A", ["long service", "clear", "smash"]),
     ("m2", 1, "A", "C", ["short service", "net shot", "lob", "clear"]),
 ]
-
-
-def make_table(rallies) -> pd.DataFrame:
-    rows = []
-    for match, number, first, second, shots in rallies:
-        for stroke, shot in enumerate(shots, start=1):
-            hitter, opponent = (first, second) if stroke % 2 else (second, first)
-            rows.append({"match_id": match, "rally_id": f"{match}-r{number:02d}", "stroke": stroke,
-                         "hitter": hitter, "opponent": opponent, "shot": shot})
-    return pd.DataFrame(rows)
 
 
 def _rewritten(directory, edit) -> None:
