@@ -161,10 +161,6 @@ def _table(rows: list[list[str]]) -> list[str]:
             for r in rows]
 
 
-def _pct(p: float) -> str:
-    return f"{100 * p:.0f} %"
-
-
 def render(game, stages: list[dict], path: str, is_demo: bool, full: bool = False) -> str:
     from strategist.cli.data_source import data_line
 
@@ -184,12 +180,14 @@ def render(game, stages: list[dict], path: str, is_demo: bool, full: bool = Fals
 
 
 def _stage_lines(game, d: dict, full: bool) -> list[str]:
+    from strategist.scout.text import percent
+
     hitter = game.describe_who(d["hitter"])
     lines = _wrap(f"State: {d['situation']} — {hitter} hits ({d['visits']} strokes of this pairing there)")
     ev = d["evidence"]
     if game.player:
-        lines += _wrap(f"Rests {_pct(ev['pairing'])} on this pairing, {_pct(ev['player'])} on the hitter against "
-                       f"everyone, {_pct(ev['all players'])} on all players"
+        lines += _wrap(f"Rests {percent(ev['pairing'])} on this pairing, {percent(ev['player'])} on the hitter against "
+                       f"everyone, {percent(ev['all players'])} on all players"
                        + (": advice against everyone" if ev["pairing"] < 0.2 and game.opponent else ""))
     header = ["shot" if d["hitter"] == "player" else "your position"] + [f"{c}" for c in d["columns"]]
     rows = [header]
@@ -208,7 +206,7 @@ def _stage_lines(game, d: dict, full: bool) -> list[str]:
         lines.append(f"({len(d['rows']) - shown} more rows; --full shows them)")
     mix = d["recommended"]["mix"]
     counts = {r: sum(c) for r, c in zip(d["rows"], d["counts"])}
-    text = ", ".join(f"{a} {_pct(p)} (played {counts.get(a, 0)} times)" for a, p in
+    text = ", ".join(f"{a} {percent(p)} (played {counts.get(a, 0)} times)" for a, p in
                      sorted(mix.items(), key=lambda kv: -kv[1]) if p >= 0.005)
     basis = {"habit": "the habit: the data do not support a change",
              "pessimistic equilibrium": "the equilibrium at the lower bounds"}.get(d["recommended"]["basis"],
@@ -216,10 +214,10 @@ def _stage_lines(game, d: dict, full: bool) -> list[str]:
     lines += _wrap(f"Recommended ({basis}): {text}")
     lo, hi = d["value_interval"]
     olo, ohi = d["observed_interval"]
-    lines += _wrap(f"Win probability from here: {_pct(d['value'])} [{_pct(lo)}, {_pct(hi)}] playing as recommended "
-                   f"(at least {_pct(d['pessimistic_value'])} at the lower bounds, whatever the receiver's position); "
-                   f"{_pct(d['observed_value'])} [{_pct(olo)}, {_pct(ohi)}] as both play now (for a match not yet "
-                   "played)")
+    lines += _wrap(f"Win probability from here: {percent(d['value'])} [{percent(lo)}, {percent(hi)}] playing as "
+                   f"recommended (at least {percent(d['pessimistic_value'])} at the lower bounds, whatever the "
+                   f"receiver's position); {percent(d['observed_value'])} [{percent(olo)}, {percent(ohi)}] as both "
+                   "play now (for a match not yet played)")
     if d["not_advised"]:
         from strategist.rally.game import KEPT, KEPT_SHARE
 

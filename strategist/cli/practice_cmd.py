@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if args.auto:
         lines += [data_line(path, is_demo), who_line(game),
                   f"Player's shots: {args.auto}; opponent: {args.opponent_policy}; positions: {args.cover}"]
-    from strategist.scout.text import rally_words
+    from strategist.scout.text import percent, rally_words
 
     lines += [f"Session: {report.rallies} {rally_words(game.structure.sport)[1]}, {report.wins} won "
               f"({report.wins / report.rallies:.0%})",
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         rows += [[a, describe_situation(s), str(n), f"{v:+.2f}"] for s, a, n, v in
                  zip(frame["state"], frame["action"], frame["tries"], frame["value"])]
         lines += [table_text(rows, right_from=2) if len(rows) > 1 else f"{title}: no shot tried twice yet", ""]
-    lines += [f"Off the recommended mix: {100 * report.mean_distance:.0f} % of your choices would have to change to "
+    lines += [f"Off the recommended mix: {percent(report.mean_distance)} of your choices would have to change to "
               "follow it (total variation, weighted by the situations' visits)",
               f"From {game.player or 'the player'}'s serve: your practised play wins {report.practised_value:.3f} "
               "against this opponent "
