@@ -92,10 +92,12 @@ def _serve_return(sec: dict) -> dict:
             "serve_mix": mixes, "serve_mix_tests": tests, "first_three": sec.get("first_three", [])}
 
 
+#: What the report keeps of a pressure row.
+PRESSURE_KEYS = ("situation", "named", "in", "rest", "p", "q", "significant", "sentence")
+
+
 def _pressure(sec: dict) -> dict:
-    return {"rows": [{"situation": r["situation"], "named": r["named"], "in": r["in"], "rest": r["rest"], "p": r["p"],
-                      "q": r["q"],
-                      "significant": r["significant"], "sentence": r["sentence"]} for r in sec["rows"]]}
+    return {"rows": [{k: r[k] for k in PRESSURE_KEYS} for r in sec["rows"]]}
 
 
 def _rally_length(sec: dict) -> dict:
