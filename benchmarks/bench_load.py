@@ -7,7 +7,9 @@ Target: ``load_rallies(strokes.csv.gz)`` (reading, checking, converting, validat
 ``pd.read_csv(path, dtype=str)`` takes on the same file. Each round times both, in alternating order, in the
 same process pinned to one CPU (BLAS/Arrow pools limited to one thread), so the ratio is measured in one run on
 one machine; the figure is the ratio of the median wall times (the median of the per-round ratios and the
-ratio of the median CPU times beside it: on a shared machine CPU time is the steadier measure). Uses
+ratio of the median CPU times beside it: on a shared machine CPU time is the steadier measure). Then the loaded
+table as the data cache keeps it (:mod:`strategist.data.cache`: an Arrow IPC file, zstd), written and read back
+``runs`` times, beside Parquet of the same table (what the cache kept before). Uses
 ``../shared/data/badminton_shuttleset/strokes.csv.gz`` or, when that is absent, the copy the package ships
 (the same file). Writes benchmarks/results/load.json and load.md.
 """
@@ -74,6 +76,26 @@ def measure(path: Path, runs: int) -> dict:
     return {"times": times, "result": result}
 
 
+def cache_times(table, runs: int, folder: Path) -> dict:
+    """Median seconds to write and to read back ``table`` as the cache's entry and as Parquet, with sizes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from strategist.data.cache import SUFFIX, read_frame, write_frame
+
+    entry, parquet = folder / f"entry{SUFFIX}", folder / "entry.parquet"
+    ways = {"cache": (lambda: write_frame(entry, table, {"format": 0}), lambda: read_frame(entry), entry),
+            "parquet": (lambda: pq.write_table(pa.Table.from_pandas(table, preserve_index=True), parquet),
+                        lambda: pq.read_table(parquet).to_pandas(), parquet)}
+    out = {}
+    for name, (write, read, path) in ways.items():
+        write(), read()                                  # warm-up
+        out[f"{name}_write_s"] = statistics.median(_timed(write)[0] for _ in range(runs))
+        out[f"{name}_read_s"] = statistics.median(_timed(read)[0] for _ in range(runs))
+        out[f"{name}_bytes"] = path.stat().st_size
+    return out
+
+
 def write_markdown(out: dict, path: Path) -> None:
     lines = ["# Loading ShuttleSet: `load_rallies` against `pd.read_csv(path, dtype=str)`", "",
              f"Command: `python benchmarks/bench_load.py --runs {out['runs']}` ({out['cpu']}, python "
@@ -86,7 +108,11 @@ def write_markdown(out: dict, path: Path) -> None:
              f"| ratio of the medians | {out['ratio']:.2f} |",
              f"| median of the per-round ratios | {out['median_round_ratio']:.2f} |",
              f"| ratio of the median CPU times | {out['cpu_ratio']:.2f} |",
-             f"| target | at most {TARGET_RATIO:.0f}x: {'met' if out['meets_target'] else 'NOT met'} |", ""]
+             f"| target | at most {TARGET_RATIO:.0f}x: {'met' if out['meets_target'] else 'NOT met'} |",
+             f"| the table as the cache keeps it (Arrow IPC, zstd): median write / read / size | "
+             f"{out['cache_write_s']:.3f} s / {out['cache_read_s']:.3f} s / {out['cache_bytes'] / 1e6:.1f} MB |",
+             f"| the same table as Parquet: median write / read / size | {out['parquet_write_s']:.3f} s / "
+             f"{out['parquet_read_s']:.3f} s / {out['parquet_bytes'] / 1e6:.1f} MB |", ""]
     path.write_text("\n".join(lines))
 
 
@@ -126,6 +152,10 @@ def main(argv=None) -> int:
         "machine": platform.machine(),
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
     }
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        out.update(cache_times(result.table, max(args.runs, 1), Path(folder)))
     if report.rows_read != EXPECTED_ROWS:
         print(f"warning: read {report.rows_read} rows, the README says {EXPECTED_ROWS}")
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -1,14 +1,14 @@
 """Loaded data sets kept on disk, so that a command run again on the same files does not parse them again.
 
 :func:`cached_load` returns what :func:`strategist.data.load.load_rallies` returns. The canonical table is kept
-as an Arrow IPC file compressed with zstd (a few hundredths of a second each way on ShuttleSet, whose CSV takes
-about a second to parse; the same dtypes come back; Parquet of the same size takes two to three times as long), its
-load record (layout, sport, files, rejection report) as JSON in the file's schema metadata. The key hashes the package
-version, the load options and every file under the data's folder (resolved path, size, modification time), so
-an edited, added or removed file makes a new entry. The folder is ``$STRATEGIST_DATA_CACHE``, else
-``~/.cache/strategist/tables``; ``STRATEGIST_DATA_CACHE=off`` turns the cache off. An entry that cannot be read
-is loaded again and replaced; one that cannot be written is skipped with a warning: the cache never stands in
-the way of a load, and what it returns equals a fresh load.
+as an Arrow IPC file compressed with zstd, with the same dtypes coming back (ShuttleSet on one core,
+``benchmarks/results/load.md``: written in 0.11 s and read in 0.07 s, where Parquet takes 0.14 s and 0.06 s and
+the CSV about 0.9 s to load), its load record (layout, sport, files, rejection report) as JSON in the file's
+schema metadata. The key hashes the package version, the load options and every file under the data's folder
+(resolved path, size, modification time), so an edited, added or removed file makes a new entry. The folder
+is ``$STRATEGIST_DATA_CACHE``, else ``~/.cache/strategist/tables``; ``STRATEGIST_DATA_CACHE=off`` turns the cache
+off. An entry that cannot be read is loaded again and replaced; one that cannot be written is skipped with a
+warning: the cache never stands in the way of a load, and what it returns equals a fresh load.
 """
 
 from __future__ import annotations
