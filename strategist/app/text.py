@@ -51,6 +51,14 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return counted(n, word, words)
 
 
+def to_play(where: str) -> str:
+    """What a player is about to do in a situation said in words (:func:`situation`): ``to serve (ad, 1st
+    serve)``, ``to play after a lob taken high at the back``."""
+    if where.startswith("serve"):
+        return f"to {where}"
+    return f"to play {where}" if where.startswith("after") else where
+
+
 def situation(label, capital: bool = False) -> str:
     """A situation of the rally game as a coach reads it (:func:`strategist.data.states.describe_situation`),
     with a capital letter when it starts a sentence."""

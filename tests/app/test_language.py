@@ -190,3 +190,14 @@ def test_situations_are_said_in_words():
         assert situation(label) == words, label
         assert not any(p.search(situation(label)) for p in JARGON.values())
     assert situation("rally after drop", capital=True) == "After a drop"
+
+
+def test_what_a_player_is_about_to_do_reads_as_a_sentence():
+    """The Live rally and Practice headings: '<name> to serve (…)', '<name> to play after …', '<name> returning …'."""
+    from strategist.app.text import situation, to_play
+
+    cases = {"serve (ad, 1st serve)": "to serve (ad, 1st serve)", "serve": "to serve",
+             "player: rally after lob (high, back)": "to play after a lob taken high at the back",
+             "return of short service": "returning a short service"}
+    for label, words in cases.items():
+        assert to_play(situation(label)) == words, label

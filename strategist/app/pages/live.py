@@ -15,7 +15,7 @@ import streamlit as st
 
 from strategist.advice.gifts import match_gifts
 from strategist.app import common, datasets, paths, tables
-from strategist.app.text import md, pct, situation
+from strategist.app.text import md, pct, situation, to_play
 from strategist.scout.text import rally_words
 from strategist.errors import StrategistError
 from strategist.matchlog import StaleWriteError
@@ -239,10 +239,8 @@ def _situation(advice) -> None:
     where = situation(advice.state or "no situation")
     if advice.lead:
         st.subheader(f"{md(advice.opponent)} to hit; then {md(advice.player)}, most likely {md(where)}")
-    elif where.startswith("serve"):
-        st.subheader(f"{md(advice.player)} to {md(where)}")
     else:
-        st.subheader(f"{md(advice.player)} {'to play ' if where.startswith('after') else ''}{md(where)}")
+        st.subheader(f"{md(advice.player)} {md(to_play(where))}")
     if advice.averaged:
         st.info("Averaged: where and how high the last shot was taken were not recorded, so the advice averages "
                 "over where such a shot is usually taken: " + md(", ".join(

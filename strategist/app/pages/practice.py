@@ -11,7 +11,7 @@ import streamlit as st
 
 from strategist.app import common, tables
 from strategist.app.practice_shots import offered
-from strategist.app.text import md, pct, plural, situation
+from strategist.app.text import md, pct, plural, situation, to_play
 from strategist.scout.text import rally_words
 from strategist.errors import StrategistError
 
@@ -49,8 +49,7 @@ def _choices(game, player: str, report, pending: dict) -> None:
     # shots of this rally, so that each choice moves the heading on
     done = sum(len(r["choices"]) for r in report.log) if report is not None else 0
     shot = len(st.session_state["rp_choices"]) - done + 1
-    task = (f"to serve{where.removeprefix('serve')}" if where.startswith("serve")
-            else f"to play {where} (shot {shot})")
+    task = to_play(where) + ("" if where.startswith("serve") else f" (shot {shot})")
     st.subheader(f"{one} {1 if report is None else report.rallies + 1} · {md(player)} {md(task)}")
     actions = pending["actions"]
     cols = st.columns(2)                                 # two a row: a label with its credit is read whole
