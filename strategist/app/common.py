@@ -161,7 +161,7 @@ def choose_players(result, where=st.sidebar) -> tuple[str, str]:
 #: Opponent models trained or loaded on the Model page, by id (shared by the sessions of this server).
 MODELS: dict = {}
 #: The opponent model the app's Advisors use unless one is trained or loaded on the Model page: the Markov model
-#: of order 2, as in the post-match report (fitted in about a second; the neural model must be trained).
+#: of order 2, as in the post-match report (fitted from counts; the neural model must be trained).
 DEFAULT_MODEL = "markov2"
 
 

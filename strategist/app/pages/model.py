@@ -68,7 +68,7 @@ def _train_form(fit, result, device_text: str) -> None:
         st.subheader("Train")
         kind = st.selectbox("Model", kinds, key="model_kind", index=kinds.index(best),
                             help=f"{best}: the best of the committed opponent benchmark; the app advises with "
-                                 f"{common.DEFAULT_MODEL} (fitted in about a second on any data) until a model is "
+                                 f"{common.DEFAULT_MODEL} (fitted from counts: no network to train) until a model is "
                                  "trained or loaded here")
         optimizer = st.selectbox("Optimizer (neural model)", OPTIMIZERS, key="model_optimizer",
                                  index=lowered.index(DEFAULT_OPTIMIZER) if DEFAULT_OPTIMIZER in lowered else 0,
