@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from strategist.errors import EstimationError
+
 #: Precision of the ratings' prior when none is chosen (their sd is 1/√λ on the logit scale).
 PRIOR_PRECISION = 3.0
 #: Precisions :func:`choose_precision` tries, and its folds of matches.
@@ -51,10 +53,12 @@ def fit_ratings(winners: np.ndarray, losers: np.ndarray, people: int, precision:
     precision = PRIOR_PRECISION if precision is None else float(precision)
     winners, losers = np.asarray(winners, dtype=np.int64), np.asarray(losers, dtype=np.int64)
 
+    if len(winners) and (min(winners.min(), losers.min()) < 0 or max(winners.max(), losers.max()) >= people):
+        raise EstimationError(f"person codes must lie in 0..{people - 1}; got "
+                              f"{min(winners.min(), losers.min())}..{max(winners.max(), losers.max())}")
     # rallies between the same two people count together; Newton's method on the concave log posterior
-    pair, n = np.unique(np.stack([winners, losers], 1), axis=0, return_counts=True) if len(winners) else \
-        (np.zeros((0, 2), dtype=np.int64), np.zeros(0))
-    a, b = pair[:, 0], pair[:, 1]
+    key, n = np.unique(winners * people + losers, return_counts=True)      # one integer per (winner, loser)
+    a, b = key // people, key % people
     theta = np.zeros(people)
     for _ in range(50):
         p = special.expit(-(theta[a] - theta[b])) * n                 # expected losses of each winner's pair

@@ -96,3 +96,23 @@ def test_the_level_shift_stays_fast_where_one_end_would_stick(value_at, target):
     got = level_shift(lambda d: calls.append(d) or value_at(d), target)
     assert value_at(got) == pytest.approx(target, abs=1e-9)
     assert len(calls) <= 20
+
+
+@pytest.mark.parametrize("winners, losers", [([0, 3], [1, 0]), ([0, 1], [1, -1]), ([3, 0], [0, 1])])
+def test_person_codes_outside_the_people_are_refused(winners, losers):
+    from strategist.errors import EstimationError
+
+    with pytest.raises(EstimationError, match=r"person codes must lie in 0\.\.2"):
+        fit_ratings(np.array(winners), np.array(losers), people=3)
+
+
+def test_rallies_between_the_same_two_people_count_together_whichever_way_they_went():
+    # a loser's code at the last person must not be read as the next winner's pair (codes 0..people-1)
+    winners, losers = np.array([0, 0, 2, 1]), np.array([2, 2, 0, 2])
+    r = fit_ratings(winners, losers, people=3, precision=1.0)
+    expected = np.zeros(3)
+    for a, b in zip(winners, losers):
+        p = special.expit(r.theta[a] - r.theta[b])
+        expected[a] += 1 - p
+        expected[b] -= 1 - p
+    np.testing.assert_allclose(expected - 1.0 * r.theta, 0.0, atol=1e-9)
