@@ -135,17 +135,59 @@ def _sport_of(table: pd.DataFrame, sport) -> Sport:
     return get_sport(str(sports[0]))
 
 
-def _next_by_other(frame: pd.DataFrame, column: str, horizon: int) -> pd.Series:
-    """Value of ``column`` at the next stroke of the same rally hit by the *other* player (NA if none)."""
-    out = pd.Series(pd.NA, index=frame.index, dtype="object")
-    found = pd.Series(False, index=frame.index)
-    for k in range(1, horizon + 1):
-        same_rally = (frame["rally_id"].shift(-k) == frame["rally_id"]).fillna(False).to_numpy(bool)
-        other = (frame["hitter"].shift(-k) != frame["hitter"]).fillna(False).to_numpy(bool)
-        take = same_rally & other & ~found.to_numpy()
-        out[take] = frame[column].shift(-k)[take]
-        found |= take
+def _next_by_other(frame: pd.DataFrame, column: str, horizon: int) -> np.ndarray:
+    """Value of ``column`` at the next stroke of the same rally hit by the *other* player (None if none), in a
+    frame sorted by rally and stroke."""
+    values = _texts(frame[column])
+    rally, hitter = _codes(frame["rally_id"]), _codes(frame["hitter"])
+    n = len(frame)
+    out = np.full(n, None, dtype=object)
+    found = np.zeros(n, dtype=bool)
+    for k in range(1, min(horizon, n - 1) + 1):
+        later = slice(k, None)
+        take = (rally[later] == rally[:-k]) & (rally[:-k] >= 0) & (hitter[later] != hitter[:-k]) \
+            & (hitter[later] >= 0) & (hitter[:-k] >= 0) & ~found[:-k]
+        out[:-k][take] = values[later][take]
+        found[:-k] |= take
     return out
+
+
+def _texts(series: pd.Series) -> np.ndarray:
+    """``series`` as text (as ``astype("string")`` writes it) in an object array, None where missing."""
+    return series.astype("string").to_numpy(dtype=object, na_value=None)
+
+
+def _per_value(values: np.ndarray, function, dtype=object) -> np.ndarray:
+    """``function`` of each of ``values`` (None where missing), called once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    results = [function(u) for u in np.asarray(uniques, dtype=object).tolist()] + [function(None)]
+    return np.array(results, dtype=dtype)[codes]         # code -1 (missing) takes the last
+
+
+def _member(values: np.ndarray, allowed) -> np.ndarray:
+    """Whether each of ``values`` (text or None) is one of ``allowed``."""
+    allowed = frozenset(allowed)
+    return _per_value(values, allowed.__contains__, dtype=bool)
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    """Integer codes of ``series``' values (equal values, equal codes), -1 where missing."""
+    return pd.factorize(series, use_na_sentinel=True)[0]
+
+
+def _previous(values: np.ndarray, same_prev: np.ndarray) -> np.ndarray:
+    """Each stroke's previous stroke's value in the same rally (None for a rally's first stroke)."""
+    out = np.full(len(values), None, dtype=object)
+    out[1:] = values[:-1]
+    out[~same_prev] = None
+    return out
+
+
+def _string_series(values: np.ndarray, index) -> pd.Series:
+    """An object array of text (None: missing) as a ``string`` Series, built from its distinct values."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return pd.Series(pd.array(np.asarray(uniques, dtype=object), dtype="string").take(codes, allow_fill=True),
+                     index=index)
 
 
 def check_rally_rule(rally_rule: str, sport) -> None:
@@ -179,37 +221,35 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
     base, _, grouping = rally_rule.partition(":")
     frame = table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True)
     same_prev = _same_rally_as_previous(frame)
-    shot = frame["shot"].astype("string")
+    shot = _texts(frame["shot"])
     # the rally's first stroke is its serve whatever the source calls the shot (e.g. an unrecorded type)
-    is_serve = shot.isin(sorted(sport.serves)).fillna(False).to_numpy(bool) | ~same_prev
-    prev_shot = shot.shift(1).where(same_prev)
+    is_serve = _member(shot, sport.serves) | ~same_prev
+    prev_shot = _previous(shot, same_prev)
     prev_serve = np.r_[False, is_serve[:-1]] & same_prev
-    prev_other = (frame["hitter"].shift(1) != frame["hitter"]).fillna(True).to_numpy(bool)
+    hitter = _codes(frame["hitter"])
+    prev_other = np.r_[True, (hitter[1:] != hitter[:-1]) | (hitter[1:] < 0) | (hitter[:-1] < 0)][:len(hitter)]
 
-    phase = np.where(is_serve, "serve", np.where(prev_serve & prev_other, "return", "rally"))
+    phase = np.where(is_serve, "serve", np.where(prev_serve & prev_other, "return", "rally")).astype(object)
     # a serve hit after the same player's serve (a second serve) is a serve; the first stroke of the
     # other player after a serve is the return
-    attempt = pd.Series(pd.NA, index=frame.index, dtype="Int64")
-    if is_serve.any():
-        serves = pd.Series(is_serve.astype(int), index=frame.index)
-        attempt[is_serve] = serves.groupby(frame["rally_id"].to_numpy()).cumsum()[is_serve].astype("Int64")
+    attempt = _serve_attempts(frame, is_serve, same_prev)
     incoming = _incoming(frame, sport, phase, attempt, prev_shot, same_prev, base, grouping)
-    serve_rows = phase == "serve"
-    zone = _zones(frame, rule, same_prev, serve_rows) if zones else _no_zones(frame)
-    height = _heights(frame, same_prev, serve_rows) if heights else _no_zones(frame)
+    zone = _zones(frame, rule, same_prev, is_serve) if zones else _no_zones(frame)
+    height = _heights(frame, same_prev, is_serve) if heights else _no_zones(frame)
 
     out = frame.copy()
-    out["phase"] = pd.Series(phase, index=frame.index, dtype="string")
-    out["incoming"] = incoming.astype("string")
-    out["incoming_shot"] = prev_shot.astype("string")
-    group = sport.group(prev_shot.astype("string"), "tactic") if "tactic" in sport.groupings else prev_shot
-    out["incoming_group"] = group.astype("string")
-    out["incoming_zone"] = zone.astype("string")
-    out["incoming_height"] = height.astype("string")
-    out["serve_attempt"] = attempt
-    out["reply_shot"] = _next_by_other(frame, "shot", sport.serves_per_point + 1).astype("string")
-    out["reply_area"] = _next_by_other(frame, "landing_area", sport.serves_per_point + 1).astype("string")
-    out["state"] = _labels(phase, incoming, zone, height, frame.index)
+    index = frame.index
+    out["phase"] = _string_series(phase, index)
+    out["incoming"] = _string_series(incoming, index)
+    out["incoming_shot"] = _string_series(prev_shot, index)
+    groups = sport.groupings.get("tactic")
+    out["incoming_group"] = _string_series(prev_shot if groups is None else _mapped(prev_shot, groups), index)
+    out["incoming_zone"] = _string_series(zone, index)
+    out["incoming_height"] = _string_series(height, index)
+    out["serve_attempt"] = pd.Series(pd.array(attempt, dtype="Int64"), index=index).where(is_serve & (attempt > 0))
+    out["reply_shot"] = _string_series(_next_by_other(frame, "shot", sport.serves_per_point + 1), index)
+    out["reply_area"] = _string_series(_next_by_other(frame, "landing_area", sport.serves_per_point + 1), index)
+    out["state"] = _labels(phase, incoming, zone, height, index)
     return out
 
 
@@ -228,73 +268,90 @@ def situation_rule(table: pd.DataFrame, sport) -> tuple[str, bool, bool]:
     return rally, zones, heights
 
 
-def _incoming(frame, sport, phase, attempt, prev_shot, same_prev, base, grouping) -> pd.Series:
+def _serve_attempts(frame: pd.DataFrame, is_serve: np.ndarray, same_prev: np.ndarray) -> np.ndarray:
+    """The number of serves in the rally so far, this stroke included (0 where the rally is not recorded)."""
+    count = np.cumsum(is_serve)
+    start = np.flatnonzero(~same_prev)
+    before = (count - is_serve)[start]                          # serves before each rally's first stroke
+    attempts = count - np.repeat(before, np.diff(np.r_[start, len(count)])) if len(start) else count
+    return np.where(_codes(frame["rally_id"]) >= 0, attempts, 0)
+
+
+def _mapped(values: np.ndarray, table) -> np.ndarray:
+    """``values`` through the mapping ``table`` (None where missing or not in it)."""
+    table = dict(table)
+    return _per_value(values, lambda v: None if v is None else table.get(v))
+
+
+def _incoming(frame, sport, phase, attempt, prev_shot, same_prev, base, grouping) -> np.ndarray:
     """What each stroke faces at the state's level (serve keys, the serve, the incoming shot or group)."""
     rule = sport.decisions
-    incoming = pd.Series("", index=frame.index, dtype="object")
+    incoming = np.full(len(frame), "", dtype=object)
     serve_rows = phase == "serve"
     if rule.serve and serve_rows.any():
         parts = []
         if "court_side" in rule.serve:
-            parts.append(frame["court_side"].astype("string").fillna("side unknown"))
+            side = _texts(frame["court_side"])
+            parts.append(np.where(pd.isna(side), "side unknown", side))
         if "serve" in rule.serve:
-            parts.append(attempt.map(lambda a: f"{ORDINAL.get(int(a), a)} serve" if pd.notna(a) else "serve"))
-        joined = parts[0].astype(str)
+            parts.append(_per_value(attempt, lambda a: "serve" if a is None or a <= 0 else
+                                    f"{ORDINAL.get(int(a), a)} serve"))
+        joined = parts[0]
         for extra in parts[1:]:
-            joined = joined + ", " + extra.astype(str)
+            joined = joined + ", " + extra
         incoming[serve_rows] = joined[serve_rows]
     ret = phase == "return"
     if ret.any():
         if rule.return_of == "area":
-            faced = frame["landing_area"].astype("string").shift(1).where(same_prev)
-            faced = faced.map(lambda a: f"{a} serve" if a else a, na_action="ignore").fillna(UNKNOWN_DIRECTION)
-            faced = faced.astype(str)
+            faced = _previous(_texts(frame["landing_area"]), same_prev)
+            faced = _per_value(faced, lambda a: UNKNOWN_DIRECTION if a is None else (f"{a} serve" if a else a))
         else:
-            faced = prev_shot.fillna("unknown serve").astype(str)
+            faced = np.where(pd.isna(prev_shot), "unknown serve", prev_shot)
         incoming[ret] = faced[ret]
     rall = phase == "rally"
     if rall.any():
-        faced = prev_shot if base == "shot" else sport.group(prev_shot.astype("string"), grouping)
-        incoming[rall] = faced.astype("string").fillna("unknown").astype(str)[rall]
+        faced = prev_shot if base == "shot" else _mapped(prev_shot, sport.groupings[grouping])
+        incoming[rall] = np.where(pd.isna(faced), "unknown", faced)[rall]
     return incoming
 
 
 def _same_rally_as_previous(frame: pd.DataFrame) -> np.ndarray:
-    return (frame["rally_id"].shift(1) == frame["rally_id"]).fillna(False).to_numpy(bool)
+    rally = _codes(frame["rally_id"])
+    return np.r_[False, (rally[1:] == rally[:-1]) & (rally[1:] >= 0)][:len(rally)]
 
 
-def _no_zones(frame: pd.DataFrame) -> pd.Series:
-    return pd.Series("", index=frame.index, dtype="object")
+def _no_zones(frame: pd.DataFrame) -> np.ndarray:
+    return np.full(len(frame), "", dtype=object)
 
 
-def _zones(frame: pd.DataFrame, rule, same_prev: np.ndarray, serve_rows: np.ndarray) -> pd.Series:
+def _zones(frame: pd.DataFrame, rule, same_prev: np.ndarray, serve_rows: np.ndarray) -> np.ndarray:
     """The zone the incoming shot landed in (the sport's zones of its areas; ``other`` for an area outside
     them, e.g. out of court; ``unknown zone`` where not recorded), empty for serves."""
-    zone = _no_zones(frame)
-    landed = frame["landing_area"].astype("string").shift(1).where(same_prev)
-    mapped = landed.map(dict(rule.zones)).astype("string")
-    mapped = mapped.where(mapped.notna() | landed.isna(), "other").fillna(UNKNOWN_ZONE)
-    zone[~serve_rows] = mapped.astype(str)[~serve_rows]
+    zones = dict(rule.zones)
+    landed = _previous(_texts(frame["landing_area"]), same_prev)
+    zone = _per_value(landed, lambda a: UNKNOWN_ZONE if a is None else zones.get(a, "other"))
+    zone[serve_rows] = ""
     return zone
 
 
-def _heights(frame: pd.DataFrame, same_prev: np.ndarray, serve_rows: np.ndarray) -> pd.Series:
+def _heights(frame: pd.DataFrame, same_prev: np.ndarray, serve_rows: np.ndarray) -> np.ndarray:
     """How high the incoming shot was taken (its ``landing_height``: high, low; ``unknown height``), empty for
     serves."""
-    height = _no_zones(frame)
-    taken = frame["landing_height"].astype("string").shift(1).where(same_prev)
-    taken = taken.where(taken.isin(list(HEIGHTS)).fillna(False).astype(bool))
-    height[~serve_rows] = taken.fillna(UNKNOWN_HEIGHT).astype(str)[~serve_rows]
+    taken = _previous(_texts(frame["landing_height"]), same_prev)
+    height = np.where(_member(taken, HEIGHTS), taken, UNKNOWN_HEIGHT).astype(object)
+    height[serve_rows] = ""
     return height
 
 
 def _labels(phase, incoming, zone, height, index) -> pd.Series:
     """The state label of every stroke (:func:`state_label`, computed once per distinct state)."""
-    memo: dict = {}
-    labels = [memo.get(k) or memo.setdefault(k, state_label(*k)) for k in
-              zip(np.asarray(phase, dtype=object).tolist(), incoming.astype(str).to_numpy(dtype=object),
-                  zone.astype(str).to_numpy(dtype=object), height.astype(str).to_numpy(dtype=object))]
-    return pd.Series(labels, index=index, dtype="string")
+    keys = [pd.factorize(np.asarray(part, dtype=object)) for part in (phase, incoming, zone, height)]
+    combined = np.zeros(len(index), dtype=np.int64)
+    for codes, uniques in keys:
+        combined = combined * (len(uniques) + 1) + codes
+    first, inverse = np.unique(combined, return_index=True, return_inverse=True)[1:]
+    labels = [state_label(*(str(uniques[codes[k]]) for codes, uniques in keys)) for k in first.tolist()]
+    return pd.Series(pd.array(labels, dtype="string").take(inverse.ravel()), index=index)
 
 
 def state_before(sport, shots, hitters, next_hitter, *, areas=(), court_side=None, heights=(),

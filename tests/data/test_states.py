@@ -87,3 +87,34 @@ def test_situations_by_hand():
     # a table that does not record heights gets situations without them
     assert annotate_states(table.assign(landing_height=None), situation=True)["state"].iat[2] == \
         "rally after net shot to front"
+
+
+def test_an_empty_table_gets_every_state_column_and_no_row():
+    from strategist.data.states import STATE_COLUMNS
+
+    table = load_rallies(demo_path()).table.iloc[:0]
+    out = annotate_states(table, sport="badminton", situation=True)
+    assert len(out) == 0 and set(STATE_COLUMNS) <= set(out.columns)
+    assert out["serve_attempt"].dtype == "Int64" and out["state"].dtype == "string"
+
+
+def test_replies_serve_attempts_and_missing_values_by_hand():
+    """The reply is the other player's next stroke of the same rally; a stroke whose hitter is not recorded
+    has no reply from it and gives none; a serve's attempt counts the rally's serves; a missing shot faces
+    'unknown'."""
+    rows = [("r1", 1, "short service", "A", "7"), ("r1", 2, "net shot", "B", "1"), ("r1", 3, None, "A", "13"),
+            ("r1", 4, "lob", None, "2"), ("r1", 5, "smash", "A", None),
+            ("r2", 1, "long service", "B", "15"), ("r2", 2, "clear", "A", "16")]
+    table = pd.DataFrame({"sport": "badminton", "rally_id": [r[0] for r in rows], "stroke": [r[1] for r in rows],
+                          "shot": [r[2] for r in rows], "hitter": [r[3] for r in rows],
+                          "landing_area": [r[4] for r in rows]})
+    out = annotate_states(table, rally="shot")
+    def plain(column):
+        return [None if pd.isna(v) else v for v in out[column]]
+
+    # stroke 4's hitter is unknown: neither the reply of stroke 3 nor a stroke with a reply
+    assert plain("reply_shot") == ["net shot", None, None, None, None, "clear", None]
+    assert plain("reply_area") == ["1", "13", None, None, None, "16", None]
+    assert plain("serve_attempt") == [1, None, None, None, None, 1, None]
+    assert out["state"].tolist() == ["serve", "return of short service", "rally after net shot", "rally after unknown",
+                                     "rally after lob", "serve", "return of long service"]
