@@ -29,9 +29,10 @@ import pandas as pd
 
 try:  # Arrow's CSV reader reads a plain file several times faster than pandas; pandas reads any other
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pcsv
 except ImportError:  # pragma: no cover - pandas without pyarrow
-    pa = pcsv = None
+    pa = pc = pcsv = None
 
 from strategist.errors import DataFormatError
 
@@ -276,9 +277,16 @@ def _plain_names(scan: _Scan, counts: np.ndarray) -> list[str] | None:
     return first
 
 
-def _parse_arrow(scan: _Scan, columns: list[str]) -> pd.DataFrame | None:
-    """The plain file (see :func:`_plain_names`) read by Arrow, every column as text; None if Arrow refuses it
-    (e.g. text that is not UTF-8), for pandas to read instead."""
+#: The characters Python's ``str.strip`` removes (every ``c`` with ``c.isspace()``), as code points.
+SPACE_CODES = (0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
+               0x2028, 0x2029, 0x202F, 0x205F, 0x3000)
+_SPACE = "".join(map(chr, SPACE_CODES))
+
+
+def _parse_arrow(scan: _Scan, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """The plain file (see :func:`_plain_names`) read by Arrow, every column as text stripped as ``str.strip``
+    strips it, and which rows are blank; None if Arrow refuses it (e.g. text that is not UTF-8), for pandas to
+    read instead."""
     try:
         table = pcsv.read_csv(io.BytesIO(scan.data),
                               read_options=pcsv.ReadOptions(column_names=columns, skip_rows=1, use_threads=False,
@@ -288,7 +296,11 @@ def _parse_arrow(scan: _Scan, columns: list[str]) -> pd.DataFrame | None:
                                                                   quoted_strings_can_be_null=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    return table.to_pandas()
+    stripped = [pc.utf8_trim(column, characters=_SPACE) for column in table.columns]
+    blank = np.ones(table.num_rows, dtype=bool)
+    for column in stripped:
+        blank &= pc.equal(column, "").to_numpy(zero_copy_only=False)
+    return pa.Table.from_arrays(stripped, names=table.column_names).to_pandas(), blank
 
 
 def _parse(scan: _Scan, path: Path) -> pd.DataFrame:
@@ -323,9 +335,8 @@ def read_strings(path: str | Path, columns=None, *, limits: ReadLimits | None = 
     scan = _scan(path, limits_or_default(limits))
     lines, counts = _record_layout(scan, path)
     plain = _plain_names(scan, counts)
-    frame = _parse_arrow(scan, plain) if plain is not None else None
-    if frame is None:
-        frame = _parse(scan, path)
+    parsed = _parse_arrow(scan, plain) if plain is not None else None
+    frame, blank = parsed if parsed is not None else (_parse(scan, path), None)
     names = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     frame.columns = names
     width = len(names)
@@ -334,10 +345,11 @@ def read_strings(path: str | Path, columns=None, *, limits: ReadLimits | None = 
         lines, counts = np.arange(len(frame), dtype=np.int64) + 2, np.full(len(frame), width)
         fits = np.ones(len(frame), bool)
     rows = lines[fits]
-    frame = frame.fillna("")
-    for column in frame.columns:
-        frame[column] = frame[column].str.strip()
-    blank = (frame == "").all(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), bool)
+    if blank is None:                     # read by pandas: every cell stripped here
+        frame = frame.fillna("")
+        for column in frame.columns:
+            frame[column] = frame[column].str.strip()
+        blank = (frame == "").all(axis=1).to_numpy() if len(frame.columns) else np.zeros(len(frame), bool)
     short = (counts[fits] < width) & ~blank
     bad = [(int(line), {**dict(zip(names, values)), "_count": int(n), "_expected": width, "_extra": ""})
            for line, n, values in zip(rows[short], counts[fits][short],

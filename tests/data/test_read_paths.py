@@ -51,3 +51,25 @@ def test_small_files_read_the_same_through_arrow_and_pandas(tmp_path, monkeypatc
     slow = load_rallies(path)
     pd.testing.assert_frame_equal(fast.table, slow.table)
     assert fast.rejections.to_dict() == slow.rejections.to_dict()
+
+
+def test_space_codes_are_the_characters_str_strip_removes():
+    import sys
+
+    assert set(readcsv.SPACE_CODES) == {code for code in range(sys.maxunicode + 1) if chr(code).isspace()}
+
+
+@pytest.mark.parametrize("space", [" ", "\t", "\x0b", "\x1c", "\x85", "\xa0", "\u2003", "\u3000"])
+def test_cells_padded_with_any_white_space_read_the_same_through_arrow_and_pandas(tmp_path, monkeypatch, space):
+    rows = ["a,b,c", f"{space}x,y{space},z", f"{space},{space}{space},", ",,", f"1,{space}2{space},3", "p,q,r"]
+    path = tmp_path / "cells.csv"
+    path.write_bytes(("\n".join(rows) + "\n").encode("utf-8"))
+    fast = readcsv.read_strings(path)
+    with_arrow = []
+    monkeypatch.setattr(readcsv, "_parse_arrow", lambda *args: with_arrow.append(args) or None)
+    slow = readcsv.read_strings(path)
+    assert with_arrow, "the file should have been plain enough for Arrow"
+    pd.testing.assert_frame_equal(fast[0], slow[0])
+    assert fast[1] == slow[1]
+    assert fast[0][["a", "b", "c"]].values.tolist() == [["x", "y", "z"], ["1", "2", "3"], ["p", "q", "r"]]
+    assert fast[0]["_row"].tolist() == [2, 5, 6]              # both blank rows dropped, lines as an editor shows
