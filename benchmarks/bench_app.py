@@ -184,7 +184,20 @@ def measure_load(runs: int) -> dict:
                                                                             "read_csv_s": pandas_s}}
 
 
-def write(times: dict, runs: int, extra: list[dict] | None = None) -> str:
+def machine_reference(runs: int = 3) -> float:
+    """Seconds a fresh process takes to import pandas and scipy.special (median of ``runs``): the floor under every
+    command, and a yardstick for comparing tables made on different machines or under different loads."""
+    return statistics.median(_timed_process([sys.executable, "-c", "import pandas, scipy.special"])
+                             for _ in range(runs))
+
+
+def _timed_process(argv: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, capture_output=True, check=True)
+    return time.perf_counter() - started
+
+
+def write(times: dict, runs: int, extra: list[dict] | None = None, reference: float | None = None) -> str:
     rows = []
     for name, values in times.items():
         median = statistics.median(values)
@@ -200,7 +213,8 @@ def write(times: dict, runs: int, extra: list[dict] | None = None) -> str:
     RESULTS.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]
     meta = {"command": f"python benchmarks/bench_app.py --runs {runs}", "python": platform.python_version(),
-            "cpus": os.cpu_count(), "load_average": round(load, 2)}
+            "cpus": os.cpu_count(), "load_average": round(load, 2),
+            "import_pandas_scipy_s": None if reference is None else round(reference, 3)}
     (RESULTS / "app.json").write_text(json.dumps({"meta": meta, "steps": rows}, indent=2) + "\n")
     lines = ["# The app's pages and the command line: time per step", "",
              f"`{meta['command']}`: AppTest (the page scripts as the server runs them), built-in ShuttleSet "
@@ -209,7 +223,10 @@ def write(times: dict, runs: int, extra: list[dict] | None = None) -> str:
              "Match prep's first render forgets the pairs' cached Advisors, tables and scouting before each run "
              "(the data set's prepared strokes and opponent model stay). Commands run as fresh processes "
              "(`python -m strategist ...`): once with an empty data cache (the first read of the data: parsed and "
-             "kept on disk, `strategist.data.cache`) and then again; `--help` and the loading ratio below them.",
+             "kept on disk, `strategist.data.cache`) and then again; `--help` and the loading ratio below them." +
+             ("" if reference is None else f" The machine's yardstick: a fresh `python -c 'import pandas, "
+                                           f"scipy.special'` took {reference:.2f} s (median of 3), the floor under "
+                                           "every command; compare tables made elsewhere by it."),
              "",
              "| step | median s | median CPU s | runs s | target s | met |", "| --- | ---: | ---: | --- | ---: | --- |"]
     for r in rows:
@@ -233,7 +250,7 @@ def main(argv=None) -> None:
         os.environ["STRATEGIST_UPLOAD_DIR"] = str(Path(folder) / "uploads")
         pages = measure(args.runs)
         extra = measure_cli(args.runs) + [measure_load(args.runs)]
-        print(write(pages, args.runs, extra))
+        print(write(pages, args.runs, extra, machine_reference()))
 
 
 if __name__ == "__main__":
