@@ -2,8 +2,8 @@
 
 :func:`cached_load` returns what :func:`strategist.data.load.load_rallies` returns. The canonical table is kept
 as an Arrow IPC file compressed with zstd, with the same dtypes coming back (ShuttleSet on one core,
-``benchmarks/results/load.md``: written in 0.11 s and read in 0.07 s, where Parquet takes 0.14 s and 0.06 s and
-the CSV about 0.9 s to load), its load record (layout, sport, files, rejection report) as JSON in the file's
+``benchmarks/results/load.md``: written in 0.10 s and read in 0.05 s, where Parquet takes 0.13 s and 0.04 s and
+the CSV about 0.8 s to load), its load record (layout, sport, files, rejection report) as JSON in the file's
 schema metadata. The key hashes the package version, the load options and every file under the data's folder
 (resolved path, size, modification time), so an edited, added or removed file makes a new entry. The folder
 is ``$STRATEGIST_DATA_CACHE``, else ``~/.cache/strategist/tables``; ``STRATEGIST_DATA_CACHE=off`` turns the cache
