@@ -58,3 +58,21 @@ def test_a_safe_departure_that_only_ties_with_the_habit_keeps_the_recommendation
     beaten = _game([[0.9, 0.3], [0.79, 0.9]], [0.0, 1.0], trusted=only_clear)
     (mix,) = safe_policy(beaten, [np.array([1.0, 0.0])], "player", 0.4)
     np.testing.assert_array_equal(mix, [1.0, 0.0])
+
+
+@pytest.mark.parametrize("spec, message", [("safe:abc", "expected safe:MARGIN"), ("SAFE:abc", "expected safe:MARGIN"),
+                                           ("safe", "expected safe:MARGIN"), ("safe:", "expected safe:MARGIN"),
+                                           ("safe:-0.1", "must be a number >= 0"), ("safe:inf", "must be a number")])
+def test_a_safe_margin_is_checked_before_anything_is_solved(spec, message):
+    game = _game([[0.9, 0.3], [0.8, 0.9]], [0.0, 1.0])
+    with pytest.raises(EstimationError, match=message):
+        check_policy(game, spec, "player")
+
+
+@pytest.mark.parametrize("spec", ["safe:0.02", " Safe:0 ", "model", "best-response"])
+def test_policies_resolved_later_pass_the_check_without_being_solved(spec):
+    """A valid margin, the opponent model's policy (left to model_policy) and the best response (it needs the
+    other side's policy) pass; the game here has no opponent model and cannot solve a dependent policy."""
+    check_policy(_game([[0.9, 0.3], [0.8, 0.9]], [0.0, 1.0]), spec, "player")
+    with pytest.raises(EstimationError):
+        side_policy(_game([[0.9, 0.3], [0.8, 0.9]], [0.0, 1.0]), spec.strip(), "player")
