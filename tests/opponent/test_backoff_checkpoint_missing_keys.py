@@ -75,3 +75,24 @@ def test_a_checkpoint_without_the_unigram_counts_predicts_as_with_zero_counts(tm
             got = missing.predict(history, context).probabilities
             np.testing.assert_array_equal(got, zero.predict(history, context).probabilities)
             np.testing.assert_allclose(got, by_table[row], rtol=1e-12, atol=0)
+
+
+def test_a_checkpoint_without_player_counts_loads_saves_and_loads_again(tmp_path):
+    """A file listing no player's counts (every player then reads as the population) is written back with an
+    empty (0, K) table and no player keys, and predicts the same after the round trip."""
+    model = MarkovModel(order=1, beta=2.0, beta_player=4.0, mix=0.5, tune=False).fit(make_table(RALLIES))
+    first, again = tmp_path / "first", tmp_path / "again"
+    model.save(first)
+    k = len(model.vocabulary.shots)
+
+    def drop_players(tensors, state):
+        state["player_keys"] = []
+        tensors["player_counts"] = torch.zeros((0, k), dtype=tensors["player_counts"].dtype)
+
+    _rewritten(first, drop_players)
+    loaded = load_model(first)
+    loaded.save(again)
+    tensors, meta = read_tensors(again, "model")
+    assert tuple(tensors["player_counts"].shape) == (0, k) and meta["state"]["player_keys"] == []
+    table = make_table(RALLIES)
+    np.testing.assert_array_equal(load_model(again).predict_table(table), loaded.predict_table(table))
