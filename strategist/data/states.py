@@ -135,12 +135,10 @@ def _sport_of(table: pd.DataFrame, sport) -> Sport:
     return get_sport(str(sports[0]))
 
 
-def _next_by_other(frame: pd.DataFrame, column: str, horizon: int) -> np.ndarray:
-    """Value of ``column`` at the next stroke of the same rally hit by the *other* player (None if none), in a
-    frame sorted by rally and stroke."""
-    values = _texts(frame[column])
-    rally, hitter = _codes(frame["rally_id"]), _codes(frame["hitter"])
-    n = len(frame)
+def _next_by_other(values: np.ndarray, rally: np.ndarray, hitter: np.ndarray, horizon: int) -> np.ndarray:
+    """Each stroke's ``values`` at the next stroke of the same rally hit by the *other* player (None if none),
+    strokes sorted by rally and stroke; ``rally``, ``hitter``: their codes (:func:`_codes`)."""
+    n = len(values)
     out = np.full(n, None, dtype=object)
     found = np.zeros(n, dtype=bool)
     for k in range(1, min(horizon, n - 1) + 1):
@@ -220,21 +218,22 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
     check_rally_rule(rally_rule, sport)
     base, _, grouping = rally_rule.partition(":")
     frame = table.sort_values(["rally_id", "stroke"], kind="stable").reset_index(drop=True)
-    same_prev = _same_rally_as_previous(frame)
-    shot = _texts(frame["shot"])
+    rally, hitter = _codes(frame["rally_id"]), _codes(frame["hitter"])
+    same_prev = _same_rally_as_previous(rally)
+    shot, area = _texts(frame["shot"]), _texts(frame["landing_area"])
     # the rally's first stroke is its serve whatever the source calls the shot (e.g. an unrecorded type)
     is_serve = _member(shot, sport.serves) | ~same_prev
     prev_shot = _previous(shot, same_prev)
     prev_serve = np.r_[False, is_serve[:-1]] & same_prev
-    hitter = _codes(frame["hitter"])
     prev_other = np.r_[True, (hitter[1:] != hitter[:-1]) | (hitter[1:] < 0) | (hitter[:-1] < 0)][:len(hitter)]
 
     phase = np.where(is_serve, "serve", np.where(prev_serve & prev_other, "return", "rally")).astype(object)
     # a serve hit after the same player's serve (a second serve) is a serve; the first stroke of the
     # other player after a serve is the return
-    attempt = _serve_attempts(frame, is_serve, same_prev)
-    incoming = _incoming(frame, sport, phase, attempt, prev_shot, same_prev, base, grouping)
-    zone = _zones(frame, rule, same_prev, is_serve) if zones else _no_zones(frame)
+    attempt = _serve_attempts(rally, is_serve, same_prev)
+    prev_area = _previous(area, same_prev)
+    incoming = _incoming(frame, sport, phase, attempt, prev_shot, prev_area, base, grouping)
+    zone = _zones(prev_area, rule, is_serve) if zones else _no_zones(frame)
     height = _heights(frame, same_prev, is_serve) if heights else _no_zones(frame)
 
     out = frame.copy()
@@ -247,8 +246,9 @@ def annotate_states(table: pd.DataFrame, sport=None, *, rally: str | None = None
     out["incoming_zone"] = _string_series(zone, index)
     out["incoming_height"] = _string_series(height, index)
     out["serve_attempt"] = pd.Series(pd.array(attempt, dtype="Int64"), index=index).where(is_serve & (attempt > 0))
-    out["reply_shot"] = _string_series(_next_by_other(frame, "shot", sport.serves_per_point + 1), index)
-    out["reply_area"] = _string_series(_next_by_other(frame, "landing_area", sport.serves_per_point + 1), index)
+    horizon = sport.serves_per_point + 1
+    out["reply_shot"] = _string_series(_next_by_other(shot, rally, hitter, horizon), index)
+    out["reply_area"] = _string_series(_next_by_other(area, rally, hitter, horizon), index)
     out["state"] = _labels(phase, incoming, zone, height, index)
     return out
 
@@ -268,13 +268,13 @@ def situation_rule(table: pd.DataFrame, sport) -> tuple[str, bool, bool]:
     return rally, zones, heights
 
 
-def _serve_attempts(frame: pd.DataFrame, is_serve: np.ndarray, same_prev: np.ndarray) -> np.ndarray:
+def _serve_attempts(rally: np.ndarray, is_serve: np.ndarray, same_prev: np.ndarray) -> np.ndarray:
     """The number of serves in the rally so far, this stroke included (0 where the rally is not recorded)."""
     count = np.cumsum(is_serve)
     start = np.flatnonzero(~same_prev)
     before = (count - is_serve)[start]                          # serves before each rally's first stroke
     attempts = count - np.repeat(before, np.diff(np.r_[start, len(count)])) if len(start) else count
-    return np.where(_codes(frame["rally_id"]) >= 0, attempts, 0)
+    return np.where(rally >= 0, attempts, 0)
 
 
 def _mapped(values: np.ndarray, table) -> np.ndarray:
@@ -283,7 +283,7 @@ def _mapped(values: np.ndarray, table) -> np.ndarray:
     return _per_value(values, lambda v: None if v is None else table.get(v))
 
 
-def _incoming(frame, sport, phase, attempt, prev_shot, same_prev, base, grouping) -> np.ndarray:
+def _incoming(frame, sport, phase, attempt, prev_shot, prev_area, base, grouping) -> np.ndarray:
     """What each stroke faces at the state's level (serve keys, the serve, the incoming shot or group)."""
     rule = sport.decisions
     incoming = np.full(len(frame), "", dtype=object)
@@ -303,8 +303,7 @@ def _incoming(frame, sport, phase, attempt, prev_shot, same_prev, base, grouping
     ret = phase == "return"
     if ret.any():
         if rule.return_of == "area":
-            faced = _previous(_texts(frame["landing_area"]), same_prev)
-            faced = _per_value(faced, lambda a: UNKNOWN_DIRECTION if a is None else (f"{a} serve" if a else a))
+            faced = _per_value(prev_area, lambda a: UNKNOWN_DIRECTION if a is None else (f"{a} serve" if a else a))
         else:
             faced = np.where(pd.isna(prev_shot), "unknown serve", prev_shot)
         incoming[ret] = faced[ret]
@@ -315,8 +314,8 @@ def _incoming(frame, sport, phase, attempt, prev_shot, same_prev, base, grouping
     return incoming
 
 
-def _same_rally_as_previous(frame: pd.DataFrame) -> np.ndarray:
-    rally = _codes(frame["rally_id"])
+def _same_rally_as_previous(rally: np.ndarray) -> np.ndarray:
+    """Whether each stroke's rally (codes, -1 missing) is the previous stroke's."""
     return np.r_[False, (rally[1:] == rally[:-1]) & (rally[1:] >= 0)][:len(rally)]
 
 
@@ -324,11 +323,10 @@ def _no_zones(frame: pd.DataFrame) -> np.ndarray:
     return np.full(len(frame), "", dtype=object)
 
 
-def _zones(frame: pd.DataFrame, rule, same_prev: np.ndarray, serve_rows: np.ndarray) -> np.ndarray:
+def _zones(landed: np.ndarray, rule, serve_rows: np.ndarray) -> np.ndarray:
     """The zone the incoming shot landed in (the sport's zones of its areas; ``other`` for an area outside
     them, e.g. out of court; ``unknown zone`` where not recorded), empty for serves."""
     zones = dict(rule.zones)
-    landed = _previous(_texts(frame["landing_area"]), same_prev)
     zone = _per_value(landed, lambda a: UNKNOWN_ZONE if a is None else zones.get(a, "other"))
     zone[serve_rows] = ""
     return zone
