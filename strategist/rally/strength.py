@@ -53,9 +53,9 @@ def fit_ratings(winners: np.ndarray, losers: np.ndarray, people: int, precision:
     precision = PRIOR_PRECISION if precision is None else float(precision)
     winners, losers = np.asarray(winners, dtype=np.int64), np.asarray(losers, dtype=np.int64)
 
-    if len(winners) and (min(winners.min(), losers.min()) < 0 or max(winners.max(), losers.max()) >= people):
-        raise EstimationError(f"person codes must lie in 0..{people - 1}; got "
-                              f"{min(winners.min(), losers.min())}..{max(winners.max(), losers.max())}")
+    codes = np.r_[winners, losers]
+    if len(codes) and not 0 <= codes.min() <= codes.max() < people:
+        raise EstimationError(f"person codes must lie in 0..{people - 1}; got {codes.min()}..{codes.max()}")
     # rallies between the same two people count together; Newton's method on the concave log posterior
     key, n = np.unique(winners * people + losers, return_counts=True)      # one integer per (winner, loser)
     a, b = key // people, key % people
@@ -73,7 +73,7 @@ def fit_ratings(winners: np.ndarray, losers: np.ndarray, people: int, precision:
         theta += step
         if np.abs(step).max() < 1e-10:
             break
-    counts = np.bincount(np.r_[winners, losers], minlength=people)
+    counts = np.bincount(codes, minlength=people)
     return Ratings(theta, counts, precision)
 
 
