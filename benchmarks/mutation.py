@@ -363,6 +363,16 @@ def _sql_case_only(removed: str, added: str, keywords: str) -> bool:
     return True
 
 
+def equivalence(name: str, diff: str, equivalent: dict) -> dict | None:
+    """Why the mutant ``name`` with ``diff`` cannot change behaviour: its entry in the equivalence file (same name,
+    same added lines) or a rule that covers the diff; None if neither does."""
+    entry = equivalent["mutants"].get(name)
+    if entry is not None and [line.strip() for line in entry.get("added", [])] == _added(diff):
+        return {"reason": entry["reason"]}
+    rule = rule_for(diff, equivalent["rules"])
+    return None if rule is None else {"reason": rule["reason"], "rule": rule["name"]}
+
+
 def collect(module: str, scratch: Path, equivalent: dict[str, dict], previous: dict | None = None) -> dict:
     """The verdict of every mutant of ``module`` in ``scratch`` and the changes of those that survived.
     ``previous``: the exit codes of the run before a ``--survivors`` rerun, for the mutants it did not rerun
@@ -385,18 +395,12 @@ def collect(module: str, scratch: Path, equivalent: dict[str, dict], previous: d
         if verdict == "not checked" or verdict == "skipped":
             counts["not_checked"] += 1
             continue
-        entry = equivalent["mutants"].get(name)
-        rule = rule_for(diffs[name], equivalent["rules"])
-        if entry is not None and [s.strip() for s in entry.get("added", [])] == _added(diffs[name]):
+        why = equivalence(name, diffs[name], equivalent)
+        if why is not None:
             counts["equivalent"] += 1
-            equivalents.append({"mutant": name, "change": diffs[name], "reason": entry["reason"]})
+            equivalents.append({"mutant": name, "change": diffs[name], **why})
             continue
-        if rule is not None:
-            counts["equivalent"] += 1
-            equivalents.append({"mutant": name, "change": diffs[name], "reason": rule["reason"],
-                                "rule": rule["name"]})
-            continue
-        if entry is not None:
+        if name in equivalent["mutants"]:
             stale.append(name)  # listed as equivalent, but the mutant with this name now changes other code
         counts["no_tests" if verdict == "no tests" else verdict] += 1
         survivors.append({"mutant": name, "verdict": verdict, "change": diffs[name]})
@@ -411,18 +415,11 @@ def rejudge(result: dict, equivalent: dict) -> dict:
     """``result`` (a module's entry of mutation.json) with its recorded survivors and equivalents judged again
     against the equivalence file: a survivor an entry or a rule now covers counts as equivalent, an equivalent
     whose entry is gone or names another change counts as survived again. No mutant is run again."""
-    def covered(name, diff):
-        entry = equivalent["mutants"].get(name)
-        if entry is not None and [line.strip() for line in entry.get("added", [])] == _added(diff):
-            return {"reason": entry["reason"]}
-        rule = rule_for(diff, equivalent["rules"])
-        return None if rule is None else {"reason": rule["reason"], "rule": rule["name"]}
-
     out = {**result, "survivors": [], "equivalent_mutants": [], "stale_equivalent_entries": []}
     keys = {"survived": "survived", "no tests": "no_tests", "suspicious": "suspicious"}
     recorded = list(result["survivors"])
     for judged in result.get("equivalent_mutants", []):
-        if covered(judged["mutant"], judged["change"]) is not None:
+        if equivalence(judged["mutant"], judged["change"], equivalent) is not None:
             out["equivalent_mutants"].append(judged)
         else:                                                      # no longer equivalent: a survivor again
             out["equivalent"] -= 1
@@ -430,7 +427,7 @@ def rejudge(result: dict, equivalent: dict) -> dict:
             recorded.append({"mutant": judged["mutant"], "verdict": "survived", "change": judged["change"]})
     for survivor in recorded:
         name, diff = survivor["mutant"], survivor["change"]
-        why = covered(name, diff)
+        why = equivalence(name, diff, equivalent)
         if why is not None:
             out[keys[survivor["verdict"]]] -= 1
             out["equivalent"] += 1
