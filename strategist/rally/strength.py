@@ -54,7 +54,7 @@ def fit_ratings(winners: np.ndarray, losers: np.ndarray, people: int, precision:
     winners, losers = np.asarray(winners, dtype=np.int64), np.asarray(losers, dtype=np.int64)
 
     codes = np.r_[winners, losers]
-    if len(codes) and not 0 <= codes.min() <= codes.max() < people:
+    if len(codes) and (codes.min() < 0 or codes.max() >= people):
         raise EstimationError(f"person codes must lie in 0..{people - 1}; got {codes.min()}..{codes.max()}")
     # rallies between the same two people count together; Newton's method on the concave log posterior
     key, n = np.unique(winners * people + losers, return_counts=True)      # one integer per (winner, loser)
