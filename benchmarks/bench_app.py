@@ -133,11 +133,16 @@ CLI_TARGET, HELP_TARGET, LOAD_TARGET = 2.0, 0.3, 3.0
 
 
 def _command(argv: list[str], env: dict) -> float:
+    return _timed_process([sys.executable, "-m", "strategist", *argv], env, name=f"strategist {' '.join(argv)}")
+
+
+def _timed_process(argv: list[str], env: dict | None = None, name: str | None = None) -> float:
+    """Seconds a fresh process running ``argv`` takes; a failure stops the benchmark with its error."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "strategist", *argv], capture_output=True, text=True, env=env)
+    done = subprocess.run(argv, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit(f"strategist {' '.join(argv)}: {done.stderr.strip()[-500:]}")
+        raise SystemExit(f"{name or ' '.join(argv)}: {done.stderr.strip()[-500:]}")
     return seconds
 
 
@@ -189,12 +194,6 @@ def machine_reference(runs: int = 3) -> float:
     command, and a yardstick for comparing tables made on different machines or under different loads."""
     return statistics.median(_timed_process([sys.executable, "-c", "import pandas, scipy.special"])
                              for _ in range(runs))
-
-
-def _timed_process(argv: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(argv, capture_output=True, check=True)
-    return time.perf_counter() - started
 
 
 def write(times: dict, runs: int, extra: list[dict] | None = None, reference: float | None = None) -> str:
