@@ -129,6 +129,8 @@ def _shot(page, name: str, docs: Path = DOCS) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')]"
                            ".every(c => c.querySelector('canvas, svg'))", timeout=60_000)
+    page.mouse.move(700, 5)                  # no hover marks (a heading's link icon, the sidebar's button)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")   # nor a focus ring
     page.wait_for_timeout(800)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
     if os.environ.get("STRATEGIST_UPDATE_DOCS"):
@@ -198,6 +200,14 @@ def _match_day(page, server, sport: str, load, shots_per_rally=2):
     _idle(page)
     assert _match_in_view(page) == second and "(stroke 2)" in page.inner_text("body")
     _shot(page, f"{sport}-6-reloaded")
+    if sport == "badminton":        # the README's picture: the player's decision in a recorded situation
+        for group, value in ((0, "front"), (1, "low")):
+            page.get_by_test_id("stButtonGroup").nth(group).get_by_text(value, exact=True).click()
+            _idle(page)
+        _key(page, "1")
+        body = page.inner_text("body")
+        assert "(stroke 3)" in body and "Averaged:" not in body, body[:2000]
+        _shot(page, "app-live-rally", docs=ROOT / "docs")
     _nav(page, "Data")
     page.get_by_test_id("stRadioGroup").get_by_text("Built-in demo").click()
     _idle(page)
