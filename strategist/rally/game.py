@@ -676,25 +676,65 @@ def _average_cycle(this: tuple, before: tuple) -> tuple:
     return mixes[0], mixes[1], tuple(sorted(changed))
 
 
+def departure_supported(q, sd, z: float, mix, habit, replies, tol: float = 1e-9) -> bool:
+    """Whether what ``mix`` guarantees beats what ``habit`` guarantees (both row mixes of the point estimates
+    ``q``, each against its worst reply among ``replies``, a bool per column) at the lower confidence bound
+    of the difference: min_b [mix·Q[:, b] − z·s_b] > habit·Q[:, b₀] + ``tol``, b₀ the habit's worst reply,
+    with the two sides' cells paired: s_b² = Σ_a σ²_ab·mix_a² + Σ_a σ²_ab₀·habit_a², less
+    2·Σ_a σ²_ab·mix_a·habit_a where b = b₀ (the same cells' errors cancel: Σ_a σ²_ab·(mix_a − habit_a)²). The
+    minimum over b bounds the difference of the two guarantees from below (min f − min g ≥ min (f − g_b₀))."""
+    q = np.asarray(q, dtype=float)
+    var_cells = np.asarray(sd, dtype=float) ** 2
+    mix, habit = np.asarray(mix, dtype=float), np.asarray(habit, dtype=float)
+    cols = np.flatnonzero(replies)
+    b0 = int(cols[np.argmin(habit @ q[:, cols])])
+    var = (mix ** 2) @ var_cells[:, cols] + (habit ** 2) @ var_cells[:, b0]
+    var = var - np.where(cols == b0, 2.0 * (mix * habit) @ var_cells[:, b0], 0.0)
+    bound = float((mix @ q[:, cols] - z * np.sqrt(np.maximum(var, 0.0))).min())
+    return bound > float(habit @ q[:, b0]) + tol
+
+
+def _replies(shape: tuple, player_hits: bool, trusted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per side, the other side's actions its departure is judged against (:func:`_restricted`'s game): the
+    hitter's trusted shots where some of its shots are untrusted, else all. Returns (columns for the player,
+    rows for the opponent)."""
+    m, n = shape
+    cols, rows = np.ones(n, dtype=bool), np.ones(m, dtype=bool)
+    if trusted.any() and not trusted.all():
+        if player_hits:
+            rows = trusted.copy()
+        else:
+            cols = trusted.copy()
+    return cols, rows
+
+
 def _pessimistic_round(q_point, sd_cells, z, player, trusted, habits, fixed_rows, fixed_cols) -> tuple:
     """One round of :func:`_recommend` at the point Q values ``q_point``: each side's bound (the player's
-    Q − z·σ, the opponent's Q + z·σ, kept in [0, 1]), where each side keeps its habit (already kept, or its
-    equilibrium no better at its bound than the habit on the point estimate), and each side's mix from its own
-    bound's stage games with its own habit fixed where kept (the other side free). Returns (low, high, rows
-    kept, columns kept, xs, ys, what the player's mix guarantees at the lower bound)."""
+    Q − z·σ, the opponent's Q + z·σ, kept in [0, 1]) and its equilibrium there, and where each side keeps its
+    habit: already kept, or the lower confidence bound of what its equilibrium guarantees over the habit on
+    the point estimate is not positive (:func:`departure_supported`; for the opponent, who minimises, on
+    −Q). Ties at a bound (several optimal mixes) are broken by the point estimates: each side solves its
+    bound's game plus TIE_BREAK times the point game, whose optimal mixes are the bound's (to 1e-6) best on
+    the point estimates (which of several optimal mixes a solver returns is otherwise arbitrary). Each side's
+    mix comes from its own game with the other side free: against the other side's habit it would be a best
+    reply (pure, exploitable), which the best response and the safe exploitation offer apart. Returns (low,
+    high, rows kept, columns kept, xs, ys, what the player's mix guarantees at the lower bound)."""
     xo, yo = habits
     size = len(q_point)
     low = [q - np.minimum(z * sd, q) for q, sd in zip(q_point, sd_cells)]
     high = [q + np.minimum(z * sd, 1.0 - q) for q, sd in zip(q_point, sd_cells)]
-    _, _, v_low = _solve_stages([_restricted(q, player[g], trusted[g], None, None) for g, q in enumerate(low)])
-    _, _, v_high = _solve_stages([_restricted(q, player[g], trusted[g], None, None) for g, q in enumerate(high)])
-    rows = fixed_rows | np.array([v_low[g] <= float((xo[g] @ q_point[g]).min()) + 1e-9 for g in range(size)])
-    cols = fixed_cols | np.array([v_high[g] >= float((q_point[g] @ yo[g]).max()) - 1e-9 for g in range(size)])
-    # each side's mix from its own game, with only its own habit fixed: against the other side's habit it would
-    # be a best reply (pure, exploitable), which the best response and the safe exploitation offer apart
-    # ties at a bound (several optimal mixes) are broken by the point estimates: each side solves its bound's
-    # game plus TIE_BREAK times the point game, whose optimal mixes are the bound's (to 1e-6) best on the
-    # point estimates (which of several optimal mixes a solver returns is otherwise arbitrary)
+    # each side's equilibrium at its bound, the other side free: is the departure supported?
+    x_eq, _, _ = _solve_stages([_restricted(q + TIE_BREAK * p, player[g], trusted[g], None, None)
+                                for g, (q, p) in enumerate(zip(low, q_point))])
+    _, y_eq, _ = _solve_stages([_restricted(q + TIE_BREAK * p, player[g], trusted[g], None, None)
+                                for g, (q, p) in enumerate(zip(high, q_point))])
+    replies = [_replies(q.shape, player[g], trusted[g]) for g, q in enumerate(q_point)]
+    rows = fixed_rows | np.array([not departure_supported(q_point[g], sd_cells[g], z, x_eq[g], xo[g], replies[g][0])
+                                  for g in range(size)], dtype=bool)
+    cols = fixed_cols | np.array([not departure_supported(-q_point[g].T, sd_cells[g].T, z, y_eq[g], yo[g],
+                                                          replies[g][1]) for g in range(size)], dtype=bool)
+    # each side's mix from its own game with only its own kept habits fixed (a state's stage game, and so
+    # how a tie is broken, does not depend on other states' departures: each batch pads to its own games)
     x_low, _, _ = _solve_stages([_restricted(q + TIE_BREAK * p, player[g], trusted[g], xo[g] if rows[g] else None,
                                              None) for g, (q, p) in enumerate(zip(low, q_point))])
     values = np.array([float((x @ _restricted(q, player[g], trusted[g], xo[g] if rows[g] else None, None)).min())
@@ -713,10 +753,10 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
     the opponent hits) from the stage games at the player's lower bound Q − z·σ, the opponent's from those at
     the opponent's, Q + z·σ (σ the cell's posterior sd) — with what follows valued on the point estimates of
     that play, so that the bounds of a long rally do not pile up: V ← value of the recommended play; mixes ←
-    the equilibria of the stage games Q(V) ∓ z·σ. A side keeps its habit at a state where its equilibrium
-    does not guarantee more at its bound than its habit guarantees on the point estimate there (the player:
-    more; the opponent, who minimises: less), and the hitter keeps it in a situation with an unrecorded part
-    (:func:`open_situations`). Where a side departs from its habit it plays its own game's equilibrium, with
+    the equilibria of the stage games Q(V) ∓ z·σ. A side keeps its habit at a state unless the lower confidence
+    bound of what its equilibrium guarantees over the habit there, on the point estimates, is positive
+    (:func:`departure_supported`: the player on Q, the opponent, who minimises, on −Q), and the hitter keeps
+    it in a situation with an unrecorded part (:func:`open_situations`). Where a side departs from its habit it plays its own game's equilibrium, with
     the other side free there: a reply to the other side's habit would be exploitation, not a guarantee.
     Started from both habits and repeated until the mixes stop changing; a habit kept in one round is kept
     after it. Where the rounds cycle with period two, they stop with both rounds' mixes averaged at the states

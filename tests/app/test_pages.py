@@ -72,7 +72,7 @@ def test_match_prep_reads_the_pairs_rally_game(matchlog):
     """Serving values, the situation's heat-map and its recommended mix are the rally game's own numbers."""
     from strategist.app.text import pct, situation
 
-    player, opponent = "Farid HAMDAN", "Dev MALHOTRA"      # a pair whose values as played and as recommended differ
+    player, opponent = "Carmen ORTIZ", "Dev MALHOTRA"      # a pair whose values as played and as recommended differ
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["player"], at.query_params["opponent"] = player, opponent
     at.run()
@@ -120,7 +120,7 @@ def test_match_prep_explains_two_numbers_only_where_they_differ(matchlog, shared
     """'Why two numbers' stands under values as played and as recommended that differ (the demo pair), and
     not under equal ones (Djokovic v Nadal on the Slam files: every recommendation keeps the habit). The
     scouting tables speak of points in tennis and show no column the data cannot fill."""
-    for data, player, opponent, shown in ((None, "Farid HAMDAN", "Dev MALHOTRA", True),
+    for data, player, opponent, shown in ((None, "Carmen ORTIZ", "Dev MALHOTRA", True),
                                           (str(shared_data / "tennis_slam_pbp"), "Novak Djokovic", "Rafael Nadal",
                                            False)):
         at = AppTest.from_file(APP, default_timeout=TIMEOUT)

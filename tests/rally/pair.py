@@ -60,3 +60,19 @@ def renamed(table, old: str, new: str, prefix: str):
     for col in ("match_id", "rally_id"):
         out[col] = prefix + out[col].astype("string")
     return out
+
+
+def paired_departure_bound(q, sd, z, mix, habit, replies) -> float:
+    """Reference for the departure rule, written cell by cell: for each reply b among ``replies`` the
+    difference mix·Q[:, b] − habit·Q[:, b₀] (b₀ the habit's worst reply) is a linear function Σ c·Q of the
+    cells, so its sd is sqrt(Σ c²·σ²); returns the smallest difference less z of its sd."""
+    q, sd = np.asarray(q, dtype=float), np.asarray(sd, dtype=float)
+    allowed = np.flatnonzero(replies)
+    b0 = allowed[np.argmin([float(np.dot(habit, q[:, b])) for b in allowed])]
+    bounds = []
+    for b in allowed:
+        c = np.zeros_like(q)
+        c[:, b] += mix
+        c[:, b0] -= habit
+        bounds.append(float((c * q).sum()) - z * float(np.sqrt((c ** 2 * sd ** 2).sum())))
+    return min(bounds)

@@ -26,7 +26,7 @@ from strategist.rally.practice import policy_chooser, practise
 from strategist.rally.truth import ground_truth_check, true_state_values, true_values
 from strategist.simulate import simulate_rally
 
-from .pair import O, P, PAIR, PARAMS, pair_table
+from .pair import O, P, PAIR, PARAMS, pair_table, paired_departure_bound
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,7 +75,9 @@ def test_the_recommendation_is_the_fixed_point_of_its_stage_games(advised):
     """Where the player's recommendation departs from the habit it is the maximin of the player's pessimistic
     stage game (Q on the recommended play's values lowered by z·σ) against every position of the opponent,
     whether or not the opponent keeps a habit there (guarantee = the game's value, which the zero-sum solver
-    finds too); the realized values are the exact values of the recommended play."""
+    finds too), and what it guarantees over the habit on the point estimates is positive at its lower
+    confidence bound (the two guarantees' cells paired); the realized values are the exact values of the
+    recommended play."""
     from scipy import stats
 
     from strategist.rally.game import per_cell
@@ -102,8 +104,8 @@ def test_the_recommendation_is_the_fixed_point_of_its_stage_games(advised):
             assert (x @ restricted).min() == pytest.approx(rec.values[g], abs=1e-7)
             assert rec.values[g] == pytest.approx(solve_zero_sum(restricted).value, abs=1e-7)
             habit_columns += bool(rec.column_habit[g])
-            # and it guarantees more at the lower bound than the habit does on the point estimates
-            assert rec.values[g] > (usual[g] @ q).min()
+            # and the lower bound of what it guarantees over the habit on the point estimates is positive
+            assert paired_departure_bound(q, sd[g], z, x, usual[g], np.ones(q.shape[1], bool)) > 0, advised.labels[g]
     assert departures > 0 and habit_columns > 0      # departures where the opponent keeps a habit among them
     assert advised.states.loc[advised.states["who"] == "player", "basis"].isin(
         ["habit", "pessimistic equilibrium"]).all()

@@ -1,0 +1,111 @@
+"""When a side leaves its habit: only where the lower confidence bound of what its equilibrium guarantees over
+the habit, on the point estimates, is positive; the two guarantees' cells are paired (a cell both mixes play
+does not count twice) and the habit's own estimate is as uncertain as the departure's. Thresholds below are
+solved by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from strategist.rally.game import _pessimistic_round, departure_supported
+
+Z = 1.645
+
+
+def _round(q, sd, player_hits, x_habit, y_habit):
+    trusted = np.ones(q.shape[0] if player_hits else q.shape[1], bool)
+    return _pessimistic_round([q], [sd], Z, np.array([player_hits]), [trusted], ([x_habit], [y_habit]),
+                              np.array([False]), np.array([False]))
+
+
+# shot 1 wins 0.62 where shot 0 wins 0.60; the habit plays shot 1 80 % of the time already: moving its last
+# 20 % gains 0.004, and the difference rests on 0.2 of each cell's error: sd = σ·sqrt(0.2² + 0.2²)
+PAIRED_Q = np.array([[0.60], [0.62]])
+PAIRED_HABIT = np.array([0.2, 0.8])
+PAIRED_THRESHOLD = 0.004 / (Z * np.sqrt(0.08))          # σ = 0.0085969...
+
+
+@pytest.mark.parametrize("sigma, supported", [(PAIRED_THRESHOLD * 0.99, True), (PAIRED_THRESHOLD * 1.01, False)])
+def test_a_departure_onto_a_shot_the_habit_plays_already_counts_that_shots_error_once(sigma, supported):
+    sd = np.full((2, 1), sigma)
+    assert departure_supported(PAIRED_Q, sd, Z, np.array([0.0, 1.0]), PAIRED_HABIT, np.ones(1, bool)) is supported
+
+
+def test_the_player_departs_where_the_bound_of_the_gain_allows_though_the_bound_of_the_level_would_not():
+    """σ = 0.005: the departure's guarantee at its bound, 0.62 − 1.645·0.005 = 0.6118, is below the habit's
+    0.616 on the point estimates (a comparison of a bound with a point would keep the habit), but the gain's
+    bound, 0.004 − 1.645·0.005·sqrt(0.08) = 0.00167, is positive: the player plays shot 1."""
+    sd = np.full((2, 1), 0.005)
+    low, _, rows, _, xs, _, values = _round(PAIRED_Q, sd, True, PAIRED_HABIT, np.ones(1))
+    assert 0.62 - Z * 0.005 < PAIRED_HABIT @ PAIRED_Q[:, 0]
+    assert not rows[0]
+    np.testing.assert_allclose(xs[0], [0.0, 1.0], atol=1e-9)
+    assert values[0] == pytest.approx(0.62 - Z * 0.005, abs=1e-12)
+
+
+# the habit (shot 0) guarantees 0.60 (its worst reply, column 1); shot 1, better against both columns,
+# guarantees 0.65 (column 0); only the habit's worst cell is uncertain (σ = s): the gains against columns 0
+# and 1 are 0.05 and 0.06, each with sd s, so the departure needs s < 0.05 / z
+OWN_Q = np.array([[0.64, 0.60], [0.65, 0.66]])
+
+
+@pytest.mark.parametrize("s, supported", [(0.05 / Z * 0.99, True), (0.05 / Z * 1.01, False)])
+def test_the_habits_own_uncertain_guarantee_counts(s, supported):
+    sd = np.array([[0.0, s], [0.0, 0.0]])
+    assert departure_supported(OWN_Q, sd, Z, np.array([0.0, 1.0]), np.array([1.0, 0.0]),
+                               np.ones(2, bool)) is supported
+    _, _, rows, _, xs, _, _ = _round(OWN_Q, sd, True, np.array([1.0, 0.0]), np.ones(2) / 2)
+    assert bool(rows[0]) is not supported
+    np.testing.assert_allclose(xs[0], [0.0, 1.0] if supported else [1.0, 0.0], atol=1e-9)
+
+
+def test_replies_left_out_do_not_count():
+    """Against column 1 alone the habit guarantees 0.60 and shot 1 0.66: a gain of 0.06 with sd s; column 0
+    left out, s = 0.05 / z · 1.01 is still a departure (0.06 > 1.645·s), which it is not with column 0."""
+    s = 0.05 / Z * 1.01
+    sd = np.array([[0.0, s], [0.0, 0.0]])
+    shot, habit = np.array([0.0, 1.0]), np.array([1.0, 0.0])
+    assert departure_supported(OWN_Q, sd, Z, shot, habit, np.array([False, True]))
+    assert not departure_supported(OWN_Q, sd, Z, shot, habit, np.array([True, True]))
+
+
+@pytest.mark.parametrize("sigma, kept", [(PAIRED_THRESHOLD * 0.99, False), (PAIRED_THRESHOLD * 1.01, True)])
+def test_the_opponent_departs_by_the_same_rule_on_what_it_gives_the_player(sigma, kept):
+    """The opponent hits (the player's Q in one row): its shot 1 leaves the player 0.38 where shot 0 leaves
+    0.40, its habit plays shot 1 80 %: the same numbers as the player's, mirrored."""
+    q = 1.0 - PAIRED_Q.T
+    _, _, _, cols, _, ys, _ = _round(q, np.full((1, 2), sigma), False, np.ones(1), PAIRED_HABIT)
+    assert bool(cols[0]) is kept
+    np.testing.assert_allclose(ys[0], PAIRED_HABIT if kept else [0.0, 1.0], atol=1e-9)
+
+
+def test_the_players_position_is_judged_against_the_opponents_trusted_shots_only():
+    """The opponent hits and plays its third shot too rarely to be trusted: standing back beats standing at
+    the front (the habit) against the two trusted shots (0.55 against 0.50 at worst) but not against the
+    third (0.20 against 0.30). The game leaves the untrusted shot out, and so does the rule: the player moves
+    back."""
+    q = np.array([[0.50, 0.60, 0.30], [0.55, 0.62, 0.20]])
+    trusted = np.array([True, True, False])
+    _, _, rows, _, xs, _, _ = _pessimistic_round([q], [np.zeros_like(q)], Z, np.array([False]), [trusted],
+                                                 ([np.array([1.0, 0.0])], [np.full(3, 1 / 3)]),
+                                                 np.array([False]), np.array([False]))
+    assert not rows[0]
+    np.testing.assert_allclose(xs[0], [0.0, 1.0], atol=1e-9)
+    assert not departure_supported(q, np.zeros_like(q), Z, np.array([0.0, 1.0]), np.array([1.0, 0.0]),
+                                   np.ones(3, bool))
+
+
+def test_the_opponents_position_is_judged_against_the_players_trusted_shots_only():
+    """The mirror: the player hits and plays its third shot too rarely to be trusted; the opponent standing in
+    the second position leaves the player less against the two trusted shots (0.45 against 0.50 at most) but
+    more against the third (0.80 against 0.70). The opponent moves to the second position."""
+    q = np.array([[0.50, 0.45], [0.40, 0.38], [0.70, 0.80]])
+    trusted = np.array([True, True, False])
+    _, _, _, cols, _, ys, _ = _pessimistic_round([q], [np.zeros_like(q)], Z, np.array([True]), [trusted],
+                                                 ([np.full(3, 1 / 3)], [np.array([1.0, 0.0])]),
+                                                 np.array([False]), np.array([False]))
+    assert not cols[0]
+    np.testing.assert_allclose(ys[0], [0.0, 1.0], atol=1e-9)
+    assert not departure_supported(-q.T, np.zeros_like(q.T), Z, np.array([0.0, 1.0]), np.array([1.0, 0.0]),
+                                   np.ones(3, bool))
