@@ -597,6 +597,13 @@ def _solve_stages(matrices: list) -> tuple[list, list, np.ndarray]:
     return xs, ys, values
 
 
+def _hitter_shots(trusted: np.ndarray) -> np.ndarray:
+    """The hitter's shots a free hitter's stage game keeps: the trusted ones, or every shot where none is
+    trusted (none is more trusted than another)."""
+    trusted = np.asarray(trusted, dtype=bool)
+    return trusted if trusted.any() else np.ones_like(trusted)
+
+
 def _restricted(q: np.ndarray, player_hits: bool, trusted: np.ndarray, row_habit, column_habit):
     """A stage matrix with the hitter's untrusted shots dominated; a side whose habit stands (``row_habit`` /
     ``column_habit``: its mix, or None) has that mix as its only action (a 1-row or 1-column matrix). Where the
@@ -604,13 +611,14 @@ def _restricted(q: np.ndarray, player_hits: bool, trusted: np.ndarray, row_habit
     trusted than another, and dominating all of them would leave no game."""
     q = np.asarray(q, dtype=float)
     hitter_habit = row_habit if player_hits else column_habit
+    shots = _hitter_shots(trusted)
     # the habit is played as it is, rare shots and all
-    if hitter_habit is None and trusted.any() and not trusted.all():
+    if hitter_habit is None and not shots.all():
         q = q.copy()
         if player_hits:
-            q[~trusted] = DOMINATED_ROW
+            q[~shots] = DOMINATED_ROW
         else:
-            q[:, ~trusted] = DOMINATED_COLUMN
+            q[:, ~shots] = DOMINATED_COLUMN
     if row_habit is not None:
         q = (np.asarray(row_habit) @ q)[None, :]
     if column_habit is not None:
@@ -695,17 +703,13 @@ def departure_supported(q, sd, z: float, mix, habit, replies, tol: float = 1e-9)
 
 
 def _replies(shape: tuple, player_hits: bool, trusted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per side, the other side's actions its departure is judged against (:func:`_restricted`'s game): the
-    hitter's trusted shots where some of its shots are untrusted, else all. Returns (columns for the player,
+    """Per side, the other side's actions its departure is judged against: the receiver's every position, the
+    hitter's shots of :func:`_restricted`'s game (:func:`_hitter_shots`). Returns (columns for the player,
     rows for the opponent)."""
     m, n = shape
-    cols, rows = np.ones(n, dtype=bool), np.ones(m, dtype=bool)
-    if trusted.any() and not trusted.all():
-        if player_hits:
-            rows = trusted.copy()
-        else:
-            cols = trusted.copy()
-    return cols, rows
+    if player_hits:
+        return np.ones(n, dtype=bool), _hitter_shots(trusted)
+    return _hitter_shots(trusted), np.ones(m, dtype=bool)
 
 
 def _pessimistic_round(q_point, sd_cells, z, player, trusted, habits, fixed_rows, fixed_cols) -> tuple:

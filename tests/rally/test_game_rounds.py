@@ -175,11 +175,15 @@ def test_an_averaged_player_mix_reports_what_it_guarantees_at_the_bound():
     low = np.where(np.asarray(game.structure.trusted[g])[:, None], rec.stage_games[g], -1.0)
     assert rec.values[g] == pytest.approx(float((x @ low).min()), abs=1e-12)
     assert game.states["pessimistic_value"].iat[g] == rec.values[g]
-    for k in range(len(who)):                   # every other departure: what its own mix guarantees at its bound
-        if k != g and who[k] == "player" and not rec.row_habit[k]:
-            trusted = np.asarray(game.structure.trusted[k])
+    others = [k for k in range(len(who)) if k != g and not rec.row_habit[k]]
+    assert others                               # every other departure: what its own mix guarantees at its bound
+    for k in others:
+        trusted = np.asarray(game.structure.trusted[k])
+        if who[k] == "player":                  # the opponent's positions are all kept
             low_k = np.where(trusted[:, None], rec.stage_games[k], -1.0) if trusted.any() else rec.stage_games[k]
-            assert rec.values[k] == pytest.approx(float((rec.row_strategies[k] @ low_k).min()), abs=1e-12)
+        else:                                   # the player's positions against the opponent's trusted shots
+            low_k = rec.stage_games[k][:, trusted] if trusted.any() else rec.stage_games[k]
+        assert rec.values[k] == pytest.approx(float((rec.row_strategies[k] @ low_k).min()), abs=1e-12)
 
 
 def test_rounds_that_do_not_settle_stop_at_the_limit_and_say_so():
