@@ -15,7 +15,10 @@ loads the opponent model. A call of :meth:`Advisor.advise` then
 3. returns three mixes with what they win against the prediction at the lower bound (``expected``) and what
    they guarantee whatever the opponent does (``guarantee``, in the recommendation's game): the equilibrium
    (the rally game's recommendation), the best response and the safe exploitation for ``margin``; each
-   departs from the player's habit only where the lower bound supports it.
+   departs from the player's habit only where the lower bound supports it: the best response and the safe
+   exploitation where the lower confidence bound of their gain over the usual mix against the prediction
+   (the options' point estimates, the cells both play paired: :func:`strategist.rally.game.departure_supported`)
+   is positive.
 
 ``margin`` is in win-probability units (0.05 = five points). With ``gifts`` (what the match has won above
 the game's value so far, :mod:`strategist.advice.gifts`) the margin is capped at ``max(0, gifts)``:
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -39,12 +43,15 @@ from strategist.data.states import (UNKNOWN_DIRECTION, UNKNOWN_HEIGHT, UNKNOWN_Z
 from strategist.errors import EstimationError, OpponentModelError
 from strategist.estimation.shrinkage import two_sided_z
 from strategist.games.safe_exploit import check_margin
+from strategist.rally.game import departure_supported
 from strategist.sports import get_sport
 
 #: Evidence (opponent's strokes) at which the prediction and the game's own opponent weigh the same.
 DEFAULT_N0 = 20.0
 #: Below this share of evidence from the pairing, advice is said to be against everyone.
 PAIRING_SHARE = 0.2
+#: The one reply a best response or a safe exploitation is judged against: the predicted one.
+_ONE = np.ones(1, dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -472,20 +479,22 @@ class Advisor:
         z = self._z
         options = option_columns(sa, cont, q, z, self.game)
         c_low = cont.low @ q
-        # the habit on the point estimates, the recommended play after: what a departure must beat
-        c_mid = (sa.reward + sa.step @ self._v_rec[sa.reach]) @ q
-        habit_mid = float(sa.usual @ c_mid)
+        # a departure from the usual mix must be supported: the lower confidence bound of its gain, on the
+        # options' point estimates against the prediction, with the cells both play paired, is positive
+        win, sd = options["win_probability"], np.sqrt(np.square(sa.sd) @ np.square(q))
+        supported = partial(departure_supported, win[:, None], sd[:, None], z, habit=sa.usual, replies=_ONE)
         eq = sa.recommended
         br = sa.usual.copy()
         # exploitation compares only shots valued against the prediction (the likeliest advised ones)
         advised = np.array([i for i in rows if sa.advised[i]], dtype=np.int64)
         if len(advised):
             best = advised[int(np.argmax(c_low[advised]))]
-            if c_low[best] > habit_mid:
-                br = np.zeros(len(sa.rows))
-                br[best] = 1.0
+            pure = np.zeros(len(sa.rows))
+            pure[best] = 1.0
+            if supported(pure):
+                br = pure
         safe = eq if margin <= 0 else safe_mix(sa, c_low, sa.value_low - margin - 1e-12, advised)
-        if margin > 0 and float(safe @ c_low) <= habit_mid:
+        if margin > 0 and not supported(safe):
             safe = eq
         return {"sa": sa, "cont": cont, "options": options, "q": q, "conf": conf, "n": n,
                 "source": "player" if "player" in sources else (sources[0] if sources else "fallback"),

@@ -17,10 +17,12 @@ recommended position and y the opponent's recommended mix. Against the receiver'
 
 The recommendations: the **equilibrium** (the rally game's recommendation in g: the pessimistic equilibrium,
 or the player's habit where the lower bound does not support a change); the **best response** to the
-prediction (the advised shot with the highest pessimistic value, kept only if that beats the habit's point
-estimate, else the habit); the **safe exploitation** for a margin: max xᵀ(M_low q) over mixes of the advised
+prediction (the advised shot with the highest pessimistic value, kept only if its gain over the habit h is
+supported, else the habit); the **safe exploitation** for a margin: max xᵀ(M_low q) over mixes of the advised
 shots and the habit with a guarantee min_b (xᵀ G)_b ≥ v − margin (G the pessimistic stage game, v its value),
-again kept only where the lower bound beats the habit's point estimate.
+again kept only where its gain is supported (else the equilibrium). Supported: the gain's lower confidence
+bound (x − h)ᵀ(M_obs q) − z·sqrt(Σ_a (x_a − h_a)²·Σ_b σ²_ab·q_b²) is positive — the point estimates shown,
+the cells both mixes play paired (:func:`strategist.rally.game.departure_supported`, q the one reply).
 """
 
 from __future__ import annotations

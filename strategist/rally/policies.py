@@ -175,20 +175,27 @@ def best_response_policy(game, other, side: str) -> list[np.ndarray]:
 
 def safe_policy(game, other, side: str, margin: float) -> list[np.ndarray]:
     """Per state: the best reply to ``other`` that keeps the stage game's guarantee within ``margin`` (the
-    recommendation's pessimistic stage games); where ``side`` hits, kept only if what it wins against
-    ``other`` at the lower bound beats what the side's habit wins on the point estimates (else the
-    recommendation) — a departure only where the lower bound supports it."""
+    recommendation's pessimistic stage games); where ``side`` hits, kept only if the lower confidence bound of
+    what it gains over the side's habit against ``other``, on the point estimates with the recommended play
+    after (the cells both play paired: :func:`strategist.rally.game.departure_supported` with ``other`` as
+    the one reply), is positive (else the recommendation) — a departure only where the lower bound supports
+    it."""
+    from strategist.estimation.shrinkage import two_sided_z
+    from strategist.rally.game import departure_supported, per_cell
+
     out = []
     trusted = game.structure.trusted
     hitter = game.structure.states["who"].to_numpy()
     observed = game.observed_row if side == "player" else game.observed_column
     recommended = side_policy(game, "equilibrium", side)
     v = game.recommendation.realized
+    sds, z, one = per_cell(game.layout, game.cell_sd), two_sided_z(game.level), np.ones(1, dtype=bool)
     for g, q in enumerate(game.recommendation.stage_games):
         y = np.asarray(other[g], dtype=float)
         a = np.asarray(q) if side == "player" else -np.asarray(q).T
         mid = game.rewards[g] + game.transitions[g] @ v
         mid = mid if side == "player" else -mid.T
+        sd = sds[g] if side == "player" else sds[g].T
         keep = np.ones(a.shape[0], dtype=bool)
         if trusted and hitter[g] == side:      # the side hits here: only the actions it may be advised
             keep = trusted[g]
@@ -199,7 +206,9 @@ def safe_policy(game, other, side: str, margin: float) -> list[np.ndarray]:
         mix = np.zeros(a.shape[0])
         mix[keep] = np.clip(np.asarray(res.row_strategy, dtype=float), 0.0, None)
         mix = mix / mix.sum()
-        if hitter[g] == side and float(mix @ a @ y) <= float(np.asarray(observed[g]) @ mid @ y):
+        rows_sd = np.sqrt(np.square(sd) @ np.square(y))
+        if hitter[g] == side and not departure_supported((mid @ y)[:, None], rows_sd[:, None], z, mix,
+                                                         np.asarray(observed[g], dtype=float), one):
             mix = np.asarray(recommended[g], dtype=float)
         out.append(mix)
     return out

@@ -20,7 +20,9 @@ from strategist.data.demo import demo_path
 from strategist.data.load import load_rallies
 from strategist.data.states import annotate_states
 from strategist.errors import EstimationError
+from strategist.estimation.shrinkage import two_sided_z
 from strategist.opponent import Prediction
+from strategist.rally.game import per_cell
 from strategist.rally.model import RallySettings, strokes
 
 P, O = "Astrid NORDVIK", "Dev MALHOTRA"
@@ -380,7 +382,8 @@ def _usual(adv, g):
 
 
 def _safe_lp(stage_low, c, usual, advised, floor):
-    """max x.c over x = sum_i y_i e_i (advised rows) + y_u usual, y in the simplex, min_b (x A)_b >= floor."""
+    """max x.c over x = sum_i y_i e_i (advised rows) + y_u usual, y in the simplex, min_b (x A)_b >= floor: the
+    optimum and x."""
     from scipy.optimize import linprog
 
     m = len(c)
@@ -389,7 +392,7 @@ def _safe_lp(stage_low, c, usual, advised, floor):
     a_ub = -(basis @ stage_low).T
     res = linprog(-obj, A_ub=a_ub, b_ub=-np.full(stage_low.shape[1], floor), A_eq=np.ones((1, len(obj))),
                   b_eq=[1.0], bounds=[(0, None)] * len(obj), method="highs")
-    return -res.fun if res.status == 0 else None
+    return (-res.fun, res.x @ basis) if res.status == 0 else (None, None)
 
 
 @pytest.mark.parametrize("history, probs, margin", [
@@ -402,9 +405,11 @@ def _safe_lp(stage_low, c, usual, advised, floor):
 ])
 def test_the_three_mixes_and_what_they_win(history, probs, margin):
     """The equilibrium is the game's recommendation; the best response is the advised predicted shot with the
-    highest lower bound when that beats the habit on the point estimates (else the usual mix); the safe
+    highest lower bound when its gain over the usual mix is supported (else the usual mix); the safe
     exploitation is the LP optimum over the advised predicted shots and the usual mix with guarantee
-    >= value - margin when it beats the habit (else the equilibrium). Each mix's expected (against the lower
+    >= value - margin when its gain is supported (else the equilibrium). Supported: the gain (x − usual)·win
+    on the options' point estimates, less z times its sd (each row's sd sqrt(Σ_b σ²_ab·y_b²) over the
+    opponent's usual positions y, rows independent), is positive. Each mix's expected (against the lower
     bound), estimate (point) and guarantee (worst column of the recommendation's stage game), counts and
     evidence follow from the options and the stage."""
     adv = advisor(Fixed(probs, n=1e6), level=0.2, n0=1.0, min_action_count=2, reply_predictions=3)
@@ -420,11 +425,16 @@ def test_the_three_mixes_and_what_they_win(history, probs, margin):
     predicted, _ = _reference_rows(adv, g, 3)
     advised = [i for i in predicted if stage.advisable[i]]
     usual = _usual(adv, g)
-    v_rec = np.asarray(game.recommendation.realized, float)
-    habit_mid = usual @ ((np.asarray(game.rewards[g]) + np.asarray(game.transitions[g]) @ v_rec)
-                         @ np.asarray(game.observed_column[g]))
+    y = np.asarray(game.observed_column[g], float)
+    sd_rows = np.sqrt(np.square(per_cell(game.layout, game.cell_sd)[g]) @ np.square(y))
+    z = two_sided_z(adv.level)
+
+    def gain_bound(x):
+        d = x - usual
+        return float(d @ win - z * np.sqrt(np.sum(d ** 2 * sd_rows ** 2)))
+
     best = max(advised, key=lambda i: low[i]) if advised else None
-    if best is not None and low[best] > habit_mid:
+    if best is not None and gain_bound(np.eye(len(rows))[best]) > 1e-9:
         assert a.best_response.mix == {rows[best]: 1.0} and a.best_response.basis == "best response"
     else:
         np.testing.assert_allclose(vec(a.best_response), usual, atol=1e-12)
@@ -432,10 +442,11 @@ def test_the_three_mixes_and_what_they_win(history, probs, margin):
     if margin <= 0:
         assert a.safe.mix == a.equilibrium.mix
     else:
-        optimum = _safe_lp(stage_low, low, usual, advised, stage.pessimistic_value - margin)
-        if optimum is not None and optimum > habit_mid + 1e-9:
+        optimum, x_lp = _safe_lp(stage_low, low, usual, advised, stage.pessimistic_value - margin)
+        if optimum is not None and gain_bound(x_lp) > 1e-9:
             assert a.safe.expected == pytest.approx(optimum, abs=1e-7)
             assert a.safe.guarantee >= stage.pessimistic_value - margin - 1e-9
+            assert gain_bound(vec(a.safe)) > 0
         else:
             assert a.safe.mix == a.equilibrium.mix
     assert a.value == pytest.approx(stage.pessimistic_value) and a.margin == margin

@@ -1,5 +1,5 @@
 """The Advisor's decisions at their thresholds, on hand-built situations (no data, no model): a departure from
-the habit that only equals it is no departure, a safe exploitation may give up exactly the margin, the counts of a
+the habit whose gain only equals its sd is no departure, the habit's own error counts, a safe exploitation may give up exactly the margin, the counts of a
 mix name only its shots above half a percent, the scope is the pairing's from exactly 20 % of the evidence, the
 note on predicted shots the game lacks starts above half a percent, and a situation seen once still has its
 states."""
@@ -21,8 +21,9 @@ SHOTS = ("lob", "drop")
 
 
 # -- _decide: one situation of two shots against one position of the opponent ----------------------------------------
-def _bare_advisor(monkeypatch, low):
-    """An Advisor with nothing fitted but what ``_decide`` reads; the continuation's lower bound is ``low``."""
+def _bare_advisor(monkeypatch, low, win=None):
+    """An Advisor with nothing fitted but what ``_decide`` reads (z = 1); the continuation's lower bound is
+    ``low`` and the options' point estimates against the prediction are ``win`` (default: ``low``)."""
     adv = Advisor.__new__(Advisor)
     adv.reply_predictions, adv.n0, adv.opponent, adv._shots = 3, 20.0, "Opp", SHOTS
     adv._next, adv._v_obs, adv._u_low, adv._z, adv.game = None, None, None, 1.0, None
@@ -30,38 +31,64 @@ def _bare_advisor(monkeypatch, low):
     adv._predict = lambda rally, who, context, memo=None: (np.array([0.5, 0.5]), 10.0, "player")
     adv._played = lambda rally, action: rally
     low = np.asarray(low, dtype=float)
+    win = low[:, 0] if win is None else np.asarray(win, dtype=float)
     monkeypatch.setattr(advisor_module, "continuation",
                         lambda *args: SimpleNamespace(low=low, obs=low, outside=0.0))
-    monkeypatch.setattr(advisor_module, "option_columns", lambda *args: {})
+    monkeypatch.setattr(advisor_module, "option_columns", lambda *args: {"win_probability": win})
     return adv
 
 
-def _situation(stage_low, value_low, reward=(0.6, 0.6)):
-    """Two advised shots, the habit all on the first, the recommendation half and half; one position (q = 1)."""
+def _situation(stage_low, value_low, sd=(0.0, 0.0)):
+    """Two advised shots, the habit all on the first, the recommendation half and half; one position (q = 1);
+    the cells' sds ``sd``."""
     return SimpleNamespace(rows=("clear", "smash"), habit=np.array([1.0, 0.0]), usual=np.array([1.0, 0.0]),
                            recommended=np.array([0.5, 0.5]), advised=np.array([True, True]),
-                           positions=np.array([1.0]), reward=np.array(reward, dtype=float)[:, None],
-                           step=np.zeros((2, 1, 0)), reach=np.zeros(0, dtype=np.int64),
+                           positions=np.array([1.0]), sd=np.array(sd, dtype=float)[:, None],
                            stage_low=np.asarray(stage_low, dtype=float)[:, None], value_low=float(value_low), tables={})
 
 
-def test_a_shot_that_only_equals_the_habit_is_no_departure(monkeypatch):
-    """The habit wins 0.6 on the point estimates; the smash wins 0.6 against the prediction at the lower bound:
-    no better, so the best response stays the habit and the safe exploitation the recommendation."""
-    adv = _bare_advisor(monkeypatch, [[0.5], [0.6]])
-    sa = _situation(stage_low=[0.5, 0.45], value_low=0.5)
+def test_a_shot_whose_gain_only_equals_its_sd_is_no_departure(monkeypatch):
+    """The habit (clear) wins 0.6 ± 0.03, the smash 0.65 ± 0.04 on the point estimates against the prediction:
+    the smash's gain 0.05 has sd sqrt(0.03² + 0.04²) = 0.05, its lower bound at z = 1 is 0: no departure, so
+    the best response stays the habit and the safe exploitation the recommendation."""
+    adv = _bare_advisor(monkeypatch, [[0.5], [0.7]], win=[0.6, 0.65])
+    sa = _situation(stage_low=[0.5, 0.45], value_low=0.5, sd=(0.03, 0.04))
     eq, br, safe = adv._decide(sa, read_history(None), {}, 0.1)["mixes"]
     np.testing.assert_array_equal(br, [1.0, 0.0])
     np.testing.assert_array_equal(safe, eq)
     np.testing.assert_array_equal(eq, [0.5, 0.5])
 
 
+@pytest.mark.parametrize("habit_sd, departs", [(0.0, True), (0.03, False)])
+def test_the_habits_own_error_counts_against_a_departure(monkeypatch, habit_sd, departs):
+    """The smash gains 0.045 ± 0.04 when the habit's estimate is exact (a supported departure), ± 0.05 when the
+    habit's own sd is 0.03 (not supported): the habit's error counts as much as the departure's."""
+    adv = _bare_advisor(monkeypatch, [[0.5], [0.7]], win=[0.6, 0.645])
+    sa = _situation(stage_low=[0.5, 0.45], value_low=0.5, sd=(habit_sd, 0.04))
+    eq, br, safe = adv._decide(sa, read_history(None), {}, 0.1)["mixes"]
+    np.testing.assert_array_equal(br, [0.0, 1.0] if departs else [1.0, 0.0])
+    if departs:
+        np.testing.assert_allclose(safe, [0.0, 1.0], atol=1e-12)
+    else:
+        np.testing.assert_array_equal(safe, eq)
+
+
 def test_a_shot_that_beats_the_habit_is_the_departure(monkeypatch):
-    adv = _bare_advisor(monkeypatch, [[0.5], [0.61]])
-    sa = _situation(stage_low=[0.5, 0.45], value_low=0.5)
+    adv = _bare_advisor(monkeypatch, [[0.5], [0.61]], win=[0.6, 0.66])
+    sa = _situation(stage_low=[0.5, 0.45], value_low=0.5, sd=(0.03, 0.04))
     _, br, safe = adv._decide(sa, read_history(None), {}, 0.1)["mixes"]
     np.testing.assert_array_equal(br, [0.0, 1.0])
     np.testing.assert_allclose(safe, [0.0, 1.0], atol=1e-12)
+
+
+def test_the_best_response_is_chosen_at_the_lower_bound_and_judged_on_its_gain(monkeypatch):
+    """The smash has the higher lower bound (0.7 against 0.5) and is the candidate; on the point estimates it
+    does not beat the habit (0.55 against 0.6), so the best response keeps the habit."""
+    adv = _bare_advisor(monkeypatch, [[0.5], [0.7]], win=[0.6, 0.55])
+    sa = _situation(stage_low=[0.5, 0.45], value_low=0.5)
+    _, br, safe = adv._decide(sa, read_history(None), {}, 0.1)["mixes"]
+    np.testing.assert_array_equal(br, [1.0, 0.0])
+    np.testing.assert_array_equal(safe, [0.5, 0.5])
 
 
 def test_the_safe_exploitation_may_give_up_exactly_the_margin(monkeypatch):

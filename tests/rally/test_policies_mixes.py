@@ -276,13 +276,19 @@ def test_the_safe_policy_keeps_the_guarantee_within_the_margin(game, side):
 def test_a_wide_margin_exploits_the_other_side_where_the_data_support_it(game, side):
     """With a margin of 1 the safe mix is a best reply to the other side's observed mix on the pessimistic stage
     game (over the actions the side may choose); where the side hits it departs from the recommendation only
-    when that reply at the lower bound beats the side's habit on the point estimates."""
+    when the lower confidence bound of its gain over the side's habit against the other side is positive: the
+    gain Σ_ab c_ab·Q_ab with c = (x − habit) ⊗ y on the point estimates, less z times sqrt(Σ c²·σ²), cell by
+    cell."""
+    from strategist.estimation.shrinkage import two_sided_z
+    from strategist.rally.game import per_cell
+
     other = game.observed_column if side == "player" else game.observed_row
     out = safe_policy(game, other, side, 1.0)
     recommended = side_policy(game, "equilibrium", side)
     habit = side_policy(game, "observed", side)
     v = game.recommendation.realized
-    departed = 0
+    sds, z = per_cell(game.layout, game.cell_sd), two_sided_z(game.level)
+    departed = kept = 0
     for g in range(len(out)):
         a, keep, hits = _stage(game, side, g)
         y = np.asarray(other[g])
@@ -291,12 +297,17 @@ def test_a_wide_margin_exploits_the_other_side_where_the_data_support_it(game, s
             continue
         best = (a[keep] @ y).max()
         mid = game.rewards[g] + game.transitions[g] @ v
-        mid = mid if side == "player" else -mid.T
-        if hits and best <= habit[g] @ mid @ y:
+        mid, sd = (mid, sds[g]) if side == "player" else (-mid.T, sds[g].T)
+        x = np.zeros(a.shape[0])
+        x[np.flatnonzero(keep)[np.argmax(a[keep] @ y)]] = 1.0
+        c = np.outer(x - habit[g], y)
+        if hits and (c * mid).sum() - z * np.sqrt((c ** 2 * sd ** 2).sum()) <= 1e-9:
             np.testing.assert_allclose(out[g], recommended[g], atol=1e-12)
+            kept += 1
             continue
         assert out[g] @ a @ y == pytest.approx(best, abs=1e-7)
         departed += hits and not np.allclose(out[g], recommended[g])
+    assert kept
     assert departed
 
 
