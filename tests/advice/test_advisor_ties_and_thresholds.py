@@ -73,6 +73,20 @@ def test_the_habits_own_error_counts_against_a_departure(monkeypatch, habit_sd, 
         np.testing.assert_array_equal(safe, eq)
 
 
+def test_the_gain_is_measured_against_the_usual_mix_not_the_habit_with_its_rare_shots(monkeypatch):
+    """The habit plays a rush (not a candidate) 60 % of the time, winning 0.9 with it: the habit is worth 0.78,
+    the usual mix (the habit among the candidate shots: the clear alone, what the best response otherwise
+    keeps) 0.6. The smash (0.66) beats the usual mix, so it is the departure, though not better than the
+    habit with its rare shot."""
+    adv = _bare_advisor(monkeypatch, [[0.5], [0.66], [0.2]], win=[0.6, 0.66, 0.9])
+    sa = SimpleNamespace(rows=("clear", "smash", "rush"), habit=np.array([0.4, 0.0, 0.6]),
+                         usual=np.array([1.0, 0.0, 0.0]), recommended=np.array([0.5, 0.5, 0.0]),
+                         advised=np.array([True, True, False]), positions=np.array([1.0]), sd=np.zeros((3, 1)),
+                         stage_low=np.array([[0.5], [0.45], [0.2]]), value_low=0.5, tables={})
+    _, br, _ = adv._decide(sa, read_history(None), {}, 0.0)["mixes"]
+    np.testing.assert_array_equal(br, [0.0, 1.0, 0.0])
+
+
 def test_a_shot_that_beats_the_habit_is_the_departure(monkeypatch):
     adv = _bare_advisor(monkeypatch, [[0.5], [0.61]], win=[0.6, 0.66])
     sa = _situation(stage_low=[0.5, 0.45], value_low=0.5, sd=(0.03, 0.04))

@@ -71,6 +71,14 @@ def test_a_safe_departure_whose_gain_only_equals_its_bound_keeps_the_recommendat
     np.testing.assert_array_equal(mix, [1.0, 0.0])
 
 
+def test_the_safe_gain_is_measured_against_the_habit_not_the_recommendation():
+    """The habit is the clear itself: the safe mix (the clear) gains nothing over it, though it gains 0.05 over
+    the recommendation (half and half) with the cells exact; the recommendation stays."""
+    habit_is_clear = _game([[0.9, 0.3], [0.8, 0.9]], [1.0, 0.0], trusted=[np.array([True, False])])
+    (mix,) = safe_policy(habit_is_clear, [np.array([1.0, 0.0])], "player", 0.4)
+    np.testing.assert_array_equal(mix, [0.5, 0.5])
+
+
 def test_the_back_cells_the_opponent_never_takes_do_not_weigh_on_the_safe_departure():
     """The opponent is always in front: the back cells' sds (however large) carry no weight in the gain's sd."""
     only_clear = [np.array([True, False])]
