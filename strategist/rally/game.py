@@ -732,11 +732,14 @@ def _pessimistic_round(q_point, sd_cells, z, player, trusted, habits, fixed_rows
                                 for g, (q, p) in enumerate(zip(low, q_point))])
     _, y_eq, _ = _solve_stages([_restricted(q + TIE_BREAK * p, player[g], trusted[g], None, None)
                                 for g, (q, p) in enumerate(zip(high, q_point))])
+    # a habit kept stays kept: only the other states' departures are judged
     replies = [_replies(q.shape, player[g], trusted[g]) for g, q in enumerate(q_point)]
-    rows = fixed_rows | np.array([not departure_supported(q_point[g], sd_cells[g], z, x_eq[g], xo[g], replies[g][0])
+    rows = fixed_rows | np.array([not fixed_rows[g] and not departure_supported(q_point[g], sd_cells[g], z, x_eq[g],
+                                                                              xo[g], replies[g][0])
                                   for g in range(size)], dtype=bool)
-    cols = fixed_cols | np.array([not departure_supported(-q_point[g].T, sd_cells[g].T, z, y_eq[g], yo[g],
-                                                          replies[g][1]) for g in range(size)], dtype=bool)
+    cols = fixed_cols | np.array([not fixed_cols[g] and not departure_supported(-q_point[g].T, sd_cells[g].T, z,
+                                                                              y_eq[g], yo[g], replies[g][1])
+                                  for g in range(size)], dtype=bool)
     # each side's mix from its own game with only its own kept habits fixed (a state's stage game, and so
     # how a tie is broken, does not depend on other states' departures: each batch pads to its own games)
     x_low, _, _ = _solve_stages([_restricted(q + TIE_BREAK * p, player[g], trusted[g], xo[g] if rows[g] else None,
