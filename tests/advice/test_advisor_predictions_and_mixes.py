@@ -357,7 +357,8 @@ def test_one_advice_asks_once_per_rally_even_without_the_cache():
 
 
 def test_a_model_with_a_vocabulary_gets_the_light_history():
-    """The package's models (with a shot vocabulary) are given shot ids, hitters and landing areas."""
+    """The package's models (with a shot vocabulary) are given shot ids, hitters, landing areas and how high each
+    stroke was taken (the neural model reads the heights)."""
     from strategist.opponent.base import History
 
     class Vocabulary:
@@ -372,6 +373,7 @@ def test_a_model_with_a_vocabulary_gets_the_light_history():
     assert isinstance(history, History)
     assert history.shots == (SHOTS.index("short service"), SHOTS.index("net shot"), history.shots[-1])
     assert history.hitters == (P, O, P) and history.areas == ("7", "1", None)
+    assert history.heights[:2] == ("low", "low")
 
 
 # -- the mixes ----------------------------------------------------------------------------------------------------
