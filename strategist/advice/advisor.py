@@ -17,7 +17,7 @@ loads the opponent model. A call of :meth:`Advisor.advise` then
    (the rally game's recommendation), the best response and the safe exploitation for ``margin``; each
    departs from the player's habit only where the lower bound supports it: the best response and the safe
    exploitation where the lower confidence bound of their gain over the usual mix against the prediction
-   (the options' point estimates, the cells both play paired: :func:`strategist.rally.game.departure_supported`)
+   (the options' point estimates, the cells both play paired: :func:`strategist.rally.game.gain_supported`)
    is positive.
 
 ``margin`` is in win-probability units (0.05 = five points). With ``gifts`` (what the match has won above
@@ -43,15 +43,13 @@ from strategist.data.states import (UNKNOWN_DIRECTION, UNKNOWN_HEIGHT, UNKNOWN_Z
 from strategist.errors import EstimationError, OpponentModelError
 from strategist.estimation.shrinkage import two_sided_z
 from strategist.games.safe_exploit import check_margin
-from strategist.rally.game import departure_supported
+from strategist.rally.game import gain_supported
 from strategist.sports import get_sport
 
 #: Evidence (opponent's strokes) at which the prediction and the game's own opponent weigh the same.
 DEFAULT_N0 = 20.0
 #: Below this share of evidence from the pairing, advice is said to be against everyone.
 PAIRING_SHARE = 0.2
-#: The one reply a best response or a safe exploitation is judged against: the predicted one.
-_ONE = np.ones(1, dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -481,8 +479,7 @@ class Advisor:
         c_low = cont.low @ q
         # a departure from the usual mix must be supported: the lower confidence bound of its gain, on the
         # options' point estimates against the prediction, with the cells both play paired, is positive
-        win, sd = options["win_probability"], np.sqrt(np.square(sa.sd) @ np.square(q))
-        supported = partial(departure_supported, win[:, None], sd[:, None], z, habit=sa.usual, replies=_ONE)
+        supported = partial(gain_supported, cont.obs, sa.sd, q, z, habit=sa.usual)
         eq = sa.recommended
         br = sa.usual.copy()
         # exploitation compares only shots valued against the prediction (the likeliest advised ones)

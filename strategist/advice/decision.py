@@ -22,7 +22,7 @@ supported, else the habit); the **safe exploitation** for a margin: max xᵀ(M_l
 shots and the habit with a guarantee min_b (xᵀ G)_b ≥ v − margin (G the pessimistic stage game, v its value),
 again kept only where its gain is supported (else the equilibrium). Supported: the gain's lower confidence
 bound (x − h)ᵀ(M_obs q) − z·sqrt(Σ_a (x_a − h_a)²·Σ_b σ²_ab·q_b²) is positive — the point estimates shown,
-the cells both mixes play paired (:func:`strategist.rally.game.departure_supported`, q the one reply).
+the cells both mixes play paired (:func:`strategist.rally.game.gain_supported`, q the one reply).
 """
 
 from __future__ import annotations

@@ -702,6 +702,19 @@ def departure_supported(q, sd, z: float, mix, habit, replies, tol: float = 1e-9)
     return bound > float(habit @ q[:, b0]) + tol
 
 
+def gain_supported(q, sd, reply, z: float, mix, habit) -> bool:
+    """:func:`departure_supported` with the other side's mix ``reply`` fixed (a best response's or a safe
+    exploitation's prediction): row a is worth (Q·y)_a with sd sqrt(Σ_b σ²_ab·y_b²) (cells independent), and
+    ``mix`` leaves ``habit`` only if the lower confidence bound of its gain (mix − habit)·Q·y is positive."""
+    q, y = np.asarray(q, dtype=float), np.asarray(reply, dtype=float)
+    rows_sd = np.sqrt(np.square(np.asarray(sd, dtype=float)) @ np.square(y))
+    return departure_supported((q @ y)[:, None], rows_sd[:, None], z, mix, habit, _ONE_REPLY)
+
+
+#: The one column of a game whose other side's mix is fixed (:func:`gain_supported`).
+_ONE_REPLY = np.ones(1, dtype=bool)
+
+
 def _replies(shape: tuple, player_hits: bool, trusted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per side, the other side's actions its departure is judged against: the receiver's every position, the
     hitter's shots of :func:`_restricted`'s game (:func:`_hitter_shots`). Returns (columns for the player,
@@ -734,12 +747,10 @@ def _pessimistic_round(q_point, sd_cells, z, player, trusted, habits, fixed_rows
                                 for g, (q, p) in enumerate(zip(high, q_point))])
     # a habit kept stays kept: only the other states' departures are judged
     replies = [_replies(q.shape, player[g], trusted[g]) for g, q in enumerate(q_point)]
-    rows = fixed_rows | np.array([not fixed_rows[g] and not departure_supported(q_point[g], sd_cells[g], z, x_eq[g],
-                                                                              xo[g], replies[g][0])
-                                  for g in range(size)], dtype=bool)
-    cols = fixed_cols | np.array([not fixed_cols[g] and not departure_supported(-q_point[g].T, sd_cells[g].T, z,
-                                                                              y_eq[g], yo[g], replies[g][1])
-                                  for g in range(size)], dtype=bool)
+    rows = np.array([fixed_rows[g] or not departure_supported(q_point[g], sd_cells[g], z, x_eq[g], xo[g],
+                                                              replies[g][0]) for g in range(size)], dtype=bool)
+    cols = np.array([fixed_cols[g] or not departure_supported(-q_point[g].T, sd_cells[g].T, z, y_eq[g], yo[g],
+                                                              replies[g][1]) for g in range(size)], dtype=bool)
     # each side's mix from its own game with only its own kept habits fixed (a state's stage game, and so
     # how a tie is broken, does not depend on other states' departures: each batch pads to its own games)
     x_low, _, _ = _solve_stages([_restricted(q + TIE_BREAK * p, player[g], trusted[g], xo[g] if rows[g] else None,

@@ -177,11 +177,11 @@ def safe_policy(game, other, side: str, margin: float) -> list[np.ndarray]:
     """Per state: the best reply to ``other`` that keeps the stage game's guarantee within ``margin`` (the
     recommendation's pessimistic stage games); where ``side`` hits, kept only if the lower confidence bound of
     what it gains over the side's habit against ``other``, on the point estimates with the recommended play
-    after (the cells both play paired: :func:`strategist.rally.game.departure_supported` with ``other`` as
-    the one reply), is positive (else the recommendation) — a departure only where the lower bound supports
+    after (the cells both play paired: :func:`strategist.rally.game.gain_supported`, ``other`` the one
+    reply), is positive (else the recommendation) — a departure only where the lower bound supports
     it."""
     from strategist.estimation.shrinkage import two_sided_z
-    from strategist.rally.game import departure_supported, per_cell
+    from strategist.rally.game import gain_supported, per_cell
 
     out = []
     trusted = game.structure.trusted
@@ -189,7 +189,7 @@ def safe_policy(game, other, side: str, margin: float) -> list[np.ndarray]:
     observed = game.observed_row if side == "player" else game.observed_column
     recommended = side_policy(game, "equilibrium", side)
     v = game.recommendation.realized
-    sds, z, one = per_cell(game.layout, game.cell_sd), two_sided_z(game.level), np.ones(1, dtype=bool)
+    sds, z = per_cell(game.layout, game.cell_sd), two_sided_z(game.level)
     for g, q in enumerate(game.recommendation.stage_games):
         y = np.asarray(other[g], dtype=float)
         a = np.asarray(q) if side == "player" else -np.asarray(q).T
@@ -206,9 +206,7 @@ def safe_policy(game, other, side: str, margin: float) -> list[np.ndarray]:
         mix = np.zeros(a.shape[0])
         mix[keep] = np.clip(np.asarray(res.row_strategy, dtype=float), 0.0, None)
         mix = mix / mix.sum()
-        rows_sd = np.sqrt(np.square(sd) @ np.square(y))
-        if hitter[g] == side and not departure_supported((mid @ y)[:, None], rows_sd[:, None], z, mix,
-                                                         np.asarray(observed[g], dtype=float), one):
+        if hitter[g] == side and not gain_supported(mid, sd, y, z, mix, observed[g]):
             mix = np.asarray(recommended[g], dtype=float)
         out.append(mix)
     return out

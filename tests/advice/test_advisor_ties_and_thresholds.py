@@ -33,7 +33,7 @@ def _bare_advisor(monkeypatch, low, win=None):
     low = np.asarray(low, dtype=float)
     win = low[:, 0] if win is None else np.asarray(win, dtype=float)
     monkeypatch.setattr(advisor_module, "continuation",
-                        lambda *args: SimpleNamespace(low=low, obs=low, outside=0.0))
+                        lambda *args: SimpleNamespace(low=low, obs=win[:, None], outside=0.0))
     monkeypatch.setattr(advisor_module, "option_columns", lambda *args: {"win_probability": win})
     return adv
 
@@ -96,13 +96,17 @@ def test_a_shot_that_beats_the_habit_is_the_departure(monkeypatch):
 
 
 def test_the_best_response_is_chosen_at_the_lower_bound_and_judged_on_its_gain(monkeypatch):
-    """The smash has the higher lower bound (0.7 against 0.5) and is the candidate; on the point estimates it
-    does not beat the habit (0.55 against 0.6), so the best response keeps the habit."""
-    adv = _bare_advisor(monkeypatch, [[0.5], [0.7]], win=[0.6, 0.55])
-    sa = _situation(stage_low=[0.5, 0.45], value_low=0.5)
-    _, br, safe = adv._decide(sa, read_history(None), {}, 0.1)["mixes"]
-    np.testing.assert_array_equal(br, [1.0, 0.0])
-    np.testing.assert_array_equal(safe, [0.5, 0.5])
+    """The smash has the highest lower bound (0.7) and is the candidate; on the point estimates it does not beat
+    the habit (0.55 against 0.6), so the best response keeps the habit — although the rush, lower at the bound
+    (0.5), would gain 0.1 on the point estimates: the shot is chosen by the pessimistic game, not by its gain
+    (all three are predicted: each has weight in the recommendation)."""
+    adv = _bare_advisor(monkeypatch, [[0.5], [0.7], [0.5]], win=[0.6, 0.55, 0.7])
+    sa = SimpleNamespace(rows=("clear", "smash", "rush"), habit=np.array([1.0, 0.0, 0.0]),
+                         usual=np.array([1.0, 0.0, 0.0]), recommended=np.array([0.4, 0.3, 0.3]),
+                         advised=np.array([True, True, True]), positions=np.array([1.0]), sd=np.zeros((3, 1)),
+                         stage_low=np.array([[0.5], [0.45], [0.4]]), value_low=0.5, tables={})
+    _, br, _ = adv._decide(sa, read_history(None), {}, 0.0)["mixes"]
+    np.testing.assert_array_equal(br, [1.0, 0.0, 0.0])
 
 
 def test_the_safe_exploitation_may_give_up_exactly_the_margin(monkeypatch):
