@@ -611,6 +611,8 @@ def _combine(advisor: Advisor, parts: list, weights: list, states: list, nxt, le
     basis = [parts[0]["sa"].basis if len(parts) == 1 else "averaged", "best response", "safe exploitation"]
     if np.allclose(mixes[1], _usual(parts, weights, rows)):
         basis[1] = "habit (no better shot the lower bound supports)"
+    if margin > 0 and np.allclose(mixes[2], mixes[0]):
+        basis[2] = "recommendation (no exploitation within the margin the lower bound supports)"
     evidence_d = dict(zip(("pairing", "player", "all players"), map(float, evidence)))
     recs = [Recommendation(name, {r: float(p) for r, p in zip(rows, x) if p > 0}, float(expected[k]),
                            float(guarantee[k]), {r: int(counts.get(r, 0)) for r, p in zip(rows, x) if p > 0.005},

@@ -146,6 +146,19 @@ def _combined(part):
     return _combine(_advisor_for_combine(), [part], [1.0], [0], "Ann", None, 0.0, 0.0, [], "rally after lob")
 
 
+def test_a_safe_exploitation_that_falls_back_to_the_recommendation_says_so():
+    """With a margin, a safe mix equal to the recommendation is named as the recommendation (no exploitation the
+    data support), not as an exploitation; with margin 0 it is the safe exploitation of margin 0."""
+    fell_back = _combine(_advisor_for_combine(), [_part([0.5, 0.5])], [1.0], [0], "Ann", None, 0.05, 0.05, [],
+                         "rally after lob")
+    assert fell_back.safe.basis == "recommendation (no exploitation within the margin the lower bound supports)"
+    exploits = _part([0.5, 0.5])
+    exploits["mixes"] = (exploits["mixes"][0], exploits["mixes"][1], np.array([0.0, 1.0]))
+    moved = _combine(_advisor_for_combine(), [exploits], [1.0], [0], "Ann", None, 0.05, 0.05, [], "rally after lob")
+    assert moved.safe.basis == "safe exploitation"
+    assert _combined(_part([0.5, 0.5])).safe.basis == "safe exploitation"
+
+
 def test_a_mix_counts_only_its_shots_above_half_a_percent():
     advice = _combined(_part([0.995, 0.005]))
     assert advice.equilibrium.mix == {"clear": 0.995, "smash": 0.005}

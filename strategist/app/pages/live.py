@@ -231,6 +231,8 @@ SHOWN_NOTES = ("the history does not say how high or where",)
 def _basis(rec) -> str:
     if rec.basis.startswith("habit"):
         return BASIS["habit"]
+    if rec.basis.startswith("recommendation"):
+        return "the recommendation: no exploitation within the margin that the data support"
     return BASIS.get(rec.basis, rec.basis)
 
 
