@@ -242,17 +242,16 @@ def write(times: dict, runs: int, extra: list[dict] | None = None, reference: fl
     return text
 
 
-def compile_package() -> int:
+def compile_package() -> None:
     """Write the package's bytecode (``__pycache__``), as an installed package keeps it after its first import:
     an environment that sets PYTHONDONTWRITEBYTECODE would otherwise compile every module from source in every
-    fresh process, a cost no installed copy pays. Returns how many modules were compiled."""
+    fresh process, a cost no installed copy pays."""
     import compileall
     import io
     from contextlib import redirect_stdout
 
     with redirect_stdout(io.StringIO()):
         compileall.compile_dir(str(REPO / "strategist"), quiet=1)
-    return sum(1 for _ in (REPO / "strategist").rglob("__pycache__/*.pyc"))
 
 
 def main(argv=None) -> None:
