@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from strategist.rally.game import _pessimistic_round, departure_supported
+from strategist.rally.game import _pessimistic_round, departure_supported, gain_supported
 
 Z = 1.645
 
@@ -109,3 +109,45 @@ def test_the_opponents_position_is_judged_against_the_players_trusted_shots_only
     np.testing.assert_allclose(ys[0], [0.0, 1.0], atol=1e-9)
     assert not departure_supported(-q.T, np.zeros_like(q.T), Z, np.array([0.0, 1.0]), np.array([1.0, 0.0]),
                                    np.ones(3, bool))
+
+
+# The best response and the safe exploitation judge a departure against one predicted reply y: row a is worth
+# (Q·y)_a with sd sqrt(Σ_b σ²_ab·y_b²). Here y = (0.75, 0.25): shot 0 is worth 0.50, shot 1 0.5525, a gain of
+# 0.0525; every cell has sd σ, so each row's sd is σ·sqrt(0.75² + 0.25²) and the gain's σ·sqrt(2·0.625)
+# (the two rows share no cell). The departure is supported below σ = 0.0525 / (z·sqrt(1.25)).
+REPLY_Q = np.array([[0.50, 0.50], [0.53, 0.62]])
+REPLY = np.array([0.75, 0.25])
+REPLY_THRESHOLD = 0.0525 / (Z * np.sqrt(1.25))
+
+
+@pytest.mark.parametrize("sigma, supported", [(REPLY_THRESHOLD * 0.99, True), (REPLY_THRESHOLD * 1.01, False)])
+def test_a_gain_against_one_reply_is_supported_below_the_hand_solved_threshold(sigma, supported):
+    sd = np.full((2, 2), sigma)
+    assert gain_supported(REPLY_Q, sd, REPLY, Z, np.array([0.0, 1.0]), np.array([1.0, 0.0])) is supported
+
+
+def test_a_column_the_reply_never_plays_adds_no_uncertainty():
+    """Column 1 unplayed (y = (1, 0)): shot 1 gains 0.03 with sd 0.01·sqrt(2), supported (0.03 > 0.0233),
+    however uncertain the cells of column 1 are; against y = (0.75, 0.25) the same huge sd in column 1 sinks
+    the larger gain."""
+    sd = np.array([[0.01, 5.0], [0.01, 5.0]])
+    shot, habit = np.array([0.0, 1.0]), np.array([1.0, 0.0])
+    assert gain_supported(REPLY_Q, sd, np.array([1.0, 0.0]), Z, shot, habit)
+    assert not gain_supported(REPLY_Q, sd, REPLY, Z, shot, habit)
+
+
+def test_a_gain_moving_part_of_the_habit_counts_only_the_moved_share():
+    """The habit plays shot 1 60 % already: moving the other 40 % gains 0.4·0.0525 = 0.021 with sd
+    σ·sqrt(0.4² + 0.4²)·sqrt(0.625), so the threshold is 0.021 / (z·0.4·sqrt(1.25)); counting the two mixes'
+    cells apart (sd σ·sqrt((1 + 0.4² + 0.6²)·0.625)) would set it 2.2 times lower."""
+    threshold = 0.021 / (Z * 0.4 * np.sqrt(1.25))
+    shot, habit = np.array([0.0, 1.0]), np.array([0.4, 0.6])
+    assert gain_supported(REPLY_Q, np.full((2, 2), threshold * 0.99), REPLY, Z, shot, habit)
+    assert not gain_supported(REPLY_Q, np.full((2, 2), threshold * 1.01), REPLY, Z, shot, habit)
+
+
+def test_no_gain_is_never_supported_and_a_loss_neither():
+    sd = np.zeros((2, 2))
+    assert not gain_supported(REPLY_Q, sd, REPLY, Z, np.array([1.0, 0.0]), np.array([1.0, 0.0]))
+    assert not gain_supported(REPLY_Q, sd, REPLY, Z, np.array([1.0, 0.0]), np.array([0.0, 1.0]))
+    assert gain_supported(REPLY_Q, sd, REPLY, Z, np.array([0.0, 1.0]), np.array([1.0, 0.0]))
