@@ -50,6 +50,14 @@ from strategist.sports import get_sport
 DEFAULT_N0 = 20.0
 #: Below this share of evidence from the pairing, advice is said to be against everyone.
 PAIRING_SHARE = 0.2
+#: A best response that keeps the usual mix: no advised shot's gain against the prediction is supported.
+KEPT_HABIT = "habit (no better shot the lower bound supports)"
+#: A safe exploitation that keeps the recommendation: no exploitation within the margin is supported.
+KEPT_RECOMMENDATION = "recommendation (no exploitation within the margin the lower bound supports)"
+#: Every ``Recommendation.basis`` the Advisor gives: the situation's game ("pessimistic equilibrium" or
+#: "habit"), several situations averaged, and the best response's and safe exploitation's own or kept.
+BASES = ("pessimistic equilibrium", "habit", "averaged", "best response", "safe exploitation", KEPT_HABIT,
+         KEPT_RECOMMENDATION)
 
 
 @dataclass(frozen=True)
@@ -610,9 +618,9 @@ def _combine(advisor: Advisor, parts: list, weights: list, states: list, nxt, le
     counts = dict(zip(rows, options["played"].to_numpy().tolist()))
     basis = [parts[0]["sa"].basis if len(parts) == 1 else "averaged", "best response", "safe exploitation"]
     if np.allclose(mixes[1], _usual(parts, weights, rows)):
-        basis[1] = "habit (no better shot the lower bound supports)"
+        basis[1] = KEPT_HABIT
     if margin > 0 and np.allclose(mixes[2], mixes[0]):
-        basis[2] = "recommendation (no exploitation within the margin the lower bound supports)"
+        basis[2] = KEPT_RECOMMENDATION
     evidence_d = dict(zip(("pairing", "player", "all players"), map(float, evidence)))
     recs = [Recommendation(name, {r: float(p) for r, p in zip(rows, x) if p > 0}, float(expected[k]),
                            float(guarantee[k]), {r: int(counts.get(r, 0)) for r, p in zip(rows, x) if p > 0.005},

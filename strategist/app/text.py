@@ -66,3 +66,38 @@ def situation(label, capital: bool = False) -> str:
 
     text = describe_situation(label)
     return text[:1].upper() + text[1:] if capital else text
+
+
+#: What each recommendation's basis (:data:`strategist.advice.advisor.BASES`) means, as the live page says it.
+BASIS_WORDS = {
+    "pessimistic equilibrium": "the mix that wins most at the lower bound of every shot's estimate",
+    "habit": "the player's habit: the data do not support a change",
+    "averaged": "averaged over where the last shot is usually taken",
+    "best response": "the advised shot that wins most at the lower bound against the prediction",
+    "safe exploitation": "departs from the recommendation only as far as the margin allows",
+    "habit (no better shot the lower bound supports)": "the player's habit: against the prediction, no advised "
+                                                       "shot gains enough for the data to support a change",
+    "recommendation (no exploitation within the margin the lower bound supports)":
+        "the recommendation: no exploitation within the margin that the data support",
+}
+
+
+#: Why a best response or a safe exploitation plays what the recommendation plays, by its basis.
+SAME_WORDS = {
+    "habit (no better shot the lower bound supports)": "against the prediction, no advised shot gains enough for "
+                                                       "the data to support a change",
+    "recommendation (no exploitation within the margin the lower bound supports)": "no exploitation within the "
+                                                                                    "margin that the data support",
+}
+
+
+def basis_words(basis: str) -> str:
+    """A recommendation's basis in words (:data:`BASIS_WORDS`); a basis without words is shown as it is."""
+    return BASIS_WORDS.get(basis, basis)
+
+
+def same_as_recommended(basis: str) -> str:
+    """What a card says when its mix is the recommendation's: the same, and why (:data:`SAME_WORDS`; a mix
+    chosen on its own merits is also the best at the lower bound)."""
+    why = SAME_WORDS.get(basis, "no shot beats it at the lower bound here")
+    return f"the same as recommended: {why}"

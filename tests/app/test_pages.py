@@ -242,9 +242,9 @@ def _where(at, zone: str, height: str) -> None:
         control.set_value([value] if control.proto.click_mode == 1 else value)
 
 
-def _direct_advice(matchlog, at, strokes):
+def _direct_advice(matchlog, at, strokes, margin: float = 0.0):
     """The advice of an Advisor built apart from the page (the page's data and default model) on the match in
-    view, given the strokes so far as (shot, hitter, landing area, height)."""
+    view, given the strokes so far as (shot, hitter, landing area, height), at ``margin``."""
     import pandas as pd
 
     from strategist.advice.advisor import Advisor
@@ -260,7 +260,7 @@ def _direct_advice(matchlog, at, strokes):
     history = pd.DataFrame(strokes, columns=["shot", "hitter", "landing_area", "landing_height"])
     server = state.current.server
     side = loaded.sport.court_side(state.scores()[-1].count)
-    return adv.advise(history, {"server": server, "next": state.next_hitter(), "court_side": side})
+    return adv.advise(history, {"server": server, "next": state.next_hitter(), "court_side": side}, margin=margin)
 
 
 def _options_shown(at):
@@ -303,6 +303,31 @@ def test_the_advice_card_shows_every_candidate_shot_averaging_and_scope(matchlog
     assert not advice.averaged and not any(i.value.startswith("Averaged") for i in at.info)
     assert _plain(at.success[0].value) == advice.sentence
     assert set(_options_shown(at)["shot"]) == set(advice.options.index)
+
+
+def test_each_card_says_why_it_plays_what_it_plays(matchlog):
+    """The three cards' second lines are the Advisor's bases in words, at the page's margin (3 points): its
+    own basis where a card's mix differs from the recommendation, else 'the same as recommended' with the
+    reason the basis gives (a kept habit, no exploitation the data support)."""
+    from strategist.advice.advisor import KEPT_HABIT, KEPT_RECOMMENDATION
+    from strategist.app.text import basis_words, same_as_recommended
+
+    at = _start_live(_app())
+    player = at.selectbox(key="player_box").value
+    seen = set()
+    for strokes in ([], [("short service", player, None, None)]):
+        if strokes:
+            at.button(key="shot:short service").click().run()
+            _clean(at)
+        advice = _direct_advice(matchlog, at, strokes, margin=at.slider(key="margin").value / 100)
+        shown = [_plain(m.value) for m in at.markdown if m.value.startswith("**")]
+        for rec in advice.recommendations:
+            same = rec is not advice.equilibrium and rec.mix == advice.equilibrium.mix
+            words = same_as_recommended(rec.basis) if same else basis_words(rec.basis)
+            assert any(m.endswith("\n" + words) or m.endswith("  \n" + words) for m in shown), (rec.basis, shown)
+            seen.add(rec.basis)
+    # the two steps reach both fallbacks (a kept habit, a kept recommendation) and cards of their own
+    assert {KEPT_HABIT, KEPT_RECOMMENDATION, "best response", "safe exploitation"} <= seen
 
 
 def test_rally_result_score_and_reload(matchlog):

@@ -15,7 +15,7 @@ import streamlit as st
 
 from strategist.advice.gifts import match_gifts
 from strategist.app import common, datasets, paths, tables
-from strategist.app.text import md, pct, situation, to_play
+from strategist.app.text import basis_words, md, pct, same_as_recommended, situation, to_play
 from strategist.scout.text import rally_words
 from strategist.errors import StrategistError
 from strategist.matchlog import StaleWriteError
@@ -217,23 +217,9 @@ def _advice(adv, state, sport):
 
 TITLES = {"equilibrium": "Recommended", "best response": "Best response to the prediction",
           "safe exploitation": "Safe exploitation"}
-BASIS = {"pessimistic equilibrium": "the mix that wins most at the lower bound of every shot's estimate",
-         "habit": "the player's habit: the data do not support a change",
-         "best response": "the advised shot that wins most at the lower bound against the prediction",
-         "safe exploitation": "departs from the recommendation only as far as the margin allows",
-         "averaged": "averaged over where the last shot is usually taken"}
-
 
 #: The Advisor's notes the page says in its own words (the averaged situation, advice against everyone).
 SHOWN_NOTES = ("the history does not say how high or where",)
-
-
-def _basis(rec) -> str:
-    if rec.basis.startswith("habit"):
-        return BASIS["habit"]
-    if rec.basis.startswith("recommendation"):
-        return "the recommendation: no exploitation within the margin that the data support"
-    return BASIS.get(rec.basis, rec.basis)
 
 
 def _situation(advice) -> None:
@@ -263,9 +249,9 @@ def _recommendations(advice) -> None:
                                     else "")
         with card.container(border=True):
             if rec is not advice.equilibrium and rec.mix == advice.equilibrium.mix:
-                st.markdown(f"**{title}**  \nthe same as recommended: no shot beats it at the lower bound here")
+                st.markdown(f"**{title}**  \n{md(same_as_recommended(rec.basis))}")
                 continue
-            st.markdown(f"**{title}**  \n{md(_basis(rec))}")
+            st.markdown(f"**{title}**  \n{md(basis_words(rec.basis))}")
             st.markdown("  \n".join(f"{md(a)}: {pct(p)} (played {rec.counts.get(a, 0)} times here)"
                                     for a, p in rec.shots(0.01)))
             st.markdown(f"wins **{pct(rec.estimate)}** against the prediction (at the lower bound "

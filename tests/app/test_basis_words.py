@@ -1,0 +1,35 @@
+"""Every basis the Advisor gives a recommendation has its own words on the live page, and a card whose mix is
+the recommendation's says why with the basis's own reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from strategist.advice.advisor import BASES, KEPT_HABIT, KEPT_RECOMMENDATION
+from strategist.app.text import BASIS_WORDS, basis_words, same_as_recommended
+
+
+def test_every_basis_the_advisor_gives_has_words_and_no_words_are_left_over():
+    assert set(BASIS_WORDS) == set(BASES)
+
+
+@pytest.mark.parametrize("basis", BASES)
+def test_no_basis_is_shown_raw(basis):
+    assert basis_words(basis) != basis
+
+
+def test_the_words_tell_the_bases_apart():
+    assert len({basis_words(b) for b in BASES}) == len(BASES)
+
+
+def test_a_basis_without_words_is_shown_as_it_is():
+    assert basis_words("something new") == "something new"
+
+
+def test_a_card_equal_to_the_recommendation_gives_the_kept_bases_own_reason():
+    assert same_as_recommended(KEPT_RECOMMENDATION) == ("the same as recommended: no exploitation within the "
+                                                        "margin that the data support")
+    assert same_as_recommended(KEPT_HABIT) == ("the same as recommended: against the prediction, no advised shot "
+                                               "gains enough for the data to support a change")
+    for basis in ("best response", "safe exploitation"):
+        assert same_as_recommended(basis) == "the same as recommended: no shot beats it at the lower bound here"
