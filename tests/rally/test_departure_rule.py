@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from strategist.rally.game import _pessimistic_round, departure_supported, gain_supported
+from strategist.rally.game import _hitter_shots, _pessimistic_round, _replies, departure_supported, gain_supported
 
 Z = 1.645
 
@@ -151,3 +151,61 @@ def test_no_gain_is_never_supported_and_a_loss_neither():
     assert not gain_supported(REPLY_Q, sd, REPLY, Z, np.array([1.0, 0.0]), np.array([1.0, 0.0]))
     assert not gain_supported(REPLY_Q, sd, REPLY, Z, np.array([1.0, 0.0]), np.array([0.0, 1.0]))
     assert gain_supported(REPLY_Q, sd, REPLY, Z, np.array([0.0, 1.0]), np.array([1.0, 0.0]))
+
+
+# Shots 1 and 2 tie at the lower bound (0.58): shot 1 is sure (sd 0), shot 2 is 0.66225 ± 0.05; the habit,
+# shot 0, is 0.50 ± 0.05. The tie goes to the shot better on the point estimates, shot 2, and its gain over
+# the habit is supported (0.16225 − z·sqrt(2)·0.05 = 0.046 > 0); shot 1's would not be (0.08 − z·0.05 < 0),
+# so breaking the tie the other way would keep the habit.
+TIE_Q = np.array([[0.50], [0.58], [0.58 + Z * 0.05]])
+TIE_SD = np.array([[0.05], [0.0], [0.05]])
+
+
+def test_a_tie_at_the_bound_is_judged_with_the_shot_better_on_the_estimates():
+    assert not departure_supported(TIE_Q, TIE_SD, Z, np.array([0.0, 1.0, 0.0]), np.eye(3)[0], np.ones(1, bool))
+    assert departure_supported(TIE_Q, TIE_SD, Z, np.array([0.0, 0.0, 1.0]), np.eye(3)[0], np.ones(1, bool))
+    _, _, rows, _, xs, _, _ = _round(TIE_Q, TIE_SD, True, np.eye(3)[0], np.ones(1))
+    assert not rows[0]
+    np.testing.assert_allclose(xs[0], [0.0, 0.0, 1.0], atol=1e-6)
+
+
+def test_the_opponent_breaks_a_tie_at_its_bound_the_same_way():
+    """The mirror: the opponent hits, and its shots leave the player 1 − the values above."""
+    _, _, _, cols, _, ys, _ = _round(1.0 - TIE_Q.T, TIE_SD.T, False, np.ones(1), np.eye(3)[0])
+    assert not cols[0]
+    np.testing.assert_allclose(ys[0], [0.0, 0.0, 1.0], atol=1e-6)
+
+
+def test_the_habits_worst_reply_is_taken_among_every_trusted_shot():
+    """The opponent hits; the player's habit (front) guarantees 0.50, against the opponent's second shot; a mix
+    of front 2/7 and back 5/7 guarantees 0.5857 against both trusted shots: the player departs. Judged against
+    the first shot alone, the habit's 0.60 there would not be beaten."""
+    q = np.array([[0.60, 0.50, 0.30], [0.58, 0.62, 0.20]])
+    trusted = np.array([True, True, False])
+    _, _, rows, _, xs, _, _ = _pessimistic_round([q], [np.zeros_like(q)], Z, np.array([False]), [trusted],
+                                                 ([np.array([1.0, 0.0])], [np.full(3, 1 / 3)]),
+                                                 np.array([False]), np.array([False]))
+    assert not rows[0]
+    np.testing.assert_allclose(xs[0], [2 / 7, 5 / 7], atol=1e-6)
+
+
+def test_with_no_trusted_shot_every_shot_of_the_hitter_is_a_reply():
+    np.testing.assert_array_equal(_hitter_shots(np.zeros(3, dtype=bool)), [True, True, True])
+    np.testing.assert_array_equal(_hitter_shots(np.array([False, True, False])), [False, True, False])
+    columns, rows = _replies((2, 3), False, np.zeros(3, dtype=bool))
+    np.testing.assert_array_equal(columns, [True, True, True])
+    np.testing.assert_array_equal(rows, [True, True])
+
+
+# Half the habit moved: mix (0.5, 0.5) against the habit (1, 0), one column, every cell's sd s. The gain is
+# 0.5·0.10 = 0.05 and its sd s·sqrt(0.5² + 0.5²) (each row's share that moves), so the threshold is
+# s = 0.05 / (z·sqrt(0.5)).
+HALF_Q = np.array([[0.50], [0.60]])
+HALF_THRESHOLD = 0.05 / (Z * np.sqrt(0.5))
+
+
+@pytest.mark.parametrize("s, supported", [(HALF_THRESHOLD * 0.99, True), (HALF_THRESHOLD * 1.01, False)])
+def test_a_half_way_departure_counts_the_moved_share_of_each_cell(s, supported):
+    half, habit = np.array([0.5, 0.5]), np.array([1.0, 0.0])
+    assert departure_supported(HALF_Q, np.full((2, 1), s), Z, half, habit, np.ones(1, bool)) is supported
+    assert gain_supported(HALF_Q, np.full((2, 1), s), np.ones(1), Z, half, habit) is supported
