@@ -95,3 +95,44 @@ def test_an_averaged_player_mix_reports_what_it_guarantees():
     np.testing.assert_allclose(x[[first, second]], [0.5, 0.5])
     low = np.where(np.asarray(game.structure.trusted[g])[:, None], rec.stage_games[g], -1.0)
     assert rec.values[g] == pytest.approx(float((x @ low).min()), abs=1e-12)
+
+
+def test_an_averaged_position_mix_reports_what_it_guarantees_against_the_trusted_shots_only():
+    """The mirror of the test above where the player receives: a round that makes the player leave the habit
+    at a state where the opponent plays some shots too rarely to be trusted and flips the player's position
+    between the first two. The value there is the averaged mix's worst column among the trusted shots: the
+    untrusted ones are out of the game (here they would pull it lower)."""
+    table = pair_table(12, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = rally_game(table, P, O)
+    half = np.array([0.5, 0.5, 0.0])
+
+    def discriminates(k):
+        trusted = np.asarray(plain.structure.trusted[k])
+        low = plain.recommendation.stage_games[k]
+        return (plain.states["who"].iat[k] == "opponent" and 0 < trusted.sum() < len(trusted)
+                and len(low) == 3 and (half @ low).min() < (half @ low[:, trusted]).min() - 0.01)
+
+    g = next(k for k in range(len(plain.labels)) if discriminates(k))
+    real = rally_module._pessimistic_round
+    rounds = []
+
+    def flipping(*args):
+        low, high, rows, cols, xs, ys, values = real(*args)
+        rounds.append(1)
+        rows, xs = rows.copy(), list(xs)
+        rows[g] = False
+        xs[g] = np.eye(len(xs[g]))[len(rounds) % 2]
+        return low, high, rows, cols, xs, ys, values
+
+    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        patch.setattr(rally_module, "_pessimistic_round", flipping)
+        patch.setattr(rally_module, "_keep_optimal", lambda xs, ys, *rest, **kw: (xs, ys))
+        game = rally_game(table, P, O)
+    rec = game.recommendation
+    assert g in rec.alternating
+    np.testing.assert_allclose(rec.row_strategies[g], half)
+    trusted = np.asarray(game.structure.trusted[g])
+    assert rec.values[g] == pytest.approx(float((half @ rec.stage_games[g][:, trusted]).min()), abs=1e-12)
