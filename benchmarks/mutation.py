@@ -165,7 +165,8 @@ TESTS: dict[str, list[str]] = {
     "strategist/rally/truth.py": ["tests/rally/test_truth_game.py"],
     # the other rally tests build games of 12 matches or of ShuttleSet pairs (2-7 s each): too slow per mutant
     "strategist/rally/game.py": ["tests/rally/test_game_stage_solves.py", "tests/rally/test_game_states.py",
-                                 "tests/rally/test_departure_rule.py",
+                                 "tests/rally/test_departure_rule.py", "tests/rally/test_openings.py",
+                                 "tests/rally/test_recommendation_cycle.py",
                                  "tests/rally/test_game_intervals.py", "tests/rally/test_game_rounds.py",
                                  "tests/rally/test_tie_break.py::"
                                  "test_the_tie_at_the_bound_goes_to_the_row_better_on_the_estimates",
