@@ -166,6 +166,7 @@ TESTS: dict[str, list[str]] = {
     # the other rally tests build games of 12 matches or of ShuttleSet pairs (2-7 s each): too slow per mutant
     "strategist/rally/game.py": ["tests/rally/test_game_stage_solves.py", "tests/rally/test_game_states.py",
                                  "tests/rally/test_departure_rule.py", "tests/rally/test_openings.py",
+                                 "tests/rally/test_openings_rule.py",
                                  "tests/rally/test_recommendation_cycle.py",
                                  "tests/rally/test_game_intervals.py", "tests/rally/test_game_rounds.py",
                                  "tests/rally/test_tie_break.py::"
