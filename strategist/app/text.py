@@ -96,8 +96,11 @@ def basis_words(basis: str) -> str:
     return BASIS_WORDS.get(basis, basis)
 
 
-def same_as_recommended(basis: str) -> str:
-    """What a card says when its mix is the recommendation's: the same, and why (:data:`SAME_WORDS`; a mix
-    chosen on its own merits is also the best at the lower bound)."""
+def same_as_recommended(basis: str, margin: float | None = None) -> str:
+    """What a card says when its mix is the recommendation's: the same, and why (:data:`SAME_WORDS`; a safe
+    exploitation at ``margin`` 0 may give up nothing; a mix chosen on its own merits is also the best at the
+    lower bound)."""
+    if basis == "safe exploitation" and margin == 0:
+        return "the same as recommended: a margin of 0 points allows no exploitation"
     why = SAME_WORDS.get(basis, "no shot beats it at the lower bound here")
     return f"the same as recommended: {why}"

@@ -33,3 +33,10 @@ def test_a_card_equal_to_the_recommendation_gives_the_kept_bases_own_reason():
                                                "gains enough for the data to support a change")
     for basis in ("best response", "safe exploitation"):
         assert same_as_recommended(basis) == "the same as recommended: no shot beats it at the lower bound here"
+
+
+def test_a_safe_exploitation_at_margin_0_says_that_the_margin_allows_none():
+    assert same_as_recommended("safe exploitation", 0.0) == ("the same as recommended: a margin of 0 points "
+                                                             "allows no exploitation")
+    assert same_as_recommended("safe exploitation", 0.03).endswith("no shot beats it at the lower bound here")
+    assert same_as_recommended("best response", 0.0).endswith("no shot beats it at the lower bound here")

@@ -323,11 +323,16 @@ def test_each_card_says_why_it_plays_what_it_plays(matchlog):
         shown = [_plain(m.value) for m in at.markdown if m.value.startswith("**")]
         for rec in advice.recommendations:
             same = rec is not advice.equilibrium and rec.mix == advice.equilibrium.mix
-            words = same_as_recommended(rec.basis) if same else basis_words(rec.basis)
+            words = same_as_recommended(rec.basis, advice.margin) if same else basis_words(rec.basis)
             assert any(m.endswith("\n" + words) or m.endswith("  \n" + words) for m in shown), (rec.basis, shown)
             seen.add(rec.basis)
     # the two steps reach both fallbacks (a kept habit, a kept recommendation) and cards of their own
     assert {KEPT_HABIT, KEPT_RECOMMENDATION, "best response", "safe exploitation"} <= seen
+    at.slider(key="margin").set_value(0).run()             # a margin of 0: the safe exploitation gives up nothing
+    _clean(at)
+    safe = [_plain(m.value) for m in at.markdown if m.value.startswith("**Safe exploitation")]
+    assert safe == ["**Safe exploitation (margin 0 points)**  \nthe same as recommended: a margin of 0 points "
+                    "allows no exploitation"]
 
 
 def test_rally_result_score_and_reload(matchlog):

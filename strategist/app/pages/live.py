@@ -249,7 +249,7 @@ def _recommendations(advice) -> None:
                                     else "")
         with card.container(border=True):
             if rec is not advice.equilibrium and rec.mix == advice.equilibrium.mix:
-                st.markdown(f"**{title}**  \n{md(same_as_recommended(rec.basis))}")
+                st.markdown(f"**{title}**  \n{md(same_as_recommended(rec.basis, advice.margin))}")
                 continue
             st.markdown(f"**{title}**  \n{md(basis_words(rec.basis))}")
             st.markdown("  \n".join(f"{md(a)}: {pct(p)} (played {rec.counts.get(a, 0)} times here)"
