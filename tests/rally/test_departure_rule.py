@@ -80,6 +80,15 @@ def test_the_opponent_departs_by_the_same_rule_on_what_it_gives_the_player(sigma
     np.testing.assert_allclose(ys[0], PAIRED_HABIT if kept else [0.0, 1.0], atol=1e-9)
 
 
+def _receiving(q, trusted):
+    """One round where the opponent hits (its shots ``trusted``), the player's habit is the first position and
+    every cell is exact: (the player keeps the habit?, the player's mix), as arrays over the one state."""
+    _, _, rows, _, xs, _, _ = _pessimistic_round([q], [np.zeros_like(q)], Z, np.array([False]), [trusted],
+                                                 ([np.array([1.0, 0.0])], [np.full(q.shape[1], 1 / q.shape[1])]),
+                                                 np.array([False]), np.array([False]))
+    return rows, xs
+
+
 def test_the_players_position_is_judged_against_the_opponents_trusted_shots_only():
     """The opponent hits and plays its third shot too rarely to be trusted: standing back beats standing at
     the front (the habit) against the two trusted shots (0.55 against 0.50 at worst) but not against the
@@ -87,9 +96,7 @@ def test_the_players_position_is_judged_against_the_opponents_trusted_shots_only
     back."""
     q = np.array([[0.50, 0.60, 0.30], [0.55, 0.62, 0.20]])
     trusted = np.array([True, True, False])
-    _, _, rows, _, xs, _, _ = _pessimistic_round([q], [np.zeros_like(q)], Z, np.array([False]), [trusted],
-                                                 ([np.array([1.0, 0.0])], [np.full(3, 1 / 3)]),
-                                                 np.array([False]), np.array([False]))
+    rows, xs = _receiving(q, trusted)
     assert not rows[0]
     np.testing.assert_allclose(xs[0], [0.0, 1.0], atol=1e-9)
     assert not departure_supported(q, np.zeros_like(q), Z, np.array([0.0, 1.0]), np.array([1.0, 0.0]),
@@ -182,9 +189,7 @@ def test_the_habits_worst_reply_is_taken_among_every_trusted_shot():
     the first shot alone, the habit's 0.60 there would not be beaten."""
     q = np.array([[0.60, 0.50, 0.30], [0.58, 0.62, 0.20]])
     trusted = np.array([True, True, False])
-    _, _, rows, _, xs, _, _ = _pessimistic_round([q], [np.zeros_like(q)], Z, np.array([False]), [trusted],
-                                                 ([np.array([1.0, 0.0])], [np.full(3, 1 / 3)]),
-                                                 np.array([False]), np.array([False]))
+    rows, xs = _receiving(q, trusted)
     assert not rows[0]
     np.testing.assert_allclose(xs[0], [2 / 7, 5 / 7], atol=1e-6)
 

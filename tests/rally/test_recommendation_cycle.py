@@ -69,6 +69,16 @@ def test_the_values_are_those_of_the_averaged_play(cycling):
     np.testing.assert_allclose(game.states["value"], realized, atol=1e-9)
 
 
+def _flipped_game(table, flipping):
+    """The pair's game with ``flipping`` standing in for each round; the flipped mixes are no stage game's
+    optimum, so the rule that keeps last round's optimal mix is off."""
+    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        patch.setattr(rally_module, "_pessimistic_round", flipping)
+        patch.setattr(rally_module, "_keep_optimal", lambda xs, ys, *rest, **kw: (xs, ys))
+        return rally_game(table, P, O)
+
+
 def test_an_averaged_player_mix_reports_what_it_guarantees():
     """A round flipping the player's mix between two shots at a state where the player departs from the habit:
     the recommendation's value there is what the average of the two guarantees at the lower bound (the worst
@@ -83,12 +93,7 @@ def test_an_averaged_player_mix_reports_what_it_guarantees():
     first, second = np.flatnonzero(plain.structure.trusted[g])[:2]
     flipping = flipping_rounds(g, first, second)          # a departure: its mix flips between two shots
 
-    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        patch.setattr(rally_module, "_pessimistic_round", flipping)
-        # the flipped mixes are no stage game's optimum, so the rule that keeps last round's optimal mix is off
-        patch.setattr(rally_module, "_keep_optimal", lambda xs, ys, *rest, **kw: (xs, ys))
-        game = rally_game(table, P, O)
+    game = _flipped_game(table, flipping)
     rec = game.recommendation
     assert g in rec.alternating and not rec.row_habit[g]       # (the values it leads to may flip others)
     x = rec.row_strategies[g]
@@ -126,11 +131,7 @@ def test_an_averaged_position_mix_reports_what_it_guarantees_against_the_trusted
         xs[g] = np.eye(len(xs[g]))[len(rounds) % 2]
         return low, high, rows, cols, xs, ys, values
 
-    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        patch.setattr(rally_module, "_pessimistic_round", flipping)
-        patch.setattr(rally_module, "_keep_optimal", lambda xs, ys, *rest, **kw: (xs, ys))
-        game = rally_game(table, P, O)
+    game = _flipped_game(table, flipping)
     rec = game.recommendation
     assert g in rec.alternating
     np.testing.assert_allclose(rec.row_strategies[g], half)
