@@ -215,17 +215,19 @@ def safe_mix(sa: StateArrays, c: np.ndarray, floor: float, candidates) -> np.nda
     return x / x.sum()
 
 
-#: The numeric columns of the options, averaged when a history leaves height or zone open.
-OPTION_NUMBERS = ("win_probability", "low", "high", "pessimistic", "habit", "population_share", "recommended",
-                  "pairing", "player", "all players")
-OPTION_COLUMNS = OPTION_NUMBERS[:5] + ("played",) + OPTION_NUMBERS[5:6] + ("advised",) + OPTION_NUMBERS[6:7] + \
-    ("reason",) + OPTION_NUMBERS[7:]
+#: The options' columns, in order.
+OPTION_COLUMNS = ("win_probability", "low", "high", "sd", "pessimistic", "habit", "played", "population_share",
+                  "advised", "recommended", "reason", "pairing", "player", "all players")
+#: The numeric columns of the options, averaged when a history leaves height or zone open (an averaged ``sd``
+#: is the sd of the averaged win probability were the situations' errors perfectly correlated: an upper bound).
+OPTION_NUMBERS = tuple(c for c in OPTION_COLUMNS if c not in ("played", "advised", "reason"))
 
 
 def option_columns(sa: StateArrays, cont: Continuation, q: np.ndarray, z: float, game) -> dict:
     """The options of one situation as columns (arrays over the state's rows): what each shot wins against
-    the prediction (point estimate and interval), at the lower bound, how often the player and all players
-    play it there, whether it is advised (and why not), and the shares of evidence behind it."""
+    the prediction (point estimate w = M q, its sd √(Σ_b σ²·q_b²) and the interval w ± z·sd clipped to
+    [0, 1]), at the lower bound, how often the player and all players play it there, whether it is advised
+    (and why not), and the shares of evidence behind it."""
     from strategist.rally.game import KEPT, KEPT_SHARE
 
     st = game.structure
@@ -238,7 +240,7 @@ def option_columns(sa: StateArrays, cont: Continuation, q: np.ndarray, z: float,
                                                np.where(np.asarray(sa.recommended) >= KEPT_SHARE, f"{rare}: {KEPT}",
                                                         rare)))
     return {"win_probability": win, "low": np.clip(win - z * sd, 0, 1), "high": np.clip(win + z * sd, 0, 1),
-            "pessimistic": cont.low @ q, "played": sa.played, "habit": sa.habit, "population_share": sa.share,
+            "sd": sd, "pessimistic": cont.low @ q, "played": sa.played, "habit": sa.habit, "population_share": sa.share,
             "advised": np.asarray(sa.advised, dtype=bool), "recommended": sa.recommended, "reason": reason,
             "pairing": ev[:, 0], "player": ev[:, 1], "all players": ev[:, 2]}
 

@@ -10,7 +10,7 @@ where the data do not support a change). The decision gave up
     given up = Σᵢ xᵢ·wᵢ − w(played)
 
 in points of rally win probability (negative: the shot played was estimated better than the recommendation),
-with an interval from the options' intervals (sd √(Σ xᵢ²·sdᵢ² + sd(played)²), taken independent). A shot
+with an interval from the options' standard errors (sd √(Σ xᵢ²·sdᵢ² + sd(played)²), taken independent). A shot
 that is not a candidate there (all players play it under 2 % of the time) is not assessed, and the reason is
 given; a recommendation never contains such a shot, so the costliest decisions are always real choices.
 """
@@ -38,7 +38,7 @@ def definition(sport=None) -> str:
     from strategist.scout.text import rally_words
 
     return (f"{ADVISOR_DEFINITION.format(one=rally_words(sport)[0])}; {int(LEVEL * 100)} % intervals from the "
-            "options' intervals. The recommendation uses only shots the player has played there and all players "
+            "options' standard errors. The recommendation uses only shots the player has played there and all players "
             "play there at a meaningful rate")
 
 
@@ -122,8 +122,7 @@ def _assess(advisor, history: list, stroke: dict, player: str) -> dict:
     x = np.array([advice.equilibrium.mix.get(r, 0.0) for r in labels], dtype=float)
     x = x / x.sum()
     w = options["win_probability"].to_numpy(float)
-    z = advisor._z
-    sd = (options["high"].to_numpy(float) - options["low"].to_numpy(float)) / (2 * z)
+    sd = options["sd"].to_numpy(float)            # not read back from the interval, which is clipped to [0, 1]
     a = labels.index(shot)
     given = float(x @ w - w[a])
     half = Z_LEVEL * float(np.sqrt(np.sum(x ** 2 * sd ** 2) + sd[a] ** 2))

@@ -364,6 +364,7 @@ def test_option_columns_by_hand():
     win = np.array([0.5 * 0.25 + 0.7 * 0.75, 0.95 * 0.25 + 0.99 * 0.75, 0.1 * 0.25])
     sd = np.sqrt(np.array([0.01 * 0.0625 + 0.04 * 0.5625, 0.09 * 0.0625, 0.0025 * 0.0625 + 0.0025 * 0.5625]))
     np.testing.assert_allclose(cols["win_probability"], win, rtol=1e-12)
+    np.testing.assert_allclose(cols["sd"], sd, rtol=1e-12)            # unclipped, where the interval is clipped
     np.testing.assert_allclose(cols["low"], np.clip(win - 2.0 * sd, 0, 1), rtol=1e-12)
     np.testing.assert_allclose(cols["high"], np.clip(win + 2.0 * sd, 0, 1), rtol=1e-12)
     assert cols["high"][1] == 1.0 and cols["low"][2] == 0.0          # clipped at both ends
@@ -394,9 +395,10 @@ def _cols(rows, **values):
 def test_combine_options_averages_numbers_sums_counts_and_advises_where_any_situation_does():
     """Numbers: weighted means over the situations that have the shot; played: summed; advised: any; reason:
     the first given, blank where advised; the columns in order, indexed by shot."""
-    a = _cols(("lob", "drop"), win_probability=[0.4, 0.6], low=[0.3, 0.5], played=[3, 4], advised=[False, True],
+    a = _cols(("lob", "drop"), win_probability=[0.4, 0.6], low=[0.3, 0.5], sd=[0.01, 0.02], played=[3, 4],
+              advised=[False, True],
               reason=["played fewer than 5 times there", ""], habit=[0.2, 0.8])
-    b = _cols(("drop", "smash"), win_probability=[0.9, 0.5], low=[0.7, 0.4], played=[10, 2],
+    b = _cols(("drop", "smash"), win_probability=[0.9, 0.5], low=[0.7, 0.4], sd=[0.04, 0.03], played=[10, 2],
               advised=[False, False], reason=["rarely or never played there by any player", "x"],
               habit=[1.0, 0.0])
     frame = combine_options([a, b], [0.25, 0.75], ["lob", "drop", "smash", "clear"])
@@ -404,6 +406,7 @@ def test_combine_options_averages_numbers_sums_counts_and_advises_where_any_situ
     assert list(frame.index) == ["lob", "drop", "smash", "clear"]
     np.testing.assert_allclose(frame["win_probability"], [0.4, 0.25 * 0.6 + 0.75 * 0.9, 0.5, 0.0])
     np.testing.assert_allclose(frame["low"], [0.3, 0.25 * 0.5 + 0.75 * 0.7, 0.4, 0.0])
+    np.testing.assert_allclose(frame["sd"], [0.01, 0.25 * 0.02 + 0.75 * 0.04, 0.03, 0.0])
     np.testing.assert_allclose(frame["habit"], [0.2, 0.25 * 0.8 + 0.75 * 1.0, 0.0, 0.0])
     assert list(frame["played"]) == [3, 14, 2, 0]
     assert list(frame["advised"]) == [False, True, False, False]
@@ -411,11 +414,14 @@ def test_combine_options_averages_numbers_sums_counts_and_advises_where_any_situ
 
 
 def test_option_column_order():
-    """The options table's columns: the four values and the habit, played, the population share, advised,
-    the recommendation, the reason, then the evidence shares."""
-    assert OPTION_COLUMNS == ("win_probability", "low", "high", "pessimistic", "habit", "played",
+    """The options table's columns: the win probability, its interval and sd, the lower bound, the habit,
+    played, the population share, advised, the recommendation, the reason, then the evidence shares; the
+    numbers are every column but the counts, the flags and the reasons."""
+    assert OPTION_COLUMNS == ("win_probability", "low", "high", "sd", "pessimistic", "habit", "played",
                               "population_share", "advised", "recommended", "reason", "pairing", "player",
                               "all players")
+    assert OPTION_NUMBERS == ("win_probability", "low", "high", "sd", "pessimistic", "habit", "population_share",
+                              "recommended", "pairing", "player", "all players")
 
 
 # ------------------------------------------------------------------ edges of the next states and the decision

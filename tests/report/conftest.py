@@ -91,6 +91,18 @@ def given_up(advice, played):
     return float(x @ w) - wa, wa, float(x @ w)
 
 
+def given_up_interval(advice, played):
+    """The 90 % interval of the decision's given-up from the options' standard errors, taken independent:
+    given up ± 1.645·√(Σ xᵢ²·sdᵢ² + sd(played)²)."""
+    options = advice.options
+    x = np.array([advice.equilibrium.mix.get(s, 0.0) for s in options.index], float)
+    x /= x.sum()
+    sd = options["sd"].to_numpy(float)
+    half = 1.6448536269514722 * float(np.sqrt(np.sum(x ** 2 * sd ** 2) + sd[list(options.index).index(played)] ** 2))
+    up = given_up(advice, played)[0]
+    return up - half, up + half
+
+
 def check_stages(without, report, advised):
     """``strategist payoff``'s stage of the pair (a rally game estimated here) has the review's matrix and
     recommended mix, and the Advisor recommends that mix wherever it advises from that one situation

@@ -20,7 +20,7 @@ from strategist.errors import ReportError, StrategistError
 from strategist.report import build_report, write_html, write_json, write_pdf
 from strategist.report.build import SECTIONS, TITLES
 
-from .conftest import advice_before, check_stages, given_up, independent_advisor, mix_of
+from .conftest import advice_before, check_stages, given_up, given_up_interval, independent_advisor, mix_of
 
 PLAYER, OPPONENT = "Astrid NORDVIK", "Dev MALHOTRA"
 
@@ -125,11 +125,31 @@ def test_decision_review_equals_the_advisors_options_and_the_payoff_stage(demo_t
         up, wa, wx = given_up(advice, r["played"])
         assert advice.state == r["state"] and advice.equilibrium.basis == r["basis"]
         assert (r["given_up"], r["p_played"], r["p_recommended"]) == pytest.approx((up, wa, wx), abs=1e-12)
-        assert r["lower"] <= r["given_up"] <= r["upper"]
+        assert (r["lower"], r["upper"]) == pytest.approx(given_up_interval(advice, r["played"]), abs=1e-12)
         advised.append((r, advice))
     check_stages(_without(demo_table, demo_report), demo_report, advised)
     ups = [c["given_up"] for c in d["costliest"]]
     assert ups == sorted(ups, reverse=True) and ups[0] == max(r["given_up"] for r in assessed)
+
+
+def test_the_given_up_interval_reads_the_options_sd_not_their_clipped_interval():
+    """A shot whose interval is clipped at 1 still counts its whole sd: the interval of the given-up is
+    Σ x·w − w(played) ± 1.645·√(Σ x²·sd² + sd(played)²) with the options' sd (by hand: 0.1 ± 1.645 × 0.075)."""
+    from types import SimpleNamespace
+
+    from strategist.report.decisions import _assess
+
+    options = pd.DataFrame({"win_probability": [0.95, 0.75], "low": [0.786, 0.668], "high": [1.0, 0.832],
+                            "sd": [0.1, 0.05], "advised": [True, True], "population_share": [0.5, 0.5],
+                            "reason": ["", ""]}, index=pd.Index(["rush", "lob"], name="shot"))
+    advice = SimpleNamespace(options=options, equilibrium=SimpleNamespace(mix={"rush": 0.5, "lob": 0.5}, basis="x"),
+                             state="s", evidence={"pairing": 0.2}, scope="pairing")
+    advisor = SimpleNamespace(advise=lambda history, context: advice, min_share=0.02,
+                              sport=SimpleNamespace(decisions=SimpleNamespace(serve_action="shot"), serves=()))
+    r = _assess(advisor, [], {"shot": "lob"}, "P")
+    half = 1.6448536269514722 * 0.075                        # √(0.5²·0.1² + 0.5²·0.05² + 0.05²)
+    assert r["given_up"] == pytest.approx(0.1, abs=1e-12)
+    assert (r["lower"], r["upper"]) == pytest.approx((0.1 - half, 0.1 + half), abs=1e-12)
 
 
 def test_the_costliest_decisions_name_only_candidate_shots(demo_table, demo_report, demo_advisor):

@@ -9,7 +9,7 @@ import json
 import pandas as pd
 import pytest
 
-from .conftest import DENMARK, advice_before, check_stages, given_up, independent_advisor, mix_of
+from .conftest import DENMARK, advice_before, check_stages, given_up, given_up_interval, independent_advisor, mix_of
 
 pytestmark = pytest.mark.slow
 PLAYER, OPPONENT = "Kento MOMOTA", "CHOU Tien Chen"
@@ -56,6 +56,7 @@ def test_review_equals_the_advisors_options_and_payoffs_stage(shuttleset_table, 
         up, wa, wx = given_up(advice, r["played"])
         assert advice.state == r["state"]
         assert (r["given_up"], r["p_played"], r["p_recommended"]) == pytest.approx((up, wa, wx), abs=1e-12)
+        assert (r["lower"], r["upper"]) == pytest.approx(given_up_interval(advice, r["played"]), abs=1e-12)
         advised.append((r, advice))
     without = shuttleset_table[shuttleset_table["match_id"] != DENMARK].reset_index(drop=True)
     check_stages(without, denmark_report, advised)
