@@ -42,6 +42,7 @@ from strategist.data.states import (UNKNOWN_DIRECTION, UNKNOWN_HEIGHT, UNKNOWN_Z
                                    state_before)
 from strategist.errors import EstimationError, OpponentModelError
 from strategist.estimation.shrinkage import two_sided_z
+from strategist.advice.bases import KEPT_HABIT, KEPT_RECOMMENDATION
 from strategist.games.safe_exploit import check_margin
 from strategist.rally.game import gain_supported
 from strategist.sports import get_sport
@@ -50,14 +51,6 @@ from strategist.sports import get_sport
 DEFAULT_N0 = 20.0
 #: Below this share of evidence from the pairing, advice is said to be against everyone.
 PAIRING_SHARE = 0.2
-#: A best response that keeps the usual mix: no advised shot's gain against the prediction is supported.
-KEPT_HABIT = "habit (no better shot the lower bound supports)"
-#: A safe exploitation that keeps the recommendation: no exploitation within the margin is supported.
-KEPT_RECOMMENDATION = "recommendation (no exploitation within the margin the lower bound supports)"
-#: Every ``Recommendation.basis`` the Advisor gives: the situation's game ("pessimistic equilibrium" or
-#: "habit"), several situations averaged, and the best response's and safe exploitation's own or kept.
-BASES = ("pessimistic equilibrium", "habit", "averaged", "best response", "safe exploitation", KEPT_HABIT,
-         KEPT_RECOMMENDATION)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import string
 
+from strategist.advice.bases import KEPT_HABIT, KEPT_RECOMMENDATION
+
 _ESCAPED = {c: "\\" + c for c in string.punctuation if c not in "<>&"}
 _ESCAPED.update({"<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": " ", "\r": " "})
 _TABLE = str.maketrans(_ESCAPED)
@@ -68,26 +70,20 @@ def situation(label, capital: bool = False) -> str:
     return text[:1].upper() + text[1:] if capital else text
 
 
-#: What each recommendation's basis (:data:`strategist.advice.advisor.BASES`) means, as the live page says it.
+#: Why a best response or a safe exploitation plays what the recommendation plays, by its basis.
+SAME_WORDS = {
+    KEPT_HABIT: "against the prediction, no advised shot gains enough for the data to support a change",
+    KEPT_RECOMMENDATION: "no exploitation within the margin that the data support",
+}
+#: What each recommendation's basis (:data:`strategist.advice.bases.BASES`) means, as the live page says it.
 BASIS_WORDS = {
     "pessimistic equilibrium": "the mix that wins most at the lower bound of every shot's estimate",
     "habit": "the player's habit: the data do not support a change",
     "averaged": "averaged over where the last shot is usually taken",
     "best response": "the advised shot that wins most at the lower bound against the prediction",
     "safe exploitation": "departs from the recommendation only as far as the margin allows",
-    "habit (no better shot the lower bound supports)": "the player's habit: against the prediction, no advised "
-                                                       "shot gains enough for the data to support a change",
-    "recommendation (no exploitation within the margin the lower bound supports)":
-        "the recommendation: no exploitation within the margin that the data support",
-}
-
-
-#: Why a best response or a safe exploitation plays what the recommendation plays, by its basis.
-SAME_WORDS = {
-    "habit (no better shot the lower bound supports)": "against the prediction, no advised shot gains enough for "
-                                                       "the data to support a change",
-    "recommendation (no exploitation within the margin the lower bound supports)": "no exploitation within the "
-                                                                                    "margin that the data support",
+    KEPT_HABIT: f"the player's habit: {SAME_WORDS[KEPT_HABIT]}",
+    KEPT_RECOMMENDATION: f"the recommendation: {SAME_WORDS[KEPT_RECOMMENDATION]}",
 }
 
 

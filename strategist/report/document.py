@@ -42,8 +42,8 @@ class Chart:
 
 #: Whose data a situation's numbers rest on mostly.
 MATRIX_NAMES = {"player": "the player against all", "pairing": "this pairing", None: "–"}
-#: What each basis of a recommended mix means.
-BASES = {"pessimistic equilibrium": "the pessimistic equilibrium (the data support a change)",
+#: What each basis of the recommended mix (the situation's game, or situations averaged) means in the report.
+EQUILIBRIUM_BASIS_WORDS = {"pessimistic equilibrium": "the pessimistic equilibrium (the data support a change)",
          "habit": "the player's habit (the data do not support a change)",
          "averaged": "averaged over the situations such a shot is usually taken in (the data of this match do "
                      "not record how high it was taken)"}
@@ -197,7 +197,7 @@ def _missing(x: dict, one: str = "rally", many: str = "rallies") -> str:
 
 def _bases(d: dict) -> str:
     counts = Counter(r.get("basis") for r in d.get("all", []) if r.get("assessed"))
-    parts = [f"{BASES.get(b, b)} in {n}" for b, n in counts.most_common() if b]
+    parts = [f"{EQUILIBRIUM_BASIS_WORDS.get(b, b)} in {n}" for b, n in counts.most_common() if b]
     return "; ".join(parts)
 
 

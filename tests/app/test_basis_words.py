@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from strategist.advice.advisor import BASES, KEPT_HABIT, KEPT_RECOMMENDATION
+from strategist.advice.bases import BASES, KEPT_HABIT, KEPT_RECOMMENDATION
 from strategist.app.text import BASIS_WORDS, basis_words, same_as_recommended
 
 

@@ -309,7 +309,7 @@ def test_each_card_says_why_it_plays_what_it_plays(matchlog):
     """The three cards' second lines are the Advisor's bases in words, at the page's margin (3 points): its
     own basis where a card's mix differs from the recommendation, else 'the same as recommended' with the
     reason the basis gives (a kept habit, no exploitation the data support)."""
-    from strategist.advice.advisor import KEPT_HABIT, KEPT_RECOMMENDATION
+    from strategist.advice.bases import KEPT_HABIT, KEPT_RECOMMENDATION
     from strategist.app.text import basis_words, same_as_recommended
 
     at = _start_live(_app())
