@@ -11,6 +11,8 @@ are listed with their reason in ``benchmarks/mutation_equivalent.toml`` and left
     python benchmarks/mutation.py --core                            # every module of the core areas
     python benchmarks/mutation.py --survivors strategist/games/zero_sum.py   # rerun only last run's survivors
     python benchmarks/mutation.py --rejudge       # the recorded survivors against an edited equivalence file
+    python benchmarks/mutation.py --recorded strategist/games/zero_sum.py   # rerun the survivors mutation.json
+                                                  # records (no earlier workdir needed), the rest of the row kept
 
 Each module runs in its own copy of the repository under ``build/mutation/<module>/`` (mutmut keeps its
 results there, so ``--survivors`` reruns quickly after new tests), niced, against the test files
@@ -444,6 +446,34 @@ def rejudge(result: dict, equivalent: dict) -> dict:
     return out
 
 
+def rerun_recorded(result: dict, scratch: Path, module: str, equivalent: dict) -> dict:
+    """``result`` (a module's entry of mutation.json) after its recorded survivors were run again in
+    ``scratch`` against today's tests: those a test now kills count as killed (or timeout), the others are
+    judged again as by :func:`rejudge`; every other count of the row is kept. Refused (ValueError) when a
+    mutant of that name now makes another change than the one recorded: the module changed, run it fresh."""
+    names = [s["mutant"] for s in result["survivors"]]
+    codes = json.loads((scratch / "mutants" / (module + ".meta")).read_text())["exit_code_by_key"]
+    diffs = _diffs(scratch, module, names)
+    moved = [n for n, s in zip(names, result["survivors"]) if diffs.get(n) != s["change"]]
+    if moved:
+        raise ValueError(f"{module}: {len(moved)} recorded survivors now make other changes ({moved[0]}, ...); "
+                         "the module changed since its last run: run it with --fresh")
+    keys = {"survived": "survived", "no tests": "no_tests", "suspicious": "suspicious"}
+    out, killed = {**result, "survivors": []}, 0
+    for survivor in result["survivors"]:
+        verdict = _VERDICT.get(codes.get(survivor["mutant"]), "suspicious")
+        if verdict in ("killed", "timeout"):
+            out[keys[survivor["verdict"]]] -= 1
+            out[verdict] += 1
+            killed += 1
+        else:
+            out["survivors"].append(survivor)
+    out = rejudge(out, equivalent)
+    out["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    out["recorded_rerun"] = {"date": out["date"], "rerun": len(names), "killed": killed}
+    return out
+
+
 def previous_survivors(scratch: Path, module: str) -> list[str]:
     meta = scratch / "mutants" / (module + ".meta")
     if not meta.exists():
@@ -503,6 +533,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changed", metavar="BASE", help="the core modules git diff --name-only BASE lists")
     parser.add_argument("--core", action="store_true", help="every module of " + ", ".join(CORE_AREAS))
     parser.add_argument("--survivors", action="store_true", help="rerun only the last run's survivors")
+    parser.add_argument("--recorded", action="store_true",
+                        help="rerun the survivors mutation.json records for each module (the rest of its row kept)")
     parser.add_argument("--fresh", action="store_true", help="forget mutmut's cached results first")
     parser.add_argument("--slow", action="store_true", help="run the tests marked slow too")
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1: shared CPUs)")
@@ -547,7 +579,10 @@ def main(argv: list[str] | None = None) -> int:
         names = previous_survivors(scratch, module) if args.survivors else []
         meta = scratch / "mutants" / (module + ".meta")
         previous = json.loads(meta.read_text())["exit_code_by_key"] if args.survivors and meta.exists() else None
-        if args.survivors and not names:
+        if args.recorded:
+            row = json.loads((RESULTS / "mutation.json").read_text())["modules"].get(module)
+            names = [s["mutant"] for s in row["survivors"]] if row else []
+        if (args.survivors or args.recorded) and not names:
             print(f"[{i}/{len(modules)}] {module}: no survivor to rerun")
             continue
         print(f"[{i}/{len(modules)}] {module} against {' '.join(tests_for(module))}", flush=True)
@@ -557,9 +592,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  mutmut failed (exit {code}); its output: {scratch / 'run.log'}")
             failed.append(module)
             continue
-        result = collect(module, scratch, equivalent, previous)
+        if args.recorded:
+            try:
+                result = rerun_recorded(row, scratch, module, equivalent)
+            except ValueError as exc:
+                print(f"  {exc}")
+                failed.append(module)
+                continue
+        else:
+            result = collect(module, scratch, equivalent, previous)
+            result["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d")
         result["seconds"] = round(time.monotonic() - start, 1)
-        result["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d")
         results[module] = result
         print(f"  {result['mutants']} mutants: {result['killed']} killed, {result['timeout']} timeout, "
               f"{result['survived']} survived, {result['no_tests']} no test, {result['equivalent']} equivalent; "
