@@ -198,7 +198,7 @@ def _candidates(a: np.ndarray, b: np.ndarray, method: str, degenerate: bool, tol
                 return list(nashpy.Game(_positive(a), _positive(b)).vertex_enumeration())
             except Exception:  # nashpy/Qhull fail on flat polytopes (e.g. constant payoffs)
                 return []
-        pivots = max(50, 4 * (m + n) ** 2)
+        pivots = 4 * (m + n) ** 2           # per path; m, n >= 2 here, so at least 64
         if m > n:
             # nashpy's tableaux end at non-equilibria on games with more rows than columns: follow the same
             # paths on the transposed game (B^T, A^T), where label k of a row is label k + n of a column, and

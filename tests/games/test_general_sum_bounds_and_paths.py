@@ -121,3 +121,18 @@ def test_lemke_howson_paths_are_nashpys_own_on_the_rescaled_payoffs():
     with pytest.warns(DegenerateGameWarning):
         found = equilibria(a, b, method="lemke_howson")
     assert _as_set((e.row_strategy, e.column_strategy) for e in found) == _as_set(ends)
+
+
+@pytest.mark.parametrize("shape, cap", [((2, 2), 64), ((3, 3), 144), ((4, 2), 144), ((5, 4), 324)])
+def test_each_lemke_howson_path_is_cut_after_4_m_plus_n_squared_pivots(monkeypatch, shape, cap):
+    """The work limit of one path: 4·(m + n)² pivots, for every label, on wide and tall games."""
+    seen = []
+
+    def spy(a, b, label, max_pivots):
+        seen.append(max_pivots)
+        return None
+    monkeypatch.setattr(general_sum, "_lemke_howson", spy)
+    rng = np.random.default_rng(sum(shape))
+    a, b = rng.random(shape), rng.random(shape)
+    assert general_sum._candidates(a, b, "lemke_howson", False, 1e-9) == []
+    assert seen == [cap] * (shape[0] + shape[1])

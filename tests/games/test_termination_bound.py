@@ -63,3 +63,24 @@ def test_a_state_that_lingers_is_refused_by_the_spectral_radius():
     rewards, transitions, mixes = _chain([[1.0 - 1e-12, 1e-12], [0.25, 0.25]])
     with pytest.raises(InvalidGameError, match=r"spectral radius of the continuation matrix 0\.99999999999.*\['0', '1'\]"):
         evaluate_policies(rewards, transitions, mixes, mixes)
+
+
+def test_a_spectral_radius_of_exactly_one_minus_the_tolerance_is_refused():
+    """State 0 stays with probability exactly 1 − 1e-9 and otherwise moves on to state 1, which ends play: the
+    continuation matrix is triangular, its spectral radius is 1 − 1e-9 to the last bit, and the refusal is
+    inclusive (radius ≥ 1 − 1e-9), as evaluate_policies documents."""
+    stay = 1.0 - stochastic.STOP_TOL
+    p = np.array([[stay, 1.0 - stay], [0.0, 0.0]])
+    assert np.abs(np.linalg.eigvals(p)).max() == stay
+    rewards, transitions, mixes = _chain(p)
+    with pytest.raises(InvalidGameError, match="end the game too rarely"):
+        evaluate_policies(rewards, transitions, mixes, mixes)
+
+
+def test_a_leak_of_exactly_the_tolerance_is_no_leak():
+    """A state that stays with probability exactly 1 − 1e-9 and goes nowhere else leaks no more than the
+    tolerance: the play never ends there, and it is refused as such (not as a chain that ends too rarely)."""
+    rewards, transitions, mixes = _chain([[1.0 - stochastic.STOP_TOL]])
+    assert stochastic.never_ending(np.array([[1.0 - stochastic.STOP_TOL]])).tolist() == [True]
+    with pytest.raises(InvalidGameError, match=r"never end the game from states \['0'\]"):
+        evaluate_policies(rewards, transitions, mixes, mixes)
