@@ -245,7 +245,7 @@ def advise_match(advisor, match: pd.DataFrame, player: str, rule: dict, base_rat
             name = f"player: {state}"
             if won is not None and name in game.labels:
                 g = game.index(name)
-                sd = (game.states["observed_high"].iat[g] - game.states["observed_low"].iat[g]) / (2 * 1.6449)
+                sd = game.states["observed_sd"].iat[g]      # unclipped, unlike the interval
                 cells.append({"match": rally["match_id"].iat[0], "rally": rally["rally_id"].iat[0],
                               "player": player, "state": state, "won": float(won),
                               "observed": float(game.states["observed_value"].iat[g]), "observed_sd": float(sd)})

@@ -358,9 +358,10 @@ class RallyGame:
     """A rally game estimated from data and solved (see the module docstring).
 
     ``states``: one row per state: ``state``, ``who`` (who hits), ``decision_state``, ``phase``, ``visits``,
-    ``value`` (both playing as recommended, on the point estimates), ``value_low``/``value_high``, ``observed_value`` (both players'
-    habits) with ``observed_low``/``observed_high`` (for a match not yet played: the estimate's uncertainty and
-    the match-to-match variation of a player's results, ``structure.match_sd``), ``pessimistic_value`` (what the recommendation guarantees at the lower bounds), ``equilibrium_value``
+    ``value`` (both playing as recommended, on the point estimates) with its sd ``value_sd`` and
+    ``value_low``/``value_high`` (value ± z·sd, clipped to [0, 1]), ``observed_value`` (both players' habits) with
+    ``observed_sd`` and ``observed_low``/``observed_high`` (for a match not yet played: the estimate's
+    uncertainty and the match-to-match variation of a player's results, ``structure.match_sd``), ``pessimistic_value`` (what the recommendation guarantees at the lower bounds), ``equilibrium_value``
     (the unrestricted equilibrium of the point estimates, for analysis),
     ``switch_value`` (the player's recommendation against the opponent's habits), ``gain`` (switch −
     observed: what the player wins by changing their own play), ``basis`` (``pessimistic equilibrium`` or
@@ -904,14 +905,15 @@ def build_game(structure: GameStructure, *, bootstrap: int = 0, seed=0, equilibr
     var_rec = value_variance(rewards, transitions, rec.row_strategies, rec.column_strategies,
                              per_cell(lay, cell_variance(structure, est, realized)), realized)
     frame["value"] = realized
-    frame["value_low"] = np.clip(realized - z * np.sqrt(var_rec), 0, 1)
-    frame["value_high"] = np.clip(realized + z * np.sqrt(var_rec), 0, 1)
+    frame["value_sd"] = np.sqrt(var_rec)
+    frame["value_low"] = np.clip(realized - z * frame["value_sd"], 0, 1)
+    frame["value_high"] = np.clip(realized + z * frame["value_sd"], 0, 1)
     frame["observed_value"] = observed
     sd_obs = np.sqrt(cell_variance(structure, est, observed))
     var_obs = value_variance(rewards, transitions, xs, ys, per_cell(lay, sd_obs ** 2), observed)
-    tau = structure.match_sd
-    frame["observed_low"] = np.clip(observed - z * np.sqrt(var_obs + tau ** 2), 0, 1)
-    frame["observed_high"] = np.clip(observed + z * np.sqrt(var_obs + tau ** 2), 0, 1)
+    frame["observed_sd"] = np.sqrt(var_obs + structure.match_sd ** 2)
+    frame["observed_low"] = np.clip(observed - z * frame["observed_sd"], 0, 1)
+    frame["observed_high"] = np.clip(observed + z * frame["observed_sd"], 0, 1)
     frame["pessimistic_value"] = rec.values
     frame["equilibrium_value"] = point.values
     switch = _chain_values(rewards, transitions, rec.row_strategies, ys)

@@ -325,6 +325,8 @@ def test_value_intervals_are_z_times_the_propagated_sd(game):
                            per_cell(game.layout, cell_variance(st, game.estimate, obs)), obs)
     half = z * np.sqrt(var_o + st.match_sd ** 2)
     assert st.match_sd > 0.01
+    np.testing.assert_allclose(game.states["value_sd"], np.sqrt(var), atol=1e-15)          # unclipped
+    np.testing.assert_allclose(game.states["observed_sd"], half / z, atol=1e-15)
     np.testing.assert_allclose(game.states["observed_low"], np.clip(obs - half, 0, 1), atol=1e-12)
     np.testing.assert_allclose(game.states["observed_high"], np.clip(obs + half, 0, 1), atol=1e-12)
     assert (var > 0).all() and (game.states["value_high"] > game.states["value_low"]).all()
