@@ -47,6 +47,15 @@ def _situation(stage_low, value_low, sd=(0.0, 0.0)):
                            stage_low=np.asarray(stage_low, dtype=float)[:, None], value_low=float(value_low), tables={})
 
 
+def _three_shots(habit, recommended, advised, stage_low):
+    """Clear, smash and rush with the habit ``habit``, the usual mix the clear alone, the recommendation
+    ``recommended``, which of them are ``advised``; one position (q = 1), exact cells, value 0.5 at the bound."""
+    return SimpleNamespace(rows=("clear", "smash", "rush"), habit=np.array(habit, dtype=float),
+                           usual=np.array([1.0, 0.0, 0.0]), recommended=np.array(recommended, dtype=float),
+                           advised=np.array(advised), positions=np.array([1.0]), sd=np.zeros((3, 1)),
+                           stage_low=np.array(stage_low, dtype=float)[:, None], value_low=0.5, tables={})
+
+
 def test_a_shot_whose_gain_only_equals_its_sd_is_no_departure(monkeypatch):
     """The habit (clear) wins 0.6 ± 0.03, the smash 0.65 ± 0.04 on the point estimates against the prediction:
     the smash's gain 0.05 has sd sqrt(0.03² + 0.04²) = 0.05, its lower bound at z = 1 is 0: no departure, so
@@ -79,10 +88,7 @@ def test_the_gain_is_measured_against_the_usual_mix_not_the_habit_with_its_rare_
     keeps) 0.6. The smash (0.66) beats the usual mix, so it is the departure, though not better than the
     habit with its rare shot."""
     adv = _bare_advisor(monkeypatch, [[0.5], [0.66], [0.2]], win=[0.6, 0.66, 0.9])
-    sa = SimpleNamespace(rows=("clear", "smash", "rush"), habit=np.array([0.4, 0.0, 0.6]),
-                         usual=np.array([1.0, 0.0, 0.0]), recommended=np.array([0.5, 0.5, 0.0]),
-                         advised=np.array([True, True, False]), positions=np.array([1.0]), sd=np.zeros((3, 1)),
-                         stage_low=np.array([[0.5], [0.45], [0.2]]), value_low=0.5, tables={})
+    sa = _three_shots([0.4, 0.0, 0.6], [0.5, 0.5, 0.0], [True, True, False], [0.5, 0.45, 0.2])
     _, br, _ = adv._decide(sa, read_history(None), {}, 0.0)["mixes"]
     np.testing.assert_array_equal(br, [0.0, 1.0, 0.0])
 
@@ -101,10 +107,7 @@ def test_the_best_response_is_chosen_at_the_lower_bound_and_judged_on_its_gain(m
     (0.5), would gain 0.1 on the point estimates: the shot is chosen by the pessimistic game, not by its gain
     (all three are predicted: each has weight in the recommendation)."""
     adv = _bare_advisor(monkeypatch, [[0.5], [0.7], [0.5]], win=[0.6, 0.55, 0.7])
-    sa = SimpleNamespace(rows=("clear", "smash", "rush"), habit=np.array([1.0, 0.0, 0.0]),
-                         usual=np.array([1.0, 0.0, 0.0]), recommended=np.array([0.4, 0.3, 0.3]),
-                         advised=np.array([True, True, True]), positions=np.array([1.0]), sd=np.zeros((3, 1)),
-                         stage_low=np.array([[0.5], [0.45], [0.4]]), value_low=0.5, tables={})
+    sa = _three_shots([1.0, 0.0, 0.0], [0.4, 0.3, 0.3], [True, True, True], [0.5, 0.45, 0.4])
     _, br, _ = adv._decide(sa, read_history(None), {}, 0.0)["mixes"]
     np.testing.assert_array_equal(br, [1.0, 0.0, 0.0])
 
