@@ -341,7 +341,8 @@ def write(results: dict, name: str) -> None:
         lines += [f"## {label}", "",
                   f"- decisions scored for far-from-habit: {r['far_decisions']:,} (with fewer than 10 training strokes "
                   f"of the player in the situation, left apart: {r['thin_player_data']:,})",
-                  f"- held out: {r.get('matches_held_out', '?')} matches ({_split_name(r)})",
+                  f"- held-out matches with a decision scored: {r.get('matches_held_out', '?')} ({_split_name(r)}; "
+                  "a match none of whose players the training matches hold has none)",
                   f"- win probability of the shot played: {r['scored']:,} decisions, Brier {r['brier']:.4f} against "
                   f"the base rate's {r['brier_base']:.4f}",
                   f"- ECE a perfectly calibrated predictor would show on these decisions (outcomes drawn from its "
