@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from strategist.advice.bases import KEPT_HABIT, KEPT_RECOMMENDATION
 from strategist.advice.decision import (StateArrays, combine_options, continuation, default_low, next_states,
                                         option_columns, safe_mix, state_arrays)
 from strategist.advice.history import RallySoFar, check_order, read_history
@@ -42,7 +43,6 @@ from strategist.data.states import (UNKNOWN_DIRECTION, UNKNOWN_HEIGHT, UNKNOWN_Z
                                    state_before)
 from strategist.errors import EstimationError, OpponentModelError
 from strategist.estimation.shrinkage import two_sided_z
-from strategist.advice.bases import KEPT_HABIT, KEPT_RECOMMENDATION
 from strategist.games.safe_exploit import check_margin
 from strategist.rally.game import gain_supported
 from strategist.sports import get_sport

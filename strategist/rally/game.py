@@ -361,11 +361,12 @@ class RallyGame:
     ``value`` (both playing as recommended, on the point estimates) with its sd ``value_sd`` and
     ``value_low``/``value_high`` (value ± z·sd, clipped to [0, 1]), ``observed_value`` (both players' habits) with
     ``observed_sd`` and ``observed_low``/``observed_high`` (for a match not yet played: the estimate's
-    uncertainty and the match-to-match variation of a player's results, ``structure.match_sd``), ``pessimistic_value`` (what the recommendation guarantees at the lower bounds), ``equilibrium_value``
-    (the unrestricted equilibrium of the point estimates, for analysis),
-    ``switch_value`` (the player's recommendation against the opponent's habits), ``gain`` (switch −
-    observed: what the player wins by changing their own play), ``basis`` (``pessimistic equilibrium`` or
-    ``habit``) and ``pairing``/``hitter``/``all players`` (the shares of evidence).
+    uncertainty and the match-to-match variation of a player's results, ``structure.match_sd``),
+    ``pessimistic_value`` (what the recommendation guarantees at the lower bounds), ``equilibrium_value`` (the
+    unrestricted equilibrium of the point estimates, for analysis), ``switch_value`` (the player's
+    recommendation against the opponent's habits), ``gain`` (switch − observed: what the player wins by
+    changing their own play), ``basis`` (``pessimistic equilibrium`` or ``habit``) and
+    ``pairing``/``hitter``/``all players`` (the shares of evidence).
     """
 
     structure: GameStructure
