@@ -15,7 +15,7 @@ from strategist.advice.decision import (OPTION_COLUMNS, OPTION_NUMBERS, NextStat
                                         continuation, default_low, next_states, option_columns, safe_mix,
                                         state_arrays)
 from strategist.data.states import annotate_states
-from strategist.rally.game import rally_game
+from strategist.rally.game import KEPT_SHARE, rally_game
 from tests.rally.pair import O, P, pair_table
 
 Z = 1.6448536269514722                      # two-sided 90 %
@@ -375,7 +375,7 @@ def test_option_columns_by_hand():
     assert list(cols["reason"]) == ["", kept if sa.recommended[1] >= 0.005 else "played fewer than 7 times there",
                                     "rarely or never played there by any player"]
     # a rarely played shot the recommendation (a kept habit) gives a share is said to keep it; without one, not
-    for share, why in ((0.3, kept), (0.0, "played fewer than 7 times there")):
+    for share, why in ((0.3, kept), (KEPT_SHARE, kept), (0.0, "played fewer than 7 times there")):
         sa.recommended[:] = [1.0 - share, share, 0.0]
         assert option_columns(sa, cont, q, 2.0, _Game([True, True, False], min_action_count=7))["reason"][1] == why
     assert cols["advised"].dtype == bool and list(cols["advised"]) == [True, False, False]
