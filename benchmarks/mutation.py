@@ -257,12 +257,39 @@ def _sync(src: Path, dst: Path) -> None:
                 path.unlink()
 
 
+#: Appended to the copy's tests/conftest.py. mutmut credits a test with the functions called while it runs; a
+#: fixture shared by a test file (scope "module" or "class") runs once, inside its first test, so the file's
+#: other tests would never be run against mutants of what the fixture calls. Each test builds its own instead.
+FIXTURES_PER_TEST = """
+
+# -- mutation runs only (benchmarks/mutation.py): every fixture shared by a file or a class is built per test,
+# -- so that mutmut credits each test with the functions its fixtures call
+_shared_fixture = pytest.fixture
+
+
+def _fixture_per_test(*args, **kwargs):
+    if kwargs.get("scope") in ("module", "class", "package"):
+        kwargs["scope"] = "function"
+    return _shared_fixture(*args, **kwargs)
+
+
+pytest.fixture = _fixture_per_test
+"""
+#: The data cache the package keeps on disk is switched off for every mutation run, and the model cache points
+#: below a plain file, where nothing can be kept (each model is fitted anew, as the cache's note says): a result
+#: kept by an earlier run, made by the original code or another mutant, would stand in for the mutant's own.
+CACHE_VARIABLES = {"STRATEGIST_DATA_CACHE": "off"}
+NO_MODEL_CACHE = "model-cache-off"
+
+
 def prepare(module: str, workdir: Path, slow: bool = False) -> Path:
     """A copy of the repository for one module, with its mutmut configuration."""
     scratch = workdir / module.removesuffix(".py").replace("/", ".")
     scratch.mkdir(parents=True, exist_ok=True)
     for folder in ("strategist", "tests", "data"):
         _sync(ROOT / folder, scratch / folder)
+    conftest = scratch / "tests" / "conftest.py"
+    conftest.write_text((ROOT / "tests" / "conftest.py").read_text() + FIXTURES_PER_TEST)
     shipped = scratch / "strategist" / "_shipped"  # the repository's link to data/; mutants/data replaces it
     if shipped.is_symlink() or shipped.exists():
         shipped.unlink() if shipped.is_symlink() else shutil.rmtree(shipped)
@@ -291,7 +318,9 @@ def _progress(log: Path) -> str:
 def run_mutmut(scratch: Path, jobs: int, names: list[str], label: str) -> int:
     """``nice mutmut run`` in ``scratch``, printing its progress every 30 s; returns its exit code."""
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               HYPOTHESIS_PROFILE="ci", PYTHONDONTWRITEBYTECODE="1")
+               HYPOTHESIS_PROFILE="ci", PYTHONDONTWRITEBYTECODE="1", **CACHE_VARIABLES,
+               STRATEGIST_MODEL_CACHE=str(scratch / NO_MODEL_CACHE / "models"))
+    (scratch / NO_MODEL_CACHE).write_text("a file, so that no model can be kept below it\n")
     log = scratch / "run.log"
     mutmut = Path(sys.executable).with_name("mutmut")
     cmd = ["nice", "-n", "10", str(mutmut), "run", "--max-children", str(jobs), *names]

@@ -17,11 +17,13 @@ settings.register_profile("long", derandomize=False, database=None, deadline=Non
                           max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "2000")))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-# Loaded data sets are kept on disk by the commands (strategist.data.cache): the tests keep theirs in a folder of
-# their own, never in the user's ~/.cache.
-if "STRATEGIST_DATA_CACHE" not in os.environ:
-    os.environ["STRATEGIST_DATA_CACHE"] = tempfile.mkdtemp(prefix="strategist-test-tables-")
-    atexit.register(shutil.rmtree, os.environ["STRATEGIST_DATA_CACHE"], ignore_errors=True)
+# Loaded data sets and fitted opponent models are kept on disk by the commands (strategist.data.cache,
+# strategist.opponent.cache): the tests keep theirs in folders of their own, never in the user's ~/.cache.
+for _variable, _prefix in (("STRATEGIST_DATA_CACHE", "strategist-test-tables-"),
+                           ("STRATEGIST_MODEL_CACHE", "strategist-test-models-")):
+    if _variable not in os.environ:
+        os.environ[_variable] = tempfile.mkdtemp(prefix=_prefix)
+        atexit.register(shutil.rmtree, os.environ[_variable], ignore_errors=True)
 
 #: The real data sets beside the repository (read-only; absent on some machines).
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
