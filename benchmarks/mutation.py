@@ -192,9 +192,12 @@ TESTS: dict[str, list[str]] = {
 #: surviving mutant runs every selected test that calls its function: one slow test there costs minutes).
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-q", "-x", "--ignore-glob=*test_ddp.py"]
 MARKERS = "not browser and not slow"
-#: A mutant's tests may take this many times their unmutated CPU time (plus a second) before it counts as a
+#: A mutant's tests may take this many times their unmutated time (plus TIMEOUT_CONSTANT) before it counts as a
 #: timeout (mutmut's default, 15, lets a mutant that waits in a loop hold a core for ten minutes).
 TIMEOUT_MULTIPLIER = 3.0
+#: Seconds added to a mutant's estimated test time before the multiplier: a run starts a test session and
+#: builds each test's fixtures, which the estimate (the tests' own durations) leaves out.
+TIMEOUT_CONSTANT = 10.0
 
 #: Statements left unmutated: the texts of raised errors and of warnings (what a message says is checked where
 #: it is a contract, by `match=`; mutating every word of every message would bury the mutants that change
@@ -299,7 +302,8 @@ def prepare(module: str, workdir: Path, slow: bool = False) -> Path:
     config = {"source_paths": ["strategist"], "only_mutate": [module], "also_copy": ["data"],
               "pytest_add_cli_args": [*PYTEST_ARGS, "-m", "not browser" if slow else MARKERS],
               "pytest_add_cli_args_test_selection": tests_for(module),
-              "do_not_mutate_patterns": DO_NOT_MUTATE, "timeout_multiplier": TIMEOUT_MULTIPLIER}
+              "do_not_mutate_patterns": DO_NOT_MUTATE, "timeout_multiplier": TIMEOUT_MULTIPLIER,
+              "timeout_constant": TIMEOUT_CONSTANT}
     lines = [f"{key} = {json.dumps(value)}" for key, value in config.items()]
     text = (ROOT / "pyproject.toml").read_text()
     (scratch / "pyproject.toml").write_text(text + "\n[tool.mutmut]\n" + "\n".join(lines) + "\n")
@@ -616,6 +620,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"[{i}/{len(modules)}] {module} against {' '.join(tests_for(module))}", flush=True)
         start = time.monotonic()
+        if names:                  # a named rerun: mutmut keeps the tests it credited before unless told again
+            (scratch / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
         code = run_mutmut(scratch, args.jobs, names, module)
         if code != 0 or not (scratch / "mutants" / (module + ".meta")).exists():
             print(f"  mutmut failed (exit {code}); its output: {scratch / 'run.log'}")
