@@ -314,8 +314,31 @@ def test_the_record_win_is_the_ratings_probability(pair, st):
 
 
 @pytest.mark.parametrize("player, opponent, match", [
-    (None, O, "needs a player"), (P, P, "two different players"), ("Astrid NORDVIC", O, "did you mean"),
-    ("Nobody At All", None, "hits no usable stroke"), (P, "Hiro TAKEDO", "did you mean")])
+    (None, O, "needs a player"), (P, P, "two different players")])
 def test_names_that_cannot_make_a_game_are_refused(st, player, opponent, match):
     with pytest.raises(EstimationError, match=match):
         build_structure(st, RallySettings(player=player, opponent=opponent))
+
+
+@pytest.mark.parametrize("player, opponent, message", [
+    ("Astrid NORDVIC", O, "player 'Astrid NORDVIC' hits no usable stroke in the data; did you mean "
+                          "'Astrid NORDVIK'?"),
+    ("Nobody At All", None, "player 'Nobody At All' hits no usable stroke in the data"),
+    (P, "Hiro TAKEDO", "opponent 'Hiro TAKEDO' hits no usable stroke in the data; did you mean 'Hiro TAKEDA'?")])
+def test_an_unknown_name_is_refused_naming_its_side_and_the_names_close_to_it(st, player, opponent, message):
+    """A misspelt player or opponent: the message says which side, the name as given and the close names
+    (none for a name close to nobody, whose message ends there); an opponent close to nobody is a newcomer."""
+    with pytest.raises(EstimationError) as caught:
+        build_structure(st, RallySettings(player=player, opponent=opponent))
+    assert str(caught.value) == message
+
+
+def test_at_most_three_close_names_are_offered():
+    """Four players named Ann A … Ann D, equally close to 'Ann Q': it gets three of them, in difflib's order
+    (equal scores: the later name first)."""
+    four = pd.concat([renamed(renamed(pair_table(1, k), P, f"Ann {c}", c), O, f"Bo {c}", c)
+                      for k, c in enumerate("ABCD")], ignore_index=True)
+    with pytest.raises(EstimationError) as caught:
+        build_structure(strokes(four, RallySettings()), RallySettings(player="Ann Q"))
+    assert str(caught.value) == ("player 'Ann Q' hits no usable stroke in the data; did you mean 'Ann D', "
+                                 "'Ann C', 'Ann B'?")
