@@ -449,12 +449,15 @@ def collect(module: str, scratch: Path, equivalent: dict[str, dict], previous: d
             "equivalent_mutants": equivalents, "stale_equivalent_entries": stale}
 
 
+#: The row's count that holds a survivor of each verdict.
+_COUNT_OF = {"survived": "survived", "no tests": "no_tests", "suspicious": "suspicious"}
+
+
 def rejudge(result: dict, equivalent: dict) -> dict:
     """``result`` (a module's entry of mutation.json) with its recorded survivors and equivalents judged again
     against the equivalence file: a survivor an entry or a rule now covers counts as equivalent, an equivalent
     whose entry is gone or names another change counts as survived again. No mutant is run again."""
     out = {**result, "survivors": [], "equivalent_mutants": [], "stale_equivalent_entries": []}
-    keys = {"survived": "survived", "no tests": "no_tests", "suspicious": "suspicious"}
     recorded = list(result["survivors"])
     for judged in result.get("equivalent_mutants", []):
         if equivalence(judged["mutant"], judged["change"], equivalent) is not None:
@@ -467,7 +470,7 @@ def rejudge(result: dict, equivalent: dict) -> dict:
         name, diff = survivor["mutant"], survivor["change"]
         why = equivalence(name, diff, equivalent)
         if why is not None:
-            out[keys[survivor["verdict"]]] -= 1
+            out[_COUNT_OF[survivor["verdict"]]] -= 1
             out["equivalent"] += 1
             out["equivalent_mutants"].append({"mutant": name, "change": diff, **why})
             continue
@@ -491,12 +494,11 @@ def rerun_recorded(result: dict, scratch: Path, module: str, equivalent: dict) -
     if moved:
         raise ValueError(f"{module}: {len(moved)} recorded survivors now make other changes ({moved[0]}, ...); "
                          "the module changed since its last run: run it with --fresh")
-    keys = {"survived": "survived", "no tests": "no_tests", "suspicious": "suspicious"}
     out, killed = {**result, "survivors": []}, 0
     for survivor in result["survivors"]:
         verdict = _VERDICT.get(codes.get(survivor["mutant"]), "suspicious")
         if verdict in ("killed", "timeout"):
-            out[keys[survivor["verdict"]]] -= 1
+            out[_COUNT_OF[survivor["verdict"]]] -= 1
             out[verdict] += 1
             killed += 1
         else:
