@@ -18,7 +18,6 @@ bounds are taken at other levels (``--levels``; default 0.7 and 0.5 beside the g
     OMP_NUM_THREADS=1 python benchmarks/bench_truth.py        # writes benchmarks/results/truth.json, truth.md
     python benchmarks/bench_truth.py --quick                  # one pair, 20 and 60 matches; nothing written
     python benchmarks/bench_truth.py --pairs 1 --sizes 1000 4000 16000 --name truth_16000   # larger data
-                                                              # (16,000 matches of the second pair need > 23 GB)
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import sys
 import time
 import warnings
@@ -126,8 +126,13 @@ def run_pair(player: str, opponent: str, sizes, seed: int, levels=()) -> dict:
            "optimum": [float(truth.values[g]) for g in serves],
            "habit_guaranteed": [float(habit[g]) for g in serves],
            "habit_observed": [float(observed[g]) for g in serves], "sizes": []}
+    # one table for the largest size, the smaller ones its first rows (views, not copies): memory for the
+    # largest table alone, and the simulated matches dropped once it is built
+    ends = np.cumsum([sum(len(r.strokes) for r in m.rallies) for m in matches])
+    whole = canonical_table(matches)
+    del matches
     for n in sorted(sizes):
-        table = canonical_table(matches[:n])
+        table = whole.iloc[:int(ends[n - 1])]
         row = {"matches": n, "strokes": int(len(table))}
         for model, options in (("situational", {}), ("coarse", COARSE)):
             progress(f"{player} v {opponent}: {n} matches, {len(table):,} strokes, {model} game")
@@ -150,6 +155,7 @@ def run_pair(player: str, opponent: str, sizes, seed: int, levels=()) -> dict:
                                          "habit_states": int((game.states["basis"] == "habit").sum())}
             progress(f"  level {level}: max gap {rep['max_gap']:.4f}")
         out["sizes"].append(row)
+    out["peak_memory_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20   # KiB on Linux
     return out
 
 
@@ -190,7 +196,9 @@ def markdown(res: dict) -> str:
                 f"True optimum {_f(p['optimum'][0])} serving, {_f(p['optimum'][1])} receiving; the player's habits "
                 f"guarantee {_f(p['habit_guaranteed'][0])} / {_f(p['habit_guaranteed'][1])} against a best "
                 f"response (both habits: {_f(p['habit_observed'][0])} / {_f(p['habit_observed'][1])}). "
-                f"Simulation: {p['simulate_seconds']:.0f} s.", "",
+                f"Simulation: {p['simulate_seconds']:.0f} s."
+                + (f" Peak memory of the run so far: {p['peak_memory_gb']:.1f} GiB." if "peak_memory_gb" in p else ""),
+                "",
                 "| matches | strokes | model | recommendation gap (serve / receive) | max | meets target | "
                 "max gap against the optimal opponent | max gap of its shots with the optimal positions | "
                 "point equilibrium max gap | observed mixes max gap | habit-basis states | cells' σ: rms z, "

@@ -152,28 +152,47 @@ def write_shuttleset(matches: list[Match], out_dir: str | Path, *, seed: int = 0
 
 def canonical_table(matches: list[Match]) -> pd.DataFrame:
     """The simulated strokes as the canonical rally table (:mod:`strategist.data.schema`); ``landing_height``
-    ("high"/"low") is filled for matches simulated with heights."""
+    ("high"/"low") is filled for matches simulated with heights. Built column by column: a million strokes
+    are one list per column, not a million dictionaries."""
     from strategist.data.schema import conform
 
-    records = []
+    names = ("match_id", "set", "rally", "rally_id", "stroke", "hitter", "opponent", "shot", "landing_area",
+             "landing_height", "hitter_area", "opponent_area", "server", "court_side", "hitter_score",
+             "opponent_score", "winner", "hitter_won", "error", "end")
+    columns = {name: [] for name in names}
+    add = {name: columns[name].append for name in names}
+    text = {}                                        # one string object per area, shared by every stroke
+
+    def area(x):
+        return text.setdefault(x, str(x))
+
     for m in matches:
         for rally in m.rallies:
             rally_id = f"{m.match_id}|{rally.game}|{rally.number}"
             winner = rally.winner
-            server_score = rally.score[rally.server]
+            side = "right" if rally.score[rally.server] % 2 == 0 else "left"
             for s in rally.strokes:
-                records.append({
-                    "sport": "badminton", "source": "simulated", "match_id": m.match_id, "set": rally.game,
-                    "rally": rally.number, "rally_id": rally_id, "stroke": s.number, "hitter": s.hitter,
-                    "opponent": s.receiver, "shot": s.shot,
-                    "landing_area": None if s.landing is None else str(s.landing),
-                    "landing_height": s.height if m.heights else None,
-                    "hitter_area": str(s.hitter_area), "opponent_area": str(s.position),
-                    "server": rally.server, "serve_number": 1,
-                    "court_side": "right" if server_score % 2 == 0 else "left",
-                    "hitter_score": rally.score[s.hitter], "opponent_score": rally.score[s.receiver],
-                    "winner": winner, "hitter_won": winner == s.hitter,
-                    "error": ERROR_KIND.get(s.end),
-                    "end": None if s.end is None else ("winner" if s.end == "winner" else "error"),
-                })
-    return conform(pd.DataFrame.from_records(records), where="simulated matches")
+                add["match_id"](m.match_id)
+                add["set"](rally.game)
+                add["rally"](rally.number)
+                add["rally_id"](rally_id)
+                add["stroke"](s.number)
+                add["hitter"](s.hitter)
+                add["opponent"](s.receiver)
+                add["shot"](s.shot)
+                add["landing_area"](None if s.landing is None else area(s.landing))
+                add["landing_height"](s.height if m.heights else None)
+                add["hitter_area"](area(s.hitter_area))
+                add["opponent_area"](area(s.position))
+                add["server"](rally.server)
+                add["court_side"](side)
+                add["hitter_score"](rally.score[s.hitter])
+                add["opponent_score"](rally.score[s.receiver])
+                add["winner"](winner)
+                add["hitter_won"](winner == s.hitter)
+                add["error"](ERROR_KIND.get(s.end))
+                add["end"](None if s.end is None else ("winner" if s.end == "winner" else "error"))
+    n = len(columns["match_id"])
+    frame = pd.DataFrame({"sport": ["badminton"] * n, "source": ["simulated"] * n, **columns,
+                          "serve_number": [1] * n})
+    return conform(frame, where="simulated matches")
