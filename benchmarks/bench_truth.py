@@ -18,6 +18,7 @@ bounds are taken at other levels (``--levels``; default 0.7 and 0.5 beside the g
     OMP_NUM_THREADS=1 python benchmarks/bench_truth.py        # writes benchmarks/results/truth.json, truth.md
     python benchmarks/bench_truth.py --quick                  # one pair, 20 and 60 matches; nothing written
     python benchmarks/bench_truth.py --pairs 1 --sizes 1000 4000 16000 --name truth_16000   # larger data
+    python benchmarks/bench_truth.py --pair 2 --sizes 4000 16000 --name truth_16000_pair2   # the second pair
 """
 
 from __future__ import annotations
@@ -243,6 +244,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="one pair, 20 and 60 matches; results not written")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="matches per pair")
     parser.add_argument("--pairs", type=int, default=len(PAIRS), help=f"how many of {PAIRS} (default all)")
+    parser.add_argument("--pair", type=int, choices=range(1, len(PAIRS) + 1),
+                        help="run this one pair of PAIRS alone (1-based) instead of the first --pairs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--levels", type=float, nargs="*", default=[0.7, 0.5],
                         help="other pessimism levels the situational game is fitted at (default 0.7 0.5)")
@@ -250,6 +253,8 @@ def main(argv=None) -> int:
                         help="results file name (default truth: benchmarks/results/truth.json and .md)")
     args = parser.parse_args(argv)
     sizes, pairs = (([20, 60], PAIRS[:1]) if args.quick else (args.sizes, PAIRS[:args.pairs]))
+    if args.pair and not args.quick:
+        pairs = PAIRS[args.pair - 1:args.pair]
     command = "python benchmarks/bench_truth.py " + " ".join(sys.argv[1:] if argv is None else argv)
     res = {"machine": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}",
            "seed": args.seed, "target": TARGET, "model_version": model_version(), "command": command.strip(),
