@@ -198,14 +198,49 @@ def test_rows_are_the_candidates_and_what_the_hitter_played(pair, st, ann):
         assert flagged == want
 
 
-def test_columns_are_the_common_zones_and_those_of_the_pairs_strokes(pair, ann):
+def _expected_columns(structure, ann, min_share=0.02, min_count=10) -> list:
+    """Per state: the zones all players stand in there at least ``min_count`` times and ``min_share`` of the
+    time, with those of the pair's strokes; every zone seen there when that leaves none."""
     game = ann["hitter"].isin([P, O]) & ann["opponent"].isin([P, O])
-    for g, label in enumerate(pair.states["decision_state"]):
+    out = []
+    for label in structure.states["decision_state"]:
         zones = ann.loc[ann["label"] == label, "zone"].value_counts()
-        common = {z for z, n in zones.items() if n >= 10 and n / zones.sum() >= 0.02}
+        common = {z for z, n in zones.items() if n >= min_count and n / zones.sum() >= min_share}
         mine = set(ann.loc[game & (ann["label"] == label), "zone"])
         expected = (common | mine) or set(zones.index)
-        assert list(pair.columns[g]) == [z for z in ("front", "middle", "back") if z in expected]
+        out.append(tuple(z for z in ("front", "middle", "back") if z in expected))
+    return out
+
+
+def test_columns_are_the_common_zones_and_those_of_the_pairs_strokes(pair, ann):
+    assert list(pair.columns) == _expected_columns(pair, ann)
+
+
+def _zone_outside_the_pair(ann):
+    """A (situation, zone) only the third player's match has, its count and its share of the situation."""
+    game = ann["hitter"].isin([P, O]) & ann["opponent"].isin([P, O])
+    for label, zones in ann.groupby("label")["zone"]:
+        mine = set(ann.loc[game & (ann["label"] == label), "zone"])
+        counts = zones.value_counts()
+        for zone, n in counts.items():
+            if zone not in mine and n < counts.sum():
+                return label, zone, int(n), n / counts.sum()
+    raise AssertionError("the table has no zone outside the pair's strokes")
+
+
+def test_columns_under_other_thresholds_count_shares_within_the_situation_and_keep_both_bounds(st, ann):
+    """Thresholds that make every branch matter: a zone the pair never faced, kept exactly at both bounds and
+    dropped just above either; a rare zone with enough strokes dropped by its share; and no common zone at all,
+    where a situation the pair never met keeps every zone seen there."""
+    label, zone, n, share = _zone_outside_the_pair(ann)
+    for min_share, min_count, kept in ((share, n, True), (np.nextafter(share, 1.0), n, False),
+                                       (share, n + 1, False), (0.45, 1, None), (0.0, 10 ** 6, None)):
+        structure = build_structure(st, RallySettings(player=P, opponent=O, min_share=min_share,
+                                                      min_count=min_count))
+        assert list(structure.columns) == _expected_columns(structure, ann, min_share, min_count)
+        if kept is not None:
+            g = list(structure.states["decision_state"]).index(label)
+            assert (zone in structure.columns[g]) is kept
 
 
 def test_a_cell_can_end_or_go_on_as_its_shot_ever_went_on(pair, ann):
