@@ -198,16 +198,21 @@ def test_rows_are_the_candidates_and_what_the_hitter_played(pair, st, ann):
         assert flagged == want
 
 
-def _expected_columns(structure, ann, min_share=0.02, min_count=10) -> list:
+def _expected_columns(structure, ann, min_share=0.02, min_count=10, pair=(P, O), fallbacks=None) -> list:
     """Per state: the zones all players stand in there at least ``min_count`` times and ``min_share`` of the
-    time, with those of the pair's strokes; every zone seen there when that leaves none."""
-    game = ann["hitter"].isin([P, O]) & ann["opponent"].isin([P, O])
+    time, with those of the pair's strokes; every zone seen there when that leaves none (those states are
+    appended to ``fallbacks``)."""
+    game = ann["hitter"].isin(pair) & ann["opponent"].isin(pair)
     out = []
     for label in structure.states["decision_state"]:
         zones = ann.loc[ann["label"] == label, "zone"].value_counts()
         common = {z for z, n in zones.items() if n >= min_count and n / zones.sum() >= min_share}
         mine = set(ann.loc[game & (ann["label"] == label), "zone"])
-        expected = (common | mine) or set(zones.index)
+        expected = common | mine
+        if not expected:
+            expected = set(zones.index)
+            if fallbacks is not None:
+                fallbacks.append(label)
         out.append(tuple(z for z in ("front", "middle", "back") if z in expected))
     return out
 
@@ -231,7 +236,8 @@ def _zone_outside_the_pair(ann):
 def test_columns_under_other_thresholds_count_shares_within_the_situation_and_keep_both_bounds(st, ann):
     """Thresholds that make every branch matter: a zone the pair never faced, kept exactly at both bounds and
     dropped just above either; a rare zone with enough strokes dropped by its share; and no common zone at all,
-    where a situation the pair never met keeps every zone seen there."""
+    where a situation the pair never met keeps every zone seen there (P against C: one match, so some
+    situations of the other two are not theirs)."""
     label, zone, n, share = _zone_outside_the_pair(ann)
     for min_share, min_count, kept in ((share, n, True), (np.nextafter(share, 1.0), n, False),
                                        (share, n + 1, False), (0.45, 1, None), (0.0, 10 ** 6, None)):
@@ -241,6 +247,10 @@ def test_columns_under_other_thresholds_count_shares_within_the_situation_and_ke
         if kept is not None:
             g = list(structure.states["decision_state"]).index(label)
             assert (zone in structure.columns[g]) is kept
+    fallbacks = []
+    structure = build_structure(st, RallySettings(player=P, opponent=C, min_count=10 ** 6))
+    assert list(structure.columns) == _expected_columns(structure, ann, 0.02, 10 ** 6, (P, C), fallbacks)
+    assert fallbacks
 
 
 def test_a_cell_can_end_or_go_on_as_its_shot_ever_went_on(pair, ann):
