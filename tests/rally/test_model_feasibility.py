@@ -107,3 +107,25 @@ def test_a_situation_where_nothing_passes_keeps_its_commonest_shot(st):
     for label, group in got.groupby("label"):
         assert group["feasible"].sum() == 1
         assert group.loc[group["feasible"], "share"].iat[0] == group["share"].max()
+
+
+def test_both_bars_are_inclusive(st):
+    """A shot whose shrunk share is exactly ``min_share`` is a candidate; a situation with exactly
+    ``min_count / min_share`` strokes decides by its own counts (here N strokes, a bar of N/2 at a share of
+    0.5, checked against the reference)."""
+    frame = feasibility(st, 0.02, 10).frame
+    share_max = frame.groupby("label")["share"].transform("max")
+    row = frame[(frame["level_count"] >= 10) & (frame["share"] < share_max) & frame["feasible"]].iloc[0]
+    at_bar = feasibility(st, float(row["share"]), 10).frame.set_index(["label", "action"])
+    assert at_bar.loc[(row["label"], row["action"]), "share"] == row["share"]
+    assert at_bar.loc[(row["label"], row["action"]), "feasible"]
+
+    per_label = st.frame["label"].value_counts()
+    n = int(per_label[(per_label % 2 == 0) & (per_label >= 20)].iat[0])
+    got = feasibility(st, 0.5, n // 2).frame.sort_values(["label", "action"]).reset_index(drop=True)
+    ref, _ = _reference(st, 0.5, n // 2)
+    ref = ref.sort_values(["label", "action"]).reset_index(drop=True)
+    assert got[["label", "action", "level_count", "feasible"]].to_numpy().tolist() == \
+        ref[["label", "action", "level_count", "feasible"]].to_numpy().tolist()
+    own = got[got["label"].isin(per_label[per_label == n].index)]
+    assert len(own) and (own["level_count"] == own["count"]).all()
