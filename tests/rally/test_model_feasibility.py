@@ -111,8 +111,8 @@ def test_a_situation_where_nothing_passes_keeps_its_commonest_shot(st):
 
 def test_both_bars_are_inclusive(st):
     """A shot whose shrunk share is exactly ``min_share`` is a candidate; a situation with exactly
-    ``min_count / min_share`` strokes decides by its own counts (here N strokes, a bar of N/2 at a share of
-    0.5, checked against the reference)."""
+    ``min_count / min_share`` strokes decides by its own counts, not its incoming shot's (here N strokes, a
+    bar of N/2 at a share of 0.5, checked against the reference)."""
     frame = feasibility(st, 0.02, 10).frame
     share_max = frame.groupby("label")["share"].transform("max")
     row = frame[(frame["level_count"] >= 10) & (frame["share"] < share_max) & frame["feasible"]].iloc[0]
@@ -120,8 +120,10 @@ def test_both_bars_are_inclusive(st):
     assert at_bar.loc[(row["label"], row["action"]), "share"] == row["share"]
     assert at_bar.loc[(row["label"], row["action"]), "feasible"]
 
-    per_label = st.frame["label"].value_counts()
-    n = int(per_label[(per_label % 2 == 0) & (per_label >= 20)].iat[0])
+    f = st.frame
+    per_label = f["label"].value_counts()
+    parent = f.groupby("label")["l2"].first().map(f["l2"].value_counts())      # its incoming shot's strokes
+    n = int(per_label[(per_label % 2 == 0) & (per_label >= 20) & (parent[per_label.index] > per_label)].iat[0])
     got = feasibility(st, 0.5, n // 2).frame.sort_values(["label", "action"]).reset_index(drop=True)
     ref, _ = _reference(st, 0.5, n // 2)
     ref = ref.sort_values(["label", "action"]).reset_index(drop=True)
