@@ -105,6 +105,15 @@ def test_a_record_with_less_spread_than_binomial_noise_has_none():
     assert _spread_reference(st) == 0.0
 
 
+def test_a_record_without_a_decided_rally_has_no_spread():
+    """Rallies whose outcome was never recorded: no (player, match) rate to compare, so no spread (0, not NaN)."""
+    frame = pd.DataFrame({"match": [0, 0, 1], "hitter": [0, 1, 0], "receiver": [1, 0, 1], "outcome": [-1, -1, -1],
+                          "rally": [0, 0, 1]})
+    st = Strokes(frame, {}, None, "shot", False, False, "none", {"person": np.array(["a", "b"], dtype=object)})
+    assert len(rally_record(st)[0]) == 0
+    assert match_spread(st) == 0.0
+
+
 def test_the_record_win_is_the_player_against_the_opponent():
     """The players' record probability that the player wins a rally: the Bradley–Terry probability of the
     player against the opponent (the stronger player favoured), not of anyone against themselves."""
