@@ -13,7 +13,8 @@ import pytest
 
 from strategist.data.states import annotate_states
 from strategist.errors import EstimationError
-from strategist.rally.model import RallySettings, build_structure, feasibility, strokes, structure_counts
+from strategist.rally.model import (RallySettings, build_structure, feasibility, match_spread, strokes,
+                                     structure_counts)
 
 from .pair import O, P, pair_table, renamed
 
@@ -387,3 +388,17 @@ def test_at_most_three_close_names_are_offered():
         build_structure(strokes(four, RallySettings()), RallySettings(player="Ann Q"))
     assert str(caught.value) == ("player 'Ann Q' hits no usable stroke in the data; did you mean 'Ann D', "
                                  "'Ann C', 'Ann B'?")
+
+
+def test_the_structure_carries_what_it_was_built_from(table, st, pair):
+    """The settings the strokes were read with (not the ones asked of the structure), the sport, the
+    feasibility it chose candidates by, the actions' names and the match spread."""
+    coarse = strokes(table, RallySettings(states="group:tactic", zones=False, heights=False))
+    built = build_structure(coarse, RallySettings(player=P, opponent=O))
+    assert (built.settings.columns, built.settings.zones, built.settings.heights) == \
+        (coarse.columns, False, False)
+    assert (pair.settings.columns, pair.settings.zones, pair.settings.heights) == (st.columns, st.zones, st.heights)
+    assert pair.sport is st.sport and pair.sport.name == "badminton"
+    assert pair.action_names == tuple(st.names["action"])
+    pd.testing.assert_frame_equal(pair.feasibility.frame, feasibility(st, 0.02, 10).frame)
+    assert type(pair.match_sd) is float and pair.match_sd == match_spread(st)
