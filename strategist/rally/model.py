@@ -386,7 +386,7 @@ class GameStructure:
     action_names: tuple = ()        # action code -> name (the codes of ``feasibility``)
     candidate: tuple = ()           # per state: the population's candidates among its rows (bool array)
     trusted: tuple = ()             # per state: the hitter's actions that may be recommended (bool array)
-    dropped: dict = field(default_factory=dict)
+    dropped: dict = field(default_factory=dict)     # strokes left out, by reason (the game's JSON reports them)
     flagged: tuple = ()             # (state, action, count, reason) rows that may not be recommended
     strokes_used: int = 0
     rallies: int = 0
@@ -618,7 +618,7 @@ def _cells_and_counts(st, states, rows, columns, g_index, mine, who, hitter_rows
                          receiver == persons[0]]
         receiver_n = _side_matrix(side_counts, receiver_rows, len(f))
 
-    levels, entry_level = _population_levels(st, sup, match, units, rel, n_act)
+    levels, entry_level = _population_levels(st, sup, match, units, rel)
     if population:
         game_n = _to_game(levels[-1].counts, entry_level)
     row_offsets = np.r_[0, np.cumsum([len(x) for x in rows])]
@@ -677,7 +677,7 @@ def _to_game(level_counts, entry_level):
     return level_counts[:, entry_level]
 
 
-def _population_levels(st, sup, match, units, rel, n_act) -> tuple[tuple, np.ndarray]:
+def _population_levels(st, sup, match, units, rel) -> tuple[tuple, np.ndarray]:
     """All players' counts at every level of the situation hierarchy, on the unique (key, a, [b,] outcome)
     entries the game's cells need, each entry linked to its parent level's."""
     f = st.frame

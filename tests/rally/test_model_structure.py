@@ -392,7 +392,7 @@ def test_at_most_three_close_names_are_offered():
 
 def test_the_structure_carries_what_it_was_built_from(table, st, pair):
     """The settings the strokes were read with (not the ones asked of the structure), the sport, the
-    feasibility it chose candidates by, the actions' names and the match spread."""
+    feasibility it chose candidates by, the actions' names, the strokes left out and the match spread."""
     coarse = strokes(table, RallySettings(states="group:tactic", zones=False, heights=False))
     built = build_structure(coarse, RallySettings(player=P, opponent=O))
     assert (built.settings.columns, built.settings.zones, built.settings.heights) == \
@@ -400,5 +400,6 @@ def test_the_structure_carries_what_it_was_built_from(table, st, pair):
     assert (pair.settings.columns, pair.settings.zones, pair.settings.heights) == (st.columns, st.zones, st.heights)
     assert pair.sport is st.sport and pair.sport.name == "badminton"
     assert pair.action_names == tuple(st.names["action"])
+    assert pair.dropped == st.dropped and pair.dropped is not st.dropped
     pd.testing.assert_frame_equal(pair.feasibility.frame, feasibility(st, 0.02, 10).frame)
     assert type(pair.match_sd) is float and pair.match_sd == match_spread(st)
