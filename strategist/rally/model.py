@@ -729,7 +729,7 @@ def _pack(rows: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
 
 def _unique_rows(keys: np.ndarray, strokes: np.ndarray):
     """(unique rows of ``keys``, index of every key row among them, index of every stroke row among them or
-    -1), through packed integer keys."""
+    -1), through packed integer keys; both tables non-empty, of the same width."""
     base = np.maximum(keys.max(axis=0), strokes.max(axis=0)) + 2
     packed, stroke_packed = _pack(keys, base), _pack(strokes, base)
     uniq_keys, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
