@@ -158,7 +158,7 @@ TESTS: dict[str, list[str]] = {
     "strategist/rally/model.py": ["tests/rally/test_model_strokes.py", "tests/rally/test_model_structure.py",
                                   "tests/rally/test_model_feasibility.py", "tests/rally/test_model_laws.py",
                                   "tests/rally/test_model_record.py", "tests/rally/test_model_ordering.py",
-                                  "tests/rally/test_dirichlet_strength.py"],
+                                  "tests/rally/test_dirichlet_strength.py", "tests/rally/test_model_packed_rows.py"],
     "strategist/rally/model_policy.py": ["tests/rally/test_model_policy_moves.py", "tests/rally/test_model_policy.py"],
     "strategist/rally/strength.py": ["tests/rally/test_model_parts.py", "tests/rally/test_strength.py"],
     "strategist/rally/policies.py": ["tests/rally/test_policies_mixes.py", "tests/rally/test_rally_values.py",
