@@ -65,3 +65,26 @@ def test_names_the_sport_does_not_list_come_alphabetically():
     assert all(structure.columns[g] == ("alley", "baseline", "net") for g in serve)
     for cols in structure.columns:
         assert list(cols) == sorted(cols)
+
+
+def test_one_list_of_every_kind_of_column_name_sorts_numbers_zones_then_names():
+    """Numbered areas by number, then the zones front to back, then any other name alphabetically."""
+    from strategist.rally.model import _natural
+
+    names = ["back", "net", "front", "10", "alley", "3", "middle"]
+    assert sorted(names, key=_natural) == ["3", "10", "front", "middle", "back", "alley", "net"]
+
+
+def test_a_shot_the_sport_does_not_list_comes_after_its_shots(table):
+    """One shot renamed to a name badminton does not list: in every state where it is a row, the sport's
+    shots come first in their order and it comes last."""
+    shot = table["shot"].astype("string").value_counts().index[0]
+    renamed = table.assign(shot=table["shot"].astype("string").replace({shot: "zz trick"}))
+    settings = RallySettings(player=P, opponent=O, min_count=1, min_share=0.0)
+    st = strokes(renamed, settings)
+    structure = build_structure(st, settings)
+    order = list(st.sport.shots)
+    mixed = [rows for rows in structure.rows if "zz trick" in rows and len(rows) > 1]
+    assert mixed
+    for rows in mixed:
+        assert rows[-1] == "zz trick" and list(rows[:-1]) == sorted(rows[:-1], key=order.index)
