@@ -37,6 +37,10 @@ def st(table):
 
 @pytest.fixture(scope="module")
 def ann(table):
+    return _annotated(table)
+
+
+def _annotated(table):
     """The annotated table with, per stroke, its receiver's zone and what followed it by name: ``WIN``,
     ``LOSE`` or (the next stroke's situation, whether the same player hits it)."""
     a = annotate_states(table, situation=True).copy()
@@ -145,6 +149,19 @@ def test_the_player_against_everyone_and_against_a_newcomer(st, ann):
     assert {k: v for k, v in got.items() if k[0].startswith("opponent")} == {
         k: v for k, v in exp.items() if k[:3] in {(new.labels[g], a, b) for g in range(new.size)
                                                   for a in new.rows[g] for b in new.columns[g]}}
+
+
+def test_against_everyone_the_other_side_is_the_opponents_as_they_played_the_player(table):
+    """With a match the player did not play (D against O) in the data, the opponents' side of the player
+    against everyone still counts only the strokes hit against the player, not everyone else's."""
+    d = "Dana QUIST"
+    wider = pd.concat([table, renamed(pair_table(1, 4), P, d, "y")], ignore_index=True)
+    ann = _annotated(wider)
+    anyone = build_structure(strokes(wider, RallySettings()), RallySettings(player=P))
+    side = np.where(ann["hitter"] == P, 0, 1)
+    assert (ann["hitter"] == d).any()
+    assert _by_name(anyone, anyone.n_hitter) == {**_expected(ann, (ann["hitter"] == P).to_numpy(), side),
+                                                 **_expected(ann, (ann["opponent"] == P).to_numpy(), side)}
 
 
 def test_a_pairing_of_one_match_resamples_rallies(st, ann):
