@@ -365,7 +365,7 @@ class RallyGame:
     ``pessimistic_value`` (what the recommendation guarantees at the lower bounds), ``equilibrium_value`` (the
     unrestricted equilibrium of the point estimates, for analysis), ``switch_value`` (the player's
     recommendation against the opponent's habits), ``gain`` (switch − observed: what the player wins by
-    changing their own play), ``basis`` (``pessimistic equilibrium`` or ``habit``) and
+    changing their own play), ``basis`` (the hitter's: ``pessimistic equilibrium`` or ``habit``) and
     ``pairing``/``hitter``/``all players`` (the shares of evidence).
     """
 
@@ -384,7 +384,8 @@ class RallyGame:
     player: str | None
     opponent: str | None
     cell_sd: np.ndarray                 # per cell: posterior sd of Q (point continuation)
-    habit_states: tuple                 # states where the player's habit stands (departure not supported)
+    habit_states: tuple                 # states where the hitter's habit stands (departure not supported); the
+                                        # receiver's kept positions: recommendation.row_habit / column_habit
     interval: str = "normal"
 
     # --- lookups
