@@ -109,10 +109,20 @@ def evaluate(game, truth) -> dict:
     return out
 
 
+def prefix_tables(matches: list, sizes) -> list[tuple[int, object]]:
+    """(n, the canonical table of the first n matches) for each size, smallest first: one table of all the
+    matches, each smaller one its first rows (views, not copies), so memory holds the largest table alone."""
+    from strategist.simulate import canonical_table
+
+    ends = np.cumsum([sum(len(r.strokes) for r in m.rallies) for m in matches])
+    whole = canonical_table(matches)
+    return [(n, whole.iloc[:int(ends[n - 1])]) for n in sorted(sizes)]
+
+
 def run_pair(player: str, opponent: str, sizes, seed: int, levels=()) -> dict:
     from strategist.rally.game import rally_game
     from strategist.rally.truth import policy_report
-    from strategist.simulate import HEIGHT_PARAMETERS, canonical_table, simulate_matches
+    from strategist.simulate import HEIGHT_PARAMETERS, simulate_matches
     from strategist.simulate.exact import policy_value, true_game
 
     params = replace(HEIGHT_PARAMETERS, players=(HEIGHT_PARAMETERS.player(player), HEIGHT_PARAMETERS.player(opponent)))
@@ -127,13 +137,9 @@ def run_pair(player: str, opponent: str, sizes, seed: int, levels=()) -> dict:
            "optimum": [float(truth.values[g]) for g in serves],
            "habit_guaranteed": [float(habit[g]) for g in serves],
            "habit_observed": [float(observed[g]) for g in serves], "sizes": []}
-    # one table for the largest size, the smaller ones its first rows (views, not copies): memory for the
-    # largest table alone, and the simulated matches dropped once it is built
-    ends = np.cumsum([sum(len(r.strokes) for r in m.rallies) for m in matches])
-    whole = canonical_table(matches)
-    del matches
-    for n in sorted(sizes):
-        table = whole.iloc[:int(ends[n - 1])]
+    tables = prefix_tables(matches, sizes)
+    del matches                                     # the table holds them now; keep memory for the fits
+    for n, table in tables:
         row = {"matches": n, "strokes": int(len(table))}
         for model, options in (("situational", {}), ("coarse", COARSE)):
             progress(f"{player} v {opponent}: {n} matches, {len(table):,} strokes, {model} game")
