@@ -162,7 +162,7 @@ def run_pair(player: str, opponent: str, sizes, seed: int, levels=()) -> dict:
                                          "habit_states": int((game.states["basis"] == "habit").sum())}
             progress(f"  level {level}: max gap {rep['max_gap']:.4f}")
         out["sizes"].append(row)
-    out["peak_memory_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20   # KiB on Linux
+    out["peak_memory_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20   # KiB on Linux
     return out
 
 
@@ -204,7 +204,7 @@ def markdown(res: dict) -> str:
                 f"guarantee {_f(p['habit_guaranteed'][0])} / {_f(p['habit_guaranteed'][1])} against a best "
                 f"response (both habits: {_f(p['habit_observed'][0])} / {_f(p['habit_observed'][1])}). "
                 f"Simulation: {p['simulate_seconds']:.0f} s."
-                + (f" Peak memory of the run so far: {p['peak_memory_gb']:.1f} GiB." if "peak_memory_gb" in p else ""),
+                + (f" Peak memory of the run so far: {p['peak_memory_gib']:.1f} GiB." if "peak_memory_gib" in p else ""),
                 "",
                 "| matches | strokes | model | recommendation gap (serve / receive) | max | meets target | "
                 "max gap against the optimal opponent | max gap of its shots with the optimal positions | "
