@@ -419,4 +419,7 @@ def test_the_structure_carries_what_it_was_built_from(table, st, pair):
     assert pair.action_names == tuple(st.names["action"])
     assert pair.dropped == st.dropped and pair.dropped is not st.dropped
     pd.testing.assert_frame_equal(pair.feasibility.frame, feasibility(st, 0.02, 10).frame)
+    strict = build_structure(st, RallySettings(player=P, opponent=O, min_share=0.05, min_count=3))
+    assert (strict.feasibility.min_share, strict.feasibility.min_count) == (0.05, 3)
+    pd.testing.assert_frame_equal(strict.feasibility.frame, feasibility(st, 0.05, 3).frame)
     assert type(pair.match_sd) is float and pair.match_sd == match_spread(st)
