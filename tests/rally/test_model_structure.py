@@ -417,7 +417,12 @@ def test_the_structure_carries_what_it_was_built_from(table, st, pair):
     assert (pair.settings.columns, pair.settings.zones, pair.settings.heights) == (st.columns, st.zones, st.heights)
     assert pair.sport is st.sport and pair.sport.name == "badminton"
     assert pair.action_names == tuple(st.names["action"])
-    assert pair.dropped == st.dropped and pair.dropped is not st.dropped
+    unknown = table.copy()
+    unknown.loc[5, "shot"] = pd.NA                              # one stroke whose shot was not recorded
+    st_unknown = strokes(unknown, RallySettings())
+    with_dropped = build_structure(st_unknown, RallySettings(player=P, opponent=O))
+    assert st_unknown.dropped and with_dropped.dropped == st_unknown.dropped
+    assert with_dropped.dropped is not st_unknown.dropped
     pd.testing.assert_frame_equal(pair.feasibility.frame, feasibility(st, 0.02, 10).frame)
     strict = build_structure(st, RallySettings(player=P, opponent=O, min_share=0.05, min_count=3))
     assert (strict.feasibility.min_share, strict.feasibility.min_count) == (0.05, 3)
