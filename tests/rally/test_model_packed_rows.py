@@ -18,9 +18,10 @@ def _reference(keys: np.ndarray, strokes: np.ndarray):
             [where[tuple(r)] for r in keys.tolist()], [where.get(tuple(r), -1) for r in strokes.tolist()])
 
 
-def _tables(draw_rows, width):
+def _tables(rows: tuple[int, int], width: int):
+    """Tables of ``rows[0]``..``rows[1]`` rows of ``width`` codes in -1..6."""
     row = hs.lists(hs.integers(-1, 6), min_size=width, max_size=width)
-    return hs.lists(row, min_size=draw_rows[0], max_size=draw_rows[1])
+    return hs.lists(row, min_size=rows[0], max_size=rows[1])
 
 
 @settings(max_examples=200, deadline=None)
