@@ -217,8 +217,9 @@ def keys_to_the_match(advisor, k: int = 3, min_count: int = 10) -> list[dict]:
 def rally_values(advisor, game=None) -> dict:
     """The value of serving and of returning, from the rally game: as played and as recommended, the mean over
     the states a point opens in weighted by how often each did (:meth:`~strategist.rally.game.RallyGame.openings`:
-    tennis's deuce and ad first serves). ``serve_state`` / ``return_state``: the most visited of them;
-    ``serve_states`` / ``return_states``: each with its visits."""
+    tennis's deuce and ad first serves). ``serve_switch`` / ``return_switch``: the player alone as recommended,
+    the opponent keeping their habits (the states' ``switch_value``). ``serve_state`` / ``return_state``: the
+    most visited of them; ``serve_states`` / ``return_states``: each with its visits."""
     game = game or advisor.game
     out = {"source": "rally game", "label": "the whole rally as a stochastic game (strategist.rally)"}
     visits = game.states["visits"].to_numpy()
@@ -226,6 +227,7 @@ def rally_values(advisor, game=None) -> dict:
         states, w = game.openings(who)
         out[key] = float(game.recommendation.realized[states] @ w)
         out[f"{key}_observed"] = float(np.asarray(game.observed_values)[states] @ w)
+        out[f"{key}_switch"] = float(game.states["switch_value"].to_numpy()[states] @ w)
         out[f"{key}_state"] = game.labels[states[int(np.argmax(w))]]
         out[f"{key}_states"] = {game.labels[g]: int(visits[g]) for g in states}
     return out

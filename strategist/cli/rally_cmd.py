@@ -226,6 +226,8 @@ def render(game, path: str, is_demo: bool, shown=(), full: bool = False) -> str:
     lines.append(f"P serving wins {v['serve_observed']:.3f} as played, {v['serve']:.3f} as "
                  f"recommended; receiving {v['return_observed']:.3f} and {v['return']:.3f}"
                  + (" (first serves from both courts, by visits)" if len(v["serve_states"]) > 1 else ""))
+    lines.append(f"P alone as recommended (O keeping their habits): serving wins {v['serve_switch']:.3f}, receiving "
+                 f"{v['return_switch']:.3f}; as recommended, O plays their recommendation too")
     habit = int((frame["basis"] == "habit").sum())
     lines.append(f"Recommendations keep the habit in {habit} of {len(frame)} states (the lower bound does not "
                  "support a change there)")

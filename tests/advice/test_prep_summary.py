@@ -252,6 +252,8 @@ def test_rally_values_are_the_serve_and_return_states_values(pair_advisor):
     assert got == {"source": "rally game", "label": "the whole rally as a stochastic game (strategist.rally)",
                    "serve": game.value(serve), "serve_observed": game.observed_value(serve),
                    "return": game.value(receive), "return_observed": game.observed_value(receive),
+                   "serve_switch": float(game.states.set_index("state").at[serve, "switch_value"]),
+                   "return_switch": float(game.states.set_index("state").at[receive, "switch_value"]),
                    "serve_state": serve, "return_state": receive,
                    "serve_states": {serve: int(game.states.set_index("state").at[serve, "visits"])},
                    "return_states": {receive: int(game.states.set_index("state").at[receive, "visits"])}}
@@ -277,6 +279,8 @@ def test_tennis_rally_values_average_the_deuce_and_ad_first_serves_by_visits(pai
         assert got[key] == pytest.approx(float(visits @ rows.loc[first, "value"].to_numpy() / visits.sum()))
         assert got[f"{key}_observed"] == pytest.approx(
             float(visits @ rows.loc[first, "observed_value"].to_numpy() / visits.sum()))
+        assert got[f"{key}_switch"] == pytest.approx(
+            float(visits @ rows.loc[first, "switch_value"].to_numpy() / visits.sum()))
         assert got[f"{key}_state"] == first[int(visits.argmax())]
 
 

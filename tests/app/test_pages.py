@@ -137,6 +137,17 @@ def test_match_prep_explains_two_numbers_only_where_they_differ(matchlog, shared
         differ = any(m.proto.delta and m.value != m.proto.delta.removeprefix("as played: ") for m in metrics)
         why = [c.value for c in at.caption if c.value.startswith("Why two numbers")]
         assert bool(why) == shown == differ, (player, why)
+        # the player's own change, the opponent as usual: the rally game's switch values of the openings
+        import strategist
+        from strategist.advice.prep import rally_values
+        from strategist.app.text import pct
+        from strategist.data.demo import demo_path
+        from strategist.rally.game import rally_game
+
+        v = rally_values(None, rally_game(strategist.load_rallies(data or demo_path()).table, player, opponent))
+        alone = [c.value for c in at.caption if " alone as recommended (" in c.value]
+        assert alone[:2] == [f"{player} alone as recommended ({opponent} as usual): {pct(v[k + '_switch'])}"
+                             for k in ("serve", "return")]
         frames = [d.value for d in at.dataframe]
         pressure = next(f for f in frames if "in it" in f.columns)
         returning = next(f for f in frames if "serve faced" in f.columns)

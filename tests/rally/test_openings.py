@@ -115,3 +115,5 @@ def test_the_rally_command_and_match_prep_give_one_value_of_serving(tennis, shar
     out = " ".join(capsys.readouterr().out.split())
     assert (f"P serving wins {v['serve_observed']:.3f} as played, {v['serve']:.3f} as recommended; receiving "
             f"{v['return_observed']:.3f} and {v['return']:.3f} (first serves from both courts") in out
+    assert (f"P alone as recommended (O keeping their habits): serving wins {v['serve_switch']:.3f}, receiving "
+            f"{v['return_switch']:.3f}") in out

@@ -18,10 +18,15 @@ from strategist.app.text import md, pct, plural, situation
 from strategist.rally.game import KEPT, KEPT_SHARE
 from strategist.scout.text import rally_words
 
-WHY_TWO_VALUES = ("Why two numbers: *as played*, both keep their habits; *as recommended*, both play the rally "
-                  "game's recommendation from here on (each side's safest play where the data support leaving its "
-                  "habit), which is chosen for what it guarantees at the lower bound of the estimates, so its point "
-                  "estimate may sit below that of the habits.")
+
+def _why_two_values(player: str, opponent: str) -> str:
+    """Why a value as recommended differs from the value as played: both sides change, the opponent too; the
+    player's own change is the value with the opponent as usual, shown beside it."""
+    return (f"Why two numbers: *as played*, both keep their habits; *as recommended*, both play the rally game's "
+            f"recommendation from here on, {md(opponent)} too (each side leaves its habit only where the lower "
+            f"bound of the estimates supports the change), so what {md(opponent)} gains by it can take the value "
+            f"below the habits'. *{md(player)} alone as recommended* keeps {md(opponent)} as usual: what "
+            f"{md(player)}'s own change is worth.")
 
 
 def _keys(adv) -> None:
@@ -49,11 +54,12 @@ def _serve_and_return(adv, player: str, opponent: str) -> None:
                    f"as played: {pct(values[key + '_observed'])}", delta_color="off", delta_arrow="off",
                    help=md(f"{n} serves of {server} against {other} in the data"))
         apart = "; ".join(f"{situation(s).removeprefix('serve').strip(' ()')}: {v}" for s, v in opening.items())
+        col.caption(f"{md(player)} alone as recommended ({md(opponent)} as usual): {pct(values[key + '_switch'])}")
         col.caption(md(f"{plural(n, 'serve')} of {server} against {other} in the data"
                        + ("" if where == "serve" else f" ({apart}; the value is their mean by visits)"
                           if len(opening) > 1 else f" ({where})")) + ".")
     if any(pct(values[k]) != pct(values[k + "_observed"]) for k in ("serve", "return")):
-        st.caption(WHY_TWO_VALUES)          # only where the two numbers shown differ
+        st.caption(_why_two_values(player, opponent))          # only where the two numbers shown differ
 
 
 def _tendencies(adv, player: str, opponent: str) -> None:
@@ -128,7 +134,8 @@ def _stage_values(adv, state: str, stage) -> None:
     c[0].metric("As recommended", pct(stage.value),
                 help=f"{pct(row['value_low'])}–{pct(row['value_high'])} (90 % interval); "
                      f"{int(row['visits'])} strokes of the pair")
-    c[0].caption(f"{pct(row['value_low'])}–{pct(row['value_high'])}, 90 % interval")
+    c[0].caption(f"{pct(row['value_low'])}–{pct(row['value_high'])}, 90 % interval; {md(adv.player)} alone as "
+                 f"recommended ({md(adv.opponent)} as usual): {pct(row['switch_value'])}")
     c[1].metric("As played", pct(row["observed_value"]),
                 help=f"{pct(row['observed_low'])}–{pct(row['observed_high'])} (90 % interval for a match not yet "
                      "played)")
@@ -166,7 +173,7 @@ def _one_situation(adv, player: str, opponent: str) -> None:
     _stage_values(adv, state, stage)
     row = game.states.iloc[game.index(state)]
     if pct(stage.value) != pct(row["observed_value"]):
-        st.caption(WHY_TWO_VALUES)
+        st.caption(_why_two_values(player, opponent))
     tables.show(_shots_table(stage, player, opponent, adv.min_action_count))
     brs = common.pair_table(adv, "best responses", lambda: prep.best_responses(adv))
     mine = brs[brs["state"] == state.split(": ", 1)[1]] if not brs.empty else brs
