@@ -24,12 +24,32 @@ _PATTERNS = ("matches*.csv", "matches*.csv.gz", "match.csv", "*-matches.csv", "*
 _YEAR = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 
 
+def _whole(values: pd.Series, width: int) -> pd.Series:
+    """Whole numbers however a file writes them ("3", "3.0", " 03") as text zero-padded to ``width``; "" where a
+    value is blank or not a whole number."""
+    number = pd.to_numeric(values.str.strip(), errors="coerce")
+    whole = number.notna() & (number == number.round())
+    text = number.where(whole).astype("Int64").astype(str).str.zfill(width)
+    return text.where(whole, "")
+
+
+def _iso_date(year: pd.Series, month: pd.Series | None, day: pd.Series | None) -> pd.Series:
+    """YYYY-MM-DD from the parts (ShuttleSet's 2022 list writes them as 2022.0, 3.0, 12.0), YYYY-MM or YYYY where
+    the later parts are missing: text that sorts in time."""
+    none = pd.Series("", index=year.index)
+    y = _whole(year, 4)
+    m = none if month is None else _whole(month, 2)
+    d = none if day is None else _whole(day, 2)
+    with_month = y.where((y == "") | (m == ""), y + "-" + m)
+    return with_month.where((y == "") | (m == "") | (d == ""), with_month + "-" + d)
+
+
 def _normalise(frame: pd.DataFrame) -> pd.DataFrame | None:
     cols = set(frame.columns)
     if {"video", "tournament", "year"} <= cols:
-        date = frame["year"] + "-" + frame.get("month", "").str.zfill(2) + "-" + frame.get("day", "").str.zfill(2)
-        return pd.DataFrame({"match_id": frame["video"], "tournament": frame["tournament"], "year": frame["year"],
-                             "date": date})
+        return pd.DataFrame({"match_id": frame["video"], "tournament": frame["tournament"],
+                             "year": _whole(frame["year"], 4),
+                             "date": _iso_date(frame["year"], frame.get("month"), frame.get("day"))})
     if {"match_id", "slam", "year"} <= cols:
         tournament = frame["slam"].str.title() + " " + frame["year"]
         return pd.DataFrame({"match_id": frame["match_id"], "tournament": tournament, "year": frame["year"],
