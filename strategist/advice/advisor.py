@@ -162,12 +162,14 @@ def resolve_model(model, table):
     kind for :func:`strategist.opponent.fit_model`, or None: :data:`strategist.opponent.DEFAULT_MODEL` (the
     best of the committed opponent benchmark), fitted once per data set and kept
     (:func:`strategist.opponent.cache.cached_model`)."""
-    from strategist.opponent import DEFAULT_MODEL, fit_model, load_model
+    from strategist.opponent import DEFAULT_MODEL, fit_model
     from strategist.opponent.cache import cached_model
 
     if model is not None and not isinstance(model, (str, Path)) and hasattr(model, "predict"):
         return model, model_name(model, type(model).__name__), None
     if isinstance(model, Path) or (isinstance(model, str) and Path(model).is_dir()):
+        from strategist.opponent import load_model      # torch: imported where a saved model is read
+
         loaded = load_model(model)
         return loaded, model_name(loaded, "loaded model"), None
     if model is None:

@@ -13,15 +13,55 @@ See :mod:`strategist.opponent.base` for the history and context a prediction tak
 :mod:`strategist.opponent.choose` for choosing a model by held-out log-loss.
 """
 
+import importlib
+from collections.abc import MutableMapping
+
 from strategist.opponent.base import (Context, History, OpponentModel, Prediction, Vocabulary, next_state,
                                       rally_frame)
-from strategist.opponent.checkpoint import load_model, save_model
 from strategist.opponent.choose import Choice, choose_model, parse_kind
 from strategist.opponent.frequency import FrequencyModel
 from strategist.opponent.markov import MarkovModel
-from strategist.opponent.neural import NeuralConfig, NeuralModel
 
-KINDS = {"frequency": FrequencyModel, "markov": MarkovModel, "neural": NeuralModel}
+#: What torch is needed for, imported on first use (PEP 562): the frequency and Markov models need none of it,
+#: and importing torch takes a second.
+_ON_USE = {"NeuralConfig": "strategist.opponent.neural", "NeuralModel": "strategist.opponent.neural",
+           "load_model": "strategist.opponent.checkpoint", "save_model": "strategist.opponent.checkpoint"}
+
+
+def __getattr__(name: str):
+    if name in _ON_USE:
+        value = getattr(importlib.import_module(_ON_USE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Kinds(MutableMapping):
+    """Model kind -> class, the neural model's class imported when it is looked up."""
+
+    def __init__(self, classes: dict):
+        self._classes = dict(classes)
+
+    def __getitem__(self, name: str):
+        value = self._classes[name]
+        if isinstance(value, str):
+            value = self._classes[name] = __getattr__(value)
+        return value
+
+    def __setitem__(self, name: str, cls) -> None:
+        self._classes[name] = cls
+
+    def __delitem__(self, name: str) -> None:
+        del self._classes[name]
+
+    def __iter__(self):
+        return iter(self._classes)
+
+    def __len__(self) -> int:
+        return len(self._classes)
+
+
+KINDS = _Kinds({"frequency": FrequencyModel, "markov": MarkovModel, "neural": "NeuralModel"})
 #: The model the committed benchmark found best where only the shots and the players are known (what the
 #: Advisor's predictions receive): ``default_model`` of benchmarks/results/opponent.json, by the rule of
 #: benchmarks/bench_opponent.py. A name :func:`fit_model` takes.
