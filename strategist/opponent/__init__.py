@@ -88,7 +88,7 @@ def fit_model(kind: str, table, sport=None, **kwargs) -> OpponentModel:
         sport = sports[0] if len(sports) == 1 else "badminton"
     if name == "neural":
         trainer = {k: kwargs.pop(k) for k in TRAINER_OPTIONS if k in kwargs}
-        return NeuralModel(sport, **kwargs).fit(table, **trainer)
+        return KINDS["neural"](sport, **kwargs).fit(table, **trainer)
     return KINDS[name](sport, **kwargs).fit(table)
 
 

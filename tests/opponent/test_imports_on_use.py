@@ -45,3 +45,21 @@ def test_an_unknown_name_is_an_attribute_error():
 
     with pytest.raises(AttributeError, match="no attribute 'NeuralNet'"):
         opponent.NeuralNet  # noqa: B018
+
+
+NEURAL_FIRST = """
+import strategist
+from strategist.data.demo import demo_path
+from strategist.opponent import fit_model
+
+table = strategist.load_rallies(demo_path()).table
+few = table[table["match_id"].isin(table["match_id"].unique()[:6])]
+print(type(fit_model("neural", few, max_steps=1, progress=False)).__name__)
+"""
+
+
+def test_fitting_the_neural_kind_first_in_a_fresh_process_imports_it():
+    """Nothing before the fit has looked up the neural class: the fit itself must bring it in."""
+    done = subprocess.run([sys.executable, "-c", NEURAL_FIRST], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "NeuralModel"
