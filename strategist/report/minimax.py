@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from strategist.errors import EstimationError
 from strategist.estimation.serve import pearson_chi2, serve_points, walker_wooders
@@ -68,7 +68,7 @@ def test_cells(counts: pd.DataFrame, min_count: int = MIN_COUNT) -> tuple[list[d
         cells.append({"player": str(player), "cell": str(cell), "choices": used["choice"].astype(str).tolist(),
                       "played": used["n"].astype(int).tolist(), "won": used["won"].astype(int).tolist(),
                       "left_out": grp.loc[grp["n"] < min_count, "choice"].astype(str).tolist(),
-                      "chi2": chi2, "df": int(df), "p_value": float(stats.chi2.sf(chi2, df)),
+                      "chi2": chi2, "df": int(df), "p_value": float(special.chdtrc(df, chi2)),
                       "min_expected": float(expected.min())})
     return cells, skipped
 
@@ -96,7 +96,7 @@ def check(md: MatchData, *, min_count: int = MIN_COUNT) -> dict:
             players.append({"player": who, "cells": 0, "chi2": None, "df": 0, "p_value": None, "rejected": None})
             continue
         chi2, df = float(sum(c["chi2"] for c in mine)), int(sum(c["df"] for c in mine))
-        p = float(stats.chi2.sf(chi2, df))
+        p = float(special.chdtrc(df, chi2))
         players.append({"player": who, "cells": len(mine), "chi2": chi2, "df": df, "p_value": p,
                         "rejected": bool(p < ALPHA)})
     if counts.size and not cells:

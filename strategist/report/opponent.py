@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from strategist.report.match import MatchData
 from strategist.scout.text import rally_words
@@ -173,7 +173,7 @@ def _patterns(md: MatchData, model: Reference, prev: pd.Series) -> list[dict]:
         if n < MIN_N or k < MIN_K:
             continue
         p0 = float(model.population[model.prev_index[a], model.index[b]])
-        lo, hi = stats.beta.ppf([0.025, 0.975], k + 0.5, n - k + 0.5)
+        lo, hi = special.betaincinv(k + 0.5, n - k + 0.5, [0.025, 0.975])
         out.append({"after": a, "reply": b, "count": int(k), "of": n, "rate": k / n, "rate_lower": float(lo),
                     "rate_upper": float(hi), "population_rate": p0, "lift": (k / n) / p0,
                     "lift_lower": float(lo) / p0})
@@ -221,8 +221,19 @@ def _change(md: MatchData, scores: dict | None, scorable) -> dict:
     test = None
     notes = []
     if tab.shape[0] >= 2 and tab.shape[1] >= 2:
-        chi2, p, df, _ = stats.chi2_contingency(tab.to_numpy(), correction=False)
+        chi2, df, p = independence_test(tab.to_numpy())
         test = {"chi2": float(chi2), "df": int(df), "p_value": float(p)}
     else:
         notes.append("the opponent's shot mix could not be compared across segments (one segment or one group)")
     return {"by": kind, "grouping": grouping or "shot", "segments": segments, "test": test, "notes": notes}
+
+
+def independence_test(counts: np.ndarray) -> tuple[float, int, float]:
+    """Pearson's χ² test that a contingency table's rows and columns are independent, without continuity
+    correction: χ² = Σ (O − E)² / E with E = row total · column total / total, df = (r − 1)(c − 1).
+    Returns (χ², df, p). Every row and column total must be positive."""
+    counts = np.asarray(counts, dtype=float)
+    expected = np.outer(counts.sum(axis=1), counts.sum(axis=0)) / counts.sum()
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+    df = (counts.shape[0] - 1) * (counts.shape[1] - 1)
+    return chi2, int(df), float(special.chdtrc(df, chi2))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from strategist.report.match import MatchData
 
@@ -55,7 +55,7 @@ def _posterior(rates: dict, state: str, player_hits: bool) -> tuple[float, float
     a, b = a0 + w, b0 + n - w            # the hitter's win probability
     if not player_hits:
         a, b = b, a
-    lo, hi = stats.beta.ppf([0.025, 0.975], a, b)
+    lo, hi = special.betaincinv(a, b, [0.025, 0.975])
     return float(a / (a + b)), float(lo), float(hi), int(n)
 
 
