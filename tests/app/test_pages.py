@@ -354,6 +354,7 @@ def test_rally_result_score_and_reload(matchlog):
     _clean(at)
     metrics = [m.value for m in at.metric]
     assert metrics[:2] == ["1", "0"]
+    assert {m.label: m.value for m in at.metric}["Set · sets won"] == "1 · 0–0"     # the set, not its points
     at.button(key="shot:long service").click().run()
     _clean(at)
     # a reload (a fresh session) shows the same match from the match log

@@ -187,7 +187,8 @@ def _scoreboard(state, sport) -> None:
     else:
         top[0].metric(md(state.player), score["player"], help="points in this set")
         top[1].metric(md(state.opponent), score["opponent"], help="points in this set")
-        top[2].metric("Set", f"{score['set']} ({score['player_sets']}–{score['opponent_sets']})")
+        top[2].metric("Set · sets won", f"{score['set']} · {score['player_sets']}–{score['opponent_sets']}",
+                      help=f"sets won: {md(state.player)} first")
     top[3].metric(f"{rally_words(sport)[1].capitalize()} played", score["rallies"])
 
 
