@@ -389,8 +389,20 @@ def test_practice_offers_serves_as_serves_and_plays_rallies_in_the_rally_game(ma
         _clean(at)
         if any(m.label == "Rallies won" for m in at.metric):
             break
-    won = {m.label: m.value for m in at.metric}["Rallies won"]
-    assert won.endswith("of 1")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rallies won"].endswith("of 1")
+    # beside the practised play, the recommendation against the same opponent: the serve's switch value
+    import strategist
+    from strategist.app.text import pct
+    from strategist.data.demo import demo_path
+    from strategist.rally.game import rally_game
+
+    player, opponent = at.selectbox(key="player_box").value, at.selectbox(key="opponent_box").value
+    game = rally_game(strategist.load_rallies(demo_path()).table, player, opponent)
+    serve = game.states.set_index("state").loc["player: serve"]
+    assert metrics["As recommended it would win"] == pct(serve["switch_value"])
+    why = next(m.help for m in at.metric if m.label == "As recommended it would win")
+    assert f"against the same {opponent}" in why and why.endswith(f"recommendation too: {pct(serve['value'])}")
     assert set(_practice_choices(at)) <= serves                            # the next rally starts with a serve
     at.switch_page(PAGES + "model.py").run()
     _clean(at)
