@@ -195,7 +195,8 @@ def review(md: MatchData, *, seed: int = 0, recommendation: str = "advisor") -> 
 
 def _per_state(advisor, rows: list[dict]) -> list[dict]:
     """Per situation of the match: the decisions there and the rally game's stage (matrix, intervals, counts,
-    the recommended mix and the player's shots in this match)."""
+    the recommended mix and the player's shots in this match); its values as played (``observed_value``), with
+    both as recommended (``value``) and with the player alone as recommended (``switch_value``)."""
     game = advisor.game
     out = []
     by_state: dict = {}
@@ -213,6 +214,7 @@ def _per_state(advisor, rows: list[dict]) -> list[dict]:
             entry.update({
                 "matrix": "pairing" if float(game.states["pairing"].iat[g]) >= PAIRING_SHARE else "player",
                 "value": float(game.value(g)), "observed_value": float(game.observed_value(g)),
+                "switch_value": float(game.states["switch_value"].iat[g]),
                 "rows": list(st.rows), "columns": list(st.columns), "row_names": list(st.rows),
                 "column_names": [f"{advisor.opponent} at the {c}" if c in ("front", "middle", "back") else str(c)
                                  for c in st.columns],
@@ -234,6 +236,7 @@ def _per_state(advisor, rows: list[dict]) -> list[dict]:
                 entry.update({"matrix": "pairing" if pairing >= PAIRING_SHARE else "player", **means,
                               "value": float(np.dot(w, game.states["value"].to_numpy(float)[g])),
                               "observed_value": float(np.dot(w, game.states["observed_value"].to_numpy(float)[g])),
+                              "switch_value": float(np.dot(w, game.states["switch_value"].to_numpy(float)[g])),
                               "averaged_over": [{"state": game.labels[i].split(": ", 1)[1], "weight": float(x)}
                                                 for i, x in zip(g, w)], "note": ""})
             else:

@@ -215,14 +215,15 @@ def _decisions(report) -> list:
                         f"over the match. The recommended mix was {_bases(d)} decisions."))
     shown = [e for e in d["per_state"] if e["decisions"] >= MIN_DECISIONS][:MAX_SITUATIONS]
     rows = [[situation(e["state"]), f"{e['assessed']} of {e['decisions']}", MATRIX_NAMES.get(e.get("matrix"), "–"),
-             pct(e.get("observed_value")), pct(e.get("value")), _mix(d, e), pct(_state_mean(d, e, "in_support")),
+             pct(e.get("observed_value")), pct(e.get("switch_value")), _mix(d, e), pct(_state_mean(d, e, "in_support")),
              pp(_state_mean(d, e, "given_up"))] for e in shown]
     if rows:
         rest = [e for e in d["per_state"] if e not in shown]
         out.append(Table(["situation", "decisions assessed", "evidence mostly", "P(win) as played",
                           "P(win) as recommended", "recommended mix (basis)", "played in the mix", "mean given up"],
-                         rows, "Decisions per situation: P(win) is the situation's value in the rally game, both "
-                         "playing as they do, or the player as recommended"
+                         rows, "Decisions per situation: P(win) is the situation's value in the rally game: as "
+                         f"played, both keep their habits; as recommended, {m['player']} plays the recommendation "
+                         f"from here on and {m['opponent']} as usual"
                          + (f"; {len(rest)} more situations with {sum(e['decisions'] for e in rest)} decisions in the "
                             "JSON" if rest else ""), [1, 3, 4, 6, 7]))
     averaged = [e["state"] for e in d["per_state"] if _averaged(d, e["state"])]

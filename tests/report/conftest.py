@@ -121,6 +121,9 @@ def check_stages(without, report, advised):
         np.testing.assert_allclose(e["mean"], stage["mean"], rtol=1e-12)
         np.testing.assert_allclose(e["equilibrium"], [stage["recommended"]["mix"][s] for s in e["rows"]], atol=1e-12)
         assert e["basis"] == stage["recommended"]["basis"] and e["value"] == pytest.approx(stage["value"])
+        g = game.index(f"player: {e['state']}")     # the player alone as recommended, the opponent as usual
+        assert e["switch_value"] == pytest.approx(float(game.states["switch_value"].iat[g]))
+        assert e["observed_value"] == pytest.approx(float(game.states["observed_value"].iat[g]))
     single = [(r, a) for r, a in advised if r["basis"] != "averaged"]
     assert single
     for r, advice in single:
