@@ -537,7 +537,8 @@ def _opponent_name(name: str, people: list, notes: list) -> str:
                                           cutoff=0.75)
         if close:
             raise
-    notes.append(f"{name} has no strokes in the data: their play is taken to be all players'")
+    notes.append(f"{name} has no strokes in the data the Advisor is built on: their play is taken to be all "
+                 "players'")
     return str(name).strip()
 
 

@@ -110,9 +110,11 @@ def test_a_name_far_from_all_in_the_data_is_a_new_opponent_with_a_note():
     """'Devi MAL' is 0.70 like 'dev malhotra' (difflib): under the 0.75 of a likely typo, so a new opponent."""
     notes = ["kept"]
     assert _opponent_name("  Devi MAL ", PEOPLE, notes) == "Devi MAL"
-    assert notes == ["kept", "  Devi MAL  has no strokes in the data: their play is taken to be all players'"]
+    assert notes == ["kept", "  Devi MAL  has no strokes in the data the Advisor is built on: their play is taken "
+                             "to be all players'"]
     assert _opponent_name("Zed NEWCOMER", PEOPLE, notes) == "Zed NEWCOMER"
-    assert notes[-1] == "Zed NEWCOMER has no strokes in the data: their play is taken to be all players'"
+    assert notes[-1] == ("Zed NEWCOMER has no strokes in the data the Advisor is built on: their play is taken to be "
+                         "all players'")
 
 
 class _Kind:

@@ -645,7 +645,8 @@ def test_the_scope_says_whether_the_pairing_carries_the_advice():
     new = Advisor(TABLE, P, "Zed NEWCOMER", model=Fixed({"lob": 1.0}), strokes=STROKES)
     a = new.advise([("short service", P, "7", "low"), ("net shot", "Zed NEWCOMER", "1", "low")])
     assert a.scope == "player" and a.evidence["pairing"] == pytest.approx(0.0)
-    assert a.notes[0] == "Zed NEWCOMER has no strokes in the data: their play is taken to be all players'"
+    assert a.notes[0] == ("Zed NEWCOMER has no strokes in the data the Advisor is built on: their play is taken to "
+                          "be all players'")
     assert "little of this rests on Astrid NORDVIK against Zed NEWCOMER (0%): advice against everyone" in a.notes
 
 

@@ -145,3 +145,36 @@ def test_a_tennis_report_speaks_of_points(tmp_path, monkeypatch):
     sets = [c.value.replace("\\", "") for c in at.caption if c.value.replace("\\", "").startswith("Sets in games")]
     games = "6–3, 6–3" if player == "Novak Djokovic" else "3–6, 3–6"
     assert sets and f": {games}, as the data's running score" in sets[0]
+
+
+def test_the_players_who_play_another_match_are_offered_first():
+    """Whose decisions to review: a player without another match in the data has no Advisor to review them
+    against; the others come first (by strokes in the match), the rest are named as such."""
+    import pandas as pd
+
+    from strategist.app.pages.report import _reviewable
+
+    table = pd.DataFrame({"match_id": ["m1"] * 5 + ["m2"] * 2,
+                          "hitter": ["Ann", "Ann", "Ann", "Bea", "Bea", "Bea", "Cid"]})
+    assert _reviewable(table, "m1") == (["Bea", "Ann"], {"Ann"})
+    assert _reviewable(table, "m2") == (["Bea", "Cid"], {"Cid"})
+    table.loc[5, "hitter"] = "Cid"                        # nobody of m1 plays elsewhere: strokes decide
+    assert _reviewable(table, "m1") == (["Ann", "Bea"], {"Ann", "Bea"})
+
+
+@pytest.mark.realdata
+def test_a_tennis_match_of_a_one_match_player_reviews_the_other_by_default(tmp_path, monkeypatch, shared_data):
+    """The Slam files' first match, Niland v Djokovic: Niland plays no other match, so Djokovic's decisions are
+    the ones reviewed unless Niland is chosen, whose option says there is no review."""
+    monkeypatch.setenv("STRATEGIST_MATCHLOG", str(tmp_path / "matches.sqlite"))
+    monkeypatch.setenv("STRATEGIST_DATA_ROOTS", str(shared_data))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params["data"] = str(shared_data / "tennis_slam_pbp")
+    at.run()
+    at.switch_page("strategist/app/pages/report.py").run()
+    assert at.selectbox(key="report_match").value == "2011-usopen-1101"
+    box = at.selectbox(key="report_player")
+    assert box.value == "Novak Djokovic"
+    assert box.options == ["Novak Djokovic", "Conor Niland (no other match in the data: no decision review)"]
+    at.button(key="report_go").click().run()
+    assert not at.exception and "Given up per decision" in {m.label for m in at.metric}

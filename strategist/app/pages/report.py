@@ -150,15 +150,27 @@ def _downloads(files: dict, match_id: str) -> None:
                             key="report_json")
 
 
+def _reviewable(table, match_id: str) -> tuple[list[str], set[str]]:
+    """The match's players, those who play another match of the data first (their decisions can be reviewed
+    against an Advisor built without this match), each group by strokes in the match; and those who do not."""
+    here = table["match_id"] == match_id
+    counts = table.loc[here, "hitter"].value_counts()
+    elsewhere = set(map(str, table.loc[~here, "hitter"].dropna().unique()))
+    names = [str(p) for p in counts.index]
+    alone = {p for p in names if p not in elsewhere}
+    return sorted(names, key=lambda p: p in alone), alone      # a stable sort: by strokes within each group
+
+
 def render() -> None:
     st.title("Post-match report")
     with common.guard():
         table = common.loaded().table
         matches = [str(m) for m in table["match_id"].drop_duplicates()]
         match_id = st.selectbox("Match", matches, key="report_match")
-        in_match = table[table["match_id"] == match_id]
-        names = [str(p) for p in in_match["hitter"].value_counts().index]
-        player = st.selectbox("Whose decisions to review", names, key="report_player")
+        names, alone = _reviewable(table, match_id)
+        player = st.selectbox("Whose decisions to review", names, key="report_player",
+                              format_func=lambda p: f"{p} (no other match in the data: no decision review)"
+                              if p in alone else p)
         st.caption(f"Data: {md(common.data_label(common.data_key()))}. Estimates use the other matches of the data, "
                    "never this one.")
         if st.button("Write the report", type="primary", key="report_go"):
