@@ -412,6 +412,17 @@ def test_strokes_are_counted_from_the_serve_a_second_serve_being_still_the_serve
     expected = {("t", 1): 1, ("t", 2): 1, ("t", 3): 2, ("t", 4): 3, ("b", 1): 1, ("b", 2): 2, ("b", 3): 3,
                 ("u", 1): 1, ("u", 2): 2, ("u", 3): 3, ("m", 1): 1, ("m", 2): 2, ("m", 3): 3}
     assert {(r, int(k)): int(v) for r, k, v in zip(table["rally_id"], table["stroke"], got)} == expected
+    assert str(got.dtype) == "Int64"
+
+
+def test_a_serve_by_an_unrecorded_hitter_ends_the_leading_serves():
+    """A stroke whose hitter is missing is not known to be the server's: the leading serves stop before it,
+    so it is numbered from the serve before it (2), not taken for a second serve (1)."""
+    table = pd.DataFrame({"rally_id": ["t"] * 3, "stroke": [1, 2, 3],
+                          "hitter": pd.array(["S", None, "R"], dtype="string"),
+                          "shot": ["first serve", "second serve", "forehand"]})
+    got = prep.stroke_of_rally(table, {"first serve", "second serve"})
+    assert got.tolist() == [1, 2, 3] and str(got.dtype) == "Int64"
 
 
 @pytest.mark.realdata
