@@ -192,7 +192,9 @@ def test_opponent_profile_reads_the_advisors_model_and_counts_the_baseline(demo_
         assert x["count"] >= 3 and x["of"] >= 5 and x["lift"] == pytest.approx(x["rate"] / x["population_rate"])
     change = demo_report.opponent["change"]
     table = np.array([[s["counts"][g] for g in sorted(s["counts"])] for s in change["segments"]])
-    assert change["test"]["chi2"] == pytest.approx(stats.chi2_contingency(table, correction=False)[0])
+    expected = stats.chi2_contingency(table, correction=False)
+    assert change["test"] == {"chi2": pytest.approx(expected.statistic), "df": expected.dof,
+                              "p_value": pytest.approx(expected.pvalue, rel=1e-9)}
     # per segment (set): how often the model's likeliest shot, and the population's commonest, was played
     sets = frame.loc[theirs, "set"].astype(int).to_numpy()
     hits, common = probs.argmax(1) == np.array(target), np.array([vocab.index(s) == int(np.argmax(p))
