@@ -220,10 +220,11 @@ def _decisions(report) -> list:
     if rows:
         rest = [e for e in d["per_state"] if e not in shown]
         out.append(Table(["situation", "decisions assessed", "evidence mostly", "P(win) as played",
-                          "P(win) as recommended", "recommended mix (basis)", "played in the mix", "mean given up"],
+                          "P(win) alone as recommended", "recommended mix (basis)", "played in the mix",
+                          "mean given up"],
                          rows, "Decisions per situation: P(win) is the situation's value in the rally game: as "
-                         f"played, both keep their habits; as recommended, {m['player']} plays the recommendation "
-                         f"from here on and {m['opponent']} as usual"
+                         f"played, both keep their habits; alone as recommended, {m['player']} plays the "
+                         f"recommendation from here on and {m['opponent']} as usual"
                          + (f"; {len(rest)} more situations with {sum(e['decisions'] for e in rest)} decisions in the "
                             "JSON" if rest else ""), [1, 3, 4, 6, 7]))
     averaged = [e["state"] for e in d["per_state"] if _averaged(d, e["state"])]

@@ -416,7 +416,7 @@ def test_practice_and_the_model_page_on_shuttleset(server, page):
     assert all(a == "Kento MOMOTA to serve" or re.fullmatch(r"Kento MOMOTA to play after .+ \(shot \d+\)", a)
                for a in asked), asked
     assert _metric(page, "Rallies won") in ("0 of 3", "1 of 3", "2 of 3", "3 of 3")
-    for label in ("Your play wins from the serve", "As recommended it would win", "Choices off the recommended mix"):
+    for label in ("Your play wins from the serve", "Alone as recommended", "Choices off the recommended mix"):
         assert re.fullmatch(r"\d{1,3} %", _metric(page, label)), _metric(page, label)
     expect(page.get_by_text(re.compile(r"^Rally 3 (won|lost) after your choices"))).to_be_visible()
     expect(page.get_by_text("Rally 4 · Kento MOMOTA to serve")).to_be_visible()

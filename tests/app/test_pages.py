@@ -400,8 +400,8 @@ def test_practice_offers_serves_as_serves_and_plays_rallies_in_the_rally_game(ma
     player, opponent = at.selectbox(key="player_box").value, at.selectbox(key="opponent_box").value
     game = rally_game(strategist.load_rallies(demo_path()).table, player, opponent)
     serve = game.states.set_index("state").loc["player: serve"]
-    assert metrics["As recommended it would win"] == pct(serve["switch_value"])
-    why = next(m.help for m in at.metric if m.label == "As recommended it would win")
+    assert metrics["Alone as recommended"] == pct(serve["switch_value"])
+    why = next(m.help for m in at.metric if m.label == "Alone as recommended")
     assert f"against the same {opponent}" in why and why.endswith(f"recommendation too: {pct(serve['value'])}")
     assert set(_practice_choices(at)) <= serves                            # the next rally starts with a serve
     at.switch_page(PAGES + "model.py").run()

@@ -521,8 +521,8 @@ def test_the_per_situation_table_shows_the_player_alone_as_recommended(demo_repo
     (switch_value): the gap is what the player's own choices are worth, as the decisions' given up is."""
     from strategist.report.document import MAX_SITUATIONS, MIN_DECISIONS, Table, blocks, pct
 
-    table = next(b for b in blocks(demo_report) if isinstance(b, Table) and "P(win) as recommended" in b.columns)
-    at = table.columns.index("P(win) as recommended")
+    table = next(b for b in blocks(demo_report) if isinstance(b, Table) and "P(win) alone as recommended" in b.columns)
+    at = table.columns.index("P(win) alone as recommended")
     shown = [e for e in demo_report.decisions["per_state"] if e["decisions"] >= MIN_DECISIONS][:MAX_SITUATIONS]
     assert [row[at] for row in table.rows] == [pct(e["switch_value"]) for e in shown]
     assert any(pct(e["switch_value"]) != pct(e["value"]) for e in shown)      # not both sides recommended

@@ -71,9 +71,9 @@ def _results(report, opponent: str, words: tuple = ("rally", "rallies")) -> None
     c[1].metric("Your play wins from the serve", pct(report.practised_value),
                 help=f"against {md(opponent)}'s observed play, your choices' frequencies in the situations you met "
                      f"(the recommendation elsewhere); {report.rallies} {many}")
-    c[2].metric("As recommended it would win", pct(report.model_value),
-                help=f"the recommended mix in every situation against the same {md(opponent)} (their observed "
-                     "play): the gap to your play is what your choices cost or gained. With "
+    c[2].metric("Alone as recommended", pct(report.model_value),
+                help=f"what the recommended mix wins from the serve in every situation against the same {md(opponent)} "
+                     "(their observed play): the gap to your play is what your choices cost or gained. With "
                      f"{md(opponent)} playing their recommendation too: {pct(report.equilibrium_value)}")
     c[3].metric("Choices off the recommended mix", pct(report.mean_distance),
                 help="the share of your choices that would have to change for them to follow the recommended mix "
