@@ -144,10 +144,14 @@ def test_match_prep_explains_two_numbers_only_where_they_differ(matchlog, shared
         from strategist.data.demo import demo_path
         from strategist.rally.game import rally_game
 
-        v = rally_values(None, rally_game(strategist.load_rallies(data or demo_path()).table, player, opponent))
+        game = rally_game(strategist.load_rallies(data or demo_path()).table, player, opponent)
+        v = rally_values(None, game)
         alone = [c.value for c in at.caption if " alone as recommended (" in c.value]
         assert alone[:2] == [f"{player} alone as recommended ({opponent} as usual): {pct(v[k + '_switch'])}"
                              for k in ("serve", "return")]
+        # and under the one situation shown, that situation's own switch value
+        shown = game.states.set_index("state").loc[at.selectbox(key="prep_state").value, "switch_value"]
+        assert alone[2].endswith(f"; {player} alone as recommended ({opponent} as usual): {pct(shown)}")
         frames = [d.value for d in at.dataframe]
         pressure = next(f for f in frames if "in it" in f.columns)
         returning = next(f for f in frames if "serve faced" in f.columns)
