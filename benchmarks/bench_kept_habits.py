@@ -1,10 +1,13 @@
 """How many habits the recommendation keeps although a departure is supported at its settled values.
 
-The recommendation's rounds (``strategist.rally.game._recommend``) keep a habit for good once a round finds its
-departure unsupported, and the first round judges against the habits' continuation. This script judges every
+Within a pass of the recommendation's rounds (``strategist.rally.game._recommend``) a habit is kept for good once
+a round finds its departure unsupported, and the first pass judges against the habits' continuation; the passes
+after it judge every habit again at the values the pass before settled on, until the kept habits repeat. A habit
+freed by such a judgement and kept again by a later pass stays kept (``kept_again``). This script judges every
 habit once more at the settled values (one more ``_pessimistic_round`` with only the situations the data leave
-open fixed) and counts, per game, the kept habits whose departure that round supports, with their visits; for
-the largest such player state it gives what the habit and the departure guarantee there. It also gives the
+open fixed) and counts, per game, the kept habits whose departure that round supports (of them, those kept
+again), with their visits, and the departures it does not support; for the largest such player state it gives
+what the habit and the departure guarantee there. It also gives the
 serve's three values the app shows: as played, the player alone as recommended (``switch_value``) and both as
 recommended.
 
@@ -45,10 +48,12 @@ def judged_again(game) -> dict:
     free_rows = np.asarray(rec.row_habit) & ~rows
     free_cols = np.asarray(rec.column_habit) & ~cols
     visits = st.states["visits"].to_numpy()
-    out = {"kept_rows": int(np.sum(rec.row_habit)), "kept_columns": int(np.sum(rec.column_habit)),
+    out = {"rounds": int(rec.iterations), "kept_rows": int(np.sum(rec.row_habit)), "kept_columns": int(np.sum(rec.column_habit)),
            "rows_freed": int(free_rows.sum()), "columns_freed": int(free_cols.sum()),
            "visits_freed": int(visits[free_rows | free_cols].sum()),
-           "departing_rows_unsupported": int((~np.asarray(rec.row_habit) & rows).sum())}
+           "kept_again": len(rec.kept_again),
+           "departures_unsupported": int((~np.asarray(rec.row_habit) & rows).sum()
+                                         + (~np.asarray(rec.column_habit) & cols).sum())}
     mine = np.flatnonzero(free_rows & player)
     if len(mine):
         g = int(mine[np.argmax(visits[mine])])
@@ -84,14 +89,16 @@ def main() -> None:
     lines = ["# Kept habits whose departure is supported at the settled values", "",
              f"`python benchmarks/bench_kept_habits.py` — {platform.machine()}, {sys.version.split()[0]}, "
              f"{date.today()}", "",
-             "| data | game | habits kept (player / opponent) | kept but supported (player / opponent) | their visits "
+             "| data | game | rounds | habits kept (player / opponent) | kept but supported (player / opponent) "
+             "| of them kept again | their visits | departures not supported "
              "| serve: as played / alone as recommended / both (basis) |",
-             "| --- | --- | ---: | ---: | ---: | --- |"]
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in rows:
         s = r["serve"]
         lines.append(f"| {r['data']} | {r['player'] or 'all players'} v {r['opponent'] or 'all players'} | "
-                     f"{r['kept_rows']} / {r['kept_columns']} | {r['rows_freed']} / {r['columns_freed']} | "
-                     f"{r['visits_freed']:,} | {s['observed']:.3f} / {s['alone']:.3f} / {s['both']:.3f} "
+                     f"{r['rounds']} | {r['kept_rows']} / {r['kept_columns']} | {r['rows_freed']} / {r['columns_freed']} | "
+                     f"{r['kept_again']} | {r['visits_freed']:,} | {r['departures_unsupported']} | "
+                     f"{s['observed']:.3f} / {s['alone']:.3f} / {s['both']:.3f} "
                      f"({s['basis']}) |")
     lines.append("")
     for r in rows:

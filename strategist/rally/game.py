@@ -55,6 +55,9 @@ DOMINATED_ROW, DOMINATED_COLUMN = -1.0, 2.0
 TIE_BREAK = 1e-6
 #: Rounds of the recommendation's fixed point at most (value of the play, then the stage games again).
 RECOMMENDATION_ROUNDS = 60
+#: Passes of the recommendation's rounds after the first at most, each judging every habit again at the
+#: values the pass before settled on.
+REJUDGEMENTS = 10
 INTERVALS = ("normal", "percentile")
 
 
@@ -532,7 +535,8 @@ class RallyGame:
                       "residual": self.solution.residual},
             "recommendation": {"rounds": self.recommendation.iterations,
                                "converged": bool(self.recommendation.converged),
-                               "alternating": [self.labels[g] for g in self.recommendation.alternating]},
+                               "alternating": [self.labels[g] for g in self.recommendation.alternating],
+                               "kept_again": [self.labels[g] for g in self.recommendation.kept_again]},
             "habit_states": list(self.habit_states),
             "bootstrap": None if self.bootstrap is None else {
                 "replicates": self.bootstrap.replicates, "level": self.bootstrap.level,
@@ -570,6 +574,7 @@ class Recommendation:
     row_habit: np.ndarray | None = None      # per state: the player's habit stands (rows)
     column_habit: np.ndarray | None = None   # per state: the opponent's habit stands (columns)
     alternating: tuple = ()                  # states whose mixes flipped every round (two rounds' average used)
+    kept_again: tuple = ()                   # states whose habit a judgement again freed and a later pass kept
 
 
 def _solve_stages(matrices: list) -> tuple[list, list, np.ndarray]:
@@ -655,19 +660,20 @@ def candidate_habits(structure: GameStructure, xs, ys):
     return rows, cols
 
 
-def _keep_optimal(xs, ys, last, low, high, observed, rows, cols, tol: float = 1e-9):
-    """The mixes with last round's kept wherever it still guarantees as much in this round's stage game (a
-    stage game with several optimal mixes would otherwise let the rounds flip between them)."""
+def _keep_optimal(xs, ys, last, low, high, player, trusted, rows, cols, tol: float = 1e-9):
+    """The mixes with last round's kept wherever it still guarantees as much in this round's stage game at its
+    side's bound, the other side free (a stage game with several optimal mixes would otherwise let the rounds
+    flip between them)."""
     xs, ys = list(xs), list(ys)
     for g in range(len(xs)):
         x_old, y_old = last[0][g], last[1][g]
         if not rows[g] and len(x_old) == len(xs[g]):
-            worth = (lambda x: x @ low[g] @ observed[1][g]) if cols[g] else (lambda x: (x @ low[g]).min())
-            if worth(x_old) >= worth(xs[g]) - tol:
+            worth = _restricted(low[g], player[g], trusted[g], None, None)
+            if (x_old @ worth).min() >= (xs[g] @ worth).min() - tol:
                 xs[g] = x_old
         if not cols[g] and len(y_old) == len(ys[g]):
-            cost = (lambda y: observed[0][g] @ high[g] @ y) if rows[g] else (lambda y: (high[g] @ y).max())
-            if cost(y_old) <= cost(ys[g]) + tol:
+            cost = _restricted(high[g], player[g], trusted[g], None, None)
+            if (cost @ y_old).max() <= (cost @ ys[g]).max() + tol:
                 ys[g] = y_old
     return xs, ys
 
@@ -768,6 +774,45 @@ def _pessimistic_round(q_point, sd_cells, z, player, trusted, habits, fixed_rows
     return low, high, rows, cols, xs, ys, values
 
 
+def _settle(rewards, transitions, v, sd_cells, z, player, trusted, habits, fixed_rows, fixed_cols, last, previous):
+    """One pass of :func:`_recommend`'s rounds from the values ``v``: each round judges the habits not yet kept
+    at Q(v) (:func:`_pessimistic_round`), keeps for the rest of the pass every habit it keeps, and values the
+    resulting play; the pass ends when the kept habits repeat and the values move by less than 1e-9
+    (``converged``), at a two-round cycle (both rounds' mixes averaged where they flip: ``alternating``) or
+    after RECOMMENDATION_ROUNDS. ``last``: the mixes of the round before (kept where still optimal);
+    ``previous``: the kept habits it ended with, or None. Returns a dict of the pass's last round."""
+    two_back, before, iterations, converged, alternating = None, None, 0, False, ()
+    for _ in range(RECOMMENDATION_ROUNDS):
+        iterations += 1
+        q_point = [r + t @ v for r, t in zip(rewards, transitions)]
+        low, high, rows, cols, xs, ys, values = _pessimistic_round(q_point, sd_cells, z, player, trusted, habits,
+                                                                   fixed_rows, fixed_cols)
+        fixed_rows, fixed_cols = rows, cols
+        if last is not None:     # keep last round's mix where it is still optimal: no flipping between ties
+            xs, ys = _keep_optimal(xs, ys, last, low, high, player, trusted, rows, cols)
+        before, last = last, (xs, ys)
+        v_new = _chain_values(rewards, transitions, xs, ys)
+        # settled when the values and the habits are (a stage game with several optimal mixes may return
+        # another of them, worth the same)
+        state = (rows.tobytes(), cols.tobytes())
+        if previous == state and np.abs(v_new - v).max() < 1e-9:
+            converged, v = True, v_new
+            break
+        if previous == state and two_back is not None and np.abs(v_new - two_back).max() < 1e-9:
+            # a two-round cycle: at some states the optimal mix flips with the values and the values with it;
+            # the fixed point lies between the two mixes, so both rounds' mixes are averaged there
+            xs, ys, alternating = _average_cycle((xs, ys), before)
+            values = np.array(values, dtype=float)
+            for g in alternating:                  # what the averaged mix guarantees at the lower bound
+                if not rows[g]:
+                    values[g] = float((xs[g] @ _restricted(low[g], player[g], trusted[g], None, None)).min())
+            v = _chain_values(rewards, transitions, xs, ys)
+            break
+        previous, two_back, v = state, v, v_new
+    return dict(v=v, rows=rows, cols=cols, xs=xs, ys=ys, values=values, low=low, last=last,
+                iterations=iterations, converged=converged, alternating=alternating)
+
+
 def _recommend(structure, lay, rewards, transitions, observed, point, est, level) -> tuple:
     """The recommendation (module docstring), as pessimistic minimax value iteration does it: each side's
     strategy comes from its own pessimistic game — the player's (shots where the player hits, positions where
@@ -777,11 +822,17 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
     the equilibria of the stage games Q(V) ∓ z·σ. A side keeps its habit at a state unless the lower confidence
     bound of what its equilibrium guarantees over the habit there, on the point estimates, is positive
     (:func:`departure_supported`: the player on Q, the opponent, who minimises, on −Q), and the hitter keeps
-    it in a situation with an unrecorded part (:func:`open_situations`). Where a side departs from its habit it plays its own game's equilibrium, with
-    the other side free there: a reply to the other side's habit would be exploitation, not a guarantee.
-    Started from both habits and repeated until the mixes stop changing; a habit kept in one round is kept
-    after it. Where the rounds cycle with period two, they stop with both rounds' mixes averaged at the states
-    that flip (``alternating``).
+    it in a situation with an unrecorded part (:func:`open_situations`). Where a side departs from its habit
+    it plays its own game's equilibrium, with the other side free there: a reply to the other side's habit
+    would be exploitation, not a guarantee.
+
+    The rounds (:func:`_settle`) start from both habits' values; within a pass a habit kept in one round is
+    kept after it. A pass's first rounds judge at values far from the recommendation's, so every settled pass
+    is followed by another from its values, which judges every habit again there: the rounds stop when a pass
+    keeps the habits the one before kept (then no kept habit has a supported departure at the settled values,
+    and every departure is supported there). A habit freed by such a judgement and kept again by a later pass
+    stays kept (``kept_again``: departing there is supported only while it is not played), so the passes end;
+    at most REJUDGEMENTS of them follow the first. A pass that cycles ends the rounds (``alternating``).
 
     Returns (Recommendation, states where the hitter's habit stands, cell sd)."""
     z = two_sided_z(level)
@@ -796,40 +847,24 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
     # A receiver's positions are open to it.
     fixed = open_situations(structure) | np.array([not t.any() for t in trusted])
     fixed_rows, fixed_cols = player & fixed, ~player & fixed
-    v = _chain_values(rewards, transitions, xo, yo)
-    previous = last = two_back = None
-    iterations, converged, alternating = 0, False, ()
-    for _ in range(RECOMMENDATION_ROUNDS):
-        iterations += 1
-        q_point = [r + t @ v for r, t in zip(rewards, transitions)]
-        low, high, rows, cols, xs, ys, values = _pessimistic_round(q_point, sd_cells, z, player, trusted, (xo, yo),
-                                                                   fixed_rows, fixed_cols)
-        fixed_rows, fixed_cols = rows, cols
-        if previous is not None:     # keep last round's mix where it is still optimal: no flipping between ties
-            xs, ys = _keep_optimal(xs, ys, last, low, high, (xo, yo), rows, cols)
-        before, last = last, (xs, ys)
-        v_new = _chain_values(rewards, transitions, xs, ys)
-        # settled when the values and the habits are (a stage game with several optimal mixes may return
-        # another of them, worth the same)
-        state = (rows.tobytes(), cols.tobytes())
-        if previous == state and np.abs(v_new - v).max() < 1e-9:
-            converged = True
-            v = v_new
-            break
-        if previous == state and two_back is not None and np.abs(v_new - two_back).max() < 1e-9:
-            # a two-round cycle: at some states the optimal mix flips with the values and the values with it;
-            # the fixed point lies between the two mixes, so both rounds' mixes are averaged there
-            xs, ys, alternating = _average_cycle((xs, ys), before)
-            values = np.array(values, dtype=float)
-            for g in alternating:                  # what the averaged mix guarantees at the lower bound
-                if not rows[g]:
-                    values[g] = float((xs[g] @ _restricted(low[g], player[g], trusted[g], None, None)).min())
-            v = _chain_values(rewards, transitions, xs, ys)
-            break
-        previous, two_back = state, v
-        v = v_new
+    freed_rows, freed_cols = np.zeros_like(player), np.zeros_like(player)   # freed by a judgement again
+    again_rows, again_cols = np.zeros_like(player), np.zeros_like(player)   # ... and kept again after it
+    v, last, kept, iterations = _chain_values(rewards, transitions, xo, yo), None, None, 0
+    for _ in range(REJUDGEMENTS + 1):
+        out = _settle(rewards, transitions, v, sd_cells, z, player, trusted, (xo, yo), fixed_rows | again_rows,
+                      fixed_cols | again_cols, last, kept)
+        iterations += out["iterations"]
+        v, last, rows, cols = out["v"], out["last"], out["rows"], out["cols"]
+        if kept == (rows.tobytes(), cols.tobytes()) or not (out["converged"] or out["alternating"]):
+            break      # the habits judged again are those kept; or the rounds did not settle
+        if kept is not None:
+            was_rows, was_cols = (np.frombuffer(k, dtype=bool) for k in kept)
+            again_rows, again_cols = again_rows | (freed_rows & rows), again_cols | (freed_cols & cols)
+            freed_rows, freed_cols = freed_rows | (was_rows & ~rows), freed_cols | (was_cols & ~cols)
+        kept = (rows.tobytes(), cols.tobytes())
     habit = tuple(int(g) for g in np.flatnonzero(np.where(player, rows, cols)))
-    rec = Recommendation(values, xs, ys, low, v, iterations, converged, rows, cols, alternating)
+    rec = Recommendation(out["values"], out["xs"], out["ys"], out["low"], v, iterations, out["converged"], rows,
+                         cols, out["alternating"], tuple(int(g) for g in np.flatnonzero(again_rows | again_cols)))
     return rec, habit, np.sqrt(cell_var)
 
 

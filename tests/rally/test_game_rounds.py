@@ -114,10 +114,13 @@ def _flipping(states_wanted: int, side: str):
     return flipping, seen
 
 
-def _game_with(patch_round, **patches):
+def _game_with(patch_round, passes: int = 1, **patches):
+    """The small pair's game with ``patch_round`` for each round and at most ``passes`` passes of the rounds (one:
+    a scripted flip stands for one pass's cycle; the passes after it are tested apart)."""
     with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         patch.setattr(rally_module, "_pessimistic_round", patch_round)
+        patch.setattr(rally_module, "REJUDGEMENTS", passes - 1)
         for name, value in patches.items():
             patch.setattr(rally_module, name, value)
         game = rally_game(small_table(), P, O)
@@ -194,7 +197,8 @@ def test_rounds_that_do_not_settle_stop_at_the_limit_and_say_so():
                         "used"]
     np.testing.assert_allclose(rec.realized, values_of_play(game, rec.row_strategies, rec.column_strategies),
                                atol=1e-9)
-    assert game.to_dict()["recommendation"] == {"rounds": 1, "converged": False, "alternating": []}
+    assert game.to_dict()["recommendation"] == {"rounds": 1, "converged": False, "alternating": [],
+                                                "kept_again": []}
 
 
 def test_the_rounds_settle_on_a_fixed_point():

@@ -150,59 +150,79 @@ def test_chain_values_at_the_ends_of_zero_one_are_kept():
 
 # ------------------------------------------------------------------------------------------- round rules
 def test_last_rounds_mix_is_kept_while_it_guarantees_as_much():
-    """The player's old mix is kept where it is worth as much in this round's lower-bound game (worst
-    column; against the opponent's habit where that is kept); the opponent's old mix where it costs no more at
-    the upper bound (best row; against the player's habit where that is kept). A worse old mix is replaced."""
+    """The player's old mix is kept where it guarantees as much in this round's lower-bound game (its worst
+    column), the opponent's where it costs no more at the upper bound (its best row) — each against every reply,
+    as each side's mix is solved, whatever habit the other side keeps. A worse old mix is replaced."""
     low = [np.array([[0.4, 0.4], [0.4, 0.4], [0.1, 0.6]])]
-    high = [np.array([[0.5, 0.7], [0.6, 0.5]])]
-    observed = ([np.array([0.0, 0.0, 1.0])], [np.array([0.0, 1.0])])
+    high = [np.array([[0.5, 0.7], [0.6, 0.5], [0.55, 0.55]])]
+    hits, every = np.array([True]), [np.ones(3, dtype=bool)]
     tie_old, tie_new = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
-    free = np.array([False])
+    free, kept = np.array([False]), np.array([True])
+    half = np.array([0.5, 0.5])
     # a tie at the bound: the old mix stays
-    xs, _ = _keep_optimal([tie_new], [np.array([0.5, 0.5])], ([tie_old], [np.array([0.5, 0.5])]), low, high,
-                          observed, free, free)
+    xs, _ = _keep_optimal([tie_new], [half], ([tie_old], [half]), low, high, hits, every, free, free)
     assert xs[0] is tie_old
-    # the old mix is worse against the worst column (0.1 < 0.4): replaced
+    # the old mix is worse against the worst column (0.1 < 0.4): replaced, also where the opponent keeps its
+    # habit and the old mix would be worth 0.6 >= 0.4 against it (a best reply to a habit is not a guarantee)
     worse = np.array([0.0, 0.0, 1.0])
-    xs, _ = _keep_optimal([tie_new], [np.array([0.5, 0.5])], ([worse], [np.array([0.5, 0.5])]), low, high,
-                          observed, free, free)
-    assert xs[0] is tie_new
-    # ... but where the opponent keeps its habit (column 1), the old mix is worth 0.6 >= 0.4 against it: kept
-    xs, _ = _keep_optimal([tie_new], [np.array([0.5, 0.5])], ([worse], [np.array([0.5, 0.5])]), low, high,
-                          observed, free, np.array([True]))
-    assert xs[0] is worse
+    for opponent_kept in (free, kept):
+        xs, _ = _keep_optimal([tie_new], [half], ([worse], [half]), low, high, hits, every, free, opponent_kept)
+        assert xs[0] is tie_new
     # the opponent: old (1, 0) costs 0.6 at the best row, new (0, 1) 0.7: the old is kept; the reverse replaced
     y_old, y_new = np.array([1.0, 0.0]), np.array([0.0, 1.0])
-    _, ys = _keep_optimal([tie_new], [y_new], ([tie_new], [y_old]), low, high, observed, free, free)
+    _, ys = _keep_optimal([tie_new], [y_new], ([tie_new], [y_old]), low, high, hits, every, free, free)
     assert ys[0] is y_old
-    _, ys = _keep_optimal([tie_new], [y_old], ([tie_new], [y_new]), low, high, observed, free, free)
+    _, ys = _keep_optimal([tie_new], [y_old], ([tie_new], [y_new]), low, high, hits, every, free, free)
     assert ys[0] is y_old
-    # against the player's kept habit (row 1 of the upper-bound game): (0, 1) costs 0.5 there, (1, 0) 0.6
-    habit_obs = ([np.array([0.0, 1.0])], observed[1])
-    _, ys = _keep_optimal([np.array([0.5, 0.5])], [y_old], ([np.array([0.5, 0.5])], [y_new]), low, high,
-                          habit_obs, np.array([True]), free)
-    assert ys[0] is y_new
+    # where the player keeps its habit (row 1: (0, 1) costs 0.5 there), still judged at the best row: replaced
+    _, ys = _keep_optimal([tie_new], [y_old], ([tie_new], [y_new]), low, high, hits, every, kept, free)
+    assert ys[0] is y_old
     # a side whose habit is kept this round is not touched, nor a mix of another length
-    xs, ys = _keep_optimal([tie_new], [y_new], ([tie_old], [y_old]), low, high, observed, np.array([True]),
-                           np.array([True]))
+    xs, ys = _keep_optimal([tie_new], [y_new], ([tie_old], [y_old]), low, high, hits, every, kept, kept)
     assert xs[0] is tie_new and ys[0] is y_new
     xs, ys = _keep_optimal([tie_new], [y_new], ([np.array([1.0, 0.0])], [np.array([1.0, 0.0, 0.0])]), low, high,
-                           observed, free, free)
+                           hits, every, free, free)
     assert xs[0] is tie_new and ys[0] is y_new
+
+
+def test_keeping_judges_the_hitters_untrusted_shots_as_dominated():
+    """A hitter's untrusted shot is no option in the stage game its side's mix is solved in (:func:`_restricted`):
+    the player's old mix on an untrusted shot guarantees nothing, whatever its cells say; where the opponent
+    hits, the player's positions are judged against the opponent's trusted shots only, and the opponent's old
+    mix on an untrusted shot is replaced."""
+    # the player hits; shot 2 is untrusted and would be worth 0.9 against every position
+    low = [np.array([[0.4, 0.4], [0.3, 0.5], [0.9, 0.9]])]
+    high = [np.array([[0.5, 0.7], [0.6, 0.5], [0.95, 0.95]])]
+    hits, trusted, free = np.array([True]), [np.array([True, True, False])], np.array([False])
+    x_new, x_old = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])
+    y_new, y_old = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    xs, ys = _keep_optimal([x_new], [y_new], ([x_old], [y_old]), low, high, hits, trusted, free, free)
+    assert xs[0] is x_new                               # the old mix guarantees nothing on the untrusted shot
+    assert ys[0] is y_new                               # (1, 0) costs 0.6 at the best trusted row, (0, 1) 0.7
+    # the opponent hits: columns are its shots, shot 2 untrusted
+    low = [np.array([[0.4, 0.5, 0.0], [0.5, 0.4, 0.0]])]
+    high = [np.array([[0.5, 0.6, 0.0], [0.6, 0.5, 0.0]])]
+    hits, trusted = np.array([False]), [np.array([True, True, False])]
+    x_old, x_new = np.array([1.0, 0.0]), np.array([0.5, 0.5])
+    y_old, y_new = np.array([0.0, 0.0, 1.0]), np.array([0.5, 0.5, 0.0])
+    xs, ys = _keep_optimal([x_new], [y_new], ([x_old], [y_old]), low, high, hits, trusted, free, free)
+    assert xs[0] is x_new                               # 0.4 < 0.45 against the trusted shots (0.0 ignored)
+    assert ys[0] is y_new                               # the untrusted shot costs the opponent everything
+    xs, _ = _keep_optimal([x_old], [y_new], ([x_new], [y_old]), low, high, hits, trusted, free, free)
+    assert xs[0] is x_new                               # and the other way round the old one stays
 
 
 def test_keeping_uses_the_tolerance_of_one_part_in_a_billion():
     low = [np.array([[0.4], [0.4 - 5e-10], [0.3]])]
     high = [np.array([[0.5, 0.5 + 5e-10]])]
-    observed = ([np.array([0.0, 0.0, 1.0])], [np.array([1.0, 0.0])])
-    free = np.array([False])
+    hits, every, free = np.array([True]), [np.ones(3, dtype=bool)], np.array([False])
     x_new, x_old = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
     y_new, y_old = np.array([1.0, 0.0]), np.array([0.0, 1.0])
-    xs, ys = _keep_optimal([x_new], [y_new], ([x_old], [y_old]), low, high, observed, free, free)
+    xs, ys = _keep_optimal([x_new], [y_new], ([x_old], [y_old]), low, high, hits, every, free, free)
     assert xs[0] is x_old and ys[0] is y_old
     low_far = [np.array([[0.4], [0.4 - 5e-9], [0.3]])]
     high_far = [np.array([[0.5, 0.5 + 5e-9]])]
-    xs, ys = _keep_optimal([x_new], [y_new], ([x_old], [y_old]), low_far, high_far, observed, free, free)
+    xs, ys = _keep_optimal([x_new], [y_new], ([x_old], [y_old]), low_far, high_far, hits, every, free, free)
     assert xs[0] is x_new and ys[0] is y_new
 
 
@@ -232,11 +252,10 @@ def test_keeping_at_exactly_the_tolerance_keeps_the_old_mix():
     still as good, within the tolerance; the old mix stays."""
     low = [np.array([[0.5], [0.5 - 1e-9]])]
     high = [np.array([[0.5, 0.5 + 1e-9]])]
-    observed = ([np.array([1.0, 0.0])], [np.array([1.0, 0.0])])
-    free = np.array([False])
+    hits, every, free = np.array([True]), [np.ones(2, dtype=bool)], np.array([False])
     x_new, x_old = np.array([1.0, 0.0]), np.array([0.0, 1.0])
     y_new, y_old = np.array([1.0, 0.0]), np.array([0.0, 1.0])
     assert (x_old @ low[0]).min() == (x_new @ low[0]).min() - 1e-9
     assert (high[0] @ y_old).max() == (high[0] @ y_new).max() + 1e-9
-    xs, ys = _keep_optimal([x_new], [y_new], ([x_old], [y_old]), low, high, observed, free, free)
+    xs, ys = _keep_optimal([x_new], [y_new], ([x_old], [y_old]), low, high, hits, every, free, free)
     assert xs[0] is x_old and ys[0] is y_old

@@ -503,7 +503,8 @@ def test_the_summary_holds_the_games_numbers(shared):
     assert d["strength"] == {k: float(v[0]) for k, v in shared.estimate.strengths.items()} and d["strength"]
     assert d["solve"] == {"method": shared.solution.method, "iterations": shared.solution.iterations,
                           "residual": shared.solution.residual}
-    assert d["recommendation"] == {"rounds": shared.recommendation.iterations, "converged": True, "alternating": []}
+    assert d["recommendation"] == {"rounds": shared.recommendation.iterations, "converged": True, "alternating": [],
+                                   "kept_again": []}
     assert d["habit_states"] == list(shared.habit_states) and d["bootstrap"] is None
     assert len(d["states"]) == len(shared.labels)
     for row, (_, frame_row) in zip(d["states"], shared.states.iterrows()):

@@ -1,0 +1,170 @@
+"""The recommendation's passes: the first pass of rounds judges habits at values far from the recommendation's
+(the habits' own at first), so each settled pass is followed by one from its values that judges every habit
+again. The settled recommendation keeps exactly the habits a judgement at its own values keeps (no kept habit
+whose departure is supported there, no departure that is not), except where a habit freed by such a judgement
+was kept again later (``kept_again``). Checked by an independent judgement at the final values on the small
+pair, the demo's population game (whose serve the first pass kept although a long serve guarantees more) and a
+real ShuttleSet pair; the passes' bookkeeping on scripted passes."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import strategist.rally.game as rally_module
+from strategist.rally.game import (_pessimistic_round, candidate_habits, cell_variance, open_situations, per_cell,
+                                   rally_game, two_sided_z)
+
+from .small_game import small_game
+
+
+def judged_at_the_end(game):
+    """One round at the recommendation's own values with only the habits the rounds never judge fixed (the
+    hitter's in situations with an unrecorded part or no trusted shot, and the ``kept_again`` ones): which
+    habits it keeps (rows, columns) and the mixes it gives."""
+    st, rec = game.structure, game.recommendation
+    player = (st.states["who"] == "player").to_numpy()
+    trusted = [np.asarray(t, dtype=bool) for t in st.trusted]
+    xo, yo = candidate_habits(st, game.observed_row, game.observed_column)
+    fixed = open_situations(st) | np.array([not t.any() for t in trusted])
+    again = np.isin(np.arange(st.size), rec.kept_again)
+    sd = per_cell(game.layout, np.sqrt(cell_variance(st, game.estimate, game.solution.values)))
+    q = [r + t @ rec.realized for r, t in zip(game.rewards, game.transitions)]
+    _, _, rows, cols, xs, _, _ = _pessimistic_round(q, sd, two_sided_z(game.level), player, trusted,
+                                                    ([np.asarray(x, float) for x in xo],
+                                                     [np.asarray(y, float) for y in yo]),
+                                                    (fixed | again) & player, (fixed | again) & ~player)
+    return rows, cols, xs, q, xo
+
+
+def _quiet(make):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return make()
+
+
+@pytest.fixture(scope="module")
+def demo_population():
+    import strategist
+    from strategist.data.demo import demo_path
+
+    table = strategist.load_rallies(demo_path()).table
+    return _quiet(lambda: rally_game(table))
+
+
+@pytest.fixture(scope="module")
+def shuttleset_pair(shuttleset_strokes):
+    import strategist
+
+    table = strategist.load_rallies(shuttleset_strokes).table
+    return _quiet(lambda: rally_game(table, "Kento MOMOTA", "CHOU Tien Chen"))
+
+
+@pytest.mark.parametrize("which", ["small", "demo_population", "shuttleset_pair"])
+def test_the_kept_habits_are_those_a_judgement_at_the_settled_values_keeps(which, request):
+    game = small_game() if which == "small" else request.getfixturevalue(which)
+    rec = game.recommendation
+    assert rec.converged and rec.alternating == ()
+    rows, cols, _, _, _ = judged_at_the_end(game)
+    np.testing.assert_array_equal(rec.row_habit, rows)
+    np.testing.assert_array_equal(rec.column_habit, cols)
+    assert set(rec.kept_again) <= set(np.flatnonzero(rec.row_habit | rec.column_habit))
+
+
+def test_the_demo_population_serves_long_where_the_settled_values_support_it(demo_population):
+    """The case that showed the first pass's flaw: judged at the habits' values the short serve (82 % of
+    serves) was kept for good, while at the settled values the departure guaranteed 9 points more. Now the
+    serve departs, and at the recommendation's own values its mix guarantees 4 points more on the point
+    estimates than the habit does."""
+    game = demo_population
+    g = game.index("player: serve")
+    rec = game.recommendation
+    assert not rec.row_habit[g] and g not in rec.kept_again
+    _, _, _, q, xo = judged_at_the_end(game)
+    habit_guarantee = float((np.asarray(xo[g]) @ q[g]).min())
+    departure_guarantee = float((rec.row_strategies[g] @ q[g]).min())
+    assert departure_guarantee > habit_guarantee + 0.03
+    shots = dict(zip(game.structure.rows[g], rec.row_strategies[g]))
+    assert shots["long service"] > 0.5 and dict(zip(game.structure.rows[g], xo[g]))["short service"] > 0.7
+
+
+def test_the_demo_population_needs_several_passes_and_names_its_habits_kept_again(demo_population):
+    rec = demo_population.recommendation
+    assert rec.kept_again and rec.iterations > 10
+    named = demo_population.to_dict()["recommendation"]["kept_again"]
+    assert named == [demo_population.labels[g] for g in rec.kept_again]
+
+
+# ------------------------------------------------------------------------------------------- scripted passes
+def _scripted(kept_by_pass, converged=None, alternating=None):
+    """A stand-in for :func:`_settle` that ends pass k with the player's habits kept at ``kept_by_pass[k]``
+    (state indices; the opponent's at none); records each pass's fixed rows and the habits it was told the
+    pass before kept."""
+    calls = []
+    game = small_game()
+    size = game.structure.size
+
+    def settle(rewards, transitions, v, sd_cells, z, player, trusted, habits, fixed_rows, fixed_cols, last,
+               previous):
+        k = min(len(calls), len(kept_by_pass) - 1)
+        calls.append({"fixed_rows": np.array(fixed_rows), "previous": previous})
+        rows = np.isin(np.arange(size), kept_by_pass[k])
+        return dict(v=np.full(size, 0.5), rows=rows, cols=np.zeros(size, bool), xs=list(habits[0]),
+                    ys=list(habits[1]), values=np.zeros(size), low=[None] * size, last=(habits[0], habits[1]),
+                    iterations=2, converged=True if converged is None else converged[k],
+                    alternating=() if alternating is None else alternating[k])
+
+    return settle, calls
+
+
+def _recommend_with(settle, passes=None):
+    game = small_game()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rally_module, "_settle", settle)
+        if passes is not None:
+            patch.setattr(rally_module, "REJUDGEMENTS", passes - 1)
+        habits = candidate_habits(game.structure, game.observed_row, game.observed_column)
+        rec, _, _ = rally_module._recommend(game.structure, game.layout, game.rewards, game.transitions, habits,
+                                            game.solution, game.estimate, game.level)
+    return game, rec
+
+
+def test_the_passes_stop_when_one_keeps_the_habits_the_one_before_kept():
+    settle, calls = _scripted([[1, 2], [1], [1]])
+    _, rec = _recommend_with(settle)
+    assert len(calls) == 3 and rec.iterations == 6 and rec.kept_again == ()
+    assert calls[0]["previous"] is None
+    assert calls[2]["previous"] == (np.isin(np.arange(len(rec.row_habit)), [1]).tobytes(),
+                                    np.zeros(len(rec.row_habit), bool).tobytes())
+    np.testing.assert_array_equal(np.flatnonzero(rec.row_habit), [1])
+
+
+def test_a_habit_freed_by_a_pass_and_kept_by_a_later_one_stays_kept_and_is_named():
+    """Pass 1 keeps state 3, pass 2 frees it, pass 3 keeps it again: from pass 4 on state 3 is fixed (never
+    judged again), and the rounds end when pass 4 keeps what pass 3 kept. State 5, kept by every pass, is
+    never 'kept again'."""
+    settle, calls = _scripted([[3, 5], [5], [3, 5], [3, 5]])
+    game, rec = _recommend_with(settle)
+    base = calls[0]["fixed_rows"]
+    assert len(calls) == 4 and rec.kept_again == (3,)
+    for call in calls[:3]:
+        np.testing.assert_array_equal(call["fixed_rows"], base)
+    assert not base[3] and calls[3]["fixed_rows"][3]
+    np.testing.assert_array_equal(calls[3]["fixed_rows"] & ~base, np.isin(np.arange(len(base)), [3]))
+
+
+def test_passes_that_keep_changing_stop_at_the_limit():
+    settle, calls = _scripted([[1], [2]] * 10 + [[3]])
+    _, rec = _recommend_with(settle, passes=4)
+    assert len(calls) == 4 and rec.iterations == 8
+
+
+def test_a_pass_that_does_not_settle_ends_the_rounds_and_a_cycling_one_does_not():
+    settle, calls = _scripted([[1], [2], [2]], converged=[False, False, True], alternating=[(), (), ()])
+    _, rec = _recommend_with(settle)
+    assert len(calls) == 1 and not rec.converged
+    settle, calls = _scripted([[1], [2], [2]], converged=[False, True, True], alternating=[(4,), (), ()])
+    _, rec = _recommend_with(settle)
+    assert len(calls) == 3 and rec.converged and rec.alternating == ()
