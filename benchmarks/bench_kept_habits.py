@@ -3,7 +3,7 @@
 Within a pass of the recommendation's rounds (``strategist.rally.game._recommend``) a habit is kept for good once
 a round finds its departure unsupported, and the first pass judges against the habits' continuation; the passes
 after it judge every habit again at the values the pass before settled on, until the kept habits repeat. A habit
-freed by such a judgement and kept again by a later pass stays kept (``kept_again``). This script judges every
+freed by such a judgement and kept again by a later round stays kept (``kept_again``). This script judges every
 habit once more at the settled values (one more ``_pessimistic_round`` with only the situations the data leave
 open fixed) and counts, per game, the kept habits whose departure that round supports (of them, those kept
 again), with their visits, and the departures it does not support; for the largest such player state it gives
@@ -27,7 +27,8 @@ import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GAMES = [("demo", None, None), ("demo", "Astrid NORDVIK", "Hiro TAKEDA"),
-         ("shuttleset", "Kento MOMOTA", "CHOU Tien Chen"), ("shuttleset", "Viktor AXELSEN", "Anthony Sinisuka GINTING")]
+         ("shuttleset", None, None), ("shuttleset", "Kento MOMOTA", "CHOU Tien Chen"),
+         ("shuttleset", "Viktor AXELSEN", "Anthony Sinisuka GINTING")]
 
 
 def judged_again(game) -> dict:

@@ -536,7 +536,8 @@ class RallyGame:
             "recommendation": {"rounds": self.recommendation.iterations,
                                "converged": bool(self.recommendation.converged),
                                "alternating": [self.labels[g] for g in self.recommendation.alternating],
-                               "kept_again": [self.labels[g] for g in self.recommendation.kept_again]},
+                               "kept_again": [{"state": self.labels[g], "side": side}
+                                              for g, side in self.recommendation.kept_again]},
             "habit_states": list(self.habit_states),
             "bootstrap": None if self.bootstrap is None else {
                 "replicates": self.bootstrap.replicates, "level": self.bootstrap.level,
@@ -574,7 +575,7 @@ class Recommendation:
     row_habit: np.ndarray | None = None      # per state: the player's habit stands (rows)
     column_habit: np.ndarray | None = None   # per state: the opponent's habit stands (columns)
     alternating: tuple = ()                  # states whose mixes flipped every round (two rounds' average used)
-    kept_again: tuple = ()                   # states whose habit a judgement again freed and a later pass kept
+    kept_again: tuple = ()                   # (state, side) whose habit a judgement again freed and a round kept again
 
 
 def _solve_stages(matrices: list) -> tuple[list, list, np.ndarray]:
@@ -780,13 +781,15 @@ def _settle(rewards, transitions, v, sd_cells, z, player, trusted, habits, fixed
     resulting play; the pass ends when the kept habits repeat and the values move by less than 1e-9
     (``converged``), at a two-round cycle (both rounds' mixes averaged where they flip: ``alternating``) or
     after RECOMMENDATION_ROUNDS. ``last``: the mixes of the round before (kept where still optimal);
-    ``previous``: the kept habits it ended with, or None. Returns a dict of the pass's last round."""
-    two_back, before, iterations, converged, alternating = None, None, 0, False, ()
+    ``previous``: the kept habits it ended with, or None. Returns a dict of the pass's last round, with the
+    habits its first round kept (``judged``)."""
+    two_back, before, iterations, converged, alternating, judged = None, None, 0, False, (), None
     for _ in range(RECOMMENDATION_ROUNDS):
         iterations += 1
         q_point = [r + t @ v for r, t in zip(rewards, transitions)]
         low, high, rows, cols, xs, ys, values = _pessimistic_round(q_point, sd_cells, z, player, trusted, habits,
                                                                    fixed_rows, fixed_cols)
+        judged = (rows, cols) if judged is None else judged
         fixed_rows, fixed_cols = rows, cols
         if last is not None:     # keep last round's mix where it is still optimal: no flipping between ties
             xs, ys = _keep_optimal(xs, ys, last, low, high, player, trusted, rows, cols)
@@ -809,7 +812,7 @@ def _settle(rewards, transitions, v, sd_cells, z, player, trusted, habits, fixed
             v = _chain_values(rewards, transitions, xs, ys)
             break
         previous, two_back, v = state, v, v_new
-    return dict(v=v, rows=rows, cols=cols, xs=xs, ys=ys, values=values, low=low, last=last,
+    return dict(v=v, rows=rows, cols=cols, xs=xs, ys=ys, values=values, low=low, last=last, judged=judged,
                 iterations=iterations, converged=converged, alternating=alternating)
 
 
@@ -828,11 +831,13 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
 
     The rounds (:func:`_settle`) start from both habits' values; within a pass a habit kept in one round is
     kept after it. A pass's first rounds judge at values far from the recommendation's, so every settled pass
-    is followed by another from its values, which judges every habit again there: the rounds stop when a pass
-    keeps the habits the one before kept (then no kept habit has a supported departure at the settled values,
-    and every departure is supported there). A habit freed by such a judgement and kept again by a later pass
-    stays kept (``kept_again``: departing there is supported only while it is not played), so the passes end;
-    at most REJUDGEMENTS of them follow the first. A pass that cycles ends the rounds (``alternating``).
+    is followed by another from its values, whose first round judges every habit again there: the rounds stop
+    when that round keeps the same habits and leaves the values where they were (then no kept habit has a
+    supported departure at the settled values, and every departure is supported there). A habit such a
+    judgement freed and a round after it kept again stays kept from the next pass on (``kept_again``:
+    departing there is supported only while it is not played); at most REJUDGEMENTS passes follow the
+    first. A pass that cycles is judged again from its averaged values (``alternating``: the last pass's);
+    one that runs out of rounds ends them.
 
     Returns (Recommendation, states where the hitter's habit stands, cell sd)."""
     z = two_sided_z(level)
@@ -855,16 +860,19 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
                       fixed_cols | again_cols, last, kept)
         iterations += out["iterations"]
         v, last, rows, cols = out["v"], out["last"], out["rows"], out["cols"]
-        if kept == (rows.tobytes(), cols.tobytes()) or not (out["converged"] or out["alternating"]):
-            break      # the habits judged again are those kept; or the rounds did not settle
-        if kept is not None:
+        if (out["iterations"] == 1 and out["converged"]) or not (out["converged"] or out["alternating"]):
+            break      # judged again at its own values, the play keeps its habits and values; or no settling
+        if kept is not None:       # the habits this pass's judgement freed, and those of them kept again since
             was_rows, was_cols = (np.frombuffer(k, dtype=bool) for k in kept)
+            freed_rows = freed_rows | (was_rows & ~out["judged"][0])
+            freed_cols = freed_cols | (was_cols & ~out["judged"][1])
             again_rows, again_cols = again_rows | (freed_rows & rows), again_cols | (freed_cols & cols)
-            freed_rows, freed_cols = freed_rows | (was_rows & ~rows), freed_cols | (was_cols & ~cols)
         kept = (rows.tobytes(), cols.tobytes())
     habit = tuple(int(g) for g in np.flatnonzero(np.where(player, rows, cols)))
+    again = sorted([(int(g), "player") for g in np.flatnonzero(again_rows)]
+                   + [(int(g), "opponent") for g in np.flatnonzero(again_cols)])
     rec = Recommendation(out["values"], out["xs"], out["ys"], out["low"], v, iterations, out["converged"], rows,
-                         cols, out["alternating"], tuple(int(g) for g in np.flatnonzero(again_rows | again_cols)))
+                         cols, out["alternating"], tuple(again))
     return rec, habit, np.sqrt(cell_var)
 
 

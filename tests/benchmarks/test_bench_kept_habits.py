@@ -38,7 +38,7 @@ def test_the_largest_kept_habit_with_a_supported_departure_is_counted_with_its_g
     assert 0 < got["rows_freed"] + got["columns_freed"] <= got["kept_again"] == len(rec.kept_again)
     assert got["departures_unsupported"] == 0 and got["rounds"] == rec.iterations
     g = everyone.index(got["largest"]["state"])
-    assert rec.row_habit[g] and g in rec.kept_again
+    assert rec.row_habit[g] and (g, "player") in rec.kept_again
     q = everyone.rewards[g] + everyone.transitions[g] @ rec.realized
     sd = rg.per_cell(everyone.layout, np.sqrt(rg.cell_variance(st, everyone.estimate, everyone.solution.values)))[g]
     z = rg.two_sided_z(everyone.level)

@@ -533,7 +533,8 @@ def test_the_summary_says_whether_the_recommendation_converged(advised):
     that stopped at the round limit warns and says so here)."""
     rec = advised.to_dict()["recommendation"]
     assert rec == {"rounds": advised.recommendation.iterations, "converged": advised.recommendation.converged,
-                   "alternating": [], "kept_again": [advised.labels[g] for g in advised.recommendation.kept_again]}
+                   "alternating": [], "kept_again": [{"state": advised.labels[g], "side": side}
+                                                    for g, side in advised.recommendation.kept_again]}
     assert rec["converged"] is True and rec["rounds"] >= 1
 
 

@@ -1,10 +1,10 @@
 """The recommendation's passes: the first pass of rounds judges habits at values far from the recommendation's
-(the habits' own at first), so each settled pass is followed by one from its values that judges every habit
-again. The settled recommendation keeps exactly the habits a judgement at its own values keeps (no kept habit
-whose departure is supported there, no departure that is not), except where a habit freed by such a judgement
-was kept again later (``kept_again``). Checked by an independent judgement at the final values on the small
-pair, the demo's population game (whose serve the first pass kept although a long serve guarantees more) and a
-real ShuttleSet pair; the passes' bookkeeping on scripted passes."""
+(the habits' own at first), so each settled pass is followed by one from its values whose first round judges
+every habit again. The settled recommendation keeps exactly the habits a judgement at its own values keeps (no
+kept habit whose departure is supported there, no departure that is not), the habits such a judgement freed
+and a later round kept again (``kept_again``) held fixed. Checked by an independent judgement at the final
+values on the small pair, the demo's population game (whose serve the first pass kept although a long serve
+guarantees more) and a real ShuttleSet pair; the passes' bookkeeping on scripted passes."""
 
 from __future__ import annotations
 
@@ -29,13 +29,14 @@ def judged_at_the_end(game):
     trusted = [np.asarray(t, dtype=bool) for t in st.trusted]
     xo, yo = candidate_habits(st, game.observed_row, game.observed_column)
     fixed = open_situations(st) | np.array([not t.any() for t in trusted])
-    again = np.isin(np.arange(st.size), rec.kept_again)
+    again_rows = np.isin(np.arange(st.size), [g for g, side in rec.kept_again if side == "player"])
+    again_cols = np.isin(np.arange(st.size), [g for g, side in rec.kept_again if side == "opponent"])
     sd = per_cell(game.layout, np.sqrt(cell_variance(st, game.estimate, game.solution.values)))
     q = [r + t @ rec.realized for r, t in zip(game.rewards, game.transitions)]
     _, _, rows, cols, xs, _, _ = _pessimistic_round(q, sd, two_sided_z(game.level), player, trusted,
                                                     ([np.asarray(x, float) for x in xo],
                                                      [np.asarray(y, float) for y in yo]),
-                                                    (fixed | again) & player, (fixed | again) & ~player)
+                                                    (fixed & player) | again_rows, (fixed & ~player) | again_cols)
     return rows, cols, xs, q, xo
 
 
@@ -70,7 +71,8 @@ def test_the_kept_habits_are_those_a_judgement_at_the_settled_values_keeps(which
     rows, cols, _, _, _ = judged_at_the_end(game)
     np.testing.assert_array_equal(rec.row_habit, rows)
     np.testing.assert_array_equal(rec.column_habit, cols)
-    assert set(rec.kept_again) <= set(np.flatnonzero(rec.row_habit | rec.column_habit))
+    for g, side in rec.kept_again:
+        assert (rec.row_habit if side == "player" else rec.column_habit)[g]
 
 
 def test_the_demo_population_serves_long_where_the_settled_values_support_it(demo_population):
@@ -81,7 +83,7 @@ def test_the_demo_population_serves_long_where_the_settled_values_support_it(dem
     game = demo_population
     g = game.index("player: serve")
     rec = game.recommendation
-    assert not rec.row_habit[g] and g not in rec.kept_again
+    assert not rec.row_habit[g] and (g, "player") not in rec.kept_again
     _, _, _, q, xo = judged_at_the_end(game)
     habit_guarantee = float((np.asarray(xo[g]) @ q[g]).min())
     departure_guarantee = float((rec.row_strategies[g] @ q[g]).min())
@@ -94,29 +96,31 @@ def test_the_demo_population_needs_several_passes_and_names_its_habits_kept_agai
     rec = demo_population.recommendation
     assert rec.kept_again and rec.iterations > 10
     named = demo_population.to_dict()["recommendation"]["kept_again"]
-    assert named == [demo_population.labels[g] for g in rec.kept_again]
+    assert named == [{"state": demo_population.labels[g], "side": side} for g, side in rec.kept_again]
+    assert {side for _, side in rec.kept_again} == {"player", "opponent"}
 
 
 # ------------------------------------------------------------------------------------------- scripted passes
-def _scripted(kept_by_pass, converged=None, alternating=None):
-    """A stand-in for :func:`_settle` that ends pass k with the player's habits kept at ``kept_by_pass[k]``
-    (state indices; the opponent's at none); records each pass's fixed rows and the habits it was told the
-    pass before kept."""
+def _scripted(passes):
+    """A stand-in for :func:`_settle`: pass k's first round keeps the player's habits at ``passes[k]["judged"]``
+    and its last at ``passes[k]["kept"]`` (state indices; the opponent's at none), after
+    ``passes[k]["rounds"]`` rounds (default 2), settled unless ``converged`` says otherwise. Records each pass's
+    fixed rows and the habits it was told the pass before kept."""
     calls = []
-    game = small_game()
-    size = game.structure.size
+    size = small_game().structure.size
+    at = lambda states: np.isin(np.arange(size), states)             # noqa: E731
 
     def settle(rewards, transitions, v, sd_cells, z, player, trusted, habits, fixed_rows, fixed_cols, last,
                previous):
-        k = min(len(calls), len(kept_by_pass) - 1)
+        p = passes[min(len(calls), len(passes) - 1)]
         calls.append({"fixed_rows": np.array(fixed_rows), "previous": previous})
-        rows = np.isin(np.arange(size), kept_by_pass[k])
-        return dict(v=np.full(size, 0.5), rows=rows, cols=np.zeros(size, bool), xs=list(habits[0]),
-                    ys=list(habits[1]), values=np.zeros(size), low=[None] * size, last=(habits[0], habits[1]),
-                    iterations=2, converged=True if converged is None else converged[k],
-                    alternating=() if alternating is None else alternating[k])
+        none = np.zeros(size, bool)
+        return dict(v=np.full(size, 0.5), rows=at(p["kept"]), cols=none, xs=list(habits[0]), ys=list(habits[1]),
+                    values=np.zeros(size), low=[None] * size, last=(habits[0], habits[1]),
+                    judged=(at(p.get("judged", p["kept"])), none), iterations=p.get("rounds", 2),
+                    converged=p.get("converged", True), alternating=p.get("alternating", ()))
 
-    return settle, calls
+    return settle, calls, at
 
 
 def _recommend_with(settle, passes=None):
@@ -128,43 +132,55 @@ def _recommend_with(settle, passes=None):
         habits = candidate_habits(game.structure, game.observed_row, game.observed_column)
         rec, _, _ = rally_module._recommend(game.structure, game.layout, game.rewards, game.transitions, habits,
                                             game.solution, game.estimate, game.level)
-    return game, rec
+    return rec
 
 
-def test_the_passes_stop_when_one_keeps_the_habits_the_one_before_kept():
-    settle, calls = _scripted([[1, 2], [1], [1]])
-    _, rec = _recommend_with(settle)
-    assert len(calls) == 3 and rec.iterations == 6 and rec.kept_again == ()
+def test_the_passes_stop_when_a_judgement_at_the_settled_values_changes_nothing():
+    """Pass 2's judgement frees state 2 and its rounds move the values; pass 3's first round keeps the same
+    habits at the same values (one round, settled): the rounds end there, with pass 3's habits."""
+    settle, calls, at = _scripted([{"kept": [1, 2]}, {"judged": [1], "kept": [1]}, {"kept": [1], "rounds": 1}])
+    rec = _recommend_with(settle)
+    assert len(calls) == 3 and rec.iterations == 5 and rec.kept_again == ()
     assert calls[0]["previous"] is None
-    assert calls[2]["previous"] == (np.isin(np.arange(len(rec.row_habit)), [1]).tobytes(),
-                                    np.zeros(len(rec.row_habit), bool).tobytes())
-    np.testing.assert_array_equal(np.flatnonzero(rec.row_habit), [1])
+    assert calls[2]["previous"] == (at([1]).tobytes(), np.zeros(len(at([1])), bool).tobytes())
+    np.testing.assert_array_equal(rec.row_habit, at([1]))
+    for call in calls:                                  # no habit is fixed beyond the hitters' fixed ones
+        np.testing.assert_array_equal(call["fixed_rows"], calls[0]["fixed_rows"])
 
 
-def test_a_habit_freed_by_a_pass_and_kept_by_a_later_one_stays_kept_and_is_named():
-    """Pass 1 keeps state 3, pass 2 frees it, pass 3 keeps it again: from pass 4 on state 3 is fixed (never
-    judged again), and the rounds end when pass 4 keeps what pass 3 kept. State 5, kept by every pass, is
-    never 'kept again'."""
-    settle, calls = _scripted([[3, 5], [5], [3, 5], [3, 5]])
-    game, rec = _recommend_with(settle)
+def test_a_habit_the_judgement_frees_and_its_pass_keeps_again_stays_kept_and_is_named():
+    """Pass 2's first round frees state 3 and a later round of the same pass keeps it again: from pass 3 on
+    state 3 is fixed (never judged again). State 5, kept by every round, is never 'kept again'."""
+    settle, calls, at = _scripted([{"kept": [3, 5]}, {"judged": [5], "kept": [3, 5]}, {"kept": [3, 5], "rounds": 1}])
+    rec = _recommend_with(settle)
     base = calls[0]["fixed_rows"]
-    assert len(calls) == 4 and rec.kept_again == (3,)
-    for call in calls[:3]:
-        np.testing.assert_array_equal(call["fixed_rows"], base)
-    assert not base[3] and calls[3]["fixed_rows"][3]
-    np.testing.assert_array_equal(calls[3]["fixed_rows"] & ~base, np.isin(np.arange(len(base)), [3]))
+    assert len(calls) == 3 and rec.kept_again == ((3, "player"),)
+    np.testing.assert_array_equal(calls[1]["fixed_rows"], base)
+    assert not base[3] and not base[5]
+    np.testing.assert_array_equal(calls[2]["fixed_rows"] & ~base, at([3]))
 
 
-def test_passes_that_keep_changing_stop_at_the_limit():
-    settle, calls = _scripted([[1], [2]] * 10 + [[3]])
-    _, rec = _recommend_with(settle, passes=4)
-    assert len(calls) == 4 and rec.iterations == 8
+def test_a_habit_freed_by_one_pass_and_kept_by_a_later_one_stays_kept():
+    settle, calls, at = _scripted([{"kept": [3, 5]}, {"judged": [5], "kept": [5]}, {"judged": [5], "kept": [3, 5]},
+                                   {"kept": [3, 5], "rounds": 1}])
+    rec = _recommend_with(settle)
+    base = calls[0]["fixed_rows"]
+    assert len(calls) == 4 and rec.kept_again == ((3, "player"),)
+    np.testing.assert_array_equal(calls[2]["fixed_rows"], base)
+    np.testing.assert_array_equal(calls[3]["fixed_rows"] & ~base, at([3]))
+
+
+def test_passes_whose_judgement_keeps_moving_the_values_stop_at_the_limit():
+    settle, calls, _ = _scripted([{"kept": [1]}])
+    rec = _recommend_with(settle, passes=4)
+    assert len(calls) == 4 and rec.iterations == 8 and rec.kept_again == ()
 
 
 def test_a_pass_that_does_not_settle_ends_the_rounds_and_a_cycling_one_does_not():
-    settle, calls = _scripted([[1], [2], [2]], converged=[False, False, True], alternating=[(), (), ()])
-    _, rec = _recommend_with(settle)
+    settle, calls, _ = _scripted([{"kept": [1], "converged": False}, {"kept": [1], "rounds": 1}])
+    rec = _recommend_with(settle)
     assert len(calls) == 1 and not rec.converged
-    settle, calls = _scripted([[1], [2], [2]], converged=[False, True, True], alternating=[(4,), (), ()])
-    _, rec = _recommend_with(settle)
-    assert len(calls) == 3 and rec.converged and rec.alternating == ()
+    settle, calls, _ = _scripted([{"kept": [1], "converged": False, "alternating": (4,)},
+                                  {"kept": [1], "rounds": 1}])
+    rec = _recommend_with(settle)
+    assert len(calls) == 2 and rec.converged and rec.alternating == ()
