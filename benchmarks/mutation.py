@@ -174,7 +174,8 @@ TESTS: dict[str, list[str]] = {
                                  "tests/rally/test_tie_break.py::"
                                  "test_the_tie_at_the_bound_goes_to_the_row_better_on_the_estimates",
                                  "tests/rally/test_game_levels_and_bounds.py",
-                                 "tests/rally/test_tie_break_beside_a_kept_habit.py"],
+                                 "tests/rally/test_tie_break_beside_a_kept_habit.py",
+                                 "tests/rally/test_recommendation_passes.py"],
     "strategist/optim/_linalg.py": ["tests/optim/test_linalg.py"],
     "strategist/optim/kfac.py": ["tests/optim/test_kfac.py", "tests/optim/test_kfac_exact.py",
                                  "tests/optim/test_kfac_loop.py",
