@@ -537,7 +537,8 @@ class RallyGame:
                                "converged": bool(self.recommendation.converged),
                                "alternating": [self.labels[g] for g in self.recommendation.alternating],
                                "kept_again": [{"state": self.labels[g], "side": side}
-                                              for g, side in self.recommendation.kept_again]},
+                                              for g, side in self.recommendation.kept_again],
+                               "habits_settled": bool(self.recommendation.habits_settled)},
             "habit_states": list(self.habit_states),
             "bootstrap": None if self.bootstrap is None else {
                 "replicates": self.bootstrap.replicates, "level": self.bootstrap.level,
@@ -576,6 +577,7 @@ class Recommendation:
     column_habit: np.ndarray | None = None   # per state: the opponent's habit stands (columns)
     alternating: tuple = ()                  # states whose mixes flipped every round (two rounds' average used)
     kept_again: tuple = ()                   # (state, side) whose habit a judgement again freed and a round kept again
+    habits_settled: bool = True              # the last judgement at the settled values changed nothing
 
 
 def _solve_stages(matrices: list) -> tuple[list, list, np.ndarray]:
@@ -836,8 +838,9 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
     supported departure at the settled values, and every departure is supported there). A habit such a
     judgement freed and a round after it kept again stays kept from the next pass on (``kept_again``:
     departing there is supported only while it is not played); at most REJUDGEMENTS passes follow the
-    first. A pass that cycles is judged again from its averaged values (``alternating``: the last pass's);
-    one that runs out of rounds ends them.
+    first (``habits_settled`` False, and a warning, where the last judgement still changed something). A
+    pass that cycles is judged again from its averaged values (``alternating``: the last pass's); one that
+    runs out of rounds ends them.
 
     Returns (Recommendation, states where the hitter's habit stands, cell sd)."""
     z = two_sided_z(level)
@@ -854,13 +857,14 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
     fixed_rows, fixed_cols = player & fixed, ~player & fixed
     freed_rows, freed_cols = np.zeros_like(player), np.zeros_like(player)   # freed by a judgement again
     again_rows, again_cols = np.zeros_like(player), np.zeros_like(player)   # ... and kept again after it
-    v, last, kept, iterations = _chain_values(rewards, transitions, xo, yo), None, None, 0
+    v, last, kept, iterations, settled = _chain_values(rewards, transitions, xo, yo), None, None, 0, False
     for _ in range(REJUDGEMENTS + 1):
         out = _settle(rewards, transitions, v, sd_cells, z, player, trusted, (xo, yo), fixed_rows | again_rows,
                       fixed_cols | again_cols, last, kept)
         iterations += out["iterations"]
         v, last, rows, cols = out["v"], out["last"], out["rows"], out["cols"]
-        if (out["iterations"] == 1 and out["converged"]) or not (out["converged"] or out["alternating"]):
+        settled = out["iterations"] == 1 and out["converged"]
+        if settled or not (out["converged"] or out["alternating"]):
             break      # judged again at its own values, the play keeps its habits and values; or no settling
         if kept is not None:       # the habits this pass's judgement freed, and those of them kept again since
             was_rows, was_cols = (np.frombuffer(k, dtype=bool) for k in kept)
@@ -872,7 +876,7 @@ def _recommend(structure, lay, rewards, transitions, observed, point, est, level
     again = sorted([(int(g), "player") for g in np.flatnonzero(again_rows)]
                    + [(int(g), "opponent") for g in np.flatnonzero(again_cols)])
     rec = Recommendation(out["values"], out["xs"], out["ys"], out["low"], v, iterations, out["converged"], rows,
-                         cols, out["alternating"], tuple(again))
+                         cols, out["alternating"], tuple(again), settled)
     return rec, habit, np.sqrt(cell_var)
 
 
@@ -943,6 +947,10 @@ def build_game(structure: GameStructure, *, bootstrap: int = 0, seed=0, equilibr
     elif not rec.converged:
         warnings.warn(f"the recommendation's fixed point did not settle in {rec.iterations} rounds; the last "
                       "round's mixes are used", RuntimeWarning, stacklevel=2)
+    elif not rec.habits_settled:
+        warnings.warn(f"the recommendation's habits were judged again {REJUDGEMENTS} times at settled values "
+                      "without settling; the last pass's habits are used (some may have a departure the final "
+                      "values support)", RuntimeWarning, stacklevel=2)
 
     frame = structure.states.drop(columns="label").copy()
     z = two_sided_z(level)

@@ -504,7 +504,7 @@ def test_the_summary_holds_the_games_numbers(shared):
     assert d["solve"] == {"method": shared.solution.method, "iterations": shared.solution.iterations,
                           "residual": shared.solution.residual}
     assert d["recommendation"] == {"rounds": shared.recommendation.iterations, "converged": True, "alternating": [],
-                                   "kept_again": []}
+                                   "kept_again": [], "habits_settled": True}
     assert d["habit_states"] == list(shared.habit_states) and d["bootstrap"] is None
     assert len(d["states"]) == len(shared.labels)
     for row, (_, frame_row) in zip(d["states"], shared.states.iterrows()):

@@ -534,7 +534,8 @@ def test_the_summary_says_whether_the_recommendation_converged(advised):
     rec = advised.to_dict()["recommendation"]
     assert rec == {"rounds": advised.recommendation.iterations, "converged": advised.recommendation.converged,
                    "alternating": [], "kept_again": [{"state": advised.labels[g], "side": side}
-                                                    for g, side in advised.recommendation.kept_again]}
+                                                    for g, side in advised.recommendation.kept_again],
+                   "habits_settled": True}
     assert rec["converged"] is True and rec["rounds"] >= 1
 
 

@@ -170,10 +170,31 @@ def test_a_habit_freed_by_one_pass_and_kept_by_a_later_one_stays_kept():
     np.testing.assert_array_equal(calls[3]["fixed_rows"] & ~base, at([3]))
 
 
-def test_passes_whose_judgement_keeps_moving_the_values_stop_at_the_limit():
+def test_passes_whose_judgement_keeps_moving_the_values_stop_at_the_limit_and_say_so():
     settle, calls, _ = _scripted([{"kept": [1]}])
     rec = _recommend_with(settle, passes=4)
-    assert len(calls) == 4 and rec.iterations == 8 and rec.kept_again == ()
+    assert len(calls) == 4 and rec.iterations == 8 and rec.kept_again == () and not rec.habits_settled
+    settle, calls, _ = _scripted([{"kept": [1]}, {"kept": [1], "rounds": 1}])
+    assert _recommend_with(settle, passes=4).habits_settled
+
+
+def test_a_game_whose_habits_do_not_settle_warns_and_says_so_in_its_json():
+    """One pass only: its judgement at the settled values is never made, so the game warns that the habits
+    were not settled and its JSON says so; with the passes it settles and says nothing."""
+    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        patch.setattr(rally_module, "REJUDGEMENTS", 0)
+        game = small_game()
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert messages == ["the recommendation's habits were judged again 0 times at settled values without "
+                        "settling; the last pass's habits are used (some may have a departure the final values "
+                        "support)"]
+    assert game.to_dict()["recommendation"]["habits_settled"] is False and game.recommendation.converged
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        game = small_game()
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert game.to_dict()["recommendation"]["habits_settled"] is True
 
 
 def test_a_pass_that_does_not_settle_ends_the_rounds_and_a_cycling_one_does_not():
