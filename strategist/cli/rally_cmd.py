@@ -210,7 +210,7 @@ def render(game, path: str, is_demo: bool, shown=(), full: bool = False) -> str:
         order = order[order["visits"] > 0].head(30)
     rows = [["state", "n", "recommended", "at least", "as played", "gain"]]
     for r in order.to_dict(orient="records"):
-        rows.append([short_state(r["state"])[:44], str(r["visits"]), _num(r["value"]),
+        rows.append([short_state(r["state"]), str(r["visits"]), _num(r["value"]),
                      _num(r["pessimistic_value"]) if r["who"] == "player" else "",
                      _cell(r["observed_value"], r.get("observed_low"), r.get("observed_high")),
                      _num(r["gain"], signed=True)])
@@ -231,6 +231,11 @@ def render(game, path: str, is_demo: bool, shown=(), full: bool = False) -> str:
     habit = int((frame["basis"] == "habit").sum())
     lines.append(f"Recommendations keep the habit in {habit} of {len(frame)} states (the lower bound does not "
                  "support a change there)")
+    again = game.recommendation.kept_again
+    if again:
+        lines.append(f"{len(again)} kept habits (of either side, hitting or receiving) were freed by a judgement "
+                     "at the settled values and kept again: a change there is supported only while it is not made "
+                     "(JSON: recommendation.kept_again)")
     for reason, count in st.dropped.items():
         lines.append(f"left out: {count:,} strokes ({reason})")
     if st.flagged:
