@@ -205,3 +205,65 @@ def test_a_pass_that_does_not_settle_ends_the_rounds_and_a_cycling_one_does_not(
                                   {"kept": [1], "rounds": 1}])
     rec = _recommend_with(settle)
     assert len(calls) == 2 and rec.converged and rec.alternating == ()
+
+
+# ------------------------------------------------------------------------------------------- real passes, recorded
+def _recorded_passes(table):
+    """The demo's all-players game with every pass and every round recorded: per pass, the mixes it was given
+    (``last``) and returned, and the habits each of its rounds kept."""
+    real_settle, real_round = rally_module._settle, rally_module._pessimistic_round
+    passes = []
+
+    def settle(*args):
+        passes.append({"given": args[10], "rounds": []})
+        out = real_settle(*args)
+        passes[-1]["returned"] = out["last"]
+        return out
+
+    def judged(*args):
+        out = real_round(*args)
+        passes[-1]["rounds"].append((out[2].copy(), out[3].copy()))
+        return out
+
+    with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        patch.setattr(rally_module, "_settle", settle)
+        patch.setattr(rally_module, "_pessimistic_round", judged)
+        game = rally_game(table)
+    return game, passes
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    import strategist
+    from strategist.data.demo import demo_path
+
+    return _recorded_passes(strategist.load_rallies(demo_path()).table)
+
+
+def test_each_pass_starts_from_the_mixes_the_pass_before_ended_with(recorded):
+    game, passes = recorded
+    assert len(passes) >= 3 and passes[0]["given"] is None
+    for before, after in zip(passes, passes[1:]):
+        assert after["given"] is before["returned"]
+
+
+def test_the_habits_kept_again_are_those_a_passs_first_round_freed_and_a_later_round_kept(recorded):
+    """Recomputed from the recorded rounds: a habit kept at the end of a pass and not kept by the next pass's
+    first round (the judgement at the settled values) is freed; a freed habit kept at the end of that pass or
+    a later one is kept again. The last pass, whose first round settles, adds nothing."""
+    game, passes = recorded
+    size = game.structure.size
+    freed = [np.zeros(size, bool), np.zeros(size, bool)]
+    again = [np.zeros(size, bool), np.zeros(size, bool)]
+    for before, now in zip(passes[:-1], passes[1:-1]):
+        for side in (0, 1):
+            freed[side] |= before["rounds"][-1][side] & ~now["rounds"][0][side]
+            again[side] |= freed[side] & now["rounds"][-1][side]
+    expected = sorted([(int(g), "player") for g in np.flatnonzero(again[0])]
+                      + [(int(g), "opponent") for g in np.flatnonzero(again[1])])
+    assert expected and game.recommendation.kept_again == tuple(expected)
+    assert len(passes[-1]["rounds"]) == 1
+    # a freed habit was kept again within its own pass at least once (the case the first round decides)
+    assert any((before["rounds"][-1][0] & ~now["rounds"][0][0] & now["rounds"][-1][0]).any()
+               for before, now in zip(passes[:-1], passes[1:-1]))
