@@ -246,6 +246,9 @@ def test_each_pass_starts_from_the_mixes_the_pass_before_ended_with(recorded):
     assert len(passes) >= 3 and passes[0]["given"] is None
     for before, after in zip(passes, passes[1:]):
         assert after["given"] is before["returned"]
+    rec = game.recommendation                   # what a pass returns is its last round's mixes
+    for mine, final in zip(passes[-1]["returned"], (rec.row_strategies, rec.column_strategies)):
+        assert len(mine) == len(final) and all(np.array_equal(a, b) for a, b in zip(mine, final))
 
 
 def test_the_habits_kept_again_are_those_a_passs_first_round_freed_and_a_later_round_kept(recorded):
