@@ -70,6 +70,7 @@ def main() -> None:
     import strategist
     from strategist.data.demo import demo_path
     from strategist.data.shipped import shuttleset_path
+    from strategist.rally import game as rg
     from strategist.rally.game import rally_game
 
     paths = {"demo": demo_path(), "shuttleset": shuttleset_path()}
@@ -77,11 +78,17 @@ def main() -> None:
     rows = []
     for data, player, opponent in GAMES:
         table = tables.setdefault(data, strategist.load_rallies(paths[data]).table)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            game = rally_game(table, player, opponent)
+        passes = []
+        settle = rg._settle
+        rg._settle = lambda *args: passes.append(1) or settle(*args)       # count the passes of the rounds
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                game = rally_game(table, player, opponent)
+        finally:
+            rg._settle = settle
         serve = game.states.set_index("state").loc["player: serve"]
-        row = {"data": data, "player": player, "opponent": opponent, **judged_again(game),
+        row = {"data": data, "player": player, "opponent": opponent, "passes": len(passes), **judged_again(game),
                "serve": {"observed": float(serve["observed_value"]), "alone": float(serve["switch_value"]),
                          "both": float(serve["value"]), "basis": str(serve["basis"])}}
         rows.append(row)
@@ -90,14 +97,14 @@ def main() -> None:
     lines = ["# Kept habits whose departure is supported at the settled values", "",
              f"`python benchmarks/bench_kept_habits.py` — {platform.machine()}, {sys.version.split()[0]}, "
              f"{date.today()}", "",
-             "| data | game | rounds | habits kept (player / opponent) | kept but supported (player / opponent) "
+             "| data | game | passes / rounds | habits kept (player / opponent) | kept but supported (player / opponent) "
              "| of them kept again | their visits | departures not supported "
              "| serve: as played / alone as recommended / both (basis) |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in rows:
         s = r["serve"]
         lines.append(f"| {r['data']} | {r['player'] or 'all players'} v {r['opponent'] or 'all players'} | "
-                     f"{r['rounds']} | {r['kept_rows']} / {r['kept_columns']} | {r['rows_freed']} / {r['columns_freed']} | "
+                     f"{r['passes']} / {r['rounds']} | {r['kept_rows']} / {r['kept_columns']} | {r['rows_freed']} / {r['columns_freed']} | "
                      f"{r['kept_again']} | {r['visits_freed']:,} | {r['departures_unsupported']} | "
                      f"{s['observed']:.3f} / {s['alone']:.3f} / {s['both']:.3f} "
                      f"({s['basis']}) |")
