@@ -73,17 +73,21 @@ def source_path(key: tuple) -> Path:
 
 def load_key(key: tuple, limits: paths.Limits | None = None):
     """Load a data set: its volume checked first (decompressed bytes and rows of all its files together,
-    streamed), then :func:`strategist.data.load.load_rallies` with the same caps per file."""
+    streamed), then :func:`strategist.data.load.load_rallies` with the same caps per file. The built-in sets
+    (trusted, of known size) come from :func:`strategist.data.cache.cached_load` (their entries ship)."""
     from strategist.data.load import load_rallies
     from strategist.data.readcsv import ReadLimits
 
     limits = limits or paths.Limits.from_env()
     path = source_path(key)
-    if key not in LABELS:
-        path = paths.confine(str(path))                     # checked again: the file may have changed
-        paths.check_volume(paths.data_files(path), limits, label_of(key))
-        if path.is_relative_to(paths.upload_root()):
-            uploads.touch(path if path.is_dir() else path.parent)
+    if key in LABELS:                       # the package's own data: read from their shipped cache entries
+        from strategist.data.cache import cached_load
+
+        return cached_load(path)
+    path = paths.confine(str(path))                         # checked again: the file may have changed
+    paths.check_volume(paths.data_files(path), limits, label_of(key))
+    if path.is_relative_to(paths.upload_root()):
+        uploads.touch(path if path.is_dir() else path.parent)
     # the loaders cap each file again while they read it
     return load_rallies(path, limits=ReadLimits(max_bytes=limits.decompressed_bytes, max_rows=limits.rows))
 

@@ -9,6 +9,12 @@ schema metadata. The key hashes the package version, the load options and every 
 is ``$STRATEGIST_DATA_CACHE``, else ``~/.cache/strategist/tables``; ``STRATEGIST_DATA_CACHE=off`` turns the cache
 off. An entry that cannot be read is loaded again and replaced; one that cannot be written is skipped with a
 warning: the cache never stands in the way of a load, and what it returns equals a fresh load.
+
+The data sets the package ships (the demo and ShuttleSet) are keyed by content instead (the files' names,
+sizes and SHA-256, whether the set's folder or its strokes file is given), and their entries, with the
+strokes of the default rally settings (:mod:`strategist.rally.stored`), ship in ``data/prepared``
+(:mod:`strategist.data.prepared` writes them): a fresh installation reads its built-in data without parsing
+them. A shipped entry is read only where the cache's own folder has none, and never written to at run time.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import pandas as pd
 from strategist.data.load import LoadResult, load_rallies
 from strategist.data.rejections import RejectionReport
 from strategist.errors import StrategistError
+from strategist.resources import shipped_path
 from strategist.sports import get_sport
 
 #: Bumped when the canonical table or the load record change meaning: older entries are then never read.
@@ -35,6 +42,11 @@ SUFFIX = ".arrow"
 #: A folder with more files than this is loaded without the cache (listing it would cost what the cache saves).
 MAX_FILES = 5000
 _META = b"strategist.load"
+#: The data sets the package ships, whose entries are keyed by content and shipped in ``data/prepared``.
+SHIPPED_SETS = ("demo", "shuttleset")
+#: The strokes file of a shipped set: given instead of its folder, it loads the same and shares its entry.
+SHIPPED_FILE = "strokes.csv.gz"
+PREPARED = "prepared"
 
 
 def cache_dir() -> Path | None:
@@ -81,10 +93,67 @@ def sport_key(sport) -> str | None:
     return json.dumps(plain(sport), sort_keys=True)
 
 
+def prepared_dir() -> Path | None:
+    """The folder of the shipped entries (``data/prepared``), or None when this installation has none."""
+    try:
+        return shipped_path(PREPARED)
+    except StrategistError:
+        return None
+
+
+def shipped_sets() -> dict[str, Path]:
+    """The folders of the shipped data sets this installation has, by name (resolved)."""
+    found = {}
+    for name in SHIPPED_SETS:
+        try:
+            found[name] = shipped_path(name).resolve()
+        except StrategistError:
+            continue
+    return found
+
+
+def shipped_set(path) -> Path | None:
+    """The folder of the shipped data set ``path`` is (its folder or its strokes file), else None."""
+    path = Path(path).resolve()
+    for folder in shipped_sets().values():
+        if path == folder or path == folder / SHIPPED_FILE:
+            return folder
+    return None
+
+
+def _content_key(folder: Path, **options) -> str | None:
+    """The entry's name for the shipped set in ``folder``: what its files hold, not where or when they lie."""
+    import strategist
+
+    parts = [f"format {FORMAT}", f"strategist {strategist.__version__}", f"shipped {folder.name}",
+             json.dumps(options, default=str)]
+    try:
+        for file in _files(folder) or []:
+            parts.append(f"{file.relative_to(folder)}\t{file.stat().st_size}\t"
+                         f"{hashlib.sha256(file.read_bytes()).hexdigest()}")
+    except OSError:
+        return None
+    return "shipped-" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+
+
+def find_entry(name: str) -> Path | None:
+    """The file holding the entry ``name``: in the cache's folder, else (a shipped set's) in ``data/prepared``."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    for place in (folder, prepared_dir() if name.startswith("shipped-") else None):
+        if place is not None and (place / name).is_file():
+            return place / name
+    return None
+
+
 def key(path, **options) -> str | None:
     """The entry's name for ``path`` loaded with ``options``, or None when the data cannot be keyed."""
     import strategist
 
+    shipped = shipped_set(path)
+    if shipped is not None:
+        return _content_key(shipped, **options)
     path = Path(path).resolve()
     try:
         files = _files(path)
@@ -102,19 +171,42 @@ def key(path, **options) -> str | None:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
-def _read(entry: Path, name: str) -> LoadResult:
+def _read(entry: Path, name: str, path) -> LoadResult:
     frame, record = read_frame(entry)
     if record.get("format") != FORMAT:
         raise ValueError(f"entry of format {record.get('format')!r}")
-    return LoadResult(table=frame, rejections=RejectionReport.from_dict(record["rejections"]),
-                      sport=get_sport(record["sport"]), layout=record["layout"],
-                      paths=tuple(Path(p) for p in record["paths"]), cache_key=name)
+    rejections = record["rejections"]
+    if record.get("shipped"):        # the files' names within the set, beside the strokes file as given
+        base = Path(path) if Path(path).is_dir() else Path(path).parent
+        paths = tuple(base / p for p in record["paths"])
+        rejections = _with_paths(rejections, lambda p: str(base / p))
+    else:
+        paths = tuple(Path(p) for p in record["paths"])
+    return LoadResult(table=frame, rejections=RejectionReport.from_dict(rejections),
+                      sport=get_sport(record["sport"]), layout=record["layout"], paths=paths, cache_key=name)
 
 
-def _write(entry: Path, loaded: LoadResult) -> None:
-    record = {"format": FORMAT, "layout": loaded.layout, "sport": loaded.sport.name,
-              "paths": [str(p) for p in loaded.paths], "rejections": loaded.rejections.to_dict()}
-    write_frame(entry, loaded.table, record)
+def _with_paths(report: dict, change) -> dict:
+    """A rejection report's dict with ``change`` applied to the path of every example."""
+    examples = {reason: [{**e, "path": change(e["path"])} if e.get("path") else e for e in items]
+                for reason, items in report.get("examples", {}).items()}
+    return {**report, "examples": examples}
+
+
+def _write(entry: Path, loaded: LoadResult, shipped: Path | None = None, compression_level: int | None = None
+           ) -> None:
+    """Keep ``loaded`` at ``entry``; the paths of a shipped set's files (in ``shipped``) by their names in it."""
+    rejections = loaded.rejections.to_dict()
+    if shipped is None:
+        paths = [str(p) for p in loaded.paths]
+    else:
+        def inside(p):
+            return str(Path(p).resolve().relative_to(shipped))
+        paths = [inside(p) for p in loaded.paths]
+        rejections = _with_paths(rejections, inside)
+    record = {"format": FORMAT, "layout": loaded.layout, "sport": loaded.sport.name, "paths": paths,
+              "rejections": rejections, "shipped": shipped is not None}
+    write_frame(entry, loaded.table, record, compression_level=compression_level)
 
 
 def cached_load(path, sport=None, layout: str | None = None, strict: bool = False) -> LoadResult:
@@ -127,16 +219,17 @@ def cached_load(path, sport=None, layout: str | None = None, strict: bool = Fals
     if name is None:
         return load_rallies(path, sport=sport, layout=layout, strict=strict)
     entry = folder / f"{name}{SUFFIX}"
-    if entry.is_file():
+    found = find_entry(entry.name)
+    if found is not None:
         try:
-            loaded = _read(entry, name)
+            loaded = _read(found, name, path)
         except (OSError, ValueError, KeyError, TypeError, StrategistError):   # damaged: loaded again, replaced
             loaded = None
         if loaded is not None:           # its key holds the sport asked for: the load that wrote it checked it
             return loaded
     loaded = load_rallies(path, sport=sport, layout=layout, strict=strict)
     try:
-        _write(entry, loaded)
+        _write(entry, loaded, shipped_set(path))
     except (OSError, ValueError, ImportError) as exc:
         warnings.warn(f"the loaded data could not be kept in the cache ({entry}): {exc}", RuntimeWarning,
                       stacklevel=2)
@@ -144,9 +237,9 @@ def cached_load(path, sport=None, layout: str | None = None, strict: bool = Fals
     return dataclasses.replace(loaded, cache_key=name)
 
 
-def write_frame(entry: Path, frame: pd.DataFrame, record: dict) -> None:
-    """``frame`` as an Arrow IPC file (zstd) at ``entry`` with ``record`` (JSON) in its schema metadata, written
-    whole or not at all."""
+def write_frame(entry: Path, frame: pd.DataFrame, record: dict, compression_level: int | None = None) -> None:
+    """``frame`` as an Arrow IPC file (zstd, at ``compression_level``: None is zstd's default) at ``entry`` with
+    ``record`` (JSON) in its schema metadata, written whole or not at all."""
     import pyarrow as pa
     import pyarrow.feather as feather
 
@@ -156,7 +249,7 @@ def write_frame(entry: Path, frame: pd.DataFrame, record: dict) -> None:
     handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".writing-", suffix=SUFFIX)
     os.close(handle)
     try:
-        feather.write_feather(table, temporary, compression="zstd")
+        feather.write_feather(table, temporary, compression="zstd", compression_level=compression_level)
         os.replace(temporary, entry)                  # whole or not at all: a reader never sees half a file
     finally:
         if os.path.exists(temporary):

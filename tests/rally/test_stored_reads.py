@@ -154,7 +154,7 @@ def test_an_entry_that_cannot_be_written_warns_at_the_caller_and_the_strokes_are
                                                                                           monkeypatch):
     """A failed write is a RuntimeWarning naming the entry, reported outside the module (at its caller); the
     strokes are returned all the same."""
-    def refuse(entry, frame, record):
+    def refuse(entry, frame, record, **options):
         raise OSError("disk full")
 
     monkeypatch.setattr(stored, "write_frame", refuse)

@@ -1,0 +1,157 @@
+"""The shipped data sets' cache entries (strategist.data.prepared, data/prepared): current, equal to a fresh
+load, read without writing anything, keyed by what the files hold, and never in the way of a load."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from strategist.data import cache, prepared
+from strategist.data.load import load_rallies
+from strategist.rally.model import RallySettings, strokes
+from strategist.rally.stored import stored_strokes
+from strategist.resources import shipped_path
+
+
+@pytest.fixture
+def empty_cache(tmp_path, monkeypatch):
+    folder = tmp_path / "tables"
+    monkeypatch.setenv("STRATEGIST_DATA_CACHE", str(folder))
+    return folder
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("load_rallies called: the shipped entry was not read")
+
+
+def _same_load(got, fresh):
+    pd.testing.assert_frame_equal(got.table, fresh.table)
+    assert got.rejections.to_dict() == fresh.rejections.to_dict()
+    assert (got.layout, got.sport.name) == (fresh.layout, fresh.sport.name)
+    assert [os.path.normpath(p) for p in got.paths] == [os.path.normpath(p) for p in fresh.paths]
+
+
+def test_the_shipped_entries_are_current():
+    lacking = prepared.missing()
+    assert not lacking, f"stale shipped entries {lacking}: run python -m strategist.data.prepared"
+
+
+def test_no_other_entry_ships():
+    folder = shipped_path(cache.PREPARED)
+    assert sorted(p.name for p in folder.glob("*.arrow")) == sorted(prepared.expected_names())
+
+
+@pytest.mark.parametrize("name", cache.SHIPPED_SETS)
+@pytest.mark.parametrize("as_file", [False, True])
+def test_a_shipped_set_is_read_from_its_entry_and_equals_a_fresh_load(name, as_file, empty_cache, monkeypatch):
+    folder = shipped_path(name)
+    path = folder / cache.SHIPPED_FILE if as_file else folder
+    fresh = load_rallies(path)
+    monkeypatch.setattr(cache, "load_rallies", _refuse)
+    got = cache.cached_load(path)
+    _same_load(got, fresh)
+    assert got.cache_key.startswith("shipped-")
+    assert not empty_cache.exists() or not any(empty_cache.iterdir())      # nothing written
+
+
+@pytest.mark.parametrize("name", cache.SHIPPED_SETS)
+def test_the_shipped_strokes_equal_strokes_made_again(name, empty_cache, monkeypatch):
+    loaded = cache.cached_load(shipped_path(name))
+    made = strokes(loaded.table, RallySettings(), loaded.sport)
+    import strategist.rally.stored as stored
+
+    monkeypatch.setattr(stored, "strokes", _refuse)
+    got = stored_strokes(loaded.table, loaded.cache_key, RallySettings(), sport=loaded.sport)
+    pd.testing.assert_frame_equal(got.frame, made.frame)
+    assert got.dropped == made.dropped
+    assert set(got.names) == set(made.names)
+    for key in made.names:
+        assert list(got.names[key]) == list(made.names[key]), key
+    fitted = stored.ratings(made)
+    np.testing.assert_allclose(got.cache["ratings"].theta, fitted.theta)
+    assert not empty_cache.exists() or not any(empty_cache.iterdir())
+
+
+@pytest.fixture
+def copied_set(tmp_path, monkeypatch):
+    """The demo copied to a folder that stands in for a shipped set, with its own prepared folder."""
+    folder = tmp_path / "shipped" / "demo"
+    shutil.copytree(shipped_path("demo"), folder)
+    entries = tmp_path / "shipped" / "prepared"
+    entries.mkdir()
+    real = cache.shipped_path
+
+    def shipped(*parts):
+        return tmp_path.joinpath("shipped", *parts) if parts[0] in ("demo", "prepared") else real(*parts)
+
+    monkeypatch.setattr(cache, "shipped_path", shipped)
+    return folder, entries
+
+
+def test_a_shipped_set_is_keyed_by_what_its_files_hold_not_where_or_when(copied_set, tmp_path):
+    folder, _ = copied_set
+    before = cache.key(folder)
+    assert before.startswith("shipped-") and cache.key(folder / cache.SHIPPED_FILE) == before
+    moved = tmp_path / "elsewhere" / "demo"
+    shutil.copytree(folder, moved)
+    assert not cache.key(moved).startswith("shipped-")                      # not a shipped set: by path
+    matches = folder / "matches.csv"
+    times = matches.stat()
+    text = matches.read_bytes()
+    matches.write_bytes(text.replace(b"1", b"2", 1))                        # same size and time, other content
+    os.utime(matches, ns=(times.st_atime_ns, times.st_mtime_ns))
+    assert matches.stat().st_size == times.st_size
+    assert cache.key(folder) != before
+    matches.write_bytes(text)
+    os.utime(matches, ns=(times.st_atime_ns, times.st_mtime_ns + 10**9))    # touched only: the same entry
+    assert cache.key(folder) == before
+    assert cache.key(folder, layout="shuttleset") != before
+
+
+def test_entries_written_for_a_shipped_set_are_read_from_the_shipped_folder(copied_set, empty_cache, monkeypatch):
+    folder, entries = copied_set
+    fresh = load_rallies(folder)
+    names = prepared.write(entries)
+    assert len(names) == 2 * len(cache.shipped_sets())
+    assert all(stat.S_IMODE((entries / n).stat().st_mode) == 0o644 for n in names)
+    (entries / "shipped-0123-stale.arrow").write_bytes(b"old")
+    assert prepared.write(entries) == names and not (entries / "shipped-0123-stale.arrow").exists()
+    assert prepared.missing(entries) == []
+    monkeypatch.setattr(cache, "load_rallies", _refuse)
+    _same_load(cache.cached_load(folder / cache.SHIPPED_FILE), fresh)
+    assert not empty_cache.exists() or not any(empty_cache.iterdir())
+
+
+def test_a_damaged_shipped_entry_is_loaded_again_into_the_cache(copied_set, empty_cache):
+    folder, entries = copied_set
+    fresh = load_rallies(folder)
+    name = cache.key(folder, layout=None, strict=False, sport=None) + cache.SUFFIX
+    (entries / name).write_bytes(b"not an arrow file")
+    got = cache.cached_load(folder)
+    _same_load(got, fresh)
+    assert (empty_cache / name).is_file()                                   # kept in the cache's own folder
+    assert (entries / name).read_bytes() == b"not an arrow file"            # the shipped folder is never written
+    _same_load(cache.cached_load(folder), fresh)
+
+
+def test_a_missing_entry_is_reported_by_the_check(copied_set, capsys, monkeypatch):
+    _, entries = copied_set
+    monkeypatch.setattr(prepared, "_folder", lambda: entries)
+    assert prepared.main(["--check"]) == 1
+    assert "python -m strategist.data.prepared" in capsys.readouterr().out
+    assert prepared.main([]) == 0
+    assert prepared.main(["--check"]) == 0
+
+
+def test_the_cache_turned_off_reads_no_shipped_entry(monkeypatch):
+    monkeypatch.setenv("STRATEGIST_DATA_CACHE", "off")
+    calls = []
+    real = cache.load_rallies
+    monkeypatch.setattr(cache, "load_rallies", lambda *a, **k: calls.append(a) or real(*a, **k))
+    cache.cached_load(shipped_path("demo"))
+    assert calls
