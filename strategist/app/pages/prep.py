@@ -142,8 +142,14 @@ def _stage_values(adv, state: str, stage) -> None:
     c[1].caption(f"{pct(row['observed_low'])}–{pct(row['observed_high'])}, 90 % interval")
     played = stage.counts.sum(axis=1).astype(int)
     mix = sorted(zip(stage.rows, stage.recommended, played), key=lambda t: -t[1])
-    basis = ("the data do not support a change: this is the player's habit" if stage.basis.startswith("habit")
-             else "the mix that wins most at the lower bound of every shot's estimate")
+    g = adv.game.index(state)
+    if (g, "player") in adv.game.recommendation.kept_again:
+        basis = ("the player's habit, kept: a change here wins more at the lower bound only while it is not made; "
+                 "made, it changes what the rally is worth later, and there the change is no longer supported")
+    elif stage.basis.startswith("habit"):
+        basis = "the data do not support a change: this is the player's habit"
+    else:
+        basis = "the mix that wins most at the lower bound of every shot's estimate"
     c[2].markdown(f"**Recommended mix** ({md(basis)})  \n" + "  \n".join(
         f"{md(a)}: {pct(p)} (played {n} times against {md(adv.opponent)})" for a, p, n in mix if p >= 0.005))
 
