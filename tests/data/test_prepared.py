@@ -148,8 +148,11 @@ def test_a_missing_entry_is_reported_by_the_check(copied_set, capsys, monkeypatc
     assert prepared.main(["--check"]) == 0
 
 
-def test_the_cache_turned_off_reads_no_shipped_entry(monkeypatch):
+def test_the_cache_turned_off_reads_no_shipped_entry(empty_cache, monkeypatch):
+    name = cache.key(shipped_path("demo"), layout=None, strict=False, sport=None) + cache.SUFFIX
+    assert cache.find_entry(name) == shipped_path(cache.PREPARED) / name
     monkeypatch.setenv("STRATEGIST_DATA_CACHE", "off")
+    assert cache.find_entry(name) is None
     calls = []
     real = cache.load_rallies
     monkeypatch.setattr(cache, "load_rallies", lambda *a, **k: calls.append(a) or real(*a, **k))
