@@ -90,6 +90,7 @@ def copied_set(tmp_path, monkeypatch):
         return tmp_path.joinpath("shipped", *parts) if parts[0] in ("demo", "prepared") else real(*parts)
 
     monkeypatch.setattr(cache, "shipped_path", shipped)
+    monkeypatch.setattr(cache, "SHIPPED_SETS", ("demo",))     # the copy alone: ShuttleSet is not made again
     return folder, entries
 
 
