@@ -114,18 +114,59 @@ def test_a_shipped_set_is_keyed_by_what_its_files_hold_not_where_or_when(copied_
     assert cache.key(folder, layout="shuttleset") != before
 
 
-def test_entries_written_for_a_shipped_set_are_read_from_the_shipped_folder(copied_set, empty_cache, monkeypatch):
+def test_entries_written_for_a_shipped_set_are_read_from_the_shipped_folder(copied_set, empty_cache, monkeypatch,
+                                                                           tmp_path):
     folder, entries = copied_set
+    elsewhere = tmp_path / "default" / "prepared"
+    monkeypatch.setattr(prepared, "_folder", lambda: elsewhere)            # the default folder: not written
     fresh = load_rallies(folder)
-    names = prepared.write(entries)
-    assert len(names) == 2 * len(cache.shipped_sets())
+    nested = tmp_path / "new" / "nested" / "prepared"
+    names = prepared.write(nested)                                          # folders made on the way
+    assert len(names) == 2 * len(cache.shipped_sets()) and sorted(p.name for p in nested.iterdir()) == names
+    assert prepared.write(entries) == names and not elsewhere.exists()
     assert all(stat.S_IMODE((entries / n).stat().st_mode) == 0o644 for n in names)
     (entries / "shipped-0123-stale.arrow").write_bytes(b"old")
+    (entries / "README.md").write_text("kept")
     assert prepared.write(entries) == names and not (entries / "shipped-0123-stale.arrow").exists()
-    assert prepared.missing(entries) == []
+    assert (entries / "README.md").read_text() == "kept"
+    assert prepared.missing(entries) == [] and prepared.missing(elsewhere) == names
     monkeypatch.setattr(cache, "load_rallies", _refuse)
     _same_load(cache.cached_load(folder / cache.SHIPPED_FILE), fresh)
     assert not empty_cache.exists() or not any(empty_cache.iterdir())
+
+
+def test_shipped_entries_are_compressed_harder_than_the_caches_own(copied_set, empty_cache):
+    folder, entries = copied_set
+    names = prepared.write(entries)
+    loaded = load_rallies(folder)
+    table_name = cache.key(folder, layout=None, strict=False, sport=None) + cache.SUFFIX
+    cache._write(empty_cache / table_name, loaded, folder)                  # the cache's own level
+    made = strokes(loaded.table, RallySettings(), loaded.sport)
+    strokes_name = next(n for n in names if n.startswith(table_name[:-len(cache.SUFFIX)] + "-strokes-"))
+    from strategist.rally.stored import write_strokes
+
+    write_strokes(empty_cache / strokes_name, made)
+    for name in (table_name, strokes_name):
+        assert (entries / name).stat().st_size < 0.97 * (empty_cache / name).stat().st_size, name
+
+
+def test_shipped_entries_follow_the_set_where_it_is_installed(copied_set, empty_cache, monkeypatch, tmp_path):
+    """Entries are made in the source tree and read from an installation elsewhere: the paths they report are
+    those of the files where they lie now."""
+    folder, entries = copied_set
+    prepared.write(entries)
+    installed = tmp_path / "site" / "_shipped"
+    shutil.copytree(tmp_path / "shipped", installed)
+    shutil.rmtree(tmp_path / "shipped")
+    real = cache.shipped_path
+    monkeypatch.setattr(cache, "shipped_path", lambda *parts: installed.joinpath(*parts)
+                        if parts[0] in ("demo", "prepared") else real(*parts))
+    monkeypatch.setattr(cache, "load_rallies", _refuse)
+    for given in (installed / "demo", installed / "demo" / cache.SHIPPED_FILE):
+        got = cache.cached_load(given)
+        assert [os.path.normpath(p) for p in got.paths] == [str(installed / "demo" / cache.SHIPPED_FILE)]
+        assert all(e["path"] is None or e["path"].startswith(str(installed))
+                   for items in got.rejections.to_dict()["examples"].values() for e in items)
 
 
 def test_a_damaged_shipped_entry_is_loaded_again_into_the_cache(copied_set, empty_cache):
@@ -140,13 +181,27 @@ def test_a_damaged_shipped_entry_is_loaded_again_into_the_cache(copied_set, empt
     _same_load(cache.cached_load(folder), fresh)
 
 
-def test_a_missing_entry_is_reported_by_the_check(copied_set, capsys, monkeypatch):
+def test_the_command_writes_checks_and_says_what_it_did(copied_set, capsys, monkeypatch):
     _, entries = copied_set
     monkeypatch.setattr(prepared, "_folder", lambda: entries)
+    names = prepared.expected_names()
     assert prepared.main(["--check"]) == 1
-    assert "python -m strategist.data.prepared" in capsys.readouterr().out
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"missing or stale: {entries / n}" for n in names] + ["run: python -m strategist.data.prepared"]
     assert prepared.main([]) == 0
-    assert prepared.main(["--check"]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"wrote {entries / n}" for n in names]
+    assert prepared.main(["--check"]) == 0 and capsys.readouterr().out == ""
+    with pytest.raises(SystemExit) as done:
+        prepared.main(["--help"])
+    assert done.value.code == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert said.startswith("usage: python -m strategist.data.prepared [-h] [--check]")
+    assert "Write (or --check) the shipped data sets' cache entries." in said
+    assert "--check write nothing; exit 1 when an entry is missing" in said
+
+
+def test_the_default_folder_lies_beside_the_shipped_sets():
+    assert prepared._folder() == shipped_path("demo").parent / cache.PREPARED == shipped_path(cache.PREPARED)
 
 
 def test_the_cache_turned_off_reads_no_shipped_entry(empty_cache, monkeypatch):
