@@ -214,3 +214,64 @@ def test_the_cache_turned_off_reads_no_shipped_entry(empty_cache, monkeypatch):
     monkeypatch.setattr(cache, "load_rallies", lambda *a, **k: calls.append(a) or real(*a, **k))
     cache.cached_load(shipped_path("demo"))
     assert calls
+
+
+def test_rejection_examples_are_kept_by_their_names_in_the_set_and_follow_it(copied_set, empty_cache, monkeypatch,
+                                                                            tmp_path):
+    """A shipped set's rejection examples name their file within the set, written to the cache's own folder
+    too (a damaged or missing shipped entry), and read back beside the set where it lies now."""
+    import dataclasses
+
+    from strategist.data.rejections import RejectionReport
+
+    folder, entries = copied_set
+    loaded = load_rallies(folder)
+    report = loaded.rejections.to_dict()
+    inside = str(folder / cache.SHIPPED_FILE)
+    report["examples"] = {"a reason": [{"reason": "a reason", "path": inside, "row": 3, "field": "shot",
+                                        "value": "x", "expected": "a shot", "rally": None},
+                                       {"reason": "a reason", "path": None, "row": None, "field": None,
+                                        "value": None, "expected": "a rally", "rally": "r1"}]}
+    shown = dataclasses.replace(loaded, rejections=RejectionReport.from_dict(report))
+    monkeypatch.setattr(cache, "load_rallies", lambda *a, **k: shown)
+    got = cache.cached_load(folder)                                          # no shipped entry: kept in the cache
+    assert got.rejections.to_dict()["examples"] == report["examples"]
+    moved = tmp_path / "moved" / "_shipped"
+    shutil.copytree(tmp_path / "shipped", moved)
+    shutil.rmtree(tmp_path / "shipped")
+    real = cache.shipped_path
+    monkeypatch.setattr(cache, "shipped_path", lambda *parts: moved.joinpath(*parts)
+                        if parts[0] in ("demo", "prepared") else real(*parts))
+    monkeypatch.setattr(cache, "load_rallies", _refuse)
+    back = cache.cached_load(moved / "demo").rejections.to_dict()["examples"]["a reason"]
+    assert [e["path"] for e in back] == [str(moved / "demo" / cache.SHIPPED_FILE), None]
+    assert [os.path.normpath(p) for p in cache.cached_load(moved / "demo").paths] == [
+        str(moved / "demo" / cache.SHIPPED_FILE)]
+
+
+def test_a_report_without_examples_or_paths_is_left_as_it_is():
+    assert cache._with_paths({"notes": ["n"]}, str.upper) == {"notes": ["n"], "examples": {}}
+    plain = {"examples": {"r": [{"path": None, "row": 1}, {"path": "a/b", "row": 2}]}}
+    assert cache._with_paths(plain, str.upper) == {"examples": {"r": [{"path": None, "row": 1},
+                                                                      {"path": "A/B", "row": 2}]}}
+
+
+def test_options_of_any_kind_are_keyed_by_their_text(copied_set, tmp_path):
+    folder, _ = copied_set
+    for path in (folder, tmp_path):                     # a shipped set (by content) and any folder (by path)
+        assert cache.key(path, sport=shipped_path("demo")) == cache.key(path, sport=str(shipped_path("demo")))
+
+
+def test_a_missing_set_leaves_the_others_shipped(monkeypatch):
+    from strategist.errors import DataFormatError
+
+    real = cache.shipped_path
+
+    def without_demo(*parts):
+        if parts[0] == "demo":
+            raise DataFormatError("shipped file not found", path="demo")
+        return real(*parts)
+
+    monkeypatch.setattr(cache, "shipped_path", without_demo)
+    assert list(cache.shipped_sets()) == [n for n in cache.SHIPPED_SETS if n != "demo"]
+    assert cache.shipped_set(shipped_path("shuttleset")) == shipped_path("shuttleset").resolve()
