@@ -23,9 +23,9 @@ from strategist.resources import shipped_path
 LEVEL = 19
 
 
-def made() -> dict[str, tuple]:
-    """Every entry the shipped sets need, made afresh (the files parsed, the strokes made):
-    file name -> (what writes it, its argument)."""
+def made() -> dict:
+    """Every entry the shipped sets need, made afresh (the files parsed, the strokes made): file name -> a
+    function that writes the entry at the path it is given."""
     from strategist.data.cache import _write, key, shipped_sets
     from strategist.data.load import load_rallies
     from strategist.rally.model import RallySettings, strokes
