@@ -137,11 +137,11 @@ def _content_key(folder: Path, **options) -> str | None:
 
 
 def find_entry(name: str) -> Path | None:
-    """The file holding the entry ``name``: in the cache's folder, else (a shipped set's) in ``data/prepared``."""
+    """The file holding the entry ``name``: in the cache's folder, else in ``data/prepared`` (a shipped set's)."""
     folder = cache_dir()
     if folder is None:
         return None
-    for place in (folder, prepared_dir() if name.startswith("shipped-") else None):
+    for place in (folder, prepared_dir()):             # the shipped folder holds shipped sets' names only
         if place is not None and (place / name).is_file():
             return place / name
     return None

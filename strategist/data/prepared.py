@@ -69,9 +69,8 @@ def missing(folder: Path | None = None) -> list[str]:
 
 
 def _folder() -> Path:
-    from strategist.data.cache import prepared_dir
-
-    return prepared_dir() or shipped_path("shuttleset").parent / PREPARED
+    """``data/prepared`` (``strategist/_shipped/prepared`` once installed), beside the demo."""
+    return shipped_path("demo").parent / PREPARED
 
 
 def main(argv=None) -> int:
