@@ -195,8 +195,8 @@ def test_the_command_writes_checks_and_says_what_it_did(copied_set, capsys, monk
         prepared.main(["--help"])
     assert done.value.code == 0
     said = " ".join(capsys.readouterr().out.split())
-    assert said.startswith("usage: python -m strategist.data.prepared [-h] [--check]")
-    assert "Write (or --check) the shipped data sets' cache entries." in said
+    assert said.startswith("usage: python -m strategist.data.prepared [-h] [--check] "
+                           "Write (or --check) the shipped data sets' cache entries. options:")
     assert "--check write nothing; exit 1 when an entry is missing" in said
 
 
