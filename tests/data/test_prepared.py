@@ -84,14 +84,22 @@ def copied_set(tmp_path, monkeypatch):
     shutil.copytree(shipped_path("demo"), folder)
     entries = tmp_path / "shipped" / "prepared"
     entries.mkdir()
-    real = cache.shipped_path
-
-    def shipped(*parts):
-        return tmp_path.joinpath("shipped", *parts) if parts[0] in ("demo", "prepared") else real(*parts)
-
-    monkeypatch.setattr(cache, "shipped_path", shipped)
+    _ship_from(monkeypatch, tmp_path / "shipped")
     monkeypatch.setattr(cache, "SHIPPED_SETS", ("demo",))     # the copy alone: ShuttleSet is not made again
     return folder, entries
+
+
+def _ship_from(monkeypatch, root):
+    """``root`` stands in for the package's shipped folder: its demo and its prepared entries."""
+    monkeypatch.setattr(cache, "shipped_path", lambda *parts: root.joinpath(*parts)
+                        if parts[0] in ("demo", cache.PREPARED) else shipped_path(*parts))
+
+
+def _move_shipped(tmp_path, monkeypatch, to):
+    """The stand-in shipped folder moved to ``to`` (an installation elsewhere), the package pointed at it."""
+    shutil.copytree(tmp_path / "shipped", to)
+    shutil.rmtree(tmp_path / "shipped")
+    _ship_from(monkeypatch, to)
 
 
 def test_a_shipped_set_is_keyed_by_what_its_files_hold_not_where_or_when(copied_set, tmp_path):
@@ -156,11 +164,7 @@ def test_shipped_entries_follow_the_set_where_it_is_installed(copied_set, empty_
     folder, entries = copied_set
     prepared.write(entries)
     installed = tmp_path / "site" / "_shipped"
-    shutil.copytree(tmp_path / "shipped", installed)
-    shutil.rmtree(tmp_path / "shipped")
-    real = cache.shipped_path
-    monkeypatch.setattr(cache, "shipped_path", lambda *parts: installed.joinpath(*parts)
-                        if parts[0] in ("demo", "prepared") else real(*parts))
+    _move_shipped(tmp_path, monkeypatch, installed)
     monkeypatch.setattr(cache, "load_rallies", _refuse)
     for given in (installed / "demo", installed / "demo" / cache.SHIPPED_FILE):
         got = cache.cached_load(given)
@@ -237,11 +241,7 @@ def test_rejection_examples_are_kept_by_their_names_in_the_set_and_follow_it(cop
     got = cache.cached_load(folder)                                          # no shipped entry: kept in the cache
     assert got.rejections.to_dict()["examples"] == report["examples"]
     moved = tmp_path / "moved" / "_shipped"
-    shutil.copytree(tmp_path / "shipped", moved)
-    shutil.rmtree(tmp_path / "shipped")
-    real = cache.shipped_path
-    monkeypatch.setattr(cache, "shipped_path", lambda *parts: moved.joinpath(*parts)
-                        if parts[0] in ("demo", "prepared") else real(*parts))
+    _move_shipped(tmp_path, monkeypatch, moved)
     monkeypatch.setattr(cache, "load_rallies", _refuse)
     back = cache.cached_load(moved / "demo").rejections.to_dict()["examples"]["a reason"]
     assert [e["path"] for e in back] == [str(moved / "demo" / cache.SHIPPED_FILE), None]
