@@ -48,6 +48,7 @@ def test_a_habit_kept_again_says_why_and_a_plain_habit_keeps_its_words(app):
     app.selectbox(key="prep_state").set_value(again[0]).run()
     said = _mix(app)
     assert "only while it is not made" in said and "the data do not support a change" not in said
+    assert re.search(r"\(played 1 time against", said) and not re.search(r"\b1 times\b", said)   # lob, once
     app.selectbox(key="prep_state").set_value(plain[0]).run()
     said = _mix(app)
     assert "the data do not support a change" in said and "only while it is not made" not in said

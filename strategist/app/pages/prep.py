@@ -151,7 +151,7 @@ def _stage_values(adv, state: str, stage) -> None:
     else:
         basis = "the mix that wins most at the lower bound of every shot's estimate"
     c[2].markdown(f"**Recommended mix** ({md(basis)})  \n" + "  \n".join(
-        f"{md(a)}: {pct(p)} (played {n} times against {md(adv.opponent)})" for a, p, n in mix if p >= 0.005))
+        f"{md(a)}: {pct(p)} (played {plural(n, 'time')} against {md(adv.opponent)})" for a, p, n in mix if p >= 0.005))
 
 
 def _one_situation(adv, player: str, opponent: str) -> None:
@@ -187,8 +187,8 @@ def _one_situation(adv, player: str, opponent: str) -> None:
         r = mine.iloc[0]
         st.markdown(f"**Best response to where {md(opponent)} usually stands:** {md(r['best shot'])} wins "
                     f"{pct(r['wins'])} ({pct(r['low'])}–{pct(r['high'])}), at least {pct(r['lower bound'])} at the "
-                    f"lower bound, against {pct(r['habit wins'])} for the habit; played {r['times played']} times "
-                    f"in {r['decisions']} decisions there (against anyone).")
+                    f"lower bound, against {pct(r['habit wins'])} for the habit; played "
+                    f"{plural(int(r['times played']), 'time')} in {r['decisions']} decisions there (against anyone).")
 
 
 def _in_words(frame: pd.DataFrame) -> pd.DataFrame:
