@@ -285,6 +285,27 @@ def test_match_prep_with_scouting_for_momota_against_chou(server, page):
     _shot(page, "scout-match-prep", docs=ROOT / "docs")
 
 
+def test_match_prep_names_a_habit_kept_again(server, page):
+    """Momota's return of a short serve (low, front) is a habit the recommendation kept again: chosen in the
+    browser, the recommended mix says a change there is supported only while it is not made (screenshot
+    ``tests/artifacts/match-day/prep-kept-again.png``)."""
+    query = urllib.parse.urlencode({"data": "shuttleset", "player": "Kento MOMOTA", "opponent": "CHOU Tien Chen"})
+    page.goto(server["url"] + "/prep?" + query)
+    expect(page.get_by_text("One situation, shot by shot")).to_be_attached()
+    _idle(page)
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text="Situation").first
+    box.scroll_into_view_if_needed()
+    box.click()
+    page.keyboard.type("Returning a short service taken low at the front")
+    page.keyboard.press("Enter")
+    _idle(page)
+    _no_traceback(page)
+    said = page.locator("[data-testid='stMarkdownContainer']").filter(has_text="Recommended mix").first
+    expect(said).to_contain_text("only while it is not made")
+    said.evaluate("e => e.scrollIntoView({block: 'center'})")
+    _shot(page, "prep-kept-again", docs=SHOTS)
+
+
 def test_paths_in_the_address_get_one_identical_refusal(server, page):
     outside = server["base"] / "outside.csv"
     outside.write_text("secret,columns\n1,2\n")
